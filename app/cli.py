@@ -1,0 +1,119 @@
+"""`flask` commands: database, deploy, users, demo data, timers."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+
+from forms import FORMS
+from services import processes, users, workflows
+from services.clock import utcnow
+from services.db import db
+from services.errors import DomainError
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to the app's CLI."""
+    for command in (init_db, deploy_processes, create_user, seed_demo, tick, run_timers):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the database schema (runs the migrations)."""
+    upgrade()
+    click.echo("Database is at the latest schema.")
+
+
+def deploy_from_directory(directory: str | None = None, comment: str = "") -> str:
+    """Deploy the diagrams of a directory and describe what happened."""
+    path = Path(directory or current_app.config["PROCESSES_DIR"])
+    result = processes.deploy(processes.read_directory(path), FORMS, comment=comment)
+    db.session.commit()
+    version = result.version
+    state = "deployed" if result.created else "unchanged, still active"
+    return f"Process {version.process_id} version {version.version} {state} ({path})."
+
+
+@click.command("deploy-processes")
+@click.option("--directory", default=None, help="Directory of .bpmn/.dmn files.")
+@click.option("--comment", default="", help="Why this version.")
+@with_appcontext
+def deploy_processes(directory: str | None, comment: str) -> None:
+    """Validate and deploy the diagrams in processes/ as a new version."""
+    try:
+        click.echo(deploy_from_directory(directory, comment))
+    except DomainError as exc:
+        db.session.rollback()
+        for problem in exc.details.get("problems", [exc.message]):
+            click.echo(f"refused: {problem}", err=True)
+        raise SystemExit(1) from exc
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True)
+@click.option("--email", default="")
+@click.password_option()
+@with_appcontext
+def create_user(
+    username: str, name: str, roles: tuple[str, ...], email: str, password: str
+) -> None:
+    """Add a staff member."""
+    try:
+        users.create_user(username, name, password, roles, email)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"User {username} created with roles {', '.join(roles)}.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Deploy the default procedure and create one demo user per role."""
+    click.echo(deploy_from_directory(comment="default procedure"))
+    password = current_app.config["DEMO_PASSWORD"]
+    users.ensure_demo_users(password)
+    db.session.commit()
+    click.echo(f"Demo users (password: {password}):")
+    for username, name, roles in users.DEMO_USERS:
+        click.echo(f"  {username:<13} {name:<22} {', '.join(roles)}")
+
+
+@click.command("tick")
+@click.option("--now", default=None, help="Pretend it is this ISO time (for drills).")
+@with_appcontext
+def tick(now: str | None) -> None:
+    """Fire the timers that are due."""
+    when = datetime.fromisoformat(now) if now else utcnow()
+    report = workflows.tick(when)
+    db.session.commit()
+    for reference, fired in report.fired.items():
+        click.echo(f"{reference}: {', '.join(fired) or 'nothing due'}")
+    for instance, error in report.failed.items():
+        click.echo(f"instance {instance} failed: {error}", err=True)
+
+
+@click.command("run-timers")
+@click.option("--interval", default=1.0, help="Seconds between polls.")
+@with_appcontext
+def run_timers(interval: float) -> None:
+    """Poll for due timers forever (the scheduler process)."""
+    click.echo(f"Firing due timers every {interval}s; Ctrl-C to stop.")
+    while True:
+        report = workflows.tick()
+        db.session.commit()
+        for reference, fired in report.fired.items():
+            click.echo(f"{utcnow().isoformat()} {reference}: {', '.join(fired)}")
+        db.session.remove()
+        time.sleep(interval)

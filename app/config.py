@@ -1,0 +1,29 @@
+"""Configuration: defaults that run the demo out of the box, each override named explicitly."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Settings read from environment variables, with demo-friendly defaults."""
+    default_db = f"sqlite:///{Path(instance_path) / 'complaintflow.sqlite'}"
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
+        "PROCESSES_DIR": os.environ.get("PROCESSES_DIR", str(REPO_ROOT / "processes")),
+        "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
+        "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "demo-password"),
+        # Demo mode makes up a secret key; production refuses to start without one.
+        "DEMO": os.environ.get("COMPLAINTFLOW_DEMO", "0") == "1",
+        "BABEL_DEFAULT_LOCALE": "en",
+        "LANGUAGES": ("en", "fr"),
+        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }

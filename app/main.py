@@ -1,0 +1,50 @@
+"""Landing page and language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def index() -> Any:
+    """Home: staff go to their inbox, the public to the complaint form."""
+    return render_template("main/index.html", user=current_user)
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code: str) -> Any:
+    """Switch the interface language."""
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.index")
+    return redirect(target)
+
+
+# Staff navigation: (endpoint, label, roles allowed or None for every signed-in user).
+NAV: list[tuple[str, Any, frozenset[str] | None]] = []
+
+
+def nav_links() -> list[tuple[str, str]]:
+    """Navigation entries the signed-in user may use, for endpoints that exist."""
+    if not current_user.is_authenticated:
+        return []
+    return [
+        (endpoint, str(label))
+        for endpoint, label, roles in NAV
+        if endpoint in current_app.view_functions
+        and (roles is None or current_user.role_names & roles)
+    ]
+
+
+@bp.app_context_processor
+def template_helpers() -> dict[str, Any]:
+    """Helpers every template can call."""
+    return {"current_locale": lambda: str(get_locale() or "en"), "nav_links": nav_links}

@@ -1,0 +1,45 @@
+"""WTForms classes of the complaint procedure; FORMS maps a BPMN form key to its class."""
+
+from forms.base import TaskForm, formdata_from_json
+from forms.classification import ClassificationForm
+from forms.complainant import InformationReplyForm, SurveyForm
+from forms.escalation import EscalationApprovalForm, LegalReviewForm
+from forms.intake import ComplaintForm, StaffIntakeForm
+from forms.investigation import InvestigationForm
+from forms.overdue import OverdueReviewForm
+from forms.registration import RegistrationForm
+from forms.resolution import ConfidentialCaseForm, MinorResolutionForm, ResolutionForm
+from forms.sign_off import SignOffForm
+
+FORMS: dict[str, type[TaskForm]] = {
+    "register_complaint": RegistrationForm,
+    "classify_complaint": ClassificationForm,
+    "resolve_minor": MinorResolutionForm,
+    "investigate_complaint": InvestigationForm,
+    "approve_escalation": EscalationApprovalForm,
+    "legal_review": LegalReviewForm,
+    "resolve_complaint": ResolutionForm,
+    "handle_confidential": ConfidentialCaseForm,
+    "sign_off": SignOffForm,
+    "review_overdue": OverdueReviewForm,
+}
+
+__all__ = [
+    "FORMS",
+    "ClassificationForm",
+    "ComplaintForm",
+    "ConfidentialCaseForm",
+    "EscalationApprovalForm",
+    "InformationReplyForm",
+    "InvestigationForm",
+    "LegalReviewForm",
+    "MinorResolutionForm",
+    "OverdueReviewForm",
+    "RegistrationForm",
+    "ResolutionForm",
+    "SignOffForm",
+    "StaffIntakeForm",
+    "SurveyForm",
+    "TaskForm",
+    "formdata_from_json",
+]

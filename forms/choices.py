@@ -1,0 +1,158 @@
+"""Choice lists of the forms: (value stored in task data, translatable label)."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from wtforms import SelectChoice
+
+Choices = tuple[tuple[Any, LazyString], ...]
+
+PLACEHOLDER = _l("Choose…")
+
+CHANNELS: Choices = (
+    ("web", _l("Web form")),
+    ("phone", _l("Telephone")),
+    ("email", _l("Email")),
+    ("letter", _l("Letter")),
+    ("counter", _l("Counter or focal point")),
+    ("social_media", _l("Social media")),
+)
+
+CONTACT_CHANNELS: Choices = (
+    ("email", _l("Email")),
+    ("phone", _l("Telephone")),
+    ("letter", _l("Letter")),
+    ("none", _l("No contact (tracking link only)")),
+)
+
+CATEGORIES: Choices = (
+    ("product_quality", _l("Product quality")),
+    ("customer_service", _l("Customer service")),
+    ("billing", _l("Billing")),
+    ("delivery", _l("Delivery")),
+    ("safety", _l("Safety")),
+    ("gender_based_violence", _l("Gender-based violence")),
+    ("other", _l("Other")),
+)
+
+SEVERITIES: Choices = (
+    ("low", _l("Low")),
+    ("medium", _l("Medium")),
+    ("high", _l("High")),
+    ("critical", _l("Critical")),
+)
+
+REGISTRATION_OUTCOMES: Choices = (
+    ("complete", _l("Complete: register it")),
+    ("incomplete", _l("Incomplete: ask the complainant for the missing information")),
+    ("not_a_complaint", _l("Not a complaint: close it")),
+    ("duplicate", _l("Duplicate of another complaint: close it")),
+)
+
+REMEDIES: Choices = (
+    ("explanation", _l("Explanation")),
+    ("apology", _l("Apology")),
+    ("repair", _l("Repair")),
+    ("replacement", _l("Replacement")),
+    ("refund", _l("Refund")),
+    ("price_reduction", _l("Price reduction")),
+    ("repeat_performance", _l("Service performed again")),
+    ("compensation", _l("Compensation")),
+    ("staff_training", _l("Staff training")),
+    ("process_change", _l("Process change")),
+)
+
+ESCALATION_TARGETS: Choices = (
+    ("senior_management", _l("Senior management")),
+    ("legal_counsel", _l("Legal counsel")),
+    ("police", _l("Police")),
+)
+
+ESCALATION_DECISIONS: Choices = (
+    ("approved", _l("Approve the escalation")),
+    ("refused", _l("Refuse the escalation")),
+)
+
+LEGAL_ACTIONS: Choices = (
+    ("none", _l("No legal action")),
+    ("settlement", _l("Settlement")),
+    ("litigation", _l("Litigation")),
+    ("police_report", _l("Report to the police")),
+)
+
+SIGN_OFF_DECISIONS: Choices = (
+    ("approved", _l("Approve and close")),
+    ("sent_back", _l("Send back for more work")),
+)
+
+RESOLUTION_CODES: Choices = (
+    ("resolved_in_favour", _l("Resolved in the complainant's favour")),
+    ("partially_upheld", _l("Partially upheld")),
+    ("not_upheld", _l("Not upheld")),
+    ("remedy_delivered", _l("Remedy delivered")),
+    ("complainant_informed", _l("Complainant informed of the outcome")),
+    ("root_cause_fixed", _l("Root cause fixed")),
+    ("lessons_recorded", _l("Lessons recorded")),
+)
+
+OVERDUE_ACTIONS: Choices = (
+    ("reminded_handler", _l("Remind the person handling it")),
+    ("reassigned", _l("Reassign it")),
+    ("deadline_extended", _l("Extend the deadline")),
+    ("taken_over", _l("Take it over myself")),
+)
+
+PURCHASE_MODES: Choices = (
+    ("in_store", _l("In a shop or office")),
+    ("online", _l("Online")),
+    ("phone", _l("By telephone")),
+    ("mail_order", _l("By mail order")),
+    ("door_to_door", _l("Door-to-door sale")),
+    ("other", _l("Other")),
+)
+
+PAYMENT_MODES: Choices = (
+    ("cash", _l("Cash")),
+    ("card", _l("Bank card")),
+    ("bank_transfer", _l("Bank transfer")),
+    ("direct_debit", _l("Direct debit")),
+    ("mobile_money", _l("Mobile money")),
+    ("cheque", _l("Cheque")),
+    ("other", _l("Other")),
+)
+
+DELIVERY_MODES: Choices = (
+    ("collected", _l("Collected in person")),
+    ("home_delivery", _l("Home delivery")),
+    ("post", _l("Post")),
+    ("courier", _l("Courier")),
+    ("digital", _l("Digital (download, online service)")),
+    ("other", _l("Other")),
+)
+
+SCORES: Choices = (
+    (1, _l("1 – very dissatisfied")),
+    (2, _l("2 – dissatisfied")),
+    (3, _l("3 – neither satisfied nor dissatisfied")),
+    (4, _l("4 – satisfied")),
+    (5, _l("5 – very satisfied")),
+)
+
+
+def label(choices: Iterable[tuple[Any, LazyString]], value: Any) -> LazyString | str:
+    """The label of `value` in `choices`; the value itself if it is not one of them."""
+    if value is None:
+        return ""
+    for choice_value, choice_label in choices:
+        if choice_value == value:
+            return choice_label
+    return str(value)
+
+
+def options(choices: Choices, blank: LazyString | None = None) -> list[SelectChoice]:
+    """WTForms options for `choices`, headed by an empty option labelled `blank` if given."""
+    # WTForms 3.3 deprecates (value, label) tuples as field choices.
+    head = [SelectChoice("", blank)] if blank is not None else []
+    return head + [SelectChoice(value, text) for value, text in choices]

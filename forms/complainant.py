@@ -1,0 +1,32 @@
+"""What the complainant sends from the tracking page: missing information, the survey."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms.fields import RadioField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from forms.base import TaskForm
+from forms.choices import SCORES, options
+
+
+class InformationReplyForm(TaskForm):
+    """The complainant's answer to a request for missing information."""
+
+    information_reply = TextAreaField(
+        _l("Your answer"),
+        validators=[
+            DataRequired(message=_l("Write the information we asked for.")),
+            Length(min=5, max=5000),
+        ],
+    )
+
+
+class SurveyForm(TaskForm):
+    """The complainant's satisfaction survey after closure."""
+
+    score = RadioField(
+        _l("How satisfied are you with how we handled your complaint?"),
+        choices=options(SCORES),
+        coerce=int,
+        validators=[InputRequired(message=_l("Choose a score from 1 to 5."))],
+    )
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])

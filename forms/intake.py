@@ -1,0 +1,155 @@
+"""Receipt: a complaint filed on the public form, or recorded by an intake agent."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms.fields import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    Field,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+
+from forms.base import NotInFuture, TaskForm
+from forms.choices import (
+    CHANNELS,
+    CONTACT_CHANNELS,
+    DELIVERY_MODES,
+    PAYMENT_MODES,
+    PLACEHOLDER,
+    PURCHASE_MODES,
+    options,
+)
+
+# Digits and the punctuation people write numbers with; empty is allowed (it may be optional).
+PHONE_PATTERN = r"^(\+?[0-9 ()./-]{6,40})?$"
+# The contact detail each preferred contact channel needs.
+CONTACT_FIELD = {"email": "email", "phone": "phone", "letter": "postal_address"}
+NOT_APPLICABLE = _l("Not applicable")
+
+
+class ComplaintForm(TaskForm):
+    """A complaint as the complainant files it on the public form."""
+
+    complainant_name = StringField(_l("Full name"), validators=[Length(max=200)])
+    postal_address = TextAreaField(_l("Postal address"), validators=[Length(max=500)])
+    phone = TelField(
+        _l("Telephone"),
+        validators=[
+            Regexp(
+                PHONE_PATTERN,
+                message=_l("Enter a telephone number, for example +33 1 23 45 67 89."),
+            ),
+        ],
+    )
+    email = EmailField(_l("Email"), validators=[Length(max=254)])
+    preferred_contact = SelectField(
+        _l("How should we contact you?"), choices=options(CONTACT_CHANNELS), default="none"
+    )
+    anonymous = BooleanField(
+        _l("I want to stay anonymous (I will follow my complaint with the tracking link only)")
+    )
+    department = StringField(
+        _l("Department or service concerned"), validators=[Optional(), Length(max=200)]
+    )
+    event_date = DateField(_l("Date of the event"), validators=[Optional(), NotInFuture()])
+    product_service = StringField(
+        _l("Product or service concerned"), validators=[Optional(), Length(max=200)]
+    )
+    purchase_date = DateField(_l("Purchase date"), validators=[Optional(), NotInFuture()])
+    purchase_mode = SelectField(
+        _l("How it was bought"),
+        choices=options(PURCHASE_MODES, NOT_APPLICABLE),
+        validators=[Optional()],
+    )
+    payment_mode = SelectField(
+        _l("How it was paid"),
+        choices=options(PAYMENT_MODES, NOT_APPLICABLE),
+        validators=[Optional()],
+    )
+    delivery_date = DateField(_l("Delivery date"), validators=[Optional()])
+    delivery_mode = SelectField(
+        _l("How it was delivered"),
+        choices=options(DELIVERY_MODES, NOT_APPLICABLE),
+        validators=[Optional()],
+    )
+    description = TextAreaField(
+        _l("What happened?"),
+        validators=[
+            DataRequired(message=_l("Describe what happened.")),
+            Length(min=10, max=5000),
+        ],
+    )
+    desired_remedy = TextAreaField(
+        _l("What would you like us to do?"), validators=[Optional(), Length(max=2000)]
+    )
+    attestation = BooleanField(
+        _l("I confirm the information is accurate"),
+        validators=[DataRequired(message=_l("Confirm that the information is accurate."))],
+    )
+
+    def validate_complainant_name(self, field: Field) -> None:
+        """A name is required unless the complaint is anonymous."""
+        if not self.anonymous.data and not field.data:
+            raise ValidationError(_l("Give a name, or choose to stay anonymous."))
+
+    def validate_preferred_contact(self, field: Field) -> None:
+        """Nobody can be contacted anonymously; anybody else must leave a way to be reached."""
+        if self.anonymous.data:
+            if field.data != "none":
+                raise ValidationError(
+                    _l(
+                        "An anonymous complaint is followed with the tracking link only: "
+                        "choose “No contact”."
+                    )
+                )
+        elif not (self.email.data or self.phone.data or self.postal_address.data):
+            raise ValidationError(
+                _l(
+                    "Give an email address, a telephone number or a postal address, "
+                    "or choose to stay anonymous."
+                )
+            )
+
+    def validate_email(self, field: Field) -> None:
+        """A valid address; required when the complainant wants to be contacted by email."""
+        if field.data:
+            Email(message=_l("Enter a valid email address."))(self, field)
+        elif self._contact_required("email"):
+            raise ValidationError(_l("Give an email address to be contacted by email."))
+
+    def validate_phone(self, field: Field) -> None:
+        """Required when the complainant wants to be contacted by telephone."""
+        if not field.data and self._contact_required("phone"):
+            raise ValidationError(_l("Give a telephone number to be contacted by telephone."))
+
+    def validate_postal_address(self, field: Field) -> None:
+        """Required when the complainant wants to be contacted by letter."""
+        if not field.data and self._contact_required("postal_address"):
+            raise ValidationError(_l("Give a postal address to be contacted by letter."))
+
+    def _contact_required(self, name: str) -> bool:
+        if self.anonymous.data:
+            return False
+        return CONTACT_FIELD.get(self.preferred_contact.data) == name
+
+
+class StaffIntakeForm(ComplaintForm):
+    """A complaint recorded by an intake agent (telephone, letter, email, counter, social media)."""
+
+    channel = SelectField(
+        _l("Received by"),
+        choices=options(CHANNELS, PLACEHOLDER),
+        validators=[DataRequired(message=_l("Choose how the complaint came in."))],
+    )
+    received_at = DateTimeLocalField(
+        _l("Received on"),
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[Optional(), NotInFuture()],
+    )
+    attestation = BooleanField(_l("The complainant confirmed the information is accurate"))
+    consent_recorded = BooleanField(_l("The complainant gave consent orally"))

@@ -1,0 +1,52 @@
+"""Investigation: the complaint manager's inquiry into a major complaint, and its report."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms.fields import BooleanField, Field, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from forms.base import TaskForm
+from forms.choices import ESCALATION_TARGETS, options
+
+
+class InvestigationForm(TaskForm):
+    """The investigation of a major complaint (form key investigate_complaint)."""
+
+    interviews = TextAreaField(_l("Interviews"), validators=[Optional(), Length(max=10000)])
+    documents_reviewed = TextAreaField(
+        _l("Documents reviewed"), validators=[Optional(), Length(max=10000)]
+    )
+    findings = TextAreaField(
+        _l("Findings"),
+        validators=[DataRequired(message=_l("Record the findings.")), Length(max=10000)],
+    )
+    root_cause = TextAreaField(
+        _l("Root cause"),
+        validators=[DataRequired(message=_l("Record the root cause.")), Length(max=5000)],
+    )
+    internal_corrections = TextAreaField(
+        _l("Internal corrections"), validators=[Optional(), Length(max=5000)]
+    )
+    investigation_report = TextAreaField(
+        _l("Investigation report"),
+        validators=[
+            DataRequired(message=_l("Write the investigation report.")),
+            Length(min=50, max=50000),
+        ],
+    )
+    escalation_requested = BooleanField(_l("Escalate (senior management, legal counsel or police)"))
+    escalation_target = SelectField(
+        _l("Escalate to"),
+        choices=options(ESCALATION_TARGETS, _l("No escalation")),
+        default="",
+    )
+    escalation_reason = TextAreaField(_l("Why escalate"), validators=[Length(max=5000)])
+
+    def validate_escalation_target(self, field: Field) -> None:
+        """An escalation needs somebody to escalate to."""
+        if self.escalation_requested.data and not field.data:
+            raise ValidationError(_l("Choose whom to escalate to."))
+
+    def validate_escalation_reason(self, field: Field) -> None:
+        """An escalation needs a reason the manager can judge."""
+        if self.escalation_requested.data and not field.data:
+            raise ValidationError(_l("Say why the complaint needs escalating."))

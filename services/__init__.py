@@ -1,0 +1,1 @@
+"""Domain logic over the workflow engine and the database; knows nothing of HTTP."""

@@ -1,0 +1,63 @@
+"""The audit trail: one event per step, with who did it and the data involved."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from services.db import db
+from services.models import AuditEvent, User
+
+SYSTEM = "system"
+COMPLAINANT = "complainant"
+
+
+def jsonable(value: Any) -> Any:
+    """Task data made safe for a JSON column (dates as ISO text, decimals as strings)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def record(
+    complaint_id: int | None,
+    kind: str,
+    *,
+    actor: User | None = None,
+    actor_label: str | None = None,
+    task_name: str | None = None,
+    summary: str = "",
+    data: Mapping[str, Any] | None = None,
+    public: bool = False,
+) -> AuditEvent:
+    """Add an audit event to the session (the caller's transaction commits it)."""
+    event = AuditEvent(
+        complaint_id=complaint_id,
+        kind=kind,
+        actor=actor,
+        actor_label=actor_label or (actor.name if actor else SYSTEM),
+        task_name=task_name,
+        summary=summary[:300],
+        data=jsonable(data) if data is not None else None,
+        public=public,
+    )
+    db.session.add(event)
+    return event
+
+
+def history(complaint_id: int, *, public_only: bool = False) -> list[AuditEvent]:
+    """The complaint's events, oldest first."""
+    query = db.select(AuditEvent).where(AuditEvent.complaint_id == complaint_id)
+    if public_only:
+        query = query.where(AuditEvent.public.is_(True))
+    return list(db.session.scalars(query.order_by(AuditEvent.at, AuditEvent.id)))

@@ -1,0 +1,54 @@
+"""Domain exceptions; app/errors.py turns each into an HTTP status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class: a message meant for the user."""
+
+    status = 400
+
+    def __init__(self, message: str, *, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or the actor may not know it exists."""
+
+    status = 404
+
+
+class NotAllowed(DomainError):
+    """The actor may see the thing but not do this to it."""
+
+    status = 403
+
+
+class Conflict(DomainError):
+    """The state changed under the request (task already completed, stale version)."""
+
+    status = 409
+
+
+class TaskAlreadyCompleted(Conflict):
+    """Someone else completed or changed the task first."""
+
+
+class InvalidInput(DomainError):
+    """Submitted data failed validation; `details` maps field → messages."""
+
+    status = 422
+
+
+class DeployRefused(DomainError):
+    """A diagram failed validation; `details['problems']` lists file, element and message."""
+
+    status = 422
+
+
+class ProcessError(DomainError):
+    """The engine failed while running a diagram step; nothing was saved."""
+
+    status = 500

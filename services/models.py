@@ -1,0 +1,225 @@
+"""Database models: users, process versions, complaints, their workflow state, tasks, audit."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from services.clock import utcnow
+from services.db import db
+
+
+class User(db.Model):
+    """A staff member; complainants have no account."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    roles: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", back_populates="user"
+    )
+
+    @property
+    def role_names(self) -> frozenset[str]:
+        """The names of the roles this user holds."""
+        return frozenset(r.role for r in self.roles)
+
+    def has_role(self, role: str) -> bool:
+        """True when the user holds `role`."""
+        return role in self.role_names
+
+    # The session protocol Flask-Login expects, without importing it here.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        """Deactivated users cannot sign in."""
+        return self.active
+
+    def get_id(self) -> str:
+        """The id stored in the session cookie."""
+        return str(self.id)
+
+
+class UserRole(db.Model):
+    """One role held by one user."""
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(50), primary_key=True)
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class ProcessVersion(db.Model):
+    """One deployed version of a process: its source files and its parsed spec, stored once."""
+
+    __table_args__ = (
+        UniqueConstraint("process_id", "version"),
+        UniqueConstraint("process_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    files: Mapped[dict[str, str]] = mapped_column(JSON)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_by: Mapped[User | None] = relationship()
+
+
+class Complaint(db.Model):
+    """A complaint as received, plus the columns the inbox and reports filter on."""
+
+    __table_args__ = (Index("ix_complaint_confidential_received", "confidential", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    tracking_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    channel: Mapped[str] = mapped_column(String(20))
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    department: Mapped[str] = mapped_column(String(100), default="")
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    complainant_name: Mapped[str] = mapped_column(String(200), default="")
+    postal_address: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    preferred_contact: Mapped[str] = mapped_column(String(20), default="none")
+    event_date: Mapped[date | None] = mapped_column(Date)
+    product_service: Mapped[str] = mapped_column(String(200), default="")
+    purchase_date: Mapped[date | None] = mapped_column(Date)
+    purchase_mode: Mapped[str] = mapped_column(String(50), default="")
+    payment_mode: Mapped[str] = mapped_column(String(50), default="")
+    delivery_date: Mapped[date | None] = mapped_column(Date)
+    delivery_mode: Mapped[str] = mapped_column(String(50), default="")
+    description: Mapped[str] = mapped_column(Text)
+    desired_remedy: Mapped[str] = mapped_column(Text, default="")
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    form_date: Mapped[date] = mapped_column(Date)
+    # Projections of workflow data, kept current on every save.
+    category: Mapped[str | None] = mapped_column(String(40), index=True)
+    severity: Mapped[str | None] = mapped_column(String(20))
+    route: Mapped[str | None] = mapped_column(String(20))
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    financial_impact: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    status: Mapped[str] = mapped_column(String(30), default="received", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(60))
+    satisfaction_score: Mapped[int | None] = mapped_column(Integer)
+    satisfaction_comment: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_by: Mapped[User | None] = relationship()
+    instance: Mapped[ProcessInstance] = relationship(back_populates="complaint", uselist=False)
+
+
+class ProcessInstance(db.Model):
+    """The running workflow of one complaint: its state without the spec (the version holds it)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), unique=True
+    )
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)
+    state: Mapped[str] = mapped_column(Text)  # Spiff's JSON, without the spec
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_timer_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    complaint: Mapped[Complaint] = relationship(back_populates="instance")
+    process_version: Mapped[ProcessVersion] = relationship()
+
+    # Optimistic locking: a save from a stale copy raises StaleDataError.
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class Task(db.Model):
+    """A user task: open while the engine waits for it, kept afterwards as history."""
+
+    __table_args__ = (
+        Index("ix_task_open_role", "status", "role", "due_at"),
+        Index("ix_task_open_assignee", "status", "assignee_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    form_key: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(50))
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open/completed/cancelled
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    complaint: Mapped[Complaint] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+
+
+class AuditEvent(db.Model):
+    """One recorded step: who did what to which complaint, with which data."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    actor_label: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    task_name: Mapped[str | None] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    actor: Mapped[User | None] = relationship()
+
+
+class Notification(db.Model):
+    """A message to the complainant produced by the procedure (outbox)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(300), default="")
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

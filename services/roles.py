@@ -1,0 +1,28 @@
+"""The staff roles; the lanes of a diagram must be named after one of these."""
+
+from __future__ import annotations
+
+INTAKE_AGENT = "intake_agent"
+SUPERVISOR = "supervisor"
+COMPLAINT_MANAGER = "complaint_manager"
+MANAGER = "manager"
+LEGAL_COUNSEL = "legal_counsel"
+CONFIDENTIAL_FOCAL_POINT = "confidential_focal_point"
+PROCESS_OWNER = "process_owner"
+QUALITY_ANALYST = "quality_analyst"
+ADMINISTRATOR = "administrator"
+
+ROLES: tuple[str, ...] = (
+    INTAKE_AGENT,
+    SUPERVISOR,
+    COMPLAINT_MANAGER,
+    MANAGER,
+    LEGAL_COUNSEL,
+    CONFIDENTIAL_FOCAL_POINT,
+    PROCESS_OWNER,
+    QUALITY_ANALYST,
+    ADMINISTRATOR,
+)
+
+# Roles that handle cases and so may be a lane of the procedure.
+LANE_ROLES: frozenset[str] = frozenset(ROLES[:6])

@@ -1,0 +1,83 @@
+"""Staff accounts: creation, passwords, API tokens, demo users."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from services.db import db
+from services.errors import InvalidInput
+from services.models import User, UserRole
+from services.roles import ROLES
+
+
+def create_user(
+    username: str, name: str, password: str, roles: Iterable[str], email: str = ""
+) -> User:
+    """Add a staff member with the given roles."""
+    roles = list(roles)
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise InvalidInput(f"Unknown role(s): {', '.join(unknown)}.")
+    if len(password) < 8:
+        raise InvalidInput("A password needs at least 8 characters.")
+    if db.session.scalar(db.select(User).where(User.username == username)) is not None:
+        raise InvalidInput(f"The user name '{username}' is taken.")
+    user = User(
+        username=username,
+        name=name,
+        email=email,
+        password_hash=generate_password_hash(password),
+        roles=[UserRole(role=r) for r in roles],
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    user = db.session.scalar(db.select(User).where(User.username == username))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def issue_api_token(user: User) -> str:
+    """A new API token for the user (shown once; only its hash is kept)."""
+    token = secrets.token_urlsafe(32)
+    user.api_token_hash = hashlib.sha256(token.encode()).hexdigest()
+    return token
+
+
+def by_api_token(token: str) -> User | None:
+    """The active user owning an API token."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    user = db.session.scalar(db.select(User).where(User.api_token_hash == digest))
+    return user if user is not None and user.active else None
+
+
+# One demo account per role; the password is printed by `flask seed-demo`.
+DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("agent", "Awa Intake", ("intake_agent",)),
+    ("supervisor", "Samuel Supervisor", ("supervisor",)),
+    ("investigator", "Ines Investigator", ("complaint_manager",)),
+    ("manager", "Marie Manager", ("manager",)),
+    ("counsel", "Luc Legal", ("legal_counsel",)),
+    ("focal", "Fatou Focal Point", ("confidential_focal_point",)),
+    ("owner", "Paul Process Owner", ("process_owner",)),
+    ("analyst", "Quentin Quality", ("quality_analyst",)),
+    ("admin", "Ada Admin", ("administrator",)),
+)
+
+
+def ensure_demo_users(password: str) -> list[User]:
+    """Create the demo users that do not exist yet; returns the ones created."""
+    created = []
+    for username, name, roles in DEMO_USERS:
+        if db.session.scalar(db.select(User).where(User.username == username)) is None:
+            created.append(create_user(username, name, password, roles, f"{username}@example.org"))
+    return created

@@ -1,0 +1,277 @@
+"""Running a complaint's procedure: start, complete tasks, deliver messages, fire timers.
+
+Each function loads the complaint's workflow, acts, runs the engine to the next wait and
+saves: the state (version-checked), the task table, the complaint's projected columns,
+notifications and the audit trail. The caller commits once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from forms import FORMS
+from services import audit, engine, notifications, permissions, processes
+from services.clock import as_utc, utcnow
+from services.db import db
+from services.errors import Conflict, InvalidInput, NotFound, TaskAlreadyCompleted
+from services.models import Complaint, ProcessInstance, Task, User
+
+# Status shown while the engine waits for the complainant rather than for staff.
+WAITING_STATUS = {
+    "information_received": "awaiting_information",
+    "survey_answered": "awaiting_feedback",
+}
+MESSAGE_INFORMATION = "information_received"
+MESSAGE_SURVEY = "survey_answered"
+
+
+def start(complaint: Complaint, data: Mapping[str, Any]) -> ProcessInstance:
+    """Start the active procedure for a newly registered complaint."""
+    version = processes.active_version()
+    seed = {
+        **audit.jsonable(dict(data)),
+        "reference": complaint.reference,
+        "channel": complaint.channel,
+        "anonymous": complaint.anonymous,
+        "information_requests": 0,
+    }
+    wf = engine.start_workflow(processes.specs_of(version), seed)
+    instance = ProcessInstance(
+        complaint=complaint, process_version=version, state="", completed=False
+    )
+    db.session.add(instance)
+    _save(complaint, instance, wf)
+    return instance
+
+
+def _load(instance: ProcessInstance) -> Any:
+    return engine.load_workflow(processes.specs_of(instance.process_version), instance.state)
+
+
+def _save(
+    complaint: Complaint,
+    instance: ProcessInstance,
+    wf: Any,
+    *,
+    completed_task_id: str | None = None,
+) -> None:
+    """Write back everything derived from the workflow, then flush with the version check."""
+    now = utcnow()
+    data = engine.latest_data(wf)
+    with _stale_state_is_a_conflict():
+        _project(complaint, wf, data, now)
+        _sync_tasks(complaint, wf, now, completed_task_id)
+        # Drain thrown messages before dumping: they are acted on now, not stored.
+        for message in engine.thrown_messages(wf):
+            notifications.send(complaint, message.name, data, message.payload)
+        instance.state = engine.dump_workflow(wf)
+        instance.completed = wf.is_completed()
+        instance.next_timer_due = engine.next_timer_due(wf)
+        db.session.flush()
+
+
+@contextmanager
+def _stale_state_is_a_conflict() -> Iterator[None]:
+    """Turn a lost optimistic-lock race (at flush or autoflush) into a clear domain error."""
+    try:
+        yield
+    except StaleDataError as exc:
+        raise TaskAlreadyCompleted(
+            "Someone else changed this complaint at the same time; reload and try again."
+        ) from exc
+    except OperationalError as exc:  # SQLite: another writer holds the database
+        if "locked" in str(exc).lower():
+            raise Conflict("The complaint is busy; try again.") from exc
+        raise
+
+
+def _project(complaint: Complaint, wf: Any, data: Mapping[str, Any], now: datetime) -> None:
+    """Copy the fields lists and reports filter on from the case data to the complaint."""
+    for name in ("category", "severity", "route"):
+        if data.get(name):
+            setattr(complaint, name, data[name])
+    if data.get("financial_impact") is not None:
+        complaint.financial_impact = data["financial_impact"]
+    # Once confidential, always confidential.
+    if data.get("sensitive") or data.get("route") == "confidential":
+        complaint.confidential = True
+    survey = data.get("survey")
+    if isinstance(survey, Mapping) and survey.get("score") is not None:
+        complaint.satisfaction_score = int(survey["score"])
+        complaint.satisfaction_comment = str(survey.get("comment") or "")
+    if wf.is_completed():
+        complaint.status = "closed"
+        complaint.outcome = engine.end_event_name(wf)
+        complaint.closed_at = complaint.closed_at or now
+        return
+    waiting = engine.waiting_messages(wf)
+    ready = [t for t in engine.ready_user_tasks(wf) if t.phase != "overdue_review"]
+    if ready:
+        complaint.status = ready[0].phase or "in_progress"
+    else:
+        complaint.status = next(
+            (status for name, status in WAITING_STATUS.items() if name in waiting), "in_progress"
+        )
+
+
+def _sync_tasks(
+    complaint: Complaint, wf: Any, now: datetime, completed_task_id: str | None
+) -> None:
+    """Open a row for each new READY user task; close rows the engine no longer waits for."""
+    open_rows = {
+        row.id: row
+        for row in db.session.scalars(
+            db.select(Task).where(Task.complaint_id == complaint.id, Task.status == "open")
+        )
+    }
+    for info in engine.ready_user_tasks(wf):
+        row = open_rows.pop(info.id, None)
+        if row is None:
+            db.session.add(
+                Task(
+                    id=info.id,
+                    complaint=complaint,
+                    name=info.name,
+                    title=info.title,
+                    form_key=info.form_key or "",
+                    role=info.lane or "",
+                    confidential=complaint.confidential,
+                    due_at=info.due_at,
+                    created_at=now,
+                )
+            )
+        else:
+            row.due_at = info.due_at
+            row.confidential = complaint.confidential
+    for row in open_rows.values():
+        if row.id != completed_task_id:
+            row.status = "cancelled"
+            row.completed_at = now
+
+
+def task_form(task: Task, formdata: Any = None, data: Mapping[str, Any] | None = None) -> Any:
+    """The form class instance for a task, bound to submitted data."""
+    form_cls = FORMS.get(task.form_key)
+    if form_cls is None:
+        raise NotFound(f"No form is registered for '{task.form_key}'.")
+    return form_cls(formdata=formdata, data=data)
+
+
+def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
+    """Validate the submitted form data with the task's form and complete the task.
+
+    Raises NotFound/NotAllowed (authorisation), InvalidInput (with field errors),
+    TaskAlreadyCompleted (someone else was first). Nothing is written unless it succeeds.
+    """
+    task = permissions.require_work_task(actor, db.session.get(Task, task_id))
+    if task.status != "open":
+        by = task.completed_by.name if task.completed_by else "the procedure"
+        raise TaskAlreadyCompleted(f"This task was already completed by {by}.")
+    form = task_form(task, formdata)
+    if not form.validate():
+        raise InvalidInput("Please correct the highlighted fields.", details=form.errors)
+    data = form.task_data()
+    complaint = task.complaint
+    instance = complaint.instance
+    wf = _load(instance)
+    engine.run_user_task(wf, task_id, data)
+    task.status = "completed"
+    task.completed_at = utcnow()
+    task.completed_by = actor
+    task.assignee = task.assignee or actor
+    task.data = audit.jsonable(data)
+    audit.record(
+        complaint.id,
+        "task_completed",
+        actor=actor,
+        task_name=task.name,
+        summary=task.title,
+        data=data,
+    )
+    _save(complaint, instance, wf, completed_task_id=task_id)
+    return task
+
+
+def deliver_message(complaint: Complaint, name: str, payload: Mapping[str, Any]) -> None:
+    """Hand the complainant's reply (information, survey) to the waiting procedure."""
+    instance = complaint.instance
+    wf = _load(instance)
+    engine.send_message(wf, name, payload)
+    audit.record(
+        complaint.id,
+        "message_received",
+        actor_label=audit.COMPLAINANT,
+        task_name=name,
+        summary=name,
+        data=payload,
+        public=True,
+    )
+    _save(complaint, instance, wf)
+
+
+def waiting_for(complaint: Complaint) -> set[str]:
+    """The messages the complaint's procedure is waiting for now."""
+    if complaint.instance is None or complaint.instance.completed:
+        return set()
+    return engine.waiting_messages(_load(complaint.instance))
+
+
+def case_data(complaint: Complaint) -> dict[str, Any]:
+    """The freshest case data of a complaint (for task pages and letters)."""
+    return engine.latest_data(_load(complaint.instance))
+
+
+@dataclass
+class TickReport:
+    """What one timer run did."""
+
+    fired: dict[str, list[str]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def due_instances(now: datetime, limit: int = 500) -> list[int]:
+    """Ids of instances with a timer due at `now`."""
+    return list(
+        db.session.scalars(
+            db.select(ProcessInstance.id)
+            .where(
+                ProcessInstance.completed.is_(False),
+                ProcessInstance.next_timer_due.is_not(None),
+                ProcessInstance.next_timer_due <= now,
+            )
+            .order_by(ProcessInstance.next_timer_due)
+            .limit(limit)
+        )
+    )
+
+
+def tick(now: datetime | None = None) -> TickReport:
+    """Fire every timer due at `now` (default: the current time), one savepoint per complaint.
+
+    A complaint whose timers fail is left as it was and reported; the others go ahead.
+    """
+    now = as_utc(now) or utcnow()
+    report = TickReport()
+    for instance_id in due_instances(now):
+        savepoint = db.session.begin_nested()
+        try:
+            instance = db.session.get(ProcessInstance, instance_id)
+            complaint = instance.complaint
+            wf = _load(instance)
+            fired = engine.fire_due_timers(wf, now)
+            for name in fired:
+                audit.record(complaint.id, "timer_fired", summary=name, data={"at": now})
+            _save(complaint, instance, wf)
+            savepoint.commit()
+            report.fired[complaint.reference or str(complaint.id)] = fired
+        except Exception as exc:  # noqa: BLE001 - one broken case must not stop the others
+            savepoint.rollback()
+            report.failed[str(instance_id)] = str(exc)
+    return report

@@ -1,0 +1,171 @@
+"""formdata_from_json: the same forms validate the JSON API's input."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from forms import (
+    FORMS,
+    ClassificationForm,
+    ComplaintForm,
+    ResolutionForm,
+    StaffIntakeForm,
+    SurveyForm,
+    formdata_from_json,
+)
+
+LETTER = "Dear Ms Diallo, we have replaced the faulty seal. Thank you for telling us."
+TASK_DATA = {
+    "register_complaint": {
+        "form_complete": True,
+        "consent_confirmed": True,
+        "registration_outcome": "complete",
+        "missing_information": "",
+        "duplicate_of": "",
+        "registration_notes": "",
+    },
+    "classify_complaint": {
+        "category": "safety",
+        "severity": "high",
+        "breach_of_law": False,
+        "safety_issue": True,
+        "sensitive": False,
+        "financial_impact": Decimal("1000.01"),
+        "classification_notes": "",
+    },
+    "resolve_minor": {
+        "thanked": True,
+        "apologised": True,
+        "information_collected": False,
+        "action_taken": "Seal replaced.",
+        "put_right": "",
+        "customer_happy": True,
+        "remedies": ["repair"],
+        "resolution_summary": "Seal replaced.",
+        "response_letter": LETTER,
+    },
+    "investigate_complaint": {
+        "interviews": "",
+        "documents_reviewed": "",
+        "findings": "Damaged in transport.",
+        "root_cause": "Loading at the depot.",
+        "internal_corrections": "",
+        "investigation_report": "The unit was dropped during loading; nobody reported it.",
+        "escalation_requested": True,
+        "escalation_target": "police",
+        "escalation_reason": "Theft suspected.",
+    },
+    "approve_escalation": {"escalation_decision": "refused", "escalation_comment": "Internal."},
+    "legal_review": {
+        "legal_opinion": "Entitled to a refund.",
+        "legal_action": "none",
+        "legal_recommendations": "",
+    },
+    "resolve_complaint": {
+        "remedies": ["refund", "apology"],
+        "remedy_details": "",
+        "compensation_amount": Decimal("19.99"),
+        "resolution_summary": "Refunded.",
+        "response_letter": LETTER,
+    },
+    "handle_confidential": {
+        "findings": "Confirmed.",
+        "protective_measures": "",
+        "remedies": [],
+        "resolution_summary": "Measures taken.",
+        "response_letter": LETTER,
+    },
+    "sign_off": {
+        "sign_off_decision": "approved",
+        "resolution_codes": ["partially_upheld", "remedy_delivered"],
+        "sign_off_comment": "",
+    },
+    "review_overdue": {"overdue_action": "deadline_extended", "overdue_comment": ""},
+}
+
+
+@pytest.mark.parametrize("key", sorted(FORMS))
+def test_task_data_round_trips_through_json_input(key):
+    form = FORMS[key](formdata_from_json(FORMS[key], TASK_DATA[key]))
+    assert form.validate(), form.errors
+    assert form.task_data() == TASK_DATA[key]
+
+
+def test_json_values_become_what_a_browser_would_post():
+    formdata = formdata_from_json(
+        ResolutionForm,
+        {
+            "remedies": ["refund", "compensation"],
+            "compensation_amount": 150.5,
+            "resolution_summary": None,
+            "unknown": "dropped",
+        },
+    )
+    assert formdata.getlist("remedies") == ["refund", "compensation"]
+    assert formdata["compensation_amount"] == "150.5"
+    assert "resolution_summary" not in formdata
+    assert "unknown" not in formdata
+
+
+def test_booleans_post_like_checkboxes():
+    formdata = formdata_from_json(ClassificationForm, {"safety_issue": True, "sensitive": False})
+    assert formdata.to_dict(flat=False) == {"safety_issue": ["y"]}
+
+
+def test_dates_and_times_are_accepted_as_iso_text_or_python_values():
+    payload = {
+        "channel": "email",
+        "received_at": datetime(2026, 1, 20, 9, 30),
+        "event_date": "2026-01-02",
+        "purchase_date": date(2025, 12, 1),
+        "anonymous": True,
+        "description": "The bill was charged twice.",
+    }
+    form = StaffIntakeForm(formdata_from_json(StaffIntakeForm, payload))
+    assert form.validate(), form.errors
+    data = form.task_data()
+    assert data["received_at"] == datetime(2026, 1, 20, 9, 30)
+    assert data["event_date"] == date(2026, 1, 2)
+    assert data["purchase_date"] == date(2025, 12, 1)
+
+
+def test_json_input_gets_the_same_field_errors_as_a_browser():
+    payload = {"anonymous": False, "description": "Short", "attestation": False}
+    form = ComplaintForm(formdata_from_json(ComplaintForm, payload))
+    assert not form.validate()
+    assert set(form.errors) == {
+        "complainant_name",
+        "preferred_contact",
+        "description",
+        "attestation",
+    }
+
+
+def test_wrong_json_types_fail_validation_on_their_field():
+    form = SurveyForm(formdata_from_json(SurveyForm, {"score": True}))
+    assert not form.validate()
+    assert list(form.errors) == ["score"]
+    amount = ClassificationForm.json_schema()["properties"]["financial_impact"]
+    assert amount["type"] == "number"
+    form = ClassificationForm(
+        formdata_from_json(
+            ClassificationForm,
+            {"category": "billing", "severity": "low", "financial_impact": float("nan")},
+        )
+    )
+    assert not form.validate()
+    assert list(form.errors) == ["financial_impact"]
+
+
+def test_survey_score_arrives_as_a_number():
+    form = SurveyForm(formdata_from_json(SurveyForm, {"score": 4, "comment": "Fine."}))
+    assert form.validate(), form.errors
+    assert form.task_data() == {"score": 4, "comment": "Fine."}
+
+
+def test_nested_objects_and_non_objects_are_refused():
+    with pytest.raises(ValueError, match="remedies"):
+        formdata_from_json(ResolutionForm, {"remedies": [{"code": "refund"}]})
+    with pytest.raises(ValueError, match="JSON object"):
+        formdata_from_json(ResolutionForm, ["refund"])  # type: ignore[arg-type]

@@ -1,0 +1,121 @@
+"""Deploying the diagrams in processes/: versions, content hashes, refusals."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from app.config import REPO_ROOT
+from forms import FORMS
+from services import processes
+from services.db import db
+from services.errors import DeployRefused
+from services.models import ProcessVersion
+from tests import journeys as j
+
+pytestmark = pytest.mark.usefixtures("app_context")
+
+PROCESSES = REPO_ROOT / "processes"
+
+
+def default_files() -> dict[str, bytes]:
+    return processes.read_directory(PROCESSES)
+
+
+def bpmn_text() -> str:
+    return (PROCESSES / "complaint_handling.bpmn").read_text()
+
+
+def deploy_text(bpmn: str) -> processes.DeployResult:
+    files = {**default_files(), "complaint_handling.bpmn": bpmn.encode()}
+    return processes.deploy(files, FORMS, comment="test")
+
+
+def test_seeded_app_has_the_default_procedure_active():
+    version = processes.active_version()
+    assert version.version == 1
+    assert set(version.files) == {"complaint_handling.bpmn", "complaint_routing.dmn"}
+    assert version.content_hash == processes.content_hash(default_files())
+
+
+def test_redeploying_the_same_content_creates_no_new_version():
+    result = processes.deploy(default_files(), FORMS)
+    assert result.created is False
+    assert db.session.scalar(db.select(db.func.count(ProcessVersion.id))) == 1
+
+
+def test_changed_content_becomes_a_new_active_version_and_old_complaints_keep_theirs():
+    old = j.file()
+    changed = bpmn_text().replace('"P5D"', '"P4D"')
+    assert changed != bpmn_text()
+    result = deploy_text(changed)
+    db.session.commit()
+    assert result.created and result.version.version == 2
+    assert processes.active_version().id == result.version.id
+    new = j.file()
+    assert j.refreshed(old).instance.process_version.version == 1
+    assert j.refreshed(new).instance.process_version.version == 2
+    j.complete(old, "register_complaint")  # the old one keeps running on version 1
+    assert j.open_names(old) == ["classify_complaint"]
+
+
+def refused(bpmn: str) -> str:
+    with pytest.raises(DeployRefused) as caught:
+        deploy_text(bpmn)
+    db.session.rollback()
+    assert processes.active_version().version == 1  # the previous version stays active
+    assert db.session.scalar(db.select(db.func.count(ProcessVersion.id))) == 1
+    return "\n".join(caught.value.details["problems"])
+
+
+def test_malformed_xml_is_refused_naming_the_file_and_line():
+    problems = refused(bpmn_text().replace("</bpmn:process>", "</bpmn:proces>", 1))
+    assert "complaint_handling.bpmn" in problems
+    assert "not well-formed XML (line" in problems
+
+
+def test_unknown_form_key_is_refused_naming_the_element():
+    problems = refused(bpmn_text().replace('value="classify_complaint"', 'value="no_such_form"', 1))
+    assert "complaint_handling.bpmn" in problems
+    assert "classify_complaint" in problems
+    assert "unknown form key 'no_such_form'" in problems
+
+
+def test_lane_without_a_role_is_refused():
+    problems = refused(re.sub(r'name="legal_counsel"', 'name="lawyers"', bpmn_text(), count=1))
+    assert "lane 'lawyers' is not a known role" in problems
+    assert "legal_review" in problems
+
+
+def test_unquoted_timer_is_refused():
+    problems = refused(bpmn_text().replace('"P5D"', "P5D", 1))
+    assert 'quote it, e.g. "P5D"' in problems
+
+
+def test_condition_that_escapes_the_evaluator_is_refused():
+    text = bpmn_text()
+    condition = re.search(r"<bpmn:conditionExpression[^>]*>([^<]+)<", text)
+    assert condition is not None
+    evil = "().__class__.__base__.__subclasses__()"
+    problems = refused(text.replace(condition.group(1), evil, 1))
+    assert "refused by the restricted evaluator" in problems
+    assert "__class__" in problems
+
+
+def test_missing_directory_files_are_refused(tmp_path: Path):
+    with pytest.raises(DeployRefused):
+        processes.deploy(processes.read_directory(tmp_path), FORMS)
+
+
+def test_deploy_cli_reports_refusal_and_keeps_the_old_version(runner, tmp_path: Path):
+    for name, content in default_files().items():
+        (tmp_path / name).write_bytes(content)
+    (tmp_path / "complaint_handling.bpmn").write_text(
+        bpmn_text().replace('value="sign_off"', 'value="sign_of"', 1)
+    )
+    result = runner.invoke(args=["deploy-processes", "--directory", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "unknown form key 'sign_of'" in result.output
+    assert processes.active_version().version == 1

@@ -1,0 +1,148 @@
+"""Completing tasks through the services: validation, authorisation, races, restarts."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from flask import Flask
+
+from app import create_app
+from services import engine, workflows
+from services.db import db
+from services.errors import InvalidInput, NotAllowed, NotFound, TaskAlreadyCompleted
+from services.models import AuditEvent, Complaint, ProcessInstance, Task
+from tests import journeys as j
+
+
+def count(model) -> int:
+    return db.session.scalar(db.select(db.func.count()).select_from(model)) or 0
+
+
+def test_invalid_form_data_is_refused_and_nothing_is_written(app_context):
+    complaint = j.to_classification()
+    task = j.open_task(complaint, "classify_complaint")
+    state_before = db.session.get(ProcessInstance, complaint.instance.id).lock_version
+    audit_before = count(AuditEvent)
+    with pytest.raises(InvalidInput) as caught:
+        workflows.complete_task(
+            task.id,
+            j.user("supervisor"),
+            j.formdata({"category": "no_such_category", "severity": "", "financial_impact": "-5"}),
+        )
+    db.session.rollback()
+    assert set(caught.value.details) >= {"category", "severity", "financial_impact"}
+    assert j.open_task(complaint, "classify_complaint").status == "open"
+    assert db.session.get(ProcessInstance, complaint.instance.id).lock_version == state_before
+    assert count(AuditEvent) == audit_before
+
+
+def test_a_user_without_the_lane_role_cannot_see_or_complete_the_task(app_context):
+    complaint = j.to_classification()
+    task = j.open_task(complaint, "classify_complaint")
+    with pytest.raises(NotFound):
+        workflows.complete_task(
+            task.id, j.user("agent"), j.formdata(j.ANSWERS["classify_complaint"])
+        )
+    db.session.rollback()
+    assert j.open_task(complaint, "classify_complaint").status == "open"
+
+
+def test_a_task_claimed_by_someone_else_cannot_be_completed(app_context):
+    from services import tasks, users
+
+    complaint = j.to_classification()
+    task = j.open_task(complaint, "classify_complaint")
+    other = users.create_user("sup2", "Second Supervisor", "password123", ["supervisor"])
+    tasks.claim(other, task.id)
+    db.session.commit()
+    with pytest.raises(NotAllowed):
+        workflows.complete_task(
+            task.id, j.user("supervisor"), j.formdata(j.ANSWERS["classify_complaint"])
+        )
+    db.session.rollback()
+
+
+def test_completing_an_already_completed_task_is_a_clear_conflict(app_context):
+    complaint = j.file()
+    task_id = j.open_task(complaint, "register_complaint").id
+    j.complete(complaint, "register_complaint")
+    with pytest.raises(TaskAlreadyCompleted, match="already completed by Awa Intake"):
+        workflows.complete_task(
+            task_id, j.user("agent"), j.formdata(j.ANSWERS["register_complaint"])
+        )
+    db.session.rollback()
+
+
+def test_two_simultaneous_completions_exactly_one_wins(app: Flask):
+    with app.app_context():
+        complaint = j.file()
+        task_id = j.open_task(complaint, "register_complaint").id
+        complaint_id = complaint.id
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        with app.app_context():
+            data = j.formdata(j.ANSWERS["register_complaint"])
+            agent = j.user("agent")
+            barrier.wait()
+            try:
+                workflows.complete_task(task_id, agent, data)
+                db.session.commit()
+                outcomes.append("won")
+            except TaskAlreadyCompleted as exc:
+                db.session.rollback()
+                outcomes.append(f"conflict: {exc.message}")
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "won"], outcomes
+    with app.app_context():
+        completions = db.session.scalars(
+            db.select(AuditEvent).where(
+                AuditEvent.complaint_id == complaint_id, AuditEvent.kind == "task_completed"
+            )
+        ).all()
+        assert len(completions) == 1
+        open_rows = db.session.scalars(
+            db.select(Task).where(Task.complaint_id == complaint_id, Task.status == "open")
+        ).all()
+        assert [t.name for t in open_rows] == ["classify_complaint"]
+
+
+def test_a_complaint_resumes_after_the_application_restarts(app: Flask, database_url: str):
+    with app.app_context():
+        complaint = j.to_classification()
+        complaint_id = complaint.id
+    with app.app_context():
+        db.engine.dispose()
+    engine._SPEC_CACHE.clear()  # a new process has no cached specs
+    engine._COMPILED.clear()
+    restarted = create_app(
+        {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": database_url}
+    )
+    with restarted.app_context():
+        complaint = db.session.get(Complaint, complaint_id)
+        j.complete(complaint, "classify_complaint")
+        j.complete(complaint, "resolve_minor")
+        assert j.open_names(complaint) == ["sign_off_minor"]
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_every_step_is_in_the_audit_trail(app_context):
+    complaint = j.to_minor_resolution()
+    events = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.complaint_id == complaint.id).order_by(AuditEvent.id)
+    ).all()
+    assert [(e.kind, e.task_name, e.actor_label) for e in events] == [
+        ("received", None, "complainant"),
+        ("task_completed", "register_complaint", "Awa Intake"),
+        ("notification", "acknowledgement", "system"),
+        ("task_completed", "classify_complaint", "Samuel Supervisor"),
+    ]
+    assert events[3].data["severity"] == "low"
