@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from app import auth, cli, errors, main
 from app.config import REPO_ROOT, from_environment
-from app.extensions import babel, csrf, login_manager, migrate
+from app.extensions import babel, csrf, limiter, login_manager, migrate
 from services.db import db
 
 
@@ -29,6 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
     app.register_blueprint(auth.bp)
