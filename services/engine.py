@@ -9,7 +9,9 @@ from __future__ import annotations
 import ast
 import json
 import re
+import threading
 import types
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -48,7 +50,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from services.errors import Conflict, ProcessError
+from services.errors import Conflict, ProcessError, TaskAlreadyCompleted
 
 __all__ = [
     "EngineError",
@@ -56,6 +58,8 @@ __all__ = [
     "Specs",
     "UserTaskInfo",
     "WorkflowError",
+    "active_element_ids",
+    "completed_element_ids",
     "dump_workflow",
     "fire_due_timers",
     "load_workflow",
@@ -67,6 +71,7 @@ __all__ = [
     "specs_to_dict",
     "start_workflow",
     "run_user_task",
+    "task_instructions",
     "thrown_messages",
 ]
 
@@ -233,6 +238,40 @@ class Specs:
 _SPEC_CACHE: dict[int, Specs] = {}
 
 
+class WorkflowCache:
+    """Recently saved workflows by (instance id, version token), so a request skips the load.
+
+    `take` removes the entry: a request that fails half-way can never leave a mutated object
+    behind. Each process has its own cache; a miss just deserializes.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._items: OrderedDict[tuple[int, str], BpmnWorkflow] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def take(self, key: tuple[int, str]) -> BpmnWorkflow | None:
+        """Remove and return the workflow saved under `key`, if any."""
+        with self._lock:
+            return self._items.pop(key, None)
+
+    def put(self, key: tuple[int, str], wf: BpmnWorkflow) -> None:
+        """Keep `wf` under `key`, evicting the least recently kept past the size."""
+        with self._lock:
+            self._items[key] = wf
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything (tests simulating a restart)."""
+        with self._lock:
+            self._items.clear()
+
+
+WORKFLOWS = WorkflowCache()
+
+
 def specs_to_dict(specs: Specs) -> dict[str, Any]:
     """Serialize a parsed process for storage in its process version."""
     registry = SERIALIZER.registry
@@ -370,30 +409,75 @@ def _parse_duration(text: str) -> timedelta | None:
     return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
 
 
+def _all_tasks(wf: BpmnWorkflow) -> list[Any]:
+    """Every task instance, subprocesses included, by a flat scan (no tree-depth limit)."""
+    tasks = list(wf.tasks.values())
+    for subprocess in wf.subprocesses.values():
+        tasks.extend(subprocess.tasks.values())
+    return tasks
+
+
+def _user_task_info(task: Any) -> UserTaskInfo:
+    spec = task.task_spec
+    props = _properties(spec)
+    due = _boundary_due(task)
+    if due is None and props.get("dueIn"):
+        delta = _parse_duration(props["dueIn"])
+        if delta is not None:
+            due = datetime.fromtimestamp(task.last_state_change, UTC) + delta
+    return UserTaskInfo(
+        id=str(task.id),
+        name=spec.name,
+        title=spec.bpmn_name or spec.name,
+        lane=spec.lane,
+        form_key=props.get("formKey"),
+        phase=props.get("phase"),
+        instructions=spec.extensions.get("instructionsForEndUser") or "",
+        due_at=due,
+    )
+
+
 def ready_user_tasks(wf: BpmnWorkflow) -> list[UserTaskInfo]:
     """The READY human tasks, with their lane, form key and due time."""
-    result = []
-    for task in wf.get_tasks(state=TaskState.READY, manual=True):
-        spec = task.task_spec
-        props = _properties(spec)
-        due = _boundary_due(task)
-        if due is None and props.get("dueIn"):
-            delta = _parse_duration(props["dueIn"])
-            if delta is not None:
-                due = datetime.fromtimestamp(task.last_state_change, UTC) + delta
-        result.append(
-            UserTaskInfo(
-                id=str(task.id),
-                name=spec.name,
-                title=spec.bpmn_name or spec.name,
-                lane=spec.lane,
-                form_key=props.get("formKey"),
-                phase=props.get("phase"),
-                instructions=spec.extensions.get("instructionsForEndUser") or "",
-                due_at=due,
-            )
-        )
-    return result
+    return snapshot(wf).ready
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the application reads from a workflow after a step, in one pass."""
+
+    completed: bool
+    data: dict[str, Any]
+    ready: list[UserTaskInfo]
+    waiting_messages: set[str]
+    next_timer_due: datetime | None
+    end_event: str | None
+
+
+def snapshot(wf: BpmnWorkflow) -> Snapshot:
+    """Read the workflow's state once: open user tasks, freshest data, waits, outcome."""
+    tasks = _all_tasks(wf)
+    ready = sorted(
+        (t for t in tasks if t.state == TaskState.READY and t.task_spec.manual),
+        key=lambda t: t.last_state_change,
+    )
+    completed = wf.is_completed()
+    if completed:
+        data = dict(wf.data)
+    else:
+        live = [
+            t for t in tasks if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+        ]
+        newest = max(live or tasks, key=lambda t: t.last_state_change, default=None)
+        data = dict(newest.data) if newest is not None else {}
+    return Snapshot(
+        completed=completed,
+        data=data,
+        ready=[_user_task_info(t) for t in ready],
+        waiting_messages=waiting_messages(wf),
+        next_timer_due=next_timer_due(wf),
+        end_event=end_event_name(wf) if completed else None,
+    )
 
 
 def find_ready_task(wf: BpmnWorkflow, task_id: str) -> Any:
@@ -403,7 +487,9 @@ def find_ready_task(wf: BpmnWorkflow, task_id: str) -> Any:
     except (ValueError, TaskNotFoundException):
         task = None
     if task is None or task.state != TaskState.READY or not task.task_spec.manual:
-        raise Conflict("This task is no longer open: someone may have completed it already.")
+        raise TaskAlreadyCompleted(
+            "This task is no longer open: someone may have completed it already."
+        )
     return task
 
 
@@ -426,15 +512,7 @@ def task_data(wf: BpmnWorkflow, task_id: str) -> dict[str, Any]:
 
 def latest_data(wf: BpmnWorkflow) -> dict[str, Any]:
     """The freshest case data: the workflow's final data, or the newest open or waiting task's."""
-    if wf.is_completed():
-        return dict(wf.data)
-    candidates = wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
-    if not candidates:
-        candidates = wf.get_tasks(state=TaskState.COMPLETED)
-    if not candidates:
-        return {}
-    newest = max(candidates, key=lambda t: t.last_state_change)
-    return dict(newest.data)
+    return snapshot(wf).data
 
 
 def next_timer_due(wf: BpmnWorkflow) -> datetime | None:
@@ -505,15 +583,56 @@ def waiting_messages(wf: BpmnWorkflow) -> set[str]:
     return names
 
 
+def active_element_ids(wf: BpmnWorkflow) -> list[str]:
+    """BPMN ids of the steps the workflow is at: open user tasks and events it waits for.
+
+    Subprocesses are searched too. The enclosing subprocess and the service-level timers
+    attached to a task are left out: they run alongside the step, they are not the step.
+    """
+    ids = set()
+    for task in wf.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        spec = task.task_spec
+        if not getattr(spec, "bpmn_id", None) or isinstance(spec, BoundaryEvent):
+            continue
+        if task.state == TaskState.READY and not spec.manual:
+            continue
+        ids.add(spec.bpmn_id)
+    return sorted(ids)
+
+
+def task_instructions(specs: Specs, task_name: str) -> str:
+    """The instructions for end users (instructionsForEndUser) of a task of the process, or ''."""
+    for process in [specs.spec, *specs.subprocess_specs.values()]:
+        spec = process.task_specs.get(task_name)
+        if spec is not None:
+            return getattr(spec, "extensions", {}).get("instructionsForEndUser") or ""
+    return ""
+
+
+def completed_element_ids(wf: BpmnWorkflow) -> list[str]:
+    """BPMN ids of the elements the workflow has passed through, the current steps excepted."""
+    done = {
+        task.task_spec.bpmn_id
+        for task in wf.get_tasks(state=TaskState.COMPLETED)
+        if getattr(task.task_spec, "bpmn_id", None)
+    }
+    return sorted(done - set(active_element_ids(wf)))
+
+
 def end_event_name(wf: BpmnWorkflow) -> str | None:
     """The id of the end event the top-level process finished on."""
     if not wf.is_completed():
         return None
-    for task in wf.get_tasks(state=TaskState.COMPLETED):
-        spec = task.task_spec
-        if type(spec).__name__ == "EndEvent" and task.workflow is wf:
-            return spec.bpmn_id or spec.name
-    return None
+    ends = [
+        t
+        for t in wf.tasks.values()
+        if type(t.task_spec).__name__ == "EndEvent" and t.state == TaskState.COMPLETED
+    ]
+    if not ends:
+        return None
+    # An overdue-review branch may have ended earlier: the outcome is the last end reached.
+    last = max(ends, key=lambda t: t.last_state_change)
+    return last.task_spec.bpmn_id or last.task_spec.name
 
 
 def history_size(wf: BpmnWorkflow) -> int:

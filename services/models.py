@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -151,7 +152,9 @@ class ProcessInstance(db.Model):
     state: Mapped[str] = mapped_column(Text)  # Spiff's JSON, without the spec
     completed: Mapped[bool] = mapped_column(Boolean, default=False)
     next_timer_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # A fresh random token per save: the optimistic lock, and the key of the in-memory
+    # workflow cache (a counter could repeat after a rolled-back save).
+    version_token: Mapped[str] = mapped_column(String(32), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
@@ -159,7 +162,10 @@ class ProcessInstance(db.Model):
     process_version: Mapped[ProcessVersion] = relationship()
 
     # Optimistic locking: a save from a stale copy raises StaleDataError.
-    __mapper_args__ = {"version_id_col": lock_version}
+    __mapper_args__ = {
+        "version_id_col": version_token,
+        "version_id_generator": lambda _current: uuid.uuid4().hex,
+    }
 
 
 class Task(db.Model):

@@ -52,7 +52,16 @@ def start(complaint: Complaint, data: Mapping[str, Any]) -> ProcessInstance:
 
 
 def _load(instance: ProcessInstance) -> Any:
-    return engine.load_workflow(processes.specs_of(instance.process_version), instance.state)
+    """The instance's workflow: taken from the in-memory cache when it is the saved version."""
+    wf = engine.WORKFLOWS.take((instance.id, instance.version_token))
+    if wf is None:
+        wf = engine.load_workflow(processes.specs_of(instance.process_version), instance.state)
+    return wf
+
+
+def _keep(instance: ProcessInstance, wf: Any) -> None:
+    """Put an unchanged or just-saved workflow back in the cache under its version."""
+    engine.WORKFLOWS.put((instance.id, instance.version_token), wf)
 
 
 def _save(
@@ -64,17 +73,19 @@ def _save(
 ) -> None:
     """Write back everything derived from the workflow, then flush with the version check."""
     now = utcnow()
-    data = engine.latest_data(wf)
+    state = engine.snapshot(wf)
     with _stale_state_is_a_conflict():
-        _project(complaint, wf, data, now)
-        _sync_tasks(complaint, wf, now, completed_task_id)
+        _project(complaint, state, now)
+        _sync_tasks(complaint, state, now, completed_task_id)
         # Drain thrown messages before dumping: they are acted on now, not stored.
         for message in engine.thrown_messages(wf):
-            notifications.send(complaint, message.name, data, message.payload)
+            notifications.send(complaint, message.name, state.data, message.payload)
         instance.state = engine.dump_workflow(wf)
-        instance.completed = wf.is_completed()
-        instance.next_timer_due = engine.next_timer_due(wf)
+        instance.completed = state.completed
+        instance.next_timer_due = state.next_timer_due
         db.session.flush()
+    # The new version token exists now; a later rollback leaves a key no row will match.
+    _keep(instance, wf)
 
 
 @contextmanager
@@ -92,8 +103,9 @@ def _stale_state_is_a_conflict() -> Iterator[None]:
         raise
 
 
-def _project(complaint: Complaint, wf: Any, data: Mapping[str, Any], now: datetime) -> None:
+def _project(complaint: Complaint, state: engine.Snapshot, now: datetime) -> None:
     """Copy the fields lists and reports filter on from the case data to the complaint."""
+    data = state.data
     for name in ("category", "severity", "route"):
         if data.get(name):
             setattr(complaint, name, data[name])
@@ -106,23 +118,23 @@ def _project(complaint: Complaint, wf: Any, data: Mapping[str, Any], now: dateti
     if isinstance(survey, Mapping) and survey.get("score") is not None:
         complaint.satisfaction_score = int(survey["score"])
         complaint.satisfaction_comment = str(survey.get("comment") or "")
-    if wf.is_completed():
+    if state.completed:
         complaint.status = "closed"
-        complaint.outcome = engine.end_event_name(wf)
+        complaint.outcome = state.end_event
         complaint.closed_at = complaint.closed_at or now
         return
-    waiting = engine.waiting_messages(wf)
-    ready = [t for t in engine.ready_user_tasks(wf) if t.phase != "overdue_review"]
+    ready = [t for t in state.ready if t.phase != "overdue_review"]
     if ready:
         complaint.status = ready[0].phase or "in_progress"
     else:
         complaint.status = next(
-            (status for name, status in WAITING_STATUS.items() if name in waiting), "in_progress"
+            (s for name, s in WAITING_STATUS.items() if name in state.waiting_messages),
+            "in_progress",
         )
 
 
 def _sync_tasks(
-    complaint: Complaint, wf: Any, now: datetime, completed_task_id: str | None
+    complaint: Complaint, state: engine.Snapshot, now: datetime, completed_task_id: str | None
 ) -> None:
     """Open a row for each new READY user task; close rows the engine no longer waits for."""
     open_rows = {
@@ -131,7 +143,7 @@ def _sync_tasks(
             db.select(Task).where(Task.complaint_id == complaint.id, Task.status == "open")
         )
     }
-    for info in engine.ready_user_tasks(wf):
+    for info in state.ready:
         row = open_rows.pop(info.id, None)
         if row is None:
             db.session.add(
@@ -216,16 +228,61 @@ def deliver_message(complaint: Complaint, name: str, payload: Mapping[str, Any])
     _save(complaint, instance, wf)
 
 
+def _read(complaint: Complaint) -> engine.Snapshot:
+    instance = complaint.instance
+    wf = _load(instance)
+    try:
+        return engine.snapshot(wf)
+    finally:
+        _keep(instance, wf)
+
+
 def waiting_for(complaint: Complaint) -> set[str]:
     """The messages the complaint's procedure is waiting for now."""
     if complaint.instance is None or complaint.instance.completed:
         return set()
-    return engine.waiting_messages(_load(complaint.instance))
+    return _read(complaint).waiting_messages
 
 
 def case_data(complaint: Complaint) -> dict[str, Any]:
     """The freshest case data of a complaint (for task pages and letters)."""
-    return engine.latest_data(_load(complaint.instance))
+    return _read(complaint).data
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """A complaint's process diagram: the BPMN text of its version and where the case stands."""
+
+    file_name: str
+    xml: str
+    current: list[str]
+    done: list[str]
+
+
+def diagram(complaint: Complaint) -> Diagram:
+    """The BPMN diagram the complaint runs on (its own version), with current and done steps."""
+    instance = complaint.instance
+    version = instance.process_version
+    bpmn = {name: text for name, text in version.files.items() if name.endswith(".bpmn")}
+    if not bpmn:
+        raise NotFound("This process version has no BPMN diagram.")
+    marker = f'id="{version.process_id}"'
+    file_name = next(
+        (name for name in bpmn if name == f"{version.process_id}.bpmn"),
+        next((name for name in sorted(bpmn) if marker in bpmn[name]), min(bpmn)),
+    )
+    wf = _load(instance)
+    try:
+        current, done = engine.active_element_ids(wf), engine.completed_element_ids(wf)
+    finally:
+        _keep(instance, wf)
+    return Diagram(file_name=file_name, xml=bpmn[file_name], current=current, done=done)
+
+
+def instructions(task: Task) -> str:
+    """What the diagram tells the person doing `task` (its instructionsForEndUser)."""
+    specs = processes.specs_of(task.complaint.instance.process_version)
+    return engine.task_instructions(specs, task.name)
 
 
 @dataclass

@@ -144,7 +144,7 @@ def upgrade():
     sa.Column('state', sa.Text(), nullable=False),
     sa.Column('completed', sa.Boolean(), nullable=False),
     sa.Column('next_timer_due', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('lock_version', sa.Integer(), nullable=False),
+    sa.Column('version_token', sa.String(length=32), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], name=op.f('fk_process_instance_complaint_id_complaint'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['process_version_id'], ['process_version.id'], name=op.f('fk_process_instance_process_version_id_process_version')),

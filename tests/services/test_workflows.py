@@ -22,7 +22,7 @@ def count(model) -> int:
 def test_invalid_form_data_is_refused_and_nothing_is_written(app_context):
     complaint = j.to_classification()
     task = j.open_task(complaint, "classify_complaint")
-    state_before = db.session.get(ProcessInstance, complaint.instance.id).lock_version
+    state_before = db.session.get(ProcessInstance, complaint.instance.id).version_token
     audit_before = count(AuditEvent)
     with pytest.raises(InvalidInput) as caught:
         workflows.complete_task(
@@ -33,7 +33,7 @@ def test_invalid_form_data_is_refused_and_nothing_is_written(app_context):
     db.session.rollback()
     assert set(caught.value.details) >= {"category", "severity", "financial_impact"}
     assert j.open_task(complaint, "classify_complaint").status == "open"
-    assert db.session.get(ProcessInstance, complaint.instance.id).lock_version == state_before
+    assert db.session.get(ProcessInstance, complaint.instance.id).version_token == state_before
     assert count(AuditEvent) == audit_before
 
 
@@ -122,6 +122,7 @@ def test_a_complaint_resumes_after_the_application_restarts(app: Flask, database
         db.engine.dispose()
     engine._SPEC_CACHE.clear()  # a new process has no cached specs
     engine._COMPILED.clear()
+    engine.WORKFLOWS.clear()
     restarted = create_app(
         {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": database_url}
     )
