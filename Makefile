@@ -3,9 +3,10 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN     = $(VENV)/bin
 FLASK   = $(BIN)/flask --app app
+DEMO    = COMPLAINTFLOW_DEMO=1 $(FLASK)
 PORT   ?= 5000
 
-.PHONY: run test setup lint format translations messages clean
+.PHONY: run test setup vendor browser lint format translations messages clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,14 +21,48 @@ messages: $(BIN)/activate
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
 
-setup: $(BIN)/activate translations
+# bpmn-js draws the process diagrams; it is installed from package-lock.json and served from
+# app/static/vendor, so nothing is fetched at run time. bpmnlint, from the same install, checks
+# diagrams before a deploy (tools/bpmnlint.mjs, run by services/bpmnlint.py). The process
+# owner's editor adds the bpmn-js and dmn-js modelers.
+BPMN_JS = app/static/vendor/bpmn-js
+DMN_JS  = app/static/vendor/dmn-js
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(BPMN_JS)/bpmn-navigated-viewer.production.min.js: node_modules/.package-lock.json
+	mkdir -p $(BPMN_JS)
+	cp -R node_modules/bpmn-js/dist/assets/. $(BPMN_JS)/
+	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(BPMN_JS)/
+
+$(BPMN_JS)/bpmn-modeler.production.min.js: node_modules/.package-lock.json
+	mkdir -p $(BPMN_JS)
+	cp -R node_modules/bpmn-js/dist/assets/. $(BPMN_JS)/
+	cp node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(BPMN_JS)/
+
+$(DMN_JS)/dmn-modeler.production.min.js: node_modules/.package-lock.json
+	mkdir -p $(DMN_JS)
+	cp -R node_modules/dmn-js/dist/assets/. $(DMN_JS)/
+	cp node_modules/dmn-js/dist/dmn-modeler.production.min.js $(DMN_JS)/
+
+vendor: $(BPMN_JS)/bpmn-navigated-viewer.production.min.js \
+	$(BPMN_JS)/bpmn-modeler.production.min.js $(DMN_JS)/dmn-modeler.production.min.js
+
+setup: $(BIN)/activate translations vendor
 
 run: setup
-	$(FLASK) init-db
-	$(FLASK) seed-demo
-	trap 'kill 0' EXIT INT TERM; $(FLASK) run-timers >/dev/null & COMPLAINTFLOW_DEMO=1 $(FLASK) run --port $(PORT)
+	$(DEMO) init-db
+	$(DEMO) seed-demo
+	trap 'kill 0' EXIT INT TERM; $(DEMO) run-timers >/dev/null & $(DEMO) run --port $(PORT)
 
-test: setup
+# Browser tests drive Debian's Chromium; Playwright never downloads a browser.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup

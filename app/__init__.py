@@ -10,7 +10,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app import auth, cli, errors, main
+from app import api, auth, cli, complaints, errors, inbox, intake, main, public, tasks
 from app.config import REPO_ROOT, from_environment
 from app.extensions import babel, csrf, limiter, login_manager, migrate
 from services.db import db
@@ -32,8 +32,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
+    app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(intake.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(complaints.bp)
     cli.register(app)
     errors.register(app)
     return app

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from app.extensions import login_manager
 from forms.auth import LoginForm
@@ -50,3 +50,21 @@ def logout() -> Any:
     logout_user()
     flash(_("You are signed out."))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/token", methods=["GET", "POST"])
+@login_required
+def api_token() -> Any:
+    """Issue a personal token for the JSON API; a new one replaces the previous one."""
+    token = None
+    if request.method == "POST":
+        token = users.issue_api_token(current_user._get_current_object())
+        db.session.commit()
+    # No redirect after this POST: the token is shown once, here, and never stored in clear.
+    response = make_response(
+        render_template(
+            "auth/token.html", token=token, has_token=current_user.api_token_hash is not None
+        )
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

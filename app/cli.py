@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from forms import FORMS
-from services import processes, users, workflows
+from services import instance_migration, processes, users, workflows
 from services.clock import utcnow
 from services.db import db
 from services.errors import DomainError
@@ -20,7 +20,16 @@ from services.errors import DomainError
 
 def register(app: Flask) -> None:
     """Attach the commands to the app's CLI."""
-    for command in (init_db, deploy_processes, create_user, seed_demo, tick, run_timers):
+    for command in (
+        init_db,
+        deploy_processes,
+        create_user,
+        issue_token,
+        seed_demo,
+        tick,
+        run_timers,
+        migrate_complaints,
+    ):
         app.cli.add_command(command)
 
 
@@ -39,7 +48,8 @@ def deploy_from_directory(directory: str | None = None, comment: str = "") -> st
     db.session.commit()
     version = result.version
     state = "deployed" if result.created else "unchanged, still active"
-    return f"Process {version.process_id} version {version.version} {state} ({path})."
+    warnings = "".join(f"\nwarning: {w}" for w in result.warnings)
+    return f"Process {version.process_id} version {version.version} {state} ({path}).{warnings}"
 
 
 @click.command("deploy-processes")
@@ -75,6 +85,20 @@ def create_user(
         raise click.ClickException(exc.message) from exc
     db.session.commit()
     click.echo(f"User {username} created with roles {', '.join(roles)}.")
+
+
+@click.command("issue-token")
+@click.argument("username")
+@with_appcontext
+def issue_token(username: str) -> None:
+    """Issue a new API token for a staff member (replaces their previous one)."""
+    user = users.by_username(username)
+    if user is None or not user.active:
+        raise click.ClickException(f"No active user '{username}'.")
+    token = users.issue_api_token(user)
+    db.session.commit()
+    click.echo(f"API token for {username}, shown once; send 'Authorization: Bearer <token>':")
+    click.echo(token)
 
 
 @click.command("seed-demo")
@@ -117,3 +141,42 @@ def run_timers(interval: float) -> None:
             click.echo(f"{utcnow().isoformat()} {reference}: {', '.join(fired)}")
         db.session.remove()
         time.sleep(interval)
+
+
+@click.command("migrate-complaints")
+@click.option("--from", "from_number", type=int, required=True, help="Version they run on.")
+@click.option("--to", "to_number", type=int, required=True, help="Version to move them to.")
+@click.option("--process", "process_id", default=processes.DEFAULT_PROCESS_ID)
+@click.option("--reference", "references", multiple=True, help="Only this complaint (repeat).")
+@click.option("--dry-run", is_flag=True, help="Only say which could move and why not.")
+@with_appcontext
+def migrate_complaints(
+    from_number: int, to_number: int, process_id: str, references: tuple[str, ...], dry_run: bool
+) -> None:
+    """Move running complaints to another process version, one transaction per complaint."""
+    try:
+        source = processes.get_version(from_number, process_id)
+        target = processes.get_version(to_number, process_id)
+        candidates = instance_migration.dry_run(source, target, references=list(references))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    moved = refused = 0
+    for candidate in candidates:
+        if dry_run:
+            verdict = (
+                "can move" if candidate.movable else "cannot move: " + "; ".join(candidate.reasons)
+            )
+            click.echo(f"{candidate.reference}: {verdict}")
+            continue
+        try:
+            instance_migration.migrate(candidate.complaint_id, target, None)
+            db.session.commit()
+            moved += 1
+            click.echo(f"{candidate.reference}: moved to version {to_number}")
+        except Exception as exc:  # noqa: BLE001 - one complaint's failure must not stop the rest
+            db.session.rollback()
+            refused += 1
+            why = exc.message if isinstance(exc, DomainError) else str(exc)
+            click.echo(f"{candidate.reference}: not moved: {why}", err=True)
+    if not dry_run:
+        click.echo(f"{moved} moved, {refused} not moved, of {len(candidates)} running.")

@@ -22,11 +22,15 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "DEMO": os.environ.get("COMPLAINTFLOW_DEMO", "0") == "1",
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": ("en", "fr"),
-        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 55 * 1024 * 1024,  # five 10 MB attachments and the form
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # memory:// suits one process; use redis://127.0.0.1:6379 behind several workers.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Complaints filed through the JSON API, per client address.
+        "API_FILING_RATE_LIMIT": os.environ.get(
+            "API_FILING_RATE_LIMIT", "10 per minute;100 per day"
+        ),
     }

@@ -6,7 +6,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from services import permissions, roles
 
 bp = Blueprint("main", __name__)
 
@@ -14,6 +17,8 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def index() -> Any:
     """Home: staff go to their inbox, the public to the complaint form."""
+    if current_user.is_authenticated and permissions.works_on_tasks(current_user):
+        return redirect(url_for("inbox.index"))
     return render_template("main/index.html", user=current_user)
 
 
@@ -29,7 +34,11 @@ def set_language(code: str) -> Any:
 
 
 # Staff navigation: (endpoint, label, roles allowed or None for every signed-in user).
-NAV: list[tuple[str, Any, frozenset[str] | None]] = []
+NAV: list[tuple[str, Any, frozenset[str] | None]] = [
+    ("inbox.index", _l("Inbox"), roles.LANE_ROLES),
+    ("complaints.index", _l("Complaints"), permissions.READER_ROLES),
+    ("intake.new", _l("New complaint (intake)"), frozenset({"intake_agent"})),
+]
 
 
 def nav_links() -> list[tuple[str, str]]:

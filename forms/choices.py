@@ -140,6 +140,35 @@ SCORES: Choices = (
     (5, _l("5 – very satisfied")),
 )
 
+# A complaint's status (the open task's BPMN "phase", or a waiting state) in plain words.
+STATUSES: Choices = (
+    ("received", _l("Received")),
+    ("registration", _l("Being registered")),
+    ("classification", _l("Being analysed")),
+    ("investigation", _l("Under investigation")),
+    ("escalation", _l("Escalation under review")),
+    ("legal_review", _l("Under legal review")),
+    ("resolution", _l("Being resolved")),
+    ("sign_off", _l("Response being approved")),
+    ("in_progress", _l("In progress")),
+    ("awaiting_information", _l("Waiting for information from you")),
+    ("awaiting_feedback", _l("Waiting for your opinion on how we handled it")),
+    ("closed", _l("Closed")),
+)
+
+# Staff roles (the lanes of the procedure and the other roles), in plain words.
+ROLES: Choices = (
+    ("intake_agent", _l("Intake agent")),
+    ("supervisor", _l("Supervisor")),
+    ("complaint_manager", _l("Complaint manager")),
+    ("manager", _l("Manager")),
+    ("legal_counsel", _l("Legal counsel")),
+    ("confidential_focal_point", _l("Confidential focal point")),
+    ("process_owner", _l("Process owner")),
+    ("quality_analyst", _l("Quality analyst")),
+    ("administrator", _l("Administrator")),
+)
+
 
 def label(choices: Iterable[tuple[Any, LazyString]], value: Any) -> LazyString | str:
     """The label of `value` in `choices`; the value itself if it is not one of them."""

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from services import audit, permissions, workflows
+from sqlalchemy import or_
+
+from services import attachments, audit, notifications, permissions, tasks, workflows
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import InvalidInput, NotFound
-from services.models import Complaint, User
+from services.models import Attachment, AuditEvent, Complaint, Notification, Task, User
 
 # Intake fields copied to the complaint row (and into the case data the procedure sees).
 INTAKE_FIELDS = (
@@ -118,3 +120,108 @@ def by_reference_for(user: User, reference: str) -> Complaint:
 def visible_query(user: User) -> Any:
     """A select of the complaints the user may see."""
     return db.select(Complaint).where(permissions.visible_complaints_filter(user))
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    """What the complaint list shows: filters, search, order and page."""
+
+    category: str | None = None
+    status: str | None = None
+    channel: str | None = None
+    department: str | None = None
+    confidential: bool = False  # only confidential ones (the focal point's view)
+    search: str | None = None
+    sort: str = "newest"
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass(frozen=True)
+class ComplaintPage:
+    """One page of complaints and the total count."""
+
+    complaints: list[Complaint]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_for(user: User, flt: ComplaintFilter | None = None) -> ComplaintPage:
+    """Complaints the user may see, filtered, searched, newest or oldest first, paginated."""
+    flt = flt or ComplaintFilter()
+    query = visible_query(user)
+    for column, value in (
+        (Complaint.category, flt.category),
+        (Complaint.status, flt.status),
+        (Complaint.channel, flt.channel),
+        (Complaint.department, flt.department),
+    ):
+        if value:
+            query = query.where(column == value)
+    if flt.confidential:
+        query = query.where(Complaint.confidential.is_(True))
+    if flt.search and flt.search.strip():
+        term = flt.search.strip()
+        query = query.where(
+            or_(
+                Complaint.reference == term.upper(),
+                Complaint.complainant_name.ilike(f"%{term}%"),
+            )
+        )
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery())) or 0
+    page = max(1, flt.page)
+    order = Complaint.received_at.asc() if flt.sort == "oldest" else Complaint.received_at.desc()
+    rows = db.session.scalars(
+        query.order_by(order, Complaint.id).limit(flt.per_page).offset((page - 1) * flt.per_page)
+    )
+    return ComplaintPage(list(rows), total, page, flt.per_page)
+
+
+def departments(user: User) -> list[str]:
+    """The departments named on complaints the user may see, for filter choices."""
+    return list(
+        db.session.scalars(
+            db.select(Complaint.department)
+            .where(permissions.visible_complaints_filter(user), Complaint.department != "")
+            .distinct()
+            .order_by(Complaint.department)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """Everything staff read about one complaint: tasks, audit trail, letters, documents."""
+
+    complaint: Complaint
+    tasks: list[Task]
+    events: list[AuditEvent]
+    notifications: list[Notification]
+    attachments: list[Attachment]
+
+
+def case_file(user: User, complaint_id: int) -> CaseFile:
+    """The case file of a complaint the user may see, or NotFound."""
+    complaint = get_for(user, complaint_id)
+    return CaseFile(
+        complaint=complaint,
+        tasks=tasks.for_complaint(complaint.id),
+        events=audit.history(complaint.id),
+        notifications=notifications.for_complaint(complaint.id),
+        attachments=attachments.for_complaint(complaint.id),
+    )
+
+
+def attachment_for(user: User, complaint_id: int, attachment_id: int) -> Attachment:
+    """A file of a complaint the user may see, or NotFound."""
+    complaint = get_for(user, complaint_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.complaint_id != complaint.id:
+        raise NotFound("No such file.")
+    return attachment

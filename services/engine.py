@@ -12,7 +12,7 @@ import re
 import threading
 import types
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -36,10 +36,17 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
+from SpiffWorkflow.bpmn.util.diff import migrate_workflow as spiff_migrate_workflow
 from SpiffWorkflow.exceptions import (
     SpiffWorkflowException,
     TaskNotFoundException,
@@ -235,7 +242,7 @@ class Specs:
     subprocess_specs: dict[str, Any]
 
 
-_SPEC_CACHE: dict[int, Specs] = {}
+_SPEC_CACHE: dict[Hashable, Specs] = {}
 
 
 class WorkflowCache:
@@ -289,8 +296,12 @@ def specs_to_dict(specs: Specs) -> dict[str, Any]:
     return json.loads(text)
 
 
-def specs_from_dict(version_id: int, dct: Mapping[str, Any]) -> Specs:
-    """Restore a stored spec, once per process version and process."""
+def specs_from_dict(version_id: Hashable, dct: Mapping[str, Any]) -> Specs:
+    """Restore a stored spec, once per process version and process.
+
+    `version_id` identifies the stored spec: services.processes passes the version's id
+    with its content hash, as ids repeat across databases (tests) while contents differ.
+    """
     specs = _SPEC_CACHE.get(version_id)
     if specs is None:
         specs = Specs(
@@ -647,11 +658,31 @@ def history_size(wf: BpmnWorkflow) -> int:
 
 @dataclass(frozen=True)
 class Problem:
-    """One reason a diagram was refused: where, and what is wrong."""
+    """One finding about a diagram: where, and what is wrong.
+
+    `element` is a readable label ("Classify complaint (classify_complaint)"); `element_id`
+    is the BPMN/DMN id an editor highlights ("" when the finding concerns the whole file).
+    `severity` is "error" (blocks a deploy) or "warning"; `rule` names the check (bpmnlint
+    rule name, or "" for our own checks).
+    """
 
     file: str
     element: str
     message: str
+    element_id: str = ""
+    severity: str = "error"
+    rule: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        """The finding as plain JSON-ready data (for an editor or an API)."""
+        return {
+            "file": self.file,
+            "element": self.element,
+            "element_id": self.element_id,
+            "message": self.message,
+            "severity": self.severity,
+            "rule": self.rule,
+        }
 
     def __str__(self) -> str:
         where = f"{self.file}" + (f", element '{self.element}'" if self.element else "")
@@ -664,6 +695,7 @@ class ParseResult:
 
     specs: Specs | None
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
 _ISO_DURATION = re.compile(
@@ -701,17 +733,20 @@ def parse_process(
         return ParseResult(None, [_problem_from(exc, "")])
     specs = Specs(spec, subprocess_specs)
     problems.extend(lint_specs(specs, set(known_form_keys), set(known_roles)))
+    problems.extend(lint_decisions(specs))
     return ParseResult(None if problems else specs, problems)
 
 
 def _problem_from(exc: SpiffWorkflowException, fallback_file: str) -> Problem:
     file = getattr(exc, "file_name", "") or fallback_file
-    element = getattr(exc, "id", "") or ""
+    element_id = getattr(exc, "id", "") or ""
+    name = getattr(exc, "name", "") or ""
+    element = f"{name} ({element_id})" if name and element_id else element_id
     line = getattr(exc, "line_number", "")
     message = str(getattr(exc, "error_msg", "") or exc).split("\n")[0]
     if line:
         message += f" (line {line})"
-    return Problem(file, element, message)
+    return Problem(file, element, message, element_id)
 
 
 def lint_specs(specs: Specs, form_keys: set[str], roles: set[str]) -> list[Problem]:
@@ -723,8 +758,10 @@ def lint_specs(specs: Specs, form_keys: set[str], roles: set[str]) -> list[Probl
             element = getattr(ts, "bpmn_id", None) or ts.name
             label = f"{ts.bpmn_name} ({element})" if getattr(ts, "bpmn_name", None) else element
 
-            def add(message: str, element: str = label, file: str = file) -> None:
-                problems.append(Problem(file, element, message))
+            def add(
+                message: str, element: str = label, file: str = file, element_id: str = element
+            ) -> None:
+                problems.append(Problem(file, element, message, element_id))
 
             if isinstance(ts, UserTask):
                 form_key = _properties(ts).get("formKey")
@@ -754,7 +791,9 @@ def lint_specs(specs: Specs, form_keys: set[str], roles: set[str]) -> list[Probl
             for d in getattr(definition, "event_definitions", [definition]):
                 if isinstance(d, TimerEventDefinition):
                     sources.append(("timer", d.expression, "eval"))
-                    problems.extend(_lint_timer(d.expression, file, label))
+                    why = _timer_problem(d)
+                    if why:
+                        add(why)
             for kind, source, mode in sources:
                 why = _syntax_problem(source, mode) or check_restricted(source, mode)
                 if why:
@@ -770,20 +809,47 @@ def _syntax_problem(source: str, mode: str) -> str | None:
     return None
 
 
-def _lint_timer(expression: str, file: str, element: str) -> list[Problem]:
-    text = expression.strip()
-    if _ISO_DURATION.match(text):
-        message = f'timer {text} is read as Python: quote it, e.g. "{text}"'
-        return [Problem(file, element, message)]
+_TIMER_KINDS = {
+    TimeDateEventDefinition: ("date", '"2026-12-31T17:00:00+00:00"'),
+    DurationTimerEventDefinition: ("duration", '"P5D" or "PT4H"'),
+    CycleTimerEventDefinition: ("cycle", '"R3/P1D"'),
+}
+
+
+def _timer_problem(definition: TimerEventDefinition) -> str | None:
+    """Why a literal timer would fail when reached; None for valid ones and for variables."""
+    text = definition.expression.strip()
+    kind, example = _TIMER_KINDS.get(type(definition), ("date, duration or cycle", '"P5D"'))
+    unquoted = text.split("/")[-1] if text.startswith("R") else text
+    if _ISO_DURATION.match(text) or _is_iso_datetime(unquoted):
+        return f'timer {text} is read as Python: quote it, e.g. "{text}"'
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
-        return []  # a variable or helper call: checked when it runs
+        return None  # a variable or helper call: checked when it runs
     if not isinstance(value, str):
-        return [Problem(file, element, f"timer {text} must be an ISO 8601 string")]
-    if _ISO_DURATION.match(value) or _is_iso_datetime(value):
-        return []
-    return [Problem(file, element, f"timer {text} is not a valid ISO 8601 duration or date")]
+        return f"timer {text} must be an ISO 8601 {kind} string, e.g. {example}"
+    if not _valid_timer_value(type(definition), value.strip()):
+        return f"timer {text} is not a valid ISO 8601 {kind}, e.g. {example}"
+    return None
+
+
+def _valid_timer_value(kind: type, value: str) -> bool:
+    """Parse `value` with the engine's own timer code, as it will when the timer is reached."""
+    try:
+        if kind is DurationTimerEventDefinition:
+            return value.upper().startswith("P") and bool(
+                TimerEventDefinition.parse_iso_duration(value)
+            )
+        if kind is CycleTimerEventDefinition:
+            return value.upper().startswith("R") and bool(
+                TimerEventDefinition.parse_iso_recurring_interval(value)
+            )
+        if kind is TimeDateEventDefinition:
+            return isinstance(TimerEventDefinition.parse_time_or_duration(value), datetime)
+    except Exception:  # noqa: BLE001 - Spiff raises bare Exception, ValueError, TypeError...
+        return False
+    return _ISO_DURATION.match(value) is not None or _is_iso_datetime(value)
 
 
 def _is_iso_datetime(value: str) -> bool:
@@ -792,3 +858,263 @@ def _is_iso_datetime(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- versions, diff, migration, replay ---
+# Moving a running instance to another version of its process (services.instance_migration)
+# and running a candidate decision table on past data (services.replay).
+
+# Attributes whose change does not alter how a finished step ran.
+_COSMETIC_ATTRIBUTES = {"bpmn_name", "description", "documentation"}
+_OPEN = TaskState.READY | TaskState.WAITING
+_DONE = TaskState.COMPLETED | TaskState.STARTED | TaskState.ERROR
+
+
+def _step(spec: Any) -> str:
+    name = getattr(spec, "bpmn_name", None)
+    element_id = getattr(spec, "bpmn_id", None) or spec.name
+    return f"'{name}' ({element_id})" if name else f"'{element_id}'"
+
+
+def _diffs(
+    wf: BpmnWorkflow, target: Specs
+) -> list[tuple[Any, SpecDiff | None, WorkflowDiff | None]]:
+    """(workflow, spec diff, task diff) for the instance and each of its live subprocesses."""
+    registry = SERIALIZER.registry
+    spec_diff = SpecDiff(registry, wf.spec, target.spec)
+    result = [(wf, spec_diff, WorkflowDiff(wf, spec_diff))]
+    for sub in wf.subprocesses.values():
+        new_spec = target.subprocess_specs.get(sub.spec.name)
+        if new_spec is None:
+            result.append((sub, None, None))
+            continue
+        sub_diff = SpecDiff(registry, sub.spec, new_spec)
+        result.append((sub, sub_diff, WorkflowDiff(sub, sub_diff)))
+    return result
+
+
+def _dropped_by_reset(task: Any) -> bool:
+    """True for a predicted task below a READY/WAITING one: migration re-predicts it."""
+    parent = task.parent
+    while parent is not None:
+        if parent.state & _OPEN:
+            return True
+        parent = parent.parent
+    return False
+
+
+def migration_obstacles(wf: BpmnWorkflow, target: Specs) -> list[str]:
+    """Why the instance cannot move to the `target` spec; an empty list means it can.
+
+    Refused: a step it waits at (READY/WAITING) that the target removes; a step it has
+    done or is inside (COMPLETED/STARTED) that the target removes or changes beyond its
+    label or documentation; a live subprocess the target no longer has.
+    """
+    reasons = []
+    for workflow, spec_diff, task_diff in _diffs(wf, target):
+        if spec_diff is None or task_diff is None:
+            if not workflow.is_completed():
+                reasons.append(f"it is inside subprocess '{workflow.spec.name}', which is gone")
+            continue
+        for task in task_diff.removed:
+            if task.state & _OPEN:
+                reasons.append(f"it waits at {_step(task.task_spec)}, which is removed")
+            elif task.state & _DONE:
+                reasons.append(f"it has been through {_step(task.task_spec)}, which is removed")
+            elif not _dropped_by_reset(task):
+                reasons.append(f"its next step {_step(task.task_spec)} is removed")
+        for task in task_diff.changed:
+            changed = set(spec_diff.changed.get(task.task_spec, [])) - _COSMETIC_ATTRIBUTES
+            if task.state & _DONE and changed:
+                what = ", ".join(sorted(changed))
+                reasons.append(f"{_step(task.task_spec)}, already done, is changed ({what})")
+    return list(dict.fromkeys(reasons))
+
+
+def migrate_instance(wf: BpmnWorkflow, target: Specs) -> None:
+    """Move the instance onto the `target` spec in place, then run it to the next wait.
+
+    Raises Conflict naming the reasons when migration_obstacles() finds any. Spiff resets
+    the open steps (their ids are kept) and would restart their timers; we keep the open
+    steps' clocks instead: an unchanged timer keeps its due time and a step its start time
+    (dueIn), and a changed literal duration timer is re-based on the original start.
+    """
+    reasons = migration_obstacles(wf, target)
+    if reasons:
+        raise Conflict("This complaint cannot move: " + "; ".join(reasons) + ".")
+    diffs = _diffs(wf, target)
+    kept = {
+        task.id: (task.task_spec, dict(task.internal_data), task.last_state_change)
+        for task in _all_tasks(wf)
+        if task.state & _OPEN
+    }
+    changed_specs = {spec for _, spec_diff, _ in diffs if spec_diff for spec in spec_diff.changed}
+    for workflow, _spec_diff, task_diff in diffs:
+        new_spec = target.spec if workflow is wf else target.subprocess_specs[workflow.spec.name]
+        spiff_migrate_workflow(task_diff, workflow, new_spec)
+    wf.subprocess_specs = target.subprocess_specs
+    for task in _all_tasks(wf):
+        if task.id not in kept or not task.state & _OPEN:
+            continue
+        old_spec, internal, started = kept[task.id]
+        task.last_state_change = started
+        if old_spec not in changed_specs:
+            task.internal_data = internal
+        elif "event_value" in internal:
+            _rebase_timer(task, old_spec, internal["event_value"])
+    _run_engine(wf)
+
+
+def _rebase_timer(task: Any, old_spec: Any, old_due: Any) -> None:
+    """A changed duration timer: due = original start + new duration (else Spiff's restart)."""
+    old_def = getattr(old_spec, "event_definition", None)
+    new_def = getattr(task.task_spec, "event_definition", None)
+    if not (
+        isinstance(old_def, DurationTimerEventDefinition)
+        and isinstance(new_def, DurationTimerEventDefinition)
+        and isinstance(old_due, str)
+    ):
+        return
+    try:
+        old_value, new_value = (ast.literal_eval(d.expression.strip()) for d in (old_def, new_def))
+        due = TimerEventDefinition.get_datetime(old_due)
+        parse = TimerEventDefinition.parse_iso_duration
+        start = due - TimerEventDefinition.get_timedelta_from_end(parse(old_value), due)
+        rebased = start + TimerEventDefinition.get_timedelta_from_start(parse(new_value), start)
+    except Exception:  # noqa: BLE001 - a variable or odd expression: keep Spiff's restart
+        return
+    task.internal_data["event_value"] = rebased.isoformat()
+
+
+def open_step_ids(wf: BpmnWorkflow) -> list[str]:
+    """The BPMN ids of the steps the instance is at (for migration reports)."""
+    return active_element_ids(wf)
+
+
+def lint_decisions(specs: Specs) -> list[Problem]:
+    """Every DMN cell the business rule tasks of a process will evaluate, restricted-compiled."""
+    problems: list[Problem] = []
+    for process in [specs.spec, *specs.subprocess_specs.values()]:
+        for ts in process.task_specs.values():
+            table = getattr(getattr(ts, "dmnEngine", None), "decision_table", None)
+            if table is not None:
+                problems.extend(_table_problems(table, ""))
+    return problems
+
+
+def _table_problems(table: Any, file: str) -> list[Problem]:
+    problems = []
+    for rule in table.rules:
+        where = f"rule {rule.row_number}" + (f" ({rule.description})" if rule.description else "")
+        for entry in rule.inputEntries:
+            for text in entry.lhs:
+                why = _dmn_match_problem(entry.input.expression or "", text) if text else None
+                if why:
+                    problems.append(Problem(file, where, f"input entry {text!r}: {why}", entry.id))
+        for entry in rule.outputEntries:
+            why = _syntax_problem(entry.text, "eval") or check_restricted(entry.text, "eval")
+            if entry.text and why:
+                problems.append(
+                    Problem(file, where, f"output entry {entry.text!r}: {why}", entry.id)
+                )
+    return problems
+
+
+def _dmn_match_problem(input_expression: str, text: str) -> str | None:
+    """Compile a DMN input cell the ways DMNEngine.evaluate may run it; None if one works."""
+    match = re.sub(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)", "dmninputexpr", text)
+    if "dmninputexpr" in match:
+        candidates = [match]
+    else:
+        candidates = [f"({input_expression}) == ({match})", f"{input_expression} {match}"]
+    whys = [_syntax_problem(c, "eval") or check_restricted(c, "eval") for c in candidates]
+    return None if any(w is None for w in whys) else whys[0]
+
+
+_DECISION_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+  id="decision_replay" targetNamespace="http://bpmn.io/schema/bpmn">
+  <process id="decision_replay_process" isExecutable="true">
+    <startEvent id="start"><outgoing>to_decide</outgoing></startEvent>
+    <businessRuleTask id="decide" name="Decide">
+      <extensionElements>
+        <spiffworkflow:calledDecisionId>{decision_id}</spiffworkflow:calledDecisionId>
+      </extensionElements>
+      <incoming>to_decide</incoming><outgoing>to_end</outgoing>
+    </businessRuleTask>
+    <endEvent id="end"><incoming>to_end</incoming></endEvent>
+    <sequenceFlow id="to_decide" sourceRef="start" targetRef="decide" />
+    <sequenceFlow id="to_end" sourceRef="decide" targetRef="end" />
+  </process>
+</definitions>"""
+
+
+@dataclass(frozen=True)
+class DecisionInput:
+    """One input column of a decision table."""
+
+    label: str
+    expression: str
+    type_ref: str
+
+
+@dataclass(frozen=True)
+class DecisionTable:
+    """A parsed candidate decision table, ready to run on data (see run_decision)."""
+
+    decision_id: str
+    name: str
+    inputs: list[DecisionInput]
+    outputs: list[str]
+    specs: Specs
+
+
+def parse_decision(
+    dmn: bytes, decision_id: str | None = None, file: str = "decision.dmn"
+) -> tuple[DecisionTable | None, list[Problem]]:
+    """Parse one DMN document and pick a decision (the only one, or `decision_id`).
+
+    Returns the table, or None and the problems (XML, DMN schema, restricted cells).
+    """
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    try:
+        parser.add_dmn_io(BytesIO(dmn), filename=file)
+    except etree.XMLSyntaxError as exc:
+        return None, [Problem(file, "", f"not well-formed XML (line {exc.lineno}): {exc.msg}")]
+    except SpiffWorkflowException as exc:
+        return None, [_problem_from(exc, file)]
+    found = list(parser.dmn_parsers)
+    chosen = decision_id if decision_id in found else (found[0] if len(found) == 1 else None)
+    if chosen is None:
+        wanted = f"decision '{decision_id}'" if decision_id else "exactly one decision"
+        return None, [Problem(file, "", f"expected {wanted}; found {', '.join(found) or 'none'}")]
+    try:
+        parser.add_bpmn_io(BytesIO(_DECISION_PROCESS.format(decision_id=chosen).encode()))
+        spec = parser.get_spec("decision_replay_process")
+        dmn_parser = parser.dmn_parsers[chosen]
+        table = dmn_parser.decision.decisionTables[0]
+    except SpiffWorkflowException as exc:
+        return None, [_problem_from(exc, file)]
+    except (IndexError, AttributeError, KeyError, ValueError, SyntaxError) as exc:
+        return None, [Problem(file, chosen, f"the decision table cannot be read: {exc}", chosen)]
+    problems = _table_problems(table, file)
+    if problems:
+        return None, problems
+    inputs = [
+        DecisionInput(i.label or i.name or i.id, i.expression or "", i.typeRef or "")
+        for i in table.inputs
+    ]
+    outputs = [o.name or o.label for o in table.outputs]
+    name = dmn_parser.decision.name or chosen
+    return DecisionTable(chosen, name, inputs, outputs, Specs(spec, {})), []
+
+
+def run_decision(table: DecisionTable, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Run the decision on `data` as a business rule task would; its outputs by name.
+
+    Raises ProcessError when a cell fails on this data.
+    """
+    wf = start_workflow(table.specs, data)
+    result = dict(wf.data) if wf.is_completed() else latest_data(wf)
+    return {name: result.get(name) for name in table.outputs}

@@ -41,7 +41,9 @@ def can_view_task(user: User, task: Task) -> bool:
     """A task is visible to holders of its role, subject to the complaint's confidentiality."""
     if not user.active or not user.has_role(task.role):
         return False
-    return not task.confidential or sees_confidential(user)
+    # A task completed before its complaint was flagged keeps its old flag: the complaint decides.
+    confidential = task.confidential or task.complaint.confidential
+    return not confidential or sees_confidential(user)
 
 
 def visible_tasks_filter(user: User) -> ColumnElement[bool]:
@@ -75,3 +77,37 @@ def require_work_task(user: User, task: Task | None) -> Task:
         name = task.assignee.name if task.assignee else "someone else"
         raise NotAllowed(f"This task is assigned to {name}.")
     return task
+
+
+def works_on_tasks(user: User) -> bool:
+    """Staff holding a lane role have a task inbox."""
+    return user.active and bool(user.role_names & roles.LANE_ROLES)
+
+
+def reads_complaints(user: User) -> bool:
+    """Staff who may list and read (non-confidential) complaints."""
+    return user.active and bool(user.role_names & READER_ROLES)
+
+
+def records_complaints(user: User) -> bool:
+    """Intake agents record complaints that came in by telephone, letter, email and so on."""
+    return user.active and user.has_role(roles.INTAKE_AGENT)
+
+
+def require_records_complaints(user: User) -> User:
+    """The user if they may record complaints, else NotAllowed."""
+    if not records_complaints(user):
+        raise NotAllowed("Only intake agents record complaints.")
+    return user
+
+
+def manages_processes(user: User) -> bool:
+    """Process owners validate, deploy and roll back the procedure and migrate complaints."""
+    return user.active and user.has_role(roles.PROCESS_OWNER)
+
+
+def require_manages_processes(user: User) -> User:
+    """The user if they may change the procedure, else NotAllowed."""
+    if not manages_processes(user):
+        raise NotAllowed("Only process owners change the procedure.")
+    return user

@@ -1,30 +1,41 @@
-"""Process versions: deploy the diagrams in processes/, keep each distinct content once."""
+"""Process versions: validate and deploy diagrams, keep each distinct content once, compare
+versions, download one, make an earlier one active again.
+
+Every change of the active version is recorded as an audit event "version_activated"
+(complaint_id NULL) with who, when, which version, the previous one and the comment.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import io
+import zipfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func
 
-from services import engine
+from services import audit, bpmnlint, diagram_rules, engine, permissions
 from services.db import db
-from services.errors import DeployRefused, NotFound
-from services.models import ProcessVersion, User
+from services.errors import Conflict, DeployRefused, NotFound
+from services.models import AuditEvent, ProcessVersion, User
 from services.roles import LANE_ROLES
+from services.versions import VersionDiff, diff_files
 
 DEFAULT_PROCESS_ID = "complaint_handling"
 DIAGRAM_SUFFIXES = (".bpmn", ".dmn")
+ACTIVATED = "version_activated"
 
 
 @dataclass(frozen=True)
 class DeployResult:
-    """The version now active, and whether this deploy created it."""
+    """The version now active, whether this deploy created it, and non-blocking warnings."""
 
     version: ProcessVersion
     created: bool
+    warnings: list[engine.Problem] = field(default_factory=list)
 
 
 def read_directory(directory: Path) -> dict[str, bytes]:
@@ -47,10 +58,46 @@ def content_hash(files: Mapping[str, bytes]) -> str:
 def validate(
     files: Mapping[str, bytes], form_keys: Iterable[str], process_id: str = DEFAULT_PROCESS_ID
 ) -> engine.ParseResult:
-    """Parse and check diagram files without storing anything."""
-    return engine.parse_process(
+    """Parse and check diagram files without storing anything (the editor's "Validate").
+
+    `problems` block a deploy: the engine's parse and lint (form keys, lanes as roles,
+    restricted expressions, ISO 8601 timers and dueIn), services.diagram_rules (gateway
+    flows without condition, a user task drawn in another lane than its own) and bpmnlint's
+    recommended "error" rules. `warnings` do not: bpmnlint's "warn" rules, and a notice
+    when bpmnlint cannot run. Each engine.Problem names its file, a readable element label
+    and the `element_id` to highlight. `specs` is None whenever there is a problem.
+    """
+    parsed = engine.parse_process(
         files, process_id, known_form_keys=form_keys, known_roles=LANE_ROLES
     )
+    problems, warnings = list(parsed.problems), list[engine.Problem]()
+    for name, content in sorted(files.items()):
+        root = diagram_rules.parse(content) if name.endswith(".bpmn") else None
+        if root is None:
+            continue  # DMN, or not well-formed: the engine has reported it
+        own = diagram_rules.check(name, root)
+        flagged = {p.element_id for p in own}
+        # Ours say the same as the engine's terse parse error on these elements, in more words.
+        problems = [p for p in problems if not (p.file == name and p.element_id in flagged)]
+        problems.extend(own)
+        labels = diagram_rules.element_names(root)
+        for finding in bpmnlint.run(content, name):
+            if finding.rule == "conditional-flows" and finding.element_id in flagged:
+                continue  # our own gateway rule said it already, in more words
+            label = labels.get(finding.element_id, finding.element)
+            finding = dataclasses.replace(finding, element=label)
+            (problems if finding.severity == "error" else warnings).append(finding)
+    problems = [_with_file(p, files) for p in problems]
+    return engine.ParseResult(None if problems else parsed.specs, problems, warnings)
+
+
+def _with_file(problem: engine.Problem, files: Mapping[str, bytes]) -> engine.Problem:
+    """Name the file of a finding the engine could only place by element id (DMN cells)."""
+    if problem.file or not problem.element_id:
+        return problem
+    marker = f'id="{problem.element_id}"'.encode()
+    name = next((n for n, content in sorted(files.items()) if marker in content), "")
+    return dataclasses.replace(problem, file=name)
 
 
 def deploy(
@@ -64,8 +111,12 @@ def deploy(
     """Validate and store the files as the active version; unchanged content reuses its version.
 
     Raises DeployRefused, naming file and element, when any check fails; the active version
-    then stays as it was.
+    then stays as it was. Its details hold "problems" (one text each) and "items" (each
+    engine.Problem.as_dict(), with element_id, for an editor). An actor, when given, must
+    be a process owner (NotAllowed otherwise); the CLI deploys as the system (None).
     """
+    if actor is not None:
+        permissions.require_manages_processes(actor)
     if not files:
         raise DeployRefused("No BPMN or DMN files to deploy.")
     digest = content_hash(files)
@@ -77,13 +128,18 @@ def deploy(
     if existing is not None:
         if existing.active:
             return DeployResult(existing, created=False)
-        _activate(existing)
+        _activate(existing, actor, comment or "redeployed unchanged content", "deploy")
         return DeployResult(existing, created=False)
     parsed = validate(files, form_keys, process_id)
     if parsed.specs is None:
         problems = [str(p) for p in parsed.problems]
         raise DeployRefused(
-            "The diagrams were refused: " + "; ".join(problems), details={"problems": problems}
+            "The diagrams were refused: " + "; ".join(problems),
+            details={
+                "problems": problems,
+                "items": [p.as_dict() for p in parsed.problems],
+                "warnings": [p.as_dict() for p in parsed.warnings],
+            },
         )
     number = (
         db.session.scalar(
@@ -103,17 +159,39 @@ def deploy(
         created_by=actor,
     )
     db.session.add(version)
-    _activate(version)
-    return DeployResult(version, created=True)
+    _activate(version, actor, comment, "deploy")
+    return DeployResult(version, created=True, warnings=list(parsed.warnings))
 
 
-def _activate(version: ProcessVersion) -> None:
+def _activate(version: ProcessVersion, actor: User | None, comment: str, via: str) -> None:
+    """Make `version` the one new complaints start on, and record who did it and why."""
+    previous = db.session.scalar(
+        db.select(ProcessVersion).where(
+            ProcessVersion.process_id == version.process_id, ProcessVersion.active.is_(True)
+        )
+    )
     db.session.execute(
         db.update(ProcessVersion)
         .where(ProcessVersion.process_id == version.process_id, ProcessVersion.active.is_(True))
         .values(active=False)
     )
     version.active = True
+    db.session.flush()
+    verb = "deployed" if via == "deploy" else "made active again"
+    audit.record(
+        None,
+        ACTIVATED,
+        actor=actor,
+        summary=f"Version {version.version} of {version.process_id} {verb}",
+        data={
+            "process_id": version.process_id,
+            "version": version.version,
+            "version_id": version.id,
+            "previous_version": previous.version if previous is not None else None,
+            "via": via,
+            "comment": comment,
+        },
+    )
     db.session.flush()
 
 
@@ -142,4 +220,81 @@ def versions(process_id: str = DEFAULT_PROCESS_ID) -> list[ProcessVersion]:
 
 def specs_of(version: ProcessVersion) -> engine.Specs:
     """The parsed spec of a version (restored once per process, then cached)."""
-    return engine.specs_from_dict(version.id, version.spec)
+    return engine.specs_from_dict((version.id, version.content_hash), version.spec)
+
+
+def get_version(number: int, process_id: str = DEFAULT_PROCESS_ID) -> ProcessVersion:
+    """The version with this number (1, 2...) of a process, or NotFound."""
+    version = db.session.scalar(
+        db.select(ProcessVersion).where(
+            ProcessVersion.process_id == process_id, ProcessVersion.version == number
+        )
+    )
+    if version is None:
+        raise NotFound(f"Process '{process_id}' has no version {number}.")
+    return version
+
+
+def rollback(version_id: int, actor: User | None, comment: str = "") -> ProcessVersion:
+    """Make an earlier version active again: new complaints start on it from now on.
+
+    Complaints already running stay on their version (move them with
+    services.instance_migration). Recorded as a "version_activated" audit event with the
+    actor and comment. Raises NotFound, NotAllowed (actor not a process owner), or
+    Conflict when the version is already the active one.
+    """
+    if actor is not None:
+        permissions.require_manages_processes(actor)
+    version = db.session.get(ProcessVersion, version_id)
+    if version is None:
+        raise NotFound("No such process version.")
+    if version.active:
+        raise Conflict(f"Version {version.version} is already the active version.")
+    _activate(version, actor, comment, "rollback")
+    return version
+
+
+def activations(process_id: str = DEFAULT_PROCESS_ID) -> list[AuditEvent]:
+    """When each version became active, by whom and why, newest first (audit events)."""
+    return [
+        event
+        for event in db.session.scalars(
+            db.select(AuditEvent)
+            .where(AuditEvent.complaint_id.is_(None), AuditEvent.kind == ACTIVATED)
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        )
+        if (event.data or {}).get("process_id") == process_id
+    ]
+
+
+def diff(old_version: ProcessVersion, new_version: ProcessVersion) -> VersionDiff:
+    """What changed from one version to another: elements added, removed and changed.
+
+    Per element id: its type and name, and which name, attributes, conditions, timers,
+    properties, scripts and lanes changed; per decision table: hit policy, columns, and
+    rows added, removed or changed (cell by cell) or reordered; and which files' layout
+    moved. See services.versions.VersionDiff (`.lines()` gives readable text).
+    """
+    return diff_files(
+        old_version.files,
+        new_version.files,
+        old_version=old_version.version,
+        new_version=new_version.version,
+    )
+
+
+def archive_name(version: ProcessVersion) -> str:
+    """A download file name for a version's archive."""
+    return f"{version.process_id}-v{version.version}.zip"
+
+
+def version_archive(version: ProcessVersion) -> bytes:
+    """A zip of the version's BPMN and DMN files, as deployed (for download)."""
+    buffer = io.BytesIO()
+    stamp = version.created_at.timetuple()[:6] if version.created_at else (1980, 1, 1, 0, 0, 0)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(version.files):
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, version.files[name].encode("utf-8"))
+    return buffer.getvalue()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import or_
@@ -11,7 +11,7 @@ from services import audit, permissions, roles
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from services.models import Complaint, Task, User
+from services.models import Complaint, Task, User, UserRole
 
 AT_RISK_WINDOW = timedelta(days=1)
 SCOPES = ("mine", "roles", "unassigned")
@@ -180,3 +180,29 @@ def for_complaint(complaint_id: int) -> list[Task]:
             db.select(Task).where(Task.complaint_id == complaint_id).order_by(Task.created_at)
         )
     )
+
+
+def scope_counts(user: User, flt: InboxFilter | None = None) -> dict[str, int]:
+    """How many tasks each inbox scope holds under the same filters (same visibility rules)."""
+    flt = flt or InboxFilter()
+    return {
+        scope: inbox(user, replace(flt, scope=scope, page=1, per_page=1)).total for scope in SCOPES
+    }
+
+
+def get_for_manager(manager: User, task_id: str) -> Task:
+    """A task as a manager sees it to reassign it: NotAllowed for others, NotFound if hidden."""
+    if not manager.has_role(roles.MANAGER):
+        raise NotAllowed("Only a manager can reassign tasks.")
+    return _task_for_manager(manager, task_id)
+
+
+def candidates(task: Task) -> list[User]:
+    """Active users who may be given the task: they hold its role (and see it if confidential)."""
+    holders = db.session.scalars(
+        db.select(User)
+        .join(UserRole)
+        .where(UserRole.role == task.role, User.active.is_(True))
+        .order_by(User.name, User.id)
+    )
+    return [user for user in holders if permissions.can_view_task(user, task)]

@@ -46,6 +46,11 @@ def authenticate(username: str, password: str) -> User | None:
     return user
 
 
+def by_username(username: str) -> User | None:
+    """The user with this user name, active or not."""
+    return db.session.scalar(db.select(User).where(User.username == username))
+
+
 def issue_api_token(user: User) -> str:
     """A new API token for the user (shown once; only its hash is kept)."""
     token = secrets.token_urlsafe(32)

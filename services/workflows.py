@@ -21,7 +21,7 @@ from services import audit, engine, notifications, permissions, processes
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import Conflict, InvalidInput, NotFound, TaskAlreadyCompleted
-from services.models import Complaint, ProcessInstance, Task, User
+from services.models import Complaint, ProcessInstance, ProcessVersion, Task, User
 
 # Status shown while the engine waits for the complainant rather than for staff.
 WAITING_STATUS = {
@@ -160,12 +160,21 @@ def _sync_tasks(
                 )
             )
         else:
-            row.due_at = info.due_at
+            # A fired service-level timer reports no due time: keep it, the task is overdue.
+            row.due_at = info.due_at or row.due_at
             row.confidential = complaint.confidential
     for row in open_rows.values():
         if row.id != completed_task_id:
             row.status = "cancelled"
             row.completed_at = now
+    if complaint.confidential:
+        # Earlier (completed) tasks must vanish from other staff's lists too.
+        db.session.execute(
+            db.update(Task)
+            .where(Task.complaint_id == complaint.id, Task.confidential.is_(False))
+            .values(confidential=True)
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 def task_form(task: Task, formdata: Any = None, data: Mapping[str, Any] | None = None) -> Any:
@@ -226,6 +235,28 @@ def deliver_message(complaint: Complaint, name: str, payload: Mapping[str, Any])
         public=True,
     )
     _save(complaint, instance, wf)
+
+
+def migrate(complaint: Complaint, version: ProcessVersion) -> None:
+    """Move the complaint's running procedure onto another version of its process and save.
+
+    Raises Conflict naming the reasons when the engine refuses (nothing is written then).
+    Open tasks keep their ids, assignees and clocks; their title, form and role follow the
+    new version. Used by services.instance_migration, which checks and audits.
+    """
+    instance = complaint.instance
+    wf = _load(instance)
+    engine.migrate_instance(wf, processes.specs_of(version))
+    instance.process_version = version
+    _save(complaint, instance, wf)
+    ready = {info.id: info for info in engine.snapshot(wf).ready}
+    for row in db.session.scalars(
+        db.select(Task).where(Task.complaint_id == complaint.id, Task.status == "open")
+    ):
+        info = ready.get(row.id)
+        if info is not None:
+            row.title, row.form_key, row.role = info.title, info.form_key or "", info.lane or ""
+    db.session.flush()
 
 
 def _read(complaint: Complaint) -> engine.Snapshot:

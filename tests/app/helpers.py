@@ -16,8 +16,8 @@ CSRF_RE = re.compile(
 
 
 def csrf_token(client: FlaskClient, url: str) -> str:
-    """GET `url` and read the CSRF token its page carries."""
-    page = client.get(url)
+    """GET `url` (following redirects) and read the CSRF token its page carries."""
+    page = client.get(url, follow_redirects=True)
     match = CSRF_RE.search(page.get_data(as_text=True))
     assert match, f"no CSRF token on {url} (status {page.status_code})"
     return match.group(1) or match.group(2)

@@ -7,7 +7,8 @@ from tests.app.helpers import csrf_token, login, post_form
 
 def test_demo_user_signs_in_and_sees_their_name(client):
     login(client, "supervisor")
-    assert "Samuel Supervisor" in client.get("/").get_data(as_text=True)
+    page = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "Samuel Supervisor" in page
 
 
 def test_wrong_password_is_refused_with_a_message(client):

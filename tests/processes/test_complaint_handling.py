@@ -129,6 +129,12 @@ def test_confidential_complaint_is_handled_by_the_focal_point_only():
     task = j.open_task(complaint, "handle_confidential")
     assert task.role == "confidential_focal_point"
     assert task.confidential is True
+    every_task = db.session.scalars(db.select(Task).where(Task.complaint_id == complaint.id))
+    assert {t.name: t.confidential for t in every_task} == {
+        "register_complaint": True,
+        "classify_complaint": True,
+        "handle_confidential": True,
+    }
     j.complete(complaint, "handle_confidential")
     sign_off = j.open_task(complaint, "sign_off_confidential")
     assert sign_off.role == "confidential_focal_point"

@@ -1,0 +1,249 @@
+"""The OpenAPI 3.1 document of the API, built in code so that its input schemas follow the forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api.schemas import TEXT, answer_schemas, ref
+from forms import FORMS, ComplaintForm
+from services.tasks import SCOPES, SORTS
+
+API_VERSION = "1.0.0"
+PREFIX = "/api/v1"
+BEARER = [{"bearerAuth": []}]
+# Paging limits of the task list, stated here and enforced by the view.
+MAX_PAGE = 100_000
+MAX_PER_PAGE = 100
+
+
+def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """A JSON response or request body."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "Unauthorized": "No API token was sent, or it is not valid.",
+    "Forbidden": "The task is assigned to someone else.",
+    "NotFound": "No such thing, or you may not know it exists (confidential complaints).",
+    "Conflict": "The task is no longer open (someone else was first).",
+    "Unprocessable": "The input failed validation; `details` maps each field to its messages.",
+    "TooManyRequests": "Too many requests from this address; retry later.",
+}
+
+
+def form_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schema of each task form, by class name (several form keys may share one)."""
+    return {cls.__name__: cls.json_schema() for cls in FORMS.values()}
+
+
+def error_responses() -> dict[str, Any]:
+    """The shared error answers, each with the Error schema."""
+    responses = {name: json_body(ref("Error"), text) for name, text in ERRORS.items()}
+    responses["Unauthorized"]["headers"] = {
+        "WWW-Authenticate": {"description": "The Bearer challenge.", "schema": TEXT}
+    }
+    return responses
+
+
+def errors(*names: str) -> dict[str, Any]:
+    """Responses of an operation for the given shared errors."""
+    codes = {
+        "Unauthorized": "401",
+        "Forbidden": "403",
+        "NotFound": "404",
+        "Conflict": "409",
+        "Unprocessable": "422",
+        "TooManyRequests": "429",
+    }
+    return {codes[name]: {"$ref": f"#/components/responses/{name}"} for name in names}
+
+
+def path_parameter(name: str, type_name: str = "string") -> dict[str, Any]:
+    """A required parameter in the path."""
+    return {"name": name, "in": "path", "required": True, "schema": {"type": type_name}}
+
+
+def query_parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """An optional query-string parameter."""
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+def task_completion_schema(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The body of /complete: the schema of the task's form, one of the forms' schemas."""
+    keys = ", ".join(f"`{key}` → {cls.__name__}" for key, cls in sorted(FORMS.items()))
+    return {
+        "description": "The data of the task's form: use the schema named by the task's "
+        f"form_key ({keys}), also given as payload_schema by GET /tasks/{{task_id}}.",
+        "oneOf": [ref(name) for name in forms],
+    }
+
+
+def paths() -> dict[str, Any]:
+    """Every route of the API with its input and answers."""
+    task_id = path_parameter("task_id")
+    inbox_params = (
+        [
+            query_parameter(
+                "scope",
+                {"type": "string", "enum": list(SCOPES), "default": "roles"},
+                "mine: claimed by me; unassigned; roles: unassigned or mine.",
+            ),
+            query_parameter(
+                "sort",
+                {"type": "string", "enum": list(SORTS), "default": "due"},
+                "Order of the tasks.",
+            ),
+            query_parameter(
+                "page",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+                "Page number.",
+            ),
+            query_parameter(
+                "per_page",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 25},
+                "Tasks per page.",
+            ),
+        ]
+        + [
+            query_parameter(name, TEXT, f"Only complaints with this {name}.")
+            for name in ("category", "severity", "channel", "status", "department")
+        ]
+        + [query_parameter("search", TEXT, "A complaint reference or part of a name.")]
+    )
+    task_action = {
+        "security": BEARER,
+        "parameters": [task_id],
+        "responses": {
+            "200": json_body(ref("Task"), "The task as it is now."),
+            **errors("Unauthorized", "Forbidden", "NotFound", "Conflict"),
+        },
+    }
+    return {
+        "/complaints": {
+            "post": {
+                "operationId": "fileComplaint",
+                "summary": "File a complaint (public, rate-limited)",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    **json_body(ref("ComplaintForm"), "The public form's fields."),
+                },
+                "responses": {
+                    "201": json_body(ref("Filed"), "Filed; keep the tracking token."),
+                    **errors("Unprocessable", "TooManyRequests"),
+                },
+            }
+        },
+        "/tracking/{token}": {
+            "get": {
+                "operationId": "trackComplaint",
+                "summary": "Follow a complaint with its tracking token (public)",
+                "security": [],
+                "parameters": [path_parameter("token")],
+                "responses": {
+                    "200": json_body(ref("Tracking"), "Status and public timeline."),
+                    **errors("NotFound"),
+                },
+            }
+        },
+        "/tasks": {
+            "get": {
+                "operationId": "listTasks",
+                "summary": "My open tasks, as in the inbox",
+                "security": BEARER,
+                "parameters": inbox_params,
+                "responses": {
+                    "200": json_body(ref("TaskPage"), "One page of open tasks."),
+                    **errors("Unauthorized", "Unprocessable"),
+                },
+            }
+        },
+        "/tasks/{task_id}": {
+            "get": {
+                "operationId": "showTask",
+                "summary": "A task and the JSON Schema of the data that completes it",
+                "security": BEARER,
+                "parameters": [task_id],
+                "responses": {
+                    "200": json_body(ref("TaskDetail"), "The task."),
+                    **errors("Unauthorized", "NotFound"),
+                },
+            }
+        },
+        "/tasks/{task_id}/claim": {
+            "post": {"operationId": "claimTask", "summary": "Take a task", **task_action}
+        },
+        "/tasks/{task_id}/unclaim": {
+            "post": {"operationId": "unclaimTask", "summary": "Give a task back", **task_action}
+        },
+        "/tasks/{task_id}/complete": {
+            "post": {
+                "operationId": "completeTask",
+                "summary": "Complete a task with its form's data",
+                "x-form-keys": {key: ref(cls.__name__)["$ref"] for key, cls in FORMS.items()},
+                "security": BEARER,
+                "parameters": [task_id],
+                "requestBody": {
+                    "required": True,
+                    **json_body(ref("TaskCompletion"), "The task form's fields."),
+                },
+                "responses": {
+                    "200": json_body(ref("Task"), "The completed task."),
+                    **errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "Unprocessable"),
+                },
+            }
+        },
+        "/complaints/{complaint_id}": {
+            "get": {
+                "operationId": "showComplaint",
+                "summary": "A complaint with its tasks, timelines and notifications",
+                "security": BEARER,
+                "parameters": [path_parameter("complaint_id", "integer")],
+                "responses": {
+                    "200": json_body(ref("ComplaintDetail"), "The complaint."),
+                    **errors("Unauthorized", "NotFound"),
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": json_body({"type": "object"}, "OpenAPI 3.1.")},
+            }
+        },
+    }
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document (labels in the request's language)."""
+    forms = form_schemas()
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "complaintflow API",
+            "version": API_VERSION,
+            "description": "File and follow complaints (public); work the task inbox (staff, "
+            "with a token from `flask issue-token USERNAME`). Errors are JSON: "
+            '{"error": message, "status": code, "details": {...}}.',
+        },
+        "servers": [{"url": PREFIX}],
+        "paths": paths(),
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token issued with `flask issue-token USERNAME`.",
+                }
+            },
+            "schemas": {
+                "ComplaintForm": ComplaintForm.json_schema(),
+                **forms,
+                "TaskCompletion": task_completion_schema(forms),
+                **answer_schemas(),
+            },
+            "responses": error_responses(),
+        },
+    }

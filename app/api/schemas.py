@@ -1,0 +1,226 @@
+"""JSON Schemas of what the API answers, for its OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forms import FORMS
+from services.roles import ROLES
+
+
+def ref(name: str) -> dict[str, str]:
+    """A reference to a schema of the document's components."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(type_name: str, **extra: Any) -> dict[str, Any]:
+    """A schema of `type_name` or null."""
+    return {"type": [type_name, "null"], **extra}
+
+
+def obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """An object schema; every property is required unless `required` says otherwise."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+    }
+
+
+TEXT = {"type": "string"}
+NULLABLE_TEXT = nullable("string")
+TIME = nullable("string", format="date-time")
+LINKS = {"type": "object", "additionalProperties": nullable("string")}
+
+
+def answer_schemas() -> dict[str, Any]:
+    """The schemas of what the API answers."""
+    user = nullable(
+        "object", properties={"id": {"type": "integer"}, "username": TEXT, "name": TEXT}
+    )
+    complaint_summary = obj(
+        {
+            "id": {"type": "integer"},
+            "reference": NULLABLE_TEXT,
+            "status": TEXT,
+            "status_label": TEXT,
+            "category": NULLABLE_TEXT,
+            "severity": NULLABLE_TEXT,
+            "links": LINKS,
+        }
+    )
+    task = obj(
+        {
+            "id": TEXT,
+            "name": {"type": "string", "description": "The task id in the BPMN diagram."},
+            "title": TEXT,
+            "form_key": {"type": "string", "enum": sorted(FORMS)},
+            "role": {"type": "string", "enum": list(ROLES)},
+            "status": {"type": "string", "enum": ["open", "completed", "cancelled"]},
+            "created_at": TIME,
+            "due_at": TIME,
+            "badge": {"type": ["string", "null"], "enum": ["overdue", "at_risk", None]},
+            "assignee": ref("UserRef"),
+            "completed_at": TIME,
+            "completed_by": ref("UserRef"),
+            "complaint": ref("ComplaintSummary"),
+            "links": LINKS,
+        },
+        required=["id", "name", "title", "form_key", "role", "status", "links"],
+    )
+    event = obj(
+        {"at": TIME, "kind": TEXT, "summary": TEXT},
+    )
+    staff_event = obj(
+        {
+            "at": TIME,
+            "kind": TEXT,
+            "actor": TEXT,
+            "task_name": NULLABLE_TEXT,
+            "summary": TEXT,
+            "public": {"type": "boolean"},
+            "data": nullable("object"),
+        }
+    )
+    notification = obj(
+        {
+            "kind": TEXT,
+            "channel": TEXT,
+            "recipient": TEXT,
+            "subject": TEXT,
+            "body": TEXT,
+            "created_at": TIME,
+            "sent_at": TIME,
+        }
+    )
+    return {
+        "Error": obj(
+            {
+                "error": {"type": "string", "description": "A message for people."},
+                "status": {"type": "integer", "description": "The HTTP status, repeated."},
+                "details": {
+                    "type": "object",
+                    "description": "Field name → messages, when the input was refused.",
+                    "additionalProperties": {"type": "array", "items": TEXT},
+                },
+            },
+            required=["error", "status"],
+        ),
+        "UserRef": user,
+        "ComplaintSummary": complaint_summary,
+        "Task": task,
+        "TaskDetail": {
+            "allOf": [
+                ref("Task"),
+                obj(
+                    {
+                        "payload_schema": {
+                            "type": "object",
+                            "description": "The JSON Schema of the body of /complete.",
+                        },
+                        "data": nullable("object", description="The data it was completed with."),
+                    }
+                ),
+            ]
+        },
+        "TaskPage": obj(
+            {
+                "tasks": {"type": "array", "items": ref("Task")},
+                "total": {"type": "integer"},
+                "page": {"type": "integer"},
+                "per_page": {"type": "integer"},
+                "pages": {"type": "integer"},
+                "links": LINKS,
+            }
+        ),
+        "Filed": obj(
+            {
+                "reference": TEXT,
+                "status": TEXT,
+                "status_label": TEXT,
+                "tracking_token": {
+                    "type": "string",
+                    "description": "Shown once: the complainant's private key to the complaint.",
+                },
+                "tracking_url": {"type": "string", "format": "uri"},
+                "links": LINKS,
+            }
+        ),
+        "Tracking": obj(
+            {
+                "reference": TEXT,
+                "status": TEXT,
+                "status_label": {"type": "string", "description": "In the Accept-Language."},
+                "language": TEXT,
+                "received_at": TIME,
+                "closed_at": TIME,
+                "timeline": {"type": "array", "items": ref("TrackingStep")},
+                "messages": {"type": "array", "items": ref("Message")},
+                "files": {"type": "array", "items": ref("ComplainantFile")},
+                "awaiting_information": {"type": "boolean"},
+                "information_requested": NULLABLE_TEXT,
+                "awaiting_survey": {"type": "boolean"},
+            }
+        ),
+        "TrackingStep": obj(
+            {
+                "at": TIME,
+                "step": {
+                    "type": "string",
+                    "description": "received, acknowledgement, information_request, …",
+                },
+                "detail": TEXT,
+            }
+        ),
+        "Message": obj({"at": TIME, "kind": TEXT, "subject": TEXT, "body": TEXT}),
+        "ComplainantFile": obj(
+            {"filename": TEXT, "size": {"type": "integer"}, "uploaded_at": TIME}
+        ),
+        "Attachment": obj(
+            {
+                "id": {"type": "integer"},
+                "filename": TEXT,
+                "content_type": TEXT,
+                "size": {"type": "integer"},
+                "uploaded_at": TIME,
+                "uploaded_by": ref("UserRef"),
+            }
+        ),
+        "PublicEvent": event,
+        "StaffEvent": staff_event,
+        "Notification": notification,
+        "ComplaintDetail": {
+            "allOf": [
+                ref("ComplaintSummary"),
+                obj(
+                    {
+                        "category_label": TEXT,
+                        "severity_label": TEXT,
+                        "route": NULLABLE_TEXT,
+                        "confidential": {"type": "boolean"},
+                        "financial_impact": NULLABLE_TEXT,
+                        "outcome": NULLABLE_TEXT,
+                        "channel": TEXT,
+                        "received_at": TIME,
+                        "received_by": ref("UserRef"),
+                        "consent": {"type": "boolean"},
+                        "form_date": nullable("string", format="date"),
+                        "closed_at": TIME,
+                        "satisfaction": obj(
+                            {"score": nullable("integer"), "comment": TEXT},
+                        ),
+                        "intake": {"type": "object"},
+                        "tasks": {"type": "array", "items": ref("Task")},
+                        "timeline": obj(
+                            {
+                                "public": {"type": "array", "items": ref("PublicEvent")},
+                                "staff": {"type": "array", "items": ref("StaffEvent")},
+                            }
+                        ),
+                        "notifications": {"type": "array", "items": ref("Notification")},
+                        "attachments": {"type": "array", "items": ref("Attachment")},
+                    }
+                ),
+            ]
+        },
+    }

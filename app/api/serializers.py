@@ -1,0 +1,236 @@
+"""How the API shows complaints, tasks, timelines and notifications: JSON-ready dicts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app, url_for
+from flask_babel import get_locale
+
+from forms.choices import CATEGORIES, SEVERITIES, STATUSES, label
+from services import complaints, tasks
+from services.clock import as_utc
+from services.complaints import CaseFile, Filed
+from services.models import Attachment, AuditEvent, Complaint, Notification, Task, User
+from services.tasks import InboxPage
+from services.tracking import Tracking
+
+# The public tracking page, when the public blueprint provides it; else the API's own answer.
+TRACKING_PAGE = "public.track"
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """A date or time as ISO 8601 text (times in UTC), or None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return (as_utc(value) or value).isoformat()
+    return value.isoformat()
+
+
+def status_label(status: str) -> str:
+    """A complaint status in plain words, in the request's language."""
+    return str(label(STATUSES, status))
+
+
+def user_ref(user: User | None) -> dict[str, Any] | None:
+    """Who a staff member is, without anything private."""
+    if user is None:
+        return None
+    return {"id": user.id, "username": user.username, "name": user.name}
+
+
+def tracking_url(token: str) -> str:
+    """The absolute address the complainant follows their complaint at."""
+    if TRACKING_PAGE in current_app.view_functions:
+        return url_for(TRACKING_PAGE, token=token, _external=True)
+    return url_for("api.tracking", token=token, _external=True)
+
+
+def complaint_summary(complaint: Complaint) -> dict[str, Any]:
+    """The few fields that identify a complaint in a list."""
+    return {
+        "id": complaint.id,
+        "reference": complaint.reference,
+        "status": complaint.status,
+        "status_label": status_label(complaint.status),
+        "category": complaint.category,
+        "severity": complaint.severity,
+        "links": {"self": url_for("api.show_complaint", complaint_id=complaint.id)},
+    }
+
+
+def task_links(task: Task) -> dict[str, str]:
+    """Where to read and act on a task."""
+    return {
+        "self": url_for("api.show_task", task_id=task.id),
+        "complaint": url_for("api.show_complaint", complaint_id=task.complaint_id),
+        "claim": url_for("api.claim_task", task_id=task.id),
+        "unclaim": url_for("api.unclaim_task", task_id=task.id),
+        "complete": url_for("api.complete_task", task_id=task.id),
+    }
+
+
+def task_dict(task: Task, *, with_complaint: bool = True) -> dict[str, Any]:
+    """A task as the inbox lists it."""
+    body: dict[str, Any] = {
+        "id": task.id,
+        "name": task.name,
+        "title": task.title,
+        "form_key": task.form_key,
+        "role": task.role,
+        "status": task.status,
+        "created_at": iso(task.created_at),
+        "due_at": iso(task.due_at),
+        "badge": tasks.due_badge(task) if task.status == "open" else None,
+        "assignee": user_ref(task.assignee),
+        "completed_at": iso(task.completed_at),
+        "completed_by": user_ref(task.completed_by),
+        "links": task_links(task),
+    }
+    if with_complaint:
+        body["complaint"] = complaint_summary(task.complaint)
+    return body
+
+
+def task_detail(task: Task, payload_schema: dict[str, Any]) -> dict[str, Any]:
+    """A task with the JSON Schema of the data that completes it (and that data, once done)."""
+    return {**task_dict(task), "payload_schema": payload_schema, "data": task.data}
+
+
+def inbox_page(page: InboxPage, links: dict[str, str | None]) -> dict[str, Any]:
+    """One page of the inbox."""
+    return {
+        "tasks": [task_dict(task) for task in page.tasks],
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "pages": page.pages,
+        "links": links,
+    }
+
+
+def public_event(event: AuditEvent) -> dict[str, Any]:
+    """A step of the public timeline: what the complainant may know."""
+    return {"at": iso(event.at), "kind": event.kind, "summary": event.summary}
+
+
+def staff_event(event: AuditEvent) -> dict[str, Any]:
+    """A step of the audit trail, with who did it and the data recorded."""
+    return {
+        "at": iso(event.at),
+        "kind": event.kind,
+        "actor": event.actor_label,
+        "task_name": event.task_name,
+        "summary": event.summary,
+        "public": event.public,
+        "data": event.data,
+    }
+
+
+def notification_dict(notification: Notification) -> dict[str, Any]:
+    """A message to the complainant."""
+    return {
+        "kind": notification.kind,
+        "channel": notification.channel,
+        "recipient": notification.recipient,
+        "subject": notification.subject,
+        "body": notification.body,
+        "created_at": iso(notification.created_at),
+        "sent_at": iso(notification.sent_at),
+    }
+
+
+def complaint_detail(case: CaseFile) -> dict[str, Any]:
+    """Everything staff see about a complaint."""
+    complaint = case.complaint
+    intake = {
+        name: iso(value) if isinstance(value, date) else value
+        for name in complaints.INTAKE_FIELDS
+        for value in [getattr(complaint, name)]
+    }
+    return {
+        **complaint_summary(complaint),
+        "category_label": str(label(CATEGORIES, complaint.category)),
+        "severity_label": str(label(SEVERITIES, complaint.severity)),
+        "route": complaint.route,
+        "confidential": complaint.confidential,
+        "financial_impact": _text(complaint.financial_impact),
+        "outcome": complaint.outcome,
+        "channel": complaint.channel,
+        "received_at": iso(complaint.received_at),
+        "received_by": user_ref(complaint.received_by),
+        "consent": complaint.consent,
+        "form_date": iso(complaint.form_date),
+        "closed_at": iso(complaint.closed_at),
+        "satisfaction": {
+            "score": complaint.satisfaction_score,
+            "comment": complaint.satisfaction_comment,
+        },
+        "intake": intake,
+        "tasks": [{**task_dict(t, with_complaint=False), "data": t.data} for t in case.tasks],
+        "timeline": {
+            "public": [public_event(e) for e in case.events if e.public],
+            "staff": [staff_event(e) for e in case.events],
+        },
+        "notifications": [notification_dict(n) for n in case.notifications],
+        "attachments": [attachment_dict(a) for a in case.attachments],
+    }
+
+
+def attachment_dict(attachment: Attachment) -> dict[str, Any]:
+    """A file attached to a complaint (its content is not part of the API)."""
+    return {
+        "id": attachment.id,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "uploaded_at": iso(attachment.uploaded_at),
+        "uploaded_by": user_ref(attachment.uploaded_by),
+    }
+
+
+def tracking(overview: Tracking) -> dict[str, Any]:
+    """What the complainant sees on their tracking link."""
+    complaint = overview.complaint
+    return {
+        "reference": complaint.reference,
+        "status": overview.status,
+        "status_label": status_label(overview.status),
+        "language": str(get_locale() or "en"),
+        "received_at": iso(complaint.received_at),
+        "closed_at": iso(complaint.closed_at),
+        "timeline": [
+            {"at": iso(step.at), "step": step.key, "detail": step.detail} for step in overview.steps
+        ],
+        "messages": [
+            {"at": iso(n.created_at), "kind": n.kind, "subject": n.subject, "body": n.body}
+            for n in overview.messages
+        ],
+        "files": [
+            {"filename": a.filename, "size": a.size, "uploaded_at": iso(a.uploaded_at)}
+            for a in overview.files
+        ],
+        "awaiting_information": overview.awaiting_information,
+        "information_requested": overview.information_request or None,
+        "awaiting_survey": overview.awaiting_survey,
+    }
+
+
+def filed(result: Filed) -> dict[str, Any]:
+    """The answer to a newly filed complaint: its reference and the private tracking link."""
+    complaint = result.complaint
+    return {
+        "reference": complaint.reference,
+        "status": complaint.status,
+        "status_label": status_label(complaint.status),
+        "tracking_token": result.tracking_token,
+        "tracking_url": tracking_url(result.tracking_token),
+        "links": {"tracking": url_for("api.tracking", token=result.tracking_token, _external=True)},
+    }
+
+
+def _text(value: Any) -> str | None:
+    # Amounts as text, so no client rounds them through a float.
+    return None if value is None else str(value)

@@ -1,0 +1,165 @@
+"""Staff complaint list, complaint detail (case file and audit trail), document downloads.
+
+A confidential complaint is a 404 for everyone but the confidential focal point: in the
+list, the reference lookup, the detail page and its documents (services.permissions).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms import Form
+
+from forms import FORMS, StaffIntakeForm, SurveyForm
+from forms.choices import (
+    CATEGORIES,
+    CHANNELS,
+    CONTACT_CHANNELS,
+    DELIVERY_MODES,
+    PAYMENT_MODES,
+    PURCHASE_MODES,
+    SEVERITIES,
+    STATUSES,
+    label,
+)
+from forms.complaints import ComplaintFilterForm
+from forms.inbox import department_options
+from forms.summary import describe
+from services import attachments, audit, complaints, permissions, roles, tasks
+from services.errors import NotAllowed
+from services.models import AuditEvent
+
+bp = Blueprint("complaints", __name__, url_prefix="/complaints")
+
+EVENT_KINDS = {
+    "received": _l("Complaint received"),
+    "task_completed": _l("Step completed"),
+    "claimed": _l("Task claimed"),
+    "unclaimed": _l("Task released"),
+    "reassigned": _l("Task reassigned"),
+    "notification": _l("Message to the complainant"),
+    "timer_fired": _l("Time limit reached"),
+    "message_received": _l("Reply from the complainant"),
+    "attachment_added": _l("File added"),
+}
+ROUTES = {"minor": _l("Minor"), "major": _l("Major"), "confidential": _l("Confidential")}
+ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
+# Forms whose labels describe the data of the complainant's replies, by message name.
+MESSAGE_FORMS: dict[str, type[Form]] = {"survey_answered": SurveyForm}
+CHOICES = {
+    "category": CATEGORIES,
+    "severity": SEVERITIES,
+    "channel": CHANNELS,
+    "status": STATUSES,
+    "preferred_contact": CONTACT_CHANNELS,
+    "purchase_mode": PURCHASE_MODES,
+    "payment_mode": PAYMENT_MODES,
+    "delivery_mode": DELIVERY_MODES,
+}
+
+
+@bp.before_request
+@login_required
+def require_reader() -> None:
+    """Only staff who read complaints reach these pages."""
+    if not permissions.reads_complaints(current_user):
+        raise NotAllowed("Your role does not give access to complaints.")
+
+
+@bp.get("")
+def index() -> Any:
+    """Complaints the user may see, filtered and paginated."""
+    filters = ComplaintFilterForm(request.args)
+    filters.department.choices = department_options(complaints.departments(current_user))
+    status = 200 if filters.validate() else 422
+    values = filters.values()
+    if not permissions.sees_confidential(current_user):
+        values.pop("confidential", None)
+    page = complaints.list_for(current_user, complaints.ComplaintFilter(**values))
+    return render_template(
+        "complaints/index.html",
+        filters=filters,
+        page=page,
+        query=filters.query(),
+        sees_confidential=permissions.sees_confidential(current_user),
+        label=label,
+        choices=CHOICES,
+    ), status
+
+
+@bp.get("/lookup")
+def lookup() -> Any:
+    """Go straight to a complaint by its reference."""
+    reference = request.args.get("reference", "").strip().upper()
+    complaint = complaints.by_reference_for(current_user, reference)
+    return redirect(url_for("complaints.show", complaint_id=complaint.id))
+
+
+@bp.get("/<int:complaint_id>")
+def show(complaint_id: int) -> Any:
+    """The case file: intake, classification, tasks, audit trail, letters, documents."""
+    case = complaints.case_file(current_user, complaint_id)
+    form_keys = {task.name: task.form_key for task in case.tasks}
+    intake_form = StaffIntakeForm()
+    intake = [
+        (str(intake_form[name].label.text), _intake_value(case.complaint, name))
+        for name in (
+            "channel",
+            "received_at",
+            *complaints.INTAKE_FIELDS,
+        )
+        if name in intake_form and name != "anonymous"
+    ]
+    return render_template(
+        "complaints/show.html",
+        case=case,
+        complaint=case.complaint,
+        intake=intake,
+        timeline=[(event, _event_data(event, form_keys)) for event in case.events],
+        open_tasks=[task for task in case.tasks if task.status == "open"],
+        is_manager=current_user.has_role(roles.MANAGER),
+        due_badge=tasks.due_badge,
+        event_kinds=EVENT_KINDS,
+        routes=ROUTES,
+        actors=ACTORS,
+        label=label,
+        choices=CHOICES,
+    )
+
+
+@bp.get("/<int:complaint_id>/attachments/<int:attachment_id>")
+def attachment(complaint_id: int, attachment_id: int) -> Any:
+    """Download a document of a complaint the user may see."""
+    found = complaints.attachment_for(current_user, complaint_id, attachment_id)
+    path = attachments.path_of(found, current_app.config["UPLOAD_DIR"])
+    response = send_file(
+        path, mimetype=found.content_type, as_attachment=True, download_name=found.filename
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _intake_value(complaint: Any, name: str) -> str:
+    value = getattr(complaint, name)
+    if name in CHOICES:
+        return str(label(CHOICES[name], value))
+    if name == "received_at":
+        return value.strftime("%Y-%m-%d %H:%M") + " UTC" if value else ""
+    return "" if value is None else str(value)
+
+
+def _event_data(event: AuditEvent, form_keys: dict[str, str]) -> list[tuple[str, str]]:
+    """The event's recorded data under readable labels."""
+    if not event.data:
+        return []
+    form_cls: type[Form] | None = None
+    if event.kind == "task_completed":
+        form_cls = FORMS.get(form_keys.get(event.task_name or "", ""))
+    elif event.kind == "received":
+        form_cls = StaffIntakeForm
+    elif event.kind == "message_received":
+        form_cls = MESSAGE_FORMS.get(event.task_name or "")
+    return describe(form_cls, event.data)

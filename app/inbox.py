@@ -1,0 +1,158 @@
+"""The staff task inbox: scopes, filters, saved filters, claiming and reassigning.
+
+Errors: a task or saved filter the user may not see is a 404 page and a forbidden action a
+403 page (app/errors.py). A task that changed under the user (claimed by someone else,
+completed meanwhile) is no fault of theirs: they go back where they were with a message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from forms.choices import CATEGORIES, CHANNELS, ROLES, SEVERITIES, STATUSES, label
+from forms.inbox import SCOPES, InboxFilterForm, ReassignForm, SaveFilterForm, department_options
+from services import complaints, permissions, saved_filters, tasks
+from services.db import db
+from services.errors import Conflict, NotAllowed
+
+bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+
+CHOICES = {"category": CATEGORIES, "severity": SEVERITIES, "channel": CHANNELS, "status": STATUSES}
+
+
+@bp.before_request
+@login_required
+def require_lane_role() -> None:
+    """Only staff holding a lane role have an inbox."""
+    if not permissions.works_on_tasks(current_user):
+        raise NotAllowed("Only staff who handle complaints have a task inbox.")
+
+
+@bp.app_template_global()
+def task_url(task_id: str) -> str:
+    """The address of a task's page (a plain path until the task pages exist)."""
+    try:
+        return url_for("tasks.show", task_id=task_id)
+    except BuildError:
+        return f"/tasks/{task_id}"
+
+
+def safe_next(default: str) -> str:
+    """The `next` path of the request if it is a same-site relative path, else `default`."""
+    target = request.values.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+@bp.get("")
+def index() -> Any:
+    """The task inbox of the signed-in user."""
+    return _render(InboxFilterForm(request.args), SaveFilterForm())
+
+
+def _render(filters: InboxFilterForm, save_form: SaveFilterForm, status: int = 200) -> Any:
+    filters.department.choices = department_options(complaints.departments(current_user))
+    if not filters.validate():
+        status = 422
+    flt = tasks.InboxFilter(**filters.values())
+    page = tasks.inbox(current_user, flt)
+    return render_template(
+        "inbox/index.html",
+        filters=filters,
+        save_form=save_form,
+        flt=flt,
+        page=page,
+        query=filters.query(),
+        counts=tasks.scope_counts(current_user, flt),
+        scopes=SCOPES,
+        saved=saved_filters.list_for(current_user),
+        due_badge=tasks.due_badge,
+        label=label,
+        choices=CHOICES,
+        role_labels=ROLES,
+    ), status
+
+
+@bp.post("/filters")
+def save_filter() -> Any:
+    """Keep the current filters under a name."""
+    filters = InboxFilterForm(request.form)
+    filters.department.choices = department_options(complaints.departments(current_user))
+    save_form = SaveFilterForm(request.form)
+    filters_valid = filters.validate()
+    if not (save_form.validate() and filters_valid):
+        return _render(filters, save_form, 422)
+    saved = saved_filters.save(current_user, save_form.name.data, filters.query())
+    db.session.commit()
+    flash(_("Filter “%(name)s” saved.", name=saved.name))
+    return redirect(url_for("inbox.index", **saved.query))
+
+
+@bp.post("/filters/<int:filter_id>/delete")
+def delete_filter(filter_id: int) -> Any:
+    """Delete one of the user's saved filters."""
+    saved = saved_filters.delete(current_user, filter_id)
+    db.session.commit()
+    flash(_("Filter “%(name)s” deleted.", name=saved.name))
+    return redirect(safe_next(url_for("inbox.index")))
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim(task_id: str) -> Any:
+    """Take a task for oneself."""
+    try:
+        task = tasks.claim(current_user, task_id)
+    except Conflict as exc:
+        return _went_back(_("The task could not be claimed: %(reason)s", reason=exc.message))
+    db.session.commit()
+    flash(_("You have claimed “%(title)s”.", title=task.title))
+    return redirect(safe_next(url_for("inbox.index")))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+def unclaim(task_id: str) -> Any:
+    """Give a task back to its role's queue."""
+    try:
+        task = tasks.unclaim(current_user, task_id)
+    except Conflict as exc:
+        return _went_back(_("The task could not be released: %(reason)s", reason=exc.message))
+    db.session.commit()
+    flash(_("“%(title)s” is back in the queue.", title=task.title))
+    return redirect(safe_next(url_for("inbox.index")))
+
+
+@bp.route("/tasks/<task_id>/reassign", methods=["GET", "POST"])
+def reassign(task_id: str) -> Any:
+    """A manager gives an open task to someone holding its role."""
+    task = tasks.get_for_manager(current_user, task_id)
+    people = tasks.candidates(task)
+    form = ReassignForm(request.form)
+    form.set_candidates((person.id, person.name) for person in people)
+    if request.method == "POST" and form.validate():
+        assignee = next(person for person in people if person.id == form.assignee.data)
+        try:
+            tasks.reassign(current_user, task.id, assignee)
+        except Conflict as exc:
+            return _went_back(_("The task could not be reassigned: %(reason)s", reason=exc.message))
+        db.session.commit()
+        flash(_("“%(title)s” is now assigned to %(name)s.", title=task.title, name=assignee.name))
+        return redirect(safe_next(url_for("inbox.index")))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "inbox/reassign.html",
+        task=task,
+        form=form,
+        next=safe_next(url_for("complaints.show", complaint_id=task.complaint_id)),
+    ), status
+
+
+def _went_back(message: str) -> Any:
+    db.session.rollback()
+    flash(message, "error")
+    return redirect(safe_next(url_for("inbox.index")))

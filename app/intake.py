@@ -1,0 +1,93 @@
+"""Staff intake: an intake agent records a complaint that came in by telephone, letter, email,
+at the counter or on social media."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.public import ACCEPTED_FILES, PROBLEM_TEXT
+from forms.intake import StaffIntakeForm
+from services import attachments, complaints, permissions
+from services.db import db
+
+bp = Blueprint("intake", __name__, url_prefix="/intake")
+
+# The web form files its own complaints; staff record the other channels.
+WEB_CHANNEL = "web"
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def new() -> Any:
+    """The intake form; on success, the complaint's page with the link to pass on."""
+    permissions.require_records_complaints(current_user)
+    form = StaffIntakeForm(request.form)
+    form.channel.choices = [c for c in form.channel.choices if c.value != WEB_CHANNEL]
+    file_errors: list[str] = []
+    if request.method == "POST":
+        uploads = _uploads()
+        file_errors = _problem_texts(attachments.check_all(uploads))
+        if form.validate() and not file_errors:
+            data = form.task_data()
+            filed = complaints.file_complaint(
+                data,
+                channel=data["channel"],
+                received_by=current_user,
+                received_at=data["received_at"],
+            )
+            attachments.add_all(
+                filed.complaint,
+                uploads,
+                uploaded_by=current_user,
+                upload_dir=current_app.config["UPLOAD_DIR"],
+            )
+            db.session.commit()
+            link = url_for("public.track", token=filed.tracking_token, _external=True)
+            flash(
+                _(
+                    "Complaint %(reference)s recorded. Give the complainant this private "
+                    "tracking link (it is shown only now): %(link)s",
+                    reference=filed.complaint.reference,
+                    link=link,
+                )
+            )
+            return redirect(f"/complaints/{filed.complaint.id}")
+    status = 422 if request.method == "POST" else 200
+    files_sent = any(f.filename for f in request.files.getlist("attachments"))
+    return render_template(
+        "intake/new.html",
+        form=form,
+        file_errors=file_errors,
+        files_lost=status == 422 and files_sent,
+        accepted_files=ACCEPTED_FILES,
+        limits={
+            "count": attachments.MAX_PER_COMPLAINT,
+            "mb": attachments.MAX_SIZE // (1024 * 1024),
+            "total_mb": (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
+        },
+    ), status
+
+
+def _uploads() -> list[attachments.Upload]:
+    # A file input left empty still posts one part with no name: it is not a file.
+    return [
+        attachments.Upload(f.filename or "", f.stream, f.mimetype)
+        for f in request.files.getlist("attachments")
+        if f.filename
+    ]
+
+
+def _problem_texts(problems: list[attachments.Problem]) -> list[str]:
+    return [
+        str(PROBLEM_TEXT[p.code])
+        % {
+            "name": p.filename,
+            "mb": attachments.MAX_SIZE // (1024 * 1024),
+            "max": attachments.MAX_PER_COMPLAINT,
+        }
+        for p in problems
+    ]

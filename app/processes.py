@@ -1,0 +1,404 @@
+"""The process owner's pages: edit the procedure in the browser, validate and deploy it, see,
+compare, download and reactivate versions, and move running complaints to another version.
+
+Only process owners come here (403 for other staff). The editor talks JSON: validate,
+deploy and replay take the diagram files the browser holds, {"files": {name: xml}}, and
+answer with problems that name the file and the element id to mark on the diagram.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from forms import FORMS, formdata_from_json
+from app.facts import ROUTES
+from forms.choices import ROLES, label
+from forms.processes import MigrateForm, MigrationChoiceForm, ReplayForm, VersionCommentForm
+from services import engine, instance_migration, permissions, processes, roles
+from services import replay as replays
+from services.db import db
+from services.errors import DeployRefused, DomainError, InvalidInput, NotAllowed, NotFound
+from services.models import ProcessVersion
+
+bp = Blueprint("processes", __name__, url_prefix="/processes")
+
+FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.(bpmn|dmn)$")
+MAX_FILES = 20
+
+# What editor.js says; %(name)s placeholders are filled in the browser.
+EDITOR_MESSAGES = {
+    "loading": _l("Loading the diagrams…"),
+    "loadFailed": _l("The editor could not open the diagrams: %(reason)s"),
+    "lostContent": _l(
+        "Some content of %(file)s is not understood by the editor and would be lost if you "
+        "deploy from here:"
+    ),
+    "validating": _l("Checking the procedure…"),
+    "valid": _l("No problems: the procedure can be deployed."),
+    "problemsFound": _l("%(count)s problem(s) block a deploy; they are marked on the diagram."),
+    "requestFailed": _l("The request failed (%(reason)s). Nothing was saved."),
+    "deploying": _l("Deploying…"),
+    "seeVersions": _l("See the versions"),
+    "unknownFormKey": _l("%(key)s (unknown form)"),
+    "noFormKey": _l("(no form)"),
+    "roleIsLane": _l("The task is drawn in the lane “%(role)s”: choose a role to move it."),
+    "roleNoneYet": _l("The task is in no lane: choose a role to move it into that lane."),
+    "roleNoLane": _l(
+        "The diagram has no lane “%(role)s”: add a lane with that name to the pool first."
+    ),
+    "roleOutsideSubprocess": _l(
+        "This task is inside a subprocess that does not reach the lane “%(role)s”: "
+        "resize the subprocess into that lane first."
+    ),
+    "roleMoved": _l("Moved into the lane “%(role)s”: this role now does the task."),
+    "dueTimer": _l("Due time (service-level timer “%(name)s”)"),
+    "dueTimerHint": _l(
+        "The duration of the boundary timer %(id)s, as ISO 8601: P5D is five days, PT4H four hours."
+    ),
+    "dueProperty": _l("Due time (dueIn)"),
+    "duePropertyHint": _l(
+        "An ISO 8601 duration such as P3D (three days) or PT4H (four hours); empty: no due time."
+    ),
+    "dueInvalid": _l("Not an ISO 8601 duration such as P3D: Validate will refuse it."),
+    "replaying": _l("Replaying…"),
+    "replaySummary": _l("%(changed)s of %(total)s complaints would take another route."),
+    "replayEmpty": _l("No complaint has been classified yet: nothing to replay."),
+    "reference": _l("Reference"),
+    "routeTaken": _l("Route taken"),
+    "newRoute": _l("Route with this table"),
+    "changed": _l("changed"),
+}
+
+
+@bp.before_request
+@login_required
+def require_process_owner() -> None:
+    """Only process owners edit, deploy and roll back the procedure."""
+    if not permissions.manages_processes(current_user):
+        raise NotAllowed(_("Only process owners change the procedure."))
+
+
+def _version(version_id: int) -> ProcessVersion:
+    """A stored process version by id, or NotFound."""
+    version = db.session.get(ProcessVersion, version_id)
+    if version is None:
+        raise NotFound(_("No such process version."))
+    return version
+
+
+def _previous(version: ProcessVersion) -> ProcessVersion | None:
+    """The version numbered just before this one, if any."""
+    if version.version <= 1:
+        return None
+    try:
+        return processes.get_version(version.version - 1, version.process_id)
+    except NotFound:
+        return None
+
+
+def _json_body() -> Mapping[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, Mapping):
+        raise InvalidInput(_("Send a JSON object."))
+    return body
+
+
+def _posted_files(body: Mapping[str, Any]) -> dict[str, bytes]:
+    """The {name: xml} diagram files of a JSON body, as bytes; InvalidInput if malformed."""
+    files = body.get("files")
+    if not isinstance(files, Mapping) or not files or len(files) > MAX_FILES:
+        raise InvalidInput(_("Send the diagram files as {\"files\": {name: xml}}."))
+    posted = {}
+    for name, text in files.items():
+        if not isinstance(name, str) or not FILE_NAME.match(name) or not isinstance(text, str):
+            raise InvalidInput(_("Only .bpmn and .dmn files, as text, can be checked."))
+        posted[name] = text.encode("utf-8")
+    return posted
+
+
+def _problems(items: list[engine.Problem]) -> list[dict[str, str]]:
+    return [item.as_dict() for item in items]
+
+
+@bp.get("/editor")
+def editor() -> Any:
+    """The BPMN and DMN editor, opened on the active version (or ?version=<id>)."""
+    chosen = request.args.get("version", type=int)
+    version = _version(chosen) if chosen else processes.active_version()
+    files = [
+        {
+            "name": name,
+            "kind": "dmn" if name.endswith(".dmn") else "bpmn",
+            "url": url_for("processes.version_file", version_id=version.id, name=name),
+        }
+        for name in sorted(version.files, key=lambda n: (n.endswith(".dmn"), n))
+    ]
+    config = {
+        "urls": {
+            "validate": url_for("processes.validate"),
+            "deploy": url_for("processes.deploy"),
+            "replay": url_for("processes.what_if"),
+        },
+        "routes": {value: str(text) for value, text in ROUTES},
+        "messages": {key: str(text) for key, text in EDITOR_MESSAGES.items()},
+    }
+    return render_template(
+        "processes/editor.html",
+        version=version,
+        files=files,
+        form_keys=sorted(FORMS),
+        lane_roles=[(role, label(ROLES, role)) for role in roles.ROLES if role in roles.LANE_ROLES],
+        config=config,
+        comment_form=VersionCommentForm(),
+        replay_form=ReplayForm(),
+    )
+
+
+@bp.get("/versions/<int:version_id>/files/<name>")
+def version_file(version_id: int, name: str) -> Any:
+    """One BPMN or DMN file of a version, as stored."""
+    version = _version(version_id)
+    if name not in version.files:
+        raise NotFound(_("This version has no file called %(name)s.", name=name))
+    response = Response(version.files[name], mimetype="application/xml")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/validate")
+def validate() -> Any:
+    """Check diagram files without storing anything: problems block a deploy, warnings do not."""
+    result = processes.validate(_posted_files(_json_body()), FORMS)
+    return jsonify(problems=_problems(result.problems), warnings=_problems(result.warnings))
+
+
+@bp.post("/deploy")
+def deploy() -> Any:
+    """Deploy the edited files as the new active version, with a comment; 422 with problems."""
+    body = _json_body()
+    files = _posted_files(body)
+    form = VersionCommentForm(formdata_from_json(VersionCommentForm, {"comment": body.get("comment")}))
+    if not form.validate():
+        return jsonify(error=_("Say why you deploy."), errors=form.errors, problems=[]), 422
+    try:
+        result = processes.deploy(files, FORMS, actor=current_user, comment=form.comment.data)
+    except DeployRefused as exc:
+        db.session.rollback()
+        return jsonify(
+            error=_("The procedure was not deployed: fix the problems marked on the diagram."),
+            problems=exc.details.get("items", []),
+            warnings=exc.details.get("warnings", []),
+        ), 422
+    db.session.commit()
+    version = result.version
+    if result.created:
+        message = _("Version %(number)s deployed: new complaints follow it.", number=version.version)
+    else:
+        message = _("Nothing changed: version %(number)s stays active.", number=version.version)
+    return jsonify(
+        version=version.version,
+        version_id=version.id,
+        created=result.created,
+        message=message,
+        warnings=_problems(result.warnings),
+        links={
+            "versions": url_for("processes.versions"),
+            "editor": url_for("processes.editor", version=version.id),
+        },
+    ), 201 if result.created else 200
+
+
+@bp.post("/replay")
+def what_if() -> Any:
+    """Run an edited routing table on past complaints and compare with the route they took."""
+    body = _json_body()
+    dmn = body.get("dmn")
+    if not isinstance(dmn, str) or not dmn.strip():
+        raise InvalidInput(_("Send the decision table to try."))
+    form = ReplayForm(formdata_from_json(ReplayForm, {"last_n": body.get("last_n", 50)}))
+    if not form.validate():
+        return jsonify(error=_("Choose how many complaints to replay."), errors=form.errors), 422
+    try:
+        result = replays.replay(dmn, form.last_n.data, viewer=current_user)
+    except InvalidInput as exc:
+        return jsonify(error=exc.message, problems=exc.details.get("items", [])), 422
+    return jsonify(
+        decision=result.decision_name or result.decision_id,
+        input_labels=result.input_labels,
+        changed=len(result.changed),
+        rows=[
+            {
+                "reference": row.reference,
+                "classified_at": row.classified_at.isoformat() if row.classified_at else None,
+                "inputs": [_plain(row.inputs.get(name)) for name in result.input_labels],
+                "actual_route": row.actual_route,
+                "new_route": row.new_route,
+                "changed": row.changed,
+                "error": row.error,
+            }
+            for row in result.rows
+        ],
+    )
+
+
+def _plain(value: Any) -> Any:
+    """A replay input as JSON: numbers as text (exact), the rest as is."""
+    return value if value is None or isinstance(value, bool | str | int) else str(value)
+
+
+@bp.get("/versions")
+def versions() -> Any:
+    """Every version of the procedure, with links to compare, download and reactivate."""
+    return _versions_page(None, VersionCommentForm())
+
+
+def _versions_page(failed_id: int | None, form: VersionCommentForm, status: int = 200) -> Any:
+    items = processes.versions()
+    running = {v.id: len(instance_migration.running(v, current_user)) for v in items}
+    active = next((v for v in items if v.active), None)
+    return render_template(
+        "processes/versions.html",
+        versions=items,
+        running=running,
+        active=active,
+        failed_id=failed_id,
+        form=form,
+    ), status
+
+
+@bp.post("/versions/<int:version_id>/activate")
+def activate(version_id: int) -> Any:
+    """Make an earlier version active again (a rollback), with a comment."""
+    form = VersionCommentForm(request.form)
+    if not form.validate():
+        _version(version_id)
+        return _versions_page(version_id, form, 422)
+    version = processes.rollback(version_id, current_user, form.comment.data)
+    db.session.commit()
+    flash(
+        _("Version %(number)s is active again: new complaints follow it.", number=version.version)
+    )
+    return redirect(url_for("processes.versions"))
+
+
+@bp.get("/versions/<int:version_id>/diff")
+def diff(version_id: int) -> Any:
+    """What changed in a version compared with the previous one (or ?against=<id>)."""
+    version = _version(version_id)
+    against = request.args.get("against", type=int)
+    previous = _version(against) if against else _previous(version)
+    changes = processes.diff(previous, version) if previous is not None else None
+    return render_template(
+        "processes/diff.html", version=version, previous=previous, changes=changes
+    )
+
+
+@bp.get("/versions/<int:version_id>/download")
+def download(version_id: int) -> Any:
+    """The version's BPMN and DMN files as a zip."""
+    version = _version(version_id)
+    return send_file(
+        io.BytesIO(processes.version_archive(version)),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=processes.archive_name(version),
+    )
+
+
+@bp.get("/migrate")
+def migrate() -> Any:
+    """Dry run: which running complaints of one version could move to another, and why not."""
+    asked = "from" in request.args or "to" in request.args
+    return _migration_page(MigrationChoiceForm(request.args), asked=asked)
+
+
+def _migration_page(
+    form: MigrationChoiceForm,
+    *,
+    asked: bool,
+    status: int = 200,
+    selection_errors: list[str] | None = None,
+) -> Any:
+    items = processes.versions()
+    choices = [(v.id, _("Version %(number)s", number=v.version)) for v in items]
+    form.from_version.choices = form.to_version.choices = choices
+    candidates = None
+    if not asked:
+        # Default: from the newest inactive version to the active one.
+        active = next((v for v in items if v.active), None)
+        older = [v for v in items if not v.active]
+        form.to_version.data = active.id if active else None
+        form.from_version.data = older[0].id if older else None
+    elif form.validate():
+        candidates = instance_migration.dry_run(
+            _version(form.from_version.data), _version(form.to_version.data), viewer=current_user
+        )
+    else:
+        status = 422
+    return render_template(
+        "processes/migrate.html",
+        form=form,
+        candidates=candidates,
+        selection_errors=selection_errors or [],
+        has_versions=len(items) > 1,
+    ), status
+
+
+@bp.post("/migrate")
+def migrate_selected() -> Any:
+    """Move the ticked complaints, one transaction each; report who moved and who did not."""
+    form = MigrateForm(request.form)
+    form.from_version.choices = form.to_version.choices = [
+        (v.id, str(v.version)) for v in processes.versions()
+    ]
+    if not form.validate():
+        return _migration_page(
+            MigrationChoiceForm(request.form),
+            asked=True,
+            status=422,
+            selection_errors=form.complaints.errors,
+        )
+    target = _version(form.to_version.data)
+    moved: list[str] = []
+    for complaint_id in form.complaints.data:
+        try:
+            complaint = instance_migration.migrate(complaint_id, target, current_user)
+            db.session.commit()
+            moved.append(complaint.reference or str(complaint.id))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(_("Not moved: %(reason)s", reason=exc.message), "error")
+        except Exception:  # one complaint's failure must not stop the others
+            db.session.rollback()
+            current_app.logger.exception("moving complaint %s failed", complaint_id)
+            flash(_("Complaint %(id)s was not moved: the engine failed.", id=complaint_id), "error")
+    if moved:
+        flash(
+            _(
+                "Moved to version %(number)s: %(references)s.",
+                number=target.version,
+                references=", ".join(moved),
+            )
+        )
+    return redirect(
+        url_for("processes.migrate", **{"from": form.from_version.data, "to": form.to_version.data})
+    )

@@ -1,0 +1,762 @@
+// The process owner's editor: one tab per file of a version (bpmn-js Modeler for BPMN,
+// dmn-js Modeler on the decision table for DMN), a side panel for the selected user task
+// (name, form, role = lane, due time), and Validate / Deploy / What-if, which send the
+// edited files to the server and show its problems on the diagram. Everything is served
+// from /static/vendor: nothing is fetched from the network.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("editor");
+  var configNode = document.getElementById("editor-config");
+  if (!root || !configNode || typeof window.BpmnJS !== "function") {
+    return;
+  }
+  var config = JSON.parse(configNode.textContent);
+  var messages = config.messages;
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var ISO_DURATION =
+    /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+
+  var editors = []; // {name, kind, pane, tab, modeler}
+  var current = null; // the editor whose tab is shown
+  var marked = []; // {editor, id} marked as having a problem
+
+  function t(key, values) {
+    return (messages[key] || key).replace(/%\((\w+)\)s/g, function (match, name) {
+      return values && name in values ? String(values[name]) : match;
+    });
+  }
+
+  function $(selector) {
+    return root.querySelector(selector);
+  }
+
+  function say(text, kind) {
+    var box = $("#editor-status");
+    box.textContent = text;
+    box.className = "editor-status" + (kind ? " editor-status-" + kind : "");
+    box.hidden = !text;
+  }
+
+  function is(element, type) {
+    var bo = element && element.businessObject;
+    return Boolean(bo && bo.$instanceOf && bo.$instanceOf(type));
+  }
+
+  function postJSON(url, payload) {
+    return window
+      .fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          Accept: "application/json",
+          "X-CSRFToken": csrf,
+        },
+        body: JSON.stringify(payload),
+      })
+      .then(function (response) {
+        return response
+          .json()
+          .catch(function () {
+            return {};
+          })
+          .then(function (body) {
+            return { status: response.status, body: body };
+          });
+      });
+  }
+
+  // ---- loading ---------------------------------------------------------------------------
+
+  function load(pane) {
+    var editor = {
+      name: pane.getAttribute("data-file"),
+      kind: pane.getAttribute("data-kind"),
+      pane: pane,
+      tab: root.querySelector('[role="tab"][aria-controls="' + pane.id + '"]'),
+    };
+    editors.push(editor);
+    editor.tab.addEventListener("click", function () {
+      show(editor);
+    });
+    return window
+      .fetch(pane.getAttribute("data-url"), {
+        credentials: "same-origin",
+        headers: { Accept: "application/xml" },
+      })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error(response.status + " " + response.statusText);
+        }
+        return response.text();
+      })
+      .then(function (xml) {
+        return editor.kind === "dmn" ? openDmn(editor, xml) : openBpmn(editor, xml);
+      })
+      .then(function (result) {
+        var lost = (result && result.warnings) || [];
+        if (lost.length) {
+          var list = lost.map(function (w) {
+            return w.message;
+          });
+          showNotice(t("lostContent", { file: editor.name }), list);
+        }
+      });
+  }
+
+  function openBpmn(editor, xml) {
+    editor.modeler = new window.BpmnJS({
+      container: editor.pane,
+      moddleExtensions: { spiffworkflow: window.SPIFFWORKFLOW_MODDLE },
+    });
+    return editor.modeler.importXML(xml).then(function (result) {
+      editor.modeler.get("canvas").zoom("fit-viewport", "auto");
+      editor.modeler.on("selection.changed", function () {
+        fillPanel(editor);
+      });
+      editor.modeler.on("elements.changed", function () {
+        if (current === editor) {
+          fillPanel(editor);
+        }
+      });
+      return result;
+    });
+  }
+
+  function openDmn(editor, xml) {
+    editor.modeler = new window.DmnJS({ container: editor.pane });
+    return editor.modeler.importXML(xml).then(function (result) {
+      var table = editor.modeler.getViews().filter(function (view) {
+        return view.type === "decisionTable";
+      })[0];
+      return (table ? editor.modeler.open(table) : Promise.resolve()).then(function () {
+        return result;
+      });
+    });
+  }
+
+  function show(editor) {
+    current = editor;
+    editors.forEach(function (other) {
+      var active = other === editor;
+      other.pane.classList.toggle("is-active", active);
+      other.tab.setAttribute("aria-selected", active ? "true" : "false");
+      other.tab.tabIndex = active ? 0 : -1;
+    });
+    $("#task-panel").hidden = editor.kind !== "bpmn";
+    $("#table-panel").hidden = editor.kind !== "dmn";
+    if (editor.kind === "bpmn") {
+      fillPanel(editor);
+    } else {
+      markDmn(editor);
+    }
+  }
+
+  function showNotice(text, items) {
+    var box = $("#editor-notice");
+    box.textContent = text;
+    if (items && items.length) {
+      var list = document.createElement("ul");
+      items.forEach(function (item) {
+        var li = document.createElement("li");
+        li.textContent = item;
+        list.appendChild(li);
+      });
+      box.appendChild(list);
+    }
+    box.hidden = false;
+  }
+
+  function exportFiles() {
+    var files = {};
+    return Promise.all(
+      editors.map(function (editor) {
+        return editor.modeler.saveXML({ format: true }).then(function (result) {
+          files[editor.name] = result.xml;
+        });
+      })
+    ).then(function () {
+      return files;
+    });
+  }
+
+  // ---- the side panel: the selected user task ------------------------------------------------
+
+  function selectedTask(editor) {
+    var selection = editor.modeler.get("selection").get();
+    return selection.length === 1 && is(selection[0], "bpmn:UserTask") ? selection[0] : null;
+  }
+
+  function spiffProperties(bo) {
+    var extension = bo.get("extensionElements");
+    var values = (extension && extension.get("values")) || [];
+    return values.filter(function (value) {
+      return value.$instanceOf("spiffworkflow:Properties");
+    })[0];
+  }
+
+  function property(bo, name) {
+    var properties = spiffProperties(bo);
+    var found = ((properties && properties.get("properties")) || []).filter(function (p) {
+      return p.name === name;
+    })[0];
+    return found ? found.value || "" : "";
+  }
+
+  function setProperty(editor, element, name, value) {
+    var moddle = editor.modeler.get("moddle");
+    var modeling = editor.modeler.get("modeling");
+    var bo = element.businessObject;
+    var extension = bo.get("extensionElements");
+    if (!extension) {
+      extension = moddle.create("bpmn:ExtensionElements", { values: [] });
+      modeling.updateProperties(element, { extensionElements: extension });
+    }
+    var properties = spiffProperties(bo);
+    if (!properties) {
+      properties = moddle.create("spiffworkflow:Properties", { properties: [] });
+      modeling.updateModdleProperties(element, extension, {
+        values: extension.get("values").concat([properties]),
+      });
+    }
+    var list = properties.get("properties");
+    var found = list.filter(function (p) {
+      return p.name === name;
+    })[0];
+    if (!value) {
+      if (found) {
+        modeling.updateModdleProperties(element, properties, {
+          properties: list.filter(function (p) {
+            return p !== found;
+          }),
+        });
+      }
+    } else if (found) {
+      modeling.updateModdleProperties(element, found, { value: value });
+    } else {
+      var created = moddle.create("spiffworkflow:Property", { name: name, value: value });
+      modeling.updateModdleProperties(element, properties, { properties: list.concat([created]) });
+    }
+  }
+
+  // The non-interrupting timer on the task that sets its service level, if it has one.
+  function serviceTimer(element) {
+    return (element.attachers || []).filter(function (attacher) {
+      var definition = timerDefinition(attacher);
+      return definition && definition.get("timeDuration");
+    })[0];
+  }
+
+  function timerDefinition(element) {
+    if (!is(element, "bpmn:BoundaryEvent")) {
+      return null;
+    }
+    return (element.businessObject.get("eventDefinitions") || []).filter(function (d) {
+      return d.$instanceOf("bpmn:TimerEventDefinition");
+    })[0];
+  }
+
+  // Timer fields are Python expressions: "P5D" with its quotes is the literal duration.
+  function unquote(text) {
+    var value = (text || "").trim();
+    var quoted = /^(["'])(.*)\1$/.exec(value);
+    return quoted ? quoted[2] : value;
+  }
+
+  function laneOf(element) {
+    var lanes = element.businessObject.get("lanes") || [];
+    return lanes.length ? lanes[0].name || lanes[0].id : "";
+  }
+
+  function fillPanel(editor) {
+    if (current !== editor) {
+      return;
+    }
+    var element = selectedTask(editor);
+    $("[data-panel-empty]").hidden = Boolean(element);
+    $("[data-panel-fields]").hidden = !element;
+    if (!element) {
+      return;
+    }
+    var bo = element.businessObject;
+    $("[data-panel-id]").textContent = bo.id;
+    setValue($("#task-name"), bo.name || "");
+
+    var formKey = property(bo, "formKey");
+    var select = $("#task-form-key");
+    var unknown = select.querySelector("option[data-unknown]");
+    if (unknown) {
+      unknown.remove();
+    }
+    if (formKey && !select.querySelector('option[value="' + CSS.escape(formKey) + '"]')) {
+      var option = new Option(t("unknownFormKey", { key: formKey }), formKey);
+      option.setAttribute("data-unknown", "");
+      select.add(option, 0);
+    }
+    if (!formKey) {
+      var none = new Option(t("noFormKey"), "");
+      none.setAttribute("data-unknown", "");
+      select.add(none, 0);
+    }
+    select.value = formKey;
+
+    var role = laneOf(element);
+    var roles = $("#task-role");
+    roles.value = role;
+    if (roles.value !== role) {
+      roles.value = "";
+    }
+    $("#task-role-hint").textContent = role ? t("roleIsLane", { role: role }) : t("roleNoneYet");
+
+    var timer = serviceTimer(element);
+    var due = $("#task-due");
+    if (timer) {
+      var expression = timerDefinition(timer).get("timeDuration");
+      $("#task-due-label").textContent = t("dueTimer", {
+        name: timer.businessObject.name || timer.id,
+      });
+      $("#task-due-hint").textContent = t("dueTimerHint", { id: timer.id });
+      setValue(due, unquote(expression.get("body")));
+    } else {
+      $("#task-due-label").textContent = t("dueProperty");
+      $("#task-due-hint").textContent = t("duePropertyHint");
+      setValue(due, property(bo, "dueIn"));
+    }
+    checkDuration(due.value);
+  }
+
+  // Refresh a field from the diagram without losing what the user is typing in it.
+  function setValue(input, value) {
+    if (document.activeElement !== input) {
+      input.value = value;
+    }
+  }
+
+  function checkDuration(value) {
+    var error = $("#task-due-error");
+    error.hidden = !value || ISO_DURATION.test(value);
+    error.textContent = t("dueInvalid");
+    return error.hidden;
+  }
+
+  function onPanel(selector, handler) {
+    $(selector).addEventListener("change", function (event) {
+      var element = current && current.kind === "bpmn" && selectedTask(current);
+      if (element) {
+        handler(current, element, event.target.value.trim());
+      }
+    });
+  }
+
+  onPanel("#task-name", function (editor, element, value) {
+    editor.modeler.get("modeling").updateLabel(element, value);
+  });
+
+  onPanel("#task-form-key", function (editor, element, value) {
+    setProperty(editor, element, "formKey", value);
+  });
+
+  // The owner writes what they mean; Validate says if it is not a duration, on the diagram.
+  onPanel("#task-due", function (editor, element, value) {
+    checkDuration(value);
+    var timer = serviceTimer(element);
+    if (timer) {
+      var expression = timerDefinition(timer).get("timeDuration");
+      editor.modeler.get("modeling").updateModdleProperties(timer, expression, {
+        body: JSON.stringify(value),
+      });
+    } else {
+      setProperty(editor, element, "dueIn", value);
+    }
+  });
+
+  onPanel("#task-role", function (editor, element, role) {
+    if (role && role !== laneOf(element)) {
+      moveToLane(editor, element, role);
+    }
+  });
+
+  // A role is a lane: moving the task (and its timers) into the lane's band gives it the role.
+  function moveToLane(editor, element, role) {
+    var registry = editor.modeler.get("elementRegistry");
+    var modeling = editor.modeler.get("modeling");
+    var hint = $("#task-role-hint");
+    var lane = registry.filter(function (e) {
+      return is(e, "bpmn:Lane") && e.businessObject.name === role && !(e.children || []).some(
+        function (child) {
+          return is(child, "bpmn:Lane");
+        }
+      );
+    })[0];
+    if (!lane) {
+      $("#task-role").value = laneOf(element);
+      hint.textContent = t("roleNoLane", { role: role });
+      return;
+    }
+    var top = lane.y;
+    var bottom = lane.y + lane.height;
+    var parent = element.parent;
+    if (is(parent, "bpmn:SubProcess")) {
+      top = Math.max(top, parent.y);
+      bottom = Math.min(bottom, parent.y + parent.height);
+    }
+    if (bottom - top < element.height + 20) {
+      $("#task-role").value = laneOf(element);
+      hint.textContent = t("roleOutsideSubprocess", { role: role });
+      canvasFocus(editor, lane);
+      return;
+    }
+    var delta = { x: 0, y: Math.round((top + bottom) / 2 - element.height / 2 - element.y) };
+    modeling.moveElements([element], delta, parent);
+    // bpmn-js updates lane membership for tasks drawn directly in the pool, not for those
+    // inside a subprocess: set it for the task and its boundary events, as one undo step.
+    var nodes = [element].concat(element.attachers || []);
+    editor.modeler.get("commandStack").execute("lane.updateRefs", {
+      flowNodeShapes: [],
+      laneShapes: [],
+      updates: nodes.map(function (node) {
+        return {
+          flowNode: node.businessObject,
+          remove: node.businessObject.get("lanes").slice(),
+          add: [lane.businessObject],
+        };
+      }),
+    });
+    editor.modeler.get("selection").select(element);
+    hint.textContent = t("roleMoved", { role: role });
+  }
+
+  function canvasFocus(editor, element) {
+    var canvas = editor.modeler.get("canvas");
+    if (typeof canvas.scrollToElement === "function") {
+      canvas.scrollToElement(element);
+    }
+  }
+
+  // ---- problems on the diagram ------------------------------------------------------------------
+
+  function editorFor(problem) {
+    var byFile = editors.filter(function (editor) {
+      return editor.name === problem.file;
+    })[0];
+    if (byFile || !problem.element_id) {
+      return byFile;
+    }
+    return editors.filter(function (editor) {
+      return editor.kind === "bpmn" && editor.modeler.get("elementRegistry").get(problem.element_id);
+    })[0];
+  }
+
+  function clearProblems() {
+    marked.forEach(function (mark) {
+      if (mark.editor.kind === "bpmn") {
+        mark.editor.modeler.get("canvas").removeMarker(mark.id, "has-error");
+      }
+    });
+    editors.forEach(function (editor) {
+      if (editor.kind === "bpmn") {
+        editor.modeler.get("overlays").remove({ type: "problem" });
+      } else {
+        editor.problems = {};
+        markDmn(editor);
+      }
+    });
+    marked = [];
+    $("#problems").hidden = true;
+    $("#problem-list").textContent = "";
+    $("#warning-list").textContent = "";
+  }
+
+  function showProblems(problems, warnings) {
+    clearProblems();
+    var byElement = {};
+    (problems || []).forEach(function (problem) {
+      var editor = editorFor(problem);
+      addItem($("#problem-list"), problem, editor);
+      if (!editor || !problem.element_id) {
+        return;
+      }
+      var key = editor.name + "#" + problem.element_id;
+      if (!byElement[key]) {
+        byElement[key] = { editor: editor, id: problem.element_id, texts: [] };
+      }
+      byElement[key].texts.push(problem.message);
+    });
+    (warnings || []).forEach(function (warning) {
+      addItem($("#warning-list"), warning, editorFor(warning));
+    });
+    Object.keys(byElement).forEach(function (key) {
+      var mark = byElement[key];
+      if (mark.editor.kind === "dmn") {
+        mark.editor.problems = mark.editor.problems || {};
+        mark.editor.problems[mark.id] = mark.texts.join("\n");
+        return;
+      }
+      var registry = mark.editor.modeler.get("elementRegistry");
+      if (!registry.get(mark.id)) {
+        return;
+      }
+      mark.editor.modeler.get("canvas").addMarker(mark.id, "has-error");
+      var note = document.createElement("div");
+      note.className = "problem-overlay";
+      note.textContent = mark.texts.join(" · ");
+      mark.editor.modeler.get("overlays").add(mark.id, "problem", {
+        position: { bottom: -6, left: 0 },
+        html: note,
+      });
+      marked.push(mark);
+    });
+    editors.forEach(function (editor) {
+      if (editor.kind === "dmn") {
+        markDmn(editor);
+      }
+    });
+    $("#problems").hidden = !(problems || []).length && !(warnings || []).length;
+    $("#warnings-heading").hidden = !(warnings || []).length;
+    $("#problems-heading").hidden = !(problems || []).length;
+  }
+
+  // dmn-js draws the table anew on every change: mark its cells again each time.
+  function markDmn(editor) {
+    var problems = editor.problems || {};
+    editor.pane.querySelectorAll(".has-error").forEach(function (node) {
+      node.classList.remove("has-error");
+      node.removeAttribute("title");
+    });
+    Object.keys(problems).forEach(function (id) {
+      var selector =
+        '[data-element-id="' + CSS.escape(id) + '"], [data-row-id="' + CSS.escape(id) + '"]';
+      editor.pane.querySelectorAll(selector).forEach(function (node) {
+        node.classList.add("has-error");
+        node.setAttribute("title", problems[id]);
+      });
+    });
+  }
+
+  function addItem(list, problem, editor) {
+    var item = document.createElement("li");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "link problem-link";
+    var where = [problem.file, problem.element].filter(Boolean).join(" · ");
+    button.textContent = (where ? where + ": " : "") + problem.message;
+    button.setAttribute("data-element-id", problem.element_id || "");
+    button.addEventListener("click", function () {
+      if (editor) {
+        reveal(editor, problem.element_id);
+      }
+    });
+    item.appendChild(button);
+    list.appendChild(item);
+  }
+
+  function reveal(editor, id) {
+    show(editor);
+    if (!id) {
+      return;
+    }
+    if (editor.kind === "bpmn") {
+      var element = editor.modeler.get("elementRegistry").get(id);
+      if (element) {
+        editor.modeler.get("selection").select(element);
+        canvasFocus(editor, element);
+      }
+      return;
+    }
+    var cell = editor.pane.querySelector('[data-element-id="' + CSS.escape(id) + '"]');
+    if (cell) {
+      cell.scrollIntoView({ block: "center" });
+      cell.focus();
+    }
+  }
+
+  // ---- validate, deploy, what-if ------------------------------------------------------------------
+
+  function failed(error) {
+    say(t("requestFailed", { reason: error && error.message ? error.message : error }), "error");
+  }
+
+  function validate() {
+    say(t("validating"));
+    return exportFiles()
+      .then(function (files) {
+        return postJSON(config.urls.validate, { files: files });
+      })
+      .then(function (response) {
+        if (response.status !== 200) {
+          say(response.body.error || t("requestFailed", { reason: response.status }), "error");
+          return;
+        }
+        showProblems(response.body.problems, response.body.warnings);
+        var count = response.body.problems.length;
+        say(count ? t("problemsFound", { count: count }) : t("valid"), count ? "error" : "ok");
+      })
+      .catch(failed);
+  }
+
+  function deploy(event) {
+    event.preventDefault();
+    var comment = $("#comment");
+    var error = $("#comment-error");
+    error.hidden = Boolean(comment.value.trim());
+    comment.setAttribute("aria-invalid", error.hidden ? "false" : "true");
+    if (!error.hidden) {
+      comment.focus();
+      return;
+    }
+    say(t("deploying"));
+    exportFiles()
+      .then(function (files) {
+        return postJSON(config.urls.deploy, { files: files, comment: comment.value.trim() });
+      })
+      .then(function (response) {
+        var body = response.body;
+        if (response.status === 201 || response.status === 200) {
+          showProblems([], body.warnings);
+          say(body.message, "ok");
+          var link = document.createElement("a");
+          link.href = body.links.versions;
+          link.textContent = t("seeVersions");
+          $("#editor-status").append(" ", link);
+          comment.value = "";
+          return;
+        }
+        if (body.errors && body.errors.comment) {
+          error.textContent = body.errors.comment.join(" ");
+          error.hidden = false;
+        }
+        showProblems(body.problems, body.warnings);
+        say(body.error || t("requestFailed", { reason: response.status }), "error");
+      })
+      .catch(failed);
+  }
+
+  function replay(event) {
+    event.preventDefault();
+    var table = editors.filter(function (editor) {
+      return editor.kind === "dmn";
+    })[0];
+    if (!table) {
+      return;
+    }
+    var result = $("#replay-result");
+    result.textContent = t("replaying");
+    table.modeler
+      .saveXML({ format: true })
+      .then(function (saved) {
+        return postJSON(config.urls.replay, {
+          dmn: saved.xml,
+          last_n: Number($("#last_n").value),
+        });
+      })
+      .then(function (response) {
+        if (response.status !== 200) {
+          result.textContent = response.body.error || t("requestFailed", { reason: response.status });
+          if (response.body.problems) {
+            showProblems(response.body.problems, []);
+          }
+          return;
+        }
+        renderReplay(result, response.body);
+      })
+      .catch(function (error) {
+        result.textContent = t("requestFailed", { reason: error.message });
+      });
+  }
+
+  function cell(row, text, tag) {
+    var node = document.createElement(tag || "td");
+    node.textContent = text === null || text === undefined ? "" : String(text);
+    row.appendChild(node);
+    return node;
+  }
+
+  function routeLabel(route) {
+    return route ? config.routes[route] || route : "—";
+  }
+
+  function renderReplay(container, body) {
+    container.textContent = "";
+    var summary = document.createElement("p");
+    summary.className = "replay-summary";
+    summary.textContent = body.rows.length
+      ? t("replaySummary", { changed: body.changed, total: body.rows.length })
+      : t("replayEmpty");
+    container.appendChild(summary);
+    if (!body.rows.length) {
+      return;
+    }
+    var table = document.createElement("table");
+    table.className = "replay-table";
+    var head = table.createTHead().insertRow();
+    cell(head, t("reference"), "th");
+    body.input_labels.forEach(function (label) {
+      cell(head, label, "th");
+    });
+    cell(head, t("routeTaken"), "th");
+    cell(head, t("newRoute"), "th");
+    var rows = table.createTBody();
+    body.rows.forEach(function (item) {
+      var row = rows.insertRow();
+      if (item.changed) {
+        row.className = "changed";
+      }
+      cell(row, item.reference);
+      item.inputs.forEach(function (value) {
+        cell(row, value === true ? "✓" : value === false ? "✗" : value);
+      });
+      cell(row, routeLabel(item.actual_route));
+      var next = cell(row, item.error ? item.error : routeLabel(item.new_route));
+      if (item.changed) {
+        next.insertAdjacentText("beforeend", " ← " + t("changed"));
+      }
+    });
+    container.appendChild(table);
+  }
+
+  // ---- start ------------------------------------------------------------------------------------
+
+  $("#validate-button").addEventListener("click", validate);
+  $("#deploy-form").addEventListener("submit", deploy);
+  $("#replay-form").addEventListener("submit", replay);
+  root.addEventListener("keydown", function (event) {
+    // Arrow keys move between tabs, as in any tab list.
+    var tab = event.target.closest && event.target.closest('[role="tab"]');
+    if (!tab || (event.key !== "ArrowRight" && event.key !== "ArrowLeft")) {
+      return;
+    }
+    var index = editors.map(function (e) {
+      return e.tab;
+    }).indexOf(tab);
+    var next = editors[(index + (event.key === "ArrowRight" ? 1 : editors.length - 1)) % editors.length];
+    show(next);
+    next.tab.focus();
+  });
+
+  say(t("loading"));
+  Promise.all(Array.prototype.map.call(root.querySelectorAll(".editor-pane"), load))
+    .then(function () {
+      show(editors[0]);
+      say("");
+      root.classList.add("is-ready");
+      editors.forEach(function (editor) {
+        if (editor.kind === "dmn") {
+          editor.modeler.on("views.changed", function () {
+            markDmn(editor);
+          });
+          editor.pane.addEventListener("input", function () {
+            window.setTimeout(function () {
+              markDmn(editor);
+            }, 0);
+          });
+        }
+      });
+    })
+    .catch(function (error) {
+      say(t("loadFailed", { reason: error.message || error }), "error");
+    });
+
+  // For tests and the curious: the files as the editor would send them.
+  window.complaintflowEditor = { exportFiles: exportFiles, validate: validate };
+})();

@@ -1,0 +1,103 @@
+"""The staff inbox: its filters (bound to the query string), saved filters, reassignment."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Form, SelectChoice
+from wtforms.fields import HiddenField, IntegerField, SearchField, SelectField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+
+from forms.choices import CATEGORIES, CHANNELS, SEVERITIES, STATUSES, Choices, options
+
+ALL = _l("All")
+SCOPES: Choices = (
+    ("mine", _l("Assigned to me")),
+    ("roles", _l("My roles")),
+    ("unassigned", _l("Unassigned")),
+)
+SORTS: Choices = (
+    ("due", _l("Due date")),
+    ("newest", _l("Newest first")),
+    ("oldest", _l("Oldest first")),
+)
+# The fields that make up an inbox query; the page is left out of a saved filter.
+QUERY_FIELDS = (
+    "scope",
+    "category",
+    "severity",
+    "channel",
+    "status",
+    "department",
+    "search",
+    "sort",
+    "page",
+)
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def department_options(names: Iterable[str]) -> list[SelectChoice]:
+    """Options of a department filter: 'All', then each department."""
+    return [SelectChoice("", ALL)] + [SelectChoice(name, name) for name in names]
+
+
+class InboxFilterForm(Form):
+    """What the inbox shows; bound to the query string so the address can be shared."""
+
+    scope = HiddenField(
+        default="roles", validators=[Optional(), AnyOf([value for value, _ in SCOPES])]
+    )
+    category = SelectField(_l("Category"), choices=options(CATEGORIES, ALL), default="")
+    severity = SelectField(_l("Severity"), choices=options(SEVERITIES, ALL), default="")
+    channel = SelectField(_l("Channel"), choices=options(CHANNELS, ALL), default="")
+    status = SelectField(_l("Status"), choices=options(STATUSES, ALL), default="")
+    department = SelectField(_l("Department"), choices=department_options(()), default="")
+    search = SearchField(
+        _l("Reference or name"), validators=[Optional(), Length(max=200)], filters=[_strip]
+    )
+    sort = SelectField(_l("Sort by"), choices=options(SORTS), default="due")
+    page = IntegerField(
+        widget=HiddenField.widget, validators=[Optional(), NumberRange(min=1, max=100000)]
+    )
+
+    def values(self) -> dict[str, Any]:
+        """The valid, non-empty settings by name; a field with an error is left out."""
+        return {
+            field.short_name: field.data
+            for field in self
+            if field.short_name in QUERY_FIELDS
+            and not field.errors
+            and field.data not in (None, "")
+        }
+
+    def query(self) -> dict[str, Any]:
+        """The settings worth keeping in a link or a saved filter (no page number)."""
+        return {name: value for name, value in self.values().items() if name != "page"}
+
+
+class SaveFilterForm(Form):
+    """A name to keep the inbox's current filters under."""
+
+    name = StringField(
+        _l("Save these filters as"),
+        validators=[DataRequired(message=_l("Give the filter a name.")), Length(max=100)],
+        filters=[_strip],
+    )
+
+
+class ReassignForm(Form):
+    """A manager hands an open task to someone holding its role."""
+
+    assignee = SelectField(
+        _l("Assign to"),
+        coerce=int,
+        choices=[],
+        validators=[DataRequired(message=_l("Choose who takes the task."))],
+    )
+
+    def set_candidates(self, people: Iterable[tuple[int, str]]) -> None:
+        """The people the task may go to, as (user id, name)."""
+        self.assignee.choices = [SelectChoice(user_id, name) for user_id, name in people]

@@ -1,0 +1,55 @@
+"""Recorded form data made readable: each value under its field's label, choices as labels."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Form, SelectChoice
+from wtforms.fields import BooleanField, Field, SelectFieldBase
+
+from forms.choices import label
+
+YES = _l("Yes")
+NO = _l("No")
+
+
+def describe(form_cls: type[Form] | None, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) pairs for `data`, in the form's field order; empty values are left out.
+
+    Keys the form does not know (data recorded by an older form, or by the engine) follow,
+    under their own name.
+    """
+    fields = {field.short_name: field for field in form_cls()} if form_cls else {}
+    rows = [
+        (str(field.label.text), _text(field, data[name]))
+        for name, field in fields.items()
+        if name in data
+    ]
+    rows += [
+        (name.replace("_", " ").capitalize(), _text(None, value))
+        for name, value in data.items()
+        if name not in fields
+    ]
+    return [(name, text) for name, text in rows if text]
+
+
+def _text(field: Field | None, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool) or isinstance(field, BooleanField):
+        return str(YES if value else NO)
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(field, item) for item in value if item not in (None, ""))
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {_text(None, v)}" for k, v in value.items() if v not in (None, ""))
+    if isinstance(field, SelectFieldBase) and field.choices:
+        pairs = [_pair(choice) for choice in field.choices]
+        return str(label(pairs, str(value)))
+    return str(value)
+
+
+def _pair(choice: Any) -> tuple[str, Any]:
+    if isinstance(choice, SelectChoice):
+        return str(choice.value), choice.label
+    value, text = choice[0], choice[1] if len(choice) > 1 else choice[0]
+    return str(value), text

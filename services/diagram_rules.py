@@ -1,0 +1,166 @@
+"""Checks on the BPMN XML itself, where the engine's parsed spec has lost the information.
+
+The engine checks what it will run (services.engine.lint_specs); these read what the
+editor drew: which flows leave a gateway without a condition, and in which lane band a
+task is drawn. Each finding names the element id the editor highlights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from lxml import etree
+
+from services.engine import Problem
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
+DC = "http://www.omg.org/spec/DD/20100524/DC"
+NS = {"bpmn": BPMN, "bpmndi": BPMNDI, "dc": DC}
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def parse(content: bytes) -> etree._Element | None:
+    """The document's root element, or None when it is not well-formed XML."""
+    try:
+        return etree.fromstring(content, _PARSER)
+    except etree.XMLSyntaxError:
+        return None
+
+
+def element_names(root: etree._Element) -> dict[str, str]:
+    """BPMN id -> readable label "Name (id)" (or the id alone) for every element with an id."""
+    labels = {}
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        element_id = node.get("id")
+        if element_id:
+            name = (node.get("name") or "").strip()
+            labels[element_id] = f"{name} ({element_id})" if name else element_id
+    return labels
+
+
+def check(file: str, root: etree._Element) -> list[Problem]:
+    """Every finding of the rules below for one BPMN document."""
+    labels = element_names(root)
+    return [*gateway_conditions(file, root, labels), *lane_mismatches(file, root, labels)]
+
+
+def gateway_conditions(file: str, root: etree._Element, labels: dict[str, str]) -> list[Problem]:
+    """Each flow leaving an exclusive gateway that splits must have a condition or be its default.
+
+    Otherwise the engine cannot choose the flow: with no true condition and no default it
+    stops the complaint with an error.
+    """
+    problems = []
+    for gateway in root.iterfind(".//bpmn:exclusiveGateway", NS):
+        gateway_id = gateway.get("id", "")
+        flows = root.xpath(
+            ".//bpmn:sequenceFlow[@sourceRef=$source]", namespaces=NS, source=gateway_id
+        )
+        if len(flows) < 2:
+            continue
+        default = gateway.get("default")
+        for flow in flows:
+            condition = flow.find("bpmn:conditionExpression", NS)
+            has_condition = condition is not None and (condition.text or "").strip()
+            if has_condition or flow.get("id") == default:
+                continue
+            flow_id = flow.get("id", "")
+            target = labels.get(flow.get("targetRef", ""), flow.get("targetRef", ""))
+            message = (
+                f"flow to '{target}' leaves gateway '{labels.get(gateway_id, gateway_id)}' "
+                "without a condition: give it a condition or make it the gateway's default flow"
+            )
+            problems.append(Problem(file, labels.get(flow_id, flow_id), message, flow_id))
+    return problems
+
+
+@dataclass(frozen=True)
+class _Box:
+    x: float
+    y: float
+    width: float
+    height: float
+
+    def contains(self, x: float, y: float) -> bool:
+        return self.x <= x <= self.x + self.width and self.y <= y <= self.y + self.height
+
+    @property
+    def area(self) -> float:
+        return self.width * self.height
+
+
+def _planes(root: etree._Element) -> Iterator[dict[str, _Box]]:
+    """For each diagram plane: element id -> the bounds of its shape."""
+    for plane in root.iterfind(".//bpmndi:BPMNPlane", NS):
+        boxes = {}
+        for shape in plane.iterfind("bpmndi:BPMNShape", NS):
+            bounds = shape.find("dc:Bounds", NS)
+            if bounds is None or not shape.get("bpmnElement"):
+                continue
+            try:
+                boxes[shape.get("bpmnElement")] = _Box(
+                    *(float(bounds.get(k, "0")) for k in ("x", "y", "width", "height"))
+                )
+            except ValueError:
+                continue
+        yield boxes
+
+
+def _declared_lanes(root: etree._Element) -> dict[str, etree._Element]:
+    """Flow node id -> its lane, the way the engine reads it (the last flowNodeRef wins)."""
+    lanes = {}
+    for ref in root.iterfind(".//bpmn:flowNodeRef", NS):
+        if ref.text:
+            lanes[ref.text.strip()] = ref.getparent()
+    return lanes
+
+
+def lane_mismatches(file: str, root: etree._Element, labels: dict[str, str]) -> list[Problem]:
+    """A user task must be drawn in the lane band it belongs to.
+
+    The engine gives a task to the role of the lane that lists it (flowNodeRef), not to
+    the band it is drawn in. bpmn-js does not update that list for the tasks inside a
+    subprocess when the subprocess or its tasks are moved across lanes, so the picture and
+    the assignment disagree. With nested lanes the innermost band counts.
+    """
+    lanes = {lane.get("id"): lane for lane in root.iterfind(".//bpmn:lane", NS)}
+    declared = _declared_lanes(root)
+    problems = []
+    for boxes in _planes(root):
+        bands = [(boxes[lane_id], lane) for lane_id, lane in lanes.items() if lane_id in boxes]
+        if not bands:
+            continue
+        for task in root.iterfind(".//bpmn:userTask", NS):
+            task_id = task.get("id", "")
+            box = boxes.get(task_id)
+            if box is None:
+                continue
+            centre = (box.x + box.width / 2, box.y + box.height / 2)
+            inside = [(b, lane) for b, lane in bands if b.contains(*centre)]
+            if not inside:
+                continue
+            drawn = min(inside, key=lambda item: item[0].area)[1]
+            listed = declared.get(task_id)
+            if listed is not None and listed.get("name") == drawn.get("name"):
+                continue
+            drawn_name = drawn.get("name") or drawn.get("id")
+            if listed is None:
+                message = (
+                    f"user task is drawn in lane '{drawn_name}' but no lane lists it, so no "
+                    "role gets it: move it out of the lane and back in, or list it in the lane"
+                )
+            else:
+                message = (
+                    f"user task is drawn in lane '{drawn_name}' but belongs to lane "
+                    f"'{listed.get('name') or listed.get('id')}' (its flowNodeRef), which "
+                    "decides who gets it; the editor does not update it when a subprocess or "
+                    "its tasks move across lanes: drag the task into the lane that should do "
+                    "it again"
+                )
+            problems.append(Problem(file, labels.get(task_id, task_id), message, task_id))
+    return problems

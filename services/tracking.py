@@ -1,0 +1,143 @@
+"""What a complainant sees and does on the tracking page: status, public steps, replies.
+
+Statuses and steps come out as keys (`awaiting_information`, `acknowledgement`): the page puts
+them in words in the reader's language.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services import attachments, audit, notifications, workflows
+from services.clock import as_utc
+from services.errors import Conflict
+from services.models import Attachment, Complaint, Notification
+
+STATUSES = frozenset(
+    {
+        "received",
+        "registration",
+        "classification",
+        "investigation",
+        "escalation",
+        "legal_review",
+        "resolution",
+        "sign_off",
+        "overdue_review",
+        "awaiting_information",
+        "awaiting_feedback",
+        "closed",
+        "in_progress",
+    }
+)
+INFORMATION = workflows.MESSAGE_INFORMATION
+SURVEY = workflows.MESSAGE_SURVEY
+
+
+def status_key(complaint: Complaint) -> str:
+    """The complaint's status as a key the page words; unknown phases read as in progress."""
+    return complaint.status if complaint.status in STATUSES else "in_progress"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One public step: when, what (a key such as `acknowledgement`), and a detail line."""
+
+    at: datetime
+    key: str
+    detail: str = ""
+
+
+def timeline(complaint: Complaint) -> list[Step]:
+    """The public steps, oldest first; a message sent to the complainant shows its subject."""
+    steps = []
+    for event in audit.history(complaint.id, public_only=True):
+        data: dict[str, Any] = event.data or {}
+        at = as_utc(event.at) or event.at
+        if event.kind == "received":
+            steps.append(Step(at, "received"))
+        elif event.kind in ("notification", "message_received"):
+            detail = str(data.get("subject", "")) if event.kind == "notification" else ""
+            steps.append(Step(at, event.task_name or "update", detail))
+        elif event.kind == "attachment_added":
+            steps.append(Step(at, "attachment_added", str(data.get("filename", ""))))
+        else:
+            steps.append(Step(at, "update"))
+    return steps
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Everything the tracking page shows about one complaint."""
+
+    complaint: Complaint
+    status: str
+    steps: list[Step]
+    messages: list[Notification]
+    files: list[Attachment]
+    awaiting_information: bool
+    awaiting_survey: bool
+    information_request: str
+
+
+def overview(complaint: Complaint) -> Tracking:
+    """What the complainant may see: status, steps, our messages, their files, what we wait for."""
+    waiting = workflows.waiting_for(complaint)
+    return Tracking(
+        complaint=complaint,
+        status=status_key(complaint),
+        steps=timeline(complaint),
+        messages=notifications.for_complaint(complaint.id),
+        # Only what the complainant sent: documents staff attach stay internal.
+        files=[a for a in attachments.for_complaint(complaint.id) if a.uploaded_by_id is None],
+        awaiting_information=INFORMATION in waiting,
+        awaiting_survey=SURVEY in waiting,
+        information_request=information_request(complaint) if INFORMATION in waiting else "",
+    )
+
+
+def information_request(complaint: Complaint) -> str:
+    """What we asked the complainant for: the agent's words, else the last request's text."""
+    asked = workflows.case_data(complaint).get("missing_information")
+    if isinstance(asked, str) and asked.strip():
+        return asked.strip()
+    requests = [
+        n for n in notifications.for_complaint(complaint.id) if n.kind == "information_request"
+    ]
+    return requests[-1].body if requests else ""
+
+
+def is_waiting(complaint: Complaint, message: str) -> bool:
+    """True when the procedure waits for `message` (INFORMATION or SURVEY) from the complainant."""
+    return message in workflows.waiting_for(complaint)
+
+
+def _require_waiting(complaint: Complaint, message: str) -> None:
+    if not is_waiting(complaint, message):
+        raise Conflict("Your complaint is not waiting for this any more; nothing was saved.")
+
+
+def reply_information(
+    complaint: Complaint,
+    text: str,
+    files: Sequence[attachments.Upload] = (),
+    *,
+    upload_dir: str | os.PathLike[str],
+) -> None:
+    """Hand the complainant's missing information (and files) to the waiting procedure."""
+    _require_waiting(complaint, INFORMATION)
+    payload: dict[str, Any] = {"information": text}
+    if files:
+        payload["attachments"] = [attachments.clean_filename(f.filename) for f in files]
+    workflows.deliver_message(complaint, INFORMATION, payload)
+    attachments.add_all(complaint, files, upload_dir=upload_dir)
+
+
+def answer_survey(complaint: Complaint, score: int, comment: str) -> None:
+    """Hand the complainant's satisfaction score and comment to the waiting procedure."""
+    _require_waiting(complaint, SURVEY)
+    workflows.deliver_message(complaint, SURVEY, {"score": int(score), "comment": comment})

@@ -1,0 +1,269 @@
+"""The JSON API's task inbox and complaint detail: claim, complete, confidentiality."""
+
+from __future__ import annotations
+
+import pytest
+
+from forms import FORMS
+from services import users
+from services.db import db
+from services.models import AuditEvent, Complaint, Task
+from tests import journeys
+from tests.app.api_helpers import API, bearer, file_complaint, issue_token, open_task_id
+
+
+@pytest.fixture
+def as_user(runner):
+    """Headers carrying a demo user's API token."""
+    return lambda username: bearer(issue_token(runner, username))
+
+
+def test_each_role_lists_only_the_tasks_of_its_lane(app, client, as_user):
+    _, reference = file_complaint(app)
+    agent = client.get(f"{API}/tasks", headers=as_user("agent")).json
+    assert agent["total"] == 1
+    task = agent["tasks"][0]
+    assert (task["name"], task["form_key"], task["role"]) == (
+        "register_complaint",
+        "register_complaint",
+        "intake_agent",
+    )
+    assert task["complaint"]["reference"] == reference
+    assert task["assignee"] is None
+    assert task["due_at"] is not None
+    assert task["links"]["complete"] == f"{API}/tasks/{task['id']}/complete"
+    for username in ("supervisor", "investigator", "manager", "focal"):
+        assert client.get(f"{API}/tasks", headers=as_user(username)).json["total"] == 0
+
+
+def test_task_list_pages_and_filters_like_the_inbox(app, client, as_user):
+    for _ in range(3):
+        file_complaint(app)
+    _, reference = file_complaint(app, complainant_name="Jean Dupont")
+    headers = as_user("agent")
+    first = client.get(f"{API}/tasks?per_page=3", headers=headers).json
+    assert (first["total"], first["pages"], len(first["tasks"])) == (4, 2, 3)
+    assert first["links"]["next"] == f"{API}/tasks?per_page=3&page=2"
+    unknown = client.get(f"{API}/tasks?per_page=3&_external=1", headers=headers).json
+    assert unknown["links"]["next"] == first["links"]["next"]
+    second = client.get(first["links"]["next"], headers=headers).json
+    assert len(second["tasks"]) == 1 and second["links"]["next"] is None
+    found = client.get(f"{API}/tasks?search=dupont", headers=headers).json
+    assert [t["complaint"]["reference"] for t in found["tasks"]] == [reference]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("scope=everything", "scope"),
+        ("sort=random", "sort"),
+        ("page=0", "page"),
+        ("page=%C2%B2", "page"),
+        ("per_page=500", "per_page"),
+    ],
+)
+def test_bad_task_list_parameters_are_refused(client, as_user, query, field):
+    response = client.get(f"{API}/tasks?{query}", headers=as_user("agent"))
+    assert response.status_code == 422
+    assert list(response.json["details"]) == [field]
+
+
+def test_claimed_task_moves_to_my_list_and_back(app, client, as_user):
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    headers = as_user("agent")
+    assert client.get(f"{API}/tasks?scope=mine", headers=headers).json["total"] == 0
+    claimed = client.post(f"{API}/tasks/{task_id}/claim", headers=headers)
+    assert claimed.status_code == 200
+    assert claimed.json["assignee"]["username"] == "agent"
+    mine = client.get(f"{API}/tasks?scope=mine", headers=headers).json
+    assert [t["id"] for t in mine["tasks"]] == [task_id]
+    assert client.get(f"{API}/tasks?scope=unassigned", headers=headers).json["total"] == 0
+    with app.app_context():
+        assert db.session.get(Task, task_id).assignee.username == "agent"
+    released = client.post(f"{API}/tasks/{task_id}/unclaim", headers=headers)
+    assert released.status_code == 200 and released.json["assignee"] is None
+    with app.app_context():
+        assert db.session.get(Task, task_id).assignee is None
+
+
+def test_claiming_a_task_someone_else_holds_is_a_conflict(app, client, as_user):
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    with app.app_context():
+        users.create_user("agent2", "Abdou Intake", "demo-password", ["intake_agent"])
+        db.session.commit()
+    client.post(f"{API}/tasks/{task_id}/claim", headers=as_user("agent"))
+    response = client.post(f"{API}/tasks/{task_id}/claim", headers=as_user("agent2"))
+    assert response.status_code == 409
+    assert response.json["error"] == "Awa Intake has claimed it."
+
+
+def test_task_detail_gives_the_form_key_and_the_json_schema(app, client, as_user):
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    response = client.get(f"{API}/tasks/{task_id}", headers=as_user("agent"))
+    assert response.status_code == 200
+    assert response.json["form_key"] == "register_complaint"
+    with app.test_request_context():
+        expected = FORMS["register_complaint"].json_schema()
+    assert response.json["payload_schema"] == expected
+    assert response.json["data"] is None
+
+
+def test_completing_a_task_with_valid_json_moves_the_complaint_on(app, client, as_user):
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    response = client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json=journeys.ANSWERS["register_complaint"],
+        headers=as_user("agent"),
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "completed"
+    assert response.json["completed_by"]["username"] == "agent"
+    assert response.json["complaint"]["status"] == "classification"
+    with app.app_context():
+        complaint = db.session.get(Complaint, complaint_id)
+        assert complaint.status == "classification"
+        assert journeys.open_names(complaint) == ["classify_complaint"]
+        task = db.session.get(Task, task_id)
+        assert task.status == "completed"
+        assert task.data["registration_outcome"] == "complete"
+    supervisor = client.get(f"{API}/tasks", headers=as_user("supervisor")).json
+    assert [t["name"] for t in supervisor["tasks"]] == ["classify_complaint"]
+
+
+def test_invalid_task_data_is_refused_with_field_errors_and_nothing_written(app, client, as_user):
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    response = client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json={"registration_outcome": "incomplete", "form_complete": True},
+        headers=as_user("agent"),
+    )
+    assert response.status_code == 422
+    assert response.json["details"] == {
+        "missing_information": ["Say what information the complainant must supply."]
+    }
+    with app.app_context():
+        assert db.session.get(Task, task_id).status == "open"
+        assert db.session.get(Complaint, complaint_id).status == "registration"
+        kinds = db.session.scalars(
+            db.select(AuditEvent.kind).where(AuditEvent.complaint_id == complaint_id)
+        ).all()
+        assert "task_completed" not in kinds
+
+
+@pytest.mark.parametrize("body", [["complete"], 42])
+def test_task_data_that_is_not_a_json_object_is_refused(app, client, as_user, body):
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    response = client.post(f"{API}/tasks/{task_id}/complete", json=body, headers=as_user("agent"))
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.get(Task, task_id).status == "open"
+
+
+def test_completing_a_task_twice_is_a_conflict(app, client, as_user):
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    url = f"{API}/tasks/{task_id}/complete"
+    answers = journeys.ANSWERS["register_complaint"]
+    headers = as_user("agent")
+    assert client.post(url, json=answers, headers=headers).status_code == 200
+    again = client.post(url, json=answers, headers=headers)
+    assert again.status_code == 409
+    assert again.json["error"] == "This task was already completed by Awa Intake."
+    with app.app_context():
+        completions = db.session.scalar(
+            db.select(db.func.count(AuditEvent.id)).where(
+                AuditEvent.complaint_id == complaint_id, AuditEvent.kind == "task_completed"
+            )
+        )
+        assert completions == 1
+
+
+def test_task_of_another_role_does_not_exist_for_me(app, client, as_user):
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    headers = as_user("supervisor")
+    assert client.get(f"{API}/tasks/{task_id}", headers=headers).status_code == 404
+    assert client.post(f"{API}/tasks/{task_id}/claim", headers=headers).status_code == 404
+    response = client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json=journeys.ANSWERS["register_complaint"],
+        headers=headers,
+    )
+    assert response.status_code == 404
+    assert response.json == {"error": "No such task.", "status": 404}
+    with app.app_context():
+        assert db.session.get(Task, task_id).status == "open"
+
+
+def test_task_claimed_by_a_colleague_cannot_be_completed(app, client, as_user):
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    with app.app_context():
+        users.create_user("agent2", "Abdou Intake", "demo-password", ["intake_agent"])
+        db.session.commit()
+    client.post(f"{API}/tasks/{task_id}/claim", headers=as_user("agent"))
+    response = client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json=journeys.ANSWERS["register_complaint"],
+        headers=as_user("agent2"),
+    )
+    assert response.status_code == 403
+    assert response.json["error"] == "This task is assigned to Awa Intake."
+
+
+# --- complaint detail and confidentiality ---------------------------------------------------
+
+
+def test_complaint_detail_shows_intake_tasks_timelines_and_notifications(app, client, as_user):
+    with app.app_context():
+        complaint = journeys.to_minor_resolution()
+        complaint_id, reference = complaint.id, complaint.reference
+    response = client.get(f"{API}/complaints/{complaint_id}", headers=as_user("supervisor"))
+    assert response.status_code == 200
+    body = response.json
+    assert body["reference"] == reference
+    assert (body["category"], body["severity"], body["route"]) == (
+        "product_quality",
+        "low",
+        "minor",
+    )
+    assert body["category_label"] == "Product quality"
+    assert body["intake"]["complainant_name"] == "Aminata Diallo"
+    assert body["intake"]["event_date"] == "2026-11-02"
+    assert body["financial_impact"] == "120.00"
+    assert [t["name"] for t in body["tasks"]] == [
+        "register_complaint",
+        "classify_complaint",
+        "resolve_minor",
+    ]
+    assert body["tasks"][1]["data"]["severity"] == "low"
+    staff_kinds = [event["kind"] for event in body["timeline"]["staff"]]
+    assert staff_kinds.count("task_completed") == 2
+    assert all(event["kind"] != "task_completed" for event in body["timeline"]["public"])
+    assert [n["kind"] for n in body["notifications"]] == ["acknowledgement"]
+
+
+def test_confidential_complaint_is_invisible_to_everyone_but_the_focal_point(app, client, as_user):
+    with app.app_context():
+        complaint = journeys.to_classification()
+        journeys.complete(complaint, "classify_complaint", sensitive=True)
+        complaint_id, reference = complaint.id, complaint.reference
+        task_id = journeys.open_task(complaint, "handle_confidential").id
+    for username in ("supervisor", "manager", "investigator", "analyst", "admin"):
+        headers = as_user(username)
+        response = client.get(f"{API}/complaints/{complaint_id}", headers=headers)
+        assert response.status_code == 404
+        assert response.json == {"error": "No such complaint.", "status": 404}
+        assert client.get(f"{API}/tasks/{task_id}", headers=headers).status_code == 404
+        listed = client.get(f"{API}/tasks?search={reference}", headers=headers).json
+        assert listed["total"] == 0
+    focal = as_user("focal")
+    assert client.get(f"{API}/complaints/{complaint_id}", headers=focal).json["confidential"]
+    listed = client.get(f"{API}/tasks?search={reference}", headers=focal).json
+    assert [t["name"] for t in listed["tasks"]] == ["handle_confidential"]

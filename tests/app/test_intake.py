@@ -1,0 +1,128 @@
+"""Staff intake: an intake agent records a complaint that came in by telephone, letter, etc."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from services.clock import as_utc
+from services.db import db
+from services.models import Attachment, Complaint, Task
+from tests.app.helpers import login, post_form
+
+PHONE_CALL = {
+    "channel": "phone",
+    "received_at": "2026-01-10T09:30",
+    "complainant_name": "Moussa Ba",
+    "phone": "+221 77 123 45 67",
+    "preferred_contact": "phone",
+    "product_service": "Prepaid mobile plan",
+    "description": "My credit was taken twice for the same recharge last week.",
+    "desired_remedy": "Give the credit back.",
+    "consent_recorded": "y",
+}
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def complaints_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count(Complaint.id)))
+
+
+def test_intake_agent_finds_the_form_in_the_menu(client):
+    login(client, "agent")
+    page = client.get("/intake").get_data(as_text=True)
+    assert 'href="/intake"' in page
+    assert "New complaint (intake)" in page
+    assert "Record a complaint" in page
+    assert 'value="web"' not in page  # the web form files its own complaints
+
+
+def test_other_staff_may_not_record_complaints(client):
+    login(client, "supervisor")
+    assert client.get("/intake").status_code == 403
+    assert "New complaint (intake)" not in client.get("/auth/login").get_data(as_text=True)
+
+
+def test_intake_needs_a_signed_in_user(client):
+    response = client.get("/intake")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_agent_records_a_phone_complaint_and_gets_the_tracking_link(app, client):
+    login(client, "agent")
+    response = post_form(client, "/intake", PHONE_CALL)
+    assert response.status_code == 302
+    with app.app_context():
+        complaint = db.session.scalar(db.select(Complaint))
+        assert response.headers["Location"] == f"/complaints/{complaint.id}"
+        assert complaint.channel == "phone"
+        assert complaint.received_by.username == "agent"
+        assert as_utc(complaint.received_at) == datetime(2026, 1, 10, 9, 30, tzinfo=UTC)
+        assert complaint.consent is True
+        assert complaint.complainant_name == "Moussa Ba"
+        reference = complaint.reference
+        open_tasks = db.session.scalars(
+            db.select(Task.name).where(Task.complaint_id == complaint.id, Task.status == "open")
+        ).all()
+        assert open_tasks == ["register_complaint"]
+    with client.session_transaction() as session:
+        (category, message) = session["_flashes"][0]
+    assert reference in message
+    assert "/track/" in message
+
+
+def test_received_time_defaults_to_now(app, client):
+    login(client, "agent")
+    before = datetime.now(UTC)
+    response = post_form(client, "/intake", {**PHONE_CALL, "received_at": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        assert as_utc(db.session.scalar(db.select(Complaint)).received_at) >= before
+
+
+def test_bad_input_is_refused_and_nothing_is_recorded(app, client):
+    login(client, "agent")
+    response = post_form(
+        client, "/intake", {**PHONE_CALL, "description": "", "received_at": "2099-01-01T10:00"}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Describe what happened." in page
+    assert "This cannot be in the future." in page
+    assert 'value="Moussa Ba"' in page  # what was typed stays
+    assert complaints_count(app) == 0
+
+
+def test_web_is_not_a_channel_staff_can_choose(app, client):
+    login(client, "agent")
+    response = post_form(client, "/intake", {**PHONE_CALL, "channel": "web"})
+    assert response.status_code == 422
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert complaints_count(app) == 0
+
+
+def test_a_letter_scan_is_attached_by_the_agent(app, client):
+    login(client, "agent")
+    response = post_form(
+        client,
+        "/intake",
+        {**PHONE_CALL, "channel": "letter", "attachments": (io.BytesIO(PNG), "letter.png")},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        attachment = db.session.scalar(db.select(Attachment))
+        assert attachment.filename == "letter.png"
+        assert attachment.uploaded_by.username == "agent"
+
+
+def test_a_refused_file_records_nothing(app, client):
+    login(client, "agent")
+    response = post_form(
+        client,
+        "/intake",
+        {**PHONE_CALL, "attachments": (io.BytesIO(b"MZ not a picture"), "virus.png")},
+    )
+    assert response.status_code == 422
+    assert complaints_count(app) == 0

@@ -1,0 +1,84 @@
+"""What-if replay of a candidate routing table on past classifications."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from services import replay
+from services.errors import InvalidInput, NotAllowed
+from tests import diagrams as d
+from tests import journeys as j
+
+pytestmark = pytest.mark.usefixtures("app_context")
+
+
+def classified(amount: str, **answers) -> str:
+    complaint = j.to_classification()
+    j.complete(complaint, "classify_complaint", financial_impact=amount, **answers)
+    return complaint.reference
+
+
+def test_lowering_the_financial_threshold_shows_which_routes_change():
+    small, medium, large = classified("50.00"), classified("500.00"), classified("5000.00")
+    rows = replay.routing(d.routing_threshold("100"), 10, viewer=j.user("owner"))
+    by_reference = {row.reference: row for row in rows}
+    assert [row.reference for row in rows] == [large, medium, small]  # newest first
+    assert by_reference[medium].actual_route == "minor"
+    assert by_reference[medium].new_route == "major" and by_reference[medium].changed
+    assert by_reference[large].new_route == "major" and not by_reference[large].changed
+    assert by_reference[small].new_route == "minor" and not by_reference[small].changed
+    assert by_reference[medium].inputs["Financial impact"] == Decimal("500.00")
+    assert by_reference[medium].inputs["Severity"] == "low"
+
+
+def test_the_deployed_table_reproduces_every_actual_route():
+    classified("120.00")
+    classified("2000.00")
+    classified("", severity="critical")
+    rows = replay.routing(d.dmn(), 10, viewer=j.user("owner"))
+    assert len(rows) == 3
+    assert not any(row.changed for row in rows)
+
+
+def test_only_the_last_n_classifications_are_replayed():
+    classified("10.00")
+    newest = classified("20.00")
+    rows = replay.routing(d.dmn(), 1, viewer=j.user("owner"))
+    assert [row.reference for row in rows] == [newest]
+
+
+def test_confidential_complaints_are_left_out_for_the_process_owner():
+    visible = classified("10.00")
+    classified("10.00", sensitive=True)
+    rows = replay.routing(d.dmn(), 10, viewer=j.user("owner"))
+    assert [row.reference for row in rows] == [visible]
+
+
+def test_invalid_decision_table_gives_a_problem_list():
+    broken = d.edited(d.dmn(), '"major"', '__import__("os")')
+    with pytest.raises(InvalidInput) as caught:
+        replay.routing(broken, 10, viewer=j.user("owner"))
+    [item] = caught.value.details["items"]
+    assert item["element_id"] == "rule_breach_of_law_route"
+    assert "__import__" in caught.value.details["problems"][0]
+
+
+def test_unreadable_decision_table_gives_a_problem_list():
+    with pytest.raises(InvalidInput) as caught:
+        replay.routing("<definitions", 10, viewer=j.user("owner"))
+    assert "not well-formed XML" in caught.value.details["problems"][0]
+
+
+def test_a_row_whose_evaluation_fails_carries_the_error():
+    reference = classified("10.00")
+    failing = d.edited(d.dmn(), "<text>category</text>", "<text>no_such_field</text>")
+    [row] = replay.routing(failing, 10, viewer=j.user("owner"))
+    assert row.reference == reference and row.changed
+    assert row.new_route is None and "no_such_field" in row.error
+
+
+def test_only_process_owners_replay():
+    with pytest.raises(NotAllowed):
+        replay.routing(d.dmn(), 10, viewer=j.user("analyst"))
