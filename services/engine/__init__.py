@@ -1,0 +1,116 @@
+"""The only package that imports SpiffWorkflow: the rest of the application talks to the engine
+through the names exported here, so an engine upgrade stays inside this package.
+
+- sandbox: the restricted evaluator for diagram conditions, scripts, timers and DMN cells
+- state: serialization (spec stored once per version), the workflow cache, start/load/dump
+- runtime: reading and driving a workflow (user tasks, data, timers, messages, outcome)
+- problems, validation, decisions: checking diagrams and decision tables before deploy
+- migration: moving a running instance to another version
+"""
+
+from SpiffWorkflow.exceptions import SpiffWorkflowException as EngineError
+from SpiffWorkflow.exceptions import WorkflowException as WorkflowError
+
+from services.engine.decisions import (
+    DecisionInput,
+    DecisionTable,
+    lint_decisions,
+    parse_decision,
+    run_decision,
+)
+from services.engine.migration import migrate_instance, migration_obstacles, open_step_ids
+from services.engine.problems import Problem
+from services.engine.runtime import (
+    Snapshot,
+    ThrownMessage,
+    UserTaskInfo,
+    active_element_ids,
+    completed_element_ids,
+    end_event_name,
+    find_ready_task,
+    fire_due_timers,
+    history_size,
+    latest_data,
+    next_timer_due,
+    ready_user_tasks,
+    run_user_task,
+    send_message,
+    snapshot,
+    task_data,
+    task_instructions,
+    thrown_messages,
+    waiting_messages,
+)
+from services.engine.sandbox import (
+    _COMPILED,
+    DIAGRAM_HELPERS,
+    SCRIPT_ENGINE,
+    RestrictedCodeError,
+    RestrictedEnvironment,
+    check_restricted,
+)
+from services.engine.state import (
+    _SPEC_CACHE,
+    SERIALIZER,
+    WORKFLOWS,
+    Specs,
+    WorkflowCache,
+    dump_workflow,
+    load_workflow,
+    specs_from_dict,
+    specs_to_dict,
+    start_workflow,
+)
+from services.engine.validation import ParseResult, lint_specs, parse_process
+
+__all__ = [
+    "DIAGRAM_HELPERS",
+    "SCRIPT_ENGINE",
+    "SERIALIZER",
+    "WORKFLOWS",
+    "_COMPILED",
+    "_SPEC_CACHE",
+    "DecisionInput",
+    "DecisionTable",
+    "EngineError",
+    "ParseResult",
+    "Problem",
+    "RestrictedCodeError",
+    "RestrictedEnvironment",
+    "Snapshot",
+    "Specs",
+    "ThrownMessage",
+    "UserTaskInfo",
+    "WorkflowCache",
+    "WorkflowError",
+    "active_element_ids",
+    "check_restricted",
+    "completed_element_ids",
+    "dump_workflow",
+    "end_event_name",
+    "find_ready_task",
+    "fire_due_timers",
+    "history_size",
+    "latest_data",
+    "lint_decisions",
+    "lint_specs",
+    "load_workflow",
+    "migrate_instance",
+    "migration_obstacles",
+    "next_timer_due",
+    "open_step_ids",
+    "parse_decision",
+    "parse_process",
+    "ready_user_tasks",
+    "run_decision",
+    "run_user_task",
+    "send_message",
+    "snapshot",
+    "specs_from_dict",
+    "specs_to_dict",
+    "start_workflow",
+    "task_data",
+    "task_instructions",
+    "thrown_messages",
+    "waiting_messages",
+]

@@ -1,0 +1,183 @@
+"""Serialization and workflow state: the spec is stored once per version, instances without it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
+from SpiffWorkflow.exceptions import (
+    SpiffWorkflowException,
+)
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+from services.engine.sandbox import SCRIPT_ENGINE
+from services.errors import ProcessError
+
+# ---------------------------------------------------------------------------------------------
+# Serializer: the instance state is stored without its spec; the process version holds the
+# spec once and we keep the restored spec objects in memory per version.
+# ---------------------------------------------------------------------------------------------
+
+
+class _InstanceConverter(BpmnWorkflowConverter):
+    """Like Spiff's converter, but leaves the spec out and takes it back in from the caller."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], specs: Specs | None = None) -> BpmnWorkflow:
+        if specs is None:
+            return super().from_dict(dct)
+        workflow = self.target_class(specs.spec, specs.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _build_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _InstanceConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    # WTForms hands us Decimal and date; Spiff only knows datetime, UUID and timedelta.
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"])
+    )
+    return BpmnWorkflowSerializer(registry)
+
+
+SERIALIZER = _build_serializer()
+
+
+@dataclass(frozen=True)
+class Specs:
+    """A parsed process: the top spec and the specs of its subprocesses and call activities."""
+
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+
+_SPEC_CACHE: dict[Hashable, Specs] = {}
+
+
+class WorkflowCache:
+    """Recently saved workflows by (instance id, version token), so a request skips the load.
+
+    `take` removes the entry: a request that fails half-way can never leave a mutated object
+    behind. Each process has its own cache; a miss just deserializes.
+    """
+
+    def __init__(self, size: int = 512) -> None:
+        self._items: OrderedDict[tuple[int, str], BpmnWorkflow] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def take(self, key: tuple[int, str]) -> BpmnWorkflow | None:
+        """Remove and return the workflow saved under `key`, if any."""
+        with self._lock:
+            return self._items.pop(key, None)
+
+    def put(self, key: tuple[int, str], wf: BpmnWorkflow) -> None:
+        """Keep `wf` under `key`, evicting the least recently kept past the size."""
+        with self._lock:
+            self._items[key] = wf
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything (tests simulating a restart)."""
+        with self._lock:
+            self._items.clear()
+
+
+WORKFLOWS = WorkflowCache()
+
+
+def specs_to_dict(specs: Specs) -> dict[str, Any]:
+    """Serialize a parsed process for storage in its process version."""
+    registry = SERIALIZER.registry
+    registry._encoder_mode = True  # as serialize_json does: the encoder converts the values
+    try:
+        dct = {
+            "spec": SERIALIZER.to_dict(specs.spec),
+            "subprocess_specs": {
+                name: SERIALIZER.to_dict(spec) for name, spec in specs.subprocess_specs.items()
+            },
+        }
+        text = json.dumps(dct, cls=SERIALIZER._encoder_cls)
+    finally:
+        registry._encoder_mode = False
+    return json.loads(text)
+
+
+def specs_from_dict(version_id: Hashable, dct: Mapping[str, Any]) -> Specs:
+    """Restore a stored spec, once per process version and process.
+
+    `version_id` identifies the stored spec: services.processes passes the version's id
+    with its content hash, as ids repeat across databases (tests) while contents differ.
+    """
+    specs = _SPEC_CACHE.get(version_id)
+    if specs is None:
+        specs = Specs(
+            SERIALIZER.from_dict(dict(dct["spec"])),
+            {k: SERIALIZER.from_dict(dict(v)) for k, v in dct["subprocess_specs"].items()},
+        )
+        _SPEC_CACHE[version_id] = specs
+    return specs
+
+
+def start_workflow(specs: Specs, data: Mapping[str, Any]) -> BpmnWorkflow:
+    """Create a workflow, seed `data` on its start task and run it to the first wait."""
+    wf = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    # wf.set_data does not reach the tasks: seed the start task instead.
+    wf.get_next_task(state=TaskState.READY).set_data(**dict(data))
+    _run_engine(wf)
+    return wf
+
+
+def load_workflow(specs: Specs, state: str) -> BpmnWorkflow:
+    """Restore a workflow from its stored state and the spec of its version."""
+    dct = json.loads(state, cls=SERIALIZER.json_decoder_cls)
+    version = dct.pop(SERIALIZER.VERSION_KEY)
+    if version in MIGRATIONS:  # pragma: no cover - only for states written by older Spiff
+        MIGRATIONS[version](dct)
+    wf = SERIALIZER.registry.restore(dct, specs=specs)
+    wf.script_engine = SCRIPT_ENGINE  # the serializer does not restore it
+    return wf
+
+
+def dump_workflow(wf: BpmnWorkflow) -> str:
+    """The workflow's state as JSON text, without its spec (our converter leaves it out)."""
+    return SERIALIZER.serialize_json(wf)
+
+
+def _run_engine(wf: BpmnWorkflow) -> None:
+    try:
+        wf.do_engine_steps()
+    except SpiffWorkflowException as exc:
+        raise ProcessError(_describe_engine_error(exc)) from exc
+
+
+def _describe_engine_error(exc: SpiffWorkflowException) -> str:
+    spec = getattr(exc, "task_spec", None)
+    where = f" at '{spec.bpmn_name or spec.name}'" if spec is not None else ""
+    return f"The procedure failed{where}: {exc}"

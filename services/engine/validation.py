@@ -1,0 +1,185 @@
+"""Parsing and checking diagrams; every problem names its file and element."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from io import BytesIO
+
+from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.exceptions import (
+    SpiffWorkflowException,
+)
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from services.engine.decisions import lint_decisions
+from services.engine.problems import Problem, _problem_from, _syntax_problem
+from services.engine.runtime import _parse_duration, _properties
+from services.engine.sandbox import check_restricted
+from services.engine.state import Specs
+
+# ---------------------------------------------------------------------------------------------
+# Parsing and validating diagrams
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ParseResult:
+    """The outcome of parsing a set of diagram files."""
+
+    specs: Specs | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+_ISO_DURATION = re.compile(
+    r"^(R\d*/)?P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
+)
+
+
+def parse_process(
+    files: Mapping[str, bytes],
+    process_id: str,
+    *,
+    known_form_keys: Iterable[str],
+    known_roles: Iterable[str],
+) -> ParseResult:
+    """Parse and validate BPMN and DMN files; every problem names its file and element."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)  # a parser is not reusable after an error
+    problems: list[Problem] = []
+    for name, content in sorted(files.items()):
+        try:
+            if name.endswith(".dmn"):
+                parser.add_dmn_io(BytesIO(content), filename=name)
+            else:
+                parser.add_bpmn_io(BytesIO(content), filename=name)
+        except etree.XMLSyntaxError as exc:
+            message = f"not well-formed XML (line {exc.lineno}): {exc.msg}"
+            problems.append(Problem(name, "", message))
+        except SpiffWorkflowException as exc:
+            problems.append(_problem_from(exc, name))
+    if problems:
+        return ParseResult(None, problems)
+    try:
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except SpiffWorkflowException as exc:
+        return ParseResult(None, [_problem_from(exc, "")])
+    specs = Specs(spec, subprocess_specs)
+    problems.extend(lint_specs(specs, set(known_form_keys), set(known_roles)))
+    problems.extend(lint_decisions(specs))
+    return ParseResult(None if problems else specs, problems)
+
+
+def lint_specs(specs: Specs, form_keys: set[str], roles: set[str]) -> list[Problem]:
+    """Checks Spiff does not make at parse time: roles, form keys, expressions, timers."""
+    problems: list[Problem] = []
+    for process in [specs.spec, *specs.subprocess_specs.values()]:
+        file = getattr(process, "file", "") or ""
+        for ts in process.task_specs.values():
+            element = getattr(ts, "bpmn_id", None) or ts.name
+            label = f"{ts.bpmn_name} ({element})" if getattr(ts, "bpmn_name", None) else element
+
+            def add(
+                message: str, element: str = label, file: str = file, element_id: str = element
+            ) -> None:
+                problems.append(Problem(file, element, message, element_id))
+
+            if isinstance(ts, UserTask):
+                form_key = _properties(ts).get("formKey")
+                if not form_key:
+                    add("user task has no formKey property")
+                elif form_key not in form_keys:
+                    add(f"unknown form key '{form_key}'")
+                if not ts.lane:
+                    add("user task is not in a lane")
+                elif ts.lane not in roles:
+                    add(f"lane '{ts.lane}' is not a known role")
+                due_in = _properties(ts).get("dueIn")
+                if due_in and _parse_duration(due_in) is None:
+                    add(f"dueIn '{due_in}' is not an ISO 8601 duration such as P3D")
+            elif getattr(ts, "manual", False) and not isinstance(ts, UserTask):
+                add("manual tasks need a person: use a user task with a form key")
+            sources: list[tuple[str, str, str]] = []
+            if isinstance(ts, ScriptTask):
+                sources.append(("script", ts.script or "", "exec"))
+            for attr in ("prescript", "postscript"):
+                if getattr(ts, attr, None):
+                    sources.append((attr, getattr(ts, attr), "exec"))
+            for cond, target in getattr(ts, "cond_task_specs", []) or []:
+                if cond is not None:
+                    sources.append((f"condition to {target}", cond.args[0], "eval"))
+            definition = getattr(ts, "event_definition", None)
+            for d in getattr(definition, "event_definitions", [definition]):
+                if isinstance(d, TimerEventDefinition):
+                    sources.append(("timer", d.expression, "eval"))
+                    why = _timer_problem(d)
+                    if why:
+                        add(why)
+            for kind, source, mode in sources:
+                why = _syntax_problem(source, mode) or check_restricted(source, mode)
+                if why:
+                    add(f"{kind} refused by the restricted evaluator: {why}")
+    return problems
+
+
+_TIMER_KINDS = {
+    TimeDateEventDefinition: ("date", '"2026-12-31T17:00:00+00:00"'),
+    DurationTimerEventDefinition: ("duration", '"P5D" or "PT4H"'),
+    CycleTimerEventDefinition: ("cycle", '"R3/P1D"'),
+}
+
+
+def _timer_problem(definition: TimerEventDefinition) -> str | None:
+    """Why a literal timer would fail when reached; None for valid ones and for variables."""
+    text = definition.expression.strip()
+    kind, example = _TIMER_KINDS.get(type(definition), ("date, duration or cycle", '"P5D"'))
+    unquoted = text.split("/")[-1] if text.startswith("R") else text
+    if _ISO_DURATION.match(text) or _is_iso_datetime(unquoted):
+        return f'timer {text} is read as Python: quote it, e.g. "{text}"'
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None  # a variable or helper call: checked when it runs
+    if not isinstance(value, str):
+        return f"timer {text} must be an ISO 8601 {kind} string, e.g. {example}"
+    if not _valid_timer_value(type(definition), value.strip()):
+        return f"timer {text} is not a valid ISO 8601 {kind}, e.g. {example}"
+    return None
+
+
+def _valid_timer_value(kind: type, value: str) -> bool:
+    """Parse `value` with the engine's own timer code, as it will when the timer is reached."""
+    try:
+        if kind is DurationTimerEventDefinition:
+            return value.upper().startswith("P") and bool(
+                TimerEventDefinition.parse_iso_duration(value)
+            )
+        if kind is CycleTimerEventDefinition:
+            return value.upper().startswith("R") and bool(
+                TimerEventDefinition.parse_iso_recurring_interval(value)
+            )
+        if kind is TimeDateEventDefinition:
+            return isinstance(TimerEventDefinition.parse_time_or_duration(value), datetime)
+    except Exception:  # noqa: BLE001 - Spiff raises bare Exception, ValueError, TypeError...
+        return False
+    return _ISO_DURATION.match(value) is not None or _is_iso_datetime(value)
+
+
+def _is_iso_datetime(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
