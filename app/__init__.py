@@ -10,7 +10,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app import api, auth, cli, complaints, errors, inbox, intake, main, public, tasks
+from app import api, auth, cli, complaints, errors, inbox, intake, main, processes, public, tasks
 from app.config import REPO_ROOT, from_environment
 from app.extensions import babel, csrf, limiter, login_manager, migrate
 from services.db import db
@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(intake.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(complaints.bp)
+    app.register_blueprint(processes.bp)
     cli.register(app)
     errors.register(app)
     return app

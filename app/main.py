@@ -38,6 +38,7 @@ NAV: list[tuple[str, Any, frozenset[str] | None]] = [
     ("inbox.index", _l("Inbox"), roles.LANE_ROLES),
     ("complaints.index", _l("Complaints"), permissions.READER_ROLES),
     ("intake.new", _l("New complaint (intake)"), frozenset({"intake_agent"})),
+    ("processes.editor", _l("Procedure"), frozenset({roles.PROCESS_OWNER})),
 ]
 
 

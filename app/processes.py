@@ -29,8 +29,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from forms import FORMS, formdata_from_json
 from app.facts import ROUTES
+from forms import FORMS, formdata_from_json
 from forms.choices import ROLES, label
 from forms.processes import MigrateForm, MigrationChoiceForm, ReplayForm, VersionCommentForm
 from services import engine, instance_migration, permissions, processes, roles
@@ -43,6 +43,27 @@ bp = Blueprint("processes", __name__, url_prefix="/processes")
 
 FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.(bpmn|dmn)$")
 MAX_FILES = 20
+
+# Readable names of the element types a diff lists (others show their BPMN/DMN type).
+KINDS = {
+    "userTask": _l("User task"),
+    "scriptTask": _l("Script task"),
+    "businessRuleTask": _l("Business rule task"),
+    "subProcess": _l("Subprocess"),
+    "sequenceFlow": _l("Flow"),
+    "exclusiveGateway": _l("Gateway"),
+    "parallelGateway": _l("Parallel gateway"),
+    "startEvent": _l("Start event"),
+    "endEvent": _l("End event"),
+    "boundaryEvent": _l("Boundary event"),
+    "intermediateCatchEvent": _l("Waiting event"),
+    "intermediateThrowEvent": _l("Message sent"),
+    "lane": _l("Lane (role)"),
+    "decision": _l("Decision table"),
+    "input": _l("Table input"),
+    "output": _l("Table output"),
+    "rule": _l("Decision table row"),
+}
 
 # What editor.js says; %(name)s placeholders are filled in the browser.
 EDITOR_MESSAGES = {
@@ -126,7 +147,7 @@ def _posted_files(body: Mapping[str, Any]) -> dict[str, bytes]:
     """The {name: xml} diagram files of a JSON body, as bytes; InvalidInput if malformed."""
     files = body.get("files")
     if not isinstance(files, Mapping) or not files or len(files) > MAX_FILES:
-        raise InvalidInput(_("Send the diagram files as {\"files\": {name: xml}}."))
+        raise InvalidInput(_('Send the diagram files as {"files": {name: xml}}.'))
     posted = {}
     for name, text in files.items():
         if not isinstance(name, str) or not FILE_NAME.match(name) or not isinstance(text, str):
@@ -196,7 +217,9 @@ def deploy() -> Any:
     """Deploy the edited files as the new active version, with a comment; 422 with problems."""
     body = _json_body()
     files = _posted_files(body)
-    form = VersionCommentForm(formdata_from_json(VersionCommentForm, {"comment": body.get("comment")}))
+    form = VersionCommentForm(
+        formdata_from_json(VersionCommentForm, {"comment": body.get("comment")})
+    )
     if not form.validate():
         return jsonify(error=_("Say why you deploy."), errors=form.errors, problems=[]), 422
     try:
@@ -211,7 +234,9 @@ def deploy() -> Any:
     db.session.commit()
     version = result.version
     if result.created:
-        message = _("Version %(number)s deployed: new complaints follow it.", number=version.version)
+        message = _(
+            "Version %(number)s deployed: new complaints follow it.", number=version.version
+        )
     else:
         message = _("Nothing changed: version %(number)s stays active.", number=version.version)
     return jsonify(
@@ -308,7 +333,7 @@ def diff(version_id: int) -> Any:
     previous = _version(against) if against else _previous(version)
     changes = processes.diff(previous, version) if previous is not None else None
     return render_template(
-        "processes/diff.html", version=version, previous=previous, changes=changes
+        "processes/diff.html", version=version, previous=previous, changes=changes, kinds=KINDS
     )
 
 
