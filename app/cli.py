@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -129,18 +130,35 @@ def tick(now: str | None) -> None:
 
 
 @click.command("run-timers")
-@click.option("--interval", default=1.0, help="Seconds between polls.")
+@click.option("--interval", default=1.0, help="Longest sleep between polls, in seconds.")
 @with_appcontext
 def run_timers(interval: float) -> None:
-    """Poll for due timers forever (the scheduler process)."""
-    click.echo(f"Firing due timers every {interval}s; Ctrl-C to stop.")
-    while True:
-        report = workflows.tick()
+    """Fire timers as they fall due, forever (the scheduler process)."""
+    click.echo(f"Firing due timers (polling at least every {interval}s); Ctrl-C to stop.")
+    timer_loop(interval, echo=click.echo)
+
+
+def timer_loop(
+    interval: float = 1.0,
+    *,
+    until: Callable[[], bool] = lambda: False,
+    echo: Callable[[str], None] = lambda _line: None,
+    clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Tick, commit, then sleep until the next due timer (at most `interval`), until `until()`."""
+    while not until():
+        report = workflows.tick(clock())
         db.session.commit()
         for reference, fired in report.fired.items():
-            click.echo(f"{utcnow().isoformat()} {reference}: {', '.join(fired)}")
+            echo(f"{clock().isoformat()} {reference}: {', '.join(fired)}")
+        for instance, error in report.failed.items():
+            echo(f"{clock().isoformat()} instance {instance} failed: {error}")
+        next_due = workflows.next_due()
         db.session.remove()
-        time.sleep(interval)
+        wait = interval
+        if next_due is not None:
+            wait = min(interval, max(0.0, (next_due - clock()).total_seconds()))
+        time.sleep(wait)
 
 
 @click.command("migrate-complaints")

@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_
-
-from services import attachments, audit, notifications, permissions, tasks, workflows
+from services import attachments, audit, notifications, permissions, search, tasks, workflows
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import InvalidInput, NotFound
@@ -168,12 +166,7 @@ def list_for(user: User, flt: ComplaintFilter | None = None) -> ComplaintPage:
         query = query.where(Complaint.confidential.is_(True))
     if flt.search and flt.search.strip():
         term = flt.search.strip()
-        query = query.where(
-            or_(
-                Complaint.reference == term.upper(),
-                Complaint.complainant_name.ilike(f"%{term}%"),
-            )
-        )
+        query = query.where(search.condition(term))
     total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery())) or 0
     page = max(1, flt.page)
     order = Complaint.received_at.asc() if flt.sort == "oldest" else Complaint.received_at.desc()

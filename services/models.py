@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -100,7 +101,16 @@ class ProcessVersion(db.Model):
 class Complaint(db.Model):
     """A complaint as received, plus the columns the inbox and reports filter on."""
 
-    __table_args__ = (Index("ix_complaint_confidential_received", "confidential", "received_at"),)
+    __table_args__ = (
+        Index("ix_complaint_confidential_received", "confidential", "received_at"),
+        # Name search (ILIKE '%term%') at a million complaints: a trigram index on PostgreSQL.
+        Index(
+            "ix_complaint_name_trgm",
+            "complainant_name",
+            postgresql_using="gin",
+            postgresql_ops={"complainant_name": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -171,9 +181,23 @@ class ProcessInstance(db.Model):
 class Task(db.Model):
     """A user task: open while the engine waits for it, kept afterwards as history."""
 
+    # The inbox reads only open tasks: partial indexes keep them small at any history size,
+    # and the first one returns a role's tasks already in due order.
     __table_args__ = (
-        Index("ix_task_open_role", "status", "role", "due_at"),
-        Index("ix_task_open_assignee", "status", "assignee_id"),
+        Index(
+            "ix_task_open_due",
+            "role",
+            "due_at",
+            "created_at",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index(
+            "ix_task_open_assignee",
+            "assignee_id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
@@ -192,6 +216,15 @@ class Task(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Copies of the complaint's columns the inbox filters and searches on, kept current on
+    # open rows by every save, so the inbox never joins or scans complaints.
+    reference: Mapped[str] = mapped_column(String(20), default="")
+    complainant_name: Mapped[str] = mapped_column(String(200), default="")
+    category: Mapped[str | None] = mapped_column(String(40))
+    severity: Mapped[str | None] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20), default="")
+    case_status: Mapped[str] = mapped_column(String(30), default="")
+    department: Mapped[str] = mapped_column(String(100), default="")
     complaint: Mapped[Complaint] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])

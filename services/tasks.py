@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, Select, or_
+from sqlalchemy.orm import selectinload
 
-from services import audit, permissions, roles
+from services import audit, permissions, roles, search
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from services.models import Complaint, Task, User, UserRole
+from services.models import Task, User, UserRole
 
 AT_RISK_WINDOW = timedelta(days=1)
+
 SCOPES = ("mine", "roles", "unassigned")
 
 
@@ -48,52 +50,72 @@ class InboxPage:
         return max(1, -(-self.total // self.per_page))
 
 
+# Every order ends on the id so pages never overlap; "due" follows ix_task_open_due.
 SORTS = {
-    "due": (Task.due_at.is_(None), Task.due_at, Task.created_at),
-    "newest": (Task.created_at.desc(),),
-    "oldest": (Task.created_at,),
+    "due": (Task.due_at.asc().nulls_last(), Task.created_at, Task.id),
+    "newest": (Task.created_at.desc(), Task.id),
+    "oldest": (Task.created_at, Task.id),
 }
+
+
+def _visible_open_tasks(user: User, flt: InboxFilter) -> Select[tuple[Task]]:
+    """Open tasks the user may see, narrowed by the filters (scope excluded).
+
+    Reads only the task table: open rows carry the complaint columns they are filtered on.
+    """
+    query = db.select(Task).where(Task.status == "open", permissions.visible_tasks_filter(user))
+    for column, value in (
+        (Task.category, flt.category),
+        (Task.severity, flt.severity),
+        (Task.channel, flt.channel),
+        (Task.case_status, flt.status),
+        (Task.department, flt.department),
+    ):
+        if value:
+            query = query.where(column == value)
+    if flt.search and flt.search.strip():
+        query = query.where(search.condition(flt.search, Task.reference, Task.complainant_name))
+    return query
+
+
+def _scope_condition(
+    user: User, scope: str, assignee: ColumnElement[int | None] = Task.assignee_id
+) -> ColumnElement[bool]:
+    if scope == "mine":
+        return assignee == user.id
+    if scope == "unassigned":
+        return assignee.is_(None)
+    return or_(assignee.is_(None), assignee == user.id)
 
 
 def inbox(user: User, flt: InboxFilter | None = None) -> InboxPage:
     """Open tasks the user may work on, filtered, searched, sorted and paginated."""
     flt = flt or InboxFilter()
-    query = (
-        db.select(Task)
-        .join(Task.complaint)
-        .where(Task.status == "open", permissions.visible_tasks_filter(user))
-    )
-    if flt.scope == "mine":
-        query = query.where(Task.assignee_id == user.id)
-    elif flt.scope == "unassigned":
-        query = query.where(Task.assignee_id.is_(None))
-    else:
-        query = query.where(or_(Task.assignee_id.is_(None), Task.assignee_id == user.id))
-    for column, value in (
-        (Complaint.category, flt.category),
-        (Complaint.severity, flt.severity),
-        (Complaint.channel, flt.channel),
-        (Complaint.status, flt.status),
-        (Complaint.department, flt.department),
-    ):
-        if value:
-            query = query.where(column == value)
-    if flt.search:
-        term = flt.search.strip()
-        query = query.where(
-            or_(
-                Complaint.reference == term.upper(),
-                Complaint.complainant_name.ilike(f"%{term}%"),
-            )
-        )
+    query = _visible_open_tasks(user, flt).where(_scope_condition(user, flt.scope))
     total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery())) or 0
     page = max(1, flt.page)
     rows = db.session.scalars(
-        query.order_by(*SORTS.get(flt.sort, SORTS["due"]))
+        query.options(selectinload(Task.complaint), selectinload(Task.assignee))
+        .order_by(*SORTS.get(flt.sort, SORTS["due"]))
         .limit(flt.per_page)
         .offset((page - 1) * flt.per_page)
     )
     return InboxPage(list(rows), total, page, flt.per_page)
+
+
+def scope_counts(user: User, flt: InboxFilter | None = None) -> dict[str, int]:
+    """How many tasks each inbox scope holds under the same filters, in one query."""
+    flt = flt or InboxFilter()
+    visible = _visible_open_tasks(user, flt).subquery()
+    counts = db.session.execute(
+        db.select(
+            *(
+                db.func.count().filter(_scope_condition(user, scope, visible.c.assignee_id))
+                for scope in SCOPES
+            )
+        ).select_from(visible)
+    ).one()
+    return dict(zip(SCOPES, (int(c) for c in counts), strict=True))
 
 
 def due_badge(task: Task) -> str | None:
@@ -180,14 +202,6 @@ def for_complaint(complaint_id: int) -> list[Task]:
             db.select(Task).where(Task.complaint_id == complaint_id).order_by(Task.created_at)
         )
     )
-
-
-def scope_counts(user: User, flt: InboxFilter | None = None) -> dict[str, int]:
-    """How many tasks each inbox scope holds under the same filters (same visibility rules)."""
-    flt = flt or InboxFilter()
-    return {
-        scope: inbox(user, replace(flt, scope=scope, page=1, per_page=1)).total for scope in SCOPES
-    }
 
 
 def get_for_manager(manager: User, task_id: str) -> Task:

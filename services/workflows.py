@@ -154,15 +154,16 @@ def _sync_tasks(
                     title=info.title,
                     form_key=info.form_key or "",
                     role=info.lane or "",
-                    confidential=complaint.confidential,
                     due_at=info.due_at,
                     created_at=now,
+                    **_case_columns(complaint),
                 )
             )
         else:
             # A fired service-level timer reports no due time: keep it, the task is overdue.
             row.due_at = info.due_at or row.due_at
-            row.confidential = complaint.confidential
+            for name, value in _case_columns(complaint).items():
+                setattr(row, name, value)
     for row in open_rows.values():
         if row.id != completed_task_id:
             row.status = "cancelled"
@@ -175,6 +176,20 @@ def _sync_tasks(
             .values(confidential=True)
             .execution_options(synchronize_session="fetch")
         )
+
+
+def _case_columns(complaint: Complaint) -> dict[str, Any]:
+    """The complaint's columns an open task row carries for the inbox."""
+    return {
+        "confidential": complaint.confidential,
+        "reference": complaint.reference or "",
+        "complainant_name": complaint.complainant_name,
+        "category": complaint.category,
+        "severity": complaint.severity,
+        "channel": complaint.channel,
+        "case_status": complaint.status,
+        "department": complaint.department,
+    }
 
 
 def task_form(task: Task, formdata: Any = None, data: Mapping[str, Any] | None = None) -> Any:
@@ -338,6 +353,16 @@ def due_instances(now: datetime, limit: int = 500) -> list[int]:
             .limit(limit)
         )
     )
+
+
+def next_due() -> datetime | None:
+    """When the earliest pending timer of any running complaint falls due."""
+    due = db.session.scalar(
+        db.select(db.func.min(ProcessInstance.next_timer_due)).where(
+            ProcessInstance.completed.is_(False)
+        )
+    )
+    return as_utc(due)
 
 
 def tick(now: datetime | None = None) -> TickReport:
