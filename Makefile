@@ -5,6 +5,7 @@ BIN     = $(VENV)/bin
 FLASK   = $(BIN)/flask --app app
 DEMO    = COMPLAINTFLOW_DEMO=1 $(FLASK)
 PORT   ?= 5000
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test setup vendor browser lint format translations messages clean
 

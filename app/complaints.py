@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import Form
@@ -46,6 +47,14 @@ EVENT_KINDS = {
     "attachment_added": _l("File added"),
 }
 ROUTES = {"minor": _l("Minor"), "major": _l("Major"), "confidential": _l("Confidential")}
+# How a case ended: the end events of the default procedure; another end shows its id.
+OUTCOMES = {
+    "closed_incomplete": _l("Closed: the missing information never came"),
+    "closed_not_a_complaint": _l("Closed: not a complaint or a duplicate"),
+    "closed_with_survey": _l("Closed, survey answered"),
+    "closed_with_survey_after_reminder": _l("Closed, survey answered after a reminder"),
+    "closed_without_survey": _l("Closed, survey not answered"),
+}
 ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
 # Forms whose labels describe the data of the complainant's replies, by message name.
 MESSAGE_FORMS: dict[str, type[Form]] = {"survey_answered": SurveyForm}
@@ -66,7 +75,7 @@ CHOICES = {
 def require_reader() -> None:
     """Only staff who read complaints reach these pages."""
     if not permissions.reads_complaints(current_user):
-        raise NotAllowed("Your role does not give access to complaints.")
+        raise NotAllowed(gettext("Your role does not give access to complaints."))
 
 
 @bp.get("")
@@ -124,6 +133,7 @@ def show(complaint_id: int) -> Any:
         due_badge=tasks.due_badge,
         event_kinds=EVENT_KINDS,
         routes=ROUTES,
+        outcomes=OUTCOMES,
         actors=ACTORS,
         label=label,
         choices=CHOICES,

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
+from app.procedure_text import translated
 from forms.choices import CATEGORIES, CHANNELS, ROLES, SEVERITIES, STATUSES, label
 from forms.inbox import SCOPES, InboxFilterForm, ReassignForm, SaveFilterForm, department_options
 from services import complaints, permissions, saved_filters, tasks
@@ -30,7 +31,7 @@ CHOICES = {"category": CATEGORIES, "severity": SEVERITIES, "channel": CHANNELS, 
 def require_lane_role() -> None:
     """Only staff holding a lane role have an inbox."""
     if not permissions.works_on_tasks(current_user):
-        raise NotAllowed("Only staff who handle complaints have a task inbox.")
+        raise NotAllowed(_("Only staff who handle complaints have a task inbox."))
 
 
 @bp.app_template_global()
@@ -111,7 +112,7 @@ def claim(task_id: str) -> Any:
     except Conflict as exc:
         return _went_back(_("The task could not be claimed: %(reason)s", reason=exc.message))
     db.session.commit()
-    flash(_("You have claimed “%(title)s”.", title=task.title))
+    flash(_("You have claimed “%(title)s”.", title=translated(task.title)))
     return redirect(safe_next(url_for("inbox.index")))
 
 
@@ -123,7 +124,7 @@ def unclaim(task_id: str) -> Any:
     except Conflict as exc:
         return _went_back(_("The task could not be released: %(reason)s", reason=exc.message))
     db.session.commit()
-    flash(_("“%(title)s” is back in the queue.", title=task.title))
+    flash(_("“%(title)s” is back in the queue.", title=translated(task.title)))
     return redirect(safe_next(url_for("inbox.index")))
 
 
@@ -141,7 +142,13 @@ def reassign(task_id: str) -> Any:
         except Conflict as exc:
             return _went_back(_("The task could not be reassigned: %(reason)s", reason=exc.message))
         db.session.commit()
-        flash(_("“%(title)s” is now assigned to %(name)s.", title=task.title, name=assignee.name))
+        flash(
+            _(
+                "“%(title)s” is now assigned to %(name)s.",
+                title=translated(task.title),
+                name=assignee.name,
+            )
+        )
         return redirect(safe_next(url_for("inbox.index")))
     status = 422 if request.method == "POST" else 200
     return render_template(

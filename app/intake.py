@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.public import ACCEPTED_FILES, PROBLEM_TEXT
+from app import uploads
 from forms.intake import StaffIntakeForm
 from services import attachments, complaints, permissions
 from services.db import db
@@ -29,8 +29,8 @@ def new() -> Any:
     form.channel.choices = [c for c in form.channel.choices if c.value != WEB_CHANNEL]
     file_errors: list[str] = []
     if request.method == "POST":
-        uploads = _uploads()
-        file_errors = _problem_texts(attachments.check_all(uploads))
+        posted = uploads.files()
+        file_errors = uploads.problem_texts(attachments.check_all(posted))
         if form.validate() and not file_errors:
             data = form.task_data()
             filed = complaints.file_complaint(
@@ -41,7 +41,7 @@ def new() -> Any:
             )
             attachments.add_all(
                 filed.complaint,
-                uploads,
+                posted,
                 uploaded_by=current_user,
                 upload_dir=current_app.config["UPLOAD_DIR"],
             )
@@ -63,31 +63,10 @@ def new() -> Any:
         form=form,
         file_errors=file_errors,
         files_lost=status == 422 and files_sent,
-        accepted_files=ACCEPTED_FILES,
+        accepted_files=uploads.ACCEPTED_FILES,
         limits={
             "count": attachments.MAX_PER_COMPLAINT,
             "mb": attachments.MAX_SIZE // (1024 * 1024),
             "total_mb": (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
         },
     ), status
-
-
-def _uploads() -> list[attachments.Upload]:
-    # A file input left empty still posts one part with no name: it is not a file.
-    return [
-        attachments.Upload(f.filename or "", f.stream, f.mimetype)
-        for f in request.files.getlist("attachments")
-        if f.filename
-    ]
-
-
-def _problem_texts(problems: list[attachments.Problem]) -> list[str]:
-    return [
-        str(PROBLEM_TEXT[p.code])
-        % {
-            "name": p.filename,
-            "mb": attachments.MAX_SIZE // (1024 * 1024),
-            "max": attachments.MAX_PER_COMPLAINT,
-        }
-        for p in problems
-    ]

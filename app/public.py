@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app import uploads
 from app.errors import error_response
 from app.extensions import limiter
 from forms.complainant import InformationReplyForm, SurveyForm
@@ -30,7 +31,6 @@ from services.models import Complaint
 
 bp = Blueprint("public", __name__)
 
-ACCEPTED_FILES = "image/jpeg,image/png,image/webp,image/gif,application/pdf"
 POST_LIMITS = "10 per minute;50 per day"
 
 # The complainant's words for each status key of services.tracking.
@@ -63,16 +63,6 @@ STEP_TEXT = {
     "survey_answered": _l("You answered the satisfaction survey"),
     "attachment_added": _l("File added"),
     "update": _l("Update"),
-}
-PROBLEM_TEXT = {
-    "empty": _l("“%(name)s” is empty."),
-    "too_large": _l("“%(name)s” is larger than %(mb)d MB."),
-    "not_allowed": _l("“%(name)s” is not a photo (JPEG, PNG, WebP, GIF) or a PDF document."),
-    "mismatch": _l(
-        "The content of “%(name)s” does not match its name or type; "
-        "rename it with the right extension or choose another file."
-    ),
-    "too_many": _l("Attach at most %(max)d files to a complaint."),
 }
 
 
@@ -117,11 +107,11 @@ def new() -> Any:
     form = ComplaintForm(request.form)
     file_errors: list[str] = []
     if request.method == "POST":
-        uploads = _uploads()
-        file_errors = _problem_texts(attachments.check_all(uploads))
+        posted = uploads.files()
+        file_errors = uploads.problem_texts(attachments.check_all(posted))
         if form.validate() and not file_errors:
             filed = complaints.file_complaint(form.task_data(), channel="web")
-            attachments.add_all(filed.complaint, uploads, upload_dir=_upload_dir())
+            attachments.add_all(filed.complaint, posted, upload_dir=_upload_dir())
             db.session.commit()
             session["filed"] = {
                 "reference": filed.complaint.reference,
@@ -134,9 +124,9 @@ def new() -> Any:
         "public/new.html",
         form=form,
         file_errors=file_errors,
-        files_lost=status == 422 and _files_sent(),
-        accepted_files=ACCEPTED_FILES,
-        limits=_file_limits(),
+        files_lost=status == 422 and uploads.sent(),
+        accepted_files=uploads.ACCEPTED_FILES,
+        limits=uploads.limits(),
     ), status
 
 
@@ -164,16 +154,16 @@ def information(token: str) -> Any:
     complaint = _complaint(token)
     _require_waiting(complaint, tracking.INFORMATION)
     form = InformationReplyForm(request.form)
-    uploads = _uploads()
-    file_errors = _problem_texts(
-        attachments.check_all(uploads, already=attachments.count(complaint.id))
+    posted = uploads.files()
+    file_errors = uploads.problem_texts(
+        attachments.check_all(posted, already=attachments.count(complaint.id))
     )
     if not form.validate() or file_errors:
         return _tracking_page(
             complaint, token, information_form=form, file_errors=file_errors, status=422
         )
     tracking.reply_information(
-        complaint, form.information_reply.data, uploads, upload_dir=_upload_dir()
+        complaint, form.information_reply.data, posted, upload_dir=_upload_dir()
     )
     db.session.commit()
     flash(_("Thank you: we have received your information and will continue."))
@@ -239,43 +229,10 @@ def _tracking_page(
         information_form=information_form or InformationReplyForm(),
         survey_form=survey_form or SurveyForm(),
         file_errors=file_errors or [],
-        files_lost=status == 422 and _files_sent(),
-        accepted_files=ACCEPTED_FILES,
-        limits=_file_limits(),
+        files_lost=status == 422 and uploads.sent(),
+        accepted_files=uploads.ACCEPTED_FILES,
+        limits=uploads.limits(),
     ), status
-
-
-def _uploads() -> list[attachments.Upload]:
-    # A file input left empty still posts one part with no name: it is not a file.
-    return [
-        attachments.Upload(f.filename or "", f.stream, f.mimetype)
-        for f in request.files.getlist("attachments")
-        if f.filename
-    ]
-
-
-def _files_sent() -> bool:
-    return any(f.filename for f in request.files.getlist("attachments"))
-
-
-def _problem_texts(problems: list[attachments.Problem]) -> list[str]:
-    return [
-        str(PROBLEM_TEXT[p.code])
-        % {
-            "name": p.filename,
-            "mb": attachments.MAX_SIZE // (1024 * 1024),
-            "max": attachments.MAX_PER_COMPLAINT,
-        }
-        for p in problems
-    ]
-
-
-def _file_limits() -> dict[str, int]:
-    return {
-        "count": attachments.MAX_PER_COMPLAINT,
-        "mb": attachments.MAX_SIZE // (1024 * 1024),
-        "total_mb": (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
-    }
 
 
 def _upload_dir() -> str:

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import Form
 
-from app import facts
+from app import facts, procedure_text
 from forms import FORMS
 from services import attachments, audit, letters, permissions, tasks, workflows
 from services.db import db
@@ -19,6 +19,8 @@ from services.errors import Conflict, InvalidInput, NotAllowed
 from services.models import Task
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+# Task names and instructions from the diagrams, translated where the catalogue knows them.
+bp.add_app_template_filter(procedure_text.translated, "translated")
 
 INBOX_PATH = "/inbox"
 CLAIM_PATH = "/inbox/tasks/{task_id}/claim"
@@ -94,6 +96,7 @@ EVENT_KINDS = {
     "timer_fired": _l("Time limit reached"),
     "attachment_added": _l("File added"),
 }
+ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
 # Forms worked again after a send-back or a refusal: they start from the previous answers.
 REWORKED_FORMS = frozenset(
     {"investigate_complaint", "resolve_minor", "resolve_complaint", "handle_confidential"}
@@ -204,7 +207,7 @@ def _render(
         complaint=complaint,
         form=form,
         alert=alert,
-        instructions=workflows.instructions(task),
+        instructions=procedure_text.translated(workflows.instructions(task)),
         summary=facts.complaint_summary(complaint),
         context=labels.facts(case, CONTEXT.get(task.form_key, ())),
         context_title=CONTEXT_TITLES.get(task.form_key, _l("The case so far")),
@@ -221,6 +224,7 @@ def _render(
         unclaim_url=UNCLAIM_PATH.format(task_id=task.id),
         due_badge=tasks.due_badge(task),
         event_kinds=EVENT_KINDS,
+        actors=ACTORS,
         when=facts.when,
     )
     return page, status

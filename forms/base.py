@@ -129,11 +129,21 @@ class TaskForm(Form):
 WTFORMS_TRANSLATIONS = WTFormsTranslations()
 
 
+class ChecklistBox(CheckboxInput):
+    """One box of a checklist, never `required` in HTML."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Any:
+        """Render the box; a required checklist is checked on the server."""
+        # Browsers read `required` on each box as "tick every one", not "tick at least one".
+        kwargs.setdefault("required", False)
+        return super().__call__(field, **kwargs)
+
+
 class ChecklistField(SelectMultipleField):
     """Several choices, rendered as a list of checkboxes."""
 
     widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+    option_widget = ChecklistBox()
 
 
 class AmountField(DecimalField):

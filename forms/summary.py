@@ -11,6 +11,19 @@ from forms.choices import label
 
 YES = _l("Yes")
 NO = _l("No")
+# Data the application records itself with an event (messages sent, files added, timers).
+RECORDED = {
+    "channel": _l("Channel"),
+    "subject": _l("Subject"),
+    "attachment_id": _l("File number"),
+    "filename": _l("File name"),
+    "content_type": _l("File type"),
+    "size": _l("Size in bytes"),
+    "sha256": _l("SHA-256 fingerprint"),
+    "at": _l("When"),
+    "information": _l("Information sent"),
+    "attachments": _l("Files"),
+}
 
 
 def describe(form_cls: type[Form] | None, data: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -26,7 +39,7 @@ def describe(form_cls: type[Form] | None, data: Mapping[str, Any]) -> list[tuple
         if name in data
     ]
     rows += [
-        (name.replace("_", " ").capitalize(), _text(None, value))
+        (str(RECORDED.get(name) or name.replace("_", " ").capitalize()), _text(None, value))
         for name, value in data.items()
         if name not in fields
     ]

@@ -18,6 +18,10 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from services.db import db
+from services.engine import state as engine_state
+
+# Every reuse of a cached task serialization is checked against a fresh one in tests.
+engine_state.CHECK_TASK_CACHE = True
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -14,12 +14,13 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.exceptions import (
     SpiffWorkflowException,
 )
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from services.engine.sandbox import SCRIPT_ENGINE
@@ -52,9 +53,43 @@ class _InstanceConverter(BpmnWorkflowConverter):
         return workflow
 
 
+_FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
+# The test suite turns this on: every reuse is compared with a fresh serialization.
+CHECK_TASK_CACHE = False
+
+
+class _FinishedTaskConverter(TaskConverter):
+    """Serializes a finished task once and reuses the result on later saves.
+
+    A finished (completed or cancelled) task no longer changes, so re-serializing the whole
+    history on every save is wasted work that grows with the complaint. The cache lives on the
+    workflow object (kept between requests by WORKFLOWS) and is keyed by what would change if a
+    task were reset: its state, state-change time, trigger flag and number of children.
+    """
+
+    def to_dict(self, task: Any) -> dict[str, Any]:
+        if not task.state & _FINISHED:
+            return super().to_dict(task)
+        cache = task.workflow.__dict__.setdefault("_serialized_tasks", {})
+        key = (task.state, task.last_state_change, task.triggered, len(task._children))
+        hit = cache.get(task.id)
+        if hit is not None and hit[0] == key:
+            if CHECK_TASK_CACHE:
+                fresh = json.dumps(super().to_dict(task), cls=_ENCODER, sort_keys=True)
+                cached = dict(hit[1])
+                cached.pop("typename", None)
+                if fresh != json.dumps(cached, cls=_ENCODER, sort_keys=True):
+                    raise RuntimeError(f"stale serialization cached for {task}")
+            return hit[1]
+        dct = super().to_dict(task)
+        cache[task.id] = (key, dct)
+        return dct
+
+
 def _build_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _InstanceConverter
+    config[Task] = _FinishedTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     # WTForms hands us Decimal and date; Spiff only knows datetime, UUID and timedelta.
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
@@ -65,6 +100,7 @@ def _build_serializer() -> BpmnWorkflowSerializer:
 
 
 SERIALIZER = _build_serializer()
+_ENCODER = SERIALIZER._encoder_cls
 
 
 @dataclass(frozen=True)

@@ -123,3 +123,10 @@ def test_confidential_case_needs_findings(post, without):
     assert post(ConfidentialCaseForm, without(CONFIDENTIAL, "findings")).errors == {
         "findings": ["Record the findings."]
     }
+
+
+def test_remedy_boxes_do_not_each_demand_a_tick_in_the_browser():
+    # HTML `required` on every box of a group would make the browser insist on all of them.
+    html = str(MinorResolutionForm().remedies())
+    assert html.count('type="checkbox"') == 10
+    assert "required" not in html

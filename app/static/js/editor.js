@@ -14,6 +14,7 @@
   var config = JSON.parse(configNode.textContent);
   var messages = config.messages;
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var READABLE = 0.9; // zoom level at which a task's label reads well
   var ISO_DURATION =
     /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 
@@ -427,11 +428,19 @@
     hint.textContent = t("roleMoved", { role: role });
   }
 
+  // Centre the view on an element at a scale where its label and problem note can be read.
   function canvasFocus(editor, element) {
     var canvas = editor.modeler.get("canvas");
-    if (typeof canvas.scrollToElement === "function") {
-      canvas.scrollToElement(element);
-    }
+    var outer = canvas.viewbox().outer;
+    var scale = Math.max(canvas.zoom(), READABLE);
+    var width = outer.width / scale;
+    var height = outer.height / scale;
+    canvas.viewbox({
+      x: element.x + element.width / 2 - width / 2,
+      y: element.y + element.height / 2 - height / 2,
+      width: width,
+      height: height,
+    });
   }
 
   // ---- problems on the diagram ------------------------------------------------------------------
@@ -512,7 +521,19 @@
         markDmn(editor);
       }
     });
+    // Show the first problem that has a place on a diagram.
+    var first = Object.keys(byElement)
+      .map(function (key) {
+        return byElement[key];
+      })
+      .filter(function (mark) {
+        return mark.editor.kind === "bpmn" && marked.indexOf(mark) !== -1;
+      })[0];
+    if (first) {
+      reveal(first.editor, first.id, false);
+    }
     $("#problems").hidden = !(problems || []).length && !(warnings || []).length;
+    $("#problems").classList.toggle("only-warnings", !(problems || []).length);
     $("#warnings-heading").hidden = !(warnings || []).length;
     $("#problems-heading").hidden = !(problems || []).length;
   }
@@ -544,14 +565,14 @@
     button.setAttribute("data-element-id", problem.element_id || "");
     button.addEventListener("click", function () {
       if (editor) {
-        reveal(editor, problem.element_id);
+        reveal(editor, problem.element_id, true);
       }
     });
     item.appendChild(button);
     list.appendChild(item);
   }
 
-  function reveal(editor, id) {
+  function reveal(editor, id, select) {
     show(editor);
     if (!id) {
       return;
@@ -559,7 +580,10 @@
     if (editor.kind === "bpmn") {
       var element = editor.modeler.get("elementRegistry").get(id);
       if (element) {
-        editor.modeler.get("selection").select(element);
+        // A task's timer is edited on the task (its due time): select the task.
+        var host = element.host && is(element.host, "bpmn:UserTask") ? element.host : element;
+        // Without a selection the context pad does not hide the problem note.
+        editor.modeler.get("selection").select(select ? host : null);
         canvasFocus(editor, element);
       }
       return;
@@ -758,5 +782,5 @@
     });
 
   // For tests and the curious: the files as the editor would send them.
-  window.complaintflowEditor = { exportFiles: exportFiles, validate: validate };
+  window.complaintflowEditor = { exportFiles: exportFiles, validate: validate, editors: editors };
 })();

@@ -1,0 +1,208 @@
+"""The process owner edits the procedure in the browser: bpmn-js and dmn-js keep our
+SpiffWorkflow extensions, the side panel changes a task's due time and role, Validate marks
+problems on the diagram, Deploy makes a new version that only new complaints follow."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from lxml import etree
+from playwright.sync_api import Page, expect
+
+from services import processes
+from services.db import db
+from services.models import Complaint
+from tests import journeys as j
+from tests.browser.conftest import login, screenshot
+
+pytestmark = pytest.mark.browser
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DOCS_SCREENSHOT = REPO_ROOT / "docs" / "screenshots" / "editor-validation.png"
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+BPMN = "complaint_handling.bpmn"
+DMN = "complaint_routing.dmn"
+
+
+def open_editor(page: Page, base_url: str) -> None:
+    login(page, base_url, "owner")
+    page.goto(f"{base_url}/processes/editor")
+    page.wait_for_selector("#editor.is-ready")
+
+
+def shape(page: Page, element_id: str) -> str:
+    return f'#pane-1 .djs-element[data-element-id="{element_id}"]'
+
+
+def select_task(page: Page, element_id: str) -> None:
+    """Select a task on the diagram (clicking a selected element again would unselect it)."""
+    page.click("#tab-1")
+    fields = page.locator("[data-panel-fields]")
+    if not (fields.is_visible() and page.text_content("[data-panel-id]") == element_id):
+        page.click(shape(page, element_id))
+    expect(fields).to_be_visible()
+    expect(page.locator("[data-panel-id]")).to_have_text(element_id)
+
+
+def exported(page: Page) -> dict[str, str]:
+    """The files as the editor would send them to the server."""
+    return page.evaluate("window.complaintflowEditor.exportFiles()")
+
+
+def spiff_extensions(xml: str) -> dict[str, list[tuple]]:
+    """Every spiffworkflow element (tag, attributes, text) under each BPMN element id."""
+    root = etree.fromstring(xml.encode())
+    found: dict[str, list[tuple]] = {}
+    for node in root.iter(f"{{{SPIFF}}}*"):
+        owner = next(a for a in node.iterancestors() if a.get("id"))
+        text = (node.text or "").strip()
+        found.setdefault(owner.get("id"), []).append(
+            (etree.QName(node).localname, dict(node.attrib), text)
+        )
+    return found
+
+
+def test_editor_round_trip_keeps_the_spiffworkflow_extensions(live_server: str, page: Page) -> None:
+    open_editor(page, live_server)
+    files = exported(page)
+    original = (REPO_ROOT / "processes" / BPMN).read_text()
+    assert spiff_extensions(files[BPMN]) == spiff_extensions(original)
+    assert len(spiff_extensions(original)) > 10
+    assert page.locator("#editor-notice").is_hidden()  # nothing the editor would drop
+    screenshot(page, "editor")
+
+
+def test_choosing_a_role_moves_the_task_into_that_lane(live_server: str, page: Page) -> None:
+    open_editor(page, live_server)
+    select_task(page, "legal_review")  # inside the major-case subprocess
+    expect(page.locator("#task-role")).to_have_value("legal_counsel")
+    page.select_option("#task-role", "manager")
+    expect(page.locator("#task-role-hint")).to_contain_text("manager")
+    lanes = etree.fromstring(exported(page)[BPMN].encode())
+    manager = lanes.find(".//{*}lane[@name='manager']")
+    counsel = lanes.find(".//{*}lane[@name='legal_counsel']")
+    assert "legal_review" in [ref.text for ref in manager]
+    assert "legal_review" not in [ref.text for ref in counsel]
+    page.click("#validate-button")
+    expect(page.locator("#editor-status")).to_have_class(re.compile("editor-status-ok"))
+
+
+def test_owner_edits_validates_and_deploys_and_only_new_complaints_follow(
+    app: Flask, live_server: str, page: Page
+) -> None:
+    with app.app_context():
+        before = j.to_classification().id  # filed before the deploy: stays on version 1
+        routed = j.to_classification()  # classified already: the what-if replays it
+        j.complete(routed, "classify_complaint", financial_impact="700.00")
+        routed_reference = routed.reference
+
+    open_editor(page, live_server)
+
+    # A due time that is not a duration: Validate marks the timer on the diagram.
+    select_task(page, "resolve_minor")
+    expect(page.locator("#task-due")).to_have_value("P5D")
+    page.fill("#task-due", "five days")
+    page.press("#task-due", "Tab")
+    page.click("#validate-button")
+    marked = page.locator(f"{shape(page, 'minor_sla')}.has-error")
+    expect(marked).to_be_visible()
+    expect(page.locator(".problem-overlay")).to_contain_text("five days")
+    expect(page.locator("#problem-list")).to_contain_text("minor_sla")
+    DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(screenshot(page, "editor-validation"), DOCS_SCREENSHOT)
+    page.click("#problem-list button")  # goes to the task whose timer it is
+    expect(page.locator("[data-panel-id]")).to_have_text("resolve_minor")
+    expect(page.locator("#task-due")).to_have_value("five days")
+
+    # The minor resolution's service level: 5 days -> 4 days.
+    select_task(page, "resolve_minor")
+    page.fill("#task-due", "P4D")
+    page.press("#task-due", "Tab")
+
+    # The routing table: investigate above 500 instead of 1000, typed into the cell.
+    page.click("#tab-2")
+    cell = page.locator(
+        '#pane-2 td[data-element-id="rule_financial_impact_financial_impact"] [contenteditable]'
+    )
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("? is not None and ? > 500")
+    page.keyboard.press("Tab")
+    screenshot(page, "editor-decision-table")
+
+    # What if: the 700 complaint, routed minor, would now be investigated.
+    page.fill("#last_n", "20")
+    page.click("#replay-button")
+    changed = page.locator("#replay-result tr.changed")
+    expect(changed).to_have_count(1)
+    expect(changed).to_contain_text(routed_reference)
+    expect(changed).to_contain_text("Major")
+    screenshot(page, "editor-what-if")
+
+    page.click("#validate-button")
+    expect(page.locator("#editor-status")).to_have_text(re.compile("No problems"))
+    expect(page.locator(".has-error")).to_have_count(0)
+
+    page.fill("#comment", "Minor complaints within 4 days; investigate above 500")
+    page.click("#deploy-button")
+    expect(page.locator("#editor-status")).to_contain_text("Version 2 deployed")
+    screenshot(page, "editor-deployed")
+
+    with app.app_context():
+        active = processes.active_version()
+        assert active.version == 2
+        assert active.created_by.username == "owner"
+        assert active.comment == "Minor complaints within 4 days; investigate above 500"
+        assert re.search(r'minor_sla_timer">\s*<bpmn:timeDuration[^>]*>"P4D"<', active.files[BPMN])
+        assert "? is not None and ? &gt; 500" in active.files[DMN]
+
+        old = db.session.get(Complaint, before)
+        j.complete(old, "classify_complaint", financial_impact="700.00")
+        old = j.refreshed(old)
+        assert old.instance.process_version.version == 1
+        assert old.route == "minor"  # version 1 investigates above 1000 only
+
+        new = j.to_classification()
+        j.complete(new, "classify_complaint", financial_impact="700.00")
+        new = j.refreshed(new)
+        assert new.instance.process_version.version == 2
+        assert new.route == "major"
+
+        minor = j.to_minor_resolution()
+        task = j.open_task(minor, "resolve_minor")
+        assert abs(task.due_at - task.created_at - timedelta(days=4)) < timedelta(minutes=1)
+
+
+def test_a_refused_decision_table_cell_is_marked_in_the_table(live_server: str, page: Page) -> None:
+    open_editor(page, live_server)
+    page.click("#tab-2")
+    target = '#pane-2 td[data-element-id="rule_financial_impact_financial_impact"]'
+    page.locator(f"{target} [contenteditable]").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("__import__('os')")
+    page.keyboard.press("Tab")
+    page.click("#validate-button")
+    expect(page.locator("#editor-status")).to_have_class(re.compile("editor-status-error"))
+    expect(page.locator(f"{target}.has-error")).to_be_visible()
+    expect(page.locator("#problem-list")).to_contain_text(DMN)
+
+
+def test_side_panel_sets_the_form_name_and_due_in_of_a_task(live_server: str, page: Page) -> None:
+    open_editor(page, live_server)
+    select_task(page, "classify_complaint")  # no service-level timer: its due time is dueIn
+    expect(page.locator("#task-due-label")).to_contain_text("dueIn")
+    page.fill("#task-due", "P2D")
+    page.press("#task-due", "Tab")
+    page.select_option("#task-form-key", "review_overdue")
+    page.fill("#task-name", "Classify the complaint")
+    page.press("#task-name", "Tab")
+    properties = spiff_extensions(exported(page)[BPMN])["classify_complaint"]
+    assert ("property", {"name": "dueIn", "value": "P2D"}, "") in properties
+    assert ("property", {"name": "formKey", "value": "review_overdue"}, "") in properties
+    assert ("property", {"name": "phase", "value": "classification"}, "") in properties
+    assert 'name="Classify the complaint"' in exported(page)[BPMN]
