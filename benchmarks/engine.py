@@ -21,8 +21,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -33,12 +31,11 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
+from benchmarks import scratch  # noqa: E402
 from forms import FORMS  # noqa: E402
 from services import engine, processes, workflows  # noqa: E402
 from services.db import db  # noqa: E402
@@ -188,42 +185,18 @@ def bare_at(target: int) -> tuple[int, float, float]:
     return size, step, round_trip
 
 
-def with_database(label: str, make_url_: Callable[[], tuple[str, Callable[[], None]]]) -> None:
-    url, cleanup = make_url_()
-    try:
-        measured = time_services(url)
-    finally:
-        cleanup()
+def report(label: str, url: str) -> None:
+    measured = time_services(url)
     print(f"\n{label}")
     print(
         f"{'history (tasks)':>16} {'bare step':>10} {'bare+JSON':>10} {'services':>10} {'ratio':>7}"
     )
     for size, service_s in measured:
-        bare_size, bare_s, round_trip_s = bare_at(size)
+        _size, bare_s, round_trip_s = bare_at(size)
         print(
             f"{size:>16} {bare_s * 1000:>8.2f}ms {(bare_s + round_trip_s) * 1000:>8.2f}ms "
             f"{service_s * 1000:>8.2f}ms {service_s / bare_s:>6.1f}x"
         )
-
-
-def sqlite_url() -> tuple[str, Callable[[], None]]:
-    directory = tempfile.mkdtemp()
-    return f"sqlite:///{directory}/bench.sqlite", lambda: None
-
-
-def postgres_url() -> tuple[str, Callable[[], None]]:
-    admin_url = os.environ["BENCH_DATABASE_URL"]
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"cf_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), drop
 
 
 def main() -> None:
@@ -231,9 +204,10 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(f"median of {SAMPLES} completions each (resolve / sign-off sent back, alternating)")
-    with_database("SQLite (file)", sqlite_url)
-    if os.environ.get("BENCH_DATABASE_URL"):
-        with_database("PostgreSQL", postgres_url)
+    report("SQLite (file)", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite")
+    if scratch.postgres_configured():
+        with scratch.postgres_database("cf_bench") as url:
+            report("PostgreSQL", url)
 
 
 if __name__ == "__main__":

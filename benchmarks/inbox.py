@@ -17,17 +17,16 @@ import platform
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
+from benchmarks import scratch  # noqa: E402
 from services import tasks  # noqa: E402
 from services.db import db  # noqa: E402
 from services.models import User  # noqa: E402
@@ -81,20 +80,9 @@ def timed(call: Callable[[], object]) -> float:
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    admin_url = os.environ.get("BENCH_DATABASE_URL")
-    if not admin_url:
-        raise SystemExit("Set BENCH_DATABASE_URL to a PostgreSQL database to create a scratch one.")
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"cf_inbox_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    scratch.require_postgres()
+    with scratch.postgres_database("cf_inbox") as url:
         run(url, count)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def run(url: str, count: int) -> None:

@@ -16,16 +16,14 @@ import os
 import platform
 import sys
 import time
-import uuid
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
+from benchmarks import scratch  # noqa: E402
 from benchmarks.engine import SEND_BACK, bare_step, bare_workflow, form_data  # noqa: E402
 from services import workflows  # noqa: E402
 from services.db import db  # noqa: E402
@@ -104,22 +102,11 @@ def run_workers(target, args_per_worker: list[tuple]) -> int:  # noqa: ANN001
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 20.0
-    admin_url = os.environ.get("BENCH_DATABASE_URL")
-    if not admin_url:
-        raise SystemExit("Set BENCH_DATABASE_URL to a PostgreSQL database to create a scratch one.")
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"cf_tp_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    scratch.require_postgres()
+    with scratch.postgres_database("cf_tp") as url:
         groups = prepare(url)
         services_done = run_workers(service_worker, [(url, g, seconds) for g in groups])
         bare_done = run_workers(bare_worker, [(seconds,) for _ in groups])
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, PostgreSQL on the same machine"

@@ -18,18 +18,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
 from app.cli import timer_loop  # noqa: E402
+from benchmarks import scratch  # noqa: E402
 from forms import FORMS  # noqa: E402
 from services import processes  # noqa: E402
 from services.clock import as_utc, utcnow  # noqa: E402
@@ -90,19 +88,9 @@ def main() -> None:
     )
     directory = tempfile.mkdtemp()
     report("SQLite", measure(f"sqlite:///{directory}/timers.sqlite"))
-    admin_url = os.environ.get("BENCH_DATABASE_URL")
-    if admin_url:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        name = f"cf_timers_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    if scratch.postgres_configured():
+        with scratch.postgres_database("cf_timers") as url:
             report("PostgreSQL", measure(url))
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import InvalidInput, NotFound
 from services.models import Attachment, AuditEvent, Complaint, Notification, Task, User
+from services.paging import Paged
 
 # Intake fields copied to the complaint row (and into the case data the procedure sees).
 INTAKE_FIELDS = (
@@ -136,18 +137,13 @@ class ComplaintFilter:
 
 
 @dataclass(frozen=True)
-class ComplaintPage:
+class ComplaintPage(Paged):
     """One page of complaints and the total count."""
 
     complaints: list[Complaint]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        """Number of pages."""
-        return max(1, -(-self.total // self.per_page))
 
 
 def list_for(user: User, flt: ComplaintFilter | None = None) -> ComplaintPage:

@@ -13,6 +13,7 @@ from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.models import Task, User, UserRole
+from services.paging import Paged
 
 AT_RISK_WINDOW = timedelta(days=1)
 
@@ -36,18 +37,13 @@ class InboxFilter:
 
 
 @dataclass(frozen=True)
-class InboxPage:
+class InboxPage(Paged):
     """One page of open tasks and the total count."""
 
     tasks: list[Task]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        """Number of pages."""
-        return max(1, -(-self.total // self.per_page))
 
 
 # Every order ends on the id so pages never overlap; "due" follows ix_task_open_due.

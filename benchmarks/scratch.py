@@ -1,0 +1,40 @@
+"""Scratch PostgreSQL databases for benchmarks: created from BENCH_DATABASE_URL, always dropped."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ENV = "BENCH_DATABASE_URL"
+
+
+def postgres_configured() -> bool:
+    """True when BENCH_DATABASE_URL names a PostgreSQL server to benchmark on."""
+    return bool(os.environ.get(ENV))
+
+
+def require_postgres() -> None:
+    """Stop with a clear message when no PostgreSQL server is configured."""
+    if not postgres_configured():
+        raise SystemExit(f"Set {ENV} to a PostgreSQL database to create a scratch one.")
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A new empty database on the BENCH_DATABASE_URL server; yields its URL, then drops it."""
+    admin_url = os.environ[ENV]
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
