@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from forms import FORMS
@@ -206,7 +207,11 @@ def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
     Raises NotFound/NotAllowed (authorisation), InvalidInput (with field errors),
     TaskAlreadyCompleted (someone else was first). Nothing is written unless it succeeds.
     """
-    task = permissions.require_work_task(actor, db.session.get(Task, task_id))
+    # One round trip for the task, its complaint and the complaint's workflow row.
+    loaded = db.session.get(
+        Task, task_id, options=[joinedload(Task.complaint).joinedload(Complaint.instance)]
+    )
+    task = permissions.require_work_task(actor, loaded)
     if task.status != "open":
         by = task.completed_by.name if task.completed_by else "the procedure"
         raise TaskAlreadyCompleted(f"This task was already completed by {by}.")
