@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.extensions import login_manager
+from app.redirects import safe_next
 from forms.auth import LoginForm
 from services import users
 from services.db import db
@@ -33,11 +34,7 @@ def login() -> Any:
         user = users.authenticate(form.username.data, form.password.data)
         if user is not None:
             login_user(user)
-            target = request.args.get("next", "")
-            # Only same-site relative paths: no open redirect.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("main.index")
-            return redirect(target)
+            return redirect(safe_next(url_for("main.index")))
         form.password.errors.append(_("Unknown user name or wrong password."))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status

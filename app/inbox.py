@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from app.procedure_text import translated
+from app.redirects import safe_next
 from forms.choices import CATEGORIES, CHANNELS, ROLES, SEVERITIES, STATUSES, label
 from forms.inbox import SCOPES, InboxFilterForm, ReassignForm, SaveFilterForm, department_options
 from services import complaints, permissions, saved_filters, tasks
@@ -36,19 +36,8 @@ def require_lane_role() -> None:
 
 @bp.app_template_global()
 def task_url(task_id: str) -> str:
-    """The address of a task's page (a plain path until the task pages exist)."""
-    try:
-        return url_for("tasks.show", task_id=task_id)
-    except BuildError:
-        return f"/tasks/{task_id}"
-
-
-def safe_next(default: str) -> str:
-    """The `next` path of the request if it is a same-site relative path, else `default`."""
-    target = request.values.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    return target
+    """The address of a task's page."""
+    return url_for("tasks.show", task_id=task_id)
 
 
 @bp.get("")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.redirects import safe_next
 from services import permissions, roles
 
 bp = Blueprint("main", __name__)
@@ -27,10 +28,7 @@ def set_language(code: str) -> Any:
     """Switch the interface language."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.index")
-    return redirect(target)
+    return redirect(safe_next(url_for("main.index")))
 
 
 # Staff navigation: (endpoint, label, roles allowed or None for every signed-in user).

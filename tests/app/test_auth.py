@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.app.helpers import csrf_token, login, post_form
 
 
@@ -23,12 +25,18 @@ def test_login_without_csrf_token_is_refused(client):
     assert "The form expired" in response.get_data(as_text=True)
 
 
-def test_open_redirect_after_login_is_ignored(client):
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_open_redirect_after_login_is_ignored(client, target):
     token = csrf_token(client, "/auth/login")
     response = client.post(
-        "/auth/login?next=//evil.example/",
+        f"/auth/login?next={target}",
         data={"username": "agent", "password": "demo-password", "csrf_token": token},
     )
+    assert response.headers["Location"] == "/"
+
+
+def test_language_switch_returns_only_to_a_page_of_this_site(client):
+    response = post_form(client, "/lang/fr", {"next": "//evil.example/"}, form_url="/auth/login")
     assert response.headers["Location"] == "/"
 
 
