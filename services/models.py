@@ -39,6 +39,9 @@ class User(db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Bumped on sign-out and password change: a session cookie carrying an older value
+    # is refused, so logging out ends the session on the server too.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     roles: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="user"
@@ -83,6 +86,14 @@ class ProcessVersion(db.Model):
     __table_args__ = (
         UniqueConstraint("process_id", "version"),
         UniqueConstraint("process_id", "content_hash"),
+        # At most one active version per process, whatever races the service loses.
+        Index(
+            "uq_process_version_one_active",
+            "process_id",
+            unique=True,
+            postgresql_where=text("active"),
+            sqlite_where=text("active"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,7 +158,19 @@ class Complaint(db.Model):
     satisfaction_score: Mapped[int | None] = mapped_column(Integer)
     satisfaction_comment: Mapped[str] = mapped_column(Text, default="")
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    received_by: Mapped[User | None] = relationship()
+    # The complaint this one repeats (closed as a duplicate); both pages show the link.
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("complaint.id", ondelete="SET NULL"), index=True
+    )
+    # The last engine error met in the background (a timer that raised), shown to managers;
+    # the timer loop skips the complaint after repeated failures until someone looks at it.
+    engine_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    engine_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    engine_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    received_by: Mapped[User | None] = relationship(foreign_keys=[received_by_id])
+    duplicate_of: Mapped[Complaint | None] = relationship(
+        remote_side="Complaint.id", foreign_keys=[duplicate_of_id]
+    )
     instance: Mapped[ProcessInstance] = relationship(back_populates="complaint", uselist=False)
 
 
@@ -291,3 +314,10 @@ class SavedFilter(db.Model):
     name: Mapped[str] = mapped_column(String(100))
     query: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Heartbeat(db.Model):
+    """When a background process last reported alive (the timer loop), for /healthz."""
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
