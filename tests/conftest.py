@@ -33,6 +33,7 @@ def _worker() -> str:
 
 
 def _migrate(url: str, instance: Path) -> None:
+    """Migrate from empty and seed the demo (procedure + users) once; tests get copies."""
     from flask_migrate import upgrade
 
     app = create_app(
@@ -41,10 +42,16 @@ def _migrate(url: str, instance: Path) -> None:
             "SECRET_KEY": "test",
             "SQLALCHEMY_DATABASE_URI": url,
             "UPLOAD_DIR": str(instance / "uploads"),
+            "DEMO_PASSWORD": DEMO_PASSWORD,
         }
     )
     with app.app_context():
         upgrade()
+    # Seeding hashes nine demo passwords and deploys the procedure (about 1.5 s): done once
+    # here rather than in every test.
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
         db.engine.dispose()  # PostgreSQL refuses to clone a database with open connections
 
 
@@ -93,7 +100,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The application on its own database, with the default procedure and demo users."""
+    """The application on its own copy of the seeded database (default procedure, demo users)."""
     app = create_app(
         {
             "TESTING": True,
@@ -103,8 +110,6 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "DEMO_PASSWORD": DEMO_PASSWORD,
         }
     )
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
     yield app
     with app.app_context():
         db.engine.dispose()
