@@ -7,7 +7,7 @@ DEMO    = COMPLAINTFLOW_DEMO=1 $(FLASK)
 PORT   ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test setup vendor browser lint format translations messages clean
+.PHONY: run test setup vendor browser redis lint format translations messages clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,14 +56,21 @@ setup: $(BIN)/activate translations vendor
 run: setup
 	$(DEMO) init-db
 	$(DEMO) seed-demo
-	trap 'kill 0' EXIT INT TERM; $(DEMO) run-timers >/dev/null & $(DEMO) run --port $(PORT)
+	COMPLAINTFLOW_DEMO=1 exec tools/run-demo.sh $(PORT) $(FLASK)
 
 # Browser tests drive Debian's Chromium; Playwright never downloads a browser.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: setup browser
+# The rate-limit tests share counts through a real Redis; start one when none answers.
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 \
+	  --port 6379 --save "" --appendonly no >/dev/null
+
+test: setup browser redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -10,9 +10,24 @@ from flask import Flask, current_app, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app import api, auth, cli, complaints, errors, inbox, intake, main, processes, public, tasks
+from app import (
+    api,
+    auth,
+    cli,
+    complaints,
+    errors,
+    health,
+    inbox,
+    input_guards,
+    intake,
+    main,
+    processes,
+    public,
+    tasks,
+)
 from app.config import REPO_ROOT, from_environment
 from app.extensions import babel, csrf, limiter, login_manager, migrate
+from app.security import apply_security
 from services.db import db
 
 
@@ -24,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     _ensure_secret_key(app)
+    apply_security(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), render_as_batch=True)
@@ -32,7 +48,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
+    input_guards.register(app)  # before the blueprints: their int rules use its converter
     app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
     app.register_blueprint(public.bp)
@@ -61,7 +79,10 @@ def _ensure_secret_key(app: Flask) -> None:
     if app.config.get("SECRET_KEY"):
         return
     if not (app.config["DEMO"] or app.debug or app.testing):
-        raise RuntimeError("SECRET_KEY is not set: refusing to start outside demo mode.")
+        if cli.loading_commands():
+            app.config["SECRET_KEY_MISSING"] = True  # listed, but each refuses to run
+            return
+        raise cli.MissingSecretKey()
     key_file = Path(app.instance_path) / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_hex(32))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -13,14 +14,37 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from forms import FORMS
-from services import instance_migration, processes, users, workflows
+from services import attachments, instance_migration, processes, timers, users, workflows
 from services.clock import utcnow
 from services.db import db
 from services.errors import DomainError
+from services.models import Complaint
+
+HOW_TO_SET_THE_KEY = (
+    "SECRET_KEY is not set: export SECRET_KEY=<a long random value>, "
+    "or COMPLAINTFLOW_DEMO=1 for the demo."
+)
+
+
+class MissingSecretKey(click.ClickException, RuntimeError):
+    """The factory's refusal to run without a secret key; the flask CLI prints it in one line."""
+
+    def __init__(self) -> None:
+        super().__init__(HOW_TO_SET_THE_KEY)
+
+
+def loading_commands() -> bool:
+    """True while the flask CLI builds the app only to list or look up its commands.
+
+    `flask --help` must list our commands without a secret key; running one (or serving)
+    still refuses, see register().
+    """
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and isinstance(ctx.command, click.Group)
 
 
 def register(app: Flask) -> None:
-    """Attach the commands to the app's CLI."""
+    """Attach the commands to the app's CLI (refusing ones when the secret key is missing)."""
     for command in (
         init_db,
         deploy_processes,
@@ -29,9 +53,28 @@ def register(app: Flask) -> None:
         seed_demo,
         tick,
         run_timers,
+        sweep_uploads,
+        retry_timers,
         migrate_complaints,
     ):
+        if app.config.get("SECRET_KEY_MISSING"):
+            command = _refusing(command)
         app.cli.add_command(command)
+
+
+def _refusing(command: click.Command) -> click.Command:
+    """The same command, listed and documented, that says what is missing when run."""
+
+    def refuse(**_params: Any) -> None:
+        raise MissingSecretKey()
+
+    return click.Command(
+        command.name,
+        params=command.params,
+        callback=refuse,
+        help=command.help,
+        short_help=command.short_help,
+    )
 
 
 @click.command("init-db")
@@ -135,7 +178,10 @@ def tick(now: str | None) -> None:
 def run_timers(interval: float) -> None:
     """Fire timers as they fall due, forever (the scheduler process)."""
     click.echo(f"Firing due timers (polling at least every {interval}s); Ctrl-C to stop.")
-    timer_loop(interval, echo=click.echo)
+    try:
+        timer_loop(interval, echo=click.echo)
+    except KeyboardInterrupt:
+        click.echo("Timer process stopped.")
 
 
 def timer_loop(
@@ -144,21 +190,121 @@ def timer_loop(
     until: Callable[[], bool] = lambda: False,
     echo: Callable[[str], None] = lambda _line: None,
     clock: Callable[[], datetime] = utcnow,
+    sleep: Callable[[float], None] = time.sleep,
+    max_backoff: float = 60.0,
+    beat_every: float = 5.0,
+    sweep_every: float = 3600.0,
 ) -> None:
-    """Tick, commit, then sleep until the next due timer (at most `interval`), until `until()`."""
+    """Tick, commit, then sleep until the next due timer (at most `interval`), until `until()`.
+
+    Nothing stops it: a failed round (the database gone, say) is logged and retried after
+    one second, doubled after each further failure up to `max_backoff`; a complaint whose
+    timers raise is recorded and skipped by services.workflows.tick. Every `beat_every`
+    seconds it records a heartbeat (for /healthz), every `sweep_every` it sweeps orphan uploads.
+    """
+    failures = 0
+    last_beat: datetime | None = None
+    last_sweep: datetime | None = None
     while not until():
-        report = workflows.tick(clock())
-        db.session.commit()
-        for reference, fired in report.fired.items():
-            echo(f"{clock().isoformat()} {reference}: {', '.join(fired)}")
-        for instance, error in report.failed.items():
-            echo(f"{clock().isoformat()} instance {instance} failed: {error}")
-        next_due = workflows.next_due()
-        db.session.remove()
-        wait = interval
-        if next_due is not None:
-            wait = min(interval, max(0.0, (next_due - clock()).total_seconds()))
-        time.sleep(wait)
+        try:
+            now = clock()
+            report = workflows.tick(now)
+            if last_beat is None or (now - last_beat).total_seconds() >= beat_every:
+                timers.beat(now)
+                last_beat = now
+            db.session.commit()
+            for reference, fired in report.fired.items():
+                echo(f"{now.isoformat()} {reference}: {', '.join(fired)}")
+            for instance, error in report.failed.items():
+                current_app.logger.error("timers: instance %s failed: %s", instance, error)
+            if last_sweep is None or (now - last_sweep).total_seconds() >= sweep_every:
+                last_sweep = now
+                _sweep_quietly(utcnow())  # file times are real times, whatever `clock` says
+            next_due = workflows.next_due()
+            wait = interval
+            if next_due is not None:
+                wait = min(interval, max(0.0, (next_due - clock()).total_seconds()))
+            if failures:
+                current_app.logger.warning("timers: working again after %d failed rounds", failures)
+            failures = 0
+        except Exception as exc:  # noqa: BLE001 - the scheduler must outlive any failure
+            failures += 1
+            wait = min(max_backoff, 2.0 ** (failures - 1))
+            current_app.logger.error(
+                "timers: round failed (%d in a row), retrying in %.1fs: %s",
+                failures,
+                wait,
+                " ".join(str(exc).split())[:500],
+            )
+            _forget_connections()
+            last_beat = None
+        finally:
+            db.session.remove()
+        sleep(wait)
+
+
+def _forget_connections() -> None:
+    """Roll back and drop pooled connections, so the next round connects afresh."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001, S110 - the connection may be gone already
+        pass
+    db.session.remove()
+    db.engine.dispose()
+
+
+def _sweep_quietly(now: datetime) -> None:
+    """Sweep orphan uploads from the timer loop; a failure is logged, never raised."""
+    try:
+        removed = attachments.sweep_orphans(
+            current_app.config["UPLOAD_DIR"],
+            grace=timedelta(seconds=current_app.config["UPLOAD_SWEEP_GRACE"]),
+            now=now,
+        )
+    except Exception:  # noqa: BLE001 - the sweep must not stop the timers
+        current_app.logger.exception("timers: sweeping orphan uploads failed")
+        return
+    if removed:
+        current_app.logger.warning("timers: removed %d orphan upload(s)", len(removed))
+
+
+@click.command("sweep-uploads")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.option(
+    "--grace",
+    type=float,
+    default=None,
+    help="Keep files younger than this many seconds (default UPLOAD_SWEEP_GRACE).",
+)
+@with_appcontext
+def sweep_uploads(dry_run: bool, grace: float | None) -> None:
+    """Remove files in UPLOAD_DIR that no attachment names, once older than the grace period."""
+    seconds = current_app.config["UPLOAD_SWEEP_GRACE"] if grace is None else grace
+    removed = attachments.sweep_orphans(
+        current_app.config["UPLOAD_DIR"],
+        grace=timedelta(seconds=seconds),
+        now=utcnow(),
+        dry_run=dry_run,
+    )
+    verb = "would remove" if dry_run else "removed"
+    for path in removed:
+        click.echo(f"{verb} {path}")
+    click.echo(f"{len(removed)} orphan file(s) {verb}.")
+
+
+@click.command("retry-timers")
+@click.argument("reference")
+@with_appcontext
+def retry_timers(reference: str) -> None:
+    """Let the timer loop fire a complaint's timers again after repeated failures."""
+    complaint_id = db.session.scalar(
+        db.select(Complaint.id).where(Complaint.reference == reference.strip().upper())
+    )
+    if complaint_id is None:
+        raise click.ClickException(f"No complaint '{reference}'.")
+    timers.retry(complaint_id, None)
+    db.session.commit()
+    click.echo(f"{reference}: its timers will fire again.")
 
 
 @click.command("migrate-complaints")

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -29,7 +38,8 @@ from forms.choices import (
 from forms.complaints import ComplaintFilterForm
 from forms.inbox import department_options
 from forms.summary import describe
-from services import attachments, audit, complaints, permissions, roles, tasks
+from services import attachments, audit, complaints, permissions, roles, tasks, timers
+from services.db import db
 from services.errors import NotAllowed
 from services.models import AuditEvent
 
@@ -130,6 +140,7 @@ def show(complaint_id: int) -> Any:
         timeline=[(event, _event_data(event, form_keys)) for event in case.events],
         open_tasks=[task for task in case.tasks if task.status == "open"],
         is_manager=current_user.has_role(roles.MANAGER),
+        can_retry_timers=timers.can_retry(current_user, case.complaint),
         due_badge=tasks.due_badge,
         event_kinds=EVENT_KINDS,
         routes=ROUTES,
@@ -138,6 +149,15 @@ def show(complaint_id: int) -> Any:
         label=label,
         choices=CHOICES,
     )
+
+
+@bp.post("/<int:complaint_id>/retry-timers")
+def retry_timers(complaint_id: int) -> Any:
+    """Let the timer process fire this complaint's timers again after repeated failures."""
+    timers.retry(complaint_id, current_user)
+    db.session.commit()
+    flash(gettext("The timers of this complaint will be tried again within a second."))
+    return redirect(url_for("complaints.show", complaint_id=complaint_id))
 
 
 @bp.get("/<int:complaint_id>/attachments/<int:attachment_id>")

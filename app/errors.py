@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app import health
+from app.extensions import login_manager
+from forms.base import JsonInputError
 from services.db import db
+from services.engine import EvaluationLimitExceeded, StepError
 from services.errors import DomainError
 
 
 def wants_json() -> bool:
     """API paths and clients that prefer JSON get JSON errors."""
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.path == "/healthz":
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return (
@@ -42,6 +47,31 @@ def register(app: Flask) -> None:
         db.session.rollback()
         return error_response(exc.status, exc.message, exc.details)
 
+    @app.errorhandler(JsonInputError)
+    def json_input_error(exc: JsonInputError) -> Any:
+        # A JSON body read by a form (formdata_from_json) with a value of the wrong type.
+        db.session.rollback()
+        message = gettext("Send a JSON object with the form's fields.")
+        return error_response(422, message, exc.messages())
+
+    @app.errorhandler(StepError)
+    def step_error(exc: StepError) -> Any:
+        # services.workflows logged the details; staff get the step, not the expression.
+        db.session.rollback()
+        if isinstance(exc, EvaluationLimitExceeded):
+            message = gettext(
+                "The procedure stopped at step “%(step)s”: the diagram's code there ran too "
+                "long or grew too large. Nothing was saved; please tell the process owner.",
+                step=exc.element,
+            )
+        else:
+            message = gettext(
+                "The procedure could not continue at step “%(step)s”. Nothing was saved; "
+                "please tell the process owner.",
+                step=exc.element,
+            )
+        return error_response(exc.status, message, {"element_id": exc.element_id})
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
         db.session.rollback()
@@ -62,3 +92,12 @@ def register(app: Flask) -> None:
         db.session.rollback()
         app.logger.exception("unhandled error")
         return error_response(500, gettext("Something went wrong; nothing was saved."))
+
+    @app.errorhandler(OperationalError)
+    def database_error(exc: OperationalError) -> Any:
+        if not health.unreachable(exc):
+            return unexpected(exc)
+        db.session.rollback()
+        health.log_unreachable(exc)
+        g._login_user = login_manager.anonymous_user()  # the page must not ask the database
+        return error_response(503, gettext("The database is unreachable; try again in a moment."))

@@ -22,6 +22,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app import uploads
 from app.errors import error_response
 from app.extensions import limiter
+from app.security import seal, unseal
 from forms.complainant import InformationReplyForm, SurveyForm
 from forms.intake import ComplaintForm
 from services import attachments, complaints, tracking
@@ -30,8 +31,6 @@ from services.errors import NotFound
 from services.models import Complaint
 
 bp = Blueprint("public", __name__)
-
-POST_LIMITS = "10 per minute;50 per day"
 
 # The complainant's words for each status key of services.tracking.
 STATUS_TEXT = {
@@ -72,7 +71,10 @@ def _too_many_requests() -> str:
 
 # One budget for every public form, per client address: filing, replying and the survey.
 limit_posts = limiter.shared_limit(
-    POST_LIMITS, scope="public_forms", methods=["POST"], error_message=_too_many_requests
+    lambda: current_app.config["PUBLIC_POST_RATE_LIMIT"],
+    scope="public_forms",
+    methods=["POST"],
+    error_message=_too_many_requests,
 )
 
 
@@ -113,9 +115,10 @@ def new() -> Any:
             filed = complaints.file_complaint(form.task_data(), channel="web")
             attachments.add_all(filed.complaint, posted, upload_dir=_upload_dir())
             db.session.commit()
+            # The session cookie is signed, not encrypted: the tracking token goes in sealed.
             session["filed"] = {
                 "reference": filed.complaint.reference,
-                "token": filed.tracking_token,
+                "sealed_token": seal(filed.tracking_token),
                 "anonymous": filed.complaint.anonymous,
             }
             return redirect(url_for("public.filed"))
@@ -134,10 +137,11 @@ def new() -> Any:
 def filed() -> Any:
     """The confirmation: the reference and the private tracking link, shown this once."""
     details = session.pop("filed", None)
-    if not details:
+    token = unseal(details.get("sealed_token", "")) if details else None
+    if not token:
         flash(_("This confirmation was shown once already. Use your tracking link."))
         return redirect(url_for("main.index"))
-    link = url_for("public.track", token=details["token"], _external=True)
+    link = url_for("public.track", token=token, _external=True)
     return render_template("public/filed.html", details=details, link=link)
 
 

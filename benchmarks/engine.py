@@ -7,6 +7,8 @@ the services, one completion is what a request does: load the complaint's state,
 form, run the step, save state + task table + audit, commit.
 
 Measured at the start of the loop and again once the complaint's history is 10x longer.
+First, the cost of the bounds on diagram code: evaluations per second through the restricted
+evaluator with and without its time budget and size guards, and a bare completion with each.
 
     .venv/bin/python benchmarks/engine.py            # SQLite in a temp dir
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
@@ -15,6 +17,7 @@ Measured at the start of the loop and again once the complaint's history is 10x 
 
 from __future__ import annotations
 
+import operator
 import os
 import platform
 import statistics
@@ -26,7 +29,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from flask_migrate import upgrade
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Guards import full_write_guard, safer_getattr
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -39,6 +46,7 @@ from benchmarks import scratch  # noqa: E402
 from forms import FORMS  # noqa: E402
 from services import engine, processes, workflows  # noqa: E402
 from services.db import db  # noqa: E402
+from services.engine import sandbox  # noqa: E402
 from services.models import ProcessInstance  # noqa: E402
 from tests import journeys  # noqa: E402
 
@@ -117,6 +125,113 @@ def time_bare(wf: BpmnWorkflow) -> tuple[float, float]:
         round_trips.append(time.perf_counter() - start)
     assert restored is not None
     return statistics.median(steps), statistics.median(round_trips)
+
+
+# ---- the bounds on diagram code (services/engine/limits.py) ------------------------------------
+
+
+class UnboundedEnvironment(engine.RestrictedEnvironment):
+    """The restricted evaluator as it was before the bounds: RestrictedPython's own policy."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.compiled: dict[tuple[str, str], object] = {}
+        ops = {"+=": operator.add, "*=": operator.mul}
+        self.globals = {
+            "__builtins__": {**sandbox._BUILTINS, "range": range, "pow": pow},
+            "_getattr_": safer_getattr,
+            "_getitem_": default_guarded_getitem,
+            "_getiter_": default_guarded_getiter,
+            "_write_": full_write_guard,
+            "_inplacevar_": lambda op, x, y: ops[op](x, y),
+            **sandbox.DIAGRAM_HELPERS,
+        }
+
+    def _code(self, source: str, mode: str) -> object:
+        code = self.compiled.get((mode, source))
+        if code is None:
+            compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+            code = self.compiled[(mode, source)] = compiler(source).code
+        return code
+
+    def _scope(self) -> dict:
+        return dict(self.globals)
+
+    def evaluate(self, expression, context, external_context=None):  # noqa: ANN001, ANN201
+        scope = {**self._scope(), **(external_context or {}), **context}
+        return eval(self._code(expression, "eval"), scope)  # noqa: S307
+
+    def execute(self, script, context, external_context=None):  # noqa: ANN001, ANN201
+        local = dict(context)
+        exec(self._code(script, "exec"), {**self._scope(), **(external_context or {})}, local)  # noqa: S102
+        context.update({k: v for k, v in local.items() if not callable(v)})
+        return True
+
+
+BOUND_CASES = [
+    ("gateway condition", "eval", "route == 'major' and financial_impact > 100"),
+    ("DMN cell", "eval", "severity in ('high', 'critical')"),
+    ("script, 1,000-step loop", "exec", "total = 0\nfor x in range(1000):\n    total += x * 2"),
+    ("script, 10,000-step while", "exec", "i = 0\nwhile i < 10000:\n    i += 1"),
+]
+BOUND_DATA = {"route": "major", "financial_impact": 250, "severity": "high"}
+
+
+def evaluations_per_second(env: engine.RestrictedEnvironment, mode: str, source: str) -> float:
+    """Best of 5 runs of as many evaluations as fit in about 0.2 s."""
+    run = env.evaluate if mode == "eval" else env.execute
+    run(source, dict(BOUND_DATA))  # compile once, as the cache does
+    count, best = 1, 0.0
+    while True:
+        start = time.perf_counter()
+        for _ in range(count):
+            run(source, dict(BOUND_DATA))
+        if time.perf_counter() - start > 0.05:
+            break
+        count *= 2
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(count):
+            run(source, dict(BOUND_DATA))
+        best = max(best, count / (time.perf_counter() - start))
+    return best
+
+
+def bare_step_with(script_engine: PythonScriptEngine) -> float:
+    """Median seconds of a bare completion (resolve / send back) with this script engine."""
+    wf = bare_workflow()
+    wf.script_engine = script_engine
+    resolve, send_back = form_data("resolve_minor"), form_data("sign_off", **SEND_BACK)
+    samples = []
+    for i in range(SAMPLES):
+        name, data = ("resolve_minor", resolve) if i % 2 == 0 else ("sign_off_minor", send_back)
+        start = time.perf_counter()
+        bare_step(wf, name, data)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def report_bounds() -> None:
+    """Evaluations per second with and without the time and size guards; a bare completion."""
+    bounded, unbounded = engine.RestrictedEnvironment(), UnboundedEnvironment()
+    print("\nBounds on diagram code (time budget + size guards), evaluations per second")
+    print(f"{'':>28} {'unbounded':>11} {'bounded':>11} {'overhead':>9}")
+    for label, mode, source in BOUND_CASES:
+        plain = evaluations_per_second(unbounded, mode, source)
+        guarded = evaluations_per_second(bounded, mode, source)
+        print(f"{label:>28} {plain:>11,.0f} {guarded:>11,.0f} {plain / guarded - 1:>8.0%}")
+    plain_step = bare_step_with(PythonScriptEngine(environment=unbounded))
+    guarded_step = bare_step_with(engine.SCRIPT_ENGINE)
+    print(
+        f"{'bare completion (median)':>28} {plain_step * 1000:>9.2f}ms "
+        f"{guarded_step * 1000:>9.2f}ms {guarded_step / plain_step - 1:>8.0%}"
+    )
+    started = time.perf_counter()
+    try:
+        bounded.execute("while True:\n    pass", {})
+    except engine.EvaluationLimitExceeded:
+        pass
+    print(f"{'while True: pass stopped in':>28} {time.perf_counter() - started:>21.2f}s")
 
 
 # ---- through the services ---------------------------------------------------------------------
@@ -204,6 +319,7 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(f"median of {SAMPLES} completions each (resolve / sign-off sent back, alternating)")
+    report_bounds()
     report("SQLite (file)", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite")
     if scratch.postgres_configured():
         with scratch.postgres_database("cf_bench") as url:

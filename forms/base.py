@@ -1,6 +1,7 @@
 """What every task form shares: task data out, a JSON Schema, and JSON input in."""
 
 import gettext
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -8,9 +9,11 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+import jsonschema
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
+from jsonschema.exceptions import ValidationError as JsonSchemaError
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 from wtforms.csrf.core import CSRFTokenField
@@ -37,6 +40,7 @@ from wtforms.validators import (
     InputRequired,
     Length,
     NumberRange,
+    Optional,
     Regexp,
     StopValidation,
     ValidationError,
@@ -45,6 +49,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 NOT_TASK_DATA = frozenset({"submit", "csrf_token"})
 MAX_AMOUNT = Decimal("999999999999.99")
+BLANK_PATTERN = r"^\s*$"
+NO_NUL: dict[str, Any] = {"not": {"pattern": "\\u0000"}}
 # The date and time somewhere on Earth is at most UTC+14: later than that is the future everywhere.
 LATEST_UTC_OFFSET = timedelta(hours=14)
 
@@ -108,13 +114,19 @@ class TaskForm(Form):
 
     @classmethod
     def json_schema(cls) -> dict[str, Any]:
-        """A JSON Schema of the task data this form accepts, for the API's OpenAPI document."""
+        """A JSON Schema of the task data this form accepts, for the API's OpenAPI document.
+
+        Exact both ways: no other keys, the JSON types formdata_from_json takes, and the
+        form's cross-field rules (json_schema_rules) as if/then; a body valid against it
+        passes the form (apart from rules that need the database, which the description says).
+        """
         properties: dict[str, Any] = {}
         required: list[str] = []
         for field in cls():
             if not _is_task_data(field):
                 continue
             properties[field.short_name] = _field_schema(field)
+            properties[field.short_name] |= cls.json_schema_overrides().get(field.short_name, {})
             if _is_required(field):
                 required.append(field.short_name)
         schema: dict[str, Any] = {"title": cls.__name__}
@@ -123,7 +135,35 @@ class TaskForm(Form):
         schema |= {"type": "object", "properties": properties}
         if required:
             schema["required"] = required
+        schema["additionalProperties"] = False
+        rules = cls.json_schema_rules()
+        if rules:
+            schema["allOf"] = rules
         return schema
+
+    @classmethod
+    def json_schema_overrides(cls) -> dict[str, dict[str, Any]]:
+        """Keywords that replace the derived ones of some fields (say, a stricter pattern)."""
+        return {}
+
+    @classmethod
+    def json_schema_rules(cls) -> list[dict[str, Any]]:
+        """The form's cross-field rules (its validate_* methods) as JSON Schema."""
+        return []
+
+
+# A text the form does not take as empty: something left once white space is stripped.
+FILLED_TEXT: dict[str, Any] = {"type": "string", "not": {"pattern": BLANK_PATTERN}}
+
+
+def needs(**properties: dict[str, Any]) -> dict[str, Any]:
+    """A schema requiring each property, with the given schema."""
+    return {"required": list(properties), "properties": properties}
+
+
+def when(name: str, value: dict[str, Any], then: dict[str, Any]) -> dict[str, Any]:
+    """If the property `name` is present and matches `value`, `then` applies."""
+    return {"if": {"properties": {name: value}, "required": [name]}, "then": then}
 
 
 WTFORMS_TRANSLATIONS = WTFormsTranslations()
@@ -190,46 +230,96 @@ class NotInFuture:
             raise ValidationError(self.message)
 
 
-def formdata_from_json(form_cls: type[Form], payload: Mapping[str, Any]) -> MultiDict[str, str]:
+class JsonInputError(ValueError):
+    """A JSON body that does not fit a form; `errors` maps each field (or "body") to messages."""
+
+    def __init__(self, errors: dict[str, list[Any]]) -> None:
+        self.errors = errors
+        super().__init__(
+            "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in errors.items())
+        )
+
+    def messages(self) -> dict[str, list[str]]:
+        """The messages as plain text, in the request's language."""
+        return {name: [str(m) for m in msgs] for name, msgs in self.errors.items()}
+
+
+def formdata_from_json(form_cls: type[Form], payload: Any) -> MultiDict[str, str]:
     """Form data for `form_cls` from a JSON object, so that the same form validates API input.
 
-    True becomes "y" and False is left out (as a browser does for a checkbox), a list becomes
-    repeated keys, numbers become text, dates become ISO text. Keys the form does not have are
-    dropped. Raises ValueError if the payload is not an object or a value is an object.
+    Each value must have the JSON type the form's schema publishes: true/false for a checkbox
+    (true becomes "y", false is left out, as a browser does), a list for a multiple choice, a
+    number for a number, text for text; null is the same as leaving the field out. Anything
+    else, and any key the form does not have, raises JsonInputError naming each field, rather
+    than being read as text (WTForms takes any text, "0" and "no" too, as a ticked box).
     """
     if not isinstance(payload, Mapping):
-        raise ValueError("The input must be a JSON object.")
-    fields = {field.short_name: field for field in form_cls()}
+        raise JsonInputError({"body": [_l("The input must be a JSON object.")]})
+    fields = {field.short_name: field for field in form_cls() if _is_task_data(field)}
     formdata: MultiDict[str, str] = MultiDict()
+    errors: dict[str, list[Any]] = {}
     for name, value in payload.items():
         field = fields.get(name)
         if field is None:
+            errors[str(name)] = [_l("This field is not part of the form.")]
             continue
-        for item in value if isinstance(value, list | tuple) else [value]:
-            text = _form_value(field, name, item)
-            if text is not None:
+        if value is None:
+            continue
+        try:
+            for text in _form_values(field, value):
                 formdata.add(field.name, text)
+        except _WrongType as exc:
+            errors[name] = [exc.message]
+    if errors:
+        raise JsonInputError(errors)
     return formdata
 
 
-def _form_value(field: Field, name: str, value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        if isinstance(field, BooleanField):
-            return "y" if value else None
-        return "true" if value else "false"
-    if isinstance(value, datetime):
+class _WrongType(Exception):
+    def __init__(self, message: LazyString) -> None:
+        self.message = message
+
+
+def _form_values(field: Field, value: Any) -> list[str]:
+    if isinstance(field, SelectMultipleField):
+        if not isinstance(value, list | tuple):
+            raise _WrongType(_l("Send a list."))
+        return [_scalar_text(field, item, in_list=True) for item in value]
+    if isinstance(value, list | tuple):
+        raise _WrongType(_l("Send a single value, not a list."))
+    if isinstance(field, BooleanField):
+        if not isinstance(value, bool):
+            raise _WrongType(_l("Send true or false."))
+        return ["y"] if value else []
+    return [_scalar_text(field, value)]
+
+
+def _scalar_text(field: Field, value: Any, in_list: bool = False) -> str:
+    """The text a browser would post for one JSON value, if the value has the field's type."""
+    if isinstance(field, IntegerField) or (
+        isinstance(field, SelectField | SelectMultipleField) and field.coerce is int
+    ):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _WrongType(_l("Send whole numbers.") if in_list else _l("Send a whole number."))
+        return str(value)
+    if isinstance(field, DecimalField | FloatField):
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise _WrongType(_l("Send a number."))
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _WrongType(_l("Send a finite number."))
+        return str(value)
+    if isinstance(value, datetime):  # Python callers (services, tests) may pass dates
         if isinstance(field, DateField):
             return value.date().isoformat()
         if isinstance(field, DateTimeField):
             return value.strftime(field.format[0])
+    if isinstance(value, date) and isinstance(field, DateField | DateTimeField):
         return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str | int | float | Decimal):
-        return str(value)
-    raise ValueError(f"{name}: expected text, a number, true/false, or a list of them.")
+    if not isinstance(value, str):
+        raise _WrongType(_l("Send text in each item.") if in_list else _l("Send text."))
+    return value
 
 
 def _is_task_data(field: Field) -> bool:
@@ -284,9 +374,15 @@ def _field_schema(field: Field) -> dict[str, Any]:
         if isinstance(field, AmountField):
             schema["minimum"] = 0
             schema["maximum"] = float(MAX_AMOUNT)
+            # Read as the decimal the JSON text writes (json_validator), not as a binary float.
+            schema["multipleOf"] = 10 ** -(2 if field.places is None else field.places)
     elif isinstance(field, DateField) and field.format == ["%Y-%m-%d"]:
         schema["type"] = "string"
         schema["format"] = "date"
+        if any(isinstance(v, NotInFuture) for v in field.validators):
+            # ajv-formats' keyword, checked by json_validator: today somewhere on Earth.
+            latest = datetime.now(UTC).replace(tzinfo=None) + LATEST_UTC_OFFSET
+            schema["formatMaximum"] = latest.date().isoformat()
     elif isinstance(field, DateTimeField):
         schema["type"] = "string"
         schema["pattern"] = "|".join(_format_pattern(f) for f in field.format)
@@ -296,6 +392,15 @@ def _field_schema(field: Field) -> dict[str, Any]:
         schema["format"] = "email"
     for validator in field.validators:
         _apply_validator(schema, validator)
+    rules = []
+    content = _content_rule(field)
+    if content is not None:
+        rules.append(content)
+    if schema["type"] == "string" and "enum" not in schema and "format" not in schema:
+        # The request guard refuses NUL anywhere (PostgreSQL cannot store it in text).
+        rules.append(NO_NUL)
+    if rules:
+        schema["allOf"] = rules
     if field.default not in (None, "") and not callable(field.default):
         schema["default"] = field.default
     return schema
@@ -316,6 +421,29 @@ def _apply_validator(schema: dict[str, Any], validator: Any) -> None:
         schema["format"] = "email"
     elif isinstance(validator, Regexp):
         schema["pattern"] = validator.regex.pattern
+
+
+def _content_rule(field: Field) -> dict[str, Any] | None:
+    """What a text field needs once stripped: something, or at least a length.
+
+    Said as what is refused ("not" a pattern): a pattern beside a maxLength of thousands
+    makes schema tools build huge automata; a negated one they only check.
+    """
+    if not isinstance(field, StringField):
+        return None
+    least = max((v.min for v in field.validators if isinstance(v, Length)), default=0)
+    if _is_required(field):
+        least = max(least, 1)
+    optional = any(isinstance(v, Optional) for v in field.validators)
+    if least <= 0 or (least == 1 and optional):
+        return None
+    if least == 1:
+        return {"not": {"pattern": BLANK_PATTERN}}
+    # Shorter than `least` once stripped (from the first to the last non-space character).
+    short = r"\S" if least == 2 else rf"\S([\s\S]{{0,{least - 3}}}\S)?"
+    if optional:  # blank is fine, too short is not
+        return {"not": {"pattern": rf"^\s*{short}\s*$"}}
+    return {"not": {"pattern": rf"^\s*({short})?\s*$"}}
 
 
 def _json_type(coerce: Any) -> str:
@@ -345,3 +473,81 @@ def _format_pattern(strptime_format: str) -> str:
 def _escape(literal: str) -> str:
     # Not re.escape: it escapes "-", which ECMA-262 refuses outside a class in unicode mode.
     return "".join("\\" + c if c in r".^$*+?()[]{}|\/" else c for c in literal)
+
+
+def _multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Any:
+    """multipleOf over the decimal the JSON text writes: 19.99 is a multiple of 0.01."""
+    if not validator.is_type(instance, "number"):
+        return
+    try:
+        remainder = _decimal(instance) % _decimal(step)
+    except (ArithmeticError, ValueError):
+        remainder = Decimal(1)
+    if remainder != 0:
+        yield JsonSchemaError(f"{instance!r} is not a multiple of {step}")
+
+
+def _decimal(number: Any) -> Decimal:
+    return number if isinstance(number, Decimal) else Decimal(repr(number))
+
+
+def _format_maximum(validator: Any, latest: Any, instance: Any, schema: Any) -> Any:
+    """ajv-formats' formatMaximum for dates: ISO dates compare as text."""
+    if (
+        isinstance(instance, str)
+        and schema.get("format") == "date"
+        and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", instance)
+        and instance > latest
+    ):
+        yield JsonSchemaError(f"{instance!r} is later than {latest}")
+
+
+JsonValidator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    {"multipleOf": _multiple_of, "formatMaximum": _format_maximum},
+)
+
+
+# Dates are checked as dates; an email address by its published pattern (which also takes
+# the empty text a form may send), "email" being only an annotation beside it.
+FORMAT_CHECKER = jsonschema.FormatChecker(formats=["date"])
+
+
+def json_validator(schema: dict[str, Any]) -> Any:
+    """A validator of the published schemas: draft 2020-12 with dates checked, decimal
+    multipleOf and formatMaximum on dates."""
+    return JsonValidator(schema, format_checker=FORMAT_CHECKER)
+
+
+def schema_errors(form_cls: type[TaskForm], payload: Any) -> dict[str, list[str]]:
+    """What the form's published schema refuses in `payload`, by field name ("body" if none)."""
+    schema = form_cls.json_schema()
+    errors: dict[str, list[str]] = {}
+    for error in json_validator(schema).iter_errors(payload):
+        for name in _error_fields(error, schema):
+            messages = errors.setdefault(name, [])
+            message = str(_schema_message(error))
+            if message not in messages:
+                messages.append(message)
+    return errors
+
+
+def _error_fields(error: JsonSchemaError, schema: dict[str, Any]) -> list[str]:
+    if error.absolute_path:
+        return [str(error.absolute_path[0])]
+    if error.validator == "required" and isinstance(error.instance, Mapping):
+        return [n for n in error.validator_value if n not in error.instance]
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        return [str(n) for n in error.instance if n not in schema["properties"]]
+    field = error.schema.get("x-field") if isinstance(error.schema, Mapping) else None
+    return [field or "body"]
+
+
+def _schema_message(error: JsonSchemaError) -> LazyString:
+    if error.validator == "required":
+        return _l("This field is required.")
+    if error.validator == "additionalProperties":
+        return _l("This field is not part of the form.")
+    if error.validator == "type":
+        return _l("Send a value of type %(type)s.", type=error.validator_value)
+    return _l("Not accepted by the published schema (%(rule)s).", rule=error.validator)

@@ -1,10 +1,12 @@
 """Escalation: the manager's decision on an escalation, and the legal review that follows."""
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms.fields import Field, RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from forms.base import TaskForm
+from forms.base import FILLED_TEXT, TaskForm, needs, when
 from forms.choices import ESCALATION_DECISIONS, LEGAL_ACTIONS, PLACEHOLDER, options
 
 
@@ -17,6 +19,13 @@ class EscalationApprovalForm(TaskForm):
         validators=[DataRequired(message=_l("Approve or refuse the escalation."))],
     )
     escalation_comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
+
+    @classmethod
+    def json_schema_rules(cls) -> list[dict[str, Any]]:
+        """A refusal says why."""
+        return [
+            when("escalation_decision", {"const": "refused"}, needs(escalation_comment=FILLED_TEXT))
+        ]
 
     def validate_escalation_comment(self, field: Field) -> None:
         """A refusal must say why, for the complaint manager."""

@@ -1,5 +1,7 @@
 """Receipt: a complaint filed on the public form, or recorded by an intake agent."""
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms.fields import (
     BooleanField,
@@ -14,7 +16,7 @@ from wtforms.fields import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from forms.base import NotInFuture, TaskForm
+from forms.base import FILLED_TEXT, NotInFuture, TaskForm, needs, when
 from forms.choices import (
     CHANNELS,
     CONTACT_CHANNELS,
@@ -30,6 +32,24 @@ PHONE_PATTERN = r"^(\+?[0-9 ()./-]{6,40})?$"
 # The contact detail each preferred contact channel needs.
 CONTACT_FIELD = {"email": "email", "phone": "phone", "letter": "postal_address"}
 NOT_APPLICABLE = _l("Not applicable")
+# What the API takes as a telephone number: PHONE_PATTERN without white space around it.
+API_PHONE_PATTERN = r"^(\+?[0-9()./-][0-9 ()./-]{4,38}[0-9()./-])?$"
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in word)
+
+
+# An address the email validator surely takes: dot-atoms, a letters-only top-level domain
+# that is not a special-use name (RFC 6761), at most 64 characters before the @.
+_SPECIAL_USE = "|".join(
+    _any_case(name) for name in ("arpa", "invalid", "local", "localhost", "onion", "test")
+)
+API_EMAIL_PATTERN = (
+    r"^$|^(?=[^@]{1,64}@)[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*"
+    r"@([A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20})?\.)+"
+    rf"(?!({_SPECIAL_USE})$)[A-Za-z]{{2,20}}$"
+)
 
 
 class ComplaintForm(TaskForm):
@@ -91,6 +111,33 @@ class ComplaintForm(TaskForm):
         _l("I confirm the information is accurate"),
         validators=[DataRequired(message=_l("Confirm that the information is accurate."))],
     )
+
+    @classmethod
+    def json_schema_overrides(cls) -> dict[str, dict[str, Any]]:
+        """Telephone and email as the API takes them (stricter than the page)."""
+        return {"phone": {"pattern": API_PHONE_PATTERN}, "email": {"pattern": API_EMAIL_PATTERN}}
+
+    @classmethod
+    def json_schema_rules(cls) -> list[dict[str, Any]]:
+        """Anonymous: no contact. Otherwise a name, some way to reach them, and the detail
+        their preferred channel needs."""
+        by_channel = [
+            when("preferred_contact", {"const": channel}, needs(**{name: FILLED_TEXT}))
+            for channel, name in CONTACT_FIELD.items()
+        ]
+        some_contact = {
+            "anyOf": [
+                needs(**{name: FILLED_TEXT}) for name in ("email", "phone", "postal_address")
+            ],
+            "x-field": "preferred_contact",
+        }
+        return [
+            {
+                "if": {"properties": {"anonymous": {"const": True}}, "required": ["anonymous"]},
+                "then": {"properties": {"preferred_contact": {"const": "none"}}},
+                "else": {"allOf": [needs(complainant_name=FILLED_TEXT), some_contact, *by_channel]},
+            }
+        ]
 
     def validate_complainant_name(self, field: Field) -> None:
         """A name is required unless the complaint is anonymous."""

@@ -1,10 +1,12 @@
 """Investigation: the complaint manager's inquiry into a major complaint, and its report."""
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms.fields import BooleanField, Field, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from forms.base import TaskForm
+from forms.base import FILLED_TEXT, TaskForm, needs, when
 from forms.choices import ESCALATION_TARGETS, options
 
 
@@ -40,6 +42,18 @@ class InvestigationForm(TaskForm):
         default="",
     )
     escalation_reason = TextAreaField(_l("Why escalate"), validators=[Length(max=5000)])
+
+    @classmethod
+    def json_schema_rules(cls) -> list[dict[str, Any]]:
+        """An escalation needs a target and a reason."""
+        targets = {"type": "string", "enum": [value for value, _ in ESCALATION_TARGETS]}
+        return [
+            when(
+                "escalation_requested",
+                {"const": True},
+                needs(escalation_target=targets, escalation_reason=FILLED_TEXT),
+            )
+        ]
 
     def validate_escalation_target(self, field: Field) -> None:
         """An escalation needs somebody to escalate to."""

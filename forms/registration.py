@@ -6,10 +6,12 @@ from flask_babel import lazy_gettext as _l
 from wtforms.fields import BooleanField, Field, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
-from forms.base import TaskForm
+from forms.base import FILLED_TEXT, TaskForm, needs, when
 from forms.choices import PLACEHOLDER, REGISTRATION_OUTCOMES, options
 
-REFERENCE_PATTERN = r"^(C-\d{4}-\d{6})?$"
+REFERENCE_PATTERN = r"^(C-[0-9]{4}-[0-9]{6})?$"
+# What the API takes: the reference as written, capitals and no white space around it.
+REFERENCE = {"type": "string", "pattern": r"^C-[0-9]{4}-[0-9]{6}$"}
 
 
 def _upper(value: Any) -> Any:
@@ -37,6 +39,25 @@ class RegistrationForm(TaskForm):
         filters=[_upper],
     )
     registration_notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+
+    @classmethod
+    def json_schema_overrides(cls) -> dict[str, dict[str, Any]]:
+        """The reference exactly as stored (the page also takes it in small letters)."""
+        return {"duplicate_of": {"pattern": REFERENCE_PATTERN}}
+
+    @classmethod
+    def json_schema_rules(cls) -> list[dict[str, Any]]:
+        """What each outcome needs; a duplicate must also name an existing complaint."""
+        outcome = "registration_outcome"
+        return [
+            when(
+                outcome,
+                {"const": "complete"},
+                needs(form_complete={"const": True}, consent_confirmed={"const": True}),
+            ),
+            when(outcome, {"const": "incomplete"}, needs(missing_information=FILLED_TEXT)),
+            when(outcome, {"const": "duplicate"}, needs(duplicate_of=REFERENCE)),
+        ]
 
     def validate_form_complete(self, field: Field) -> None:
         """Only a complete form can be registered as complete."""

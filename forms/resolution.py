@@ -1,10 +1,12 @@
 """Resolution: the remedy and the response to the complainant, for each branch."""
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms.fields import BooleanField, Field, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from forms.base import AmountField, ChecklistField, TaskForm
+from forms.base import AmountField, ChecklistField, TaskForm, needs
 from forms.choices import REMEDIES, options
 
 # Remedies that pay the complainant, so need an amount.
@@ -62,6 +64,18 @@ class ResolutionForm(TaskForm):
     compensation_amount = AmountField(_l("Amount refunded or paid"))
     resolution_summary = _summary()
     response_letter = _response_letter()
+
+    @classmethod
+    def json_schema_rules(cls) -> list[dict[str, Any]]:
+        """A refund or a compensation needs an amount above zero."""
+        paid = {"contains": {"enum": sorted(PAID_REMEDIES)}}
+        amount = {"type": "number", "exclusiveMinimum": 0}
+        return [
+            {
+                "if": {"properties": {"remedies": paid}, "required": ["remedies"]},
+                "then": needs(compensation_amount=amount),
+            }
+        ]
 
     def validate_compensation_amount(self, field: Field) -> None:
         """A refund or a compensation needs its amount."""

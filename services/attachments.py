@@ -13,6 +13,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -275,3 +276,41 @@ def for_complaint(complaint_id: int) -> list[Attachment]:
             .order_by(Attachment.uploaded_at, Attachment.id)
         )
     )
+
+
+def sweep_orphans(
+    upload_dir: str | os.PathLike[str],
+    *,
+    grace: timedelta,
+    now: datetime,
+    dry_run: bool = False,
+) -> list[Path]:
+    """Remove the files in `upload_dir` that no attachment names, once older than `grace`.
+
+    Such orphans are left by a request that failed or was killed after writing its file
+    (see _store). A file younger than `grace` may belong to an upload whose transaction has
+    not committed yet, so it is kept. Returns the files removed (or, dry run, to remove).
+    """
+    directory = Path(upload_dir)
+    if not directory.is_dir():
+        return []
+    cutoff = (now - grace).timestamp()
+    old = {
+        entry.name: Path(entry.path)
+        for entry in os.scandir(directory)
+        if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff
+    }
+    names = sorted(old)
+    known: set[str] = set()
+    for start in range(0, len(names), 500):
+        chunk = names[start : start + 500]
+        known.update(
+            db.session.scalars(
+                db.select(Attachment.stored_name).where(Attachment.stored_name.in_(chunk))
+            )
+        )
+    orphans = [old[name] for name in names if name not in known]
+    if not dry_run:
+        for path in orphans:
+            path.unlink(missing_ok=True)
+    return orphans

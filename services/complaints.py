@@ -193,17 +193,31 @@ class CaseFile:
     events: list[AuditEvent]
     notifications: list[Notification]
     attachments: list[Attachment]
+    # The duplicate links the user may see: the complaint this one repeats, and its repeats.
+    duplicate_of: Complaint | None = None
+    duplicates: tuple[Complaint, ...] = ()
 
 
 def case_file(user: User, complaint_id: int) -> CaseFile:
     """The case file of a complaint the user may see, or NotFound."""
     complaint = get_for(user, complaint_id)
+    original = complaint.duplicate_of
     return CaseFile(
         complaint=complaint,
         tasks=tasks.for_complaint(complaint.id),
         events=audit.history(complaint.id),
         notifications=notifications.for_complaint(complaint.id),
         attachments=attachments.for_complaint(complaint.id),
+        duplicate_of=original
+        if original is not None and permissions.can_view_complaint(user, original)
+        else None,
+        duplicates=tuple(
+            db.session.scalars(
+                visible_query(user)
+                .where(Complaint.duplicate_of_id == complaint.id)
+                .order_by(Complaint.id)
+            )
+        ),
     )
 
 

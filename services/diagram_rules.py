@@ -11,13 +11,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
+from sqlalchemy import Column
 
 from services.engine import Problem
+from services.models import AuditEvent, Complaint, Notification, Task
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
 DC = "http://www.omg.org/spec/DD/20100524/DC"
-NS = {"bpmn": BPMN, "bpmndi": BPMNDI, "dc": DC}
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN, "bpmndi": BPMNDI, "dc": DC, "spiffworkflow": SPIFF}
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True)
 
@@ -46,7 +49,58 @@ def element_names(root: etree._Element) -> dict[str, str]:
 def check(file: str, root: etree._Element) -> list[Problem]:
     """Every finding of the rules below for one BPMN document."""
     labels = element_names(root)
-    return [*gateway_conditions(file, root, labels), *lane_mismatches(file, root, labels)]
+    return [
+        *gateway_conditions(file, root, labels),
+        *lane_mismatches(file, root, labels),
+        *column_overflows(file, root, labels),
+    ]
+
+
+# Where the application copies a diagram's ids, names and properties (services.workflows,
+# services.engine.runtime, services.notifications): user task property -> columns.
+_PROPERTY_COLUMNS = {
+    "formKey": (Task.__table__.c.form_key,),
+    "phase": (Complaint.__table__.c.status, Task.__table__.c.case_status),
+}
+
+
+def column_overflows(file: str, root: etree._Element, labels: dict[str, str]) -> list[Problem]:
+    """Every id, name and property the application stores must fit its database column.
+
+    A value that does not fit passes SQLite and fails every complaint reaching the element
+    on PostgreSQL. The lengths are read from the models, so they follow a migration.
+    """
+    problems = []
+
+    def fits(node: etree._Element, what: str, value: str | None, *columns: Column) -> None:
+        element_id = node.get("id", "")
+        for column in columns:
+            limit = getattr(column.type, "length", None)
+            if value and limit and len(value) > limit:
+                shown = value if len(value) <= 40 else f"{value[:40]}…"
+                message = (
+                    f"{what} '{shown}' is {len(value)} characters long; "
+                    f"at most {limit} fit (column {column.table.name}.{column.name})"
+                )
+                problems.append(
+                    Problem(file, labels.get(element_id, element_id), message, element_id)
+                )
+                return
+
+    for task in root.iterfind(".//bpmn:userTask", NS):
+        fits(task, "the id", task.get("id"), Task.__table__.c.name)
+        fits(task, "the name", task.get("name"), Task.__table__.c.title)
+        for prop in task.iterfind(".//spiffworkflow:property", NS):
+            columns = _PROPERTY_COLUMNS.get(prop.get("name", ""), ())
+            fits(task, f"the {prop.get('name')} property", prop.get("value"), *columns)
+    for lane in root.iterfind(".//bpmn:lane", NS):
+        fits(lane, "the lane name", lane.get("name"), Task.__table__.c.role)
+    for end in root.iterfind(".//bpmn:endEvent", NS):  # the outcome of a closed complaint
+        fits(end, "the id", end.get("id"), Complaint.__table__.c.outcome)
+    for message in root.iterfind(".//bpmn:message", NS):
+        columns = (Notification.__table__.c.kind, AuditEvent.__table__.c.task_name)
+        fits(message, "the message name", message.get("name"), *columns)
+    return problems
 
 
 def gateway_conditions(file: str, root: etree._Element, labels: dict[str, str]) -> list[Problem]:

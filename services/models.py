@@ -66,8 +66,8 @@ class User(db.Model):
         return self.active
 
     def get_id(self) -> str:
-        """The id stored in the session cookie."""
-        return str(self.id)
+        """The id stored in the session cookie, with the session version it was issued under."""
+        return f"{self.id}:{self.session_version or 0}"
 
 
 class UserRole(db.Model):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 
 from services import audit, bpmnlint, diagram_rules, engine, permissions
 from services.db import db
@@ -141,6 +142,7 @@ def deploy(
                 "warnings": [p.as_dict() for p in parsed.warnings],
             },
         )
+    _lock_versions(process_id)  # concurrent deploys number their versions in turn
     number = (
         db.session.scalar(
             db.select(func.max(ProcessVersion.version)).where(
@@ -164,19 +166,33 @@ def deploy(
 
 
 def _activate(version: ProcessVersion, actor: User | None, comment: str, via: str) -> None:
-    """Make `version` the one new complaints start on, and record who did it and why."""
-    previous = db.session.scalar(
-        db.select(ProcessVersion).where(
-            ProcessVersion.process_id == version.process_id, ProcessVersion.active.is_(True)
+    """Make `version` the one new complaints start on, and record who did it and why.
+
+    The process's versions are locked first (PostgreSQL; SQLite has one writer anyway), so
+    concurrent activations take turns and the last one wins; the old version is switched
+    off before the new one on. Should the partial unique index still refuse (two first
+    deploys at once), the loser gets a Conflict, not a database error.
+    """
+    try:
+        _lock_versions(version.process_id)
+        previous = db.session.scalar(
+            db.select(ProcessVersion).where(
+                ProcessVersion.process_id == version.process_id, ProcessVersion.active.is_(True)
+            )
         )
-    )
-    db.session.execute(
-        db.update(ProcessVersion)
-        .where(ProcessVersion.process_id == version.process_id, ProcessVersion.active.is_(True))
-        .values(active=False)
-    )
-    version.active = True
-    db.session.flush()
+        db.session.execute(
+            db.update(ProcessVersion)
+            .where(ProcessVersion.process_id == version.process_id, ProcessVersion.active.is_(True))
+            .values(active=False)
+            .execution_options(synchronize_session="fetch")
+        )
+        db.session.flush()
+        version.active = True
+        db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "Another version of this process was activated at the same time; reload and retry."
+        ) from exc
     verb = "deployed" if via == "deploy" else "made active again"
     audit.record(
         None,
@@ -193,6 +209,15 @@ def _activate(version: ProcessVersion, actor: User | None, comment: str, via: st
         },
     )
     db.session.flush()
+
+
+def _lock_versions(process_id: str) -> None:
+    """SELECT ... FOR UPDATE the process's versions until the transaction ends."""
+    db.session.execute(
+        db.select(ProcessVersion.id)
+        .where(ProcessVersion.process_id == process_id)
+        .with_for_update()
+    ).all()
 
 
 def active_version(process_id: str = DEFAULT_PROCESS_ID) -> ProcessVersion:

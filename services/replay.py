@@ -93,7 +93,22 @@ def replay(
                 "items": [p.as_dict() for p in problems],
             },
         )
-    rows = [_row(table, task, output) for task in _classified(viewer, last_n)]
+    rows = []
+    for task in _classified(viewer, last_n):
+        try:
+            rows.append(_row(table, task, output))
+        except engine.EvaluationLimitExceeded as exc:
+            # One bounded runaway is enough: the next rows would each wait as long again.
+            problem = engine.Problem(
+                f"{decision_id}.dmn",
+                exc.element,
+                f"stopped on complaint {task.complaint.reference}: {exc.detail}",
+                exc.element_id,
+            )
+            raise InvalidInput(
+                "The decision table was stopped: " + str(problem),
+                details={"problems": [str(problem)], "items": [problem.as_dict()]},
+            ) from exc
     return Replay(table.decision_id, table.name, [i.label for i in table.inputs], rows)
 
 
@@ -135,6 +150,10 @@ def _row(table: engine.DecisionTable, task: Task, output: str) -> ReplayRow:
     try:
         new_route = engine.run_decision(table, data).get(output)
         error = None
+    except engine.EvaluationLimitExceeded:
+        raise
+    except engine.StepError as exc:
+        new_route, error = None, exc.detail  # the process owner wrote the cell: show it all
     except DomainError as exc:
         new_route, error = None, exc.message
     return ReplayRow(

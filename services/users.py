@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -39,9 +40,36 @@ def create_user(
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+    """The active user with these credentials, or None.
+
+    An unknown user name costs the same password hash as a known one, so the answer's
+    timing does not tell which user names exist.
+    """
     user = db.session.scalar(db.select(User).where(User.username == username))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    stored = user.password_hash if user is not None else _dummy_hash()
+    matches = check_password_hash(stored, password)
+    if user is None or not user.active or not matches:
+        return None
+    return user
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session cookie issued to the user (sign-out, password change)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def by_session_id(session_id: str) -> User | None:
+    """The active user for a session id "user id:session version", if still current."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 18:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or (user.session_version or 0) != int(version):
         return None
     return user
 

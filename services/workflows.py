@@ -7,6 +7,7 @@ notifications and the audit trail. The caller commits once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from forms import FORMS
-from services import audit, engine, notifications, permissions, processes
+from services import audit, engine, notifications, permissions, processes, timers
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import Conflict, InvalidInput, NotFound, TaskAlreadyCompleted
@@ -32,6 +33,25 @@ WAITING_STATUS = {
 MESSAGE_INFORMATION = "information_received"
 MESSAGE_SURVEY = "survey_answered"
 
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def _engine_errors_logged(complaint: Complaint) -> Iterator[None]:
+    """Log an engine failure with the complaint and the element; staff get the short message."""
+    try:
+        yield
+    except engine.StepError as exc:
+        logger.error(
+            "engine error on complaint %s at element %s: %s",
+            complaint.reference,
+            exc.element_id or "-",
+            exc.detail,
+            exc_info=exc,
+            extra={"complaint_reference": complaint.reference, "element_id": exc.element_id},
+        )
+        raise
+
 
 def start(complaint: Complaint, data: Mapping[str, Any]) -> ProcessInstance:
     """Start the active procedure for a newly registered complaint."""
@@ -43,7 +63,8 @@ def start(complaint: Complaint, data: Mapping[str, Any]) -> ProcessInstance:
         "anonymous": complaint.anonymous,
         "information_requests": 0,
     }
-    wf = engine.start_workflow(processes.specs_of(version), seed)
+    with _engine_errors_logged(complaint):
+        wf = engine.start_workflow(processes.specs_of(version), seed)
     instance = ProcessInstance(
         complaint=complaint, process_version=version, state="", completed=False
     )
@@ -220,9 +241,13 @@ def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
         raise InvalidInput("Please correct the highlighted fields.", details=form.errors)
     data = form.task_data()
     complaint = task.complaint
+    original = _duplicated(actor, complaint, data)
     instance = complaint.instance
     wf = _load(instance)
-    engine.run_user_task(wf, task_id, data)
+    with _engine_errors_logged(complaint):
+        engine.run_user_task(wf, task_id, data)
+    if original is not None:
+        complaint.duplicate_of = original
     task.status = "completed"
     task.completed_at = utcnow()
     task.completed_by = actor
@@ -240,11 +265,35 @@ def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
     return task
 
 
+def _duplicated(actor: User, complaint: Complaint, data: Mapping[str, Any]) -> Complaint | None:
+    """The complaint a registration closes this one as a duplicate of, or InvalidInput.
+
+    It must exist, be another complaint, and be one the actor may see: a confidential
+    complaint is "not found" for everyone else, so its reference cannot be probed here.
+    """
+    if data.get("registration_outcome") != "duplicate":
+        return None
+    reference = str(data.get("duplicate_of") or "")
+    original: Complaint | None = db.session.scalar(
+        db.select(Complaint).where(Complaint.reference == reference)
+    )
+    if original is None or not permissions.can_view_complaint(actor, original):
+        message = f"No complaint has the reference {reference}."
+    elif original.id == complaint.id:
+        message = "A complaint cannot duplicate itself: give the reference of the other one."
+    else:
+        return original
+    raise InvalidInput(
+        "Please correct the highlighted fields.", details={"duplicate_of": [message]}
+    )
+
+
 def deliver_message(complaint: Complaint, name: str, payload: Mapping[str, Any]) -> None:
     """Hand the complainant's reply (information, survey) to the waiting procedure."""
     instance = complaint.instance
     wf = _load(instance)
-    engine.send_message(wf, name, payload)
+    with _engine_errors_logged(complaint):
+        engine.send_message(wf, name, payload)
     audit.record(
         complaint.id,
         "message_received",
@@ -349,7 +398,9 @@ def due_instances(now: datetime, limit: int = 500) -> list[int]:
     return list(
         db.session.scalars(
             db.select(ProcessInstance.id)
+            .join(Complaint, Complaint.id == ProcessInstance.complaint_id)
             .where(
+                timers.runnable(),
                 ProcessInstance.completed.is_(False),
                 ProcessInstance.next_timer_due.is_not(None),
                 ProcessInstance.next_timer_due <= now,
@@ -363,9 +414,9 @@ def due_instances(now: datetime, limit: int = 500) -> list[int]:
 def next_due() -> datetime | None:
     """When the earliest pending timer of any running complaint falls due."""
     due = db.session.scalar(
-        db.select(db.func.min(ProcessInstance.next_timer_due)).where(
-            ProcessInstance.completed.is_(False)
-        )
+        db.select(db.func.min(ProcessInstance.next_timer_due))
+        .join(Complaint, Complaint.id == ProcessInstance.complaint_id)
+        .where(ProcessInstance.completed.is_(False), timers.runnable())
     )
     return as_utc(due)
 
@@ -373,7 +424,8 @@ def next_due() -> datetime | None:
 def tick(now: datetime | None = None) -> TickReport:
     """Fire every timer due at `now` (default: the current time), one savepoint per complaint.
 
-    A complaint whose timers fail is left as it was and reported; the others go ahead.
+    A complaint whose timers fail is left as it was and reported, with the error kept on
+    it (services.timers); the others go ahead. A database failure is raised, not recorded.
     """
     now = as_utc(now) or utcnow()
     report = TickReport()
@@ -383,13 +435,20 @@ def tick(now: datetime | None = None) -> TickReport:
             instance = db.session.get(ProcessInstance, instance_id)
             complaint = instance.complaint
             wf = _load(instance)
-            fired = engine.fire_due_timers(wf, now)
+            with _engine_errors_logged(complaint):
+                fired = engine.fire_due_timers(wf, now)
             for name in fired:
                 audit.record(complaint.id, "timer_fired", summary=name, data={"at": now})
+            timers.record_success(complaint)
             _save(complaint, instance, wf)
             savepoint.commit()
             report.fired[complaint.reference or str(complaint.id)] = fired
+        except OperationalError:
+            raise  # the database itself failed: the caller retries the whole round
         except Exception as exc:  # noqa: BLE001 - one broken case must not stop the others
             savepoint.rollback()
             report.failed[str(instance_id)] = str(exc)
+            if not isinstance(exc, Conflict):  # a lost race is retried, not held against it
+                failed = db.session.get(ProcessInstance, instance_id)
+                timers.record_failure(failed.complaint, f"{type(exc).__name__}: {exc}", now)
     return report

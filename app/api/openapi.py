@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.api.schemas import TEXT, answer_schemas, ref
+from app.input_guards import MAX_INT as MAX_ID
 from forms import FORMS, ComplaintForm
 from services.tasks import SCOPES, SORTS
 
@@ -72,8 +73,14 @@ def task_completion_schema(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The body of /complete: the schema of the task's form, one of the forms' schemas."""
     keys = ", ".join(f"`{key}` → {cls.__name__}" for key, cls in sorted(FORMS.items()))
     return {
-        "description": "The data of the task's form: use the schema named by the task's "
-        f"form_key ({keys}), also given as payload_schema by GET /tasks/{{task_id}}.",
+        "description": "The data of the task's form. Each task is completed with the schema "
+        f"of its own form_key ({keys}; also in x-form-keys), also given as payload_schema by "
+        "GET /tasks/{task_id}: a body valid for another form is refused with 422. The schemas "
+        "exclude one another (each has its own required fields and no other keys), so exactly "
+        "one of them matches a valid body. Each states the form's cross-field rules (allOf of "
+        "if/then); the one rule no schema can state is that duplicate_of must name an existing "
+        "complaint you may see, other than this one. Amounts are JSON numbers read as the "
+        "decimals they are written as (multipleOf 0.01), dates not after formatMaximum.",
         "oneOf": [ref(name) for name in forms],
     }
 
@@ -198,7 +205,12 @@ def paths() -> dict[str, Any]:
                 "operationId": "showComplaint",
                 "summary": "A complaint with its tasks, timelines and notifications",
                 "security": BEARER,
-                "parameters": [path_parameter("complaint_id", "integer")],
+                "parameters": [
+                    {
+                        **path_parameter("complaint_id", "integer"),
+                        "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+                    }
+                ],
                 "responses": {
                     "200": json_body(ref("ComplaintDetail"), "The complaint."),
                     **errors("Unauthorized", "NotFound"),

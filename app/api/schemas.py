@@ -219,6 +219,17 @@ def answer_schemas() -> dict[str, Any]:
                         ),
                         "notifications": {"type": "array", "items": ref("Notification")},
                         "attachments": {"type": "array", "items": ref("Attachment")},
+                        "duplicate_of": {
+                            "description": "The complaint this one repeats (closed as its "
+                            "duplicate), if you may see it.",
+                            "oneOf": [ref("ComplaintSummary"), {"type": "null"}],
+                        },
+                        "duplicates": {
+                            "type": "array",
+                            "description": "The complaints closed as duplicates of this one "
+                            "that you may see.",
+                            "items": ref("ComplaintSummary"),
+                        },
                     }
                 ),
             ]

@@ -176,6 +176,8 @@ def complaint_detail(case: CaseFile) -> dict[str, Any]:
         },
         "notifications": [notification_dict(n) for n in case.notifications],
         "attachments": [attachment_dict(a) for a in case.attachments],
+        "duplicate_of": complaint_summary(case.duplicate_of) if case.duplicate_of else None,
+        "duplicates": [complaint_summary(c) for c in case.duplicates],
     }
 
 

@@ -14,6 +14,7 @@ from app.api.auth import token_required
 from app.api.openapi import MAX_PAGE, MAX_PER_PAGE
 from app.extensions import csrf, limiter
 from forms import FORMS, ComplaintForm, TaskForm, formdata_from_json
+from forms.base import JsonInputError, schema_errors
 from services import complaints, tasks, workflows
 from services import tracking as tracking_service
 from services.db import db
@@ -120,13 +121,24 @@ def form_class(task: Task) -> type[TaskForm]:
 
 
 def json_formdata(form_cls: type[TaskForm]) -> MultiDict[str, str]:
-    """The request's JSON body as form data for `form_cls`; 422 unless it is a JSON object."""
+    """The request's JSON body as form data for `form_cls`; 422 naming each field unless it
+    fits the form's published schema (JSON types, no unknown fields, the cross-field rules).
+
+    The form's own messages come first: the schema is checked once the form accepts the data,
+    so that whatever the schema refuses is refused, even where the form would be lenient.
+    """
+    payload = request.get_json(silent=True)
     try:
-        return formdata_from_json(form_cls, request.get_json(silent=True))
-    except ValueError as exc:
+        formdata = formdata_from_json(form_cls, payload)
+    except JsonInputError as exc:
         raise InvalidInput(
-            gettext("Send a JSON object with the form's fields."), details={"body": [str(exc)]}
+            gettext("Send a JSON object with the form's fields."), details=exc.messages()
         ) from exc
+    if form_cls(formdata).validate():
+        errors = schema_errors(form_cls, payload)
+        if errors:
+            raise InvalidInput(gettext("Please correct the highlighted fields."), details=errors)
+    return formdata
 
 
 def inbox_filter(args: MultiDict[str, str]) -> InboxFilter:

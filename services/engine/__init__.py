@@ -2,6 +2,7 @@
 through the names exported here, so an engine upgrade stays inside this package.
 
 - sandbox: the restricted evaluator for diagram conditions, scripts, timers and DMN cells
+- limits: its time and memory budget per evaluation and its size-guarded operators
 - state: serialization (spec stored once per version), the workflow cache, start/load/dump
 - runtime: reading and driving a workflow (user tasks, data, timers, messages, outcome)
 - problems, validation, decisions: checking diagrams and decision tables before deploy
@@ -45,8 +46,10 @@ from services.engine.sandbox import (
     _COMPILED,
     DIAGRAM_HELPERS,
     SCRIPT_ENGINE,
+    EvaluationLimitExceeded,
     RestrictedCodeError,
     RestrictedEnvironment,
+    StepError,
     check_restricted,
 )
 from services.engine.state import (
@@ -73,12 +76,14 @@ __all__ = [
     "DecisionInput",
     "DecisionTable",
     "EngineError",
+    "EvaluationLimitExceeded",
     "ParseResult",
     "Problem",
     "RestrictedCodeError",
     "RestrictedEnvironment",
     "Snapshot",
     "Specs",
+    "StepError",
     "ThrownMessage",
     "UserTaskInfo",
     "WorkflowCache",

@@ -22,8 +22,8 @@ from SpiffWorkflow.exceptions import (
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from services.engine.state import Specs, _describe_engine_error, _run_engine
-from services.errors import Conflict, ProcessError, TaskAlreadyCompleted
+from services.engine.state import Specs, _run_engine, step_error
+from services.errors import Conflict, TaskAlreadyCompleted
 
 # ---------------------------------------------------------------------------------------------
 # Reading and driving a workflow
@@ -186,7 +186,7 @@ def run_user_task(wf: BpmnWorkflow, task_id: str, data: Mapping[str, Any]) -> An
     try:
         task.run()
     except SpiffWorkflowException as exc:
-        raise ProcessError(_describe_engine_error(exc)) from exc
+        raise step_error(exc) from exc
     _run_engine(wf)
     return task
 

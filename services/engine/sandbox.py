@@ -1,28 +1,35 @@
 """Restricted evaluator: every condition, script, timer and DMN entry of a diagram runs through
-RestrictedPython."""
+RestrictedPython, bounded in time and size (services.engine.limits)."""
 
 from __future__ import annotations
 
+import ast
+import builtins
+import operator
 import types
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec, limited_builtins
 from RestrictedPython import safe_globals as restricted_safe_globals
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Eval import default_guarded_getiter
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
-    safer_getattr,
 )
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from services.engine import limits
+from services.errors import ProcessError
+
 # ---------------------------------------------------------------------------------------------
 # Restricted evaluator: every gateway condition, script, timer and DMN entry of a diagram goes
-# through RestrictedPython, so a diagram cannot import, open files or walk dunder attributes.
+# through RestrictedPython, so a diagram cannot import, open files or walk dunder attributes,
+# and through the guards of services.engine.limits, so it cannot spin or allocate without end.
 # ---------------------------------------------------------------------------------------------
 
 
@@ -37,8 +44,17 @@ def _add_days(value: Any, days: int) -> str:
 
 DIAGRAM_HELPERS: dict[str, Any] = {"add_days": _add_days, "Decimal": Decimal}
 
+# Exceptions that are not errors (SystemExit would stop the timer process, KeyboardInterrupt a
+# dev server) are left out, and so is BaseException, which would catch the budget's stop.
+_NOT_ERRORS = {"BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit"}
+
 _BUILTINS = {
-    **restricted_safe_globals["__builtins__"],
+    **{
+        name: value
+        for name, value in restricted_safe_globals["__builtins__"].items()
+        if name not in _NOT_ERRORS and not name.startswith("_")
+    },
+    "__build_class__": restricted_safe_globals["__builtins__"]["__build_class__"],
     **limited_builtins,
     "sum": sum,
     "min": min,
@@ -50,24 +66,74 @@ _BUILTINS = {
     "set": set,
     "sorted": sorted,
     "enumerate": enumerate,
+    "pow": limits.guarded_pow,
+    "range": limits.guarded_range,
+}
+
+# Real builtins diagram code cannot use: refused at deploy, as they would fail at run time.
+# Task data may be named like anything else (`route == 'major'`), so only these are refused.
+UNAVAILABLE_NAMES = frozenset(
+    name
+    for name in dir(builtins)
+    if not name.startswith("_") and name not in _BUILTINS and name not in DIAGRAM_HELPERS
+)
+
+
+_GUARDS: dict[str, Any] = {
+    "__builtins__": _BUILTINS,
+    "_getiter_": default_guarded_getiter,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_write_": full_write_guard,
+    **limits.GUARDS,
 }
 
 
-def _restricted_globals() -> dict[str, Any]:
-    return {
-        "__builtins__": _BUILTINS,
-        "_getattr_": safer_getattr,
-        "_getitem_": default_guarded_getitem,
-        "_getiter_": default_guarded_getiter,
-        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-        "_unpack_sequence_": guarded_unpack_sequence,
-        "_write_": full_write_guard,
-        **DIAGRAM_HELPERS,
-    }
+def _restricted_globals(
+    code: Any, data: dict, external: dict | None, time_limit: float, memory_limit: int
+) -> dict[str, Any]:
+    """Helpers, then the data, then the guards: no data key can replace a guard."""
+    scope = {**DIAGRAM_HELPERS, **(external or {}), **data, **_GUARDS}
+    if _loops(code):  # straight-line code ends on its own; the size guards still apply
+        scope["_tick_"] = limits.Budget(time_limit, memory_limit).tick
+    return scope
+
+
+def _loops(code: types.CodeType) -> bool:
+    """Whether compiled code ticks a budget (has a loop, comprehension, def or lambda)."""
+    found = _LOOPS.get(code)
+    if found is None:
+        found = _LOOPS[code] = "_tick_" in code.co_names or any(
+            _loops(const) for const in code.co_consts if isinstance(const, types.CodeType)
+        )
+    return found
+
+
+_LOOPS: dict[types.CodeType, bool] = {}
 
 
 class RestrictedCodeError(Exception):
-    """A diagram expression or script was refused by the restricted compiler."""
+    """A diagram expression or script was refused by the restricted compiler or evaluator."""
+
+
+class StepError(ProcessError):
+    """The engine failed at a diagram element; nothing was saved.
+
+    `message` is short and names the step; `detail` (the engine's own words, with the
+    expression) is for the log and the process owner, not for the staff who hit it.
+    """
+
+    def __init__(
+        self, message: str, *, element_id: str = "", element: str = "", detail: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.element_id = element_id
+        self.element = element
+        self.detail = detail or message
+
+
+class EvaluationLimitExceeded(StepError):
+    """A diagram expression or script ran past its time budget or built something too large."""
 
 
 _COMPILED: dict[tuple[str, str], Any] = {}
@@ -78,7 +144,8 @@ def _compile(source: str, mode: str) -> Any:
     key = (mode, source)
     code = _COMPILED.get(key)
     if code is None:
-        result = (compile_restricted_eval if mode == "eval" else compile_restricted_exec)(source)
+        compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+        result = compiler(source, policy=limits.BoundedTransformer)
         if result.errors:
             raise RestrictedCodeError("; ".join(result.errors))
         code = _COMPILED[key] = result.code
@@ -86,34 +153,128 @@ def _compile(source: str, mode: str) -> Any:
 
 
 def check_restricted(source: str, mode: str) -> str | None:
-    """Return why `source` is refused by the restricted evaluator, or None if it compiles."""
+    """Return why `source` would be refused when it runs, or None if it may be deployed.
+
+    Besides the restricted compiler: imports, builtins outside the whitelist, and constant
+    expressions that would exceed the size limits (`10**10**10`, `'a' * 10**10`).
+    """
     try:
         _compile(source, mode)
     except RestrictedCodeError as exc:
         return str(exc)
     except SyntaxError as exc:  # pragma: no cover - RestrictedPython reports these as errors
         return f"syntax error: {exc.msg}"
+    tree = ast.parse(source, mode=mode)
+    return _unavailable_name(tree) or _explosive_constant(tree)
+
+
+def _unavailable_name(tree: ast.AST) -> str | None:
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            return f"import statements are not allowed (line {node.lineno})"
+        if isinstance(node, ast.Name) and node.id in UNAVAILABLE_NAMES and node.id not in bound:
+            return f"name '{node.id}' is not available in diagram code (line {node.lineno})"
+    return None
+
+
+class _NotConstant(Exception):
+    pass
+
+
+_FOLDED_OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Pow: limits.guarded_pow,
+    ast.Mult: limits.guarded_mul,
+    ast.LShift: limits.guarded_lshift,
+    ast.Add: limits.guarded_add,
+    ast.Mod: limits.guarded_mod,
+    ast.Sub: operator.sub,
+}
+
+
+def _fold(node: ast.AST) -> Any:
+    """The value of a constant expression, computed through the guards; else _NotConstant."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        value = _fold(node.operand)
+        return -value if isinstance(node.op, ast.USub) else +value
+    if isinstance(node, ast.Tuple | ast.List):
+        items = [_fold(item) for item in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, ast.BinOp) and type(node.op) in _FOLDED_OPERATORS:
+        left, right = _fold(node.left), _fold(node.right)
+        try:
+            return _FOLDED_OPERATORS[type(node.op)](left, right)
+        except (ArithmeticError, TypeError, ValueError) as exc:
+            raise _NotConstant from exc  # fails the same way at run time, with its message
+    is_range = isinstance(node, ast.Call) and getattr(node.func, "id", None) == "range"
+    if is_range and not node.keywords:  # type: ignore[attr-defined]
+        args = [_fold(arg) for arg in node.args]  # type: ignore[attr-defined]
+        try:
+            return limits.guarded_range(*args)
+        except (TypeError, ValueError) as exc:
+            raise _NotConstant from exc
+    raise _NotConstant
+
+
+def _explosive_constant(tree: ast.AST) -> str | None:
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.BinOp | ast.Call):
+            continue
+        try:
+            _fold(node)
+        except _NotConstant:
+            continue
+        except limits.Runaway as exc:
+            return f"{ast.unparse(node)[:80]} is too large: {exc}"
     return None
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
-    """Compile every diagram script and expression with RestrictedPython before running it."""
+    """Compile every diagram script and expression with RestrictedPython and run it bounded."""
+
+    def __init__(
+        self, time_limit: float = limits.TIME_LIMIT, memory_limit: int = limits.MEMORY_LIMIT
+    ) -> None:
+        super().__init__()
+        self.time_limit = time_limit
+        self.memory_limit = memory_limit
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
         """Evaluate a condition or expression against the task data."""
         code = _compile(expression, "eval")
-        scope = _restricted_globals()
-        scope.update(external_context or {})
-        scope.update(context)
-        return eval(code, scope)  # noqa: S307 - code was compiled by RestrictedPython
+        scope = _restricted_globals(
+            code, context, external_context, self.time_limit, self.memory_limit
+        )
+        try:
+            return eval(code, scope)  # noqa: S307 - compiled by RestrictedPython
+        except Exception:
+            raise  # the engine reports it, naming the task
+        except BaseException as exc:
+            raise _engine_error(exc) from None
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
         """Run a script task; only plain data it assigns is copied back into the task."""
         code = _compile(script, "exec")
-        scope = _restricted_globals()
-        scope.update(external_context or {})
-        local = dict(context)
-        exec(code, scope, local)  # noqa: S102 - code was compiled by RestrictedPython
+        scope = _restricted_globals(code, {}, external_context, self.time_limit, self.memory_limit)
+        # Module-level code looks names up in `local` first: no data key may stand for a guard.
+        local = {key: value for key, value in context.items() if not key.startswith("_")}
+        try:
+            exec(code, scope, local)  # noqa: S102 - compiled by RestrictedPython
+        except Exception:
+            raise
+        except BaseException as exc:
+            raise _engine_error(exc) from None
         for key, value in local.items():
             if key.startswith("_") or callable(value) or isinstance(value, types.ModuleType):
                 continue
@@ -123,6 +284,20 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def call_service(self, context: dict, **kwargs: Any) -> Any:
         """Service tasks are not part of our procedure."""
         raise RestrictedCodeError("service tasks are not supported")
+
+
+def _engine_error(exc: BaseException) -> BaseException:
+    """What diagram code's BaseException leaves the evaluator as: an Exception the engine reports.
+
+    KeyboardInterrupt is the operator's Ctrl+C, not the diagram's: it goes on as it is.
+    """
+    if isinstance(exc, limits.Runaway):
+        return EvaluationLimitExceeded(
+            f"Diagram code was stopped: {exc}.", detail=f"was stopped: {exc}"
+        )
+    if isinstance(exc, KeyboardInterrupt):
+        return exc
+    return RestrictedCodeError(f"diagram code raised {type(exc).__name__}")  # SystemExit...
 
 
 SCRIPT_ENGINE = PythonScriptEngine(environment=RestrictedEnvironment())

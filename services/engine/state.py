@@ -23,8 +23,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from services.engine.sandbox import SCRIPT_ENGINE
-from services.errors import ProcessError
+from services.engine.sandbox import SCRIPT_ENGINE, EvaluationLimitExceeded, StepError
 
 # ---------------------------------------------------------------------------------------------
 # Serializer: the instance state is stored without its spec; the process version holds the
@@ -210,10 +209,25 @@ def _run_engine(wf: BpmnWorkflow) -> None:
     try:
         wf.do_engine_steps()
     except SpiffWorkflowException as exc:
-        raise ProcessError(_describe_engine_error(exc)) from exc
+        raise step_error(exc) from exc
 
 
-def _describe_engine_error(exc: SpiffWorkflowException) -> str:
+def step_error(exc: SpiffWorkflowException) -> StepError:
+    """The engine's error as a StepError naming the element; a runaway keeps its own class."""
     spec = getattr(exc, "task_spec", None)
-    where = f" at '{spec.bpmn_name or spec.name}'" if spec is not None else ""
-    return f"The procedure failed{where}: {exc}"
+    element_id = str(getattr(spec, "bpmn_id", None) or getattr(spec, "name", "") or "")
+    element = str(getattr(spec, "bpmn_name", None) or element_id)
+    where = f" at '{element}'" if element else ""
+    detail = f"The procedure failed{where}: {exc}"
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, StepError):
+        cause = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__
+    cls = type(cause) if isinstance(cause, StepError) else StepError
+    if isinstance(cause, EvaluationLimitExceeded):
+        detail = f"The procedure stopped{where}: diagram code {cause.detail} ({exc})"
+    return cls(
+        f"The procedure could not continue{where}.",
+        element_id=element_id,
+        element=element,
+        detail=detail,
+    )

@@ -9,6 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from forms import FORMS, ComplaintForm
+from forms.base import json_validator
 from services import users
 from services.db import db
 from services.models import AuditEvent, Complaint
@@ -242,6 +243,26 @@ def test_openapi_document_is_valid_and_describes_every_form(app, client):
     options = {entry["$ref"] for entry in schemas["TaskCompletion"]["oneOf"]}
     assert options == {f"#/components/schemas/{cls.__name__}" for cls in FORMS.values()}
     assert schemas["Error"]["required"] == ["error", "status"]
+
+
+def test_each_valid_task_body_matches_exactly_one_form_of_the_completion_schema(client):
+    document = client.get(f"{API}/openapi.json").json
+    completion = {
+        "$ref": "#/components/schemas/TaskCompletion",
+        "components": document["components"],
+    }
+    form_keys = document["paths"]["/tasks/{task_id}/complete"]["post"]["x-form-keys"]
+    for key in FORMS:
+        body = {
+            name: float(value) if name.endswith(("_impact", "_amount")) else value
+            for name, value in journeys.ANSWERS[key].items()
+        }
+        own = {"$ref": form_keys[key], "components": document["components"]}
+        assert json_validator(own).is_valid(body), key
+        assert json_validator(completion).is_valid(body), key  # oneOf: no other form matches
+        for other in set(FORMS) - {key}:
+            other_schema = {"$ref": form_keys[other], "components": document["components"]}
+            assert not json_validator(other_schema).is_valid(body), (key, other)
 
 
 def test_openapi_document_lists_every_api_route(app, client):

@@ -267,3 +267,157 @@ def test_confidential_complaint_is_invisible_to_everyone_but_the_focal_point(app
     assert client.get(f"{API}/complaints/{complaint_id}", headers=focal).json["confidential"]
     listed = client.get(f"{API}/tasks?search={reference}", headers=focal).json
     assert [t["name"] for t in listed["tasks"]] == ["handle_confidential"]
+
+
+# --- JSON input read strictly, and the duplicate link ------------------------------------------
+
+
+def _at_classification(app) -> tuple[int, str]:
+    with app.app_context():
+        complaint = journeys.to_classification()
+        return complaint.id, journeys.open_task(complaint, "classify_complaint").id
+
+
+@pytest.mark.parametrize("value", [0, "0", "no", "off", "False", 1, "true"])
+@pytest.mark.parametrize("name", ["breach_of_law", "sensitive"])
+def test_classification_flags_are_only_json_booleans(app, client, as_user, name, value):
+    complaint_id, task_id = _at_classification(app)
+    response = client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json={"category": "billing", "severity": "low", name: value},
+        headers=as_user("supervisor"),
+    )
+    assert response.status_code == 422
+    assert response.json["details"] == {name: ["Send true or false."]}
+    with app.app_context():
+        complaint = db.session.get(Complaint, complaint_id)
+        assert (complaint.route, complaint.confidential) == (None, False)
+        assert db.session.get(Task, task_id).status == "open"
+
+
+def test_json_false_flags_route_a_complaint_minor(app, client, as_user):
+    complaint_id, task_id = _at_classification(app)
+    response = client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json={"category": "billing", "severity": "low", "breach_of_law": False, "sensitive": False},
+        headers=as_user("supervisor"),
+    )
+    assert response.status_code == 200, response.json
+    with app.app_context():
+        complaint = db.session.get(Complaint, complaint_id)
+        assert (complaint.route, complaint.confidential) == ("minor", False)
+
+
+def test_wrong_types_and_unknown_fields_are_each_named(app, client, as_user):
+    complaint_id, task_id = _at_classification(app)
+    response = client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json={
+            "category": ["billing", "safety"],
+            "severity": 3,
+            "financial_impact": "12.50",
+            "classification_notes": {"text": "x"},
+            "route": "minor",
+        },
+        headers=as_user("supervisor"),
+    )
+    assert response.status_code == 422
+    assert response.json["details"] == {
+        "category": ["Send a single value, not a list."],
+        "severity": ["Send text."],
+        "financial_impact": ["Send a number."],
+        "classification_notes": ["Send text."],
+        "route": ["This field is not part of the form."],
+    }
+    with app.app_context():
+        assert db.session.get(Task, task_id).status == "open"
+
+
+def test_what_the_schema_refuses_is_refused_even_where_the_page_is_lenient(app, client, as_user):
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    response = client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json={"registration_outcome": "not_a_complaint", "duplicate_of": "c-2026-000001"},
+        headers=as_user("agent"),
+    )
+    assert response.status_code == 422
+    assert response.json["details"] == {
+        "duplicate_of": ["Not accepted by the published schema (pattern)."]
+    }
+
+
+def _register_as_duplicate(client, headers, task_id, reference):
+    return client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json={"registration_outcome": "duplicate", "duplicate_of": reference},
+        headers=headers,
+    )
+
+
+def test_duplicate_must_name_another_existing_complaint(app, client, as_user):
+    complaint_id, reference = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    headers = as_user("agent")
+    year = reference.split("-")[1]
+    unknown = _register_as_duplicate(client, headers, task_id, f"C-{year}-999999")
+    assert unknown.status_code == 422
+    assert unknown.json["details"] == {
+        "duplicate_of": [f"No complaint has the reference C-{year}-999999."]
+    }
+    itself = _register_as_duplicate(client, headers, task_id, reference)
+    assert itself.status_code == 422
+    assert itself.json["details"] == {
+        "duplicate_of": [
+            "A complaint cannot duplicate itself: give the reference of the other one."
+        ]
+    }
+    with app.app_context():
+        complaint = db.session.get(Complaint, complaint_id)
+        assert complaint.duplicate_of_id is None
+        assert db.session.get(Task, task_id).status == "open"
+
+
+def test_duplicate_is_linked_both_ways_in_the_api(app, client, as_user):
+    original_id, original_ref = file_complaint(app)
+    copy_id, copy_ref = file_complaint(app)
+    task_id = open_task_id(app, copy_id, "register_complaint")
+    headers = as_user("agent")
+    response = _register_as_duplicate(client, headers, task_id, original_ref)
+    assert response.status_code == 200, response.json
+    with app.app_context():
+        assert db.session.get(Complaint, copy_id).duplicate_of_id == original_id
+    admin = as_user("admin")
+    copy = client.get(f"{API}/complaints/{copy_id}", headers=admin).json
+    assert copy["duplicate_of"]["reference"] == original_ref
+    assert copy["duplicates"] == []
+    original = client.get(f"{API}/complaints/{original_id}", headers=admin).json
+    assert original["duplicate_of"] is None
+    assert [c["reference"] for c in original["duplicates"]] == [copy_ref]
+
+
+def test_duplicate_link_to_a_confidential_complaint_is_hidden_from_others(app, client, as_user):
+    with app.app_context():
+        original = journeys.to_classification()
+        original_id, original_ref = original.id, original.reference
+    copy_id, _ = file_complaint(app)
+    task_id = open_task_id(app, copy_id, "register_complaint")
+    assert (
+        _register_as_duplicate(client, as_user("agent"), task_id, original_ref).status_code == 200
+    )
+    with app.app_context():
+        journeys.complete(
+            db.session.get(Complaint, original_id), "classify_complaint", sensitive=True
+        )
+        assert db.session.get(Complaint, original_id).confidential
+    copy = client.get(f"{API}/complaints/{copy_id}", headers=as_user("admin")).json
+    assert copy["duplicate_of"] is None
+    focal = client.get(f"{API}/complaints/{original_id}", headers=as_user("focal")).json
+    assert focal["confidential"] is True
+    # Nor can a confidential reference be probed by naming it as the original.
+    other_id, _ = file_complaint(app)
+    other_task = open_task_id(app, other_id, "register_complaint")
+    probe = _register_as_duplicate(client, as_user("agent"), other_task, original_ref)
+    assert probe.json["details"] == {
+        "duplicate_of": [f"No complaint has the reference {original_ref}."]
+    }

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import logging
+import time
 
+import pytest
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from services import users
+from services.db import db
 from tests.app.helpers import csrf_token, login, post_form
+from tests.conftest import DEMO_PASSWORD
 
 
 def test_demo_user_signs_in_and_sees_their_name(client):
@@ -54,6 +61,150 @@ def test_browser_language_is_the_default(client):
 def test_sign_out_needs_a_post_with_csrf(client):
     login(client, "agent")
     assert client.get("/auth/logout").status_code == 405
+    assert "Awa Intake" in client.get("/", follow_redirects=True).get_data(as_text=True)
     response = post_form(client, "/auth/logout", {}, form_url="/")
     assert response.status_code == 302
-    assert "Awa Intake" not in client.get("/").get_data(as_text=True)
+    assert "Awa Intake" not in client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert client.get("/inbox").headers["Location"].startswith("/auth/login")
+
+
+# --- sessions end on the server -----------------------------------------------------------
+
+
+def test_a_session_cookie_copied_before_sign_out_is_refused_afterwards(app, client):
+    login(client, "agent")
+    copied = client.get_cookie("session").value
+    assert "Awa Intake" in client.get("/inbox").get_data(as_text=True)
+    post_form(client, "/auth/logout", {}, form_url="/")
+    # This browser's cookie no longer names anyone...
+    serializer = app.session_interface.get_signing_serializer(app)
+    assert "_user_id" not in serializer.loads(client.get_cookie("session").value)
+    # ...and someone who copied the old one replays it from another browser.
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    response = thief.get("/inbox")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
+    with app.app_context():
+        assert users.by_username("agent").session_version == 1
+
+
+def test_signing_in_again_after_sign_out_works(client):
+    login(client, "agent")
+    post_form(client, "/auth/logout", {}, form_url="/")
+    login(client, "agent")  # signing in again works, with the new version
+    assert "Awa Intake" in client.get("/inbox").get_data(as_text=True)
+
+
+def test_sign_out_without_the_csrf_token_is_refused_and_keeps_the_session(app, client):
+    login(client, "agent")
+    response = client.post("/auth/logout")
+    assert response.status_code == 400
+    assert "The form expired" in response.get_data(as_text=True)
+    assert "Awa Intake" in client.get("/inbox").get_data(as_text=True)
+    with app.app_context():
+        assert users.by_username("agent").session_version == 0
+
+
+# --- inactive users -------------------------------------------------------------------------
+
+
+def deactivate(app, username: str) -> None:
+    with app.app_context():
+        users.by_username(username).active = False
+        db.session.commit()
+
+
+def test_an_inactive_user_cannot_sign_in(app, client):
+    deactivate(app, "agent")
+    response = post_form(client, "/auth/login", {"username": "agent", "password": DEMO_PASSWORD})
+    assert response.status_code == 422
+    assert "Unknown user name or wrong password." in response.get_data(as_text=True)
+    assert client.get("/inbox").headers["Location"].startswith("/auth/login")
+
+
+def test_a_signed_in_user_who_is_deactivated_is_signed_out_at_the_next_request(app, client):
+    login(client, "agent")
+    assert client.get("/inbox").status_code == 200
+    deactivate(app, "agent")
+    response = client.get("/inbox")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login")
+
+
+# --- throttling, timing, logging ------------------------------------------------------------
+
+
+def fail(client, username: str, token: str):
+    return client.post(
+        "/auth/login", data={"username": username, "password": "wrong-pass", "csrf_token": token}
+    )
+
+
+def test_failed_sign_ins_are_throttled_per_account(app, client):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    token = csrf_token(client, "/auth/login")
+    assert [fail(client, "agent", token).status_code for _ in range(3)] == [422] * 3
+    response = fail(client, "Agent", token)
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.get_data(as_text=True)
+    # Even the right password waits now; another account from the same address does not.
+    right = {"username": "agent", "password": DEMO_PASSWORD, "csrf_token": token}
+    assert client.post("/auth/login", data=right).status_code == 429
+    assert fail(client, "supervisor", token).status_code == 422
+    # The account is throttled from any address.
+    other = client.post(
+        "/auth/login", data=right, environ_overrides={"REMOTE_ADDR": "198.51.100.7"}
+    )
+    assert other.status_code == 429
+
+
+def test_failed_sign_ins_are_throttled_per_address(app, client):
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "4 per minute"
+    token = csrf_token(client, "/auth/login")
+    names = ["a1", "a2", "a3", "a4", "a5"]
+    assert [fail(client, name, token).status_code for name in names] == [422] * 4 + [429]
+    assert "Too many failed sign-in attempts" in fail(client, "a6", token).get_data(as_text=True)
+    elsewhere = client.post(
+        "/auth/login",
+        data={"username": "agent", "password": DEMO_PASSWORD, "csrf_token": token},
+        environ_overrides={"REMOTE_ADDR": "198.51.100.7"},
+    )
+    assert elsewhere.status_code == 302
+
+
+def test_successful_sign_ins_do_not_use_up_the_budget(app, client):
+    app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "2 per minute"
+    for _ in range(4):
+        login(client, "agent")
+
+
+def test_an_unknown_user_name_costs_a_password_hash_like_a_known_one(app_context):
+    # The observable: checking an unknown user takes at least as long as one scrypt check.
+    stored = generate_password_hash("some-password")
+    scrypt = min(timed(check_password_hash, stored, "other-password") for _ in range(3))
+    unknown = min(timed(users.authenticate, "nobody-by-that-name", "x") for _ in range(3))
+    known = min(timed(users.authenticate, "agent", "wrong-password") for _ in range(3))
+    assert unknown > 0.5 * scrypt
+    assert known > 0.5 * scrypt
+    assert users.authenticate("nobody-by-that-name", "x") is None
+
+
+def timed(function, *args) -> float:
+    start = time.perf_counter()
+    function(*args)
+    return time.perf_counter() - start
+
+
+def test_failed_sign_ins_are_logged_without_the_password(client, caplog):
+    token = csrf_token(client, "/auth/login")
+    with caplog.at_level(logging.WARNING, logger="app"):
+        client.post(
+            "/auth/login",
+            data={"username": "agent", "password": "secret-guess-42", "csrf_token": token},
+            environ_overrides={"REMOTE_ADDR": "192.0.2.44"},
+        )
+    messages = [r.getMessage() for r in caplog.records if r.name == "app"]
+    assert messages == ["failed sign-in for user name 'agent' from 192.0.2.44"]
+    assert "secret-guess-42" not in caplog.text

@@ -10,7 +10,7 @@ from flask import Flask
 from services import attachments, saved_filters
 from services.db import db
 from tests import journeys as j
-from tests.app.helpers import login, post_form
+from tests.app.helpers import csrf_token, login, post_form
 
 ROW_REFERENCE = re.compile(r'/complaints/\d+">(C-\d{4}-\d{6})</a>')
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -282,3 +282,53 @@ def test_authorisation_matrix(client, world, user):
         if user is None:
             assert response.headers["Location"].startswith("/auth/login"), route
     assert got == {route: expected(route, user) for route in world}
+
+
+def test_both_case_files_show_the_duplicate_link(app, client):
+    with app.app_context():
+        original = j.file()
+        copy = j.file()
+        j.complete(
+            copy,
+            "register_complaint",
+            registration_outcome="duplicate",
+            duplicate_of=original.reference,
+        )
+        ids = {"original": original.id, "copy": copy.id}
+        refs = {"original": original.reference, "copy": copy.reference}
+    login(client, "admin")
+    page = client.get(f"/complaints/{ids['copy']}").get_data(as_text=True)
+    assert re.search(
+        rf'<dt>Duplicate of</dt>\s*<dd id="duplicate-of"><a href="/complaints/{ids["original"]}">'
+        rf"{refs['original']}</a></dd>",
+        page,
+    )
+    assert "<dt>Duplicates</dt>" not in page
+    page = client.get(f"/complaints/{ids['original']}").get_data(as_text=True)
+    assert re.search(
+        rf'<dt>Duplicates</dt>\s*<dd id="duplicates"><a href="/complaints/{ids["copy"]}">'
+        rf"{refs['copy']}</a></dd>",
+        page,
+    )
+
+
+def test_duplicate_link_to_a_confidential_complaint_shows_only_to_the_focal_point(app, client):
+    with app.app_context():
+        original = j.to_classification()
+        copy = j.file()
+        j.complete(
+            copy,
+            "register_complaint",
+            registration_outcome="duplicate",
+            duplicate_of=original.reference,
+        )
+        j.complete(original, "classify_complaint", sensitive=True)
+        copy_id, original_id = copy.id, original.id
+    login(client, "admin")
+    page = client.get(f"/complaints/{copy_id}").get_data(as_text=True)
+    assert 'id="duplicate-of"' not in page
+    assert f'href="/complaints/{original_id}"' not in page
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, "focal")
+    page = client.get(f"/complaints/{original_id}").get_data(as_text=True)
+    assert 'id="duplicates"' in page

@@ -390,3 +390,18 @@ def test_claiming_from_the_task_page_comes_back_to_it(app, client):
     page = client.get(url).get_data(as_text=True)
     assert "Assigned to you" in page
     assert "Give it back to the queue" in page
+
+
+def test_duplicate_of_an_unknown_complaint_comes_back_on_its_field(app, client):
+    task_id = open_task_at(app, j.file, "register_complaint")
+    login(client, "agent")
+    response = post_form(
+        client,
+        f"/tasks/{task_id}",
+        {"registration_outcome": "duplicate", "duplicate_of": "c-2026-999999"},
+    )
+    assert response.status_code == 422
+    assert "No complaint has the reference C-2026-999999." in response.get_data(as_text=True)
+    assert task_row(app, task_id).status == "open"
+    with app.app_context():
+        assert db.session.get(Task, task_id).complaint.duplicate_of_id is None

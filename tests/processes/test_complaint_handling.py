@@ -213,14 +213,16 @@ def test_fourth_information_request_closes_the_complaint():
 
 @pytest.mark.parametrize("outcome", ["not_a_complaint", "duplicate"])
 def test_not_a_complaint_or_duplicate_is_closed_with_a_letter(outcome):
+    original = j.file()
     complaint = j.file()
     j.complete(
         complaint,
         "register_complaint",
         registration_outcome=outcome,
-        duplicate_of="C-2026-000001" if outcome == "duplicate" else "",
+        duplicate_of=original.reference if outcome == "duplicate" else "",
     )
     complaint = j.refreshed(complaint)
+    assert complaint.duplicate_of_id == (original.id if outcome == "duplicate" else None)
     assert complaint.status == "closed"
     assert complaint.outcome == "closed_not_a_complaint"
     assert kinds_sent(complaint) == ["closure_letter"]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import current_app
 
+from app.cli import timer_loop
 from services import attachments
+from services.clock import utcnow
 from services.db import db
 from services.errors import InvalidInput, NotFound
 from services.models import Attachment, AuditEvent
@@ -193,3 +197,40 @@ def test_a_stored_name_that_is_a_path_or_a_missing_file_is_not_found():
     with pytest.raises(NotFound):
         attachments.path_of(attachment, upload_dir())
     db.session.rollback()
+
+
+# --- orphan sweep ----------------------------------------------------------------------------
+
+
+def _aged(path: Path, content: bytes, age: timedelta) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    when = (utcnow() - age).timestamp()
+    os.utime(path, (when, when))
+    return path
+
+
+def test_the_sweep_removes_old_orphans_and_keeps_recent_and_referenced_files(app, runner):
+    complaint = j.file()
+    kept = attachments.add(complaint, "photo.png", png(), "image/png", upload_dir=upload_dir())
+    db.session.commit()
+    referenced = upload_dir() / kept.stored_name
+    os.utime(referenced, (0, 0))  # very old, but an attachment names it
+    stray = _aged(upload_dir() / "0123abcd.pdf", PDF, timedelta(hours=2))
+    in_flight = _aged(upload_dir() / "4567ef01.jpg", JPEG, timedelta(minutes=5))
+
+    dry = runner.invoke(args=["sweep-uploads", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output == f"would remove {stray}\n1 orphan file(s) would remove.\n"
+    assert stray.exists()
+
+    result = runner.invoke(args=["sweep-uploads"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"removed {stray}\n1 orphan file(s) removed.\n"
+    assert stored_files() == sorted([referenced, in_flight])
+
+
+def test_the_timer_loop_sweeps_orphan_uploads():
+    stray = _aged(upload_dir() / "89abcdef.png", png(), timedelta(hours=2))
+    timer_loop(0.01, until=iter([False, True]).__next__, sleep=lambda _s: None)
+    assert not stray.exists()

@@ -119,3 +119,70 @@ def test_deploy_cli_reports_refusal_and_keeps_the_old_version(runner, tmp_path: 
     assert result.exit_code == 1
     assert "unknown form key 'sign_of'" in result.output
     assert processes.active_version().version == 1
+
+
+def first_condition(text: str) -> str:
+    condition = re.search(r"<bpmn:conditionExpression[^>]*>([^<]+)<", text)
+    assert condition is not None
+    return condition.group(1)
+
+
+@pytest.mark.parametrize(
+    ("expression", "why"),
+    [
+        ("open('/etc/passwd') != None", "name 'open' is not available in diagram code"),
+        ("type(route) == str", "name 'type' is not available in diagram code"),
+        ("getattr(route, 'upper') != None", "name 'getattr' is not available in diagram code"),
+        ("vars() != None", "name 'vars' is not available in diagram code"),
+        ("10**10**10 &gt; 0", "10 ** 10 ** 10 is too large: a power would be a 30,000,000,000"),
+        ("len('a' * 10**10) &gt; 0", "'a' * 10 ** 10 is too large: a repeated sequence"),
+    ],
+)
+def test_condition_that_fails_at_run_time_is_refused_at_deploy(expression: str, why: str):
+    text = bpmn_text()
+    problems = refused(text.replace(first_condition(text), expression, 1))
+    assert (
+        "complaint_handling.bpmn, element 'Escalation requested? (needs_escalation)': "
+        "condition to approve_escalation refused by the restricted evaluator: " + why
+    ) in problems
+
+
+@pytest.mark.parametrize(
+    ("script", "why"),
+    [
+        ("import os", "import statements are not allowed (line 1)"),
+        ("raise SystemExit", "name 'SystemExit' is not available in diagram code (line 1)"),
+        ("x = range(10**10)", "range(10 ** 10) is too large: a range would have"),
+    ],
+)
+def test_script_that_fails_at_run_time_is_refused_at_deploy(script: str, why: str):
+    text = bpmn_text().replace("information_requests = information_requests + 1", script, 1)
+    problems = refused(text)
+    assert (
+        "complaint_handling.bpmn, element 'Count information request (count_information_request)'"
+        ": script refused by the restricted evaluator: " in problems
+    )
+    assert why in problems
+
+
+def test_a_phase_longer_than_its_column_is_refused():
+    phase = "waiting_for_the_complainant_to_send"  # 35 characters; complaint.status has 30
+    problems = refused(bpmn_text().replace('value="registration"', f'value="{phase}"', 1))
+    assert (
+        "complaint_handling.bpmn, element 'Register complaint (register_complaint)': the phase "
+        f"property '{phase}' is 35 characters long; at most 30 fit (column complaint.status)"
+    ) in problems
+
+
+def test_a_task_name_longer_than_its_column_is_refused():
+    name = "Classify " + "x" * 200
+    problems = refused(bpmn_text().replace('name="Classify complaint"', f'name="{name}"', 1))
+    assert "is 209 characters long; at most 200 fit (column task.title)" in problems
+    assert "classify_complaint" in problems
+
+
+def test_a_message_name_longer_than_its_column_is_refused():
+    long_name = "acknowledgement_" + "x" * 30
+    problems = refused(bpmn_text().replace('name="acknowledgement"', f'name="{long_name}"', 1))
+    assert "message_acknowledgement" in problems
+    assert "at most 40 fit (column notification.kind)" in problems

@@ -10,7 +10,7 @@ from flask import Flask
 from services import instance_migration, processes
 from services.db import db
 from services.errors import Conflict, NotAllowed
-from services.models import AuditEvent, Complaint
+from services.models import AuditEvent, Complaint, ProcessInstance
 from tests import diagrams as d
 from tests import journeys as j
 
@@ -162,3 +162,49 @@ def test_cli_moves_only_the_given_reference(app: Flask, runner):
     assert result.exit_code == 0, result.output
     assert "1 moved, 0 not moved, of 1 running." in result.output
     assert [on_version(app, i) for i in ids] == [2, 1]
+
+
+def test_the_dry_run_judges_each_place_in_the_diagram_once_with_each_complaints_verdict():
+    filed = [j.file(), j.file()]
+    waiting = [j.to_classification(), j.to_classification()]
+    minor = j.to_minor_resolution()
+    v2 = d.deploy_variant(d.without_classification())
+    # The second complaint of each place is judged by the first: its stored workflow is
+    # never read, so even an unreadable one gets the verdict of its group.
+    for complaint in (filed[1], waiting[1]):
+        db.session.execute(
+            db.update(ProcessInstance)
+            .where(ProcessInstance.complaint_id == complaint.id)
+            .values(state='{"broken": true}')
+        )
+    db.session.commit()
+
+    candidates = instance_migration.dry_run(version(1), v2)
+
+    assert [c.reference for c in candidates] == [c.reference for c in (*filed, *waiting, minor)]
+    verdicts = {c.reference: (c.movable, c.reasons, c.current_steps) for c in candidates}
+    assert (
+        verdicts[filed[0].reference]
+        == verdicts[filed[1].reference]
+        == (
+            True,
+            [],
+            ["register_complaint"],
+        )
+    )
+    assert (
+        verdicts[waiting[0].reference]
+        == verdicts[waiting[1].reference]
+        == (
+            False,
+            [
+                "it waits at 'Classify complaint' (classify_complaint), which is removed",
+                "'Send acknowledgement' (notify_acknowledgement), already done, "
+                "is changed (outputs)",
+            ],
+            ["classify_complaint"],
+        )
+    )
+    movable, reasons, _steps = verdicts[minor.reference]
+    assert not movable
+    assert reasons[0].startswith("it has been through 'Classify complaint'")

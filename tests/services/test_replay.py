@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
 
 from services import replay
+from services.engine import limits
 from services.errors import InvalidInput, NotAllowed
 from tests import diagrams as d
 from tests import journeys as j
@@ -82,3 +84,26 @@ def test_a_row_whose_evaluation_fails_carries_the_error():
 def test_only_process_owners_replay():
     with pytest.raises(NotAllowed):
         replay.routing(d.dmn(), 10, viewer=j.user("analyst"))
+
+
+def test_a_runaway_cell_stops_the_replay_with_a_problem_naming_the_complaint():
+    first, second = classified("10.00"), classified("20.00")
+    spinning = "len([0 for i in range(10**6) for j in range(10**6)])"
+    table = d.edited(d.dmn(), "<text>category</text>", f"<text>{spinning}</text>")
+    started = time.monotonic()
+    with pytest.raises(InvalidInput) as caught:
+        replay.routing(table, 10, viewer=j.user("owner"))
+    assert time.monotonic() - started < 2 * limits.TIME_LIMIT  # one row stopped, not every row
+    [problem] = caught.value.details["problems"]
+    assert f"stopped on complaint {second}: " in problem  # the newest is replayed first
+    assert first not in problem
+    assert "diagram code was stopped: it ran longer than 1 s" in problem
+
+
+def test_a_cell_that_obviously_explodes_is_refused_before_it_runs():
+    table = d.edited(d.dmn(), '"major"', '"major" * 10**10')
+    with pytest.raises(InvalidInput) as caught:
+        replay.routing(table, 10, viewer=j.user("owner"))
+    [item] = caught.value.details["items"]
+    assert item["element_id"] == "rule_breach_of_law_route"
+    assert "'major' * 10 ** 10 is too large: a repeated sequence would have" in item["message"]

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 import zipfile
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from forms import FORMS
 from services import processes
 from services.db import db
 from services.errors import Conflict, NotAllowed
+from services.models import ProcessVersion
 from tests import diagrams as d
 from tests import journeys as j
 
@@ -124,3 +132,98 @@ def test_only_process_owners_roll_back():
     d.deploy_variant(d.minor_sla_shortened())
     with pytest.raises(NotAllowed):
         processes.rollback(v1.id, j.user("admin"))
+
+
+# --- one active version, whatever the races -------------------------------------------------
+
+
+def test_the_database_refuses_a_second_active_version_of_a_process():
+    d.deploy_variant(d.minor_sla_shortened())
+    with pytest.raises(IntegrityError):
+        db.session.execute(
+            db.update(ProcessVersion).where(ProcessVersion.version == 1).values(active=True)
+        )
+        db.session.flush()
+    db.session.rollback()
+
+
+def _active_versions() -> list[int]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(db.select(ProcessVersion.version).where(ProcessVersion.active.is_(True)))
+    )
+
+
+def _in_thread(app: Flask, action: Callable[[], None]) -> tuple[threading.Thread, dict]:
+    """Run `action` then commit in another thread with its own session; keep its outcome."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                action()
+                db.session.commit()
+                outcome["result"] = "committed"
+            except Exception as exc:  # noqa: BLE001 - the test inspects it
+                db.session.rollback()
+                outcome["result"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def _wait_until_blocked() -> None:
+    """Wait until a session of this database waits for a row lock (PostgreSQL)."""
+    for _ in range(200):
+        db.session.execute(text("SELECT pg_stat_clear_snapshot()"))  # else read once per txn
+        waiting = db.session.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+        )
+        if waiting:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the second activation never waited for the first")
+
+
+@pytest.fixture
+def postgres_only(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("concurrent transactions need PostgreSQL (SQLite has one writer)")
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_concurrent_activations_take_turns_and_leave_one_version_active(app: Flask):
+    d.deploy_variant(d.minor_sla_shortened())
+    d.deploy_variant(dmn_text=d.routing_threshold("2000"))
+    v1, v2 = processes.get_version(1).id, processes.get_version(2).id
+    processes.rollback(v1, None, "first")  # holds its locks until it commits
+    thread, outcome = _in_thread(app, lambda: processes.rollback(v2, None, "second"))
+    _wait_until_blocked()
+    db.session.commit()
+    thread.join(30)
+    assert outcome["result"] == "committed"
+    assert _active_versions() == [2]
+    latest = processes.activations()[0]
+    assert (latest.data["version"], latest.data["previous_version"]) == (2, 1)
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_two_first_deploys_at_once_the_loser_gets_a_conflict(app: Flask):
+    db.session.execute(db.delete(ProcessVersion))
+    db.session.commit()
+    processes.deploy(d.files(), FORMS, comment="first")
+    thread, outcome = _in_thread(
+        app, lambda: processes.deploy(d.variant(d.minor_sla_shortened()), FORMS, comment="second")
+    )
+    _wait_until_blocked()
+    db.session.commit()
+    thread.join(60)
+    assert isinstance(outcome["result"], Conflict)
+    assert outcome["result"].message == (
+        "Another version of this process was activated at the same time; reload and retry."
+    )
+    assert _active_versions() == [1]

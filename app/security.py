@@ -1,0 +1,114 @@
+"""HTTP hardening: secure cookies, security headers, trusted hosts, proxies, limiter storage."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# Every script and style comes from app/static (bpmn-js and dmn-js included); nothing inline.
+# img-src allows data: and blob: for the diagram exports and bpmn-js's icons.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# dmn-js (through min-dom's domify) builds parts of the decision-table editor from HTML with
+# style="..." attributes, so the editor page alone allows inline style *attributes*: they
+# cannot run script, and img-src keeps url() on our origin. <style> elements stay refused.
+RELAXED_STYLE_ENDPOINTS = frozenset({"processes.editor"})
+EDITOR_CONTENT_SECURITY_POLICY = (
+    CONTENT_SECURITY_POLICY + "; style-src-elem 'self'; style-src-attr 'unsafe-inline'"
+)
+HSTS = "max-age=31536000"
+DEFAULT_HOSTS = ["localhost", "127.0.0.1"]
+
+
+def apply_security(app: Flask) -> None:
+    """Apply the security settings that depend on the final configuration."""
+    relaxed = bool(app.config["DEMO"] or app.testing or app.debug)
+    _check_limiter_storage(app, relaxed)
+    secure = app.config.get("SECURE_COOKIES")
+    if secure is None:
+        secure = not relaxed
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["REMEMBER_COOKIE_SECURE"] = secure
+    if app.config.get("TRUSTED_HOSTS") is None:
+        server_name = app.config.get("SERVER_NAME")
+        app.config["TRUSTED_HOSTS"] = [server_name.split(":")[0]] if server_name else DEFAULT_HOSTS
+    counts = {
+        "x_for": app.config.get("PROXY_FIX_X_FOR", 0),
+        "x_proto": app.config.get("PROXY_FIX_X_PROTO", 0),
+        "x_host": app.config.get("PROXY_FIX_X_HOST", 0),
+    }
+    if any(counts.values()):
+        # Trust exactly this many proxies' X-Forwarded-* headers, no more (spoofing).
+        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)  # type: ignore[method-assign]
+    app.after_request(security_headers)
+    app.register_error_handler(SecurityError, untrusted_host)
+
+
+def untrusted_host(exc: SecurityError) -> Any:
+    """A Host header outside TRUSTED_HOSTS: a bare answer, since no URL can be built for it."""
+    return Response("Bad Request: unknown host.", status=400, mimetype="text/plain")
+
+
+def security_headers(response: Any) -> Any:
+    """Headers on every answer; a blueprint's own choice (Referrer-Policy) is kept."""
+    headers = response.headers
+    editor = request.endpoint in RELAXED_STYLE_ENDPOINTS
+    policy = EDITOR_CONTENT_SECURITY_POLICY if editor else CONTENT_SECURITY_POLICY
+    headers.setdefault("Content-Security-Policy", policy)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config["SESSION_COOKIE_SECURE"]:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
+def _check_limiter_storage(app: Flask, relaxed: bool) -> None:
+    # In-memory counters are per process: n workers would each allow the full limit.
+    storage = str(app.config.get("RATELIMIT_STORAGE_URI", "memory://"))
+    workers = int(app.config.get("WEB_CONCURRENCY") or 1)
+    if not relaxed and workers > 1 and storage.startswith("memory://"):
+        raise RuntimeError(
+            f"RATELIMIT_STORAGE_URI is {storage} with WEB_CONCURRENCY={workers}: each worker "
+            "would count on its own. Set RATELIMIT_STORAGE_URI=redis://HOST:6379 (shared)."
+        )
+
+
+def seal(text: str) -> str:
+    """Encrypt a secret for the (signed, not encrypted) session cookie."""
+    return _fernet().encrypt(text.encode()).decode()
+
+
+def unseal(sealed: str) -> str | None:
+    """The secret sealed by `seal`, or None if it was not sealed with this SECRET_KEY."""
+    try:
+        return _fernet().decrypt(sealed.encode()).decode()
+    except (InvalidToken, ValueError):
+        return None
+
+
+def _fernet() -> Fernet:
+    # A key of its own, derived from SECRET_KEY: the cookie signature key is never reused.
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"complaintflow session secrets"
+    ).derive(str(current_app.config["SECRET_KEY"]).encode())
+    return Fernet(base64.urlsafe_b64encode(key))

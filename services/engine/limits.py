@@ -1,0 +1,431 @@
+"""Bounds on diagram code: a time and memory budget per evaluation, and size-guarded operators.
+
+RestrictedPython stops a diagram from reaching the system but not from spinning or
+allocating: `while True: pass` or `'a' * 10**10` would hold a worker (and its database
+transaction) for good. The compiler policy below routes the operators and loops that can
+explode through the guards of this module, so every evaluation is bounded:
+
+- every loop iteration, comprehension step, function or lambda call ticks the budget,
+  which stops the evaluation past its deadline or when the process grew by too much memory;
+- `**`, `*`, `<<`, `+`, `%`, `range`, f-strings, `str.format` and the string methods that
+  pad or repeat check the size of their result *before* building it.
+
+A runaway raises `Runaway`, a BaseException: diagram code cannot catch it with
+`except Exception`, and bare `except:` is refused by the compiler.
+"""
+
+from __future__ import annotations
+
+import _string  # type: ignore[import-not-found]  # str.format's field parser
+import ast
+import operator
+import os
+import re
+import resource
+import string
+from collections.abc import Callable, Iterable
+from functools import partial
+from time import monotonic
+from typing import Any
+
+from RestrictedPython.Eval import default_guarded_getitem
+from RestrictedPython.Guards import safer_getattr
+from RestrictedPython.transformer import RestrictingNodeTransformer, copy_locations
+
+TIME_LIMIT = 1.0
+"""Seconds one evaluation (a condition, a script, a timer, a DMN cell) may run."""
+MEMORY_LIMIT = 256 * 1024 * 1024
+"""Bytes the process may grow by during one evaluation."""
+MAX_ITEMS = 1_000_000
+"""Largest string, list, tuple or range an operation may build (characters or items)."""
+MAX_INT_BITS = 100_000
+"""Largest integer an operation may build (about 30,000 decimal digits)."""
+MAX_WIDTH = 10_000
+"""Largest width or precision in a format specification."""
+
+
+class Runaway(BaseException):  # noqa: N818 - not an error of the code, a stop
+    """Diagram code ran past its budget; a BaseException so that `except Exception` misses it."""
+
+
+_PAGE = os.sysconf("SC_PAGESIZE") if hasattr(os, "sysconf") else 4096
+_statm: tuple[int, int] | None = None  # (pid, descriptor of /proc/<pid>/statm)
+
+
+def _rss() -> int:
+    """The process's resident memory now (3 µs with a kept descriptor), in bytes."""
+    global _statm
+    pid = os.getpid()
+    if _statm is None or _statm[0] != pid:  # first use, or a forked worker
+        try:
+            _statm = (pid, os.open(f"/proc/{pid}/statm", os.O_RDONLY))
+        except OSError:  # not Linux: the peak is the best we have
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return int(os.pread(_statm[1], 64, 0).split()[1]) * _PAGE
+
+
+class Budget:
+    """The time and memory one evaluation may use; `tick` is called by the compiled code."""
+
+    __slots__ = ("deadline", "memory_ceiling", "memory_limit", "next_check", "seconds")
+
+    def __init__(self, seconds: float = TIME_LIMIT, memory: int = MEMORY_LIMIT) -> None:
+        self.seconds = seconds
+        self.memory_limit = memory
+        self.memory_ceiling = 0  # set at the first closer look: most evaluations never get there
+        now = monotonic()
+        self.deadline = now + seconds
+        self.next_check = min(now + 0.001, self.deadline)
+
+    def tick(self) -> bool:
+        """One loop step or call: one clock read, and a closer look once a millisecond."""
+        now = monotonic()
+        if now > self.next_check:
+            self._check(now)
+        return True
+
+    def _check(self, now: float) -> None:
+        # Past the deadline every later tick raises too, so diagram code cannot go on
+        # looping after swallowing the stop (`finally: continue`).
+        if now > self.deadline:
+            raise Runaway(f"it ran longer than {self.seconds:g} s")
+        if not self.memory_ceiling:
+            self.memory_ceiling = _rss() + self.memory_limit
+        elif _rss() > self.memory_ceiling:
+            self.deadline = now
+            raise Runaway(f"it used more than {self.memory_limit // 2**20} MB of memory")
+        self.next_check = min(now + 0.001, self.deadline)
+
+
+def _check_items(size: int, what: str) -> None:
+    if size > MAX_ITEMS:
+        raise Runaway(f"{what} would have {size:,} items or characters (limit {MAX_ITEMS:,})")
+
+
+def _check_bits(bits: int, what: str) -> None:
+    if bits > MAX_INT_BITS:
+        raise Runaway(f"{what} would be a {bits:,}-bit number (limit {MAX_INT_BITS:,})")
+
+
+_SEQUENCES = (str, bytes, list, tuple)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int)
+
+
+def guarded_pow(base: Any, exponent: Any, modulo: Any = None) -> Any:
+    """`base ** exponent` (and pow()), refused when the integer result would be huge."""
+    if modulo is not None:
+        return pow(base, exponent, modulo)  # modular: bounded by the modulo
+    if _is_int(base) and _is_int(exponent) and exponent > 0 and abs(base) > 1:
+        _check_bits((abs(base).bit_length() - 1) * exponent, "a power")
+    return base**exponent
+
+
+def guarded_mul(left: Any, right: Any) -> Any:
+    """`left * right`, refused when a repeated sequence or an integer product would be huge."""
+    if _is_int(left) and _is_int(right):
+        _check_bits(left.bit_length() + right.bit_length(), "a product")
+    elif isinstance(left, _SEQUENCES) and _is_int(right):
+        _check_items(len(left) * max(right, 0), "a repeated sequence")
+    elif _is_int(left) and isinstance(right, _SEQUENCES):
+        _check_items(len(right) * max(left, 0), "a repeated sequence")
+    return left * right
+
+
+def guarded_lshift(left: Any, right: Any) -> Any:
+    """`left << right`, refused when the integer result would be huge."""
+    if _is_int(left) and _is_int(right) and left and right > 0:
+        _check_bits(abs(left).bit_length() + right, "a shift")
+    return left << right
+
+
+def guarded_add(left: Any, right: Any) -> Any:
+    """`left + right`, refused when a concatenation would be huge (doubling in a loop)."""
+    if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
+        _check_items(len(left) + len(right), "a concatenation")
+    return left + right
+
+
+def guarded_mod(left: Any, right: Any) -> Any:
+    """`left % right`; for %-formatting, refuse huge or `*` widths."""
+    if isinstance(left, str | bytes):
+        text = left.decode("latin-1") if isinstance(left, bytes) else left
+        for width in _PERCENT_WIDTHS.findall(text):
+            check_format_spec(width)
+    return left % right
+
+
+_PERCENT_WIDTHS = re.compile(r"%(?:\([^)]*\))?[-#0 +]*([\d*]*(?:\.[\d*]*)?)")
+
+
+def check_format_spec(spec: str) -> None:
+    """Refuse a format specification whose width or precision is huge (or given by `*`)."""
+    if "*" in spec:
+        raise Runaway("widths given by '*' are not supported in diagram code")
+    number = ""
+    for char in f"{spec} ":
+        if char.isdigit():
+            number += char
+            continue
+        if number and int(number) > MAX_WIDTH:
+            raise Runaway(f"a format width of {int(number):,} (limit {MAX_WIDTH:,})")
+        number = ""
+
+
+def guarded_range(*args: Any) -> range:
+    """range(), refused past MAX_ITEMS elements."""
+    result = range(*args)
+    try:
+        size = len(result)
+    except OverflowError:
+        size = MAX_ITEMS + 1
+    _check_items(size, "a range")
+    return result
+
+
+_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
+    "+=": guarded_add,
+    "*=": guarded_mul,
+    "**=": guarded_pow,
+    "<<=": guarded_lshift,
+    "%=": guarded_mod,
+    "-=": operator.sub,
+    "/=": operator.truediv,
+    "//=": operator.floordiv,
+    ">>=": operator.rshift,
+    "&=": operator.and_,
+    "|=": operator.or_,
+    "^=": operator.xor,
+    "@=": operator.matmul,
+}
+
+
+def guarded_inplacevar(op: str, left: Any, right: Any) -> Any:
+    """`x op= y` (RestrictedPython's `_inplacevar_`), through the same guards as `x = x op y`."""
+    try:
+        return _INPLACE[op](left, right)
+    except KeyError:
+        raise SyntaxError(f"unsupported operator {op}") from None
+
+
+def guarded_format_value(value: Any, conversion: int, spec: str) -> str:
+    """One `{value!conversion:spec}` of an f-string."""
+    if conversion == ord("r"):
+        value = repr(value)
+    elif conversion == ord("s"):
+        value = str(value)
+    elif conversion == ord("a"):
+        value = ascii(value)
+    check_format_spec(spec)
+    return format(value, spec)
+
+
+def guarded_joined(text: str) -> str:
+    """The result of an f-string, refused when huge (an f-string that doubles in a loop)."""
+    _check_items(len(text), "a formatted string")
+    return text
+
+
+# -- string methods ---------------------------------------------------------------------------
+
+
+def _pad(name: str) -> Callable[..., Any]:
+    def pad(text: Any, width: Any, *args: Any) -> Any:
+        if _is_int(width):
+            _check_items(width, f"str.{name}")
+        return getattr(text, name)(width, *args)
+
+    return pad
+
+
+def _expandtabs(text: Any, tabsize: Any = 8) -> Any:
+    if _is_int(tabsize):
+        _check_items(len(text) * max(tabsize, 1), "str.expandtabs")
+    return text.expandtabs(tabsize)
+
+
+def _replace(text: Any, old: Any, new: Any, count: Any = -1) -> Any:
+    if isinstance(old, str | bytes) and isinstance(new, str | bytes) and len(new) > len(old):
+        found = text.count(old) if old else len(text) + 1
+        if _is_int(count) and count >= 0:
+            found = min(found, count)
+        _check_items(len(text) + found * (len(new) - len(old)), "str.replace")
+    return text.replace(old, new, count)
+
+
+def _join(text: Any, items: Iterable[Any]) -> Any:
+    items = list(items)
+    size = sum(len(i) for i in items if isinstance(i, str | bytes))
+    _check_items(size + len(text) * max(len(items) - 1, 0), "str.join")
+    return text.join(items)
+
+
+_STRING_METHODS: dict[str, Callable[..., Any]] = {
+    "ljust": _pad("ljust"),
+    "rjust": _pad("rjust"),
+    "center": _pad("center"),
+    "zfill": _pad("zfill"),
+    "expandtabs": _expandtabs,
+    "replace": _replace,
+    "join": _join,
+}
+
+
+def _list_extend(items: list[Any], more: Iterable[Any]) -> None:
+    more = list(more)
+    _check_items(len(items) + len(more), "list.extend")
+    items.extend(more)
+
+
+class SafeFormatter(string.Formatter):
+    """str.format / format_map for diagram code.
+
+    Fields are looked up through the guarded getattr and getitem (so `{0.__globals__}` or
+    `{0.__class__}` reach nothing), widths are bounded, and so is the whole result.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, Any]:
+        first, rest = _string.formatter_field_name_split(field_name)
+        value = self.get_value(first, args, kwargs)
+        for is_attribute, key in rest:
+            value = guarded_getattr(value, key) if is_attribute else guarded_getitem(value, key)
+        return value, first
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        check_format_spec(format_spec)
+        text = format(value, format_spec)
+        self.size += len(text)
+        _check_items(self.size, "a formatted string")
+        return text
+
+
+def _format(template: str, *args: Any, **kwargs: Any) -> str:
+    return guarded_joined(SafeFormatter().vformat(template, args, kwargs))
+
+
+def _format_map(template: str, mapping: Any) -> str:
+    return guarded_joined(SafeFormatter().vformat(template, (), mapping))
+
+
+def guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
+    """RestrictedPython's safer_getattr, plus size-guarded string methods and a safe format."""
+    if isinstance(obj, str) and name in ("format", "format_map"):
+        return partial(_format if name == "format" else _format_map, obj)
+    if isinstance(obj, str | bytes) and name in _STRING_METHODS:
+        return partial(_STRING_METHODS[name], obj)
+    if obj in (str, bytes) and name in _STRING_METHODS:
+        return _STRING_METHODS[name]  # unbound, as in str.join(sep, items)
+    if isinstance(obj, list) and name == "extend":
+        return partial(_list_extend, obj)
+    return safer_getattr(obj, name, default)
+
+
+guarded_getitem = default_guarded_getitem
+
+
+# -- the compiler policy ----------------------------------------------------------------------
+
+_BINOP_GUARDS = {
+    ast.Pow: "_pow_",
+    ast.Mult: "_mul_",
+    ast.LShift: "_lshift_",
+    ast.Add: "_add_",
+    ast.Mod: "_mod_",
+}
+
+
+def _call(name: str, args: list[ast.expr], where: Any) -> ast.Call:
+    node = ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[])
+    copy_locations(node, where)
+    return ast.fix_missing_locations(node)
+
+
+def _tick_statement(where: Any) -> ast.Expr:
+    node = ast.Expr(_call("_tick_", [], where))
+    copy_locations(node, where)
+    return node
+
+
+class BoundedTransformer(RestrictingNodeTransformer):
+    """RestrictedPython's policy, with operators routed through the guards and ticking loops."""
+
+    def visit_BinOp(self, node: Any) -> Any:
+        node = self.node_contents_visit(node)
+        guard = _BINOP_GUARDS.get(type(node.op))
+        return _call(guard, [node.left, node.right], node) if guard else node
+
+    def visit_While(self, node: Any) -> Any:
+        node = super().visit_While(node)
+        node.body.insert(0, _tick_statement(node.body[0]))
+        return node
+
+    def visit_For(self, node: Any) -> Any:
+        node = super().visit_For(node)
+        node.body.insert(0, _tick_statement(node.body[0]))
+        return node
+
+    def visit_comprehension(self, node: Any) -> Any:
+        node = super().visit_comprehension(node)
+        node.ifs.insert(0, _call("_tick_", [], node.iter))
+        return node
+
+    def visit_FunctionDef(self, node: Any) -> Any:
+        node = super().visit_FunctionDef(node)
+        node.body.insert(0, _tick_statement(node.body[0]))
+        return node
+
+    def visit_Lambda(self, node: Any) -> Any:
+        node = super().visit_Lambda(node)
+        body = ast.BoolOp(op=ast.And(), values=[_call("_tick_", [], node.body), node.body])
+        copy_locations(body, node.body)
+        node.body = body
+        return node
+
+    def visit_AugAssign(self, node: Any) -> Any:
+        # `n += x` becomes `n = _add_(n, x)` (one call, not `_inplacevar_('+=', n, x)`).
+        guard = _BINOP_GUARDS.get(type(node.op))
+        if guard is None or not isinstance(node.target, ast.Name):
+            return super().visit_AugAssign(node)
+        node = self.node_contents_visit(node)
+        target = node.target
+        value = _call(guard, [ast.Name(target.id, ast.Load()), node.value], node)
+        assign = ast.Assign(targets=[target], value=value)
+        copy_locations(assign, node)
+        return assign
+
+    def visit_ExceptHandler(self, node: Any) -> Any:
+        if node.type is None:
+            self.error(node, "A bare 'except:' is not allowed; name the exception.")
+        return super().visit_ExceptHandler(node)
+
+    def visit_JoinedStr(self, node: Any) -> Any:
+        node = self.node_contents_visit(node)
+        return _call("_joined_", [node], node)
+
+    def visit_FormattedValue(self, node: Any) -> Any:
+        node = self.node_contents_visit(node)
+        spec = node.format_spec if node.format_spec is not None else ast.Constant("")
+        args = [node.value, ast.Constant(node.conversion), spec]
+        value = ast.FormattedValue(_call("_format_value_", args, node), -1, None)
+        copy_locations(value, node)
+        return value
+
+
+GUARDS: dict[str, Any] = {
+    "_getattr_": guarded_getattr,
+    "_getitem_": guarded_getitem,
+    "_pow_": guarded_pow,
+    "_mul_": guarded_mul,
+    "_lshift_": guarded_lshift,
+    "_add_": guarded_add,
+    "_mod_": guarded_mod,
+    "_inplacevar_": guarded_inplacevar,
+    "_format_value_": guarded_format_value,
+    "_joined_": guarded_joined,
+}
+"""The guard functions the policy's rewritten code calls (besides `_tick_`, per evaluation)."""

@@ -1,0 +1,246 @@
+"""Schema fuzzing: schemathesis generates requests from /api/v1/openapi.json and sends them to
+the WSGI app, bounded in examples (derandomized, so a run is repeatable).
+
+It checks that no request gets a 5xx, and, for the public filing and the completion of each
+of the ten task forms, that the published schema is the contract both ways: a body valid
+against it is accepted (201/200) and a body it refuses is refused (422, or 400 for a NUL
+character, which the schemas exclude too). "Valid" is decided by forms.base.json_validator,
+the validator the server uses (draft 2020-12, formats checked, multipleOf over the decimal the
+JSON writes, formatMaximum on dates). The one rule no schema can state, that a duplicate names
+an existing complaint, is allowed its own 422.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+
+from forms import FORMS, ComplaintForm
+from forms.base import json_validator
+from services import workflows
+from services.clock import utcnow
+from services.db import db
+from services.models import Complaint, Task
+from tests import journeys as j
+from tests.app.api_helpers import API, bearer, issue_token
+
+EXAMPLES = 10  # per generation mode and operation (or form)
+COMPLETE = "/tasks/{task_id}/complete"
+# Fuzzed below against their forms' schemas, server errors included.
+CONTRACT_TESTED = {"POST /complaints"}
+
+
+def _escalated() -> Complaint:
+    complaint = j.to_investigation()
+    j.complete(
+        complaint,
+        "investigate_complaint",
+        escalation_requested=True,
+        escalation_target="legal_counsel",
+        escalation_reason="A contract clause is disputed.",
+    )
+    return complaint
+
+
+def _legal() -> Complaint:
+    complaint = _escalated()
+    j.complete(complaint, "approve_escalation")
+    return complaint
+
+
+def _resolving() -> Complaint:
+    complaint = j.to_investigation()
+    j.complete(complaint, "investigate_complaint")
+    return complaint
+
+
+def _confidential() -> Complaint:
+    complaint = j.to_classification()
+    j.complete(complaint, "classify_complaint", sensitive=True)
+    return complaint
+
+
+def _signing_off() -> Complaint:
+    complaint = j.to_minor_resolution()
+    j.complete(complaint, "resolve_minor")
+    return complaint
+
+
+def _overdue() -> Complaint:
+    complaint = j.file()
+    workflows.tick(utcnow() + timedelta(days=2, minutes=1))
+    db.session.commit()
+    return complaint
+
+
+# Each form key: how to reach a complaint waiting at one of its tasks, and the task's name.
+AT_TASK: dict[str, tuple[Callable[[], Complaint], str]] = {
+    "register_complaint": (j.file, "register_complaint"),
+    "classify_complaint": (j.to_classification, "classify_complaint"),
+    "resolve_minor": (j.to_minor_resolution, "resolve_minor"),
+    "investigate_complaint": (j.to_investigation, "investigate_complaint"),
+    "approve_escalation": (_escalated, "approve_escalation"),
+    "legal_review": (_legal, "legal_review"),
+    "resolve_complaint": (_resolving, "resolve_major"),
+    "handle_confidential": (_confidential, "handle_confidential"),
+    "sign_off": (_signing_off, "sign_off_minor"),
+    "review_overdue": (_overdue, "review_overdue_acknowledgement"),
+}
+
+
+def complaint_at(app: Flask, form_key: str) -> str:
+    """The id of an open task with `form_key`, on a complaint driven there by the services."""
+    reach, name = AT_TASK[form_key]
+    with app.app_context():
+        task = j.open_task(reach(), name)
+        assert task.form_key == form_key
+        return task.id
+
+
+def bounded(strategy: st.SearchStrategy, check: Callable[[Any], None], examples: int) -> None:
+    """Run `check` on `examples` cases drawn from `strategy`, repeatably, without shrinking."""
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=strategy)
+    def run(case: Any) -> None:
+        check(case)
+
+    run()
+
+
+def has_nul(value: Any) -> bool:
+    """Whether a NUL character is anywhere in a JSON value."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def assert_contract(
+    response: Any, body: Any, schema: dict[str, Any], success: int, case: Any
+) -> None:
+    """Valid against `schema` → `success`; otherwise a 422 (400 for a NUL character)."""
+    shown = f"{case.method} {case.formatted_path} {body!r} → {response.status_code} {response.text}"
+    assert response.status_code < 500, shown
+    if not isinstance(body, dict | list | str | int | float | bool | type(None)):
+        body = None  # no body sent
+    if json_validator(schema).is_valid(body):
+        details = response.json().get("details", {}) if response.status_code == 422 else {}
+        if list(details) == ["duplicate_of"] and details["duplicate_of"][0].startswith(
+            ("No complaint has the reference", "A complaint cannot duplicate itself")
+        ):
+            return  # the database rule (the schema cannot know which complaints exist)
+        assert response.status_code == success, shown
+    elif has_nul(body):
+        assert response.status_code in (400, 422), shown
+    else:
+        assert response.status_code == 422, shown
+
+
+@pytest.fixture
+def document(client) -> dict[str, Any]:
+    """The published OpenAPI document."""
+    return client.get(f"{API}/openapi.json").json
+
+
+@pytest.fixture
+def fuzz_app(app: Flask) -> Flask:
+    """The app with a filing rate limit that a fuzzer does not reach."""
+    app.config["API_FILING_RATE_LIMIT"] = "100000 per minute"
+    return app
+
+
+def test_no_request_generated_from_the_document_is_a_server_error(fuzz_app, runner):
+    schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", fuzz_app)
+    headers = bearer(issue_token(runner, "admin"))
+
+    def check(case: Any) -> None:
+        response = case.call(headers=headers)
+        assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text}"
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.label in CONTRACT_TESTED:
+            continue
+        bounded(operation.as_strategy(), check, EXAMPLES)
+        if operation.path in ("/tracking/{token}", "/openapi.json"):
+            continue  # any text is a token, and the document takes nothing: nothing to break
+        negative = operation.as_strategy(generation_mode=GenerationMode.NEGATIVE)
+        bounded(negative, check, EXAMPLES)
+
+
+def test_public_filing_accepts_exactly_what_its_schema_accepts(fuzz_app):
+    schema = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", fuzz_app)
+    operation = schema["/complaints"]["POST"]
+    with fuzz_app.test_request_context():
+        form_schema = ComplaintForm.json_schema()
+
+    def check(case: Any) -> None:
+        response = case.call()
+        assert_contract(response, case.body, form_schema, 201, case)
+
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        bounded(operation.as_strategy(generation_mode=mode), check, 3 * EXAMPLES)
+
+
+@pytest.mark.parametrize("form_key", sorted(FORMS))
+def test_each_task_accepts_exactly_what_its_form_schema_accepts(
+    fuzz_app, runner, document, form_key
+):
+    # The operation's body is the oneOf of all forms; the task's own form_key picks one
+    # (x-form-keys), so each form is fuzzed with the document narrowed to its schema.
+    narrowed = copy.deepcopy(document)
+    operation_doc = narrowed["paths"][COMPLETE]["post"]
+    operation_doc["requestBody"]["content"]["application/json"]["schema"] = {
+        "$ref": operation_doc["x-form-keys"][form_key]
+    }
+    schema = schemathesis.openapi.from_dict(narrowed)
+    schema.app = fuzz_app
+    operation = schema[COMPLETE]["POST"]
+    form_schema = narrowed["components"]["schemas"][FORMS[form_key].__name__]
+    form_schema = {**form_schema, "components": narrowed["components"]}
+    headers = bearer(issue_token(runner, j.ACTORS[form_key]))
+    waiting = complaint_at(fuzz_app, form_key)  # stays open: only refused bodies reach it
+    accepted, refused = [], []
+
+    def check(case: Any) -> None:
+        valid = json_validator(form_schema).is_valid(case.body)
+        # A valid body completes the task, so it gets a task of its own.
+        task_id = complaint_at(fuzz_app, form_key) if valid else waiting
+        case.path_parameters = {"task_id": task_id}
+        # Negative mode may also drop the token: here only the body is under test.
+        case.headers = {**(case.headers or {}), **headers}
+        response = case.call()
+        assert_contract(response, case.body, form_schema, 200, case)
+        if response.status_code == 200:
+            accepted.append(task_id)
+        else:
+            refused.append(response.status_code)
+
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        bounded(operation.as_strategy(generation_mode=mode), check, EXAMPLES)
+    # Both directions were tried: some bodies accepted, some refused.
+    assert accepted and 422 in refused
+    with fuzz_app.app_context():
+        assert db.session.get(Task, waiting).status == "open"
+        for task_id in accepted:
+            assert db.session.get(Task, task_id).status == "completed"

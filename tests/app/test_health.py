@@ -1,0 +1,108 @@
+"""GET /healthz, and what every page answers when the database cannot be reached."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+
+from app import create_app
+from services import timers
+from services.clock import utcnow
+from services.db import db
+
+
+def test_healthz_is_ok_without_sign_in_when_every_check_passes(app: Flask, client):
+    app.config["TIMERS_EXPECTED"] = False
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == {"ok": True}
+    assert body["checks"]["migrations"]["ok"] is True
+    assert "timers" not in body["checks"]
+
+
+def test_healthz_fails_until_the_timer_process_beats_and_when_its_beat_is_old(app: Flask, client):
+    app.config.update(TIMERS_EXPECTED=True, HEALTH_TIMER_MAX_AGE=60)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["failed"] == ["timers"]
+    assert response.get_json()["checks"]["timers"]["error"] == "no heartbeat yet"
+
+    with app.app_context():
+        timers.beat(utcnow() - timedelta(seconds=5))
+        db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["checks"]["timers"]["ok"] is True
+
+    with app.app_context():
+        timers.beat(utcnow() - timedelta(seconds=120))
+        db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["failed"] == ["timers"]
+    assert response.get_json()["checks"]["timers"]["age"] >= 120
+
+
+def test_healthz_fails_when_the_database_is_not_at_the_latest_migration(app: Flask, client):
+    app.config["TIMERS_EXPECTED"] = False
+    with app.app_context():
+        db.session.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+        db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["failed"] == ["migrations"]
+    assert body["checks"]["migrations"]["database"] == ["older"]
+
+
+@pytest.fixture(params=["postgresql-closed-port", "sqlite-missing-directory"])
+def unreachable_app(request: pytest.FixtureRequest, tmp_path: Path) -> Flask:
+    """The app pointed at a database it cannot reach (a wrong port, a wrong path)."""
+    url = {
+        "postgresql-closed-port": "postgresql+psycopg://postgres@127.0.0.1:1/nothing",
+        "sqlite-missing-directory": f"sqlite:///{tmp_path / 'missing' / 'app.sqlite'}",
+    }[request.param]
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+        }
+    )
+
+
+def test_an_unreachable_database_is_a_503_that_says_so(
+    unreachable_app: Flask, caplog: pytest.LogCaptureFixture
+):
+    client = unreachable_app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:0"  # a signed-in user: every page asks the database first
+    caplog.set_level(logging.WARNING)
+
+    page = client.get("/inbox")
+    assert page.status_code == 503
+    assert "The database is unreachable; try again in a moment." in page.get_data(as_text=True)
+
+    api = client.get("/api/v1/tasks", headers={"Authorization": "Bearer nope"})
+    assert api.status_code == 503
+    assert api.get_json() == {
+        "error": "The database is unreachable; try again in a moment.",
+        "status": 503,
+    }
+
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["checks"]["database"]["ok"] is False
+
+    # The cause is logged, once, not a traceback per request.
+    logged = [r for r in caplog.records if r.getMessage().startswith("database unreachable")]
+    assert len(logged) == 1
+    assert not any(r.exc_info for r in caplog.records)
