@@ -22,7 +22,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date
 from decimal import Decimal
@@ -315,12 +314,14 @@ def report(label: str, url: str) -> None:
 
 
 def main() -> None:
+    scratch.arguments(__doc__).parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(f"median of {SAMPLES} completions each (resolve / sign-off sent back, alternating)")
     report_bounds()
-    report("SQLite (file)", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite")
+    with scratch.sqlite_database("bench") as url:
+        report("SQLite (file)", url)
     if scratch.postgres_configured():
         with scratch.postgres_database("cf_bench") as url:
             report("PostgreSQL", url)

@@ -79,7 +79,9 @@ def timed(call: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    parser = scratch.arguments(__doc__)
+    parser.add_argument("complaints", nargs="?", type=int, default=1_000_000)
+    count = parser.parse_args().complaints
     scratch.require_postgres()
     with scratch.postgres_database("cf_inbox") as url:
         run(url, count)

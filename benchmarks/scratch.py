@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +13,20 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ENV = "BENCH_DATABASE_URL"
+
+
+def arguments(doc: str | None) -> argparse.ArgumentParser:
+    """A parser whose --help prints the benchmark's docstring (and runs nothing)."""
+    return argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+
+@contextmanager
+def sqlite_database(name: str) -> Iterator[str]:
+    """The URL of an SQLite file in a temporary directory, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="cf-bench-") as directory:
+        yield f"sqlite:///{directory}/{name}.sqlite"
 
 
 def postgres_configured() -> bool:

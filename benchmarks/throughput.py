@@ -101,7 +101,9 @@ def run_workers(target, args_per_worker: list[tuple]) -> int:  # noqa: ANN001
 
 
 def main() -> None:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 20.0
+    parser = scratch.arguments(__doc__)
+    parser.add_argument("seconds", nargs="?", type=float, default=20.0)
+    seconds = parser.parse_args().seconds
     scratch.require_postgres()
     with scratch.postgres_database("cf_tp") as url:
         groups = prepare(url)

@@ -16,7 +16,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -82,12 +81,13 @@ def report(label: str, lags: list[float]) -> None:
 
 
 def main() -> None:
+    scratch.arguments(__doc__).parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; poll interval {INTERVAL}s"
     )
-    directory = tempfile.mkdtemp()
-    report("SQLite", measure(f"sqlite:///{directory}/timers.sqlite"))
+    with scratch.sqlite_database("timers") as url:
+        report("SQLite", measure(url))
     if scratch.postgres_configured():
         with scratch.postgres_database("cf_timers") as url:
             report("PostgreSQL", measure(url))
