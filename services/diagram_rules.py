@@ -103,6 +103,38 @@ def column_overflows(file: str, root: etree._Element, labels: dict[str, str]) ->
     return problems
 
 
+# Case data the services copy onto complaint columns (services.workflows._project).
+PROJECTED_COLUMNS: dict[str, Column] = {
+    name: Complaint.__table__.c[name] for name in ("category", "severity", "route")
+}
+
+
+def decision_output_overflows(file: str, root: etree._Element) -> list[Problem]:
+    """A decision table's text outputs that land in a complaint column must fit it.
+
+    `"confidential_to_second_line"` as a route passes SQLite and fails every complaint the
+    rule matches on PostgreSQL.
+    """
+    problems = []
+    for table in root.xpath(".//*[local-name()='decisionTable']"):
+        outputs = [o.get("name", "") for o in table.xpath("./*[local-name()='output']")]
+        for rule in table.xpath("./*[local-name()='rule']"):
+            entries = rule.xpath("./*[local-name()='outputEntry']")
+            for name, entry in zip(outputs, entries, strict=False):
+                column = PROJECTED_COLUMNS.get(name)
+                text = "".join(entry.xpath("./*[local-name()='text']/text()")).strip()
+                value = text[1:-1] if len(text) >= 2 and text[0] == text[-1] == '"' else ""
+                limit = getattr(column.type, "length", None) if column is not None else None
+                if limit and len(value) > limit:
+                    rule_id = rule.get("id", "")
+                    message = (
+                        f"the {name} '{value[:40]}' is {len(value)} characters long; at most "
+                        f"{limit} fit (column {column.table.name}.{column.name})"
+                    )
+                    problems.append(Problem(file, rule_id, message, entry.get("id", rule_id)))
+    return problems
+
+
 def gateway_conditions(file: str, root: etree._Element, labels: dict[str, str]) -> list[Problem]:
     """Each flow leaving an exclusive gateway that splits must have a condition or be its default.
 

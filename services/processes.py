@@ -73,9 +73,14 @@ def validate(
     )
     problems, warnings = list(parsed.problems), list[engine.Problem]()
     for name, content in sorted(files.items()):
+        if name.endswith(".dmn"):
+            dmn = diagram_rules.parse(content)
+            if dmn is not None:
+                problems.extend(diagram_rules.decision_output_overflows(name, dmn))
+            continue
         root = diagram_rules.parse(content) if name.endswith(".bpmn") else None
         if root is None:
-            continue  # DMN, or not well-formed: the engine has reported it
+            continue  # not well-formed: the engine has reported it
         own = diagram_rules.check(name, root)
         flagged = {p.element_id for p in own}
         # Ours say the same as the engine's terse parse error on these elements, in more words.

@@ -186,3 +186,18 @@ def test_a_message_name_longer_than_its_column_is_refused():
     problems = refused(bpmn_text().replace('name="acknowledgement"', f'name="{long_name}"', 1))
     assert "message_acknowledgement" in problems
     assert "at most 40 fit (column notification.kind)" in problems
+
+
+def test_a_decision_output_longer_than_its_column_is_refused():
+    route = "confidential_second_line"  # 24 characters; complaint.route has 20
+    dmn = (PROCESSES / "complaint_routing.dmn").read_text()
+    changed = dmn.replace('<text>"confidential"</text>', f'<text>"{route}"</text>', 1)
+    files = {**default_files(), "complaint_routing.dmn": changed.encode()}
+    with pytest.raises(DeployRefused) as refusal:
+        processes.deploy(files, FORMS, comment="test")
+    problems = "\n".join(refusal.value.details["problems"])
+    assert (
+        f"complaint_routing.dmn, element 'rule_sensitive': the route '{route}' is 24 characters "
+        "long; at most 20 fit (column complaint.route)"
+    ) in problems
+    assert processes.active_version().version == 1
