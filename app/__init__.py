@@ -10,7 +10,20 @@ from flask import Flask, current_app, has_request_context, request, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app import api, auth, cli, complaints, errors, inbox, intake, main, processes, public, tasks
+from app import (
+    admin,
+    api,
+    auth,
+    cli,
+    complaints,
+    errors,
+    inbox,
+    intake,
+    main,
+    processes,
+    public,
+    tasks,
+)
 from app.config import REPO_ROOT, from_environment
 from app.extensions import babel, csrf, limiter, login_manager, migrate
 from services.db import db
@@ -41,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(complaints.bp)
     app.register_blueprint(processes.bp)
+    app.register_blueprint(admin.bp)
     cli.register(app)
     errors.register(app)
     return app

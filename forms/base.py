@@ -107,11 +107,15 @@ class TaskForm(Form):
         return {field.short_name: _task_value(field) for field in self if _is_task_data(field)}
 
     @classmethod
-    def json_schema(cls) -> dict[str, Any]:
-        """A JSON Schema of the task data this form accepts, for the API's OpenAPI document."""
+    def json_schema(cls, form: Form | None = None) -> dict[str, Any]:
+        """A JSON Schema of the task data this form accepts, for the API's OpenAPI document.
+
+        Pass a `form` whose choices the caller filled from data (service providers) to list
+        those choices; without one, the schema holds the choices declared on the class.
+        """
         properties: dict[str, Any] = {}
         required: list[str] = []
-        for field in cls():
+        for field in form if form is not None else cls():
             if not _is_task_data(field):
                 continue
             properties[field.short_name] = _field_schema(field)

@@ -14,7 +14,7 @@ from app.api.auth import token_required
 from app.api.openapi import MAX_PAGE, MAX_PER_PAGE
 from app.extensions import csrf, limiter
 from forms import FORMS, ComplaintForm, TaskForm, formdata_from_json
-from services import complaints, tasks, workflows
+from services import complaints, sensitive, tasks, workflows
 from services import tracking as tracking_service
 from services.db import db
 from services.errors import InvalidInput, NotFound
@@ -67,7 +67,12 @@ def list_tasks(user: User) -> Any:
 def show_task(user: User, task_id: str) -> Any:
     """A task, with the JSON Schema of the data that completes it."""
     task = tasks.get_for(user, task_id)
-    return jsonify(serializers.task_detail(task, form_class(task).json_schema()))
+    # The task's form with the choices it reads from data (the support services offered).
+    schema = form_class(task).json_schema(workflows.task_form(task))
+    body = serializers.task_detail(task, schema)
+    sensitive.record_opening(user, task.complaint, f"task {task.title} (API)", task)
+    db.session.commit()
+    return jsonify(body)
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -102,7 +107,11 @@ def complete_task(user: User, task_id: str) -> Any:
 @token_required
 def show_complaint(user: User, complaint_id: int) -> Any:
     """A complaint with its tasks, timelines, notifications and files."""
-    return jsonify(serializers.complaint_detail(complaints.case_file(user, complaint_id)))
+    case = complaints.case_file(user, complaint_id)
+    body = serializers.complaint_detail(case)
+    sensitive.record_opening(user, case.complaint, "complaint (API)")
+    db.session.commit()
+    return jsonify(body)
 
 
 @bp.get("/openapi.json")
