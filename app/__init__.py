@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app import (
+    admin,
     api,
     auth,
     cli,
@@ -59,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(complaints.bp)
     app.register_blueprint(processes.bp)
+    app.register_blueprint(admin.bp)
     cli.register(app)
     errors.register(app)
     return app

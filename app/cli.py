@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from forms import FORMS
-from services import attachments, instance_migration, processes, timers, users, workflows
+from services import attachments, instance_migration, processes, providers, timers, users, workflows
 from services.clock import utcnow
 from services.db import db
 from services.errors import DomainError
@@ -152,6 +152,7 @@ def seed_demo() -> None:
     click.echo(deploy_from_directory(comment="default procedure"))
     password = current_app.config["DEMO_PASSWORD"]
     users.ensure_demo_users(password)
+    providers.ensure_demo_providers()
     db.session.commit()
     click.echo(f"Demo users (password: {password}):")
     for username, name, roles in users.DEMO_USERS:

@@ -37,8 +37,19 @@ from forms.choices import (
 )
 from forms.complaints import ComplaintFilterForm
 from forms.inbox import department_options
+from forms.sensitive import SAFE_CONTACT_METHODS
 from forms.summary import describe
-from services import attachments, audit, complaints, permissions, roles, tasks, timers
+from services import (
+    attachments,
+    audit,
+    complaints,
+    permissions,
+    roles,
+    sensitive,
+    tasks,
+    timers,
+    workflows,
+)
 from services.db import db
 from services.errors import NotAllowed
 from services.models import AuditEvent
@@ -55,6 +66,12 @@ EVENT_KINDS = {
     "timer_fired": _l("Time limit reached"),
     "message_received": _l("Reply from the complainant"),
     "attachment_added": _l("File added"),
+    "confidential_opened": _l("Confidential case opened"),
+    "task_withdrawn": _l("Task withdrawn"),
+    "reopened": _l("Case reopened"),
+    "deadline_extended": _l("Deadline extended"),
+    "escalated": _l("Delay escalated"),
+    "withdrawn": _l("Withdrawn by the complainant"),
 }
 ROUTES = {"minor": _l("Minor"), "major": _l("Major"), "confidential": _l("Confidential")}
 # How a case ended: the end events of the default procedure; another end shows its id.
@@ -64,6 +81,8 @@ OUTCOMES = {
     "closed_with_survey": _l("Closed, survey answered"),
     "closed_with_survey_after_reminder": _l("Closed, survey answered after a reminder"),
     "closed_without_survey": _l("Closed, survey not answered"),
+    "closed_after_review": _l("Closed after a review"),
+    "closed_withdrawn": _l("Withdrawn by the complainant"),
 }
 ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
 # Forms whose labels describe the data of the complainant's replies, by message name.
@@ -77,6 +96,7 @@ CHOICES = {
     "purchase_mode": PURCHASE_MODES,
     "payment_mode": PAYMENT_MODES,
     "delivery_mode": DELIVERY_MODES,
+    "safe_contact_method": SAFE_CONTACT_METHODS,
 }
 
 
@@ -132,7 +152,8 @@ def show(complaint_id: int) -> Any:
         )
         if name in intake_form and name != "anonymous"
     ]
-    return render_template(
+    sensitive.record_opening(current_user, case.complaint, "complaint page")
+    page = render_template(
         "complaints/show.html",
         case=case,
         complaint=case.complaint,
@@ -148,7 +169,36 @@ def show(complaint_id: int) -> Any:
         actors=ACTORS,
         label=label,
         choices=CHOICES,
+        referrals=sensitive.referrals(case.complaint.id) if case.complaint.confidential else [],
+        may_reopen=_may_reopen(case.complaint),
     )
+    db.session.commit()
+    return page
+
+
+def _may_reopen(complaint: Any) -> bool:
+    """A manager (the focal point for a confidential case) may reopen it in its appeal window."""
+    if complaint.status != "closed":  # only a closed case waits in its appeal window
+        return False
+    try:
+        permissions.require_reopens(current_user, complaint)
+    except NotAllowed:
+        return False
+    try:
+        return workflows.MESSAGE_REOPEN in workflows.waiting_for(complaint)
+    except Exception:  # an unreadable state must not hide the case file (and its error box)
+        current_app.logger.exception("complaint %s: state unreadable", complaint.reference)
+        return False
+
+
+@bp.post("/<int:complaint_id>/reopen")
+def reopen(complaint_id: int) -> Any:
+    """Reopen a closed case with a reason: it goes to the review path."""
+    complaint = complaints.get_for(current_user, complaint_id)
+    workflows.reopen_by_staff(complaint, current_user, request.form.get("reason", ""))
+    db.session.commit()
+    flash(gettext("The case is reopened for review."))
+    return redirect(url_for("complaints.show", complaint_id=complaint_id))
 
 
 @bp.post("/<int:complaint_id>/retry-timers")
@@ -165,6 +215,9 @@ def attachment(complaint_id: int, attachment_id: int) -> Any:
     """Download a document of a complaint the user may see."""
     found = complaints.attachment_for(current_user, complaint_id, attachment_id)
     path = attachments.path_of(found, current_app.config["UPLOAD_DIR"])
+    complaint = complaints.get_for(current_user, complaint_id)
+    sensitive.record_opening(current_user, complaint, f"file {found.filename}")
+    db.session.commit()
     response = send_file(
         path, mimetype=found.content_type, as_attachment=True, download_name=found.filename
     )

@@ -36,6 +36,16 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # memory:// suits one process; use redis://127.0.0.1:6379 behind several workers.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # How to reach the complaints service, on the public "how we handle complaints" page.
+        "COMPLAINTS_PHONE": os.environ.get("COMPLAINTS_PHONE", "+221 33 800 00 00"),
+        "COMPLAINTS_FREE_PHONE": os.environ.get("COMPLAINTS_FREE_PHONE", "800 00 00 00"),
+        "COMPLAINTS_EMAIL": os.environ.get("COMPLAINTS_EMAIL", "reclamations@example.org"),
+        "COMPLAINTS_POSTAL_ADDRESS": os.environ.get(
+            "COMPLAINTS_POSTAL_ADDRESS", "Service des réclamations, BP 1000, Dakar, Sénégal"
+        ),
+        "COMPLAINTS_COUNTER": os.environ.get(
+            "COMPLAINTS_COUNTER", "12 avenue de l'Indépendance, Dakar · Mon–Fri 8:00–17:00"
+        ),
         # Complaints filed through the JSON API, per client address.
         "API_FILING_RATE_LIMIT": os.environ.get(
             "API_FILING_RATE_LIMIT", "10 per minute;100 per day"

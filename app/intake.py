@@ -55,6 +55,11 @@ def new() -> Any:
                     link=link,
                 )
             )
+            if not permissions.can_view_complaint(current_user, filed.complaint):
+                # Flagged as violence, abuse or harassment: from now on only the focal point
+                # sees it, the agent who recorded it included.
+                flash(_("Only the confidential focal point can see this complaint from now on."))
+                return redirect(url_for("intake.new"))
             return redirect(f"/complaints/{filed.complaint.id}")
     status = 422 if request.method == "POST" else 200
     files_sent = any(f.filename for f in request.files.getlist("attachments"))

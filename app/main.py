@@ -37,6 +37,7 @@ NAV: list[tuple[str, Any, frozenset[str] | None]] = [
     ("complaints.index", _l("Complaints"), permissions.READER_ROLES),
     ("intake.new", _l("New complaint (intake)"), frozenset({"intake_agent"})),
     ("processes.editor", _l("Procedure"), frozenset({roles.PROCESS_OWNER})),
+    ("admin.providers_index", _l("Service providers"), frozenset({roles.ADMINISTRATOR})),
 ]
 
 

@@ -15,17 +15,23 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app import uploads
+from app import procedure_text, uploads
 from app.errors import error_response
 from app.extensions import limiter
 from app.security import seal, unseal
-from forms.complainant import InformationReplyForm, SurveyForm
+from forms.complainant import (
+    InformationReplyForm,
+    ReviewRequestForm,
+    SurveyForm,
+    WithdrawalForm,
+)
 from forms.intake import ComplaintForm
-from services import attachments, complaints, tracking
+from services import attachments, complaints, procedure_summary, tracking
 from services.db import db
 from services.errors import NotFound
 from services.models import Complaint
@@ -47,6 +53,7 @@ STATUS_TEXT = {
     ),
     "awaiting_information": _l("We need more information from you: please answer below."),
     "awaiting_feedback": _l("We have answered your complaint. Please tell us what you think."),
+    "review": _l("At your request, someone who did not handle your complaint is reviewing it."),
     "closed": _l("Your complaint is closed."),
     "in_progress": _l("Your complaint is being handled."),
 }
@@ -60,9 +67,88 @@ STEP_TEXT = {
     "survey_invitation": _l("Satisfaction survey sent"),
     "survey_reminder": _l("Survey reminder sent"),
     "survey_answered": _l("You answered the satisfaction survey"),
+    "appeal_requested": _l("You asked for a review"),
+    "review_outcome_letter": _l("The result of the review was sent"),
+    "complaint_withdrawn": _l("You withdrew your complaint"),
+    "withdrawal_confirmation": _l("We confirmed your withdrawal"),
     "attachment_added": _l("File added"),
     "update": _l("Update"),
 }
+
+
+# The stages of the public process page: (title, what happens, the id of the timer whose
+# limit applies, what the limit means). The limits themselves come from the
+# active version of the procedure, never from here.
+STAGES = (
+    (
+        _l("We register and acknowledge your complaint"),
+        _l(
+            "We check that your complaint is complete, give it a reference and confirm that "
+            "we received it."
+        ),
+        "ack_sla",
+        _l("Acknowledgement within %(limit)s."),
+    ),
+    (
+        _l("We may ask you for missing information"),
+        _l("If something is missing, we ask you for it through your tracking page."),
+        "information_deadline",
+        _l("You have %(limit)s to answer; without an answer the complaint is closed."),
+    ),
+    (
+        _l("We assess your complaint"),
+        _l(
+            "A supervisor sets its category and severity. Complaints about violence, abuse or "
+            "harassment go straight to a specially trained focal point, who alone reads them "
+            "and acts only with your consent."
+        ),
+        None,
+        None,
+    ),
+    (
+        _l("Simple complaints are resolved quickly"),
+        _l("We put things right, explain what we did and send you our answer."),
+        "minor_sla",
+        _l("Answer within %(limit)s."),
+    ),
+    (
+        _l("Serious complaints are investigated"),
+        _l(
+            "A complaint manager investigates, a manager can escalate the case (senior "
+            "management, legal counsel), and a manager approves the answer."
+        ),
+        "major_sla",
+        _l("Answer within %(limit)s."),
+    ),
+    (
+        _l("Confidential complaints"),
+        _l(
+            "The focal point records your consent, offers support services and contacts you "
+            "only in the way and at the times you chose. You can withdraw at any time."
+        ),
+        "confidential_sla",
+        _l("Answer within %(limit)s."),
+    ),
+    (
+        _l("We ask for your opinion"),
+        _l("After our answer we invite you to a short satisfaction survey."),
+        "survey_reminder_due",
+        _l("Reminder after %(limit)s."),
+    ),
+)
+# The timer that closes the window in which the complainant may ask for a review.
+APPEAL_TIMER = "appeal_window_expired"
+
+
+def duration_text(duration: Any) -> str:
+    """A duration in words: weeks from four weeks on, whole days, else hours."""
+    days, seconds = duration.days, duration.seconds
+    if seconds == 0:
+        if days >= 28 and days % 7 == 0:
+            return ngettext("%(num)d week", "%(num)d weeks", days // 7)
+        return ngettext("%(num)d day", "%(num)d days", days)
+    hours = days * 24 + seconds // 3600
+    return ngettext("%(num)d hour", "%(num)d hours", hours)
 
 
 def _too_many_requests() -> str:
@@ -133,6 +219,38 @@ def new() -> Any:
     ), status
 
 
+@bp.get("/how-we-handle-complaints")
+def procedure() -> Any:
+    """How complaints are handled: channels, stages, time limits in force, follow-up, recourse."""
+    summary = procedure_summary.active_summary()
+    stages = []
+    for title, text, timer_id, limit_text in STAGES:
+        limit = summary.for_timer(timer_id) if timer_id else None
+        stages.append(
+            (
+                title,
+                text,
+                str(limit_text) % {"limit": duration_text(limit.duration)} if limit else "",
+            )
+        )
+    appeal = summary.for_timer(APPEAL_TIMER)
+    # Waits (for the complainant's reply, the survey, the appeal window) are told in the stages.
+    limits = [
+        (procedure_text.translated(limit.name), duration_text(limit.duration))
+        for limit in summary.limits
+        if limit.kind != procedure_summary.WAIT
+    ]
+    return render_template(
+        "public/procedure.html",
+        stages=stages,
+        limits=limits,
+        version=summary.version,
+        appeal=duration_text(appeal.duration) if appeal else None,
+        # The letters' own words (the diagram's), so the page and the letters agree.
+        recourse=summary.recourse.get(str(get_locale())) or summary.recourse.get("en", ""),
+    )
+
+
 @bp.route("/complaints/filed")
 def filed() -> Any:
     """The confirmation: the reference and the private tracking link, shown this once."""
@@ -189,6 +307,36 @@ def survey(token: str) -> Any:
     return redirect(url_for("public.track", token=token))
 
 
+@bp.route("/track/<token>/review", methods=["POST"])
+@limit_posts
+def review(token: str) -> Any:
+    """The complainant asks for a review of the closed case, within the appeal window."""
+    complaint = _complaint(token)
+    _require_waiting(complaint, tracking.APPEAL)
+    form = ReviewRequestForm(request.form)
+    if not form.validate():
+        return _tracking_page(complaint, token, review_form=form, status=422)
+    tracking.request_review(complaint, form.review_reason.data)
+    db.session.commit()
+    flash(_("We have reopened your complaint: someone else will review it and write to you."))
+    return redirect(url_for("public.track", token=token))
+
+
+@bp.route("/track/<token>/withdraw", methods=["POST"])
+@limit_posts
+def withdraw(token: str) -> Any:
+    """The complainant withdraws the complaint (a confidential one, at any time)."""
+    complaint = _complaint(token)
+    _require_waiting(complaint, tracking.WITHDRAW)
+    form = WithdrawalForm(request.form)
+    if not form.validate():
+        return _tracking_page(complaint, token, status=422)
+    tracking.withdraw(complaint, form.withdrawal_reason.data or "")
+    db.session.commit()
+    flash(_("Your complaint is withdrawn. You can contact us again at any time."))
+    return redirect(url_for("public.track", token=token))
+
+
 @bp.route("/survey/<token>")
 def survey_link(token: str) -> Any:
     """The link in the survey invitation: the survey on the tracking page."""
@@ -221,6 +369,7 @@ def _tracking_page(
     *,
     information_form: InformationReplyForm | None = None,
     survey_form: SurveyForm | None = None,
+    review_form: ReviewRequestForm | None = None,
     file_errors: list[str] | None = None,
     status: int = 200,
 ) -> Any:
@@ -232,6 +381,8 @@ def _tracking_page(
         step_text=STEP_TEXT,
         information_form=information_form or InformationReplyForm(),
         survey_form=survey_form or SurveyForm(),
+        review_form=review_form or ReviewRequestForm(),
+        withdrawal_form=WithdrawalForm(),
         file_errors=file_errors or [],
         files_lost=status == 422 and uploads.sent(),
         accepted_files=uploads.ACCEPTED_FILES,

@@ -13,7 +13,7 @@ from wtforms import Form
 
 from app import facts, procedure_text
 from forms import FORMS
-from services import attachments, audit, letters, permissions, tasks, workflows
+from services import attachments, audit, letters, permissions, sensitive, tasks, workflows
 from services.db import db
 from services.errors import Conflict, InvalidInput, NotAllowed
 from services.models import Task
@@ -95,6 +95,7 @@ EVENT_KINDS = {
     "message_received": _l("Reply from the complainant"),
     "timer_fired": _l("Time limit reached"),
     "attachment_added": _l("File added"),
+    "confidential_opened": _l("Confidential case opened"),
 }
 ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
 # Forms worked again after a send-back or a refusal: they start from the previous answers.
@@ -112,7 +113,10 @@ def show(task_id: str) -> Any:
     form = None
     if _may_work(task):
         form = workflows.task_form(task, None, _defaults(task, case))
-    return _render(task, case, form)
+    sensitive.record_opening(current_user, task.complaint, f"task {task.title}", task)
+    page = _render(task, case, form)
+    db.session.commit()
+    return page
 
 
 @bp.post("/<task_id>")

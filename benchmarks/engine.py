@@ -99,7 +99,7 @@ def form_data(form_key: str, **answers: object) -> dict:
 
 
 def engine_ready(data: dict) -> dict:
-    return {**data, "information_requests": 0}
+    return {**data, "information_requests": 0, "sensitive_at_intake": False}
 
 
 def bare_step(wf: BpmnWorkflow, name: str, data: dict) -> None:

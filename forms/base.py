@@ -113,16 +113,18 @@ class TaskForm(Form):
         return {field.short_name: _task_value(field) for field in self if _is_task_data(field)}
 
     @classmethod
-    def json_schema(cls) -> dict[str, Any]:
+    def json_schema(cls, form: Form | None = None) -> dict[str, Any]:
         """A JSON Schema of the task data this form accepts, for the API's OpenAPI document.
 
         Exact both ways: no other keys, the JSON types formdata_from_json takes, and the
         form's cross-field rules (json_schema_rules) as if/then; a body valid against it
         passes the form (apart from rules that need the database, which the description says).
+        Pass a `form` whose choices the caller filled from data (service providers) to list
+        those choices; without one, the schema holds the choices declared on the class.
         """
         properties: dict[str, Any] = {}
         required: list[str] = []
-        for field in cls():
+        for field in form if form is not None else cls():
             if not _is_task_data(field):
                 continue
             properties[field.short_name] = _field_schema(field)
@@ -519,9 +521,14 @@ def json_validator(schema: dict[str, Any]) -> Any:
     return JsonValidator(schema, format_checker=FORMAT_CHECKER)
 
 
-def schema_errors(form_cls: type[TaskForm], payload: Any) -> dict[str, list[str]]:
-    """What the form's published schema refuses in `payload`, by field name ("body" if none)."""
-    schema = form_cls.json_schema()
+def schema_errors(
+    form_cls: type[TaskForm], payload: Any, form: Form | None = None
+) -> dict[str, list[str]]:
+    """What the form's published schema refuses in `payload`, by field name ("body" if none).
+
+    With `form` (choices filled from data: support services, people) the task's own schema.
+    """
+    schema = form_cls.json_schema(form)
     errors: dict[str, list[str]] = {}
     for error in json_validator(schema).iter_errors(payload):
         for name in _error_fields(error, schema):

@@ -101,7 +101,35 @@ OVERDUE_ACTIONS: Choices = (
     ("reminded_handler", _l("Remind the person handling it")),
     ("reassigned", _l("Reassign it")),
     ("deadline_extended", _l("Extend the deadline")),
+    ("escalated", _l("Escalate it to a named person")),
     ("taken_over", _l("Take it over myself")),
+)
+
+SENIOR_DECISIONS: Choices = (
+    ("remedy_authorised", _l("Authorise the remedy proposed")),
+    ("policy_change", _l("Order a change of policy or practice")),
+    ("disciplinary_action", _l("Start disciplinary action")),
+    ("no_further_action", _l("No further action at this level")),
+)
+
+POLICE_OUTCOMES: Choices = (
+    ("charges_brought", _l("Charges brought")),
+    ("under_investigation", _l("Still under police investigation: we go on without waiting")),
+    ("no_further_action", _l("No further police action")),
+    ("declined", _l("The police declined the referral")),
+)
+
+REVIEW_DECISIONS: Choices = (
+    ("upheld", _l("Review upheld: the decision changes")),
+    ("partially_upheld", _l("Partially upheld")),
+    ("not_upheld", _l("Not upheld: the decision stands")),
+)
+
+FOLLOW_UP_ACTIONS: Choices = (
+    ("contacted_complainant", _l("Contacted the complainant")),
+    ("remedy_offered", _l("Offered a further remedy")),
+    ("lesson_recorded", _l("Recorded a lesson for the service")),
+    ("no_action", _l("No further action")),
 )
 
 PURCHASE_MODES: Choices = (
@@ -150,6 +178,7 @@ STATUSES: Choices = (
     ("legal_review", _l("Under legal review")),
     ("resolution", _l("Being resolved")),
     ("sign_off", _l("Response being approved")),
+    ("review", _l("Being reviewed at your request")),
     ("in_progress", _l("In progress")),
     ("awaiting_information", _l("Waiting for information from you")),
     ("awaiting_feedback", _l("Waiting for your opinion on how we handled it")),
@@ -164,6 +193,8 @@ ROLES: Choices = (
     ("manager", _l("Manager")),
     ("legal_counsel", _l("Legal counsel")),
     ("confidential_focal_point", _l("Confidential focal point")),
+    ("senior_management", _l("Senior management")),
+    ("police_liaison", _l("Police liaison")),
     ("process_owner", _l("Process owner")),
     ("quality_analyst", _l("Quality analyst")),
     ("administrator", _l("Administrator")),

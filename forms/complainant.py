@@ -30,3 +30,23 @@ class SurveyForm(TaskForm):
         validators=[InputRequired(message=_l("Choose a score from 1 to 5."))],
     )
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+
+class ReviewRequestForm(TaskForm):
+    """The complainant asks for a review of the decision, within the appeal window."""
+
+    review_reason = TextAreaField(
+        _l("Why should we look at your complaint again?"),
+        validators=[
+            DataRequired(message=_l("Say what you disagree with.")),
+            Length(min=5, max=5000),
+        ],
+    )
+
+
+class WithdrawalForm(TaskForm):
+    """The complainant withdraws the complaint."""
+
+    withdrawal_reason = TextAreaField(
+        _l("Reason (optional)"), validators=[Optional(), Length(max=2000)]
+    )

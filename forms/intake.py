@@ -50,6 +50,7 @@ API_EMAIL_PATTERN = (
     r"@([A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20})?\.)+"
     rf"(?!({_SPECIAL_USE})$)[A-Za-z]{{2,20}}$"
 )
+FIRST_CONTACT_GIVEN = _l("The first contact detail given (email, telephone, then letter)")
 
 
 class ComplaintForm(TaskForm):
@@ -67,11 +68,22 @@ class ComplaintForm(TaskForm):
         ],
     )
     email = EmailField(_l("Email"), validators=[Length(max=254)])
+    # Left on "first detail given", a named complainant is written to at the first contact
+    # detail they gave; "no contact" is only ever an explicit choice.
     preferred_contact = SelectField(
-        _l("How should we contact you?"), choices=options(CONTACT_CHANNELS), default="none"
+        _l("How should we contact you?"),
+        choices=options(CONTACT_CHANNELS, FIRST_CONTACT_GIVEN),
+        default="",
     )
     anonymous = BooleanField(
         _l("I want to stay anonymous (I will follow my complaint with the tracking link only)")
+    )
+    sensitive_at_intake = BooleanField(
+        _l("This complaint concerns violence, abuse or harassment"),
+        description=_l(
+            "Only a specially trained person will read it, and nothing is done or shared "
+            "without your consent."
+        ),
     )
     department = StringField(
         _l("Department or service concerned"), validators=[Optional(), Length(max=200)]
@@ -147,7 +159,7 @@ class ComplaintForm(TaskForm):
     def validate_preferred_contact(self, field: Field) -> None:
         """Nobody can be contacted anonymously; anybody else must leave a way to be reached."""
         if self.anonymous.data:
-            if field.data != "none":
+            if field.data not in ("", "none"):
                 raise ValidationError(
                     _l(
                         "An anonymous complaint is followed with the tracking link only: "

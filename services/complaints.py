@@ -65,6 +65,9 @@ def file_complaint(
     if values.get("anonymous"):
         values.update({name: "" for name in CONTACT_FIELDS})
         values["preferred_contact"] = "none"
+    elif not values.get("preferred_contact"):
+        values["preferred_contact"] = first_contact_given(values)
+    sensitive = bool(data.get("sensitive_at_intake"))
     for name, value in list(values.items()):
         if value is None and name not in ("event_date", "purchase_date", "delivery_date"):
             values[name] = ""
@@ -78,6 +81,9 @@ def file_complaint(
         consent=consent,
         form_date=date.today(),
         tracking_token_hash=hash_token(token),
+        # Violence, abuse or harassment: only the focal point sees it, from its first task.
+        sensitive_at_intake=sensitive,
+        confidential=sensitive,
     )
     db.session.add(complaint)
     db.session.flush()
@@ -88,11 +94,19 @@ def file_complaint(
         actor=received_by,
         actor_label=None if received_by else audit.COMPLAINANT,
         summary=f"Complaint received ({channel})",
-        data={**values, "channel": channel, "consent": consent},
+        data={**values, "channel": channel, "consent": consent, "sensitive_at_intake": sensitive},
         public=True,
     )
-    workflows.start(complaint, {**values, "consent": consent})
+    workflows.start(complaint, {**values, "consent": consent, "sensitive_at_intake": sensitive})
     return Filed(complaint, token)
+
+
+def first_contact_given(values: Mapping[str, Any]) -> str:
+    """The channel of the first contact detail given (email, telephone, letter), else none."""
+    for channel, name in (("email", "email"), ("phone", "phone"), ("letter", "postal_address")):
+        if str(values.get(name) or "").strip():
+            return channel
+    return "none"
 
 
 def by_token(token: str) -> Complaint:

@@ -53,6 +53,7 @@ def check(file: str, root: etree._Element) -> list[Problem]:
         *gateway_conditions(file, root, labels),
         *lane_mismatches(file, root, labels),
         *column_overflows(file, root, labels),
+        *task_references(file, root, labels),
     ]
 
 
@@ -132,6 +133,40 @@ def decision_output_overflows(file: str, root: etree._Element) -> list[Problem]:
                         f"{limit} fit (column {column.table.name}.{column.name})"
                     )
                     problems.append(Problem(file, rule_id, message, entry.get("id", rule_id)))
+    return problems
+
+
+# Properties whose value names other elements of the diagram (space-separated ids).
+REFERENCE_PROPERTIES = {
+    "notBy": "four-eyes rule: not by whoever completed",
+    "watches": "the overdue review watches",
+}
+
+
+def task_references(file: str, root: etree._Element, labels: dict[str, str]) -> list[Problem]:
+    """notBy and watches must name user tasks (or, for watches, a subprocess) of the diagram.
+
+    A misspelt id would silently switch the four-eyes rule or the review's actions off.
+    """
+    user_tasks = {t.get("id") for t in root.iterfind(".//bpmn:userTask", NS)}
+    steps = user_tasks | {s.get("id") for s in root.iterfind(".//bpmn:subProcess", NS)}
+    problems = []
+    for task in root.iterfind(".//bpmn:userTask", NS):
+        task_id = task.get("id", "")
+        for prop in task.iterfind(f".//{{{SPIFF}}}property"):
+            name = prop.get("name")
+            if name not in REFERENCE_PROPERTIES:
+                continue
+            allowed = user_tasks if name == "notBy" else steps
+            for ref in (prop.get("value") or "").split() or [""]:
+                if ref in allowed and ref != task_id:
+                    continue
+                what = "user task" if name == "notBy" else "user task or subprocess"
+                message = (
+                    f"property {name}='{ref}' ({REFERENCE_PROPERTIES[name]}) does not name "
+                    f"another {what} of this diagram"
+                )
+                problems.append(Problem(file, labels.get(task_id, task_id), message, task_id))
     return problems
 
 

@@ -167,6 +167,18 @@ class Complaint(db.Model):
     engine_error: Mapped[str] = mapped_column(Text, default="", server_default="")
     engine_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     engine_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Flagged by the complainant or the intake agent as concerning violence, abuse or
+    # harassment: confidential from receipt, before anyone classifies it.
+    sensitive_at_intake: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # The safe way to reach the complainant (recorded with their consent): every message
+    # uses it; other contact details are used only when shared_contact_safe is True.
+    safe_contact_method: Mapped[str | None] = mapped_column(String(20))
+    safe_contact: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    safe_times: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    shared_contact_safe: Mapped[bool | None] = mapped_column(Boolean)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    appeal_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     received_by: Mapped[User | None] = relationship(foreign_keys=[received_by_id])
     duplicate_of: Mapped[Complaint | None] = relationship(
         remote_side="Complaint.id", foreign_keys=[duplicate_of_id]
@@ -248,6 +260,9 @@ class Task(db.Model):
     channel: Mapped[str] = mapped_column(String(20), default="")
     case_status: Mapped[str] = mapped_column(String(30), default="")
     department: Mapped[str] = mapped_column(String(100), default="")
+    # Space-separated BPMN task ids (the notBy property): whoever completed one of them in
+    # this complaint is not offered this task (four eyes).
+    not_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
     complaint: Mapped[Complaint] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
@@ -321,3 +336,32 @@ class Heartbeat(db.Model):
 
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     beat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ServiceProvider(db.Model):
+    """A support service complainants can be referred to (medical, psychosocial, legal…)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # medical, psychosocial, legal, shelter, police, other
+    kind: Mapped[str] = mapped_column(String(20))
+    contact: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Referral(db.Model):
+    """A complainant referred, with consent, to a support service."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
+    provider_id: Mapped[int] = mapped_column(ForeignKey("service_provider.id"), index=True)
+    referred_at: Mapped[date] = mapped_column(Date)
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    provider: Mapped[ServiceProvider] = relationship()
+    created_by: Mapped[User | None] = relationship()

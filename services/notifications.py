@@ -27,7 +27,20 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Dear $name,\n\nWe have closed your submission $reference ($reason). "
         "If you think this is a mistake, please contact us.\n",
     ),
-    "response_letter": ("Our response to your complaint $reference", "$response_letter"),
+    "response_letter": (
+        "Our response to your complaint $reference",
+        "$response_letter\n\nIf you are not satisfied with this response, you can ask us for a "
+        "review from your tracking page until $appeal_until. $recourse\n",
+    ),
+    "review_outcome_letter": (
+        "The review of your complaint $reference",
+        "$review_letter\n\nThis review ends our procedure. $recourse\n",
+    ),
+    "withdrawal_confirmation": (
+        "You have withdrawn complaint $reference",
+        "Dear $name,\n\nAs you asked, we have stopped handling complaint $reference. "
+        "You can contact us again at any time.\n",
+    ),
     "survey_invitation": (
         "How did we handle complaint $reference?",
         "Dear $name,\n\nPlease tell us how satisfied you are with the handling of your "
@@ -48,19 +61,53 @@ PUBLIC_SUMMARY = {
     "response_letter": "Response sent",
     "survey_invitation": "Satisfaction survey sent",
     "survey_reminder": "Survey reminder sent",
+    "review_outcome_letter": "Review decision sent",
+    "withdrawal_confirmation": "Withdrawal confirmed",
 }
 
 
+# The notification channel of each safe contact method the complainant can choose.
+SAFE_CHANNELS = {"email": "email", "phone": "phone", "post": "letter", "in_person": "in_person"}
+
+
 def _recipient(complaint: Complaint) -> tuple[str, str]:
-    channel = complaint.preferred_contact
-    if complaint.anonymous or channel == "none":
+    """The channel and address of the next message: the safe contact first, if there is one.
+
+    A sensitive or confidential case is never written to at an address the complainant did
+    not say is safe (someone else may read it): without a safe contact, the tracking page.
+    """
+    if complaint.anonymous:
         return "tracking_page", ""
-    address = {
+    method = complaint.safe_contact_method
+    if method is not None:
+        channel = SAFE_CHANNELS.get(method)
+        if channel is None:
+            return "tracking_page", ""
+        address = complaint.safe_contact
+        if not address and complaint.shared_contact_safe:
+            address = _address(complaint, channel)
+        return (channel, address) if address else ("tracking_page", "")
+    if (complaint.confidential or complaint.sensitive_at_intake) and not (
+        complaint.shared_contact_safe
+    ):
+        return "tracking_page", ""
+    channel = complaint.preferred_contact
+    if channel == "none":
+        return "tracking_page", ""
+    address = _address(complaint, channel)
+    return (channel, address) if address else ("tracking_page", "")
+
+
+def _address(complaint: Complaint, channel: str) -> str:
+    return {
         "email": complaint.email,
         "phone": complaint.phone,
         "letter": complaint.postal_address,
     }.get(channel, "")
-    return (channel, address) if address else ("tracking_page", "")
+
+
+# Letters are written in English until message templates per language exist.
+LETTER_LANGUAGE = "en"
 
 
 def send(
@@ -77,6 +124,10 @@ def send(
         received=complaint.received_at.strftime("%Y-%m-%d"),
     )
     values.setdefault("reason", values.get("registration_outcome", ""))
+    # Texts the diagram gives in several languages ({"en": …, "fr": …}): the letter's.
+    for key, value in list(values.items()):
+        if isinstance(value, Mapping) and LETTER_LANGUAGE in value:
+            values[key] = value[LETTER_LANGUAGE]
     channel, recipient = _recipient(complaint)
     notification = Notification(
         complaint_id=complaint.id,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, true
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, literal, not_, or_, select, true
+from sqlalchemy.orm import aliased
 
 from services import roles
+from services.db import db
 from services.errors import NotAllowed, NotFound
 from services.models import Complaint, Task, User
 
@@ -54,6 +58,66 @@ def visible_tasks_filter(user: User) -> ColumnElement[bool]:
     if not sees_confidential(user):
         condition = condition & Task.confidential.is_(False)
     return condition
+
+
+def _latest_completions(complaint_id: Any, names: Any) -> Any:
+    """Completed task rows of the complaint that are the latest completion of their task."""
+    done, later = aliased(Task), aliased(Task)
+    newer = exists().where(
+        later.complaint_id == done.complaint_id,
+        later.name == done.name,
+        later.status == "completed",
+        later.completed_at > done.completed_at,
+    )
+    return done, and_(
+        done.complaint_id == complaint_id, done.status == "completed", names(done), not_(newer)
+    )
+
+
+def excluded_by_four_eyes(user: User, task: Task) -> bool:
+    """True when the task's notBy names a task this user did last in the same complaint.
+
+    The latest completion counts: after a sign-off sent back and handled by someone else,
+    the first handler may sign off the second handler's work.
+    """
+    names = (task.not_by or "").split()
+    if not names:
+        return False
+    done, condition = _latest_completions(task.complaint_id, lambda t: t.name.in_(names))
+    found = db.session.scalar(
+        select(done.id).where(condition, done.completed_by_id == user.id).limit(1)
+    )
+    return found is not None
+
+
+def four_eyes_filter(user: User) -> ColumnElement[bool]:
+    """The SQL form of `not excluded_by_four_eyes`, for the inbox and its counts."""
+    padded = literal(" ") + Task.not_by + literal(" ")
+    done, condition = _latest_completions(
+        Task.complaint_id, lambda t: padded.contains(literal(" ") + t.name + literal(" "))
+    )
+    return or_(
+        Task.not_by == "",
+        not_(exists().where(condition, done.completed_by_id == user.id)),
+    )
+
+
+def require_four_eyes(user: User, task: Task) -> Task:
+    """The task, or NotAllowed when the four-eyes rule (notBy) keeps this user off it."""
+    if excluded_by_four_eyes(user, task):
+        raise NotAllowed(
+            "Four-eyes rule: someone other than the person who handled an earlier step of "
+            "this complaint must do this task."
+        )
+    return task
+
+
+def require_reopens(user: User, complaint: Complaint) -> Complaint:
+    """The complaint if the user may reopen it (a manager who sees it), else NotAllowed."""
+    require_view_complaint(user, complaint)
+    if not (user.has_role(roles.MANAGER) or (complaint.confidential and sees_confidential(user))):
+        raise NotAllowed("Only a manager reopens a case.")
+    return complaint
 
 
 def require_view_complaint(user: User, complaint: Complaint | None) -> Complaint:

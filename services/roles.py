@@ -8,6 +8,9 @@ COMPLAINT_MANAGER = "complaint_manager"
 MANAGER = "manager"
 LEGAL_COUNSEL = "legal_counsel"
 CONFIDENTIAL_FOCAL_POINT = "confidential_focal_point"
+SENIOR_MANAGEMENT = "senior_management"
+# Refers escalated cases to the police and records their answer (not a police officer).
+POLICE_LIAISON = "police_liaison"
 PROCESS_OWNER = "process_owner"
 QUALITY_ANALYST = "quality_analyst"
 ADMINISTRATOR = "administrator"
@@ -19,10 +22,12 @@ ROLES: tuple[str, ...] = (
     MANAGER,
     LEGAL_COUNSEL,
     CONFIDENTIAL_FOCAL_POINT,
+    SENIOR_MANAGEMENT,
+    POLICE_LIAISON,
     PROCESS_OWNER,
     QUALITY_ANALYST,
     ADMINISTRATOR,
 )
 
 # Roles that handle cases and so may be a lane of the procedure.
-LANE_ROLES: frozenset[str] = frozenset(ROLES[:6])
+LANE_ROLES: frozenset[str] = frozenset(ROLES[:8])

@@ -59,7 +59,11 @@ def _visible_open_tasks(user: User, flt: InboxFilter) -> Select[tuple[Task]]:
 
     Reads only the task table: open rows carry the complaint columns they are filtered on.
     """
-    query = db.select(Task).where(Task.status == "open", permissions.visible_tasks_filter(user))
+    query = db.select(Task).where(
+        Task.status == "open",
+        permissions.visible_tasks_filter(user),
+        permissions.four_eyes_filter(user),
+    )
     for column, value in (
         (Task.category, flt.category),
         (Task.severity, flt.severity),
@@ -138,6 +142,7 @@ def claim(user: User, task_id: str) -> Task:
     """Take an open task for oneself."""
     task = get_for(user, task_id)
     _require_open(task)
+    permissions.require_four_eyes(user, task)
     if task.assignee_id not in (None, user.id):
         raise Conflict(f"{task.assignee.name if task.assignee else 'Someone'} has claimed it.")
     task.assignee = user
@@ -166,6 +171,8 @@ def reassign(manager: User, task_id: str, assignee: User) -> Task:
     _require_open(task)
     if not permissions.can_view_task(assignee, task):
         raise InvalidInput(f"{assignee.name} does not hold the role '{task.role}'.")
+    if permissions.excluded_by_four_eyes(assignee, task):
+        raise InvalidInput(f"{assignee.name} handled an earlier step: four-eyes rule.")
     task.assignee = assignee
     audit.record(
         task.complaint_id,
@@ -215,4 +222,83 @@ def candidates(task: Task) -> list[User]:
         .where(UserRole.role == task.role, User.active.is_(True))
         .order_by(User.name, User.id)
     )
-    return [user for user in holders if permissions.can_view_task(user, task)]
+    return [
+        user
+        for user in holders
+        if permissions.can_view_task(user, task)
+        and not permissions.excluded_by_four_eyes(user, task)
+    ]
+
+
+def open_step_tasks(complaint_id: int, names: set[str]) -> list[Task]:
+    """The complaint's open tasks that belong to a watched step."""
+    if not names:
+        return []
+    return list(
+        db.session.scalars(
+            db.select(Task)
+            .where(Task.complaint_id == complaint_id, Task.status == "open", Task.name.in_(names))
+            .order_by(Task.created_at)
+        )
+    )
+
+
+def overdue_people(review: Task, step: set[str]) -> tuple[list[User], list[User]]:
+    """Whom an overdue review may give the watched step to, and escalate the case to.
+
+    Reassign: the users who may do one of the step's open tasks. Escalate: the users who may
+    do the review itself (its lane), as the escalated task is raised in that lane.
+    """
+    reassign: dict[int, User] = {}
+    for task in open_step_tasks(review.complaint_id, step):
+        reassign.update({u.id: u for u in candidates(task)})
+    escalate = candidates(review)
+    return sorted(reassign.values(), key=lambda u: (u.name, u.id)), escalate
+
+
+def act_on_overdue_review(
+    actor: User, review: Task, step: set[str], data: dict, *, timer_moved: set[str]
+) -> None:
+    """Carry out the review's choice on the watched step's open tasks (after its completion).
+
+    deadline_extended moves their due time by `extend_days` (the engine's timer was moved by
+    the caller; `timer_moved` are the tasks whose due time followed it); reassigned gives them
+    to `reassign_to`. Escalation is the diagram's: the task it raises is given to the person.
+    """
+    action = data.get("overdue_action")
+    open_tasks = open_step_tasks(review.complaint_id, step)
+    if action == "deadline_extended":
+        days = int(data["extend_days"])
+        for task in open_tasks:
+            if task.id not in timer_moved:
+                task.due_at = (as_utc(task.due_at) or utcnow()) + timedelta(days=days)
+        audit.record(
+            review.complaint_id,
+            "deadline_extended",
+            actor=actor,
+            task_name=review.name,
+            summary=f"Deadline extended by {days} days",
+            data={"days": days, "tasks": [t.name for t in open_tasks]},
+        )
+    elif action == "reassigned":
+        assignee = db.session.get(User, int(data["reassign_to"]))
+        for task in open_tasks:
+            if assignee is not None and permissions.can_view_task(assignee, task):
+                task.assignee = assignee
+                audit.record(
+                    review.complaint_id,
+                    "reassigned",
+                    actor=actor,
+                    task_name=task.name,
+                    summary=f"Assigned to {assignee.name}",
+                )
+    elif action == "escalated":
+        person = db.session.get(User, int(data["escalate_to"]))
+        audit.record(
+            review.complaint_id,
+            "escalated",
+            actor=actor,
+            task_name=review.name,
+            summary=f"Delay escalated to {person.name if person else '?'}",
+        )
+    db.session.flush()

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from services import attachments, audit, notifications, workflows
-from services.clock import as_utc
+from services.clock import as_utc, utcnow
 from services.errors import Conflict
 from services.models import Attachment, Complaint, Notification
 
@@ -30,12 +30,15 @@ STATUSES = frozenset(
         "overdue_review",
         "awaiting_information",
         "awaiting_feedback",
+        "review",
         "closed",
         "in_progress",
     }
 )
 INFORMATION = workflows.MESSAGE_INFORMATION
 SURVEY = workflows.MESSAGE_SURVEY
+APPEAL = workflows.MESSAGE_APPEAL
+WITHDRAW = workflows.MESSAGE_WITHDRAW
 
 
 def status_key(complaint: Complaint) -> str:
@@ -82,6 +85,9 @@ class Tracking:
     awaiting_information: bool
     awaiting_survey: bool
     information_request: str
+    # The complainant may ask for a review until this time (the appeal window), or None.
+    review_until: datetime | None = None
+    may_withdraw: bool = False
 
 
 def overview(complaint: Complaint) -> Tracking:
@@ -97,6 +103,8 @@ def overview(complaint: Complaint) -> Tracking:
         awaiting_information=INFORMATION in waiting,
         awaiting_survey=SURVEY in waiting,
         information_request=information_request(complaint) if INFORMATION in waiting else "",
+        review_until=workflows.appeal_deadline(complaint) if APPEAL in waiting else None,
+        may_withdraw=WITHDRAW in waiting,
     )
 
 
@@ -141,3 +149,24 @@ def answer_survey(complaint: Complaint, score: int, comment: str) -> None:
     """Hand the complainant's satisfaction score and comment to the waiting procedure."""
     _require_waiting(complaint, SURVEY)
     workflows.deliver_message(complaint, SURVEY, {"score": int(score), "comment": comment})
+
+
+def request_review(complaint: Complaint, reason: str) -> None:
+    """The complainant asks for a review of the closed case, within the appeal window."""
+    _require_waiting(complaint, APPEAL)
+    complaint.appeal_requested_at = utcnow()
+    workflows.reopen(complaint, APPEAL, {"reason": reason}, None)
+
+
+def withdraw(complaint: Complaint, reason: str = "") -> None:
+    """The complainant withdraws the complaint (where the procedure allows it)."""
+    _require_waiting(complaint, WITHDRAW)
+    complaint.withdrawn_at = utcnow()
+    audit.record(
+        complaint.id,
+        "withdrawn",
+        actor_label=audit.COMPLAINANT,
+        summary=reason,
+        data={"reason": reason},
+    )
+    workflows.deliver_message(complaint, WITHDRAW, {"reason": reason})

@@ -101,6 +101,10 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("manager", "Marie Manager", ("manager",)),
     ("counsel", "Luc Legal", ("legal_counsel",)),
     ("focal", "Fatou Focal Point", ("confidential_focal_point",)),
+    # A second focal point: confidential sign-offs and reviews need someone other than the handler.
+    ("focal2", "Fanta Second Focal Point", ("confidential_focal_point",)),
+    ("senior", "Serge Senior Manager", ("senior_management",)),
+    ("police", "Paulette Police Liaison", ("police_liaison",)),
     ("owner", "Paul Process Owner", ("process_owner",)),
     ("analyst", "Quentin Quality", ("quality_analyst",)),
     ("admin", "Ada Admin", ("administrator",)),

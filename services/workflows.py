@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -19,7 +19,17 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from forms import FORMS
-from services import audit, engine, notifications, permissions, processes, timers
+from services import (
+    audit,
+    engine,
+    letters,
+    notifications,
+    permissions,
+    processes,
+    sensitive,
+    tasks,
+    timers,
+)
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import Conflict, InvalidInput, NotFound, TaskAlreadyCompleted
@@ -32,6 +42,12 @@ WAITING_STATUS = {
 }
 MESSAGE_INFORMATION = "information_received"
 MESSAGE_SURVEY = "survey_answered"
+MESSAGE_APPEAL = "appeal_requested"
+MESSAGE_REOPEN = "case_reopened"
+MESSAGE_WITHDRAW = "complaint_withdrawn"
+# Phases of tasks that run beside the case (overdue reviews, follow-ups): they do not set the
+# status the complainant sees.
+BACKGROUND_PHASES = frozenset({"overdue_review", "follow_up"})
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +78,7 @@ def start(complaint: Complaint, data: Mapping[str, Any]) -> ProcessInstance:
         "channel": complaint.channel,
         "anonymous": complaint.anonymous,
         "information_requests": 0,
+        "sensitive_at_intake": bool(complaint.sensitive_at_intake),
     }
     with _engine_errors_logged(complaint):
         wf = engine.start_workflow(processes.specs_of(version), seed)
@@ -100,8 +117,9 @@ def _save(
         _project(complaint, state, now)
         _sync_tasks(complaint, state, now, completed_task_id)
         # Drain thrown messages before dumping: they are acted on now, not stored.
+        letter_data = {**state.data, **_deadlines(wf)}
         for message in engine.thrown_messages(wf):
-            notifications.send(complaint, message.name, state.data, message.payload)
+            notifications.send(complaint, message.name, letter_data, message.payload)
         instance.state = engine.dump_workflow(wf)
         instance.completed = state.completed
         instance.next_timer_due = state.next_timer_due
@@ -140,19 +158,22 @@ def _project(complaint: Complaint, state: engine.Snapshot, now: datetime) -> Non
     if isinstance(survey, Mapping) and survey.get("score") is not None:
         complaint.satisfaction_score = int(survey["score"])
         complaint.satisfaction_comment = str(survey.get("comment") or "")
-    if state.completed:
-        complaint.status = "closed"
-        complaint.outcome = state.end_event
-        complaint.closed_at = complaint.closed_at or now
-        return
-    ready = [t for t in state.ready if t.phase != "overdue_review"]
+    ready = [t for t in state.ready if t.phase not in BACKGROUND_PHASES]
+    waiting = [s for name, s in WAITING_STATUS.items() if name in state.waiting_messages]
     if ready:
         complaint.status = ready[0].phase or "in_progress"
+    elif waiting:
+        complaint.status = waiting[0]
+    elif state.outcome is not None or state.completed:
+        complaint.status = "closed"
     else:
-        complaint.status = next(
-            (s for name, s in WAITING_STATUS.items() if name in state.waiting_messages),
-            "in_progress",
-        )
+        complaint.status = "in_progress"
+    # The outcome is the main path's last end event, reached even while the appeal window
+    # waits; a case reopened for review has none until the review's own end.
+    complaint.outcome = state.outcome if complaint.status == "closed" else None
+    # Closed when staff work is done (the sign-off): the survey's arrival does not move it.
+    if complaint.status in ("closed", "awaiting_feedback"):
+        complaint.closed_at = complaint.closed_at or now
 
 
 def _sync_tasks(
@@ -178,6 +199,8 @@ def _sync_tasks(
                     role=info.lane or "",
                     due_at=info.due_at,
                     created_at=now,
+                    not_by=" ".join(info.not_by),
+                    assignee=_assignee_from_data(info, state.data),
                     **_case_columns(complaint),
                 )
             )
@@ -188,8 +211,15 @@ def _sync_tasks(
                 setattr(row, name, value)
     for row in open_rows.values():
         if row.id != completed_task_id:
+            # The procedure went on without it: its step was done, or the case ended.
             row.status = "cancelled"
             row.completed_at = now
+            audit.record(
+                complaint.id,
+                "task_withdrawn",
+                task_name=row.name,
+                summary=f"{row.title}: withdrawn, the procedure no longer needs it",
+            )
     if complaint.confidential:
         # Earlier (completed) tasks must vanish from other staff's lists too.
         db.session.execute(
@@ -198,6 +228,23 @@ def _sync_tasks(
             .values(confidential=True)
             .execution_options(synchronize_session="fetch")
         )
+
+
+def _assignee_from_data(info: engine.UserTaskInfo, data: Mapping[str, Any]) -> User | None:
+    """The user a task is given to on creation: its `assignTo` property names the data field."""
+    field_name = info.properties.get("assignTo")
+    value = data.get(field_name) if field_name else None
+    try:
+        user = db.session.get(User, int(value)) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None
+
+
+def _deadlines(wf: Any) -> dict[str, str]:
+    """Deadlines letters quote, read from the diagram's timers (the appeal window's end)."""
+    due = engine.message_deadline(wf, MESSAGE_APPEAL)
+    return {"appeal_until": letters.long_date(due)} if due is not None else {}
 
 
 def _case_columns(complaint: Complaint) -> dict[str, Any]:
@@ -219,7 +266,27 @@ def task_form(task: Task, formdata: Any = None, data: Mapping[str, Any] | None =
     form_cls = FORMS.get(task.form_key)
     if form_cls is None:
         raise NotFound(f"No form is registered for '{task.form_key}'.")
-    return form_cls(formdata=formdata, data=data)
+    form = sensitive.prepare_form(form_cls(formdata=formdata, data=data))
+    if hasattr(form, "set_people"):
+        reassign, escalate = tasks.overdue_people(task, step_names(task))
+        form.set_people([(u.id, u.name) for u in reassign], [(u.id, u.name) for u in escalate])
+    return form
+
+
+def properties(task: Task) -> dict[str, str]:
+    """The spiffworkflow:properties the diagram gives the task (watches, notBy, assignTo...)."""
+    specs = processes.specs_of(task.complaint.instance.process_version)
+    return engine.task_properties(specs, task.name)
+
+
+def step_names(task: Task) -> set[str]:
+    """The tasks of the step a review watches (its `watches` property), or none."""
+    watched = properties(task).get("watches")
+    if not watched:
+        return set()
+    return engine.step_task_names(
+        processes.specs_of(task.complaint.instance.process_version), watched
+    )
 
 
 def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
@@ -236,6 +303,7 @@ def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
     if task.status != "open":
         by = task.completed_by.name if task.completed_by else "the procedure"
         raise TaskAlreadyCompleted(f"This task was already completed by {by}.")
+    permissions.require_four_eyes(actor, task)
     form = task_form(task, formdata)
     if not form.validate():
         raise InvalidInput("Please correct the highlighted fields.", details=form.errors)
@@ -243,11 +311,15 @@ def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
     complaint = task.complaint
     original = _duplicated(actor, complaint, data)
     instance = complaint.instance
+    watched = step_names(task)
     wf = _load(instance)
     with _engine_errors_logged(complaint):
         engine.run_user_task(wf, task_id, data)
     if original is not None:
         complaint.duplicate_of = original
+    on_time = set[str]()
+    if watched and data.get("overdue_action") == "deadline_extended":
+        on_time = engine.postpone_timers(wf, watched, timedelta(days=int(data["extend_days"])))
     task.status = "completed"
     task.completed_at = utcnow()
     task.completed_by = actor
@@ -261,7 +333,10 @@ def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
         summary=task.title,
         data=data,
     )
+    sensitive.apply_task_data(complaint, task.form_key, data, actor)
     _save(complaint, instance, wf, completed_task_id=task_id)
+    if watched:
+        tasks.act_on_overdue_review(actor, task, watched, data, timer_moved=on_time)
     return task
 
 
@@ -288,8 +363,13 @@ def _duplicated(actor: User, complaint: Complaint, data: Mapping[str, Any]) -> C
     )
 
 
-def deliver_message(complaint: Complaint, name: str, payload: Mapping[str, Any]) -> None:
-    """Hand the complainant's reply (information, survey) to the waiting procedure."""
+def deliver_message(
+    complaint: Complaint, name: str, payload: Mapping[str, Any], actor: User | None = None
+) -> None:
+    """Hand a reply (information, survey, review request...) to the waiting procedure.
+
+    Without `actor` it comes from the complainant and shows on their timeline.
+    """
     instance = complaint.instance
     wf = _load(instance)
     with _engine_errors_logged(complaint):
@@ -297,13 +377,45 @@ def deliver_message(complaint: Complaint, name: str, payload: Mapping[str, Any])
     audit.record(
         complaint.id,
         "message_received",
-        actor_label=audit.COMPLAINANT,
+        actor=actor,
+        actor_label=None if actor is not None else audit.COMPLAINANT,
         task_name=name,
         summary=name,
         data=payload,
-        public=True,
+        public=actor is None,
     )
     _save(complaint, instance, wf)
+
+
+def reopen(
+    complaint: Complaint, message: str, payload: Mapping[str, Any], actor: User | None
+) -> None:
+    """Reopen a closed case on the review path (the complainant's appeal, or staff).
+
+    Counted on the complaint and recorded in its audit trail; it is closed again when the
+    review's letter goes out.
+    """
+    if message not in waiting_for(complaint):
+        raise Conflict("This case cannot be reopened any more: the appeal window is over.")
+    complaint.reopen_count = (complaint.reopen_count or 0) + 1
+    complaint.closed_at = None
+    audit.record(
+        complaint.id,
+        "reopened",
+        actor=actor,
+        actor_label=None if actor is not None else audit.COMPLAINANT,
+        summary=str(payload.get("reason") or ""),
+        data=dict(payload),
+    )
+    deliver_message(complaint, message, payload, actor)
+
+
+def reopen_by_staff(complaint: Complaint, actor: User, reason: str) -> None:
+    """A manager reopens a closed case with a reason (message case_reopened)."""
+    permissions.require_reopens(actor, complaint)
+    if not reason.strip():
+        raise InvalidInput("Give the reason for reopening.", details={"reason": ["Required."]})
+    reopen(complaint, MESSAGE_REOPEN, {"reason": reason.strip()}, actor)
 
 
 def migrate(complaint: Complaint, version: ProcessVersion) -> None:
@@ -342,6 +454,18 @@ def waiting_for(complaint: Complaint) -> set[str]:
     if complaint.instance is None or complaint.instance.completed:
         return set()
     return _read(complaint).waiting_messages
+
+
+def appeal_deadline(complaint: Complaint) -> datetime | None:
+    """Until when the complainant may ask for a review (the appeal window's timer)."""
+    instance = complaint.instance
+    if instance is None or instance.completed:
+        return None
+    wf = _load(instance)
+    try:
+        return engine.message_deadline(wf, MESSAGE_APPEAL)
+    finally:
+        _keep(instance, wf)
 
 
 def case_data(complaint: Complaint) -> dict[str, Any]:

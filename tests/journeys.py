@@ -95,6 +95,30 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "resolution_codes": ["resolved_in_favour", "complainant_informed"],
     },
     "review_overdue": {"overdue_action": "reminded_handler", "overdue_comment": "Chased."},
+    "handle_escalated_delay": {"escalation_response": "Called the handler; done tomorrow."},
+    "senior_management_decision": {
+        "senior_decision": "remedy_authorised",
+        "senior_instructions": "Offer a full refund and review the depot procedure.",
+    },
+    "police_referral": {
+        "police_referral_date": date(2026, 11, 20),
+        "police_service": "Commissariat central de Dakar",
+        "police_reference": "PV-2026-4411",
+    },
+    "police_outcome": {"police_outcome": "under_investigation"},
+    "record_consent": {
+        "consent_to_action": True,
+        "consent_to_disclosure": True,
+        "consent_to_referral": True,
+        "safe_contact_method": "none",
+    },
+    "refer_support": {"declined": True, "referral_notes": "Prefers to wait."},
+    "follow_up_satisfaction": {"follow_up_action": "contacted_complainant"},
+    "review_case": {
+        "review_decision": "not_upheld",
+        "review_findings": "The first decision followed the procedure.",
+        "review_letter": "Dear Ms Diallo, we reviewed your complaint; the decision stands.",
+    },
 }
 
 # Who completes each form key in the demo data.
@@ -109,6 +133,14 @@ ACTORS = {
     "handle_confidential": "focal",
     "sign_off": "manager",
     "review_overdue": "manager",
+    "handle_escalated_delay": "manager",
+    "senior_management_decision": "senior",
+    "police_referral": "police",
+    "police_outcome": "police",
+    "record_consent": "focal",
+    "refer_support": "focal",
+    "follow_up_satisfaction": "manager",
+    "review_case": "manager",
 }
 
 

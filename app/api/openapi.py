@@ -79,7 +79,9 @@ def task_completion_schema(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "exclude one another (each has its own required fields and no other keys), so exactly "
         "one of them matches a valid body. Each states the form's cross-field rules (allOf of "
         "if/then); the one rule no schema can state is that duplicate_of must name an existing "
-        "complaint you may see, other than this one. Amounts are JSON numbers read as the "
+        "complaint you may see, other than this one. Choices filled from data (provider: the "
+        "support services; reassign_to, escalate_to: people) are listed only in the task's "
+        "payload_schema. Amounts are JSON numbers read as the "
         "decimals they are written as (multipleOf 0.01), dates not after formatMaximum.",
         "oneOf": [ref(name) for name in forms],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
@@ -15,7 +16,7 @@ from app.api.openapi import MAX_PAGE, MAX_PER_PAGE
 from app.extensions import csrf, limiter
 from forms import FORMS, ComplaintForm, TaskForm, formdata_from_json
 from forms.base import JsonInputError, schema_errors
-from services import complaints, tasks, workflows
+from services import complaints, sensitive, tasks, workflows
 from services import tracking as tracking_service
 from services.db import db
 from services.errors import InvalidInput, NotFound
@@ -68,7 +69,12 @@ def list_tasks(user: User) -> Any:
 def show_task(user: User, task_id: str) -> Any:
     """A task, with the JSON Schema of the data that completes it."""
     task = tasks.get_for(user, task_id)
-    return jsonify(serializers.task_detail(task, form_class(task).json_schema()))
+    # The task's form with the choices it reads from data (the support services offered).
+    schema = form_class(task).json_schema(workflows.task_form(task))
+    body = serializers.task_detail(task, schema)
+    sensitive.record_opening(user, task.complaint, f"task {task.title} (API)", task)
+    db.session.commit()
+    return jsonify(body)
 
 
 @bp.post("/tasks/<task_id>/claim")
@@ -93,7 +99,8 @@ def unclaim_task(user: User, task_id: str) -> Any:
 @token_required
 def complete_task(user: User, task_id: str) -> Any:
     """Complete a task with a JSON object validated by the same form as the task's page."""
-    formdata = json_formdata(form_class(tasks.get_for(user, task_id)))
+    task = tasks.get_for(user, task_id)
+    formdata = json_formdata(form_class(task), lambda data: workflows.task_form(task, data))
     task = workflows.complete_task(task_id, user, formdata)
     db.session.commit()
     return jsonify(serializers.task_dict(task))
@@ -103,7 +110,11 @@ def complete_task(user: User, task_id: str) -> Any:
 @token_required
 def show_complaint(user: User, complaint_id: int) -> Any:
     """A complaint with its tasks, timelines, notifications and files."""
-    return jsonify(serializers.complaint_detail(complaints.case_file(user, complaint_id)))
+    case = complaints.case_file(user, complaint_id)
+    body = serializers.complaint_detail(case)
+    sensitive.record_opening(user, case.complaint, "complaint (API)")
+    db.session.commit()
+    return jsonify(body)
 
 
 @bp.get("/openapi.json")
@@ -120,12 +131,16 @@ def form_class(task: Task) -> type[TaskForm]:
     return form_cls
 
 
-def json_formdata(form_cls: type[TaskForm]) -> MultiDict[str, str]:
+def json_formdata(
+    form_cls: type[TaskForm], build: Callable[[MultiDict[str, str]], Any] | None = None
+) -> MultiDict[str, str]:
     """The request's JSON body as form data for `form_cls`; 422 naming each field unless it
     fits the form's published schema (JSON types, no unknown fields, the cross-field rules).
 
     The form's own messages come first: the schema is checked once the form accepts the data,
     so that whatever the schema refuses is refused, even where the form would be lenient.
+    `build` makes the task's own form (choices filled from data); its schema is the task's
+    `payload_schema`.
     """
     payload = request.get_json(silent=True)
     try:
@@ -134,8 +149,9 @@ def json_formdata(form_cls: type[TaskForm]) -> MultiDict[str, str]:
         raise InvalidInput(
             gettext("Send a JSON object with the form's fields."), details=exc.messages()
         ) from exc
-    if form_cls(formdata).validate():
-        errors = schema_errors(form_cls, payload)
+    form = build(formdata) if build is not None else form_cls(formdata)
+    if form.validate():
+        errors = schema_errors(form_cls, payload, form if build is not None else None)
         if errors:
             raise InvalidInput(gettext("Please correct the highlighted fields."), details=errors)
     return formdata

@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
 from SpiffWorkflow.bpmn.util.diff import migrate_workflow as spiff_migrate_workflow
 from SpiffWorkflow.util.task import TaskState
@@ -55,7 +56,10 @@ def _dropped_by_reset(task: Any) -> bool:
     """True for a predicted task below a READY/WAITING one: migration re-predicts it."""
     parent = task.parent
     while parent is not None:
-        if parent.state & _OPEN:
+        # A subprocess the instance is inside counts as open: what follows it is predicted.
+        if parent.state & _OPEN or (
+            parent.state == TaskState.STARTED and isinstance(parent.task_spec, SubWorkflowTask)
+        ):
             return True
         parent = parent.parent
     return False
@@ -110,6 +114,12 @@ def migrate_instance(wf: BpmnWorkflow, target: Specs) -> None:
     for workflow, _spec_diff, task_diff in diffs:
         new_spec = target.spec if workflow is wf else target.subprocess_specs[workflow.spec.name]
         spiff_migrate_workflow(task_diff, workflow, new_spec)
+        # Spiff re-predicts below READY/WAITING tasks only: below a subprocess the instance is
+        # inside (STARTED), predict again what follows it under the new spec.
+        for task in list(workflow.tasks.values()):
+            if task.state == TaskState.STARTED and isinstance(task.task_spec, SubWorkflowTask):
+                task._drop_children()
+                task.task_spec._predict(task)
     wf.subprocess_specs = target.subprocess_specs
     for task in _all_tasks(wf):
         if task.id not in kept or not task.state & _OPEN:

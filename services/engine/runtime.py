@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -13,7 +13,9 @@ from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.exceptions import (
     SpiffWorkflowException,
     TaskNotFoundException,
@@ -42,6 +44,12 @@ class UserTaskInfo:
     phase: str | None
     instructions: str
     due_at: datetime | None
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def not_by(self) -> list[str]:
+        """Ids of tasks whose completer may not do this one (property notBy, four eyes)."""
+        return (self.properties.get("notBy") or "").split()
 
 
 def _properties(task_spec: Any) -> dict[str, str]:
@@ -64,27 +72,80 @@ def _waiting_event_tasks(wf: BpmnWorkflow) -> list[Any]:
     return list(wf.event_manager.tasks.values())
 
 
-def _boundary_due(task: Any) -> datetime | None:
-    """Due time of a service-level timer attached to `task`, if any."""
+def _is_timer(task: Any) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
+def _is_clock(task: Any) -> bool:
+    """A waiting service-level timer on a parallel branch of a subprocess (not a wait)."""
+    return (
+        task.state == TaskState.WAITING
+        and _is_timer(task)
+        and task.workflow.parent_task_id is not None
+        and not isinstance(task.task_spec, BoundaryEvent)
+        and type(task.parent.task_spec).__name__ != "EventBasedGateway"
+    )
+
+
+def _covering_timers(task: Any) -> list[Any]:
+    """The waiting service-level timers that run while `task` is open.
+
+    A non-interrupting timer attached to the task; a timer on a parallel branch of the
+    subprocess the task is in (the diagram's "clock" branch beside the watched steps); and,
+    outwards, the same for each enclosing subprocess. Event-gateway timers are waits, not
+    service levels, and are left out.
+    """
     parent = task.parent
     if parent is None:
-        return None
-    dues = [
-        _parse_due(sibling.internal_data.get("event_value"))
+        return []
+    timers = [
+        sibling
         for sibling in parent.children
         if isinstance(sibling.task_spec, BoundaryEvent)
-        and isinstance(sibling.task_spec.event_definition, TimerEventDefinition)
+        and _is_timer(sibling)
         and sibling.state == TaskState.WAITING
     ]
-    dues = [d for d in dues if d is not None]
-    if dues:
-        return min(dues)
-    # A timer on an enclosing subprocess covers every task inside it.
-    subprocess_task = task.workflow.parent_task_id
-    if subprocess_task is not None:
-        outer = task.workflow.top_workflow.get_task_from_id(subprocess_task)
-        return _boundary_due(outer) if outer is not None else None
-    return None
+    workflow = task.workflow
+    if workflow.parent_task_id is not None:
+        timers.extend(t for t in workflow.tasks.values() if _is_clock(t))
+        if not timers:
+            outer = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+            if outer is not None:
+                timers.extend(_covering_timers(outer))
+    return timers
+
+
+def _boundary_due(task: Any) -> datetime | None:
+    """Due time of the service level covering `task`, if any (see _covering_timers)."""
+    dues = [_parse_due(t.internal_data.get("event_value")) for t in _covering_timers(task)]
+    return min((d for d in dues if d is not None), default=None)
+
+
+def postpone_timers(wf: BpmnWorkflow, task_names: set[str], delta: timedelta) -> set[str]:
+    """Move the waiting service-level timers covering the open tasks named so by `delta`.
+
+    Returns the ids of the open tasks whose due time follows a moved timer.
+    """
+    moved: dict[Any, None] = {}
+    covered = set()
+    for task in _all_tasks(wf):
+        if task.state != TaskState.READY or task.task_spec.name not in task_names:
+            continue
+        for timer in _covering_timers(task):
+            covered.add(str(task.id))
+            if timer.id in moved:
+                continue
+            moved[timer.id] = None
+            value = timer.internal_data.get("event_value")
+            due = _parse_due(value)
+            if due is None:
+                continue
+            shifted = (due + delta).isoformat()
+            if isinstance(value, dict):
+                value["next"] = shifted
+            else:
+                timer.internal_data["event_value"] = shifted
+    return covered
 
 
 def _parse_duration(text: str) -> timedelta | None:
@@ -106,11 +167,12 @@ def _all_tasks(wf: BpmnWorkflow) -> list[Any]:
 def _user_task_info(task: Any) -> UserTaskInfo:
     spec = task.task_spec
     props = _properties(spec)
-    due = _boundary_due(task)
-    if due is None and props.get("dueIn"):
-        delta = _parse_duration(props["dueIn"])
-        if delta is not None:
-            due = datetime.fromtimestamp(task.last_state_change, UTC) + delta
+    # The task's own dueIn is more specific than the clock of the step around it.
+    delta = _parse_duration(props["dueIn"]) if props.get("dueIn") else None
+    if delta is not None:
+        due = datetime.fromtimestamp(task.last_state_change, UTC) + delta
+    else:
+        due = _boundary_due(task)
     return UserTaskInfo(
         id=str(task.id),
         name=spec.name,
@@ -120,6 +182,7 @@ def _user_task_info(task: Any) -> UserTaskInfo:
         phase=props.get("phase"),
         instructions=spec.extensions.get("instructionsForEndUser") or "",
         due_at=due,
+        properties=dict(props),
     )
 
 
@@ -138,6 +201,8 @@ class Snapshot:
     waiting_messages: set[str]
     next_timer_due: datetime | None
     end_event: str | None
+    # The outcome end event the main path reached last, even while the appeal window waits.
+    outcome: str | None = None
 
 
 def snapshot(wf: BpmnWorkflow) -> Snapshot:
@@ -154,8 +219,17 @@ def snapshot(wf: BpmnWorkflow) -> Snapshot:
         live = [
             t for t in tasks if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED)
         ]
-        newest = max(live or tasks, key=lambda t: t.last_state_change, default=None)
-        data = dict(newest.data) if newest is not None else {}
+        # A branch that ended (the survey) while another waits (the appeal window) keeps
+        # what it learnt: merge the open tasks' and the reached end events' data, newest last.
+        ended = [
+            t
+            for t in wf.tasks.values()
+            if isinstance(t.task_spec, EndEvent) and t.state == TaskState.COMPLETED
+        ]
+        sources = sorted(live + ended, key=lambda t: t.last_state_change) or tasks[-1:]
+        data = {}
+        for source in sources:
+            data.update(source.data)
     return Snapshot(
         completed=completed,
         data=data,
@@ -163,6 +237,7 @@ def snapshot(wf: BpmnWorkflow) -> Snapshot:
         waiting_messages=waiting_messages(wf),
         next_timer_due=next_timer_due(wf),
         end_event=end_event_name(wf) if completed else None,
+        outcome=end_event_name(wf, running=True),
     )
 
 
@@ -280,6 +355,8 @@ def active_element_ids(wf: BpmnWorkflow) -> list[str]:
         spec = task.task_spec
         if not getattr(spec, "bpmn_id", None) or isinstance(spec, BoundaryEvent):
             continue
+        if _is_clock(task):
+            continue
         if task.state == TaskState.READY and not spec.manual:
             continue
         ids.add(spec.bpmn_id)
@@ -305,20 +382,91 @@ def completed_element_ids(wf: BpmnWorkflow) -> list[str]:
     return sorted(done - set(active_element_ids(wf)))
 
 
-def end_event_name(wf: BpmnWorkflow) -> str | None:
-    """The id of the end event the top-level process finished on."""
-    if not wf.is_completed():
+def end_event_name(wf: BpmnWorkflow, *, running: bool = False) -> str | None:
+    """The id of the outcome end event the top-level process reached last.
+
+    An end event declaring `spiffworkflow:property name="outcome" value="none"` (the end of
+    the appeal window, of a follow-up) records no outcome. With `running`, an outcome reached
+    while another branch still waits counts too; otherwise only a finished process has one.
+    """
+    if not running and not wf.is_completed():
         return None
     ends = [
         t
         for t in wf.tasks.values()
-        if type(t.task_spec).__name__ == "EndEvent" and t.state == TaskState.COMPLETED
+        if isinstance(t.task_spec, EndEvent)
+        and t.state == TaskState.COMPLETED
+        and _properties(t.task_spec).get("outcome") != "none"
     ]
     if not ends:
         return None
-    # An overdue-review branch may have ended earlier: the outcome is the last end reached.
     last = max(ends, key=lambda t: t.last_state_change)
     return last.task_spec.bpmn_id or last.task_spec.name
+
+
+def _spec_of(specs: Specs, name: str) -> Any:
+    for process in [specs.spec, *specs.subprocess_specs.values()]:
+        spec = process.task_specs.get(name)
+        if spec is not None:
+            return spec
+    return None
+
+
+def task_properties(specs: Specs, task_name: str) -> dict[str, str]:
+    """The spiffworkflow:properties of a task of the process (formKey, watches, notBy...)."""
+    spec = _spec_of(specs, task_name)
+    return dict(_properties(spec)) if spec is not None else {}
+
+
+def step_task_names(specs: Specs, element_id: str) -> set[str]:
+    """The user tasks a step consists of: the task itself, or every one inside a subprocess.
+
+    Tasks that watch something (overdue reviews and what they raise) are not part of it.
+    """
+    process = specs.subprocess_specs.get(element_id)
+    if process is None:
+        return {element_id}
+    names = set()
+    for name, spec in process.task_specs.items():
+        if isinstance(spec, SubWorkflowTask):
+            names |= step_task_names(specs, name)
+        elif (
+            spec.manual
+            and "watches" not in _properties(spec)
+            and "assignTo" not in _properties(spec)
+        ):
+            names.add(name)
+    return names
+
+
+def element_ids(specs: Specs) -> set[str]:
+    """Every BPMN element id of the process and its subprocesses."""
+    ids = set(specs.subprocess_specs)
+    for process in [specs.spec, *specs.subprocess_specs.values()]:
+        ids |= {getattr(s, "bpmn_id", None) or n for n, s in process.task_specs.items()}
+    return ids
+
+
+def message_deadline(wf: BpmnWorkflow, message: str) -> datetime | None:
+    """When the wait for `message` ends: the due time of the timer racing it at its gateway."""
+    for task in _waiting_event_tasks(wf):
+        definition = task.task_spec.event_definition
+        names = {
+            d.name
+            for d in getattr(definition, "event_definitions", [definition])
+            if isinstance(d, MessageEventDefinition)
+        }
+        if message not in names:
+            continue
+        due = _parse_due(task.internal_data.get("event_value"))
+        if due is not None:
+            return due
+        for sibling in task.parent.children if task.parent else []:
+            if sibling is not task and _is_timer(sibling):
+                due = _parse_due(sibling.internal_data.get("event_value"))
+                if due is not None:
+                    return due
+    return None
 
 
 def history_size(wf: BpmnWorkflow) -> int:

@@ -2,7 +2,7 @@
 the WSGI app, bounded in examples (derandomized, so a run is repeatable).
 
 It checks that no request gets a 5xx, and, for the public filing and the completion of each
-of the ten task forms, that the published schema is the contract both ways: a body valid
+of each task form, that the published schema is the contract both ways: a body valid
 against it is accepted (201/200) and a body it refuses is refused (422, or 400 for a NUL
 character, which the schemas exclude too). "Valid" is decided by forms.base.json_validator,
 the validator the server uses (draft 2020-12, formats checked, multipleOf over the decimal the
@@ -26,7 +26,7 @@ from schemathesis import GenerationMode
 
 from forms import FORMS, ComplaintForm
 from forms.base import json_validator
-from services import workflows
+from services import tracking, workflows
 from services.clock import utcnow
 from services.db import db
 from services.models import Complaint, Task
@@ -39,21 +39,30 @@ COMPLETE = "/tasks/{task_id}/complete"
 CONTRACT_TESTED = {"POST /complaints"}
 
 
-def _escalated() -> Complaint:
+def _escalated(target: str = "legal_counsel") -> Complaint:
     complaint = j.to_investigation()
     j.complete(
         complaint,
         "investigate_complaint",
         escalation_requested=True,
-        escalation_target="legal_counsel",
+        escalation_target=target,
         escalation_reason="A contract clause is disputed.",
     )
     return complaint
 
 
-def _legal() -> Complaint:
-    complaint = _escalated()
-    j.complete(complaint, "approve_escalation")
+def _approved(target: str) -> Callable[[], Complaint]:
+    def reach() -> Complaint:
+        complaint = _escalated(target)
+        j.complete(complaint, "approve_escalation")
+        return complaint
+
+    return reach
+
+
+def _police_outcome() -> Complaint:
+    complaint = _approved("police")()
+    j.complete(complaint, "refer_to_police")
     return complaint
 
 
@@ -63,9 +72,21 @@ def _resolving() -> Complaint:
     return complaint
 
 
-def _confidential() -> Complaint:
+def _consent() -> Complaint:
     complaint = j.to_classification()
     j.complete(complaint, "classify_complaint", sensitive=True)
+    return complaint
+
+
+def _referral() -> Complaint:
+    complaint = _consent()
+    j.complete(complaint, "record_consent")
+    return complaint
+
+
+def _confidential() -> Complaint:
+    complaint = _referral()
+    j.complete(complaint, "refer_support")
     return complaint
 
 
@@ -82,18 +103,60 @@ def _overdue() -> Complaint:
     return complaint
 
 
+def _escalated_delay() -> Complaint:
+    complaint = _overdue()
+    j.complete(
+        complaint,
+        "review_overdue_acknowledgement",
+        overdue_action="escalated",
+        escalate_to=j.user(j.ACTORS["handle_escalated_delay"]).id,
+    )
+    return complaint
+
+
+def _closed(score: int) -> Complaint:
+    complaint = j.to_survey()
+    tracking.answer_survey(j.refreshed(complaint), score, "")
+    db.session.commit()
+    return complaint
+
+
+def _low_score() -> Complaint:
+    return _closed(1)
+
+
+def _appealed() -> Complaint:
+    complaint = _closed(4)
+    tracking.request_review(j.refreshed(complaint), "The refund never arrived.")
+    db.session.commit()
+    return complaint
+
+
 # Each form key: how to reach a complaint waiting at one of its tasks, and the task's name.
+# The token is of j.ACTORS[form_key], who may do that task (none of them did an earlier task
+# the diagram's notBy excludes: the supervisor resolves, the manager signs off and reviews).
 AT_TASK: dict[str, tuple[Callable[[], Complaint], str]] = {
     "register_complaint": (j.file, "register_complaint"),
     "classify_complaint": (j.to_classification, "classify_complaint"),
     "resolve_minor": (j.to_minor_resolution, "resolve_minor"),
     "investigate_complaint": (j.to_investigation, "investigate_complaint"),
     "approve_escalation": (_escalated, "approve_escalation"),
-    "legal_review": (_legal, "legal_review"),
+    "legal_review": (_approved("legal_counsel"), "legal_review"),
+    "senior_management_decision": (
+        _approved("senior_management"),
+        "senior_management_decision",
+    ),
+    "police_referral": (_approved("police"), "refer_to_police"),
+    "police_outcome": (_police_outcome, "record_police_outcome"),
     "resolve_complaint": (_resolving, "resolve_major"),
+    "record_consent": (_consent, "record_consent"),
+    "refer_support": (_referral, "refer_support"),
     "handle_confidential": (_confidential, "handle_confidential"),
     "sign_off": (_signing_off, "sign_off_minor"),
     "review_overdue": (_overdue, "review_overdue_acknowledgement"),
+    "handle_escalated_delay": (_escalated_delay, "handle_escalated_delay_acknowledgement"),
+    "follow_up_satisfaction": (_low_score, "follow_up_low_satisfaction"),
+    "review_case": (_appealed, "review_case"),
 }
 
 
@@ -104,6 +167,10 @@ def complaint_at(app: Flask, form_key: str) -> str:
         task = j.open_task(reach(), name)
         assert task.form_key == form_key
         return task.id
+
+
+def test_every_form_key_is_fuzzed_at_a_task_of_the_diagram():
+    assert set(AT_TASK) == set(FORMS)
 
 
 def bounded(strategy: st.SearchStrategy, check: Callable[[Any], None], examples: int) -> None:
@@ -204,22 +271,25 @@ def test_public_filing_accepts_exactly_what_its_schema_accepts(fuzz_app):
 
 @pytest.mark.parametrize("form_key", sorted(FORMS))
 def test_each_task_accepts_exactly_what_its_form_schema_accepts(
-    fuzz_app, runner, document, form_key
+    fuzz_app, client, runner, document, form_key
 ):
+    headers = bearer(issue_token(runner, j.ACTORS[form_key]))
+    waiting = complaint_at(fuzz_app, form_key)  # stays open: only refused bodies reach it
     # The operation's body is the oneOf of all forms; the task's own form_key picks one
-    # (x-form-keys), so each form is fuzzed with the document narrowed to its schema.
+    # (x-form-keys), so each form is fuzzed with the document narrowed to its schema: the
+    # one the task publishes (payload_schema), with the choices read from data (the support
+    # services, the people an overdue step may go to).
+    payload_schema = client.get(f"{API}/tasks/{waiting}", headers=headers).json["payload_schema"]
     narrowed = copy.deepcopy(document)
     operation_doc = narrowed["paths"][COMPLETE]["post"]
     operation_doc["requestBody"]["content"]["application/json"]["schema"] = {
         "$ref": operation_doc["x-form-keys"][form_key]
     }
+    narrowed["components"]["schemas"][FORMS[form_key].__name__] = payload_schema
     schema = schemathesis.openapi.from_dict(narrowed)
     schema.app = fuzz_app
     operation = schema[COMPLETE]["POST"]
-    form_schema = narrowed["components"]["schemas"][FORMS[form_key].__name__]
-    form_schema = {**form_schema, "components": narrowed["components"]}
-    headers = bearer(issue_token(runner, j.ACTORS[form_key]))
-    waiting = complaint_at(fuzz_app, form_key)  # stays open: only refused bodies reach it
+    form_schema = {**payload_schema, "components": narrowed["components"]}
     accepted, refused = [], []
 
     def check(case: Any) -> None:
@@ -244,3 +314,31 @@ def test_each_task_accepts_exactly_what_its_form_schema_accepts(
         assert db.session.get(Task, waiting).status == "open"
         for task_id in accepted:
             assert db.session.get(Task, task_id).status == "completed"
+
+
+@pytest.mark.parametrize(
+    ("form_key", "body"),
+    [
+        (
+            "refer_support",
+            {
+                "consent_confirmed": True,
+                "referral_date": "2026-11-01",
+                "referral_notes": None,
+            },
+        ),
+        ("review_overdue", {"overdue_action": "escalated", "overdue_comment": None}),
+    ],
+)
+def test_a_body_with_a_choice_filled_from_data_is_checked_against_the_task_schema(
+    fuzz_app, client, runner, form_key, body
+):
+    headers = bearer(issue_token(runner, j.ACTORS[form_key]))
+    task_id = complaint_at(fuzz_app, form_key)
+    schema = client.get(f"{API}/tasks/{task_id}", headers=headers).json["payload_schema"]
+    # The last choice the task offers (a support service, a person to escalate to).
+    choice = "provider" if form_key == "refer_support" else "escalate_to"
+    body = {**body, choice: schema["properties"][choice]["enum"][-1]}
+    assert not json_validator(schema).is_valid(body)
+    response = client.post(f"{API}/tasks/{task_id}/complete", json=body, headers=headers)
+    assert response.status_code == 422, response.json

@@ -254,7 +254,7 @@ def test_confidential_complaint_is_invisible_to_everyone_but_the_focal_point(app
         complaint = journeys.to_classification()
         journeys.complete(complaint, "classify_complaint", sensitive=True)
         complaint_id, reference = complaint.id, complaint.reference
-        task_id = journeys.open_task(complaint, "handle_confidential").id
+        task_id = journeys.open_task(complaint, "record_consent").id
     for username in ("supervisor", "manager", "investigator", "analyst", "admin"):
         headers = as_user(username)
         response = client.get(f"{API}/complaints/{complaint_id}", headers=headers)
@@ -266,7 +266,7 @@ def test_confidential_complaint_is_invisible_to_everyone_but_the_focal_point(app
     focal = as_user("focal")
     assert client.get(f"{API}/complaints/{complaint_id}", headers=focal).json["confidential"]
     listed = client.get(f"{API}/tasks?search={reference}", headers=focal).json
-    assert [t["name"] for t in listed["tasks"]] == ["handle_confidential"]
+    assert [t["name"] for t in listed["tasks"]] == ["record_consent"]
 
 
 # --- JSON input read strictly, and the duplicate link ------------------------------------------

@@ -199,7 +199,7 @@ def test_focal_point_sees_confidential_complaints_everywhere(app, client):
     assert listed(client.get("/complaints?confidential=y")) == [secret_ref]
     inbox = client.get("/inbox")
     assert listed(inbox) == [secret_ref]
-    assert "Handle confidential complaint" in inbox.text
+    assert "Record informed consent" in inbox.text
     assert re.search(r'My roles\s*<span class="badge">1</span>', inbox.text)
 
 

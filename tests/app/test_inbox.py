@@ -231,11 +231,12 @@ def test_only_a_manager_may_reassign(app, client):
 def test_confidential_task_can_only_go_to_a_focal_point(app_context):
     complaint = j.to_classification()
     j.complete(complaint, "classify_complaint", category="gender_based_violence")
-    users.create_user("focal2", "Fanta Focal", DEMO_PASSWORD, ["confidential_focal_point"])
+    users.create_user("focal3", "Fanta Focal", DEMO_PASSWORD, ["confidential_focal_point"])
     users.create_user("sup3", "Sam Third", DEMO_PASSWORD, ["supervisor", "manager"])
     db.session.commit()
-    task = j.open_task(complaint, "handle_confidential")
-    assert [u.username for u in tasks.candidates(task)] == ["focal2", "focal"]
+    task = j.open_task(complaint, "record_consent")
+    # focal2 is the demo's second focal point (four eyes), sorted by name.
+    assert [u.username for u in tasks.candidates(task)] == ["focal3", "focal2", "focal"]
 
 
 def test_overdue_task_carries_an_overdue_badge(app, client):

@@ -49,6 +49,9 @@ def at_major_resolution() -> Complaint:
 def at_confidential() -> Complaint:
     complaint = j.to_classification()
     j.complete(complaint, "classify_complaint", sensitive=True, category="gender_based_violence")
+    # The survivor-centred path: consent and the referral offer come first.
+    j.complete(complaint, "record_consent")
+    j.complete(complaint, "refer_support")
     return complaint
 
 
@@ -92,7 +95,8 @@ PAGES = [
     ("handle_confidential", at_confidential, "focal", "Protective measures"),
     ("sign_off_minor", at_minor_sign_off, "manager", "Resolution codes"),
     ("sign_off_major", at_major_sign_off, "manager", "Resolution codes"),
-    ("sign_off_confidential", at_confidential_sign_off, "focal", "Resolution codes"),
+    # Four eyes: the focal point who handled the case does not sign it off.
+    ("sign_off_confidential", at_confidential_sign_off, "focal2", "Resolution codes"),
     (
         "review_overdue_acknowledgement",
         overdue(at_registration, timedelta(days=2, minutes=1)),
@@ -366,7 +370,8 @@ def test_current_and_done_steps_follow_the_case(app_context):
     assert "major_sla" not in drawing.current
 
     complaint = j.to_survey()
-    assert workflows.diagram(complaint).current == ["await_survey"]
+    # The survey and the appeal window wait side by side after the response letter.
+    assert workflows.diagram(complaint).current == ["await_appeal", "await_survey"]
 
 
 def test_overdue_review_lists_the_late_task(app, client):

@@ -46,10 +46,28 @@ def test_anonymous_complaint_needs_no_name_and_no_contact(post):
     assert data["preferred_contact"] == "none"
 
 
-def test_preferred_contact_defaults_to_no_contact(post, without):
-    posted = post(ComplaintForm, without(ANONYMOUS, "preferred_contact"))
+def test_preferred_contact_left_alone_means_the_first_contact_detail_given(post, without):
+    # "" is "the first contact detail given": services.complaints picks the channel.
+    posted = post(ComplaintForm, without(NAMED, "preferred_contact"))
+    assert posted.valid, posted.errors
+    assert posted.form.task_data()["preferred_contact"] == ""
+    anonymous = post(ComplaintForm, without(ANONYMOUS, "preferred_contact"))
+    assert anonymous.valid, anonymous.errors
+
+
+def test_no_contact_is_an_explicit_choice(post):
+    posted = post(ComplaintForm, {**NAMED, "preferred_contact": "none"})
     assert posted.valid, posted.errors
     assert posted.form.task_data()["preferred_contact"] == "none"
+
+
+def test_the_violence_flag_is_task_data_and_off_by_default(post):
+    assert post(ComplaintForm, NAMED).form.task_data()["sensitive_at_intake"] is False
+    flagged = post(ComplaintForm, {**NAMED, "sensitive_at_intake": "y"})
+    assert flagged.form.task_data()["sensitive_at_intake"] is True
+    staff = post(StaffIntakeForm, {**NAMED, "channel": "phone", "sensitive_at_intake": "y"})
+    assert staff.valid, staff.errors
+    assert staff.form.task_data()["sensitive_at_intake"] is True
 
 
 def test_anonymous_complaint_cannot_ask_to_be_contacted(post):

@@ -17,7 +17,9 @@ from forms import (
 )
 from forms.base import formdata_from_json, json_validator, schema_errors
 from forms.escalation import EscalationApprovalForm
+from forms.overdue import OverdueReviewForm
 from forms.registration import RegistrationForm
+from forms.sensitive import ConsentForm, ReferralForm
 
 REQUIRED = {
     "register_complaint": ["registration_outcome"],
@@ -30,6 +32,14 @@ REQUIRED = {
     "handle_confidential": ["findings", "resolution_summary", "response_letter"],
     "sign_off": ["sign_off_decision"],
     "review_overdue": ["overdue_action"],
+    "record_consent": ["safe_contact_method"],
+    "refer_support": [],  # a provider or "declined": checked across fields
+    "handle_escalated_delay": ["escalation_response"],
+    "senior_management_decision": ["senior_decision", "senior_instructions"],
+    "police_referral": ["police_referral_date", "police_service", "police_reference"],
+    "police_outcome": ["police_outcome"],
+    "follow_up_satisfaction": ["follow_up_action"],
+    "review_case": ["review_decision", "review_findings", "review_letter"],
 }
 
 
@@ -38,7 +48,7 @@ def test_schema_requires_what_the_form_requires(key):
     schema = FORMS[key].json_schema()
     assert schema["type"] == "object"
     assert schema["title"] == FORMS[key].__name__
-    assert schema["required"] == REQUIRED[key]
+    assert schema.get("required", []) == REQUIRED[key]
     assert set(schema["properties"]) == set(FORMS[key]().task_data())
 
 
@@ -87,7 +97,8 @@ def test_lengths_formats_and_defaults_are_published():
     assert properties["description"]["maxLength"] == 5000
     assert properties["email"]["format"] == "email"
     assert properties["event_date"]["format"] == "date"
-    assert properties["preferred_contact"]["default"] == "none"
+    assert "default" not in properties["preferred_contact"]  # "": the first detail given
+    assert properties["sensitive_at_intake"]["type"] == "boolean"
     assert properties["phone"]["pattern"].startswith("^")
     assert properties["attestation"] == {
         "description": "I confirm the information is accurate",
@@ -203,6 +214,43 @@ RULES = [
         {"sign_off_comment": "Call them."},
     ),
     (
+        OverdueReviewForm,
+        {"overdue_action": "deadline_extended"},
+        "extend_days",
+        {"extend_days": 5},
+    ),
+    (
+        OverdueReviewForm,
+        {"overdue_action": "deadline_extended", "extend_days": 0},
+        "extend_days",
+        {"extend_days": 1},
+    ),
+    (
+        OverdueReviewForm,
+        {"overdue_action": "reminded_handler", "extend_days": 91},
+        "extend_days",
+        {"extend_days": 90},
+    ),
+    (
+        ConsentForm,
+        {"safe_contact_method": "phone", "safe_contact_details": " "},
+        "safe_contact_details",
+        {"shared_contact_safe": True},
+    ),
+    (
+        ConsentForm,
+        {"safe_contact_method": "post"},
+        "safe_contact_details",
+        {"safe_contact_details": "BP 120, Dakar"},
+    ),
+    (
+        ConsentForm,
+        {"safe_contact_method": "email", "safe_contact_details": "not an address"},
+        "safe_contact_details",
+        {"safe_contact_details": "awa@example.org"},
+    ),
+    (ReferralForm, {"referral_notes": "Asked."}, "provider", {"declined": True}),
+    (
         ComplaintForm,
         {**FILED, "email": "a@b.org"},
         "complainant_name",
@@ -243,7 +291,7 @@ def test_cross_field_rules_are_in_the_schema(form_cls, body, field, fix):
     assert _form_errors(form_cls, {**body, **fix}) == {}
 
 
-def test_six_forms_publish_their_cross_field_rules():
+def test_forms_with_cross_field_rules_publish_them():
     with_rules = {
         cls.__name__ for cls in [*FORMS.values(), ComplaintForm] if cls.json_schema().get("allOf")
     }
@@ -253,8 +301,82 @@ def test_six_forms_publish_their_cross_field_rules():
         "EscalationApprovalForm",
         "ResolutionForm",
         "SignOffForm",
+        "OverdueReviewForm",
+        "ConsentForm",
+        "ReferralForm",
         "ComplaintForm",
     }
+
+
+def _referral_form(formdata=None):
+    form = ReferralForm(formdata)
+    form.set_providers([(7, "Clinique juridique")])
+    return form
+
+
+def _overdue_form(formdata=None):
+    form = OverdueReviewForm(formdata)
+    form.set_people([(3, "Investigator")], [(4, "Manager")])
+    return form
+
+
+# Rules over the choices the caller fills from data: checked against the task's own schema.
+FILLED_RULES = [
+    (
+        _referral_form,
+        {"provider": "7"},
+        {"consent_confirmed", "referral_date"},
+        {"consent_confirmed": True, "referral_date": "2026-11-02"},
+    ),
+    (
+        _referral_form,
+        {
+            "provider": "7",
+            "consent_confirmed": True,
+            "referral_date": "2026-11-02",
+            "declined": True,
+        },
+        {"provider"},
+        {"declined": False},
+    ),
+    (_overdue_form, {"overdue_action": "reassigned"}, {"reassign_to"}, {"reassign_to": "3"}),
+    (_overdue_form, {"overdue_action": "escalated"}, {"escalate_to"}, {"escalate_to": "4"}),
+]
+
+
+def _task_schema_errors(make_form, body):
+    form = make_form()
+    schema = type(form).json_schema(form)
+    errors = set()
+    for error in json_validator(schema).iter_errors(body):
+        if error.absolute_path:
+            errors.add(error.absolute_path[0])
+        elif error.validator == "required":
+            errors.update(n for n in error.validator_value if n not in body)
+        else:
+            errors.add(error.schema.get("x-field", "body"))
+    return errors
+
+
+@pytest.mark.parametrize(("make_form", "body", "fields", "fix"), FILLED_RULES)
+def test_rules_over_choices_filled_from_data_are_in_the_task_schema(make_form, body, fields, fix):
+    form_cls = type(make_form())
+    form = make_form(formdata_from_json(form_cls, body))
+    assert not form.validate()
+    assert set(form.errors) == fields
+    assert _task_schema_errors(make_form, body) == fields
+    fixed = make_form(formdata_from_json(form_cls, {**body, **fix}))
+    assert fixed.validate(), fixed.errors
+    assert _task_schema_errors(make_form, {**body, **fix}) == set()
+
+
+def test_task_schema_lists_the_choices_filled_from_data():
+    referral = _referral_form()
+    overdue = _overdue_form()
+    assert ReferralForm.json_schema(referral)["properties"]["provider"]["enum"] == ["", "7"]
+    people = OverdueReviewForm.json_schema(overdue)["properties"]
+    assert people["reassign_to"]["enum"] == ["", "3"]
+    assert people["escalate_to"]["enum"] == ["", "4"]
 
 
 @pytest.mark.parametrize("form_cls", [*FORMS.values(), ComplaintForm])

@@ -69,7 +69,7 @@ def test_approved_escalation_goes_to_legal_review_then_resolution():
         complaint,
         "investigate_complaint",
         escalation_requested=True,
-        escalation_target="police",
+        escalation_target="legal_counsel",
         escalation_reason="Possible fraud by a contractor.",
     )
     approval = j.open_task(complaint, "approve_escalation")
@@ -126,19 +126,22 @@ def test_confidential_complaint_is_handled_by_the_focal_point_only():
     j.complete(complaint, "classify_complaint", category="gender_based_violence")
     complaint = j.refreshed(complaint)
     assert complaint.confidential is True
-    task = j.open_task(complaint, "handle_confidential")
+    # A classified-sensitive complaint joins the survivor-centred path at consent.
+    task = j.open_task(complaint, "record_consent")
     assert task.role == "confidential_focal_point"
     assert task.confidential is True
     every_task = db.session.scalars(db.select(Task).where(Task.complaint_id == complaint.id))
     assert {t.name: t.confidential for t in every_task} == {
         "register_complaint": True,
         "classify_complaint": True,
-        "handle_confidential": True,
+        "record_consent": True,
     }
+    j.complete(complaint, "record_consent")
+    j.complete(complaint, "refer_support")
     j.complete(complaint, "handle_confidential")
     sign_off = j.open_task(complaint, "sign_off_confidential")
     assert sign_off.role == "confidential_focal_point"
-    j.complete(complaint, "sign_off_confidential", by="focal")
+    j.complete(complaint, "sign_off_confidential", by="focal2")
     assert j.refreshed(complaint).status == "awaiting_feedback"
 
 

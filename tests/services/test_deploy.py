@@ -121,8 +121,13 @@ def test_deploy_cli_reports_refusal_and_keeps_the_old_version(runner, tmp_path: 
     assert processes.active_version().version == 1
 
 
-def first_condition(text: str) -> str:
-    condition = re.search(r"<bpmn:conditionExpression[^>]*>([^<]+)<", text)
+def escalation_condition(text: str) -> str:
+    """The condition on the flow from 'Escalation requested?' to the approval."""
+    condition = re.search(
+        r'sourceRef="needs_escalation" targetRef="approve_escalation">\s*'
+        r"<bpmn:conditionExpression[^>]*>([^<]+)<",
+        text,
+    )
     assert condition is not None
     return condition.group(1)
 
@@ -140,7 +145,7 @@ def first_condition(text: str) -> str:
 )
 def test_condition_that_fails_at_run_time_is_refused_at_deploy(expression: str, why: str):
     text = bpmn_text()
-    problems = refused(text.replace(first_condition(text), expression, 1))
+    problems = refused(text.replace(escalation_condition(text), expression, 1))
     assert (
         "complaint_handling.bpmn, element 'Escalation requested? (needs_escalation)': "
         "condition to approve_escalation refused by the restricted evaluator: " + why

@@ -71,8 +71,8 @@ def test_user_task_drawn_outside_its_lane_band_is_refused():
     # Moving the shape (not the lane list): resolve_minor's box goes down into the manager band.
     text = d.edited(
         d.bpmn(),
-        '<dc:Bounds x="1830" y="520" width="100" height="80" />',
-        '<dc:Bounds x="1830" y="760" width="100" height="80" />',
+        '<dc:Bounds x="2368" y="1060" width="100" height="80" />',
+        '<dc:Bounds x="2368" y="700" width="100" height="80" />',
     )
     problem = only_problem_at(problems_of(text), "resolve_minor")
     assert "drawn in lane 'manager' but belongs to lane 'supervisor'" in problem.message
@@ -138,8 +138,8 @@ def test_bpmnlint_warning_does_not_block_a_deploy():
     # Two shapes drawn on top of each other: a warning only.
     text = d.edited(
         d.bpmn(),
-        '<dc:Bounds x="862" y="392" width="36" height="36" />',
-        '<dc:Bounds x="770" y="392" width="36" height="36" />',
+        '<dc:Bounds x="1650" y="432" width="36" height="36" />',
+        '<dc:Bounds x="1530" y="432" width="36" height="36" />',
     )
     result = processes.deploy(d.variant(text), FORMS, comment="overlap")
     assert result.created

@@ -243,14 +243,34 @@
 
   // The non-interrupting timer on the task that sets its service level, if it has one.
   function serviceTimer(element) {
-    return (element.attachers || []).filter(function (attacher) {
+    var attached = (element.attachers || []).filter(function (attacher) {
       var definition = timerDefinition(attacher);
       return definition && definition.get("timeDuration");
+    })[0];
+    // A task's own dueIn is more specific than the clock of the subprocess around it.
+    if (attached || property(element.businessObject, "dueIn")) {
+      return attached;
+    }
+    return clockTimer(element.parent);
+  }
+
+  // The clock branch of a subprocess: a timer on a parallel branch (not after an event-based
+  // gateway, where a timer is a wait) covers every task inside, as the services read it.
+  function clockTimer(parent) {
+    if (!parent || !is(parent, "bpmn:SubProcess")) {
+      return null;
+    }
+    return (parent.children || []).filter(function (child) {
+      var definition = is(child, "bpmn:IntermediateCatchEvent") && timerDefinition(child);
+      var afterGateway = (child.incoming || []).some(function (flow) {
+        return is(flow.source, "bpmn:EventBasedGateway");
+      });
+      return definition && definition.get("timeDuration") && !afterGateway;
     })[0];
   }
 
   function timerDefinition(element) {
-    if (!is(element, "bpmn:BoundaryEvent")) {
+    if (!is(element, "bpmn:BoundaryEvent") && !is(element, "bpmn:IntermediateCatchEvent")) {
       return null;
     }
     return (element.businessObject.get("eventDefinitions") || []).filter(function (d) {
