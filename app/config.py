@@ -44,7 +44,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "COMPLAINTS_POSTAL_ADDRESS", "Service des réclamations, BP 1000, Dakar, Sénégal"
         ),
         "COMPLAINTS_COUNTER": os.environ.get(
-            "COMPLAINTS_COUNTER", "12 avenue de l'Indépendance, Dakar · Mon–Fri 8:00–17:00"
+            "COMPLAINTS_COUNTER", "12 avenue de l'Indépendance, Dakar · 8:00–17:00"
         ),
         # Complaints filed through the JSON API, per client address.
         "API_FILING_RATE_LIMIT": os.environ.get(

@@ -26,6 +26,21 @@ TASK_NAMES = (
     _l("Review overdue major complaint"),
     _l("Handle confidential complaint"),
     _l("Sign off confidential complaint"),
+    _l("Confidential case (survivor-centred)"),
+    _l("Follow up a low satisfaction score"),
+    _l("Follow up a low satisfaction score (confidential)"),
+    _l("Handle the escalated delay"),
+    _l("Major complaint case"),
+    _l("Minor complaint resolution"),
+    _l("Record informed consent"),
+    _l("Record police outcome"),
+    _l("Refer to support services"),
+    _l("Refer to the police"),
+    _l("Registration"),
+    _l("Review overdue confidential complaint"),
+    _l("Review the reopened case"),
+    _l("Review the reopened confidential case"),
+    _l("Senior management decision"),
 )
 INSTRUCTIONS = (
     _l("Check that the complaint is complete and signed, then record the registration outcome."),
@@ -40,6 +55,63 @@ INSTRUCTIONS = (
     _l("The minor complaint was not resolved within 5 days: decide how to handle the delay."),
     _l("The major complaint was not closed within 30 days: decide how to handle the delay."),
     _l("Handle the confidential complaint: findings, protective measures and resolution."),
+    _l("A delay was escalated to you by name: act on the case and say what you did."),
+    _l(
+        "A second focal point (not the handler) checks the resolution, ticks the resolution "
+        "codes and signs off or sends it back."
+    ),
+    _l(
+        "Before any action or disclosure: record what the complainant consents to and how and"
+        " when they can be reached safely."
+    ),
+    _l("Decide on the escalated case: what the organisation does and who carries it out."),
+    _l(
+        "Handle the confidential complaint without any mediation or confrontation: findings, "
+        "protective measures and resolution."
+    ),
+    _l(
+        "Offer a referral to a support service (medical, psychosocial, legal, safety); record"
+        " the referral or that the complainant declined."
+    ),
+    _l("Record what the police decided, or that the case goes on without waiting for them."),
+    _l(
+        "Refer the case to the police and record the date, the police service and its "
+        "reference number."
+    ),
+    _l(
+        "The complainant asked for a review, or staff reopened the case: a focal point who "
+        "did not handle it reviews the decision and writes the letter."
+    ),
+    _l(
+        "The complainant asked for a review, or staff reopened the case: someone who did not "
+        "resolve it reviews the decision and writes the letter."
+    ),
+    _l("The complainant gave a score of 1 or 2: find out why and record what you do about it."),
+    _l(
+        "The complainant gave a score of 1 or 2: find out why, contacting them only in the "
+        "safe way they chose, and record what you do about it."
+    ),
+    _l(
+        "The complaint was not acknowledged within 2 days: decide how to handle the delay: "
+        "remind, extend the deadline (days), reassign the step, or escalate it to a named "
+        "person. This review is withdrawn by itself when the step is done."
+    ),
+    _l(
+        "The confidential complaint was not resolved within 30 days (a second focal point "
+        "reviews it): decide how to handle the delay: remind, extend the deadline (days), "
+        "reassign the step, or escalate it to a named person. This review is withdrawn by "
+        "itself when the step is done."
+    ),
+    _l(
+        "The major complaint was not closed within 30 days: decide how to handle the delay: "
+        "remind, extend the deadline (days), reassign the step, or escalate it to a named "
+        "person. This review is withdrawn by itself when the step is done."
+    ),
+    _l(
+        "The minor complaint was not resolved within 5 days: decide how to handle the delay: "
+        "remind, extend the deadline (days), reassign the step, or escalate it to a named "
+        "person. This review is withdrawn by itself when the step is done."
+    ),
 )
 
 

@@ -234,11 +234,12 @@ def procedure() -> Any:
             )
         )
     appeal = summary.for_timer(APPEAL_TIMER)
-    # Waits (for the complainant's reply, the survey, the appeal window) are told in the stages.
+    # The service levels; waits (for the complainant's reply, the survey, the appeal window)
+    # are told in the stages, and a task's internal due time (dueIn) is not a promise.
     limits = [
         (procedure_text.translated(limit.name), duration_text(limit.duration))
         for limit in summary.limits
-        if limit.kind != procedure_summary.WAIT
+        if limit.kind == procedure_summary.SERVICE_LEVEL
     ]
     return render_template(
         "public/procedure.html",

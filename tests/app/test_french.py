@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from lxml import etree
 
 from services import complaints
 from services.db import db
@@ -13,6 +14,9 @@ from tests import journeys
 from tests.app.helpers import login, post_form
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "app/translations/fr/LC_MESSAGES/messages.po"
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdf]|%[sdf]")
 FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
 NBSP = "\u00a0"  # French puts a no-break space before : ; ? ! and inside « »
@@ -30,6 +34,15 @@ def test_every_message_of_the_french_catalogue_is_translated_and_none_is_fuzzy()
     fuzzy = [m.id for m in entries if m.fuzzy]
     assert untranslated == []
     assert fuzzy == []
+
+
+def test_every_step_name_and_instruction_of_the_default_procedure_has_a_french_text():
+    # What staff read on task pages, in the inbox and on the public page comes from the diagram.
+    bpmn = etree.parse(str(PROCESSES / "complaint_handling.bpmn")).getroot()
+    texts = {el.get("name") for el in bpmn.iter(f"{{{BPMN}}}userTask", f"{{{BPMN}}}subProcess")}
+    texts |= {(el.text or "").strip() for el in bpmn.iter(f"{{{SPIFF}}}instructionsForEndUser")}
+    translated = {m.id for m in _entries() if m.string}
+    assert sorted(t for t in texts if t and t not in translated) == []
 
 
 def test_french_messages_keep_the_placeholders_of_the_english_ones():
