@@ -155,8 +155,9 @@ def seed_demo() -> None:
     providers.ensure_demo_providers()
     db.session.commit()
     click.echo(f"Demo users (password: {password}):")
+    width = max(len(name) for _username, name, _roles in users.DEMO_USERS)
     for username, name, roles in users.DEMO_USERS:
-        click.echo(f"  {username:<13} {name:<22} {', '.join(roles)}")
+        click.echo(f"  {username:<13} {name:<{width}} {', '.join(roles)}")
 
 
 @click.command("tick")
