@@ -7,7 +7,7 @@ DEMO    = COMPLAINTFLOW_DEMO=1 $(FLASK)
 PORT   ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test setup vendor browser redis lint format translations messages clean
+.PHONY: run test setup vendor browser redis pango lint format translations messages clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,13 @@ $(DMN_JS)/dmn-modeler.production.min.js: node_modules/.package-lock.json
 vendor: $(BPMN_JS)/bpmn-navigated-viewer.production.min.js \
 	$(BPMN_JS)/bpmn-modeler.production.min.js $(DMN_JS)/dmn-modeler.production.min.js
 
-setup: $(BIN)/activate translations vendor
+setup: $(BIN)/activate translations vendor pango
+
+# WeasyPrint prints the letters to PDF through Debian's Pango; install it when missing.
+pango:
+	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0.so.0 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+	  fonts-dejavu-core >/dev/null; }
 
 run: setup
 	$(DEMO) init-db

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app import (
+    account,
     admin,
     api,
     auth,
@@ -22,6 +23,7 @@ from app import (
     input_guards,
     intake,
     main,
+    outbox,
     processes,
     public,
     tasks,
@@ -29,6 +31,7 @@ from app import (
 from app.config import REPO_ROOT, from_environment
 from app.extensions import babel, csrf, limiter, login_manager, migrate
 from app.security import apply_security
+from services import documents, staff_notices, tracking_links
 from services.db import db
 
 
@@ -41,6 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     _ensure_secret_key(app)
     apply_security(app)
+    documents.configure(app.config)
+    tracking_links.configure(app.config["PUBLIC_BASE_URL"])
+    staff_notices.configure(app.config["PUBLIC_BASE_URL"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), render_as_batch=True)
@@ -61,6 +67,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(complaints.bp)
     app.register_blueprint(processes.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(outbox.bp)
+    app.register_blueprint(account.bp)
     cli.register(app)
     errors.register(app)
     return app

@@ -1,17 +1,18 @@
-"""Administration: the list of support services (service providers) for referrals."""
+"""Administration: support services for referrals, and the message templates."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from forms.admin import PROVIDER_KINDS, ServiceProviderForm
+from forms.admin import PROVIDER_KINDS, MessageTemplateForm, ServiceProviderForm
 from forms.choices import label
-from services import providers
+from services import message_templates, providers
 from services.db import db
+from services.errors import InvalidInput
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -68,3 +69,59 @@ def provider_active(provider_id: int) -> Any:
     else:
         flash(_("%(name)s is no longer offered for referrals.", name=provider.name))
     return redirect(url_for("admin.providers_index"))
+
+
+@bp.get("/templates")
+def templates_index() -> Any:
+    """Every message kind in every language, with the version in use."""
+    rows = [
+        (kind, language, message_templates.active(kind.name, language))
+        for kind in message_templates.kinds().values()
+        for language in message_templates.LANGUAGES
+    ]
+    return render_template("admin/templates.html", rows=rows)
+
+
+@bp.route("/templates/<kind>/<language>", methods=["GET", "POST"])
+def template_edit(kind: str, language: str) -> Any:
+    """Edit a template (each save a new version) or preview the draft on a sample complaint."""
+    info = message_templates.kind(kind)
+    if language not in message_templates.LANGUAGES:
+        abort(404)
+    current = message_templates.source(kind, language)
+    form = MessageTemplateForm(
+        request.form, data=vars(current) if request.method == "GET" else None
+    )
+    status = 200
+    preview = None
+    if request.method == "POST" and form.validate():
+        draft = message_templates.Source(
+            form.subject.data, form.body_text.data, form.body_html.data or None
+        )
+        try:
+            if request.form.get("action") == "preview":
+                message_templates.check(kind, draft)
+                preview = message_templates.sample(kind, language, draft)
+            else:
+                row = message_templates.save(
+                    current_user, kind, language, draft, form.comment.data or ""
+                )
+                db.session.commit()
+                flash(_("Version %(version)d saved; it is used from now on.", version=row.version))
+                return redirect(url_for("admin.template_edit", kind=kind, language=language))
+        except InvalidInput as exc:
+            for name, messages in exc.details.items():
+                getattr(form, name).errors = list(messages)
+            status = 422
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "admin/template_edit.html",
+        form=form,
+        kind=info,
+        language=language,
+        variables=message_templates.variables(kind),
+        preview=preview or (message_templates.sample(kind, language) if status == 200 else None),
+        previewing_draft=preview is not None,
+        versions=message_templates.versions(kind, language),
+    ), status

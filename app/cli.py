@@ -13,8 +13,20 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+from app.delivery_cli import deliver_messages, mail_catcher
+from app.mail_in import receive_mail
 from forms import FORMS
-from services import attachments, instance_migration, processes, providers, timers, users, workflows
+from services import (
+    attachments,
+    instance_migration,
+    message_templates,
+    processes,
+    providers,
+    staff_notices,
+    timers,
+    users,
+    workflows,
+)
 from services.clock import utcnow
 from services.db import db
 from services.errors import DomainError
@@ -56,6 +68,10 @@ def register(app: Flask) -> None:
         sweep_uploads,
         retry_timers,
         migrate_complaints,
+        deliver_messages,
+        mail_catcher,
+        receive_mail,
+        send_digests,
     ):
         if app.config.get("SECRET_KEY_MISSING"):
             command = _refusing(command)
@@ -89,11 +105,16 @@ def deploy_from_directory(directory: str | None = None, comment: str = "") -> st
     """Deploy the diagrams of a directory and describe what happened."""
     path = Path(directory or current_app.config["PROCESSES_DIR"])
     result = processes.deploy(processes.read_directory(path), FORMS, comment=comment)
+    templates = message_templates.seed()  # the default message of each kind and language
     db.session.commit()
     version = result.version
     state = "deployed" if result.created else "unchanged, still active"
     warnings = "".join(f"\nwarning: {w}" for w in result.warnings)
-    return f"Process {version.process_id} version {version.version} {state} ({path}).{warnings}"
+    seeded = f"\n{templates} default message templates added." if templates else ""
+    return (
+        f"Process {version.process_id} version {version.version} {state} ({path})."
+        f"{warnings}{seeded}"
+    )
 
 
 @click.command("deploy-processes")
@@ -196,17 +217,20 @@ def timer_loop(
     max_backoff: float = 60.0,
     beat_every: float = 5.0,
     sweep_every: float = 3600.0,
+    digest_every: float = 3600.0,
 ) -> None:
     """Tick, commit, then sleep until the next due timer (at most `interval`), until `until()`.
 
     Nothing stops it: a failed round (the database gone, say) is logged and retried after
     one second, doubled after each further failure up to `max_backoff`; a complaint whose
     timers raise is recorded and skipped by services.workflows.tick. Every `beat_every`
-    seconds it records a heartbeat (for /healthz), every `sweep_every` it sweeps orphan uploads.
+    seconds it records a heartbeat (for /healthz), every `sweep_every` it sweeps orphan uploads,
+    every `digest_every` it queues the daily digests that are due.
     """
     failures = 0
     last_beat: datetime | None = None
     last_sweep: datetime | None = None
+    last_digests: datetime | None = None
     while not until():
         try:
             now = clock()
@@ -219,6 +243,12 @@ def timer_loop(
                 echo(f"{now.isoformat()} {reference}: {', '.join(fired)}")
             for instance, error in report.failed.items():
                 current_app.logger.error("timers: instance %s failed: %s", instance, error)
+            if last_digests is None or (now - last_digests).total_seconds() >= digest_every:
+                # Each user gets at most one a day (staff_notices.DIGEST_EVERY); the hourly
+                # look only catches those whose day has come round.
+                staff_notices.send_digests(now)
+                db.session.commit()
+                last_digests = now
             if last_sweep is None or (now - last_sweep).total_seconds() >= sweep_every:
                 last_sweep = now
                 _sweep_quietly(utcnow())  # file times are real times, whatever `clock` says
@@ -268,6 +298,17 @@ def _sweep_quietly(now: datetime) -> None:
         return
     if removed:
         current_app.logger.warning("timers: removed %d orphan upload(s)", len(removed))
+
+
+@click.command("send-digests")
+@click.option("--now", default=None, help="Pretend it is this ISO time (for drills).")
+@with_appcontext
+def send_digests(now: str | None) -> None:
+    """Queue the daily digest of overdue tasks for each member of staff who asked for it."""
+    when = datetime.fromisoformat(now) if now else utcnow()
+    queued = staff_notices.send_digests(when)
+    db.session.commit()
+    click.echo(f"{len(queued)} digest(s) queued.")
 
 
 @click.command("sweep-uploads")

@@ -43,6 +43,7 @@ from services import (
     attachments,
     audit,
     complaints,
+    documents,
     permissions,
     roles,
     sensitive,
@@ -171,6 +172,7 @@ def show(complaint_id: int) -> Any:
         choices=CHOICES,
         referrals=sensitive.referrals(case.complaint.id) if case.complaint.confidential else [],
         may_reopen=_may_reopen(case.complaint),
+        letters=documents.for_complaint(case.complaint.id),
     )
     db.session.commit()
     return page
@@ -220,6 +222,23 @@ def attachment(complaint_id: int, attachment_id: int) -> Any:
     db.session.commit()
     response = send_file(
         path, mimetype=found.content_type, as_attachment=True, download_name=found.filename
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/<int:complaint_id>/documents/<int:document_id>")
+def document(complaint_id: int, document_id: int) -> Any:
+    """Download a letter we produced for a complaint the user may see."""
+    complaint = complaints.get_for(current_user, complaint_id)
+    found = documents.get(complaint.id, document_id)
+    sensitive.record_opening(current_user, complaint, f"document {found.filename}")
+    db.session.commit()
+    response = send_file(
+        documents.path_of(found),
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=found.filename,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -18,6 +18,27 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
         "PROCESSES_DIR": os.environ.get("PROCESSES_DIR", str(REPO_ROOT / "processes")),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
+        # Letters the organisation signed (PDF), kept apart from uploads and their sweep.
+        "DOCUMENT_DIR": os.environ.get("DOCUMENT_DIR", str(Path(instance_path) / "documents")),
+        # The letterhead of the PDF letters (an administrator's settings page comes later).
+        "ORG_NAME": os.environ.get("ORG_NAME", "Complaints Service (demo)"),
+        "ORG_ADDRESS": os.environ.get("ORG_ADDRESS", "BP 1000\nDakar, Senegal").replace(
+            "\\n", "\n"
+        ),
+        "ORG_PHONE": os.environ.get("ORG_PHONE", "+221 33 800 00 00"),
+        "ORG_EMAIL": os.environ.get("ORG_EMAIL", "reclamations@example.org"),
+        "ORG_SIGNATURE": os.environ.get("ORG_SIGNATURE", "Head of the Complaints Service").replace(
+            "\\n", "\n"
+        ),
+        "ORG_LOGO": os.environ.get("ORG_LOGO", ""),  # path to a PNG or SVG, optional
+        # Email in (flask receive-mail): where received messages are kept (.eml), the largest
+        # accepted (bytes; larger is refused with 552) and the senders refused as spam
+        # (addresses and @domains, comma-separated; X-Spam-Flag: YES is refused too).
+        "INBOUND_MAIL_DIR": os.environ.get(
+            "INBOUND_MAIL_DIR", str(Path(instance_path) / "inbound")
+        ),
+        "INBOUND_MAX_SIZE": int(os.environ.get("INBOUND_MAX_SIZE", str(25 * 1024 * 1024))),
+        "INBOUND_BLOCKLIST": os.environ.get("INBOUND_BLOCKLIST", ""),
         # Files in UPLOAD_DIR that no attachment names are removed once this old (seconds),
         # so an upload still in its request is never touched (flask sweep-uploads).
         "UPLOAD_SWEEP_GRACE": float(os.environ.get("UPLOAD_SWEEP_GRACE", "3600")),
@@ -46,10 +67,40 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "COMPLAINTS_COUNTER": os.environ.get(
             "COMPLAINTS_COUNTER", "12 avenue de l'Indépendance, Dakar · 8:00–17:00"
         ),
+        # Outgoing email (the delivery worker, flask deliver-messages). MAIL_USE_TLS is
+        # STARTTLS on a plain port (587), MAIL_USE_SSL TLS from the start (465). Replies go
+        # to the complaints address. The demo points MAIL_SERVER at `flask mail-catcher`.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0") == "1",
+        "MAIL_USE_SSL": os.environ.get("MAIL_USE_SSL", "0") == "1",
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get(
+            "MAIL_FROM", "Service des réclamations <reclamations@example.org>"
+        ),
+        "MAIL_REPLY_TO": os.environ.get(
+            "MAIL_REPLY_TO", os.environ.get("COMPLAINTS_EMAIL", "reclamations@example.org")
+        ),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "30")),
+        # Where `flask mail-catcher` writes each message it receives, as a .eml file.
+        "MAIL_CATCHER_DIR": os.environ.get("MAIL_CATCHER_DIR", str(Path(instance_path) / "mail")),
+        # SMS: a generic HTTP JSON gateway, POST {"to", "text"} with a bearer token.
+        "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL", ""),
+        "SMS_GATEWAY_TOKEN": os.environ.get("SMS_GATEWAY_TOKEN", ""),
+        # Delivery: attempts before a message is marked failed, the first retry's delay
+        # (doubled each time), and the lease a worker holds on a message while sending it.
+        "DELIVERY_MAX_ATTEMPTS": int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "5")),
+        "DELIVERY_BACKOFF": float(os.environ.get("DELIVERY_BACKOFF", "30")),
+        "DELIVERY_LEASE": float(os.environ.get("DELIVERY_LEASE", "600")),
         # Complaints filed through the JSON API, per client address.
         "API_FILING_RATE_LIMIT": os.environ.get(
             "API_FILING_RATE_LIMIT", "10 per minute;100 per day"
         ),
+        # The address of this site as complainants reach it: the links in our messages.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000"),
+        # "Send me my link again", per client address (on top of the public forms' budget).
+        "RESEND_LINK_RATE_LIMIT": os.environ.get("RESEND_LINK_RATE_LIMIT", "5 per hour"),
         # Public forms (filing, replies, survey), one budget per client address.
         "PUBLIC_POST_RATE_LIMIT": os.environ.get(
             "PUBLIC_POST_RATE_LIMIT", "10 per minute;50 per day"

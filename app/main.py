@@ -36,8 +36,13 @@ NAV: list[tuple[str, Any, frozenset[str] | None]] = [
     ("inbox.index", _l("Inbox"), roles.LANE_ROLES),
     ("complaints.index", _l("Complaints"), permissions.READER_ROLES),
     ("intake.new", _l("New complaint (intake)"), frozenset({"intake_agent"})),
+    ("intake.mail_list", _l("Incoming email"), frozenset({"intake_agent"})),
     ("processes.editor", _l("Procedure"), frozenset({roles.PROCESS_OWNER})),
     ("admin.providers_index", _l("Service providers"), frozenset({roles.ADMINISTRATOR})),
+    ("outbox.post_queue", _l("Letters to post"), frozenset({roles.INTAKE_AGENT, roles.MANAGER})),
+    ("outbox.failed", _l("Failed deliveries"), frozenset({roles.MANAGER})),
+    ("admin.templates_index", _l("Message templates"), frozenset({roles.ADMINISTRATOR})),
+    ("account.show", _l("My notifications"), None),
 ]
 
 

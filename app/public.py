@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -26,12 +27,13 @@ from app.extensions import limiter
 from app.security import seal, unseal
 from forms.complainant import (
     InformationReplyForm,
+    ResendLinkForm,
     ReviewRequestForm,
     SurveyForm,
     WithdrawalForm,
 )
 from forms.intake import ComplaintForm
-from services import attachments, complaints, procedure_summary, tracking
+from services import attachments, complaints, documents, procedure_summary, tracking
 from services.db import db
 from services.errors import NotFound
 from services.models import Complaint
@@ -71,6 +73,8 @@ STEP_TEXT = {
     "review_outcome_letter": _l("The result of the review was sent"),
     "complaint_withdrawn": _l("You withdrew your complaint"),
     "withdrawal_confirmation": _l("We confirmed your withdrawal"),
+    "tracking_link": _l("We sent you your tracking link again"),
+    "email_received": _l("We received your email"),
     "attachment_added": _l("File added"),
     "update": _l("Update"),
 }
@@ -198,7 +202,8 @@ def new() -> Any:
         posted = uploads.files()
         file_errors = uploads.problem_texts(attachments.check_all(posted))
         if form.validate() and not file_errors:
-            filed = complaints.file_complaint(form.task_data(), channel="web")
+            data = {**form.task_data(), "language": form.language.data or str(get_locale())}
+            filed = complaints.file_complaint(data, channel="web")
             attachments.add_all(filed.complaint, posted, upload_dir=_upload_dir())
             db.session.commit()
             # The session cookie is signed, not encrypted: the tracking token goes in sealed.
@@ -262,6 +267,38 @@ def filed() -> Any:
         return redirect(url_for("main.index"))
     link = url_for("public.track", token=token, _external=True)
     return render_template("public/filed.html", details=details, link=link)
+
+
+def _resend_limit() -> str:
+    return str(current_app.config["RESEND_LINK_RATE_LIMIT"])
+
+
+def _reference_key() -> str:
+    return "resend:" + request.form.get("reference", "").strip().upper()[:40]
+
+
+@bp.route("/track", methods=["GET", "POST"])
+@limit_posts
+@limiter.limit(_resend_limit, methods=["POST"], error_message=_too_many_requests)
+@limiter.limit(
+    _resend_limit, key_func=_reference_key, methods=["POST"], error_message=_too_many_requests
+)
+def resend_link() -> Any:
+    """Send me my link again: a fresh link to the address on file, if the details match."""
+    form = ResendLinkForm(request.form)
+    if request.method == "POST" and form.validate():
+        tracking.resend_link(form.reference.data, form.contact.data)
+        db.session.commit()
+        # The same answer whether or not anything was sent: no hint the reference exists.
+        flash(
+            _(
+                "If these details match a complaint, we have sent a new tracking link to that "
+                "address. It can take a few minutes to arrive."
+            )
+        )
+        return redirect(url_for("public.resend_link"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("public/resend.html", form=form), status
 
 
 @bp.route("/track/<token>")
@@ -338,6 +375,22 @@ def withdraw(token: str) -> Any:
     return redirect(url_for("public.track", token=token))
 
 
+@bp.get("/track/<token>/documents/<int:document_id>")
+def document(token: str, document_id: int) -> Any:
+    """A letter we sent the complainant, as PDF, for whoever holds the tracking link."""
+    complaint = _complaint(token)
+    found = documents.get(complaint.id, document_id, public_only=True)
+    response = send_file(
+        documents.path_of(found),
+        mimetype=found.content_type,
+        as_attachment=True,
+        download_name=found.filename,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @bp.route("/survey/<token>")
 def survey_link(token: str) -> Any:
     """The link in the survey invitation: the survey on the tracking page."""
@@ -349,7 +402,12 @@ def _complaint(token: str) -> Complaint:
         return complaints.by_token(token)
     except NotFound:
         abort(
-            404, description=_("This tracking link is not valid. Check that you copied all of it.")
+            404,
+            description=_(
+                "This tracking link is not valid. Check that you copied all of it, or ask for "
+                "a new link at %(url)s.",
+                url=url_for("public.resend_link", _external=True),
+            ),
         )
 
 

@@ -172,8 +172,9 @@ def _defaults(task: Task, case: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if task.form_key in REWORKED_FORMS:
         values = {name: case[name] for name in names if case.get(name) not in (None, "", [])}
-    if "response_letter" in names and not values.get("response_letter"):
-        values["response_letter"] = letters.draft_response(task.complaint, case, current_user)
+    for letter in ("response_letter", "review_letter"):  # drafted in the complainant's language
+        if letter in names and not values.get(letter):
+            values[letter] = letters.draft_response(task.complaint, case, current_user)
     return values
 
 

@@ -41,3 +41,23 @@ class ServiceProviderForm(Form):
         validators=[Length(max=2000)],
         filters=[_strip],
     )
+
+
+class MessageTemplateForm(Form):
+    """A message template as an administrator edits it: each save is a new version."""
+
+    subject = StringField(
+        _l("Subject"),
+        validators=[DataRequired(message=_l("A subject is required.")), Length(max=300)],
+    )
+    body_text = TextAreaField(
+        _l("Text"),
+        validators=[DataRequired(message=_l("A text is required.")), Length(max=20000)],
+        render_kw={"rows": 16},
+    )
+    body_html = TextAreaField(
+        _l("HTML version (optional; empty: made from the text)"),
+        validators=[Length(max=50000)],
+        render_kw={"rows": 6},
+    )
+    comment = StringField(_l("What changed, and why"), validators=[Length(max=500)])

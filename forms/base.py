@@ -212,6 +212,27 @@ class AmountField(DecimalField):
             raise StopValidation(_l("Use at most %(places)d decimals.", places=places))
 
 
+class NoPlaceholder:
+    """Refuse a letter that still holds a "[...]" part of its draft, naming the first one.
+
+    Square brackets mark what the draft leaves for the handler to write; any text between
+    them (or none: "[]") counts, so a letter never reaches a complainant half written.
+    """
+
+    PATTERN = r"\[[^\]]*\]"
+
+    def __call__(self, form: Form, field: Field) -> None:
+        """Raise naming the first placeholder left in the text."""
+        found = re.search(self.PATTERN, field.data or "")
+        if found is not None:
+            raise ValidationError(
+                _l(
+                    "Replace the part %(part)s with your text before sending the letter.",
+                    part=found.group(0)[:80],
+                )
+            )
+
+
 class NotInFuture:
     """Refuse a date, or date and time, that is in the future."""
 
@@ -398,6 +419,8 @@ def _field_schema(field: Field) -> dict[str, Any]:
     content = _content_rule(field)
     if content is not None:
         rules.append(content)
+    if any(isinstance(v, NoPlaceholder) for v in field.validators):
+        rules.append({"not": {"pattern": NoPlaceholder.PATTERN}})
     if schema["type"] == "string" and "enum" not in schema and "format" not in schema:
         # The request guard refuses NUL anywhere (PostgreSQL cannot store it in text).
         rules.append(NO_NUL)

@@ -20,6 +20,12 @@ CHANNELS: Choices = (
     ("social_media", _l("Social media")),
 )
 
+# The languages we write to complainants in (message templates exist in each).
+LANGUAGES: Choices = (
+    ("en", "English"),
+    ("fr", "Français"),
+)
+
 CONTACT_CHANNELS: Choices = (
     ("email", _l("Email")),
     ("phone", _l("Telephone")),

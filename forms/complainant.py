@@ -1,7 +1,8 @@
 """What the complainant sends from the tracking page: missing information, the survey."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms.fields import RadioField, TextAreaField
+from wtforms import Form
+from wtforms.fields import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from forms.base import TaskForm
@@ -16,6 +17,25 @@ class InformationReplyForm(TaskForm):
         validators=[
             DataRequired(message=_l("Write the information we asked for.")),
             Length(min=5, max=5000),
+        ],
+    )
+
+
+class ResendLinkForm(Form):
+    """The complainant who lost the tracking link asks for a new one."""
+
+    reference = StringField(
+        _l("Reference of your complaint"),
+        validators=[
+            DataRequired(message=_l("Enter the reference, such as C-2026-000042.")),
+            Length(max=40),
+        ],
+    )
+    contact = StringField(
+        _l("Your email address or telephone number, as you gave it to us"),
+        validators=[
+            DataRequired(message=_l("Enter your email address or telephone number.")),
+            Length(max=254),
         ],
     )
 

@@ -21,6 +21,7 @@ from forms.choices import (
     CHANNELS,
     CONTACT_CHANNELS,
     DELIVERY_MODES,
+    LANGUAGES,
     PAYMENT_MODES,
     PLACEHOLDER,
     PURCHASE_MODES,
@@ -68,6 +69,12 @@ class ComplaintForm(TaskForm):
         ],
     )
     email = EmailField(_l("Email"), validators=[Length(max=254)])
+    # Empty: the language of the page (or of the API request) the complaint is filed in.
+    language = SelectField(
+        _l("Language of our letters"),
+        choices=options(LANGUAGES, _l("The language of this page")),
+        validators=[Optional()],
+    )
     # Left on "first detail given", a named complainant is written to at the first contact
     # detail they gave; "no contact" is only ever an explicit choice.
     preferred_contact = SelectField(

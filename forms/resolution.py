@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.fields import BooleanField, Field, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from forms.base import AmountField, ChecklistField, TaskForm, needs
+from forms.base import AmountField, ChecklistField, NoPlaceholder, TaskForm, needs
 from forms.choices import REMEDIES, options
 
 # Remedies that pay the complainant, so need an amount.
@@ -31,6 +31,7 @@ def _response_letter() -> TextAreaField:
         validators=[
             DataRequired(message=_l("Write the response to the complainant.")),
             Length(min=20, max=10000),
+            NoPlaceholder(),
         ],
     )
 

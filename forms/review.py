@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.fields import RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from forms.base import TaskForm
+from forms.base import NoPlaceholder, TaskForm
 from forms.choices import FOLLOW_UP_ACTIONS, REVIEW_DECISIONS, options
 
 
@@ -22,7 +22,11 @@ class CaseReviewForm(TaskForm):
     )
     review_letter = TextAreaField(
         _l("Letter to the complainant"),
-        validators=[DataRequired(message=_l("Write the letter.")), Length(max=20000)],
+        validators=[
+            DataRequired(message=_l("Write the letter.")),
+            Length(max=20000),
+            NoPlaceholder(),
+        ],
     )
 
 

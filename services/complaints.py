@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from services import attachments, audit, notifications, permissions, search, tasks, workflows
+from services import (
+    attachments,
+    audit,
+    message_templates,
+    notifications,
+    permissions,
+    search,
+    tasks,
+    tracking_links,
+    workflows,
+)
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import InvalidInput, NotFound
@@ -48,7 +57,7 @@ class Filed:
 
 def hash_token(token: str) -> str:
     """The stored form of a tracking token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    return tracking_links.hash_token(token)
 
 
 def file_complaint(
@@ -81,6 +90,7 @@ def file_complaint(
         consent=consent,
         form_date=date.today(),
         tracking_token_hash=hash_token(token),
+        language=message_templates.language_of(data.get("language")),
         # Violence, abuse or harassment: only the focal point sees it, from its first task.
         sensitive_at_intake=sensitive,
         confidential=sensitive,
@@ -111,9 +121,7 @@ def first_contact_given(values: Mapping[str, Any]) -> str:
 
 def by_token(token: str) -> Complaint:
     """The complaint a tracking link points to, or NotFound."""
-    complaint = db.session.scalar(
-        db.select(Complaint).where(Complaint.tracking_token_hash == hash_token(token))
-    )
+    complaint = tracking_links.find(token)
     if complaint is None:
         raise NotFound("This tracking link is not valid.")
     return complaint

@@ -42,6 +42,10 @@ class User(db.Model):
     # Bumped on sign-out and password change: a session cookie carrying an older value
     # is refused, so logging out ends the session on the server too.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Opt-ins: an email when a task is assigned to them, a daily digest of their overdue tasks.
+    notify_assignment: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    daily_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    last_digest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     roles: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="user"
@@ -179,6 +183,9 @@ class Complaint(db.Model):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     appeal_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The complainant's language (the filing page's, or set by staff at intake): every
+    # message and letter is written in it.
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     received_by: Mapped[User | None] = relationship(foreign_keys=[received_by_id])
     duplicate_of: Mapped[Complaint | None] = relationship(
         remote_side="Complaint.id", foreign_keys=[duplicate_of_id]
@@ -287,19 +294,138 @@ class AuditEvent(db.Model):
 
 
 class Notification(db.Model):
-    """A message to the complainant produced by the procedure (outbox)."""
+    """A message produced by the procedure: an outbox row the delivery worker sends.
+
+    The request or timer that throws the message only writes this row, in its own
+    transaction; services/delivery.py sends it later. Status: queued -> sending -> sent,
+    or back to queued (retry, next_attempt_at) and finally failed; letters go to_post ->
+    posted; none = nothing to deliver (tracking page, in person); cancelled = replaced or
+    dropped by staff. A row left 'sending' past its lease is never re-sent blindly.
+    """
+
+    __table_args__ = (
+        # The worker's claim: due queued rows, and expired 'sending' leases.
+        Index("ix_notification_status_next_attempt", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(
+    # None for staff messages that belong to no complaint (the daily digest).
+    complaint_id: Mapped[int | None] = mapped_column(
         ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
+    # The staff member a staff message goes to (task assigned, digest); None: the complainant.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str] = mapped_column(String(300), default="")
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
+    # The PDF sent with the message (email attachment, printed letter).
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("document.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The lease: a worker owns a 'sending' row until claimed_at + the lease length.
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Our Message-ID for email, the gateway's id for SMS: proof the provider has it.
+    provider_message_id: Mapped[str | None] = mapped_column(String(300), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # A failed message sent again another way points at the one it replaces.
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notification.id", ondelete="SET NULL")
+    )
+    posted_by: Mapped[User | None] = relationship(foreign_keys=[posted_by_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    document: Mapped[Document | None] = relationship()
+
+
+class Document(db.Model):
+    """A document we produced for a complaint (the signed response letter as PDF)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(40))  # response_letter, review_outcome_letter
+    filename: Mapped[str] = mapped_column(String(255))  # the download name
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)  # random, on disk
+    content_type: Mapped[str] = mapped_column(String(100), default="application/pdf")
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # Downloadable from the tracking page with the complainant's token.
+    public: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_by: Mapped[User | None] = relationship()
+
+
+class MessageTemplate(db.Model):
+    """One version of the template of a message kind in one language, edited by administrators."""
+
+    __table_args__ = (UniqueConstraint("kind", "language", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: seeded
+    created_by: Mapped[User | None] = relationship()
+
+
+class TrackingToken(db.Model):
+    """A tracking link issued to the complainant (at filing, in a message, on request): its hash."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(32))  # filing, message, resend
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InboundMail(db.Model):
+    """An email received at the complaints address: a new complaint or a reply to a case."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    sender: Mapped[str] = mapped_column(String(254))
+    recipient: Mapped[str] = mapped_column(String(254), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    message_id: Mapped[str] = mapped_column(String(300), default="", index=True)
+    status: Mapped[str] = mapped_column(
+        String(20), default="new", index=True
+    )  # new/attached/intake/refused
+    complaint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("complaint.id", ondelete="SET NULL"), index=True
+    )
+    stored_name: Mapped[str] = mapped_column(String(100), unique=True)  # the .eml on disk
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    complaint: Mapped[Complaint | None] = relationship()
+    handled_by: Mapped[User | None] = relationship()
 
 
 class Attachment(db.Model):

@@ -3,55 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from string import Template
 from typing import Any
 
-from services import audit
+from services import audit, delivery, message_templates, tracking_links
 from services.db import db
 from services.models import Complaint, Notification
-
-# Subject and body per message name; $placeholders come from the complaint and case data.
-TEMPLATES: dict[str, tuple[str, str]] = {
-    "acknowledgement": (
-        "Your complaint $reference has been received",
-        "Dear $name,\n\nWe have registered your complaint under reference $reference on "
-        "$received. We will keep you informed of its progress.\n",
-    ),
-    "information_request": (
-        "We need more information about complaint $reference",
-        "Dear $name,\n\nTo handle your complaint $reference we need the following:\n\n"
-        "$missing_information\n\nPlease answer from your tracking page within 14 days.\n",
-    ),
-    "closure_letter": (
-        "Your complaint $reference has been closed",
-        "Dear $name,\n\nWe have closed your submission $reference ($reason). "
-        "If you think this is a mistake, please contact us.\n",
-    ),
-    "response_letter": (
-        "Our response to your complaint $reference",
-        "$response_letter\n\nIf you are not satisfied with this response, you can ask us for a "
-        "review from your tracking page until $appeal_until. $recourse\n",
-    ),
-    "review_outcome_letter": (
-        "The review of your complaint $reference",
-        "$review_letter\n\nThis review ends our procedure. $recourse\n",
-    ),
-    "withdrawal_confirmation": (
-        "You have withdrawn complaint $reference",
-        "Dear $name,\n\nAs you asked, we have stopped handling complaint $reference. "
-        "You can contact us again at any time.\n",
-    ),
-    "survey_invitation": (
-        "How did we handle complaint $reference?",
-        "Dear $name,\n\nPlease tell us how satisfied you are with the handling of your "
-        "complaint $reference from your tracking page.\n",
-    ),
-    "survey_reminder": (
-        "Reminder: your opinion on complaint $reference",
-        "Dear $name,\n\nYou can still tell us how satisfied you are with the handling of "
-        "complaint $reference from your tracking page.\n",
-    ),
-}
 
 # Steps the complainant sees on the tracking page, by message name.
 PUBLIC_SUMMARY = {
@@ -63,6 +19,7 @@ PUBLIC_SUMMARY = {
     "survey_reminder": "Survey reminder sent",
     "review_outcome_letter": "Review decision sent",
     "withdrawal_confirmation": "Withdrawal confirmed",
+    "tracking_link": "Tracking link sent again",
 }
 
 
@@ -98,6 +55,21 @@ def _recipient(complaint: Complaint) -> tuple[str, str]:
     return (channel, address) if address else ("tracking_page", "")
 
 
+def addresses_on_file(complaint: Complaint) -> list[tuple[str, str]]:
+    """The (channel, address) pairs a tracking link may be sent to on request.
+
+    A confidential or sensitive case only ever to the safe contact: another address on file
+    may be read by the person the complainant fears.
+    """
+    if complaint.anonymous:
+        return []
+    if complaint.confidential or complaint.sensitive_at_intake or complaint.safe_contact_method:
+        found = [_recipient(complaint)]
+    else:
+        found = [("email", complaint.email or ""), ("phone", complaint.phone or "")]
+    return [(channel, address) for channel, address in found if channel in ("email", "phone")]
+
+
 def _address(complaint: Complaint, channel: str) -> str:
     return {
         "email": complaint.email,
@@ -106,36 +78,61 @@ def _address(complaint: Complaint, channel: str) -> str:
     }.get(channel, "")
 
 
-# Letters are written in English until message templates per language exist.
-LETTER_LANGUAGE = "en"
+# How a letter greets a complainant whose name we do not have, by language.
+NO_NAME = {"en": "Madam, Sir", "fr": "Madame, Monsieur"}
 
 
-def send(
-    complaint: Complaint, name: str, data: Mapping[str, Any], payload: Any = None
-) -> Notification:
-    """Queue the notification for a thrown message and record it on the public timeline."""
-    subject_tpl, body_tpl = TEMPLATES.get(name, ("Update on complaint $reference", "$reference"))
+def message_values(
+    complaint: Complaint, data: Mapping[str, Any], payload: Any, language: str
+) -> dict[str, Any]:
+    """What a message template may use: case data, the thrown payload and the complaint."""
     values = {str(k): v for k, v in audit.jsonable(dict(data)).items() if v is not None}
     if isinstance(payload, Mapping):
         values.update({str(k): v for k, v in audit.jsonable(dict(payload)).items()})
     values.update(
         reference=complaint.reference or "",
-        name=complaint.complainant_name or "Madam, Sir",
+        name=complaint.complainant_name or NO_NAME[language],
         received=complaint.received_at.strftime("%Y-%m-%d"),
+        received_date=message_templates.long_date(complaint.received_at, language),
     )
     values.setdefault("reason", values.get("registration_outcome", ""))
-    # Texts the diagram gives in several languages ({"en": …, "fr": …}): the letter's.
+    if values.get("appeal_until"):
+        values["appeal_until"] = message_templates.long_date(values["appeal_until"], language)
+    # Texts the diagram gives in several languages ({"en": …, "fr": …}): the complainant's.
     for key, value in list(values.items()):
-        if isinstance(value, Mapping) and LETTER_LANGUAGE in value:
-            values[key] = value[LETTER_LANGUAGE]
-    channel, recipient = _recipient(complaint)
+        if isinstance(value, Mapping) and message_templates.DEFAULT_LANGUAGE in value:
+            values[key] = value.get(language) or value[message_templates.DEFAULT_LANGUAGE]
+    return values
+
+
+def send(
+    complaint: Complaint,
+    name: str,
+    data: Mapping[str, Any],
+    payload: Any = None,
+    *,
+    to: tuple[str, str] | None = None,
+) -> Notification:
+    """Queue the message `name` in the complainant's language, with a fresh tracking link.
+
+    `to` (channel, address) overrides the complainant's usual channel (a link asked for).
+    """
+    language = message_templates.language_of(complaint.language)
+    values = message_values(complaint, data, payload, language)
+    purpose = "resend" if name == "tracking_link" else "message"
+    values["tracking_url"] = tracking_links.url(tracking_links.issue(complaint, purpose))
+    rendered = message_templates.render(name, language, values)
+    channel, recipient = to or _recipient(complaint)
     notification = Notification(
         complaint_id=complaint.id,
         kind=name,
         channel=channel,
         recipient=recipient,
-        subject=Template(subject_tpl).safe_substitute(values),
-        body=Template(body_tpl).safe_substitute(values),
+        subject=rendered.subject[:300],
+        body=rendered.text,
+        html_body=rendered.html,
+        language=language,
+        status=delivery.initial_status(channel),
     )
     db.session.add(notification)
     audit.record(

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import ColumnElement, Select, or_
 from sqlalchemy.orm import selectinload
 
-from services import audit, permissions, roles, search
+from services import audit, permissions, roles, search, staff_notices
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -174,6 +174,7 @@ def reassign(manager: User, task_id: str, assignee: User) -> Task:
     if permissions.excluded_by_four_eyes(assignee, task):
         raise InvalidInput(f"{assignee.name} handled an earlier step: four-eyes rule.")
     task.assignee = assignee
+    staff_notices.task_assigned(task, assignee, manager)
     audit.record(
         task.complaint_id,
         "reassigned",
@@ -285,6 +286,7 @@ def act_on_overdue_review(
         for task in open_tasks:
             if assignee is not None and permissions.can_view_task(assignee, task):
                 task.assignee = assignee
+                staff_notices.task_assigned(task, assignee, actor)
                 audit.record(
                     review.complaint_id,
                     "reassigned",

@@ -14,6 +14,7 @@ from typing import Any
 
 from services import attachments, audit, notifications, workflows
 from services.clock import as_utc, utcnow
+from services.db import db
 from services.errors import Conflict
 from services.models import Attachment, Complaint, Notification
 
@@ -117,6 +118,31 @@ def information_request(complaint: Complaint) -> str:
         n for n in notifications.for_complaint(complaint.id) if n.kind == "information_request"
     ]
     return requests[-1].body if requests else ""
+
+
+def _same_address(channel: str, on_file: str, given: str) -> bool:
+    """An email compared without case, a telephone number by its digits only."""
+    if channel == "email":
+        return on_file.strip().casefold() == given.strip().casefold()
+    digits = "".join(c for c in on_file if c.isdigit())
+    return len(digits) >= 6 and digits == "".join(c for c in given if c.isdigit())
+
+
+def resend_link(reference: str, contact: str) -> Notification | None:
+    """Queue a fresh tracking link to `contact` if it is the complaint's address on file.
+
+    Returns None when nothing was sent; the caller answers the same either way, so no one
+    learns whether a reference exists or what address it has.
+    """
+    complaint = db.session.scalar(
+        db.select(Complaint).where(Complaint.reference == reference.strip().upper())
+    )
+    if complaint is None or not contact.strip():
+        return None
+    for channel, address in notifications.addresses_on_file(complaint):
+        if address and _same_address(channel, address, contact):
+            return notifications.send(complaint, "tracking_link", {}, to=(channel, address))
+    return None
 
 
 def is_waiting(complaint: Complaint, message: str) -> bool:

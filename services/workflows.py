@@ -21,12 +21,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from forms import FORMS
 from services import (
     audit,
+    documents,
     engine,
-    letters,
     notifications,
     permissions,
     processes,
     sensitive,
+    staff_notices,
     tasks,
     timers,
 )
@@ -119,7 +120,8 @@ def _save(
         # Drain thrown messages before dumping: they are acted on now, not stored.
         letter_data = {**state.data, **_deadlines(wf)}
         for message in engine.thrown_messages(wf):
-            notifications.send(complaint, message.name, letter_data, message.payload)
+            notice = notifications.send(complaint, message.name, letter_data, message.payload)
+            documents.attach_letter(complaint, notice)  # a signed letter: its PDF too
         instance.state = engine.dump_workflow(wf)
         instance.completed = state.completed
         instance.next_timer_due = state.next_timer_due
@@ -189,21 +191,22 @@ def _sync_tasks(
     for info in state.ready:
         row = open_rows.pop(info.id, None)
         if row is None:
-            db.session.add(
-                Task(
-                    id=info.id,
-                    complaint=complaint,
-                    name=info.name,
-                    title=info.title,
-                    form_key=info.form_key or "",
-                    role=info.lane or "",
-                    due_at=info.due_at,
-                    created_at=now,
-                    not_by=" ".join(info.not_by),
-                    assignee=_assignee_from_data(info, state.data),
-                    **_case_columns(complaint),
-                )
+            row = Task(
+                id=info.id,
+                complaint=complaint,
+                name=info.name,
+                title=info.title,
+                form_key=info.form_key or "",
+                role=info.lane or "",
+                due_at=info.due_at,
+                created_at=now,
+                not_by=" ".join(info.not_by),
+                assignee=_assignee_from_data(info, state.data),
+                **_case_columns(complaint),
             )
+            db.session.add(row)
+            if row.assignee is not None:  # given on creation (assignTo): tell them
+                staff_notices.task_assigned(row, row.assignee, None)
         else:
             # A fired service-level timer reports no due time: keep it, the task is overdue.
             row.due_at = info.due_at or row.due_at
@@ -244,7 +247,8 @@ def _assignee_from_data(info: engine.UserTaskInfo, data: Mapping[str, Any]) -> U
 def _deadlines(wf: Any) -> dict[str, str]:
     """Deadlines letters quote, read from the diagram's timers (the appeal window's end)."""
     due = engine.message_deadline(wf, MESSAGE_APPEAL)
-    return {"appeal_until": letters.long_date(due)} if due is not None else {}
+    # ISO: each message writes the date in its complainant's language.
+    return {"appeal_until": due.isoformat()} if due is not None else {}
 
 
 def _case_columns(complaint: Complaint) -> dict[str, Any]:

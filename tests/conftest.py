@@ -42,6 +42,7 @@ def _migrate(url: str, instance: Path) -> None:
             "SECRET_KEY": "test",
             "SQLALCHEMY_DATABASE_URI": url,
             "UPLOAD_DIR": str(instance / "uploads"),
+            "DOCUMENT_DIR": str(instance / "documents"),
             "DEMO_PASSWORD": DEMO_PASSWORD,
         }
     )
@@ -107,6 +108,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "SECRET_KEY": "test",
             "SQLALCHEMY_DATABASE_URI": database_url,
             "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "DOCUMENT_DIR": str(tmp_path / "documents"),
             "DEMO_PASSWORD": DEMO_PASSWORD,
         }
     )
@@ -132,3 +134,7 @@ def client(app: Flask) -> FlaskClient:
 def runner(app: Flask) -> Any:
     """A CLI runner."""
     return app.test_cli_runner()
+
+
+# The SMTP server and SMS gateway fixtures (smtp_server, sms_gateway) for delivery tests.
+from tests.servers import sms_gateway, smtp_server  # noqa: E402, F401

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make run`: the web server and the timer process side by side. Ctrl+C or TERM stops both,
-# once (the old `trap 'kill 0'` under /bin/sh signalled itself again and again until it
-# crashed). The timer process's lines, errors included, are shown prefixed with [timers].
+# `make run`: the web server, the timer process, the delivery worker and (unless MAIL_SERVER
+# is set) a local mail catcher side by side. Ctrl+C or TERM stops them all, once (the old
+# `trap 'kill 0'` under /bin/sh signalled itself again and again until it crashed). The
+# background processes' lines, errors included, are shown prefixed with [timers], [delivery]
+# and [mail]. The demo's emails land as .eml files in instance/mail/ (MAIL_CATCHER_DIR).
 #
 #   tools/run-demo.sh PORT FLASK-COMMAND...     e.g. tools/run-demo.sh 5000 .venv/bin/flask --app app
 set -u
@@ -9,9 +11,19 @@ port=$1
 shift
 flask=("$@")
 
-# sed ignores Ctrl+C so that the timer process's last words still get through.
+# Without an SMTP server of yours, the demo sends its emails to the local mail catcher.
+catcher=()
+if [ -z "${MAIL_SERVER:-}" ]; then
+  export MAIL_SERVER=127.0.0.1 MAIL_PORT="${MAIL_PORT:-8025}"
+  "${flask[@]}" mail-catcher --port "$MAIL_PORT" > >(trap '' INT TERM; exec sed -u 's/^/[mail] /') 2>&1 &
+  catcher=($!)
+fi
+
+# sed ignores Ctrl+C so that the background processes' last words still get through.
 "${flask[@]}" run-timers > >(trap '' INT TERM; exec sed -u 's/^/[timers] /') 2>&1 &
 timers=$!
+"${flask[@]}" deliver-messages > >(trap '' INT TERM; exec sed -u 's/^/[delivery] /') 2>&1 &
+worker=$!
 "${flask[@]}" run --port "$port" &
 web=$!
 
@@ -34,16 +46,16 @@ PY
 
 stop() {
   trap - INT TERM
-  kill -TERM "$web" "$timers" 2>/dev/null
-  wait "$web" "$timers" 2>/dev/null
+  kill -TERM "$web" "$timers" "$worker" "${catcher[@]}" 2>/dev/null
+  wait "$web" "$timers" "$worker" "${catcher[@]}" 2>/dev/null
   exit 0
 }
 trap stop INT TERM
 
 # Whichever stops first (the server failing to bind its port, say) stops the other.
-wait -n "$web" "$timers"
+wait -n "$web" "$timers" "$worker" "${catcher[@]}"
 status=$?
 trap - INT TERM
-kill -TERM "$web" "$timers" 2>/dev/null
-wait "$web" "$timers" 2>/dev/null
+kill -TERM "$web" "$timers" "$worker" "${catcher[@]}" 2>/dev/null
+wait "$web" "$timers" "$worker" "${catcher[@]}" 2>/dev/null
 exit "$status"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from werkzeug.datastructures import MultiDict
 
 from app.api import openapi, serializers
@@ -43,7 +43,9 @@ def file_complaint() -> Any:
     form = ComplaintForm(json_formdata(ComplaintForm))
     if not form.validate():
         raise InvalidInput(gettext("Please correct the highlighted fields."), details=form.errors)
-    filed = complaints.file_complaint(form.task_data(), channel="web")
+    # Without a language: the request's (Accept-Language).
+    data = {**form.task_data(), "language": form.language.data or str(get_locale())}
+    filed = complaints.file_complaint(data, channel="web")
     db.session.commit()
     body = serializers.filed(filed)
     return jsonify(body), 201, {"Location": body["links"]["tracking"]}

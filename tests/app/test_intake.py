@@ -126,3 +126,14 @@ def test_a_refused_file_records_nothing(app, client):
     )
     assert response.status_code == 422
     assert complaints_count(app) == 0
+
+
+def test_the_agent_records_the_complainants_language(app, client):
+    login(client, "agent")
+    page = client.get("/intake").get_data(as_text=True)
+    assert 'name="language"' in page and "Français" in page
+    assert post_form(client, "/intake", {**PHONE_CALL, "language": "fr"}).status_code == 302
+    assert post_form(client, "/intake", PHONE_CALL).status_code == 302  # empty: the page's
+    with app.app_context():
+        languages = db.session.scalars(db.select(Complaint.language).order_by(Complaint.id))
+        assert languages.all() == ["fr", "en"]

@@ -93,6 +93,13 @@ def complete_task(page: Page) -> None:
     expect(page.locator(".flash", has_text="Task completed")).to_be_visible()
 
 
+def write_letter(page: Page, field: str = "#response_letter") -> None:
+    """Put the handler's words in each "[...]" part of the drafted letter."""
+    draft = page.locator(field).input_value()
+    assert re.search(r"\[[^\]]*\]", draft), draft  # the draft names what to write
+    page.fill(field, re.sub(r"\[[^\]]*\]", "We replaced the faulty part.", draft))
+
+
 def register(page: Page, base_url: str, reference: str) -> None:
     """The intake agent registers the complaint as complete."""
     open_task(page, base_url, reference, "Register complaint")
@@ -172,6 +179,11 @@ def test_minor_complaint_goes_from_public_form_to_survey(app, live_server, open_
     supervisor.check("input[name=remedies][value=apology]")
     supervisor.fill("#resolution_summary", "Seal replaced under warranty.")
     expect(supervisor.locator("#response_letter")).not_to_be_empty()
+    # The drafted letter still holds its "[...]" parts: it cannot go out like that.
+    supervisor.get_by_role("button", name="Complete task").click()
+    letter = supervisor.locator(".field.has-error", has=supervisor.locator("#response_letter"))
+    expect(letter.locator(".error")).to_contain_text("with your text before sending the letter")
+    write_letter(supervisor)
     complete_task(supervisor)
 
     expect_status(complainant, link, "Our answer is being approved.")
@@ -259,6 +271,7 @@ def test_major_complaint_with_approved_escalation_goes_to_legal_review(
     investigator.check("input[name=remedies][value=compensation]")
     investigator.fill("#compensation_amount", "150.00")
     investigator.fill("#resolution_summary", "Unit replaced, compensation paid.")
+    write_letter(investigator)
     complete_task(investigator)
     expect_status(complainant, link, "Notre réponse est en cours de validation.")
 

@@ -130,3 +130,54 @@ def test_remedy_boxes_do_not_each_demand_a_tick_in_the_browser():
     html = str(MinorResolutionForm().remedies())
     assert html.count('type="checkbox"') == 10
     assert "required" not in html
+
+
+@pytest.mark.parametrize("form_cls", [MinorResolutionForm, ResolutionForm, ConfidentialCaseForm])
+def test_a_letter_still_holding_a_draft_placeholder_is_refused_naming_it(post, form_cls):
+    data = {MinorResolutionForm: MINOR, ResolutionForm: MAJOR}.get(form_cls, CONFIDENTIAL)
+    letter = "Dear Ms Diallo,\n\n[What we will do to put it right, and when.]\n\nYours."
+    posted = post(form_cls, {**data, "response_letter": letter})
+    assert posted.errors == {
+        "response_letter": [
+            "Replace the part [What we will do to put it right, and when.] with your text "
+            "before sending the letter."
+        ]
+    }
+
+
+def test_an_emptied_placeholder_is_refused_too(post):
+    posted = post(MinorResolutionForm, {**MINOR, "response_letter": f"{LETTER} [] Yours."})
+    assert posted.errors == {
+        "response_letter": ["Replace the part [] with your text before sending the letter."]
+    }
+
+
+def test_the_published_schema_refuses_a_placeholder_like_the_form():
+    from forms.base import json_validator
+
+    schema = MinorResolutionForm.json_schema()
+    body = {
+        "action_taken": "Seal replaced.",
+        "remedies": ["repair"],
+        "resolution_summary": "Seal replaced.",
+        "response_letter": LETTER,
+    }
+    assert list(json_validator(schema).iter_errors(body)) == []
+    body["response_letter"] = f"{LETTER} [What we found.]"
+    assert list(json_validator(schema).iter_errors(body)) != []
+
+
+def test_a_review_letter_with_a_placeholder_is_refused(post):
+    from forms import CaseReviewForm
+
+    posted = post(
+        CaseReviewForm,
+        {
+            "review_decision": "upheld",
+            "review_findings": "The refund was late.",
+            "review_letter": "Dear Ms Diallo, [decision].",
+        },
+    )
+    assert posted.errors == {
+        "review_letter": ["Replace the part [decision] with your text before sending the letter."]
+    }

@@ -1,0 +1,457 @@
+"""The outbox: notification rows the delivery worker claims, sends and records.
+
+A request or timer that throws a message only writes a Notification row (status queued,
+or to_post for a letter) in its own transaction. The worker (`flask deliver-messages`,
+app/cli.py) then runs, each step its own transaction committed by the caller:
+
+1. reap_interrupted(): rows left 'sending' after their lease expired;
+2. claim(): due queued rows become 'sending' with a lease (FOR UPDATE SKIP LOCKED on
+   PostgreSQL, a conditional UPDATE on SQLite), committed BEFORE anything is sent;
+3. transmit(): no database, only the network (SMTP or the SMS gateway);
+4. record_sent() / record_failure(): the provider's id and sent_at, or a retry with
+   exponential backoff, or the final 'failed' state with the last error.
+
+At most once: a row is sent only by the worker that claimed it, and a row found 'sending'
+after its lease is never sent again by the machine. The worker died between the provider
+accepting the message and our commit, or before: we cannot tell which, and a second copy of
+a response letter (or of an SMS) is worse than a delayed one. So it becomes 'failed' with an
+"interrupted, check" error a person reads, and retries by hand if needed, unless the
+provider's id was recorded, which proves the provider had it: then it is 'sent'.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import or_, select, update
+
+from services import audit, documents, permissions, roles
+from services.clock import utcnow
+from services.db import db
+from services.errors import InvalidInput, NotAllowed, NotFound
+from services.models import Complaint, Notification, User
+from services.transports import (
+    Attachment,
+    DeliveryError,
+    Mailer,
+    MailSettings,
+    PermanentError,
+    SmsSettings,
+    build_email,
+    send_email,
+    send_sms,
+)
+
+QUEUED = "queued"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+TO_POST = "to_post"
+POSTED = "posted"
+CANCELLED = "cancelled"
+NONE = "none"  # nothing to deliver: the tracking page shows it, or it is given in person
+
+# Channels a worker sends; "letter" goes to the post queue for staff.
+SENT_BY_WORKER = frozenset({"email", "phone"})
+# Ways staff may send a failed message again.
+OTHER_WAYS = ("email", "phone", "letter")
+INTERRUPTED = (
+    "Delivery interrupted: the worker stopped while sending, so the message may or may not "
+    "have reached the recipient. Check with them before retrying."
+)
+_ERROR_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The worker's settings, built by the caller from the app's configuration."""
+
+    mail: MailSettings = field(default_factory=MailSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    # Far longer than any transport timeout, so a slow send is never taken for a dead worker.
+    lease_seconds: float = 600.0
+    max_attempts: int = 5
+    backoff_seconds: float = 30.0
+    max_backoff_seconds: float = 3600.0
+    batch_size: int = 20
+    # The Reply-To of an email about a complaint (a tagged address that routes the reply to
+    # its case); None: the plain MAIL_REPLY_TO for every message.
+    reply_to_for: Callable[[Complaint], str] | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a worker needs to send one claimed row, read before any network call."""
+
+    id: int
+    token: str
+    channel: str
+    recipient: str
+    subject: str
+    text: str
+    html: str
+    attempts: int
+    attachment: Attachment | None = None
+    reply_to: str = ""
+    problem: str = ""  # found while claiming (the letter's file is gone): not sent
+
+
+def initial_status(channel: str) -> str:
+    """The status a new message starts in: queued for the worker, to_post, or none."""
+    if channel in SENT_BY_WORKER:
+        return QUEUED
+    if channel == "letter":
+        return TO_POST
+    return NONE
+
+
+def backoff(attempts: int, settings: Settings) -> timedelta:
+    """The wait before the next attempt after `attempts` failed ones: doubling, capped."""
+    seconds = settings.backoff_seconds * 2 ** max(0, attempts - 1)
+    return timedelta(seconds=min(settings.max_backoff_seconds, seconds))
+
+
+def reap_interrupted(now: datetime, settings: Settings) -> list[int]:
+    """Rows left 'sending' past their lease: sent if the provider's id is known, else failed."""
+    expired = now - timedelta(seconds=settings.lease_seconds)
+    rows = db.session.scalars(
+        select(Notification)
+        .where(Notification.status == SENDING, Notification.claimed_at < expired)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for row in rows:
+        if row.provider_message_id:
+            row.status = SENT
+            row.sent_at = row.sent_at or row.claimed_at
+            continue
+        row.status = FAILED
+        row.last_error = INTERRUPTED
+        audit.record(
+            row.complaint_id,
+            "delivery_failed",
+            summary=f"{row.subject} ({row.channel})",
+            data={"notification": row.id, "error": INTERRUPTED},
+        )
+    db.session.flush()
+    return [row.id for row in rows]
+
+
+def claim(now: datetime, worker: str, settings: Settings) -> list[Claim]:
+    """Mark due queued rows 'sending' under a fresh lease; the caller commits before sending."""
+    token = f"{worker[:60]}/{uuid.uuid4().hex}"
+    due = (
+        select(Notification.id)
+        .where(
+            Notification.status == QUEUED,
+            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+        )
+        .order_by(Notification.id)
+        .limit(settings.batch_size)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Two workers never wait on, nor take, the same rows: the rows stay locked by this
+        # transaction until the caller commits the claim. (A separate SELECT: inside an
+        # UPDATE's IN (…) the planner may run the locking subquery more than once.)
+        due = due.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(due))
+    if not ids:
+        return []
+    # The status test in the UPDATE itself makes the claim safe on SQLite too: a row another
+    # worker took in between no longer matches.
+    db.session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids), Notification.status == QUEUED)
+        .values(
+            status=SENDING,
+            claimed_at=now,
+            claimed_by=token,
+            attempts=Notification.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = db.session.scalars(
+        select(Notification)
+        .where(Notification.claimed_by == token, Notification.status == SENDING)
+        .order_by(Notification.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    return [_claim_of(row, token, settings) for row in rows]
+
+
+def _claim_of(row: Notification, token: str, settings: Settings) -> Claim:
+    reply_to = ""
+    if settings.reply_to_for is not None and row.complaint_id is not None:
+        complaint = db.session.get(Complaint, row.complaint_id)
+        if complaint is not None:
+            reply_to = settings.reply_to_for(complaint)
+    attachment = None
+    problem = ""
+    if row.document is not None:
+        try:
+            content = documents.path_of(row.document).read_bytes()
+        except (OSError, NotFound) as exc:
+            # Sending a letter without its PDF would look complete and is not.
+            problem = f"the document {row.document.filename} cannot be read ({exc})"
+        else:
+            attachment = Attachment(row.document.filename, row.document.content_type, content)
+    return Claim(
+        id=row.id,
+        token=token,
+        channel=row.channel,
+        recipient=row.recipient,
+        subject=row.subject,
+        text=row.body,
+        html=row.html_body or "",
+        attempts=row.attempts,
+        attachment=attachment,
+        reply_to=reply_to,
+        problem=problem,
+    )
+
+
+# The tracking link every message carries (services/tracking_links.url).
+_TRACKING_LINK = re.compile(r"https?://\S+/track/[\w-]+")
+SMS_LENGTH = 160
+
+
+def sms_text(subject: str, body: str) -> str:
+    """A short text: the subject and the tracking link, where the full message can be read.
+
+    A letter does not fit in an SMS; the row keeps the full text, which the tracking page
+    shows. Without a link (none in the template) the text itself, cut to three SMS.
+    """
+    link = _TRACKING_LINK.search(body)
+    if link is None:
+        return body if len(body) <= 3 * SMS_LENGTH else body[: 3 * SMS_LENGTH - 1] + "…"
+    room = SMS_LENGTH - len(link.group()) - 1
+    head = subject if len(subject) <= room else subject[: max(0, room - 1)] + "…"
+    return f"{head} {link.group()}".strip()
+
+
+def transmit(claim: Claim, settings: Settings, mailer: Mailer | None = None) -> str:
+    """Send one claimed message (over `mailer`'s connection if given); the provider's id.
+
+    Raises DeliveryError.
+    """
+    if claim.problem:
+        raise PermanentError(claim.problem)
+    if not claim.recipient:
+        raise PermanentError(f"no {claim.channel} address on file")
+    if claim.channel == "email":
+        mail = settings.mail
+        if claim.reply_to:
+            mail = replace(mail, reply_to=claim.reply_to)
+        message = build_email(
+            mail,
+            to=claim.recipient,
+            subject=claim.subject,
+            text=claim.text,
+            html=claim.html,
+            attachment=claim.attachment,
+            id_hint=f"n{claim.id}",
+        )
+        if mailer is not None:
+            return mailer.send(message)
+        return send_email(mail, message)
+    if claim.channel == "phone":
+        return send_sms(settings.sms, to=claim.recipient, text=sms_text(claim.subject, claim.text))
+    raise PermanentError(f"no transport for channel {claim.channel!r}")
+
+
+def record_sent(claim: Claim, provider_id: str, now: datetime) -> bool:
+    """Record the provider's id and sent_at on the row this claim still holds."""
+    # Also from 'failed': a send slower than the lease was reaped meanwhile, but it did go
+    # out, and the row must say so lest someone retry it.
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.id == claim.id,
+            Notification.claimed_by == claim.token,
+            Notification.status.in_((SENDING, FAILED)),
+        )
+        .values(status=SENT, sent_at=now, provider_message_id=provider_id[:300], last_error="")
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def record_failure(claim: Claim, error: DeliveryError, now: datetime, settings: Settings) -> str:
+    """Queue the row again after a backoff, or fail it for good; the new status."""
+    message = str(error)[:_ERROR_LENGTH] or type(error).__name__
+    final = isinstance(error, PermanentError) or claim.attempts >= settings.max_attempts
+    status = FAILED if final else QUEUED
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.id == claim.id,
+            Notification.claimed_by == claim.token,
+            Notification.status == SENDING,
+        )
+        .values(
+            status=status,
+            last_error=message,
+            next_attempt_at=None if final else now + backoff(claim.attempts, settings),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if final and result.rowcount:  # type: ignore[attr-defined]
+        row = db.session.get(Notification, claim.id)
+        if row is not None:
+            audit.record(
+                row.complaint_id,
+                "delivery_failed",
+                summary=f"{row.subject} ({row.channel})",
+                data={"notification": row.id, "error": message},
+            )
+    db.session.flush()
+    return status
+
+
+# Staff side: the post queue, failed deliveries, retry, another way.
+
+
+# The confidential focal point handles the messages of the confidential cases only they see.
+HANDLER_ROLES = frozenset({roles.INTAKE_AGENT, roles.MANAGER, roles.CONFIDENTIAL_FOCAL_POINT})
+
+
+def may_handle(user: User) -> bool:
+    """Intake agents and managers post letters and deal with failed deliveries."""
+    return bool(user.role_names & HANDLER_ROLES)
+
+
+def require_handle(user: User) -> User:
+    """The user if they may handle deliveries, else NotAllowed."""
+    if not may_handle(user):
+        raise NotAllowed("Only intake agents and managers handle deliveries.")
+    return user
+
+
+def _visible(user: User, status: str) -> list[Notification]:
+    query = (
+        select(Notification)
+        .join(Complaint, Complaint.id == Notification.complaint_id)
+        .where(Notification.status == status, permissions.visible_complaints_filter(user))
+        .order_by(Notification.created_at, Notification.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def post_queue(user: User) -> list[Notification]:
+    """Letters waiting to be printed and posted, oldest first."""
+    require_handle(user)
+    return _visible(user, TO_POST)
+
+
+def failed(user: User) -> list[Notification]:
+    """Messages whose delivery failed for good, oldest first."""
+    require_handle(user)
+    return _visible(user, FAILED)
+
+
+def get_for(user: User, notification_id: int) -> Notification:
+    """A message of a complaint the user may see and handle, else NotFound or NotAllowed."""
+    require_handle(user)
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.complaint_id is None:
+        raise NotFound("No such message.")
+    complaint = db.session.get(Complaint, row.complaint_id)
+    permissions.require_view_complaint(user, complaint)
+    return row
+
+
+def mark_posted(
+    notification_id: int, actor: User, posted_on: date | None = None, *, now: datetime | None = None
+) -> Notification:
+    """Record that a letter was printed and posted, on which day and by whom."""
+    row = get_for(actor, notification_id)
+    if row.status != TO_POST:
+        raise InvalidInput("This letter is not waiting to be posted.")
+    now = now or utcnow()
+    if posted_on is not None and posted_on > now.date():
+        raise InvalidInput("The posting date cannot be in the future.")
+    row.status = POSTED
+    row.posted_at = (
+        now
+        if posted_on is None or posted_on == now.date()
+        else datetime.combine(posted_on, time(12), UTC)
+    )
+    row.posted_by_id = actor.id
+    row.sent_at = row.posted_at
+    audit.record(
+        row.complaint_id,
+        "letter_posted",
+        actor=actor,
+        summary=row.subject,
+        data={"notification": row.id, "posted_on": row.posted_at.date()},
+    )
+    db.session.flush()
+    return row
+
+
+def retry(notification_id: int, actor: User) -> Notification:
+    """Send a failed message again the same way: back in the queue, attempts reset."""
+    row = get_for(actor, notification_id)
+    if row.status != FAILED:
+        raise InvalidInput("Only a failed message can be retried.")
+    row.status = initial_status(row.channel)
+    row.attempts = 0
+    row.next_attempt_at = None
+    row.claimed_at = None
+    row.claimed_by = ""
+    audit.record(
+        row.complaint_id,
+        "delivery_retried",
+        actor=actor,
+        summary=f"{row.subject} ({row.channel})",
+        data={"notification": row.id, "previous_error": row.last_error},
+    )
+    db.session.flush()
+    return row
+
+
+def resend(notification_id: int, channel: str, actor: User) -> Notification:
+    """Send a failed message another way (email, SMS, post) to the address on file."""
+    row = get_for(actor, notification_id)
+    if row.status != FAILED:
+        raise InvalidInput("Only a failed message can be sent another way.")
+    if channel not in OTHER_WAYS or channel == row.channel:
+        raise InvalidInput("Choose another way to send it.")
+    complaint = db.session.get(Complaint, row.complaint_id)
+    if complaint is None:  # deleted meanwhile
+        raise NotFound("No such message.")
+    address = {
+        "email": complaint.email,
+        "phone": complaint.phone,
+        "letter": complaint.postal_address,
+    }[channel]
+    if not address:
+        raise InvalidInput("The complaint has no address on file for that way.")
+    copy = Notification(
+        complaint_id=row.complaint_id,
+        user_id=row.user_id,
+        kind=row.kind,
+        channel=channel,
+        recipient=address,
+        subject=row.subject,
+        body=row.body,
+        html_body=row.html_body if channel == "email" else "",
+        language=row.language,
+        document_id=row.document_id,
+        status=initial_status(channel),
+        replaces_id=row.id,
+    )
+    db.session.add(copy)
+    row.status = CANCELLED
+    db.session.flush()
+    audit.record(
+        row.complaint_id,
+        "delivery_rerouted",
+        actor=actor,
+        summary=f"{row.subject} ({row.channel} → {channel})",
+        data={"notification": row.id, "replacement": copy.id, "channel": channel},
+    )
+    return copy

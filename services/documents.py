@@ -1,0 +1,209 @@
+"""Documents the organisation produces for a complaint: the signed letters, as PDF.
+
+A letter is rendered with the organisation's letterhead (WeasyPrint), its bytes are stored
+under DOCUMENT_DIR with a random name (outside the web root, like uploads, but in its own
+folder so the upload sweep never sees them) and a `document` row keeps its SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from services import audit, letters
+from services.clock import utcnow
+from services.db import db
+from services.errors import NotFound
+from services.models import Complaint, Document, Notification
+
+# Messages whose text is a letter: signed off, then sent as a PDF too.
+LETTER_KINDS = frozenset({"response_letter", "review_outcome_letter"})
+PDF = "application/pdf"
+
+LABELS = {
+    "en": {
+        "reference": "Reference",
+        "date": "Date",
+        "response_letter": "response",
+        "review_outcome_letter": "review-decision",
+    },
+    "fr": {
+        "reference": "Référence",
+        "date": "Date",
+        "response_letter": "reponse",
+        "review_outcome_letter": "decision-de-reexamen",
+    },
+}
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """Who the letters come from: name, address, contacts, signature block, optional logo."""
+
+    name: str = "Complaints Service (demo)"
+    address: str = "BP 1000\nDakar, Senegal"
+    phone: str = ""
+    email: str = ""
+    signature: str = "The Complaints Service"
+    logo_path: str = ""
+
+    @property
+    def logo_url(self) -> str:
+        """The logo as a file URL WeasyPrint can read, or "" without one."""
+        return Path(self.logo_path).resolve().as_uri() if self.logo_path else ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where documents go and the letterhead; set once by the application factory."""
+
+    directory: Path = Path("instance/documents")
+    letterhead: Letterhead = Letterhead()
+
+
+# The engine saves (and so throws letters) deep inside services called from requests, CLI
+# commands and the timer loop; the factory hands the settings here once, rather than
+# threading a directory and a letterhead through every one of those calls.
+SETTINGS = Settings()
+
+
+def configure(config: Mapping[str, Any]) -> None:
+    """Take DOCUMENT_DIR and the ORG_* letterhead settings from the application's config."""
+    global SETTINGS
+    head = Letterhead()
+    SETTINGS = Settings(
+        directory=Path(config.get("DOCUMENT_DIR") or SETTINGS.directory),
+        letterhead=replace(
+            head,
+            name=config.get("ORG_NAME") or head.name,
+            address=config.get("ORG_ADDRESS") or head.address,
+            phone=config.get("ORG_PHONE") or "",
+            email=config.get("ORG_EMAIL") or "",
+            signature=config.get("ORG_SIGNATURE") or head.signature,
+            logo_path=config.get("ORG_LOGO") or "",
+        ),
+    )
+
+
+def letter_html(
+    complaint: Complaint,
+    text: str,
+    *,
+    letterhead: Letterhead | None = None,
+    today: date | None = None,
+) -> str:
+    """The letter as the HTML page the PDF is printed from, in the complainant's language."""
+    language = letters.language_of(complaint)
+    org = letterhead or SETTINGS.letterhead
+    recipient = ""
+    if not complaint.anonymous and complaint.complainant_name:
+        recipient = complaint.complainant_name
+        if complaint.postal_address and not complaint.confidential:
+            recipient += "\n" + complaint.postal_address
+    paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    return _TEMPLATES.get_template("letter.html").render(
+        language=language,
+        title=f"{complaint.reference} — {org.name}",
+        org=org,
+        recipient=recipient,
+        reference=complaint.reference or "",
+        date=letters.long_date(today or utcnow().date(), language),
+        labels=LABELS[language],
+        paragraphs=paragraphs,
+    )
+
+
+def render_pdf(html: str) -> bytes:
+    """Print an HTML page to PDF."""
+    import weasyprint  # loads pango on first use, not when the app starts
+
+    pdf: bytes = weasyprint.HTML(string=html, base_url=str(Path.cwd())).write_pdf()
+    return pdf
+
+
+def attach_letter(complaint: Complaint, notification: Notification) -> Document | None:
+    """For a letter message, store its PDF on the complaint and link it from the notification."""
+    if notification.kind not in LETTER_KINDS:
+        return None
+    content = render_pdf(letter_html(complaint, notification.body))
+    language = letters.language_of(complaint)
+    document = Document(
+        complaint_id=complaint.id,
+        kind=notification.kind,
+        filename=f"{complaint.reference}-{LABELS[language][notification.kind]}.pdf",
+        stored_name=secrets.token_hex(16) + ".pdf",
+        content_type=PDF,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        public=True,
+    )
+    db.session.add(document)
+    db.session.flush()  # the row first: a refused row never leaves a file behind
+    directory = SETTINGS.directory
+    directory.mkdir(parents=True, exist_ok=True)
+    _write(directory / document.stored_name, content)
+    notification.document_id = document.id
+    audit.record(
+        complaint.id,
+        "document_added",
+        summary=f"Letter stored: {document.filename}",
+        data={
+            "document_id": document.id,
+            "filename": document.filename,
+            "size": document.size,
+            "sha256": document.sha256,
+        },
+    )
+    return document
+
+
+def _write(path: Path, content: bytes) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(content)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def path_of(document: Document) -> Path:
+    """Where the document's bytes are; NotFound if they are missing."""
+    name = document.stored_name
+    path = SETTINGS.directory / name
+    if not name or Path(name).name != name or name.startswith(".") or not path.is_file():
+        raise NotFound("This document is not available.")
+    return path
+
+
+def for_complaint(complaint_id: int, *, public_only: bool = False) -> list[Document]:
+    """The complaint's documents, oldest first (only those the complainant may have)."""
+    query = db.select(Document).where(Document.complaint_id == complaint_id)
+    if public_only:
+        query = query.where(Document.public.is_(True))
+    return list(db.session.scalars(query.order_by(Document.id)))
+
+
+def get(complaint_id: int, document_id: int, *, public_only: bool = False) -> Document:
+    """One document of the complaint, or NotFound."""
+    document = db.session.get(Document, document_id)
+    if document is None or document.complaint_id != complaint_id:
+        raise NotFound("This document is not available.")
+    if public_only and not document.public:
+        raise NotFound("This document is not available.")
+    return document

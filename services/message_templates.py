@@ -1,0 +1,346 @@
+"""Message templates: one per kind and language, versioned, rendered in a Jinja2 sandbox.
+
+The defaults are data (processes/messages/<kind>.<language>.txt, and kinds.toml for the
+variables each kind may use); `seed` copies them into the message_template table, where an
+administrator edits them. Every save is a new version, and the newest is the one used.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined, Template, TemplateError, meta
+from jinja2.sandbox import SandboxedEnvironment
+
+from services import audit, roles
+from services.clock import as_utc, utcnow
+from services.db import db
+from services.errors import InvalidInput, NotAllowed, NotFound
+from services.models import MessageTemplate, User
+
+MESSAGES_DIR = Path(__file__).resolve().parent.parent / "processes" / "messages"
+LANGUAGES = ("en", "fr")
+DEFAULT_LANGUAGE = "en"
+SEPARATOR = "---"
+
+# Text goes out as typed (no HTML escaping); the HTML part escapes every value.
+_TEXT = SandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+)
+_HTML = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+_URL = re.compile(r"(https?://[^\s<]+)")
+
+MONTHS = {
+    "en": (
+        "January February March April May June July August September October November December"
+    ).split(),
+    "fr": (
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+    ).split(),
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message ready to send: subject, plain text and HTML."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """A template's source: what an administrator edits."""
+
+    subject: str
+    body_text: str
+    body_html: str | None = None
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A message kind: who receives it and the variables (with sample values) it may use."""
+
+    name: str
+    audience: str
+    description: str
+    samples: Mapping[str, Any]
+
+
+@cache
+def kinds() -> dict[str, Kind]:
+    """Every message kind, from processes/messages/kinds.toml."""
+    with (MESSAGES_DIR / "kinds.toml").open("rb") as f:
+        data = tomllib.load(f)
+    common = data.get("complainant_variables", {})
+    result = {}
+    for name, spec in data["kinds"].items():
+        samples = {**common, **spec["variables"]} if spec["audience"] == "complainant" else {}
+        result[name] = Kind(
+            name,
+            spec["audience"],
+            spec.get("description", ""),
+            samples or dict(spec["variables"]),
+        )
+    return result
+
+
+def kind(name: str) -> Kind:
+    """A message kind by name, or NotFound."""
+    found = kinds().get(name)
+    if found is None:
+        raise NotFound(f"There is no message kind '{name}'.")
+    return found
+
+
+def variables(name: str) -> list[str]:
+    """The variables a template of this kind may use, sorted."""
+    return sorted(kind(name).samples)
+
+
+def language_of(language: str | None) -> str:
+    """A supported language: the given one, else the default."""
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def long_date(value: date | datetime | str | None, language: str) -> str:
+    """A date as a letter in `language` writes it: 2 November 2026, 2 novembre 2026."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)  # already in words
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = (as_utc(value) or value).date()
+    month = MONTHS[language_of(language)][value.month - 1]
+    day = "1er" if language == "fr" and value.day == 1 else str(value.day)
+    return f"{day} {month} {value.year}"
+
+
+def parse(text: str) -> Source:
+    """A default template file: `subject: …`, a `---` line, then the body."""
+    head, sep, body = text.partition(f"\n{SEPARATOR}\n")
+    if not sep or not head.startswith("subject:"):
+        raise ValueError("A template starts with 'subject: …' and a '---' line.")
+    return Source(head.removeprefix("subject:").strip(), body)
+
+
+def default(name: str, language: str) -> Source | None:
+    """The default template from processes/messages, or None if there is none."""
+    path = MESSAGES_DIR / f"{name}.{language}.txt"
+    return parse(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def active(name: str, language: str) -> MessageTemplate | None:
+    """The version in use for (kind, language): the newest saved one."""
+    return db.session.scalar(
+        db.select(MessageTemplate)
+        .where(MessageTemplate.kind == name, MessageTemplate.language == language)
+        .where(MessageTemplate.active.is_(True))
+        .order_by(MessageTemplate.version.desc())
+        .limit(1)
+    )
+
+
+def source(name: str, language: str) -> Source:
+    """What (kind, language) renders from: the active version, else the default file."""
+    row = active(name, language)
+    if row is not None:
+        return Source(row.subject, row.body_text, row.body_html)
+    found = default(name, language) or default(name, DEFAULT_LANGUAGE)
+    if found is None:
+        raise NotFound(f"There is no template for '{name}'.")
+    return found
+
+
+def render(name: str, language: str | None, context: Mapping[str, Any]) -> Rendered:
+    """The message of kind `name` in `language`, from the template in use."""
+    language = language_of(language)
+    return render_source(source(name, language), name, context)
+
+
+@lru_cache(maxsize=512)
+def _compiled(html: bool, source: str) -> Template:
+    """A template compiled once per source text: compiling costs more than rendering, and
+    every thrown message renders two or three (an edited template is a new key)."""
+    return (_HTML if html else _TEXT).from_string(source)
+
+
+def render_source(src: Source, name: str, context: Mapping[str, Any]) -> Rendered:
+    """Render a template source: documented variables not given are empty."""
+    values = {var: "" for var in kind(name).samples} | dict(context)
+    try:
+        subject = _compiled(False, src.subject).render(values)
+        text = _compiled(False, src.body_text).render(values)
+        body_html = (
+            _compiled(True, src.body_html).render(values) if src.body_html else text_to_html(text)
+        )
+    except TemplateError as exc:
+        raise InvalidInput(f"The template could not be rendered: {exc}") from exc
+    return Rendered(" ".join(subject.split()), _tidy(text), body_html)
+
+
+def _tidy(text: str) -> str:
+    """At most one empty line in a row, none at the ends: conditions leave blank lines."""
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def text_to_html(text: str) -> str:
+    """The plain text as simple HTML: escaped, paragraphs, links made clickable."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    parts = []
+    for paragraph in paragraphs:
+        escaped = html.escape(paragraph)
+        linked = _URL.sub(r'<a href="\1">\1</a>', escaped)
+        parts.append("<p>" + linked.replace("\n", "<br>\n") + "</p>")
+    return "\n".join(parts) + "\n"
+
+
+def sample(name: str, language: str, src: Source | None = None) -> Rendered:
+    """The template rendered on the sample complaint of its kind (the preview)."""
+    language = language_of(language)
+    samples = dict(kind(name).samples)
+    if "received_date" in samples:
+        samples["received_date"] = long_date(samples.get("received"), language)
+    return render_source(src or source(name, language), name, samples)
+
+
+def check(name: str, src: Source) -> None:
+    """Refuse a template that does not parse or uses a variable its kind does not have."""
+    allowed = set(kind(name).samples)
+    errors: dict[str, list[str]] = {}
+    for field, text in (
+        ("subject", src.subject),
+        ("body_text", src.body_text),
+        ("body_html", src.body_html or ""),
+    ):
+        env = _HTML if field == "body_html" else _TEXT
+        try:
+            used = meta.find_undeclared_variables(env.parse(text))
+        except TemplateError as exc:
+            errors.setdefault(field, []).append(f"This template does not parse: {exc}")
+            continue
+        for unknown in sorted(used - allowed):
+            errors.setdefault(field, []).append(
+                f"Unknown variable '{unknown}'. This message may use: {', '.join(sorted(allowed))}."
+            )
+    if not src.subject.strip():
+        errors.setdefault("subject", []).append("A subject is required.")
+    if not src.body_text.strip():
+        errors.setdefault("body_text", []).append("A text is required.")
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise InvalidInput(first, details=errors)
+    # A template that parses may still fail at run time (a filter on the wrong type).
+    sample(name, DEFAULT_LANGUAGE, src)
+
+
+def manages_templates(user: User) -> bool:
+    """Administrators edit the message templates."""
+    return user.active and user.has_role(roles.ADMINISTRATOR)
+
+
+def require_manages_templates(user: User) -> User:
+    """The user if they may edit message templates, else NotAllowed."""
+    if not manages_templates(user):
+        raise NotAllowed("Only administrators edit the message templates.")
+    return user
+
+
+def _next_version(name: str, language: str) -> int:
+    current = db.session.scalar(
+        db.select(db.func.max(MessageTemplate.version)).where(
+            MessageTemplate.kind == name, MessageTemplate.language == language
+        )
+    )
+    return (current or 0) + 1
+
+
+def _add_version(
+    name: str, language: str, src: Source, author: User | None, comment: str
+) -> MessageTemplate:
+    db.session.execute(
+        db.update(MessageTemplate)
+        .where(MessageTemplate.kind == name, MessageTemplate.language == language)
+        .values(active=False)
+    )
+    row = MessageTemplate(
+        kind=name,
+        language=language,
+        version=_next_version(name, language),
+        subject=src.subject,
+        body_text=src.body_text,
+        body_html=src.body_html or None,
+        active=True,
+        created_by_id=author.id if author else None,
+        created_at=utcnow(),
+        comment=comment,
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def save(user: User, name: str, language: str, src: Source, comment: str = "") -> MessageTemplate:
+    """Save a new version of (kind, language), which becomes the one in use."""
+    require_manages_templates(user)
+    kind(name)
+    if language not in LANGUAGES:
+        raise NotFound(f"There is no language '{language}'.")
+    check(name, src)
+    if active(name, language) is None:
+        seed()
+    row = _add_version(name, language, src, user, comment.strip())
+    audit.record(
+        None,
+        "template_saved",
+        actor=user,
+        summary=f"Message template {name} ({language}) version {row.version}",
+        data={"kind": name, "language": language, "version": row.version, "comment": comment},
+    )
+    return row
+
+
+def seed() -> int:
+    """Copy each default template that has no version yet into the table; how many."""
+    added = 0
+    for name in kinds():
+        for language in LANGUAGES:
+            src = default(name, language)
+            if src is None or _next_version(name, language) > 1:
+                continue
+            _add_version(name, language, src, None, "Default template")
+            added += 1
+    return added
+
+
+def versions(name: str, language: str) -> list[MessageTemplate]:
+    """Every saved version of (kind, language), newest first."""
+    return list(
+        db.session.scalars(
+            db.select(MessageTemplate)
+            .where(MessageTemplate.kind == name, MessageTemplate.language == language)
+            .order_by(MessageTemplate.version.desc())
+        )
+    )
+
+
+def missing() -> list[tuple[str, str]]:
+    """(kind, language) pairs that have no default template: each a gap in what we send."""
+    return [
+        (name, language)
+        for name in kinds()
+        for language in LANGUAGES
+        if not (MESSAGES_DIR / f"{name}.{language}.txt").is_file()
+    ]

@@ -1,0 +1,101 @@
+"""Administrators edit the message templates in the browser: versions, preview, refusals."""
+
+from __future__ import annotations
+
+import html
+
+from services import message_templates
+from services.db import db
+from services.models import AuditEvent
+from tests.app.helpers import login, post_form
+
+URL = "/admin/templates/acknowledgement/fr"
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_the_administrator_sees_every_kind_in_every_language(client):
+    login(client, "admin")
+    page = text(client.get("/admin/templates"))
+    for kind in message_templates.kinds():
+        assert f"/admin/templates/{kind}/en" in page
+        assert f"/admin/templates/{kind}/fr" in page
+
+
+def test_the_edit_page_previews_the_template_on_a_sample_complaint(client):
+    login(client, "admin")
+    page = text(client.get(URL))
+    assert "Votre réclamation C-2026-000042 a bien été reçue" in page  # the preview's subject
+    assert "Bonjour Aminata Diallo," in page
+    assert "tracking_url" in page  # the variables it may use are listed
+
+
+def test_preview_shows_the_draft_without_saving_it(app, client):
+    login(client, "admin")
+    response = post_form(
+        client,
+        URL,
+        {
+            "subject": "Bien reçu : {{ reference }}",
+            "body_text": "Bonjour {{ name }}, c'est noté.",
+            "action": "preview",
+        },
+    )
+    assert response.status_code == 200
+    assert "Bien reçu : C-2026-000042" in text(response)
+    with app.app_context():
+        assert [v.version for v in message_templates.versions("acknowledgement", "fr")] == [1]
+
+
+def test_saving_makes_a_new_version_with_author_comment_and_audit_entry(app, client):
+    login(client, "admin")
+    response = post_form(
+        client,
+        URL,
+        {
+            "subject": "Bien reçu : {{ reference }}",
+            "body_text": "Bonjour {{ name }}, suivez-la ici : {{ tracking_url }}",
+            "comment": "Plus court",
+            "action": "save",
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    page = text(response)
+    assert "Version 2 saved" in page
+    assert "Plus court" in page and "Ada Admin" in page  # the versions table
+    with app.app_context():
+        versions = message_templates.versions("acknowledgement", "fr")
+        assert [(v.version, v.active) for v in versions] == [(2, True), (1, False)]
+        assert versions[0].created_by.username == "admin"
+        assert message_templates.render("acknowledgement", "fr", {"reference": "R"}).subject == (
+            "Bien reçu : R"
+        )
+        event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.kind == "template_saved"))
+        assert event.data == {
+            "kind": "acknowledgement",
+            "language": "fr",
+            "version": 2,
+            "comment": "Plus court",
+        }
+
+
+def test_an_unknown_variable_is_refused_on_save_naming_it(app, client):
+    login(client, "admin")
+    response = post_form(
+        client,
+        URL,
+        {"subject": "{{ reference }}", "body_text": "Bonjour {{ prenom }}", "action": "save"},
+    )
+    assert response.status_code == 422
+    assert "Unknown variable 'prenom'" in text(response)
+    with app.app_context():
+        assert [v.version for v in message_templates.versions("acknowledgement", "fr")] == [1]
+
+
+def test_only_administrators_reach_the_templates(client):
+    login(client, "manager")
+    assert client.get("/admin/templates").status_code == 403
+    assert client.get(URL).status_code == 403

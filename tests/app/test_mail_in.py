@@ -1,0 +1,213 @@
+"""Email in: a real SMTP receiver (aiosmtpd, in a thread), mail sent with smtplib."""
+
+from __future__ import annotations
+
+import html
+import re
+import smtplib
+import socket
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from app.mail_in import controller
+from services import inbound_mail, workflows
+from services.db import db
+from services.models import Attachment, AuditEvent, Complaint, InboundMail
+from tests import journeys as j
+from tests.app.helpers import login, post_form
+from tests.samples import EXECUTABLE, png
+
+PNG = png()
+
+ADDRESS = "reclamations@example.org"
+
+
+@pytest.fixture
+def mailbox(app, tmp_path):
+    """The complaints mailbox on a free local port; its port."""
+    app.config.update(
+        INBOUND_MAIL_DIR=str(tmp_path / "inbound"),
+        INBOUND_MAX_SIZE=200_000,
+        INBOUND_BLOCKLIST="pest@nuisance.example, @spam.example",
+        COMPLAINTS_EMAIL=ADDRESS,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = controller(app, "127.0.0.1", port)
+    server.start()
+    yield port
+    server.stop()
+
+
+def email(sender="Aminata Diallo <aminata@example.org>", subject="Leaking machine", **extra):
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = extra.pop("to", ADDRESS)
+    message["Subject"] = subject
+    message["Message-ID"] = extra.pop("message_id", "<m1@mail.example.org>")
+    for name, value in extra.pop("headers", {}).items():
+        message[name] = value
+    message.set_content(extra.pop("text", "My washing machine leaks from the first wash."))
+    for content, name, kind in extra.pop("files", ()):
+        maintype, subtype = kind.split("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return message
+
+
+def send(port, message, to=ADDRESS, sender=None):
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        return smtp.send_message(message, from_addr=sender, to_addrs=[to])
+
+
+def rows(app):
+    with app.app_context():
+        found = list(db.session.scalars(db.select(InboundMail).order_by(InboundMail.id)))
+        db.session.expunge_all()
+        return found
+
+
+def test_a_new_email_waits_for_intake_and_becomes_a_complaint_with_its_photo(app, client, mailbox):
+    send(
+        mailbox,
+        email(
+            files=[
+                (PNG, "leak.png", "image/png"),
+                (EXECUTABLE, "x.exe", "application/octet-stream"),
+            ]
+        ),
+    )
+    [mail] = rows(app)
+    assert (mail.status, mail.sender, mail.subject) == (
+        "new",
+        "aminata@example.org",
+        "Leaking machine",
+    )
+    assert (
+        (Path(app.config["INBOUND_MAIL_DIR"]) / mail.stored_name).read_bytes().startswith(b"From")
+    )
+
+    login(client, "agent")
+    listing = client.get("/intake/mail").get_data(as_text=True)
+    assert "Leaking machine" in listing and "leaks from the first wash" in listing
+    assert "leak.png" in listing
+    form = html.unescape(client.get(f"/intake?mail={mail.id}").get_data(as_text=True))
+    assert 'value="aminata@example.org"' in form and 'value="Aminata Diallo"' in form
+    assert "My washing machine leaks from the first wash." in form
+    fields = {
+        "channel": "email",
+        "complainant_name": "Aminata Diallo",
+        "email": "aminata@example.org",
+        "preferred_contact": "email",
+        "description": "Leaking machine\n\nMy washing machine leaks from the first wash.",
+        "attestation": "y",
+        "consent_recorded": "y",
+        "language": "en",
+    }
+    response = post_form(
+        client, f"/intake?mail={mail.id}", fields, form_url=f"/intake?mail={mail.id}"
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    with app.app_context():
+        handled = db.session.get(InboundMail, mail.id)
+        assert handled.status == "intake" and handled.complaint_id is not None
+        assert "x.exe" in handled.reason
+        complaint = db.session.get(Complaint, handled.complaint_id)
+        assert complaint.channel == "email"
+        files = db.session.scalars(
+            db.select(Attachment).where(Attachment.complaint_id == complaint.id)
+        ).all()
+        assert [f.filename for f in files] == ["leak.png"]
+    assert "Leaking machine" not in client.get("/intake/mail").get_data(as_text=True)
+
+
+def test_a_reply_naming_the_reference_answers_the_information_request(app, mailbox):
+    with app.app_context():
+        complaint = j.file()
+        j.complete(
+            complaint,
+            "register_complaint",
+            registration_outcome="incomplete",
+            form_complete=False,
+            missing_information="A copy of your invoice.",
+        )
+        reference, complaint_id = complaint.reference, complaint.id
+    send(
+        mailbox,
+        email(
+            subject=f"Re: We need more information about complaint {reference}",
+            text="Invoice number 4711, paid on 1 October.",
+            files=[(PNG, "invoice.png", "image/png")],
+        ),
+    )
+    [mail] = rows(app)
+    assert (mail.status, mail.complaint_id) == ("attached", complaint_id)
+    with app.app_context():
+        complaint = db.session.get(Complaint, complaint_id)
+        data = workflows.case_data(complaint)
+        assert "Invoice number 4711" in str(data.get("information_reply"))
+        assert "register_complaint" in j.open_names(complaint)  # registration resumes
+        assert [
+            a.filename
+            for a in db.session.scalars(
+                db.select(Attachment).where(Attachment.complaint_id == complaint_id)
+            )
+        ] == ["invoice.png"]
+
+
+def test_a_reply_to_the_tagged_address_goes_on_the_timeline(app, mailbox):
+    with app.app_context():
+        complaint = j.to_classification()
+        complaint_id = complaint.id
+        tagged = inbound_mail.reply_address(complaint, ADDRESS, app.config["SECRET_KEY"])
+    assert re.fullmatch(r"reclamations\+c-\d{4}-\d{6}\.[0-9a-f]{16}@example\.org", tagged)
+    send(
+        mailbox,
+        email(sender="someone.else@example.net", subject="Thanks", text="Any news?"),
+        to=tagged,
+    )
+    [mail] = rows(app)
+    assert (mail.status, mail.complaint_id) == ("attached", complaint_id)
+    with app.app_context():
+        event = db.session.scalar(
+            db.select(AuditEvent).where(
+                AuditEvent.complaint_id == complaint_id, AuditEvent.task_name == "email_received"
+            )
+        )
+        assert event.kind == "message_received" and event.public
+        assert event.data["text"] == "Any news?"
+    forged = re.sub(r"\.[0-9a-f]{16}@", "." + "0" * 16 + "@", tagged)
+    send(mailbox, email(subject="Forged", message_id="<m2@x>"), to=forged)
+    assert rows(app)[-1].status == "new"
+
+
+def test_a_reference_from_an_address_not_on_file_waits_for_staff(app, mailbox):
+    with app.app_context():
+        reference = j.to_classification().reference
+    send(mailbox, email(sender="stranger@example.net", subject=f"About {reference}"))
+    [mail] = rows(app)
+    assert mail.status == "new" and mail.complaint_id is None
+    assert "not on file" in mail.reason
+
+
+def test_oversized_mail_is_refused_with_552(app, mailbox):
+    big = email(files=[(b"%PDF-1.4\n" + b"0" * 300_000, "big.pdf", "application/pdf")])
+    with pytest.raises((smtplib.SMTPSenderRefused, smtplib.SMTPDataError)) as refused:
+        send(mailbox, big)
+    assert refused.value.smtp_code == 552
+    assert rows(app) == []
+
+
+def test_spam_is_refused_clearly(app, mailbox):
+    with pytest.raises(smtplib.SMTPDataError) as flagged:
+        send(mailbox, email(headers={"X-Spam-Flag": "YES"}))
+    assert flagged.value.smtp_code == 550
+    assert b"spam (X-Spam-Flag: YES)" in flagged.value.smtp_error
+    with pytest.raises(smtplib.SMTPSenderRefused) as blocked:
+        send(mailbox, email(sender="x@spam.example"), sender="x@spam.example")
+    assert blocked.value.smtp_code == 550 and b"blocklist" in blocked.value.smtp_error
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send(mailbox, email(), to="someone@example.org")
+    assert rows(app) == []

@@ -1,0 +1,84 @@
+"""The signed response letter, printed to PDF with the letterhead and stored with its SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from services import documents, letters, notifications, workflows
+from services.errors import NotFound
+from services.models import Document
+from tests import journeys as j
+
+
+def test_the_signed_off_response_letter_is_stored_as_a_pdf_with_its_sha256(app, app_context):
+    complaint = j.to_survey()
+    [document] = documents.for_complaint(complaint.id)
+    content = documents.path_of(document).read_bytes()
+    assert content.startswith(b"%PDF-")
+    assert document.size == len(content) > 1000
+    assert document.sha256 == hashlib.sha256(content).hexdigest()
+    assert document.kind == "response_letter" and document.public
+    assert document.filename == f"{complaint.reference}-response.pdf"
+    # Outside the web root and apart from uploads (whose sweep removes unnamed files).
+    assert documents.path_of(document).parent == Path(app.config["DOCUMENT_DIR"])
+    letter = next(
+        n for n in notifications.for_complaint(complaint.id) if n.kind == "response_letter"
+    )
+    assert letter.document_id == document.id
+
+
+def test_no_pdf_before_the_manager_signs_the_letter_off(app_context):
+    complaint = j.to_minor_resolution()
+    j.complete(complaint, "resolve_minor")
+    assert documents.for_complaint(complaint.id) == []
+    j.complete(complaint, "sign_off_minor", sign_off_decision="sent_back", sign_off_comment="No.")
+    assert documents.for_complaint(complaint.id) == []
+
+
+def test_the_letter_page_carries_the_letterhead_and_the_signed_text(app_context):
+    complaint = j.to_minor_resolution()
+    head = documents.Letterhead(
+        name="Sénélec Clients", address="BP 93\nDakar", signature="Awa Ndiaye\nHead of complaints"
+    )
+    text = "Dear Ms Diallo,\n\nWe replaced the seal <today>.\n\nYours sincerely,"
+    page = documents.letter_html(complaint, text, letterhead=head, today=date(2026, 12, 1))
+    assert '<html lang="en">' in page
+    assert "Sénélec Clients" in page and "BP 93\nDakar" in page
+    assert "Awa Ndiaye\nHead of complaints" in page
+    assert f"Reference : {complaint.reference}" in page and "1 December 2026" in page
+    assert "<p>We replaced the seal &lt;today&gt;.</p>" in page  # the handler's text, escaped
+    assert "12 rue des Lilas, Dakar" in page  # the complainant's postal address
+    assert documents.render_pdf(page).startswith(b"%PDF-")
+
+
+def test_a_french_complainant_gets_a_french_draft_and_a_french_letter(app_context):
+    complaint = j.file(language="fr")
+    j.complete(complaint, "register_complaint")
+    j.complete(complaint, "classify_complaint")
+    draft = letters.draft_response(
+        complaint, workflows.case_data(complaint), j.user("supervisor"), today=date(2026, 12, 1)
+    )
+    assert draft.startswith("Bonjour Aminata Diallo,")
+    assert "Objet : votre réclamation" in draft and "concernant Washing machine WM-300" in draft
+    assert "[Ce que nous allons faire pour y remédier, et quand.]" in draft
+    assert draft.rstrip().endswith("1 décembre 2026")
+    j.complete(complaint, "resolve_minor")
+    j.complete(complaint, "sign_off_minor")
+    [document] = documents.for_complaint(complaint.id)
+    assert document.filename == f"{complaint.reference}-reponse.pdf"
+    page = documents.letter_html(complaint, "Bonjour,\n\nC'est réglé.")
+    assert '<html lang="fr">' in page and "Référence :" in page
+    assert documents.path_of(document).read_bytes().startswith(b"%PDF-")
+
+
+def test_a_document_of_another_complaint_is_not_found(app_context):
+    complaint = j.to_survey()
+    other = j.file()
+    [document] = documents.for_complaint(complaint.id)
+    with pytest.raises(NotFound):
+        documents.get(other.id, document.id)
+    assert isinstance(documents.get(complaint.id, document.id), Document)
