@@ -20,10 +20,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from services import delivery, inbound_mail
+from services import delivery, inbound_mail, timers
 from services.clock import utcnow
 from services.db import db
 from services.transports import Mailer, MailSettings, SmsSettings, TransientError
+
+BEAT_EVERY = 5.0  # seconds between the worker's heartbeats (for /healthz)
 
 
 def delivery_settings(config: Mapping[str, Any]) -> delivery.Settings:
@@ -120,9 +122,15 @@ def delivery_loop(
     """Deliver rounds forever; a failed round (database gone) waits 1 s, doubling to max_backoff."""
     failures = 0
     worker = worker_name()
+    last_beat: datetime | None = None
     while not until():
         wait = interval
         try:
+            now = utcnow()
+            if last_beat is None or (now - last_beat).total_seconds() >= BEAT_EVERY:
+                timers.beat(now, timers.DELIVERY)  # for /healthz
+                db.session.commit()
+                last_beat = now
             done = deliver_once(settings, worker=worker)
             for label, ids in (
                 ("sent", done.sent),
@@ -153,6 +161,7 @@ def delivery_loop(
             except Exception:  # noqa: BLE001, S110 - the connection may be gone already
                 pass
             db.engine.dispose()
+            last_beat = None  # beat again as soon as the database answers
         finally:
             db.session.remove()
         sleep(wait)

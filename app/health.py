@@ -33,7 +33,7 @@ def migration_heads() -> frozenset[str]:
 @bp.get("/healthz")
 @limiter.exempt
 def healthz() -> Any:
-    """Is this instance fit to serve: database, migrations, timer process."""
+    """Is this instance fit to serve: database, migrations, timer and delivery processes."""
     checks: dict[str, dict[str, Any]] = {}
     try:
         db.session.execute(text("SELECT 1"))
@@ -45,7 +45,9 @@ def healthz() -> Any:
         return _answer(checks)
     checks["migrations"] = _migrations()
     if current_app.config["TIMERS_EXPECTED"]:
-        checks["timers"] = _timers()
+        # The background processes `make run` and production start beside the web workers.
+        for name in (timers.TIMERS, timers.DELIVERY):
+            checks[name] = _heartbeat(name)
     return _answer(checks)
 
 
@@ -62,8 +64,8 @@ def _migrations() -> dict[str, Any]:
     return result
 
 
-def _timers() -> dict[str, Any]:
-    beat = timers.last_beat()
+def _heartbeat(name: str) -> dict[str, Any]:
+    beat = timers.last_beat(name)
     max_age = current_app.config["HEALTH_TIMER_MAX_AGE"]
     if beat is None:
         return {"ok": False, "error": "no heartbeat yet", "max_age": max_age}

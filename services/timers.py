@@ -19,6 +19,7 @@ from services.models import Complaint, Heartbeat, User
 
 MAX_FAILURES = 5
 TIMERS = "timers"
+DELIVERY = "delivery"  # the outbox worker (flask deliver-messages) beats under this name
 RETRIED = "timers_retried"
 _ERROR_LENGTH = 2000
 

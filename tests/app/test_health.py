@@ -31,11 +31,18 @@ def test_healthz_fails_until_the_timer_process_beats_and_when_its_beat_is_old(ap
     app.config.update(TIMERS_EXPECTED=True, HEALTH_TIMER_MAX_AGE=60)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.get_json()["failed"] == ["timers"]
+    assert response.get_json()["failed"] == ["delivery", "timers"]
     assert response.get_json()["checks"]["timers"]["error"] == "no heartbeat yet"
 
     with app.app_context():
         timers.beat(utcnow() - timedelta(seconds=5))
+        db.session.commit()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["failed"] == ["delivery"]  # the outbox worker has not beaten
+
+    with app.app_context():
+        timers.beat(utcnow() - timedelta(seconds=5), timers.DELIVERY)
         db.session.commit()
     response = client.get("/healthz")
     assert response.status_code == 200, response.get_json()

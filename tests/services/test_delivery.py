@@ -298,3 +298,7 @@ def test_the_worker_outlives_a_broken_database_and_delivers_once_it_is_back(
 
     assert waits[:2] == [1.0, 2.0]  # failed rounds back off, doubling
     assert len(smtp_server.messages) == 1
+    # The worker reports alive for /healthz (its beat survives the broken rounds).
+    from services import timers
+
+    assert timers.last_beat(timers.DELIVERY) is not None
