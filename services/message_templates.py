@@ -74,6 +74,11 @@ class Kind:
     audience: str
     description: str
     samples: Mapping[str, Any]
+    description_fr: str = ""
+
+    def describe(self, language: str) -> str:
+        """What the message is for, in French when asked and known, else in English."""
+        return self.description_fr if language == "fr" and self.description_fr else self.description
 
 
 @cache
@@ -90,6 +95,7 @@ def kinds() -> dict[str, Kind]:
             spec["audience"],
             spec.get("description", ""),
             samples or dict(spec["variables"]),
+            spec.get("description_fr", ""),
         )
     return result
 

@@ -24,6 +24,13 @@ def test_the_administrator_sees_every_kind_in_every_language(client):
         assert f"/admin/templates/{kind}/fr" in page
 
 
+def test_the_list_describes_each_message_in_french_for_a_french_administrator(client):
+    login(client, "admin")
+    page = text(client.get("/admin/templates", headers={"Accept-Language": "fr"}))
+    assert "La réclamation est enregistrée" in page
+    assert "The complaint is registered" not in page
+
+
 def test_the_edit_page_previews_the_template_on_a_sample_complaint(client):
     login(client, "admin")
     page = text(client.get(URL))
