@@ -225,7 +225,7 @@ def _store(
     # the file: such orphans are named by no row, so they are never served, and a sweep may
     # delete files in UPLOAD_DIR that no Attachment.stored_name names.
     db.session.flush()
-    _write(directory / attachment.stored_name, content)
+    write_new_file(directory / attachment.stored_name, content)
     audit.record(
         complaint.id,
         "attachment_added",
@@ -245,8 +245,12 @@ def _store(
     return attachment
 
 
-def _write(path: Path, content: bytes) -> None:
-    # O_EXCL: a random name that somehow exists already is an error, never an overwrite.
+def write_new_file(path: Path, content: bytes) -> None:
+    """Write a new file under a random name (uploads, letters, emails); never overwrite one.
+
+    O_EXCL: a random name that somehow exists already is an error, never an overwrite; a
+    failed write leaves no partial file behind.
+    """
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     try:
         with os.fdopen(descriptor, "wb") as out:

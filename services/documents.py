@@ -8,7 +8,6 @@ folder so the upload sweep never sees them) and a `document` row keeps its SHA-2
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import secrets
 from collections.abc import Mapping
@@ -19,7 +18,7 @@ from typing import Any
 
 import jinja2
 
-from services import audit, letters
+from services import attachments, audit, letters
 from services.clock import utcnow
 from services.db import db
 from services.errors import NotFound
@@ -156,7 +155,7 @@ def attach_letter(complaint: Complaint, notification: Notification) -> Document 
     db.session.flush()  # the row first: a refused row never leaves a file behind
     directory = SETTINGS.directory
     directory.mkdir(parents=True, exist_ok=True)
-    _write(directory / document.stored_name, content)
+    attachments.write_new_file(directory / document.stored_name, content)
     notification.document_id = document.id
     audit.record(
         complaint.id,
@@ -170,16 +169,6 @@ def attach_letter(complaint: Complaint, notification: Notification) -> Document 
         },
     )
     return document
-
-
-def _write(path: Path, content: bytes) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    try:
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(content)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
 
 
 def path_of(document: Document) -> Path:

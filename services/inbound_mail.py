@@ -161,7 +161,7 @@ def receive(
     )
     db.session.add(mail)
     db.session.flush()
-    _write(directory / mail.stored_name, raw)
+    attachments.write_new_file(directory / mail.stored_name, raw)
     complaint, how = _case_of(message, mail, recipients, secret)
     if complaint is not None:
         _add_reply(mail, complaint, message, how, upload_dir)
@@ -257,12 +257,6 @@ def _acceptable(
         else:
             refused.append(attachments.clean_filename(upload.filename))
     return accepted, refused
-
-
-def _write(path: Path, content: bytes) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(content)
 
 
 def waiting_for_intake() -> list[InboundMail]:
