@@ -173,15 +173,7 @@ def reassign(manager: User, task_id: str, assignee: User) -> Task:
         raise InvalidInput(f"{assignee.name} does not hold the role '{task.role}'.")
     if permissions.excluded_by_four_eyes(assignee, task):
         raise InvalidInput(f"{assignee.name} handled an earlier step: four-eyes rule.")
-    task.assignee = assignee
-    staff_notices.task_assigned(task, assignee, manager)
-    audit.record(
-        task.complaint_id,
-        "reassigned",
-        actor=manager,
-        task_name=task.name,
-        summary=f"Assigned to {assignee.name}",
-    )
+    _assign(task, assignee, manager)
     db.session.flush()
     return task
 
@@ -285,15 +277,7 @@ def act_on_overdue_review(
         assignee = db.session.get(User, int(data["reassign_to"]))
         for task in open_tasks:
             if assignee is not None and permissions.can_view_task(assignee, task):
-                task.assignee = assignee
-                staff_notices.task_assigned(task, assignee, actor)
-                audit.record(
-                    review.complaint_id,
-                    "reassigned",
-                    actor=actor,
-                    task_name=task.name,
-                    summary=f"Assigned to {assignee.name}",
-                )
+                _assign(task, assignee, actor)
     elif action == "escalated":
         person = db.session.get(User, int(data["escalate_to"]))
         audit.record(
@@ -304,3 +288,16 @@ def act_on_overdue_review(
             summary=f"Delay escalated to {person.name if person else '?'}",
         )
     db.session.flush()
+
+
+def _assign(task: Task, assignee: User, actor: User | None) -> None:
+    """Give the task to `assignee`: their opt-in email and the audit line go with it."""
+    task.assignee = assignee
+    staff_notices.task_assigned(task, assignee, actor)
+    audit.record(
+        task.complaint_id,
+        "reassigned",
+        actor=actor,
+        task_name=task.name,
+        summary=f"Assigned to {assignee.name}",
+    )
