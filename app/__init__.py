@@ -45,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _ensure_secret_key(app)
     apply_security(app)
     documents.configure(app.config)
-    tracking_links.configure(app.config["PUBLIC_BASE_URL"])
+    tracking_links.configure(app.config["PUBLIC_BASE_URL"], app.config["TRACKING_LINK_DAYS"])
     staff_notices.configure(app.config["PUBLIC_BASE_URL"])
 
     db.init_app(app)

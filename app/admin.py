@@ -84,7 +84,10 @@ def templates_index() -> Any:
 
 @bp.route("/templates/<kind>/<language>", methods=["GET", "POST"])
 def template_edit(kind: str, language: str) -> Any:
-    """Edit a template (each save a new version) or preview the draft on a sample complaint."""
+    """Edit a template (each save a new version) or preview the draft on a sample complaint.
+
+    `?version=N` previews an earlier version, which can be restored from there.
+    """
     info = message_templates.kind(kind)
     if language not in message_templates.LANGUAGES:
         abort(404)
@@ -94,6 +97,12 @@ def template_edit(kind: str, language: str) -> Any:
     )
     status = 200
     preview = None
+    shown_version = None
+    if request.method == "GET" and request.args.get("version", "").isdigit():
+        shown_version = message_templates.version_of(kind, language, int(request.args["version"]))
+        preview = message_templates.sample(
+            kind, language, message_templates.source_of(shown_version)
+        )
     if request.method == "POST" and form.validate():
         draft = message_templates.Source(
             form.subject.data, form.body_text.data, form.body_html.data or None
@@ -115,13 +124,48 @@ def template_edit(kind: str, language: str) -> Any:
             status = 422
     elif request.method == "POST":
         status = 422
+    previewing_draft = preview is not None and shown_version is None
+    if preview is None and status == 200:
+        preview = message_templates.sample(kind, language)
     return render_template(
         "admin/template_edit.html",
         form=form,
         kind=info,
         language=language,
         variables=message_templates.variables(kind),
-        preview=preview or (message_templates.sample(kind, language) if status == 200 else None),
-        previewing_draft=preview is not None,
+        preview=preview,
+        preview_document=_html_document(preview.html, language) if preview else "",
+        previewing_draft=previewing_draft,
+        shown_version=shown_version,
         versions=message_templates.versions(kind, language),
     ), status
+
+
+@bp.post("/templates/<kind>/<language>/versions/<int:number>/restore")
+def template_restore(kind: str, language: str, number: int) -> Any:
+    """Use an earlier version again (a new version copying it)."""
+    message_templates.kind(kind)
+    if language not in message_templates.LANGUAGES:
+        abort(404)
+    row = message_templates.restore(current_user, kind, language, number)
+    db.session.commit()
+    flash(
+        _(
+            "Version %(old)d restored as version %(version)d; it is used from now on.",
+            old=number,
+            version=row.version,
+        )
+    )
+    return redirect(url_for("admin.template_edit", kind=kind, language=language))
+
+
+def _html_document(body: str, language: str) -> str:
+    """The HTML part as the page a mail client shows, for a sandboxed frame (srcdoc).
+
+    The frame runs no script and inherits this site's policy (no inline style, no image
+    from elsewhere): what an administrator wrote can neither act nor call out.
+    """
+    return (
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8"></head>'
+        f"<body>{body}</body></html>"
+    )

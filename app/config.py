@@ -99,6 +99,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ),
         # The address of this site as complainants reach it: the links in our messages.
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000"),
+        # Days a tracking link sent in a message opens the case (at least to the end of the
+        # appeal window it quotes); then the complainant asks for a fresh one.
+        "TRACKING_LINK_DAYS": float(os.environ.get("TRACKING_LINK_DAYS", "90")),
         # "Send me my link again", per client address (on top of the public forms' budget).
         "RESEND_LINK_RATE_LIMIT": os.environ.get("RESEND_LINK_RATE_LIMIT", "5 per hour"),
         # Public forms (filing, replies, survey), one budget per client address.

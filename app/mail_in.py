@@ -1,4 +1,7 @@
-"""`flask receive-mail`: the SMTP server an MTA forwards mail for the complaints address to.
+"""`flask receive-mail`: the SMTP (or LMTP) server an MTA forwards the complaints address to.
+
+LMTP (`--lmtp`, RFC 2033) is what an MTA such as Postfix speaks to a local mailbox
+(`lmtp:inet:127.0.0.1:8026`): the same checks, with one answer per recipient after DATA.
 
 Refused at SMTP level, so the sending server tells its user: mail larger than
 INBOUND_MAX_SIZE (552, aiosmtpd's "Too much mail data" / "message size exceeds fixed maximum
@@ -16,6 +19,7 @@ from typing import Any, cast
 
 import click
 from aiosmtpd.controller import Controller
+from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -67,6 +71,15 @@ class ComplaintsMailbox:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         """Refuse spam; store the message and take it to its case, committed before 250."""
+        status = self._store(envelope)
+        if isinstance(server, LMTP):
+            # LMTP answers DATA once per accepted recipient; every one of ours is the
+            # complaints mailbox, which keeps the message once.
+            return "\r\n".join([status] * max(1, len(envelope.rcpt_tos)))
+        return status
+
+    def _store(self, envelope: Envelope) -> str:
+        """The answer to the message: refused as spam, kept (250), or try later (451)."""
         raw = envelope.original_content or b""
         spam = self.rule.refusal(envelope.mail_from or "", raw)
         if spam is not None:
@@ -94,9 +107,17 @@ class ComplaintsMailbox:
         return f"250 2.0.0 Received ({status})"
 
 
-def controller(app: Flask, host: str, port: int) -> Controller:
-    """An SMTP server for the complaints mailbox, not yet started."""
-    return Controller(
+class LmtpController(Controller):
+    """aiosmtpd's threaded controller, speaking LMTP instead of SMTP."""
+
+    def factory(self) -> LMTP:
+        """An LMTP server for each connection, with the controller's settings."""
+        return LMTP(self.handler, **self.SMTP_kwargs)
+
+
+def controller(app: Flask, host: str, port: int, *, lmtp: bool = False) -> Controller:
+    """An SMTP (or LMTP) server for the complaints mailbox, not yet started."""
+    return (LmtpController if lmtp else Controller)(
         ComplaintsMailbox(app),
         hostname=host,
         port=port,
@@ -107,16 +128,18 @@ def controller(app: Flask, host: str, port: int) -> Controller:
 
 @click.command("receive-mail")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8025, show_default=True, help="SMTP port the MTA forwards to.")
+@click.option("--port", default=8025, show_default=True, help="Port the MTA forwards to.")
+@click.option("--lmtp", is_flag=True, help="Speak LMTP (RFC 2033) instead of SMTP.")
 @with_appcontext
-def receive_mail(host: str, port: int) -> None:
-    """Receive the complaints mailbox by SMTP: new complaints for intake, replies to cases."""
+def receive_mail(host: str, port: int, lmtp: bool) -> None:
+    """Receive the complaints mailbox by SMTP or LMTP: new complaints, replies to cases."""
     # The handler outlives this context: it needs the application itself, not the proxy.
     app: Flask = cast(Any, current_app)._get_current_object()
-    server = controller(app, host, port)
+    server = controller(app, host, port, lmtp=lmtp)
     server.start()
     click.echo(
-        f"Receiving mail for {app.config['COMPLAINTS_EMAIL']} on {host}:{port}; Ctrl-C to stop."
+        f"Receiving mail for {app.config['COMPLAINTS_EMAIL']} by {'LMTP' if lmtp else 'SMTP'} "
+        f"on {host}:{port}; Ctrl-C to stop."
     )
     try:
         threading.Event().wait()

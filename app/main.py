@@ -40,7 +40,11 @@ NAV: list[tuple[str, Any, frozenset[str] | None]] = [
     ("processes.editor", _l("Procedure"), frozenset({roles.PROCESS_OWNER})),
     ("admin.providers_index", _l("Service providers"), frozenset({roles.ADMINISTRATOR})),
     ("outbox.post_queue", _l("Letters to post"), frozenset({roles.INTAKE_AGENT, roles.MANAGER})),
-    ("outbox.failed", _l("Failed deliveries"), frozenset({roles.MANAGER})),
+    (
+        "outbox.failed",
+        _l("Failed deliveries"),
+        frozenset({roles.MANAGER, roles.ADMINISTRATOR}),  # admins: the emails to staff
+    ),
     ("admin.templates_index", _l("Message templates"), frozenset({roles.ADMINISTRATOR})),
     ("account.show", _l("My notifications"), None),
 ]

@@ -24,6 +24,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -33,6 +34,7 @@ from services import delivery, documents
 from services.clock import utcnow
 from services.db import db
 from services.errors import InvalidInput
+from services.models import Notification
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 
@@ -52,14 +54,21 @@ WAYS = {"email": _l("Email"), "phone": _l("SMS"), "letter": _l("Post")}
 @bp.before_request
 @login_required
 def require_handler() -> None:
-    """Only intake agents and managers reach these pages."""
-    delivery.require_handle(current_user)
+    """Intake agents and managers reach these pages; administrators the failed deliveries."""
+    if not delivery.may_see_failures(current_user):
+        delivery.require_handle(current_user)
 
 
 @bp.app_template_global()
 def delivery_status(status: str) -> str:
     """The readable name of a delivery status, for any template."""
     return str(STATUSES.get(status, status))
+
+
+@bp.app_template_global()
+def message_title(row: Notification) -> str:
+    """A message's subject, or what it is while the worker has not written it yet."""
+    return row.subject or delivery.kind_label(row, str(get_locale() or "en"))
 
 
 @bp.app_template_global()
@@ -159,6 +168,7 @@ def _caught(name: str) -> EmailMessage:
 @bp.get("/mail")
 def caught_mail() -> Any:
     """The demo's mail catcher: the newest messages it received (instance/mail/*.eml)."""
+    delivery.require_handle(current_user)
     folder = Path(current_app.config["MAIL_CATCHER_DIR"])
     names = sorted((p.name for p in folder.glob("*.eml") if _EML_NAME.match(p.name)), reverse=True)[
         :100
@@ -171,6 +181,7 @@ def caught_mail() -> Any:
 @bp.get("/mail/<name>")
 def caught_message(name: str) -> Any:
     """One caught message: headers, its text part and the names of its attachments."""
+    delivery.require_handle(current_user)
     message = _caught(name)
     text = message.get_body(preferencelist=("plain",))
     return render_template(

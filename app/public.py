@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -16,7 +17,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale, ngettext
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -35,7 +36,7 @@ from forms.complainant import (
 from forms.intake import ComplaintForm
 from services import attachments, complaints, documents, procedure_summary, tracking
 from services.db import db
-from services.errors import NotFound
+from services.errors import LinkExpired, NotFound
 from services.models import Complaint
 
 bp = Blueprint("public", __name__)
@@ -400,6 +401,8 @@ def survey_link(token: str) -> Any:
 def _complaint(token: str) -> Complaint:
     try:
         return complaints.by_token(token)
+    except LinkExpired:
+        abort(make_response(render_template("public/link_expired.html", texts=_expired()), 410))
     except NotFound:
         abort(
             404,
@@ -409,6 +412,32 @@ def _complaint(token: str) -> Complaint:
                 url=url_for("public.resend_link", _external=True),
             ),
         )
+
+
+def _expired() -> list[dict[str, str]]:
+    """What the page for an old link says, in the reader's language first, then the other."""
+    current = str(get_locale() or "en")
+    languages = [current] + [code for code in current_app.config["LANGUAGES"] if code != current]
+    texts = []
+    for code in languages:
+        with force_locale(code):
+            texts.append(
+                {
+                    "lang": code,
+                    "title": _("This tracking link has expired"),
+                    "why": _(
+                        "To protect your privacy, the links in our messages stop working after "
+                        "a while. Your complaint is not affected: ask for a new link with its "
+                        "reference and the email address or telephone number you gave us."
+                    ),
+                    "resend": _("Send me my link again"),
+                    "hint": _(
+                        "The reference (such as C-2026-000042) is in the subject of our "
+                        "messages. If you filed anonymously, contact us with the reference."
+                    ),
+                }
+            )
+    return texts
 
 
 def _require_waiting(complaint: Complaint, message: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -13,7 +13,18 @@ from wtforms import Form
 
 from app import facts, procedure_text
 from forms import FORMS
-from services import attachments, audit, letters, permissions, sensitive, tasks, workflows
+from forms.choices import LANGUAGES, label
+from services import (
+    attachments,
+    audit,
+    documents,
+    letters,
+    message_templates,
+    permissions,
+    sensitive,
+    tasks,
+    workflows,
+)
 from services.db import db
 from services.errors import Conflict, InvalidInput, NotAllowed
 from services.models import Task
@@ -76,7 +87,6 @@ CONTEXT: dict[str, tuple[str, ...]] = {
         "remedy_details",
         "compensation_amount",
         "resolution_summary",
-        "response_letter",
     ),
 }
 CONTEXT_TITLES = {
@@ -98,6 +108,9 @@ EVENT_KINDS = {
     "confidential_opened": _l("Confidential case opened"),
 }
 ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
+# The letter a form's approval sends (the diagram throws it after the sign-off): the page
+# shows it as it will be sent, so the manager signs off that letter.
+SIGNED_OFF_LETTERS = {"sign_off": "response_letter"}
 # Forms worked again after a send-back or a refusal: they start from the previous answers.
 REWORKED_FORMS = frozenset(
     {"investigate_complaint", "resolve_minor", "resolve_complaint", "handle_confidential"}
@@ -139,6 +152,32 @@ def complete(task_id: str) -> Any:
     db.session.commit()
     flash(_("Task completed"))
     return redirect(INBOX_PATH)
+
+
+@bp.get("/<task_id>/letter.pdf")
+@login_required
+def letter_pdf(task_id: str) -> Any:
+    """The letter being signed off, printed as the complainant will get it (a preview)."""
+    task = tasks.get_for(current_user, task_id)
+    letter = _letter_preview(task)
+    if letter is None:
+        abort(404)
+    complaint = task.complaint
+    content = documents.render_pdf(documents.letter_html(complaint, letter.text))
+    response = Response(content, mimetype=documents.PDF)
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="{complaint.reference}-preview.pdf"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _letter_preview(task: Task) -> message_templates.Rendered | None:
+    """The letter an open sign-off task would send, written as if sent now; else None."""
+    kind = SIGNED_OFF_LETTERS.get(task.form_key)
+    if kind is None or task.status != "open":
+        return None
+    return workflows.message_preview(task.complaint, kind)
 
 
 @bp.get("/<task_id>/diagram.bpmn")
@@ -231,5 +270,7 @@ def _render(
         event_kinds=EVENT_KINDS,
         actors=ACTORS,
         when=facts.when,
+        letter=_letter_preview(task),
+        letter_language=label(LANGUAGES, letters.language_of(complaint)),
     )
     return page, status

@@ -21,7 +21,7 @@ from services import (
 )
 from services.clock import as_utc, utcnow
 from services.db import db
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput, LinkExpired, NotFound
 from services.models import Attachment, AuditEvent, Complaint, Notification, Task, User
 from services.paging import Paged
 
@@ -120,11 +120,16 @@ def first_contact_given(values: Mapping[str, Any]) -> str:
 
 
 def by_token(token: str) -> Complaint:
-    """The complaint a tracking link points to, or NotFound."""
-    complaint = tracking_links.find(token)
-    if complaint is None:
+    """The complaint a tracking link points to, or NotFound (LinkExpired for an old link)."""
+    found = tracking_links.lookup(token)
+    if found.expired:
+        raise LinkExpired(
+            "This tracking link has expired. Ask for a new one with your reference and the "
+            "email address or telephone number you gave us."
+        )
+    if found.complaint is None:
         raise NotFound("This tracking link is not valid.")
-    return complaint
+    return found.complaint
 
 
 def get_for(user: User, complaint_id: int) -> Complaint:

@@ -6,7 +6,8 @@ app/cli.py) then runs, each step its own transaction committed by the caller:
 
 1. reap_interrupted(): rows left 'sending' after their lease expired;
 2. claim(): due queued rows become 'sending' with a lease (FOR UPDATE SKIP LOCKED on
-   PostgreSQL, a conditional UPDATE on SQLite), committed BEFORE anything is sent;
+   PostgreSQL, a conditional UPDATE on SQLite); a row not yet written gets its text and its
+   tracking link now (services/composer.py); all committed BEFORE anything is sent;
 3. transmit(): no database, only the network (SMTP or the SMS gateway);
 4. record_sent() / record_failure(): the provider's id and sent_at, or a retry with
    exponential backoff, or the final 'failed' state with the last error.
@@ -27,12 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
-from services import audit, documents, permissions, roles
+from services import audit, composer, documents, message_templates, permissions, roles
 from services.clock import utcnow
 from services.db import db
-from services.errors import InvalidInput, NotAllowed, NotFound
+from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from services.models import Complaint, Notification, User
 from services.transports import (
     Attachment,
@@ -56,7 +58,7 @@ CANCELLED = "cancelled"
 NONE = "none"  # nothing to deliver: the tracking page shows it, or it is given in person
 
 # Channels a worker sends; "letter" goes to the post queue for staff.
-SENT_BY_WORKER = frozenset({"email", "phone"})
+SENT_BY_WORKER = composer.WORKER_CHANNELS
 # Ways staff may send a failed message again.
 OTHER_WAYS = ("email", "phone", "letter")
 INTERRUPTED = (
@@ -115,6 +117,11 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
     return timedelta(seconds=min(settings.max_backoff_seconds, seconds))
 
 
+def label(row: Notification) -> str:
+    """What a message is called in the audit trail: its subject, or its kind until written."""
+    return row.subject or row.kind
+
+
 def reap_interrupted(now: datetime, settings: Settings) -> list[int]:
     """Rows left 'sending' past their lease: sent if the provider's id is known, else failed."""
     expired = now - timedelta(seconds=settings.lease_seconds)
@@ -133,7 +140,7 @@ def reap_interrupted(now: datetime, settings: Settings) -> list[int]:
         audit.record(
             row.complaint_id,
             "delivery_failed",
-            summary=f"{row.subject} ({row.channel})",
+            summary=f"{label(row)} ({row.channel})",
             data={"notification": row.id, "error": INTERRUPTED},
         )
     db.session.flush()
@@ -179,18 +186,34 @@ def claim(now: datetime, worker: str, settings: Settings) -> list[Claim]:
         .order_by(Notification.id)
         .execution_options(populate_existing=True)
     ).all()
-    return [_claim_of(row, token, settings) for row in rows]
+    sources: composer.Sources = {}  # one template lookup per kind and language
+    return [_claim_of(row, token, settings, _write(row, now, sources)) for row in rows]
 
 
-def _claim_of(row: Notification, token: str, settings: Settings) -> Claim:
+def _write(row: Notification, now: datetime, sources: composer.Sources) -> str:
+    """Write a pending row's message (text, tracking link) in the claim; what went wrong."""
+    if not composer.is_pending(row):
+        return ""
+    try:
+        # A savepoint: a template that fails leaves no tracking link behind.
+        with db.session.begin_nested():
+            composer.write_pending(row, now=now, sources=sources)
+    except SQLAlchemyError:
+        raise  # the database, not the message: the round fails and is tried again
+    except Exception as exc:  # noqa: BLE001 - a bad template fails its message, not the worker
+        message = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        return f"the message could not be written from its template: {message}"
+    return ""
+
+
+def _claim_of(row: Notification, token: str, settings: Settings, problem: str = "") -> Claim:
     reply_to = ""
     if settings.reply_to_for is not None and row.complaint_id is not None:
         complaint = db.session.get(Complaint, row.complaint_id)
         if complaint is not None:
             reply_to = settings.reply_to_for(complaint)
     attachment = None
-    problem = ""
-    if row.document is not None:
+    if row.document is not None and not problem:
         try:
             content = documents.path_of(row.document).read_bytes()
         except (OSError, NotFound) as exc:
@@ -304,7 +327,7 @@ def record_failure(claim: Claim, error: DeliveryError, now: datetime, settings: 
             audit.record(
                 row.complaint_id,
                 "delivery_failed",
-                summary=f"{row.subject} ({row.channel})",
+                summary=f"{label(row)} ({row.channel})",
                 data={"notification": row.id, "error": message},
             )
     db.session.flush()
@@ -316,11 +339,23 @@ def record_failure(claim: Claim, error: DeliveryError, now: datetime, settings: 
 
 # The confidential focal point handles the messages of the confidential cases only they see.
 HANDLER_ROLES = frozenset({roles.INTAKE_AGENT, roles.MANAGER, roles.CONFIDENTIAL_FOCAL_POINT})
+# Emails to staff (a task assigned, the digest): managers and administrators deal with them.
+STAFF_NOTICE_ROLES = frozenset({roles.MANAGER, roles.ADMINISTRATOR})
 
 
 def may_handle(user: User) -> bool:
     """Intake agents and managers post letters and deal with failed deliveries."""
-    return bool(user.role_names & HANDLER_ROLES)
+    return bool(user.active and user.role_names & HANDLER_ROLES)
+
+
+def may_handle_staff_notices(user: User) -> bool:
+    """Managers and administrators deal with the failed emails to staff."""
+    return bool(user.active and user.role_names & STAFF_NOTICE_ROLES)
+
+
+def may_see_failures(user: User) -> bool:
+    """True when the user has failed deliveries of some sort to deal with."""
+    return may_handle(user) or may_handle_staff_notices(user)
 
 
 def require_handle(user: User) -> User:
@@ -331,10 +366,27 @@ def require_handle(user: User) -> User:
 
 
 def _visible(user: User, status: str) -> list[Notification]:
+    """Rows in `status` the user deals with: complainants' messages of complaints they see,
+    and (managers, administrators) emails to staff, about a complaint they see or none."""
+    complaint_seen = and_(
+        Notification.complaint_id.is_not(None), permissions.visible_complaints_filter(user)
+    )
+    to_complainants = and_(Notification.user_id.is_(None), complaint_seen)
+    to_staff = and_(
+        Notification.user_id.is_not(None),
+        or_(Notification.complaint_id.is_(None), complaint_seen),
+    )
+    shown = []
+    if may_handle(user):
+        shown.append(to_complainants)
+    if may_handle_staff_notices(user):
+        shown.append(to_staff)
+    if not shown:
+        return []
     query = (
         select(Notification)
-        .join(Complaint, Complaint.id == Notification.complaint_id)
-        .where(Notification.status == status, permissions.visible_complaints_filter(user))
+        .outerjoin(Complaint, Complaint.id == Notification.complaint_id)
+        .where(Notification.status == status, or_(*shown))
         .order_by(Notification.created_at, Notification.id)
     )
     return list(db.session.scalars(query))
@@ -348,19 +400,39 @@ def post_queue(user: User) -> list[Notification]:
 
 def failed(user: User) -> list[Notification]:
     """Messages whose delivery failed for good, oldest first."""
-    require_handle(user)
+    if not may_see_failures(user):
+        raise NotAllowed("Only intake agents, managers and administrators see failed deliveries.")
     return _visible(user, FAILED)
 
 
 def get_for(user: User, notification_id: int) -> Notification:
-    """A message of a complaint the user may see and handle, else NotFound or NotAllowed."""
-    require_handle(user)
+    """A message the user may see and handle, else NotFound or NotAllowed.
+
+    A message to a complainant: its complaint must be visible to an intake agent or manager.
+    An email to staff: for managers and administrators, unless about a complaint hidden
+    from them.
+    """
     row = db.session.get(Notification, notification_id)
+    if row is not None and row.user_id is not None:
+        if not may_handle_staff_notices(user):
+            raise NotAllowed("Only managers and administrators handle emails to staff.")
+        if row.complaint_id is not None:
+            permissions.require_view_complaint(user, db.session.get(Complaint, row.complaint_id))
+        return row
+    require_handle(user)
     if row is None or row.complaint_id is None:
         raise NotFound("No such message.")
     complaint = db.session.get(Complaint, row.complaint_id)
     permissions.require_view_complaint(user, complaint)
     return row
+
+
+def kind_label(row: Notification, language: str) -> str:
+    """What a message not yet written is, for staff pages: its kind's description."""
+    try:
+        return message_templates.kind(row.kind).describe(language) or row.kind
+    except NotFound:
+        return row.kind
 
 
 def mark_posted(
@@ -385,7 +457,7 @@ def mark_posted(
         row.complaint_id,
         "letter_posted",
         actor=actor,
-        summary=row.subject,
+        summary=label(row),
         data={"notification": row.id, "posted_on": row.posted_at.date()},
     )
     db.session.flush()
@@ -406,7 +478,7 @@ def retry(notification_id: int, actor: User) -> Notification:
         row.complaint_id,
         "delivery_retried",
         actor=actor,
-        summary=f"{row.subject} ({row.channel})",
+        summary=f"{label(row)} ({row.channel})",
         data={"notification": row.id, "previous_error": row.last_error},
     )
     db.session.flush()
@@ -418,6 +490,8 @@ def resend(notification_id: int, channel: str, actor: User) -> Notification:
     row = get_for(actor, notification_id)
     if row.status != FAILED:
         raise InvalidInput("Only a failed message can be sent another way.")
+    if row.user_id is not None:
+        raise InvalidInput("An email to staff can only be retried.")
     if channel not in OTHER_WAYS or channel == row.channel:
         raise InvalidInput("Choose another way to send it.")
     complaint = db.session.get(Complaint, row.complaint_id)
@@ -430,6 +504,7 @@ def resend(notification_id: int, channel: str, actor: User) -> Notification:
     }[channel]
     if not address:
         raise InvalidInput("The complaint has no address on file for that way.")
+    pending = composer.is_pending(row)
     copy = Notification(
         complaint_id=row.complaint_id,
         user_id=row.user_id,
@@ -438,20 +513,23 @@ def resend(notification_id: int, channel: str, actor: User) -> Notification:
         recipient=address,
         subject=row.subject,
         body=row.body,
-        html_body=row.html_body if channel == "email" else "",
+        # A message not written yet keeps its snapshot (in html_body) for whoever writes it.
+        html_body=row.html_body if channel == "email" or pending else "",
         language=row.language,
         document_id=row.document_id,
         status=initial_status(channel),
         replaces_id=row.id,
     )
     db.session.add(copy)
+    if pending and channel not in SENT_BY_WORKER:
+        composer.write_pending(copy)  # staff print a letter now: it needs its text
     row.status = CANCELLED
     db.session.flush()
     audit.record(
         row.complaint_id,
         "delivery_rerouted",
         actor=actor,
-        summary=f"{row.subject} ({row.channel} → {channel})",
+        summary=f"{label(row)} ({row.channel} → {channel})",
         data={"notification": row.id, "replacement": copy.id, "channel": channel},
     )
     return copy

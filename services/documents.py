@@ -18,14 +18,14 @@ from typing import Any
 
 import jinja2
 
-from services import attachments, audit, letters
+from services import attachments, audit, composer, letters
 from services.clock import utcnow
 from services.db import db
 from services.errors import NotFound
 from services.models import Complaint, Document, Notification
 
 # Messages whose text is a letter: signed off, then sent as a PDF too.
-LETTER_KINDS = frozenset({"response_letter", "review_outcome_letter"})
+LETTER_KINDS = composer.LETTER_KINDS
 PDF = "application/pdf"
 
 LABELS = {

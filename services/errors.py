@@ -20,6 +20,12 @@ class NotFound(DomainError):
     status = 404
 
 
+class LinkExpired(DomainError):
+    """A tracking link we issued, too old to open the complaint any more (410 Gone)."""
+
+    status = 410
+
+
 class NotAllowed(DomainError):
     """The actor may see the thing but not do this to it."""
 

@@ -318,6 +318,45 @@ def save(user: User, name: str, language: str, src: Source, comment: str = "") -
     return row
 
 
+def version_of(name: str, language: str, number: int) -> MessageTemplate:
+    """One saved version of (kind, language), or NotFound."""
+    row = db.session.scalar(
+        db.select(MessageTemplate).where(
+            MessageTemplate.kind == name,
+            MessageTemplate.language == language,
+            MessageTemplate.version == number,
+        )
+    )
+    if row is None:
+        raise NotFound(f"There is no version {number} of this template.")
+    return row
+
+
+def source_of(row: MessageTemplate) -> Source:
+    """What a saved version renders from."""
+    return Source(row.subject, row.body_text, row.body_html)
+
+
+def restore(user: User, name: str, language: str, number: int) -> MessageTemplate:
+    """Use an earlier version again: a new version copying it, in use from now on."""
+    require_manages_templates(user)
+    old = version_of(name, language, number)
+    if old.active:
+        raise InvalidInput("This version is already the one in use.")
+    src = source_of(old)
+    check(name, src)  # the kind's variables may have changed since it was saved
+    row = _add_version(name, language, src, user, f"Restored version {number}")
+    audit.record(
+        None,
+        "template_restored",
+        actor=user,
+        summary=f"Message template {name} ({language}) version {number} restored "
+        f"as version {row.version}",
+        data={"kind": name, "language": language, "version": row.version, "restored": number},
+    )
+    return row
+
+
 def seed() -> int:
     """Copy each default template that has no version yet into the table; how many."""
     added = 0

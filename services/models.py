@@ -301,6 +301,10 @@ class Notification(db.Model):
     or back to queued (retry, next_attempt_at) and finally failed; letters go to_post ->
     posted; none = nothing to deliver (tracking page, in person); cancelled = replaced or
     dropped by staff. A row left 'sending' past its lease is never re-sent blindly.
+
+    Most rows are written by the worker as it claims them (services/composer.py): until then
+    subject and body are empty and html_body holds the JSON snapshot of the template's
+    variables.
     """
 
     __table_args__ = (

@@ -1,27 +1,18 @@
-"""Messages to the complainant, produced when the procedure throws a message event."""
+"""Messages to the complainant, produced when the procedure throws a message event.
+
+Throwing a message writes its outbox row; services/composer.py says when its text is written
+(by the delivery worker as it sends, or at once for letters and messages nobody sends).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from services import audit, delivery, message_templates, tracking_links
+from services import audit, composer, delivery, message_templates, tracking_links
 from services.db import db
 from services.models import Complaint, Notification
-
-# Steps the complainant sees on the tracking page, by message name.
-PUBLIC_SUMMARY = {
-    "acknowledgement": "Complaint acknowledged",
-    "information_request": "More information requested",
-    "closure_letter": "Closed without investigation",
-    "response_letter": "Response sent",
-    "survey_invitation": "Satisfaction survey sent",
-    "survey_reminder": "Survey reminder sent",
-    "review_outcome_letter": "Review decision sent",
-    "withdrawal_confirmation": "Withdrawal confirmed",
-    "tracking_link": "Tracking link sent again",
-}
-
 
 # The notification channel of each safe contact method the complainant can choose.
 SAFE_CHANNELS = {"email": "email", "phone": "phone", "post": "letter", "in_person": "in_person"}
@@ -83,19 +74,25 @@ NO_NAME = {"en": "Madam, Sir", "fr": "Madame, Monsieur"}
 
 
 def message_values(
-    complaint: Complaint, data: Mapping[str, Any], payload: Any, language: str
+    complaint: Complaint, data: Mapping[str, Any], payload: Any, language: str, name: str
 ) -> dict[str, Any]:
-    """What a message template may use: case data, the thrown payload and the complaint."""
-    values = {str(k): v for k, v in audit.jsonable(dict(data)).items() if v is not None}
+    """What the template of message `name` may use: case data, the payload, the complaint.
+
+    Only the kind's documented variables (a template may use no other): the outbox row keeps
+    them as its snapshot, and the rest of the case data stays out of it.
+    """
+    allowed = message_templates.kind(name).samples
+    values = {k: audit.jsonable(data[k]) for k in allowed if data.get(k) is not None}
     if isinstance(payload, Mapping):
-        values.update({str(k): v for k, v in audit.jsonable(dict(payload)).items()})
+        values.update({str(k): audit.jsonable(v) for k, v in payload.items() if k in allowed})
     values.update(
         reference=complaint.reference or "",
         name=complaint.complainant_name or NO_NAME[language],
         received=complaint.received_at.strftime("%Y-%m-%d"),
         received_date=message_templates.long_date(complaint.received_at, language),
     )
-    values.setdefault("reason", values.get("registration_outcome", ""))
+    if "reason" in allowed:
+        values.setdefault("reason", str(data.get("registration_outcome") or ""))
     if values.get("appeal_until"):
         values["appeal_until"] = message_templates.long_date(values["appeal_until"], language)
     # Texts the diagram gives in several languages ({"en": …, "fr": …}): the complainant's.
@@ -103,6 +100,17 @@ def message_values(
         if isinstance(value, Mapping) and message_templates.DEFAULT_LANGUAGE in value:
             values[key] = value.get(language) or value[message_templates.DEFAULT_LANGUAGE]
     return values
+
+
+def _link_until(data: Mapping[str, Any]) -> datetime | None:
+    """The end of the appeal window a message quotes: its link must work until then."""
+    value = data.get("appeal_until")
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def send(
@@ -113,45 +121,55 @@ def send(
     *,
     to: tuple[str, str] | None = None,
 ) -> Notification:
-    """Queue the message `name` in the complainant's language, with a fresh tracking link.
+    """Queue the message `name` in the complainant's language (with a fresh tracking link).
 
     `to` (channel, address) overrides the complainant's usual channel (a link asked for).
+    Only the outbox row is written here when the worker sends the message: the worker
+    writes its text, and mints its link, as it sends it (services/composer.py).
     """
     language = message_templates.language_of(complaint.language)
-    values = message_values(complaint, data, payload, language)
-    purpose = "resend" if name == "tracking_link" else "message"
-    values["tracking_url"] = tracking_links.url(tracking_links.issue(complaint, purpose))
-    rendered = message_templates.render(name, language, values)
+    values = message_values(complaint, data, payload, language, name)
     channel, recipient = to or _recipient(complaint)
     notification = Notification(
         complaint_id=complaint.id,
         kind=name,
         channel=channel,
         recipient=recipient,
-        subject=rendered.subject[:300],
-        body=rendered.text,
-        html_body=rendered.html,
         language=language,
         status=delivery.initial_status(channel),
     )
-    db.session.add(notification)
-    audit.record(
-        complaint.id,
-        "notification",
-        task_name=name,
-        summary=PUBLIC_SUMMARY.get(name, name),
-        data={"channel": channel, "subject": notification.subject},
-        public=True,
-    )
+    if composer.written_at_send(name, channel):
+        composer.defer(notification, values, _link_until(data))
+    else:
+        composer.write(notification, complaint, values, _link_until(data))
+    db.session.add(notification)  # once written: rendering queries (and so autoflushes)
     return notification
 
 
+def preview(
+    complaint: Complaint, name: str, data: Mapping[str, Any], payload: Any = None
+) -> message_templates.Rendered:
+    """The message `name` as it would be written now, for staff to read before it goes.
+
+    The same values and rendering as `send`; the private tracking link, minted only when
+    the message is written, shows as a placeholder.
+    """
+    language = message_templates.language_of(complaint.language)
+    values = message_values(complaint, data, payload, language, name)
+    values["tracking_url"] = tracking_links.url("…")
+    return composer.render(name, language, values)
+
+
 def for_complaint(complaint_id: int) -> list[Notification]:
-    """The complaint's notifications, oldest first."""
+    """The messages to the complaint's complainant, oldest first.
+
+    Not the emails to staff about it (a task assigned): they are no message to the
+    complainant, and the tracking page must never show them.
+    """
     return list(
         db.session.scalars(
             db.select(Notification)
-            .where(Notification.complaint_id == complaint_id)
+            .where(Notification.complaint_id == complaint_id, Notification.user_id.is_(None))
             .order_by(Notification.id)
         )
     )

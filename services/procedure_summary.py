@@ -10,6 +10,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from lxml import etree
 
@@ -46,6 +47,10 @@ class Summary:
     limits: list[TimeLimit]
     # The recourse the letters state (the "recourse" of a message payload), by language.
     recourse: dict[str, str] = field(default_factory=dict)
+    # The literal payload each thrown message carries, by message name.
+    payloads: dict[str, Any] = field(default_factory=dict)
+    # How long the procedure waits for a message (the timer racing it), by message name.
+    message_waits: dict[str, timedelta] = field(default_factory=dict)
 
     def for_element(self, element_id: str) -> TimeLimit | None:
         """The (first) limit on a task or subprocess, or the wait at an event."""
@@ -65,12 +70,74 @@ def summary_of(version: ProcessVersion) -> Summary:
     """The literal time limits (quoted ISO 8601 durations, dueIn) of a version's diagrams."""
     limits: list[TimeLimit] = []
     recourse: dict[str, str] = {}
+    payloads: dict[str, Any] = {}
+    waits: dict[str, timedelta] = {}
     for name in sorted(version.files):
         if name.endswith(".bpmn"):
             xml = version.files[name].encode()
             limits.extend(_limits(xml))
             recourse = recourse or _recourse(xml)
-    return Summary(version=version.version, limits=limits, recourse=recourse)
+            root = _root(xml)
+            payloads = {**_payloads(root), **payloads}
+            waits = {**_message_waits(root), **waits}
+    return Summary(
+        version=version.version,
+        limits=limits,
+        recourse=recourse,
+        payloads=payloads,
+        message_waits=waits,
+    )
+
+
+def _root(xml: bytes) -> etree._Element:
+    return etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def _message_names(root: etree._Element) -> dict[str, str]:
+    return {m.get("id", ""): m.get("name", "") for m in root.iterfind(".//bpmn:message", NS)}
+
+
+def _payloads(root: etree._Element) -> dict[str, Any]:
+    """The literal payload of each thrown message (an expression over case data: none)."""
+    names = _message_names(root)
+    found: dict[str, Any] = {}
+    for event in root.iter(f"{{{BPMN}}}intermediateThrowEvent", f"{{{BPMN}}}endEvent"):
+        definition = event.find("bpmn:messageEventDefinition", NS)
+        if definition is None:
+            continue
+        message = names.get(definition.get("messageRef", ""), "")
+        payload = definition.find(".//spiff:messagePayload", NS)
+        if not message or payload is None or message in found:
+            continue
+        try:
+            found[message] = ast.literal_eval((payload.text or "").strip())
+        except (ValueError, SyntaxError):
+            continue
+    return found
+
+
+def _message_waits(root: etree._Element) -> dict[str, timedelta]:
+    """For each message awaited at an event gateway, the duration of the timer racing it."""
+    names = _message_names(root)
+    events = {el.get("id"): el for el in root.iter(f"{{{BPMN}}}intermediateCatchEvent")}
+    flows = {flow.get("id"): flow.get("targetRef") for flow in root.iter(f"{{{BPMN}}}sequenceFlow")}
+    waits: dict[str, timedelta] = {}
+    for gateway in root.iter(f"{{{BPMN}}}eventBasedGateway"):
+        targets = [
+            events.get(flows.get(out.text or "")) for out in gateway.iterfind("bpmn:outgoing", NS)
+        ]
+        durations = [d for d in (_timer_duration(t) for t in targets if t is not None) if d]
+        if not durations:
+            continue
+        for target in targets:
+            definition = (
+                target.find("bpmn:messageEventDefinition", NS) if target is not None else None
+            )
+            if definition is not None:
+                message = names.get(definition.get("messageRef", ""), "")
+                if message:
+                    waits.setdefault(message, min(durations))
+    return waits
 
 
 def _recourse(xml: bytes) -> dict[str, str]:

@@ -1,15 +1,16 @@
 """Emails to staff who opted in: a task given to them, and a daily digest of their overdue tasks.
 
 Both are outbox rows (kinds task_assigned and daily_digest, channel email) that the delivery
-worker sends like any message; they are written in the staff member's language from the
-message templates (processes/messages/).
+worker writes and sends like any message (services/composer.py): in the staff member's
+language, from the message templates (processes/messages/).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from services import delivery, message_templates
+from services import composer, delivery, message_templates
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.models import Notification, Task, User
@@ -41,19 +42,15 @@ def task_assigned(task: Task, assignee: User | None, by: User | None) -> Notific
         return None
     language = _language(assignee)
     due = as_utc(task.due_at)
-    rendered = message_templates.render(
-        "task_assigned",
-        language,
-        {
-            "user_name": assignee.name,
-            "task_name": task.title,
-            "reference": task.reference or (task.complaint.reference if task.complaint else ""),
-            "task_url": _url(f"/tasks/{task.id}"),
-            "due": message_templates.long_date(due, language) if due else "",
-        },
-    )
+    values = {
+        "user_name": assignee.name,
+        "task_name": task.title,
+        "reference": task.reference or (task.complaint.reference if task.complaint else ""),
+        "task_url": _url(f"/tasks/{task.id}"),
+        "due": message_templates.long_date(due, language) if due else "",
+    }
     complaint_id = task.complaint.id if task.complaint is not None else task.complaint_id
-    return _queue(assignee, rendered, "task_assigned", complaint_id)
+    return _queue(assignee, values, "task_assigned", complaint_id)
 
 
 def send_digests(now: datetime | None = None) -> list[Notification]:
@@ -83,43 +80,36 @@ def send_digests(now: datetime | None = None) -> list[Notification]:
         if not overdue or not user.email:
             continue  # nothing overdue: no email, and the day counts as done
         language = _language(user)
-        rendered = message_templates.render(
-            "daily_digest",
-            language,
-            {
-                "user_name": user.name,
-                "tasks": [
-                    {
-                        "reference": task.reference,
-                        "task_name": task.title,
-                        "due": message_templates.long_date(as_utc(task.due_at), language),
-                        "url": _url(f"/tasks/{task.id}"),
-                    }
-                    for task in overdue
-                ],
-                "inbox_url": _url("/inbox"),
-            },
-        )
-        queued.append(_queue(user, rendered, "daily_digest", None))
+        values = {
+            "user_name": user.name,
+            "tasks": [
+                {
+                    "reference": task.reference,
+                    "task_name": task.title,
+                    "due": message_templates.long_date(as_utc(task.due_at), language),
+                    "url": _url(f"/tasks/{task.id}"),
+                }
+                for task in overdue
+            ],
+            "inbox_url": _url("/inbox"),
+        }
+        queued.append(_queue(user, values, "daily_digest", None))
     db.session.flush()
     return queued
 
 
-def _queue(
-    user: User, rendered: message_templates.Rendered, kind: str, complaint_id: int | None
-) -> Notification:
+def _queue(user: User, values: dict[str, Any], kind: str, complaint_id: int | None) -> Notification:
+    """The outbox row; the worker writes the email from its template as it sends it."""
     notification = Notification(
         complaint_id=complaint_id,
         user_id=user.id,
         kind=kind,
         channel="email",
         recipient=user.email,
-        subject=rendered.subject[:300],
-        body=rendered.text,
-        html_body=rendered.html,
         language=_language(user),
         status=delivery.initial_status("email"),
     )
+    composer.defer(notification, values, None)
     db.session.add(notification)
     return notification
 

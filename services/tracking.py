@@ -57,21 +57,30 @@ class Step:
 
 
 def timeline(complaint: Complaint) -> list[Step]:
-    """The public steps, oldest first; a message sent to the complainant shows its subject."""
+    """The public steps, oldest first; a message sent to the complainant shows its subject.
+
+    Our messages come from the outbox rows, from the moment they are thrown: a message the
+    worker has not written yet shows its step without a subject.
+    """
     steps = []
     for event in audit.history(complaint.id, public_only=True):
         data: dict[str, Any] = event.data or {}
         at = as_utc(event.at) or event.at
         if event.kind == "received":
             steps.append(Step(at, "received"))
-        elif event.kind in ("notification", "message_received"):
-            detail = str(data.get("subject", "")) if event.kind == "notification" else ""
-            steps.append(Step(at, event.task_name or "update", detail))
+        elif event.kind == "notification":
+            continue  # the message's own row, below
+        elif event.kind == "message_received":
+            steps.append(Step(at, event.task_name or "update"))
         elif event.kind == "attachment_added":
             steps.append(Step(at, "attachment_added", str(data.get("filename", ""))))
         else:
             steps.append(Step(at, "update"))
-    return steps
+    for message in notifications.for_complaint(complaint.id):
+        if message.replaces_id is None:  # not again for a copy sent another way
+            at = as_utc(message.created_at) or message.created_at
+            steps.append(Step(at, message.kind, message.subject))
+    return sorted(steps, key=lambda step: step.at)
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,8 @@ def overview(complaint: Complaint) -> Tracking:
         complaint=complaint,
         status=status_key(complaint),
         steps=timeline(complaint),
-        messages=notifications.for_complaint(complaint.id),
+        # Written ones: a queued message has no text until the worker sends it.
+        messages=[n for n in notifications.for_complaint(complaint.id) if n.subject],
         # Only what the complainant sent: documents staff attach stay internal.
         files=[a for a in attachments.for_complaint(complaint.id) if a.uploaded_by_id is None],
         awaiting_information=INFORMATION in waiting,
@@ -115,7 +125,9 @@ def information_request(complaint: Complaint) -> str:
     if isinstance(asked, str) and asked.strip():
         return asked.strip()
     requests = [
-        n for n in notifications.for_complaint(complaint.id) if n.kind == "information_request"
+        n
+        for n in notifications.for_complaint(complaint.id)
+        if n.kind == "information_request" and n.body
     ]
     return requests[-1].body if requests else ""
 

@@ -23,8 +23,10 @@ from services import (
     audit,
     documents,
     engine,
+    message_templates,
     notifications,
     permissions,
+    procedure_summary,
     processes,
     sensitive,
     staff_notices,
@@ -470,6 +472,23 @@ def appeal_deadline(complaint: Complaint) -> datetime | None:
         return engine.message_deadline(wf, MESSAGE_APPEAL)
     finally:
         _keep(instance, wf)
+
+
+def message_preview(
+    complaint: Complaint, name: str, *, now: datetime | None = None
+) -> message_templates.Rendered:
+    """The message `name` as the procedure would send it now, for the person signing it off.
+
+    The case data as it stands, the payload the diagram throws with it (the recourse), and
+    the deadlines it quotes counted from now (the appeal window starts when it is sent).
+    """
+    now = now or utcnow()
+    summary = procedure_summary.summary_of(complaint.instance.process_version)
+    data = dict(case_data(complaint))
+    wait = summary.message_waits.get(MESSAGE_APPEAL)
+    if wait is not None:
+        data["appeal_until"] = (now + wait).isoformat()
+    return notifications.preview(complaint, name, data, summary.payloads.get(name))
 
 
 def case_data(complaint: Complaint) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from services import complaints, workflows
+from services import complaints, composer, workflows
 from services.db import db
 from services.models import Complaint, Task, User
 
@@ -173,6 +173,14 @@ def file(**overrides: Any) -> Complaint:
     filed = complaints.file_complaint({**INTAKE, **overrides})
     db.session.commit()
     return filed.complaint
+
+
+def write_messages() -> None:
+    """Write every queued message from its template, as the delivery worker does when it
+    claims them (tracking link, text, audit event), without sending anything; commit."""
+    for row in composer.pending_rows():
+        composer.write_pending(row)
+    db.session.commit()
 
 
 def open_tasks(complaint: Complaint) -> list[Task]:

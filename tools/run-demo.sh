@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# `make run`: the web server, the timer process, the delivery worker and (unless MAIL_SERVER
-# is set) a local mail catcher side by side. Ctrl+C or TERM stops them all, once (the old
-# `trap 'kill 0'` under /bin/sh signalled itself again and again until it crashed). The
-# background processes' lines, errors included, are shown prefixed with [timers], [delivery]
-# and [mail]. The demo's emails land as .eml files in instance/mail/ (MAIL_CATCHER_DIR).
+# `make run`: the web server, the timer process, the delivery worker, the receiver of the
+# complaints mailbox (`flask receive-mail`, SMTP on RECEIVE_MAIL_PORT, 8026) and (unless
+# MAIL_SERVER is set) a local mail catcher side by side. Ctrl+C or TERM stops them all, once
+# (the old `trap 'kill 0'` under /bin/sh signalled itself again and again until it crashed).
+# The background processes' lines, errors included, are shown prefixed with [timers],
+# [delivery], [mail-in] and [mail]. The demo's emails land as .eml files in instance/mail/
+# (MAIL_CATCHER_DIR); mail written to the complaints address through port 8026 reaches
+# /intake/mail, or the case it answers.
 #
 #   tools/run-demo.sh PORT FLASK-COMMAND...     e.g. tools/run-demo.sh 5000 .venv/bin/flask --app app
 set -u
@@ -24,6 +27,9 @@ fi
 timers=$!
 "${flask[@]}" deliver-messages > >(trap '' INT TERM; exec sed -u 's/^/[delivery] /') 2>&1 &
 worker=$!
+"${flask[@]}" receive-mail --port "${RECEIVE_MAIL_PORT:-8026}" \
+  > >(trap '' INT TERM; exec sed -u 's/^/[mail-in] /') 2>&1 &
+receiver=$!
 "${flask[@]}" run --port "$port" &
 web=$!
 
@@ -46,16 +52,16 @@ PY
 
 stop() {
   trap - INT TERM
-  kill -TERM "$web" "$timers" "$worker" "${catcher[@]}" 2>/dev/null
-  wait "$web" "$timers" "$worker" "${catcher[@]}" 2>/dev/null
+  kill -TERM "$web" "$timers" "$worker" "$receiver" "${catcher[@]}" 2>/dev/null
+  wait "$web" "$timers" "$worker" "$receiver" "${catcher[@]}" 2>/dev/null
   exit 0
 }
 trap stop INT TERM
 
 # Whichever stops first (the server failing to bind its port, say) stops the other.
-wait -n "$web" "$timers" "$worker" "${catcher[@]}"
+wait -n "$web" "$timers" "$worker" "$receiver" "${catcher[@]}"
 status=$?
 trap - INT TERM
-kill -TERM "$web" "$timers" "$worker" "${catcher[@]}" 2>/dev/null
-wait "$web" "$timers" "$worker" "${catcher[@]}" 2>/dev/null
+kill -TERM "$web" "$timers" "$worker" "$receiver" "${catcher[@]}" 2>/dev/null
+wait "$web" "$timers" "$worker" "$receiver" "${catcher[@]}" 2>/dev/null
 exit "$status"

@@ -27,6 +27,7 @@ ERRORS = {
     "Forbidden": "The task is assigned to someone else.",
     "NotFound": "No such thing, or you may not know it exists (confidential complaints).",
     "Conflict": "The task is no longer open (someone else was first).",
+    "Gone": "The tracking link has expired; ask for a new one at /track.",
     "Unprocessable": "The input failed validation; `details` maps each field to its messages.",
     "TooManyRequests": "Too many requests from this address; retry later.",
 }
@@ -53,6 +54,7 @@ def errors(*names: str) -> dict[str, Any]:
         "Forbidden": "403",
         "NotFound": "404",
         "Conflict": "409",
+        "Gone": "410",
         "Unprocessable": "422",
         "TooManyRequests": "429",
     }
@@ -151,7 +153,7 @@ def paths() -> dict[str, Any]:
                 "parameters": [path_parameter("token")],
                 "responses": {
                     "200": json_body(ref("Tracking"), "Status and public timeline."),
-                    **errors("NotFound"),
+                    **errors("NotFound", "Gone"),
                 },
             }
         },

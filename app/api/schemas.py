@@ -89,6 +89,7 @@ def answer_schemas() -> dict[str, Any]:
             "recipient": TEXT,
             "subject": TEXT,
             "body": TEXT,
+            "status": TEXT,
             "created_at": TIME,
             "sent_at": TIME,
         }

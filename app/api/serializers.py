@@ -135,8 +135,10 @@ def notification_dict(notification: Notification) -> dict[str, Any]:
         "kind": notification.kind,
         "channel": notification.channel,
         "recipient": notification.recipient,
+        # Both empty while queued: the worker writes the message as it sends it.
         "subject": notification.subject,
         "body": notification.body,
+        "status": notification.status,
         "created_at": iso(notification.created_at),
         "sent_at": iso(notification.sent_at),
     }

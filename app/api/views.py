@@ -19,7 +19,7 @@ from forms.base import JsonInputError, schema_errors
 from services import complaints, sensitive, tasks, workflows
 from services import tracking as tracking_service
 from services.db import db
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput, LinkExpired, NotFound
 from services.models import Task, User
 from services.tasks import SCOPES, SORTS, InboxFilter
 
@@ -54,7 +54,17 @@ def file_complaint() -> Any:
 @bp.get("/tracking/<token>")
 def tracking(token: str) -> Any:
     """A complaint's public status and timeline, by its private tracking token."""
-    return jsonify(serializers.tracking(tracking_service.overview(complaints.by_token(token))))
+    try:
+        complaint = complaints.by_token(token)
+    except LinkExpired as exc:
+        raise LinkExpired(
+            gettext(
+                "This tracking link has expired. Ask for a new one with your reference and the "
+                "email address or telephone number you gave us: %(url)s",
+                url=url_for("public.resend_link", _external=True),
+            )
+        ) from exc
+    return jsonify(serializers.tracking(tracking_service.overview(complaint)))
 
 
 @bp.get("/tasks")

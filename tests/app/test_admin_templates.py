@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from services import message_templates
 from services.db import db
@@ -106,3 +107,85 @@ def test_only_administrators_reach_the_templates(client):
     login(client, "manager")
     assert client.get("/admin/templates").status_code == 403
     assert client.get(URL).status_code == 403
+
+
+def test_the_preview_shows_the_html_part_in_a_sandboxed_frame(client):
+    login(client, "admin")
+    response = post_form(
+        client,
+        URL,
+        {
+            "subject": "Bien reçu : {{ reference }}",
+            "body_text": "Bonjour {{ name }}.",
+            "body_html": '<p class="hello">Bonjour <b>{{ name }}</b></p><script>alert(1)</script>',
+            "action": "preview",
+        },
+    )
+    assert response.status_code == 200
+    raw = response.get_data(as_text=True)
+    frame = re.search(r"<iframe[^>]*>", raw).group(0)
+    assert 'sandbox=""' in frame and "allow-scripts" not in frame
+    document = html.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1))
+    assert '<p class="hello">Bonjour <b>Aminata Diallo</b></p>' in document
+    # The draft's markup lives only inside the frame's attribute, never in the page itself.
+    assert "<script>alert(1)</script>" not in raw.replace(frame, "")
+
+
+def test_the_default_preview_shows_the_html_made_from_the_text(client):
+    login(client, "admin")
+    raw = client.get(URL).get_data(as_text=True)
+    document = html.unescape(re.search(r'srcdoc="([^"]*)"', raw).group(1))
+    assert "<p>Bonjour Aminata Diallo,</p>" in document
+    assert '<a href="http://localhost:5000/track/sample-token">' in document
+
+
+def test_an_earlier_version_is_previewed_and_restored_as_a_new_version(app, client):
+    login(client, "admin")
+    post_form(
+        client,
+        URL,
+        {"subject": "Reçu {{ reference }}", "body_text": "Court.", "action": "save"},
+    )
+    page = text(client.get(URL))
+    assert "Restore this version" in page  # on version 1, not on version 2 (in use)
+    assert f'action="{URL}/versions/2/restore"' not in page
+
+    version_1 = text(client.get(f"{URL}?version=1"))
+    assert "Version 1 on a sample complaint" in version_1
+    assert "Votre réclamation C-2026-000042 a bien été reçue" in version_1
+
+    response = post_form(client, f"{URL}/versions/1/restore", {}, form_url=URL)
+    assert response.status_code == 302
+    assert "Version 1 restored as version 3" in text(client.get(URL))
+    with app.app_context():
+        versions = message_templates.versions("acknowledgement", "fr")
+        assert [(v.version, v.active) for v in versions] == [(3, True), (2, False), (1, False)]
+        assert (versions[0].subject, versions[0].body_text) == (
+            versions[2].subject,
+            versions[2].body_text,
+        )
+        assert versions[0].comment == "Restored version 1"
+        assert versions[0].created_by.username == "admin"
+        assert message_templates.render("acknowledgement", "fr", {"reference": "R"}).subject == (
+            "Votre réclamation R a bien été reçue"
+        )
+        event = db.session.scalar(
+            db.select(AuditEvent).where(AuditEvent.kind == "template_restored")
+        )
+        assert event.actor.username == "admin"
+        assert event.data == {
+            "kind": "acknowledgement",
+            "language": "fr",
+            "version": 3,
+            "restored": 1,
+        }
+    # The version in use cannot be "restored"; an unknown one does not exist.
+    assert post_form(client, f"{URL}/versions/3/restore", {}, form_url=URL).status_code == 422
+    assert post_form(client, f"{URL}/versions/9/restore", {}, form_url=URL).status_code == 404
+    assert client.get(f"{URL}?version=9").status_code == 404
+
+
+def test_only_administrators_restore_a_version(client):
+    login(client, "manager")
+    response = post_form(client, f"{URL}/versions/1/restore", {}, form_url="/inbox")
+    assert response.status_code == 403

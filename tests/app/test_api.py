@@ -184,6 +184,7 @@ def test_tracking_says_which_information_the_complainant_must_send(app, client):
             registration_outcome="incomplete",
             missing_information="A photo of the leak.",
         )
+        journeys.write_messages()  # as the delivery worker does when it sends the request
     body = client.get(f"{API}/tracking/{filed['tracking_token']}").json
     assert body["status"] == "awaiting_information"
     assert body["awaiting_information"] is True

@@ -129,7 +129,16 @@ def test_complaint_detail_shows_the_timeline_with_each_steps_form_data(app, clie
     assert "<dt>Severity</dt><dd>Low</dd>" in history
     assert "<dt>Remedies</dt><dd>Repair, Apology</dd>" in history
     assert "Awa Intake" in history and "Samuel Supervisor" in history
-    # The letters sent to the complainant.
+    # The messages to the complainant: queued with their kind until the worker writes them,
+    # then exactly what was sent.
+    messages = html[
+        html.index("<h2>Messages to the complainant</h2>") : html.index("<h2>History</h2>")
+    ]
+    assert "The complaint is registered" in messages and "Waiting to be sent" in messages
+    assert "written from the template in use when it is sent" in messages
+    with app.app_context():
+        j.write_messages()
+    html = client.get(f"/complaints/{complaint_id}").get_data(as_text=True)
     assert f"Your complaint {reference} has been received" in html
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.delivery_cli import deliver_once
 from app.mail_in import controller
 from services import inbound_mail, workflows
 from services.db import db
@@ -18,6 +19,8 @@ from services.models import Attachment, AuditEvent, Complaint, InboundMail
 from tests import journeys as j
 from tests.app.helpers import login, post_form
 from tests.samples import EXECUTABLE, png
+from tests.servers import free_port
+from tests.services.test_delivery import settings_for
 
 PNG = png()
 
@@ -211,3 +214,85 @@ def test_spam_is_refused_clearly(app, mailbox):
     with pytest.raises(smtplib.SMTPRecipientsRefused):
         send(mailbox, email(), to="someone@example.org")
     assert rows(app) == []
+
+
+@pytest.fixture
+def lmtp_mailbox(app, tmp_path):
+    """The complaints mailbox speaking LMTP (`flask receive-mail --lmtp`); its port."""
+    app.config.update(
+        INBOUND_MAIL_DIR=str(tmp_path / "inbound-lmtp"),
+        INBOUND_MAX_SIZE=200_000,
+        COMPLAINTS_EMAIL=ADDRESS,
+    )
+    port = free_port()
+    server = controller(app, "127.0.0.1", port, lmtp=True)
+    server.start()
+    yield port
+    server.stop()
+
+
+def test_a_reply_to_our_message_reaches_its_case_by_in_reply_to(app, mailbox, smtp_server):
+    # Our acknowledgement goes out with our Message-ID; the reply names it in In-Reply-To,
+    # from an address not on file, to the untagged address, without the reference.
+    with app.app_context():
+        complaint = j.to_classification()
+        complaint_id = complaint.id
+        deliver_once(settings_for(app, smtp_server))
+    [ours] = smtp_server.messages
+    reply = email(
+        sender="a.friend@example.net",
+        subject="Re: hello",
+        text="My neighbour's machine leaks too.",
+        message_id="<reply-1@example.net>",
+        headers={"In-Reply-To": ours["Message-ID"], "References": ours["Message-ID"]},
+    )
+    send(mailbox, reply)
+
+    [mail] = rows(app)
+    assert (mail.status, mail.complaint_id) == ("attached", complaint_id)
+    assert "answers our message" in mail.reason
+    with app.app_context():
+        event = db.session.scalar(
+            db.select(AuditEvent).where(
+                AuditEvent.complaint_id == complaint_id, AuditEvent.task_name == "email_received"
+            )
+        )
+        assert event.public and event.data["text"] == "My neighbour's machine leaks too."
+    # A Message-ID that is not one of ours leads nowhere.
+    send(mailbox, email(subject="Re: hello", headers={"In-Reply-To": "<not-ours@x>"}))
+    assert rows(app)[-1].status == "new"
+
+
+def test_the_receiver_speaks_lmtp_with_one_answer_per_recipient(app, lmtp_mailbox):
+    with app.app_context():
+        complaint = j.file()
+        j.complete(
+            complaint,
+            "register_complaint",
+            registration_outcome="incomplete",
+            form_complete=False,
+            missing_information="A copy of your invoice.",
+        )
+        reference, complaint_id = complaint.reference, complaint.id
+    reply = email(subject=f"Re: complaint {reference}", text="Invoice number 4711.")
+    with smtplib.LMTP("127.0.0.1", lmtp_mailbox) as lmtp:
+        assert lmtp.docmd("HELO", "example.org")[0] == 500  # LMTP greets with LHLO only
+        assert lmtp.ehlo("mta.example.org")[0] == 250  # LHLO
+        assert lmtp.mail("aminata@example.org")[0] == 250
+        assert lmtp.rcpt(ADDRESS)[0] == 250
+        assert lmtp.rcpt("reclamations+archive@example.org")[0] == 250
+        assert lmtp.rcpt("someone@example.org")[0] == 550  # not our mailbox
+        first = lmtp.data(reply.as_bytes())  # the answer for the first recipient…
+        second = lmtp.getreply()  # …and one for the second
+        assert first[0] == second[0] == 250 and b"attached" in first[1]
+
+    [mail] = rows(app)  # kept once
+    assert (mail.status, mail.complaint_id) == ("attached", complaint_id)
+    with app.app_context():
+        data = workflows.case_data(db.session.get(Complaint, complaint_id))
+        assert "Invoice number 4711" in str(data.get("information_reply"))
+
+
+def test_receive_mail_has_an_lmtp_option(runner):
+    result = runner.invoke(args=["receive-mail", "--help"])
+    assert result.exit_code == 0 and "--lmtp" in result.output

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from app.delivery_cli import deliver_once
-from services import notifications
+from services import notifications, staff_notices, tasks
+from services.clock import utcnow
 from services.db import db
+from services.models import Notification
 from tests import journeys
 from tests.app.helpers import login, post_form
 from tests.services.test_delivery import settings_for
@@ -26,8 +29,6 @@ def _failed_acknowledgement(app) -> tuple[int, int]:
 
 def _status(app, notification_id: int) -> str:
     with app.app_context():
-        from services.models import Notification
-
         return db.session.get(Notification, notification_id).status
 
 
@@ -122,3 +123,77 @@ def test_the_demo_mail_catcher_keeps_each_email_as_a_file_staff_can_read(app, cl
     page = client.get(f"/outbox/mail/{eml.name}").get_data(as_text=True)
     assert "Dear Aminata Diallo" in page
     assert client.get("/outbox/mail/..%2Fapp.sqlite").status_code == 404
+
+
+def _failed_staff_emails(app) -> tuple[int, int, int]:
+    """A task-assigned email and a digest to the supervisor that could not be delivered:
+    (complaint id, task-assigned id, digest id)."""
+    with app.app_context():
+        supervisor = journeys.user("supervisor")
+        staff_notices.set_preferences(supervisor, notify_assignment=True, daily_digest=True)
+        complaint = journeys.to_minor_resolution()
+        tasks.reassign(
+            journeys.user("manager"), journeys.open_task(complaint, "resolve_minor").id, supervisor
+        )
+        [digest] = staff_notices.send_digests(utcnow() + timedelta(days=6))
+        db.session.commit()
+        deliver_once(replace(settings_for(app), max_attempts=1))  # nobody listens there
+        [assigned] = db.session.scalars(
+            db.select(Notification).where(Notification.kind == "task_assigned")
+        ).all()
+        assert (assigned.status, db.session.get(Notification, digest.id).status) == (
+            "failed",
+            "failed",
+        )
+        return complaint.id, assigned.id, digest.id
+
+
+def test_failed_emails_to_staff_are_listed_for_managers_and_admins_and_can_be_retried(
+    app, client, smtp_server
+):
+    complaint_id, assigned_id, digest_id = _failed_staff_emails(app)
+    login(client, "admin")
+    page = client.get("/outbox/failed").get_data(as_text=True)
+    for row_id in (assigned_id, digest_id):
+        assert f'id="message-{row_id}"' in page
+    assert "Email to staff: Samuel Supervisor" in page and "supervisor@example.org" in page
+    assert "ConnectionRefusedError" in page
+    assert f"/outbox/{digest_id}/resend" not in page  # staff have no other way: retry only
+    # The complainant's failed acknowledgement is no business of the administrator's.
+    assert "aminata@example.org" not in page
+
+    response = post_form(client, f"/outbox/{digest_id}/retry", {}, form_url="/outbox/failed")
+    assert response.status_code == 302
+    assert _status(app, digest_id) == "queued"
+    with app.app_context():
+        deliver_once(settings_for(app, smtp_server))
+    [message] = smtp_server.messages
+    assert message["To"] == "supervisor@example.org"
+    assert _status(app, digest_id) == "sent"
+    resent = post_form(
+        client, f"/outbox/{assigned_id}/resend", {"channel": "letter"}, form_url="/outbox/failed"
+    )
+    assert resent.status_code == 422 and _status(app, assigned_id) == "failed"
+    client.post("/auth/logout")
+
+    login(client, "manager")
+    page = client.get("/outbox/failed").get_data(as_text=True)
+    assert f'id="message-{assigned_id}"' in page and "aminata@example.org" in page
+    client.post("/auth/logout")
+
+    # Intake agents handle the complainants' messages, not the emails to staff.
+    login(client, "agent")
+    page = client.get("/outbox/failed").get_data(as_text=True)
+    assert f'id="message-{assigned_id}"' not in page and "aminata@example.org" in page
+    refused = post_form(client, f"/outbox/{assigned_id}/retry", {}, form_url="/outbox/failed")
+    assert refused.status_code == 403 and _status(app, assigned_id) == "failed"
+    # Nor does an email to staff ever show among the messages to the complainant.
+    case = client.get(f"/complaints/{complaint_id}").get_data(as_text=True)
+    assert "supervisor@example.org" not in case
+
+
+def test_admins_see_failed_deliveries_but_not_the_post_queue(client):
+    login(client, "admin")
+    assert client.get("/outbox/failed").status_code == 200
+    assert client.get("/outbox/post").status_code == 403
+    assert client.get("/outbox/mail").status_code == 403

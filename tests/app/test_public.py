@@ -262,6 +262,11 @@ def test_tracking_page_shows_status_dates_and_public_steps(app, client):
         j.complete(complaint_of(path), "register_complaint")
         reference = complaint_of(path).reference
     page = client.get(path).get_data(as_text=True)
+    assert "Complaint acknowledged" in page  # thrown: the step shows before it is sent
+    assert "has been received" not in page
+    with app.app_context():
+        j.write_messages()  # as the delivery worker does when it sends it
+    page = client.get(path).get_data(as_text=True)
     assert "We are assessing your complaint." in page
     assert reference in page
     assert "Received on" in page and "Date of the event" in page

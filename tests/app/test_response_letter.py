@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from datetime import timedelta
 
-from services import documents, tracking
+from services import documents, message_templates, notifications, tracking
+from services.clock import utcnow
 from services.db import db
 from services.models import Complaint, Document, Task
 from tests import journeys as j
@@ -104,3 +106,62 @@ def test_the_review_letter_starts_from_a_draft_and_its_pdf_is_stored_on_sign_off
         )
         kinds = [d.kind for d in documents.for_complaint(complaint_id)]
     assert kinds == ["response_letter", "review_outcome_letter"]
+
+
+def test_the_sign_off_page_shows_the_full_letter_as_it_will_be_sent(app, client):
+    # A French complainant: the manager reads the letter in French, recourse and appeal
+    # date included, exactly as the approval sends it.
+    with app.app_context():
+        complaint = j.file(language="fr")
+        j.complete(complaint, "register_complaint")
+        j.complete(complaint, "classify_complaint")
+        j.complete(complaint, "resolve_minor", response_letter="Bonjour, le joint est changé.")
+        task_id = j.open_task(complaint, "sign_off_minor").id
+        complaint_id, reference = complaint.id, complaint.reference
+    appeal_until = message_templates.long_date(utcnow() + timedelta(days=56), "fr")
+    login(client, "manager")
+    page = html.unescape(client.get(f"/tasks/{task_id}").get_data(as_text=True))
+    letter = page[page.index("The letter that will be sent") :]
+    letter = letter[: letter.index("</section>")]
+    assert f"Notre réponse à votre réclamation {reference}" in letter
+    assert "Bonjour, le joint est changé." in letter
+    assert f"un réexamen depuis votre page de suivi jusqu'au {appeal_until}" in letter
+    assert "médiateur de la consommation" in letter and "consumer mediator" not in letter
+    assert "in Français" in letter  # the complainant's language, named
+    shown = re.search(r'<div class="letter-body">(.*?)</div>', letter, re.S).group(1)
+
+    with client.get(f"/tasks/{task_id}/letter.pdf") as response:
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert response.data.startswith(b"%PDF-")
+        assert response.headers["Cache-Control"] == "private, no-store"
+
+    response = post_form(
+        client,
+        f"/tasks/{task_id}",
+        {
+            "sign_off_decision": "approved",
+            "resolution_codes": ["resolved_in_favour", "complainant_informed"],
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        [sent] = [
+            n for n in notifications.for_complaint(complaint_id) if n.kind == "response_letter"
+        ]
+        # What was signed off is what was sent (only the fresh tracking link differs).
+        link = re.compile(r"/track/\S+")
+        assert link.sub("/track/…", sent.body.strip()) == link.sub("/track/…", shown.strip())
+        assert documents.for_complaint(complaint_id)  # and printed to PDF on approval
+
+
+def test_only_a_sign_off_task_previews_a_letter(app, client):
+    with app.app_context():
+        complaint = j.to_minor_resolution()
+        resolve_id = j.open_task(complaint, "resolve_minor").id
+        j.complete(complaint, "resolve_minor")
+        sign_off_id = j.open_task(complaint, "sign_off_minor").id
+    login(client, "supervisor")
+    assert client.get(f"/tasks/{resolve_id}/letter.pdf").status_code == 404
+    assert client.get(f"/tasks/{sign_off_id}/letter.pdf").status_code == 404  # not their role
+    page = client.get(f"/tasks/{resolve_id}").get_data(as_text=True)
+    assert "The letter that will be sent" not in page

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
-from services import notifications
+from services import notifications, tracking_links, workflows
+from services.clock import as_utc
 from services.db import db
 from services.models import Complaint, Notification, TrackingToken
 from tests import journeys as j
@@ -23,7 +25,9 @@ def acknowledged(app, **intake) -> tuple[int, str]:
 
 
 def queued(app, kind: str) -> list[Notification]:
+    """The messages of a kind, written as the delivery worker writes them when sending."""
     with app.app_context():
+        j.write_messages()
         return list(
             db.session.scalars(
                 db.select(Notification).where(Notification.kind == kind).order_by(Notification.id)
@@ -150,3 +154,62 @@ def test_an_anonymous_complaint_gets_no_link_by_request(app, client):
     )
     post_form(client, "/track", {"reference": reference, "contact": "aminata@example.org"})
     assert queued(app, "tracking_link") == []
+
+
+def test_a_link_sent_in_a_message_expires_and_offers_a_new_one_in_both_languages(app, client):
+    complaint_id, reference = acknowledged(app)
+    [ack] = queued(app, "acknowledgement")
+    path = LINK.search(ack.body).group(1)
+    with app.app_context():
+        [token] = db.session.scalars(db.select(TrackingToken)).all()
+        created, expires = as_utc(token.created_at), as_utc(token.expires_at)
+        assert expires - created == timedelta(days=90)  # TRACKING_LINK_DAYS
+        # Ninety days and a minute later, as far as the link is concerned.
+        token.created_at = created - timedelta(days=90, minutes=1)
+        token.expires_at = expires - timedelta(days=90, minutes=1)
+        db.session.commit()
+
+    response = client.get(path)
+    assert response.status_code == 410
+    page = response.get_data(as_text=True)
+    assert "This tracking link has expired" in page
+    assert 'lang="en"' in page and 'lang="fr"' in page  # the same words in French too
+    assert 'href="/track"' in page  # send me my link again
+    assert reference not in page  # an old link tells nothing about the case
+    for action in ("information", "survey", "review", "withdraw"):
+        assert client.post(f"{path}/{action}").status_code in (400, 410)  # CSRF first
+    api = client.get(f"/api/v1/tracking/{path.rsplit('/', 1)[1]}")
+    assert api.status_code == 410 and "expired" in api.json["error"]
+
+    # A fresh link, asked for with the details on file, opens the page again.
+    post_form(client, "/track", {"reference": reference, "contact": "aminata@example.org"})
+    [fresh] = queued(app, "tracking_link")
+    assert client.get(LINK.search(fresh.body).group(1)).status_code == 200
+    with app.app_context():
+        # The link of the confirmation page, shown once to the complainant, does not expire.
+        assert db.session.get(Complaint, complaint_id).tracking_token_hash
+
+
+def test_links_sent_while_the_appeal_window_is_open_last_until_it_ends(app):
+    # Links that last 30 days, a 56-day appeal window: the response letter's link (and the
+    # survey's, sent with it) still opens the page to ask for a review on the last day.
+    tracking_links.configure(app.config["PUBLIC_BASE_URL"], 30)
+    try:
+        with app.app_context():
+            complaint = j.to_survey()
+            deadline = as_utc(workflows.appeal_deadline(j.refreshed(complaint)))
+            j.write_messages()
+            expiry = {}
+            for message in notifications.for_complaint(complaint.id):
+                path = LINK.search(message.body).group(1)
+                digest = tracking_links.hash_token(path.rsplit("/", 1)[1])
+                token = db.session.scalar(
+                    db.select(TrackingToken).where(TrackingToken.token_hash == digest)
+                )
+                expiry[message.kind] = as_utc(token.expires_at) - as_utc(token.created_at)
+                if message.kind == "response_letter":
+                    assert as_utc(token.expires_at) == deadline
+            assert expiry["acknowledgement"] == timedelta(days=30)
+            assert expiry["response_letter"] > timedelta(days=55)
+    finally:
+        tracking_links.configure(app.config["PUBLIC_BASE_URL"], app.config["TRACKING_LINK_DAYS"])

@@ -89,3 +89,25 @@ def test_an_inline_script_is_blocked_and_reported(live_server, watched):
     page.wait_for_timeout(200)
     assert page.evaluate("window.__injected === undefined")
     assert any("script-src" in v for v in violations(page, console))
+
+
+def test_template_html_preview_renders_in_a_sandboxed_frame_under_the_policy(live_server, watched):
+    page, console = watched
+    login(page, live_server, "admin")
+    page.goto(f"{live_server}/admin/templates/acknowledgement/en")
+    frame = page.frame_locator("iframe.html-preview")
+    expect(frame.locator("p").first).to_have_text("Dear Aminata Diallo,")
+    expect(frame.locator("a")).to_have_attribute("href", "http://localhost:5000/track/sample-token")
+    assert violations(page, console) == [], "\n".join(violations(page, console))
+
+    # A draft's script does not run, neither in the frame nor in the page.
+    page.fill(
+        "textarea[name=body_html]",
+        "<p>Hello {{ name }}</p><script>parent.__pwned = true; window.__ran = true</script>",
+    )
+    page.click("button[value=preview]")
+    frame = page.frame_locator("iframe.html-preview")
+    expect(frame.locator("p")).to_have_text("Hello Aminata Diallo")
+    assert page.evaluate("window.__pwned === undefined")
+    inner = next(f for f in page.frames if f.url == "about:srcdoc")
+    assert inner.evaluate("window.__ran === undefined")

@@ -157,6 +157,7 @@ def test_incomplete_complaint_asks_for_information_and_resumes_when_answered():
     complaint = j.refreshed(complaint)
     assert j.open_names(complaint) == []
     assert complaint.status == "awaiting_information"
+    j.write_messages()
     request = notifications.for_complaint(complaint.id)[-1]
     assert request.kind == "information_request"
     assert "copy of your invoice" in request.body

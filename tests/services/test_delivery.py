@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from dataclasses import replace
 from datetime import timedelta
@@ -10,10 +12,10 @@ import pytest
 from flask import Flask
 
 from app.delivery_cli import deliver_once, delivery_settings
-from services import delivery, notifications
+from services import delivery, message_templates, notifications, tracking_links
 from services.clock import as_utc, utcnow
 from services.db import db
-from services.models import AuditEvent, Notification
+from services.models import AuditEvent, Notification, TrackingToken
 from services.transports import MailSettings, SmsSettings
 from tests import journeys
 from tests.servers import SmsGateway, SmtpServer, free_port
@@ -302,3 +304,65 @@ def test_the_worker_outlives_a_broken_database_and_delivers_once_it_is_back(
     from services import timers
 
     assert timers.last_beat(timers.DELIVERY) is not None
+
+
+def test_the_request_writes_only_the_outbox_row_and_the_worker_writes_what_it_sends(
+    app, app_context, smtp_server
+):
+    complaint = journeys.to_classification()
+    [row] = rows(complaint.id, "acknowledgement")
+    # The request: the row with its kind, address, language and variables; no text yet, no
+    # tracking link minted, no audit entry.
+    assert (row.status, row.channel, row.recipient, row.language) == (
+        "queued",
+        "email",
+        "aminata@example.org",
+        "en",
+    )
+    assert row.subject == "" and row.body == ""
+    assert json.loads(row.html_body)["values"]["reference"] == complaint.reference
+    assert db.session.scalar(db.select(db.func.count()).select_from(TrackingToken)) == 0
+    assert not db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.kind == "notification")
+    ).all()
+
+    start = utcnow()
+    deliver_once(settings_for(app, smtp_server), clock=lambda: start)
+
+    [message] = smtp_server.messages
+    [row] = rows(complaint.id, "acknowledgement")
+    # Staff read exactly what was sent.
+    assert row.subject == message["Subject"]
+    sent_text = message.get_body(preferencelist=("plain",)).get_content()
+    assert row.body.strip() == sent_text.replace("\r\n", "\n").strip()
+    link = re.search(r"/track/([\w-]+)", row.body).group(1)
+    [token] = db.session.scalars(db.select(TrackingToken)).all()
+    assert token.token_hash == tracking_links.hash_token(link)
+    assert as_utc(token.expires_at) == start + timedelta(days=90)
+    event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.kind == "notification"))
+    assert event.data["subject"] == row.subject
+
+
+@pytest.mark.parametrize("failing", ["{{ tracking_url.nothing }}", "{{ name + 1 }}"])
+def test_a_template_that_fails_at_send_time_fails_the_message_and_sends_nothing(
+    app, app_context, smtp_server, failing
+):
+    # Passes the check on the sample complaint (Aminata Diallo), fails on another name.
+    body = f'{{% if name == "Aminata Diallo" %}}Hi{{% else %}}{failing}{{% endif %}}'
+    message_templates.save(
+        journeys.user("admin"),
+        "acknowledgement",
+        "en",
+        message_templates.Source("Received {{ reference }}", body),
+    )
+    db.session.commit()
+    complaint = journeys.to_classification(complainant_name="Awa Ndiaye")
+
+    done = deliver_once(settings_for(app, smtp_server))
+
+    [row] = rows(complaint.id, "acknowledgement")
+    assert done.failed == [row.id] and row.status == "failed"
+    assert "could not be written from its template" in row.last_error
+    assert smtp_server.messages == []
+    # The link minted for it was rolled back with the failed rendering.
+    assert db.session.scalar(db.select(db.func.count()).select_from(TrackingToken)) == 0

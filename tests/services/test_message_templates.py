@@ -28,6 +28,8 @@ def thrown_message_kinds() -> set[str]:
 
 
 def messages_of(complaint, kind: str) -> list[Notification]:
+    """The complaint's messages of a kind, written as the delivery worker writes them."""
+    j.write_messages()
     return [n for n in notifications.for_complaint(complaint.id) if n.kind == kind]
 
 

@@ -42,8 +42,18 @@ def test_an_unknown_phase_reads_as_in_progress():
 def test_the_steps_show_the_subject_of_each_message_sent():
     complaint = j.to_classification()
     steps = tracking.timeline(complaint)
+    # Thrown: the step shows at once; its subject once the worker has written the message.
+    assert [(step.key, step.detail) for step in steps] == [
+        ("received", ""),
+        ("acknowledgement", ""),
+    ]
+    assert tracking.overview(complaint).messages == []  # nothing to read yet
+    j.write_messages()
+    steps = tracking.timeline(j.refreshed(complaint))
     assert [step.key for step in steps] == ["received", "acknowledgement"]
     assert steps[1].detail == f"Your complaint {complaint.reference} has been received"
+    [message] = tracking.overview(complaint).messages
+    assert message.subject == steps[1].detail
 
 
 def test_a_request_for_information_is_awaited_with_the_agents_words():

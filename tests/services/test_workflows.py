@@ -143,7 +143,15 @@ def test_every_step_is_in_the_audit_trail(app_context):
     assert [(e.kind, e.task_name, e.actor_label) for e in events] == [
         ("received", None, "complainant"),
         ("task_completed", "register_complaint", "Awa Intake"),
-        ("notification", "acknowledgement", "system"),
         ("task_completed", "classify_complaint", "Samuel Supervisor"),
     ]
-    assert events[3].data["severity"] == "low"
+    assert events[2].data["severity"] == "low"
+    # The acknowledgement is recorded when the delivery worker writes it, with its subject.
+    j.write_messages()
+    event = db.session.scalar(
+        db.select(AuditEvent).where(
+            AuditEvent.complaint_id == complaint.id, AuditEvent.kind == "notification"
+        )
+    )
+    assert (event.task_name, event.actor_label) == ("acknowledgement", "system")
+    assert complaint.reference in event.data["subject"]
