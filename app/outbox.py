@@ -29,8 +29,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.redirects import safe_next
-from services import delivery, documents
-from services.clock import utcnow
+from services import business_calendar, delivery, documents
 from services.db import db
 from services.errors import InvalidInput
 
@@ -78,7 +77,9 @@ def delivery_helpers() -> dict[str, Any]:
 def post_queue() -> Any:
     """Letters waiting to be printed and posted."""
     return render_template(
-        "outbox/post.html", letters=delivery.post_queue(current_user), today=utcnow().date()
+        "outbox/post.html",
+        letters=delivery.post_queue(current_user),
+        today=business_calendar.local_today(),
     )
 
 

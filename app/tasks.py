@@ -96,6 +96,7 @@ EVENT_KINDS = {
     "timer_fired": _l("Time limit reached"),
     "attachment_added": _l("File added"),
     "confidential_opened": _l("Confidential case opened"),
+    "letter_rule": _l("Letter rule of the service-level preset"),
 }
 ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
 # Forms worked again after a send-back or a refusal: they start from the previous answers.

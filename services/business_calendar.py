@@ -27,12 +27,15 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from time import monotonic
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import Any, overload
+from zoneinfo import ZoneInfo, available_timezones
 
 import holidays as holiday_tables
+import pytz
+
+from services.clock import utcnow
 
 # Targets that count working time (the calendar's days and hours), against plain durations.
 WORKING_KINDS = frozenset({"working_days", "working_hours"})
@@ -41,7 +44,7 @@ KINDS = frozenset(
 )
 # Countries whose public holidays come preloaded (any code the holidays package knows works).
 COUNTRIES = {"FR": "France", "GB": "United Kingdom", "AU": "Australia"}
-_ISO = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?")
+_ISO = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
 _MAX_AMOUNT = 3660  # ten years of days: a target beyond that is a typing error
 
 
@@ -128,12 +131,29 @@ class Calendar:
 
     # -- days ------------------------------------------------------------------------------
 
-    def holiday_name(self, day: date) -> str | None:
-        """The public holiday or closure on this day, if any."""
+    def holiday_name(self, day: date, language: str | None = None) -> str | None:
+        """The public holiday or closure on this day, if any (holiday names in `language`)."""
         if day in self.closures:
             return "closure"
-        name = self.public_holidays.get(day)
+        table = self.public_holidays if language is None else self.holidays_in(language)
+        name = table.get(day)
         return str(name) if name else None
+
+    def holidays_in(self, language: str) -> holiday_tables.HolidayBase | dict[date, str]:
+        """The public holidays named in the reader's language ("fr", "en") when the holidays
+        package has it for this country, else in English, else in the country's own."""
+        key = f"holidays:{language}"
+        if key not in self._cache:
+            self._cache[key] = (
+                holiday_tables.country_holidays(
+                    self.country,
+                    subdiv=self.subdivision or None,
+                    language=holiday_language(self.country, language),
+                )
+                if self.country
+                else {}
+            )
+        return self._cache[key]
 
     def is_working_day(self, day: date, saturdays: bool = False) -> bool:
         """Open on this day: a working weekday (or any Saturday for jours ouvrables), not off."""
@@ -253,7 +273,10 @@ class Calendar:
         if isinstance(target, str):
             target = parse_target(target)
         if target.working:
-            return self.add_working_seconds(due, self.working_seconds(paused_from, paused_to))
+            paused = self.working_seconds(paused_from, paused_to)
+            # A pause outside working time moves nothing (adding 0 from a close of business
+            # would otherwise jump to the next opening).
+            return self.add_working_seconds(due, paused) if paused > 0 else due
         return due + (paused_to - paused_from)
 
     def time_left(self, now: datetime, due: datetime, target: Target | str) -> float:
@@ -266,12 +289,14 @@ class Calendar:
             return self.working_seconds(now, due)
         return -self.working_seconds(due, now)
 
-    def days_off(self, first: date, last: date) -> list[tuple[date, str]]:
+    def days_off(
+        self, first: date, last: date, language: str | None = None
+    ) -> list[tuple[date, str]]:
         """Public holidays and closures between two days (for the administrator's page)."""
         found = []
         day = first
         while day <= last:
-            name = self.holiday_name(day)
+            name = self.holiday_name(day, language)
             if name:
                 found.append((day, name))
             day += timedelta(days=1)
@@ -279,12 +304,12 @@ class Calendar:
 
 
 def iso_duration(text: str) -> timedelta:
-    """An ISO 8601 duration of weeks, days, hours and minutes."""
+    """An ISO 8601 duration of weeks, days, hours, minutes and seconds ("PT3600S")."""
     match = _ISO.fullmatch(text.strip())
     if not match or not any(match.groups()):
         raise TargetError(f'{text!r} is not an ISO 8601 duration such as "P5D"')
-    weeks, days, hours, minutes = (int(g or 0) for g in match.groups())
-    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+    weeks, days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
 
 
 def iso_seconds(seconds: float) -> str:
@@ -313,6 +338,110 @@ def from_rows(row: Any, closures: Iterable[date]) -> Calendar:
 
 
 # ---------------------------------------------------------------------------------------------
+# What an administrator may choose (checked by the calendar form and by calendar_settings)
+# ---------------------------------------------------------------------------------------------
+
+
+@cache
+def timezones() -> tuple[str, ...]:
+    """The IANA time zone names ("Europe/Paris") both zoneinfo and Flask-Babel (pytz) read."""
+    return tuple(sorted(available_timezones() & pytz.all_timezones_set))
+
+
+def is_timezone(name: str) -> bool:
+    """A time zone an administrator may choose."""
+    return name in timezones()
+
+
+@cache
+def countries() -> dict[str, tuple[str, ...]]:
+    """Every country the holidays package knows, with its subdivisions' codes."""
+    return {
+        code: tuple(subdivs) for code, subdivs in holiday_tables.list_supported_countries().items()
+    }
+
+
+@cache
+def subdivision_lookup(country: str) -> dict[str, str]:
+    """How a subdivision of `country` may be written ("eng", "England"), case-folded, to the
+    holidays package's code ("ENG"); empty for a country it does not know."""
+    if country not in countries():
+        return {}
+    lookup = {code.casefold(): code for code in countries()[country]}
+    aliases = getattr(holiday_tables.country_holidays(country), "subdivisions_aliases", {}) or {}
+    for alias, code in aliases.items():
+        lookup.setdefault(str(alias).casefold(), code)
+    return lookup
+
+
+def subdivision_code(country: str, text: str) -> str | None:
+    """The holidays package's code for a subdivision of `country` ("eng", "England" -> "ENG"),
+    "" for none, or None when the country has no such subdivision."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    return subdivision_lookup(country).get(text.casefold())
+
+
+def holiday_language(country: str, language: str) -> str | None:
+    """The holidays package's language for names read in `language` ("fr", "en"): that
+    language if it has it for the country, else English, else the country's own (None)."""
+    localized = holiday_tables.list_localized_countries().get(country, [])
+    base = (language or "en").split("_")[0].lower()
+    wanted = [base, f"{base}_{country}"] + [name for name in localized if name.startswith(base)]
+    wanted += [f"en_{country}", "en_GB", "en_US"]
+    for name in wanted:
+        if name in localized:
+            return name
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading stored times: UTC in the database, the organisation's time zone for people
+# ---------------------------------------------------------------------------------------------
+
+
+def display_zone() -> ZoneInfo:
+    """The zone people read times in: the calendar's; UTC outside the application (no
+    database to ask, e.g. a unit test of a formatting function)."""
+    from services.db import db
+
+    try:
+        db.engine  # noqa: B018 (raises outside an application context)
+    except RuntimeError:
+        return ZoneInfo("UTC")
+    return current().zone
+
+
+@overload
+def to_local(moment: datetime) -> datetime: ...
+@overload
+def to_local(moment: None) -> None: ...
+def to_local(moment: datetime | None) -> datetime | None:
+    """A stored moment (aware, or naive UTC as SQLite gives it) in the organisation's zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(display_zone())
+
+
+def from_local(moment: datetime) -> datetime:
+    """A date and time a person typed (naive: the organisation's time) as aware UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=display_zone())
+    return moment.astimezone(UTC)
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Today's date in the organisation's time zone (letters are dated with it)."""
+    moment = now or utcnow()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(display_zone()).date()
+
+
+# ---------------------------------------------------------------------------------------------
 # The organisation's calendar, as stored
 # ---------------------------------------------------------------------------------------------
 
@@ -332,8 +461,10 @@ def current() -> Calendar:
     cached = _LOADED.get(engine)
     if cached is not None and monotonic() - cached[1] < RELOAD_AFTER_SECONDS:
         return cached[0]
-    row = db.session.get(BusinessCalendar, 1)
-    closures = db.session.scalars(db.select(ClosureDay.day)).all()
+    # Read without flushing: callers compute due times in the middle of building rows.
+    with db.session.no_autoflush:
+        row = db.session.get(BusinessCalendar, 1)
+        closures = db.session.scalars(db.select(ClosureDay.day)).all()
     loaded = from_rows(row, closures) if row is not None else Calendar()
     _LOADED[engine] = (loaded, monotonic())
     return loaded

@@ -18,14 +18,15 @@ from typing import Any
 
 import jinja2
 
-from services import attachments, audit, letters
-from services.clock import utcnow
+from services import attachments, audit, business_calendar, letters
 from services.db import db
 from services.errors import NotFound
 from services.models import Complaint, Document, Notification
 
 # Messages whose text is a letter: signed off, then sent as a PDF too.
-LETTER_KINDS = frozenset({"response_letter", "review_outcome_letter"})
+LETTER_KINDS = frozenset(
+    {"response_letter", "review_outcome_letter", "summary_resolution", "delay_letter"}
+)
 PDF = "application/pdf"
 
 LABELS = {
@@ -34,12 +35,16 @@ LABELS = {
         "date": "Date",
         "response_letter": "response",
         "review_outcome_letter": "review-decision",
+        "summary_resolution": "response",
+        "delay_letter": "delay",
     },
     "fr": {
         "reference": "Référence",
         "date": "Date",
         "response_letter": "reponse",
         "review_outcome_letter": "decision-de-reexamen",
+        "summary_resolution": "reponse",
+        "delay_letter": "retard",
     },
 }
 
@@ -121,7 +126,7 @@ def letter_html(
         org=org,
         recipient=recipient,
         reference=complaint.reference or "",
-        date=letters.long_date(today or utcnow().date(), language),
+        date=letters.long_date(today or business_calendar.local_today(), language),
         labels=LABELS[language],
         paragraphs=paragraphs,
     )

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from services import audit, delivery, message_templates, tracking_links
+from services import (
+    audit,
+    business_calendar,
+    delivery,
+    message_templates,
+    preset_letters,
+    tracking_links,
+)
 from services.db import db
 from services.models import Complaint, Notification
 
@@ -20,6 +27,9 @@ PUBLIC_SUMMARY = {
     "review_outcome_letter": "Review decision sent",
     "withdrawal_confirmation": "Withdrawal confirmed",
     "tracking_link": "Tracking link sent again",
+    "summary_resolution": "Response sent",
+    "resolution_notice": "Response sent",
+    "delay_letter": "Delay explained",
 }
 
 
@@ -92,7 +102,7 @@ def message_values(
     values.update(
         reference=complaint.reference or "",
         name=complaint.complainant_name or NO_NAME[language],
-        received=complaint.received_at.strftime("%Y-%m-%d"),
+        received=business_calendar.local_today(complaint.received_at).isoformat(),
         received_date=message_templates.long_date(complaint.received_at, language),
     )
     values.setdefault("reason", values.get("registration_outcome", ""))
@@ -116,7 +126,10 @@ def send(
     """Queue the message `name` in the complainant's language, with a fresh tracking link.
 
     `to` (channel, address) overrides the complainant's usual channel (a link asked for).
+    The response and review letters follow the letter rules of the complaint's service-level
+    preset (their short forms, the recourse they state): services.preset_letters.
     """
+    name, payload = preset_letters.letter_for(complaint, name, data, payload)
     language = message_templates.language_of(complaint.language)
     values = message_values(complaint, data, payload, language)
     purpose = "resend" if name == "tracking_link" else "message"
