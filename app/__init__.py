@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from app import (
     account,
     admin,
+    admin_calendar,
     api,
     auth,
     cli,
@@ -22,16 +23,18 @@ from app import (
     inbox,
     input_guards,
     intake,
+    local_time,
     main,
     outbox,
     processes,
     public,
+    service_levels,
     tasks,
 )
 from app.config import REPO_ROOT, from_environment
 from app.extensions import babel, csrf, limiter, login_manager, migrate
 from app.security import apply_security
-from services import documents, staff_notices, tracking_links
+from services import documents, preset_letters, staff_notices, tracking_links
 from services.db import db
 
 
@@ -45,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _ensure_secret_key(app)
     apply_security(app)
     documents.configure(app.config)
+    preset_letters.configure(app.config)  # the ombudsman or mediator the letters name
     tracking_links.configure(app.config["PUBLIC_BASE_URL"], app.config["TRACKING_LINK_DAYS"])
     staff_notices.configure(app.config["PUBLIC_BASE_URL"])
 
@@ -53,7 +57,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    # Times are stored in UTC and read in the organisation's zone (the business calendar).
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=local_time.select_timezone)
+    local_time.register(app)
 
     input_guards.register(app)  # before the blueprints: their int rules use its converter
     app.register_blueprint(api.bp)
@@ -67,7 +73,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(complaints.bp)
     app.register_blueprint(processes.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_calendar.bp)
     app.register_blueprint(outbox.bp)
+    app.register_blueprint(service_levels.bp)
     app.register_blueprint(account.bp)
     cli.register(app)
     errors.register(app)

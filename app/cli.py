@@ -15,9 +15,12 @@ from flask_migrate import upgrade
 
 from app.delivery_cli import deliver_messages, mail_catcher
 from app.mail_in import receive_mail
+from app.presets_cli import apply_at_setup, list_presets, set_preset
 from forms import FORMS
 from services import (
     attachments,
+    business_calendar,
+    calendar_settings,
     instance_migration,
     message_templates,
     processes,
@@ -72,6 +75,8 @@ def register(app: Flask) -> None:
         mail_catcher,
         receive_mail,
         send_digests,
+        set_preset,
+        list_presets,
     ):
         if app.config.get("SECRET_KEY_MISSING"):
             command = _refusing(command)
@@ -99,6 +104,9 @@ def init_db() -> None:
     """Create or upgrade the database schema (runs the migrations)."""
     upgrade()
     click.echo("Database is at the latest schema.")
+    chosen = apply_at_setup(None)  # COMPLAINTFLOW_PRESET, the first time only
+    if chosen:
+        click.echo(chosen)
 
 
 def deploy_from_directory(directory: str | None = None, comment: str = "") -> str:
@@ -167,13 +175,26 @@ def issue_token(username: str) -> None:
 
 
 @click.command("seed-demo")
+@click.option(
+    "--preset",
+    default=None,
+    help="Service-level preset (grievance, fca, acpr, asic); default COMPLAINTFLOW_PRESET.",
+)
 @with_appcontext
-def seed_demo() -> None:
+def seed_demo(preset: str | None) -> None:
     """Deploy the default procedure and create one demo user per role."""
     click.echo(deploy_from_directory(comment="default procedure"))
+    chosen = apply_at_setup(preset)  # before any complaint: their clocks follow it
+    if chosen:
+        click.echo(chosen)
     password = current_app.config["DEMO_PASSWORD"]
     users.ensure_demo_users(password)
     providers.ensure_demo_providers()
+    calendar_settings.settings()  # the calendar row: the migration's, or the defaults again
+    if current_app.config["DEMO"]:
+        # The demo organisation's annual closure days; not in the tests' seed, whose due
+        # times must not depend on the day they run.
+        calendar_settings.ensure_demo_closures(business_calendar.local_today())
     db.session.commit()
     click.echo(f"Demo users (password: {password}):")
     width = max(len(name) for _username, name, _roles in users.DEMO_USERS)

@@ -23,6 +23,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import Form
 
+from app import service_levels
+from app.local_time import local_time
 from forms import FORMS, StaffIntakeForm, SurveyForm
 from forms.choices import (
     CATEGORIES,
@@ -42,12 +44,12 @@ from forms.summary import describe
 from services import (
     attachments,
     audit,
+    breach_view,
     complaints,
     documents,
     permissions,
     roles,
     sensitive,
-    tasks,
     timers,
     workflows,
 )
@@ -72,6 +74,8 @@ EVENT_KINDS = {
     "reopened": _l("Case reopened"),
     "deadline_extended": _l("Deadline extended"),
     "escalated": _l("Delay escalated"),
+    "clock_breached": _l("Service level missed"),
+    "letter_rule": _l("Letter rule of the service-level preset"),
     "withdrawn": _l("Withdrawn by the complainant"),
 }
 ROUTES = {"minor": _l("Minor"), "major": _l("Major"), "confidential": _l("Confidential")}
@@ -163,7 +167,8 @@ def show(complaint_id: int) -> Any:
         open_tasks=[task for task in case.tasks if task.status == "open"],
         is_manager=current_user.has_role(roles.MANAGER),
         can_retry_timers=timers.can_retry(current_user, case.complaint),
-        due_badge=tasks.due_badge,
+        task_clocks=breach_view.statuses(t for t in case.tasks if t.status == "open"),
+        clocks=service_levels.clock_rows(breach_view.complaint_clocks(case.complaint.id)),
         event_kinds=EVENT_KINDS,
         routes=ROUTES,
         outcomes=OUTCOMES,
@@ -249,7 +254,7 @@ def _intake_value(complaint: Any, name: str) -> str:
     if name in CHOICES:
         return str(label(CHOICES[name], value))
     if name == "received_at":
-        return value.strftime("%Y-%m-%d %H:%M") + " UTC" if value else ""
+        return local_time(value, zone=True)
     return "" if value is None else str(value)
 
 

@@ -67,6 +67,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "COMPLAINTS_COUNTER": os.environ.get(
             "COMPLAINTS_COUNTER", "12 avenue de l'Indépendance, Dakar · 8:00–17:00"
         ),
+        # The service-level preset init/seed choose (flask seed-demo, flask set-preset), and
+        # the external body its letters name (ombudsman, mediator): empty keeps the preset's.
+        "COMPLAINTFLOW_PRESET": os.environ.get("COMPLAINTFLOW_PRESET", ""),
+        "OMBUDSMAN_NAME": os.environ.get("OMBUDSMAN_NAME", ""),
+        "OMBUDSMAN_ADDRESS": os.environ.get("OMBUDSMAN_ADDRESS", ""),
+        "OMBUDSMAN_PHONE": os.environ.get("OMBUDSMAN_PHONE", ""),
+        "OMBUDSMAN_EMAIL": os.environ.get("OMBUDSMAN_EMAIL", ""),
+        "OMBUDSMAN_WEBSITE": os.environ.get("OMBUDSMAN_WEBSITE", ""),
         # Outgoing email (the delivery worker, flask deliver-messages). MAIL_USE_TLS is
         # STARTTLS on a plain port (587), MAIL_USE_SSL TLS from the start (465). Replies go
         # to the complaints address. The demo points MAIL_SERVER at `flask mail-catcher`.

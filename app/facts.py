@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
@@ -113,12 +113,14 @@ def _choice_words(field: SelectFieldBase) -> dict[str, Any]:
     return words
 
 
-def when(value: datetime | date | None) -> str:
-    """A date, or a date and time, in the reader's language."""
+def when(value: datetime | date | None, zone: bool = False) -> str:
+    """A date, or a date and time in the organisation's time zone (Flask-Babel converts with
+    the calendar's zone), in the reader's language; `zone` names the zone after the time."""
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return format_datetime(as_utc(value), "medium")
+        text = format_datetime(as_utc(value), "medium")
+        return f"{text} ({get_timezone()})" if zone else text
     return format_date(value, "medium")
 
 

@@ -17,7 +17,7 @@ from app.procedure_text import translated
 from app.redirects import safe_next
 from forms.choices import CATEGORIES, CHANNELS, ROLES, SEVERITIES, STATUSES, label
 from forms.inbox import SCOPES, InboxFilterForm, ReassignForm, SaveFilterForm, department_options
-from services import complaints, permissions, saved_filters, tasks
+from services import breach_view, complaints, permissions, saved_filters, tasks
 from services.db import db
 from services.errors import Conflict, NotAllowed
 
@@ -62,7 +62,7 @@ def _render(filters: InboxFilterForm, save_form: SaveFilterForm, status: int = 2
         counts=tasks.scope_counts(current_user, flt),
         scopes=SCOPES,
         saved=saved_filters.list_for(current_user),
-        due_badge=tasks.due_badge,
+        clocks=breach_view.statuses(page.tasks),
         label=label,
         choices=CHOICES,
         role_labels=ROLES,

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from app import uploads
 from forms.intake import StaffIntakeForm
-from services import attachments, complaints, inbound_mail, permissions
+from services import attachments, business_calendar, complaints, inbound_mail, permissions
 from services.db import db
 from services.errors import NotFound
 
@@ -38,6 +38,10 @@ def new() -> Any:
     else:
         form = StaffIntakeForm(request.form)
     form.channel.choices = [c for c in form.channel.choices if c.value != WEB_CHANNEL]
+    # People type the organisation's local time; it is stored in UTC.
+    form.received_at.description = _(
+        "Date and time in %(zone)s; empty: now.", zone=business_calendar.current().timezone
+    )
     file_errors: list[str] = []
     if request.method == "POST":
         posted = uploads.files()
@@ -49,7 +53,11 @@ def new() -> Any:
                 data,
                 channel=data["channel"],
                 received_by=current_user,
-                received_at=data["received_at"],
+                received_at=(
+                    business_calendar.from_local(data["received_at"])
+                    if data["received_at"]
+                    else None
+                ),
             )
             attachments.add_all(
                 filed.complaint,

@@ -34,6 +34,7 @@ def set_language(code: str) -> Any:
 # Staff navigation: (endpoint, label, roles allowed or None for every signed-in user).
 NAV: list[tuple[str, Any, frozenset[str] | None]] = [
     ("inbox.index", _l("Inbox"), roles.LANE_ROLES),
+    ("service_levels.index", _l("Service levels"), frozenset({roles.MANAGER})),
     ("complaints.index", _l("Complaints"), permissions.READER_ROLES),
     ("intake.new", _l("New complaint (intake)"), frozenset({"intake_agent"})),
     ("intake.mail_list", _l("Incoming email"), frozenset({"intake_agent"})),
@@ -46,6 +47,7 @@ NAV: list[tuple[str, Any, frozenset[str] | None]] = [
         frozenset({roles.MANAGER, roles.ADMINISTRATOR}),  # admins: the emails to staff
     ),
     ("admin.templates_index", _l("Message templates"), frozenset({roles.ADMINISTRATOR})),
+    ("calendar_admin.index", _l("Business calendar"), frozenset({roles.ADMINISTRATOR})),
     ("account.show", _l("My notifications"), None),
 ]
 

@@ -30,8 +30,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.redirects import safe_next
-from services import delivery, documents
-from services.clock import utcnow
+from services import business_calendar, delivery, documents
 from services.db import db
 from services.errors import InvalidInput
 from services.models import Notification
@@ -87,7 +86,9 @@ def delivery_helpers() -> dict[str, Any]:
 def post_queue() -> Any:
     """Letters waiting to be printed and posted."""
     return render_template(
-        "outbox/post.html", letters=delivery.post_queue(current_user), today=utcnow().date()
+        "outbox/post.html",
+        letters=delivery.post_queue(current_user),
+        today=business_calendar.local_today(),
     )
 
 

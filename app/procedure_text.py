@@ -112,6 +112,35 @@ INSTRUCTIONS = (
         "remind, extend the deadline (days), reassign the step, or escalate it to a named "
         "person. This review is withdrawn by itself when the step is done."
     ),
+    # Since the service-level presets: the target is the preset's, extensions in working days.
+    _l(
+        "The complaint was not acknowledged by its target time: decide how to handle the "
+        "delay: remind, extend the deadline (working days), reassign the step, or escalate it "
+        "to a named person. This review is withdrawn by itself when the step is done."
+    ),
+    _l(
+        "The confidential complaint was not resolved by its target time (a second focal point "
+        "reviews it): decide how to handle the delay: remind, extend the deadline (working "
+        "days), reassign the step, or escalate it to a named person. This review is withdrawn "
+        "by itself when the step is done."
+    ),
+    _l(
+        "The major complaint was not closed by its target time: decide how to handle the "
+        "delay: remind, extend the deadline (working days), reassign the step, or escalate it "
+        "to a named person. This review is withdrawn by itself when the step is done."
+    ),
+    _l(
+        "The minor complaint was not resolved by its target time: decide how to handle the "
+        "delay: remind, extend the deadline (working days), reassign the step, or escalate it "
+        "to a named person. This review is withdrawn by itself when the step is done."
+    ),
+)
+# The service-level timers of the overdue reviews (their names show in the case history).
+TIMER_NAMES = (
+    _l("Acknowledgement target passed"),
+    _l("Minor resolution target passed"),
+    _l("Major case target passed"),
+    _l("Confidential case target passed"),
 )
 
 

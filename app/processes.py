@@ -25,15 +25,32 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.editor_text import EDITOR_MESSAGES, KINDS
 from app.facts import ROUTES
 from forms import FORMS, formdata_from_json
 from forms.choices import ROLES, label
-from forms.processes import MigrateForm, MigrationChoiceForm, ReplayForm, VersionCommentForm
-from services import engine, instance_migration, permissions, processes, roles
+from forms.processes import (
+    MigrateForm,
+    MigrationChoiceForm,
+    PresetForm,
+    ReplayForm,
+    VersionCommentForm,
+)
+from services import (
+    engine,
+    instance_migration,
+    permissions,
+    preset_letters,
+    presets,
+    processes,
+    roles,
+    service_levels,
+)
 from services import replay as replays
 from services.db import db
 from services.errors import DeployRefused, DomainError, InvalidInput, NotAllowed, NotFound
@@ -362,3 +379,94 @@ def migrate_selected() -> Any:
     return redirect(
         url_for("processes.migrate", **{"from": form.from_version.data, "to": form.to_version.data})
     )
+
+
+# What the clocks wait for when a preset pauses them (the diagram's message names).
+WAITS = {
+    "information_received": _l("the complainant's missing information"),
+    "survey_answered": _l("the satisfaction survey"),
+}
+# The letters a preset's rules send, by message kind.
+LETTERS = {
+    "delay_letter": _l("a letter explaining the delay, with the recourse open now"),
+}
+
+
+def _preset_details(preset: presets.Preset, language: str) -> dict[str, Any]:
+    """A preset as the page shows it: its rule, targets in words, pauses and letter rules."""
+    rules = preset.letters
+    letter_rules = []
+    for clock, kind in rules.on_breach.items():
+        letter_rules.append(
+            _(
+                "When the time limit of “%(clock)s” passes before the final response: "
+                "%(letter)s is sent automatically, once.",
+                clock=service_levels.title(clock, language),
+                letter=str(LETTERS.get(kind, kind)),
+            )
+        )
+    if rules.summary_resolution_within:
+        letter_rules.append(
+            _(
+                "Resolved within %(limit)s of receipt and accepted by the complainant: the "
+                "response goes out as a summary resolution communication.",
+                limit=presets.describe(rules.summary_resolution_within, language),
+            )
+        )
+    if rules.written_response_optional_within:
+        letter_rules.append(
+            _(
+                "Resolved to the complainant's satisfaction within %(limit)s of receipt: no "
+                "written response unless they asked for one; a short notice is sent and the "
+                "response stays on file.",
+                limit=presets.describe(rules.written_response_optional_within, language),
+            )
+        )
+    recourse = (preset_letters.recourse(preset, "response_letter") or {}).get(language, "")
+    return {
+        "id": preset.id,
+        "title": preset.title_in(language),
+        "rule": preset.rule_in(language),
+        "source": preset.source,
+        "calendar": preset.calendar.label,
+        "targets": [
+            (
+                service_levels.title(clock, language),
+                presets.describe(preset.target(clock), language),
+                preset.citations.get(clock, ""),
+            )
+            for clock in presets.CLOCKS
+        ],
+        "waits": [str(WAITS.get(name, name)) for name in sorted(preset.pause_while_waiting_for)],
+        "letter_rules": letter_rules,
+        "recourse": [p for p in recourse.split("\n\n") if p.strip()],
+    }
+
+
+@bp.route("/presets", methods=["GET", "POST"])
+def preset() -> Any:
+    """The service-level preset: what each one sets, and the choice of the one new clocks use."""
+    language = str(get_locale())
+    available = presets.available()
+    form = PresetForm(request.form if request.method == "POST" else None)
+    form.preset.choices = [(p.id, p.title_in(language)) for p in available]
+    if request.method == "POST" and form.validate():
+        chosen = presets.choose(current_user, form.preset.data)
+        db.session.commit()
+        flash(
+            _(
+                "New clocks now follow %(title)s. Running complaints keep the targets their "
+                "clocks started with.",
+                title=chosen.title_in(language),
+            )
+        )
+        return redirect(url_for("processes.preset"))
+    active = presets.active()
+    if request.method == "GET":
+        form.preset.data = active.id
+    return render_template(
+        "processes/presets.html",
+        form=form,
+        active=_preset_details(active, language),
+        presets=[_preset_details(p, language) for p in available],
+    ), 422 if request.method == "POST" else 200

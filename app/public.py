@@ -75,6 +75,9 @@ STEP_TEXT = {
     "complaint_withdrawn": _l("You withdrew your complaint"),
     "withdrawal_confirmation": _l("We confirmed your withdrawal"),
     "tracking_link": _l("We sent you your tracking link again"),
+    "summary_resolution": _l("Our answer was sent"),
+    "resolution_notice": _l("We confirmed your complaint is resolved"),
+    "delay_letter": _l("We wrote to explain why our answer is late"),
     "email_received": _l("We received your email"),
     "attachment_added": _l("File added"),
     "update": _l("Update"),
@@ -229,6 +232,7 @@ def new() -> Any:
 def procedure() -> Any:
     """How complaints are handled: channels, stages, time limits in force, follow-up, recourse."""
     summary = procedure_summary.active_summary()
+    language = str(get_locale())
     stages = []
     for title, text, timer_id, limit_text in STAGES:
         limit = summary.for_timer(timer_id) if timer_id else None
@@ -236,26 +240,40 @@ def procedure() -> Any:
             (
                 title,
                 text,
-                str(limit_text) % {"limit": duration_text(limit.duration)} if limit else "",
+                str(limit_text) % {"limit": limit_words(limit, language)} if limit else "",
             )
         )
     appeal = summary.for_timer(APPEAL_TIMER)
     # The service levels; waits (for the complainant's reply, the survey, the appeal window)
     # are told in the stages, and a task's internal due time (dueIn) is not a promise.
     limits = [
-        (procedure_text.translated(limit.name), duration_text(limit.duration))
+        (procedure_text.translated(limit.name), limit_words(limit, language))
         for limit in summary.limits
         if limit.kind == procedure_summary.SERVICE_LEVEL
     ]
+    preset = summary.preset
+    # The whole case's target (the preset's `complaint` clock) and the rule it comes from.
+    whole = next(
+        (words for clock, words, _rule in summary.targets(language) if clock == "complaint"), ""
+    )
+    recourse = summary.recourse.get(language) or summary.recourse.get("en", "")
     return render_template(
         "public/procedure.html",
         stages=stages,
         limits=limits,
+        whole=whole,
+        preset_title=preset.title_in(language) if preset else "",
+        preset_rule=preset.rule_in(language) if preset else "",
         version=summary.version,
-        appeal=duration_text(appeal.duration) if appeal else None,
-        # The letters' own words (the diagram's), so the page and the letters agree.
-        recourse=summary.recourse.get(str(get_locale())) or summary.recourse.get("en", ""),
+        appeal=limit_words(appeal, language) if appeal else None,
+        # The letters' own words (the preset's, else the diagram's): page and letters agree.
+        recourse=[p for p in recourse.split("\n\n") if p.strip()],
     )
+
+
+def limit_words(limit: procedure_summary.TimeLimit, language: str) -> str:
+    """A limit in words: a calendar target ("2 working days") or a plain duration."""
+    return limit.words(language) or duration_text(limit.duration)
 
 
 @bp.route("/complaints/filed")

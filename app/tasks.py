@@ -106,6 +106,7 @@ EVENT_KINDS = {
     "timer_fired": _l("Time limit reached"),
     "attachment_added": _l("File added"),
     "confidential_opened": _l("Confidential case opened"),
+    "letter_rule": _l("Letter rule of the service-level preset"),
 }
 ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
 # The letter a form's approval sends (the diagram throws it after the sign-off): the page

@@ -16,6 +16,11 @@ SCOPES: Choices = (
     ("roles", _l("My roles")),
     ("unassigned", _l("Unassigned")),
 )
+# The service level of a task's clock (services.tasks.SERVICE_LEVELS).
+SERVICE_LEVELS: Choices = (
+    ("attention", _l("At risk or breached")),
+    ("breached", _l("Breached")),
+)
 SORTS: Choices = (
     ("due", _l("Due date")),
     ("newest", _l("Newest first")),
@@ -30,6 +35,7 @@ QUERY_FIELDS = (
     "status",
     "department",
     "search",
+    "service_level",
     "sort",
     "page",
 )
@@ -57,6 +63,9 @@ class InboxFilterForm(Form):
     department = SelectField(_l("Department"), choices=department_options(()), default="")
     search = SearchField(
         _l("Reference or name"), validators=[Optional(), Length(max=200)], filters=[_strip]
+    )
+    service_level = SelectField(
+        _l("Service level"), choices=options(SERVICE_LEVELS, ALL), default=""
     )
     sort = SelectField(_l("Sort by"), choices=options(SORTS), default="due")
     page = IntegerField(

@@ -39,7 +39,7 @@ class OverdueReviewForm(TaskForm):
         choices=options(OVERDUE_ACTIONS),
         validators=[DataRequired(message=_l("Choose what to do about the delay."))],
     )
-    extend_days = DaysField(_l("Extend the deadline by (days)"))
+    extend_days = DaysField(_l("Extend the deadline by (working days)"))
     reassign_to = SelectField(_l("Reassign to"), choices=options((), PLACEHOLDER), default="")
     escalate_to = SelectField(_l("Escalate to"), choices=options((), PLACEHOLDER), default="")
     overdue_comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])

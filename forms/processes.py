@@ -66,3 +66,16 @@ class MigrateForm(MigrationChoiceForm):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
+
+
+class PresetForm(Form):
+    """The service-level preset new clocks follow (choices: the shipped presets, from the view)."""
+
+    preset = SelectField(
+        _l("Service-level preset"),
+        validators=[InputRequired(_l("Choose a preset."))],
+        description=_l(
+            "Running complaints keep the targets their clocks started with; new clocks use "
+            "the preset you choose."
+        ),
+    )

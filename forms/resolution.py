@@ -50,6 +50,15 @@ class MinorResolutionForm(TaskForm):
         _l("What we will do to put it right"), validators=[Optional(), Length(max=5000)]
     )
     customer_happy = BooleanField(_l("Checked the complainant is satisfied"))
+    # Read by the service-level presets whose regulator lets a complaint resolved within days
+    # skip the written response (ASIC RG 271): the complainant's request keeps the letter.
+    written_response_requested = BooleanField(
+        _l("The complainant asked for a written response"),
+        description=_l(
+            "Under a service-level preset where a complaint resolved to the complainant's "
+            "satisfaction within days needs no written response, ticking this still sends it."
+        ),
+    )
     remedies = _remedies()
     resolution_summary = _summary()
     response_letter = _response_letter()

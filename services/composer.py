@@ -33,7 +33,9 @@ from services.models import Complaint, Notification
 # Channels the delivery worker sends (services/delivery.SENT_BY_WORKER).
 WORKER_CHANNELS = frozenset({"email", "phone"})
 # Messages whose text is a letter: signed off, then printed to PDF in the same request.
-LETTER_KINDS = frozenset({"response_letter", "review_outcome_letter"})
+LETTER_KINDS = frozenset(
+    {"response_letter", "review_outcome_letter", "summary_resolution", "delay_letter"}
+)
 
 # Steps the complainant sees on the tracking page, by message name (the audit summary).
 PUBLIC_SUMMARY = {

@@ -26,12 +26,20 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from services import audit, composer, documents, message_templates, permissions, roles
+from services import (
+    audit,
+    business_calendar,
+    composer,
+    documents,
+    message_templates,
+    permissions,
+    roles,
+)
 from services.clock import utcnow
 from services.db import db
 from services.errors import DomainError, InvalidInput, NotAllowed, NotFound
@@ -443,13 +451,14 @@ def mark_posted(
     if row.status != TO_POST:
         raise InvalidInput("This letter is not waiting to be posted.")
     now = now or utcnow()
-    if posted_on is not None and posted_on > now.date():
+    today = business_calendar.local_today(now)  # the day as the organisation's clock says
+    if posted_on is not None and posted_on > today:
         raise InvalidInput("The posting date cannot be in the future.")
     row.status = POSTED
     row.posted_at = (
         now
-        if posted_on is None or posted_on == now.date()
-        else datetime.combine(posted_on, time(12), UTC)
+        if posted_on is None or posted_on == today
+        else business_calendar.from_local(datetime.combine(posted_on, time(12)))
     )
     row.posted_by_id = actor.id
     row.sent_at = row.posted_at
@@ -458,7 +467,7 @@ def mark_posted(
         "letter_posted",
         actor=actor,
         summary=label(row),
-        data={"notification": row.id, "posted_on": row.posted_at.date()},
+        data={"notification": row.id, "posted_on": posted_on or today},
     )
     db.session.flush()
     return row

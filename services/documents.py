@@ -18,8 +18,7 @@ from typing import Any
 
 import jinja2
 
-from services import attachments, audit, composer, letters
-from services.clock import utcnow
+from services import attachments, audit, business_calendar, composer, letters
 from services.db import db
 from services.errors import NotFound
 from services.models import Complaint, Document, Notification
@@ -34,12 +33,16 @@ LABELS = {
         "date": "Date",
         "response_letter": "response",
         "review_outcome_letter": "review-decision",
+        "summary_resolution": "response",
+        "delay_letter": "delay",
     },
     "fr": {
         "reference": "Référence",
         "date": "Date",
         "response_letter": "reponse",
         "review_outcome_letter": "decision-de-reexamen",
+        "summary_resolution": "reponse",
+        "delay_letter": "retard",
     },
 }
 
@@ -121,7 +124,7 @@ def letter_html(
         org=org,
         recipient=recipient,
         reference=complaint.reference or "",
-        date=letters.long_date(today or utcnow().date(), language),
+        date=letters.long_date(today or business_calendar.local_today(), language),
         labels=LABELS[language],
         paragraphs=paragraphs,
     )

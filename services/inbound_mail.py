@@ -33,7 +33,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from services import attachments, audit, tracking
+from services import attachments, audit, business_calendar, tracking
 from services.clock import utcnow
 from services.db import db
 from services.errors import NotFound
@@ -293,7 +293,10 @@ def intake_values(mail: InboundMail, mail_dir: str | os.PathLike[str]) -> dict[s
     text = text_of(message)
     return {
         "channel": "email",
-        "received_at": mail.received_at.replace(tzinfo=None, second=0, microsecond=0),
+        # As the intake form reads it: the organisation's local time.
+        "received_at": business_calendar.to_local(mail.received_at).replace(
+            tzinfo=None, second=0, microsecond=0
+        ),
         "complainant_name": name,
         "email": address,
         "preferred_contact": "email",

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from string import Template
 from typing import Any
 
-from services.clock import as_utc, utcnow
+from services import business_calendar
 from services.models import Complaint, User
 
 # $placeholders are filled from the complaint, the case data and the handler; the parts in
@@ -92,7 +92,7 @@ def long_date(value: date | datetime | None, language: str = "en") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = (as_utc(value) or value).date()
+        value = business_calendar.to_local(value).date()
     if language == "fr":
         return f"{value.day} {FRENCH_MONTHS[value.month - 1]} {value.year}"
     return f"{value.day} {value:%B %Y}"
@@ -144,6 +144,6 @@ def draft_response(
         "explanation": _explanation(case_data, words),
         "handler_name": handler.name,
         "handler_contact": _contact(handler, words),
-        "today": long_date(today or utcnow().date(), language),
+        "today": long_date(today or business_calendar.local_today(), language),
     }
     return Template(words["template"]).safe_substitute(values)

@@ -20,8 +20,8 @@ from typing import Any
 from jinja2 import StrictUndefined, Template, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from services import audit, roles
-from services.clock import as_utc, utcnow
+from services import audit, business_calendar, roles
+from services.clock import utcnow
 from services.db import db
 from services.errors import InvalidInput, NotAllowed, NotFound
 from services.models import MessageTemplate, User
@@ -119,7 +119,28 @@ def language_of(language: str | None) -> str:
 
 
 def long_date(value: date | datetime | str | None, language: str) -> str:
-    """A date as a letter in `language` writes it: 2 November 2026, 2 novembre 2026."""
+    """A date as a letter in `language` writes it: 2 November 2026, 2 novembre 2026.
+
+    A moment (a datetime, or ISO text with a time) is dated in the organisation's time zone:
+    a due time of 23:30 UTC is the next day in Paris."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return str(value)  # already in words
+        value = parsed.date() if len(value.strip()) <= 10 else parsed
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = business_calendar.to_local(value).date()
+    month = MONTHS[language_of(language)][value.month - 1]
+    day = "1er" if language == "fr" and value.day == 1 else str(value.day)
+    return f"{day} {month} {value.year}"
+
+
+def long_datetime(value: datetime | str | None, language: str) -> str:
+    """A moment as staff messages write it, in the organisation's time zone and named:
+    2 December 2026 at 17:30 (Europe/Paris), 2 décembre 2026 à 17:30 (Europe/Paris)."""
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value)
@@ -127,11 +148,9 @@ def long_date(value: date | datetime | str | None, language: str) -> str:
             return str(value)  # already in words
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = (as_utc(value) or value).date()
-    month = MONTHS[language_of(language)][value.month - 1]
-    day = "1er" if language == "fr" and value.day == 1 else str(value.day)
-    return f"{day} {month} {value.year}"
+    local = business_calendar.to_local(value)
+    at = "à" if language_of(language) == "fr" else "at"
+    return f"{long_date(local, language)} {at} {local:%H:%M} ({local.tzinfo})"
 
 
 def parse(text: str) -> Source:

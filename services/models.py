@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    Time,
     UniqueConstraint,
     text,
 )
@@ -240,6 +241,13 @@ class Task(db.Model):
             postgresql_where=text("status = 'open'"),
             sqlite_where=text("status = 'open'"),
         ),
+        # The breach view: open tasks whose clock is at risk or breached, soonest first.
+        Index(
+            "ix_task_open_at_risk",
+            "at_risk_at",
+            postgresql_where=text("status = 'open' AND at_risk_at IS NOT NULL"),
+            sqlite_where=text("status = 'open' AND at_risk_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task id
@@ -270,6 +278,11 @@ class Task(db.Model):
     # Space-separated BPMN task ids (the notBy property): whoever completed one of them in
     # this complaint is not offered this task (four eyes).
     not_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The service-level clock that sets this task's due time (its own step's, or the branch's
+    # around it), and when that clock turns "at risk": copied here so the inbox and the
+    # breach view read open task rows only.
+    clock: Mapped[str | None] = mapped_column(String(40))
+    at_risk_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     complaint: Mapped[Complaint] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
@@ -495,3 +508,104 @@ class Referral(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     provider: Mapped[ServiceProvider] = relationship()
     created_by: Mapped[User | None] = relationship()
+
+
+class BusinessCalendar(db.Model):
+    """The organisation's working time (one row, id 1): what "2 working days" means.
+
+    Stored times are UTC everywhere else; this row says how to read them: the time zone dates
+    are shown in, the working weekdays and hours, the public holidays of a country (from the
+    `holidays` package) and the service-level preset the deployment follows.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    # ISO weekday numbers, Monday = 1: "1 2 3 4 5".
+    working_days: Mapped[str] = mapped_column(String(20), default="1 2 3 4 5")
+    work_starts: Mapped[time] = mapped_column(Time, default=time(9, 0))
+    work_ends: Mapped[time] = mapped_column(Time, default=time(17, 30))
+    # ISO 3166 country ("FR", "GB", "AU") and subdivision ("ENG", "NSW") of the public
+    # holidays; empty: none but the organisation's own closure days.
+    holiday_country: Mapped[str] = mapped_column(String(8), default="FR")
+    holiday_subdivision: Mapped[str] = mapped_column(String(16), default="")
+    # A clock is "at risk" once this share of its time is used.
+    at_risk_share: Mapped[Decimal] = mapped_column(Numeric(3, 2), default=Decimal("0.75"))
+    # The service-level preset (processes/presets/<name>.toml) new clocks take targets from.
+    preset: Mapped[str] = mapped_column(String(40), default="grievance")
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class ClosureDay(db.Model):
+    """A day the organisation is closed beyond the public holidays (not a working day)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ServiceClock(db.Model):
+    """One service level of one complaint: a step's (or the whole case's) target and time.
+
+    state: running, paused (waiting for the complainant), met (its step ended), stopped (the
+    case ended another way: withdrawn, closed incomplete). breached_at is set when the due
+    time passed while it ran, or when it was met late; "at risk" is running past at_risk_at.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "name"),
+        # The timer loop's scan: running clocks reaching at risk or due.
+        Index(
+            "ix_service_clock_running_due",
+            "due_at",
+            postgresql_where=text("state = 'running'"),
+            sqlite_where=text("state = 'running'"),
+        ),
+        Index(
+            "ix_service_clock_running_at_risk",
+            "at_risk_at",
+            postgresql_where=text("state = 'running' AND at_risk_notified_at IS NULL"),
+            sqlite_where=text("state = 'running' AND at_risk_notified_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
+    # acknowledge, classify, resolve_minor, investigate, resolve_major, sign_off,
+    # confidential, complaint (the diagram's `clock` properties name them).
+    name: Mapped[str] = mapped_column(String(40))
+    # The target as the preset or diagram wrote it: working_days(10), weeks(8), hours(24)...
+    target: Mapped[str] = mapped_column(String(100))
+    preset: Mapped[str] = mapped_column(String(40), default="")
+    state: Mapped[str] = mapped_column(String(12), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at_risk_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    breached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    at_risk_notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    complaint: Mapped[Complaint] = relationship()
+    pauses: Mapped[list[ServiceClockPause]] = relationship(
+        back_populates="clock", order_by="ServiceClockPause.started_at", cascade="all"
+    )
+
+
+class ServiceClockPause(db.Model):
+    """A period a clock stood still while the procedure waited for the complainant."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clock_id: Mapped[int] = mapped_column(
+        ForeignKey("service_clock.id", ondelete="CASCADE"), index=True
+    )
+    # The message waited for: information_received, survey_answered...
+    reason: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    clock: Mapped[ServiceClock] = relationship(back_populates="pauses")

@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from services import audit, composer, delivery, message_templates, tracking_links
+from services import (
+    audit,
+    business_calendar,
+    composer,
+    delivery,
+    message_templates,
+    preset_letters,
+    tracking_links,
+)
 from services.db import db
 from services.models import Complaint, Notification
 
@@ -88,7 +96,7 @@ def message_values(
     values.update(
         reference=complaint.reference or "",
         name=complaint.complainant_name or NO_NAME[language],
-        received=complaint.received_at.strftime("%Y-%m-%d"),
+        received=business_calendar.local_today(complaint.received_at).isoformat(),
         received_date=message_templates.long_date(complaint.received_at, language),
     )
     if "reason" in allowed:
@@ -126,7 +134,10 @@ def send(
     `to` (channel, address) overrides the complainant's usual channel (a link asked for).
     Only the outbox row is written here when the worker sends the message: the worker
     writes its text, and mints its link, as it sends it (services/composer.py).
+    The response and review letters follow the letter rules of the complaint's service-level
+    preset (their short forms, the recourse they state): services.preset_letters.
     """
+    name, payload = preset_letters.letter_for(complaint, name, data, payload)
     language = message_templates.language_of(complaint.language)
     values = message_values(complaint, data, payload, language, name)
     channel, recipient = to or _recipient(complaint)

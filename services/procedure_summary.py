@@ -1,6 +1,8 @@
-"""The time limits of a deployed procedure, read from its diagrams (for the public page).
+"""The time limits of a deployed procedure, read from its diagrams and the service-level
+preset in force (for the public page).
 
-The limits are not written anywhere else: a process owner who deploys a new duration changes
+The limits are not written anywhere else: a process owner who deploys a new duration, or
+picks another preset (whose targets the diagram's `target("clock")` timers take), changes
 what the public page says.
 """
 
@@ -14,13 +16,16 @@ from typing import Any
 
 from lxml import etree
 
-from services import processes
+from services import preset_letters, presets, processes
+from services.business_calendar import TargetError, parse_target
 from services.models import ProcessVersion
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN, "spiff": SPIFF}
 DURATION = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?")
+# A timer that takes a clock's target from the preset: target("acknowledge").
+TARGET_CALL = re.compile(r"""\s*target\(\s*(["'])(\w+)\1\s*\)\s*""")
 
 SERVICE_LEVEL = "service_level"  # a boundary timer on a task or subprocess
 DUE = "due"  # a task's dueIn property
@@ -36,7 +41,16 @@ class TimeLimit:
     timer_id: str  # the timer event's id (the task's, for dueIn)
     timer_name: str  # the timer event's name ("" for dueIn)
     kind: str
-    duration: timedelta
+    # A plain duration ("P5D"), or None when the limit is a calendar target:
+    duration: timedelta | None
+    # working_days(2), months(2)...: the target counted on the business calendar, from the
+    # preset (a target("clock") timer) or written in the diagram; "" for a plain duration.
+    target: str = ""
+    clock: str = ""  # the preset clock a target("clock") timer takes
+
+    def words(self, language: str) -> str | None:
+        """The target in words ("2 working days"); None for a plain duration."""
+        return presets.describe(self.target, language) if self.target else None
 
 
 @dataclass(frozen=True)
@@ -45,12 +59,27 @@ class Summary:
 
     version: int
     limits: list[TimeLimit]
-    # The recourse the letters state (the "recourse" of a message payload), by language.
+    # The recourse the letters state, by language: the preset's when it has one, else the
+    # diagram's (the "recourse" of a message payload).
     recourse: dict[str, str] = field(default_factory=dict)
     # The literal payload each thrown message carries, by message name.
     payloads: dict[str, Any] = field(default_factory=dict)
     # How long the procedure waits for a message (the timer racing it), by message name.
     message_waits: dict[str, timedelta] = field(default_factory=dict)
+    preset: presets.Preset | None = None
+
+    def targets(self, language: str) -> list[tuple[str, str, str]]:
+        """(clock, target in words, rule cited) for each clock of the preset in force."""
+        if self.preset is None:
+            return []
+        return [
+            (
+                clock,
+                presets.describe(self.preset.target(clock), language),
+                self.preset.citations.get(clock, ""),
+            )
+            for clock in presets.CLOCKS
+        ]
 
     def for_element(self, element_id: str) -> TimeLimit | None:
         """The (first) limit on a task or subprocess, or the wait at an event."""
@@ -62,12 +91,15 @@ class Summary:
 
 
 def active_summary(process_id: str = processes.DEFAULT_PROCESS_ID) -> Summary:
-    """The time limits of the active version of the process."""
-    return summary_of(processes.active_version(process_id))
+    """The time limits of the active version of the process, under the active preset."""
+    return summary_of(processes.active_version(process_id), presets.active())
 
 
-def summary_of(version: ProcessVersion) -> Summary:
-    """The literal time limits (quoted ISO 8601 durations, dueIn) of a version's diagrams."""
+def summary_of(version: ProcessVersion, preset: presets.Preset | None = None) -> Summary:
+    """The time limits of a version's diagrams: quoted ISO 8601 durations, calendar targets
+    (working_days(2), and target("clock") read from `preset`, the default one if None), dueIn.
+    """
+    preset = preset or presets.load(presets.DEFAULT)
     limits: list[TimeLimit] = []
     recourse: dict[str, str] = {}
     payloads: dict[str, Any] = {}
@@ -75,17 +107,19 @@ def summary_of(version: ProcessVersion) -> Summary:
     for name in sorted(version.files):
         if name.endswith(".bpmn"):
             xml = version.files[name].encode()
-            limits.extend(_limits(xml))
+            limits.extend(_limits(xml, preset))
             recourse = recourse or _recourse(xml)
             root = _root(xml)
             payloads = {**_payloads(root), **payloads}
             waits = {**_message_waits(root), **waits}
+    recourse = preset_letters.recourse(preset, "response_letter") or recourse
     return Summary(
         version=version.version,
         limits=limits,
         recourse=recourse,
         payloads=payloads,
         message_waits=waits,
+        preset=preset,
     )
 
 
@@ -156,13 +190,13 @@ def _recourse(xml: bytes) -> dict[str, str]:
     return {}
 
 
-def _limits(xml: bytes) -> list[TimeLimit]:
+def _limits(xml: bytes, preset: presets.Preset) -> list[TimeLimit]:
     root = etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
     names = {el.get("id"): el.get("name") or el.get("id") for el in root.iter() if el.get("id")}
     limits: list[TimeLimit] = []
     for event in root.iter(f"{{{BPMN}}}boundaryEvent", f"{{{BPMN}}}intermediateCatchEvent"):
-        duration = _timer_duration(event)
-        if duration is None:
+        duration, target, clock = _timer_limit(event, preset)
+        if duration is None and not target:
             continue
         event_id = event.get("id", "")
         if event.tag == f"{{{BPMN}}}boundaryEvent":
@@ -175,7 +209,14 @@ def _limits(xml: bytes) -> list[TimeLimit]:
             kind = SERVICE_LEVEL if enclosing is not None else WAIT
         limits.append(
             TimeLimit(
-                step, names.get(step, step), event_id, names.get(event_id, ""), kind, duration
+                step,
+                names.get(step, step),
+                event_id,
+                names.get(event_id, ""),
+                kind,
+                duration,
+                target,
+                clock,
             )
         )
     for task in root.iterfind(".//bpmn:userTask", NS):
@@ -187,12 +228,34 @@ def _limits(xml: bytes) -> list[TimeLimit]:
     return limits
 
 
-def _timer_duration(event: etree._Element) -> timedelta | None:
+def _timer_limit(
+    event: etree._Element, preset: presets.Preset
+) -> tuple[timedelta | None, str, str]:
+    """(plain duration, calendar target, preset clock) of a timer; (None, "", "") when its
+    expression states no limit we can tell (it computes one from case data)."""
     text = event.findtext("bpmn:timerEventDefinition/bpmn:timeDuration", namespaces=NS)
     if text is None:
-        return None
-    # Timer fields are expressions: only a quoted literal is a limit we can state.
+        return None, "", ""
     literal = re.fullmatch(r"\s*([\"'])(.*)\1\s*", text)
+    if literal:
+        return _duration(literal.group(2)), "", ""
+    call = TARGET_CALL.fullmatch(text)
+    if call:
+        try:
+            return None, preset.target(call.group(2)), call.group(2)
+        except presets.PresetError:
+            return None, "", ""
+    try:
+        parse_target(text)  # working_days(2), months(2)...: counted on the calendar
+    except TargetError:
+        return None, "", ""
+    return None, text.strip(), ""
+
+
+def _timer_duration(event: etree._Element) -> timedelta | None:
+    """The plain duration of a timer written as a quoted literal ("P56D"), else None."""
+    text = event.findtext("bpmn:timerEventDefinition/bpmn:timeDuration", namespaces=NS)
+    literal = re.fullmatch(r"\s*([\"'])(.*)\1\s*", text) if text is not None else None
     return _duration(literal.group(2)) if literal else None
 
 

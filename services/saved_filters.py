@@ -10,7 +10,17 @@ from services.errors import InvalidInput, NotFound
 from services.models import SavedFilter, User
 
 # The inbox settings a saved filter may hold (the page number is not one of them).
-KEYS = ("scope", "category", "severity", "channel", "status", "department", "search", "sort")
+KEYS = (
+    "scope",
+    "category",
+    "severity",
+    "channel",
+    "status",
+    "department",
+    "search",
+    "service_level",
+    "sort",
+)
 MAX_NAME = 100
 MAX_VALUE = 200
 

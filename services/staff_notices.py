@@ -1,19 +1,21 @@
-"""Emails to staff who opted in: a task given to them, and a daily digest of their overdue tasks.
+"""Emails to staff: a task given to them and a daily digest of their overdue tasks (for those
+who opted in), and the "at risk" notice of a service level (operational, to everyone concerned).
 
-Both are outbox rows (kinds task_assigned and daily_digest, channel email) that the delivery
-worker writes and sends like any message (services/composer.py): in the staff member's
-language, from the message templates (processes/messages/).
+All are outbox rows (kinds task_assigned, daily_digest, clock_at_risk; channel email) that the
+delivery worker sends like any message; they are written in the staff member's language from
+the message templates (processes/messages/).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from services import composer, delivery, message_templates
+from services import business_calendar, composer, delivery, message_templates
 from services.clock import as_utc, utcnow
 from services.db import db
-from services.models import Notification, Task, User
+from services.models import Notification, ServiceClock, Task, User
 
 # The staff site's address, set by the application at start (PUBLIC_BASE_URL).
 _settings = {"base_url": "http://localhost:5000"}
@@ -51,6 +53,38 @@ def task_assigned(task: Task, assignee: User | None, by: User | None) -> Notific
     }
     complaint_id = task.complaint.id if task.complaint is not None else task.complaint_id
     return _queue(assignee, values, "task_assigned", complaint_id)
+
+
+def clock_at_risk(
+    clock: ServiceClock,
+    user: User,
+    task: Task | None,
+    clock_titles: Mapping[str, str],
+    now: datetime | None = None,
+) -> Notification | None:
+    """Queue "this service level is at risk" for `user` (services.service_levels decides who).
+
+    Operational, like the overdue review it comes before: sent whatever the assignment-email
+    opt-in says (that one is about being told of every task given to you). The link is the
+    user's task when they may do one, else the complaint's page.
+    """
+    if not user.email:
+        return None
+    language = _language(user)
+    complaint = clock.complaint
+    due = as_utc(clock.due_at)
+    now = as_utc(now) or utcnow()
+    left = max(0, int(business_calendar.current().working_seconds(now, due))) if due else 0
+    url = _url(f"/tasks/{task.id}") if task is not None else _url(f"/complaints/{complaint.id}")
+    values = {
+        "user_name": user.name,
+        "clock_name": clock_titles.get(language) or clock_titles.get("en") or clock.name,
+        "reference": complaint.reference or "",
+        "due": message_templates.long_datetime(due, language) if due else "",
+        "time_left": f"{left // 3600} h {left % 3600 // 60:02d} min",
+        "url": url,
+    }
+    return _queue(user, values, "clock_at_risk", complaint.id)
 
 
 def send_digests(now: datetime | None = None) -> list[Notification]:

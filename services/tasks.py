@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, or_
 from sqlalchemy.orm import selectinload
@@ -15,9 +15,9 @@ from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from services.models import Task, User, UserRole
 from services.paging import Paged
 
-AT_RISK_WINDOW = timedelta(days=1)
-
 SCOPES = ("mine", "roles", "unassigned")
+# The inbox's service-level filter: at risk or breached ("attention"), or breached only.
+SERVICE_LEVELS = ("attention", "breached")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class InboxFilter:
     status: str | None = None
     department: str | None = None
     search: str | None = None
+    service_level: str | None = None
     sort: str = "due"
     page: int = 1
     per_page: int = 25
@@ -75,6 +76,12 @@ def _visible_open_tasks(user: User, flt: InboxFilter) -> Select[tuple[Task]]:
             query = query.where(column == value)
     if flt.search and flt.search.strip():
         query = query.where(search.condition(flt.search, Task.reference, Task.complainant_name))
+    if flt.service_level in SERVICE_LEVELS:
+        now = utcnow()
+        breached = Task.due_at <= now
+        query = query.where(
+            breached if flt.service_level == "breached" else or_(breached, Task.at_risk_at <= now)
+        )
     return query
 
 
@@ -118,17 +125,13 @@ def scope_counts(user: User, flt: InboxFilter | None = None) -> dict[str, int]:
     return dict(zip(SCOPES, (int(c) for c in counts), strict=True))
 
 
-def due_badge(task: Task) -> str | None:
-    """'overdue', 'at_risk' or None, from the task's due time."""
-    if task.due_at is None:
-        return None
-    due = as_utc(task.due_at)
-    now = utcnow()
-    if due is None:
-        return None
-    if due < now:
+def due_badge(task: Task, now: datetime | None = None) -> str | None:
+    """'overdue' (due time passed), 'at_risk' (its clock's at-risk time passed) or None."""
+    now = now or utcnow()
+    due, at_risk = as_utc(task.due_at), as_utc(task.at_risk_at)
+    if due is not None and due <= now:
         return "overdue"
-    if due - now < AT_RISK_WINDOW:
+    if at_risk is not None and at_risk <= now:
         return "at_risk"
     return None
 
@@ -250,13 +253,21 @@ def overdue_people(review: Task, step: set[str]) -> tuple[list[User], list[User]
 
 
 def act_on_overdue_review(
-    actor: User, review: Task, step: set[str], data: dict, *, timer_moved: set[str]
+    actor: User,
+    review: Task,
+    step: set[str],
+    data: dict,
+    *,
+    timer_moved: set[str],
+    working_days: bool = False,
 ) -> None:
     """Carry out the review's choice on the watched step's open tasks (after its completion).
 
-    deadline_extended moves their due time by `extend_days` (the engine's timer was moved by
-    the caller; `timer_moved` are the tasks whose due time followed it); reassigned gives them
-    to `reassign_to`. Escalation is the diagram's: the task it raises is given to the person.
+    deadline_extended: the caller moved the step's service-level clocks by `extend_days`
+    working days (`working_days`), or, without clocks, the engine's timers by calendar days;
+    `timer_moved` are the tasks whose due time followed, the others move by calendar days
+    here. reassigned gives them to `reassign_to`. Escalation is the diagram's: the task it
+    raises is given to the person.
     """
     action = data.get("overdue_action")
     open_tasks = open_step_tasks(review.complaint_id, step)
@@ -270,8 +281,12 @@ def act_on_overdue_review(
             "deadline_extended",
             actor=actor,
             task_name=review.name,
-            summary=f"Deadline extended by {days} days",
-            data={"days": days, "tasks": [t.name for t in open_tasks]},
+            summary=f"Deadline extended by {days} {'working days' if working_days else 'days'}",
+            data={
+                "days": days,
+                "working_days": working_days,
+                "tasks": [t.name for t in open_tasks],
+            },
         )
     elif action == "reassigned":
         assignee = db.session.get(User, int(data["reassign_to"]))

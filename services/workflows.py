@@ -29,6 +29,7 @@ from services import (
     procedure_summary,
     processes,
     sensitive,
+    service_levels,
     staff_notices,
     tasks,
     timers,
@@ -115,10 +116,13 @@ def _save(
 ) -> None:
     """Write back everything derived from the workflow, then flush with the version check."""
     now = utcnow()
+    # The procedure's first save: the clocks it starts count from the complaint's receipt.
+    receipt = as_utc(complaint.received_at) if instance.id is None else None
     state = engine.snapshot(wf)
     with _stale_state_is_a_conflict():
         _project(complaint, state, now)
-        _sync_tasks(complaint, state, now, completed_task_id)
+        clocks = service_levels.sync(complaint, wf, state, now, receipt=receipt)
+        _sync_tasks(complaint, state, now, completed_task_id, clocks.clocks)
         # Drain thrown messages before dumping: they are acted on now, not stored.
         letter_data = {**state.data, **_deadlines(wf)}
         for message in engine.thrown_messages(wf):
@@ -126,7 +130,10 @@ def _save(
             documents.attach_letter(complaint, notice)  # a signed letter: its PDF too
         instance.state = engine.dump_workflow(wf)
         instance.completed = state.completed
-        instance.next_timer_due = state.next_timer_due
+        # A timer set to its clock's due time (a pause, an extension) moves the next wake-up.
+        instance.next_timer_due = (
+            engine.next_timer_due(wf) if clocks.timers_moved else state.next_timer_due
+        )
         db.session.flush()
     # The new version token exists now; a later rollback leaves a key no row will match.
     _keep(instance, wf)
@@ -181,9 +188,17 @@ def _project(complaint: Complaint, state: engine.Snapshot, now: datetime) -> Non
 
 
 def _sync_tasks(
-    complaint: Complaint, state: engine.Snapshot, now: datetime, completed_task_id: str | None
+    complaint: Complaint,
+    state: engine.Snapshot,
+    now: datetime,
+    completed_task_id: str | None,
+    clocks: Mapping[str, Any],
 ) -> None:
-    """Open a row for each new READY user task; close rows the engine no longer waits for."""
+    """Open a row for each new READY user task; close rows the engine no longer waits for.
+
+    Open rows take their clock, due time and at-risk time from the clock covering them
+    (services.service_levels), so a pause or an extension moves them.
+    """
     open_rows = {
         row.id: row
         for row in db.session.scalars(
@@ -192,6 +207,7 @@ def _sync_tasks(
     }
     for info in state.ready:
         row = open_rows.pop(info.id, None)
+        clock, due_at, at_risk_at = service_levels.task_fields(info, clocks)
         if row is None:
             row = Task(
                 id=info.id,
@@ -200,7 +216,9 @@ def _sync_tasks(
                 title=info.title,
                 form_key=info.form_key or "",
                 role=info.lane or "",
-                due_at=info.due_at,
+                due_at=due_at,
+                clock=clock,
+                at_risk_at=at_risk_at,
                 created_at=now,
                 not_by=" ".join(info.not_by),
                 assignee=_assignee_from_data(info, state.data),
@@ -210,8 +228,16 @@ def _sync_tasks(
             if row.assignee is not None:  # given on creation (assignTo): tell them
                 staff_notices.task_assigned(row, row.assignee, None)
         else:
-            # A fired service-level timer reports no due time: keep it, the task is overdue.
-            row.due_at = info.due_at or row.due_at
+            if clock is None:
+                # A fired timer (no clock) reports no due time: keep it, the task is overdue.
+                due_at, at_risk_at = due_at or as_utc(row.due_at), None
+            # Written only when changed: SQLite hands back naive times that never compare equal.
+            if (row.clock, as_utc(row.due_at), as_utc(row.at_risk_at)) != (
+                clock,
+                due_at,
+                at_risk_at,
+            ):
+                row.clock, row.due_at, row.at_risk_at = clock, due_at, at_risk_at
             for name, value in _case_columns(complaint).items():
                 setattr(row, name, value)
     for row in open_rows.values():
@@ -320,12 +346,14 @@ def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
     watched = step_names(task)
     wf = _load(instance)
     with _engine_errors_logged(complaint):
+        _fire_late_timers(complaint, instance, wf)
         engine.run_user_task(wf, task_id, data)
     if original is not None:
         complaint.duplicate_of = original
     on_time = set[str]()
+    working_days = False
     if watched and data.get("overdue_action") == "deadline_extended":
-        on_time = engine.postpone_timers(wf, watched, timedelta(days=int(data["extend_days"])))
+        on_time, working_days = _extend(task, complaint, wf, watched, int(data["extend_days"]))
     task.status = "completed"
     task.completed_at = utcnow()
     task.completed_by = actor
@@ -342,8 +370,44 @@ def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
     sensitive.apply_task_data(complaint, task.form_key, data, actor)
     _save(complaint, instance, wf, completed_task_id=task_id)
     if watched:
-        tasks.act_on_overdue_review(actor, task, watched, data, timer_moved=on_time)
+        tasks.act_on_overdue_review(
+            actor, task, watched, data, timer_moved=on_time, working_days=working_days
+        )
     return task
+
+
+def _extend(
+    review: Task, complaint: Complaint, wf: Any, watched: set[str], days: int
+) -> tuple[set[str], bool]:
+    """An overdue review extends the deadline: the watched step's clocks move by `days`
+    working days (the save then moves its tasks and engine timer); in a diagram without
+    clocks, the waiting timers covering the step move by `days` calendar days.
+
+    Returns the ids of the open tasks whose due time follows, and whether days were working.
+    """
+    step_tasks = tasks.open_step_tasks(complaint.id, watched)
+    specs = processes.specs_of(complaint.instance.process_version)
+    names = service_levels.watched_clocks(specs, properties(review).get("watches", ""), step_tasks)
+    moved = {row.name for row in service_levels.extend(complaint, names, days)}
+    if moved:
+        return {t.id for t in step_tasks if t.clock in moved}, True
+    return engine.postpone_timers(wf, watched, timedelta(days=days)), False
+
+
+def _fire_late_timers(complaint: Complaint, instance: ProcessInstance, wf: Any) -> None:
+    """Fire the timers already due before a person acts, as the timer loop would have.
+
+    Otherwise the engine fires them itself (it reads the real time) in the middle of the
+    person's step: a registration done just after its overdue-review timer fell due, before
+    the loop's next round, ended its subprocess with the timer branch's data and failed. A
+    reply that comes after its deadline now meets the deadline's branch, as it should.
+    """
+    now = utcnow()
+    due = as_utc(instance.next_timer_due)
+    if due is None or due > now:
+        return
+    for name in engine.fire_due_timers(wf, now):
+        audit.record(complaint.id, "timer_fired", summary=name, data={"at": now})
 
 
 def _duplicated(actor: User, complaint: Complaint, data: Mapping[str, Any]) -> Complaint | None:
@@ -379,6 +443,7 @@ def deliver_message(
     instance = complaint.instance
     wf = _load(instance)
     with _engine_errors_logged(complaint):
+        _fire_late_timers(complaint, instance, wf)
         engine.send_message(wf, name, payload)
     audit.record(
         complaint.id,
@@ -538,6 +603,8 @@ class TickReport:
 
     fired: dict[str, list[str]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    # Service levels: (reference, clock) marked breached, and told "at risk", in this run.
+    clocks: service_levels.ClockReport = field(default_factory=service_levels.ClockReport)
 
 
 def due_instances(now: datetime, limit: int = 500) -> list[int]:
@@ -559,17 +626,20 @@ def due_instances(now: datetime, limit: int = 500) -> list[int]:
 
 
 def next_due() -> datetime | None:
-    """When the earliest pending timer of any running complaint falls due."""
+    """When the earliest pending timer of any running complaint falls due, or a service-level
+    clock turns at risk or runs out (the timer loop wakes up for both)."""
     due = db.session.scalar(
         db.select(db.func.min(ProcessInstance.next_timer_due))
         .join(Complaint, Complaint.id == ProcessInstance.complaint_id)
         .where(ProcessInstance.completed.is_(False), timers.runnable())
     )
-    return as_utc(due)
+    found = [d for d in (as_utc(due), service_levels.next_event()) if d is not None]
+    return min(found, default=None)
 
 
 def tick(now: datetime | None = None) -> TickReport:
-    """Fire every timer due at `now` (default: the current time), one savepoint per complaint.
+    """Fire every timer due at `now` (default: the current time), one savepoint per complaint,
+    then mark the service-level clocks that ran out and send the "at risk" notices due.
 
     A complaint whose timers fail is left as it was and reported, with the error kept on
     it (services.timers); the others go ahead. A database failure is raised, not recorded.
@@ -598,4 +668,6 @@ def tick(now: datetime | None = None) -> TickReport:
             if not isinstance(exc, Conflict):  # a lost race is retried, not held against it
                 failed = db.session.get(ProcessInstance, instance_id)
                 timers.record_failure(failed.complaint, f"{type(exc).__name__}: {exc}", now)
+    # After the timers: a fired overdue review and its clock's breach are seen together.
+    report.clocks = service_levels.process_due(now)
     return report

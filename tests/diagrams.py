@@ -64,9 +64,20 @@ def deploy_variant(
     return result.version
 
 
+MINOR_TIMER = 'target("resolve_minor")'
+MINOR_CLOCK = '<spiffworkflow:property name="clock" value="resolve_minor" />'
+
+
 def minor_sla_shortened() -> str:
-    """Resolve-minor service level 5 days -> 4 days (a timer on a later task)."""
-    return edited(bpmn(), '"P5D"', '"P4D"')
+    """The minor case's overdue-review timer becomes a plain 4 days (a timer on a later task;
+    the resolve_minor clock, which sets the task's due time, is unchanged)."""
+    return edited(bpmn(), MINOR_TIMER, '"P4D"')
+
+
+def minor_sla_literal(duration: str) -> str:
+    """The minor case without its clock, watched by a plain timer (`'"P5D"'`), as before
+    service-level clocks: the timer sets the resolve_minor task's due time."""
+    return edited(edited(bpmn(), MINOR_TIMER, duration), MINOR_CLOCK, "")
 
 
 def routing_threshold(amount: str) -> str:

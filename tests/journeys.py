@@ -6,14 +6,15 @@ Call these inside an application context; each helper commits like a request wou
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from services import complaints, composer, workflows
+from services.clock import as_utc
 from services.db import db
-from services.models import Complaint, Task, User
+from services.models import Complaint, ServiceClock, Task, User
 
 INTAKE = {
     "complainant_name": "Aminata Diallo",
@@ -258,4 +259,29 @@ def to_survey(route: str = "minor") -> Complaint:
         complete(complaint, "investigate_complaint")
         complete(complaint, "resolve_major")
         complete(complaint, "sign_off_major")
+    return complaint
+
+
+def clock(complaint: Complaint, name: str) -> ServiceClock:
+    """The complaint's service-level clock `name`, re-read from the database."""
+    db.session.expire_all()
+    found = db.session.scalar(
+        db.select(ServiceClock).where(
+            ServiceClock.complaint_id == complaint.id, ServiceClock.name == name
+        )
+    )
+    assert found is not None, f"{complaint.reference} has no clock {name}"
+    return found
+
+
+def past_due(complaint: Complaint, name: str, after: timedelta = timedelta(minutes=1)) -> datetime:
+    """A moment just after clock `name` of the complaint falls due (working days and holidays
+    make "2 days later" wrong on a Friday)."""
+    return as_utc(clock(complaint, name).due_at) + after
+
+
+def overdue(complaint: Complaint, name: str) -> Complaint:
+    """Fire the timers due just after clock `name` runs out (its overdue review) and commit."""
+    workflows.tick(past_due(complaint, name))
+    db.session.commit()
     return complaint

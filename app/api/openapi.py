@@ -7,6 +7,7 @@ from typing import Any
 from app.api.schemas import TEXT, answer_schemas, ref
 from app.input_guards import MAX_INT as MAX_ID
 from forms import FORMS, ComplaintForm
+from services import breach_view
 from services.tasks import SCOPES, SORTS
 
 API_VERSION = "1.0.0"
@@ -24,7 +25,7 @@ def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 ERRORS = {
     "Unauthorized": "No API token was sent, or it is not valid.",
-    "Forbidden": "The task is assigned to someone else.",
+    "Forbidden": "The task is assigned to someone else, or your role does not allow this.",
     "NotFound": "No such thing, or you may not know it exists (confidential complaints).",
     "Conflict": "The task is no longer open (someone else was first).",
     "Gone": "The tracking link has expired; ask for a new one at /track.",
@@ -87,6 +88,41 @@ def task_completion_schema(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "decimals they are written as (multipleOf 0.01), dates not after formatMaximum.",
         "oneOf": [ref(name) for name in forms],
     }
+
+
+def breach_parameters() -> list[dict[str, Any]]:
+    """The query parameters of the service-level view (services.breach_view.BreachFilter)."""
+    return [
+        query_parameter(
+            "state",
+            {"type": "string", "enum": list(breach_view.STATES)},
+            "Only at-risk tasks (not yet due) or only breached ones (due time passed).",
+        ),
+        query_parameter("clock", TEXT, "Only this step: a clock name (acknowledge, classify…)."),
+        query_parameter("task", TEXT, "Only this task (its id in the diagram)."),
+        query_parameter("role", TEXT, "Only this team: the task's lane (a role)."),
+        query_parameter("department", TEXT, "Only complaints of this department."),
+        query_parameter(
+            "assignee",
+            {"type": "string", "pattern": "^(none|[0-9]{1,9})$"},
+            "A user id, or `none` for unassigned tasks.",
+        ),
+        query_parameter(
+            "sort",
+            {"type": "string", "enum": list(breach_view.SORTS), "default": "due"},
+            "due: most late first; due_desc: due last first; step; team; assignee.",
+        ),
+        query_parameter(
+            "page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+            "Page number.",
+        ),
+        query_parameter(
+            "per_page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 25},
+            "Tasks per page.",
+        ),
+    ]
 
 
 def paths() -> dict[str, Any]:
@@ -166,6 +202,18 @@ def paths() -> dict[str, Any]:
                 "responses": {
                     "200": json_body(ref("TaskPage"), "One page of open tasks."),
                     **errors("Unauthorized", "Unprocessable"),
+                },
+            }
+        },
+        "/service-levels": {
+            "get": {
+                "operationId": "listServiceLevels",
+                "summary": "Managers: open tasks at risk or breached now, with counts",
+                "security": BEARER,
+                "parameters": breach_parameters(),
+                "responses": {
+                    "200": json_body(ref("BreachPage"), "One page of at-risk and breached tasks."),
+                    **errors("Unauthorized", "Forbidden", "Unprocessable"),
                 },
             }
         },

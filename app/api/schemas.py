@@ -33,6 +33,53 @@ TIME = nullable("string", format="date-time")
 LINKS = {"type": "object", "additionalProperties": nullable("string")}
 
 
+def _breach_page() -> dict[str, Any]:
+    """One page of the managers' service-level view."""
+    count = obj(
+        {"key": TEXT, "at_risk": {"type": "integer"}, "breached": {"type": "integer"}},
+    )
+    counts = {"type": "array", "items": count}
+    service_level = nullable(
+        "object",
+        properties={
+            "state": {
+                "type": "string",
+                "enum": ["on_track", "at_risk", "breached", "paused", "met", "stopped"],
+            },
+            "seconds_left": nullable(
+                "integer", description="Time left (working time for working targets); < 0: late."
+            ),
+            "due_at": TIME,
+        },
+    )
+    return obj(
+        {
+            "tasks": {
+                "type": "array",
+                "items": {
+                    "allOf": [ref("Task"), obj({"service_level": service_level})],
+                },
+            },
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "pages": {"type": "integer"},
+            "now": TIME,
+            "counts": obj(
+                {
+                    "at_risk": {"type": "integer"},
+                    "breached": {"type": "integer"},
+                    "by_step": counts,
+                    "by_task": counts,
+                    "by_role": counts,
+                    "by_department": counts,
+                }
+            ),
+            "links": LINKS,
+        }
+    )
+
+
 def answer_schemas() -> dict[str, Any]:
     """The schemas of what the API answers."""
     user = nullable(
@@ -59,6 +106,8 @@ def answer_schemas() -> dict[str, Any]:
             "status": {"type": "string", "enum": ["open", "completed", "cancelled"]},
             "created_at": TIME,
             "due_at": TIME,
+            "clock": nullable("string", description="The service-level clock setting due_at."),
+            "at_risk_at": TIME,
             "badge": {"type": ["string", "null"], "enum": ["overdue", "at_risk", None]},
             "assignee": ref("UserRef"),
             "completed_at": TIME,
@@ -134,6 +183,7 @@ def answer_schemas() -> dict[str, Any]:
                 "links": LINKS,
             }
         ),
+        "BreachPage": _breach_page(),
         "Filed": obj(
             {
                 "reference": TEXT,

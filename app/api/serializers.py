@@ -9,7 +9,7 @@ from flask import current_app, url_for
 from flask_babel import get_locale
 
 from forms.choices import CATEGORIES, SEVERITIES, STATUSES, label
-from services import complaints, tasks
+from services import breach_view, complaints, tasks
 from services.clock import as_utc
 from services.complaints import CaseFile, Filed
 from services.models import Attachment, AuditEvent, Complaint, Notification, Task, User
@@ -83,6 +83,8 @@ def task_dict(task: Task, *, with_complaint: bool = True) -> dict[str, Any]:
         "status": task.status,
         "created_at": iso(task.created_at),
         "due_at": iso(task.due_at),
+        "clock": task.clock,
+        "at_risk_at": iso(task.at_risk_at),
         "badge": tasks.due_badge(task) if task.status == "open" else None,
         "assignee": user_ref(task.assignee),
         "completed_at": iso(task.completed_at),
@@ -107,6 +109,47 @@ def inbox_page(page: InboxPage, links: dict[str, str | None]) -> dict[str, Any]:
         "page": page.page,
         "per_page": page.per_page,
         "pages": page.pages,
+        "links": links,
+    }
+
+
+def clock_status(status: breach_view.ClockStatus | None) -> dict[str, Any] | None:
+    """Where a task's service level stands: state and seconds left (negative: late)."""
+    if status is None:
+        return None
+    seconds = None if status.seconds is None else round(status.seconds)
+    return {"state": status.state, "seconds_left": seconds, "due_at": iso(status.due_at)}
+
+
+def _count(count: breach_view.Count) -> dict[str, Any]:
+    return {"key": count.key, "at_risk": count.at_risk, "breached": count.breached}
+
+
+def breach_page(
+    page: breach_view.BreachPage,
+    figures: breach_view.Counts,
+    states: dict[str, breach_view.ClockStatus | None],
+    links: dict[str, str | None],
+) -> dict[str, Any]:
+    """One page of the service-level view, with the counts by step, task, team and department."""
+    return {
+        "tasks": [
+            {**task_dict(task), "service_level": clock_status(states.get(task.id))}
+            for task in page.tasks
+        ],
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+        "pages": page.pages,
+        "now": iso(page.now),
+        "counts": {
+            "at_risk": figures.at_risk,
+            "breached": figures.breached,
+            "by_step": [_count(c) for c in figures.by_step],
+            "by_task": [_count(c) for c in figures.by_task],
+            "by_role": [_count(c) for c in figures.by_role],
+            "by_department": [_count(c) for c in figures.by_department],
+        },
         "links": links,
     }
 

@@ -16,10 +16,10 @@ from app.api.openapi import MAX_PAGE, MAX_PER_PAGE
 from app.extensions import csrf, limiter
 from forms import FORMS, ComplaintForm, TaskForm, formdata_from_json
 from forms.base import JsonInputError, schema_errors
-from services import complaints, sensitive, tasks, workflows
+from services import breach_view, complaints, sensitive, tasks, workflows
 from services import tracking as tracking_service
 from services.db import db
-from services.errors import InvalidInput, LinkExpired, NotFound
+from services.errors import InvalidInput, LinkExpired, NotAllowed, NotFound
 from services.models import Task, User
 from services.tasks import SCOPES, SORTS, InboxFilter
 
@@ -29,6 +29,8 @@ csrf.exempt(bp)
 
 FILTERS = ("category", "severity", "channel", "status", "department", "search")
 QUERY_PARAMETERS = frozenset({"scope", "sort", "page", "per_page", *FILTERS})
+BREACH_FILTERS = ("clock", "task", "role", "department")
+BREACH_PARAMETERS = frozenset({"state", "assignee", "sort", "page", "per_page", *BREACH_FILTERS})
 
 
 def filing_limit() -> str:
@@ -74,6 +76,21 @@ def list_tasks(user: User) -> Any:
     flt = inbox_filter(request.args)
     page = tasks.inbox(user, flt)
     return jsonify(serializers.inbox_page(page, page_links(page.page, page.pages)))
+
+
+@bp.get("/service-levels")
+@token_required
+def service_levels(user: User) -> Any:
+    """Managers: the open tasks at risk or breached now, as the service-level page lists them."""
+    if not breach_view.oversees_service_levels(user):
+        raise NotAllowed(gettext("Only managers see the service-level view."))
+    flt = breach_filter(request.args)
+    breach_view.staff()  # the assignees, read once into the session (breach_view.breaches)
+    figures = breach_view.counts(user)
+    page = breach_view.breaches(user, flt, figures=figures)
+    states = breach_view.statuses(page.tasks, page.now)
+    links = page_links(page.page, page.pages, "api.service_levels", BREACH_PARAMETERS)
+    return jsonify(serializers.breach_page(page, figures, states, links))
 
 
 @bp.get("/tasks/<task_id>")
@@ -178,6 +195,15 @@ def inbox_filter(args: MultiDict[str, str]) -> InboxFilter:
     sort = args.get("sort", "due")
     if sort not in SORTS:
         errors["sort"] = [gettext("Choose one of: %(values)s.", values=", ".join(SORTS))]
+    numbers = paging(args, errors)
+    if errors:
+        raise InvalidInput(gettext("Please correct the query parameters."), details=errors)
+    filters = {name: args.get(name) or None for name in FILTERS}
+    return InboxFilter(scope=scope, sort=sort, **numbers, **filters)
+
+
+def paging(args: MultiDict[str, str], errors: dict[str, list[str]]) -> dict[str, int]:
+    """page and per_page from the query string; a bad one is added to `errors`."""
     numbers = {}
     for name, default, maximum in (("page", 1, MAX_PAGE), ("per_page", 25, MAX_PER_PAGE)):
         number = whole_number(args.get(name, str(default)))
@@ -185,10 +211,29 @@ def inbox_filter(args: MultiDict[str, str]) -> InboxFilter:
             numbers[name] = number
         else:
             errors[name] = [gettext("Give a whole number from 1 to %(max)d.", max=maximum)]
+    return numbers
+
+
+def breach_filter(args: MultiDict[str, str]) -> breach_view.BreachFilter:
+    """The service-level view's filter from the query string; 422 naming each bad parameter."""
+    errors: dict[str, list[str]] = {}
+    choices = (("state", breach_view.STATES, None), ("sort", tuple(breach_view.SORTS), "due"))
+    chosen: dict[str, str | None] = {}
+    for name, allowed, default in choices:
+        value = args.get(name) or default
+        if value is not None and value not in allowed:
+            errors[name] = [gettext("Choose one of: %(values)s.", values=", ".join(allowed))]
+        chosen[name] = value
+    assignee = args.get("assignee") or None
+    if assignee not in (None, breach_view.NOBODY) and whole_number(assignee) is None:
+        errors["assignee"] = [gettext("Give a user id, or “none” for unassigned tasks.")]
+    numbers = paging(args, errors)
     if errors:
         raise InvalidInput(gettext("Please correct the query parameters."), details=errors)
-    filters = {name: args.get(name) or None for name in FILTERS}
-    return InboxFilter(scope=scope, sort=sort, **numbers, **filters)
+    filters = {name: args.get(name) or None for name in BREACH_FILTERS}
+    return breach_view.BreachFilter(
+        state=chosen["state"], sort=chosen["sort"] or "due", assignee=assignee, **numbers, **filters
+    )
 
 
 def whole_number(text: str) -> int | None:
@@ -196,12 +241,17 @@ def whole_number(text: str) -> int | None:
     return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
-def page_links(page: int, pages: int) -> dict[str, str | None]:
-    """This page of the task list and its neighbours, keeping the other query parameters."""
-    params = {k: v for k, v in request.args.items() if k in QUERY_PARAMETERS and k != "page"}
+def page_links(
+    page: int,
+    pages: int,
+    endpoint: str = "api.list_tasks",
+    parameters: frozenset[str] = QUERY_PARAMETERS,
+) -> dict[str, str | None]:
+    """This page of a list and its neighbours, keeping the other query parameters."""
+    params = {k: v for k, v in request.args.items() if k in parameters and k != "page"}
 
     def at(number: int) -> str:
-        return url_for("api.list_tasks", **params, page=number)
+        return url_for(endpoint, **params, page=number)
 
     return {
         "self": at(page),

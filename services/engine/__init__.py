@@ -26,6 +26,8 @@ from services.engine.runtime import (
     ThrownMessage,
     UserTaskInfo,
     active_element_ids,
+    align_clock_timers,
+    case_clocks,
     completed_element_ids,
     element_ids,
     end_event_name,
@@ -45,12 +47,14 @@ from services.engine.runtime import (
     task_instructions,
     task_properties,
     thrown_messages,
+    timer_clock,
     waiting_messages,
 )
 from services.engine.sandbox import (
     _COMPILED,
     DIAGRAM_HELPERS,
     SCRIPT_ENGINE,
+    TIME_LIMIT_HELPERS,
     EvaluationLimitExceeded,
     RestrictedCodeError,
     RestrictedEnvironment,
@@ -74,6 +78,7 @@ from services.engine.validation import ParseResult, lint_specs, parse_process
 __all__ = [
     "DIAGRAM_HELPERS",
     "SCRIPT_ENGINE",
+    "TIME_LIMIT_HELPERS",
     "SERIALIZER",
     "WORKFLOWS",
     "_COMPILED",
@@ -94,6 +99,8 @@ __all__ = [
     "WorkflowCache",
     "WorkflowError",
     "active_element_ids",
+    "align_clock_timers",
+    "case_clocks",
     "check_restricted",
     "completed_element_ids",
     "dump_workflow",
@@ -127,5 +134,6 @@ __all__ = [
     "task_instructions",
     "task_properties",
     "thrown_messages",
+    "timer_clock",
     "waiting_messages",
 ]

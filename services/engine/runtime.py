@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.exceptions import (
     SpiffWorkflowException,
@@ -45,6 +46,9 @@ class UserTaskInfo:
     instructions: str
     due_at: datetime | None
     properties: dict[str, str] = field(default_factory=dict)
+    # The service-level clocks around the task, nearest first: its own `clock` property, then
+    # those of the subprocesses it sits in (services.service_levels picks the one that counts).
+    clocks: tuple[str, ...] = ()
 
     @property
     def not_by(self) -> list[str]:
@@ -54,6 +58,83 @@ class UserTaskInfo:
 
 def _properties(task_spec: Any) -> dict[str, str]:
     return getattr(task_spec, "extensions", {}).get("properties", {}) or {}
+
+
+# The `clock` property names the service-level clock an element counts for (a user task, a
+# subprocess, or the process's start event for the whole case); `clocks` = `stop` on an end
+# event stops the running clocks (the case ended without its steps being done).
+CLOCK = "clock"
+
+
+def _clock(task_spec: Any) -> str | None:
+    return _properties(task_spec).get(CLOCK) or None
+
+
+def _enclosing_clocks(workflow: Any, cache: dict[Any, tuple[str, ...]]) -> tuple[str, ...]:
+    """The clocks of the subprocesses around a (sub)workflow, nearest first."""
+    if workflow.parent_task_id is None:
+        return ()
+    found = cache.get(workflow.parent_task_id)
+    if found is None:
+        outer = workflow.top_workflow.get_task_from_id(workflow.parent_task_id)
+        own = _clock(outer.task_spec) if outer is not None else None
+        rest = _enclosing_clocks(outer.workflow, cache) if outer is not None else ()
+        found = cache[workflow.parent_task_id] = ((own,) if own else ()) + rest
+    return found
+
+
+def _case_clocks(spec: Any) -> tuple[str, ...]:
+    """Clocks on the process's start events: they run for the whole case."""
+    found = spec.__dict__.get("_case_clocks")
+    if found is None:
+        found = tuple(
+            sorted(
+                {
+                    clock
+                    for ts in spec.task_specs.values()
+                    if isinstance(ts, StartEvent) and (clock := _clock(ts))
+                }
+            )
+        )
+        spec.__dict__["_case_clocks"] = found
+    return found
+
+
+def case_clocks(specs: Specs) -> tuple[str, ...]:
+    """The whole-case clocks of a process (its start events' `clock` properties)."""
+    return _case_clocks(specs.spec)
+
+
+_TARGET = re.compile(r"""\s*target\(\s*(["'])(\w+)\1\s*\)\s*""")
+
+
+def timer_clock(expression: str | None) -> str | None:
+    """The clock a timer follows: `target("acknowledge")` -> "acknowledge"; else None."""
+    match = _TARGET.fullmatch(expression or "")
+    return match.group(2) if match else None
+
+
+def align_clock_timers(wf: BpmnWorkflow, dues: Mapping[str, datetime]) -> bool:
+    """Set each waiting `target("X")` timer to clock X's due time; True when one moved.
+
+    The timer was computed from the preset when it started; the clock's due time is the
+    one pauses and extensions move, so the overdue review fires when the clock runs out.
+    """
+    moved = False
+    for task in _waiting_event_tasks(wf):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if not isinstance(definition, TimerEventDefinition):
+            continue
+        due = dues.get(timer_clock(definition.expression) or "")
+        value = task.internal_data.get("event_value")
+        if due is None or value is None or _parse_due(value) == due:
+            continue
+        if isinstance(value, dict):
+            value["next"] = due.isoformat()
+        else:
+            task.internal_data["event_value"] = due.isoformat()
+        moved = True
+    return moved
 
 
 def _parse_due(value: Any) -> datetime | None:
@@ -164,7 +245,7 @@ def _all_tasks(wf: BpmnWorkflow) -> list[Any]:
     return tasks
 
 
-def _user_task_info(task: Any) -> UserTaskInfo:
+def _user_task_info(task: Any, enclosing: dict[Any, tuple[str, ...]] | None = None) -> UserTaskInfo:
     spec = task.task_spec
     props = _properties(spec)
     # The task's own dueIn is more specific than the clock of the step around it.
@@ -183,6 +264,8 @@ def _user_task_info(task: Any) -> UserTaskInfo:
         instructions=spec.extensions.get("instructionsForEndUser") or "",
         due_at=due,
         properties=dict(props),
+        clocks=((props[CLOCK],) if props.get(CLOCK) else ())
+        + _enclosing_clocks(task.workflow, {} if enclosing is None else enclosing),
     )
 
 
@@ -203,6 +286,15 @@ class Snapshot:
     end_event: str | None
     # The outcome end event the main path reached last, even while the appeal window waits.
     outcome: str | None = None
+    # Service levels (services.service_levels): the clocks of the active elements (open user
+    # tasks, running subprocesses), the whole-case clocks, and whether an end event that
+    # stops the clocks (property `clocks` = `stop`) was reached.
+    active_clocks: frozenset[str] = frozenset()
+    case_clocks: tuple[str, ...] = ()
+    clocks_stopped: bool = False
+    # When the earliest active element of each active clock became active (a clock that
+    # starts now counts from there: a complaint moved onto a version with clocks, say).
+    clock_starts: Mapping[str, datetime] = field(default_factory=dict)
 
 
 def snapshot(wf: BpmnWorkflow) -> Snapshot:
@@ -213,6 +305,13 @@ def snapshot(wf: BpmnWorkflow) -> Snapshot:
         key=lambda t: t.last_state_change,
     )
     completed = wf.is_completed()
+    stop_ends = [
+        t
+        for t in tasks
+        if isinstance(t.task_spec, EndEvent)
+        and t.state == TaskState.COMPLETED
+        and _properties(t.task_spec).get("clocks") == "stop"
+    ]
     if completed:
         data = dict(wf.data)
     else:
@@ -230,14 +329,33 @@ def snapshot(wf: BpmnWorkflow) -> Snapshot:
         data = {}
         for source in sources:
             data.update(source.data)
+    enclosing: dict[Any, tuple[str, ...]] = {}
+    infos = [_user_task_info(t, enclosing) for t in ready]
+    starts: dict[str, float] = {}
+
+    def active(clock: str | None, since: float) -> None:
+        if clock:
+            starts[clock] = min(since, starts.get(clock, since))
+
+    for task in ready:
+        active(_clock(task.task_spec), task.last_state_change)
+    for task_id, subprocess in wf.subprocesses.items():
+        if not subprocess.completed:
+            outer = wf.get_task_from_id(task_id)
+            if outer is not None and outer.state & (TaskState.STARTED | TaskState.WAITING):
+                active(_clock(outer.task_spec), outer.last_state_change)
     return Snapshot(
         completed=completed,
         data=data,
-        ready=[_user_task_info(t) for t in ready],
+        ready=infos,
         waiting_messages=waiting_messages(wf),
         next_timer_due=next_timer_due(wf),
         end_event=end_event_name(wf) if completed else None,
         outcome=end_event_name(wf, running=True),
+        active_clocks=frozenset(starts),
+        case_clocks=_case_clocks(wf.spec),
+        clocks_stopped=bool(stop_ends),
+        clock_starts={k: datetime.fromtimestamp(v, UTC) for k, v in starts.items()},
     )
 
 

@@ -23,6 +23,8 @@ from RestrictedPython.Guards import (
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from services import business_calendar, presets
+from services.clock import utcnow
 from services.engine import limits
 from services.errors import ProcessError
 
@@ -42,7 +44,74 @@ def _add_days(value: Any, days: int) -> str:
     return (value + timedelta(days=int(days))).isoformat()
 
 
-DIAGRAM_HELPERS: dict[str, Any] = {"add_days": _add_days, "Decimal": Decimal}
+def _calendar() -> business_calendar.Calendar:
+    """The organisation's calendar; outside the application (a bare engine), the default one."""
+    try:
+        return business_calendar.current()
+    except RuntimeError:  # no application context: nothing stored to read
+        return business_calendar.Calendar()
+
+
+def _preset() -> presets.Preset:
+    try:
+        return presets.active()
+    except RuntimeError:  # no application context: the product's default
+        return presets.load(presets.DEFAULT)
+
+
+def _until(due: datetime, now: datetime) -> str:
+    return business_calendar.iso_seconds((due - now).total_seconds())
+
+
+def _time_limit(kind: str) -> Callable[..., str]:
+    """A timer helper: `kind(n)` is the ISO duration from now to n units of the calendar."""
+
+    def helper(amount: int, saturdays: bool = False) -> str:
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise TypeError(f"{kind}() takes a whole number")
+        if saturdays is not False and kind != "working_days":
+            raise TypeError(f"{kind}() does not take saturdays=")
+        try:
+            text = business_calendar.target_text(kind, amount, bool(saturdays))
+            target = business_calendar.parse_target(text)
+        except business_calendar.TargetError as exc:
+            raise ValueError(str(exc)) from None
+        now = utcnow()
+        return _until(_calendar().due(now, target), now)
+
+    helper.__name__ = kind
+    helper.__doc__ = f"{kind}(n): the ISO 8601 duration from now to n {kind.replace('_', ' ')}."
+    return helper
+
+
+def _target(clock: str) -> str:
+    """target("acknowledge"): the ISO duration from now to the active preset's target of a clock.
+
+    The service-level clocks (services.service_levels) then set the waiting timer to the
+    clock's own due time, which pauses and extensions move.
+    """
+    if not isinstance(clock, str):
+        raise TypeError("target() takes the name of a clock")
+    try:
+        text = _preset().target(clock)
+    except presets.PresetError as exc:
+        raise ValueError(str(exc)) from None
+    now = utcnow()
+    return _until(_calendar().due(now, text), now)
+
+
+# Timer helpers: durations counted on the organisation's business calendar when the timer
+# starts. Deploy accepts them with literal arguments only (services.engine.validation).
+TIME_LIMIT_HELPERS: dict[str, Any] = {
+    kind: _time_limit(kind) for kind in sorted(business_calendar.KINDS - {"iso"})
+}
+TIME_LIMIT_HELPERS["target"] = _target
+
+DIAGRAM_HELPERS: dict[str, Any] = {
+    "add_days": _add_days,
+    "Decimal": Decimal,
+    **TIME_LIMIT_HELPERS,
+}
 
 # Exceptions that are not errors (SystemExit would stop the timer process, KeyboardInterrupt a
 # dev server) are left out, and so is BaseException, which would catch the budget's stop.

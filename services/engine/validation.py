@@ -16,17 +16,20 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import (
     SpiffWorkflowException,
 )
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from services import business_calendar, presets
 from services.engine.decisions import lint_decisions
 from services.engine.problems import Problem, _problem_from, _syntax_problem
-from services.engine.runtime import _parse_duration, _properties
-from services.engine.sandbox import check_restricted
+from services.engine.runtime import CLOCK, _parse_duration, _properties
+from services.engine.sandbox import TIME_LIMIT_HELPERS, check_restricted
 from services.engine.state import Specs
 
 # ---------------------------------------------------------------------------------------------
@@ -111,6 +114,9 @@ def lint_specs(specs: Specs, form_keys: set[str], roles: set[str]) -> list[Probl
                     add(f"dueIn '{due_in}' is not an ISO 8601 duration such as P3D")
             elif getattr(ts, "manual", False) and not isinstance(ts, UserTask):
                 add("manual tasks need a person: use a user task with a form key")
+            why = _clock_problem(ts, process is specs.spec)
+            if why:
+                add(why)
             sources: list[tuple[str, str, str]] = []
             if isinstance(ts, ScriptTask):
                 sources.append(("script", ts.script or "", "exec"))
@@ -141,6 +147,65 @@ _TIMER_KINDS = {
 }
 
 
+def _clock_problem(ts: object, top_level: bool) -> str | None:
+    """A `clock` property must name a known clock, on an element that can carry one."""
+    props = _properties(ts)
+    stop = props.get("clocks")
+    if stop is not None and stop != "stop":
+        return f"property clocks='{stop}': the only value is 'stop' (on an end event)"
+    name = props.get(CLOCK)
+    if name is None:
+        return None
+    known = presets.CLOCKS
+    if name not in known:
+        return (
+            f"property clock='{name}' names no service-level clock; the clocks are: "
+            + ", ".join(known)
+        )
+    if not (
+        isinstance(ts, UserTask | SubWorkflowTask) or (top_level and isinstance(ts, StartEvent))
+    ):
+        return (
+            "property clock belongs on a user task, a subprocess or the process's start event "
+            "(the whole case)"
+        )
+    return None
+
+
+def _helper_problem(text: str, kind: type) -> str | None:
+    """Calls of the time-limit helpers: literal arguments, known clocks, duration timers only."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return None  # reported by the restricted evaluator's check
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        name = node.func.id
+        if name not in TIME_LIMIT_HELPERS:
+            continue
+        call = ast.get_source_segment(text, node) or ast.unparse(node)
+        if kind is not DurationTimerEventDefinition:
+            return f"timer {call} gives a duration: use it in a duration timer (timeDuration)"
+        if name == "target":
+            literal = len(node.args) == 1 and not node.keywords
+            first = node.args[0] if literal else None
+            clock = first.value if isinstance(first, ast.Constant) else None
+            if not isinstance(clock, str):
+                return 'target() takes the name of a clock in quotes, e.g. target("acknowledge")'
+            if clock not in presets.CLOCKS:
+                return (
+                    f"timer {call}: no service-level clock is called '{clock}'; the clocks are: "
+                    + ", ".join(presets.CLOCKS)
+                )
+            continue
+        try:
+            business_calendar.parse_target(call)
+        except business_calendar.TargetError as exc:
+            return f"timer {call}: {exc} (write the number itself, e.g. {name}(2))"
+    return None
+
+
 def _timer_problem(definition: TimerEventDefinition) -> str | None:
     """Why a literal timer would fail when reached; None for valid ones and for variables."""
     text = definition.expression.strip()
@@ -151,7 +216,8 @@ def _timer_problem(definition: TimerEventDefinition) -> str | None:
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
-        return None  # a variable or helper call: checked when it runs
+        # A variable or helper call: the time-limit helpers are checked now, the rest runs.
+        return _helper_problem(text, type(definition))
     if not isinstance(value, str):
         return f"timer {text} must be an ISO 8601 {kind} string, e.g. {example}"
     if not _valid_timer_value(type(definition), value.strip()):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -26,8 +25,7 @@ from schemathesis import GenerationMode
 
 from forms import FORMS, ComplaintForm
 from forms.base import json_validator
-from services import tracking, workflows
-from services.clock import utcnow
+from services import tracking
 from services.db import db
 from services.models import Complaint, Task
 from tests import journeys as j
@@ -97,10 +95,7 @@ def _signing_off() -> Complaint:
 
 
 def _overdue() -> Complaint:
-    complaint = j.file()
-    workflows.tick(utcnow() + timedelta(days=2, minutes=1))
-    db.session.commit()
-    return complaint
+    return j.overdue(j.file(), "acknowledge")
 
 
 def _escalated_delay() -> Complaint:

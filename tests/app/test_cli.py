@@ -53,7 +53,8 @@ def test_tick_fires_the_timers_due_at_the_given_time(app: Flask, runner):
     with app.app_context():
         complaint = j.file()
         reference = complaint.reference
-    later = (utcnow() + timedelta(days=2, hours=1)).isoformat()
+        # An hour after the acknowledgement's 2 working days run out.
+        later = j.past_due(complaint, "acknowledge", timedelta(hours=1)).isoformat()
     result = runner.invoke(args=["tick", "--now", later])
     assert result.exit_code == 0, result.output
     assert reference in result.output
@@ -62,10 +63,10 @@ def test_tick_fires_the_timers_due_at_the_given_time(app: Flask, runner):
 
 
 def test_timer_loop_fires_due_timers_then_stops_when_told(app: Flask):
-    two_days_later = utcnow() + timedelta(days=2, minutes=1)
     with app.app_context():
         complaint = j.file()
         reference, complaint_id = complaint.reference, complaint.id
+        two_days_later = j.past_due(complaint, "acknowledge")  # 2 working days
         rounds = iter([False, True])
         lines: list[str] = []
         timer_loop(
@@ -181,9 +182,9 @@ def _fired(complaint_id: int) -> int:
 def test_a_complaint_whose_timers_raise_is_recorded_then_skipped_and_the_others_fire(
     app: Flask, runner
 ):
-    later = utcnow() + timedelta(days=2, minutes=1)
     with app.app_context():
         broken, healthy = j.file(), j.file()
+        later = j.past_due(healthy, "acknowledge")
         broken_id, healthy_id, reference = broken.id, healthy.id, broken.reference
         saved = _break_state(broken_id)
         sleeps: list[float] = []
@@ -225,9 +226,10 @@ def test_a_complaint_whose_timers_raise_is_recorded_then_skipped_and_the_others_
 
 
 def test_a_successful_round_clears_earlier_failures(app: Flask):
-    later = utcnow() + timedelta(days=2, minutes=1)
     with app.app_context():
-        complaint_id = j.file().id
+        complaint = j.file()
+        complaint_id = complaint.id
+        later = j.past_due(complaint, "acknowledge")
         saved = _break_state(complaint_id)
         timer_loop(0.01, until=_rounds(2), clock=lambda: later, sleep=lambda _s: None)
         assert db.session.get(Complaint, complaint_id).engine_failures == 2
@@ -256,11 +258,11 @@ def test_the_timer_loop_survives_losing_its_database_and_backs_off(
 ):
     """Rounds 2-4 find the database gone; round 5 finds it back and fires the due timer."""
     now = utcnow()
-    later = now + timedelta(days=2, minutes=1)
     clock = {"now": now}
     with app.app_context():
         complaint = j.file()
         complaint_id = complaint.id
+        later = j.past_due(complaint, "acknowledge")
         outage = _Outage(database_url)
         calls = iter(range(100))
 
@@ -333,9 +335,10 @@ class _Outage:
 
 
 def test_managers_see_a_complaints_timer_error_on_its_page_and_other_staff_do_not(app: Flask):
-    later = utcnow() + timedelta(days=2, minutes=1)
     with app.app_context():
-        complaint_id = j.file().id
+        complaint = j.file()
+        complaint_id = complaint.id
+        later = j.past_due(complaint, "acknowledge")
         _break_state(complaint_id)
         timer_loop(0.01, until=_rounds(2), clock=lambda: later, sleep=lambda _s: None)
         reference = db.session.get(Complaint, complaint_id).reference

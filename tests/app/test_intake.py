@@ -59,7 +59,8 @@ def test_agent_records_a_phone_complaint_and_gets_the_tracking_link(app, client)
         assert response.headers["Location"] == f"/complaints/{complaint.id}"
         assert complaint.channel == "phone"
         assert complaint.received_by.username == "agent"
-        assert as_utc(complaint.received_at) == datetime(2026, 1, 10, 9, 30, tzinfo=UTC)
+        # Typed in the organisation's time (Europe/Paris, UTC+1 in January), stored in UTC.
+        assert as_utc(complaint.received_at) == datetime(2026, 1, 10, 8, 30, tzinfo=UTC)
         assert complaint.consent is True
         assert complaint.complainant_name == "Moussa Ba"
         reference = complaint.reference

@@ -6,20 +6,22 @@ import re
 
 from app.config import REPO_ROOT
 from forms import FORMS
-from services import procedure_summary, processes
+from services import presets, procedure_summary, processes
 from services.db import db
 
 URL = "/how-we-handle-complaints"
-MINOR_TIMER = re.compile(r'(id="minor_sla".*?<bpmn:timeDuration[^>]*>)"P\d+D"', re.DOTALL)
+MINOR_TIMER = re.compile(
+    r'(id="minor_sla".*?<bpmn:timeDuration[^>]*>)(?:"P\d+D"|target\("resolve_minor"\))', re.DOTALL
+)
 
 
 def deploy_minor_limit(app, duration: str) -> int:
-    """Deploy the active version with resolve_minor's service level set to `duration`."""
+    """Deploy the active version with resolve_minor's timer set to `duration` (an expression)."""
     with app.app_context():
         active = processes.active_version()
         files = {name: text.encode() for name, text in active.files.items()}
         bpmn = files["complaint_handling.bpmn"].decode()
-        changed, count = MINOR_TIMER.subn(rf'\1"{duration}"', bpmn)
+        changed, count = MINOR_TIMER.subn(lambda m: m.group(1) + duration, bpmn)
         assert count == 1
         files["complaint_handling.bpmn"] = changed.encode()
         result = processes.deploy(files, FORMS, comment="minor limit")
@@ -50,18 +52,25 @@ def test_the_page_lists_the_channels_the_stages_following_and_recourse(app, clie
         "free of charge, to the consumer mediator",
     ):
         assert text in page, text
-    assert "Acknowledgement within 2 days." in page
-    assert minor_limit(page).endswith("Answer within 5 days.")
+    # The service levels are the grievance preset's working days; waits are plain days.
+    assert "Acknowledgement within 2 working days." in page
+    assert minor_limit(page).endswith("Answer within 5 working days.")
     assert "You have 14 days to answer" in page
+    assert re.search(r'id="whole-complaint"><td>[^<]+</td><td>45 calendar days</td>', page)
+    assert "These time limits follow: Grievance mechanism (World Bank practice)." in page
 
 
 def test_the_page_shows_the_limit_of_the_newly_deployed_version(app, client):
-    assert "Answer within 5 days." in minor_limit(client.get(URL).get_data(as_text=True))
-    version = deploy_minor_limit(app, "P7D")
+    assert "Answer within 5 working days." in minor_limit(client.get(URL).get_data(as_text=True))
+    version = deploy_minor_limit(app, '"P7D"')
     page = client.get(URL).get_data(as_text=True)
     assert minor_limit(page).endswith("Answer within 7 days.")
     assert f"version {version}" in page
     assert re.search(r"<td>[^<]*minor[^<]*</td><td>7 days</td>", page, re.I)
+    # A calendar function written in the diagram is told in words too.
+    deploy_minor_limit(app, "working_days(4)")
+    page = client.get(URL).get_data(as_text=True)
+    assert minor_limit(page).endswith("Answer within 4 working days.")
 
 
 def test_the_page_is_linked_from_the_footer_of_every_page(client):
@@ -96,7 +105,13 @@ def test_the_summary_reads_service_levels_waits_and_due_times(app):
         summary = procedure_summary.active_summary()
         minor = summary.for_timer("minor_sla")
         assert minor is not None and minor.kind == procedure_summary.SERVICE_LEVEL
-        assert minor.duration.days == 5
+        # target("resolve_minor"): the active preset's target, counted on the calendar.
+        assert (minor.clock, minor.target, minor.duration) == (
+            "resolve_minor",
+            "working_days(5)",
+            None,
+        )
+        assert minor.words("fr") == "5 jours ouvrés"
         assert minor.element_id in ("resolve_minor", "minor_case")  # the step it watches
         wait = summary.for_timer("survey_reminder_due")
         assert wait is not None and wait.kind == procedure_summary.WAIT
@@ -125,3 +140,29 @@ def test_a_due_in_property_and_an_expression_timer(app):
     assert [(x.element_id, x.kind, x.duration.total_seconds()) for x in summary.limits] == [
         ("t", procedure_summary.DUE, 36 * 3600)
     ]
+
+
+def test_the_page_follows_the_preset_the_process_owner_chose(app, client):
+    with app.app_context():
+        presets.set_active("fca")
+        db.session.commit()
+    page = client.get(URL).get_data(as_text=True)
+    assert "Acknowledgement within 5 working days." in page
+    assert minor_limit(page).endswith("Answer within 3 working days.")
+    assert re.search(r'id="whole-complaint"><td>[^<]+</td><td>8 weeks</td>', page)
+    assert "These time limits follow: UK FCA: DISP 1.6" in page
+    assert "DISP 1.6.2R" in page
+    # The recourse is the preset's: the Financial Ombudsman Service, with its contact details.
+    assert "within six months of the date of this letter" in page
+    assert "Exchange Tower, London E14 9SR" in page
+    assert "consumer mediator" not in page
+
+
+def test_the_preset_targets_in_french_count_saturdays_for_jours_ouvrables(app, client):
+    with app.app_context():
+        presets.set_active("acpr")
+        db.session.commit()
+    page = client.get(URL, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "10 jours ouvrables (du lundi au samedi)" in page
+    assert re.search(r'id="whole-complaint"><td>[^<]+</td><td>2 mois</td>', page)
+    assert "le médiateur : La Médiation de l&#39;Assurance" in page

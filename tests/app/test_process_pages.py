@@ -49,7 +49,8 @@ def edited(bpmn: tuple[str, str] | None = None, dmn: tuple[str, str] | None = No
     return files
 
 
-MINOR_SLA_4_DAYS = ('"P5D"', '"P4D"')
+# The minor case's overdue-review timer (target("resolve_minor")) becomes a plain 4 days.
+MINOR_SLA_4_DAYS = ('target("resolve_minor")', '"P4D"')
 THRESHOLD_500 = ("? &gt; 1000", "? &gt; 500")
 
 
@@ -155,7 +156,7 @@ def test_validate_accepts_the_shipped_procedure(owner: FlaskClient) -> None:
 def test_validate_names_the_broken_timer_and_unknown_form_by_element_id(
     owner: FlaskClient,
 ) -> None:
-    files = edited(bpmn=('"P5D"', '"five days"'))
+    files = edited(bpmn=('target("resolve_minor")', '"five days"'))
     files[BPMN] = files[BPMN].replace(
         'name="formKey" value="legal_review"', 'name="formKey" value="no_such_form"'
     )
@@ -178,7 +179,7 @@ def test_validate_refuses_what_is_not_a_diagram_file(owner: FlaskClient) -> None
 def test_refused_deploy_answers_422_with_the_problems_and_stores_nothing(
     app: Flask, owner: FlaskClient
 ) -> None:
-    response = deploy(owner, edited(bpmn=('"P5D"', '"five days"')))
+    response = deploy(owner, edited(bpmn=('target("resolve_minor")', '"five days"')))
     assert response.status_code == 422
     body = response.get_json()
     assert [p["element_id"] for p in body["problems"]] == ["minor_sla"]
@@ -232,7 +233,7 @@ def test_diff_shows_the_changed_timer_and_decision_table_row(owner: FlaskClient)
     page = owner.get("/processes/versions/2/diff").get_data(as_text=True)
     assert "Changes from version 1 to version 2" in page
     assert 'data-element-id="minor_sla"' in page
-    assert "&#34;P5D&#34;" in page and "&#34;P4D&#34;" in page
+    assert "target(&#34;resolve_minor&#34;)" in page and "&#34;P4D&#34;" in page
     assert 'data-element-id="rule_financial_impact"' in page
     assert "Decision table row" in page
     assert "? is not None and ? &gt; 500" in page

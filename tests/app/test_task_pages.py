@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from services import tasks, users, workflows
-from services.clock import utcnow
 from services.db import db
 from services.models import AuditEvent, Complaint, Task
 from tests import journeys as j
@@ -73,12 +71,11 @@ def at_confidential_sign_off() -> Complaint:
     return complaint
 
 
-def overdue(build: Callable[[], Complaint], after: timedelta) -> Callable[[], Complaint]:
+def overdue(build: Callable[[], Complaint], clock: str) -> Callable[[], Complaint]:
+    """Build, then fire the timers just after the service-level clock runs out."""
+
     def builder() -> Complaint:
-        complaint = build()
-        workflows.tick(utcnow() + after)
-        db.session.commit()
-        return complaint
+        return j.overdue(build(), clock)
 
     return builder
 
@@ -99,19 +96,19 @@ PAGES = [
     ("sign_off_confidential", at_confidential_sign_off, "focal2", "Resolution codes"),
     (
         "review_overdue_acknowledgement",
-        overdue(at_registration, timedelta(days=2, minutes=1)),
+        overdue(at_registration, "acknowledge"),
         "manager",
         "Extend the deadline",
     ),
     (
         "review_overdue_minor",
-        overdue(j.to_minor_resolution, timedelta(days=5, minutes=1)),
+        overdue(j.to_minor_resolution, "resolve_minor"),
         "manager",
         "Extend the deadline",
     ),
     (
         "review_overdue_major",
-        overdue(j.to_investigation, timedelta(days=30, minutes=1)),
+        overdue(j.to_investigation, "resolve_major"),
         "manager",
         "Extend the deadline",
     ),
@@ -376,7 +373,7 @@ def test_current_and_done_steps_follow_the_case(app_context):
 
 def test_overdue_review_lists_the_late_task(app, client):
     task_id = open_task_at(
-        app, overdue(j.to_minor_resolution, timedelta(days=5, minutes=1)), "review_overdue_minor"
+        app, overdue(j.to_minor_resolution, "resolve_minor"), "review_overdue_minor"
     )
     login(client, "manager")
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)

@@ -105,7 +105,8 @@ def test_owner_edits_validates_and_deploys_and_only_new_complaints_follow(
 
     # A due time that is not a duration: Validate marks the timer on the diagram.
     select_task(page, "resolve_minor")
-    expect(page.locator("#task-due")).to_have_value("P5D")
+    # The minor case's overdue-review timer follows its clock: target("resolve_minor").
+    expect(page.locator("#task-due")).to_have_value('target("resolve_minor")')
     page.fill("#task-due", "five days")
     page.press("#task-due", "Tab")
     page.click("#validate-button")
@@ -175,7 +176,13 @@ def test_owner_edits_validates_and_deploys_and_only_new_complaints_follow(
 
         minor = j.to_minor_resolution()
         task = j.open_task(minor, "resolve_minor")
-        assert abs(task.due_at - task.created_at - timedelta(days=4)) < timedelta(minutes=1)
+        # The overdue review now comes after 4 days; the task's due time stays the one of the
+        # resolve_minor clock, whose target is the service-level preset's.
+        review_due = j.refreshed(minor).instance.next_timer_due
+        assert abs(review_due - task.created_at - timedelta(days=4)) < timedelta(minutes=1)
+        assert (
+            task.clock == "resolve_minor" and task.due_at == j.clock(minor, "resolve_minor").due_at
+        )
 
 
 def test_a_refused_decision_table_cell_is_marked_in_the_table(live_server: str, page: Page) -> None:

@@ -42,6 +42,7 @@ TASK_DATA = {
         "action_taken": "Seal replaced.",
         "put_right": "",
         "customer_happy": True,
+        "written_response_requested": False,
         "remedies": ["repair"],
         "resolution_summary": "Seal replaced.",
         "response_letter": LETTER,

@@ -4,9 +4,11 @@ choices act on the watched step."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from services import permissions, tasks, workflows
 from services.clock import as_utc, utcnow
@@ -15,6 +17,15 @@ from services.models import AuditEvent, Task, User
 from tests import journeys as j
 
 pytestmark = pytest.mark.usefixtures("app_context")
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture(autouse=True)
+def monday_morning():
+    """Complaints arrive on Monday 16 November 2026 at 10:00 in Paris (no holiday that week)."""
+    with time_machine.travel(datetime(2026, 11, 16, 10, 0, tzinfo=PARIS), tick=True):
+        yield
 
 
 def tick(days: float) -> None:
@@ -42,7 +53,7 @@ def audit_kinds(complaint) -> list[tuple[str, str | None]]:
 
 def test_open_minor_review_is_withdrawn_at_sign_off_and_the_case_closes_after_the_survey():
     complaint = j.to_minor_resolution()
-    tick(5.01)
+    j.overdue(complaint, "resolve_minor")
     assert j.open_names(complaint) == ["resolve_minor", "review_overdue_minor"]
     j.complete(complaint, "resolve_minor")
     # Still open while the resolution waits for its sign-off.
@@ -61,7 +72,7 @@ def test_open_minor_review_is_withdrawn_at_sign_off_and_the_case_closes_after_th
 
 def test_acknowledgement_review_is_withdrawn_when_the_complaint_is_registered():
     complaint = j.file()
-    tick(2.01)
+    j.overdue(complaint, "acknowledge")
     assert j.open_names(complaint) == ["register_complaint", "review_overdue_acknowledgement"]
     j.complete(complaint, "register_complaint")
     assert j.open_names(complaint) == ["classify_complaint"]
@@ -70,7 +81,7 @@ def test_acknowledgement_review_is_withdrawn_when_the_complaint_is_registered():
 
 def test_review_raised_before_the_complaint_became_confidential_never_stays_invisible():
     complaint = j.file()
-    tick(2.01)
+    j.overdue(complaint, "acknowledge")
     j.complete(complaint, "register_complaint")
     j.complete(complaint, "classify_complaint", category="gender_based_violence")
     complaint = j.refreshed(complaint)
@@ -85,7 +96,7 @@ def test_review_raised_before_the_complaint_became_confidential_never_stays_invi
     # The confidential branch's own review goes to a focal point who did not handle the case.
     j.complete(complaint, "record_consent")
     j.complete(complaint, "refer_support")
-    tick(30.01)
+    j.overdue(complaint, "confidential")
     review = j.open_task(complaint, "review_overdue_confidential")
     assert review.role == "confidential_focal_point" and review.confidential
     assert review.not_by == "handle_confidential"
@@ -93,7 +104,8 @@ def test_review_raised_before_the_complaint_became_confidential_never_stays_invi
 
 def test_outcome_is_the_main_path_end_and_closed_at_is_the_sign_off_date():
     complaint = j.to_minor_resolution()
-    tick(5.01)  # an overdue review ends on its own end event: never the outcome
+    # An overdue review ends on its own end event: never the outcome.
+    j.overdue(complaint, "resolve_minor")
     j.complete(complaint, "review_overdue_minor")
     j.complete(complaint, "resolve_minor")
     j.complete(complaint, "sign_off_minor")
@@ -122,22 +134,27 @@ def test_sign_off_sent_back_keeps_the_resolution_due_time():
     )
     again = j.open_task(complaint, "resolve_minor")
     assert again.due_at == due
-    tick(5.01)  # the clock fires on the original start, once
+    # The clock runs on from the original start: Monday 23 November at 17:30, 5 working days.
+    assert as_utc(due) == datetime(2026, 11, 23, 17, 30, tzinfo=PARIS)
+    j.overdue(complaint, "resolve_minor")
     assert "review_overdue_minor" in j.open_names(complaint)
 
 
 def test_extending_the_deadline_moves_the_watched_tasks_due_time():
     complaint = j.to_minor_resolution()
-    tick(5.01)
+    j.overdue(complaint, "resolve_minor")
     due = j.open_task(complaint, "resolve_minor").due_at
+    assert as_utc(due) == datetime(2026, 11, 23, 17, 30, tzinfo=PARIS)
     j.complete(complaint, "review_overdue_minor", overdue_action="deadline_extended", extend_days=3)
-    assert j.open_task(complaint, "resolve_minor").due_at == due + timedelta(days=3)
+    # Three working days (it used to be calendar days): Monday's close -> Thursday's.
+    extended = j.open_task(complaint, "resolve_minor").due_at
+    assert as_utc(extended) == datetime(2026, 11, 26, 17, 30, tzinfo=PARIS)
     assert ("deadline_extended", "review_overdue_minor") in audit_kinds(complaint)
 
 
 def test_extension_without_days_is_refused():
     complaint = j.to_minor_resolution()
-    tick(5.01)
+    j.overdue(complaint, "resolve_minor")
     with pytest.raises(Exception, match="correct the highlighted"):
         j.complete(complaint, "review_overdue_minor", overdue_action="deadline_extended")
     db.session.rollback()
@@ -145,7 +162,7 @@ def test_extension_without_days_is_refused():
 
 def test_reassigning_gives_the_watched_task_to_the_chosen_user():
     complaint = j.to_minor_resolution()
-    tick(5.01)
+    j.overdue(complaint, "resolve_minor")
     review = j.open_task(complaint, "review_overdue_minor")
     form = workflows.task_form(review)
     offered = [c.value for c in form.reassign_to.iter_choices() if c.value]
@@ -159,7 +176,7 @@ def test_reassigning_gives_the_watched_task_to_the_chosen_user():
 
 def test_escalating_raises_a_task_assigned_to_the_named_person():
     complaint = j.to_investigation()
-    tick(30.01)
+    j.overdue(complaint, "resolve_major")
     manager = j.user("manager")
     j.complete(
         complaint, "review_overdue_major", overdue_action="escalated", escalate_to=manager.id

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from services import notifications, workflows
-from services.clock import utcnow
+from services.clock import as_utc, utcnow
 from services.db import db
 from services.models import AuditEvent, Task
 from tests import journeys as j
 
 pytestmark = pytest.mark.usefixtures("app_context")
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris(text: str) -> datetime:
+    """A moment written in the organisation's time zone (the default calendar: Paris)."""
+    return datetime.fromisoformat(text).replace(tzinfo=PARIS)
+
+
+@pytest.fixture(autouse=True)
+def monday_morning():
+    """Complaints arrive on Monday 16 November 2026 at 10:00 in Paris, a week without public
+    holidays: the working-day service levels fall due at times one can read (the default
+    calendar: Monday to Friday, 9:00 to 17:30; acknowledgement in 2 working days, minor
+    resolution in 5, major resolution in 30 calendar days)."""
+    with time_machine.travel(paris("2026-11-16 10:00"), tick=True):
+        yield
 
 
 def kinds_sent(complaint) -> list[str]:
@@ -302,10 +321,11 @@ def test_survey_answered_after_the_reminder_still_counts():
 
 def test_overdue_acknowledgement_raises_a_manager_task_without_cancelling_registration():
     complaint = j.file()
-    workflows.tick(utcnow() + timedelta(days=1))
+    # Two working days after Monday 10:00: the close of business on Wednesday.
+    workflows.tick(paris("2026-11-18 17:29"))
     db.session.commit()
     assert j.open_names(complaint) == ["register_complaint"]
-    workflows.tick(utcnow() + timedelta(days=2, minutes=1))
+    workflows.tick(paris("2026-11-18 17:31"))
     db.session.commit()
     assert j.open_names(complaint) == ["register_complaint", "review_overdue_acknowledgement"]
     review = j.open_task(complaint, "review_overdue_acknowledgement")
@@ -323,7 +343,11 @@ def test_overdue_acknowledgement_raises_a_manager_task_without_cancelling_regist
 
 def test_overdue_minor_resolution_raises_a_manager_task():
     complaint = j.to_minor_resolution()
-    workflows.tick(utcnow() + timedelta(days=5, minutes=1))
+    # Five working days after Monday 10:00: the close of business on the next Monday.
+    workflows.tick(paris("2026-11-23 17:29"))
+    db.session.commit()
+    assert j.open_names(complaint) == ["resolve_minor"]
+    workflows.tick(paris("2026-11-23 17:31"))
     db.session.commit()
     assert j.open_names(complaint) == ["resolve_minor", "review_overdue_minor"]
 
@@ -332,8 +356,9 @@ def test_major_service_level_covers_the_whole_investigation():
     complaint = j.to_investigation()
     j.complete(complaint, "investigate_complaint")
     due = j.open_task(complaint, "resolve_major").due_at
-    assert due is not None
-    workflows.tick(utcnow() + timedelta(days=30, minutes=1))
+    # 30 calendar days after the major case opened on Monday 16 November at 10:00.
+    assert as_utc(due) == pytest.approx(paris("2026-12-16 10:00"), abs=timedelta(seconds=5))
+    workflows.tick(paris("2026-12-16 10:01"))
     db.session.commit()
     assert j.open_names(complaint) == ["resolve_major", "review_overdue_major"]
     j.complete(complaint, "resolve_major")

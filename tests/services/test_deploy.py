@@ -48,7 +48,7 @@ def test_redeploying_the_same_content_creates_no_new_version():
 
 def test_changed_content_becomes_a_new_active_version_and_old_complaints_keep_theirs():
     old = j.file()
-    changed = bpmn_text().replace('"P5D"', '"P4D"')
+    changed = bpmn_text().replace('target("resolve_minor")', '"P4D"')
     assert changed != bpmn_text()
     result = deploy_text(changed)
     db.session.commit()
@@ -90,8 +90,8 @@ def test_lane_without_a_role_is_refused():
 
 
 def test_unquoted_timer_is_refused():
-    problems = refused(bpmn_text().replace('"P5D"', "P5D", 1))
-    assert 'quote it, e.g. "P5D"' in problems
+    problems = refused(bpmn_text().replace('"P14D"', "P14D", 1))
+    assert 'quote it, e.g. "P14D"' in problems
 
 
 def test_condition_that_escapes_the_evaluator_is_refused():

@@ -24,7 +24,8 @@ def version(number: int):
 def test_complaint_waiting_at_classification_moves_to_a_version_that_changed_a_later_timer():
     complaint = j.to_classification()
     task_id = j.open_task(complaint, "classify_complaint").id
-    v2 = d.deploy_variant(d.minor_sla_shortened())
+    # v2 watches the minor case with a plain 4-day timer instead of the resolve_minor clock.
+    v2 = d.deploy_variant(d.minor_sla_literal('"P4D"'))
     [candidate] = instance_migration.dry_run(version(1), v2, viewer=j.user("owner"))
     assert candidate.reference == complaint.reference
     assert candidate.movable and candidate.reasons == []
@@ -51,14 +52,16 @@ def test_complaint_waiting_at_classification_moves_to_a_version_that_changed_a_l
 
 
 def test_waiting_timers_keep_their_clock_and_a_changed_one_is_rebased_on_its_start():
-    registered = j.file()  # waits at register_complaint, 2-day timer unchanged in v2
+    # A version whose minor case is watched by a plain 5-day timer (no clock), then 4 days.
+    d.deploy_variant(d.minor_sla_literal('"P5D"'))
+    registered = j.file()  # waits at register_complaint, its clock unchanged in v3
     minor = j.to_minor_resolution()  # waits at resolve_minor, 5-day timer becomes 4 days
     register_due = j.open_task(registered, "register_complaint").due_at
     resolve_task = j.open_task(minor, "resolve_minor")
     resolve_due = resolve_task.due_at
-    v2 = d.deploy_variant(d.minor_sla_shortened())
+    v3 = d.deploy_variant(d.minor_sla_literal('"P4D"'))
     for complaint in (registered, minor):
-        instance_migration.migrate(complaint.id, v2, None)
+        instance_migration.migrate(complaint.id, v3, None)
         db.session.commit()
     assert j.open_task(registered, "register_complaint").due_at == register_due
     moved = j.open_task(minor, "resolve_minor")

@@ -81,9 +81,9 @@ def test_user_task_drawn_outside_its_lane_band_is_refused():
 @pytest.mark.parametrize(
     ("old", "new", "element_id", "message"),
     [
-        ('"P5D"', '"P5X"', "minor_sla", 'timer "P5X" is not a valid ISO 8601 duration'),
-        ('"P5D"', '"R3/P5D"', "minor_sla", "is not a valid ISO 8601 duration"),
-        ('"P5D"', "P5D", "minor_sla", 'quote it, e.g. "P5D"'),
+        (d.MINOR_TIMER, '"P5X"', "minor_sla", 'timer "P5X" is not a valid ISO 8601 duration'),
+        (d.MINOR_TIMER, '"R3/P5D"', "minor_sla", "is not a valid ISO 8601 duration"),
+        (d.MINOR_TIMER, "P5D", "minor_sla", 'quote it, e.g. "P5D"'),
     ],
 )
 def test_invalid_literal_timer_is_refused(old: str, new: str, element_id: str, message: str):
@@ -94,7 +94,7 @@ def test_invalid_literal_timer_is_refused(old: str, new: str, element_id: str, m
 def test_invalid_date_timer_is_refused():
     text = d.edited(
         d.bpmn(),
-        '<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"P5D"</bpmn:timeDuration>',
+        f'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">{d.MINOR_TIMER}</bpmn:timeDuration>',
         '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">"2026-13-01T09:00:00Z"</bpmn:timeDate>',
     )
     problem = only_problem_at(problems_of(text), "minor_sla")
@@ -149,7 +149,7 @@ def test_bpmnlint_warning_does_not_block_a_deploy():
 
 def test_refusal_details_carry_element_ids_for_the_editor():
     with pytest.raises(DeployRefused) as caught:
-        processes.deploy(d.variant(d.edited(d.bpmn(), '"P5D"', '"P5X"')), FORMS)
+        processes.deploy(d.variant(d.edited(d.bpmn(), d.MINOR_TIMER, '"P5X"')), FORMS)
     items = caught.value.details["items"]
     assert [(i["element_id"], i["severity"]) for i in items] == [("minor_sla", "error")]
 

@@ -51,7 +51,7 @@ def test_diff_shows_a_changed_timer_and_a_changed_decision_row():
     timer = diff.element("minor_sla")
     assert timer is not None and timer.status == "changed"
     assert [(c.what, c.old, c.new) for c in timer.changes] == [
-        ("timer (duration)", '"P5D"', '"P4D"')
+        ("timer (duration)", 'target("resolve_minor")', '"P4D"')
     ]
     row = diff.element("rule_financial_impact")
     assert row is not None and row.kind == "rule" and row.file == "complaint_routing.dmn"
@@ -60,7 +60,7 @@ def test_diff_shows_a_changed_timer_and_a_changed_decision_row():
     ]
     assert len(diff.elements) == 2 and not diff.layout_changed
     text = "\n".join(diff.lines())
-    assert "minor_sla" in text and "'\"P5D\"' → '\"P4D\"'" in text
+    assert "minor_sla" in text and "'target(\"resolve_minor\")' → '\"P4D\"'" in text
 
 
 def test_diff_lists_added_and_removed_elements_and_decision_rows():
