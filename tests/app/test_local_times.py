@@ -68,6 +68,7 @@ def test_a_due_time_in_a_staff_message_is_dated_in_the_organisations_zone(app):
         staff_notices.set_preferences(supervisor, notify_assignment=True, daily_digest=False)
         staff_notices.task_assigned(db.session.get(Task, task_id), supervisor, by=None)
         db.session.commit()
+        j.write_messages()  # as the delivery worker does when it claims it
         notice = db.session.scalars(
             db.select(Notification).where(Notification.kind == "task_assigned")
         ).one()
