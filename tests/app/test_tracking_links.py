@@ -174,6 +174,9 @@ def test_a_link_sent_in_a_message_expires_and_offers_a_new_one_in_both_languages
     page = response.get_data(as_text=True)
     assert "This tracking link has expired" in page
     assert 'lang="en"' in page and 'lang="fr"' in page  # the same words in French too
+    assert page.index("This tracking link has expired") < page.index("Ce lien de suivi a expiré")
+    french = client.get(path, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert french.index("Ce lien de suivi a expiré") < french.index("This tracking link")
     assert 'href="/track"' in page  # send me my link again
     assert reference not in page  # an old link tells nothing about the case
     for action in ("information", "survey", "review", "withdraw"):
