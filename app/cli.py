@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+from app import rounds
 from app.delivery_cli import deliver_messages, mail_catcher
 from app.mail_in import receive_mail
 from app.presets_cli import apply_at_setup, list_presets, set_preset
@@ -277,33 +278,15 @@ def timer_loop(
             wait = interval
             if next_due is not None:
                 wait = min(interval, max(0.0, (next_due - clock()).total_seconds()))
-            if failures:
-                current_app.logger.warning("timers: working again after %d failed rounds", failures)
+            rounds.recovered("timers", failures)
             failures = 0
         except Exception as exc:  # noqa: BLE001 - the scheduler must outlive any failure
             failures += 1
-            wait = min(max_backoff, 2.0 ** (failures - 1))
-            current_app.logger.error(
-                "timers: round failed (%d in a row), retrying in %.1fs: %s",
-                failures,
-                wait,
-                " ".join(str(exc).split())[:500],
-            )
-            _forget_connections()
+            wait = rounds.failed("timers", failures, max_backoff, exc)
             last_beat = None
         finally:
             db.session.remove()
         sleep(wait)
-
-
-def _forget_connections() -> None:
-    """Roll back and drop pooled connections, so the next round connects afresh."""
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001, S110 - the connection may be gone already
-        pass
-    db.session.remove()
-    db.engine.dispose()
 
 
 def _sweep_quietly(now: datetime) -> None:

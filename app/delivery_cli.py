@@ -20,6 +20,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app import rounds
 from services import delivery, inbound_mail, timers
 from services.clock import utcnow
 from services.db import db
@@ -142,25 +143,11 @@ def delivery_loop(
                     echo(f"{utcnow().isoformat()} {label}: {', '.join(map(str, ids))}")
             if done.sent or done.retrying or done.failed:
                 wait = 0.0  # more may be waiting: a full batch was claimed
-            if failures:
-                current_app.logger.warning(
-                    "delivery: working again after %d failed rounds", failures
-                )
+            rounds.recovered("delivery", failures)
             failures = 0
         except Exception as exc:  # noqa: BLE001 - the worker must outlive any failure
             failures += 1
-            wait = min(max_backoff, 2.0 ** (failures - 1))
-            current_app.logger.error(
-                "delivery: round failed (%d in a row), retrying in %.1fs: %s",
-                failures,
-                wait,
-                " ".join(str(exc).split())[:500],
-            )
-            try:
-                db.session.rollback()
-            except Exception:  # noqa: BLE001, S110 - the connection may be gone already
-                pass
-            db.engine.dispose()
+            wait = rounds.failed("delivery", failures, max_backoff, exc)
             last_beat = None  # beat again as soon as the database answers
         finally:
             db.session.remove()

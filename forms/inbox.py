@@ -9,6 +9,7 @@ from wtforms.fields import HiddenField, IntegerField, SearchField, SelectField, 
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
 
 from forms.choices import CATEGORIES, CHANNELS, SEVERITIES, STATUSES, Choices, options
+from forms.query import QueryFilterForm
 
 ALL = _l("All")
 SCOPES: Choices = (
@@ -50,8 +51,10 @@ def department_options(names: Iterable[str]) -> list[SelectChoice]:
     return [SelectChoice("", ALL)] + [SelectChoice(name, name) for name in names]
 
 
-class InboxFilterForm(Form):
+class InboxFilterForm(QueryFilterForm):
     """What the inbox shows; bound to the query string so the address can be shared."""
+
+    query_fields = QUERY_FIELDS
 
     scope = HiddenField(
         default="roles", validators=[Optional(), AnyOf([value for value, _ in SCOPES])]
@@ -71,20 +74,6 @@ class InboxFilterForm(Form):
     page = IntegerField(
         widget=HiddenField.widget, validators=[Optional(), NumberRange(min=1, max=100000)]
     )
-
-    def values(self) -> dict[str, Any]:
-        """The valid, non-empty settings by name; a field with an error is left out."""
-        return {
-            field.short_name: field.data
-            for field in self
-            if field.short_name in QUERY_FIELDS
-            and not field.errors
-            and field.data not in (None, "")
-        }
-
-    def query(self) -> dict[str, Any]:
-        """The settings worth keeping in a link or a saved filter (no page number)."""
-        return {name: value for name, value in self.values().items() if name != "page"}
 
 
 class SaveFilterForm(Form):

@@ -10,22 +10,10 @@ from wtforms.fields import HiddenField, IntegerField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from forms.choices import Choices, options
+from forms.query import QueryFilterForm
 
 ALL = _l("All")
 
-# The clocks' names (services.presets.CLOCKS). Pages read them from processes/clocks.toml
-# (services.service_levels.title); these labels, the same words, are kept for the pages that
-# label a clock with forms.choices.label.
-CLOCK_NAMES: Choices = (
-    ("acknowledge", _l("Acknowledgement")),
-    ("classify", _l("Classification")),
-    ("resolve_minor", _l("Minor complaint resolution")),
-    ("investigate", _l("Investigation")),
-    ("resolve_major", _l("Major complaint resolution")),
-    ("sign_off", _l("Sign-off")),
-    ("confidential", _l("Confidential case")),
-    ("complaint", _l("Whole complaint")),
-)
 # A clock's state as people see it (services.service_levels.DISPLAY_STATES); the clocks'
 # own names are data (processes/clocks.toml).
 CLOCK_STATES: Choices = (
@@ -57,11 +45,13 @@ SORTS: Choices = (
 QUERY_FIELDS = ("state", "clock", "task", "role", "department", "assignee", "sort", "page")
 
 
-class ServiceLevelFilterForm(Form):
+class ServiceLevelFilterForm(QueryFilterForm):
     """What the breach view shows; bound to the query string so the address can be shared.
 
     The choices of step, task, department and assignee are data: the view sets them.
     """
+
+    query_fields = QUERY_FIELDS
 
     state = SelectField(_l("State"), choices=options(STATES, ALL), default="")
     clock = SelectField(_l("Step"), choices=[SelectChoice("", ALL)], default="")
@@ -79,20 +69,6 @@ class ServiceLevelFilterForm(Form):
         self[field_name].choices = [SelectChoice("", ALL)] + [
             SelectChoice(value, text) for value, text in values
         ]
-
-    def values(self) -> dict[str, Any]:
-        """The valid, non-empty settings by name; a field with an error is left out."""
-        return {
-            field.short_name: field.data
-            for field in self
-            if field.short_name in QUERY_FIELDS
-            and not field.errors
-            and field.data not in (None, "")
-        }
-
-    def query(self) -> dict[str, Any]:
-        """The settings worth keeping in a link (no page number)."""
-        return {name: value for name, value in self.values().items() if name != "page"}
 
 
 class RowReassignForm(Form):

@@ -48,6 +48,9 @@ PUBLIC_SUMMARY = {
     "review_outcome_letter": "Review decision sent",
     "withdrawal_confirmation": "Withdrawal confirmed",
     "tracking_link": "Tracking link sent again",
+    "summary_resolution": "Response sent",
+    "resolution_notice": "Response sent",
+    "delay_letter": "Delay explained",
 }
 
 

@@ -18,12 +18,12 @@ from lxml import etree
 
 from services import preset_letters, presets, processes
 from services.business_calendar import TargetError, parse_target
+from services.engine.runtime import parse_duration
 from services.models import ProcessVersion
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 NS = {"bpmn": BPMN, "spiff": SPIFF}
-DURATION = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?")
 # A timer that takes a clock's target from the preset: target("acknowledge").
 TARGET_CALL = re.compile(r"""\s*target\(\s*(["'])(\w+)\1\s*\)\s*""")
 
@@ -221,7 +221,7 @@ def _limits(xml: bytes, preset: presets.Preset) -> list[TimeLimit]:
         )
     for task in root.iterfind(".//bpmn:userTask", NS):
         prop = task.find(".//spiff:property[@name='dueIn']", NS)
-        duration = _duration(prop.get("value", "")) if prop is not None else None
+        duration = parse_duration(prop.get("value", "")) if prop is not None else None
         if duration is not None:
             task_id = task.get("id", "")
             limits.append(TimeLimit(task_id, names[task_id], task_id, "", DUE, duration))
@@ -238,7 +238,7 @@ def _timer_limit(
         return None, "", ""
     literal = re.fullmatch(r"\s*([\"'])(.*)\1\s*", text)
     if literal:
-        return _duration(literal.group(2)), "", ""
+        return parse_duration(literal.group(2)), "", ""
     call = TARGET_CALL.fullmatch(text)
     if call:
         try:
@@ -256,12 +256,4 @@ def _timer_duration(event: etree._Element) -> timedelta | None:
     """The plain duration of a timer written as a quoted literal ("P56D"), else None."""
     text = event.findtext("bpmn:timerEventDefinition/bpmn:timeDuration", namespaces=NS)
     literal = re.fullmatch(r"\s*([\"'])(.*)\1\s*", text) if text is not None else None
-    return _duration(literal.group(2)) if literal else None
-
-
-def _duration(text: str) -> timedelta | None:
-    match = DURATION.fullmatch(text.strip())
-    if not match or not any(match.groups()):
-        return None
-    weeks, days, hours, minutes = (int(g or 0) for g in match.groups())
-    return timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes)
+    return parse_duration(literal.group(2)) if literal else None

@@ -229,7 +229,8 @@ def postpone_timers(wf: BpmnWorkflow, task_names: set[str], delta: timedelta) ->
     return covered
 
 
-def _parse_duration(text: str) -> timedelta | None:
+def parse_duration(text: str) -> timedelta | None:
+    """An ISO 8601 duration of weeks, days, hours and minutes ("P3D", "PT4H"), else None."""
     match = re.fullmatch(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?", text.strip())
     if not match or not any(match.groups()):
         return None
@@ -249,7 +250,7 @@ def _user_task_info(task: Any, enclosing: dict[Any, tuple[str, ...]] | None = No
     spec = task.task_spec
     props = _properties(spec)
     # The task's own dueIn is more specific than the clock of the step around it.
-    delta = _parse_duration(props["dueIn"]) if props.get("dueIn") else None
+    delta = parse_duration(props["dueIn"]) if props.get("dueIn") else None
     if delta is not None:
         due = datetime.fromtimestamp(task.last_state_change, UTC) + delta
     else:

@@ -28,7 +28,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from services import business_calendar, presets
 from services.engine.decisions import lint_decisions
 from services.engine.problems import Problem, _problem_from, _syntax_problem
-from services.engine.runtime import CLOCK, _parse_duration, _properties
+from services.engine.runtime import CLOCK, _properties, parse_duration
 from services.engine.sandbox import TIME_LIMIT_HELPERS, check_restricted
 from services.engine.state import Specs
 
@@ -110,7 +110,7 @@ def lint_specs(specs: Specs, form_keys: set[str], roles: set[str]) -> list[Probl
                 elif ts.lane not in roles:
                     add(f"lane '{ts.lane}' is not a known role")
                 due_in = _properties(ts).get("dueIn")
-                if due_in and _parse_duration(due_in) is None:
+                if due_in and parse_duration(due_in) is None:
                     add(f"dueIn '{due_in}' is not an ISO 8601 duration such as P3D")
             elif getattr(ts, "manual", False) and not isinstance(ts, UserTask):
                 add("manual tasks need a person: use a user task with a form key")

@@ -1,0 +1,41 @@
+"""What the background loops (timers, delivery) do when a round fails or works again.
+
+A loop must outlive any failure: it logs the error, drops its pooled connections so the next
+round connects afresh, and waits 1 s, doubling up to a bound, before the next try.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from services.db import db
+
+
+def failed(loop: str, failures: int, max_backoff: float, exc: BaseException) -> float:
+    """Log the `failures`-th failed round in a row and forget the connections; the wait."""
+    wait = min(max_backoff, 2.0 ** (failures - 1))
+    current_app.logger.error(
+        "%s: round failed (%d in a row), retrying in %.1fs: %s",
+        loop,
+        failures,
+        wait,
+        " ".join(str(exc).split())[:500],
+    )
+    forget_connections()
+    return wait
+
+
+def recovered(loop: str, failures: int) -> None:
+    """Say that a loop works again after failed rounds (nothing after a good one)."""
+    if failures:
+        current_app.logger.warning("%s: working again after %d failed rounds", loop, failures)
+
+
+def forget_connections() -> None:
+    """Roll back and drop pooled connections, so the next round connects afresh."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001, S110 - the connection may be gone already
+        pass
+    db.session.remove()
+    db.engine.dispose()
