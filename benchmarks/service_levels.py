@@ -91,15 +91,10 @@ def main() -> None:
     parser = scratch.arguments(__doc__)
     parser.add_argument("complaints", nargs="?", type=int, default=1_000_000)
     parser.add_argument("--explain", action="store_true", help="print the query plans too")
-    parser.add_argument(
-        "--proposed-indexes",
-        action="store_true",
-        help="time again after creating the two indexes proposed for the view",
-    )
     args = parser.parse_args()
     scratch.require_postgres()
     with scratch.postgres_database("cf_sla") as url:
-        run(url, args.complaints, args.explain, args.proposed_indexes)
+        run(url, args.complaints, args.explain)
 
 
 def fill(count: int) -> float:
@@ -118,7 +113,7 @@ def fill(count: int) -> float:
     return time.perf_counter() - start
 
 
-def run(url: str, count: int, explain: bool, proposed: bool) -> None:
+def run(url: str, count: int, explain: bool) -> None:
     app = create_app(
         {
             "TESTING": True,
@@ -146,13 +141,6 @@ def run(url: str, count: int, explain: bool, proposed: bool) -> None:
         )
         db.session.remove()
     results = {"as migrated": measure(app, explain)}
-    if proposed:
-        with app.app_context():
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                for statement in PROPOSED_INDEXES:
-                    conn.execute(text(statement))
-                conn.execute(text("VACUUM ANALYZE task"))
-        results["with the proposed indexes"] = measure(app, explain)
     names = list(results)
     print("\n" + " " * 48 + "".join(f"{name:>28}" for name in names))
     for label in results[names[0]]:
@@ -171,16 +159,6 @@ def cell(p50: float, p95: float) -> str:
 
 
 WHOLE_PAGE = "GET /service-levels (whole page, rendered)"
-# What the breach view would gain from two more partial indexes (not in the migrations; the
-# README quotes both). The first gives a page in due order from the index alone, the second
-# the counts from the index alone.
-PROPOSED_INDEXES = (
-    "CREATE INDEX ix_task_open_at_risk_due ON task (due_at, id) INCLUDE (at_risk_at, "
-    "confidential) WHERE status = 'open' AND at_risk_at IS NOT NULL",
-    "CREATE INDEX ix_task_open_at_risk_counts ON task (at_risk_at) INCLUDE (due_at, "
-    "confidential, clock, name, role, department, assignee_id, title) "
-    "WHERE status = 'open' AND at_risk_at IS NOT NULL",
-)
 
 
 def measure(app: Flask, explain: bool) -> dict[str, tuple[float, float]]:

@@ -221,6 +221,20 @@ class ProcessInstance(db.Model):
     }
 
 
+# What the breach view's counts read besides at_risk_at (see Task's indexes).
+BREACH_COUNT_COLUMNS = (
+    "id",
+    "due_at",
+    "confidential",
+    "clock",
+    "name",
+    "role",
+    "department",
+    "assignee_id",
+    "title",
+)
+
+
 class Task(db.Model):
     """A user task: open while the engine waits for it, kept afterwards as history."""
 
@@ -241,12 +255,23 @@ class Task(db.Model):
             postgresql_where=text("status = 'open'"),
             sqlite_where=text("status = 'open'"),
         ),
-        # The breach view: open tasks whose clock is at risk or breached, soonest first.
+        # The breach view: open tasks whose clock is at risk or breached. On PostgreSQL the
+        # counts by step, team and assignee read this index alone, and the page in due order
+        # reads the next one alone (index-only scans at 1M complaints).
         Index(
             "ix_task_open_at_risk",
             "at_risk_at",
             postgresql_where=text("status = 'open' AND at_risk_at IS NOT NULL"),
             sqlite_where=text("status = 'open' AND at_risk_at IS NOT NULL"),
+            postgresql_include=[*BREACH_COUNT_COLUMNS],
+        ),
+        Index(
+            "ix_task_open_at_risk_due",
+            "due_at",
+            "id",
+            postgresql_where=text("status = 'open' AND at_risk_at IS NOT NULL"),
+            sqlite_where=text("status = 'open' AND at_risk_at IS NOT NULL"),
+            postgresql_include=["at_risk_at", "confidential"],
         ),
     )
 
