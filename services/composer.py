@@ -9,8 +9,7 @@ on the row (so staff read exactly what was sent) and records the audit event. Th
 template lookups, rendering and two INSERTs off the request path.
 
 Until then the row is *pending*: its subject and body are empty and the snapshot waits in
-`html_body` (the column the written HTML replaces; the table has no other room for it, and a
-pending row has no HTML yet). Staff pages show it as queued, with its kind.
+`pending_values`. Staff pages show it as queued, with its kind.
 
 Written at once, in the request: letters (the response and the review decision), which are
 signed off and printed to PDF there, and messages no worker sends (the post queue, the
@@ -19,7 +18,6 @@ tracking page only, in person), which people read straight away.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -68,19 +66,16 @@ def defer(row: Notification, values: Mapping[str, Any], link_until: datetime | N
     """Leave the row pending: the snapshot of its variables, written later by the worker."""
     row.subject = ""
     row.body = ""
-    row.html_body = json.dumps(
-        {
-            "values": audit.jsonable(dict(values)),
-            "link_until": link_until.isoformat() if link_until else None,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    row.html_body = ""
+    row.pending_values = {
+        "values": audit.jsonable(dict(values)),
+        "link_until": link_until.isoformat() if link_until else None,
+    }
 
 
 def snapshot(row: Notification) -> tuple[dict[str, Any], datetime | None]:
     """A pending row's variables and the date its tracking link must last until."""
-    data = json.loads(row.html_body or "{}")
+    data = row.pending_values or {}
     until = data.get("link_until")
     return dict(data.get("values") or {}), datetime.fromisoformat(until) if until else None
 
@@ -133,6 +128,7 @@ def write(
     row.subject = rendered.subject[:300]
     row.body = rendered.text
     row.html_body = rendered.html
+    row.pending_values = None
     if to_complainant:
         audit.record(
             row.complaint_id,

@@ -522,8 +522,9 @@ def resend(notification_id: int, channel: str, actor: User) -> Notification:
         recipient=address,
         subject=row.subject,
         body=row.body,
-        # A message not written yet keeps its snapshot (in html_body) for whoever writes it.
-        html_body=row.html_body if channel == "email" or pending else "",
+        html_body=row.html_body if channel == "email" else "",
+        # A message not written yet keeps its snapshot for whoever writes it.
+        pending_values=row.pending_values if pending else None,
         language=row.language,
         document_id=row.document_id,
         status=initial_status(channel),

@@ -341,7 +341,7 @@ class Notification(db.Model):
     dropped by staff. A row left 'sending' past its lease is never re-sent blindly.
 
     Most rows are written by the worker as it claims them (services/composer.py): until then
-    subject and body are empty and html_body holds the JSON snapshot of the template's
+    subject and body are empty and pending_values holds the snapshot of the template's
     variables.
     """
 
@@ -365,6 +365,8 @@ class Notification(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A pending row's template variables and link lifetime; cleared once the message is written.
+    pending_values: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     # The PDF sent with the message (email attachment, printed letter).
     document_id: Mapped[int | None] = mapped_column(

@@ -165,6 +165,8 @@ def preview(
     The same values and rendering as `send`; the private tracking link, minted only when
     the message is written, shows as a placeholder.
     """
+    # The preset's letter rules apply as at the send (a summary resolution, the recourse).
+    name, payload = preset_letters.letter_for(complaint, name, data, payload, record=False)
     language = message_templates.language_of(complaint.language)
     values = message_values(complaint, data, payload, language, name)
     values["tracking_url"] = tracking_links.url("…")

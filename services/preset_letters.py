@@ -136,26 +136,31 @@ def letter_for(
     data: Mapping[str, Any],
     payload: Any,
     now: datetime | None = None,
+    *,
+    record: bool = True,
 ) -> tuple[str, Any]:
     """The kind and payload a thrown message goes out as under the complaint's preset.
 
-    Only the response and review letters change; the audit trail says which rule applied.
+    Only the response and review letters change; the audit trail says which rule applied
+    (unless `record` is false: the sign-off's preview of the letter).
     """
     if name not in (RESPONSE, REVIEW):
         return name, payload
     now = as_utc(now) or utcnow()
     preset = preset_of(complaint)
     rules = preset.letters
-    kind = name
+    kind, within = name, None
     if name == RESPONSE and _accepted(preset, data):
         if _within(complaint, rules.summary_resolution_within, now):
             kind = SUMMARY
-            _record(complaint, preset, kind, rules.summary_resolution_within)
+            within = rules.summary_resolution_within
         elif not data.get(WRITTEN_REQUESTED) and _within(
             complaint, rules.written_response_optional_within, now
         ):
             kind = NOTICE
-            _record(complaint, preset, kind, rules.written_response_optional_within)
+            within = rules.written_response_optional_within
+    if record and kind != name:
+        _record(complaint, preset, kind, within)
     text = recourse(preset, kind)
     if text:
         payload = {**(payload if isinstance(payload, Mapping) else {}), "recourse": text}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import replace
@@ -320,7 +319,7 @@ def test_the_request_writes_only_the_outbox_row_and_the_worker_writes_what_it_se
         "en",
     )
     assert row.subject == "" and row.body == ""
-    assert json.loads(row.html_body)["values"]["reference"] == complaint.reference
+    assert row.pending_values["values"]["reference"] == complaint.reference
     assert db.session.scalar(db.select(db.func.count()).select_from(TrackingToken)) == 0
     assert not db.session.scalars(
         db.select(AuditEvent).where(AuditEvent.kind == "notification")

@@ -272,6 +272,29 @@ def test_fca_summary_resolution_by_the_third_business_day_only(app_context, reso
     assert j.refreshed(complaint).status == "awaiting_feedback"
 
 
+def test_the_sign_off_preview_follows_the_letter_rules_without_recording_them(app_context):
+    from services import workflows
+
+    use_preset("fca")
+    with moment("2026-10-12 10:00", LONDON):  # a Monday
+        complaint = minor()
+        j.complete(complaint, "resolve_minor")
+    with moment("2026-10-13 11:00", LONDON):  # within 3 business days: a summary resolution
+        quick = workflows.message_preview(complaint, "response_letter")
+    with moment("2026-10-19 11:00", LONDON):  # later: the final response
+        late = workflows.message_preview(complaint, "response_letter")
+    assert "As you agreed, we now consider it resolved." in quick.text
+    assert "Financial Ombudsman Service" in quick.text
+    assert "As you agreed" not in late.text
+    assert "within six months of the date of this letter" in late.text
+    # Only the letter sent is recorded: a preview leaves the audit trail alone.
+    assert not db.session.scalars(
+        db.select(AuditEvent).where(
+            AuditEvent.complaint_id == complaint.id, AuditEvent.kind == "letter_rule"
+        )
+    ).all()
+
+
 def test_fca_a_quick_answer_the_complainant_did_not_accept_is_a_final_response(app_context):
     use_preset("fca")
     with moment("2026-10-12 10:00", LONDON):
