@@ -117,7 +117,7 @@ class Calendar:
     closures: frozenset[date] = frozenset()
     at_risk_share: float = 0.75
     preset: str = "grievance"
-    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -175,9 +175,16 @@ class Calendar:
         return datetime.combine(day, clock, tzinfo=self.zone).astimezone(UTC)
 
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
-        if not self.is_working_day(day):
-            return None
-        return self._at(day, self.starts), self._at(day, self.ends)
+        # Cached per day: inbox rows and clocks ask for the same weeks over and over, and a
+        # holiday lookup plus two zone conversions cost more than the arithmetic around them.
+        key = ("window", day)
+        if key not in self._cache:
+            self._cache[key] = (
+                (self._at(day, self.starts), self._at(day, self.ends))
+                if self.is_working_day(day)
+                else None
+            )
+        return self._cache[key]
 
     # -- adding time -----------------------------------------------------------------------
 
