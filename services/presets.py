@@ -13,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -326,7 +327,8 @@ def set_active(name: str, actor: Any = None, *, with_calendar: bool = False) -> 
 
     Running complaints keep their clocks (each clock stores its target and preset); only
     clocks started from now on use the new one. With `with_calendar`, the organisation's
-    calendar also takes the preset's country, subdivision and time zone (setup).
+    calendar also takes the preset's country, subdivision, time zone and at-risk share
+    (setup).
     """
     from services import audit, business_calendar
     from services.db import db
@@ -350,6 +352,11 @@ def set_active(name: str, actor: Any = None, *, with_calendar: bool = False) -> 
             if value and getattr(row, column) != value:
                 changes[column] = [getattr(row, column), value]
                 setattr(row, column, value)
+    if with_calendar and preset.at_risk_share is not None:
+        share = Decimal(str(preset.at_risk_share))
+        if row.at_risk_share != share:
+            changes["at_risk_share"] = [str(row.at_risk_share), str(share)]
+            row.at_risk_share = share
     if actor is not None:
         row.updated_by_id = actor.id
     audit.record(

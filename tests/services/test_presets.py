@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -222,6 +223,24 @@ def test_choosing_a_preset_is_audited_and_takes_effect_at_once(app_context):
     assert event.data["from"] == "grievance" and event.data["to"] == "asic"
     # The process owner's choice leaves the administrator's calendar alone.
     assert db.session.get(BusinessCalendar, 1).timezone == before.timezone
+
+
+def test_a_preset_chosen_at_setup_brings_its_at_risk_share(app_context, tmp_path, monkeypatch):
+    shipped = (presets.PRESET_DIR / "fca.toml").read_text()
+    monkeypatch.setattr(presets, "PRESET_DIR", tmp_path)
+    presets.load.cache_clear()
+    try:
+        (tmp_path / "early.toml").write_text(
+            shipped.replace('id = "fca"', 'id = "early"').replace(
+                "at_risk_share = 0.75", "at_risk_share = 0.6"
+            )
+        )
+        presets.set_active("early", None, with_calendar=True)
+        db.session.commit()
+        assert db.session.get(BusinessCalendar, 1).at_risk_share == Decimal("0.60")
+        assert business_calendar.current().at_risk_share == 0.6
+    finally:
+        presets.load.cache_clear()
 
 
 def test_only_a_process_owner_chooses_and_only_a_shipped_preset(app_context):
