@@ -636,3 +636,9 @@ class ServiceClockPause(db.Model):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     clock: Mapped[ServiceClock] = relationship(back_populates="pauses")
+
+
+# --- administration (issue 12): departments, teams, organisation settings, user tokens -------
+
+
+# --- staff workspace (issue 12): internal notes, mentions, drafts ----------------------------
