@@ -14,6 +14,8 @@ from app import (
     account,
     admin,
     admin_calendar,
+    admin_org,
+    admin_users,
     api,
     auth,
     cli,
@@ -25,6 +27,7 @@ from app import (
     intake,
     local_time,
     main,
+    notes,
     outbox,
     processes,
     public,
@@ -74,9 +77,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(processes.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_calendar.bp)
+    app.register_blueprint(admin_users.bp)
+    app.register_blueprint(admin_org.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(service_levels.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(notes.bp)
     cli.register(app)
     errors.register(app)
     return app

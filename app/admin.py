@@ -1,16 +1,19 @@
-"""Administration: support services for referrals, and the message templates."""
+"""Administration: the admin area's home and navigation, support services for referrals, and
+the message templates."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from forms.admin import PROVIDER_KINDS, MessageTemplateForm, ServiceProviderForm
 from forms.choices import label
-from services import message_templates, providers
+from services import departments, message_templates, providers, users
 from services.db import db
 from services.errors import InvalidInput
 
@@ -22,6 +25,81 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def require_admin() -> None:
     """Only administrators reach these pages."""
     providers.require_manages_providers(current_user)
+
+
+# The admin area's side navigation: (endpoint, label, the endpoints' prefix it covers).
+SECTIONS: list[tuple[str, Any, str]] = [
+    ("admin.home", _l("Overview"), "admin.home"),
+    ("admin_users.index", _l("Users"), "admin_users."),
+    ("admin_org.departments", _l("Departments and teams"), "admin_org.department"),
+    ("admin_org.organisation", _l("Organisation"), "admin_org.organisation"),
+    ("admin.templates_index", _l("Message templates"), "admin.template"),
+    ("calendar_admin.index", _l("Business calendar"), "calendar_admin."),
+    ("admin.providers_index", _l("Service providers"), "admin.provider"),
+]
+
+
+@bp.app_context_processor
+def admin_helpers() -> dict[str, Any]:
+    """The admin navigation for admin/layout.html: (endpoint, label, is the current page)."""
+
+    def sections() -> list[tuple[str, str, bool]]:
+        endpoint = request.endpoint or ""
+        return [
+            (target, str(label), endpoint.startswith(prefix))
+            for target, label, prefix in SECTIONS
+            if target in current_app.view_functions
+        ]
+
+    return {"admin_sections": sections}
+
+
+@bp.get("")
+def home() -> Any:
+    """The admin area: one card per kind of setting, with a figure where one helps."""
+    everyone = users.search()
+    active = sum(1 for u in everyone if u.active)
+    teams = departments.all_teams()
+    cards = [
+        (
+            "admin_users.index",
+            _("Users"),
+            _("Accounts, roles, confidential clearance, invitations and password resets."),
+            ngettext("%(num)d active user", "%(num)d active users", active),
+        ),
+        (
+            "admin_org.departments",
+            _("Departments and teams"),
+            _("The departments complainants and intake choose from, and the teams tasks go to."),
+            ngettext("%(num)d team", "%(num)d teams", len(teams)),
+        ),
+        (
+            "admin_org.organisation",
+            _("Organisation"),
+            _("Name, logo, address, complaints email, signature, recourse and service levels."),
+            "",
+        ),
+        (
+            "admin.templates_index",
+            _("Message templates"),
+            _("What we write to complainants and staff, in each language."),
+            "",
+        ),
+        (
+            "calendar_admin.index",
+            _("Business calendar"),
+            _("Working days and hours, public holidays and closure days."),
+            "",
+        ),
+        (
+            "admin.providers_index",
+            _("Service providers"),
+            _("Support services complainants can be referred to."),
+            "",
+        ),
+    ]
+    cards = [card for card in cards if card[0] in current_app.view_functions]
+    return render_template("admin/home.html", cards=cards)
 
 
 @bp.route("/providers", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""Staff sign-in and sign-out."""
+"""Staff sign-in and sign-out, a forgotten password, and the one-time links that set one."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.extensions import limiter, login_manager
 from app.redirects import safe_next
 from forms.auth import LoginForm
-from services import users
+from forms.users import ForgotPasswordForm, SetPasswordForm
+from services import invitations, users
 from services.db import db
+from services.errors import InvalidInput
 from services.models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -107,4 +109,69 @@ def api_token() -> Any:
         )
     )
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _too_many_requests() -> str:
+    return _("Too many requests from your connection; please wait a while and try again.")
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["PUBLIC_POST_RATE_LIMIT"],
+    methods=["POST"],
+    error_message=_too_many_requests,
+)
+def forgot() -> Any:
+    """Ask for a password reset link; the answer never says whether the account exists."""
+    form = ForgotPasswordForm(request.form)
+    if request.method == "POST" and form.validate():
+        invitations.request_reset(form.identifier.data, current_app.config["PUBLIC_BASE_URL"])
+        db.session.commit()
+        return render_template("auth/forgot_sent.html")
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/forgot.html", form=form), status
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["PUBLIC_POST_RATE_LIMIT"],
+    methods=["POST"],
+    error_message=_too_many_requests,
+)
+def set_password(token: str) -> Any:
+    """Choose a password with an invitation or reset link (it works once, until it expires)."""
+    row = invitations.find(token)
+    if row is None:
+        response = make_response(render_template("auth/link_expired.html"), 404)
+    else:
+        form = SetPasswordForm(request.form)
+        status = 200
+        if request.method == "POST" and form.validate():
+            try:
+                invitations.use(
+                    token,
+                    form.password.data,
+                    breach_url=current_app.config.get("PWNED_PASSWORDS_URL", ""),
+                )
+            except InvalidInput as exc:
+                db.session.rollback()
+                form.password.errors = [_(str(m)) for m in exc.details.get("password", [])]
+            else:
+                db.session.commit()
+                if current_user.is_authenticated:
+                    logout_user()  # whoever was signed in here, the new password is not theirs
+                flash(_("Your password is set. Sign in with it."))
+                return redirect(url_for("auth.login"))
+        if request.method == "POST":
+            status = 422
+        response = make_response(
+            render_template(
+                "auth/set_password.html", form=form, user=row.user, purpose=row.purpose
+            ),
+            status,
+        )
+    # The token is in the address: keep the page out of caches and off other sites' logs.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response

@@ -22,6 +22,8 @@ from services import (
     attachments,
     business_calendar,
     calendar_settings,
+    demo,
+    departments,
     instance_migration,
     message_templates,
     processes,
@@ -181,9 +183,16 @@ def issue_token(username: str) -> None:
     default=None,
     help="Service-level preset (grievance, fca, acpr, asic); default COMPLAINTFLOW_PRESET.",
 )
+@click.option(
+    "--complaints/--no-complaints",
+    default=None,
+    help="Also file a few dozen demo complaints at every stage (default: in the demo, "
+    "COMPLAINTFLOW_DEMO=1, as `make run` sets it; not in the tests' seed).",
+)
 @with_appcontext
-def seed_demo(preset: str | None) -> None:
-    """Deploy the default procedure and create one demo user per role."""
+def seed_demo(preset: str | None, complaints: bool | None) -> None:
+    """Deploy the default procedure, create one demo user per role and, in the demo, demo
+    complaints (once: nothing is added to a database that has complaints)."""
     click.echo(deploy_from_directory(comment="default procedure"))
     chosen = apply_at_setup(preset)  # before any complaint: their clocks follow it
     if chosen:
@@ -196,7 +205,19 @@ def seed_demo(preset: str | None) -> None:
         # The demo organisation's annual closure days; not in the tests' seed, whose due
         # times must not depend on the day they run.
         calendar_settings.ensure_demo_closures(business_calendar.local_today())
+        # Departments and teams for the public form's list, "my team" and task routing.
+        departments.ensure_demo_organisation()
     db.session.commit()
+    if current_app.config["DEMO"] if complaints is None else complaints:
+        started = time.monotonic()
+        filed = demo.seed()
+        db.session.commit()
+        if filed:
+            figures = ", ".join(f"{n} {status}" for status, n in demo.counts(filed).items())
+            seconds = time.monotonic() - started
+            click.echo(f"Demo complaints: {len(filed)} ({figures}) in {seconds:.1f} s.")
+        else:
+            click.echo("Demo complaints: the database has complaints already; none added.")
     click.echo(f"Demo users (password: {password}):")
     width = max(len(name) for _username, name, _roles in users.DEMO_USERS)
     for username, name, roles in users.DEMO_USERS:

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -21,11 +22,10 @@ from flask import (
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from wtforms import Form
 
-from app import service_levels
+from app import history, procedure_text, service_levels
 from app.local_time import local_time
-from forms import FORMS, StaffIntakeForm, SurveyForm
+from forms import StaffIntakeForm
 from forms.choices import (
     CATEGORIES,
     CHANNELS,
@@ -40,10 +40,8 @@ from forms.choices import (
 from forms.complaints import ComplaintFilterForm
 from forms.inbox import department_options
 from forms.sensitive import SAFE_CONTACT_METHODS
-from forms.summary import describe
 from services import (
     attachments,
-    audit,
     breach_view,
     complaints,
     documents,
@@ -55,28 +53,16 @@ from services import (
 )
 from services.db import db
 from services.errors import NotAllowed
-from services.models import AuditEvent
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
-EVENT_KINDS = {
-    "received": _l("Complaint received"),
-    "task_completed": _l("Step completed"),
-    "claimed": _l("Task claimed"),
-    "unclaimed": _l("Task released"),
-    "reassigned": _l("Task reassigned"),
-    "notification": _l("Message to the complainant"),
-    "timer_fired": _l("Time limit reached"),
-    "message_received": _l("Reply from the complainant"),
-    "attachment_added": _l("File added"),
-    "confidential_opened": _l("Confidential case opened"),
-    "task_withdrawn": _l("Task withdrawn"),
-    "reopened": _l("Case reopened"),
-    "deadline_extended": _l("Deadline extended"),
-    "escalated": _l("Delay escalated"),
-    "clock_breached": _l("Service level missed"),
-    "letter_rule": _l("Letter rule of the service-level preset"),
-    "withdrawn": _l("Withdrawn by the complainant"),
+# The intake form's labels that speak to the complainant, as staff say them.
+STAFF_LABELS = {
+    "complainant_name": _l("Complainant"),
+    "preferred_contact": _l("Preferred contact"),
+    "description": _l("What happened"),
+    "desired_remedy": _l("What the complainant asks for"),
+    "language": _l("Language of our letters"),
 }
 ROUTES = {"minor": _l("Minor"), "major": _l("Major"), "confidential": _l("Confidential")}
 # How a case ended: the end events of the default procedure; another end shows its id.
@@ -89,9 +75,6 @@ OUTCOMES = {
     "closed_after_review": _l("Closed after a review"),
     "closed_withdrawn": _l("Withdrawn by the complainant"),
 }
-ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
-# Forms whose labels describe the data of the complainant's replies, by message name.
-MESSAGE_FORMS: dict[str, type[Form]] = {"survey_answered": SurveyForm}
 CHOICES = {
     "category": CATEGORIES,
     "severity": SEVERITIES,
@@ -146,10 +129,13 @@ def lookup() -> Any:
 def show(complaint_id: int) -> Any:
     """The case file: intake, classification, tasks, audit trail, letters, documents."""
     case = complaints.case_file(current_user, complaint_id)
-    form_keys = {task.name: task.form_key for task in case.tasks}
+    current, done = _steps(case.complaint)
     intake_form = StaffIntakeForm()
     intake = [
-        (str(intake_form[name].label.text), _intake_value(case.complaint, name))
+        (
+            str(STAFF_LABELS.get(name) or intake_form[name].label.text),
+            _intake_value(case.complaint, name),
+        )
         for name in (
             "channel",
             "received_at",
@@ -163,16 +149,17 @@ def show(complaint_id: int) -> Any:
         case=case,
         complaint=case.complaint,
         intake=intake,
-        timeline=[(event, _event_data(event, form_keys)) for event in case.events],
+        timeline=history.entries(case.events, case.tasks),
+        diagram_current=current,
+        diagram_done=done,
+        lane_names=procedure_text.lane_names(),
         open_tasks=[task for task in case.tasks if task.status == "open"],
         is_manager=current_user.has_role(roles.MANAGER),
         can_retry_timers=timers.can_retry(current_user, case.complaint),
         task_clocks=breach_view.statuses(t for t in case.tasks if t.status == "open"),
         clocks=service_levels.clock_rows(breach_view.complaint_clocks(case.complaint.id)),
-        event_kinds=EVENT_KINDS,
         routes=ROUTES,
         outcomes=OUTCOMES,
-        actors=ACTORS,
         label=label,
         choices=CHOICES,
         referrals=sensitive.referrals(case.complaint.id) if case.complaint.confidential else [],
@@ -181,6 +168,16 @@ def show(complaint_id: int) -> Any:
     )
     db.session.commit()
     return page
+
+
+def _steps(complaint: Any) -> tuple[list[str], list[str]]:
+    """The diagram's current and done steps; none when the state cannot be read."""
+    try:
+        drawing = workflows.diagram(complaint)
+    except Exception:  # an unreadable state must not hide the case file (and its error box)
+        current_app.logger.exception("complaint %s: state unreadable", complaint.reference)
+        return [], []
+    return drawing.current, drawing.done
 
 
 def _may_reopen(complaint: Any) -> bool:
@@ -196,6 +193,17 @@ def _may_reopen(complaint: Any) -> bool:
     except Exception:  # an unreadable state must not hide the case file (and its error box)
         current_app.logger.exception("complaint %s: state unreadable", complaint.reference)
         return False
+
+
+@bp.get("/<int:complaint_id>/diagram.bpmn")
+def diagram(complaint_id: int) -> Any:
+    """The BPMN diagram of the version the complaint runs on (drawn on the case page)."""
+    complaint = complaints.get_for(current_user, complaint_id)
+    drawing = workflows.diagram(complaint)
+    response = Response(drawing.xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'inline; filename="{drawing.file_name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/<int:complaint_id>/reopen")
@@ -256,17 +264,3 @@ def _intake_value(complaint: Any, name: str) -> str:
     if name == "received_at":
         return local_time(value, zone=True)
     return "" if value is None else str(value)
-
-
-def _event_data(event: AuditEvent, form_keys: dict[str, str]) -> list[tuple[str, str]]:
-    """The event's recorded data under readable labels."""
-    if not event.data:
-        return []
-    form_cls: type[Form] | None = None
-    if event.kind == "task_completed":
-        form_cls = FORMS.get(form_keys.get(event.task_name or "", ""))
-    elif event.kind == "received":
-        form_cls = StaffIntakeForm
-    elif event.kind == "message_received":
-        form_cls = MESSAGE_FORMS.get(event.task_name or "")
-    return describe(form_cls, event.data)

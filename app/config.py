@@ -70,6 +70,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # The service-level preset init/seed choose (flask seed-demo, flask set-preset), and
         # the external body its letters name (ombudsman, mediator): empty keeps the preset's.
         "COMPLAINTFLOW_PRESET": os.environ.get("COMPLAINTFLOW_PRESET", ""),
+        # Refuse new passwords known from data breaches, asking a "Pwned Passwords" range API
+        # with k-anonymity (only 5 hex characters of the SHA-1 leave): off unless set, e.g.
+        # https://api.pwnedpasswords.com/range (or a self-hosted mirror).
+        "PWNED_PASSWORDS_URL": os.environ.get("PWNED_PASSWORDS_URL", ""),
         "OMBUDSMAN_NAME": os.environ.get("OMBUDSMAN_NAME", ""),
         "OMBUDSMAN_ADDRESS": os.environ.get("OMBUDSMAN_ADDRESS", ""),
         "OMBUDSMAN_PHONE": os.environ.get("OMBUDSMAN_PHONE", ""),

@@ -62,6 +62,8 @@ EDITOR_MESSAGES = {
         "An ISO 8601 duration such as P3D (three days) or PT4H (four hours); empty: no due time."
     ),
     "dueInvalid": _l("Not an ISO 8601 duration such as P3D: Validate will refuse it."),
+    "versionActive": _l("Version %(number)s, deployed from here"),
+    "draftRestored": _l("Your unsaved changes are back. Deploy them, or leave to discard them."),
     "replaying": _l("Replaying…"),
     "replaySummary": _l("%(changed)s of %(total)s complaints would take another route."),
     "replayEmpty": _l("No complaint has been classified yet: nothing to replay."),

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -16,6 +17,17 @@ from forms.base import JsonInputError
 from services.db import db
 from services.engine import EvaluationLimitExceeded, StepError
 from services.errors import DomainError
+
+# Our own words for the statuses whose text Werkzeug gives in English only.
+STATUS_TEXTS = {
+    400: _l("The request could not be understood."),
+    403: _l("You are not allowed to see this page."),
+    404: _l("This page does not exist. Check the address, or start again from the home page."),
+    405: _l("This page does not accept this kind of request."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many requests; wait a moment and try again."),
+    500: _l("Something went wrong; nothing was saved."),
+}
 
 
 def wants_json() -> bool:
@@ -45,7 +57,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Any:
         db.session.rollback()
-        return error_response(exc.status, exc.message, exc.details)
+        # Services word their errors in English; the catalogue has them (app/domain_messages).
+        message = exc.message if wants_json() else gettext(exc.message)
+        return error_response(exc.status, message, exc.details)
 
     @app.errorhandler(JsonInputError)
     def json_input_error(exc: JsonInputError) -> Any:
@@ -80,7 +94,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         db.session.rollback()
-        response = make_response(error_response(exc.code or 500, exc.description or exc.name))
+        code = exc.code or 500
+        description = exc.description or exc.name
+        if description == type(exc).description and code in STATUS_TEXTS and not wants_json():
+            description = str(STATUS_TEXTS[code])  # Werkzeug's default text, in English
+        response = make_response(error_response(code, description))
         # Keep what the status promises, such as Allow on a 405.
         for name, value in exc.get_headers():
             if name.lower() != "content-type":

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask_babel import format_date, format_datetime, get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 from wtforms.fields import BooleanField, Field, SelectFieldBase
 
+from app.local_time import DATE, local_time
 from forms import FORMS, InformationReplyForm, StaffIntakeForm, SurveyForm
 from forms.choices import (
     CATEGORIES,
@@ -31,6 +31,14 @@ from services.models import Complaint
 # Where a form's own label would be ambiguous or addressed to the complainant.
 LABELS = {
     "information_reply": _l("The complainant's answer"),
+    "information": _l("Information sent"),
+    "attachments": _l("Files"),
+    "score": _l("Satisfaction score"),
+    "comment": _l("The complainant's comment"),
+    "anonymous": _l("The complainant wants to stay anonymous"),
+    "preferred_contact": _l("Preferred contact"),
+    "description": _l("What happened"),
+    "desired_remedy": _l("What the complainant asks for"),
     "escalation_decision": _l("Escalation decision"),
     "escalation_comment": _l("Manager's comment on the escalation"),
     "sign_off_decision": _l("Sign-off decision"),
@@ -85,9 +93,11 @@ class FieldIndex:
             items = value if isinstance(value, list) else [value]
             return ", ".join(str(words.get(str(item), item)) for item in items)
         if isinstance(value, list):
-            return ", ".join(str(item) for item in value)
+            return ", ".join(str(self.text(name, item) or "") for item in value if item)
         if isinstance(value, Mapping):
-            return ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, ""))
+            # A message's data (the complainant's reply: information and files), labelled.
+            parts = ((self.label(key), self.text(key, item)) for key, item in value.items())
+            return "; ".join(f"{label}: {text}" for label, text in parts if text)
         return str(value)
 
     def facts(self, data: Mapping[str, Any], names: Iterable[str] | None = None) -> list[Fact]:
@@ -114,14 +124,11 @@ def _choice_words(field: SelectFieldBase) -> dict[str, Any]:
 
 
 def when(value: datetime | date | None, zone: bool = False) -> str:
-    """A date, or a date and time in the organisation's time zone (Flask-Babel converts with
-    the calendar's zone), in the reader's language; `zone` names the zone after the time."""
-    if value is None:
-        return ""
+    """A date, or a date and time in the organisation's time zone, in the one format of every
+    page (app/local_time.py); `zone` names the zone after the time."""
     if isinstance(value, datetime):
-        text = format_datetime(as_utc(value), "medium")
-        return f"{text} ({get_timezone()})" if zone else text
-    return format_date(value, "medium")
+        return local_time(as_utc(value), zone=zone)
+    return local_time(value, DATE)
 
 
 def complaint_summary(complaint: Complaint) -> list[Fact]:

@@ -11,15 +11,24 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app.procedure_text import translated
 from app.redirects import safe_next
 from forms.choices import CATEGORIES, CHANNELS, ROLES, SEVERITIES, STATUSES, label
-from forms.inbox import SCOPES, InboxFilterForm, ReassignForm, SaveFilterForm, department_options
-from services import breach_view, complaints, permissions, saved_filters, tasks
+from forms.inbox import (
+    SCOPES,
+    BulkForm,
+    InboxFilterForm,
+    ReassignForm,
+    SaveFilterForm,
+    department_options,
+)
+from services import breach_view, complaints, permissions, roles, saved_filters, tasks
 from services.db import db
-from services.errors import Conflict, NotAllowed
+from services.errors import Conflict, InvalidInput, NotAllowed
+from services.models import User
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
@@ -66,7 +75,100 @@ def _render(filters: InboxFilterForm, save_form: SaveFilterForm, status: int = 2
         label=label,
         choices=CHOICES,
         role_labels=ROLES,
+        bulk_form=_bulk_form(),
     ), status
+
+
+def _bulk_form(formdata: Any = None) -> BulkForm:
+    """The bulk action form; only managers may assign."""
+    form = BulkForm(formdata)
+    manages = current_user.has_role(roles.MANAGER)
+    people = tasks.assignable_people() if manages else []
+    form.set_people(((p.id, p.name) for p in people), assigns=manages)
+    return form
+
+
+@bp.post("/bulk")
+def bulk() -> Any:
+    """Claim, release or assign the ticked tasks, each on its own; report each refusal."""
+    back = safe_next(url_for("inbox.index"))
+    form = _bulk_form(request.form)
+    if not form.validate():
+        for messages in form.errors.values():
+            for message in messages:
+                flash(str(message), "error")
+        return redirect(back)
+    assignee = None
+    if form.action.data == "assign":
+        assignee = db.session.get(User, form.assignee.data)
+        if assignee is None or not assignee.active:
+            flash(_("Choose who takes the ticked tasks."), "error")
+            return redirect(back)
+    try:
+        outcomes = tasks.bulk(current_user, form.action.data, form.task_ids.data, assignee)
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(_(exc.message), "error")
+        return redirect(back)
+    db.session.commit()
+    done = sum(1 for o in outcomes if o.done)
+    messages = {
+        "claim": ngettext("%(num)d task claimed.", "%(num)d tasks claimed.", done),
+        "release": ngettext("%(num)d task released.", "%(num)d tasks released.", done),
+        "assign": ngettext(
+            "%(num)d task assigned to %(name)s.",
+            "%(num)d tasks assigned to %(name)s.",
+            done,
+            name=assignee.name if assignee else "",
+        ),
+    }
+    flash(messages[form.action.data])
+    for outcome in outcomes:
+        if not outcome.done:
+            what = (
+                f"{outcome.reference} · {translated(outcome.title)}"
+                if outcome.reference
+                else _("A task")
+            )
+            # Services word reasons in English; the catalogue has them (app/domain_messages.py).
+            reason = _(outcome.reason)
+            flash(_("%(task)s: not done. %(reason)s", task=what, reason=reason), "error")
+    return redirect(back)
+
+
+@bp.get("/all")
+def all_tasks() -> Any:
+    """Every open task, whoever holds it (managers): filter, then assign or release in bulk."""
+    tasks.require_manager(current_user)
+    filters = InboxFilterForm(request.args)
+    filters.department.choices = department_options(complaints.departments(current_user))
+    status = 200 if filters.validate() else 422
+    flt = tasks.InboxFilter(**filters.values())
+    assignee = request.args.get("assignee", "")
+    page = tasks.all_open(current_user, flt, assignee)
+    query = {**filters.query(), **({"assignee": assignee} if assignee else {})}
+    bulk_form = _bulk_form()
+    bulk_form.action.data = "assign"  # a manager here hands tasks out more than claims them
+    return render_template(
+        "inbox/all.html",
+        filters=filters,
+        flt=flt,
+        page=page,
+        query=query,
+        assignee=assignee,
+        clocks=breach_view.statuses(page.tasks),
+        label=label,
+        choices=CHOICES,
+        role_labels=ROLES,
+        bulk_form=bulk_form,
+    ), status
+
+
+@bp.get("/workload")
+def workload() -> Any:
+    """Open and overdue tasks per person, team, role and department (managers)."""
+    load = tasks.workload(current_user)
+    return render_template("inbox/workload.html", load=load, label=label, role_labels=ROLES)
 
 
 @bp.post("/filters")

@@ -1,15 +1,20 @@
 """Times for people: stored in UTC, read in the organisation's time zone (the business calendar).
 
-Flask-Babel's formatting (`datetimeformat`, facts.when) converts through its time zone
-selector; the `local_time` filter does it for the compact "2026-12-01 17:30" style of the
-staff tables. Dates without a time are shown as they are. The JSON API keeps UTC.
+One format everywhere, in both languages: "2026-12-01 17:30", with the zone's name after it
+("2026-12-01 17:30 (Europe/Paris)") where a time stands alone, or in the column heading of a
+table of times. The `local_time` filter writes it; facts.when and Flask-Babel's
+`datetimeformat` / `dateformat` filters (replaced here) write the same, so no page mixes
+"Dec 2, 2026, 12:30:00" with "2026-12-02 00:30". Dates inside a sentence ("until 23 January
+2027") keep Flask-Babel's long date. The JSON API keeps UTC.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask import Flask
+from flask_babel import format_date
 
 from services import business_calendar
 
@@ -19,9 +24,11 @@ def select_timezone() -> str:
     return business_calendar.current().timezone
 
 
-def local_time(
-    value: datetime | date | None, format: str = "%Y-%m-%d %H:%M", zone: bool = False
-) -> str:
+DATE = "%Y-%m-%d"
+DATE_TIME = "%Y-%m-%d %H:%M"
+
+
+def local_time(value: datetime | date | None, format: str = DATE_TIME, zone: bool = False) -> str:
     """A stored moment as the organisation's clock shows it, with the zone's name if asked:
     "2026-12-01 17:30 (Europe/Paris)"."""
     if value is None:
@@ -33,12 +40,30 @@ def local_time(
     return f"{text} ({business_calendar.current().timezone})" if zone else text
 
 
+def datetime_filter(value: datetime | None, format: Any = None, zone: bool = True) -> str:
+    """Flask-Babel's `datetimeformat` filter in our one format (its `format` is ignored)."""
+    return local_time(value, zone=zone)
+
+
+def date_filter(value: date | datetime | None, format: str | None = None) -> str:
+    """Flask-Babel's `dateformat` filter: "2026-12-01", or a long date in a sentence."""
+    if value is None:
+        return ""
+    if format in ("long", "full"):
+        return format_date(value, format)
+    return local_time(value, DATE)
+
+
 def zone_name() -> str:
     """The organisation's time zone, for pages that say which zone their times are in."""
     return business_calendar.current().timezone
 
 
 def register(app: Flask) -> None:
-    """Install the `local_time` filter and the `time_zone()` helper in templates."""
+    """Install the `local_time` filter, the `time_zone()` helper and our `datetimeformat` /
+    `dateformat` in templates."""
     app.add_template_filter(local_time, "local_time")
     app.add_template_global(zone_name, "time_zone")
+    # After Flask-Babel's init_app, which installs its own filters under these names.
+    app.add_template_filter(datetime_filter, "datetimeformat")
+    app.add_template_filter(date_filter, "dateformat")

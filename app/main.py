@@ -39,15 +39,15 @@ NAV: list[tuple[str, Any, frozenset[str] | None]] = [
     ("intake.new", _l("New complaint (intake)"), frozenset({"intake_agent"})),
     ("intake.mail_list", _l("Incoming email"), frozenset({"intake_agent"})),
     ("processes.editor", _l("Procedure"), frozenset({roles.PROCESS_OWNER})),
-    ("admin.providers_index", _l("Service providers"), frozenset({roles.ADMINISTRATOR})),
     ("outbox.post_queue", _l("Letters to post"), frozenset({roles.INTAKE_AGENT, roles.MANAGER})),
     (
         "outbox.failed",
         _l("Failed deliveries"),
         frozenset({roles.MANAGER, roles.ADMINISTRATOR}),  # admins: the emails to staff
     ),
-    ("admin.templates_index", _l("Message templates"), frozenset({roles.ADMINISTRATOR})),
-    ("calendar_admin.index", _l("Business calendar"), frozenset({roles.ADMINISTRATOR})),
+    ("notes.mentions", _l("My mentions"), permissions.READER_ROLES),
+    # One entry for the admin area; its pages share a side navigation (app/admin.py SECTIONS).
+    ("admin.home", _l("Administration"), frozenset({roles.ADMINISTRATOR})),
     ("account.show", _l("My notifications"), None),
 ]
 

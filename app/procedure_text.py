@@ -11,6 +11,9 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from forms.choices import ROLES, label
+from services import roles
+
 TASK_NAMES = (
     _l("Register complaint"),
     _l("Classify complaint"),
@@ -149,3 +152,12 @@ def translated(text: str | None) -> str:
     if not text:
         return ""  # gettext("") would answer the catalogue's header
     return gettext(text)
+
+
+# The decision table's input columns (complaint_routing.dmn), shown in the what-if table.
+DECISION_INPUTS = (_l("Sensitive"),)
+
+
+def lane_names() -> dict[str, str]:
+    """Each lane's role in words, for diagrams drawn on pages (the BPMN names lanes by id)."""
+    return {role: str(label(ROLES, role)) for role in roles.ROLES}

@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app import facts, procedure_text
 from app.editor_text import EDITOR_MESSAGES, KINDS
 from app.facts import ROUTES
 from forms import FORMS, formdata_from_json
@@ -47,6 +48,7 @@ from services import (
     permissions,
     preset_letters,
     presets,
+    procedure_summary,
     processes,
     roles,
     service_levels,
@@ -131,6 +133,7 @@ def editor() -> Any:
             "deploy": url_for("processes.deploy"),
             "replay": url_for("processes.what_if"),
         },
+        "version_id": version.id,
         "routes": {value: str(text) for value, text in ROUTES},
         "messages": {key: str(text) for key, text in EDITOR_MESSAGES.items()},
     }
@@ -218,15 +221,16 @@ def what_if() -> Any:
         result = replays.replay(dmn, form.last_n.data, viewer=current_user)
     except InvalidInput as exc:
         return jsonify(error=exc.message, problems=exc.details.get("items", [])), 422
+    words = _choice_words()
     return jsonify(
         decision=result.decision_name or result.decision_id,
-        input_labels=result.input_labels,
+        input_labels=[procedure_text.translated(name) for name in result.input_labels],
         changed=len(result.changed),
         rows=[
             {
                 "reference": row.reference,
                 "classified_at": row.classified_at.isoformat() if row.classified_at else None,
-                "inputs": [_plain(row.inputs.get(name)) for name in result.input_labels],
+                "inputs": [_plain(row.inputs.get(name), words) for name in result.input_labels],
                 "actual_route": row.actual_route,
                 "new_route": row.new_route,
                 "changed": row.changed,
@@ -237,9 +241,32 @@ def what_if() -> Any:
     )
 
 
-def _plain(value: Any) -> Any:
-    """A replay input as JSON: numbers as text (exact), the rest as is."""
-    return value if value is None or isinstance(value, bool | str | int) else str(value)
+def _plain(value: Any, words: Mapping[str, str]) -> Any:
+    """A replay input as JSON: a choice in words, numbers as text (exact), the rest as is."""
+    if isinstance(value, str):
+        return words.get(value, value)
+    return value if value is None or isinstance(value, bool | int) else str(value)
+
+
+def _choice_words() -> dict[str, str]:
+    """Every choice of the procedure's forms, value -> words (the what-if table's cells)."""
+    index = facts.FieldIndex()
+    words: dict[str, str] = {}
+    for name in index.fields:
+        text_of = index.text
+        for value in _choice_values(index.fields[name]):
+            words.setdefault(value, str(text_of(name, value)))
+    return words
+
+
+def _choice_values(field: Any) -> list[str]:
+    choices = getattr(field, "choices", None) or []
+    values = []
+    for choice in choices:
+        value = choice.value if hasattr(choice, "value") else choice[0]
+        if value not in (None, ""):
+            values.append(str(value))
+    return values
 
 
 @bp.get("/versions")
@@ -319,6 +346,7 @@ def _migration_page(
     choices = [(v.id, _("Version %(number)s", number=v.version)) for v in items]
     form.from_version.choices = form.to_version.choices = choices
     candidates = None
+    step_names: dict[str, str] = {}
     if not asked:
         # Default: from the newest inactive version to the active one.
         active = next((v for v in items if v.active), None)
@@ -326,15 +354,18 @@ def _migration_page(
         form.to_version.data = active.id if active else None
         form.from_version.data = older[0].id if older else None
     elif form.validate():
+        source = _version(form.from_version.data)
         candidates = instance_migration.dry_run(
-            _version(form.from_version.data), _version(form.to_version.data), viewer=current_user
+            source, _version(form.to_version.data), viewer=current_user
         )
+        step_names = procedure_summary.step_names(source)
     else:
         status = 422
     return render_template(
         "processes/migrate.html",
         form=form,
         candidates=candidates,
+        step_names=step_names,
         selection_errors=selection_errors or [],
         has_versions=len(items) > 1,
     ), status

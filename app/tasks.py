@@ -5,19 +5,32 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
-from app import facts, procedure_text
+from app import facts, procedure_text, uploads
 from forms import FORMS
 from forms.choices import LANGUAGES, label
 from services import (
     attachments,
     audit,
     documents,
+    drafts,
     letters,
     message_templates,
     permissions,
@@ -107,6 +120,7 @@ EVENT_KINDS = {
     "attachment_added": _l("File added"),
     "confidential_opened": _l("Confidential case opened"),
     "letter_rule": _l("Letter rule of the service-level preset"),
+    "note_added": _l("Internal note added"),
 }
 ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
 # The letter a form's approval sends (the diagram throws it after the sign-off): the page
@@ -124,13 +138,21 @@ def show(task_id: str) -> Any:
     """The task: the case, the diagram, the history and, for whoever may work it, the form."""
     task = tasks.get_for(current_user, task_id)
     case = workflows.case_data(task.complaint)
-    form = None
-    if _may_work(task):
-        form = workflows.task_form(task, None, _defaults(task, case))
+    page = _render(task, case, _work_form(task, case))
     sensitive.record_opening(current_user, task.complaint, f"task {task.title}", task)
-    page = _render(task, case, form)
     db.session.commit()
     return page
+
+
+def _work_form(task: Task, case: Mapping[str, Any]) -> Form | None:
+    """The form for whoever may work the task: their own draft if they kept one."""
+    if not _may_work(task):
+        return None
+    draft = drafts.get(current_user, task)
+    if draft is not None:
+        posted = MultiDict([(k, v) for k, values in draft.values.items() for v in values])
+        return workflows.task_form(task, posted)
+    return workflows.task_form(task, None, _defaults(task, case))
 
 
 @bp.post("/<task_id>")
@@ -150,9 +172,72 @@ def complete(task_id: str) -> Any:
         db.session.rollback()
         task = tasks.get_for(current_user, task_id)
         return _render(task, workflows.case_data(task.complaint), None, _conflict(task, exc), 409)
+    drafts.discard_all(task_id)
     db.session.commit()
     flash(_("Task completed"))
+    if request.form.get("next_task"):
+        following = tasks.next_task(current_user)
+        if following is not None:
+            return redirect(url_for("tasks.show", task_id=following.id))
+        flash(_("No other task is waiting in your inbox."))
     return redirect(INBOX_PATH)
+
+
+@bp.post("/<task_id>/draft")
+@login_required
+def save_draft(task_id: str) -> Any:
+    """Keep the form's current values for this user and task, without validating them."""
+    task = tasks.get_for(current_user, task_id)
+    drafts.save(current_user, task, request.form)
+    db.session.commit()
+    flash(_("Draft saved. Only you can see it; it is restored when you come back to this task."))
+    return redirect(url_for("tasks.show", task_id=task.id) + "#form-title")
+
+
+@bp.post("/<task_id>/draft/delete")
+@login_required
+def discard_draft(task_id: str) -> Any:
+    """Throw away the user's draft: the form starts again from the case's values."""
+    task = tasks.get_for(current_user, task_id)
+    drafts.discard(current_user, task)
+    db.session.commit()
+    flash(_("Draft discarded."))
+    return redirect(url_for("tasks.show", task_id=task.id) + "#form-title")
+
+
+@bp.post("/<task_id>/attachments")
+@login_required
+def add_attachments(task_id: str) -> Any:
+    """Staff documents on the task (investigation documents, photos, signed letters)."""
+    task = tasks.get_for(current_user, task_id)
+    try:
+        added = attachments.add_to_task(
+            task,
+            uploads.files(),
+            uploaded_by=current_user,
+            upload_dir=current_app.config["UPLOAD_DIR"],
+        )
+    except attachments.AttachmentRefused as exc:
+        db.session.rollback()
+        task = tasks.get_for(current_user, task_id)
+        case = workflows.case_data(task.complaint)
+        alert = _("No file was added.")
+        return _render(task, case, _work_form(task, case), alert, 422, _file_problems(exc.problems))
+    db.session.commit()
+    flash(ngettext("%(num)d file added.", "%(num)d files added.", len(added)))
+    return redirect(url_for("tasks.show", task_id=task.id) + "#task-files")
+
+
+def _file_problems(problems: list[attachments.Problem]) -> list[str]:
+    texts = []
+    for problem in problems:
+        if problem.code == "none_chosen":
+            texts.append(_("Choose a file to add."))
+        elif problem.code == "too_many_task":
+            texts.append(_("Add at most %(max)d files to a task.", max=attachments.MAX_PER_TASK))
+        else:
+            texts.extend(uploads.problem_texts([problem]))
+    return texts
 
 
 @bp.get("/<task_id>/letter.pdf")
@@ -241,6 +326,7 @@ def _render(
     form: Form | None,
     alert: str | None = None,
     status: int = 200,
+    file_errors: list[str] | None = None,
 ) -> Any:
     complaint = task.complaint
     labels = facts.FieldIndex()
@@ -263,6 +349,12 @@ def _render(
         ],
         open_tasks=[t for t in all_tasks if t.status == "open"],
         attachments=attachments.for_complaint(complaint.id),
+        task_files=attachments.for_task(task.id),
+        file_errors=file_errors or [],
+        accepted_files=uploads.ACCEPTED_FILES,
+        max_task_files=attachments.MAX_PER_TASK,
+        max_file_mb=attachments.MAX_SIZE // (1024 * 1024),
+        has_draft=form is not None and drafts.get(current_user, task) is not None,
         diagram_current=drawing.current,
         diagram_done=drawing.done,
         claim_url=CLAIM_PATH.format(task_id=task.id),

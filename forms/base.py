@@ -1,13 +1,14 @@
 """What every task form shares: task data out, a JSON Schema, and JSON input in."""
 
 import gettext
+import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 import jsonschema
 from flask_babel import get_locale
@@ -91,8 +92,15 @@ def _strip(value: Any) -> Any:
 class TaskForm(Form):
     """A form whose data completes a user task, or starts the procedure."""
 
+    # Conditional fields, declared once: {field: (controlling field, value)}. The field applies
+    # only when the controlling field has the value: True/False for a checkbox, a text for a
+    # choice, or a collection of texts for "one of them" (a checklist: any of them ticked).
+    # The page hides it otherwise (static/js/conditional.js), the server neither requires nor
+    # keeps it, and the JSON Schema says so (x-shown-when, and if/then for what it requires).
+    shown_when: ClassVar[dict[str, tuple[str, Any]]] = {}
+
     class Meta:
-        """Strip text input; translate WTForms' own messages."""
+        """Strip text input; translate WTForms' own messages; mark conditional fields."""
 
         def bind_field(
             self, form: Form, unbound_field: UnboundField, options: dict[str, Any]
@@ -102,11 +110,37 @@ class TaskForm(Form):
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
                 filters = unbound_field.kwargs.get("filters") or ()
                 options = {**options, "filters": (_strip, *filters)}
+            condition = getattr(form, "shown_when", {}).get(options.get("name", ""))
+            if condition is not None:
+                # The page's script reads this attribute to show the field only when it applies.
+                render_kw = dict(unbound_field.kwargs.get("render_kw") or {})
+                render_kw["data-shown-when"] = json.dumps(shown_when_schema(condition))
+                options = {**options, "render_kw": render_kw}
             return unbound_field.bind(form=form, **options)
 
         def get_translations(self, form: Form) -> WTFormsTranslations:
             """The translations of WTForms' built-in messages."""
             return WTFORMS_TRANSLATIONS
+
+    def applies(self, name: str) -> bool:
+        """True when the field `name` applies given the other answers (see shown_when)."""
+        condition = self.shown_when.get(name)
+        if condition is None:
+            return True
+        controller, expected = condition
+        if not self.applies(controller):
+            return False
+        return condition_met(self[controller].data, expected)
+
+    def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
+        """Validate; a field that does not apply is neither required nor kept."""
+        super().validate(extra_validators)
+        for name in self.shown_when:
+            if name in self._fields and not self.applies(name):
+                field = self[name]
+                field.errors = []
+                field.data = _empty_value(field)
+        return not self.errors
 
     def task_data(self) -> dict[str, Any]:
         """The form's values as task data, in plain Python types."""
@@ -124,12 +158,24 @@ class TaskForm(Form):
         """
         properties: dict[str, Any] = {}
         required: list[str] = []
+        conditional: list[dict[str, Any]] = []
         for field in form if form is not None else cls():
             if not _is_task_data(field):
                 continue
             properties[field.short_name] = _field_schema(field)
             properties[field.short_name] |= cls.json_schema_overrides().get(field.short_name, {})
-            if _is_required(field):
+            condition = cls.shown_when.get(field.short_name)
+            if condition is not None:
+                properties[field.short_name]["x-shown-when"] = shown_when_schema(condition)
+                if _is_required(field):  # required only where it applies
+                    conditional.append(
+                        when(
+                            condition[0],
+                            _condition_schema(condition[1]),
+                            {"required": [field.short_name]},
+                        )
+                    )
+            elif _is_required(field):
                 required.append(field.short_name)
         schema: dict[str, Any] = {"title": cls.__name__}
         if cls.__doc__:
@@ -138,7 +184,7 @@ class TaskForm(Form):
         if required:
             schema["required"] = required
         schema["additionalProperties"] = False
-        rules = cls.json_schema_rules()
+        rules = conditional + cls.json_schema_rules()
         if rules:
             schema["allOf"] = rules
         return schema
@@ -152,6 +198,46 @@ class TaskForm(Form):
     def json_schema_rules(cls) -> list[dict[str, Any]]:
         """The form's cross-field rules (its validate_* methods) as JSON Schema."""
         return []
+
+
+def condition_met(value: Any, expected: Any) -> bool:
+    """True when a controlling field's value meets a shown_when condition."""
+    if isinstance(expected, bool):
+        return bool(value) is expected
+    if isinstance(expected, str):
+        return value == expected
+    if isinstance(value, list | tuple | set | frozenset):
+        return bool(set(value) & set(expected))
+    return value in expected
+
+
+def shown_when_schema(condition: tuple[str, Any]) -> dict[str, Any]:
+    """A condition as published (x-shown-when, data-shown-when): field and value, or "in"."""
+    controller, expected = condition
+    if isinstance(expected, bool | str):
+        return {"field": controller, "equals": expected}
+    return {"field": controller, "in": sorted(expected)}
+
+
+def _condition_schema(expected: bool | str | Collection[str]) -> dict[str, Any]:
+    """The JSON Schema of a controlling value meeting the condition (for if/then)."""
+    if isinstance(expected, bool | str):
+        return {"const": expected}
+    values = sorted(expected)
+    # A checklist is a list (any of them ticked), a choice a single value.
+    return {"anyOf": [{"enum": values}, {"type": "array", "contains": {"enum": values}}]}
+
+
+def _empty_value(field: Field) -> Any:
+    if isinstance(field, BooleanField):
+        return False
+    if isinstance(field, SelectMultipleField):
+        return []
+    if isinstance(field, DecimalField | FloatField | IntegerField | DateField | DateTimeField):
+        return None
+    if isinstance(field, SelectField) and field.coerce is not str:
+        return None
+    return ""
 
 
 # A text the form does not take as empty: something left once white space is stripped.

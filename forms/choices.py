@@ -184,10 +184,10 @@ STATUSES: Choices = (
     ("legal_review", _l("Under legal review")),
     ("resolution", _l("Being resolved")),
     ("sign_off", _l("Response being approved")),
-    ("review", _l("Being reviewed at your request")),
+    ("review", _l("Being reviewed at the complainant's request")),
     ("in_progress", _l("In progress")),
-    ("awaiting_information", _l("Waiting for information from you")),
-    ("awaiting_feedback", _l("Waiting for your opinion on how we handled it")),
+    ("awaiting_information", _l("Waiting for information from the complainant")),
+    ("awaiting_feedback", _l("Waiting for the complainant's opinion on how we handled it")),
     ("closed", _l("Closed")),
 )
 

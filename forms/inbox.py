@@ -5,8 +5,22 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice
-from wtforms.fields import HiddenField, IntegerField, SearchField, SelectField, StringField
-from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional
+from wtforms.fields import (
+    HiddenField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from forms.choices import CATEGORIES, CHANNELS, SEVERITIES, STATUSES, Choices, options
 from forms.query import QueryFilterForm
@@ -16,6 +30,13 @@ SCOPES: Choices = (
     ("mine", _l("Assigned to me")),
     ("roles", _l("My roles")),
     ("unassigned", _l("Unassigned")),
+    ("team", _l("My team")),
+)
+# What a bulk action does to each selected task (services.tasks.BULK_ACTIONS).
+BULK_ACTIONS: Choices = (
+    ("claim", _l("Claim")),
+    ("release", _l("Release")),
+    ("assign", _l("Assign to…")),
 )
 # The service level of a task's clock (services.tasks.SERVICE_LEVELS).
 SERVICE_LEVELS: Choices = (
@@ -40,6 +61,15 @@ QUERY_FIELDS = (
     "sort",
     "page",
 )
+
+
+def _optional_int(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _strip(value: Any) -> Any:
@@ -99,3 +129,34 @@ class ReassignForm(Form):
     def set_candidates(self, people: Iterable[tuple[int, str]]) -> None:
         """The people the task may go to, as (user id, name)."""
         self.assignee.choices = [SelectChoice(user_id, name) for user_id, name in people]
+
+
+class BulkForm(Form):
+    """One action on the tasks ticked in a list: claim, release, or (managers) assign."""
+
+    task_ids = SelectMultipleField(
+        _l("Tasks"),
+        choices=None,
+        validate_choice=False,  # any id: each task is checked on the server, one by one
+        validators=[DataRequired(message=_l("Tick at least one task."))],
+    )
+    action = SelectField(
+        _l("With the ticked tasks"),
+        choices=options(BULK_ACTIONS),
+        validators=[DataRequired(message=_l("Choose what to do with the ticked tasks."))],
+    )
+    assignee = SelectField(_l("Assign to"), coerce=_optional_int, choices=[], validate_choice=False)
+    next = HiddenField()
+
+    def set_people(self, people: Iterable[tuple[int, str]], *, assigns: bool) -> None:
+        """The people tasks may go to (managers only); others cannot choose "assign"."""
+        self.assignee.choices = [SelectChoice("", _l("Choose a person"))] + [
+            SelectChoice(str(user_id), name) for user_id, name in people
+        ]
+        if not assigns:
+            self.action.choices = [c for c in options(BULK_ACTIONS) if c.value != "assign"]
+
+    def validate_assignee(self, field: Any) -> None:
+        """Assigning needs someone to assign to."""
+        if self.action.data == "assign" and not field.data:
+            raise ValidationError(_l("Choose who takes the ticked tasks."))

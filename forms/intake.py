@@ -1,8 +1,10 @@
 """Receipt: a complaint filed on the public form, or recorded by an intake agent."""
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
 from wtforms.fields import (
     BooleanField,
     DateField,
@@ -51,6 +53,23 @@ API_EMAIL_PATTERN = (
     r"@([A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20})?\.)+"
     rf"(?!({_SPECIAL_USE})$)[A-Za-z]{{2,20}}$"
 )
+# The managed list of departments (services.departments.names), supplied by the application
+# when it starts (forms import nothing of ours); read each time a form is built.
+_DEPARTMENT_SOURCE: list[Callable[[], list[str]]] = []
+NOT_SPECIFIED = _l("Not specified")
+
+
+def use_departments(source: Callable[[], list[str]]) -> None:
+    """Take the department names for the department select from `source`."""
+    _DEPARTMENT_SOURCE[:] = [source]
+
+
+def department_choices() -> list[SelectChoice]:
+    """The department select's options: none chosen, then each active department."""
+    names = _DEPARTMENT_SOURCE[0]() if _DEPARTMENT_SOURCE else []
+    return [SelectChoice("", NOT_SPECIFIED)] + [SelectChoice(name, name) for name in names]
+
+
 FIRST_CONTACT_GIVEN = _l("The first contact detail given (email, telephone, then letter)")
 
 
@@ -92,8 +111,11 @@ class ComplaintForm(TaskForm):
             "without your consent."
         ),
     )
-    department = StringField(
-        _l("Department or service concerned"), validators=[Optional(), Length(max=200)]
+    department = SelectField(
+        _l("Department or service concerned"),
+        choices=department_choices,
+        default="",
+        validators=[Optional(), Length(max=100)],
     )
     event_date = DateField(_l("Date of the event"), validators=[Optional(), NotInFuture()])
     product_service = StringField(
@@ -216,6 +238,10 @@ class StaffIntakeForm(ComplaintForm):
         _l("Received on"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[Optional(), NotInFuture()],
+    )
+    # Staff record the complaint: the form speaks about the complainant, not as them.
+    anonymous = BooleanField(
+        _l("The complainant wants to stay anonymous (followed with the tracking link only)")
     )
     attestation = BooleanField(_l("The complainant confirmed the information is accurate"))
     consent_recorded = BooleanField(_l("The complainant gave consent orally"))

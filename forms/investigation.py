@@ -43,6 +43,11 @@ class InvestigationForm(TaskForm):
     )
     escalation_reason = TextAreaField(_l("Why escalate"), validators=[Length(max=5000)])
 
+    shown_when = {
+        "escalation_target": ("escalation_requested", True),
+        "escalation_reason": ("escalation_requested", True),
+    }
+
     @classmethod
     def json_schema_rules(cls) -> list[dict[str, Any]]:
         """An escalation needs a target and a reason."""

@@ -75,6 +75,8 @@ class ResolutionForm(TaskForm):
     resolution_summary = _summary()
     response_letter = _response_letter()
 
+    shown_when = {"compensation_amount": ("remedies", PAID_REMEDIES)}
+
     @classmethod
     def json_schema_rules(cls) -> list[dict[str, Any]]:
         """A refund or a compensation needs an amount above zero."""

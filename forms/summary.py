@@ -23,23 +23,42 @@ RECORDED = {
     "at": _l("When"),
     "information": _l("Information sent"),
     "attachments": _l("Files"),
+    "error": _l("Error"),
+    "previous_error": _l("Previous error"),
+    "posted_on": _l("Posted on"),
+    "days": _l("Days"),
+    "working_days": _l("Working days"),
+    "tasks": _l("Steps"),
+    "process_id": _l("Procedure"),
+    "from_version": _l("From version"),
+    "to_version": _l("To version"),
+    "what": _l("What was opened"),
 }
 
 
-def describe(form_cls: type[Form] | None, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+def describe(
+    form_cls: type[Form] | None,
+    data: Mapping[str, Any],
+    labels: Mapping[str, str] | None = None,
+) -> list[tuple[str, str]]:
     """(label, text) pairs for `data`, in the form's field order; empty values are left out.
 
+    `labels` overrides a field's label (a form that speaks to the complainant, read by staff).
     Keys the form does not know (data recorded by an older form, or by the engine) follow,
     under their own name.
     """
+    labels = labels or {}
     fields = {field.short_name: field for field in form_cls()} if form_cls else {}
     rows = [
-        (str(field.label.text), _text(field, data[name]))
+        (str(labels.get(name) or field.label.text), _text(field, data[name]))
         for name, field in fields.items()
         if name in data
     ]
     rows += [
-        (str(RECORDED.get(name) or name.replace("_", " ").capitalize()), _text(None, value))
+        (
+            str(labels.get(name) or RECORDED.get(name) or name.replace("_", " ").capitalize()),
+            _text(None, value),
+        )
         for name, value in data.items()
         if name not in fields
     ]
@@ -54,7 +73,11 @@ def _text(field: Field | None, value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_text(field, item) for item in value if item not in (None, ""))
     if isinstance(value, Mapping):
-        return "; ".join(f"{k}: {_text(None, v)}" for k, v in value.items() if v not in (None, ""))
+        return "; ".join(
+            f"{RECORDED.get(k) or k.replace('_', ' ').capitalize()}: {_text(None, v)}"
+            for k, v in value.items()
+            if v not in (None, "")
+        )
     if isinstance(field, SelectFieldBase) and field.choices:
         pairs = [_pair(choice) for choice in field.choices]
         return str(label(pairs, str(value)))

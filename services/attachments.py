@@ -17,13 +17,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from services import audit
+from services import audit, permissions
 from services.db import db
 from services.errors import InvalidInput, NotFound
-from services.models import Attachment, Complaint, User
+from services.models import Attachment, Complaint, Task, User
 
 MAX_SIZE = 10 * 1024 * 1024
 MAX_PER_COMPLAINT = 5
+# Staff documents on one task (investigation documents, photos, signed letters); they do not
+# count against the complainant's MAX_PER_COMPLAINT.
+MAX_PER_TASK = 10
 
 
 @dataclass(frozen=True)
@@ -164,11 +167,62 @@ def check_all(uploads: Sequence[Upload], *, already: int = 0) -> list[Problem]:
 
 
 def count(complaint_id: int) -> int:
-    """How many files the complaint has."""
+    """How many files the complaint has (not counting staff documents added on tasks)."""
     found = db.session.scalar(
-        db.select(db.func.count(Attachment.id)).where(Attachment.complaint_id == complaint_id)
+        db.select(db.func.count(Attachment.id)).where(
+            Attachment.complaint_id == complaint_id, Attachment.task_id.is_(None)
+        )
     )
     return int(found or 0)
+
+
+def add_to_task(
+    task: Task,
+    uploads: Sequence[Upload],
+    *,
+    uploaded_by: User,
+    upload_dir: str | os.PathLike[str],
+) -> list[Attachment]:
+    """Staff documents on a task the user may see, checked like public uploads.
+
+    NotFound if the task is hidden from the user; AttachmentRefused, nothing added, if any
+    file is refused or the task would hold more than MAX_PER_TASK files.
+    """
+    permissions.require_view_task(uploaded_by, task)
+    problems = [
+        p for u in uploads if (p := problem_with(u.filename, u.data(), u.declared_type)) is not None
+    ]
+    if not uploads:
+        problems.append(Problem("none_chosen", "", "Choose a file."))
+    already = len(for_task(task.id))
+    if already + len(uploads) > MAX_PER_TASK:
+        problems.append(
+            Problem(
+                "too_many_task",
+                "",
+                f"At most {MAX_PER_TASK} files per task "
+                f"({already} already attached, {len(uploads)} chosen).",
+            )
+        )
+    if problems:
+        raise AttachmentRefused(problems)
+    directory = Path(upload_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    return [
+        _store(task.complaint, upload, uploaded_by, directory, task_id=task.id)
+        for upload in uploads
+    ]
+
+
+def for_task(task_id: str) -> list[Attachment]:
+    """The files staff added on a task, oldest first."""
+    return list(
+        db.session.scalars(
+            db.select(Attachment)
+            .where(Attachment.task_id == task_id)
+            .order_by(Attachment.uploaded_at, Attachment.id)
+        )
+    )
 
 
 def add(
@@ -206,7 +260,12 @@ def add_all(
 
 
 def _store(
-    complaint: Complaint, upload: Upload, uploaded_by: User | None, directory: Path
+    complaint: Complaint,
+    upload: Upload,
+    uploaded_by: User | None,
+    directory: Path,
+    *,
+    task_id: str | None = None,
 ) -> Attachment:
     content = upload.data()
     content_type = detect(content) or ""
@@ -218,6 +277,7 @@ def _store(
         size=len(content),
         sha256=hashlib.sha256(content).hexdigest(),
         uploaded_by=uploaded_by,
+        task_id=task_id,
     )
     db.session.add(attachment)
     # The row is flushed before the file is written, so a refused row never leaves a file.
@@ -238,6 +298,7 @@ def _store(
             "content_type": content_type,
             "size": attachment.size,
             "sha256": attachment.sha256,
+            **({"task_id": task_id} if task_id else {}),
         },
         # Complainants see their own files on the tracking page; staff documents stay internal.
         public=uploaded_by is None,

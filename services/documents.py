@@ -7,6 +7,7 @@ folder so the upload sweep never sees them) and a `document` row keeps its SHA-2
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import secrets
@@ -18,7 +19,7 @@ from typing import Any
 
 import jinja2
 
-from services import attachments, audit, business_calendar, composer, letters
+from services import attachments, audit, business_calendar, composer, letters, organisation
 from services.db import db
 from services.errors import NotFound
 from services.models import Complaint, Document, Notification
@@ -63,10 +64,14 @@ class Letterhead:
     email: str = ""
     signature: str = "The Complaints Service"
     logo_path: str = ""
+    # The logo an administrator uploaded, as a data: URL (it wins over logo_path).
+    logo_data: str = ""
 
     @property
     def logo_url(self) -> str:
-        """The logo as a file URL WeasyPrint can read, or "" without one."""
+        """The logo as a URL WeasyPrint can read, or "" without one."""
+        if self.logo_data:
+            return self.logo_data
         return Path(self.logo_path).resolve().as_uri() if self.logo_path else ""
 
 
@@ -102,6 +107,16 @@ def configure(config: Mapping[str, Any]) -> None:
     )
 
 
+def current_letterhead() -> Letterhead:
+    """The configured letterhead with what an administrator set (organisation settings)."""
+    head = replace(SETTINGS.letterhead, **organisation.letterhead_overrides())
+    logo = organisation.logo()
+    if logo is not None:
+        encoded = base64.b64encode(logo.content).decode()
+        head = replace(head, logo_data=f"data:{logo.content_type};base64,{encoded}")
+    return head
+
+
 def letter_html(
     complaint: Complaint,
     text: str,
@@ -111,7 +126,7 @@ def letter_html(
 ) -> str:
     """The letter as the HTML page the PDF is printed from, in the complainant's language."""
     language = letters.language_of(complaint)
-    org = letterhead or SETTINGS.letterhead
+    org = letterhead or current_letterhead()
     recipient = ""
     if not complaint.anonymous and complaint.complainant_name:
         recipient = complaint.complainant_name

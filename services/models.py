@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -46,6 +47,8 @@ class User(db.Model):
     # Opt-ins: an email when a task is assigned to them, a daily digest of their overdue tasks.
     notify_assignment: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     daily_digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Cleared by an administrator to see confidential complaints without being a focal point.
+    confidential_clearance: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     last_digest_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     roles: Mapped[list[UserRole]] = relationship(
@@ -308,6 +311,10 @@ class Task(db.Model):
     # breach view read open task rows only.
     clock: Mapped[str | None] = mapped_column(String(40))
     at_risk_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The team the diagram routes the task to (property team="department"), for "my team".
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("team.id", ondelete="SET NULL"), index=True
+    )
     complaint: Mapped[Complaint] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
@@ -486,6 +493,10 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: complainant
+    # The task a member of staff added it on (investigation documents, signed letters).
+    task_id: Mapped[str | None] = mapped_column(
+        ForeignKey("task.id", ondelete="SET NULL"), index=True
+    )
     uploaded_by: Mapped[User | None] = relationship()
 
 
@@ -641,4 +652,121 @@ class ServiceClockPause(db.Model):
 # --- administration (issue 12): departments, teams, organisation settings, user tokens -------
 
 
+class Department(db.Model):
+    """A department of the organisation (managed list): complaints name one by its name."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Team(db.Model):
+    """A team of staff, usually of one department: tasks routed to it show in "my team"."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL"), index=True
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    department: Mapped[Department | None] = relationship()
+    members: Mapped[list[User]] = relationship(
+        secondary="team_member", order_by="User.name", lazy="selectin"
+    )
+
+
+class TeamMember(db.Model):
+    """One user in one team."""
+
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("team.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class UserToken(db.Model):
+    """A one-time link sent to a user (invitation, password reset): only its hash is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # invite, reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class OrganisationSettings(db.Model):
+    """The organisation as letters and pages name it (one row, id 1); empty: the config's."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    postal_address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    complaints_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    signature: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The logo (PNG or JPEG, checked like uploads), kept in the row: small, and backed up with it.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    logo_type: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    # The external body the recourse names (ombudsman, mediator); empty: OMBUDSMAN_* config.
+    ombudsman_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    ombudsman_address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    ombudsman_phone: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    ombudsman_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    ombudsman_website: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+
 # --- staff workspace (issue 12): internal notes, mentions, drafts ----------------------------
+
+
+class CaseNote(db.Model):
+    """An internal note on a complaint, by staff for staff: never shown to the complainant."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    author: Mapped[User | None] = relationship()
+    complaint: Mapped[Complaint] = relationship()
+    mentions: Mapped[list[NoteMention]] = relationship(
+        back_populates="note", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class NoteMention(db.Model):
+    """A colleague named with @username in a note: their list of mentions, read or not."""
+
+    __table_args__ = (UniqueConstraint("note_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("case_note.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    note: Mapped[CaseNote] = relationship(back_populates="mentions")
+    user: Mapped[User] = relationship()
+
+
+class TaskDraft(db.Model):
+    """A task form saved unfinished by one user: their values, restored when they reopen it."""
+
+    __table_args__ = (UniqueConstraint("user_id", "task_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    task_id: Mapped[str] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    # The posted form as {name: [values]}, so a multiple choice comes back as posted.
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -17,7 +17,16 @@ READER_ROLES = roles.LANE_ROLES | {roles.QUALITY_ANALYST, roles.ADMINISTRATOR}
 
 
 def sees_confidential(user: User) -> bool:
-    """Only the confidential focal point sees confidential complaints."""
+    """The confidential focal point, and staff an administrator cleared, see confidential cases.
+
+    Clearance is about seeing (lists, pages, tasks of their roles); handling confidential
+    cases as such (reopening one without being a manager) stays the focal point's.
+    """
+    return handles_confidential(user) or bool(user.confidential_clearance)
+
+
+def handles_confidential(user: User) -> bool:
+    """The confidential focal point: the one role that runs confidential cases."""
     return user.has_role(roles.CONFIDENTIAL_FOCAL_POINT)
 
 
@@ -25,20 +34,20 @@ def can_view_complaint(user: User, complaint: Complaint) -> bool:
     """True when the user may know this complaint exists."""
     if not user.active:
         return False
-    if complaint.confidential:
-        return sees_confidential(user)
-    return bool(user.role_names & READER_ROLES)
+    if not user.role_names & READER_ROLES:
+        return False
+    return not complaint.confidential or sees_confidential(user)
 
 
 def visible_complaints_filter(user: User) -> ColumnElement[bool]:
     """The SQL form of can_view_complaint, for lists, searches and counts."""
     if not user.active:
         return false()
+    if not user.role_names & READER_ROLES:
+        return false()
     if sees_confidential(user):
         return true()
-    if user.role_names & READER_ROLES:
-        return Complaint.confidential.is_(False)
-    return false()
+    return Complaint.confidential.is_(False)
 
 
 def can_view_task(user: User, task: Task) -> bool:
@@ -125,7 +134,9 @@ def require_four_eyes(user: User, task: Task) -> Task:
 def require_reopens(user: User, complaint: Complaint) -> Complaint:
     """The complaint if the user may reopen it (a manager who sees it), else NotAllowed."""
     require_view_complaint(user, complaint)
-    if not (user.has_role(roles.MANAGER) or (complaint.confidential and sees_confidential(user))):
+    if not (
+        user.has_role(roles.MANAGER) or (complaint.confidential and handles_confidential(user))
+    ):
         raise NotAllowed("Only a manager reopens a case.")
     return complaint
 

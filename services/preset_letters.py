@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services import audit, business_calendar, presets
+from services import audit, business_calendar, organisation, presets
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.models import Complaint, Notification, ServiceClock
@@ -72,7 +72,8 @@ REASONS = {
 @dataclass(frozen=True)
 class Settings:
     """The external body's contact details set for this deployment (OMBUDSMAN_*): they
-    override the preset's (an ACPR firm names its own mediator)."""
+    override the preset's (an ACPR firm names its own mediator), and the organisation
+    settings an administrator saves override them (services.organisation)."""
 
     ombudsman: Mapping[str, str] = field(default_factory=dict)
 
@@ -109,10 +110,8 @@ def preset_of(complaint: Complaint) -> presets.Preset:
 
 def recourse(preset: presets.Preset, kind: str) -> dict[str, str] | None:
     """The preset's recourse paragraph for a letter of `kind`, by language, or None."""
-    texts = {
-        language: preset.recourse(kind, language, SETTINGS.ombudsman)
-        for language in presets.LANGUAGES
-    }
+    body = {**SETTINGS.ombudsman, **organisation.ombudsman()}
+    texts = {language: preset.recourse(kind, language, body) for language in presets.LANGUAGES}
     return {k: v for k, v in texts.items() if v} or None
 
 

@@ -123,6 +123,18 @@ def summary_of(version: ProcessVersion, preset: presets.Preset | None = None) ->
     )
 
 
+def step_names(version: ProcessVersion) -> dict[str, str]:
+    """Each named element of the version's diagrams by id (a step's name for pages that know
+    only its id, such as the migration dry run)."""
+    names: dict[str, str] = {}
+    for file_name, text in version.files.items():
+        if file_name.endswith(".bpmn"):
+            for element in _root(text.encode()).iter():
+                if element.get("id") and element.get("name"):
+                    names.setdefault(element.get("id", ""), element.get("name", ""))
+    return names
+
+
 def _root(xml: bytes) -> etree._Element:
     return etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True))
 

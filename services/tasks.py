@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_
+from sqlalchemy import ColumnElement, Select, false, or_
 from sqlalchemy.orm import selectinload
 
-from services import audit, permissions, roles, search, staff_notices
+from services import audit, departments, permissions, roles, search, staff_notices
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from services.models import Task, User, UserRole
+from services.models import Task, Team, User, UserRole
 from services.paging import Paged
 
-SCOPES = ("mine", "roles", "unassigned")
+SCOPES = ("mine", "roles", "unassigned", "team")
 # The inbox's service-level filter: at risk or breached ("attention"), or breached only.
 SERVICE_LEVELS = ("attention", "breached")
 
@@ -86,8 +87,15 @@ def _visible_open_tasks(user: User, flt: InboxFilter) -> Select[tuple[Task]]:
 
 
 def _scope_condition(
-    user: User, scope: str, assignee: ColumnElement[int | None] = Task.assignee_id
+    user: User,
+    scope: str,
+    assignee: ColumnElement[int | None] = Task.assignee_id,
+    team: ColumnElement[int | None] = Task.team_id,
+    team_ids: set[int] | None = None,
 ) -> ColumnElement[bool]:
+    if scope == "team":  # the tasks routed to the user's teams, whoever holds them
+        ids = sorted(departments.team_ids_of(user) if team_ids is None else team_ids)
+        return team.in_(ids) if ids else false()
     if scope == "mine":
         return assignee == user.id
     if scope == "unassigned":
@@ -114,10 +122,15 @@ def scope_counts(user: User, flt: InboxFilter | None = None) -> dict[str, int]:
     """How many tasks each inbox scope holds under the same filters, in one query."""
     flt = flt or InboxFilter()
     visible = _visible_open_tasks(user, flt).subquery()
+    team_ids = departments.team_ids_of(user)
     counts = db.session.execute(
         db.select(
             *(
-                db.func.count().filter(_scope_condition(user, scope, visible.c.assignee_id))
+                db.func.count().filter(
+                    _scope_condition(
+                        user, scope, visible.c.assignee_id, visible.c.team_id, team_ids
+                    )
+                )
                 for scope in SCOPES
             )
         ).select_from(visible)
@@ -315,4 +328,216 @@ def _assign(task: Task, assignee: User, actor: User | None) -> None:
         actor=actor,
         task_name=task.name,
         summary=f"Assigned to {assignee.name}",
+    )
+
+
+# --- staff workspace (issue 12): next task, bulk actions, all open tasks, workload ------------
+
+BULK_ACTIONS = ("claim", "release", "assign")
+BULK_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """What a bulk action did to one task: done, or why not (an English reason)."""
+
+    task_id: str
+    title: str
+    reference: str
+    done: bool
+    reason: str = ""
+
+
+def next_task(user: User) -> Task | None:
+    """The first open task of the user's inbox in its usual order (mine and unassigned, by due)."""
+    found = inbox(user, InboxFilter(per_page=1)).tasks
+    return found[0] if found else None
+
+
+def bulk(
+    user: User, action: str, task_ids: list[str], assignee: User | None = None
+) -> list[BulkOutcome]:
+    """Claim, release or assign several tasks: each all or nothing, each checked on its own.
+
+    Each task runs in its own savepoint with the same checks as one at a time (visibility,
+    four eyes, who holds it, the manager's right to assign), so one refused task leaves the
+    others done; every task done is audited by the action itself.
+    """
+    if action not in BULK_ACTIONS:
+        raise InvalidInput("Choose what to do with the selected tasks.")
+    if action == "assign" and assignee is None:
+        raise InvalidInput("Choose who takes the selected tasks.")
+    ids = list(dict.fromkeys(task_ids))
+    if not ids:
+        raise InvalidInput("Select at least one task.")
+    if len(ids) > BULK_LIMIT:
+        raise InvalidInput(f"Select at most {BULK_LIMIT} tasks at once.")
+    outcomes = []
+    for task_id in ids:
+        savepoint = db.session.begin_nested()
+        try:
+            if action == "claim":
+                task = claim(user, task_id)
+            elif action == "release":
+                task = unclaim(user, task_id)
+            elif assignee is not None:
+                task = reassign(user, task_id, assignee)
+            savepoint.commit()
+        except (Conflict, InvalidInput, NotAllowed, NotFound) as exc:
+            savepoint.rollback()
+            title, reference = _label_for(user, task_id)
+            outcomes.append(BulkOutcome(task_id, title, reference, False, exc.message))
+            continue
+        outcomes.append(BulkOutcome(task_id, task.title, task.reference, True))
+    return outcomes
+
+
+def _label_for(user: User, task_id: str) -> tuple[str, str]:
+    """A refused task's title and reference, only if the user may know it exists."""
+    task = db.session.get(Task, task_id)
+    if task is None:
+        return "", ""
+    if permissions.can_view_task(user, task) or (
+        user.has_role(roles.MANAGER)
+        and (not task.confidential or permissions.sees_confidential(user))
+    ):
+        return task.title, task.reference
+    return "", ""
+
+
+def _manager_visible(manager: User) -> ColumnElement[bool]:
+    """Open task rows a manager oversees: every role's, confidential ones with clearance."""
+    condition = Task.status == "open"
+    if not permissions.sees_confidential(manager):
+        condition = condition & Task.confidential.is_(False)
+    return condition
+
+
+def require_manager(user: User) -> User:
+    """The user if a manager (the all-tasks and workload views), else NotAllowed."""
+    if not (user.active and user.has_role(roles.MANAGER)):
+        raise NotAllowed("Only managers see every open task and the workload.")
+    return user
+
+
+def all_open(manager: User, flt: InboxFilter, assignee: str = "") -> InboxPage:
+    """Every open task a manager oversees, filtered like the inbox; `assignee`: an id, 'none'."""
+    require_manager(manager)
+    query = db.select(Task).where(_manager_visible(manager))
+    for column, value in (
+        (Task.category, flt.category),
+        (Task.severity, flt.severity),
+        (Task.channel, flt.channel),
+        (Task.case_status, flt.status),
+        (Task.department, flt.department),
+    ):
+        if value:
+            query = query.where(column == value)
+    if flt.search and flt.search.strip():
+        query = query.where(search.condition(flt.search, Task.reference, Task.complainant_name))
+    if assignee == "none":
+        query = query.where(Task.assignee_id.is_(None))
+    elif assignee.isdigit():
+        query = query.where(Task.assignee_id == int(assignee))
+    total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery())) or 0
+    page = max(1, flt.page)
+    rows = db.session.scalars(
+        query.options(selectinload(Task.complaint), selectinload(Task.assignee))
+        .order_by(*SORTS.get(flt.sort, SORTS["due"]))
+        .limit(flt.per_page)
+        .offset((page - 1) * flt.per_page)
+    )
+    return InboxPage(list(rows), total, page, flt.per_page)
+
+
+@dataclass(frozen=True)
+class Load:
+    """Open and overdue task counts of one person, role or department."""
+
+    key: str
+    label: str
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Open tasks per assignee, per role and per department, with the overdue ones."""
+
+    people: list[Load]
+    teams: list[Load]
+    roles: list[Load]
+    departments: list[Load]
+    total: int
+    overdue: int
+
+
+def workload(manager: User, now: datetime | None = None) -> Workload:
+    """Who holds how many open tasks: grouped counts over open task rows only."""
+    require_manager(manager)
+    now = now or utcnow()
+    visible = _manager_visible(manager)
+    overdue = db.func.count().filter(Task.due_at <= now)
+
+    def grouped(column: Any) -> list[tuple[Any, int, int]]:
+        rows = db.session.execute(
+            db.select(column, db.func.count(), overdue).where(visible).group_by(column)
+        )
+        return [(key, int(n), int(late)) for key, n, late in rows]
+
+    by_person = grouped(Task.assignee_id)
+    names = {
+        user.id: user.name
+        for user in db.session.scalars(
+            db.select(User).where(User.id.in_([k for k, _n, _l in by_person if k is not None]))
+        )
+    }
+    people = sorted(
+        (
+            Load("none" if key is None else str(key), names.get(key, ""), n, late)
+            for key, n, late in by_person
+        ),
+        key=lambda load: (load.key != "none", -load.open, load.label),
+    )
+    by_team = grouped(Task.team_id)
+    team_names = {
+        team.id: team.name
+        for team in db.session.scalars(
+            db.select(Team).where(Team.id.in_([k for k, _n, _l in by_team if k is not None]))
+        )
+    }
+    teams = sorted(
+        (
+            Load("none" if key is None else str(key), team_names.get(key, ""), n, late)
+            for key, n, late in by_team
+        ),
+        key=lambda load: (load.key == "none", -load.open, load.label),
+    )
+    by_role = [Load(key, key, n, late) for key, n, late in grouped(Task.role)]
+    by_department = [
+        Load(key or "", key or "", n, late) for key, n, late in grouped(Task.department)
+    ]
+    return Workload(
+        people=people,
+        teams=teams,
+        roles=sorted(by_role, key=lambda load: -load.open),
+        departments=sorted(by_department, key=lambda load: -load.open),
+        total=sum(load.open for load in by_role),
+        overdue=sum(load.overdue for load in by_role),
+    )
+
+
+def assignable_people() -> list[User]:
+    """Active staff holding a lane role: whom a manager may hand tasks to (each task checks)."""
+    return list(
+        db.session.scalars(
+            db.select(User)
+            .where(
+                User.active.is_(True),
+                User.id.in_(
+                    db.select(UserRole.user_id).where(UserRole.role.in_(sorted(roles.LANE_ROLES)))
+                ),
+            )
+            .order_by(User.name, User.id)
+        )
     )

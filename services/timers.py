@@ -53,7 +53,8 @@ def can_retry(user: User, complaint: Complaint) -> bool:
     """Managers (and the focal point, for the confidential cases only they see) may retry."""
     if not permissions.can_view_complaint(user, complaint):
         return False
-    return user.has_role(roles.MANAGER) or permissions.sees_confidential(user)
+    # Clearance lets someone see confidential cases; only the focal point handles them.
+    return user.has_role(roles.MANAGER) or permissions.handles_confidential(user)
 
 
 def retry(complaint_id: int, actor: User | None) -> Complaint:

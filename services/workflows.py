@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from forms import FORMS
 from services import (
     audit,
+    departments,
     documents,
     engine,
     message_templates,
@@ -224,6 +225,7 @@ def _sync_tasks(
                 assignee=_assignee_from_data(info, state.data),
                 **_case_columns(complaint),
             )
+            departments.route_task(row, info.properties)  # the diagram's `team` property
             db.session.add(row)
             if row.assignee is not None:  # given on creation (assignTo): tell them
                 staff_notices.task_assigned(row, row.assignee, None)

@@ -85,7 +85,12 @@ def task_completion_schema(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "complaint you may see, other than this one. Choices filled from data (provider: the "
         "support services; reassign_to, escalate_to: people) are listed only in the task's "
         "payload_schema. Amounts are JSON numbers read as the "
-        "decimals they are written as (multipleOf 0.01), dates not after formatMaximum.",
+        "decimals they are written as (multipleOf 0.01), dates not after formatMaximum. "
+        "Conditional fields: a property with x-shown-when applies only when the field it "
+        "names has the value given (`equals`), or one of the values (`in`; for a list, any "
+        "of them ticked). Otherwise the task's page hides it, it is not required, and a value "
+        "sent for it is ignored (the task data holds it empty); where it is required when it "
+        "applies, an if/then of the form's schema says so.",
         "oneOf": [ref(name) for name in forms],
     }
 
@@ -133,7 +138,8 @@ def paths() -> dict[str, Any]:
             query_parameter(
                 "scope",
                 {"type": "string", "enum": list(SCOPES), "default": "roles"},
-                "mine: claimed by me; unassigned; roles: unassigned or mine.",
+                "mine: claimed by me; unassigned; roles: unassigned or mine; team: routed to "
+                "one of my teams, whoever holds them.",
             ),
             query_parameter(
                 "sort",
@@ -251,6 +257,51 @@ def paths() -> dict[str, Any]:
                     **errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "Unprocessable"),
                 },
             }
+        },
+        "/tasks/{task_id}/draft": {
+            "get": {
+                "operationId": "showDraft",
+                "summary": "My draft of a task (a draft is private to its author)",
+                "security": BEARER,
+                "parameters": [task_id],
+                "responses": {
+                    "200": json_body(ref("TaskDraft"), "The draft."),
+                    **errors("Unauthorized", "NotFound"),
+                },
+            },
+            "put": {
+                "operationId": "saveDraft",
+                "summary": "Keep unfinished values of a task I may work on",
+                "security": BEARER,
+                "parameters": [task_id],
+                "requestBody": {
+                    "required": True,
+                    **json_body(
+                        {
+                            "type": "object",
+                            "description": "Any of the task form's fields (the properties of "
+                            "its payload_schema, with their JSON types); none is required and "
+                            "no cross-field rule applies, a draft being unfinished. It replaces "
+                            "my previous draft and is deleted when the task is completed.",
+                        },
+                        "Some of the task form's fields.",
+                    ),
+                },
+                "responses": {
+                    "200": json_body(ref("TaskDraft"), "The draft as kept."),
+                    **errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "Unprocessable"),
+                },
+            },
+            "delete": {
+                "operationId": "discardDraft",
+                "summary": "Throw my draft of a task away",
+                "security": BEARER,
+                "parameters": [task_id],
+                "responses": {
+                    "204": {"description": "No draft is left."},
+                    **errors("Unauthorized", "NotFound"),
+                },
+            },
         },
         "/complaints/{complaint_id}": {
             "get": {

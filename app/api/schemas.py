@@ -159,6 +159,18 @@ def answer_schemas() -> dict[str, Any]:
         "UserRef": user,
         "ComplaintSummary": complaint_summary,
         "Task": task,
+        "TaskDraft": obj(
+            {
+                "task_id": TEXT,
+                "values": {
+                    "type": "object",
+                    "description": "Each field's values as text, as a browser posts them.",
+                    "additionalProperties": {"type": "array", "items": TEXT},
+                },
+                "updated_at": TIME,
+                "links": LINKS,
+            }
+        ),
         "TaskDetail": {
             "allOf": [
                 ref("Task"),

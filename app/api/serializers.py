@@ -12,7 +12,15 @@ from forms.choices import CATEGORIES, SEVERITIES, STATUSES, label
 from services import breach_view, complaints, tasks
 from services.clock import as_utc
 from services.complaints import CaseFile, Filed
-from services.models import Attachment, AuditEvent, Complaint, Notification, Task, User
+from services.models import (
+    Attachment,
+    AuditEvent,
+    Complaint,
+    Notification,
+    Task,
+    TaskDraft,
+    User,
+)
 from services.tasks import InboxPage
 from services.tracking import Tracking
 
@@ -94,6 +102,16 @@ def task_dict(task: Task, *, with_complaint: bool = True) -> dict[str, Any]:
     if with_complaint:
         body["complaint"] = complaint_summary(task.complaint)
     return body
+
+
+def draft_dict(draft: TaskDraft) -> dict[str, Any]:
+    """A user's draft of a task: each field's values as text, as a browser would post them."""
+    return {
+        "task_id": draft.task_id,
+        "values": draft.values,
+        "updated_at": iso(draft.updated_at),
+        "links": {"task": url_for("api.show_task", task_id=draft.task_id)},
+    }
 
 
 def task_detail(task: Task, payload_schema: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from app.api.openapi import MAX_PAGE, MAX_PER_PAGE
 from app.extensions import csrf, limiter
 from forms import FORMS, ComplaintForm, TaskForm, formdata_from_json
 from forms.base import JsonInputError, schema_errors
-from services import breach_view, complaints, sensitive, tasks, workflows
+from services import breach_view, complaints, drafts, sensitive, tasks, workflows
 from services import tracking as tracking_service
 from services.db import db
 from services.errors import InvalidInput, LinkExpired, NotAllowed, NotFound
@@ -131,8 +131,46 @@ def complete_task(user: User, task_id: str) -> Any:
     task = tasks.get_for(user, task_id)
     formdata = json_formdata(form_class(task), lambda data: workflows.task_form(task, data))
     task = workflows.complete_task(task_id, user, formdata)
+    drafts.discard_all(task_id)  # a completed task's drafts have nothing left to fill
     db.session.commit()
     return jsonify(serializers.task_dict(task))
+
+
+@bp.get("/tasks/<task_id>/draft")
+@token_required
+def show_draft(user: User, task_id: str) -> Any:
+    """The caller's own draft of a task (nobody else's), the values as a browser posts them."""
+    task = tasks.get_for(user, task_id)
+    draft = drafts.get(user, task)
+    if draft is None:
+        raise NotFound(gettext("You have no draft of this task."))
+    return jsonify(serializers.draft_dict(draft))
+
+
+@bp.put("/tasks/<task_id>/draft")
+@token_required
+def save_draft(user: User, task_id: str) -> Any:
+    """Keep unfinished values of a task for the caller: any of its form's fields, unchecked."""
+    task = tasks.get_for(user, task_id)
+    try:
+        formdata = formdata_from_json(form_class(task), request.get_json(silent=True))
+    except JsonInputError as exc:
+        raise InvalidInput(
+            gettext("Send a JSON object with the form's fields."), details=exc.messages()
+        ) from exc
+    draft = drafts.save(user, task, formdata)
+    db.session.commit()
+    return jsonify(serializers.draft_dict(draft))
+
+
+@bp.delete("/tasks/<task_id>/draft")
+@token_required
+def discard_draft(user: User, task_id: str) -> Any:
+    """Throw the caller's draft of a task away (nothing happens if there is none)."""
+    task = tasks.get_for(user, task_id)
+    drafts.discard(user, task)
+    db.session.commit()
+    return "", 204
 
 
 @bp.get("/complaints/<int:complaint_id>")

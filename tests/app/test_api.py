@@ -206,7 +206,7 @@ def test_tracking_says_the_survey_is_awaited_after_closure(app, client):
     body = client.get(f"{API}/tracking/{filed['tracking_token']}").json
     assert body["awaiting_survey"] is True
     assert body["awaiting_information"] is False
-    assert body["status_label"] == "Waiting for your opinion on how we handled it"
+    assert body["status_label"] == "Waiting for the complainant's opinion on how we handled it"
 
 
 def test_unknown_tracking_token_is_a_json_404(client):

@@ -119,7 +119,7 @@ def test_complaint_detail_shows_the_timeline_with_each_steps_form_data(app, clie
         complaint_id, reference = complaint.id, complaint.reference
     login(client, "manager")
     html = client.get(f"/complaints/{complaint_id}").get_data(as_text=True)
-    history = html[html.index("<h2>History</h2>") :]
+    history = html[html.index('<h2 id="history-title">History') :]
     steps = ["Complaint received", "Register complaint", "Classify complaint"]
     positions = [history.index(step) for step in steps]
     assert positions == sorted(positions)
@@ -132,7 +132,7 @@ def test_complaint_detail_shows_the_timeline_with_each_steps_form_data(app, clie
     # The messages to the complainant: queued with their kind until the worker writes them,
     # then exactly what was sent.
     messages = html[
-        html.index("<h2>Messages to the complainant</h2>") : html.index("<h2>History</h2>")
+        html.index("<h2>Messages to the complainant") : html.index('<h2 id="history-title">')
     ]
     assert "The complaint is registered" in messages and "Waiting to be sent" in messages
     assert "written from the template in use when it is sent" in messages

@@ -46,7 +46,8 @@ def test_a_due_time_stored_in_utc_shows_in_the_organisations_zone_on_staff_pages
     assert "2026-12-02</span> 00:30" in inbox and "(Europe/Paris)" in inbox
     assert "23:30" not in inbox
     task_page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
-    assert "Due Dec 2, 2026, 12:30:00" in task_page and "(Europe/Paris)" in task_page
+    # One format on every page: the task page says it as the inbox and the case page do.
+    assert "Due 2026-12-02 00:30 (Europe/Paris)" in task_page
     login(client, "manager")
     case = client.get(f"/complaints/{complaint_id}").get_data(as_text=True)
     assert "2026-12-02 00:30 (Europe/Paris)" in case

@@ -135,7 +135,8 @@ def test_a_due_in_property_and_an_expression_timer(app):
         version = 9
         files = {"p.bpmn": bpmn}
 
-    summary = procedure_summary.summary_of(Version())
+    with app.app_context():  # the recourse text comes from the organisation's settings
+        summary = procedure_summary.summary_of(Version())
     # The expression timer states no limit; the dueIn does.
     assert [(x.element_id, x.kind, x.duration.total_seconds()) for x in summary.limits] == [
         ("t", procedure_summary.DUE, 36 * 3600)

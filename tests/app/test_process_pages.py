@@ -4,6 +4,7 @@ moving running complaints, and the what-if replay of an edited routing table."""
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -399,3 +400,31 @@ def test_replay_refuses_a_broken_table_naming_the_cell(owner: FlaskClient) -> No
     assert response.status_code == 422
     problems = response.get_json()["problems"]
     assert any(p["element_id"] == "rule_financial_impact_financial_impact" for p in problems)
+
+
+def test_migration_dry_run_names_the_steps_not_their_ids(app: Flask, owner: FlaskClient) -> None:
+    running_on_version_1(app)
+    deploy(owner, edited(bpmn=MINOR_SLA_4_DAYS, dmn=THRESHOLD_500))
+    ids = version_ids(app)
+    page = owner.get(f"/processes/migrate?from={ids[1]}&to={ids[2]}").get_data(as_text=True)
+    steps = re.findall(r'<td>([^<]*)</td>\s*<td><span class="badge', page)
+    assert "Register complaint" in steps and "Resolve minor complaint" in steps
+    assert "register_complaint" not in steps
+
+
+def test_replay_table_shows_inputs_in_words_in_the_readers_language(
+    app: Flask, owner: FlaskClient
+) -> None:
+    affected = classified(app, "700.00")
+    dmn = edited(dmn=THRESHOLD_500)[DMN]
+    body = post_json(owner, "/processes/replay", {"dmn": dmn, "last_n": 10}).get_json()
+    row = next(row for row in body["rows"] if row["reference"] == affected.reference)
+    assert "Product quality" in row["inputs"] and "Low" in row["inputs"]
+    assert "product_quality" not in row["inputs"] and "low" not in row["inputs"]
+    token = csrf_token(owner, "/processes/editor")
+    french = owner.post(
+        "/processes/replay",
+        json={"dmn": dmn, "last_n": 10},
+        headers={"X-CSRFToken": token, "Accept-Language": "fr-FR,fr;q=0.9"},
+    ).get_json()
+    assert "Catégorie" in french["input_labels"] and "Category" not in french["input_labels"]

@@ -414,7 +414,7 @@ def test_a_managers_task_on_a_confidential_complaint_is_hidden_from_the_manager(
     assert seen == {
         "inbox rows": [],
         "inbox task title": False,
-        "inbox tab counts": [0, 0, 0],
+        "inbox tab counts": [0, 0, 0, 0],
         "inbox search": [],
         "task page": 404,
         "API list": (0, []),

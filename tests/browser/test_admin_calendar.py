@@ -30,7 +30,11 @@ def test_an_administrator_adds_a_closure_day_in_french(browser: Browser, live_se
         page.fill("input[name=username]", "admin")
         page.fill("input[name=password]", DEMO_PASSWORD)
         page.click("main form:has(input[name=password]) button[type=submit]")
-        page.get_by_role("link", name="Calendrier des jours ouvrés").click()
+        # One "Administration" entry in the header; the admin pages share a side navigation.
+        page.locator("nav.mainnav").get_by_role("link", name="Administration").click()
+        page.locator("nav.admin-nav").get_by_role(
+            "link", name="Calendrier des jours ouvrés"
+        ).click()
         expect(page.get_by_role("heading", name="Calendrier des jours ouvrés")).to_be_visible()
         expect(page.locator("#days-off")).to_contain_text("Noël")
 

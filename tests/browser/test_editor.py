@@ -213,3 +213,91 @@ def test_side_panel_sets_the_form_name_and_due_in_of_a_task(live_server: str, pa
     assert ("property", {"name": "formKey", "value": "review_overdue"}, "") in properties
     assert ("property", {"name": "phase", "value": "classification"}, "") in properties
     assert 'name="Classify the complaint"' in exported(page)[BPMN]
+
+
+DRAFT_KEPT = "Object.keys(localStorage).some((k) => k.startsWith('complaintflow-editor-draft:'))"
+
+
+def eventually(page: Page, expression: str, seconds: float = 5) -> bool:
+    """Poll an expression (wait_for_function evaluates strings, which our CSP refuses)."""
+    for _ in range(int(seconds * 10)):
+        if page.evaluate(expression):
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
+def test_unsaved_changes_are_kept_as_a_draft_and_leaving_asks_first(
+    live_server: str, page: Page
+) -> None:
+    open_editor(page, live_server)
+    select_task(page, "classify_complaint")
+    page.fill("#task-name", "Classify it carefully")
+    page.press("#task-name", "Tab")
+    assert page.evaluate("window.complaintflowEditor.isDirty()")
+    assert eventually(page, DRAFT_KEPT)
+    # Leaving asks first (the browser's own "Leave site?" question).
+    dialogs: list[str] = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
+    page.goto(f"{live_server}/processes/editor")
+    page.wait_for_selector("#editor.is-ready")
+    assert dialogs == ["beforeunload"]
+    # Back in the editor: the draft is offered, and restored on request.
+    expect(page.locator("#editor-draft")).to_be_visible()
+    page.click("[data-draft-restore]")
+    assert eventually(page, "window.complaintflowEditor.isDirty()")
+    assert 'name="Classify it carefully"' in exported(page)[BPMN]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{live_server}/processes/editor")
+    page.wait_for_selector("#editor.is-ready")
+    page.click("[data-draft-discard]")
+    expect(page.locator("#editor-draft")).to_be_hidden()
+    assert not page.evaluate(DRAFT_KEPT)
+
+
+def test_a_fixed_problem_clears_the_error_and_a_deploy_updates_the_header(
+    live_server: str, page: Page
+) -> None:
+    open_editor(page, live_server)
+    expect(page.locator("#editor-version")).to_have_text("Opened from version 1")
+    select_task(page, "resolve_minor")
+    page.fill("#task-due", "five days")
+    page.press("#task-due", "Tab")
+    page.click("#validate-button")
+    expect(page.locator("#editor-status.editor-status-error")).to_be_visible()
+    expect(page.locator("#problem-list")).to_contain_text("minor_sla")
+    # The fix alone clears the error: the editor checks again after a change.
+    select_task(page, "resolve_minor")
+    page.fill("#task-due", "P4D")
+    page.press("#task-due", "Tab")
+    expect(page.locator("#editor-status")).to_have_text(
+        "No problems: the procedure can be deployed."
+    )
+    expect(page.locator("#problem-list")).not_to_contain_text("minor_sla")
+    page.fill("#comment", "Minor complaints in four days")
+    page.click("#deploy-button")
+    expect(page.locator("#editor-status")).to_contain_text("Version 2 deployed")
+    expect(page.locator("#editor-version")).to_have_text("Version 2, deployed from here")
+    expect(page.locator("#editor-active")).to_be_visible()
+    assert not page.evaluate("window.complaintflowEditor.isDirty()")
+
+
+def test_a_timer_named_after_its_duration_says_the_new_one(live_server: str, page: Page) -> None:
+    open_editor(page, live_server)
+    # Give the minor case's timer a plain duration and a name that says it.
+    page.evaluate(
+        """() => {
+          const modeler = window.complaintflowEditor.editors[0].modeler;
+          const timer = modeler.get("elementRegistry").get("minor_sla");
+          const definition = timer.businessObject.eventDefinitions[0];
+          modeler.get("modeling").updateModdleProperties(timer, definition.timeDuration,
+            { body: '"P5D"' });
+          modeler.get("modeling").updateLabel(timer, "Not resolved in 5 days");
+        }"""
+    )
+    select_task(page, "resolve_minor")
+    expect(page.locator("#task-due")).to_have_value("P5D")
+    page.fill("#task-due", "P10D")
+    page.press("#task-due", "Tab")
+    assert 'name="Not resolved in 10 days"' in exported(page)[BPMN]
+    expect(page.locator("#task-due-label")).to_contain_text("Not resolved in 10 days")

@@ -53,7 +53,7 @@ def test_a_task_claimed_by_someone_else_cannot_be_completed(app_context):
 
     complaint = j.to_classification()
     task = j.open_task(complaint, "classify_complaint")
-    other = users.create_user("sup2", "Second Supervisor", "password123", ["supervisor"])
+    other = users.create_user("sup2", "Second Supervisor", "a longer password", ["supervisor"])
     tasks.claim(other, task.id)
     db.session.commit()
     with pytest.raises(NotAllowed):

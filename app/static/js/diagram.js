@@ -16,6 +16,32 @@
     }
   }
 
+  // The diagram names its lanes by role id (intake_agent): show the role in words, as the
+  // page gives them in data-lanes. The downloaded file keeps the ids the engine reads.
+  function laneNames(xml, element) {
+    var names;
+    try {
+      names = JSON.parse(element.getAttribute("data-lanes") || "{}");
+    } catch (error) {
+      return xml;
+    }
+    if (!Object.keys(names).length || !window.DOMParser) {
+      return xml;
+    }
+    var doc = new window.DOMParser().parseFromString(xml, "application/xml");
+    if (doc.getElementsByTagName("parsererror").length) {
+      return xml;
+    }
+    var lanes = doc.getElementsByTagNameNS("http://www.omg.org/spec/BPMN/20100524/MODEL", "lane");
+    Array.prototype.forEach.call(lanes, function (lane) {
+      var name = lane.getAttribute("name");
+      if (name && Object.prototype.hasOwnProperty.call(names, name)) {
+        lane.setAttribute("name", names[name]);
+      }
+    });
+    return new window.XMLSerializer().serializeToString(doc);
+  }
+
   function mark(viewer, list, marker) {
     var canvas = viewer.get("canvas");
     var registry = viewer.get("elementRegistry");
@@ -78,7 +104,7 @@
         return response.text();
       })
       .then(function (xml) {
-        return viewer.importXML(xml);
+        return viewer.importXML(laneNames(xml, element));
       })
       .then(function () {
         var canvas = viewer.get("canvas");

@@ -384,13 +384,42 @@
     var timer = serviceTimer(element);
     if (timer) {
       var expression = timerDefinition(timer).get("timeDuration");
+      var before = unquote(expression.get("body"));
       editor.modeler.get("modeling").updateModdleProperties(timer, expression, {
         body: JSON.stringify(value),
       });
+      relabelTimer(editor, timer, before, value);
     } else {
       setProperty(editor, element, "dueIn", value);
     }
   });
+
+  // A duration in the words a timer's name uses: P14D -> "14 days", PT4H -> "4 hours".
+  var UNITS = { Y: "year", M: "month", W: "week", D: "day", H: "hour", S: "second" };
+  function durationWords(value) {
+    var match = /^P(?:(\d+)([YMWD]))?(?:T(?:(\d+)([HMS]))?)?$/.exec(value || "");
+    if (!match || (match[1] && match[3])) {
+      return null;
+    }
+    var number = match[1] || match[3];
+    var unit = match[1] ? UNITS[match[2]] : match[4] === "M" ? "minute" : UNITS[match[4]];
+    return number ? number + " " + unit + (number === "1" ? "" : "s") : null;
+  }
+
+  // A timer named after its duration ("No reply in 14 days") says the new one once changed:
+  // the name shows on the diagram, in the case history and in the service-level reports.
+  function relabelTimer(editor, timer, before, after) {
+    var name = timer.businessObject.name || "";
+    var old = durationWords(before);
+    var next = durationWords(after);
+    if (!name || !old || !next || old === next) {
+      return;
+    }
+    var pattern = new RegExp("\\b" + old.replace(/s$/, "") + "s?\\b");
+    if (pattern.test(name)) {
+      editor.modeler.get("modeling").updateLabel(timer, name.replace(pattern, next));
+    }
+  }
 
   onPanel("#task-role", function (editor, element, role) {
     if (role && role !== laneOf(element)) {
@@ -615,6 +644,127 @@
     }
   }
 
+  // ---- unsaved changes: a draft in this browser, a warning before leaving ------------------------
+
+  var dirty = false;
+  var draftTimer = null;
+  var recheckTimer = null;
+
+  function draftKey(versionId) {
+    return "complaintflow-editor-draft:" + versionId;
+  }
+  config.draftKey = draftKey(config.version_id);
+
+  function storage() {
+    try {
+      return window.localStorage;
+    } catch (error) {
+      return null; // storage refused (private mode): no draft, the warning still works
+    }
+  }
+
+  function showVersion(number) {
+    $("#editor-version").textContent = t("versionActive", { number: number });
+    $("#editor-active").hidden = false;
+  }
+
+  function setClean() {
+    dirty = false;
+    window.clearTimeout(draftTimer);
+    var store = storage();
+    if (store) {
+      store.removeItem(config.draftKey);
+    }
+  }
+
+  // Every edit: remember that there are unsaved changes, keep a draft, and when problems or
+  // an error are shown, check again so that a fixed problem does not stay on screen.
+  function changed() {
+    dirty = true;
+    window.clearTimeout(draftTimer);
+    draftTimer = window.setTimeout(saveDraft, 400);
+    if (!$("#problems").hidden || $("#editor-status").classList.contains("editor-status-error")) {
+      window.clearTimeout(recheckTimer);
+      recheckTimer = window.setTimeout(validate, 800);
+    }
+  }
+
+  function saveDraft() {
+    var store = storage();
+    if (!store || !dirty) {
+      return;
+    }
+    exportFiles().then(function (files) {
+      try {
+        store.setItem(config.draftKey, JSON.stringify({ saved: Date.now(), files: files }));
+      } catch (error) {
+        // Storage full: the warning before leaving still protects the work.
+      }
+    });
+  }
+
+  function readDraft() {
+    var store = storage();
+    var text = store && store.getItem(config.draftKey);
+    if (!text) {
+      return null;
+    }
+    try {
+      var draft = JSON.parse(text);
+      return draft && draft.files ? draft : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // A draft left by an earlier visit: offer it back (or throw it away).
+  function offerDraft() {
+    var draft = readDraft();
+    if (!draft) {
+      return;
+    }
+    var box = $("#editor-draft");
+    box.querySelector("[data-draft-when]").textContent = new Date(draft.saved).toLocaleString();
+    box.hidden = false;
+    box.querySelector("[data-draft-restore]").onclick = function () {
+      box.hidden = true;
+      Promise.all(
+        editors.map(function (editor) {
+          var xml = draft.files[editor.name];
+          return xml ? editor.modeler.importXML(xml) : Promise.resolve();
+        })
+      ).then(function () {
+        show(current || editors[0]);
+        dirty = true;
+        say(t("draftRestored"), "ok");
+      }, failed);
+    };
+    box.querySelector("[data-draft-discard]").onclick = function () {
+      box.hidden = true;
+      setClean();
+    };
+  }
+
+  function watch(editor) {
+    if (editor.kind === "bpmn") {
+      editor.modeler.on("commandStack.changed", changed);
+      return;
+    }
+    var viewer = editor.modeler.getActiveViewer && editor.modeler.getActiveViewer();
+    if (viewer && viewer.on) {
+      viewer.on("elements.changed", changed);
+    }
+    editor.pane.addEventListener("input", changed);
+  }
+
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty) {
+      saveDraft();
+      event.preventDefault();
+      event.returnValue = ""; // the browser shows its own "Leave site?" question
+    }
+  });
+
   // ---- validate, deploy, what-if ------------------------------------------------------------------
 
   function failed(error) {
@@ -659,6 +809,12 @@
         if (response.status === 201 || response.status === 200) {
           showProblems([], body.warnings);
           say(body.message, "ok");
+          showVersion(body.version);
+          config.draftKey = draftKey(body.version_id);
+          if (window.history && body.links.editor) {
+            window.history.replaceState(null, "", body.links.editor);
+          }
+          setClean();
           var link = document.createElement("a");
           link.href = body.links.versions;
           link.textContent = t("seeVersions");
@@ -783,6 +939,8 @@
     .then(function () {
       show(editors[0]);
       say("");
+      editors.forEach(watch);
+      offerDraft();
       root.classList.add("is-ready");
       editors.forEach(function (editor) {
         if (editor.kind === "dmn") {
@@ -802,5 +960,12 @@
     });
 
   // For tests and the curious: the files as the editor would send them.
-  window.complaintflowEditor = { exportFiles: exportFiles, validate: validate, editors: editors };
+  window.complaintflowEditor = {
+    exportFiles: exportFiles,
+    validate: validate,
+    editors: editors,
+    isDirty: function () {
+      return dirty;
+    },
+  };
 })();

@@ -1,0 +1,384 @@
+"""Departments and teams as managed lists, team membership, and routing tasks to a team.
+
+A complaint names its department by name (Complaint.department), as it did when the field
+was free text: the list only constrains what can be chosen. A team usually belongs to one
+department; a user task whose diagram says `team="department"` goes to the team of the
+complaint's department (Task.team_id), and the inbox's "my team" scope reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, false
+
+from services import audit, roles
+from services.db import db
+from services.errors import InvalidInput, NotAllowed, NotFound
+from services.models import AuditEvent, Complaint, Department, Task, Team, TeamMember, User
+
+# The BPMN user-task property naming the team a task goes to.
+TEAM_PROPERTY = "team"
+# Its value meaning "the team of the complaint's department".
+BY_DEPARTMENT = "department"
+# The demo complaints' departments (services.demo), and a team for two of them.
+DEMO_DEPARTMENTS = ("Customer service", "Logistics", "Billing", "Stores")
+DEMO_TEAMS = (
+    ("Customer service team", "Customer service", ("supervisor", "investigator")),
+    ("Logistics team", "Logistics", ("investigator",)),
+)
+
+
+def administers(user: User) -> bool:
+    """Administrators keep the lists of departments and teams."""
+    return user.active and user.has_role(roles.ADMINISTRATOR)
+
+
+def require_administers(user: User) -> User:
+    """The user if they administer the organisation, else NotAllowed."""
+    if not administers(user):
+        raise NotAllowed("Only administrators change the organisation's settings.")
+    return user
+
+
+# --- departments ------------------------------------------------------------------------------
+
+
+def all_departments() -> list[Department]:
+    """Every department, active ones first, by name."""
+    return list(
+        db.session.scalars(
+            db.select(Department).order_by(Department.active.desc(), Department.name)
+        )
+    )
+
+
+def names(*, keep: str = "") -> list[str]:
+    """The active departments' names for a select; `keep` (a stored value) stays offered."""
+    found = list(
+        db.session.scalars(
+            db.select(Department.name).where(Department.active.is_(True)).order_by(Department.name)
+        )
+    )
+    if keep and keep not in found:
+        found.append(keep)
+    return found
+
+
+def get(department_id: int) -> Department:
+    """A department by id, or NotFound."""
+    department = db.session.get(Department, department_id)
+    if department is None:
+        raise NotFound("No such department.")
+    return department
+
+
+def _clean_name(name: str, field: str = "name") -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput("Give a name.", details={field: ["Give a name."]})
+    if len(name) > 100:
+        raise InvalidInput("Too long.", details={field: ["At most 100 characters."]})
+    return name
+
+
+def _taken(model: Any, name: str, exclude: int | None = None) -> bool:
+    query = db.select(model.id).where(db.func.lower(model.name) == name.lower())
+    if exclude is not None:
+        query = query.where(model.id != exclude)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def add_department(actor: User, name: str) -> Department:
+    """Add a department; audited."""
+    require_administers(actor)
+    name = _clean_name(name)
+    if _taken(Department, name):
+        raise InvalidInput(
+            "Taken.", details={"name": ["There is already a department of that name."]}
+        )
+    department = Department(name=name, active=True)
+    db.session.add(department)
+    db.session.flush()
+    _audit(
+        actor,
+        "department_added",
+        f"Department added: {name}",
+        {"department_id": department.id, "name": name},
+    )
+    return department
+
+
+def rename_department(actor: User, department_id: int, name: str) -> Department:
+    """Rename a department; its complaints and their open tasks follow the new name."""
+    require_administers(actor)
+    department = get(department_id)
+    name = _clean_name(name)
+    if _taken(Department, name, exclude=department.id):
+        raise InvalidInput(
+            "Taken.", details={"name": ["There is already a department of that name."]}
+        )
+    before = department.name
+    if before == name:
+        return department
+    department.name = name
+    db.session.execute(
+        db.update(Complaint).where(Complaint.department == before).values(department=name)
+    )
+    db.session.execute(db.update(Task).where(Task.department == before).values(department=name))
+    db.session.flush()
+    _audit(
+        actor,
+        "department_renamed",
+        f"Department renamed: {before} -> {name}",
+        {"department_id": department.id, "before": before, "name": name},
+    )
+    return department
+
+
+def set_department_active(actor: User, department_id: int, active: bool) -> Department:
+    """Offer a department again, or no longer (complaints keep it); audited."""
+    require_administers(actor)
+    department = get(department_id)
+    department.active = active
+    db.session.flush()
+    kind = "department_activated" if active else "department_deactivated"
+    _audit(actor, kind, f"{kind}: {department.name}", {"department_id": department.id})
+    return department
+
+
+# --- teams ------------------------------------------------------------------------------------
+
+
+def all_teams() -> list[Team]:
+    """Every team, active ones first, by name."""
+    return list(db.session.scalars(db.select(Team).order_by(Team.active.desc(), Team.name)))
+
+
+def team_choices() -> list[tuple[int, str]]:
+    """The active teams as (id, name), for a user's membership."""
+    rows = db.session.scalars(db.select(Team).where(Team.active.is_(True)).order_by(Team.name))
+    return [(t.id, t.name) for t in rows]
+
+
+def get_team(team_id: int) -> Team:
+    """A team by id, or NotFound."""
+    team = db.session.get(Team, team_id)
+    if team is None:
+        raise NotFound("No such team.")
+    return team
+
+
+def _department_id(value: int | None) -> int | None:
+    if not value:
+        return None
+    if db.session.get(Department, value) is None:
+        raise InvalidInput("Unknown.", details={"department": ["Not a valid choice."]})
+    return value
+
+
+def _active_users(user_ids: Iterable[int]) -> list[User]:
+    ids = sorted(set(user_ids))
+    found = list(db.session.scalars(db.select(User).where(User.id.in_(ids)))) if ids else []
+    if len(found) != len(ids):
+        raise InvalidInput("Unknown.", details={"members": ["Not a valid choice."]})
+    return found
+
+
+def add_team(
+    actor: User, name: str, department_id: int | None, member_ids: Iterable[int] = ()
+) -> Team:
+    """Add a team, with its department and members; audited."""
+    require_administers(actor)
+    name = _clean_name(name)
+    if _taken(Team, name):
+        raise InvalidInput("Taken.", details={"name": ["There is already a team of that name."]})
+    team = Team(name=name, department_id=_department_id(department_id), active=True)
+    team.members = _active_users(member_ids)
+    db.session.add(team)
+    db.session.flush()
+    _audit(actor, "team_added", f"Team added: {name}", _team_data(team))
+    return team
+
+
+def update_team(
+    actor: User, team_id: int, name: str, department_id: int | None, member_ids: Iterable[int]
+) -> Team:
+    """Change a team's name, department and members; audited with the values before."""
+    require_administers(actor)
+    team = get_team(team_id)
+    name = _clean_name(name)
+    if _taken(Team, name, exclude=team.id):
+        raise InvalidInput("Taken.", details={"name": ["There is already a team of that name."]})
+    before = _team_data(team)
+    team.name = name
+    team.department_id = _department_id(department_id)
+    team.members = _active_users(member_ids)
+    db.session.flush()
+    db.session.refresh(team)
+    _audit(actor, "team_changed", f"Team changed: {name}", {**_team_data(team), "before": before})
+    return team
+
+
+def set_team_active(actor: User, team_id: int, active: bool) -> Team:
+    """Route tasks to a team again, or no longer; audited."""
+    require_administers(actor)
+    team = get_team(team_id)
+    team.active = active
+    db.session.flush()
+    kind = "team_activated" if active else "team_deactivated"
+    _audit(actor, kind, f"{kind}: {team.name}", {"team_id": team.id})
+    return team
+
+
+def _team_data(team: Team) -> dict[str, Any]:
+    return {
+        "team_id": team.id,
+        "name": team.name,
+        "department_id": team.department_id,
+        "members": sorted(u.id for u in team.members),
+    }
+
+
+# --- membership -------------------------------------------------------------------------------
+
+
+def teams_of(user: User) -> list[Team]:
+    """The active teams the user belongs to, by name."""
+    return list(
+        db.session.scalars(
+            db.select(Team)
+            .join(TeamMember, TeamMember.team_id == Team.id)
+            .where(TeamMember.user_id == user.id, Team.active.is_(True))
+            .order_by(Team.name)
+        )
+    )
+
+
+def team_ids_of(user: User) -> set[int]:
+    """The ids of the active teams the user belongs to (the inbox's "my team" scope)."""
+    return {team.id for team in teams_of(user)}
+
+
+def my_team_filter(user: User) -> ColumnElement[bool]:
+    """Tasks routed to one of the user's teams (SQL), false() when they have none."""
+    ids = team_ids_of(user)
+    return Task.team_id.in_(sorted(ids)) if ids else false()
+
+
+def members_of_teams(team_ids: Iterable[int]) -> list[User]:
+    """The active members of these teams, by name, each once."""
+    ids = sorted(set(team_ids))
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            db.select(User)
+            .join(TeamMember, TeamMember.user_id == User.id)
+            .where(TeamMember.team_id.in_(ids), User.active.is_(True))
+            .distinct()
+            .order_by(User.name)
+        )
+    )
+
+
+def team_members_of(user: User) -> list[User]:
+    """Everyone who shares an active team with the user (the user included)."""
+    return members_of_teams(team_ids_of(user))
+
+
+def set_user_teams(user: User, team_ids: Iterable[int]) -> tuple[list[int], list[int]]:
+    """Make the user a member of exactly these teams; the ids before and after (for audit)."""
+    wanted = set(team_ids)
+    if wanted and len(
+        list(db.session.scalars(db.select(Team.id).where(Team.id.in_(wanted))))
+    ) != len(wanted):
+        raise InvalidInput("Unknown.", details={"teams": ["Not a valid choice."]})
+    current = set(
+        db.session.scalars(db.select(TeamMember.team_id).where(TeamMember.user_id == user.id))
+    )
+    for team_id in current - wanted:
+        db.session.execute(
+            db.delete(TeamMember).where(
+                TeamMember.team_id == team_id, TeamMember.user_id == user.id
+            )
+        )
+    for team_id in wanted - current:
+        db.session.add(TeamMember(team_id=team_id, user_id=user.id))
+    db.session.flush()
+    return sorted(current), sorted(wanted)
+
+
+# --- routing ----------------------------------------------------------------------------------
+
+
+def team_for_department(name: str) -> Team | None:
+    """The active team of the department named `name` (the first by name), or None."""
+    if not name:
+        return None
+    return db.session.scalar(
+        db.select(Team)
+        .join(Department, Department.id == Team.department_id)
+        .where(Department.name == name, Team.active.is_(True))
+        .order_by(Team.name, Team.id)
+        .limit(1)
+    )
+
+
+def team_for(properties: Mapping[str, str], department: str) -> Team | None:
+    """The team a task with these diagram properties goes to, for a complaint's department."""
+    wanted = (properties.get(TEAM_PROPERTY) or "").strip()
+    if not wanted:
+        return None
+    if wanted == BY_DEPARTMENT:
+        return team_for_department(department)
+    return db.session.scalar(
+        db.select(Team).where(Team.name == wanted, Team.active.is_(True)).limit(1)
+    )
+
+
+def route_task(task: Task, properties: Mapping[str, str]) -> None:
+    """Set the task's team from its diagram properties (call when its row is created)."""
+    department = task.department or (task.complaint.department if task.complaint else "")
+    team = team_for(properties, department)
+    task.team_id = team.id if team is not None else None
+
+
+# --- demo and history -------------------------------------------------------------------------
+
+
+def ensure_demo_organisation() -> None:
+    """The demo departments and teams, once (seed-demo)."""
+    if db.session.scalar(db.select(db.func.count()).select_from(Team)):
+        return
+    for name in DEMO_DEPARTMENTS:
+        if not _taken(Department, name):
+            db.session.add(Department(name=name, active=True))
+    db.session.flush()
+    for team_name, department_name, usernames in DEMO_TEAMS:
+        department = db.session.scalar(
+            db.select(Department).where(Department.name == department_name)
+        )
+        members = list(db.session.scalars(db.select(User).where(User.username.in_(usernames))))
+        db.session.add(Team(name=team_name, department=department, active=True, members=members))
+    db.session.flush()
+
+
+def history() -> list[AuditEvent]:
+    """Audit events about departments and teams, newest first."""
+    return list(
+        db.session.scalars(
+            db.select(AuditEvent)
+            .where(
+                db.or_(AuditEvent.kind.like("department_%"), AuditEvent.kind.like("team_%")),
+                AuditEvent.complaint_id.is_(None),
+            )
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+            .limit(50)
+        )
+    )
+
+
+def _audit(actor: User, kind: str, summary: str, data: Mapping[str, Any]) -> None:
+    audit.record(None, kind, actor=actor, summary=summary, data=data)

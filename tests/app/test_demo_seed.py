@@ -1,0 +1,68 @@
+"""`flask seed-demo` in the demo files a few dozen complaints at every stage, once, quickly."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from services.clock import as_utc, utcnow
+from services.db import db
+from services.models import Complaint, Task
+from tests.app.helpers import login
+
+
+def test_the_tests_seed_files_no_complaint(app):
+    # tests/conftest.py seeds with `seed-demo` outside the demo: users and procedure only.
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Complaint.id))) == 0
+
+
+def test_seed_demo_files_complaints_at_every_stage_once_and_quickly(app, runner, client):
+    started = time.monotonic()
+    result = runner.invoke(args=["seed-demo", "--complaints"])
+    seconds = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    assert "Demo complaints: " in result.output
+    assert seconds < 20
+
+    now = utcnow()
+    with app.app_context():
+        rows = list(db.session.scalars(db.select(Complaint)))
+        statuses = {row.status for row in rows}
+        open_tasks = list(db.session.scalars(db.select(Task).where(Task.status == "open")))
+        assert 30 <= len(rows) <= 60
+        assert {
+            "registration",
+            "awaiting_information",
+            "classification",
+            "resolution",
+            "investigation",
+            "escalation",
+            "sign_off",
+            "awaiting_feedback",
+            "closed",
+        } <= statuses
+        assert sum(row.confidential for row in rows) == 1
+        overdue = [t for t in open_tasks if t.due_at and as_utc(t.due_at) < now]
+        assert len(overdue) >= 3
+        surveyed = [row for row in rows if row.satisfaction_score]
+        assert len(surveyed) >= 8
+        # Spread over the last months, each case's history in order and in the past.
+        received = sorted(as_utc(row.received_at) for row in rows)
+        assert received[0] < now - timedelta(days=90) and received[-1] > now - timedelta(days=3)
+        tasks = list(db.session.scalars(db.select(Task)))
+        assert all(as_utc(task.created_at) <= now for task in tasks)
+        for row in rows:
+            if row.closed_at:
+                assert as_utc(row.received_at) < as_utc(row.closed_at) <= now
+
+    again = runner.invoke(args=["seed-demo", "--complaints"])
+    assert again.exit_code == 0, again.output
+    assert "none added" in again.output
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Complaint.id))) == len(rows)
+
+    # The inbox is alive: the supervisor has work waiting, some of it late.
+    login(client, "supervisor")
+    inbox = client.get("/inbox").get_data(as_text=True)
+    assert "Classify complaint" in inbox

@@ -1,0 +1,137 @@
+"""An administrator runs the organisation from the browser, in English and in French, and every
+admin page passes the axe accessibility checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from services import departments
+from services.db import db
+from services.models import Team, User
+from tests import journeys
+from tests.browser.conftest import login, screenshot
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """The axe-core violations (WCAG 2.1 A and AA) of the page as it stands."""
+    assert AXE.exists(), f"axe-core is missing: {AXE} (npm install)"
+    page.add_script_tag(content=AXE.read_text())
+    violations: list[dict[str, Any]] = page.evaluate(
+        """async (tags) => (await axe.run(document, {runOnly: {type: "tag", values: tags}}))
+            .violations.map(v => ({id: v.id, help: v.help,
+                                   nodes: v.nodes.map(n => n.target.join(" "))}))""",
+        WCAG,
+    )
+    return violations
+
+
+def assert_accessible(page: Page) -> None:
+    """No axe violation on the page."""
+    found = axe_violations(page)
+    assert found == [], f"{page.url}: {found}"
+
+
+def _context(browser: Browser, locale: str) -> Page:
+    # The pages' policy refuses injected scripts; axe is the test's, not the site's.
+    context = browser.new_context(
+        locale=locale, viewport={"width": 1366, "height": 900}, bypass_csp=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page
+
+
+def test_an_administrator_adds_a_user_a_department_and_a_team(browser: Browser, live_server, app):
+    page = _context(browser, "en-GB")
+    try:
+        login(page, live_server, "admin")
+        page.get_by_role("navigation").get_by_role("link", name="Administration").first.click()
+        expect(page.get_by_role("heading", name="Administration", level=1)).to_be_visible()
+        assert_accessible(page)
+
+        side = page.locator("nav.admin-nav")
+        side.get_by_role("link", name="Users").click()
+        expect(page.get_by_role("heading", name="Users")).to_be_visible()
+        assert_accessible(page)
+        page.get_by_role("link", name="Add a user").click()
+        page.get_by_label("User name", exact=True).fill("nadia")
+        page.get_by_label("Full name").fill("Nadia Newcomer")
+        page.get_by_label("Email", exact=True).fill("nadia@example.org")
+        page.get_by_label("Supervisor", exact=True).check()
+        page.get_by_role("button", name="Add the user").click()
+        expect(page.get_by_role("status")).to_contain_text("an invitation was sent")
+        assert_accessible(page)
+        screenshot(page, "admin-user")
+
+        side.get_by_role("link", name="Departments and teams").click()
+        page.get_by_label("Department name").fill("Water supply")
+        page.get_by_role("button", name="Add the department").click()
+        expect(page.get_by_role("status")).to_contain_text("Water supply added")
+        team = page.locator("form[action$='/admin/teams/new']")
+        team.get_by_label("Team name").fill("Water desk")
+        team.get_by_label("Department").select_option(label="Water supply")
+        team.get_by_label("Nadia Newcomer (nadia)").check()
+        team.get_by_role("button", name="Add the team").click()
+        expect(page.locator("table.teams")).to_contain_text("Nadia Newcomer")
+        assert_accessible(page)
+        screenshot(page, "admin-departments")
+
+        side.get_by_role("link", name="Organisation").click()
+        page.get_by_label("Organisation name").fill("Water Board")
+        page.get_by_role("button", name="Save the settings").click()
+        expect(page.get_by_role("status")).to_contain_text("Organisation settings saved")
+        assert_accessible(page)
+        screenshot(page, "admin-organisation")
+
+        for name in ("Message templates", "Business calendar", "Service providers"):
+            side.get_by_role("link", name=name).click()
+            expect(side.locator("a[aria-current=page]")).to_have_text(name)
+            assert_accessible(page)
+    finally:
+        page.context.close()
+    with app.app_context():
+        team = db.session.scalar(db.select(Team).where(Team.name == "Water desk"))
+        assert team is not None and team.department.name == "Water supply"
+        assert [u.username for u in team.members] == ["nadia"]
+
+
+def test_every_admin_page_passes_axe_in_french(browser: Browser, live_server, app):
+    with app.app_context():
+        admin = journeys.user("admin")
+        department = departments.add_department(admin, "Facturation")
+        team = departments.add_team(admin, "Équipe facturation", department.id)
+        db.session.commit()
+        target = db.session.scalar(db.select(User.id).where(User.username == "manager"))
+        urls = [
+            "/admin",
+            "/admin/users",
+            "/admin/users/new",
+            f"/admin/users/{target}",
+            "/admin/departments",
+            f"/admin/departments/{department.id}",
+            f"/admin/teams/{team.id}",
+            "/admin/organisation",
+            "/admin/templates",
+            "/admin/calendar",
+            "/admin/providers",
+            "/auth/forgot",
+        ]
+    page = _context(browser, "fr-FR")
+    try:
+        login(page, live_server, "admin")
+        for url in urls:
+            page.goto(f"{live_server}{url}")
+            expect(page.locator("html")).to_have_attribute("lang", "fr")
+            assert_accessible(page)
+        screenshot(page, "admin-forgot-fr")
+    finally:
+        page.context.close()

@@ -1,0 +1,56 @@
+"""The case page in French in a real browser: the diagram names its lanes by role in words, the
+history speaks French, and no English text of the interface shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from services import tracking
+from services.db import db
+from tests import journeys
+from tests.browser.conftest import login, screenshot
+
+
+@pytest.fixture
+def french(browser: Browser) -> Iterator[Page]:
+    """A French browser."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def test_case_page_in_french_names_lanes_and_history_in_words(app, live_server, french, tmp_path):
+    with app.app_context():
+        complaint = journeys.file(language="fr")
+        journeys.complete(
+            complaint,
+            "register_complaint",
+            registration_outcome="incomplete",
+            form_complete=False,
+            missing_information="Une photo du colis",
+        )
+        journeys.write_messages()
+        tracking.reply_information(complaint, "Voici la photo.", upload_dir=tmp_path)
+        db.session.commit()
+        complaint_id = complaint.id
+    login(french, live_server, "manager")
+    french.goto(f"{live_server}/complaints/{complaint_id}")
+    diagram = french.locator(".bpmn-diagram.diagram-ready")
+    expect(diagram).to_be_visible()
+    lanes = diagram.locator(".djs-element[data-element-id^='lane'] text, .bpmn-canvas text")
+    texts = " ".join(lanes.all_text_contents())
+    assert "Agent d'accueil" in texts and "Superviseur" in texts
+    assert "intake_agent" not in texts and "supervisor" not in texts
+    history = french.locator("#history")
+    expect(history).to_contain_text("Réclamation reçue · Formulaire web")
+    expect(history).to_contain_text("Informations complémentaires demandées")
+    expect(history).to_contain_text("Informations manquantes envoyées par le réclamant")
+    for english in ("Complaint received", "More information requested", "information_received"):
+        expect(history).not_to_contain_text(english)
+    expect(french.locator("#history-title")).to_contain_text("Historique")
+    screenshot(french, "case-page-fr")

@@ -1,0 +1,88 @@
+"""At 390 px (a phone): no page scrolls sideways, and the staff header keeps the language
+switch, the user's name and Sign out in view."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from services import complaints
+from services.db import db
+from tests import journeys
+from tests.browser.conftest import login, screenshot
+
+WIDTH = 390
+
+
+def _phone(browser: Browser, locale: str) -> Iterator[Page]:
+    context = browser.new_context(
+        locale=locale, viewport={"width": WIDTH, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(params=["en-GB", "fr-FR"])
+def phone(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+    """A phone-sized page, in English and in French (longer words)."""
+    yield from _phone(browser, request.param)
+
+
+def _assert_fits(page: Page, name: str) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > WIDTH:
+        screenshot(page, f"mobile-{name}")
+    assert width <= WIDTH, f"{name}: the page is {width} px wide at {WIDTH} px"
+
+
+def _assert_in_view(page: Page, selector: str) -> None:
+    element = page.locator(selector).first
+    assert element.is_visible(), selector
+    box = element.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, selector
+
+
+def test_public_form_and_tracking_page_fit_a_phone(app, live_server, phone):
+    with app.app_context():
+        filed = complaints.file_complaint(journeys.INTAKE)
+        db.session.commit()
+        token = filed.tracking_token
+    phone.goto(f"{live_server}/complaints/new")
+    _assert_fits(phone, "public-form")
+    phone.select_option("select[name=preferred_contact]", "email")
+    _assert_fits(phone, "public-form-contact")
+    for name in ("email", "phone", "complainant_name"):
+        field = phone.locator(f"input[name={name}]")
+        if field.is_visible():
+            box = field.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= WIDTH, name
+    phone.goto(f"{live_server}/track/{token}")
+    _assert_fits(phone, "tracking")
+
+
+def test_staff_pages_fit_a_phone_and_keep_the_header_items(app, live_server, phone):
+    with app.app_context():
+        complaint = journeys.to_classification()
+        task_id = journeys.open_task(complaint, "classify_complaint").id
+        complaint_id = complaint.id
+    login(phone, live_server, "supervisor")
+    for name, path in (
+        ("inbox", "/inbox"),
+        ("complaints", "/complaints"),
+        ("task", f"/tasks/{task_id}"),
+        ("case", f"/complaints/{complaint_id}"),
+    ):
+        phone.goto(f"{live_server}{path}")
+        _assert_fits(phone, name)
+        _assert_in_view(phone, ".topbar-right form[action*='/lang/'] button")
+        _assert_in_view(phone, ".topbar-right .who")
+        _assert_in_view(phone, "form[action$='/auth/logout'] button")
+    # The menu opens and its links are reachable.
+    toggle = phone.locator(".nav-toggle")
+    if toggle.is_visible():
+        toggle.click()
+    _assert_in_view(phone, ".mainnav a[href='/complaints']")
