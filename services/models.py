@@ -122,6 +122,18 @@ class Complaint(db.Model):
         # The roll-ups recompute a day from the complaints whose events fell on it.
         Index("ix_complaint_closed_at", "closed_at"),
         Index("ix_complaint_acknowledged_at", "acknowledged_at"),
+        Index("ix_complaint_responded_at", "responded_at"),
+        Index("ix_complaint_surveyed_at", "surveyed_at"),
+        Index("ix_complaint_escalated_at", "escalated_at"),
+        Index("ix_complaint_reopened_at", "reopened_at"),
+        Index("ix_complaint_appeal_requested_at", "appeal_requested_at"),
+        # The complaints whose days the next refresh recomputes (few at any time).
+        Index(
+            "ix_complaint_report_stale",
+            "id",
+            postgresql_where=text("report_stale"),
+            sqlite_where=text("report_stale"),
+        ),
         # Name search (ILIKE '%term%') at a million complaints: a trigram index on PostgreSQL.
         Index(
             "ix_complaint_name_trgm",
@@ -207,6 +219,11 @@ class Complaint(db.Model):
     appeals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Who handled it (the assignee of its resolution), for the reports' assignee filter.
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by a save that changed a reported figure: reporting.refresh() recomputes the days
+    # of its events and clears it (one more column in an UPDATE the save makes anyway).
+    report_stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     received_by: Mapped[User | None] = relationship(foreign_keys=[received_by_id])
     duplicate_of: Mapped[Complaint | None] = relationship(
@@ -658,12 +675,17 @@ class ServiceClockPause(db.Model):
 
 
 class ComplaintCode(db.Model):
-    """A multi-valued fact reports count: a resolution code or a remedy of one complaint."""
+    """A multi-valued fact reports count, written when the complaint closes: a resolution
+    code, a remedy, a service-level clock met or breached (code = the clock's name)."""
+
+    # Drill-downs list the complaints holding one code.
+    __table_args__ = (Index("ix_complaint_code_kind_code", "kind", "code"),)
 
     complaint_id: Mapped[int] = mapped_column(
         ForeignKey("complaint.id", ondelete="CASCADE"), primary_key=True
     )
-    kind: Mapped[str] = mapped_column(String(30), primary_key=True)  # resolution_code, remedy
+    # resolution_code, remedy, clock_met, clock_breached
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
     code: Mapped[str] = mapped_column(String(60), primary_key=True)
 
 
@@ -698,6 +720,18 @@ class ReportCodeDay(db.Model):
     """A day's count of one code in one slice (see ReportDay): outcomes, root causes,
     resolution codes, remedies, escalation targets, clocks met or breached per step, the
     satisfaction scores and the histogram buckets of working times."""
+
+    # A year of one slice read from the index alone (the primary key leads with the same
+    # columns but the table's rows are wide and scattered).
+    __table_args__ = (
+        Index(
+            "ix_report_code_day_slice",
+            "dimension",
+            "value",
+            "day",
+            postgresql_include=["confidential", "kind", "code", "count"],
+        ),
+    )
 
     dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
     value: Mapped[str] = mapped_column(String(100), primary_key=True)
