@@ -50,6 +50,8 @@ KINDS = {
     "migrated": _l("Moved to another version of the procedure"),
     "timers_retried": _l("Timers tried again"),
     "note_added": _l("Internal note added"),
+    "systemic_issue_linked": _l("Linked to a systemic issue"),
+    "improvement_action_linked": _l("Linked to an improvement action"),
 }
 ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
 # What the complainant (or staff on their behalf) sent, by the procedure's message name.

@@ -1,7 +1,7 @@
 """administration: departments, teams, organisation settings, user invitations
 
 Revision ID: e12a0d1f2a3b
-Revises: d171f16e18e9
+Revises: 7dbfe788a1b7
 Create Date: 2026-11-28
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e12a0d1f2a3b"
-down_revision = "d171f16e18e9"
+down_revision = "7dbfe788a1b7"
 branch_labels = None
 depends_on = None
 
