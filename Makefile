@@ -28,6 +28,8 @@ messages: $(BIN)/activate
 # owner's editor adds the bpmn-js and dmn-js modelers.
 BPMN_JS = app/static/vendor/bpmn-js
 DMN_JS  = app/static/vendor/dmn-js
+# Chart.js draws the dashboard's charts (each one also shown as a table).
+CHART_JS = app/static/vendor/chart.js
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -48,8 +50,13 @@ $(DMN_JS)/dmn-modeler.production.min.js: node_modules/.package-lock.json
 	cp -R node_modules/dmn-js/dist/assets/. $(DMN_JS)/
 	cp node_modules/dmn-js/dist/dmn-modeler.production.min.js $(DMN_JS)/
 
+$(CHART_JS)/chart.umd.min.js: node_modules/.package-lock.json
+	mkdir -p $(CHART_JS)
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md $(CHART_JS)/
+
 vendor: $(BPMN_JS)/bpmn-navigated-viewer.production.min.js \
-	$(BPMN_JS)/bpmn-modeler.production.min.js $(DMN_JS)/dmn-modeler.production.min.js
+	$(BPMN_JS)/bpmn-modeler.production.min.js $(DMN_JS)/dmn-modeler.production.min.js \
+	$(CHART_JS)/chart.umd.min.js
 
 setup: $(BIN)/activate translations vendor pango
 

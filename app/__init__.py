@@ -18,13 +18,17 @@ from app import (
     auth,
     cli,
     complaints,
+    dashboard,
     errors,
+    exports,
     health,
+    improvement,
     inbox,
     input_guards,
     intake,
     local_time,
     main,
+    management_review,
     outbox,
     processes,
     public,
@@ -77,6 +81,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(outbox.bp)
     app.register_blueprint(service_levels.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(improvement.bp)
+    app.register_blueprint(management_review.bp)
+    app.register_blueprint(exports.bp)
     cli.register(app)
     errors.register(app)
     return app

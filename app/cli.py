@@ -26,6 +26,7 @@ from services import (
     message_templates,
     processes,
     providers,
+    reporting,
     staff_notices,
     timers,
     users,
@@ -69,6 +70,7 @@ def register(app: Flask) -> None:
         seed_demo,
         tick,
         run_timers,
+        rebuild_reports,
         sweep_uploads,
         retry_timers,
         migrate_complaints,
@@ -217,6 +219,22 @@ def tick(now: str | None) -> None:
         click.echo(f"instance {instance} failed: {error}", err=True)
 
 
+@click.command("rebuild-reports")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Recompute only the days from this date (YYYY-MM-DD) on.",
+)
+@with_appcontext
+def rebuild_reports(since: datetime | None) -> None:
+    """Recompute the dashboard's daily figures from the complaints (after an import, a
+    change of time zone or of processes/reporting.toml)."""
+    written = reporting.rebuild(since.date() if since is not None else None)
+    db.session.commit()
+    click.echo(f"Report rows written: {written}.")
+
+
 @click.command("run-timers")
 @click.option("--interval", default=1.0, help="Longest sleep between polls, in seconds.")
 @with_appcontext
@@ -260,6 +278,9 @@ def timer_loop(
             if last_beat is None or (now - last_beat).total_seconds() >= beat_every:
                 timers.beat(now)
                 last_beat = now
+            db.session.commit()
+            # The days whose figures saves changed since the last round (bounded per round).
+            reporting.refresh()
             db.session.commit()
             for reference, fired in report.fired.items():
                 echo(f"{now.isoformat()} {reference}: {', '.join(fired)}")

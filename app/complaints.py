@@ -77,6 +77,8 @@ EVENT_KINDS = {
     "clock_breached": _l("Service level missed"),
     "letter_rule": _l("Letter rule of the service-level preset"),
     "withdrawn": _l("Withdrawn by the complainant"),
+    "systemic_issue_linked": _l("Linked to a systemic issue"),
+    "improvement_action_linked": _l("Linked to an improvement action"),
 }
 ROUTES = {"minor": _l("Minor"), "major": _l("Major"), "confidential": _l("Confidential")}
 # How a case ended: the end events of the default procedure; another end shows its id.

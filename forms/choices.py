@@ -76,6 +76,20 @@ ESCALATION_TARGETS: Choices = (
     ("police", _l("Police")),
 )
 
+# What an investigation found at the root of a major complaint: a category reports count
+# (the free-text root cause says the particulars).
+ROOT_CAUSES: Choices = (
+    ("process", _l("Process or procedure")),
+    ("people", _l("People or training")),
+    ("product", _l("Product or service defect")),
+    ("supplier", _l("Supplier or third party")),
+    ("communication", _l("Communication or information")),
+    ("system", _l("System or IT")),
+    ("policy", _l("Policy or terms")),
+    ("external", _l("External cause (beyond our control)")),
+    ("other", _l("Other")),
+)
+
 ESCALATION_DECISIONS: Choices = (
     ("approved", _l("Approve the escalation")),
     ("refused", _l("Refuse the escalation")),

@@ -7,7 +7,7 @@ from wtforms.fields import BooleanField, Field, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from forms.base import FILLED_TEXT, TaskForm, needs, when
-from forms.choices import ESCALATION_TARGETS, options
+from forms.choices import ESCALATION_TARGETS, PLACEHOLDER, ROOT_CAUSES, options
 
 
 class InvestigationForm(TaskForm):
@@ -20,6 +20,11 @@ class InvestigationForm(TaskForm):
     findings = TextAreaField(
         _l("Findings"),
         validators=[DataRequired(message=_l("Record the findings.")), Length(max=10000)],
+    )
+    root_cause_category = SelectField(
+        _l("Root cause category"),
+        choices=options(ROOT_CAUSES, PLACEHOLDER),
+        validators=[DataRequired(message=_l("Choose the category of the root cause."))],
     )
     root_cause = TextAreaField(
         _l("Root cause"),

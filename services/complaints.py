@@ -173,9 +173,8 @@ class ComplaintPage(Paged):
     per_page: int
 
 
-def list_for(user: User, flt: ComplaintFilter | None = None) -> ComplaintPage:
-    """Complaints the user may see, filtered, searched, newest or oldest first, paginated."""
-    flt = flt or ComplaintFilter()
+def filtered_query(user: User, flt: ComplaintFilter) -> Any:
+    """The complaints of the list's filter that the user may see (the list, its export)."""
     query = visible_query(user)
     for column, value in (
         (Complaint.category, flt.category),
@@ -188,8 +187,14 @@ def list_for(user: User, flt: ComplaintFilter | None = None) -> ComplaintPage:
     if flt.confidential:
         query = query.where(Complaint.confidential.is_(True))
     if flt.search and flt.search.strip():
-        term = flt.search.strip()
-        query = query.where(search.condition(term))
+        query = query.where(search.condition(flt.search.strip()))
+    return query
+
+
+def list_for(user: User, flt: ComplaintFilter | None = None) -> ComplaintPage:
+    """Complaints the user may see, filtered, searched, newest or oldest first, paginated."""
+    flt = flt or ComplaintFilter()
+    query = filtered_query(user, flt)
     total = db.session.scalar(db.select(db.func.count()).select_from(query.subquery())) or 0
     page = max(1, flt.page)
     order = Complaint.received_at.asc() if flt.sort == "oldest" else Complaint.received_at.desc()

@@ -119,6 +119,21 @@ class Complaint(db.Model):
 
     __table_args__ = (
         Index("ix_complaint_confidential_received", "confidential", "received_at"),
+        # The roll-ups recompute a day from the complaints whose events fell on it.
+        Index("ix_complaint_closed_at", "closed_at"),
+        Index("ix_complaint_acknowledged_at", "acknowledged_at"),
+        Index("ix_complaint_responded_at", "responded_at"),
+        Index("ix_complaint_surveyed_at", "surveyed_at"),
+        Index("ix_complaint_escalated_at", "escalated_at"),
+        Index("ix_complaint_reopened_at", "reopened_at"),
+        Index("ix_complaint_appeal_requested_at", "appeal_requested_at"),
+        # The complaints whose days the next refresh recomputes (few at any time).
+        Index(
+            "ix_complaint_report_stale",
+            "id",
+            postgresql_where=text("report_stale"),
+            sqlite_where=text("report_stale"),
+        ),
         # Name search (ILIKE '%term%') at a million complaints: a trigram index on PostgreSQL.
         Index(
             "ix_complaint_name_trgm",
@@ -187,6 +202,29 @@ class Complaint(db.Model):
     # The complainant's language (the filing page's, or set by staff at intake): every
     # message and letter is written in it.
     language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
+
+    # What reports count, projected from the case data and the clocks on every save
+    # (services.reporting). Times are working seconds on the business calendar.
+    root_cause_category: Mapped[str | None] = mapped_column(String(40))
+    escalation_target: Mapped[str | None] = mapped_column(String(40))
+    escalation_decision: Mapped[str | None] = mapped_column(String(20))
+    compensation_paid: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    surveyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ack_working_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolve_working_seconds: Mapped[int | None] = mapped_column(Integer)
+    close_working_seconds: Mapped[int | None] = mapped_column(Integer)
+    breaches: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    appeals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Who handled it (the assignee of its resolution), for the reports' assignee filter.
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by a save that changed a reported figure: reporting.refresh() recomputes the days
+    # of its events and clears it (one more column in an UPDATE the save makes anyway).
+    report_stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
     received_by: Mapped[User | None] = relationship(foreign_keys=[received_by_id])
     duplicate_of: Mapped[Complaint | None] = relationship(
         remote_side="Complaint.id", foreign_keys=[duplicate_of_id]
@@ -636,3 +674,152 @@ class ServiceClockPause(db.Model):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     clock: Mapped[ServiceClock] = relationship(back_populates="pauses")
+
+
+class ComplaintCode(db.Model):
+    """A multi-valued fact reports count, written when the complaint closes: a resolution
+    code, a remedy, a service-level clock met or breached (code = the clock's name)."""
+
+    # Drill-downs list the complaints holding one code.
+    __table_args__ = (Index("ix_complaint_code_kind_code", "kind", "code"),)
+
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), primary_key=True
+    )
+    # resolution_code, remedy, clock_met, clock_breached
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
+class ReportDay(db.Model):
+    """A day's figures for one slice: everything ("all", "") or one value of one dimension.
+
+    One row per (day, dimension, value, confidential): the dashboard reads the slice its
+    filter names (a year is 365 x 2 rows), so it stays fast at a million complaints; a filter
+    on several dimensions at once reads the complaint table instead. Each figure is counted
+    on the day its event happened (received, closed, acknowledged...).
+    """
+
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    confidential: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    closed: Mapped[int] = mapped_column(Integer, default=0)
+    acknowledged: Mapped[int] = mapped_column(Integer, default=0)
+    responded: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    breached: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    appealed: Mapped[int] = mapped_column(Integer, default=0)
+    surveys_sent: Mapped[int] = mapped_column(Integer, default=0)
+    surveys_answered: Mapped[int] = mapped_column(Integer, default=0)
+    score_sum: Mapped[int] = mapped_column(Integer, default=0)
+    compensation: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+
+
+class ReportCodeDay(db.Model):
+    """A day's count of one code in one slice (see ReportDay): outcomes, root causes,
+    resolution codes, remedies, escalation targets, clocks met or breached per step, the
+    satisfaction scores and the histogram buckets of working times."""
+
+    # A year of one slice read from the index alone (the primary key leads with the same
+    # columns but the table's rows are wide and scattered).
+    __table_args__ = (
+        Index(
+            "ix_report_code_day_slice",
+            "dimension",
+            "value",
+            "day",
+            postgresql_include=["confidential", "kind", "code", "count"],
+        ),
+    )
+
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    confidential: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportStaleDay(db.Model):
+    """A day whose roll-ups must be computed again (a save changed a figure counted on it)."""
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class SystemicIssue(db.Model):
+    """A recurring problem a manager marked systemic (ASIC RG 271), tracked until closed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # The cluster it came from: product, department, root_cause, contact, similar_text.
+    cluster_kind: Mapped[str] = mapped_column(String(30), default="")
+    cluster_key: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, monitoring, closed
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_by: Mapped[User | None] = relationship()
+    complaints: Mapped[list[Complaint]] = relationship(secondary="systemic_issue_complaint")
+
+
+class SystemicIssueComplaint(db.Model):
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("systemic_issue.id", ondelete="CASCADE"), primary_key=True
+    )
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ImprovementAction(db.Model):
+    """A change opened from a complaint or a cluster (ISO 10002 continual improvement)."""
+
+    __table_args__ = (Index("ix_improvement_action_status_due", "status", "due_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open, in_progress, done...
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    systemic_issue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("systemic_issue.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    systemic_issue: Mapped[SystemicIssue | None] = relationship()
+    complaints: Mapped[list[Complaint]] = relationship(secondary="improvement_action_complaint")
+
+
+class ImprovementActionComplaint(db.Model):
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("improvement_action.id", ondelete="CASCADE"), primary_key=True
+    )
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class ManagementReview(db.Model):
+    """A management review of a period: the manager's narrative (the figures are computed)."""
+
+    __table_args__ = (UniqueConstraint("period_start", "period_end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)  # inclusive
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    updated_by: Mapped[User | None] = relationship()

@@ -14,6 +14,9 @@ from services.models import Complaint, Task, User
 
 # Roles that may read (non-confidential) complaints.
 READER_ROLES = roles.LANE_ROLES | {roles.QUALITY_ANALYST, roles.ADMINISTRATOR}
+# Roles that read the reports (dashboard, recurring problems, management review); what they
+# count of confidential complaints is aggregates only, small counts suppressed.
+REPORT_ROLES = frozenset({roles.MANAGER, roles.QUALITY_ANALYST, roles.SENIOR_MANAGEMENT})
 
 
 def sees_confidential(user: User) -> bool:

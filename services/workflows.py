@@ -28,6 +28,7 @@ from services import (
     permissions,
     procedure_summary,
     processes,
+    report_columns,
     sensitive,
     service_levels,
     staff_notices,
@@ -119,15 +120,21 @@ def _save(
     # The procedure's first save: the clocks it starts count from the complaint's receipt.
     receipt = as_utc(complaint.received_at) if instance.id is None else None
     state = engine.snapshot(wf)
+    # Drain thrown messages before dumping: they are acted on now, not stored. (Taken here,
+    # sent below once the clocks are in step: the report columns read their names first.)
+    thrown = engine.thrown_messages(wf)
     with _stale_state_is_a_conflict():
         _project(complaint, state, now)
+        # Before the first autoflush, so the complaint's row is updated once.
+        names = [m.name for m in thrown]
+        closing = report_columns.project(complaint, state.data, names, now, completed_task_id)
         clocks = service_levels.sync(complaint, wf, state, now, receipt=receipt)
         _sync_tasks(complaint, state, now, completed_task_id, clocks.clocks)
-        # Drain thrown messages before dumping: they are acted on now, not stored.
         letter_data = {**state.data, **_deadlines(wf)}
-        for message in engine.thrown_messages(wf):
+        for message in thrown:
             notice = notifications.send(complaint, message.name, letter_data, message.payload)
             documents.attach_letter(complaint, notice)  # a signed letter: its PDF too
+        report_columns.project_clocks(complaint, state.data, clocks.clocks, closing)
         instance.state = engine.dump_workflow(wf)
         instance.completed = state.completed
         # A timer set to its clock's due time (a pause, an extension) moves the next wake-up.
@@ -670,4 +677,5 @@ def tick(now: datetime | None = None) -> TickReport:
                 timers.record_failure(failed.complaint, f"{type(exc).__name__}: {exc}", now)
     # After the timers: a fired overdue review and its clock's breach are seen together.
     report.clocks = service_levels.process_due(now)
+    report_columns.note_breaches(reference for reference, _clock in report.clocks.breached)
     return report

@@ -65,6 +65,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "interviews": "Store manager, delivery team.",
         "documents_reviewed": "Invoice, delivery note.",
         "findings": "The unit was damaged in transport.",
+        "root_cause_category": "process",
         "root_cause": "Loading procedure at the depot.",
         "internal_corrections": "Depot staff retrained.",
         "investigation_report": "Detailed report: the unit was dropped during loading at the "

@@ -234,6 +234,7 @@ def test_major_complaint_with_approved_escalation_goes_to_legal_review(
     investigator = open_page("investigator")
     open_task(investigator, live_server, reference, "Investigate complaint")
     investigator.fill("#findings", "The unit was damaged in transport.")
+    investigator.select_option("#root_cause_category", "process")
     investigator.fill("#root_cause", "Loading procedure at the depot.")
     investigator.fill(
         "#investigation_report",

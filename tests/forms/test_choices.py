@@ -23,12 +23,16 @@ def test_choice_values_are_the_ones_the_procedure_stores():
     ]  # fmt: skip
     assert [value for value, _ in choices.SIGN_OFF_DECISIONS] == ["approved", "sent_back"]
     assert [value for value, _ in choices.ESCALATION_DECISIONS] == ["approved", "refused"]
+    assert [value for value, _ in choices.ROOT_CAUSES] == [
+        "process", "people", "product", "supplier", "communication", "system", "policy",
+        "external", "other",
+    ]  # fmt: skip
     assert [value for value, _ in SCORES] == [1, 2, 3, 4, 5]
 
 
 def test_every_list_has_distinct_values_and_labels():
     lists = [v for k, v in vars(choices).items() if k.isupper() and isinstance(v, tuple)]
-    assert len(lists) == 23
+    assert len(lists) == 24
     for pairs in lists:
         values = [value for value, _ in pairs]
         labels = [str(text) for _, text in pairs]

@@ -9,6 +9,7 @@ INVESTIGATED = {
     "interviews": "Store manager, delivery team.",
     "documents_reviewed": "Invoice, delivery note.",
     "findings": "The unit was damaged in transport.",
+    "root_cause_category": "process",
     "root_cause": "Loading procedure at the depot.",
     "internal_corrections": "Depot staff retrained.",
     "investigation_report": REPORT,
@@ -53,12 +54,18 @@ def test_unknown_escalation_target_is_refused(post):
     ("field", "message"),
     [
         ("findings", "Record the findings."),
+        ("root_cause_category", "Choose the category of the root cause."),
         ("root_cause", "Record the root cause."),
         ("investigation_report", "Write the investigation report."),
     ],
 )
 def test_findings_root_cause_and_report_are_required(post, without, field, message):
     assert post(InvestigationForm, without(INVESTIGATED, field)).errors == {field: [message]}
+
+
+def test_unknown_root_cause_category_is_refused(post):
+    posted = post(InvestigationForm, {**INVESTIGATED, "root_cause_category": "bad luck"})
+    assert posted.errors == {"root_cause_category": ["Not a valid choice."]}
 
 
 def test_report_of_fewer_than_fifty_characters_is_refused(post):

@@ -51,6 +51,7 @@ TASK_DATA = {
         "interviews": "",
         "documents_reviewed": "",
         "findings": "Damaged in transport.",
+        "root_cause_category": "process",
         "root_cause": "Loading at the depot.",
         "internal_corrections": "",
         "investigation_report": "The unit was dropped during loading; nobody reported it.",

@@ -25,7 +25,12 @@ REQUIRED = {
     "register_complaint": ["registration_outcome"],
     "classify_complaint": ["category", "severity"],
     "resolve_minor": ["action_taken", "remedies", "resolution_summary", "response_letter"],
-    "investigate_complaint": ["findings", "root_cause", "investigation_report"],
+    "investigate_complaint": [
+        "findings",
+        "root_cause_category",
+        "root_cause",
+        "investigation_report",
+    ],
     "approve_escalation": ["escalation_decision"],
     "legal_review": ["legal_opinion", "legal_action"],
     "resolve_complaint": ["remedies", "resolution_summary", "response_letter"],
@@ -158,6 +163,7 @@ RULES = [
         InvestigationForm,
         {
             "findings": "F.",
+            "root_cause_category": "process",
             "root_cause": "R.",
             "investigation_report": "x" * 50,
             "escalation_requested": True,
@@ -170,6 +176,7 @@ RULES = [
         InvestigationForm,
         {
             "findings": "F.",
+            "root_cause_category": "process",
             "root_cause": "R.",
             "investigation_report": "x" * 50,
             "escalation_requested": True,
@@ -398,7 +405,12 @@ def test_schemas_refuse_unknown_keys(form_cls):
         # At least 50 characters once stripped.
         (
             InvestigationForm,
-            {"findings": "F.", "root_cause": "R.", "investigation_report": " " * 10 + "x" * 45},
+            {
+                "findings": "F.",
+                "root_cause_category": "process",
+                "root_cause": "R.",
+                "investigation_report": " " * 10 + "x" * 45,
+            },
             "investigation_report",
         ),
         # Three decimals, or a float's binary noise, is not an amount.

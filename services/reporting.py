@@ -1,0 +1,521 @@
+"""What reports count: the daily roll-ups built from the complaints' report columns.
+
+The complaint's report columns are kept current on every save by services.report_columns
+(which also marks the complaints whose figures changed, `report_stale`, and the old days of
+moved events, ReportStaleDay).
+
+Roll-ups: ReportDay / ReportCodeDay rows per (dimension, value, day, confidential).
+Dimensions: `all` (value ""), category, channel, department, severity, route, assignee
+(value: the handler's id as text); an empty or NULL column counts under value "". The
+dimension values are the complaint's current ones. `day` is the local date, in the
+organisation's time zone, of the figure's event:
+
+    received_at      received; kind channel
+    acknowledged_at  acknowledged; kind time_acknowledge (bucket of ack_working_seconds)
+    responded_at     responded, surveys_sent; kind time_resolve
+    closed_at        closed, breached (closed with breaches > 0), compensation; kinds outcome,
+                     root_cause, resolution_code, remedy, clock_met, clock_breached, time_close
+    escalated_at     escalated; kinds escalation_target, escalation_decision
+    reopened_at      reopened
+    appeal_requested_at  appealed
+    surveyed_at      surveys_answered, score_sum; kind score ("1".."5")
+
+Working times are counted in a histogram (processes/reporting.toml): ReportCodeDay.code is the
+bucket index; `percentile` turns summed counts back into working seconds.
+`refresh()` recomputes the stale days (the timer loop calls it each round); `rebuild()`
+recomputes every day (flask rebuild-reports). Both count with the same function, so they
+agree. services/reports.py reads the roll-ups (and counts on the complaint table by the same
+rules when a view is filtered on several dimensions).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from services import business_calendar
+from services.clock import as_utc
+from services.db import db
+from services.models import (
+    Complaint,
+    ComplaintCode,
+    ReportCodeDay,
+    ReportDay,
+    ReportStaleDay,
+)
+
+SETTINGS_FILE = Path(__file__).resolve().parent.parent / "processes" / "reporting.toml"
+
+ALL = "all"
+DIMENSIONS = (ALL, "category", "channel", "department", "severity", "route", "assignee")
+# The complaint column behind each dimension (drill-downs, views filtered on several).
+DIMENSION_COLUMNS: dict[str, Any] = {
+    "category": Complaint.category,
+    "channel": Complaint.channel,
+    "department": Complaint.department,
+    "severity": Complaint.severity,
+    "route": Complaint.route,
+    "assignee": Complaint.handler_id,
+}
+# The complaint timestamp whose local day counts each ReportDay figure and ReportCodeDay kind.
+EVENT_COLUMNS: dict[str, Any] = {
+    "received": Complaint.received_at,
+    "acknowledged": Complaint.acknowledged_at,
+    "responded": Complaint.responded_at,
+    "surveys_sent": Complaint.responded_at,
+    "closed": Complaint.closed_at,
+    "breached": Complaint.closed_at,
+    "compensation": Complaint.closed_at,
+    "escalated": Complaint.escalated_at,
+    "reopened": Complaint.reopened_at,
+    "appealed": Complaint.appeal_requested_at,
+    "surveys_answered": Complaint.surveyed_at,
+    "score_sum": Complaint.surveyed_at,
+    "channel": Complaint.received_at,
+    "time_acknowledge": Complaint.acknowledged_at,
+    "time_resolve": Complaint.responded_at,
+    "outcome": Complaint.closed_at,
+    "root_cause": Complaint.closed_at,
+    "resolution_code": Complaint.closed_at,
+    "remedy": Complaint.closed_at,
+    "clock_met": Complaint.closed_at,
+    "clock_breached": Complaint.closed_at,
+    "time_close": Complaint.closed_at,
+    "escalation_target": Complaint.escalated_at,
+    "escalation_decision": Complaint.escalated_at,
+    "score": Complaint.surveyed_at,
+}
+FIGURES = (
+    "received",
+    "closed",
+    "acknowledged",
+    "responded",
+    "escalated",
+    "breached",
+    "reopened",
+    "appealed",
+    "surveys_sent",
+    "surveys_answered",
+    "score_sum",
+    "compensation",
+)
+# ComplaintCode kinds (written at closure).
+CODE_KINDS = ("resolution_code", "remedy", "clock_met", "clock_breached")
+TIME_KINDS = {
+    "acknowledge": "time_acknowledge",
+    "resolve": "time_resolve",
+    "close": "time_close",
+}
+
+# ---------------------------------------------------------------------------------------------
+# Working-time histograms
+# ---------------------------------------------------------------------------------------------
+
+
+@cache
+def bucket_bounds() -> tuple[int, ...]:
+    """The buckets' upper bounds in working seconds (processes/reporting.toml)."""
+    with SETTINGS_FILE.open("rb") as handle:
+        hours = tomllib.load(handle)["time_buckets_hours"]
+    return tuple(round(float(h) * 3600) for h in hours)
+
+
+def time_bucket(seconds: float) -> int:
+    """The bucket index of a working time (ReportCodeDay.code is its text)."""
+    return bisect_right(bucket_bounds(), max(0.0, float(seconds)))
+
+
+def bucket_range(index: int) -> tuple[int, int | None]:
+    """A bucket's bounds in working seconds: (lowest, highest excluded or None for the last)."""
+    bounds = bucket_bounds()
+    low = bounds[index - 1] if index > 0 else 0
+    return low, bounds[index] if index < len(bounds) else None
+
+
+def percentile(histogram: Mapping[Any, int], share: float) -> int | None:
+    """The working time (seconds) under which `share` (0.5, 0.9) of the counted times fall.
+
+    `histogram` maps bucket indexes (int or their text) to counts summed over a period.
+    Interpolated linearly inside the bucket; in the open last bucket, its lower bound.
+    None when nothing was counted.
+    """
+    counts = sorted((int(k), int(v)) for k, v in histogram.items() if int(v) > 0)
+    total = sum(v for _k, v in counts)
+    if not total:
+        return None
+    rank = share * total
+    seen = 0
+    for index, count in counts:
+        if seen + count >= rank:
+            low, high = bucket_range(index)
+            if high is None:
+                return low
+            return round(low + (high - low) * max(0.0, rank - seen) / count)
+        seen += count
+    return bucket_range(counts[-1][0])[0]
+
+
+def median(histogram: Mapping[Any, int]) -> int | None:
+    """The median working time of a histogram, in seconds."""
+    return percentile(histogram, 0.5)
+
+
+def p90(histogram: Mapping[Any, int]) -> int | None:
+    """The 90th percentile of a histogram, in seconds."""
+    return percentile(histogram, 0.9)
+
+
+# ---------------------------------------------------------------------------------------------
+# Days
+# ---------------------------------------------------------------------------------------------
+
+
+def _zone() -> ZoneInfo:
+    return business_calendar.current().zone
+
+
+def local_day(moment: datetime, zone: ZoneInfo | None = None) -> date:
+    """The organisation's local date of a stored moment."""
+    return (as_utc(moment) or moment).astimezone(zone or _zone()).date()
+
+
+def utc_bounds(first: date, last: date, zone: ZoneInfo | None = None) -> tuple[datetime, datetime]:
+    """The UTC interval [start, end) of the local days first..last (both included)."""
+    zone = zone or _zone()
+    start = datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def mark_stale(days: Iterable[date], session: Any = None) -> None:
+    """Have the next refresh recompute these days (whatever else is stale)."""
+    rows = [{"day": day} for day in sorted(set(days))]
+    if not rows:
+        return
+    session = session or db.session
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(ReportStaleDay).values(rows).on_conflict_do_nothing())
+
+
+# ---------------------------------------------------------------------------------------------
+# Roll-ups
+# ---------------------------------------------------------------------------------------------
+
+# What a complaint row brings to the tally.
+_ROW = (
+    Complaint.id,
+    Complaint.confidential,
+    Complaint.category,
+    Complaint.channel,
+    Complaint.department,
+    Complaint.severity,
+    Complaint.route,
+    Complaint.handler_id,
+    Complaint.received_at,
+    Complaint.acknowledged_at,
+    Complaint.responded_at,
+    Complaint.closed_at,
+    Complaint.escalated_at,
+    Complaint.reopened_at,
+    Complaint.appeal_requested_at,
+    Complaint.surveyed_at,
+    Complaint.satisfaction_score,
+    Complaint.outcome,
+    Complaint.root_cause_category,
+    Complaint.escalation_target,
+    Complaint.escalation_decision,
+    Complaint.compensation_paid,
+    Complaint.breaches,
+    Complaint.ack_working_seconds,
+    Complaint.resolve_working_seconds,
+    Complaint.close_working_seconds,
+)
+_EVENT_ATTRS = (
+    "received_at",
+    "acknowledged_at",
+    "responded_at",
+    "closed_at",
+    "escalated_at",
+    "reopened_at",
+    "appeal_requested_at",
+    "surveyed_at",
+)
+
+# A complaint's values of the six dimensions (the slices it counts in), and its confidential flag.
+Cell = tuple[tuple[str, str, str, str, str, str], bool, date]
+
+
+@dataclass
+class Tally:
+    """Figures and code counts summed per cell (one combination of the dimension values, a
+    confidential flag, a day); each cell is counted into its seven slices when written, so
+    the work per complaint does not grow with the number of dimensions."""
+
+    days: dict[Cell, dict[str, Any]]
+    codes: dict[tuple[Cell, str, str], int]
+
+    @classmethod
+    def empty(cls) -> Tally:
+        return cls(defaultdict(dict), defaultdict(int))
+
+    def add(self, row: Any, codes: Iterable[tuple[str, str]], zone: ZoneInfo, keep: Any) -> None:
+        """Count one complaint's events whose day passes `keep(day)`."""
+        values = (
+            (row.category or "")[:100],
+            (row.channel or "")[:100],
+            (row.department or "")[:100],
+            (row.severity or "")[:100],
+            (row.route or "")[:100],
+            str(row.handler_id) if row.handler_id is not None else "",
+        )
+        confidential = bool(row.confidential)
+        for day, figures, kinds in _events(row, codes, zone):
+            if not keep(day):
+                continue
+            cell = (values, confidential, day)
+            if figures:
+                sums = self.days[cell]
+                for name, amount in figures:
+                    sums[name] = sums.get(name, 0) + amount
+            for kind, code in kinds:
+                self.codes[(cell, kind, code[:60])] += 1
+
+    def slices(self) -> tuple[dict[tuple[Any, ...], dict[str, Any]], dict[tuple[Any, ...], int]]:
+        """The ReportDay figures and ReportCodeDay counts by their keys (dimension, value,
+        day, confidential[, kind, code])."""
+        days: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(dict)
+        for (values, confidential, day), figures in self.days.items():
+            for dimension, value in zip(DIMENSIONS, ("", *values), strict=True):
+                sums = days[(dimension, value, day, confidential)]
+                for name, amount in figures.items():
+                    sums[name] = sums.get(name, 0) + amount
+        codes: dict[tuple[Any, ...], int] = defaultdict(int)
+        for ((values, confidential, day), kind, code), count in self.codes.items():
+            for dimension, value in zip(DIMENSIONS, ("", *values), strict=True):
+                codes[(dimension, value, day, confidential, kind, code)] += count
+        return days, codes
+
+
+def _events(
+    row: Any, codes: Iterable[tuple[str, str]], zone: ZoneInfo
+) -> Iterator[tuple[date, list[tuple[str, Any]], list[tuple[str, str]]]]:
+    """(day, figures, kinds) for each event of a complaint row."""
+
+    def day(value: datetime | None) -> date | None:
+        return local_day(value, zone) if value is not None else None
+
+    if (received := day(row.received_at)) is not None:
+        yield received, [("received", 1)], [("channel", row.channel or "")]
+    if (acknowledged := day(row.acknowledged_at)) is not None:
+        kinds = _time_kind("time_acknowledge", row.ack_working_seconds)
+        yield acknowledged, [("acknowledged", 1)], kinds
+    if (responded := day(row.responded_at)) is not None:
+        kinds = _time_kind("time_resolve", row.resolve_working_seconds)
+        yield responded, [("responded", 1), ("surveys_sent", 1)], kinds
+    if (closed := day(row.closed_at)) is not None:
+        figures: list[tuple[str, Any]] = [("closed", 1)]
+        if row.breaches:
+            figures.append(("breached", 1))
+        if row.compensation_paid is not None:
+            figures.append(("compensation", Decimal(row.compensation_paid)))
+        kinds = [*codes, *_time_kind("time_close", row.close_working_seconds)]
+        if row.outcome:
+            kinds.append(("outcome", row.outcome))
+        if row.root_cause_category:
+            kinds.append(("root_cause", row.root_cause_category))
+        yield closed, figures, kinds
+    if (escalated := day(row.escalated_at)) is not None:
+        kinds = [("escalation_target", row.escalation_target or "")]
+        if row.escalation_decision:
+            kinds.append(("escalation_decision", row.escalation_decision))
+        yield escalated, [("escalated", 1)], kinds
+    if (reopened := day(row.reopened_at)) is not None:
+        yield reopened, [("reopened", 1)], []
+    if (appealed := day(row.appeal_requested_at)) is not None:
+        yield appealed, [("appealed", 1)], []
+    surveyed = day(row.surveyed_at)
+    if surveyed is not None and row.satisfaction_score is not None:
+        score = int(row.satisfaction_score)
+        yield (
+            surveyed,
+            [("surveys_answered", 1), ("score_sum", score)],
+            [("score", str(score))],
+        )
+
+
+def _time_kind(kind: str, seconds: int | None) -> list[tuple[str, str]]:
+    return [] if seconds is None else [(kind, str(time_bucket(seconds)))]
+
+
+def _codes_of(ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
+    """The ComplaintCode facts of these complaints."""
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for complaint_id, kind, code in db.session.execute(
+            select(ComplaintCode.complaint_id, ComplaintCode.kind, ComplaintCode.code).where(
+                ComplaintCode.complaint_id.in_(chunk)
+            )
+        ):
+            found[complaint_id].append((kind, code))
+    return found
+
+
+def _tally_rows(rows: Sequence[Any], zone: ZoneInfo, keep: Any, tally: Tally) -> None:
+    closed = [row.id for row in rows if row.closed_at is not None]
+    codes = _codes_of(closed) if closed else {}
+    for row in rows:
+        tally.add(row, codes.get(row.id, ()), zone, keep)
+
+
+def _write(tally: Tally) -> int:
+    """Insert the tallied rows (the days were emptied before)."""
+    days, codes = tally.slices()
+    day_rows = [
+        {
+            "dimension": dimension,
+            "value": value,
+            "day": day,
+            "confidential": confidential,
+            **{name: 0 for name in FIGURES},
+            "compensation": Decimal("0"),
+            **figures,
+        }
+        for (dimension, value, day, confidential), figures in days.items()
+    ]
+    code_rows = [
+        {
+            "dimension": dimension,
+            "value": value,
+            "day": day,
+            "confidential": confidential,
+            "kind": kind,
+            "code": code,
+            "count": count,
+        }
+        for (dimension, value, day, confidential, kind, code), count in codes.items()
+    ]
+    # Core inserts of the tables: the ORM's bulk path costs more than the database here.
+    for table, rows in ((ReportDay.__table__, day_rows), (ReportCodeDay.__table__, code_rows)):
+        for start in range(0, len(rows), 5000):
+            db.session.execute(table.insert(), rows[start : start + 5000])
+    return len(day_rows) + len(code_rows)
+
+
+def _any_event_between(start: datetime, end: datetime) -> Any:
+    """Complaints with an event in [start, end): each term reads its column's index."""
+    terms = [
+        and_(getattr(Complaint, name) >= start, getattr(Complaint, name) < end)
+        for name in _EVENT_ATTRS
+        if name != "received_at"
+    ]
+    # received_at is indexed behind confidential: name both values to use that index.
+    received = and_(
+        Complaint.confidential.in_([False, True]),
+        Complaint.received_at >= start,
+        Complaint.received_at < end,
+    )
+    return or_(received, *terms)
+
+
+def recompute_day(day: date, zone: ZoneInfo | None = None) -> int:
+    """Recompute one day's roll-ups from the complaint table; the rows written."""
+    zone = zone or _zone()
+    start, end = utc_bounds(day, day, zone)
+    rows = db.session.execute(select(*_ROW).where(_any_event_between(start, end))).all()
+    tally = Tally.empty()
+    _tally_rows(rows, zone, lambda d: d == day, tally)
+    db.session.execute(delete(ReportDay).where(ReportDay.day == day))
+    db.session.execute(delete(ReportCodeDay).where(ReportCodeDay.day == day))
+    return _write(tally)
+
+
+def stale_days(complaints: int = 500, days: int = 7) -> set[date]:
+    """Take the days to recompute: those of up to `complaints` stale complaints' events, and
+    up to `days` of the recorded stale days. Their marks are cleared here (first, so that a
+    save committed meanwhile marks its complaint again for the next round)."""
+    zone = _zone()
+    found: set[date] = set()
+    picked = select(Complaint.id).where(Complaint.report_stale.is_(True)).limit(complaints)
+    cleared = db.session.execute(
+        update(Complaint)
+        .where(Complaint.id.in_(picked.scalar_subquery()))
+        .values(report_stale=False)
+        .returning(*(getattr(Complaint, name) for name in _EVENT_ATTRS))
+        .execution_options(synchronize_session=False)
+    ).all()
+    for row in cleared:
+        found.update(local_day(value, zone) for value in row if value is not None)
+    recorded = list(
+        db.session.scalars(select(ReportStaleDay.day).order_by(ReportStaleDay.day).limit(days))
+    )
+    if recorded:
+        db.session.execute(delete(ReportStaleDay).where(ReportStaleDay.day.in_(recorded)))
+        found.update(recorded)
+    return found
+
+
+def refresh(complaints: int = 500, days: int = 7) -> int:
+    """Recompute the stale days (see stale_days); the number of days recomputed.
+
+    The caller commits. Called by the timer loop each round, so the bounds keep a round short
+    (the days the migration marks are done a week per round); what one call leaves, the next
+    one takes: call it until it returns 0 to catch up at once.
+    """
+    zone = _zone()
+    found = stale_days(complaints, days)
+    for day in sorted(found):
+        recompute_day(day, zone)
+    return len(found)
+
+
+def rebuild(since: date | None = None, batch: int = 5000) -> int:
+    """Recompute every day's roll-ups (from `since` on, if given) from the complaint table.
+
+    Reads the complaints in batches of `batch`; the caller commits. Returns the rows written.
+    """
+    zone = _zone()
+    if since is None:
+        db.session.execute(delete(ReportDay))
+        db.session.execute(delete(ReportCodeDay))
+        db.session.execute(delete(ReportStaleDay))
+        db.session.execute(
+            update(Complaint)
+            .where(Complaint.report_stale.is_(True))
+            .values(report_stale=False)
+            .execution_options(synchronize_session=False)
+        )
+        condition: Any = True
+        keep: Any = lambda _day: True  # noqa: E731
+    else:
+        db.session.execute(delete(ReportDay).where(ReportDay.day >= since))
+        db.session.execute(delete(ReportCodeDay).where(ReportCodeDay.day >= since))
+        db.session.execute(delete(ReportStaleDay).where(ReportStaleDay.day >= since))
+        start = utc_bounds(since, since, zone)[0]
+        condition = or_(*(getattr(Complaint, name) >= start for name in _EVENT_ATTRS))
+        keep = lambda day: day >= since  # noqa: E731
+    tally = Tally.empty()
+    last = 0
+    while True:
+        rows = db.session.execute(
+            select(*_ROW).where(Complaint.id > last, condition).order_by(Complaint.id).limit(batch)
+        ).all()
+        if not rows:
+            break
+        _tally_rows(rows, zone, keep, tally)
+        last = rows[-1].id
+    return _write(tally)

@@ -1,0 +1,889 @@
+"""The dashboard's figures for a period and filters, and the complaints behind each figure.
+
+Two paths give the same answers. With no filter or one, the figures are read from the daily
+roll-ups (ReportDay, ReportCodeDay: one slice per dimension value, maintained on save by
+services.reporting), so a year reads a slice's days whatever the volume. With several
+filters at once they are counted from the complaint table in one statement (a CTE of the
+selected complaints, grouped once per figure), plus their ComplaintCode rows. Both fill the
+same tally, from which one function builds the figures, so suppression and percentiles come
+out the same whichever path answered.
+
+Confidential complaints are always counted. For a viewer without clearance a cell that
+counts between 1 and 4 confidential complaints shows as "< 5" (SMALL): its value would let
+someone who compares it with the complaints they can list learn that a few confidential
+complaints exist and when. Drill-downs list only the complaints the viewer may see.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Numeric,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+
+from services import business_calendar, permissions, presets, reporting
+from services.clock import utcnow
+from services.db import db
+from services.errors import InvalidInput
+from services.models import (
+    Complaint,
+    ComplaintCode,
+    ReportCodeDay,
+    ReportDay,
+    User,
+)
+from services.paging import Paged
+
+GRAINS = ("week", "month")
+DIMENSIONS = ("category", "channel", "department", "severity", "route", "assignee")
+SMALL = 5  # counts of 1 to SMALL - 1 confidential complaints are suppressed
+# Age of open complaints now, in calendar days: (key, lowest age, highest age or None).
+AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-7", 0, 7),
+    ("8-30", 8, 30),
+    ("31-90", 31, 90),
+    ("91+", 91, None),
+)
+MEASURES = ("acknowledge", "resolve", "close")
+TOP = 10  # root causes shown
+TABLES = (
+    "volumes",
+    "backlog_by_age",
+    "service_levels",
+    "times",
+    "satisfaction_scores",
+    "outcomes",
+    "remedies",
+    "escalations",
+    "root_causes",
+    "resolution_codes",
+    "channels",
+)
+ALL = reporting.ALL  # the roll-ups' slice holding everything
+
+# The day each figure is counted on, and the complaints it counts: services.reporting fills
+# the roll-ups by the same rules (its docstring), the complaint-table path and the drill-downs
+# read them from here.
+TOTAL_EVENTS: dict[str, Any] = {
+    "received": Complaint.received_at,
+    "closed": Complaint.closed_at,
+    "acknowledged": Complaint.acknowledged_at,
+    "responded": Complaint.responded_at,
+    "surveys_sent": Complaint.responded_at,  # the survey goes out with the response
+    "escalated": Complaint.escalated_at,
+    "breached": Complaint.closed_at,
+    "reopened": Complaint.reopened_at,
+    "appealed": Complaint.appeal_requested_at,
+    "surveys_answered": Complaint.surveyed_at,
+}
+# The other columns a complaint row brings.
+ROW_COLUMNS: dict[str, Any] = {
+    "score": Complaint.satisfaction_score,
+    "compensation": Complaint.compensation_paid,
+    "outcome": Complaint.outcome,
+    "escalation_target": Complaint.escalation_target,
+    "root_cause": Complaint.root_cause_category,
+    "channel": Complaint.channel,
+    "ack_seconds": Complaint.ack_working_seconds,
+    "resolve_seconds": Complaint.resolve_working_seconds,
+    "close_seconds": Complaint.close_working_seconds,
+    "breaches": Complaint.breaches,
+}
+# A total counts a complaint whose event fell in the period and that passes its test.
+TOTAL_CONDITIONS: dict[str, ColumnElement[bool]] = {
+    "breached": Complaint.breaches > 0,
+    "surveys_answered": Complaint.satisfaction_score.is_not(None),
+}
+# Tables counted by one code column: figure -> (row column, event).
+CODE_FIGURES = {
+    "outcomes": ("outcome", "closed"),
+    "escalations": ("escalation_target", "escalated"),
+    "root_causes": ("root_cause", "closed"),
+    "channels": ("channel", "received"),
+}
+# Counted even when the code is empty (under ""): every complaint has a channel, and an
+# escalation counts before its target is known.
+ALWAYS_CODED = frozenset({"channels", "escalations"})
+# Tables counted from ComplaintCode rows, on the day the complaint closed: figure -> kind.
+CODE_KINDS = {
+    "remedies": "remedy",
+    "resolution_codes": "resolution_code",
+    "sl_met": "clock_met",
+    "sl_breached": "clock_breached",
+}
+# Working times: measure -> (row column, event).
+TIME_FIGURES = {
+    "acknowledge": ("ack_seconds", "acknowledged"),
+    "resolve": ("resolve_seconds", "responded"),
+    "close": ("close_seconds", "closed"),
+}
+COMPENSATION_EVENT = "closed"
+CODE_BATCH = 2000  # complaint ids per query when reading their codes
+DAY_COLUMNS = list({column.key: column for column in TOTAL_EVENTS.values()}.values())
+# ReportCodeDay kinds -> the figure they count; working-time histograms -> the measure.
+KIND_FIGURES = {
+    "outcome": "outcomes",
+    "escalation_target": "escalations",
+    "root_cause": "root_causes",
+    "channel": "channels",
+    "score": "scores",
+    **{kind: figure for figure, kind in CODE_KINDS.items()},
+}
+TIME_KINDS = {f"time_{measure}": measure for measure in TIME_FIGURES}
+
+
+# ---------------------------------------------------------------------------------------------
+# What is asked, and what is answered
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    """A period (local days, both inclusive), a grain and up to six filters."""
+
+    start: date
+    end: date
+    grain: str = "month"
+    category: str | None = None
+    channel: str | None = None
+    department: str | None = None
+    severity: str | None = None
+    route: str | None = None
+    assignee: int | None = None  # a user id: the complaint's handler
+
+    def filters(self) -> dict[str, str]:
+        """The filters set, by dimension."""
+        found = {name: getattr(self, name) for name in DIMENSIONS}
+        return {name: str(value) for name, value in found.items() if value not in (None, "")}
+
+    def periods(self) -> list[date]:
+        """The first day of each week or month in the period (the first one: `start`)."""
+        keys = [self.start]
+        day = _period_start(self.start, self.grain)
+        while True:
+            day = _next_period(day, self.grain)
+            if day > self.end:
+                return keys
+            keys.append(day)
+
+    def args(self) -> dict[str, str]:
+        """The query as URL arguments (the dashboard's form fields)."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "grain": self.grain,
+            **self.filters(),
+        }
+
+
+def default_query(today: date | None = None) -> ReportQuery:
+    """The last twelve months, by month, ending today."""
+    today = today or business_calendar.local_today()
+    start = _next_period(_period_start(today, "month"), "month")
+    return ReportQuery(start=date(start.year - 1, start.month, 1), end=today)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One number of a figure; None when suppressed or when there is nothing to measure."""
+
+    value: int | float | Decimal | None
+    suppressed: bool = False
+
+    def __str__(self) -> str:
+        if self.suppressed:
+            return f"< {SMALL}"
+        return "" if self.value is None else str(self.value)
+
+    @property
+    def display(self) -> str | int | float | Decimal | None:
+        """The value for a table or an export: "< 5" when suppressed."""
+        return f"< {SMALL}" if self.suppressed else self.value
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a table: its key (a period's first day, a code, a bucket) and its cells."""
+
+    key: str
+    cells: dict[str, Cell]
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Everything the dashboard shows for one query, as one viewer may see it."""
+
+    query: ReportQuery
+    path: str  # "rollup" or "complaints"
+    volumes: list[Row]
+    totals: dict[str, Cell]
+    backlog_by_age: list[Row]
+    service_levels: list[Row]
+    times: list[Row]
+    satisfaction: dict[str, Cell]
+    satisfaction_scores: list[Row]
+    outcomes: list[Row]
+    remedies: list[Row]
+    compensation: dict[str, Cell]
+    escalations: list[Row]
+    root_causes: list[Row]
+    resolution_codes: list[Row]
+    channels: list[Row]
+
+    def table(self, name: str) -> list[Row]:
+        """A table by name (one of TABLES)."""
+        if name not in TABLES:
+            raise KeyError(name)
+        rows: list[Row] = getattr(self, name)
+        return rows
+
+
+# Each table's columns after its key; the others have one: "count".
+COLUMNS: dict[str, tuple[str, ...]] = {
+    **{name: ("count",) for name in TABLES},
+    "volumes": ("received", "closed", "backlog"),
+    "service_levels": ("met", "breached"),
+    "times": ("count", "median", "p90"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Tallies: what both paths count, before suppression
+# ---------------------------------------------------------------------------------------------
+
+
+def _pair() -> list[int]:
+    return [0, 0]
+
+
+@dataclass
+class Tally:
+    """Counts as [all, confidential] pairs, sums, and working-time histograms."""
+
+    counts: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(_pair))
+    money: dict[str, list[Decimal]] = field(
+        default_factory=lambda: defaultdict(lambda: [Decimal(0), Decimal(0)])
+    )
+    score_sum: list[int] = field(default_factory=_pair)
+    # measure -> bucket -> [all, confidential]
+    times: dict[str, dict[int, list[int]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(_pair))
+    )
+
+    def add(self, figure: str, key: str, confidential: bool, count: int = 1) -> None:
+        """Count `count` complaints under (figure, key)."""
+        pair = self.counts[(figure, key)]
+        pair[0] += count
+        if confidential:
+            pair[1] += count
+
+    def keys(self, figure: str) -> list[str]:
+        """The keys counted under `figure`."""
+        return sorted(key for name, key in self.counts if name == figure)
+
+    def comparable(self) -> dict[str, Any]:
+        """Everything counted, in plain values (the tests compare both paths with it)."""
+        return {
+            "counts": {f"{f}:{k}": v for (f, k), v in sorted(self.counts.items()) if v[0]},
+            "money": {k: v for k, v in self.money.items() if v[0]},
+            "score_sum": self.score_sum,
+            "times": {
+                m: {b: v for b, v in sorted(h.items()) if v[0]} for m, h in self.times.items()
+            },
+        }
+
+
+def tally(query: ReportQuery, path: str | None = None) -> tuple[str, Tally]:
+    """Count what the figures need, by the fastest path that can answer (or the one named)."""
+    if path is None:
+        path = "rollup" if len(query.filters()) <= 1 else "complaints"
+    if path == "rollup":
+        return path, _tally_rollups(query)
+    return path, _tally_complaints(query)
+
+
+def figures(viewer: User, query: ReportQuery, path: str | None = None) -> Figures:
+    """The figures of `query` as `viewer` may see them (see the module's note on suppression)."""
+    used, counted = tally(query, path)
+    hide = not permissions.sees_confidential(viewer)
+    return _build(query, used, counted, _backlog_by_age(query), hide)
+
+
+# ---------------------------------------------------------------------------------------------
+# Days, periods and moments
+# ---------------------------------------------------------------------------------------------
+
+
+def _period_start(day: date, grain: str) -> date:
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def _next_period(day: date, grain: str) -> date:
+    if grain == "week":
+        return day + timedelta(days=7)
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _moment(day: date) -> datetime:
+    """The UTC moment a local day begins."""
+    return business_calendar.from_local(datetime.combine(day, time()))
+
+
+def _bounds(query: ReportQuery) -> tuple[datetime, datetime]:
+    return _moment(query.start), _moment(query.end + timedelta(days=1))
+
+
+class _Periods:
+    """Puts a local day in its period (its key: the period's first day)."""
+
+    def __init__(self, query: ReportQuery) -> None:
+        self.keys = query.periods()
+
+    def of_day(self, day: date) -> str:
+        return self.keys[bisect_right(self.keys, day) - 1].isoformat()
+
+
+# ---------------------------------------------------------------------------------------------
+# The roll-up path
+# ---------------------------------------------------------------------------------------------
+
+
+def _slice(query: ReportQuery) -> tuple[str, str]:
+    filters = query.filters()
+    if len(filters) > 1:
+        raise ValueError("the roll-ups hold one dimension at a time")
+    return next(iter(filters.items())) if filters else (ALL, "")
+
+
+DAY_COUNTS = (
+    "received",
+    "closed",
+    "acknowledged",
+    "responded",
+    "escalated",
+    "breached",
+    "reopened",
+    "appealed",
+    "surveys_sent",
+    "surveys_answered",
+)
+
+
+def _tally_rollups(query: ReportQuery) -> Tally:
+    dimension, value = _slice(query)
+    counted = Tally()
+    periods = _Periods(query)
+    names = ("day", "confidential", *DAY_COUNTS, "score_sum", "compensation")
+    day_rows = db.session.execute(
+        select(*(getattr(ReportDay, name) for name in names)).where(
+            ReportDay.dimension == dimension,
+            ReportDay.value == value,
+            ReportDay.day.between(query.start, query.end),
+        )
+    )
+    for values in day_rows:
+        row = dict(zip(names, values, strict=True))
+        secret = bool(row["confidential"])
+        period = periods.of_day(row["day"])
+        for name in DAY_COUNTS:
+            count = row[name]
+            if count:
+                counted.add("totals", name, secret, count)
+                if name in ("received", "closed"):
+                    counted.add(name, period, secret, count)
+        counted.score_sum[0] += row["score_sum"]
+        if secret:
+            counted.score_sum[1] += row["score_sum"]
+        if row["compensation"]:
+            money = counted.money["compensation"]
+            money[0] += row["compensation"]
+            if secret:
+                money[1] += row["compensation"]
+    # The backlog when the period starts: everything received and not closed before it.
+    before = db.session.execute(
+        select(
+            ReportDay.confidential,
+            func.coalesce(func.sum(ReportDay.received), 0),
+            func.coalesce(func.sum(ReportDay.closed), 0),
+        )
+        .where(
+            ReportDay.dimension == dimension,
+            ReportDay.value == value,
+            ReportDay.day < query.start,
+        )
+        .group_by(ReportDay.confidential)
+    )
+    for confidential, received, closed in before:
+        counted.add("totals", "backlog_start", confidential, int(received) - int(closed))
+    codes = db.session.execute(
+        select(
+            ReportCodeDay.kind,
+            ReportCodeDay.code,
+            ReportCodeDay.confidential,
+            func.sum(ReportCodeDay.count),
+        )
+        .where(
+            ReportCodeDay.dimension == dimension,
+            ReportCodeDay.value == value,
+            ReportCodeDay.day.between(query.start, query.end),
+        )
+        .group_by(ReportCodeDay.kind, ReportCodeDay.code, ReportCodeDay.confidential)
+    )
+    for kind, code, confidential, count in codes:
+        _count_code(counted, kind, code, confidential, int(count))
+    return counted
+
+
+def _count_code(counted: Tally, kind: str, code: str, confidential: bool, count: int) -> None:
+    """One ReportCodeDay sum into the tally (services.reporting names the kinds)."""
+    if kind in TIME_KINDS:
+        pair = counted.times[TIME_KINDS[kind]][int(code)]
+        pair[0] += count
+        if confidential:
+            pair[1] += count
+        return
+    figure = KIND_FIGURES.get(kind)
+    if figure is not None:
+        counted.add(figure, code, confidential, count)
+
+
+# ---------------------------------------------------------------------------------------------
+# The complaint-table path
+# ---------------------------------------------------------------------------------------------
+
+
+def filter_conditions(query: ReportQuery) -> list[ColumnElement[bool]]:
+    """The query's filters as conditions on Complaint."""
+    conditions: list[ColumnElement[bool]] = []
+    for name, value in query.filters().items():
+        if name == "assignee":
+            conditions.append(Complaint.handler_id == int(value))
+        else:
+            conditions.append(getattr(Complaint, name) == value)
+    return conditions
+
+
+def _tally_complaints(query: ReportQuery) -> Tally:
+    # One statement: the complaints the filters select whose events fall in the period (or
+    # that were open when it starts) are read once into a CTE (PostgreSQL materialises a CTE
+    # used more than once), and every count is a GROUP BY over it, so no row reaches Python.
+    # The codes of the complaints closed in the period are then read by primary key.
+    low, high = _bounds(query)
+    wanted = or_(
+        *(and_(column >= low, column < high) for column in DAY_COLUMNS),
+        and_(*_open_at(low)),  # the backlog when the period starts
+    )
+    picked = [Complaint.id, Complaint.confidential, *DAY_COLUMNS, *ROW_COLUMNS.values()]
+    rows = select(*picked).where(*filter_conditions(query), wanted).cte("report_rows")
+    c = rows.c
+    names = {
+        **{n: col.key for n, col in TOTAL_EVENTS.items()},
+        **{n: col.key for n, col in ROW_COLUMNS.items()},
+    }
+
+    def col(name: str) -> Any:
+        return c[names[name]]
+
+    def during(name: str) -> ColumnElement[bool]:
+        return and_(col(name) >= low, col(name) < high)
+
+    def branch(figure: str, key: Any, *where: Any, amount: Any = None) -> Any:
+        """SELECT figure, key, confidential, count, sum(amount) ... GROUP BY key, confidential
+        (`key` a str: a constant, not grouped on)."""
+        constant = isinstance(key, str)
+        text_key = literal(key, String) if constant else cast(key, String)
+        total = amount if amount is not None else cast(null(), Numeric(14, 2))
+        grouping = [c.confidential] if constant else [text_key, c.confidential]
+        return (
+            select(
+                literal(figure, String).label("figure"),
+                text_key.label("key"),
+                c.confidential,
+                func.count().label("n"),
+                func.sum(total).label("amount"),
+            )
+            .where(*where)
+            .group_by(*grouping)
+        )
+
+    keys = query.periods()
+    tests = {  # TOTAL_CONDITIONS on the CTE's columns
+        "breached": col("breaches") > 0,
+        "surveys_answered": col("score").is_not(None),
+    }
+    branches = [
+        branch("totals", name, during(name), *([tests[name]] if name in tests else []))
+        for name in TOTAL_EVENTS
+    ]
+    branches.append(
+        branch(
+            "totals",
+            "backlog_start",
+            col("received") < low,
+            or_(col("closed").is_(None), col("closed") >= low),
+        )
+    )
+    for name in ("received", "closed"):
+        period = case(
+            *(
+                (col(name) < _moment(day), keys[i - 1].isoformat())
+                for i, day in enumerate(keys)
+                if i
+            ),
+            else_=keys[-1].isoformat(),
+        )
+        branches.append(branch(name, period, during(name)))
+    for figure, (column, event) in CODE_FIGURES.items():
+        present = [] if figure in ALWAYS_CODED else [col(column).is_not(None), col(column) != ""]
+        branches.append(branch(figure, func.coalesce(col(column), ""), during(event), *present))
+    bounds = reporting.bucket_bounds()
+    for measure, (column, event) in TIME_FIGURES.items():
+        bucket = case(
+            *((col(column) < bound, str(i)) for i, bound in enumerate(bounds)),
+            else_=str(len(bounds)),
+        )
+        branches.append(branch(f"time:{measure}", bucket, during(event), col(column).is_not(None)))
+    branches.append(
+        branch("scores", col("score"), during("surveys_answered"), col("score").is_not(None))
+    )
+    branches.append(
+        branch(
+            "compensation",
+            "",
+            during(COMPENSATION_EVENT),
+            col("compensation").is_not(None),
+            amount=col("compensation"),
+        )
+    )
+    branches.append(branch("closed_id", c.id, during("closed")))
+
+    counted = Tally()
+    closed: dict[int, bool] = {}
+    for figure, key, secret, count, amount in db.session.execute(union_all(*branches)):
+        secret = bool(secret)
+        if figure == "closed_id":
+            closed[int(key)] = secret
+        elif figure.startswith("time:"):
+            pair = counted.times[figure[5:]][int(key)]
+            pair[0] += count
+            pair[1] += count if secret else 0
+        elif figure == "compensation":
+            money = counted.money["compensation"]
+            money[0] += Decimal(amount or 0)
+            money[1] += Decimal(amount or 0) if secret else 0
+        else:
+            counted.add(figure, key, secret, count)
+            if figure == "scores":
+                counted.score_sum[0] += int(key) * count
+                counted.score_sum[1] += int(key) * count if secret else 0
+    # Multi-valued codes (remedies, resolution codes, clocks), on the day the complaint closed.
+    ids = sorted(closed)
+    for start in range(0, len(ids), CODE_BATCH):
+        codes = db.session.execute(
+            select(ComplaintCode.complaint_id, ComplaintCode.kind, ComplaintCode.code).where(
+                ComplaintCode.complaint_id.in_(ids[start : start + CODE_BATCH]),
+                ComplaintCode.kind.in_(list(CODE_KINDS.values())),
+            )
+        )
+        for complaint_id, kind, code in codes:
+            counted.add(KIND_FIGURES[kind], code, closed[complaint_id])
+    return counted
+
+
+def _seconds(value: float | None) -> int | None:
+    return None if value is None else round(value)
+
+
+def _open_at(moment: datetime) -> list[ColumnElement[bool]]:
+    """Complaints received before `moment` and not closed by then."""
+    return [
+        Complaint.received_at < moment,
+        or_(Complaint.closed_at.is_(None), Complaint.closed_at >= moment),
+    ]
+
+
+def _backlog_by_age(query: ReportQuery) -> Tally:
+    """Open complaints now, by age (both paths: one count over the open complaints)."""
+    counted = Tally()
+    # Received after the start of the local day `youngest` days ago... (oldest bucket last).
+    today = business_calendar.local_today()
+    limits = [
+        (key, _moment(today - timedelta(days=high))) for key, _low, high in AGE_BUCKETS if high
+    ]
+    bucket = case(
+        *((Complaint.received_at >= moment, key) for key, moment in limits),
+        else_=AGE_BUCKETS[-1][0],
+    )
+    found = db.session.execute(
+        select(bucket, Complaint.confidential, func.count())
+        .where(*filter_conditions(query), *_open_at(utcnow()))
+        .group_by(bucket, Complaint.confidential)
+    )
+    for key, secret, count in found:
+        counted.add("age", key, secret, count)
+    return counted
+
+
+# ---------------------------------------------------------------------------------------------
+# From tallies to figures
+# ---------------------------------------------------------------------------------------------
+
+
+def _build(query: ReportQuery, path: str, counted: Tally, ages: Tally, hide: bool) -> Figures:
+    def pair(figure: str, key: str, source: Tally = counted) -> list[int]:
+        return source.counts.get((figure, key), [0, 0])
+
+    def cell(counts: list[int]) -> Cell:
+        """A count, suppressed when 1 to 4 of the complaints counted are confidential."""
+        return Cell(None, True) if hide and 0 < counts[1] < SMALL else Cell(counts[0])
+
+    def measured(counts: list[int], value: int | float | Decimal | None) -> Cell:
+        """A value measured over `counts` complaints (None: nothing to measure)."""
+        return Cell(None, True) if hide and 0 < counts[1] < SMALL else Cell(value)
+
+    def count_rows(
+        figure: str, keys: list[str] | None = None, limit: int | None = None
+    ) -> list[Row]:
+        if keys is None:
+            keys = sorted(counted.keys(figure), key=lambda key: (-pair(figure, key)[0], key))
+        return [Row(key, {"count": cell(pair(figure, key))}) for key in keys[:limit]]
+
+    volumes = []
+    backlog = list(pair("totals", "backlog_start"))
+    for day in query.periods():
+        key = day.isoformat()
+        received, closed = pair("received", key), pair("closed", key)
+        backlog = [backlog[i] + received[i] - closed[i] for i in (0, 1)]
+        volumes.append(
+            Row(key, {"received": cell(received), "closed": cell(closed), "backlog": cell(backlog)})
+        )
+    totals = {name: cell(pair("totals", name)) for name in (*TOTAL_EVENTS, "backlog_start")}
+    totals["backlog_end"] = cell(backlog)
+
+    steps = set(counted.keys("sl_met")) | set(counted.keys("sl_breached"))
+    order = {name: index for index, name in enumerate(presets.CLOCKS)}
+    service_levels = [
+        Row(step, {"met": cell(pair("sl_met", step)), "breached": cell(pair("sl_breached", step))})
+        for step in sorted(steps, key=lambda step: (order.get(step, len(order)), step))
+    ]
+
+    times = []
+    for measure in MEASURES:
+        histogram = counted.times.get(measure, {})
+        counts = [sum(p[0] for p in histogram.values()), sum(p[1] for p in histogram.values())]
+        everything = {bucket: p[0] for bucket, p in histogram.items() if p[0]}
+        times.append(
+            Row(
+                measure,
+                {
+                    "count": cell(counts),
+                    "median": measured(counts, _seconds(reporting.percentile(everything, 0.5))),
+                    "p90": measured(counts, _seconds(reporting.percentile(everything, 0.9))),
+                },
+            )
+        )
+
+    sent, answered = pair("totals", "surveys_sent"), pair("totals", "surveys_answered")
+    rate = round(answered[0] / sent[0], 3) if sent[0] else None
+    average = round(counted.score_sum[0] / answered[0], 2) if answered[0] else None
+    # A rate is suppressed when either of its counts would be.
+    small = [0 < part < SMALL for part in (sent[1], answered[1])]
+    satisfaction = {
+        "surveys_sent": cell(sent),
+        "answered": cell(answered),
+        "response_rate": measured([0, 1 if any(small) else 0], rate),
+        "average": measured(answered, average),
+    }
+    # The roll-ups hold the sum, not how many were paid: the total is suppressed when some
+    # confidential compensation was paid and 1 to 4 confidential complaints closed.
+    money = counted.money.get("compensation", [Decimal(0), Decimal(0)])
+    closed = pair("totals", "closed")
+    compensation = {"total": measured([0, closed[1] if money[1] else 0], money[0])}
+    return Figures(
+        query=query,
+        path=path,
+        volumes=volumes,
+        totals=totals,
+        backlog_by_age=[
+            Row(key, {"count": cell(pair("age", key, ages))}) for key, _low, _high in AGE_BUCKETS
+        ],
+        service_levels=service_levels,
+        times=times,
+        satisfaction=satisfaction,
+        satisfaction_scores=count_rows("scores", [str(score) for score in range(1, 6)]),
+        outcomes=count_rows("outcomes"),
+        remedies=count_rows("remedies"),
+        compensation=compensation,
+        escalations=count_rows("escalations"),
+        root_causes=count_rows("root_causes", limit=TOP),
+        resolution_codes=count_rows("resolution_codes"),
+        channels=count_rows("channels"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Drill-downs: the complaints a figure counts, as far as the viewer may see them
+# ---------------------------------------------------------------------------------------------
+
+FIGURES = (
+    *TOTAL_EVENTS,
+    "backlog",
+    "age",
+    "scores",
+    *CODE_FIGURES,
+    *CODE_KINDS,
+    "times",
+    "compensation",
+)
+
+
+@dataclass(frozen=True)
+class ComplaintPage(Paged):
+    """One page of the complaints behind a figure."""
+
+    complaints: list[Complaint]
+    total: int
+    page: int
+    per_page: int
+
+
+def _period_bounds(query: ReportQuery, bucket: str) -> tuple[datetime, datetime]:
+    """The UTC bounds of the period keyed `bucket` (the whole query if empty)."""
+    if not bucket:
+        return _bounds(query)
+    keys = query.periods()
+    try:
+        index = keys.index(date.fromisoformat(bucket))
+    except ValueError:
+        raise InvalidInput("No such period in this report.") from None
+    end = keys[index + 1] if index + 1 < len(keys) else query.end + timedelta(days=1)
+    return _moment(keys[index]), _moment(end)
+
+
+def figure_conditions(query: ReportQuery, figure: str, bucket: str) -> list[ColumnElement[bool]]:
+    """Conditions on Complaint selecting what `figure` counts in `bucket`."""
+    low, high = _bounds(query)
+
+    def during(column: Any, event_low: datetime = low, event_high: datetime = high) -> Any:
+        return and_(column >= event_low, column < event_high)
+
+    if figure in TOTAL_EVENTS:
+        if figure in ("received", "closed"):
+            low, high = _period_bounds(query, bucket)
+        conditions = [during(TOTAL_EVENTS[figure], low, high)]
+        if figure in TOTAL_CONDITIONS:
+            conditions.append(TOTAL_CONDITIONS[figure])
+        return conditions
+    if figure == "backlog":
+        return _open_at(_period_bounds(query, bucket)[1] if bucket else high)
+    if figure == "age":
+        today = business_calendar.local_today()
+        for key, oldest, youngest in AGE_BUCKETS:
+            if key == bucket:
+                conditions = _open_at(utcnow())
+                if oldest:
+                    conditions.append(
+                        Complaint.received_at < _moment(today - timedelta(oldest - 1))
+                    )
+                if youngest is not None:
+                    conditions.append(Complaint.received_at >= _moment(today - timedelta(youngest)))
+                return conditions
+        raise InvalidInput("No such age bucket.")
+    if figure == "scores":
+        if bucket not in {str(score) for score in range(1, 6)}:
+            raise InvalidInput("No such score.")
+        return [
+            during(TOTAL_EVENTS["surveys_answered"]),
+            Complaint.satisfaction_score == int(bucket),
+        ]
+    if figure in CODE_FIGURES:
+        column, event = CODE_FIGURES[figure]
+        return [during(TOTAL_EVENTS[event]), ROW_COLUMNS[column] == bucket]
+    if figure in CODE_KINDS:
+        return [
+            during(Complaint.closed_at),
+            exists().where(
+                ComplaintCode.complaint_id == Complaint.id,
+                ComplaintCode.kind == CODE_KINDS[figure],
+                ComplaintCode.code == bucket,
+            ),
+        ]
+    if figure == "times":
+        if bucket not in TIME_FIGURES:
+            raise InvalidInput("No such working time.")
+        column, event = TIME_FIGURES[bucket]
+        return [during(TOTAL_EVENTS[event]), ROW_COLUMNS[column].is_not(None)]
+    if figure == "compensation":
+        return [during(TOTAL_EVENTS[COMPENSATION_EVENT]), Complaint.compensation_paid > 0]
+    raise InvalidInput("No such figure.")
+
+
+def drilldown(
+    viewer: User,
+    query: ReportQuery,
+    figure: str,
+    bucket: str = "",
+    page: int = 1,
+    per_page: int = 25,
+) -> ComplaintPage:
+    """The complaints `figure` counts in `bucket` that `viewer` may see, newest first."""
+    conditions = [
+        permissions.visible_complaints_filter(viewer),
+        *filter_conditions(query),
+        *figure_conditions(query, figure, bucket),
+    ]
+    total = db.session.scalar(select(func.count()).select_from(Complaint).where(*conditions)) or 0
+    found = db.session.scalars(
+        select(Complaint)
+        .where(*conditions)
+        .order_by(Complaint.received_at.desc(), Complaint.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    return ComplaintPage(list(found), total, page, per_page)
+
+
+# ---------------------------------------------------------------------------------------------
+# The filters' choices, read cheaply
+# ---------------------------------------------------------------------------------------------
+
+
+def departments() -> list[str]:
+    """Departments that have complaints (the roll-ups' department slices, not the complaints)."""
+    found = db.session.scalars(
+        select(ReportDay.value).where(ReportDay.dimension == "department").distinct()
+    )
+    return sorted(value for value in found if value)
+
+
+def handlers() -> list[User]:
+    """People who handled complaints (the roll-ups' assignee slices), by name."""
+    ids = db.session.scalars(
+        select(ReportDay.value).where(ReportDay.dimension == "assignee").distinct()
+    )
+    numbers = [int(value) for value in ids if value.isdigit()]
+    if not numbers:
+        return []
+    return list(
+        db.session.scalars(select(User).where(User.id.in_(numbers)).order_by(User.name, User.id))
+    )

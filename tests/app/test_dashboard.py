@@ -1,0 +1,136 @@
+"""The dashboard page, its drill-downs and its table exports, as staff see them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import openpyxl
+from flask import Flask
+from flask.testing import FlaskClient
+
+from services import business_calendar, improvement, reporting
+from services.db import db
+from tests import journeys as j
+from tests.app.helpers import login, post_form
+
+
+def build(app: Flask, confidential: bool = False) -> dict[str, int]:
+    """A closed minor complaint, a waiting one and (if asked) a confidential one; roll-ups fresh."""
+    with app.app_context():
+        closed = j.to_survey("minor")
+        waiting = j.to_classification(department="Billing")
+        ids = {"closed": closed.id, "waiting": waiting.id}
+        if confidential:
+            ids["secret"] = j.file(description="My boss harasses me.", sensitive_at_intake=True).id
+        reporting.refresh()
+        db.session.commit()
+        return ids
+
+
+def period(app: Flask) -> dict[str, str]:
+    with app.app_context():
+        today = business_calendar.local_today()
+    return {"start": (today - timedelta(days=30)).isoformat(), "end": today.isoformat()}
+
+
+def test_manager_sees_charts_tables_and_figures(app: Flask, client: FlaskClient):
+    build(app)
+    login(client, "manager")
+    page = client.get("/dashboard")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert '<canvas id="chart-volumes"' in html
+    assert '<table class="figure-table" id="table-volumes">' in html
+    assert "<caption>Complaints received, closed and open</caption>" in html
+    assert '<th scope="col">Received</th>' in html
+    assert 'id="dashboard-charts"' in html and "vendor/chart.js/chart.umd.min.js" in html
+    assert "figure=received" in html
+    assert "/dashboard/export/volumes.csv" in html
+
+
+def test_french_dashboard(app: Flask, client: FlaskClient):
+    build(app)
+    login(client, "analyst")
+    post_form(client, "/lang/fr", {}, form_url="/dashboard")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert 'lang="fr"' in html
+    assert "Appliquer" in html and "Catégorie" in html and ">Apply<" not in html
+
+
+def test_intake_agent_gets_403(app: Flask, client: FlaskClient):
+    login(client, "agent")
+    assert client.get("/dashboard").status_code == 403
+    assert client.get("/dashboard/complaints?figure=received").status_code == 403
+    assert client.get("/dashboard/export/volumes.csv").status_code == 403
+
+
+def test_bad_period_is_explained_and_defaults_are_used(app: Flask, client: FlaskClient):
+    login(client, "manager")
+    page = client.get("/dashboard?start=2026-05-01&end=2026-01-01")
+    assert page.status_code == 422
+    assert "The end of the period comes before its start." in page.get_data(as_text=True)
+
+
+def test_drill_down_lists_the_complaints_a_figure_counts(app: Flask, client: FlaskClient):
+    ids = build(app, confidential=True)
+    login(client, "manager")
+    args = period(app)
+    page = client.get("/dashboard/complaints", query_string={**args, "figure": "received"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert f"/complaints/{ids['closed']}" in html and f"/complaints/{ids['waiting']}" in html
+    assert f"/complaints/{ids['secret']}" not in html
+    assert "2 complaints you may see" in html
+    closed = client.get("/dashboard/complaints", query_string={**args, "figure": "closed"})
+    assert f"/complaints/{ids['waiting']}" not in closed.get_data(as_text=True)
+    assert client.get("/dashboard/complaints?figure=nothing").status_code == 404
+
+
+def test_confidential_small_counts_show_as_less_than_five(app: Flask, client: FlaskClient):
+    build(app, confidential=True)
+    login(client, "manager")
+    html = client.get("/dashboard", query_string=period(app)).get_data(as_text=True)
+    assert "&lt; 5" in html
+
+
+def test_table_exports_in_csv_and_xlsx(app: Flask, client: FlaskClient):
+    build(app)
+    login(client, "manager")
+    args = period(app)
+    response = client.get("/dashboard/export/channels.csv", query_string=args)
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows == [["Channel", "Complaints"], ["Web form", "2"]]
+    response = client.get("/dashboard/export/channels.xlsx", query_string=args)
+    content = response.get_data()
+    response.close()  # send_file's temporary file
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
+        ["Channel", "Complaints"],
+        ["Web form", 2],
+    ]
+    assert client.get("/dashboard/export/nothing.csv").status_code == 404
+
+
+def test_dashboard_shows_open_and_overdue_improvement_actions(app: Flask, client: FlaskClient):
+    with app.app_context():
+        manager = j.user("manager")
+        today = business_calendar.local_today()
+        improvement.open_action(
+            manager,
+            title="Retrain the depot's loading team",
+            owner_id=manager.id,
+            due_date=today - timedelta(days=3),
+        )
+        improvement.open_action(
+            manager, title="Review the refund policy", owner_id=manager.id, due_date=today
+        )
+        db.session.commit()
+    login(client, "analyst")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "2 open actions" in html and "1 overdue" in html
+    assert "Retrain the depot&#39;s loading team" in html
+    assert "Review the refund policy" not in html  # not overdue: counted, not listed

@@ -1,0 +1,55 @@
+"""A manager opens the yearly review from the menu, picks a period and saves the narrative."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+from playwright.sync_api import Page, expect
+
+from services import reporting
+from services.db import db
+from services.models import ManagementReview
+from tests import journeys as j
+from tests.browser.conftest import login, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_manager_reviews_a_month_and_saves_the_narrative(app, live_server, page: Page):
+    with app.app_context():
+        with time_machine.travel(datetime(2026, 11, 10, 9, 30, tzinfo=UTC), tick=False):
+            j.to_survey()
+            j.file()
+            j.write_messages()
+        reporting.refresh()
+        db.session.commit()
+
+    login(page, live_server, "manager")
+    page.locator("nav.mainnav a[href='/management-review']").click()
+    expect(page.locator("h1")).to_have_text("Management review")
+    page.fill("input[name=start]", "2026-11-01")
+    page.fill("input[name=end]", "2026-11-30")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator(".review-period")).to_contain_text("November 1, 2026")
+    received = page.locator("#figures tr", has_text="Complaints received")
+    expect(received.locator("td").first).to_have_text("2")
+
+    page.fill("textarea[name=narrative]", "Two complaints in November; the seal problem again.")
+    page.get_by_role("button", name="Save the narrative").click()
+    expect(page.locator(".flash")).to_have_text("The narrative is saved.")
+    expect(page.locator("#narrative .review-narrative")).to_have_text(
+        "Two complaints in November; the seal problem again."
+    )
+    expect(page.locator("a", has_text="Download as PDF")).to_have_attribute(
+        "href", "/management-review/review.pdf?start=2026-11-01&end=2026-11-30"
+    )
+    page.emulate_media(media="print")
+    expect(page.locator("header.topbar")).to_be_hidden()
+    expect(page.locator("#write")).to_be_hidden()
+    screenshot(page, "management-review-print")
+    with app.app_context():
+        saved = db.session.scalar(db.select(ManagementReview))
+        assert (saved.period_start, saved.period_end) == (date(2026, 11, 1), date(2026, 11, 30))
+        assert saved.narrative.startswith("Two complaints in November")

@@ -1,0 +1,182 @@
+"""The dashboard's figures, counted on complaints built through the real procedure."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from services import business_calendar, reporting, reports, workflows
+from services.db import db
+from services.errors import InvalidInput
+from services.reports import ReportQuery
+from tests import journeys as j
+
+pytestmark = pytest.mark.usefixtures("app_context")
+
+
+def this_month() -> ReportQuery:
+    today = business_calendar.local_today()
+    return ReportQuery(start=today - timedelta(days=40), end=today, grain="week")
+
+
+def answered(complaint, score: int) -> None:
+    workflows.deliver_message(complaint, "survey_answered", {"score": score, "comment": ""})
+    db.session.commit()
+
+
+def build() -> dict[str, object]:
+    """Two closed (minor with a survey answered 4, major), one waiting, one just filed."""
+    minor = j.to_survey("minor")
+    answered(minor, 4)
+    major = j.to_survey("major")
+    waiting = j.to_classification(department="Billing")
+    filed = j.file()
+    reporting.refresh()
+    db.session.commit()
+    return {"minor": minor, "major": major, "waiting": waiting, "filed": filed}
+
+
+def test_figures_count_complaints_built_through_the_procedure():
+    built = build()
+    manager = j.user("manager")
+    query = this_month()
+    figures = reports.figures(manager, query)
+    assert figures.path == "rollup"
+    totals = {name: cell.value for name, cell in figures.totals.items()}
+    assert totals["received"] == 4
+    assert totals["closed"] == 2
+    assert totals["acknowledged"] == 3  # the one just filed is not registered yet
+    assert totals["responded"] == 2
+    assert totals["surveys_sent"] == 2
+    assert totals["surveys_answered"] == 1
+    assert totals["backlog_start"] == 0 and totals["backlog_end"] == 2
+    assert sum(row.cells["received"].value for row in figures.volumes) == 4
+    assert figures.volumes[-1].cells["backlog"].value == 2
+    assert figures.satisfaction["average"].value == 4.0
+    assert figures.satisfaction["response_rate"].value == 0.5
+    scores = {row.key: row.cells["count"].value for row in figures.satisfaction_scores}
+    assert scores == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0}
+    remedies = {row.key: row.cells["count"].value for row in figures.remedies}
+    assert remedies == {"repair": 1, "apology": 1, "replacement": 1, "compensation": 1}
+    assert figures.compensation["total"].value == 150
+    codes = {row.key: row.cells["count"].value for row in figures.resolution_codes}
+    assert codes == {"resolved_in_favour": 2, "complainant_informed": 2}
+    assert {row.key: row.cells["count"].value for row in figures.root_causes} == {"process": 1}
+    assert {row.key: row.cells["count"].value for row in figures.channels} == {"web": 4}
+    ages = {row.key: row.cells["count"].value for row in figures.backlog_by_age}
+    assert ages["0-7"] == 2 and sum(ages.values()) == 2
+    steps = {row.key: row.cells["met"].value for row in figures.service_levels}
+    assert steps["acknowledge"] == 2  # the two closed complaints, acknowledged on time
+    # Known times: each complaint's own working seconds, through the same histogram.
+    minor, major = j.refreshed(built["minor"]), j.refreshed(built["major"])
+    closes = [minor.close_working_seconds, major.close_working_seconds]
+    histogram: dict[int, int] = {}
+    for seconds in closes:
+        bucket = reporting.time_bucket(seconds)
+        histogram[bucket] = histogram.get(bucket, 0) + 1
+    close = next(row for row in figures.times if row.key == "close")
+    assert close.cells["count"].value == 2
+    assert close.cells["median"].value == reporting.percentile(histogram, 0.5)
+    assert close.cells["p90"].value == reporting.percentile(histogram, 0.9)
+
+
+def test_roll_ups_and_complaint_table_give_the_same_answers():
+    build()
+    query = this_month()
+    for filters in (
+        {},
+        {"category": "product_quality"},
+        {"department": "Billing"},
+        {"route": "major"},
+    ):
+        asked = replace(query, **filters)
+        _path, rolled = reports.tally(asked, "rollup")
+        _path, counted = reports.tally(asked, "complaints")
+        assert rolled.comparable() == counted.comparable(), filters
+    month = replace(query, grain="month")
+    assert reports.tally(month, "rollup")[1].comparable() == (
+        reports.tally(month, "complaints")[1].comparable()
+    )
+
+
+def test_several_filters_read_the_complaint_table():
+    build()
+    query = replace(this_month(), category="product_quality", severity="high")
+    figures = reports.figures(j.user("manager"), query)
+    assert figures.path == "complaints"
+    assert figures.totals["received"].value == 1  # the major one
+    assert figures.totals["closed"].value == 1
+
+
+def test_small_confidential_counts_are_suppressed_for_viewers_without_clearance():
+    build()
+    j.file(description="My supervisor harasses me.", sensitive_at_intake=True)
+    reporting.refresh()
+    db.session.commit()
+    query = this_month()
+    manager = reports.figures(j.user("manager"), query)
+    focal = reports.figures(j.user("focal"), query)
+    assert focal.totals["received"].value == 5
+    assert manager.totals["received"].suppressed
+    assert str(manager.totals["received"]) == "< 5"
+    assert manager.totals["received"].value is None
+    # Figures without confidential complaints stay visible.
+    assert manager.totals["closed"].value == 2
+    channels = {row.key: row.cells["count"] for row in manager.channels}
+    assert channels["web"].suppressed
+    # The same through the complaint table (several filters).
+    both = replace(query, channel="web", route="confidential")
+    assert reports.figures(j.user("manager"), both).totals["received"].suppressed
+    assert reports.figures(j.user("focal"), both).totals["received"].value == 1
+
+
+def test_drill_downs_list_only_visible_complaints():
+    built = build()
+    secret = j.file(description="My supervisor harasses me.", sensitive_at_intake=True)
+    reporting.refresh()
+    db.session.commit()
+    query = this_month()
+    manager, focal = j.user("manager"), j.user("focal")
+    listed = reports.drilldown(manager, query, "received")
+    assert listed.total == 4
+    assert secret.id not in {c.id for c in listed.complaints}
+    assert reports.drilldown(focal, query, "received").total == 5
+    closed = reports.drilldown(manager, query, "closed")
+    assert {c.id for c in closed.complaints} == {built["minor"].id, built["major"].id}
+    backlog = reports.drilldown(manager, query, "backlog")
+    assert {c.id for c in backlog.complaints} == {built["waiting"].id, built["filed"].id}
+    remedy = reports.drilldown(manager, query, "remedies", "replacement")
+    assert [c.id for c in remedy.complaints] == [built["major"].id]
+    scores = reports.drilldown(manager, query, "scores", "4")
+    assert [c.id for c in scores.complaints] == [built["minor"].id]
+    met = reports.drilldown(manager, query, "sl_met", "acknowledge")
+    assert met.total == 2
+    week = query.periods()[-1].isoformat()
+    assert reports.drilldown(manager, query, "received", week).total <= 4
+    with pytest.raises(InvalidInput):
+        reports.drilldown(manager, query, "received", "1999-01-01")
+    with pytest.raises(InvalidInput):
+        reports.drilldown(manager, query, "nonsense")
+
+
+def test_periods_and_default_query():
+    query = ReportQuery(
+        start=business_calendar.local_today().replace(month=1, day=15),
+        end=business_calendar.local_today().replace(month=3, day=2),
+    )
+    keys = query.periods()
+    assert keys[0] == query.start and keys[1].day == 1 and len(keys) == 3
+    default = reports.default_query()
+    assert default.grain == "month" and default.start.day == 1
+    assert (default.end - default.start).days <= 366
+
+
+def test_nothing_measured_is_no_figure():
+    figures = reports.figures(j.user("manager"), this_month())
+    assert figures.totals["received"].value == 0
+    assert figures.satisfaction["average"].value is None
+    assert figures.satisfaction["response_rate"].value is None
+    assert all(row.cells["median"].value is None for row in figures.times)
+    assert str(figures.satisfaction["average"]) == ""
