@@ -191,4 +191,4 @@ def test_the_pages_of_the_journeys_show_no_english_text_in_french(app, client, t
     }
     assert {name: texts for name, texts in found.items() if texts} == {}
     assert "Cette page n'existe pas" in pages["missing page"]
-    assert "Réclamation introuvable." in pages["unknown complaint"]
+    assert "Cette réclamation n'existe pas." in pages["unknown complaint"]
