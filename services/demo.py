@@ -125,6 +125,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "interviews": "Store manager, delivery team.",
         "documents_reviewed": "Invoice, delivery note.",
         "findings": "The item was damaged in transport.",
+        "root_cause_category": "process",
         "root_cause": "Loading procedure at the depot.",
         "internal_corrections": "Depot staff retrained.",
         "investigation_report": "The item was dropped during loading at the depot; the "

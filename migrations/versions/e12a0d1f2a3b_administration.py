@@ -7,6 +7,7 @@ Create Date: 2026-11-28
 """
 
 import datetime
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -17,7 +18,29 @@ branch_labels = None
 depends_on = None
 
 
+@contextmanager
+def sqlite_foreign_keys_off():
+    """On SQLite, foreign keys off while batch operations copy a table (user, task,
+    attachment): dropping the old copy would otherwise fail, or cascade to the rows that
+    refer to it. (The pragma is ignored inside a transaction: set it between two.)"""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        with op.get_context().autocommit_block():
+            op.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if sqlite:
+            with op.get_context().autocommit_block():
+                op.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade():
+    with sqlite_foreign_keys_off():
+        _upgrade()
+
+
+def _upgrade():
     op.create_table(
         "department",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -149,6 +172,11 @@ def _now() -> datetime.datetime:
 
 
 def downgrade():
+    with sqlite_foreign_keys_off():
+        _downgrade()
+
+
+def _downgrade():
     with op.batch_alter_table("task", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_task_team_id_team"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_task_team_id"))

@@ -6,6 +6,8 @@ Create Date: 2026-11-28
 
 """
 
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,7 +17,29 @@ branch_labels = None
 depends_on = None
 
 
+@contextmanager
+def sqlite_foreign_keys_off():
+    """On SQLite, foreign keys off while batch operations copy a table (user, task,
+    attachment): dropping the old copy would otherwise fail, or cascade to the rows that
+    refer to it. (The pragma is ignored inside a transaction: set it between two.)"""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        with op.get_context().autocommit_block():
+            op.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if sqlite:
+            with op.get_context().autocommit_block():
+                op.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade():
+    with sqlite_foreign_keys_off():
+        _upgrade()
+
+
+def _upgrade():
     op.create_table(
         "case_note",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -95,6 +119,11 @@ def upgrade():
 
 
 def downgrade():
+    with sqlite_foreign_keys_off():
+        _downgrade()
+
+
+def _downgrade():
     with op.batch_alter_table("attachment", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_attachment_task_id_task"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_attachment_task_id"))

@@ -136,7 +136,7 @@ def test_unknown_complaint_and_unknown_page_answer_in_french(app, client):
     login(client, "manager")
     missing = client.get("/complaints/999999", headers=FRENCH)
     assert missing.status_code == 404
-    assert "Réclamation introuvable." in missing.get_data(as_text=True)
+    assert "Cette réclamation n'existe pas." in _text(missing.get_data(as_text=True))
     page = client.get("/no-such-page", headers=FRENCH)
     assert page.status_code == 404
     text = _text(page.get_data(as_text=True))

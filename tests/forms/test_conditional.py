@@ -24,6 +24,7 @@ from tests.app.helpers import login, post_form
 
 INVESTIGATION = {
     "findings": "The unit was damaged in transport.",
+    "root_cause_category": "process",
     "root_cause": "Loading procedure at the depot.",
     "investigation_report": "Detailed report: the unit was dropped during loading at the depot.",
 }
