@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
-from app import facts, procedure_text, uploads
+from app import facts, history, procedure_text, uploads
 from forms import FORMS
 from forms.choices import LANGUAGES, label
 from services import (
@@ -111,21 +111,6 @@ CONTEXT_TITLES = {
     "resolve_complaint": _l("Investigation"),
     "sign_off": _l("Resolution to sign off"),
 }
-EVENT_KINDS = {
-    "received": _l("Complaint received"),
-    "task_completed": _l("Task completed"),
-    "claimed": _l("Task claimed"),
-    "unclaimed": _l("Task released"),
-    "reassigned": _l("Task reassigned"),
-    "notification": _l("Message to the complainant"),
-    "message_received": _l("Reply from the complainant"),
-    "timer_fired": _l("Time limit reached"),
-    "attachment_added": _l("File added"),
-    "confidential_opened": _l("Confidential case opened"),
-    "letter_rule": _l("Letter rule of the service-level preset"),
-    "note_added": _l("Internal note added"),
-}
-ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
 # The letter a form's approval sends (the diagram throws it after the sign-off): the page
 # shows it as it will be sent, so the manager signs off that letter.
 SIGNED_OFF_LETTERS = {"sign_off": "response_letter"}
@@ -346,10 +331,8 @@ def _render(
         context=labels.facts(case, CONTEXT.get(task.form_key, ())),
         context_title=CONTEXT_TITLES.get(task.form_key, _l("The case so far")),
         submitted=labels.facts(task.data or {}) if task.status != "open" else [],
-        history=[
-            (event, labels.facts(event.data or {}) if event.kind == "task_completed" else [])
-            for event in audit.history(complaint.id)
-        ],
+        timeline=history.entries(audit.history(complaint.id), all_tasks),
+        lane_names=procedure_text.lane_names(),
         open_tasks=[t for t in all_tasks if t.status == "open"],
         attachments=attachments.for_complaint(complaint.id),
         task_files=attachments.for_task(task.id),
@@ -363,8 +346,6 @@ def _render(
         claim_url=CLAIM_PATH.format(task_id=task.id),
         unclaim_url=UNCLAIM_PATH.format(task_id=task.id),
         due_badge=tasks.due_badge(task),
-        event_kinds=EVENT_KINDS,
-        actors=ACTORS,
         when=facts.when,
         letter=_letter_preview(task),
         letter_language=label(LANGUAGES, letters.language_of(complaint)),

@@ -7,6 +7,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -90,3 +91,22 @@ def screenshot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# axe-core (npm, package.json) checks a page against WCAG 2.1 A and AA. The site's policy
+# refuses injected scripts, rightly: contexts that run it are opened with bypass_csp=True.
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def assert_accessible(page: Page) -> None:
+    """No axe-core violation (WCAG 2.1 A and AA) on the page as it stands."""
+    assert AXE.exists(), f"axe-core is missing: {AXE} (npm install)"
+    page.add_script_tag(content=AXE.read_text())
+    found: list[dict[str, Any]] = page.evaluate(
+        """async (tags) => (await axe.run(document, {runOnly: {type: "tag", values: tags}}))
+            .violations.map(v => ({id: v.id, help: v.help,
+                                   nodes: v.nodes.map(n => n.target.join(" "))}))""",
+        WCAG,
+    )
+    assert found == [], f"{page.url}: {found}"

@@ -3,9 +3,6 @@ admin page passes the axe accessibility checks."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -13,31 +10,9 @@ from services import departments
 from services.db import db
 from services.models import Team, User
 from tests import journeys
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import assert_accessible, login, screenshot
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    """The axe-core violations (WCAG 2.1 A and AA) of the page as it stands."""
-    assert AXE.exists(), f"axe-core is missing: {AXE} (npm install)"
-    page.add_script_tag(content=AXE.read_text())
-    violations: list[dict[str, Any]] = page.evaluate(
-        """async (tags) => (await axe.run(document, {runOnly: {type: "tag", values: tags}}))
-            .violations.map(v => ({id: v.id, help: v.help,
-                                   nodes: v.nodes.map(n => n.target.join(" "))}))""",
-        WCAG,
-    )
-    return violations
-
-
-def assert_accessible(page: Page) -> None:
-    """No axe violation on the page."""
-    found = axe_violations(page)
-    assert found == [], f"{page.url}: {found}"
 
 
 def _context(browser: Browser, locale: str) -> Page:

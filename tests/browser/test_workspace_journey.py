@@ -3,34 +3,15 @@ mention, in English and French; the pages pass axe (WCAG 2.1 A and AA)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from services.db import db
 from services.models import CaseNote, TaskDraft
 from tests import journeys as j
-from tests.browser.conftest import login, logout, screenshot
+from tests.browser.conftest import assert_accessible, login, logout, screenshot
 
 pytestmark = pytest.mark.browser
-
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-
-
-def assert_accessible(page: Page) -> None:
-    """No axe-core violation (WCAG 2.1 A and AA) on the page as it stands."""
-    assert AXE.exists(), f"axe-core is missing: {AXE} (npm install)"
-    page.add_script_tag(content=AXE.read_text())
-    found: list[dict[str, Any]] = page.evaluate(
-        """async (tags) => (await axe.run(document, {runOnly: {type: "tag", values: tags}}))
-            .violations.map(v => ({id: v.id, help: v.help,
-                                   nodes: v.nodes.map(n => n.target.join(" "))}))""",
-        WCAG,
-    )
-    assert found == [], f"{page.url}: {found}"
 
 
 def _page(browser: Browser, locale: str) -> Page:
