@@ -100,6 +100,8 @@ def test_an_invalid_provider_is_refused_with_its_errors(app, client):
     page = response.get_data(as_text=True)
     assert "Give the name of the service." in page
     assert "Choose the kind of support." in page
+    # The same accessible summary as every form, each error linking to its field.
+    assert 'class="error-summary"' in page and 'href="#name"' in page
     assert provider_events(app) == []
 
 
