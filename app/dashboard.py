@@ -36,7 +36,7 @@ from forms.reports import (
 )
 from services import improvement, permissions, reports
 from services.errors import NotAllowed, NotFound
-from services.reports import Cell, Figures, ReportQuery
+from services.reports import SMALL, Cell, Figures, ReportQuery
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -237,7 +237,8 @@ def _shown(name: str, column: str, cell: Cell) -> Shown:
     if name == "times" and column in ("median", "p90") and value is not None:
         value = round(float(value) / HOUR, 1)
     if cell.suppressed:
-        return Shown(str(cell), None, True, figure)
+        known = f"{_number(value)} + " if value else ""
+        return Shown(f"{known}< {SMALL}", None, True, figure)
     return Shown("" if value is None else _number(value), value, False, figure)
 
 

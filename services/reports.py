@@ -203,20 +203,25 @@ def default_query(today: date | None = None) -> ReportQuery:
 
 @dataclass(frozen=True)
 class Cell:
-    """One number of a figure; None when suppressed or when there is nothing to measure."""
+    """One number of a figure; None when there is nothing to measure.
+
+    A suppressed count keeps only its part the viewer may know, the complaints that are not
+    confidential, and reads "34 + < 5" (or "< 5" when that part is nothing): the headline
+    figures stay readable while the few confidential complaints in them stay unknown.
+    """
 
     value: int | float | Decimal | None
     suppressed: bool = False
 
     def __str__(self) -> str:
         if self.suppressed:
-            return f"< {SMALL}"
+            return f"{self.value} + < {SMALL}" if self.value else f"< {SMALL}"
         return "" if self.value is None else str(self.value)
 
     @property
     def display(self) -> str | int | float | Decimal | None:
-        """The value for a table or an export: "< 5" when suppressed."""
-        return f"< {SMALL}" if self.suppressed else self.value
+        """The value for a table or an export: "< 5" (after the known part) when suppressed."""
+        return str(self) if self.suppressed else self.value
 
 
 @dataclass(frozen=True)
@@ -655,7 +660,9 @@ def _build(query: ReportQuery, path: str, counted: Tally, ages: Tally, hide: boo
 
     def cell(counts: list[int]) -> Cell:
         """A count, suppressed when 1 to 4 of the complaints counted are confidential."""
-        return Cell(None, True) if hide and 0 < counts[1] < SMALL else Cell(counts[0])
+        if hide and 0 < counts[1] < SMALL:
+            return Cell(counts[0] - counts[1], True)
+        return Cell(counts[0])
 
     def measured(counts: list[int], value: int | float | Decimal | None) -> Cell:
         """A value measured over `counts` complaints (None: nothing to measure)."""
