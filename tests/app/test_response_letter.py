@@ -118,7 +118,8 @@ def test_the_sign_off_page_shows_the_full_letter_as_it_will_be_sent(app, client)
         j.complete(complaint, "resolve_minor", response_letter="Bonjour, le joint est changé.")
         task_id = j.open_task(complaint, "sign_off_minor").id
         complaint_id, reference = complaint.id, complaint.reference
-    appeal_until = message_templates.long_date(utcnow() + timedelta(days=56), "fr")
+    with app.app_context():  # dated in the organisation's zone, as the letter is
+        appeal_until = message_templates.long_date(utcnow() + timedelta(days=56), "fr")
     login(client, "manager")
     page = html.unescape(client.get(f"/tasks/{task_id}").get_data(as_text=True))
     letter = page[page.index("The letter that will be sent") :]

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from services import notifications, processes, tasks, tracking, users, workflows
+from services import message_templates, notifications, processes, tasks, tracking, users, workflows
 from services.clock import utcnow
 from services.db import db
 from services.errors import Conflict, NotAllowed
@@ -81,7 +81,8 @@ def test_response_letter_states_the_recourse_and_the_appeal_deadline():
     deadline = workflows.appeal_deadline(j.refreshed(complaint))
     assert deadline is not None
     assert deadline - utcnow() == pytest.approx(timedelta(days=56), abs=timedelta(minutes=1))
-    assert f"{deadline.day} {deadline:%B %Y}" in letter.body
+    # Dated in the organisation's zone, as letters are (after 23:00 UTC it is tomorrow in Paris).
+    assert message_templates.long_date(deadline, "en") in letter.body
 
 
 @pytest.mark.parametrize(("score", "follow_up"), [(1, True), (2, True), (3, False), (5, False)])
