@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
@@ -54,3 +56,19 @@ def postgres_database(prefix: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def p50_p95(call: Callable[[], object], samples: int) -> tuple[float, float]:
+    """p50 and p95 in milliseconds over `samples` calls (after one warm-up call), the
+    session's identity map emptied before each so every call reads the database."""
+    from services.db import db
+
+    call()
+    found = []
+    for _ in range(samples):
+        db.session.expire_all()
+        start = time.perf_counter()
+        call()
+        found.append((time.perf_counter() - start) * 1000)
+    found.sort()
+    return statistics.median(found), found[int(0.95 * (len(found) - 1))]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -76,15 +75,7 @@ FROM complaint AS c;
 
 def timed(call: Callable[[], object]) -> tuple[float, float]:
     """p50 and p95 in milliseconds over SAMPLES calls (after one warm-up call)."""
-    call()
-    samples = []
-    for _ in range(SAMPLES):
-        db.session.expire_all()
-        start = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - start) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]
+    return scratch.p50_p95(call, SAMPLES)
 
 
 def main() -> None:
