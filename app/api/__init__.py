@@ -1,5 +1,9 @@
-"""The JSON API under /api/v1: filing and tracking for the public, the task inbox for staff."""
+"""The JSON API under /api/v1. Each module adds one part of it to the shared blueprint and
+its operations to the OpenAPI document (app/api/openapi.py gathers them from SECTIONS)."""
 
-from app.api.views import bp
+from app.api import complainant, complaints, events, processes, tokens, views
+from app.api.blueprint import bp
 
-__all__ = ["bp"]
+SECTIONS = (complaints, complainant, tokens, processes, events)
+
+__all__ = ["SECTIONS", "bp", "views"]

@@ -16,21 +16,36 @@ from services import users
 REALM = "complaintflow"
 
 
-def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Run `view(user, **kwargs)` for the staff member whose token is sent, else answer 401."""
+# The scopes a token may carry; an operation names the one it needs.
+SCOPES = ("read", "tasks", "intake", "admin")
 
-    @wraps(view)
-    def wrapped(**kwargs: Any) -> Any:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            return _challenge(gettext("Send an API token: Authorization: Bearer <token>."))
-        user = users.by_api_token(token)
-        if user is None:
-            return _challenge(gettext("The API token is not valid."), error="invalid_token")
-        return view(user, **kwargs)
 
-    return wrapped
+def token_required(
+    view: Callable[..., Any] | None = None, *, scope: str = "read"
+) -> Callable[..., Any]:
+    """Run `view(user, **kwargs)` for the staff member whose token is sent, else answer 401.
+
+    Used bare (`@token_required`, the read scope) or with the scope an operation needs
+    (`@token_required(scope="tasks")`)."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(**kwargs: Any) -> Any:
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            token = token.strip()
+            if scheme.lower() != "bearer" or not token:
+                return _challenge(gettext("Send an API token: Authorization: Bearer <token>."))
+            user = users.by_api_token(token)
+            if user is None:
+                return _challenge(gettext("The API token is not valid."), error="invalid_token")
+            return view(user, **kwargs)
+
+        wrapped.required_scope = scope  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorate(view) if view is not None else decorate
 
 
 def _challenge(message: str, error: str | None = None) -> Any:

@@ -333,7 +333,14 @@ def paths() -> dict[str, Any]:
 
 def document() -> dict[str, Any]:
     """The whole OpenAPI document (labels in the request's language)."""
+    from app.api import SECTIONS  # the sections import this module's helpers
+
     forms = form_schemas()
+    section_paths: dict[str, Any] = {}
+    section_schemas: dict[str, Any] = {}
+    for section in SECTIONS:
+        section_paths.update(section.paths())
+        section_schemas.update(section.schemas())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -344,7 +351,7 @@ def document() -> dict[str, Any]:
             '{"error": message, "status": code, "details": {...}}.',
         },
         "servers": [{"url": PREFIX}],
-        "paths": paths(),
+        "paths": {**paths(), **section_paths},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
@@ -358,6 +365,7 @@ def document() -> dict[str, Any]:
                 **forms,
                 "TaskCompletion": task_completion_schema(forms),
                 **answer_schemas(),
+                **section_schemas,
             },
             "responses": error_responses(),
         },

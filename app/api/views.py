@@ -6,14 +6,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_babel import get_locale, gettext
 from werkzeug.datastructures import MultiDict
 
 from app.api import openapi, serializers
 from app.api.auth import token_required
+from app.api.blueprint import bp
 from app.api.openapi import MAX_PAGE, MAX_PER_PAGE
-from app.extensions import csrf, limiter
+from app.extensions import limiter
 from forms import FORMS, ComplaintForm, TaskForm, formdata_from_json
 from forms.base import JsonInputError, schema_errors
 from services import breach_view, complaints, drafts, sensitive, tasks, workflows
@@ -22,10 +23,6 @@ from services.db import db
 from services.errors import InvalidInput, LinkExpired, NotAllowed, NotFound
 from services.models import Task, User
 from services.tasks import SCOPES, SORTS, InboxFilter
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-# Cookie-less: staff authenticate with a bearer token, the public endpoints need nothing.
-csrf.exempt(bp)
 
 FILTERS = ("category", "severity", "channel", "status", "department", "search")
 QUERY_PARAMETERS = frozenset({"scope", "sort", "page", "per_page", *FILTERS})

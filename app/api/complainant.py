@@ -1,0 +1,18 @@
+"""The complainant's own actions, authorised by the tracking token sent in a header
+(never in the path, where tokens end up in access logs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api.blueprint import bp  # noqa: F401  (routes of this part register on it)
+
+
+def paths() -> dict[str, Any]:
+    """This part's operations for the OpenAPI document (keys relative to /api/v1)."""
+    return {}
+
+
+def schemas() -> dict[str, Any]:
+    """This part's component schemas for the OpenAPI document."""
+    return {}

@@ -1,0 +1,17 @@
+"""Process versions: list them, read a version's files, deploy (process owners)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api.blueprint import bp  # noqa: F401  (routes of this part register on it)
+
+
+def paths() -> dict[str, Any]:
+    """This part's operations for the OpenAPI document (keys relative to /api/v1)."""
+    return {}
+
+
+def schemas() -> dict[str, Any]:
+    """This part's component schemas for the OpenAPI document."""
+    return {}
