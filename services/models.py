@@ -957,3 +957,29 @@ class ManagementReview(db.Model):
     )
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     updated_by: Mapped[User | None] = relationship()
+
+
+class IdempotencyRecord(db.Model):
+    """A POST sent with an Idempotency-Key: in flight until `status` is set, then the answer
+    replayed to the same caller's retries until `expires_at` (services/idempotency.py)."""
+
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Who sent it: "user:<id>" for a bearer token's owner, "address:<ip>" for anonymous calls.
+    principal: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    # SHA-256 of method, path and body: the same key with another request is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # Set by the request's own commit: its work is saved, so a retry must not do it again
+    # even if the answer was lost before it could be stored.
+    work_committed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # While in flight: a crashed request's key is free again after this short lease.
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -154,11 +154,12 @@ def _stale_state_is_a_conflict() -> Iterator[None]:
         yield
     except StaleDataError as exc:
         raise TaskAlreadyCompleted(
-            "Someone else changed this complaint at the same time; reload and try again."
+            "Someone else changed this complaint at the same time; reload and try again.",
+            code="concurrent_change",
         ) from exc
     except OperationalError as exc:  # SQLite: another writer holds the database
         if "locked" in str(exc).lower():
-            raise Conflict("The complaint is busy; try again.") from exc
+            raise Conflict("The complaint is busy; try again.", code="concurrent_change") from exc
         raise
 
 
