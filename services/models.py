@@ -233,6 +233,13 @@ class Complaint(db.Model):
         remote_side="Complaint.id", foreign_keys=[duplicate_of_id]
     )
     instance: Mapped[ProcessInstance] = relationship(back_populates="complaint", uselist=False)
+    # Read by every save (services.workflows): loaded in the same joined SELECT as the task
+    # being completed, so a completion makes no separate round trip for them. Viewonly; the
+    # save keeps them in step with the rows it adds (set_committed_value).
+    clock_rows: Mapped[list[ServiceClock]] = relationship(viewonly=True)
+    open_task_rows: Mapped[list[Task]] = relationship(
+        viewonly=True, primaryjoin="and_(Task.complaint_id == Complaint.id, Task.status == 'open')"
+    )
 
 
 class ProcessInstance(db.Model):
@@ -344,6 +351,9 @@ class Task(db.Model):
     # Space-separated BPMN task ids (the notBy property): whoever completed one of them in
     # this complaint is not offered this task (four eyes).
     not_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Someone kept a draft of this task (services.drafts): completing it drops the drafts,
+    # a DELETE made only when there is something to delete.
+    has_drafts: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # The service-level clock that sets this task's due time (its own step's, or the branch's
     # around it), and when that clock turns "at risk": copied here so the inbox and the
     # breach view read open task rows only.

@@ -250,7 +250,7 @@ def versions(process_id: str = DEFAULT_PROCESS_ID) -> list[ProcessVersion]:
 
 def specs_of(version: ProcessVersion) -> engine.Specs:
     """The parsed spec of a version (restored once per process, then cached)."""
-    return engine.specs_from_dict((version.id, version.content_hash), version.spec)
+    return engine.specs_from_dict((version.id, version.content_hash), lambda: version.spec)
 
 
 def get_version(number: int, process_id: str = DEFAULT_PROCESS_ID) -> ProcessVersion:

@@ -38,6 +38,7 @@ from typing import Any
 
 from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services import (
     audit,
@@ -146,12 +147,22 @@ def sync(
     """
     rows: dict[str, ServiceClock] = {}
     if complaint.id is not None:
-        rows = {
-            row.name: row
-            for row in db.session.scalars(
-                db.select(ServiceClock).where(ServiceClock.complaint_id == complaint.id)
-            )
-        }
+        # Loaded with the task being completed, or lazily here (one SELECT).
+        rows = {row.name: row for row in complaint.clock_rows}
+    result = _sync(complaint, wf, state, now, rows, receipt)
+    # Clocks started now belong to the complaint's collection for a later save in this session.
+    set_committed_value(complaint, "clock_rows", list(result.clocks.values()))
+    return result
+
+
+def _sync(
+    complaint: Complaint,
+    wf: Any,
+    state: engine.Snapshot,
+    now: datetime,
+    rows: dict[str, ServiceClock],
+    receipt: datetime | None,
+) -> SyncResult:
     if not rows and not state.active_clocks and not state.case_clocks:
         return SyncResult(rows, timers_moved=False)  # a diagram without clocks
     ctx = _Context(complaint, now, business_calendar.current(), presets.active(), rows)

@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from services.db import db
@@ -144,7 +145,8 @@ def by_session_id(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 18:
         return None
-    user = db.session.get(User, int(user_id))
+    # Every signed-in request runs this: one SELECT with the roles joined.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
     if user is None or not user.active or (user.session_version or 0) != int(version):
         return None
     return user

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from forms import FORMS
@@ -207,12 +208,14 @@ def _sync_tasks(
     Open rows take their clock, due time and at-risk time from the clock covering them
     (services.service_levels), so a pause or an extension moves them.
     """
-    open_rows = {
-        row.id: row
-        for row in db.session.scalars(
-            db.select(Task).where(Task.complaint_id == complaint.id, Task.status == "open")
-        )
-    }
+    # Loaded with the task being completed, or lazily here (one SELECT); a row completed or
+    # withdrawn earlier in this session is no longer open.
+    open_rows = (
+        {row.id: row for row in complaint.open_task_rows if row.status == "open"}
+        if complaint.id is not None
+        else {}
+    )
+    still_open: list[Task] = []
     for info in state.ready:
         row = open_rows.pop(info.id, None)
         clock, due_at, at_risk_at = service_levels.task_fields(info, clocks)
@@ -234,9 +237,11 @@ def _sync_tasks(
             )
             departments.route_task(row, info.properties)  # the diagram's `team` property
             db.session.add(row)
+            still_open.append(row)
             if row.assignee is not None:  # given on creation (assignTo): tell them
                 staff_notices.task_assigned(row, row.assignee, None)
         else:
+            still_open.append(row)
             if clock is None:
                 # A fired timer (no clock) reports no due time: keep it, the task is overdue.
                 due_at, at_risk_at = due_at or as_utc(row.due_at), None
@@ -260,6 +265,7 @@ def _sync_tasks(
                 task_name=row.name,
                 summary=f"{row.title}: withdrawn, the procedure no longer needs it",
             )
+    set_committed_value(complaint, "open_task_rows", still_open)
     if complaint.confidential:
         # Earlier (completed) tasks must vanish from other staff's lists too.
         db.session.execute(
@@ -337,8 +343,26 @@ def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
     TaskAlreadyCompleted (someone else was first). Nothing is written unless it succeeds.
     """
     # One round trip for the task, its complaint and the complaint's workflow row.
-    loaded = db.session.get(
-        Task, task_id, options=[joinedload(Task.complaint).joinedload(Complaint.instance)]
+    # One round trip for the task, its complaint, the complaint's workflow row with its
+    # version's id and hash (the parsed spec is cached by them), its clocks and open tasks:
+    # everything the save reads.
+    # A query, not session.get: a task already in the session (the API view read it to choose
+    # its form) gets the rest in that same round trip instead of three lazy loads.
+    case = joinedload(Task.complaint)
+    loaded = (
+        db.session.scalars(
+            db.select(Task)
+            .where(Task.id == task_id)
+            .options(
+                case.joinedload(Complaint.instance)
+                .joinedload(ProcessInstance.process_version)
+                .load_only(ProcessVersion.content_hash),
+                case.joinedload(Complaint.clock_rows),
+                case.joinedload(Complaint.open_task_rows),
+            )
+        )
+        .unique()
+        .one_or_none()
     )
     task = permissions.require_work_task(actor, loaded)
     if task.status != "open":

@@ -128,7 +128,7 @@ def complete_task(user: User, task_id: str) -> Any:
     task = tasks.get_for(user, task_id)
     formdata = json_formdata(form_class(task), lambda data: workflows.task_form(task, data))
     task = workflows.complete_task(task_id, user, formdata)
-    drafts.discard_all(task_id)  # a completed task's drafts have nothing left to fill
+    drafts.discard_all(task)  # a completed task's drafts have nothing left to fill
     db.session.commit()
     return jsonify(serializers.task_dict(task))
 
