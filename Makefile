@@ -30,6 +30,8 @@ BPMN_JS = app/static/vendor/bpmn-js
 DMN_JS  = app/static/vendor/dmn-js
 # Chart.js draws the dashboard's charts (each one also shown as a table).
 CHART_JS = app/static/vendor/chart.js
+# Swagger UI shows the API reference at /api/docs; it runs under the strict CSP unchanged.
+SWAGGER_UI = app/static/vendor/swagger-ui-dist
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -54,9 +56,14 @@ $(CHART_JS)/chart.umd.min.js: node_modules/.package-lock.json
 	mkdir -p $(CHART_JS)
 	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md $(CHART_JS)/
 
+$(SWAGGER_UI)/swagger-ui-bundle.js: node_modules/.package-lock.json
+	mkdir -p $(SWAGGER_UI)
+	cp $(addprefix node_modules/swagger-ui-dist/,swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE) \
+		$(SWAGGER_UI)/
+
 vendor: $(BPMN_JS)/bpmn-navigated-viewer.production.min.js \
 	$(BPMN_JS)/bpmn-modeler.production.min.js $(DMN_JS)/dmn-modeler.production.min.js \
-	$(CHART_JS)/chart.umd.min.js
+	$(CHART_JS)/chart.umd.min.js $(SWAGGER_UI)/swagger-ui-bundle.js
 
 setup: $(BIN)/activate translations vendor pango
 

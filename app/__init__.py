@@ -17,6 +17,7 @@ from app import (
     admin_org,
     admin_users,
     api,
+    api_docs,
     auth,
     cli,
     complaints,
@@ -70,6 +71,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     input_guards.register(app)  # before the blueprints: their int rules use its converter
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_docs.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
