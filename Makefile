@@ -7,7 +7,7 @@ DEMO    = COMPLAINTFLOW_DEMO=1 $(FLASK)
 PORT   ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test setup vendor browser redis pango lint format translations messages clean
+.PHONY: run production test setup vendor browser redis pango lint format translations messages clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,11 @@ pango:
 	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0.so.0 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
 	  fonts-dejavu-core >/dev/null; }
+
+# Production on one machine: web, Celery worker and beat (tools/run-production.sh says what
+# it needs: DATABASE_URL, CELERY_BROKER_URL, RATELIMIT_STORAGE_URI, SECRET_KEY).
+production: setup
+	exec tools/run-production.sh $(BIN)
 
 run: setup
 	$(DEMO) init-db

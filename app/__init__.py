@@ -19,6 +19,7 @@ from app import (
     api,
     api_docs,
     auth,
+    background,
     cli,
     complaints,
     dashboard,
@@ -95,6 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     cli.register(app)
     errors.register(app)
+    background.init(app)
     return app
 
 

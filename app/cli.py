@@ -17,6 +17,7 @@ from app import rounds
 from app.delivery_cli import deliver_messages, mail_catcher
 from app.mail_in import receive_mail
 from app.presets_cli import apply_at_setup, list_presets, set_preset
+from app.production import check_config
 from forms import FORMS
 from services import (
     attachments,
@@ -86,6 +87,7 @@ def register(app: Flask) -> None:
         if app.config.get("SECRET_KEY_MISSING"):
             command = _refusing(command)
         app.cli.add_command(command)
+    app.cli.add_command(check_config)  # runs without a secret key: it says one is missing
 
 
 def _refusing(command: click.Command) -> click.Command:

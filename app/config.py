@@ -127,6 +127,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ),
         # Gunicorn's worker count: several workers need shared rate-limit storage (Redis).
         "WEB_CONCURRENCY": int(os.environ.get("WEB_CONCURRENCY", "1")),
+        # Background work on Celery (production): the broker (redis://… or amqp://…); unset,
+        # `make run`'s embedded loops do the work (app/background.py).
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or None,
+        "CELERY_RESULT_BACKEND": os.environ.get("CELERY_RESULT_BACKEND") or None,
+        "CELERY_QUEUE": os.environ.get("CELERY_QUEUE", "complaintflow"),
+        "BACKGROUND_TIMER_INTERVAL": float(os.environ.get("BACKGROUND_TIMER_INTERVAL", "1")),
+        "BACKGROUND_DELIVERY_INTERVAL": float(os.environ.get("BACKGROUND_DELIVERY_INTERVAL", "2")),
         # Staff sessions end after this many hours, remembered or not.
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(os.environ.get("SESSION_HOURS", "8"))),
         "REMEMBER_COOKIE_DURATION": timedelta(hours=float(os.environ.get("SESSION_HOURS", "8"))),
