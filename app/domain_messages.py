@@ -7,6 +7,11 @@ tests/app/test_translations_complete.py checks every literal message raised in s
 from flask_babel import lazy_gettext as _l
 
 MESSAGES = (
+    _l("This account is deactivated."),
+    _l("Please correct the token's details."),
+    _l("Only an administrator creates tokens for a service account."),
+    _l("No such API token."),
+    _l("A token of this account already has this name."),
     _l("A description is required."),
     _l("An email to staff can only be retried."),
     _l("Another version of this process was activated at the same time; reload and retry."),

@@ -51,7 +51,7 @@ NAV: list[tuple[str, Any, frozenset[str] | None]] = [
     ("notes.mentions", _l("My mentions"), permissions.READER_ROLES),
     # One entry for the admin area; its pages share a side navigation (app/admin.py SECTIONS).
     ("admin.home", _l("Administration"), frozenset({roles.ADMINISTRATOR})),
-    ("account.show", _l("My notifications"), None),
+    ("account.show", _l("My account"), None),
 ]
 
 

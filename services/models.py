@@ -40,7 +40,8 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A program's account (CI, a CRM): it uses API tokens and never signs in with a password.
+    service_account: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Bumped on sign-out and password change: a session cookie carrying an older value
     # is refused, so logging out ends the session on the server too.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -967,3 +968,29 @@ class ManagementReview(db.Model):
     )
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     updated_by: Mapped[User | None] = relationship()
+
+
+class ApiToken(db.Model):
+    """A named API token of a user, with scopes and an optional expiry; only its hash is kept."""
+
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # The secret's first characters, shown so its owner can tell which token a program holds.
+    prefix: Mapped[str] = mapped_column(String(16), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(100))  # space-separated, as in OAuth
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Written at most once a minute per token, so that reading through the API stays cheap.
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def scope_names(self) -> tuple[str, ...]:
+        """The scopes as written, in order."""
+        return tuple(self.scopes.split())
