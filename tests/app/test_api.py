@@ -275,7 +275,7 @@ def test_wrong_method_on_the_api_is_a_json_405(client, runner):
     assert response.status_code == 405
     assert response.is_json and response.json["status"] == 405
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
-    assert client.get(f"{API}/complaints").json["status"] == 405
+    assert client.put(f"{API}/complaints").json["status"] == 405
 
 
 def test_unexpected_failure_in_the_api_is_a_json_500(app, client):
