@@ -16,6 +16,7 @@ from app import (
     admin_calendar,
     admin_org,
     admin_users,
+    admin_webhooks,
     api,
     api_docs,
     auth,
@@ -85,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_calendar.bp)
     app.register_blueprint(admin_users.bp)
+    app.register_blueprint(admin_webhooks.bp)
     app.register_blueprint(admin_org.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(service_levels.bp)

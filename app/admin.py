@@ -36,6 +36,7 @@ SECTIONS: list[tuple[str, Any, str]] = [
     ("admin.templates_index", _l("Message templates"), "admin.template"),
     ("calendar_admin.index", _l("Business calendar"), "calendar_admin."),
     ("admin.providers_index", _l("Service providers"), "admin.provider"),
+    ("admin_webhooks.index", _l("Webhooks"), "admin_webhooks."),
 ]
 
 

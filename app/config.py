@@ -100,6 +100,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # SMS: a generic HTTP JSON gateway, POST {"to", "text"} with a bearer token.
         "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL", ""),
         "SMS_GATEWAY_TOKEN": os.environ.get("SMS_GATEWAY_TOKEN", ""),
+        # Webhooks to loopback/private addresses, and over plain http (internal integrators).
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS") == "1",
         # Delivery: attempts before a message is marked failed, the first retry's delay
         # (doubled each time), and the lease a worker holds on a message while sending it.
         "DELIVERY_MAX_ATTEMPTS": int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "5")),

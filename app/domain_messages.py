@@ -121,4 +121,16 @@ MESSAGES = (
     _l("Unknown status."),
     _l("Your role does not give access to improvement actions."),
     _l("Your role does not give access to recurring problems and actions."),
+    # Webhooks (services/webhooks.py).
+    _l("No such webhook."),
+    _l("Give the address."),
+    _l("The address is too long (300 characters at most)."),
+    _l(
+        "Webhooks go to public https addresses only (no loopback, private, link-local "
+        "or reserved address)."
+    ),
+    _l("The address's host name cannot be resolved."),
+    _l("Choose the events to send, among the known types."),
+    _l("The description is too long (300 characters at most)."),
+    _l("Send a JSON object."),
 )

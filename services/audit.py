@@ -55,9 +55,16 @@ def record(
     return event
 
 
+# Rows written for the change feed only (services.events: a save's progress, a clock at
+# risk), not steps a person reads.
+FEED_ONLY_KINDS = ("progressed", "clock_at_risk")
+
+
 def history(complaint_id: int, *, public_only: bool = False) -> list[AuditEvent]:
     """The complaint's events, oldest first."""
-    query = db.select(AuditEvent).where(AuditEvent.complaint_id == complaint_id)
+    query = db.select(AuditEvent).where(
+        AuditEvent.complaint_id == complaint_id, AuditEvent.kind.not_in(FEED_ONLY_KINDS)
+    )
     if public_only:
         query = query.where(AuditEvent.public.is_(True))
     return list(db.session.scalars(query.order_by(AuditEvent.at, AuditEvent.id)))

@@ -994,3 +994,41 @@ class ApiToken(db.Model):
     def scope_names(self) -> tuple[str, ...]:
         """The scopes as written, in order."""
         return tuple(self.scopes.split())
+
+
+class WebhookSubscription(db.Model):
+    """An integrator's endpoint: the events it wants, POSTed there signed with its secret."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(300))
+    # Space-separated event types (complaint.filed task.completed ...).
+    events: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    created_by: Mapped[User | None] = relationship()
+
+
+class WebhookDelivery(db.Model):
+    """One event sent to one subscription: the outbox row (channel webhook) that carries it.
+
+    The delivery log: the row's status, attempts, last error and response code.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
+    )
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notification.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    subscription: Mapped[WebhookSubscription] = relationship()
+    notification: Mapped[Notification] = relationship()

@@ -44,6 +44,7 @@ from services import (
     audit,
     business_calendar,
     engine,
+    events,
     permissions,
     preset_letters,
     presets,
@@ -596,6 +597,7 @@ def process_due(now: datetime | None = None, limit: int = 500) -> ClockReport:
             continue  # already breached: the overdue review says it, not an "at risk" email
         for user, task in at_risk_recipients(row):
             staff_notices.clock_at_risk(row, user, task, titles(row.name), now)
+        events.record_at_risk(row, now)
         report.at_risk.append((row.complaint.reference or str(row.complaint_id), row.name))
     db.session.flush()
     return report

@@ -25,6 +25,7 @@ from services import (
     departments,
     documents,
     engine,
+    events,
     message_templates,
     notifications,
     permissions,
@@ -125,8 +126,12 @@ def _save(
     # Drain thrown messages before dumping: they are acted on now, not stored. (Taken here,
     # sent below once the clocks are in step: the report columns read their names first.)
     thrown = engine.thrown_messages(wf)
+    # The filing's first save has no "before": filing is its own event.
+    before = None if receipt is not None else complaint.status
     with _stale_state_is_a_conflict():
         _project(complaint, state, now)
+        # The change feed's row, before the first flush: one INSERT with the step's own.
+        events.record_progress(complaint, before, now)
         # Before the first autoflush, so the complaint's row is updated once.
         names = [m.name for m in thrown]
         closing = report_columns.project(complaint, state.data, names, now, completed_task_id)
