@@ -4,7 +4,13 @@ listed for the catalogue: app/errors.py shows them in the reader's language.
 tests/app/test_translations_complete.py checks every literal message raised in services/ is here.
 """
 
+from typing import Any
+
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+
+from forms.choices import ROLES, label
+from services.errors import DomainError
 
 MESSAGES = (
     _l("This account is deactivated."),
@@ -62,7 +68,7 @@ MESSAGES = (
     _l("Own role."),
     _l("Please correct the highlighted fields."),
     _l("Select at least one task."),
-    _l("Select at most 100 tasks at once."),
+    _l("Select at most %(limit)s tasks at once."),
     _l("Some people cannot be mentioned on this complaint."),
     _l("Someone else changed this complaint at the same time; reload and try again."),
     _l("Taken."),
@@ -133,4 +139,18 @@ MESSAGES = (
     _l("Choose the events to send, among the known types."),
     _l("The description is too long (300 characters at most)."),
     _l("Send a JSON object."),
+    # Naming someone (DomainError params): the sentence is translated, then filled in.
+    _l("%(name)s has claimed it."),
+    _l("Someone has claimed it."),
+    _l("%(name)s does not hold the role %(role)s."),
+    _l("%(name)s handled an earlier step: four-eyes rule."),
 )
+
+
+def translate(error: DomainError) -> str:
+    """A domain error in the reader's language, its placeholders filled in (a role by its
+    label)."""
+    params: dict[str, Any] = dict(error.params)
+    if "role" in params:
+        params["role"] = str(label(ROLES, params["role"]))
+    return gettext(error.msgid, **params)

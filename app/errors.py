@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app import health
+from app import domain_messages, health
 from app.extensions import login_manager
 from forms.base import JsonInputError
 from services.db import db
@@ -58,7 +58,7 @@ def register(app: Flask) -> None:
     def domain_error(exc: DomainError) -> Any:
         db.session.rollback()
         # Services word their errors in English; the catalogue has them (app/domain_messages).
-        message = exc.message if wants_json() else gettext(exc.message)
+        message = exc.message if wants_json() else domain_messages.translate(exc)
         return error_response(exc.status, message, exc.details)
 
     @app.errorhandler(JsonInputError)

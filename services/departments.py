@@ -107,7 +107,7 @@ def add_department(actor: User, name: str) -> Department:
     _audit(
         actor,
         "department_added",
-        f"Department added: {name}",
+        ("Department added: %(name)s", {"name": name}),
         {"department_id": department.id, "name": name},
     )
     return department
@@ -134,7 +134,7 @@ def rename_department(actor: User, department_id: int, name: str) -> Department:
     _audit(
         actor,
         "department_renamed",
-        f"Department renamed: {before} -> {name}",
+        ("Department renamed: %(before)s -> %(name)s", {"before": before, "name": name}),
         {"department_id": department.id, "before": before, "name": name},
     )
     return department
@@ -147,7 +147,15 @@ def set_department_active(actor: User, department_id: int, active: bool) -> Depa
     department.active = active
     db.session.flush()
     kind = "department_activated" if active else "department_deactivated"
-    _audit(actor, kind, f"{kind}: {department.name}", {"department_id": department.id})
+    _audit(
+        actor,
+        kind,
+        (
+            "Department activated: %(name)s" if active else "Department deactivated: %(name)s",
+            {"name": department.name},
+        ),
+        {"department_id": department.id},
+    )
     return department
 
 
@@ -201,7 +209,7 @@ def add_team(
     team.members = _active_users(member_ids)
     db.session.add(team)
     db.session.flush()
-    _audit(actor, "team_added", f"Team added: {name}", _team_data(team))
+    _audit(actor, "team_added", ("Team added: %(name)s", {"name": name}), _team_data(team))
     return team
 
 
@@ -220,7 +228,12 @@ def update_team(
     team.members = _active_users(member_ids)
     db.session.flush()
     db.session.refresh(team)
-    _audit(actor, "team_changed", f"Team changed: {name}", {**_team_data(team), "before": before})
+    _audit(
+        actor,
+        "team_changed",
+        ("Team changed: %(name)s", {"name": name}),
+        {**_team_data(team), "before": before},
+    )
     return team
 
 
@@ -231,7 +244,15 @@ def set_team_active(actor: User, team_id: int, active: bool) -> Team:
     team.active = active
     db.session.flush()
     kind = "team_activated" if active else "team_deactivated"
-    _audit(actor, kind, f"{kind}: {team.name}", {"team_id": team.id})
+    _audit(
+        actor,
+        kind,
+        (
+            "Team activated: %(name)s" if active else "Team deactivated: %(name)s",
+            {"name": team.name},
+        ),
+        {"team_id": team.id},
+    )
     return team
 
 
@@ -431,5 +452,9 @@ def history() -> list[AuditEvent]:
     )
 
 
-def _audit(actor: User, kind: str, summary: str, data: Mapping[str, Any]) -> None:
-    audit.record(None, kind, actor=actor, summary=summary, data=data)
+def _audit(
+    actor: User, kind: str, summary: tuple[str, Mapping[str, Any]], data: Mapping[str, Any]
+) -> None:
+    """Record an admin change; `summary` is its msgid and params (shown translated)."""
+    message, params = summary
+    audit.record(None, kind, actor=actor, message=message, params=params, data=data)

@@ -311,7 +311,8 @@ def add_user(
         None,
         "user_created",
         actor=actor,
-        summary=f"User created: {user.username} ({user.name})",
+        message="User created: %(username)s (%(name)s)",
+        params={"username": user.username, "name": user.name},
         data={"user_id": user.id, "username": user.username, **_snapshot(user)},
     )
     return user
@@ -363,7 +364,8 @@ def update_user(
         None,
         "user_changed",
         actor=actor,
-        summary=f"User changed: {user.username} ({', '.join(changed) or 'nothing'})",
+        message="User changed: %(username)s (%(fields)s)",
+        params={"username": user.username, "fields": list(changed)},
         data={"user_id": user.id, "changes": changed},
     )
     return user
@@ -387,7 +389,8 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
         None,
         kind,
         actor=actor,
-        summary=f"User {'reactivated' if active else 'deactivated'}: {user.username}",
+        message="User reactivated: %(username)s" if active else "User deactivated: %(username)s",
+        params={"username": user.username},
         data={"user_id": user.id},
     )
     return user
