@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import joinedload
+
 from services import audit, roles
 from services.clock import as_utc, utcnow
 from services.db import db
@@ -205,7 +207,16 @@ def authenticate(secret: str, now: datetime | None = None) -> Authenticated | No
     if not secret or len(secret) > 200:
         return None
     now = now or utcnow()
-    token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == _digest(secret)))
+    # One round trip per API request: the token, its user and the user's roles.
+    token = (
+        db.session.scalars(
+            db.select(ApiToken)
+            .options(joinedload(ApiToken.user).joinedload(User.roles))
+            .where(ApiToken.token_hash == _digest(secret))
+        )
+        .unique()
+        .one_or_none()
+    )
     if token is None or not token.user.active:
         return None
     expires_at = as_utc(token.expires_at)

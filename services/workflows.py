@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from forms import FORMS
 from services import (
@@ -341,20 +342,13 @@ def step_names(task: Task) -> set[str]:
     )
 
 
-def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
-    """Validate the submitted form data with the task's form and complete the task.
-
-    Raises NotFound/NotAllowed (authorisation), InvalidInput (with field errors),
-    TaskAlreadyCompleted (someone else was first). Nothing is written unless it succeeds.
-    """
-    # One round trip for the task, its complaint and the complaint's workflow row.
+def _completion_query(task_id: str) -> Task | None:
     # One round trip for the task, its complaint, the complaint's workflow row with its
     # version's id and hash (the parsed spec is cached by them), its clocks and open tasks:
-    # everything the save reads.
-    # A query, not session.get: a task already in the session (the API view read it to choose
-    # its form) gets the rest in that same round trip instead of three lazy loads.
+    # everything the save reads. A query, not session.get, so that a task already in the
+    # session gets the rest filled in.
     case = joinedload(Task.complaint)
-    loaded = (
+    return (
         db.session.scalars(
             db.select(Task)
             .where(Task.id == task_id)
@@ -369,6 +363,32 @@ def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
         .unique()
         .one_or_none()
     )
+
+
+def _loaded_for_completion(task_id: str) -> Task | None:
+    """The task with what its completion reads, from the session when a view already loaded
+    it that way (task_to_complete), else in one query."""
+    task = db.session.identity_map.get(identity_key(Task, task_id))
+    if task is not None and "complaint" in task.__dict__:
+        case = task.complaint.__dict__
+        if "clock_rows" in case and "open_task_rows" in case and "instance" in case:
+            return task
+    return _completion_query(task_id)
+
+
+def task_to_complete(actor: User, task_id: str) -> Task:
+    """A task the actor may see, loaded with everything completing it reads (for views
+    that look at the task, to choose its form, before completing it)."""
+    return permissions.require_view_task(actor, _completion_query(task_id))
+
+
+def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
+    """Validate the submitted form data with the task's form and complete the task.
+
+    Raises NotFound/NotAllowed (authorisation), InvalidInput (with field errors),
+    TaskAlreadyCompleted (someone else was first). Nothing is written unless it succeeds.
+    """
+    loaded = _loaded_for_completion(task_id)
     task = permissions.require_work_task(actor, loaded)
     if task.status != "open":
         by = task.completed_by.name if task.completed_by else "the procedure"
