@@ -27,7 +27,7 @@ from flask import Flask, current_app
 from sqlalchemy import text
 
 from app.delivery_cli import deliver_once, delivery_settings, worker_name
-from services import attachments, reporting, staff_notices, timers, workflows
+from services import attachments, recurring, reporting, staff_notices, timers, workflows
 from services.clock import utcnow
 from services.db import db
 
@@ -100,6 +100,8 @@ def fire_timers(now: str | None = None) -> dict[str, Any]:
     timers.beat(when)
     db.session.commit()
     reporting.refresh()  # the days whose figures the saves changed
+    db.session.commit()
+    recurring.precompute()  # /improvement's recurring problems, computed ahead
     db.session.commit()
     for instance, error in report.failed.items():
         current_app.logger.error("timers: instance %s failed: %s", instance, error)

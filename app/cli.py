@@ -30,6 +30,7 @@ from services import (
     message_templates,
     processes,
     providers,
+    recurring,
     reporting,
     staff_notices,
     timers,
@@ -346,6 +347,9 @@ def timer_loop(
             db.session.commit()
             # The days whose figures saves changed since the last round (bounded per round).
             reporting.refresh()
+            db.session.commit()
+            # /improvement's recurring problems, computed ahead (seconds at a million).
+            recurring.precompute()
             db.session.commit()
             for reference, fired in report.fired.items():
                 echo(f"{now.isoformat()} {reference}: {', '.join(fired)}")

@@ -1032,3 +1032,71 @@ class WebhookDelivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     subscription: Mapped[WebhookSubscription] = relationship()
     notification: Mapped[Notification] = relationship()
+
+
+class ReportFact(db.Model):
+    """One narrow row per complaint: its report columns and nothing else (services.reporting).
+
+    The dashboard counts a view filtered on several dimensions at once from these rows: the
+    complaint rows are wide (texts, contact details), a year's worth of them spread over the
+    whole table. Written in order of receipt, the rows of a period sit together; `until_at`,
+    the complaint's latest event (NULL while it is open), finds the ones a period counts.
+    Kept current by the same refresh as the daily roll-ups.
+    """
+
+    # One index per dimension: PostgreSQL ANDs the filters' bitmaps with the period's before it
+    # reads a row.
+    __table_args__ = (
+        Index("ix_report_fact_received", "received_at"),
+        Index("ix_report_fact_until", "until_at"),
+        *(
+            Index(f"ix_report_fact_{name}", name)
+            for name in ("category", "channel", "department", "severity", "route", "handler_id")
+        ),
+    )
+
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str | None] = mapped_column(String(40))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    department: Mapped[str | None] = mapped_column(String(100))
+    severity: Mapped[str | None] = mapped_column(String(20))
+    route: Mapped[str | None] = mapped_column(String(20))
+    handler_id: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    appeal_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    surveyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    until_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    satisfaction_score: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(60))
+    root_cause_category: Mapped[str | None] = mapped_column(String(40))
+    escalation_target: Mapped[str | None] = mapped_column(String(40))
+    compensation_paid: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    breaches: Mapped[int] = mapped_column(Integer, default=0)
+    ack_working_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolve_working_seconds: Mapped[int | None] = mapped_column(Integer)
+    close_working_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Its ComplaintCode rows counted at closure, "kind:code" separated by spaces: the few
+    # distinct combinations are grouped on, instead of joining a row per code.
+    codes: Mapped[str] = mapped_column(Text, default="")
+
+
+class RecurringSnapshot(db.Model):
+    """The recurring problems of the default period, computed by the timer process
+    (services.recurring.precompute) for readers without and with clearance, so that
+    /improvement does not read two periods of complaints when it is opened."""
+
+    clearance: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    # The newest complaint when computed: a complaint filed since makes the snapshot old.
+    newest_id: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[str] = mapped_column(Text)  # JSON (services.recurring)
