@@ -7,7 +7,7 @@ DEMO    = COMPLAINTFLOW_DEMO=1 $(FLASK)
 PORT   ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test setup vendor browser redis pango lint format translations messages clean
+.PHONY: run production test setup vendor browser redis pango lint format translations messages clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,8 @@ BPMN_JS = app/static/vendor/bpmn-js
 DMN_JS  = app/static/vendor/dmn-js
 # Chart.js draws the dashboard's charts (each one also shown as a table).
 CHART_JS = app/static/vendor/chart.js
+# Swagger UI shows the API reference at /api/docs; it runs under the strict CSP unchanged.
+SWAGGER_UI = app/static/vendor/swagger-ui-dist
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -54,9 +56,14 @@ $(CHART_JS)/chart.umd.min.js: node_modules/.package-lock.json
 	mkdir -p $(CHART_JS)
 	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/LICENSE.md $(CHART_JS)/
 
+$(SWAGGER_UI)/swagger-ui-bundle.js: node_modules/.package-lock.json
+	mkdir -p $(SWAGGER_UI)
+	cp $(addprefix node_modules/swagger-ui-dist/,swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE) \
+		$(SWAGGER_UI)/
+
 vendor: $(BPMN_JS)/bpmn-navigated-viewer.production.min.js \
 	$(BPMN_JS)/bpmn-modeler.production.min.js $(DMN_JS)/dmn-modeler.production.min.js \
-	$(CHART_JS)/chart.umd.min.js
+	$(CHART_JS)/chart.umd.min.js $(SWAGGER_UI)/swagger-ui-bundle.js
 
 setup: $(BIN)/activate translations vendor pango
 
@@ -65,6 +72,11 @@ pango:
 	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0.so.0 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
 	  fonts-dejavu-core >/dev/null; }
+
+# Production on one machine: web, Celery worker and beat (tools/run-production.sh says what
+# it needs: DATABASE_URL, CELERY_BROKER_URL, RATELIMIT_STORAGE_URI, SECRET_KEY).
+production: setup
+	exec tools/run-production.sh $(BIN)
 
 run: setup
 	$(DEMO) init-db

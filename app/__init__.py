@@ -16,8 +16,11 @@ from app import (
     admin_calendar,
     admin_org,
     admin_users,
+    admin_webhooks,
     api,
+    api_docs,
     auth,
+    background,
     cli,
     complaints,
     dashboard,
@@ -70,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     input_guards.register(app)  # before the blueprints: their int rules use its converter
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_docs.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(main.bp)
@@ -82,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin_calendar.bp)
     app.register_blueprint(admin_users.bp)
+    app.register_blueprint(admin_webhooks.bp)
     app.register_blueprint(admin_org.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(service_levels.bp)
@@ -93,6 +98,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     cli.register(app)
     errors.register(app)
+    background.init(app)
     return app
 
 

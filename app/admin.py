@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from app import audit_text
 from forms.admin import PROVIDER_KINDS, MessageTemplateForm, ServiceProviderForm
 from forms.choices import label
 from services import departments, message_templates, providers, users
@@ -18,6 +19,8 @@ from services.db import db
 from services.errors import InvalidInput
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+# The admin pages' change log in the reader's language (admin/_changes.html).
+bp.add_app_template_global(audit_text.summary, "audit_summary")
 
 
 @bp.before_request
@@ -36,6 +39,7 @@ SECTIONS: list[tuple[str, Any, str]] = [
     ("admin.templates_index", _l("Message templates"), "admin.template"),
     ("calendar_admin.index", _l("Business calendar"), "calendar_admin."),
     ("admin.providers_index", _l("Service providers"), "admin.provider"),
+    ("admin_webhooks.index", _l("Webhooks"), "admin_webhooks."),
 ]
 
 

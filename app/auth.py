@@ -94,22 +94,11 @@ def logout() -> Any:
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/token", methods=["GET", "POST"])
+@bp.get("/token")
 @login_required
 def api_token() -> Any:
-    """Issue a personal token for the JSON API; a new one replaces the previous one."""
-    token = None
-    if request.method == "POST":
-        token = users.issue_api_token(current_user._get_current_object())
-        db.session.commit()
-    # No redirect after this POST: the token is shown once, here, and never stored in clear.
-    response = make_response(
-        render_template(
-            "auth/token.html", token=token, has_token=current_user.api_token_hash is not None
-        )
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    """The former token page: API tokens are now managed on the account page."""
+    return redirect(url_for("account.show", _anchor="api-tokens"), 301)
 
 
 def _too_many_requests() -> str:

@@ -100,6 +100,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # SMS: a generic HTTP JSON gateway, POST {"to", "text"} with a bearer token.
         "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL", ""),
         "SMS_GATEWAY_TOKEN": os.environ.get("SMS_GATEWAY_TOKEN", ""),
+        # Webhooks to loopback/private addresses, and over plain http (internal integrators).
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS") == "1",
         # Delivery: attempts before a message is marked failed, the first retry's delay
         # (doubled each time), and the lease a worker holds on a message while sending it.
         "DELIVERY_MAX_ATTEMPTS": int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "5")),
@@ -127,6 +129,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ),
         # Gunicorn's worker count: several workers need shared rate-limit storage (Redis).
         "WEB_CONCURRENCY": int(os.environ.get("WEB_CONCURRENCY", "1")),
+        # Background work on Celery (production): the broker (redis://… or amqp://…); unset,
+        # `make run`'s embedded loops do the work (app/background.py).
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or None,
+        "CELERY_RESULT_BACKEND": os.environ.get("CELERY_RESULT_BACKEND") or None,
+        "CELERY_QUEUE": os.environ.get("CELERY_QUEUE", "complaintflow"),
+        "BACKGROUND_TIMER_INTERVAL": float(os.environ.get("BACKGROUND_TIMER_INTERVAL", "1")),
+        "BACKGROUND_DELIVERY_INTERVAL": float(os.environ.get("BACKGROUND_DELIVERY_INTERVAL", "2")),
         # Staff sessions end after this many hours, remembered or not.
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(os.environ.get("SESSION_HOURS", "8"))),
         "REMEMBER_COOKIE_DURATION": timedelta(hours=float(os.environ.get("SESSION_HOURS", "8"))),

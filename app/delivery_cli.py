@@ -24,7 +24,13 @@ from app import rounds
 from services import delivery, inbound_mail, timers
 from services.clock import utcnow
 from services.db import db
-from services.transports import Mailer, MailSettings, SmsSettings, TransientError
+from services.transports import (
+    Mailer,
+    MailSettings,
+    SmsSettings,
+    TransientError,
+    WebhookSettings,
+)
 
 BEAT_EVERY = 5.0  # seconds between the worker's heartbeats (for /healthz)
 
@@ -44,6 +50,7 @@ def delivery_settings(config: Mapping[str, Any]) -> delivery.Settings:
             timeout=float(config["MAIL_TIMEOUT"]),
         ),
         sms=SmsSettings(url=config["SMS_GATEWAY_URL"], token=config["SMS_GATEWAY_TOKEN"]),
+        webhook=WebhookSettings(allow_private=bool(config.get("WEBHOOK_ALLOW_PRIVATE_TARGETS"))),
         lease_seconds=float(config["DELIVERY_LEASE"]),
         max_attempts=int(config["DELIVERY_MAX_ATTEMPTS"]),
         backoff_seconds=float(config["DELIVERY_BACKOFF"]),

@@ -4,9 +4,20 @@ listed for the catalogue: app/errors.py shows them in the reader's language.
 tests/app/test_translations_complete.py checks every literal message raised in services/ is here.
 """
 
+from typing import Any
+
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from forms.choices import ROLES, label
+from services.errors import DomainError
+
 MESSAGES = (
+    _l("This account is deactivated."),
+    _l("Please correct the token's details."),
+    _l("Only an administrator creates tokens for a service account."),
+    _l("No such API token."),
+    _l("A token of this account already has this name."),
     _l("A description is required."),
     _l("An email to staff can only be retried."),
     _l("Another version of this process was activated at the same time; reload and retry."),
@@ -24,6 +35,7 @@ MESSAGES = (
     _l("Give a name."),
     _l("Give the reason for reopening."),
     _l("Name the closure."),
+    _l("No active staff member has this id."),
     _l("No email."),
     _l("No such closure day."),
     _l("No such complaint."),
@@ -56,7 +68,7 @@ MESSAGES = (
     _l("Own role."),
     _l("Please correct the highlighted fields."),
     _l("Select at least one task."),
-    _l("Select at most 100 tasks at once."),
+    _l("Select at most %(limit)s tasks at once."),
     _l("Some people cannot be mentioned on this complaint."),
     _l("Someone else changed this complaint at the same time; reload and try again."),
     _l("Taken."),
@@ -67,12 +79,17 @@ MESSAGES = (
     _l("The posting date cannot be in the future."),
     _l("The procedure is not waiting for this right now."),
     _l("This case cannot be reopened any more: the appeal window is over."),
+    _l("This cursor belongs to another order of the list."),
+    _l("This cursor is not one this list gave."),
     _l("This document is not available."),
     _l("This email is not available."),
     _l("This email was already handled."),
     _l("This file is not available."),
     _l("This letter is not waiting to be posted."),
     _l("This link has expired or was already used."),
+    _l("This person does not hold the task's role."),
+    _l("This person handled an earlier step of this complaint: four-eyes rule."),
+    _l("This person is not cleared to see confidential complaints."),
     _l("This process version has no BPMN diagram."),
     _l("This task is no longer open."),
     _l("This task is no longer open: someone may have completed it already."),
@@ -110,4 +127,30 @@ MESSAGES = (
     _l("Unknown status."),
     _l("Your role does not give access to improvement actions."),
     _l("Your role does not give access to recurring problems and actions."),
+    # Webhooks (services/webhooks.py).
+    _l("No such webhook."),
+    _l("Give the address."),
+    _l("The address is too long (300 characters at most)."),
+    _l(
+        "Webhooks go to public https addresses only (no loopback, private, link-local "
+        "or reserved address)."
+    ),
+    _l("The address's host name cannot be resolved."),
+    _l("Choose the events to send, among the known types."),
+    _l("The description is too long (300 characters at most)."),
+    _l("Send a JSON object."),
+    # Naming someone (DomainError params): the sentence is translated, then filled in.
+    _l("%(name)s has claimed it."),
+    _l("Someone has claimed it."),
+    _l("%(name)s does not hold the role %(role)s."),
+    _l("%(name)s handled an earlier step: four-eyes rule."),
 )
+
+
+def translate(error: DomainError) -> str:
+    """A domain error in the reader's language, its placeholders filled in (a role by its
+    label)."""
+    params: dict[str, Any] = dict(error.params)
+    if "role" in params:
+        params["role"] = str(label(ROLES, params["role"]))
+    return gettext(error.msgid, **params)

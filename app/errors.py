@@ -13,12 +13,12 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from app import health
+from app import domain_messages, health
 from app.extensions import login_manager
 from forms.base import JsonInputError
 from services.db import db
 from services.engine import EvaluationLimitExceeded, StepError
-from services.errors import DomainError
+from services.errors import DomainError, InvalidInput
 
 # Our own words for the statuses whose text Werkzeug gives in English only.
 STATUS_TEXTS = {
@@ -74,13 +74,20 @@ def is_api() -> bool:
 
 
 def problem(
-    status: int, detail: str, details: dict[str, Any] | None = None, code: str | None = None
+    status: int,
+    detail: str,
+    details: dict[str, Any] | None = None,
+    code: str | None = None,
+    field_errors: bool | None = None,
 ) -> dict[str, Any]:
     """An RFC 9457 problem: `type` and `code` name the kind for good, `detail` this occurrence.
 
-    Field errors (code validation_failed) are `errors`, field → messages; other details (the
-    step of a failed diagram, a refused deployment's problems) are members of their own."""
+    Field errors (code validation_failed, or any refused input: `field_errors`) are `errors`,
+    field → messages; other details (the step of a failed diagram, a refused deployment's
+    problems) are members of their own."""
     code = code or STATUS_CODES.get(status, "error")
+    if field_errors is None:
+        field_errors = code == "validation_failed"
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + code,
         "title": HTTP_STATUS_CODES.get(status, "Error"),
@@ -90,7 +97,7 @@ def problem(
         "instance": request.path,
     }
     if details:
-        if code == "validation_failed":
+        if field_errors:
             body["errors"] = details
         else:
             body.update({k: v for k, v in details.items() if k not in body})
@@ -102,10 +109,11 @@ def error_response(
     message: str,
     details: dict[str, Any] | None = None,
     code: str | None = None,
+    field_errors: bool | None = None,
 ) -> Any:
     """A problem (API), JSON or HTML error page with `status`; `code` names the problem."""
     if is_api():
-        response = jsonify(problem(status, message, details, code))
+        response = jsonify(problem(status, message, details, code, field_errors))
         response.mimetype = PROBLEM_JSON
         return response, status
     if wants_json():
@@ -123,8 +131,10 @@ def register(app: Flask) -> None:
     def domain_error(exc: DomainError) -> Any:
         db.session.rollback()
         # Services word their errors in English; the catalogue has them (app/domain_messages).
-        message = exc.message if wants_json() else gettext(exc.message)
-        return error_response(exc.status, message, exc.details, exc.code)
+        message = domain_messages.translate(exc)
+        # Refused input maps field → messages, whatever its code names (unknown_assignee…).
+        field_errors = isinstance(exc, InvalidInput) or None
+        return error_response(exc.status, message, exc.details, exc.code, field_errors)
 
     @app.errorhandler(JsonInputError)
     def json_input_error(exc: JsonInputError) -> Any:

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from app.domain_messages import translate
 from app.procedure_text import translated
 from app.redirects import safe_next
 from forms.choices import CATEGORIES, CHANNELS, ROLES, SEVERITIES, STATUSES, label
@@ -108,7 +109,7 @@ def bulk() -> Any:
         outcomes = tasks.bulk(current_user, form.action.data, form.task_ids.data, assignee)
     except InvalidInput as exc:
         db.session.rollback()
-        flash(_(exc.message), "error")
+        flash(translate(exc), "error")
         return redirect(back)
     db.session.commit()
     done = sum(1 for o in outcomes if o.done)
@@ -130,8 +131,9 @@ def bulk() -> Any:
                 if outcome.reference
                 else _("A task")
             )
-            # Services word reasons in English; the catalogue has them (app/domain_messages.py).
-            reason = _(outcome.reason)
+            # Services word reasons in English, naming people through placeholders: the
+            # catalogue has them (app/domain_messages.py), filled in after translation.
+            reason = translate(outcome.error) if outcome.error else ""
             flash(_("%(task)s: not done. %(reason)s", task=what, reason=reason), "error")
     return redirect(back)
 
@@ -201,7 +203,7 @@ def claim(task_id: str) -> Any:
     try:
         task = tasks.claim(current_user, task_id)
     except Conflict as exc:
-        return _went_back(_("The task could not be claimed: %(reason)s", reason=exc.message))
+        return _went_back(_("The task could not be claimed: %(reason)s", reason=translate(exc)))
     db.session.commit()
     flash(_("You have claimed “%(title)s”.", title=translated(task.title)))
     return redirect(safe_next(url_for("inbox.index")))
@@ -213,7 +215,7 @@ def unclaim(task_id: str) -> Any:
     try:
         task = tasks.unclaim(current_user, task_id)
     except Conflict as exc:
-        return _went_back(_("The task could not be released: %(reason)s", reason=exc.message))
+        return _went_back(_("The task could not be released: %(reason)s", reason=translate(exc)))
     db.session.commit()
     flash(_("“%(title)s” is back in the queue.", title=translated(task.title)))
     return redirect(safe_next(url_for("inbox.index")))
@@ -231,7 +233,9 @@ def reassign(task_id: str) -> Any:
         try:
             tasks.reassign(current_user, task.id, assignee)
         except Conflict as exc:
-            return _went_back(_("The task could not be reassigned: %(reason)s", reason=exc.message))
+            return _went_back(
+                _("The task could not be reassigned: %(reason)s", reason=translate(exc))
+            )
         db.session.commit()
         flash(
             _(

@@ -51,20 +51,27 @@ NAV: list[tuple[str, Any, frozenset[str] | None]] = [
     ("notes.mentions", _l("My mentions"), permissions.READER_ROLES),
     # One entry for the admin area; its pages share a side navigation (app/admin.py SECTIONS).
     ("admin.home", _l("Administration"), frozenset({roles.ADMINISTRATOR})),
-    ("account.show", _l("My notifications"), None),
+    ("account.show", _l("My account"), None),
 ]
+
+
+# Owners of open improvement actions without a report role: their actions, not the reports.
+OWN_ACTIONS = ("improvement.actions_index", _l("My improvement actions"))
 
 
 def nav_links() -> list[tuple[str, str]]:
     """Navigation entries the signed-in user may use, for endpoints that exist."""
     if not current_user.is_authenticated:
         return []
-    return [
+    links = [
         (endpoint, str(label))
         for endpoint, label, roles in NAV
         if endpoint in current_app.view_functions
         and (roles is None or current_user.role_names & roles)
     ]
+    if permissions.needs_own_actions_entry(current_user):
+        links.insert(len(links) - 1, (OWN_ACTIONS[0], str(OWN_ACTIONS[1])))  # before account
+    return links
 
 
 @bp.app_context_processor

@@ -148,7 +148,7 @@ def _work_form(task: Task, case: Mapping[str, Any]) -> Form | None:
 def complete(task_id: str) -> Any:
     """Complete the task with the submitted form, then back to the inbox."""
     try:
-        workflows.complete_task(task_id, current_user, request.form)
+        completed = workflows.complete_task(task_id, current_user, request.form)
     except InvalidInput as exc:
         db.session.rollback()
         task = tasks.get_for(current_user, task_id)
@@ -160,7 +160,7 @@ def complete(task_id: str) -> Any:
         db.session.rollback()
         task = tasks.get_for(current_user, task_id)
         return _render(task, workflows.case_data(task.complaint), None, _conflict(task, exc), 409)
-    drafts.discard_all(task_id)
+    drafts.discard_all(completed)
     db.session.commit()
     flash(_("Task completed"))
     if request.form.get("next_task"):

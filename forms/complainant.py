@@ -1,7 +1,6 @@
 """What the complainant sends from the tracking page: missing information, the survey."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form
 from wtforms.fields import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -21,7 +20,7 @@ class InformationReplyForm(TaskForm):
     )
 
 
-class ResendLinkForm(Form):
+class ResendLinkForm(TaskForm):
     """The complainant who lost the tracking link asks for a new one."""
 
     reference = StringField(

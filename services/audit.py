@@ -12,6 +12,15 @@ from services.models import AuditEvent, User
 
 SYSTEM = "system"
 COMPLAINANT = "complainant"
+# The key of an event's data holding its summary's msgid and params (record(message=...)).
+SUMMARY = "summary_i18n"
+
+
+def english(value: Any) -> Any:
+    """A summary param as the English sentence shows it: a list of fields joined."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "nothing"
+    return value
 
 
 def jsonable(value: Any) -> Any:
@@ -39,8 +48,20 @@ def record(
     summary: str = "",
     data: Mapping[str, Any] | None = None,
     public: bool = False,
+    message: str = "",
+    params: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session (the caller's transaction commits it)."""
+    """Add an audit event to the session (the caller's transaction commits it).
+
+    `message` (an English msgid with %(name)s placeholders) and its `params` replace `summary`
+    where the event is shown to staff in their language (the admin pages' changes): both are
+    kept in data["summary_i18n"] and the English sentence in `summary`. A list param names fields
+    (shown by their labels, joined).
+    """
+    if message:
+        values = {str(k): jsonable(v) for k, v in (params or {}).items()}
+        summary = message % {k: english(v) for k, v in values.items()}
+        data = {**(data or {}), SUMMARY: {"msgid": message, "params": values}}
     event = AuditEvent(
         complaint_id=complaint_id,
         kind=kind,
@@ -55,9 +76,16 @@ def record(
     return event
 
 
+# Rows written for the change feed only (services.events: a save's progress, a clock at
+# risk), not steps a person reads.
+FEED_ONLY_KINDS = ("progressed", "clock_at_risk")
+
+
 def history(complaint_id: int, *, public_only: bool = False) -> list[AuditEvent]:
     """The complaint's events, oldest first."""
-    query = db.select(AuditEvent).where(AuditEvent.complaint_id == complaint_id)
+    query = db.select(AuditEvent).where(
+        AuditEvent.complaint_id == complaint_id, AuditEvent.kind.not_in(FEED_ONLY_KINDS)
+    )
     if public_only:
         query = query.where(AuditEvent.public.is_(True))
     return list(db.session.scalars(query.order_by(AuditEvent.at, AuditEvent.id)))

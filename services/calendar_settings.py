@@ -134,7 +134,8 @@ def update(
             None,
             "calendar_changed",
             actor=actor,
-            summary=f"calendar_changed: {', '.join(changed)}",
+            message="Business calendar changed: %(fields)s",
+            params={"fields": changed},
             data={"before": before, "after": after},
         )
     db.session.flush()
@@ -173,7 +174,8 @@ def add_closure(actor: User, day: date, name: str) -> ClosureDay:
         None,
         "calendar_closure_added",
         actor=actor,
-        summary=f"calendar_closure_added: {day.isoformat()} {closure.name}",
+        message="Closure day added: %(day)s %(name)s",
+        params={"day": day.isoformat(), "name": closure.name},
         data={"day": day, "name": closure.name},
     )
     business_calendar.invalidate()
@@ -192,7 +194,8 @@ def remove_closure(actor: User, closure_id: int) -> ClosureDay:
         None,
         "calendar_closure_removed",
         actor=actor,
-        summary=f"calendar_closure_removed: {closure.day.isoformat()} {closure.name}",
+        message="Closure day removed: %(day)s %(name)s",
+        params={"day": closure.day.isoformat(), "name": closure.name},
         data={"day": closure.day, "name": closure.name},
     )
     business_calendar.invalidate()

@@ -39,6 +39,7 @@ from services import (
     message_templates,
     permissions,
     roles,
+    webhooks,
 )
 from services.clock import utcnow
 from services.db import db
@@ -51,7 +52,9 @@ from services.transports import (
     MailSettings,
     PermanentError,
     SmsSettings,
+    WebhookSettings,
     build_email,
+    post_webhook,
     send_email,
     send_sms,
 )
@@ -82,6 +85,7 @@ class Settings:
 
     mail: MailSettings = field(default_factory=MailSettings)
     sms: SmsSettings = field(default_factory=SmsSettings)
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
     # Far longer than any transport timeout, so a slow send is never taken for a dead worker.
     lease_seconds: float = 600.0
     max_attempts: int = 5
@@ -108,6 +112,7 @@ class Claim:
     attachment: Attachment | None = None
     reply_to: str = ""
     problem: str = ""  # found while claiming (the letter's file is gone): not sent
+    secret: str = ""  # a webhook's signing key (services/webhooks.py)
 
 
 def initial_status(channel: str) -> str:
@@ -145,6 +150,8 @@ def reap_interrupted(now: datetime, settings: Settings) -> list[int]:
             continue
         row.status = FAILED
         row.last_error = INTERRUPTED
+        if row.channel == webhooks.CHANNEL:
+            continue  # a failed webhook emits no event (message.failed): nothing loops
         audit.record(
             row.complaint_id,
             "delivery_failed",
@@ -220,6 +227,10 @@ def _claim_of(row: Notification, token: str, settings: Settings, problem: str = 
         complaint = db.session.get(Complaint, row.complaint_id)
         if complaint is not None:
             reply_to = settings.reply_to_for(complaint)
+    secret = ""
+    if row.channel == webhooks.CHANNEL:
+        secret = webhooks.secret_of(row.id)
+        problem = problem or ("" if secret else "the webhook subscription was deleted")
     attachment = None
     if row.document is not None and not problem:
         try:
@@ -241,6 +252,7 @@ def _claim_of(row: Notification, token: str, settings: Settings, problem: str = 
         attachment=attachment,
         reply_to=reply_to,
         problem=problem,
+        secret=secret,
     )
 
 
@@ -290,6 +302,15 @@ def transmit(claim: Claim, settings: Settings, mailer: Mailer | None = None) -> 
         return send_email(mail, message)
     if claim.channel == "phone":
         return send_sms(settings.sms, to=claim.recipient, text=sms_text(claim.subject, claim.text))
+    if claim.channel == webhooks.CHANNEL:
+        return post_webhook(
+            settings.webhook,
+            url=claim.recipient,
+            body=claim.text.encode(),
+            secret=claim.secret,
+            event_id=claim.subject.rpartition(" ")[2],
+            now=int(utcnow().timestamp()),
+        )
     raise PermanentError(f"no transport for channel {claim.channel!r}")
 
 
@@ -329,7 +350,8 @@ def record_failure(claim: Claim, error: DeliveryError, now: datetime, settings: 
         )
         .execution_options(synchronize_session=False)
     )
-    if final and result.rowcount:  # type: ignore[attr-defined]
+    # A failed webhook emits no event (message.failed): nothing loops.
+    if final and result.rowcount and claim.channel != webhooks.CHANNEL:  # type: ignore[attr-defined]
         row = db.session.get(Notification, claim.id)
         if row is not None:
             audit.record(

@@ -9,9 +9,12 @@ complaint's department (Task.team_id), and the inbox's "my team" scope reads it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from time import monotonic
 from typing import Any
 
-from sqlalchemy import ColumnElement, false
+from sqlalchemy import ColumnElement, event, false
+from sqlalchemy.orm import Session
 
 from services import audit, roles
 from services.db import db
@@ -104,7 +107,7 @@ def add_department(actor: User, name: str) -> Department:
     _audit(
         actor,
         "department_added",
-        f"Department added: {name}",
+        ("Department added: %(name)s", {"name": name}),
         {"department_id": department.id, "name": name},
     )
     return department
@@ -131,7 +134,7 @@ def rename_department(actor: User, department_id: int, name: str) -> Department:
     _audit(
         actor,
         "department_renamed",
-        f"Department renamed: {before} -> {name}",
+        ("Department renamed: %(before)s -> %(name)s", {"before": before, "name": name}),
         {"department_id": department.id, "before": before, "name": name},
     )
     return department
@@ -144,7 +147,15 @@ def set_department_active(actor: User, department_id: int, active: bool) -> Depa
     department.active = active
     db.session.flush()
     kind = "department_activated" if active else "department_deactivated"
-    _audit(actor, kind, f"{kind}: {department.name}", {"department_id": department.id})
+    _audit(
+        actor,
+        kind,
+        (
+            "Department activated: %(name)s" if active else "Department deactivated: %(name)s",
+            {"name": department.name},
+        ),
+        {"department_id": department.id},
+    )
     return department
 
 
@@ -198,7 +209,7 @@ def add_team(
     team.members = _active_users(member_ids)
     db.session.add(team)
     db.session.flush()
-    _audit(actor, "team_added", f"Team added: {name}", _team_data(team))
+    _audit(actor, "team_added", ("Team added: %(name)s", {"name": name}), _team_data(team))
     return team
 
 
@@ -217,7 +228,12 @@ def update_team(
     team.members = _active_users(member_ids)
     db.session.flush()
     db.session.refresh(team)
-    _audit(actor, "team_changed", f"Team changed: {name}", {**_team_data(team), "before": before})
+    _audit(
+        actor,
+        "team_changed",
+        ("Team changed: %(name)s", {"name": name}),
+        {**_team_data(team), "before": before},
+    )
     return team
 
 
@@ -228,7 +244,15 @@ def set_team_active(actor: User, team_id: int, active: bool) -> Team:
     team.active = active
     db.session.flush()
     kind = "team_activated" if active else "team_deactivated"
-    _audit(actor, kind, f"{kind}: {team.name}", {"team_id": team.id})
+    _audit(
+        actor,
+        kind,
+        (
+            "Team activated: %(name)s" if active else "Team deactivated: %(name)s",
+            {"name": team.name},
+        ),
+        {"team_id": team.id},
+    )
     return team
 
 
@@ -338,11 +362,59 @@ def team_for(properties: Mapping[str, str], department: str) -> Team | None:
     )
 
 
+@dataclass(frozen=True)
+class _Routing:
+    """Who gets a new task: team ids by department name and by team name (active teams)."""
+
+    by_department: Mapping[str, int]
+    by_name: Mapping[str, int]
+    loaded_at: float
+
+
+# Routing is read on every task a save opens; teams change rarely. So it is loaded once per
+# database and process, dropped at once when this process writes a team or department, and
+# re-read after ROUTING_TTL seconds to catch another process's changes.
+ROUTING_TTL = 30.0
+_ROUTING: dict[str, _Routing] = {}
+
+
+def _routing() -> _Routing:
+    key = str(db.engine.url)
+    cached = _ROUTING.get(key)
+    if cached is not None and monotonic() - cached.loaded_at < ROUTING_TTL:
+        return cached
+    rows = db.session.execute(
+        db.select(Team.id, Team.name, Department.name)
+        .outerjoin(Department, Department.id == Team.department_id)
+        .where(Team.active.is_(True))
+        .order_by(Team.name.desc(), Team.id.desc())  # the first by name wins below
+    ).all()
+    by_department = {dept: team_id for team_id, _name, dept in rows if dept}
+    by_name = {name: team_id for team_id, name, _dept in rows}
+    _ROUTING[key] = routing = _Routing(by_department, by_name, monotonic())
+    return routing
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_routing(session: Session, _context: Any) -> None:
+    if any(
+        isinstance(o, Team | Department) for o in (*session.new, *session.dirty, *session.deleted)
+    ):
+        _ROUTING.clear()
+
+
 def route_task(task: Task, properties: Mapping[str, str]) -> None:
     """Set the task's team from its diagram properties (call when its row is created)."""
-    department = task.department or (task.complaint.department if task.complaint else "")
-    team = team_for(properties, department)
-    task.team_id = team.id if team is not None else None
+    wanted = (properties.get(TEAM_PROPERTY) or "").strip()
+    if not wanted:
+        task.team_id = None
+        return
+    routing = _routing()
+    if wanted == BY_DEPARTMENT:
+        department = task.department or (task.complaint.department if task.complaint else "")
+        task.team_id = routing.by_department.get(department) if department else None
+    else:
+        task.team_id = routing.by_name.get(wanted)
 
 
 # --- demo and history -------------------------------------------------------------------------
@@ -380,5 +452,9 @@ def history() -> list[AuditEvent]:
     )
 
 
-def _audit(actor: User, kind: str, summary: str, data: Mapping[str, Any]) -> None:
-    audit.record(None, kind, actor=actor, summary=summary, data=data)
+def _audit(
+    actor: User, kind: str, summary: tuple[str, Mapping[str, Any]], data: Mapping[str, Any]
+) -> None:
+    """Record an admin change; `summary` is its msgid and params (shown translated)."""
+    message, params = summary
+    audit.record(None, kind, actor=actor, message=message, params=params, data=data)

@@ -42,6 +42,7 @@ def save(user: User, task: Task, formdata: Mapping[str, Any] | Any) -> TaskDraft
         draft = TaskDraft(user_id=user.id, task_id=task.id, values={})
         db.session.add(draft)
     draft.values = _values(formdata)
+    task.has_drafts = True
     db.session.flush()
     return draft
 
@@ -63,7 +64,10 @@ def discard(user: User, task: Task) -> bool:
     return True
 
 
-def discard_all(task_id: str) -> int:
+def discard_all(task: Task) -> int:
     """Drop every draft of a task (it was completed: the drafts have nothing left to fill)."""
-    result = db.session.execute(db.delete(TaskDraft).where(TaskDraft.task_id == task_id))
+    if not task.has_drafts:
+        return 0
+    result = db.session.execute(db.delete(TaskDraft).where(TaskDraft.task_id == task.id))
+    task.has_drafts = False
     return int(getattr(result, "rowcount", 0) or 0)

@@ -12,10 +12,20 @@ class DomainError(Exception):
     code = "bad_request"
 
     def __init__(
-        self, message: str, *, details: dict | None = None, code: str | None = None
+        self,
+        message: str,
+        *,
+        details: dict | None = None,
+        code: str | None = None,
+        params: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        # A message naming someone or something is a msgid with %(name)s placeholders and its
+        # params, so that pages translate the sentence and then fill it in; `message` is the
+        # English sentence filled in (the API's, the logs').
+        self.msgid = message
+        self.params = dict(params or {})
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         self.details = details or {}
         if code is not None:
             self.code = code

@@ -88,7 +88,10 @@ def use(token: str, password: str, now: datetime | None = None, *, breach_url: s
         None,
         "password_set",
         actor=user,
-        summary=f"Password set by {user.username} ({row.purpose} link)",
+        message="Password set by %(username)s (invitation link)"
+        if row.purpose == INVITE
+        else "Password set by %(username)s (reset link)",
+        params={"username": user.username},
         data={"user_id": user.id, "purpose": row.purpose},
     )
     db.session.flush()
@@ -130,13 +133,15 @@ def send(
     composer.defer(row, values, None)
     db.session.add(row)
     kind = "user_invited" if purpose == INVITE else "password_reset_sent"
-    what = "Invitation" if purpose == INVITE else "Password reset link"
     audit.record(
         None,
         kind,
         actor=by,
         actor_label=None if by is not None else audit.SYSTEM,
-        summary=f"{what} sent to {user.username} ({user.email})",
+        message="Invitation sent to %(username)s (%(email)s)"
+        if purpose == INVITE
+        else "Password reset link sent to %(username)s (%(email)s)",
+        params={"username": user.username, "email": user.email},
         data={"user_id": user.id, "email": user.email},
     )
     db.session.flush()

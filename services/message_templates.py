@@ -331,7 +331,8 @@ def save(user: User, name: str, language: str, src: Source, comment: str = "") -
         None,
         "template_saved",
         actor=user,
-        summary=f"Message template {name} ({language}) version {row.version}",
+        message="Message template %(name)s (%(language)s) version %(version)s",
+        params={"name": name, "language": language, "version": row.version},
         data={"kind": name, "language": language, "version": row.version, "comment": comment},
     )
     return row
@@ -369,8 +370,9 @@ def restore(user: User, name: str, language: str, number: int) -> MessageTemplat
         None,
         "template_restored",
         actor=user,
-        summary=f"Message template {name} ({language}) version {number} restored "
-        f"as version {row.version}",
+        message="Message template %(name)s (%(language)s) version %(restored)s restored as "
+        "version %(version)s",
+        params={"name": name, "language": language, "restored": number, "version": row.version},
         data={"kind": name, "language": language, "version": row.version, "restored": number},
     )
     return row

@@ -40,7 +40,8 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A program's account (CI, a CRM): it uses API tokens and never signs in with a password.
+    service_account: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Bumped on sign-out and password change: a session cookie carrying an older value
     # is refused, so logging out ends the session on the server too.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -233,6 +234,13 @@ class Complaint(db.Model):
         remote_side="Complaint.id", foreign_keys=[duplicate_of_id]
     )
     instance: Mapped[ProcessInstance] = relationship(back_populates="complaint", uselist=False)
+    # Read by every save (services.workflows): loaded in the same joined SELECT as the task
+    # being completed, so a completion makes no separate round trip for them. Viewonly; the
+    # save keeps them in step with the rows it adds (set_committed_value).
+    clock_rows: Mapped[list[ServiceClock]] = relationship(viewonly=True)
+    open_task_rows: Mapped[list[Task]] = relationship(
+        viewonly=True, primaryjoin="and_(Task.complaint_id == Complaint.id, Task.status == 'open')"
+    )
 
 
 class ProcessInstance(db.Model):
@@ -344,6 +352,9 @@ class Task(db.Model):
     # Space-separated BPMN task ids (the notBy property): whoever completed one of them in
     # this complaint is not offered this task (four eyes).
     not_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Someone kept a draft of this task (services.drafts): completing it drops the drafts,
+    # a DELETE made only when there is something to delete.
+    has_drafts: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # The service-level clock that sets this task's due time (its own step's, or the branch's
     # around it), and when that clock turns "at risk": copied here so the inbox and the
     # breach view read open task rows only.
@@ -983,3 +994,135 @@ class IdempotencyRecord(db.Model):
     # While in flight: a crashed request's key is free again after this short lease.
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ApiToken(db.Model):
+    """A named API token of a user, with scopes and an optional expiry; only its hash is kept."""
+
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # The secret's first characters, shown so its owner can tell which token a program holds.
+    prefix: Mapped[str] = mapped_column(String(16), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(100))  # space-separated, as in OAuth
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Written at most once a minute per token, so that reading through the API stays cheap.
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def scope_names(self) -> tuple[str, ...]:
+        """The scopes as written, in order."""
+        return tuple(self.scopes.split())
+
+
+class WebhookSubscription(db.Model):
+    """An integrator's endpoint: the events it wants, POSTed there signed with its secret."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(300))
+    # Space-separated event types (complaint.filed task.completed ...).
+    events: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    created_by: Mapped[User | None] = relationship()
+
+
+class WebhookDelivery(db.Model):
+    """One event sent to one subscription: the outbox row (channel webhook) that carries it.
+
+    The delivery log: the row's status, attempts, last error and response code.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
+    )
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notification.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[str] = mapped_column(String(40))
+    event_type: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    subscription: Mapped[WebhookSubscription] = relationship()
+    notification: Mapped[Notification] = relationship()
+
+
+class ReportFact(db.Model):
+    """One narrow row per complaint: its report columns and nothing else (services.reporting).
+
+    The dashboard counts a view filtered on several dimensions at once from these rows: the
+    complaint rows are wide (texts, contact details), a year's worth of them spread over the
+    whole table. Written in order of receipt, the rows of a period sit together; `until_at`,
+    the complaint's latest event (NULL while it is open), finds the ones a period counts.
+    Kept current by the same refresh as the daily roll-ups.
+    """
+
+    # One index per dimension: PostgreSQL ANDs the filters' bitmaps with the period's before it
+    # reads a row.
+    __table_args__ = (
+        Index("ix_report_fact_received", "received_at"),
+        Index("ix_report_fact_until", "until_at"),
+        *(
+            Index(f"ix_report_fact_{name}", name)
+            for name in ("category", "channel", "department", "severity", "route", "handler_id")
+        ),
+    )
+
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaint.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    category: Mapped[str | None] = mapped_column(String(40))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    department: Mapped[str | None] = mapped_column(String(100))
+    severity: Mapped[str | None] = mapped_column(String(20))
+    route: Mapped[str | None] = mapped_column(String(20))
+    handler_id: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    appeal_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    surveyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    until_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    satisfaction_score: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(60))
+    root_cause_category: Mapped[str | None] = mapped_column(String(40))
+    escalation_target: Mapped[str | None] = mapped_column(String(40))
+    compensation_paid: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    breaches: Mapped[int] = mapped_column(Integer, default=0)
+    ack_working_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolve_working_seconds: Mapped[int | None] = mapped_column(Integer)
+    close_working_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Its ComplaintCode rows counted at closure, "kind:code" separated by spaces: the few
+    # distinct combinations are grouped on, instead of joining a row per code.
+    codes: Mapped[str] = mapped_column(Text, default="")
+
+
+class RecurringSnapshot(db.Model):
+    """The recurring problems of the default period, computed by the timer process
+    (services.recurring.precompute) for readers without and with clearance, so that
+    /improvement does not read two periods of complaints when it is opened."""
+
+    clearance: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    # The newest complaint when computed: a complaint filed since makes the snapshot old.
+    newest_id: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    payload: Mapped[str] = mapped_column(Text)  # JSON (services.recurring)

@@ -148,7 +148,8 @@ def update(
         None,
         "organisation_changed",
         actor=actor,
-        summary="Organisation settings changed: " + (", ".join(changes) or "nothing"),
+        message="Organisation settings changed: %(fields)s",
+        params={"fields": list(changes)},
         data={"changes": changes},
     )
     return settings

@@ -199,3 +199,22 @@ def require_manages_processes(user: User) -> User:
     if not manages_processes(user):
         raise NotAllowed("Only process owners change the procedure.")
     return user
+
+
+def needs_own_actions_entry(user: User) -> bool:
+    """True for staff without a report role who own an open improvement action: their way to
+    it is their own entry, since the reports' pages (/improvement, the dashboard) stay closed."""
+    from services.improvement import ACTIVE_ACTION_STATUSES  # improvement imports this module
+    from services.models import ImprovementAction
+
+    if not user.active or user.role_names & REPORT_ROLES:
+        return False
+    found = db.session.scalar(
+        select(ImprovementAction.id)
+        .where(
+            ImprovementAction.owner_id == user.id,
+            ImprovementAction.status.in_(ACTIVE_ACTION_STATUSES),
+        )
+        .limit(1)
+    )
+    return found is not None

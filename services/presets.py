@@ -363,7 +363,8 @@ def set_active(name: str, actor: Any = None, *, with_calendar: bool = False) -> 
         None,
         "preset_changed",
         actor=actor,
-        summary=f"Service-level preset: {before or DEFAULT} -> {preset.id}",
+        message="Service-level preset: %(before)s -> %(after)s",
+        params={"before": before or DEFAULT, "after": preset.id},
         data={"from": before, "to": preset.id, "changes": changes},
     )
     db.session.flush()

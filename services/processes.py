@@ -17,11 +17,12 @@ from pathlib import Path
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from services import audit, bpmnlint, diagram_rules, engine, permissions
 from services.db import db
 from services.errors import Conflict, DeployRefused, NotFound
-from services.models import AuditEvent, ProcessVersion, User
+from services.models import AuditEvent, Complaint, ProcessInstance, ProcessVersion, User
 from services.roles import LANE_ROLES
 from services.versions import VersionDiff, diff_files
 
@@ -250,7 +251,7 @@ def versions(process_id: str = DEFAULT_PROCESS_ID) -> list[ProcessVersion]:
 
 def specs_of(version: ProcessVersion) -> engine.Specs:
     """The parsed spec of a version (restored once per process, then cached)."""
-    return engine.specs_from_dict((version.id, version.content_hash), version.spec)
+    return engine.specs_from_dict((version.id, version.content_hash), lambda: version.spec)
 
 
 def get_version(number: int, process_id: str = DEFAULT_PROCESS_ID) -> ProcessVersion:
@@ -328,3 +329,30 @@ def version_archive(version: ProcessVersion) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, version.files[name].encode("utf-8"))
     return buffer.getvalue()
+
+
+def version_list(process_id: str = DEFAULT_PROCESS_ID) -> list[ProcessVersion]:
+    """Every version of a process, newest first, without loading their parsed specs."""
+    return list(
+        db.session.scalars(
+            db.select(ProcessVersion)
+            .options(defer(ProcessVersion.spec))
+            .where(ProcessVersion.process_id == process_id)
+            .order_by(ProcessVersion.version.desc())
+        )
+    )
+
+
+def running_counts(viewer: User, process_id: str = DEFAULT_PROCESS_ID) -> dict[int, int]:
+    """Version id -> how many complaints still run on it that the viewer may know of (one
+    query; confidential complaints count only for those who see them)."""
+    query = (
+        db.select(ProcessInstance.process_version_id, func.count())
+        .join(Complaint, Complaint.id == ProcessInstance.complaint_id)
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .where(ProcessVersion.process_id == process_id, ProcessInstance.completed.is_(False))
+        .group_by(ProcessInstance.process_version_id)
+    )
+    if not permissions.sees_confidential(viewer):
+        query = query.where(Complaint.confidential.is_(False))
+    return {version_id: count for version_id, count in db.session.execute(query)}

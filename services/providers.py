@@ -12,6 +12,13 @@ from services.models import AuditEvent, ServiceProvider, User
 
 KINDS = ("medical", "psychosocial", "legal", "shelter", "police", "other")
 FIELDS = ("name", "kind", "contact")
+# The admin change log's sentence of each kind of event (app/audit_text.py translates them).
+PROVIDER_SUMMARIES = {
+    "provider_added": "Service provider added: %(name)s",
+    "provider_changed": "Service provider changed: %(name)s",
+    "provider_activated": "Service provider activated: %(name)s",
+    "provider_deactivated": "Service provider deactivated: %(name)s",
+}
 DEMO_PROVIDERS = (
     ("Centre de santé communautaire", "medical", "+221 33 000 00 01 · 8 h–18 h"),
     ("Écoute et soutien psychosocial", "psychosocial", "Ligne gratuite 800 00 00 02"),
@@ -142,4 +149,11 @@ def _audit(
     data.update({name: getattr(provider, name) for name in FIELDS})
     if before is not None:
         data["before"] = dict(before)
-    audit.record(None, kind, actor=actor, summary=f"{kind}: {provider.name}", data=data)
+    audit.record(
+        None,
+        kind,
+        actor=actor,
+        message=PROVIDER_SUMMARIES[kind],
+        params={"name": provider.name},
+        data=data,
+    )

@@ -4,19 +4,29 @@ Two kinds of cluster, both with their weekly trend: values of a dimension whose 
 (services.rising) and complaints that look alike (services.look_alikes); the thresholds are
 procedure data (processes/recurring.toml, read by services.clusters). This module puts them
 together, marks the clusters already made systemic issues and keeps the result a few minutes.
+
+At a million complaints computing them takes seconds, so the timer process computes the
+default period's ahead (`precompute`, each round when a complaint was filed or the last one is
+`cache_seconds` old) for the two kinds of reader there are, without and with clearance, into
+RecurringSnapshot; /improvement reads that, and computes only another period, or when the
+snapshot is behind (a complaint filed since, or the timer process stopped).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
 from time import monotonic
+from typing import Any
 
 from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import selectinload
 
 from services import look_alikes as alike
 from services import permissions
 from services import rising as rises
+from services.clock import as_utc, utcnow
 from services.clusters import (
     DIMENSIONS,
     LOOK_ALIKES,
@@ -30,7 +40,7 @@ from services.clusters import (
 )
 from services.db import db
 from services.errors import NotFound
-from services.models import Complaint, SystemicIssue, User
+from services.models import Complaint, RecurringSnapshot, SystemicIssue, User
 
 __all__ = [
     "DIMENSIONS",
@@ -45,6 +55,7 @@ __all__ = [
     "clusters",
     "forget",
     "period",
+    "precompute",
     "recurring",
 ]
 
@@ -112,13 +123,16 @@ def recurring(viewer: User, start: date | None = None, end: date | None = None) 
     """
     span = period(start, end)
     newest = db.session.scalar(select(func.max(Complaint.id))) or 0
-    key = (str(db.engine.url), permissions.sees_confidential(viewer), span.start, span.end, newest)
+    clearance = permissions.sees_confidential(viewer)
+    key = (str(db.engine.url), clearance, span.start, span.end, newest)
     kept = _CACHE.get(key)
     if kept is not None and monotonic() - kept[0] < settings().cache_seconds:
         found = kept[1]
+    elif (found_ahead := _snapshot(viewer, clearance, span, newest)) is not None:
+        found = found_ahead
+        _CACHE[key] = (monotonic(), found)
     else:
-        _roomy_sorts()
-        found = Recurring(span, rises.rising(viewer, span), alike.look_alikes(viewer, span))
+        found = _compute(viewer, span)
         for old in [k for k, (at, _r) in _CACHE.items() if monotonic() - at > 3600]:
             _CACHE.pop(old, None)
         _CACHE[key] = (monotonic(), found)
@@ -157,3 +171,124 @@ def cluster(
         raise NotFound("No such kind of cluster.")
     _mark_issues([found])
     return found
+
+
+def _compute(viewer: User, span: Period) -> Recurring:
+    _roomy_sorts()
+    return Recurring(span, rises.rising(viewer, span), alike.look_alikes(viewer, span))
+
+
+# ---------------------------------------------------------------------------------------------
+# Computed ahead by the timer process
+# ---------------------------------------------------------------------------------------------
+
+
+def _reader(user: User) -> bool:
+    """A reader of complaints (the look-alikes list complaints): the snapshots are for them."""
+    return bool(user.active and user.role_names & permissions.READER_ROLES)
+
+
+def _snapshot(viewer: User, clearance: bool, span: Period, newest: int) -> Recurring | None:
+    """The snapshot for this viewer and period, if current (the default period, no complaint
+    filed since, computed less than `cache_seconds` and a minute ago)."""
+    if not _reader(viewer) or span != period():
+        return None
+    row = db.session.get(RecurringSnapshot, clearance)
+    if row is None or (row.period_start, row.period_end, row.newest_id) != (
+        span.start,
+        span.end,
+        newest,
+    ):
+        return None
+    age = utcnow() - (as_utc(row.computed_at) or row.computed_at)
+    if age > timedelta(seconds=settings().cache_seconds + 60):
+        return None
+    return _restore(json.loads(row.payload), span)
+
+
+def _viewers() -> dict[bool, User]:
+    """One active reader of complaints per clearance (the snapshots are computed as them: what
+    they hold depends on nothing else of the viewer)."""
+    found: dict[bool, User] = {}
+    users = select(User).where(User.active.is_(True)).options(selectinload(User.roles))
+    for user in db.session.scalars(users.order_by(User.id)):
+        if _reader(user):
+            found.setdefault(permissions.sees_confidential(user), user)
+    return found
+
+
+def precompute(now: datetime | None = None) -> int:
+    """Compute the default period's recurring problems ahead, for readers without and with
+    clearance, when a complaint was filed since or the last ones are `cache_seconds` old;
+    the number computed. The caller commits (the timer loop, each round: when both are
+    current, a round costs two small queries)."""
+    now = now or utcnow()
+    span = period()
+    newest = db.session.scalar(select(func.max(Complaint.id))) or 0
+    fresh = timedelta(seconds=settings().cache_seconds)
+    snapshots = select(
+        RecurringSnapshot.clearance,
+        RecurringSnapshot.period_start,
+        RecurringSnapshot.period_end,
+        RecurringSnapshot.newest_id,
+        RecurringSnapshot.computed_at,
+    )
+    current = {
+        clearance
+        for clearance, start, end, newest_id, at in db.session.execute(snapshots)
+        if (start, end, newest_id) == (span.start, span.end, newest)
+        and now - (as_utc(at) or at) < fresh
+    }
+    if current == {False, True}:
+        return 0
+    done = 0
+    for clearance, viewer in _viewers().items():
+        if clearance in current:
+            continue
+        found = _compute(viewer, span)
+        row = db.session.get(RecurringSnapshot, clearance)
+        if row is None:
+            row = RecurringSnapshot(clearance=clearance)
+            db.session.add(row)
+        row.period_start, row.period_end, row.newest_id = span.start, span.end, newest
+        row.computed_at = now
+        row.payload = json.dumps(_plain(found), separators=(",", ":"))
+        done += 1
+    return done
+
+
+def _plain(found: Recurring) -> dict[str, Any]:
+    def cluster(c: Cluster) -> dict[str, Any]:
+        plain = asdict(c)
+        plain.pop("issue_id")  # marked when read
+        plain["trend"] = [[w.week.isoformat(), w.count, w.display] for w in c.trend]
+        plain["complaints"] = [[r.id, r.reference, r.received_at.isoformat()] for r in c.complaints]
+        return plain
+
+    return {
+        "rising": [cluster(c) for c in found.rising],
+        "look_alikes": [cluster(c) for c in found.look_alikes],
+    }
+
+
+def _restore(plain: dict[str, Any], span: Period) -> Recurring:
+    def cluster(values: dict[str, Any]) -> Cluster:
+        return Cluster(
+            **{
+                **values,
+                "trend": [
+                    WeekCount(date.fromisoformat(week), count, display)
+                    for week, count, display in values["trend"]
+                ],
+                "complaints": [
+                    ComplaintRef(id_, reference, datetime.fromisoformat(received))
+                    for id_, reference, received in values["complaints"]
+                ],
+            }
+        )
+
+    return Recurring(
+        span,
+        [cluster(c) for c in plain["rising"]],
+        [cluster(c) for c in plain["look_alikes"]],
+    )

@@ -22,10 +22,13 @@ organisation's time zone, of the figure's event:
 
 Working times are counted in a histogram (processes/reporting.toml): ReportCodeDay.code is the
 bucket index; `percentile` turns summed counts back into working seconds.
-`refresh()` recomputes the stale days (the timer loop calls it each round); `rebuild()`
-recomputes every day (flask rebuild-reports). Both count with the same function, so they
-agree. services/reports.py reads the roll-ups (and counts on the complaint table by the same
-rules when a view is filtered on several dimensions).
+Report facts (ReportFact, `write_facts`): one narrow row per complaint with its report columns,
+for views filtered on several dimensions; rewritten for the complaints a refresh takes.
+
+`refresh()` recomputes the stale days and facts (the timer loop calls it each round);
+`rebuild()` recomputes every day and fact (flask rebuild-reports). Both count with the same
+function, so they agree. services/reports.py reads the roll-ups (and counts the report facts by
+the same rules when a view is filtered on several dimensions).
 """
 
 from __future__ import annotations
@@ -42,7 +45,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -54,6 +68,7 @@ from services.models import (
     ComplaintCode,
     ReportCodeDay,
     ReportDay,
+    ReportFact,
     ReportStaleDay,
 )
 
@@ -448,6 +463,11 @@ def stale_days(complaints: int = 500, days: int = 7) -> set[date]:
     """Take the days to recompute: those of up to `complaints` stale complaints' events, and
     up to `days` of the recorded stale days. Their marks are cleared here (first, so that a
     save committed meanwhile marks its complaint again for the next round)."""
+    return _take_stale(complaints, days)[0]
+
+
+def _take_stale(complaints: int, days: int) -> tuple[set[date], list[int]]:
+    """stale_days, and the ids of the complaints whose marks were cleared."""
     zone = _zone()
     found: set[date] = set()
     picked = select(Complaint.id).where(Complaint.report_stale.is_(True)).limit(complaints)
@@ -455,18 +475,18 @@ def stale_days(complaints: int = 500, days: int = 7) -> set[date]:
         update(Complaint)
         .where(Complaint.id.in_(picked.scalar_subquery()))
         .values(report_stale=False)
-        .returning(*(getattr(Complaint, name) for name in _EVENT_ATTRS))
+        .returning(Complaint.id, *(getattr(Complaint, name) for name in _EVENT_ATTRS))
         .execution_options(synchronize_session=False)
     ).all()
     for row in cleared:
-        found.update(local_day(value, zone) for value in row if value is not None)
+        found.update(local_day(value, zone) for value in row[1:] if value is not None)
     recorded = list(
         db.session.scalars(select(ReportStaleDay.day).order_by(ReportStaleDay.day).limit(days))
     )
     if recorded:
         db.session.execute(delete(ReportStaleDay).where(ReportStaleDay.day.in_(recorded)))
         found.update(recorded)
-    return found
+    return found, [row[0] for row in cleared]
 
 
 def refresh(complaints: int = 500, days: int = 7) -> int:
@@ -477,7 +497,8 @@ def refresh(complaints: int = 500, days: int = 7) -> int:
     one takes: call it until it returns 0 to catch up at once.
     """
     zone = _zone()
-    found = stale_days(complaints, days)
+    found, ids = _take_stale(complaints, days)
+    write_facts(ids)
     for day in sorted(found):
         recompute_day(day, zone)
     return len(found)
@@ -501,6 +522,7 @@ def rebuild(since: date | None = None, batch: int = 5000) -> int:
         )
         condition: Any = True
         keep: Any = lambda _day: True  # noqa: E731
+        write_facts()
     else:
         db.session.execute(delete(ReportDay).where(ReportDay.day >= since))
         db.session.execute(delete(ReportCodeDay).where(ReportCodeDay.day >= since))
@@ -508,6 +530,7 @@ def rebuild(since: date | None = None, batch: int = 5000) -> int:
         start = utc_bounds(since, since, zone)[0]
         condition = or_(*(getattr(Complaint, name) >= start for name in _EVENT_ATTRS))
         keep = lambda day: day >= since  # noqa: E731
+        write_facts(condition=condition)
     tally = Tally.empty()
     last = 0
     while True:
@@ -519,3 +542,92 @@ def rebuild(since: date | None = None, batch: int = 5000) -> int:
         _tally_rows(rows, zone, keep, tally)
         last = rows[-1].id
     return _write(tally)
+
+
+# ---------------------------------------------------------------------------------------------
+# Report facts: one narrow row per complaint (views filtered on several dimensions)
+# ---------------------------------------------------------------------------------------------
+
+# The complaint columns a ReportFact row copies (same names on both tables).
+FACT_COLUMNS = (
+    "confidential",
+    "category",
+    "channel",
+    "department",
+    "severity",
+    "route",
+    "handler_id",
+    *_EVENT_ATTRS,
+    "satisfaction_score",
+    "outcome",
+    "root_cause_category",
+    "escalation_target",
+    "compensation_paid",
+    "breaches",
+    "ack_working_seconds",
+    "resolve_working_seconds",
+    "close_working_seconds",
+)
+
+
+def _until() -> ColumnElement[Any]:
+    """The complaint's latest event, NULL while it is open (it counts in every later backlog)."""
+    dialect = db.session.get_bind().dialect.name
+    latest = func.greatest if dialect == "postgresql" else func.max  # SQLite's scalar max()
+    events = [
+        func.coalesce(getattr(Complaint, name), Complaint.received_at) for name in _EVENT_ATTRS
+    ]
+    return case((Complaint.closed_at.is_(None), None), else_=latest(*events))
+
+
+def _codes() -> ColumnElement[str]:
+    """The complaint's ComplaintCode rows of CODE_KINDS as "kind:code kind:code ..."."""
+    found = (
+        select(func.aggregate_strings(ComplaintCode.kind + ":" + ComplaintCode.code, " "))
+        .where(ComplaintCode.complaint_id == Complaint.id, ComplaintCode.kind.in_(CODE_KINDS))
+        .correlate(Complaint)
+        .scalar_subquery()
+    )
+    return func.coalesce(found, "")
+
+
+def write_facts(ids: Sequence[int] | None = None, condition: Any = None) -> None:
+    """Write the ReportFact rows of these complaints (all when neither is given) from their
+    current report columns; the caller commits. Rows are inserted in order of receipt, so a
+    period's rows sit together."""
+    if ids is not None and not ids:
+        return
+    chunks: list[Any]
+    if ids is not None:
+        chunks = [Complaint.id.in_(ids[i : i + 1000]) for i in range(0, len(ids), 1000)]
+    else:
+        chunks = [condition if condition is not None else True]
+    target = [*FACT_COLUMNS, "until_at", "codes"]
+    for where in chunks:
+        chosen = select(Complaint.id).where(where)
+        if ids is None and condition is None:
+            # All of them: TRUNCATE on PostgreSQL leaves no dead rows to scan past.
+            if db.session.get_bind().dialect.name == "postgresql":
+                db.session.execute(text("TRUNCATE report_fact"))
+            else:
+                db.session.execute(delete(ReportFact))
+        else:
+            db.session.execute(
+                delete(ReportFact)
+                .where(ReportFact.complaint_id.in_(chosen.scalar_subquery()))
+                .execution_options(synchronize_session=False)
+            )
+        source = (
+            select(
+                Complaint.id,
+                *(getattr(Complaint, name) for name in FACT_COLUMNS),
+                _until(),
+                _codes(),
+            )
+            .where(where)
+            .order_by(Complaint.received_at, Complaint.id)
+        )
+        db.session.execute(
+            insert(ReportFact).from_select(["complaint_id", *target], source),
+            execution_options={"synchronize_session": False},
+        )

@@ -3,10 +3,12 @@
 Two paths give the same answers. With no filter or one, the figures are read from the daily
 roll-ups (ReportDay, ReportCodeDay: one slice per dimension value, maintained on save by
 services.reporting), so a year reads a slice's days whatever the volume. With several
-filters at once they are counted from the complaint table in one statement (a CTE of the
-selected complaints, grouped once per figure), plus their ComplaintCode rows. Both fill the
-same tally, from which one function builds the figures, so suppression and percentiles come
-out the same whichever path answered.
+filters at once they are counted from the report facts (ReportFact: one narrow row per
+complaint, kept by services.reporting's refresh) in one statement (a CTE of the selected rows,
+grouped a few times); the same statement can count the complaint table itself (path
+"complaints": the tests and the benchmark compare them). Every path fills the same tally, from
+which one function builds the figures, so suppression and percentiles come out the same
+whichever path answered.
 
 Confidential complaints are always counted. For a viewer without clearance a cell that
 counts between 1 and 4 confidential complaints shows as "< 5" (SMALL): its value would let
@@ -48,6 +50,7 @@ from services.models import (
     ComplaintCode,
     ReportCodeDay,
     ReportDay,
+    ReportFact,
     User,
 )
 from services.paging import Paged
@@ -94,6 +97,8 @@ TOTAL_EVENTS: dict[str, Any] = {
     "appealed": Complaint.appeal_requested_at,
     "surveys_answered": Complaint.surveyed_at,
 }
+# The totals counted from rows, in the order of their flags (the complaint-table path).
+TOTAL_FLAGS = (*TOTAL_EVENTS, "backlog_start")
 # The other columns a complaint row brings.
 ROW_COLUMNS: dict[str, Any] = {
     "score": Complaint.satisfaction_score,
@@ -119,6 +124,8 @@ CODE_FIGURES = {
     "root_causes": ("root_cause", "closed"),
     "channels": ("channel", "received"),
 }
+# The figures of a row's "coded" key, in order.
+CODED = (*CODE_FIGURES, "scores")
 # Counted even when the code is empty (under ""): every complaint has a channel, and an
 # escalation counts before its target is known.
 ALWAYS_CODED = frozenset({"channels", "escalations"})
@@ -136,7 +143,6 @@ TIME_FIGURES = {
     "close": ("close_seconds", "closed"),
 }
 COMPENSATION_EVENT = "closed"
-CODE_BATCH = 2000  # complaint ids per query when reading their codes
 DAY_COLUMNS = list({column.key: column for column in TOTAL_EVENTS.values()}.values())
 # ReportCodeDay kinds -> the figure they count; working-time histograms -> the measure.
 KIND_FIGURES = {
@@ -237,7 +243,7 @@ class Figures:
     """Everything the dashboard shows for one query, as one viewer may see it."""
 
     query: ReportQuery
-    path: str  # "rollup" or "complaints"
+    path: str  # "rollup", "facts" or "complaints"
     volumes: list[Row]
     totals: dict[str, Cell]
     backlog_by_age: list[Row]
@@ -319,9 +325,11 @@ class Tally:
 def tally(query: ReportQuery, path: str | None = None) -> tuple[str, Tally]:
     """Count what the figures need, by the fastest path that can answer (or the one named)."""
     if path is None:
-        path = "rollup" if len(query.filters()) <= 1 else "complaints"
+        path = "rollup" if len(query.filters()) <= 1 else "facts"
     if path == "rollup":
         return path, _tally_rollups(query)
+    if path == "facts":
+        return path, _tally_complaints(query, ReportFact)
     return path, _tally_complaints(query)
 
 
@@ -329,7 +337,8 @@ def figures(viewer: User, query: ReportQuery, path: str | None = None) -> Figure
     """The figures of `query` as `viewer` may see them (see the module's note on suppression)."""
     used, counted = tally(query, path)
     hide = not permissions.sees_confidential(viewer)
-    return _build(query, used, counted, _backlog_by_age(query), hide)
+    ages = _backlog_by_age(query, ReportFact if used == "facts" else Complaint)
+    return _build(query, used, counted, ages, hide)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,29 +486,56 @@ def _count_code(counted: Tally, kind: str, code: str, confidential: bool, count:
 # ---------------------------------------------------------------------------------------------
 
 
-def filter_conditions(query: ReportQuery) -> list[ColumnElement[bool]]:
-    """The query's filters as conditions on Complaint."""
+def filter_conditions(query: ReportQuery, table: Any = Complaint) -> list[ColumnElement[bool]]:
+    """The query's filters as conditions on Complaint (or on ReportFact, same names)."""
     conditions: list[ColumnElement[bool]] = []
     for name, value in query.filters().items():
         if name == "assignee":
-            conditions.append(Complaint.handler_id == int(value))
+            conditions.append(table.handler_id == int(value))
         else:
-            conditions.append(getattr(Complaint, name) == value)
+            conditions.append(getattr(table, name) == value)
     return conditions
 
 
-def _tally_complaints(query: ReportQuery) -> Tally:
+def _tally_complaints(query: ReportQuery, table: Any = Complaint) -> Tally:
     # One statement: the complaints the filters select whose events fall in the period (or
     # that were open when it starts) are read once into a CTE (PostgreSQL materialises a CTE
-    # used more than once), and every count is a GROUP BY over it, so no row reaches Python.
-    # The codes of the complaints closed in the period are then read by primary key.
+    # used more than once), and every count is a GROUP BY over it, so no row reaches Python;
+    # the codes of the complaints closed in the period join it by primary key.
+    # `table` is Complaint or ReportFact: the same columns, the latter narrow and in order of
+    # receipt, with `until_at` bounding the rows a period can count.
     low, high = _bounds(query)
+
+    def source(column: Any) -> Any:
+        return getattr(table, column.key)
+
+    key = table.complaint_id if table is ReportFact else table.id
     wanted = or_(
-        *(and_(column >= low, column < high) for column in DAY_COLUMNS),
-        and_(*_open_at(low)),  # the backlog when the period starts
+        *(and_(source(column) >= low, source(column) < high) for column in DAY_COLUMNS),
+        # the backlog when the period starts
+        and_(
+            source(Complaint.received_at) < low,
+            or_(source(Complaint.closed_at).is_(None), source(Complaint.closed_at) >= low),
+        ),
     )
-    picked = [Complaint.id, Complaint.confidential, *DAY_COLUMNS, *ROW_COLUMNS.values()]
-    rows = select(*picked).where(*filter_conditions(query), wanted).cte("report_rows")
+    bounded = []
+    if table is ReportFact:
+        # No event precedes receipt; a complaint closed before the period whose last event
+        # came before it counts nowhere in it (open ones count in the backlog).
+        bounded = [
+            ReportFact.received_at < high,
+            or_(ReportFact.until_at >= low, ReportFact.until_at.is_(None)),
+        ]
+    picked = [
+        key.label("id"),
+        table.confidential,
+        *(source(column) for column in DAY_COLUMNS),
+        *(source(column) for column in ROW_COLUMNS.values()),
+        *([ReportFact.codes] if table is ReportFact else []),
+    ]
+    rows = (
+        select(*picked).where(*filter_conditions(query, table), *bounded, wanted).cte("report_rows")
+    )
     c = rows.c
     names = {
         **{n: col.key for n, col in TOTAL_EVENTS.items()},
@@ -536,18 +572,18 @@ def _tally_complaints(query: ReportQuery) -> Tally:
         "breached": col("breaches") > 0,
         "surveys_answered": col("score").is_not(None),
     }
-    branches = [
-        branch("totals", name, during(name), *([tests[name]] if name in tests else []))
-        for name in TOTAL_EVENTS
-    ]
-    branches.append(
-        branch(
-            "totals",
-            "backlog_start",
-            col("received") < low,
-            or_(col("closed").is_(None), col("closed") >= low),
-        )
+    # The totals in one pass: a row's key says which of them count it ("1" or "0" each, in
+    # TOTAL_FLAGS order), and the few distinct keys are counted.
+    flags = {
+        name: and_(during(name), *([tests[name]] if name in tests else [])) for name in TOTAL_EVENTS
+    }
+    flags["backlog_start"] = and_(
+        col("received") < low, or_(col("closed").is_(None), col("closed") >= low)
     )
+    key_of_totals = literal("", String)
+    for name in TOTAL_FLAGS:
+        key_of_totals = key_of_totals + case((flags[name], "1"), else_="0")
+    branches = [branch("total_flags", key_of_totals)]
     for name in ("received", "closed"):
         period = case(
             *(
@@ -558,19 +594,34 @@ def _tally_complaints(query: ReportQuery) -> Tally:
             else_=keys[-1].isoformat(),
         )
         branches.append(branch(name, period, during(name)))
+
+    # One code per figure a row may count (outcome, escalation target, root cause, channel,
+    # score; the working-time buckets), in one pass each: the key joins "=value" for a figure
+    # that counts the row and "" for one that does not, by "|" (codes are identifiers).
+    def part(condition: Any, value: Any) -> Any:
+        return case((condition, literal("=", String) + cast(value, String)), else_="")
+
+    def joined(parts: list[Any]) -> Any:
+        key = parts[0]
+        for more in parts[1:]:
+            key = key + literal("|", String) + more
+        return key
+
+    coded = []
     for figure, (column, event) in CODE_FIGURES.items():
         present = [] if figure in ALWAYS_CODED else [col(column).is_not(None), col(column) != ""]
-        branches.append(branch(figure, func.coalesce(col(column), ""), during(event), *present))
+        coded.append(part(and_(during(event), *present), func.coalesce(col(column), "")))
+    coded.append(part(and_(during("surveys_answered"), col("score").is_not(None)), col("score")))
+    branches.append(branch("coded", joined(coded)))
     bounds = reporting.bucket_bounds()
-    for measure, (column, event) in TIME_FIGURES.items():
+    timed = []
+    for column, event in TIME_FIGURES.values():
         bucket = case(
             *((col(column) < bound, str(i)) for i, bound in enumerate(bounds)),
             else_=str(len(bounds)),
         )
-        branches.append(branch(f"time:{measure}", bucket, during(event), col(column).is_not(None)))
-    branches.append(
-        branch("scores", col("score"), during("surveys_answered"), col("score").is_not(None))
-    )
+        timed.append(part(and_(during(event), col(column).is_not(None)), bucket))
+    branches.append(branch("timed", joined(timed)))
     branches.append(
         branch(
             "compensation",
@@ -580,38 +631,57 @@ def _tally_complaints(query: ReportQuery) -> Tally:
             amount=col("compensation"),
         )
     )
-    branches.append(branch("closed_id", c.id, during("closed")))
+    # Multi-valued codes (remedies, resolution codes, clocks), on the day the complaint closed:
+    # the facts' few distinct combinations of them, or the complaints' rows joined.
+    if table is ReportFact:
+        branches.append(branch("codes", c.codes, during("closed"), c.codes != ""))
+    else:
+        branches.append(
+            select(
+                (literal("code:", String) + ComplaintCode.kind).label("figure"),
+                ComplaintCode.code.label("key"),
+                c.confidential,
+                func.count().label("n"),
+                cast(null(), Numeric(14, 2)).label("amount"),
+            )
+            .select_from(rows.join(ComplaintCode, ComplaintCode.complaint_id == c.id))
+            .where(during("closed"), ComplaintCode.kind.in_(list(CODE_KINDS.values())))
+            .group_by(ComplaintCode.kind, ComplaintCode.code, c.confidential)
+        )
 
     counted = Tally()
-    closed: dict[int, bool] = {}
     for figure, key, secret, count, amount in db.session.execute(union_all(*branches)):
         secret = bool(secret)
-        if figure == "closed_id":
-            closed[int(key)] = secret
-        elif figure.startswith("time:"):
-            pair = counted.times[figure[5:]][int(key)]
-            pair[0] += count
-            pair[1] += count if secret else 0
+        if figure.startswith("code:"):
+            counted.add(KIND_FIGURES[figure[5:]], key, secret, count)
+        elif figure == "total_flags":
+            for name, flag in zip(TOTAL_FLAGS, key, strict=True):
+                if flag == "1":
+                    counted.add("totals", name, secret, count)
+        elif figure in ("coded", "timed"):
+            names = CODED if figure == "coded" else tuple(TIME_FIGURES)
+            for name, value in zip(names, key.split("|"), strict=True):
+                if not value:
+                    continue
+                if figure == "timed":
+                    pair = counted.times[name][int(value[1:])]
+                    pair[0] += count
+                    pair[1] += count if secret else 0
+                    continue
+                counted.add(name, value[1:], secret, count)
+                if name == "scores":
+                    counted.score_sum[0] += int(value[1:]) * count
+                    counted.score_sum[1] += int(value[1:]) * count if secret else 0
+        elif figure == "codes":
+            for code in key.split():
+                kind, _colon, value = code.partition(":")
+                counted.add(KIND_FIGURES[kind], value, secret, count)
         elif figure == "compensation":
             money = counted.money["compensation"]
             money[0] += Decimal(amount or 0)
             money[1] += Decimal(amount or 0) if secret else 0
         else:
             counted.add(figure, key, secret, count)
-            if figure == "scores":
-                counted.score_sum[0] += int(key) * count
-                counted.score_sum[1] += int(key) * count if secret else 0
-    # Multi-valued codes (remedies, resolution codes, clocks), on the day the complaint closed.
-    ids = sorted(closed)
-    for start in range(0, len(ids), CODE_BATCH):
-        codes = db.session.execute(
-            select(ComplaintCode.complaint_id, ComplaintCode.kind, ComplaintCode.code).where(
-                ComplaintCode.complaint_id.in_(ids[start : start + CODE_BATCH]),
-                ComplaintCode.kind.in_(list(CODE_KINDS.values())),
-            )
-        )
-        for complaint_id, kind, code in codes:
-            counted.add(KIND_FIGURES[kind], code, closed[complaint_id])
     return counted
 
 
@@ -627,8 +697,9 @@ def _open_at(moment: datetime) -> list[ColumnElement[bool]]:
     ]
 
 
-def _backlog_by_age(query: ReportQuery) -> Tally:
-    """Open complaints now, by age (both paths: one count over the open complaints)."""
+def _backlog_by_age(query: ReportQuery, table: Any = Complaint) -> Tally:
+    """Open complaints now, by age (every path: one count over the open complaints, from
+    Complaint or from ReportFact, whose open rows have no `until_at`)."""
     counted = Tally()
     # Received after the start of the local day `youngest` days ago... (oldest bucket last).
     today = business_calendar.local_today()
@@ -636,13 +707,17 @@ def _backlog_by_age(query: ReportQuery) -> Tally:
         (key, _moment(today - timedelta(days=high))) for key, _low, high in AGE_BUCKETS if high
     ]
     bucket = case(
-        *((Complaint.received_at >= moment, key) for key, moment in limits),
+        *((table.received_at >= moment, key) for key, moment in limits),
         else_=AGE_BUCKETS[-1][0],
     )
+    now = utcnow()
+    open_now = [table.received_at < now, or_(table.closed_at.is_(None), table.closed_at >= now)]
+    if table is ReportFact:
+        open_now.append(or_(table.until_at.is_(None), table.until_at >= now))
     found = db.session.execute(
-        select(bucket, Complaint.confidential, func.count())
-        .where(*filter_conditions(query), *_open_at(utcnow()))
-        .group_by(bucket, Complaint.confidential)
+        select(bucket, table.confidential, func.count())
+        .where(*filter_conditions(query, table), *open_now)
+        .group_by(bucket, table.confidential)
     )
     for key, secret, count in found:
         counted.add("age", key, secret, count)

@@ -38,11 +38,13 @@ from typing import Any
 
 from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services import (
     audit,
     business_calendar,
     engine,
+    events,
     permissions,
     preset_letters,
     presets,
@@ -146,12 +148,22 @@ def sync(
     """
     rows: dict[str, ServiceClock] = {}
     if complaint.id is not None:
-        rows = {
-            row.name: row
-            for row in db.session.scalars(
-                db.select(ServiceClock).where(ServiceClock.complaint_id == complaint.id)
-            )
-        }
+        # Loaded with the task being completed, or lazily here (one SELECT).
+        rows = {row.name: row for row in complaint.clock_rows}
+    result = _sync(complaint, wf, state, now, rows, receipt)
+    # Clocks started now belong to the complaint's collection for a later save in this session.
+    set_committed_value(complaint, "clock_rows", list(result.clocks.values()))
+    return result
+
+
+def _sync(
+    complaint: Complaint,
+    wf: Any,
+    state: engine.Snapshot,
+    now: datetime,
+    rows: dict[str, ServiceClock],
+    receipt: datetime | None,
+) -> SyncResult:
     if not rows and not state.active_clocks and not state.case_clocks:
         return SyncResult(rows, timers_moved=False)  # a diagram without clocks
     ctx = _Context(complaint, now, business_calendar.current(), presets.active(), rows)
@@ -585,6 +597,7 @@ def process_due(now: datetime | None = None, limit: int = 500) -> ClockReport:
             continue  # already breached: the overdue review says it, not an "at risk" email
         for user, task in at_risk_recipients(row):
             staff_notices.clock_at_risk(row, user, task, titles(row.name), now)
+        events.record_at_risk(row, now)
         report.at_risk.append((row.complaint.reference or str(row.complaint_id), row.name))
     db.session.flush()
     return report

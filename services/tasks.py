@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from services import audit, departments, permissions, roles, search, staff_notices
 from services.clock import as_utc, utcnow
 from services.db import db
-from services.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from services.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from services.models import Task, Team, User, UserRole
 from services.paging import Paged
 
@@ -160,7 +160,9 @@ def claim(user: User, task_id: str) -> Task:
     _require_open(task)
     permissions.require_four_eyes(user, task)
     if task.assignee_id not in (None, user.id):
-        raise Conflict(f"{task.assignee.name if task.assignee else 'Someone'} has claimed it.")
+        if task.assignee is None:
+            raise Conflict("Someone has claimed it.")
+        raise Conflict("%(name)s has claimed it.", params={"name": task.assignee.name})
     task.assignee = user
     audit.record(task.complaint_id, "claimed", actor=user, task_name=task.name, summary=task.title)
     db.session.flush()
@@ -186,9 +188,14 @@ def reassign(manager: User, task_id: str, assignee: User) -> Task:
     task = _task_for_manager(manager, task_id)
     _require_open(task)
     if not permissions.can_view_task(assignee, task):
-        raise InvalidInput(f"{assignee.name} does not hold the role '{task.role}'.")
+        raise InvalidInput(
+            "%(name)s does not hold the role %(role)s.",
+            params={"name": assignee.name, "role": task.role},
+        )
     if permissions.excluded_by_four_eyes(assignee, task):
-        raise InvalidInput(f"{assignee.name} handled an earlier step: four-eyes rule.")
+        raise InvalidInput(
+            "%(name)s handled an earlier step: four-eyes rule.", params={"name": assignee.name}
+        )
     _assign(task, assignee, manager)
     db.session.flush()
     return task
@@ -339,13 +346,18 @@ BULK_LIMIT = 100
 
 @dataclass(frozen=True)
 class BulkOutcome:
-    """What a bulk action did to one task: done, or why not (an English reason)."""
+    """What a bulk action did to one task: done, or why not (the refusal: `error`, whose
+    `message` is the English reason and msgid/params what a page translates)."""
 
     task_id: str
     title: str
     reference: str
     done: bool
-    reason: str = ""
+    error: DomainError | None = None
+
+    @property
+    def reason(self) -> str:
+        return self.error.message if self.error is not None else ""
 
 
 def next_task(user: User) -> Task | None:
@@ -371,7 +383,9 @@ def bulk(
     if not ids:
         raise InvalidInput("Select at least one task.")
     if len(ids) > BULK_LIMIT:
-        raise InvalidInput(f"Select at most {BULK_LIMIT} tasks at once.")
+        raise InvalidInput(
+            "Select at most %(limit)s tasks at once.", params={"limit": str(BULK_LIMIT)}
+        )
     outcomes = []
     for task_id in ids:
         savepoint = db.session.begin_nested()
@@ -386,7 +400,7 @@ def bulk(
         except (Conflict, InvalidInput, NotAllowed, NotFound) as exc:
             savepoint.rollback()
             title, reference = _label_for(user, task_id)
-            outcomes.append(BulkOutcome(task_id, title, reference, False, exc.message))
+            outcomes.append(BulkOutcome(task_id, title, reference, False, exc))
             continue
         outcomes.append(BulkOutcome(task_id, task.title, task.reference, True))
     return outcomes

@@ -1,4 +1,5 @@
-"""The ways a message leaves us: email over SMTP and SMS through an HTTP JSON gateway.
+"""The ways a message leaves us: email over SMTP, SMS through an HTTP JSON gateway, and
+webhooks (signed JSON POSTed to an integrator).
 
 No database here: services/delivery.py claims a row, calls one of these, records the result.
 Each transport returns the provider's id for the message, raises PermanentError when trying
@@ -7,10 +8,16 @@ again cannot help (the address is refused) and TransientError when it may (serve
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import http.client
+import ipaddress
 import json
 import smtplib
+import socket
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -221,3 +228,103 @@ def _describe(recipients: dict[str, tuple[int, bytes]]) -> str:
 
 def _text(value: bytes | str) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Where webhooks may go: public https addresses only, unless the operator allows
+    private ones (WEBHOOK_ALLOW_PRIVATE_TARGETS: an internal integrator, the tests), which
+    also allows plain http."""
+
+    allow_private: bool = False
+    timeout: float = 10.0
+
+
+class TargetRefused(PermanentError):
+    """The webhook's address is not one we send to (private, loopback, not https)."""
+
+
+SIGNATURE_HEADER = "Complaintflow-Signature"
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The signature header's value: t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+def check_target(url: str, *, allow_private: bool) -> list[str]:
+    """The addresses `url`'s host resolves to, all of them public; else TargetRefused
+    (TransientError when the name does not resolve now)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise TargetRefused("the address must be an https URL")
+    if parts.scheme == "http" and not allow_private:
+        raise TargetRefused("the address must use https")
+    if parts.username or parts.password:
+        raise TargetRefused("the address must not contain a user name or password")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
+        raise TransientError(f"the host name {parts.hostname} does not resolve: {exc}") from exc
+    addresses = sorted({str(info[4][0]) for info in found})
+    if not allow_private:
+        for address in addresses:
+            if not ipaddress.ip_address(address.split("%")[0]).is_global:
+                raise TargetRefused(f"{parts.hostname} is a private or reserved address")
+    return addresses
+
+
+def post_webhook(
+    settings: WebhookSettings, *, url: str, body: bytes, secret: str, event_id: str, now: int
+) -> str:
+    """POST the signed event to `url` (checked again now: DNS may have changed since it was
+    saved; the connection goes to the address checked); returns "HTTP <status>"."""
+    addresses = check_target(url, allow_private=settings.allow_private)
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    connection = _PinnedConnection(
+        host, port, addresses[0], https=parts.scheme == "https", timeout=settings.timeout
+    )
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "complaintflow-webhooks/1",
+        "Complaintflow-Event-Id": event_id,
+        SIGNATURE_HEADER: sign(secret, now, body),
+    }
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        answer = response.read(300)
+    except (OSError, http.client.HTTPException) as exc:
+        raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        connection.close()
+    if 200 <= response.status < 300:
+        return f"HTTP {response.status}"
+    error = f"HTTP {response.status}: {_text(answer)}".strip()
+    if response.status == 410:  # the receiver says the endpoint is gone for good
+        raise PermanentError(error)
+    raise TransientError(error)
+
+
+class _PinnedConnection(http.client.HTTPSConnection):
+    """An HTTP(S) connection to the address checked, with the URL's host name in the Host
+    header and (https) the certificate check: no second DNS answer can redirect it."""
+
+    def __init__(self, host: str, port: int, address: str, *, https: bool, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+        self._https = https
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        if self._https:
+            sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+        self.sock = sock

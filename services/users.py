@@ -18,8 +18,10 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from services import api_tokens
 from services.db import db
 from services.errors import InvalidInput, NotFound
 from services.models import User, UserRole
@@ -124,7 +126,7 @@ def authenticate(username: str, password: str) -> User | None:
     user = db.session.scalar(db.select(User).where(User.username == username))
     stored = user.password_hash if user is not None else _dummy_hash()
     matches = check_password_hash(stored, password)
-    if user is None or not user.active or not matches:
+    if user is None or not user.active or not matches or user.service_account:
         return None
     return user
 
@@ -144,7 +146,8 @@ def by_session_id(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 18:
         return None
-    user = db.session.get(User, int(user_id))
+    # Every signed-in request runs this: one SELECT with the roles joined.
+    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
     if user is None or not user.active or (user.session_version or 0) != int(version):
         return None
     return user
@@ -155,18 +158,25 @@ def by_username(username: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.username == username))
 
 
-def issue_api_token(user: User) -> str:
-    """A new API token for the user (shown once; only its hash is kept)."""
-    token = secrets.token_urlsafe(32)
-    user.api_token_hash = hashlib.sha256(token.encode()).hexdigest()
-    return token
+def issue_api_token(user: User, name: str = "cli") -> str:
+    """A new API token for the user with every scope their roles allow, replacing their token
+    of the same name (shown once; only its hash is kept). See services.api_tokens."""
+    return api_tokens.issue(user, name)
 
 
 def by_api_token(token: str) -> User | None:
-    """The active user owning an API token."""
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    user = db.session.scalar(db.select(User).where(User.api_token_hash == digest))
-    return user if user is not None and user.active else None
+    """The active user owning an API token that has not expired."""
+    found = api_tokens.authenticate(token)
+    return found.user if found is not None else None
+
+
+def create_service_account(username: str, name: str, roles: Iterable[str]) -> User:
+    """A program's account: the given roles, API tokens only, no password that can sign in."""
+    user = create_user(username, name, secrets.token_urlsafe(24) + "!Aa1", roles)
+    user.password_hash = unusable_password()
+    user.service_account = True
+    db.session.flush()
+    return user
 
 
 # One demo account per role; the password is printed by `flask seed-demo`.
@@ -301,7 +311,8 @@ def add_user(
         None,
         "user_created",
         actor=actor,
-        summary=f"User created: {user.username} ({user.name})",
+        message="User created: %(username)s (%(name)s)",
+        params={"username": user.username, "name": user.name},
         data={"user_id": user.id, "username": user.username, **_snapshot(user)},
     )
     return user
@@ -353,7 +364,8 @@ def update_user(
         None,
         "user_changed",
         actor=actor,
-        summary=f"User changed: {user.username} ({', '.join(changed) or 'nothing'})",
+        message="User changed: %(username)s (%(fields)s)",
+        params={"username": user.username, "fields": list(changed)},
         data={"user_id": user.id, "changes": changed},
     )
     return user
@@ -370,14 +382,15 @@ def set_active(actor: User, user_id: int, active: bool) -> User:
     user.active = active
     if not active:
         end_sessions(user)
-        user.api_token_hash = None  # a program using their token stops too
+        api_tokens.revoke_all(user)  # a program using their tokens stops too
     db.session.flush()
     kind = "user_reactivated" if active else "user_deactivated"
     audit.record(
         None,
         kind,
         actor=actor,
-        summary=f"User {'reactivated' if active else 'deactivated'}: {user.username}",
+        message="User reactivated: %(username)s" if active else "User deactivated: %(username)s",
+        params={"username": user.username},
         data={"user_id": user.id},
     )
     return user

@@ -16,7 +16,9 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.util import identity_key
 
 from forms import FORMS
 from services import (
@@ -24,6 +26,7 @@ from services import (
     departments,
     documents,
     engine,
+    events,
     message_templates,
     notifications,
     permissions,
@@ -124,8 +127,12 @@ def _save(
     # Drain thrown messages before dumping: they are acted on now, not stored. (Taken here,
     # sent below once the clocks are in step: the report columns read their names first.)
     thrown = engine.thrown_messages(wf)
+    # The filing's first save has no "before": filing is its own event.
+    before = None if receipt is not None else complaint.status
     with _stale_state_is_a_conflict():
         _project(complaint, state, now)
+        # The change feed's row, before the first flush: one INSERT with the step's own.
+        events.record_progress(complaint, before, now)
         # Before the first autoflush, so the complaint's row is updated once.
         names = [m.name for m in thrown]
         closing = report_columns.project(complaint, state.data, names, now, completed_task_id)
@@ -208,12 +215,14 @@ def _sync_tasks(
     Open rows take their clock, due time and at-risk time from the clock covering them
     (services.service_levels), so a pause or an extension moves them.
     """
-    open_rows = {
-        row.id: row
-        for row in db.session.scalars(
-            db.select(Task).where(Task.complaint_id == complaint.id, Task.status == "open")
-        )
-    }
+    # Loaded with the task being completed, or lazily here (one SELECT); a row completed or
+    # withdrawn earlier in this session is no longer open.
+    open_rows = (
+        {row.id: row for row in complaint.open_task_rows if row.status == "open"}
+        if complaint.id is not None
+        else {}
+    )
+    still_open: list[Task] = []
     for info in state.ready:
         row = open_rows.pop(info.id, None)
         clock, due_at, at_risk_at = service_levels.task_fields(info, clocks)
@@ -235,9 +244,11 @@ def _sync_tasks(
             )
             departments.route_task(row, info.properties)  # the diagram's `team` property
             db.session.add(row)
+            still_open.append(row)
             if row.assignee is not None:  # given on creation (assignTo): tell them
                 staff_notices.task_assigned(row, row.assignee, None)
         else:
+            still_open.append(row)
             if clock is None:
                 # A fired timer (no clock) reports no due time: keep it, the task is overdue.
                 due_at, at_risk_at = due_at or as_utc(row.due_at), None
@@ -261,6 +272,7 @@ def _sync_tasks(
                 task_name=row.name,
                 summary=f"{row.title}: withdrawn, the procedure no longer needs it",
             )
+    set_committed_value(complaint, "open_task_rows", still_open)
     if complaint.confidential:
         # Earlier (completed) tasks must vanish from other staff's lists too.
         db.session.execute(
@@ -331,16 +343,53 @@ def step_names(task: Task) -> set[str]:
     )
 
 
+def _completion_query(task_id: str) -> Task | None:
+    # One round trip for the task, its complaint, the complaint's workflow row with its
+    # version's id and hash (the parsed spec is cached by them), its clocks and open tasks:
+    # everything the save reads. A query, not session.get, so that a task already in the
+    # session gets the rest filled in.
+    case = joinedload(Task.complaint)
+    return (
+        db.session.scalars(
+            db.select(Task)
+            .where(Task.id == task_id)
+            .options(
+                case.joinedload(Complaint.instance)
+                .joinedload(ProcessInstance.process_version)
+                .load_only(ProcessVersion.content_hash),
+                case.joinedload(Complaint.clock_rows),
+                case.joinedload(Complaint.open_task_rows),
+            )
+        )
+        .unique()
+        .one_or_none()
+    )
+
+
+def _loaded_for_completion(task_id: str) -> Task | None:
+    """The task with what its completion reads, from the session when a view already loaded
+    it that way (task_to_complete), else in one query."""
+    task = db.session.identity_map.get(identity_key(Task, task_id))
+    if task is not None and "complaint" in task.__dict__:
+        case = task.complaint.__dict__
+        if "clock_rows" in case and "open_task_rows" in case and "instance" in case:
+            return task
+    return _completion_query(task_id)
+
+
+def task_to_complete(actor: User, task_id: str) -> Task:
+    """A task the actor may see, loaded with everything completing it reads (for views
+    that look at the task, to choose its form, before completing it)."""
+    return permissions.require_view_task(actor, _completion_query(task_id))
+
+
 def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
     """Validate the submitted form data with the task's form and complete the task.
 
     Raises NotFound/NotAllowed (authorisation), InvalidInput (with field errors),
     TaskAlreadyCompleted (someone else was first). Nothing is written unless it succeeds.
     """
-    # One round trip for the task, its complaint and the complaint's workflow row.
-    loaded = db.session.get(
-        Task, task_id, options=[joinedload(Task.complaint).joinedload(Complaint.instance)]
-    )
+    loaded = _loaded_for_completion(task_id)
     task = permissions.require_work_task(actor, loaded)
     if task.status != "open":
         by = task.completed_by.name if task.completed_by else "the procedure"

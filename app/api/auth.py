@@ -7,45 +7,88 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import request
+from flask import Response, g, request
 from flask_babel import gettext
 
+from app.api.blueprint import bp
 from app.errors import error_response
-from services import users
+from services import api_tokens
+from services.db import db
+from services.errors import NotAllowed
 
 REALM = "complaintflow"
 
-
 # The scopes a token may carry; an operation names the one it needs.
-SCOPES = ("read", "tasks", "intake", "admin")
+SCOPES = api_tokens.SCOPES
+# A token with the read scope alone changes nothing: an operation that changes something
+# and names no other scope needs "tasks".
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# For operations on the token itself (GET /me, the caller's own tokens): any scope will do.
+ANY = "any"
 
 
 def token_required(
     view: Callable[..., Any] | None = None, *, scope: str = "read"
 ) -> Callable[..., Any]:
-    """Run `view(user, **kwargs)` for the staff member whose token is sent, else answer 401.
+    """Run `view(user, **kwargs)` for the staff member whose token is sent, else answer 401;
+    403 insufficient_scope when the token lacks the scope the operation needs.
 
     Used bare (`@token_required`, the read scope) or with the scope an operation needs
-    (`@token_required(scope="tasks")`)."""
-    if scope not in SCOPES:
+    (`@token_required(scope="tasks")`). The token is in `g.api_token` during the request.
+    """
+    if scope not in SCOPES and scope != ANY:
         raise ValueError(f"unknown scope {scope!r}")
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(**kwargs: Any) -> Any:
-            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            token = token.strip()
-            if scheme.lower() != "bearer" or not token:
+            scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+            secret = secret.strip()
+            if scheme.lower() != "bearer" or not secret:
                 return _challenge(gettext("Send an API token: Authorization: Bearer <token>."))
-            user = users.by_api_token(token)
-            if user is None:
+            found = api_tokens.authenticate(secret)
+            if found is None:
                 return _challenge(gettext("The API token is not valid."), error="invalid_token")
-            return view(user, **kwargs)
+            if db.session.is_modified(found.token):
+                db.session.commit()  # the time of use, at most once a minute (see authenticate)
+            g.api_token = found
+            needed = needed_scope(scope, request.method)
+            if needed is not None and needed not in found.scopes:
+                # RFC 6750 §3.1; the header is added by add_scope_challenge below.
+                g.insufficient_scope = needed
+                raise NotAllowed(
+                    gettext(
+                        "This token lacks the “%(scope)s” scope this operation needs.",
+                        scope=needed,
+                    ),
+                    code="insufficient_scope",
+                )
+            return view(found.user, **kwargs)
 
         wrapped.required_scope = scope  # type: ignore[attr-defined]
         return wrapped
 
     return decorate(view) if view is not None else decorate
+
+
+def needed_scope(scope: str, method: str) -> str | None:
+    """The scope a request needs: the operation's, but "tasks" for a change that names "read"."""
+    if scope == ANY:
+        return None
+    if scope == api_tokens.READ and method not in SAFE_METHODS:
+        return api_tokens.TASKS
+    return scope
+
+
+@bp.after_request
+def add_scope_challenge(response: Response) -> Response:
+    """Name the missing scope in the 403's challenge, whichever handler wrote the body."""
+    needed = g.pop("insufficient_scope", None)
+    if needed is not None and response.status_code == 403:
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer realm="{REALM}", error="insufficient_scope", scope="{needed}"'
+        )
+    return response
 
 
 def _challenge(message: str, error: str | None = None) -> Any:

@@ -19,6 +19,7 @@ COMPLAINT_FORM: dict[str, Any] = {
 DRAFT_VALUES: dict[str, Any] = {"registration_notes": "Called back"}
 
 FILED: dict[str, Any] = {
+    "id": 1,
     "links": {
         "tracking": "https://complaints.example.org/api/v1/tracking/q3Jx9V0wY7dNfUe2kLr8sTz4bHc6mPa1oGi5nDvXyQw"
     },

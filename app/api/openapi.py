@@ -473,6 +473,7 @@ def paths() -> dict[str, Any]:
             "get": {
                 "operationId": "trackComplaint",
                 "summary": "Follow a complaint with its tracking token (public)",
+                "deprecated": True,  # the token in the path ends up in logs: GET /tracking
                 "security": [],
                 "parameters": [path_parameter("token")],
                 "responses": {

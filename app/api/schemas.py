@@ -219,6 +219,7 @@ def answer_schemas() -> dict[str, Any]:
         "BreachPage": _breach_page(),
         "Filed": obj(
             {
+                "id": {"type": "integer", "description": "The complaint's id (staff URLs)."},
                 "reference": TEXT,
                 "status": TEXT,
                 "status_label": TEXT,

@@ -289,6 +289,7 @@ def filed(result: Filed) -> dict[str, Any]:
     """The answer to a newly filed complaint: its reference and the private tracking link."""
     complaint = result.complaint
     return {
+        "id": complaint.id,
         "reference": complaint.reference,
         "status": complaint.status,
         "status_label": status_label(complaint.status),
@@ -328,3 +329,25 @@ def digest_etag(body: Any) -> str:
 def _etag(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+
+def complaint_list_item(complaint: Complaint) -> dict[str, Any]:
+    """A complaint as the staff list shows it (the anonymous have no name)."""
+    return {
+        **complaint_summary(complaint),
+        "received_at": iso(complaint.received_at),
+        "channel": complaint.channel,
+        "department": complaint.department,
+        "complainant_name": None if complaint.anonymous else complaint.complainant_name,
+        "confidential": complaint.confidential,
+        "closed_at": iso(complaint.closed_at),
+    }
+
+
+def recorded(result: Filed, visible: bool) -> dict[str, Any]:
+    """The answer to a complaint staff recorded: as filed, plus where staff read it (if they
+    still may: one flagged as violence, abuse or harassment is the focal point's alone)."""
+    body = filed(result)
+    complaint_link = url_for("api.show_complaint", complaint_id=result.complaint.id)
+    body["links"] = {**body["links"], "complaint": complaint_link if visible else None}
+    return body

@@ -2,16 +2,369 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from app.api.blueprint import bp  # noqa: F401  (routes of this part register on it)
+from flask import g, jsonify, request, url_for
+from flask_babel import gettext
+
+from app.api.auth import ANY, token_required
+from app.api.blueprint import bp
+from app.api.openapi import errors, json_body, path_parameter, query_parameter
+from app.api.schemas import TEXT, TIME, nullable, obj, ref
+from app.input_guards import MAX_INT as MAX_ID
+from forms.base import json_validator
+from services import api_tokens, users
+from services.api_tokens import ADMIN, SCOPES
+from services.clock import as_utc
+from services.db import db
+from services.errors import InvalidInput, NotAllowed
+from services.models import ApiToken, User
+
+
+def iso(value: datetime | None) -> str | None:
+    """A time as ISO 8601 text in UTC, or None."""
+    return (as_utc(value) or value).isoformat() if value is not None else None
+
+
+def token_dict(token: ApiToken) -> dict[str, Any]:
+    """A token as the API shows it: never its secret, only its first characters."""
+    return {
+        "id": token.id,
+        "user_id": token.user_id,
+        "name": token.name,
+        "prefix": token.prefix,
+        "scopes": list(token.scope_names),
+        "created_at": iso(token.created_at),
+        "expires_at": iso(token.expires_at),
+        "last_used_at": iso(token.last_used_at),
+        "links": {"self": url_for("api.revoke_token", token_id=token.id)},
+    }
+
+
+def user_dict(user: User) -> dict[str, Any]:
+    """Who a token acts for."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "roles": sorted(user.role_names),
+        "service_account": bool(user.service_account),
+        "allowed_scopes": list(api_tokens.allowed_scopes(user)),
+    }
+
+
+def json_object(schema: dict[str, Any]) -> dict[str, Any]:
+    """The request's JSON body when it fits `schema`; else 422 naming each field."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        message = gettext("Send a JSON object.")
+        raise InvalidInput(message, details={"body": [message]})
+    problems: dict[str, list[str]] = {}
+    for error in json_validator(schema).iter_errors(payload):
+        if error.absolute_path:
+            fields = [str(error.absolute_path[0])]
+        elif error.validator == "required":
+            fields = [n for n in error.validator_value if n not in payload]
+        elif error.validator == "additionalProperties":
+            fields = [n for n in payload if n not in schema["properties"]]
+        else:
+            fields = ["body"]
+        if error.validator == "required" and not error.absolute_path:
+            message = gettext("This field is required.")
+        elif error.validator == "additionalProperties":
+            message = gettext("This field is not part of the form.")
+        else:
+            message = gettext(
+                "Not accepted by the published schema (%(rule)s).", rule=error.validator
+            )
+        for name in fields:
+            problems.setdefault(name, []).append(message)
+    if problems:
+        raise InvalidInput(gettext("Please correct the highlighted fields."), details=problems)
+    return payload
+
+
+@bp.get("/me")
+@token_required(scope=ANY)
+def me(user: User) -> Any:
+    """Who the token acts for, and the token itself."""
+    found = g.api_token
+    token = token_dict(found.token)
+    token["scopes"] = [s for s in SCOPES if s in found.scopes]  # what it may do now
+    return jsonify(user=user_dict(user), token=token)
+
+
+@bp.get("/tokens")
+@token_required(scope=ANY)
+def list_tokens(user: User) -> Any:
+    """The caller's tokens; an administrator (admin scope) may ask for another user's."""
+    owner = _owner(user, request.args.get("user_id"))
+    return jsonify(tokens=[token_dict(t) for t in api_tokens.owned(owner)])
+
+
+@bp.post("/tokens")
+@token_required(scope=ANY)
+def create_token(user: User) -> Any:
+    """A new token for the caller, or for a service account (administrators, admin scope);
+    the secret is in this answer only."""
+    body = json_object(TOKEN_REQUEST)
+    owner = _owner(user, body.get("user_id"))
+    if "expires_at" in body and "expires_in_days" in body:
+        raise InvalidInput(
+            gettext("Please correct the highlighted fields."),
+            details={"expires_at": [gettext("Give expires_at or expires_in_days, not both.")]},
+        )
+    expires_at = api_tokens.expiry(body.get("expires_in_days"))
+    if "expires_at" in body:
+        expires_at = _time(body["expires_at"])
+    token, secret = api_tokens.create(
+        user,
+        owner,
+        body["name"],
+        body["scopes"],
+        expires_at=expires_at,
+        within=g.api_token.scopes,
+    )
+    db.session.commit()
+    answer = {**token_dict(token), "secret": secret}
+    return jsonify(answer), 201, {"Location": answer["links"]["self"], "Cache-Control": "no-store"}
+
+
+@bp.delete("/tokens/<int:token_id>")
+@token_required(scope=ANY)
+def revoke_token(user: User, token_id: int) -> Any:
+    """Revoke one of the caller's tokens; an administrator (admin scope) revokes anyone's."""
+    token = db.session.get(ApiToken, token_id)
+    if token is not None and token.user_id != user.id and api_tokens.may_manage_others(user):
+        _require_admin_scope()  # others' tokens are unknown to anyone else (404 below)
+    api_tokens.revoke(user, token_id)
+    db.session.commit()
+    return "", 204
+
+
+def _owner(user: User, user_id: Any) -> User:
+    """The caller, or (administrators with the admin scope) the user with this id."""
+    if user_id in (None, "", user.id, str(user.id)):
+        return user
+    _require_admin_scope()
+    if not api_tokens.may_manage_others(user):
+        raise NotAllowed(gettext("Only administrators manage other users' tokens."))
+    if isinstance(user_id, str) and not (user_id.isdigit() and len(user_id) < 10):
+        raise InvalidInput(
+            gettext("Please correct the query parameters."),
+            details={"user_id": [gettext("Give a user id.")]},
+        )
+    return users.get(int(user_id))
+
+
+def _time(text: str) -> datetime:
+    """An ISO 8601 date-time (UTC when it names no offset); 422 otherwise."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(
+            gettext("Please correct the highlighted fields."),
+            details={"expires_at": [gettext("Give a date and time, ISO 8601.")]},
+        ) from exc
+
+
+def _require_admin_scope() -> None:
+    if ADMIN not in g.api_token.scopes:
+        g.insufficient_scope = ADMIN
+        raise NotAllowed(
+            gettext("This token lacks the “%(scope)s” scope this operation needs.", scope=ADMIN),
+            code="insufficient_scope",
+        )
+
+
+TOKEN_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "scopes"],
+    "properties": {
+        "name": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": api_tokens.MAX_NAME,
+            "pattern": r"\S",
+            "description": "Unique among the account's tokens.",
+        },
+        "scopes": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(SCOPES)},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "read: GET operations; tasks: claim, complete, drafts; intake: file "
+            "complaints for staff channels; admin: process versions, other users' tokens "
+            "(administrators and process owners only). At most the scopes of the token that "
+            "creates it.",
+        },
+        "expires_at": {"type": "string", "format": "date-time", "description": "In the future."},
+        "expires_in_days": {"type": "integer", "minimum": 1, "maximum": api_tokens.MAX_DAYS},
+        "user_id": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_ID,
+            "description": "A service account's id (administrators with the admin scope); "
+            "default: the caller.",
+        },
+    },
+}
+
+TOKEN_EXAMPLE = {
+    "id": 7,
+    "user_id": 12,
+    "name": "ci-deploy",
+    "prefix": "cf_Xb3k9Qa",
+    "scopes": ["read", "admin"],
+    "created_at": "2026-11-29T10:15:00+00:00",
+    "expires_at": "2027-02-27T10:15:00+00:00",
+    "last_used_at": None,
+    "links": {"self": "/api/v1/tokens/7"},
+}
+
+
+def _example(body: dict[str, Any], example: Any) -> dict[str, Any]:
+    body["content"]["application/json"]["example"] = example
+    return body
 
 
 def paths() -> dict[str, Any]:
     """This part's operations for the OpenAPI document (keys relative to /api/v1)."""
-    return {}
+    bearer = [{"bearerAuth": []}]
+    token_id = {
+        **path_parameter("token_id", "integer"),
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    }
+    return {
+        "/me": {
+            "get": {
+                "operationId": "me",
+                "summary": "Who the token acts for, and the token (any scope)",
+                "security": bearer,
+                "x-scope": "any",
+                "responses": {
+                    "200": _example(
+                        json_body(ref("Me"), "The user, their roles and the token."),
+                        {
+                            "user": {
+                                "id": 12,
+                                "username": "ci",
+                                "name": "CI deploys",
+                                "roles": ["process_owner"],
+                                "service_account": True,
+                                "allowed_scopes": list(SCOPES),
+                            },
+                            "token": TOKEN_EXAMPLE,
+                        },
+                    ),
+                    **errors("Unauthorized"),
+                },
+            }
+        },
+        "/tokens": {
+            "get": {
+                "operationId": "listTokens",
+                "summary": "My API tokens (an administrator may name another user)",
+                "security": bearer,
+                "x-scope": "any",
+                "parameters": [
+                    query_parameter(
+                        "user_id",
+                        {"type": "string", "pattern": "^[0-9]{1,9}$"},
+                        "Another user's tokens: administrators, with the admin scope.",
+                    )
+                ],
+                "responses": {
+                    "200": _example(
+                        json_body(
+                            obj({"tokens": {"type": "array", "items": ref("ApiToken")}}),
+                            "The tokens, newest first; never their secrets.",
+                        ),
+                        {"tokens": [TOKEN_EXAMPLE]},
+                    ),
+                    **errors("Unauthorized", "Forbidden", "NotFound", "Unprocessable"),
+                },
+            },
+            "post": {
+                "operationId": "createToken",
+                "summary": "Create a token (mine, or a service account's as an administrator)",
+                "description": "The secret is in this answer only: keep it. A token carries at "
+                "most the scopes of the token that creates it, and the admin scope only for "
+                "administrators and process owners; its roles still decide what it may do.",
+                "security": bearer,
+                "x-scope": "any",
+                "requestBody": {
+                    "required": True,
+                    **_example(
+                        json_body(ref("TokenRequest"), "Name, scopes and expiry."),
+                        {"name": "ci-deploy", "scopes": ["read", "admin"], "expires_in_days": 90},
+                    ),
+                },
+                "responses": {
+                    "201": {
+                        **_example(
+                            json_body(ref("NewApiToken"), "Created; the secret, once."),
+                            {**TOKEN_EXAMPLE, "secret": "cf_Xb3k9Qa…"},
+                        ),
+                        "headers": {"Location": {"schema": TEXT}},
+                    },
+                    **errors("Unauthorized", "Forbidden", "NotFound", "Unprocessable"),
+                },
+            },
+        },
+        "/tokens/{token_id}": {
+            "delete": {
+                "operationId": "revokeToken",
+                "summary": "Revoke a token (mine; anyone's for an administrator)",
+                "security": bearer,
+                "x-scope": "any",
+                "parameters": [token_id],
+                "responses": {
+                    "204": {"description": "Revoked: it no longer authenticates."},
+                    **errors("Unauthorized", "Forbidden", "NotFound"),
+                },
+            }
+        },
+    }
 
 
 def schemas() -> dict[str, Any]:
     """This part's component schemas for the OpenAPI document."""
-    return {}
+    scope = {"type": "string", "enum": list(SCOPES)}
+    token = obj(
+        {
+            "id": {"type": "integer"},
+            "user_id": {"type": "integer"},
+            "name": TEXT,
+            "prefix": {"type": "string", "description": "The secret's first characters."},
+            "scopes": {"type": "array", "items": scope},
+            "created_at": {"type": "string", "format": "date-time"},
+            "expires_at": TIME,
+            "last_used_at": nullable(
+                "string", format="date-time", description="Recorded at most once a minute."
+            ),
+            "links": obj({"self": TEXT}),
+        }
+    )
+    return {
+        "ApiToken": token,
+        "NewApiToken": {"allOf": [ref("ApiToken"), obj({"secret": TEXT})]},
+        "TokenRequest": TOKEN_REQUEST,
+        "Me": obj(
+            {
+                "user": obj(
+                    {
+                        "id": {"type": "integer"},
+                        "username": TEXT,
+                        "name": TEXT,
+                        "roles": {"type": "array", "items": TEXT},
+                        "service_account": {"type": "boolean"},
+                        "allowed_scopes": {"type": "array", "items": scope},
+                    }
+                ),
+                "token": ref("ApiToken"),
+            }
+        ),
+    }

@@ -1,7 +1,7 @@
 """idempotency records: the answers to POSTs sent with an Idempotency-Key
 
 Revision ID: a13a00000001
-Revises: e12b4c5d6e7f
+Revises: a13f00000006
 Create Date: 2026-11-29
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a13a00000001"
-down_revision = "e12b4c5d6e7f"
+down_revision = "a13f00000006"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -164,14 +164,20 @@ def specs_to_dict(specs: Specs) -> dict[str, Any]:
     return json.loads(text)
 
 
-def specs_from_dict(version_id: Hashable, dct: Mapping[str, Any]) -> Specs:
+def specs_from_dict(
+    version_id: Hashable, dct: Mapping[str, Any] | Callable[[], Mapping[str, Any]]
+) -> Specs:
     """Restore a stored spec, once per process version and process.
 
     `version_id` identifies the stored spec: services.processes passes the version's id
     with its content hash, as ids repeat across databases (tests) while contents differ.
+    `dct` may be a function giving the stored spec, called only when it is not cached (so
+    that the large column is read only then).
     """
     specs = _SPEC_CACHE.get(version_id)
     if specs is None:
+        if callable(dct):
+            dct = dct()
         specs = Specs(
             SERIALIZER.from_dict(dict(dct["spec"])),
             {k: SERIALIZER.from_dict(dict(v)) for k, v in dct["subprocess_specs"].items()},

@@ -135,7 +135,10 @@ def test_the_admin_saves_the_settings_audited_and_used_at_once(app, client, cloc
     assert "Calendar saved." in page
     assert "Boxing Day (observed)" in page and "Monday, December 28, 2026" in page
     assert "May Day" in page and "Monday, May 3, 2027" in page
-    assert "calendar_changed: timezone, work_starts, work_ends" in page
+    assert (
+        "Business calendar changed: time zone, start of the working day, end of the working day"
+        in page
+    )
     assert "(Europe/London)" in page  # the change's time, in the new zone
 
 

@@ -90,7 +90,9 @@ def test_admin_adds_edits_deactivates_and_reactivates_a_provider_all_audited(app
             db.select(AuditEvent).where(AuditEvent.kind == "provider_changed")
         ).one()
         assert changed.data["before"]["name"] == "Commissariat central"
-    assert "provider_changed: Commissariat central" in client.get(URL).get_data(as_text=True)
+    assert "Service provider changed: Commissariat central" in client.get(URL).get_data(
+        as_text=True
+    )
 
 
 def test_an_invalid_provider_is_refused_with_its_errors(app, client):

@@ -82,7 +82,8 @@ def test_saving_makes_a_new_version_with_author_comment_and_audit_entry(app, cli
             "Bien reçu : R"
         )
         event = db.session.scalar(db.select(AuditEvent).where(AuditEvent.kind == "template_saved"))
-        assert event.data == {
+        assert event.summary == "Message template acknowledgement (fr) version 2"
+        assert {k: v for k, v in event.data.items() if k != "summary_i18n"} == {
             "kind": "acknowledgement",
             "language": "fr",
             "version": 2,
@@ -173,7 +174,7 @@ def test_an_earlier_version_is_previewed_and_restored_as_a_new_version(app, clie
             db.select(AuditEvent).where(AuditEvent.kind == "template_restored")
         )
         assert event.actor.username == "admin"
-        assert event.data == {
+        assert {k: v for k, v in event.data.items() if k != "summary_i18n"} == {
             "kind": "acknowledgement",
             "language": "fr",
             "version": 3,

@@ -172,7 +172,9 @@ def test_deactivating_a_user_ends_their_session_and_refuses_sign_in(app, client)
         app.test_client(), "/auth/login", {"username": "supervisor", "password": "demo-password"}
     )
     assert refused.status_code == 422
-    assert _events(app, "user_deactivated")[0].data == {"user_id": target.id}
+    deactivated = _events(app, "user_deactivated")[0]
+    assert deactivated.data["user_id"] == target.id
+    assert deactivated.summary == "User deactivated: supervisor"
 
 
 def test_an_administrator_cannot_deactivate_themselves(app, client):

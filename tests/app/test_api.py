@@ -17,7 +17,7 @@ from services.db import db
 from services.models import AuditEvent, Complaint
 from tests import journeys
 from tests.app.api_helpers import API, bearer, issue_token, problem
-from tests.app.helpers import login, post_form
+from tests.app.helpers import login
 
 VALID_COMPLAINT = {
     "complainant_name": "Aminata Diallo",
@@ -69,24 +69,6 @@ def test_token_of_a_deactivated_user_is_refused(app, client, runner):
         users.by_username("agent").active = False
         db.session.commit()
     assert client.get(f"{API}/tasks", headers=bearer(token)).status_code == 401
-
-
-def test_staff_member_issues_a_token_on_the_token_page_and_uses_it(client):
-    login(client, "agent")
-    assert "You have no token yet." in client.get("/auth/token").get_data(as_text=True)
-    page = post_form(client, "/auth/token", {})
-    assert page.status_code == 200
-    assert page.headers["Cache-Control"] == "private, no-store"
-    token = re.search(r'<code id="api-token">([^<]+)</code>', page.get_data(as_text=True))[1]
-    assert client.get(f"{API}/tasks", headers=bearer(token)).status_code == 200
-    again = client.get("/auth/token").get_data(as_text=True)
-    assert "You have a token." in again and token not in again
-
-
-def test_token_page_needs_sign_in_and_csrf(client):
-    assert client.get("/auth/token").status_code == 302
-    login(client, "agent")
-    assert client.post("/auth/token").status_code == 400
 
 
 def test_issuing_a_token_for_an_unknown_user_fails(runner):
@@ -291,7 +273,7 @@ def test_wrong_method_on_the_api_is_a_json_405(client, runner):
     response = client.delete(f"{API}/tasks", headers=bearer(issue_token(runner, "agent")))
     problem(response, 405, "method_not_allowed")
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
-    assert client.get(f"{API}/complaints").json["status"] == 405
+    assert client.put(f"{API}/complaints").json["status"] == 405
 
 
 def test_unexpected_failure_in_the_api_is_a_json_500(app, client):

@@ -8,9 +8,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from services import business_calendar, improvement
+from services import business_calendar, improvement, recurring
 from services.db import db
-from services.models import AuditEvent, ImprovementAction, SystemicIssue
+from services.models import (
+    AuditEvent,
+    Complaint,
+    ImprovementAction,
+    RecurringSnapshot,
+    SystemicIssue,
+)
 from tests import journeys as j
 from tests.app.helpers import login, post_form
 
@@ -277,3 +283,27 @@ def test_the_complaint_page_shows_the_panel_to_report_readers_only(app, client):
     page = client.get(f"/complaints/{first_id}").get_data(as_text=True)
     assert "Systemic issue #1: Seals" in page
     assert "/improvement/actions/new?complaint=" not in page  # analysts read only
+
+
+def test_the_page_shows_the_same_problems_when_the_timer_process_computed_them(app, client):
+    _first_id, first_ref, _second_id, second_ref = two_alike(app)
+    login(client, "manager")
+    computed = client.get("/improvement").get_data(as_text=True)
+    assert first_ref in computed and second_ref in computed
+    with app.app_context():
+        recurring.forget()
+        assert recurring.precompute() >= 1
+        db.session.commit()
+        # A change that files no complaint is not in the snapshot: the page read it.
+        for complaint in db.session.scalars(db.select(Complaint)):
+            complaint.email, complaint.phone = f"p{complaint.id}@example.org", ""
+        db.session.commit()
+        recurring.forget()
+    ahead = client.get("/improvement").get_data(as_text=True)
+    assert contact_key(ahead) == contact_key(computed)
+    assert first_ref in ahead and second_ref in ahead
+    with app.app_context():
+        recurring.forget()
+        db.session.execute(db.delete(RecurringSnapshot))
+        db.session.commit()
+    assert 'data-kind="contact"' not in client.get("/improvement").get_data(as_text=True)

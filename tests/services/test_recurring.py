@@ -229,3 +229,62 @@ def test_results_are_kept_until_a_complaint_arrives_and_issue_marks_stay_current
     fresh = recurring.recurring(manager())
     assert fresh is not first
     assert by_kind(fresh.rising, "product")["washing machine wm-300"].now == 4
+
+
+def plain(found):
+    """What a page shows of recurring problems, in plain values."""
+    return [
+        (
+            c.kind,
+            c.key,
+            c.label,
+            c.now,
+            c.before,
+            c.now_display,
+            c.before_display,
+            c.change_display,
+            [(w.week, w.count, w.display) for w in c.trend],
+            [(r.id, r.reference, r.received_at) for r in c.complaints],
+            c.issue_id,
+        )
+        for c in found.clusters
+    ]
+
+
+def test_the_timer_process_computes_the_default_period_ahead():
+    filed(100)
+    for days in (30, 20):
+        filed(days)
+    filed(10, sensitive_at_intake=True, email=j.INTAKE["email"])
+    filed(9, email=j.INTAKE["email"])
+    focal = cleared_manager()
+    live = {False: plain(recurring.recurring(manager())), True: plain(recurring.recurring(focal))}
+    assert live[False] != live[True]  # the focal point sees the confidential complaint
+    assert any(c[0] == "product" for c in live[False])
+    assert recurring.precompute() == 2  # without clearance, and with it
+    db.session.commit()
+    assert recurring.precompute() == 0  # current: nothing to do
+    recurring.forget()
+    assert plain(recurring.recurring(manager())) == live[False]
+    assert plain(recurring.recurring(focal)) == live[True]
+    # The page reads the snapshot: a change that files no complaint shows only once it is
+    # computed again (as with the kept results, within `cache_seconds`).
+    renamed = filed(8)
+    recurring.forget()
+    recurring.precompute()
+    db.session.commit()
+    renamed.product_service = "Something else entirely"
+    db.session.commit()
+    recurring.forget()
+    kept = by_kind(recurring.recurring(manager()).rising, "product")
+    assert kept["washing machine wm-300"].now == 5
+    # A complaint filed since makes the snapshot old: the page computes at once.
+    filed(1, product_service="Tumble dryer TD-1")
+    recurring.forget()
+    fresh = by_kind(recurring.recurring(manager()).rising, "product")
+    assert fresh["washing machine wm-300"].now == 4  # the renamed one left it
+    assert recurring.precompute() == 2
+    db.session.commit()
+    # Another period than the default one is computed, not read.
+    other = recurring.recurring(manager(), date(2026, 10, 1), date(2026, 11, 27))
+    assert other.period.start == date(2026, 10, 1)

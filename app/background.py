@@ -1,0 +1,135 @@
+"""Background work on a real queue: Celery, with Redis or RabbitMQ as broker (production).
+
+`make run` keeps its embedded loops (`flask run-timers`, `flask deliver-messages`) and needs
+no broker. With CELERY_BROKER_URL set, `celery -A app.worker worker` runs the same rounds as
+tasks and `celery -A app.worker beat` schedules them:
+
+- fire_timers (every BACKGROUND_TIMER_INTERVAL, 1 s): the timers due, the service-level
+  clocks that ran out, the report days to refresh, the heartbeat /healthz reads. A timer
+  fires once however many schedulers and workers run: rounds take a PostgreSQL advisory lock
+  (a round that finds it taken skips), and each complaint's save is version-checked, so two
+  rounds that met anyway would fire it once (the loser's save is refused and rolled back).
+- deliver_messages (every BACKGROUND_DELIVERY_INTERVAL, 2 s): the outbox, claimed with
+  FOR UPDATE SKIP LOCKED, so several workers never send one message twice.
+- send_digests and sweep_uploads (hourly).
+
+Tasks are acknowledged late (a worker killed mid-round leaves its task to another) and each
+round is idempotent, which is what makes late acknowledgement safe.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import Celery, Task, shared_task
+from flask import Flask, current_app
+from sqlalchemy import text
+
+from app.delivery_cli import deliver_once, delivery_settings, worker_name
+from services import attachments, recurring, reporting, staff_notices, timers, workflows
+from services.clock import utcnow
+from services.db import db
+
+# Any fixed number: the advisory lock every timer round takes on PostgreSQL.
+TIMER_LOCK = 0x0C0F_1007
+
+
+def init(app: Flask) -> Celery:
+    """The app's Celery instance; every task runs inside an application context."""
+
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    db.session.remove()
+
+    celery = Celery(app.name, task_cls=FlaskTask)
+    broker = app.config.get("CELERY_BROKER_URL")
+    backend = app.config.get("CELERY_RESULT_BACKEND")
+    celery.conf.update(
+        broker_url=broker or "memory://",
+        result_backend=backend,
+        task_ignore_result=not backend,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=app.config.get("CELERY_QUEUE") or "complaintflow",
+        broker_connection_retry_on_startup=True,
+        timezone="UTC",
+        beat_schedule={
+            "fire-timers": {
+                "task": "complaintflow.fire_timers",
+                "schedule": float(app.config["BACKGROUND_TIMER_INTERVAL"]),
+                # A round not started within its interval is superseded by the next one.
+                "options": {"expires": float(app.config["BACKGROUND_TIMER_INTERVAL"]) * 5},
+            },
+            "deliver-messages": {
+                "task": "complaintflow.deliver_messages",
+                "schedule": float(app.config["BACKGROUND_DELIVERY_INTERVAL"]),
+                "options": {"expires": float(app.config["BACKGROUND_DELIVERY_INTERVAL"]) * 5},
+            },
+            "send-digests": {"task": "complaintflow.send_digests", "schedule": 3600.0},
+            "sweep-uploads": {"task": "complaintflow.sweep_uploads", "schedule": 3600.0},
+        },
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery
+
+
+def _timer_lock() -> bool:
+    """Take the timer rounds' lock for this transaction; False when another round holds it."""
+    if db.engine.dialect.name != "postgresql":
+        return True  # SQLite has one writer: rounds never overlap in effect
+    return bool(
+        db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": TIMER_LOCK})
+    )
+
+
+@shared_task(name="complaintflow.fire_timers")
+def fire_timers(now: str | None = None) -> dict[str, Any]:
+    """One timer round: what fired, by complaint reference (`now`: an ISO time, for drills)."""
+    when = datetime.fromisoformat(now) if now else utcnow()
+    if not _timer_lock():
+        db.session.rollback()
+        return {"skipped": True, "fired": {}}
+    report = workflows.tick(when)
+    timers.beat(when)
+    db.session.commit()
+    reporting.refresh()  # the days whose figures the saves changed
+    db.session.commit()
+    recurring.precompute()  # /improvement's recurring problems, computed ahead
+    db.session.commit()
+    for instance, error in report.failed.items():
+        current_app.logger.error("timers: instance %s failed: %s", instance, error)
+    return {"skipped": False, "fired": report.fired}
+
+
+@shared_task(name="complaintflow.deliver_messages")
+def deliver_messages() -> dict[str, list[int]]:
+    """One delivery round: the ids sent, retrying and failed."""
+    timers.beat(utcnow(), timers.DELIVERY)
+    db.session.commit()
+    done = deliver_once(delivery_settings(current_app.config), worker=worker_name())
+    return {"sent": done.sent, "retrying": done.retrying, "failed": done.failed}
+
+
+@shared_task(name="complaintflow.send_digests")
+def send_digests() -> None:
+    """Queue the daily digests that are due."""
+    staff_notices.send_digests(utcnow())
+    db.session.commit()
+
+
+@shared_task(name="complaintflow.sweep_uploads")
+def sweep_uploads() -> int:
+    """Remove uploads no complaint or task kept."""
+    removed = attachments.sweep_orphans(
+        current_app.config["UPLOAD_DIR"],
+        grace=timedelta(seconds=current_app.config["UPLOAD_SWEEP_GRACE"]),
+        now=utcnow(),
+    )
+    return len(removed)

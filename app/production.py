@@ -1,0 +1,65 @@
+"""`flask check-config`: what production needs, checked before anything starts.
+
+tools/run-production.sh runs it first; each problem is one line saying what to set."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from kombu import Connection
+from sqlalchemy.engine import make_url
+
+MIN_SECRET_LENGTH = 32
+
+
+def problems(config: Mapping[str, Any], *, reach_broker: bool = True) -> list[str]:
+    """What is missing or wrong in `config` for a production start (empty when ready)."""
+    found = []
+    secret = config.get("SECRET_KEY") or ""
+    if config.get("SECRET_KEY_MISSING") or len(str(secret)) < MIN_SECRET_LENGTH:
+        found.append(
+            f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_LENGTH} "
+            'characters (python -c "import secrets; print(secrets.token_urlsafe(48))").'
+        )
+    url = make_url(str(config["SQLALCHEMY_DATABASE_URI"]))
+    if not url.drivername.startswith("postgresql"):
+        found.append(
+            f"DATABASE_URL is {url.drivername}: production runs on PostgreSQL "
+            "(postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME); several processes write at once."
+        )
+    broker = config.get("CELERY_BROKER_URL")
+    if not broker:
+        found.append(
+            "CELERY_BROKER_URL is not set: the workers and the scheduler need a broker "
+            "(redis://HOST:6379/0 or amqp://USER:PASSWORD@HOST:5672//)."
+        )
+    elif reach_broker:
+        try:
+            with Connection(broker, connect_timeout=3) as conn:
+                conn.ensure_connection(max_retries=1, timeout=3)
+        except Exception as exc:  # noqa: BLE001 - any failure to connect is the answer
+            found.append(f"CELERY_BROKER_URL {broker} cannot be reached: {exc}.")
+    if str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
+        found.append(
+            "RATELIMIT_STORAGE_URI is memory://: with several web workers each counts on its "
+            "own. Set it to the Redis server (redis://HOST:6379/1)."
+        )
+    if not config.get("MAIL_SERVER"):
+        found.append("MAIL_SERVER is not set: messages to complainants and staff cannot leave.")
+    return found
+
+
+@click.command("check-config")
+@with_appcontext
+def check_config() -> None:
+    """Check the configuration for a production start; exit 1 listing what to fix."""
+    found = problems(current_app.config)
+    for problem in found:
+        click.echo(f"config: {problem}", err=True)
+    if found:
+        raise SystemExit(1)
+    click.echo("Configuration ready for production.")

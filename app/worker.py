@@ -1,0 +1,9 @@
+"""Celery's entry point: `celery -A app.worker worker` and `celery -A app.worker beat`.
+
+The app is built from the environment (DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY...) as
+the web server builds it; the tasks are in app/background.py."""
+
+from app import create_app
+
+flask_app = create_app()
+celery = flask_app.extensions["celery"]

@@ -1,0 +1,255 @@
+"""Task completions per second over HTTP, the path real traffic takes.
+
+gunicorn (2 sync workers, the production entry point) serves the app against a scratch
+PostgreSQL database, with Redis as the rate limiter's shared storage. Eight client threads
+complete tasks through the JSON API (POST /api/v1/tasks/{id}/complete, bearer tokens), each
+completion on a different complaint than the one before (the workers' in-memory workflow
+cache misses, as it does when complaints arrive at random): resolve a minor complaint, then,
+as the manager, send the sign-off back, round and round over a few hundred complaints. The
+client finds each complaint's open task with its own SQL read, outside the timed request.
+
+Reported: completions/s, p50/p95/p99 latency, errors, and the SQL statements one completion
+makes (counted in-process through the same API before the run), beside bare SpiffWorkflow
+steps/s in two processes on the same machine in the same run.
+
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        .venv/bin/python benchmarks/http_completions.py [--seconds 20] [--clients 8] \\
+        [--complaints 320]
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, event, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app import create_app  # noqa: E402
+from benchmarks import scratch  # noqa: E402
+from benchmarks.engine import SEND_BACK  # noqa: E402
+from benchmarks.throughput import bare_worker, run_workers  # noqa: E402
+from services.db import db  # noqa: E402
+from tests import journeys  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+RESOLVE = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+           for k, v in journeys.ANSWERS["resolve_minor"].items()}  # fmt: skip
+SEND_BACK_JSON = dict(SEND_BACK)
+
+
+def _config(url: str) -> dict[str, object]:
+    return {"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url}
+
+
+def prepare(url: str, complaints: int) -> tuple[list[int], dict[str, str]]:
+    """Migrate, seed the users, bring `complaints` complaints to the minor resolution."""
+    app = create_app({**_config(url), "TESTING": True})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["seed-demo", "--no-complaints"]).exit_code == 0
+        ids = []
+        for _ in range(complaints):
+            ids.append(journeys.to_minor_resolution().id)
+            db.session.commit()
+        tokens = {}
+        for who in ("supervisor", "manager"):
+            result = runner.invoke(args=["issue-token", who])
+            tokens[who] = result.output.strip().splitlines()[-1]
+        db.session.remove()
+        db.engine.dispose()
+    return ids, tokens
+
+
+def open_task(conn, complaint_id: int) -> tuple[str, str]:  # noqa: ANN001 - a DB connection
+    row = conn.execute(
+        text("SELECT id, name FROM task WHERE complaint_id = :c AND status = 'open' LIMIT 1"),
+        {"c": complaint_id},
+    ).one()
+    return row[0], row[1]
+
+
+def statements_per_completion(url: str, ids: list[int], tokens: dict[str, str]) -> list[int]:
+    """Statements each of a few completions makes, through the API in-process."""
+    app = create_app({**_config(url), "TESTING": True})
+    client = app.test_client()
+    counts = []
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    reader = create_engine(url)
+
+    def record(*_args: object) -> None:
+        seen.append("")
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with reader.connect() as conn:
+            for complaint_id in ids:
+                task_id, name = open_task(conn, complaint_id)
+                conn.commit()
+                who, body = _answer(name)
+                seen.clear()
+                response = client.post(
+                    f"/api/v1/tasks/{task_id}/complete",
+                    json=body,
+                    headers={"Authorization": f"Bearer {tokens[who]}"},
+                )
+                assert response.status_code == 200, response.get_data(as_text=True)
+                counts.append(len(seen))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        reader.dispose()
+    return counts
+
+
+def _answer(task_name: str) -> tuple[str, dict[str, object]]:
+    if task_name == "resolve_minor":
+        return "supervisor", RESOLVE
+    return "manager", SEND_BACK_JSON
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(url: str, port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-secret-key-bench-secret-key",
+        "RATELIMIT_STORAGE_URI": REDIS,
+        "WEB_CONCURRENCY": "2",
+    }
+    proc = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "app:create_app()",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status in (200, 503):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def client(
+    port: int, url: str, ids: list[int], tokens: dict[str, str], seconds: float, out: list
+) -> None:
+    """Complete tasks over HTTP for `seconds`, round-robin over this client's complaints."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    reader = create_engine(url, pool_size=1)
+    latencies: list[float] = []
+    errors = 0
+    end = time.perf_counter() + seconds
+    with reader.connect() as db_conn:
+        while time.perf_counter() < end:
+            for complaint_id in ids:
+                if time.perf_counter() >= end:
+                    break
+                task_id, name = open_task(db_conn, complaint_id)
+                db_conn.commit()
+                who, body = _answer(name)
+                payload = json.dumps(body)
+                start = time.perf_counter()
+                conn.request(
+                    "POST",
+                    f"/api/v1/tasks/{task_id}/complete",
+                    body=payload,
+                    headers={
+                        "Authorization": f"Bearer {tokens[who]}",
+                        "Content-Type": "application/json",
+                    },
+                )
+                response = conn.getresponse()
+                response.read()
+                latencies.append(time.perf_counter() - start)
+                if response.status != 200:
+                    errors += 1
+    reader.dispose()
+    out.append((latencies, errors))
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+
+def main() -> None:
+    parser = scratch.arguments(__doc__)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--complaints", type=int, default=320)
+    args = parser.parse_args()
+    scratch.require_postgres()
+    with scratch.postgres_database("cf_http") as url:
+        ids, tokens = prepare(url, args.complaints)
+        counts = statements_per_completion(url, ids[:6] * 2, tokens)
+        port = free_port()
+        server = start_gunicorn(url, port)
+        try:
+            results: list = []
+            groups = [ids[i :: args.clients] for i in range(args.clients)]
+            threads = [
+                threading.Thread(target=client, args=(port, url, g, tokens, args.seconds, results))
+                for g in groups
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        bare_done = run_workers(bare_worker, [(args.seconds,) for _ in range(2)])
+    latencies = [v for lat, _ in results for v in lat]
+    errors = sum(e for _, e in results)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; gunicorn 2 sync workers, PostgreSQL and Redis on the "
+        f"same machine; {args.clients} clients, {args.seconds:.0f} s, {len(ids)} complaints"
+    )
+    rate = len(latencies) / args.seconds
+    bare = bare_done / args.seconds
+    print(f"completions over HTTP     {rate:8.1f} /s   ({errors} errors)")
+    print(
+        f"latency ms                p50 {percentile(latencies, 0.50):6.1f}   "
+        f"p95 {percentile(latencies, 0.95):6.1f}   p99 {percentile(latencies, 0.99):6.1f}"
+    )
+    print(f"SQL statements/completion {min(counts)}-{max(counts)} (API, in-process)")
+    print(f"bare SpiffWorkflow steps  {bare:8.0f} /s   (ratio {rate / bare:.2f})")
+
+
+if __name__ == "__main__":
+    main()

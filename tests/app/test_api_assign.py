@@ -1,0 +1,162 @@
+"""Managers reassign tasks through the API: to a person holding the task's role, or back to its
+team; every refusal says why."""
+
+from __future__ import annotations
+
+import pytest
+
+from services import users
+from services.db import db
+from services.models import AuditEvent, Complaint, Task
+from tests import journeys
+from tests.app.api_helpers import API, bearer, issue_token, open_task_id
+
+
+@pytest.fixture
+def as_user(runner):
+    """Headers carrying a demo user's API token."""
+    return lambda username: bearer(issue_token(runner, username))
+
+
+def user_id(app, username: str) -> int:
+    with app.app_context():
+        return users.by_username(username).id
+
+
+def investigation_task(app) -> str:
+    """The open investigation of a major complaint (role complaint_manager)."""
+    with app.app_context():
+        complaint_id = journeys.to_investigation().id
+    return open_task_id(app, complaint_id, "investigate_complaint")
+
+
+def assignee_of(app, task_id: str) -> str | None:
+    with app.app_context():
+        task = db.session.get(Task, task_id)
+        return task.assignee.username if task.assignee else None
+
+
+def assign(client, headers, task_id: str, body):
+    return client.post(f"{API}/tasks/{task_id}/assign", json=body, headers=headers)
+
+
+def test_manager_gives_a_task_to_someone_holding_its_role_then_releases_it(app, client, as_user):
+    task_id = investigation_task(app)
+    manager = as_user("manager")
+    response = assign(client, manager, task_id, {"assignee_id": user_id(app, "investigator")})
+    assert response.status_code == 200, response.json
+    assert response.json["assignee"]["username"] == "investigator"
+    assert assignee_of(app, task_id) == "investigator"
+    with app.app_context():
+        kinds = db.session.scalars(
+            db.select(AuditEvent.kind).where(AuditEvent.task_name == "investigate_complaint")
+        ).all()
+        assert "reassigned" in kinds
+    released = assign(client, manager, task_id, {"assignee_id": None})
+    assert released.status_code == 200 and released.json["assignee"] is None
+    assert assignee_of(app, task_id) is None
+    with app.app_context():
+        assert db.session.scalar(
+            db.select(AuditEvent.actor_label).where(AuditEvent.kind == "unclaimed")
+        ) == ("Marie Manager")
+
+
+def test_only_managers_reassign(app, client, as_user):
+    task_id = investigation_task(app)
+    for username in ("investigator", "supervisor"):
+        response = assign(client, as_user(username), task_id, {"assignee_id": None})
+        assert response.status_code == 403, username
+    assert assign(client, {}, task_id, {"assignee_id": None}).status_code == 401
+
+
+def test_an_assignee_without_the_tasks_role_is_refused(app, client, as_user):
+    task_id = investigation_task(app)
+    response = assign(client, as_user("manager"), task_id, {"assignee_id": user_id(app, "agent")})
+    assert response.status_code == 422
+    assert response.json["errors"]["assignee_id"] == ["This person does not hold the task's role."]
+    assert assignee_of(app, task_id) is None
+
+
+def test_an_unknown_or_inactive_assignee_is_refused(app, client, as_user):
+    task_id = investigation_task(app)
+    manager = as_user("manager")
+    response = assign(client, manager, task_id, {"assignee_id": 999999})
+    assert response.status_code == 422 and "assignee_id" in response.json["errors"]
+    investigator = user_id(app, "investigator")
+    with app.app_context():
+        users.by_username("investigator").active = False
+        db.session.commit()
+    response = assign(client, manager, task_id, {"assignee_id": investigator})
+    assert response.status_code == 422
+    assert response.json["errors"]["assignee_id"] == ["No active staff member has this id."]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [[], {}, {"assignee_id": "3"}, {"assignee_id": True}, {"assignee_id": 0}, {"who": 3}],
+)
+def test_a_malformed_body_is_refused(app, client, as_user, body):
+    task_id = investigation_task(app)
+    response = assign(client, as_user("manager"), task_id, body)
+    assert response.status_code == 422
+    assert set(response.json["errors"]) & {"body", "assignee_id", "who"}
+
+
+def test_a_task_no_longer_open_is_a_conflict(app, client, as_user):
+    with app.app_context():
+        complaint = journeys.file()
+        task_id = journeys.open_task(complaint, "register_complaint").id
+        journeys.complete(complaint, "register_complaint")
+    response = assign(client, as_user("manager"), task_id, {"assignee_id": None})
+    assert response.status_code == 409
+
+
+def test_confidential_tasks_need_clearance_from_the_manager_and_the_assignee(app, client, as_user):
+    with app.app_context():
+        complaint = journeys.to_classification()
+        task_id = journeys.open_task(complaint, "classify_complaint").id
+        # A procedure may route a confidential case to another team than the focal points'
+        # (the default one does not): its task is hidden from uncleared holders of the role.
+        db.session.get(Complaint, complaint.id).confidential = True
+        db.session.get(Task, task_id).confidential = True
+        db.session.commit()
+    manager = as_user("manager")
+    supervisor = user_id(app, "supervisor")
+    # Without clearance the manager may not know the task exists.
+    assert assign(client, manager, task_id, {"assignee_id": supervisor}).status_code == 404
+    with app.app_context():
+        users.by_username("manager").confidential_clearance = True
+        db.session.commit()
+    response = assign(client, manager, task_id, {"assignee_id": supervisor})
+    assert response.status_code == 422
+    assert response.json["errors"]["assignee_id"] == [
+        "This person is not cleared to see confidential complaints."
+    ]
+    with app.app_context():
+        users.by_username("supervisor").confidential_clearance = True
+        db.session.commit()
+    assert assign(client, manager, task_id, {"assignee_id": supervisor}).status_code == 200
+    assert assignee_of(app, task_id) == "supervisor"
+
+
+def test_the_four_eyes_rule_keeps_the_handler_off_the_sign_off(app, client, as_user):
+    with app.app_context():
+        complaint = journeys.to_classification()
+        journeys.complete(
+            complaint, "classify_complaint", sensitive=True, category="gender_based_violence"
+        )
+        for name in ("record_consent", "refer_support"):
+            journeys.complete(complaint, name)
+        journeys.complete(complaint, "handle_confidential", by="focal")
+        sign_off = next(
+            t for t in journeys.open_tasks(complaint) if t.not_by == "handle_confidential"
+        ).id
+    with app.app_context():
+        users.by_username("manager").confidential_clearance = True
+        db.session.commit()
+    manager = as_user("manager")
+    response = assign(client, manager, sign_off, {"assignee_id": user_id(app, "focal")})
+    assert response.status_code == 422
+    assert "four-eyes" in response.json["errors"]["assignee_id"][0]
+    ok = assign(client, manager, sign_off, {"assignee_id": user_id(app, "focal2")})
+    assert ok.status_code == 200 and assignee_of(app, sign_off) == "focal2"

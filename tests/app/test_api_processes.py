@@ -1,0 +1,166 @@
+"""Process versions through the API: list, read a file, deploy (as CI would), reactivate."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from services import processes
+from services.db import db
+from services.models import ProcessVersion
+from tests import diagrams
+from tests.app.api_helpers import API, bearer, file_complaint, issue_token
+
+CHANGED_THRESHOLD = diagrams.routing_threshold("2500")
+
+
+def owner_token(runner: FlaskCliRunner) -> str:
+    return issue_token(runner, "owner")
+
+
+def multipart(files: dict[str, bytes], comment: str) -> dict[str, object]:
+    """A deploy as `curl -F files=@... -F comment=...` sends it."""
+    return {
+        "files": [(io.BytesIO(content), name) for name, content in sorted(files.items())],
+        "comment": comment,
+    }
+
+
+def active(app: Flask) -> ProcessVersion:
+    with app.app_context():
+        version = processes.active_version()
+        db.session.expunge(version)
+        return version
+
+
+def test_process_owner_lists_versions_with_running_complaints(app, client, runner):
+    file_complaint(app)
+    body = client.get(f"{API}/processes/versions", headers=bearer(owner_token(runner))).json
+    (version,) = body["versions"]
+    assert version["active"] is True and version["version"] == active(app).version
+    assert version["files"] == ["complaint_handling.bpmn", "complaint_routing.dmn"]
+    assert version["running_complaints"] == 1
+    assert version["deployed_by"] is None  # deployed by the CLI at setup
+
+
+def test_a_versions_file_is_the_xml_as_stored(app, client, runner):
+    version = active(app)
+    response = client.get(
+        f"{API}/processes/versions/{version.id}/files/complaint_routing.dmn",
+        headers=bearer(owner_token(runner)),
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    assert response.get_data(as_text=True) == version.files["complaint_routing.dmn"]
+    missing = client.get(
+        f"{API}/processes/versions/{version.id}/files/nothing.bpmn",
+        headers=bearer(owner_token(runner)),
+    )
+    assert missing.status_code == 404
+
+
+def test_ci_deploys_a_changed_diagram_as_the_new_active_version(app, client, runner):
+    before = active(app)
+    files = diagrams.variant(dmn_text=CHANGED_THRESHOLD)
+    response = client.post(
+        f"{API}/processes/deploy",
+        data=multipart(files, "CI: merge of a1b2c3d"),
+        content_type="multipart/form-data",
+        headers=bearer(owner_token(runner)),
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["created"] is True
+    now = active(app)
+    assert now.version == before.version + 1 and response.json["id"] == now.id
+    assert "? &gt; 2500" in now.files["complaint_routing.dmn"]
+    assert now.comment == "CI: merge of a1b2c3d"
+    # The same files again change nothing.
+    again = client.post(
+        f"{API}/processes/deploy",
+        json={"files": {n: c.decode() for n, c in files.items()}, "comment": "again"},
+        headers=bearer(owner_token(runner)),
+    )
+    assert again.status_code == 200 and again.json["created"] is False
+    assert active(app).id == now.id
+
+
+def test_invalid_xml_is_refused_with_its_problems(app, client, runner):
+    before = active(app)
+    files = {
+        "complaint_handling.bpmn": "<bpmn:definitions oops",
+        "complaint_routing.dmn": diagrams.dmn(),
+    }
+    response = client.post(
+        f"{API}/processes/deploy",
+        json={"files": files, "comment": "broken"},
+        headers=bearer(owner_token(runner)),
+    )
+    assert response.status_code == 422
+    problems = response.json["problems"]
+    assert problems and any("complaint_handling.bpmn" in p for p in problems)
+    assert active(app).id == before.id
+
+
+def test_a_deploy_without_comment_or_files_is_refused(client, runner):
+    token = owner_token(runner)
+    no_comment = client.post(
+        f"{API}/processes/deploy",
+        data=multipart(diagrams.files(), ""),
+        content_type="multipart/form-data",
+        headers=bearer(token),
+    )
+    assert no_comment.status_code == 422 and "comment" in no_comment.json["errors"]
+    bad_name = client.post(
+        f"{API}/processes/deploy",
+        json={"files": {"../evil.bpmn": "<x/>"}, "comment": "x"},
+        headers=bearer(token),
+    )
+    assert bad_name.status_code == 422
+
+
+def test_only_process_owners_deploy_and_only_with_the_admin_scope(app, client, runner):
+    before = active(app)
+    files = diagrams.variant(dmn_text=CHANGED_THRESHOLD)
+    body = {"files": {n: c.decode() for n, c in files.items()}, "comment": "not mine"}
+    # An administrator may hold the admin scope but does not own the procedure.
+    admin = client.post(
+        f"{API}/processes/deploy", json=body, headers=bearer(issue_token(runner, "admin"))
+    )
+    assert admin.status_code == 403
+    # A process owner's token without the admin scope.
+    result = runner.invoke(args=["issue-token", "owner", "--name", "ro", "--scopes", "read"])
+    reader = result.output.strip().splitlines()[-1]
+    scoped = client.post(f"{API}/processes/deploy", json=body, headers=bearer(reader))
+    assert scoped.status_code == 403
+    assert 'scope="admin"' in scoped.headers["WWW-Authenticate"]
+    # Others do not even read the versions.
+    agent = issue_token(runner, "agent")
+    assert client.get(f"{API}/processes/versions", headers=bearer(agent)).status_code == 403
+    assert active(app).id == before.id
+
+
+def test_an_earlier_version_is_made_active_again(app, client: FlaskClient, runner):
+    first = active(app)
+    token = owner_token(runner)
+    files = diagrams.variant(dmn_text=CHANGED_THRESHOLD)
+    client.post(
+        f"{API}/processes/deploy",
+        json={"files": {n: c.decode() for n, c in files.items()}, "comment": "raise threshold"},
+        headers=bearer(token),
+    )
+    assert active(app).id != first.id
+    response = client.post(
+        f"{API}/processes/versions/{first.id}/activate",
+        json={"comment": "back: too much goes to legal"},
+        headers=bearer(token),
+    )
+    assert response.status_code == 200 and response.json["active"] is True
+    assert active(app).id == first.id
+    again = client.post(
+        f"{API}/processes/versions/{first.id}/activate",
+        json={"comment": "twice"},
+        headers=bearer(token),
+    )
+    assert again.status_code == 409

@@ -1,0 +1,136 @@
+"""Background work on Celery: the real worker against a real Redis broker.
+
+Each test gets its own queue, so parallel test workers never take each other's tasks."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from celery import Celery
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from flask import Flask
+
+from app import background
+from services.clock import utcnow
+from services.db import db
+from services.models import AuditEvent, Complaint, Heartbeat
+from tests import journeys
+from tests.servers import SmtpServer
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+TIMEOUT = 60
+
+
+@pytest.fixture
+def celery_app(app: Flask, smtp_server: SmtpServer) -> Iterator[Celery]:
+    """The app's Celery on Redis with a queue of its own, and a worker thread consuming it."""
+    app.config.update(
+        CELERY_BROKER_URL=f"{REDIS_URL}/13",
+        CELERY_QUEUE=f"cf-test-{uuid.uuid4().hex}",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp_server.port,
+    )
+    celery = background.init(app)
+    with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        yield celery
+
+
+def _eventually(check: Callable[[], object]) -> object:
+    """What `check` gives once it is truthy (the worker runs on its own thread)."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError("the worker did not do it in time")
+
+
+def _events(app: Flask, complaint_id: int, kind: str) -> list[AuditEvent]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                db.select(AuditEvent).where(
+                    AuditEvent.complaint_id == complaint_id, AuditEvent.kind == kind
+                )
+            )
+        )
+
+
+def test_the_worker_delivers_the_acknowledgement_through_smtp(
+    app: Flask, celery_app: Celery, smtp_server: SmtpServer
+) -> None:
+    with app.app_context():
+        complaint = journeys.to_classification()  # registered: the acknowledgement is queued
+        address = complaint.email
+    deliver = celery_app.tasks["complaintflow.deliver_messages"]
+    rounds: list[object] = []
+
+    def finished(sender: object = None, retval: object = None, **_kwargs: object) -> None:
+        if getattr(sender, "name", "") == deliver.name:
+            rounds.append(retval)
+
+    task_postrun.connect(finished, weak=False)
+    deliver.delay()
+    _eventually(lambda: smtp_server.messages)
+    assert [m["To"] for m in smtp_server.messages] == [address]
+    # Two more rounds find nothing left: the message went once.
+    deliver.delay()
+    deliver.delay()
+    try:
+        _eventually(lambda: len(rounds) >= 3)
+    finally:
+        task_postrun.disconnect(finished)
+    assert len(smtp_server.messages) == 1
+    assert rounds[1] == rounds[2] == {"sent": [], "retrying": [], "failed": []}
+    with app.app_context():
+        assert db.session.get(Heartbeat, "delivery") is not None
+
+
+def test_the_worker_fires_the_timers_that_are_due(app: Flask, celery_app: Celery) -> None:
+    with app.app_context():
+        complaint_id = journeys.file().id
+        db.session.commit()
+    assert _events(app, complaint_id, "clock_breached") == []
+    later = (utcnow() + timedelta(days=90)).isoformat()
+    celery_app.tasks["complaintflow.fire_timers"].delay(later)
+    # The acknowledgement clock ran out.
+    _eventually(lambda: _events(app, complaint_id, "clock_breached"))
+    with app.app_context():
+        assert db.session.get(Heartbeat, "timers") is not None
+
+
+def test_two_timer_rounds_at_once_fire_each_timer_once(app: Flask, database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("concurrent transactions need PostgreSQL (SQLite has one writer)")
+    with app.app_context():
+        ids = [journeys.to_survey().id for _ in range(3)]
+        db.session.commit()
+    later = (utcnow() + timedelta(days=90)).isoformat()
+    results: list[dict] = []
+    start = threading.Barrier(2)
+
+    def round_() -> None:
+        start.wait()
+        results.append(background.fire_timers(later))
+
+    threads = [threading.Thread(target=round_) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    fired = [r for r in results if not r["skipped"]]
+    assert len(results) == 2 and fired, results
+    for complaint_id in ids:
+        timer_events = _events(app, complaint_id, "timer_fired")
+        assert timer_events, "the survey's timer fired"
+        assert len({e.summary for e in timer_events}) == len(timer_events), "each timer once"
+    with app.app_context():
+        assert all(db.session.get(Complaint, i).instance is not None for i in ids)

@@ -1,0 +1,153 @@
+"""One command for production: the configuration check, and the whole stack started by
+tools/run-production.sh (gunicorn, a Celery worker and beat) against PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.production import problems
+from tests.servers import SmtpServer, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+SECRET = "s" * 48
+
+READY = {
+    "SECRET_KEY": SECRET,
+    "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://app@db.example:5432/complaints",
+    "CELERY_BROKER_URL": f"{REDIS_URL}/12",
+    "RATELIMIT_STORAGE_URI": f"{REDIS_URL}/11",
+    "MAIL_SERVER": "smtp.example",
+}
+
+
+def test_a_ready_configuration_has_no_problem() -> None:
+    assert problems(READY) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"SECRET_KEY": "short"}, "SECRET_KEY must be set"),
+        ({"SQLALCHEMY_DATABASE_URI": "sqlite:///x.sqlite"}, "DATABASE_URL is sqlite"),
+        ({"CELERY_BROKER_URL": None}, "CELERY_BROKER_URL is not set"),
+        ({"CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}, "cannot be reached"),
+        ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI is memory://"),
+        ({"MAIL_SERVER": ""}, "MAIL_SERVER is not set"),
+    ],
+)
+def test_each_problem_is_named(change: dict, named: str) -> None:
+    found = problems({**READY, **change})
+    assert len(found) == 1 and named in found[0], found
+
+
+def test_the_check_refuses_to_start_with_what_to_fix(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite", "SECRET_KEY": ""}
+    env.pop("CELERY_BROKER_URL", None)
+    result = subprocess.run(  # noqa: S603 - our own command
+        [str(Path(sys.executable).parent / "flask"), "--app", "app", "check-config"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "SECRET_KEY must be set" in result.stderr
+    assert "CELERY_BROKER_URL is not set" in result.stderr
+
+
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    if not PG_URL:
+        pytest.skip("the production stack runs on PostgreSQL: set TEST_DATABASE_URL")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"cf_prod_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _health(port: int) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+            return json.loads(answer.read())
+    except urllib.error.HTTPError as failing:  # 503 while a heartbeat is still missing
+        return json.loads(failing.read())
+    except OSError:
+        return None
+
+
+def test_one_command_starts_web_worker_and_scheduler(
+    empty_postgres: str, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    port = free_port()
+    log = (tmp_path / "stack.log").open("w")
+    env = {
+        **os.environ,
+        "DATABASE_URL": empty_postgres,
+        "SECRET_KEY": SECRET,
+        "CELERY_BROKER_URL": f"{REDIS_URL}/12",
+        "CELERY_QUEUE": f"cf-prod-{uuid.uuid4().hex}",
+        "CELERY_BEAT_SCHEDULE": str(tmp_path / "beat-schedule"),
+        "RATELIMIT_STORAGE_URI": f"{REDIS_URL}/11",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_server.port),
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "CELERY_CONCURRENCY": "1",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "DOCUMENT_DIR": str(tmp_path / "documents"),
+    }
+    stack = subprocess.Popen(  # noqa: S603 - our own script
+        [str(ROOT / "tools/run-production.sh"), str(Path(sys.executable).parent)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        start_new_session=True,
+    )
+    try:
+        health = None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and stack.poll() is None:
+            health = _health(port)
+            if health and health.get("status") == "ok":
+                break
+            time.sleep(0.5)
+        assert health and health.get("status") == "ok", (
+            health,
+            stack.poll(),
+            (tmp_path / "stack.log").read_text()[-3000:],
+        )
+        # The timer and delivery heartbeats come from the Celery tasks beat scheduled.
+        assert health["checks"]["timers"]["ok"] and health["checks"]["delivery"]["ok"], health
+    finally:
+        os.killpg(stack.pid, signal.SIGTERM)
+        try:
+            stack.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.pid, signal.SIGKILL)
+            raise
+    log.close()
+    assert stack.returncode == 0, (tmp_path / "stack.log").read_text()[-3000:]

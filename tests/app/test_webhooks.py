@@ -1,0 +1,334 @@
+"""Webhooks: an administrator's subscriptions, signed deliveries through the outbox to a real
+local server, retries then failed, the delivery log, refused targets, and no extra SQL for a
+completion when nobody subscribes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from app.delivery_cli import deliver_once
+from services import webhooks, workflows
+from services.db import db
+from services.models import AuditEvent, Notification, WebhookDelivery, WebhookSubscription
+from tests import journeys
+from tests.app.api_helpers import API, bearer, issue_token
+from tests.app.helpers import login, post_form
+from tests.services.test_delivery import settings_for
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver: what it got (headers, raw body), and the status it answers."""
+
+    url: str = ""
+    status: int = 200
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+    def bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _headers, body in self.received]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """An HTTP server on a free local port that keeps every POST."""
+    got = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            got.received.append((dict(self.headers), body))
+            self.send_response(got.status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            """Quiet."""
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    got.url = f"http://127.0.0.1:{httpd.server_address[1]}/hooks"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield got
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def private_ok(app):
+    """Loopback targets allowed, as an operator with an internal integrator would set it."""
+    app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = True
+    return app
+
+
+def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """What a receiver does: HMAC-SHA256 over "t.body", compared in constant time, t recent."""
+    parts = dict(item.split("=", 1) for item in headers["Complaintflow-Signature"].split(","))
+    expected = hmac.new(secret.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256)
+    recent = abs(time.time() - int(parts["t"])) < 300
+    return recent and hmac.compare_digest(expected.hexdigest(), parts["v1"])
+
+
+def subscribe(url: str, *types: str) -> WebhookSubscription:
+    row = webhooks.create(journeys.user("admin"), url=url, types=types, allow_private=True)
+    db.session.commit()
+    return row
+
+
+def test_admin_adds_and_edits_a_webhook_on_its_page(private_ok, client, receiver):
+    login(client, "admin")
+    page = client.get("/admin/webhooks")
+    assert page.status_code == 200 and "Webhooks" in page.get_data(as_text=True)
+    response = post_form(
+        client,
+        "/admin/webhooks",
+        [
+            ("url", receiver.url),
+            ("events", "complaint.filed"),
+            ("events", "task.completed"),
+            ("description", "CRM"),
+            ("active", "y"),
+        ],
+    )
+    assert response.status_code == 302
+    with private_ok.app_context():
+        row = db.session.scalar(db.select(WebhookSubscription))
+        assert (row.url, row.events, row.description, row.active) == (
+            receiver.url,
+            "complaint.filed task.completed",
+            "CRM",
+            True,
+        )
+        assert row.secret.startswith("whsec_")
+        edit_url = f"/admin/webhooks/{row.id}"
+    shown = client.get(edit_url).get_data(as_text=True)
+    assert row.secret in shown and "Nothing sent yet." in shown
+    saved = post_form(
+        client, edit_url, [("url", receiver.url), ("events", "sla.breached"), ("description", "")]
+    )
+    assert saved.status_code == 302
+    with private_ok.app_context():
+        row = db.session.get(WebhookSubscription, row.id)
+        assert (row.events, row.active) == ("sla.breached", False)
+
+
+def test_the_page_refuses_a_form_without_its_csrf_token(private_ok, client, receiver):
+    login(client, "admin")
+    response = client.post("/admin/webhooks", data={"url": receiver.url, "events": "task.created"})
+    assert response.status_code == 400
+    with private_ok.app_context():
+        assert db.session.scalar(db.select(db.func.count(WebhookSubscription.id))) == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hooks",  # loopback (and plain http)
+        "https://127.0.0.1/hooks",
+        "https://10.1.2.3/hooks",
+        "https://169.254.169.254/latest/meta-data",  # link-local: cloud metadata
+        "https://[::1]/hooks",
+        "https://0.0.0.0/hooks",
+        "ftp://example.org/hooks",
+    ],
+)
+def test_private_and_reserved_targets_are_refused(app, client, url):
+    login(client, "admin")
+    response = post_form(client, "/admin/webhooks", [("url", url), ("events", "task.created")])
+    assert response.status_code == 422
+    assert "public https addresses only" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(WebhookSubscription.id))) == 0
+
+
+def test_only_administrators_reach_the_page(app, client):
+    login(client, "manager")
+    assert client.get("/admin/webhooks").status_code == 403
+
+
+def test_filed_and_completed_reach_the_receiver_signed(
+    private_ok, app_context, receiver, smtp_server
+):
+    subscription = subscribe(receiver.url, "complaint.filed", "task.completed")
+    complaint = journeys.to_classification()  # filed, then register_complaint completed
+    queued = db.session.scalars(db.select(Notification).where(Notification.channel == "webhook"))
+    assert {(n.status, n.complaint_id) for n in queued} == {("queued", None)}
+    assert receiver.received == []  # the request only queued them
+
+    done = deliver_once(settings_for(private_ok, smtp_server))
+
+    assert len(done.sent) >= 2
+    assert all(verify(subscription.secret, h, body) for h, body in receiver.received)
+    assert not verify("whsec_other", *receiver.received[0])
+    filed, completed = receiver.bodies()
+    assert filed["type"] == "complaint.filed"
+    assert filed["data"]["complaint"]["reference"] == complaint.reference
+    assert filed["data"]["complaint"]["id"] == complaint.id
+    assert completed["type"] == "task.completed"
+    assert completed["data"]["task"]["name"] == "register_complaint"
+    assert completed["data"]["task"]["status"] == "completed"
+    assert "complainant_name" not in json.dumps(completed)
+    assert journeys.INTAKE["email"] not in json.dumps(receiver.bodies())
+    headers = receiver.received[1][0]
+    assert headers["Complaintflow-Event-Id"] == completed["id"]
+    assert headers["Content-Type"] == "application/json"
+    log = webhooks.deliveries(subscription)
+    assert [(d.event_type, d.status, d.attempts, d.response_code) for d in log] == [
+        ("task.completed", "sent", 1, 200),
+        ("complaint.filed", "sent", 1, 200),
+    ]
+
+
+def test_a_confidential_complaint_is_sent_as_its_id_and_reference(
+    private_ok, app_context, receiver, smtp_server
+):
+    subscribe(receiver.url, "complaint.filed", "task.created")
+    complaint = journeys.file(sensitive_at_intake=True)
+    deliver_once(settings_for(private_ok, smtp_server))
+    bodies = receiver.bodies()
+    assert {b["type"] for b in bodies} == {"complaint.filed", "task.created"}
+    for body in bodies:
+        assert body["data"] == {
+            "complaint": {
+                "id": complaint.id,
+                "reference": complaint.reference,
+                "confidential": True,
+            }
+        }
+
+
+def test_a_failing_receiver_is_retried_then_failed_without_an_event(
+    private_ok, app_context, receiver, smtp_server
+):
+    receiver.status = 500
+    subscription = subscribe(receiver.url, "complaint.filed", "message.failed")
+    journeys.file()
+    settings = settings_for(private_ok, smtp_server, max_attempts=2, backoff_seconds=0)
+    first = deliver_once(settings)
+    [delivery] = webhooks.deliveries(subscription)
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("queued", 1, 500)
+    assert first.retrying
+    deliver_once(settings)
+    [delivery] = webhooks.deliveries(subscription)
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 2, 500)
+    assert delivery.last_error.startswith("HTTP 500")
+    assert len(receiver.received) == 2
+    # No message.failed for a webhook: no audit row, nothing more queued.
+    assert (
+        db.session.scalar(
+            db.select(db.func.count(AuditEvent.id)).where(AuditEvent.kind == "delivery_failed")
+        )
+        == 0
+    )
+    assert db.session.scalar(db.select(db.func.count(WebhookDelivery.id))) == 1
+    deliver_once(settings)
+    assert len(receiver.received) == 2
+
+
+def test_the_delivery_log_on_the_page_and_in_the_api(
+    private_ok, client, runner, receiver, smtp_server
+):
+    with private_ok.app_context():
+        subscription_id = subscribe(receiver.url, "complaint.filed").id
+        journeys.file()
+        receiver.status = 503
+        deliver_once(settings_for(private_ok, smtp_server))
+    login(client, "admin")
+    page = client.get(f"/admin/webhooks/{subscription_id}").get_data(as_text=True)
+    assert "complaint.filed" in page and "HTTP 503" in page and "503" in page
+    headers = bearer(issue_token(runner, "admin"))
+    log = client.get(f"{API}/webhooks/{subscription_id}/deliveries", headers=headers).json
+    [item] = log["deliveries"]
+    assert (item["event_type"], item["status"], item["attempts"], item["response_code"]) == (
+        "complaint.filed",
+        "queued",
+        1,
+        503,
+    )
+
+
+def test_the_api_manages_subscriptions(private_ok, client, runner, receiver):
+    headers = bearer(issue_token(runner, "admin"))
+    created = client.post(
+        f"{API}/webhooks",
+        json={"url": receiver.url, "events": ["task.created"], "description": "BI"},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.json
+    assert created.json["secret"].startswith("whsec_")
+    location = created.headers["Location"]
+    shown = client.get(location, headers=headers).json
+    assert "secret" not in shown and shown["events"] == ["task.created"]
+    changed = client.patch(location, json={"active": False}, headers=headers)
+    assert changed.status_code == 200 and changed.json["active"] is False
+    bad = client.patch(location, json={"events": ["nope"]}, headers=headers)
+    assert bad.status_code == 422 and "events" in bad.json["errors"]
+    private_ok.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = False
+    refused = client.post(
+        f"{API}/webhooks",
+        json={"url": "https://192.168.1.10/x", "events": ["task.created"]},
+        headers=headers,
+    )
+    assert refused.status_code == 422 and "url" in refused.json["errors"]
+    listed = client.get(f"{API}/webhooks", headers=headers).json["webhooks"]
+    assert [w["id"] for w in listed] == [shown["id"]]
+    assert client.delete(location, headers=headers).status_code == 204
+    assert client.get(location, headers=headers).status_code == 404
+    staff = bearer(issue_token(runner, "manager"))
+    assert client.get(f"{API}/webhooks", headers=staff).status_code == 403
+
+
+def _statements(action) -> list[str]:
+    seen: list[str] = []
+
+    def listener(_conn, _cursor, statement, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return seen
+
+
+def test_a_completion_without_subscriptions_writes_nothing_for_webhooks(app, app_context):
+    """The feed's row goes out in the step's own INSERT into audit_event (PostgreSQL batches
+    them; SQLite's driver sends one INSERT per row), and no webhook table is read."""
+    complaint = journeys.to_classification()
+    webhooks.active_targets()  # the cache as a running process has it
+    task = journeys.open_task(complaint, "classify_complaint")
+    values = journeys.ANSWERS[task.form_key]
+    actor = journeys.user(journeys.ACTORS[task.form_key])
+    db.session.expire_all()
+
+    def complete() -> None:
+        workflows.complete_task(task.id, actor, journeys.formdata(values))
+        db.session.commit()
+
+    seen = _statements(complete)
+    assert not [s for s in seen if "webhook" in s]
+    audit_inserts = [s for s in seen if s.startswith("INSERT INTO audit_event")]
+    expected = 1 if db.engine.dialect.name == "postgresql" else 2
+    assert len(audit_inserts) == expected
+    # The step's own audit row was one INSERT before this change; the feed's row joins it.
+    # (Measured: 16 statements for this completion before and after on PostgreSQL, 17 after on
+    # SQLite; not asserted here, other changes move the total.)
+    assert (
+        db.session.scalar(
+            db.select(db.func.count(Notification.id)).where(Notification.channel == "webhook")
+        )
+        == 0
+    )

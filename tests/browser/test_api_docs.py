@@ -1,0 +1,36 @@
+"""The API reference at /api/docs: Swagger UI, served from our own static files, draws the
+published OpenAPI document under the strict Content-Security-Policy."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_csp import violations, watched  # noqa: F401  (the fixture)
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_reference_shows_the_operations_without_a_policy_violation(live_server, watched):  # noqa: F811
+    page, console = watched
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    response = page.goto(f"{live_server}/api/docs")
+    assert response.status == 200
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "unsafe" not in policy
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("complaintflow API")
+    # Operations of several parts of the API, by their summaries.
+    filing = page.locator(".opblock-summary-description", has_text="File a complaint")
+    expect(filing.first).to_be_visible()
+    expect(
+        page.locator(".opblock-summary-path", has_text="/tracking/information").first
+    ).to_be_visible()
+    # An operation opens on its details: the example body of the complainant's reply.
+    page.locator("#operations-complainant-answerInformationRequest").click()
+    expect(page.locator("#operations-complainant-answerInformationRequest")).to_contain_text(
+        "X-Tracking-Token"
+    )
+    assert violations(page, console) == [], "\n".join(violations(page, console))
+    # Everything came from this server: no CDN, no validator badge.
+    assert requested and all(url.startswith(live_server) for url in requested), requested

@@ -1,0 +1,43 @@
+"""A member of staff makes an API token on their account page, uses it, then revokes it."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, expect
+
+from tests.browser.conftest import assert_accessible, login
+
+pytestmark = pytest.mark.browser
+
+
+def status_of(context: BrowserContext, url: str, token: str) -> int:
+    """The status of an API call with the token (the context's session cookie is ignored)."""
+    return context.request.get(url, headers={"Authorization": f"Bearer {token}"}).status
+
+
+def test_a_token_made_on_the_account_page_works_until_revoked(browser: Browser, live_server):
+    context = browser.new_context(locale="en-GB", bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        login(page, live_server, "agent")
+        page.locator("nav.mainnav").get_by_role("link", name="My account").click()
+        tokens = page.locator("#api-tokens")
+        expect(tokens).to_contain_text("You have no token yet.")
+        tokens.get_by_label("Name").fill("Call centre")
+        tokens.get_by_label("Tasks: claim, complete, drafts").check()
+        tokens.get_by_label("Expires").select_option("30")
+        tokens.get_by_role("button", name="Create the token").click()
+        secret = page.locator("#api-token").inner_text()
+        assert secret.startswith("cf_")
+        assert_accessible(page)
+        assert status_of(context, f"{live_server}/api/v1/tasks", secret) == 200
+        row = page.locator("table.api-tokens tr", has_text="Call centre")
+        expect(row).to_contain_text("read, tasks")
+        expect(row).to_contain_text(secret[:10])
+        row.get_by_role("button", name="Revoke").click()
+        expect(page.locator("#api-tokens")).to_contain_text("You have no token yet.")
+        assert secret not in page.content()
+        assert status_of(context, f"{live_server}/api/v1/tasks", secret) == 401
+    finally:
+        context.close()
