@@ -695,7 +695,7 @@ def document() -> dict[str, Any]:
             "title": "complaintflow API",
             "version": API_VERSION,
             "description": "File and follow complaints (public); work the task inbox (staff, "
-            "with a token from `flask issue-token USERNAME`).\n\n"
+            "with a token from their account page, POST /tokens or `flask issue-token USERNAME`).\n\n"
             "**Errors** are RFC 9457 problem details (`application/problem+json`): `type` "
             f"(`{PREFIX}/problems/<code>`, a URI reference relative to this server), `title` "
             "(the HTTP status's name), `status`, `detail` (for people), `code` (stable, for "
@@ -722,8 +722,19 @@ def document() -> dict[str, Any]:
                 "bearerAuth": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An API token issued with `flask issue-token USERNAME`.",
-                }
+                    "description": "A staff member's API token: made on their account page "
+                    "or with POST /tokens, for a service account with `flask issue-token "
+                    "USERNAME`. Its scopes (read, tasks, intake, admin) narrow what it may do; "
+                    "a missing scope is a 403 insufficient_scope.",
+                },
+                "trackingToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Tracking-Token",
+                    "description": "The complainant's private tracking token (from the filing "
+                    "answer or the tracking link), for the /tracking operations. Sent in this "
+                    "header, never in a URL.",
+                },
             },
             "schemas": {
                 "ComplaintForm": ComplaintForm.json_schema(),
