@@ -1126,3 +1126,34 @@ class RecurringSnapshot(db.Model):
     newest_id: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     payload: Mapped[str] = mapped_column(Text)  # JSON (services.recurring)
+
+
+class ExportJob(db.Model):
+    """A spreadsheet export built in the background (services.export_jobs): too many rows to
+    write while the browser waits. Its file lives under DOCUMENT_DIR/exports until expires_at."""
+
+    __table_args__ = (
+        Index("ix_export_job_status", "status", "id"),
+        Index("ix_export_job_requester", "requester_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    what: Mapped[str] = mapped_column(String(40), default="complaints")
+    file_format: Mapped[str] = mapped_column(String(10))
+    # The list's filters as the request gave them (services.complaints.ComplaintFilter fields).
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The requester's language when asking: titles and labels are written in it.
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    # queued → running → ready | failed; ready → expired once the file is removed.
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    rows: Mapped[int | None] = mapped_column(Integer)  # counted when asked, then as written
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # rows written so far
+    file_name: Mapped[str | None] = mapped_column(String(100))  # within DOCUMENT_DIR/exports
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requester: Mapped[User] = relationship()

@@ -695,7 +695,8 @@ def document() -> dict[str, Any]:
             "title": "complaintflow API",
             "version": API_VERSION,
             "description": "File and follow complaints (public); work the task inbox (staff, "
-            "with a token from their account page, POST /tokens or `flask issue-token USERNAME`).\n\n"
+            "with a token from their account page, POST /tokens or "
+            "`flask issue-token USERNAME`).\n\n"
             "**Errors** are RFC 9457 problem details (`application/problem+json`): `type` "
             f"(`{PREFIX}/problems/<code>`, a URI reference relative to this server), `title` "
             "(the HTTP status's name), `status`, `detail` (for people), `code` (stable, for "
