@@ -7,7 +7,7 @@ DEMO    = COMPLAINTFLOW_DEMO=1 $(FLASK)
 PORT   ?= 5000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run production test setup vendor browser redis pango lint format translations messages clean
+.PHONY: run production test test-fast setup vendor browser redis pango lint format translations messages clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -97,6 +97,10 @@ redis:
 
 test: setup browser redis
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The quick loop while working: SQLite only, no browser tests.
+test-fast: setup redis
+	TEST_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS) -m "not browser" -q
 
 lint: setup
 	$(BIN)/ruff check .

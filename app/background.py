@@ -11,7 +11,9 @@ tasks and `celery -A app.worker beat` schedules them:
   rounds that met anyway would fire it once (the loser's save is refused and rolled back).
 - deliver_messages (every BACKGROUND_DELIVERY_INTERVAL, 2 s): the outbox, claimed with
   FOR UPDATE SKIP LOCKED, so several workers never send one message twice.
-- send_digests and sweep_uploads (hourly).
+- send_digests, sweep_uploads and expire_exports (hourly).
+- build_export: one export job's spreadsheet (app/exports.py), queued by the request that
+  asked for it; the job is claimed by a conditional UPDATE, so it is built once.
 
 Tasks are acknowledged late (a worker killed mid-round leaves its task to another) and each
 round is idempotent, which is what makes late acknowledgement safe.
@@ -26,6 +28,7 @@ from celery import Celery, Task, shared_task
 from flask import Flask, current_app
 from sqlalchemy import text
 
+from app import exports
 from app.delivery_cli import deliver_once, delivery_settings, worker_name
 from services import attachments, recurring, reporting, staff_notices, timers, workflows
 from services.clock import utcnow
@@ -73,6 +76,7 @@ def init(app: Flask) -> Celery:
             },
             "send-digests": {"task": "complaintflow.send_digests", "schedule": 3600.0},
             "sweep-uploads": {"task": "complaintflow.sweep_uploads", "schedule": 3600.0},
+            "expire-exports": {"task": "complaintflow.expire_exports", "schedule": 3600.0},
         },
     )
     celery.set_default()
@@ -137,3 +141,15 @@ def sweep_uploads() -> int:
         now=utcnow(),
     )
     return len(removed)
+
+
+@shared_task(name="complaintflow.build_export")
+def build_export(job_id: int) -> str | None:
+    """Build one export job's file: its final status, None when another worker had it."""
+    return exports.build_export(job_id)
+
+
+@shared_task(name="complaintflow.expire_exports")
+def expire_exports() -> list[int]:
+    """Remove the export files past their time: the jobs' ids."""
+    return exports.remove_expired_exports()

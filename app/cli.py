@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from app import rounds
+from app import exports, rounds
 from app.delivery_cli import deliver_messages, mail_catcher
 from app.mail_in import receive_mail
 from app.presets_cli import apply_at_setup, list_presets, set_preset
@@ -331,7 +331,8 @@ def timer_loop(
     one second, doubled after each further failure up to `max_backoff`; a complaint whose
     timers raise is recorded and skipped by services.workflows.tick. Every `beat_every`
     seconds it records a heartbeat (for /healthz), every `sweep_every` it sweeps orphan uploads,
-    every `digest_every` it queues the daily digests that are due.
+    every `digest_every` it queues the daily digests that are due. Each round builds at most one
+    queued export job (app/exports.py); the hourly sweep removes the expired export files.
     """
     failures = 0
     last_beat: datetime | None = None
@@ -351,6 +352,8 @@ def timer_loop(
             # /improvement's recurring problems, computed ahead (seconds at a million).
             recurring.precompute()
             db.session.commit()
+            # Without a broker, the export jobs are built here, one per round.
+            exports.build_next_export()
             for reference, fired in report.fired.items():
                 echo(f"{now.isoformat()} {reference}: {', '.join(fired)}")
             for instance, error in report.failed.items():
@@ -364,6 +367,7 @@ def timer_loop(
             if last_sweep is None or (now - last_sweep).total_seconds() >= sweep_every:
                 last_sweep = now
                 _sweep_quietly(utcnow())  # file times are real times, whatever `clock` says
+                exports.remove_expired_exports()
             next_due = workflows.next_due()
             wait = interval
             if next_due is not None:

@@ -136,6 +136,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "CELERY_QUEUE": os.environ.get("CELERY_QUEUE", "complaintflow"),
         "BACKGROUND_TIMER_INTERVAL": float(os.environ.get("BACKGROUND_TIMER_INTERVAL", "1")),
         "BACKGROUND_DELIVERY_INTERVAL": float(os.environ.get("BACKGROUND_DELIVERY_INTERVAL", "2")),
+        # An XLSX export of at least this many rows is built in the background (an export
+        # job, /exports); its file is kept EXPORT_KEEP_HOURS.
+        "EXPORT_DIRECT_ROWS": int(os.environ.get("EXPORT_DIRECT_ROWS", "50000")),
+        "EXPORT_KEEP_HOURS": float(os.environ.get("EXPORT_KEEP_HOURS", "24")),
         # Staff sessions end after this many hours, remembered or not.
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(os.environ.get("SESSION_HOURS", "8"))),
         "REMEMBER_COOKIE_DURATION": timedelta(hours=float(os.environ.get("SESSION_HOURS", "8"))),

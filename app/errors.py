@@ -1,4 +1,5 @@
-"""One place that turns domain errors into HTTP answers: HTML for pages, JSON for the API."""
+"""One place that turns domain errors into HTTP answers: HTML for pages, RFC 9457 problem
+details (application/problem+json) under /api/, plain JSON for other clients that prefer it."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from app import domain_messages, health
 from app.extensions import login_manager
 from forms.base import JsonInputError
 from services.db import db
 from services.engine import EvaluationLimitExceeded, StepError
-from services.errors import DomainError
+from services.errors import DomainError, InvalidInput
 
 # Our own words for the statuses whose text Werkzeug gives in English only.
 STATUS_TEXTS = {
@@ -30,9 +32,34 @@ STATUS_TEXTS = {
 }
 
 
+# A problem's `type` is this prefix and its code: a URI reference, relative to the API, that
+# names the kind of problem for good (the OpenAPI document lists the codes).
+PROBLEM_TYPE = "/api/v1/problems/"
+PROBLEM_JSON = "application/problem+json"
+# The code of an answer whose raiser named none, by status.
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    410: "gone",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    428: "precondition_required",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
 def wants_json() -> bool:
     """API paths and clients that prefer JSON get JSON errors."""
-    if request.path.startswith("/api/") or request.path == "/healthz":
+    if is_api() or request.path == "/healthz":
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return (
@@ -41,8 +68,54 @@ def wants_json() -> bool:
     )
 
 
-def error_response(status: int, message: str, details: dict[str, Any] | None = None) -> Any:
-    """A JSON or HTML error page with `status`."""
+def is_api() -> bool:
+    """Whether the request is the API's, whose errors are problem details."""
+    return request.path.startswith("/api/")
+
+
+def problem(
+    status: int,
+    detail: str,
+    details: dict[str, Any] | None = None,
+    code: str | None = None,
+    field_errors: bool | None = None,
+) -> dict[str, Any]:
+    """An RFC 9457 problem: `type` and `code` name the kind for good, `detail` this occurrence.
+
+    Field errors (code validation_failed, or any refused input: `field_errors`) are `errors`,
+    field → messages; other details (the step of a failed diagram, a refused deployment's
+    problems) are members of their own."""
+    code = code or STATUS_CODES.get(status, "error")
+    if field_errors is None:
+        field_errors = code == "validation_failed"
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + code,
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": request.path,
+    }
+    if details:
+        if field_errors:
+            body["errors"] = details
+        else:
+            body.update({k: v for k, v in details.items() if k not in body})
+    return body
+
+
+def error_response(
+    status: int,
+    message: str,
+    details: dict[str, Any] | None = None,
+    code: str | None = None,
+    field_errors: bool | None = None,
+) -> Any:
+    """A problem (API), JSON or HTML error page with `status`; `code` names the problem."""
+    if is_api():
+        response = jsonify(problem(status, message, details, code, field_errors))
+        response.mimetype = PROBLEM_JSON
+        return response, status
     if wants_json():
         body: dict[str, Any] = {"error": message, "status": status}
         if details:
@@ -58,15 +131,17 @@ def register(app: Flask) -> None:
     def domain_error(exc: DomainError) -> Any:
         db.session.rollback()
         # Services word their errors in English; the catalogue has them (app/domain_messages).
-        message = exc.message if wants_json() else domain_messages.translate(exc)
-        return error_response(exc.status, message, exc.details)
+        message = domain_messages.translate(exc)
+        # Refused input maps field → messages, whatever its code names (unknown_assignee…).
+        field_errors = isinstance(exc, InvalidInput) or None
+        return error_response(exc.status, message, exc.details, exc.code, field_errors)
 
     @app.errorhandler(JsonInputError)
     def json_input_error(exc: JsonInputError) -> Any:
         # A JSON body read by a form (formdata_from_json) with a value of the wrong type.
         db.session.rollback()
         message = gettext("Send a JSON object with the form's fields.")
-        return error_response(422, message, exc.messages())
+        return error_response(422, message, exc.messages(), "validation_failed")
 
     @app.errorhandler(StepError)
     def step_error(exc: StepError) -> Any:
@@ -84,12 +159,14 @@ def register(app: Flask) -> None:
                 "please tell the process owner.",
                 step=exc.element,
             )
-        return error_response(exc.status, message, {"element_id": exc.element_id})
+        return error_response(exc.status, message, {"element_id": exc.element_id}, exc.code)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> Any:
         db.session.rollback()
-        return error_response(400, gettext("The form expired; please reload the page and retry."))
+        return error_response(
+            400, gettext("The form expired; please reload the page and retry."), code="csrf_failed"
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

@@ -1,16 +1,32 @@
-"""Streamed CSV and XLSX downloads: the complaint list's export, and helpers for any table.
+"""CSV and XLSX downloads: the complaint list's export, helpers for any table, export jobs.
 
 `csv_response` and `xlsx_response` turn a header and an iterable of rows into a download;
-the dashboard uses them for its tables.
+the dashboard uses them for its tables. An XLSX export of EXPORT_DIRECT_ROWS rows or more is
+an export job (services.export_jobs): the request queues it and shows /exports, where the
+file is offered once a worker (Celery, or the timer process without a broker) has built it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, request, send_file, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -21,10 +37,12 @@ from app.local_time import zone_name
 from forms import choices
 from forms.complaints import ComplaintFilterForm
 from forms.inbox import department_options
-from services import business_calendar, complaints, exports, permissions
+from services import business_calendar, complaints, export_jobs, exports, permissions
+from services.clock import as_utc, utcnow
 from services.db import db
-from services.errors import InvalidInput, NotAllowed
+from services.errors import InvalidInput, NotAllowed, NotFound
 from services.exports import Cell
+from services.models import ExportJob, User
 
 bp = Blueprint("exports", __name__)
 
@@ -146,6 +164,15 @@ def complaints_export(fmt: str) -> Response:
     flt = complaints.ComplaintFilter(**values)
     rows = exports.count_complaints(current_user, flt)
     exports.record_export(current_user, "complaints", fmt, values, rows)
+    if fmt == "xlsx" and rows >= current_app.config["EXPORT_DIRECT_ROWS"]:
+        # Minutes of writing: a worker builds it while the requester does something else.
+        job = export_jobs.queue(
+            current_user, fmt, values, locale=str(get_locale() or "en"), rows=rows
+        )
+        db.session.commit()
+        _hand_to_worker(job.id)
+        flash(_("Your export is being prepared; it will be offered here when it is ready."))
+        return redirect(url_for("exports.index"))
     db.session.commit()  # the audit stands even if the download is interrupted
     header = complaint_header()
     records = labelled_rows(exports.complaint_rows(current_user, flt))
@@ -162,7 +189,11 @@ def complaint_header() -> list[str]:
 
 
 def labelled_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[Cell]]:
-    """The export's rows with codes named in the reader's language (labels looked up once)."""
+    """The export's rows with codes named in the reader's language.
+
+    The labels are looked up now, once (an export job reads them under the requester's
+    language, then writes the rows), and applied as the rows are read.
+    """
     yes, no = _("Yes"), _("No")
     convert: list[tuple[int, Callable[[Any], Cell]]] = []
     for index, name in enumerate(exports.COMPLAINT_COLUMNS):
@@ -170,6 +201,12 @@ def labelled_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[Cell]]:
             convert.append((index, lambda flag: yes if flag else no))
         elif name in CODE_LABELS:
             convert.append((index, _namer({code: str(text) for code, text in CODE_LABELS[name]})))
+    return _labelled(rows, convert)
+
+
+def _labelled(
+    rows: Iterable[Sequence[Any]], convert: Sequence[tuple[int, Callable[[Any], Cell]]]
+) -> Iterator[list[Cell]]:
     for row in rows:
         cells = list(row)
         for index, to_cell in convert:
@@ -184,3 +221,112 @@ def _namer(names: Mapping[str, str]) -> Callable[[Any], Cell]:
         return names.get(value, value) if value is not None else None
 
     return name
+
+
+# Export jobs ------------------------------------------------------------------------------
+
+STATUS_LABELS: Mapping[str, Any] = {
+    export_jobs.QUEUED: _l("Queued"),
+    export_jobs.RUNNING: _l("Being built"),
+    export_jobs.READY: _l("Ready"),
+    export_jobs.FAILED: _l("Failed"),
+    export_jobs.EXPIRED: _l("Expired: the file was removed"),
+}
+# Why a build failed, when the requester can do something about it (else the technical error).
+FAILURE_REASONS: Mapping[str, Any] = {
+    export_jobs.NO_ACCESS: _l("Your role no longer gives access to complaints."),
+    export_jobs.INTERRUPTED: _l("The build was interrupted. Please ask for the export again."),
+}
+
+
+def _hand_to_worker(job_id: int) -> None:
+    """Queue the build on Celery when a broker is configured (after the commit: the worker
+    must find the job); without one, the timer process takes it on its next round."""
+    if not current_app.config.get("CELERY_BROKER_URL"):
+        return
+    try:
+        current_app.extensions["celery"].tasks["complaintflow.build_export"].delay(job_id)
+    except Exception:  # noqa: BLE001 - the job is recorded; a broker outage must not lose the page
+        current_app.logger.exception("export job %s: could not reach the broker", job_id)
+
+
+@bp.get("/exports")
+def index() -> str:
+    """The requester's own export jobs: progress, and the file when it is ready."""
+    jobs = export_jobs.jobs_of(current_user)
+    return render_template(
+        "exports/index.html",
+        jobs=jobs,
+        pending=any(job.status in export_jobs.PENDING for job in jobs),
+        status_labels=STATUS_LABELS,
+        reasons=FAILURE_REASONS,
+        keep_hours=f"{current_app.config['EXPORT_KEEP_HOURS']:g}",
+    )
+
+
+@bp.get("/exports/<int:job_id>/download")
+def download(job_id: int) -> Response:
+    """The job's file, to its requester only, until it expires."""
+    job = db.session.get(ExportJob, job_id)
+    if job is None:
+        raise NotFound(_("No such export."))
+    if job.requester_id != current_user.id:
+        raise NotAllowed(_("Only the person who asked for this export may download it."))
+    path = export_jobs.file_of(job, current_app.config["DOCUMENT_DIR"])
+    if path is None:
+        raise NotFound(_("This export is not available: it is not ready, or it has expired."))
+    day = business_calendar.local_today(as_utc(job.created_at)).isoformat()
+    response = send_file(
+        path,
+        mimetype=XLSX_TYPE,
+        as_attachment=True,
+        download_name=f"{job.what}-{day}.{job.file_format}",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def build_next_export() -> str | None:
+    """Claim and build the oldest queued job (the timer process's round); its final status."""
+    job_id = export_jobs.next_queued()
+    if job_id is None:
+        return None
+    return build_export(job_id)
+
+
+def build_export(job_id: int) -> str | None:
+    """Claim job `job_id` and build it (a Celery task, or the timer round); its final status,
+    None when another worker had claimed it."""
+    if not export_jobs.claim(job_id):
+        db.session.rollback()
+        return None
+    return export_jobs.build(
+        job_id,
+        current_app.config["DOCUMENT_DIR"],
+        _prepare,
+        keep=timedelta(hours=current_app.config["EXPORT_KEEP_HOURS"]),
+    )
+
+
+def _prepare(job: ExportJob, requester: User) -> export_jobs.Build:
+    """The complaint export's header and rows, for the requester as they are now: a role or a
+    clearance lost since the request narrows or refuses the file."""
+    if not permissions.reads_complaints(requester):
+        raise export_jobs.BuildRefused(export_jobs.NO_ACCESS)
+    flt = export_jobs.complaint_filter(job)
+    if flt.confidential and not permissions.sees_confidential(requester):
+        flt = dataclasses.replace(flt, confidential=False)
+    with force_locale(job.locale or "en"):
+        # Labels are read once here, in the requester's language; the rows come later.
+        header = complaint_header()
+        rows = labelled_rows(exports.complaint_rows(requester, flt))
+        sheet = _("Complaints")
+    return export_jobs.Build(header=header, rows=rows, sheet_name=sheet)
+
+
+def remove_expired_exports() -> list[int]:
+    """Remove the files of the export jobs past their time (hourly); the jobs' ids."""
+    removed = export_jobs.remove_expired(current_app.config["DOCUMENT_DIR"], utcnow())
+    db.session.commit()
+    return removed

@@ -970,6 +970,32 @@ class ManagementReview(db.Model):
     updated_by: Mapped[User | None] = relationship()
 
 
+class IdempotencyRecord(db.Model):
+    """A POST sent with an Idempotency-Key: in flight until `status` is set, then the answer
+    replayed to the same caller's retries until `expires_at` (services/idempotency.py)."""
+
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Who sent it: "user:<id>" for a bearer token's owner, "address:<ip>" for anonymous calls.
+    principal: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    # SHA-256 of method, path and body: the same key with another request is refused.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # Set by the request's own commit: its work is saved, so a retry must not do it again
+    # even if the answer was lost before it could be stored.
+    work_committed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # While in flight: a crashed request's key is free again after this short lease.
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class ApiToken(db.Model):
     """A named API token of a user, with scopes and an optional expiry; only its hash is kept."""
 
@@ -1100,3 +1126,34 @@ class RecurringSnapshot(db.Model):
     newest_id: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     payload: Mapped[str] = mapped_column(Text)  # JSON (services.recurring)
+
+
+class ExportJob(db.Model):
+    """A spreadsheet export built in the background (services.export_jobs): too many rows to
+    write while the browser waits. Its file lives under DOCUMENT_DIR/exports until expires_at."""
+
+    __table_args__ = (
+        Index("ix_export_job_status", "status", "id"),
+        Index("ix_export_job_requester", "requester_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    what: Mapped[str] = mapped_column(String(40), default="complaints")
+    file_format: Mapped[str] = mapped_column(String(10))
+    # The list's filters as the request gave them (services.complaints.ComplaintFilter fields).
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The requester's language when asking: titles and labels are written in it.
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    # queued → running → ready | failed; ready → expired once the file is removed.
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    rows: Mapped[int | None] = mapped_column(Integer)  # counted when asked, then as written
+    progress: Mapped[int] = mapped_column(Integer, default=0)  # rows written so far
+    file_name: Mapped[str | None] = mapped_column(String(100))  # within DOCUMENT_DIR/exports
+    file_size: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requester: Mapped[User] = relationship()

@@ -161,7 +161,8 @@ def _stale_state_is_a_conflict() -> Iterator[None]:
         yield
     except StaleDataError as exc:
         raise TaskAlreadyCompleted(
-            "Someone else changed this complaint at the same time; reload and try again."
+            "Someone else changed this complaint at the same time; reload and try again.",
+            code="concurrent_change",
         ) from exc
     except IntegrityError as exc:
         # A row the step adds (the clock of the next step, say) was just added by a concurrent
@@ -174,7 +175,7 @@ def _stale_state_is_a_conflict() -> Iterator[None]:
         ) from exc
     except OperationalError as exc:  # SQLite: another writer holds the database
         if "locked" in str(exc).lower():
-            raise Conflict("The complaint is busy; try again.") from exc
+            raise Conflict("The complaint is busy; try again.", code="concurrent_change") from exc
         raise
 
 

@@ -320,7 +320,7 @@ def _action(
             "tags": [TAG],
             "summary": summary,
             "description": description,
-            "security": [],
+            "security": [{"trackingToken": []}],
             "parameters": [TOKEN_PARAMETER],
             "requestBody": {"required": True, **body},
             "responses": {
@@ -372,7 +372,7 @@ def paths() -> dict[str, Any]:
                 "messages, the files sent, and what we wait for from the complainant "
                 "(`awaiting_information`, `awaiting_survey`, `review_until`: a review may be "
                 "asked for until then).",
-                "security": [],
+                "security": [{"trackingToken": []}],
                 "parameters": [TOKEN_PARAMETER],
                 "responses": {
                     "200": _tracking_answer("Status and public timeline.", TRACKING_EXAMPLE),

@@ -103,6 +103,13 @@ def record_complaint(user: User) -> Any:
     if request.mimetype == "multipart/form-data":
         form, posted = _multipart_intake()
     else:
+        payload = request.get_json(silent=True)
+        if isinstance(payload, dict) and FILES_FIELD in payload:
+            # The form has a file field; JSON cannot carry files (multipart does).
+            raise InvalidInput(
+                gettext("Please correct the highlighted fields."),
+                details={FILES_FIELD: [gettext("Send files in a multipart/form-data body.")]},
+            )
         form, posted = intake_form(json_formdata(StaffIntakeForm, intake_form)), []
         if not form.validate():
             raise InvalidInput(

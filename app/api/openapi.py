@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from flask import current_app
+
+from app.api import examples
 from app.api.schemas import TEXT, answer_schemas, ref
 from app.input_guards import MAX_INT as MAX_ID
 from forms import FORMS, ComplaintForm
@@ -13,24 +17,130 @@ from services.tasks import SCOPES, SORTS
 API_VERSION = "1.0.0"
 PREFIX = "/api/v1"
 BEARER = [{"bearerAuth": []}]
+PROBLEM_JSON = "application/problem+json"
 # Paging limits of the task list, stated here and enforced by the view.
 MAX_PAGE = 100_000
 MAX_PER_PAGE = 100
 
 
-def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    """A JSON response or request body."""
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def json_body(schema: dict[str, Any], description: str, example: Any = None) -> dict[str, Any]:
+    """A JSON response or request body, with an example if given."""
+    media: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        media["example"] = example
+    return {"description": description, "content": {"application/json": media}}
 
 
-ERRORS = {
-    "Unauthorized": "No API token was sent, or it is not valid.",
-    "Forbidden": "The task is assigned to someone else, or your role does not allow this.",
-    "NotFound": "No such thing, or you may not know it exists (confidential complaints).",
-    "Conflict": "The task is no longer open (someone else was first).",
-    "Gone": "The tracking link has expired; ask for a new one at /track.",
-    "Unprocessable": "The input failed validation; `details` maps each field to its messages.",
-    "TooManyRequests": "Too many requests from this address; retry later.",
+def bearer(scope: str = "read") -> list[dict[str, list[str]]]:
+    """The security requirement of an operation: a bearer token with `scope`."""
+    return [{"bearerAuth": [scope]}]
+
+
+# The shared error answers: status, the problem codes they carry, and what they mean.
+ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
+    "BadRequest": (
+        400,
+        ("bad_request", "invalid_idempotency_key"),
+        "The request could not be read (a NUL character, a malformed Idempotency-Key…).",
+    ),
+    "Unauthorized": (401, ("unauthorized",), "No API token was sent, or it is not valid."),
+    "Forbidden": (
+        403,
+        ("forbidden", "insufficient_scope"),
+        "The task is assigned to someone else, your role does not allow this, or the "
+        "token lacks the operation's scope.",
+    ),
+    "NotFound": (
+        404,
+        ("not_found",),
+        "No such thing, or you may not know it exists (confidential complaints).",
+    ),
+    "Conflict": (
+        409,
+        (
+            "task_already_completed",
+            "concurrent_change",
+            "conflict",
+            "idempotency_in_progress",
+            "idempotency_answer_lost",
+        ),
+        "task_already_completed: the task is no longer open (someone else was first; do not "
+        "retry). concurrent_change: the complaint was changed by another request at the same "
+        "moment, or is busy; read it again and retry. conflict: another state conflict (the "
+        "task is claimed by someone else…). idempotency_in_progress: a request with the same "
+        "Idempotency-Key has not finished; retry later. idempotency_answer_lost: the request "
+        "with this Idempotency-Key was carried out but its answer could not be kept; read the "
+        "current state instead of retrying.",
+    ),
+    "Gone": (
+        410,
+        ("link_expired",),
+        "The tracking link has expired; ask for a new one at /track.",
+    ),
+    "PreconditionFailed": (
+        412,
+        ("precondition_failed",),
+        "If-Match names none of the resource's current ETag: it changed since you read it. "
+        "Nothing was done; read it again.",
+    ),
+    "PayloadTooLarge": (
+        413,
+        ("payload_too_large",),
+        "The request is larger than the server accepts.",
+    ),
+    "Unprocessable": (
+        422,
+        ("validation_failed", "idempotency_key_reused"),
+        "validation_failed: the input failed validation; `errors` maps each field to its "
+        "messages. idempotency_key_reused: the Idempotency-Key was already used with another "
+        "request (another body, method or path).",
+    ),
+    "PreconditionRequired": (
+        428,
+        ("precondition_required",),
+        "The operation needs an If-Match header.",
+    ),
+    "TooManyRequests": (
+        429,
+        ("rate_limited",),
+        "Too many requests from this address; retry after Retry-After seconds.",
+    ),
+}
+
+
+# Each problem code the operations above may answer, with its status: what `type` names
+# (GET /problems/{code} describes one). Codes of one status share its response's description.
+def problem_codes() -> dict[str, dict[str, Any]]:
+    """Every documented problem code → its status and the description of its response."""
+    catalogue: dict[str, dict[str, Any]] = {}
+    for status, codes, text in ERRORS.values():
+        for code in codes:
+            catalogue[code] = {"code": code, "status": status, "description": text}
+    catalogue["internal_error"] = {
+        "code": "internal_error",
+        "status": 500,
+        "description": "Something went wrong; nothing was saved. Retrying may help.",
+    }
+    catalogue["process_error"] = {
+        "code": "process_error",
+        "status": 500,
+        "description": "A step of the procedure's diagram failed; nothing was saved. "
+        "`element_id` names the step; tell the process owner.",
+    }
+    catalogue["service_unavailable"] = {
+        "code": "service_unavailable",
+        "status": 503,
+        "description": "The database is unreachable; retry in a moment.",
+    }
+    return catalogue
+
+
+# The IETF RateLimit headers (draft-ietf-httpapi-ratelimit-headers) of rate-limited operations;
+# X-RateLimit-* are the same figures under their older names (X-RateLimit-Reset: a Unix time).
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "How many requests the operation's tightest limit allows in its window.",
+    "RateLimit-Remaining": "How many of them are left.",
+    "RateLimit-Reset": "Seconds until the window ends and the count starts again.",
 }
 
 
@@ -39,27 +149,180 @@ def form_schemas() -> dict[str, dict[str, Any]]:
     return {cls.__name__: cls.json_schema() for cls in FORMS.values()}
 
 
+def upload_limit() -> int:
+    """The largest request body the server reads, in bytes (MAX_CONTENT_LENGTH)."""
+    return int(current_app.config.get("MAX_CONTENT_LENGTH") or 0)
+
+
+def header_components() -> dict[str, Any]:
+    """Response headers shared by the operations."""
+    integer = {"type": "integer", "minimum": 0}
+    headers = {
+        name: {"description": text, "schema": integer} for name, text in RATE_LIMIT_HEADERS.items()
+    }
+    headers["Retry-After"] = {
+        "description": "Seconds to wait before retrying.",
+        "schema": integer,
+    }
+    headers["ETag"] = {
+        "description": "A strong validator of the resource's current state; send it back "
+        "in If-Match to act only on the version you read.",
+        "schema": TEXT,
+    }
+    headers["Idempotent-Replayed"] = {
+        "description": "`true` when the answer is the stored one of an earlier request with "
+        "the same Idempotency-Key (nothing was done again).",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+    return headers
+
+
+def rate_limit_headers() -> dict[str, Any]:
+    """The headers of an answer from a rate-limited operation, to add to its responses."""
+    return {
+        name: {"$ref": f"#/components/headers/{name}"}
+        for name in (*RATE_LIMIT_HEADERS, "Retry-After")
+    }
+
+
+def problem_example(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
+    """An example problem answer."""
+    return {
+        "type": f"{PREFIX}/problems/{code}",
+        "title": {
+            400: "Bad Request",
+            401: "Unauthorized",
+            403: "Forbidden",
+            404: "Not Found",
+            409: "Conflict",
+            410: "Gone",
+            412: "Precondition Failed",
+            413: "Request Entity Too Large",
+            422: "Unprocessable Entity",
+            428: "Precondition Required",
+            429: "Too Many Requests",
+        }[status],
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "instance": f"{PREFIX}/tasks/e8c3e859-8bc8-4c2a-879b-f279f3572501/complete",
+        **extra,
+    }
+
+
+PROBLEM_EXAMPLES = {
+    "BadRequest": ("The request contains a NUL character.", {}),
+    "Unauthorized": ("The API token is not valid.", {}),
+    "Forbidden": ("This task is assigned to Awa Intake.", {}),
+    "NotFound": ("No such task.", {}),
+    "Conflict": ("This task was already completed by Awa Intake.", {}),
+    "Gone": ("This tracking link has expired.", {}),
+    "PreconditionFailed": (
+        "The task changed since you read it; read it again (its ETag is new).",
+        {},
+    ),
+    "PayloadTooLarge": ("What you sent is too large.", {}),
+    "Unprocessable": (
+        "Please correct the highlighted fields.",
+        {"errors": {"missing_information": ["Say what information the complainant must supply."]}},
+    ),
+    "PreconditionRequired": ("Send If-Match with the ETag you read.", {}),
+    "TooManyRequests": ("Too many requests; wait a moment and try again.", {}),
+}
+
+
 def error_responses() -> dict[str, Any]:
-    """The shared error answers, each with the Error schema."""
-    responses = {name: json_body(ref("Error"), text) for name, text in ERRORS.items()}
+    """The shared error answers, each a problem (application/problem+json)."""
+    responses: dict[str, Any] = {}
+    for name, (status, codes, text) in ERRORS.items():
+        detail, extra = PROBLEM_EXAMPLES[name]
+        description = f"{text} Codes: {', '.join(codes)}."
+        if name == "PayloadTooLarge":
+            description += f" The limit is {upload_limit()} bytes (attachments included)."
+        responses[name] = {
+            "description": description,
+            "content": {
+                PROBLEM_JSON: {
+                    "schema": ref("Problem"),
+                    "example": problem_example(status, codes[0], detail, **extra),
+                }
+            },
+        }
     responses["Unauthorized"]["headers"] = {
         "WWW-Authenticate": {"description": "The Bearer challenge.", "schema": TEXT}
     }
+    responses["TooManyRequests"]["headers"] = rate_limit_headers()
     return responses
 
 
 def errors(*names: str) -> dict[str, Any]:
-    """Responses of an operation for the given shared errors."""
-    codes = {
-        "Unauthorized": "401",
-        "Forbidden": "403",
-        "NotFound": "404",
-        "Conflict": "409",
-        "Gone": "410",
-        "Unprocessable": "422",
-        "TooManyRequests": "429",
+    """Responses of an operation for the given shared errors (ERRORS' names)."""
+    return {str(ERRORS[name][0]): {"$ref": f"#/components/responses/{name}"} for name in names}
+
+
+def idempotency_key() -> dict[str, Any]:
+    """The Idempotency-Key header every POST accepts."""
+    return {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "Optional. A key of your choosing (a UUID, say), unique per request: "
+        "a retry with the same key, from the same user (or address, without a token), to the "
+        "same method and path with the same body gets the first answer again for 24 hours, "
+        "with Idempotent-Replayed: true, and nothing is done twice. Successes and client "
+        "errors (4xx, except 409 and 429) are replayed; after a 5xx, a retry runs again. The "
+        "same key with another request: 422 idempotency_key_reused; while the first request "
+        "runs: 409 idempotency_in_progress (if it died before saving anything, its key is free "
+        "again after a minute; if it saved its work but not its answer, 409 "
+        "idempotency_answer_lost). 1 to 255 visible ASCII characters, else 400 "
+        "invalid_idempotency_key.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+        "example": "5f0c8f7e-3b2a-4c47-9a51-1f6d2b9e8a10",
     }
-    return {codes[name]: {"$ref": f"#/components/responses/{name}"} for name in names}
+
+
+def if_match() -> dict[str, Any]:
+    """The optional If-Match header of the task actions."""
+    return {
+        "name": "If-Match",
+        "in": "header",
+        "required": False,
+        "description": "Optional. The task's ETag as read (GET /tasks/{task_id}, or the "
+        "answer of a previous action): the action is done only if the task is still in that "
+        "state, else 412 precondition_failed and nothing is done. ETags are strong and "
+        "compared strongly (RFC 9110); `*` matches any existing task. Without If-Match the "
+        "action is done on the current state.",
+        "schema": TEXT,
+        "example": '"3f1d0c9a7b2e4d5f8a6c1b0e9d7f2a4c"',
+    }
+
+
+def with_idempotency(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every POST with the Idempotency-Key header and the answers it may give."""
+    paths = copy.deepcopy(paths)
+    for item in paths.values():
+        operation = item.get("post")
+        if operation is None:
+            continue
+        parameters = operation.setdefault("parameters", [])
+        if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+            parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
+        responses = operation.setdefault("responses", {})
+        for name in ("BadRequest", "Conflict", "Unprocessable"):
+            responses.setdefault(str(ERRORS[name][0]), {"$ref": f"#/components/responses/{name}"})
+        for status, response in responses.items():
+            if status.startswith("2") and "$ref" not in response:
+                response.setdefault("headers", {})["Idempotent-Replayed"] = {
+                    "$ref": "#/components/headers/Idempotent-Replayed"
+                }
+    return paths
+
+
+def filing_cap() -> str:
+    """The public filing limits (API_FILING_RATE_LIMIT) in words: "10 per minute and 100 per
+    day"."""
+    limits = str(current_app.config["API_FILING_RATE_LIMIT"]).replace(",", ";").split(";")
+    return " and ".join(limit.strip() for limit in limits if limit.strip())
 
 
 def path_parameter(name: str, type_name: str = "string") -> dict[str, Any]:
@@ -163,27 +426,46 @@ def paths() -> dict[str, Any]:
         ]
         + [query_parameter("search", TEXT, "A complaint reference or part of a name.")]
     )
-    task_action = {
-        "security": BEARER,
-        "parameters": [task_id],
-        "responses": {
-            "200": json_body(ref("Task"), "The task as it is now."),
-            **errors("Unauthorized", "Forbidden", "NotFound", "Conflict"),
-        },
+    etag = {"ETag": {"$ref": "#/components/headers/ETag"}}
+
+    def task_action(example: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "security": bearer("tasks"),
+            "parameters": [task_id, if_match()],
+            "responses": {
+                "200": {
+                    **json_body(ref("Task"), "The task as it is now.", example),
+                    "headers": etag,
+                },
+                **errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "PreconditionFailed"),
+            },
+        }
+
+    filed = json_body(ref("Filed"), "Filed; keep the tracking token.", examples.FILED)
+    filed["headers"] = {
+        "Location": {"description": "The complaint's tracking address.", "schema": TEXT},
+        **rate_limit_headers(),
     }
     return {
         "/complaints": {
             "post": {
                 "operationId": "fileComplaint",
                 "summary": "File a complaint (public, rate-limited)",
+                "description": "Rate-limited per client address: at most "
+                f"{filing_cap()} filings (every request counts, accepted or refused). The "
+                "answers carry RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset (and "
+                "X-RateLimit-*) for the tightest limit; past it, 429 with Retry-After. Send an "
+                "Idempotency-Key to retry safely: the same key files one complaint only.",
                 "security": [],
                 "requestBody": {
                     "required": True,
-                    **json_body(ref("ComplaintForm"), "The public form's fields."),
+                    **json_body(
+                        ref("ComplaintForm"), "The public form's fields.", examples.COMPLAINT_FORM
+                    ),
                 },
                 "responses": {
-                    "201": json_body(ref("Filed"), "Filed; keep the tracking token."),
-                    **errors("Unprocessable", "TooManyRequests"),
+                    "201": filed,
+                    **errors("Unprocessable", "TooManyRequests", "PayloadTooLarge"),
                 },
             }
         },
@@ -195,7 +477,9 @@ def paths() -> dict[str, Any]:
                 "security": [],
                 "parameters": [path_parameter("token")],
                 "responses": {
-                    "200": json_body(ref("Tracking"), "Status and public timeline."),
+                    "200": json_body(
+                        ref("Tracking"), "Status and public timeline.", examples.TRACKING
+                    ),
                     **errors("NotFound", "Gone"),
                 },
             }
@@ -204,10 +488,12 @@ def paths() -> dict[str, Any]:
             "get": {
                 "operationId": "listTasks",
                 "summary": "My open tasks, as in the inbox",
-                "security": BEARER,
+                "security": bearer("read"),
                 "parameters": inbox_params,
                 "responses": {
-                    "200": json_body(ref("TaskPage"), "One page of open tasks."),
+                    "200": json_body(
+                        ref("TaskPage"), "One page of open tasks.", examples.TASK_PAGE
+                    ),
                     **errors("Unauthorized", "Unprocessable"),
                 },
             }
@@ -216,10 +502,14 @@ def paths() -> dict[str, Any]:
             "get": {
                 "operationId": "listServiceLevels",
                 "summary": "Managers: open tasks at risk or breached now, with counts",
-                "security": BEARER,
+                "security": bearer("read"),
                 "parameters": breach_parameters(),
                 "responses": {
-                    "200": json_body(ref("BreachPage"), "One page of at-risk and breached tasks."),
+                    "200": json_body(
+                        ref("BreachPage"),
+                        "One page of at-risk and breached tasks.",
+                        examples.BREACH_PAGE,
+                    ),
                     **errors("Unauthorized", "Forbidden", "Unprocessable"),
                 },
             }
@@ -228,34 +518,59 @@ def paths() -> dict[str, Any]:
             "get": {
                 "operationId": "showTask",
                 "summary": "A task and the JSON Schema of the data that completes it",
-                "security": BEARER,
+                "description": "The ETag of the answer is the task's current state: send it "
+                "in If-Match to claim, give back or complete the task only if nobody changed it.",
+                "security": bearer("read"),
                 "parameters": [task_id],
                 "responses": {
-                    "200": json_body(ref("TaskDetail"), "The task."),
+                    "200": {
+                        **json_body(ref("TaskDetail"), "The task.", examples.TASK_DETAIL),
+                        "headers": etag,
+                    },
                     **errors("Unauthorized", "NotFound"),
                 },
             }
         },
         "/tasks/{task_id}/claim": {
-            "post": {"operationId": "claimTask", "summary": "Take a task", **task_action}
+            "post": {
+                "operationId": "claimTask",
+                "summary": "Take a task",
+                **task_action(examples.CLAIMED),
+            }
         },
         "/tasks/{task_id}/unclaim": {
-            "post": {"operationId": "unclaimTask", "summary": "Give a task back", **task_action}
+            "post": {
+                "operationId": "unclaimTask",
+                "summary": "Give a task back",
+                **task_action({**examples.CLAIMED, "assignee": None}),
+            }
         },
         "/tasks/{task_id}/complete": {
             "post": {
                 "operationId": "completeTask",
                 "summary": "Complete a task with its form's data",
                 "x-form-keys": {key: ref(cls.__name__)["$ref"] for key, cls in FORMS.items()},
-                "security": BEARER,
-                "parameters": [task_id],
+                "security": bearer("tasks"),
+                "parameters": [task_id, if_match()],
                 "requestBody": {
                     "required": True,
-                    **json_body(ref("TaskCompletion"), "The task form's fields."),
+                    **json_body(
+                        ref("TaskCompletion"), "The task form's fields.", examples.COMPLETION
+                    ),
                 },
                 "responses": {
-                    "200": json_body(ref("Task"), "The completed task."),
-                    **errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "Unprocessable"),
+                    "200": {
+                        **json_body(ref("Task"), "The completed task.", examples.COMPLETED),
+                        "headers": etag,
+                    },
+                    **errors(
+                        "Unauthorized",
+                        "Forbidden",
+                        "NotFound",
+                        "Conflict",
+                        "PreconditionFailed",
+                        "Unprocessable",
+                    ),
                 },
             }
         },
@@ -263,17 +578,17 @@ def paths() -> dict[str, Any]:
             "get": {
                 "operationId": "showDraft",
                 "summary": "My draft of a task (a draft is private to its author)",
-                "security": BEARER,
+                "security": bearer("read"),
                 "parameters": [task_id],
                 "responses": {
-                    "200": json_body(ref("TaskDraft"), "The draft."),
+                    "200": json_body(ref("TaskDraft"), "The draft.", examples.DRAFT),
                     **errors("Unauthorized", "NotFound"),
                 },
             },
             "put": {
                 "operationId": "saveDraft",
                 "summary": "Keep unfinished values of a task I may work on",
-                "security": BEARER,
+                "security": bearer("tasks"),
                 "parameters": [task_id],
                 "requestBody": {
                     "required": True,
@@ -286,17 +601,18 @@ def paths() -> dict[str, Any]:
                             "my previous draft and is deleted when the task is completed.",
                         },
                         "Some of the task form's fields.",
+                        examples.DRAFT_VALUES,
                     ),
                 },
                 "responses": {
-                    "200": json_body(ref("TaskDraft"), "The draft as kept."),
+                    "200": json_body(ref("TaskDraft"), "The draft as kept.", examples.DRAFT),
                     **errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "Unprocessable"),
                 },
             },
             "delete": {
                 "operationId": "discardDraft",
                 "summary": "Throw my draft of a task away",
-                "security": BEARER,
+                "security": bearer("tasks"),
                 "parameters": [task_id],
                 "responses": {
                     "204": {"description": "No draft is left."},
@@ -308,7 +624,8 @@ def paths() -> dict[str, Any]:
             "get": {
                 "operationId": "showComplaint",
                 "summary": "A complaint with its tasks, timelines and notifications",
-                "security": BEARER,
+                "description": "The ETag of the answer is a digest of its content.",
+                "security": bearer("read"),
                 "parameters": [
                     {
                         **path_parameter("complaint_id", "integer"),
@@ -316,8 +633,32 @@ def paths() -> dict[str, Any]:
                     }
                 ],
                 "responses": {
-                    "200": json_body(ref("ComplaintDetail"), "The complaint."),
+                    "200": {
+                        **json_body(ref("ComplaintDetail"), "The complaint.", examples.COMPLAINT),
+                        "headers": etag,
+                    },
                     **errors("Unauthorized", "NotFound"),
+                },
+            }
+        },
+        "/problems/{code}": {
+            "get": {
+                "operationId": "describeProblem",
+                "summary": "What a problem code means (the `type` of a problem names it)",
+                "security": [],
+                "parameters": [
+                    {
+                        **path_parameter("code"),
+                        "schema": {"type": "string", "pattern": "^[a-z][a-z_]*$"},
+                    }
+                ],
+                "responses": {
+                    "200": json_body(
+                        ref("ProblemType"),
+                        "The code, its HTTP status and what it means.",
+                        problem_codes()["task_already_completed"],
+                    ),
+                    **errors("NotFound"),
                 },
             }
         },
@@ -326,7 +667,13 @@ def paths() -> dict[str, Any]:
                 "operationId": "openapi",
                 "summary": "This document",
                 "security": [],
-                "responses": {"200": json_body({"type": "object"}, "OpenAPI 3.1.")},
+                "responses": {
+                    "200": json_body(
+                        {"type": "object"},
+                        "OpenAPI 3.1.",
+                        {"openapi": "3.1.0", "info": {"title": "complaintflow API"}},
+                    )
+                },
             }
         },
     }
@@ -348,26 +695,66 @@ def document() -> dict[str, Any]:
             "title": "complaintflow API",
             "version": API_VERSION,
             "description": "File and follow complaints (public); work the task inbox (staff, "
-            "with a token from `flask issue-token USERNAME`). Errors are JSON: "
-            '{"error": message, "status": code, "details": {...}}.',
+            "with a token from their account page, POST /tokens or "
+            "`flask issue-token USERNAME`).\n\n"
+            "**Errors** are RFC 9457 problem details (`application/problem+json`): `type` "
+            f"(`{PREFIX}/problems/<code>`, a URI reference relative to this server), `title` "
+            "(the HTTP status's name), `status`, `detail` (for people), `code` (stable, for "
+            "programs: validation_failed, task_already_completed, concurrent_change, "
+            "not_found, forbidden, insufficient_scope, unauthorized, link_expired, "
+            "rate_limited, payload_too_large, precondition_failed, precondition_required, "
+            "idempotency_key_reused, idempotency_in_progress…), `instance` (the request's "
+            "path) and, for validation_failed, `errors`: field → messages.\n\n"
+            "**Retries:** every POST takes an optional `Idempotency-Key`; see the parameter. "
+            "**Concurrency:** tasks and complaints carry a strong `ETag`; the task actions "
+            "honour an optional `If-Match` (412 precondition_failed when it is stale). "
+            "**Rate limits:** rate-limited operations say so in their description and answer "
+            "`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds), with the "
+            "same figures as `X-RateLimit-*` (whose Reset is a Unix time), and 429 with "
+            "`Retry-After`. Requests larger than "
+            f"{upload_limit()} bytes are refused with 413.\n\n"
+            "**Scopes:** each operation's security names the token scope it needs (read, "
+            "tasks, intake, admin); a token without it gets 403 insufficient_scope.",
         },
         "servers": [{"url": PREFIX}],
-        "paths": {**paths(), **section_paths},
+        "paths": with_idempotency({**paths(), **section_paths}),
         "components": {
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "An API token issued with `flask issue-token USERNAME`.",
-                }
+                    "description": "A staff member's API token: made on their account page "
+                    "or with POST /tokens, for a service account with `flask issue-token "
+                    "USERNAME`. Its scopes (read, tasks, intake, admin) narrow what it may do; "
+                    "a missing scope is a 403 insufficient_scope.",
+                },
+                "trackingToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Tracking-Token",
+                    "description": "The complainant's private tracking token (from the filing "
+                    "answer or the tracking link), for the /tracking operations. Sent in this "
+                    "header, never in a URL.",
+                },
             },
             "schemas": {
                 "ComplaintForm": ComplaintForm.json_schema(),
                 **forms,
                 "TaskCompletion": task_completion_schema(forms),
+                "ProblemType": {
+                    "type": "object",
+                    "properties": {
+                        "code": TEXT,
+                        "status": {"type": "integer"},
+                        "description": TEXT,
+                    },
+                    "required": ["code", "status", "description"],
+                },
                 **answer_schemas(),
                 **section_schemas,
             },
             "responses": error_responses(),
+            "parameters": {"IdempotencyKey": idempotency_key()},
+            "headers": header_components(),
         },
     }

@@ -144,18 +144,39 @@ def answer_schemas() -> dict[str, Any]:
         }
     )
     return {
-        "Error": obj(
-            {
-                "error": {"type": "string", "description": "A message for people."},
+        "Problem": {
+            "type": "object",
+            "description": "An RFC 9457 problem (application/problem+json). Other members may "
+            "say more about some problems (element_id: the diagram step that failed).",
+            "properties": {
+                "type": {
+                    "type": "string",
+                    "format": "uri-reference",
+                    "description": "/api/v1/problems/<code>: names the kind of problem.",
+                },
+                "title": {"type": "string", "description": "The HTTP status's name."},
                 "status": {"type": "integer", "description": "The HTTP status, repeated."},
-                "details": {
+                "detail": {"type": "string", "description": "What happened, for people."},
+                "code": {
+                    "type": "string",
+                    "pattern": "^[a-z][a-z_]*$",
+                    "description": "Stable, for programs (the last segment of `type`).",
+                },
+                "instance": {
+                    "type": "string",
+                    "format": "uri-reference",
+                    "description": "The path of the request that had the problem.",
+                },
+                "errors": {
                     "type": "object",
-                    "description": "Field name → messages, when the input was refused.",
+                    "description": "validation_failed: field name → messages.",
                     "additionalProperties": {"type": "array", "items": TEXT},
                 },
             },
-            required=["error", "status"],
-        ),
+            "required": ["type", "title", "status", "detail", "code", "instance"],
+        },
+        # The former name of Problem, for references made before it.
+        "Error": ref("Problem"),
         "UserRef": user,
         "ComplaintSummary": complaint_summary,
         "Task": task,

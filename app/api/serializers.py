@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -300,6 +302,33 @@ def filed(result: Filed) -> dict[str, Any]:
 def _text(value: Any) -> str | None:
     # Amounts as text, so no client rounds them through a float.
     return None if value is None else str(value)
+
+
+def task_etag(task: Task) -> str:
+    """A strong ETag of the task's state: it changes when the task is
+    claimed, given back, completed or cancelled, or its complaint's procedure moves on; the
+    same in every language, so that If-Match works whatever the client reads in."""
+    instance = task.complaint.instance if task.complaint is not None else None
+    state = [
+        task.id,
+        task.status,
+        task.assignee_id,
+        task.completed_by_id,
+        iso(task.completed_at),
+        iso(task.due_at),
+        instance.version_token if instance is not None else None,
+    ]
+    return _etag(state)
+
+
+def digest_etag(body: Any) -> str:
+    """A strong ETag of a JSON representation: the digest of its content."""
+    return _etag(body)
+
+
+def _etag(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
 def complaint_list_item(complaint: Complaint) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from flask import current_app, jsonify, request, url_for
 from flask_babel import get_locale, gettext
 from werkzeug.datastructures import MultiDict
 
-from app.api import openapi, serializers
+from app.api import hooks, openapi, serializers
 from app.api.auth import token_required
 from app.api.blueprint import bp
 from app.api.openapi import MAX_PAGE, MAX_PER_PAGE
@@ -20,7 +20,7 @@ from forms.base import JsonInputError, schema_errors
 from services import breach_view, complaints, drafts, sensitive, tasks, workflows
 from services import tracking as tracking_service
 from services.db import db
-from services.errors import InvalidInput, LinkExpired, NotAllowed, NotFound
+from services.errors import DomainError, InvalidInput, LinkExpired, NotAllowed, NotFound
 from services.models import Task, User
 from services.tasks import SCOPES, SORTS, InboxFilter
 
@@ -28,6 +28,14 @@ FILTERS = ("category", "severity", "channel", "status", "department", "search")
 QUERY_PARAMETERS = frozenset({"scope", "sort", "page", "per_page", *FILTERS})
 BREACH_FILTERS = ("clock", "task", "role", "department")
 BREACH_PARAMETERS = frozenset({"state", "assignee", "sort", "page", "per_page", *BREACH_FILTERS})
+__all__ = ["bp", "hooks"]  # hooks: Idempotency-Key and RateLimit headers on every operation
+
+
+class PreconditionFailed(DomainError):
+    """If-Match named another version of the resource than the current one."""
+
+    status = 412
+    code = "precondition_failed"
 
 
 def filing_limit() -> str:
@@ -98,39 +106,67 @@ def show_task(user: User, task_id: str) -> Any:
     # The task's form with the choices it reads from data (the support services offered).
     schema = form_class(task).json_schema(workflows.task_form(task))
     body = serializers.task_detail(task, schema)
+    etag = serializers.task_etag(task)
     sensitive.record_opening(user, task.complaint, f"task {task.title} (API)", task)
     db.session.commit()
-    return jsonify(body)
+    return jsonify(body), {"ETag": etag}
 
 
 @bp.post("/tasks/<task_id>/claim")
-@token_required
+@token_required(scope="tasks")
 def claim_task(user: User, task_id: str) -> Any:
     """Take an open task for oneself."""
+    if_match(user, task_id)
     task = tasks.claim(user, task_id)
+    answer = task_answer(task)  # before the commit expires what it reads
     db.session.commit()
-    return jsonify(serializers.task_dict(task))
+    return answer
 
 
 @bp.post("/tasks/<task_id>/unclaim")
-@token_required
+@token_required(scope="tasks")
 def unclaim_task(user: User, task_id: str) -> Any:
     """Give a claimed task back to its role's queue."""
+    if_match(user, task_id)
     task = tasks.unclaim(user, task_id)
+    answer = task_answer(task)  # before the commit expires what it reads
     db.session.commit()
-    return jsonify(serializers.task_dict(task))
+    return answer
 
 
 @bp.post("/tasks/<task_id>/complete")
-@token_required
+@token_required(scope="tasks")
 def complete_task(user: User, task_id: str) -> Any:
     """Complete a task with a JSON object validated by the same form as the task's page."""
-    task = tasks.get_for(user, task_id)
+    # Read with everything the completion reads, so that it makes no second round trip.
+    task = if_match(user, task_id, load=workflows.task_to_complete)
     formdata = json_formdata(form_class(task), lambda data: workflows.task_form(task, data))
     task = workflows.complete_task(task_id, user, formdata)
     drafts.discard_all(task)  # a completed task's drafts have nothing left to fill
+    answer = task_answer(task)  # before the commit expires what it reads
     db.session.commit()
-    return jsonify(serializers.task_dict(task))
+    return answer
+
+
+def if_match(user: User, task_id: str, load: Callable[[User, str], Task] = tasks.get_for) -> Task:
+    """The task the user may see; 412 if If-Match (optional) names none of its current ETag.
+
+    The ETag is strong and compared strongly (RFC 9110): a weak one never matches; `*`
+    matches any task that exists. The check and the change share one transaction, and the
+    workflow's optimistic lock refuses a change made in between (409 concurrent_change)."""
+    task = load(user, task_id)
+    if "If-Match" in request.headers and not request.if_match.contains(
+        serializers.task_etag(task).strip('"')
+    ):
+        raise PreconditionFailed(
+            gettext("The task changed since you read it; read it again (its ETag is new).")
+        )
+    return task
+
+
+def task_answer(task: Task) -> Any:
+    """A task as it is now, with its new ETag."""
+    return jsonify(serializers.task_dict(task)), {"ETag": serializers.task_etag(task)}
 
 
 @bp.get("/tasks/<task_id>/draft")
@@ -145,7 +181,7 @@ def show_draft(user: User, task_id: str) -> Any:
 
 
 @bp.put("/tasks/<task_id>/draft")
-@token_required
+@token_required(scope="tasks")
 def save_draft(user: User, task_id: str) -> Any:
     """Keep unfinished values of a task for the caller: any of its form's fields, unchecked."""
     task = tasks.get_for(user, task_id)
@@ -161,7 +197,7 @@ def save_draft(user: User, task_id: str) -> Any:
 
 
 @bp.delete("/tasks/<task_id>/draft")
-@token_required
+@token_required(scope="tasks")
 def discard_draft(user: User, task_id: str) -> Any:
     """Throw the caller's draft of a task away (nothing happens if there is none)."""
     task = tasks.get_for(user, task_id)
@@ -176,9 +212,19 @@ def show_complaint(user: User, complaint_id: int) -> Any:
     """A complaint with its tasks, timelines, notifications and files."""
     case = complaints.case_file(user, complaint_id)
     body = serializers.complaint_detail(case)
+    etag = serializers.digest_etag(body)
     sensitive.record_opening(user, case.complaint, "complaint (API)")
     db.session.commit()
-    return jsonify(body)
+    return jsonify(body), {"ETag": etag}
+
+
+@bp.get("/problems/<code>")
+def describe_problem(code: str) -> Any:
+    """What a problem code means: the address a problem's `type` names."""
+    described = openapi.problem_codes().get(code)
+    if described is None:
+        raise NotFound(gettext("No problem has this code."))
+    return jsonify(described)
 
 
 @bp.get("/openapi.json")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from werkzeug.test import TestResponse
 
 from services.db import db
 from services.models import Complaint
@@ -35,3 +38,13 @@ def open_task_id(app: Flask, complaint_id: int, name: str) -> str:
     """The id of the complaint's open task called `name`."""
     with app.app_context():
         return journeys.open_task(db.session.get(Complaint, complaint_id), name).id
+
+
+def problem(response: TestResponse, status: int, code: str) -> dict[str, Any]:
+    """The RFC 9457 problem the API answered, after checking its status, type and code."""
+    assert response.status_code == status, response.text
+    assert response.mimetype == "application/problem+json"
+    body = response.json
+    assert body["status"] == status and body["code"] == code, body
+    assert body["type"] == f"/api/v1/problems/{code}"
+    return body

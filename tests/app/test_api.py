@@ -16,7 +16,7 @@ from services import users
 from services.db import db
 from services.models import AuditEvent, Complaint
 from tests import journeys
-from tests.app.api_helpers import API, bearer, issue_token
+from tests.app.api_helpers import API, bearer, issue_token, problem
 from tests.app.helpers import login
 
 VALID_COMPLAINT = {
@@ -37,8 +37,7 @@ def test_task_list_without_token_is_refused_with_a_bearer_challenge(client):
     response = client.get(f"{API}/tasks")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="complaintflow"'
-    assert response.json["status"] == 401
-    assert "Authorization: Bearer" in response.json["error"]
+    assert "Authorization: Bearer" in problem(response, 401, "unauthorized")["detail"]
 
 
 def test_unknown_token_is_refused_as_invalid(client, runner):
@@ -46,7 +45,7 @@ def test_unknown_token_is_refused_as_invalid(client, runner):
     response = client.get(f"{API}/tasks", headers=bearer("not-a-real-token"))
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
-    assert response.json == {"error": "The API token is not valid.", "status": 401}
+    assert problem(response, 401, "unauthorized")["detail"] == "The API token is not valid."
 
 
 def test_signed_in_session_cookie_alone_does_not_open_the_api(client):
@@ -105,10 +104,10 @@ def test_complaint_filed_through_the_api_is_registered_from_the_web(app, client)
 def test_invalid_complaint_is_refused_with_field_errors_and_nothing_is_written(app, client):
     payload = {**VALID_COMPLAINT, "description": "short", "attestation": False, "email": "x"}
     response = client.post(f"{API}/complaints", json=payload)
-    assert response.status_code == 422
-    assert response.json["status"] == 422
-    assert set(response.json["details"]) == {"description", "attestation", "email"}
-    assert response.json["details"]["attestation"] == ["Confirm that the information is accurate."]
+    body = problem(response, 422, "validation_failed")
+    assert set(body["errors"]) == {"description", "attestation", "email"}
+    assert body["errors"]["attestation"] == ["Confirm that the information is accurate."]
+    assert body["instance"] == f"{API}/complaints"
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Complaint.id))) == 0
         events = db.select(db.func.count(AuditEvent.id)).where(AuditEvent.complaint_id.is_not(None))
@@ -118,8 +117,8 @@ def test_invalid_complaint_is_refused_with_field_errors_and_nothing_is_written(a
 @pytest.mark.parametrize("body", [[VALID_COMPLAINT], "complaint", None])
 def test_complaint_body_that_is_not_a_json_object_is_refused(app, client, body):
     response = client.post(f"{API}/complaints", json=body)
-    assert response.status_code == 422
-    assert response.json["error"] == "Send a JSON object with the form's fields."
+    body = problem(response, 422, "validation_failed")
+    assert body["detail"] == "Send a JSON object with the form's fields."
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Complaint.id))) == 0
 
@@ -128,8 +127,8 @@ def test_filing_through_the_api_is_rate_limited(client):
     statuses = [client.post(f"{API}/complaints", json={}).status_code for _ in range(11)]
     assert statuses == [422] * 10 + [429]
     response = client.post(f"{API}/complaints", json=VALID_COMPLAINT)
-    assert response.status_code == 429
-    assert response.json["status"] == 429
+    problem(response, 429, "rate_limited")
+    assert int(response.headers["Retry-After"]) > 0
 
 
 def test_complainant_tracks_status_in_plain_words_with_public_timeline(client):
@@ -194,7 +193,7 @@ def test_tracking_says_the_survey_is_awaited_after_closure(app, client):
 def test_unknown_tracking_token_is_a_json_404(client):
     response = client.get(f"{API}/tracking/no-such-token")
     assert response.status_code == 404
-    assert response.json == {"error": "This tracking link is not valid.", "status": 404}
+    assert problem(response, 404, "not_found")["detail"] == "This tracking link is not valid."
 
 
 def test_every_status_of_the_procedure_has_plain_words():
@@ -227,7 +226,8 @@ def test_openapi_document_is_valid_and_describes_every_form(app, client):
     assert schemas["Task"]["properties"]["form_key"]["enum"] == sorted(FORMS)
     options = {entry["$ref"] for entry in schemas["TaskCompletion"]["oneOf"]}
     assert options == {f"#/components/schemas/{cls.__name__}" for cls in FORMS.values()}
-    assert schemas["Error"]["required"] == ["error", "status"]
+    required = ["type", "title", "status", "detail", "code", "instance"]
+    assert schemas["Problem"]["required"] == required
 
 
 def as_json(name: str, value: Any) -> Any:
@@ -266,14 +266,12 @@ def test_openapi_document_lists_every_api_route(app, client):
 
 def test_unknown_api_path_is_a_json_404(client):
     response = client.get(f"{API}/no-such-thing")
-    assert response.status_code == 404
-    assert response.is_json and response.json["status"] == 404
+    problem(response, 404, "not_found")
 
 
 def test_wrong_method_on_the_api_is_a_json_405(client, runner):
     response = client.delete(f"{API}/tasks", headers=bearer(issue_token(runner, "agent")))
-    assert response.status_code == 405
-    assert response.is_json and response.json["status"] == 405
+    problem(response, 405, "method_not_allowed")
     assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
     assert client.put(f"{API}/complaints").json["status"] == 405
 
@@ -285,4 +283,5 @@ def test_unexpected_failure_in_the_api_is_a_json_500(app, client):
     app.add_url_rule(f"{API}/broken", "broken", broken)
     response = client.get(f"{API}/broken")
     assert response.status_code == 500
-    assert response.json == {"error": "Something went wrong; nothing was saved.", "status": 500}
+    body = problem(response, 500, "internal_error")
+    assert body["detail"] == "Something went wrong; nothing was saved."

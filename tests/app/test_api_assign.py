@@ -73,7 +73,7 @@ def test_an_assignee_without_the_tasks_role_is_refused(app, client, as_user):
     task_id = investigation_task(app)
     response = assign(client, as_user("manager"), task_id, {"assignee_id": user_id(app, "agent")})
     assert response.status_code == 422
-    assert response.json["details"]["assignee_id"] == ["This person does not hold the task's role."]
+    assert response.json["errors"]["assignee_id"] == ["This person does not hold the task's role."]
     assert assignee_of(app, task_id) is None
 
 
@@ -81,14 +81,14 @@ def test_an_unknown_or_inactive_assignee_is_refused(app, client, as_user):
     task_id = investigation_task(app)
     manager = as_user("manager")
     response = assign(client, manager, task_id, {"assignee_id": 999999})
-    assert response.status_code == 422 and "assignee_id" in response.json["details"]
+    assert response.status_code == 422 and "assignee_id" in response.json["errors"]
     investigator = user_id(app, "investigator")
     with app.app_context():
         users.by_username("investigator").active = False
         db.session.commit()
     response = assign(client, manager, task_id, {"assignee_id": investigator})
     assert response.status_code == 422
-    assert response.json["details"]["assignee_id"] == ["No active staff member has this id."]
+    assert response.json["errors"]["assignee_id"] == ["No active staff member has this id."]
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_a_malformed_body_is_refused(app, client, as_user, body):
     task_id = investigation_task(app)
     response = assign(client, as_user("manager"), task_id, body)
     assert response.status_code == 422
-    assert set(response.json["details"]) & {"body", "assignee_id", "who"}
+    assert set(response.json["errors"]) & {"body", "assignee_id", "who"}
 
 
 def test_a_task_no_longer_open_is_a_conflict(app, client, as_user):
@@ -129,7 +129,7 @@ def test_confidential_tasks_need_clearance_from_the_manager_and_the_assignee(app
         db.session.commit()
     response = assign(client, manager, task_id, {"assignee_id": supervisor})
     assert response.status_code == 422
-    assert response.json["details"]["assignee_id"] == [
+    assert response.json["errors"]["assignee_id"] == [
         "This person is not cleared to see confidential complaints."
     ]
     with app.app_context():
@@ -157,6 +157,6 @@ def test_the_four_eyes_rule_keeps_the_handler_off_the_sign_off(app, client, as_u
     manager = as_user("manager")
     response = assign(client, manager, sign_off, {"assignee_id": user_id(app, "focal")})
     assert response.status_code == 422
-    assert "four-eyes" in response.json["details"]["assignee_id"][0]
+    assert "four-eyes" in response.json["errors"]["assignee_id"][0]
     ok = assign(client, manager, sign_off, {"assignee_id": user_id(app, "focal2")})
     assert ok.status_code == 200 and assignee_of(app, sign_off) == "focal2"

@@ -138,7 +138,7 @@ def test_received_dates_are_days_of_the_organisation_not_utc(app, client, as_use
 def test_bad_list_parameters_are_refused_naming_each(client, as_user, query, field):
     response = client.get(f"{API}/complaints?{query}", headers=as_user("manager"))
     assert response.status_code == 422
-    assert field in response.json["details"]
+    assert field in response.json["errors"]
 
 
 # --- cursor pages ---------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def test_oldest_first_pages_in_the_other_order_and_a_cursor_keeps_its_order(app,
     assert every_page(client, headers, "sort=oldest&limit=2") == ids
     cursor = client.get(f"{API}/complaints?limit=2", headers=headers).json["next_cursor"]
     response = client.get(f"{API}/complaints?sort=oldest&cursor={cursor}", headers=headers)
-    assert response.status_code == 422 and "cursor" in response.json["details"]
+    assert response.status_code == 422 and "cursor" in response.json["errors"]
 
 
 # --- confidentiality ------------------------------------------------------------------------

@@ -96,7 +96,7 @@ def test_the_types_filter(app, client, token):
     found = _all(client, headers, types="complaint.filed,task.completed")
     assert [e["type"] for e in found] == ["complaint.filed", "task.completed", "complaint.filed"]
     wrong = client.get(f"{API}/events?types=complaint.filed,nope", headers=headers)
-    assert wrong.status_code == 422 and "nope" in str(wrong.json["details"]["types"])
+    assert wrong.status_code == 422 and "nope" in str(wrong.json["errors"]["types"])
     for query in ("after=-1", "limit=0", "limit=101", "after=x"):
         assert client.get(f"{API}/events?{query}", headers=headers).status_code == 422
 

@@ -98,7 +98,7 @@ def test_invalid_xml_is_refused_with_its_problems(app, client, runner):
         headers=bearer(owner_token(runner)),
     )
     assert response.status_code == 422
-    problems = response.json["details"]["problems"]
+    problems = response.json["problems"]
     assert problems and any("complaint_handling.bpmn" in p for p in problems)
     assert active(app).id == before.id
 
@@ -111,7 +111,7 @@ def test_a_deploy_without_comment_or_files_is_refused(client, runner):
         content_type="multipart/form-data",
         headers=bearer(token),
     )
-    assert no_comment.status_code == 422 and "comment" in no_comment.json["details"]
+    assert no_comment.status_code == 422 and "comment" in no_comment.json["errors"]
     bad_name = client.post(
         f"{API}/processes/deploy",
         json={"files": {"../evil.bpmn": "<x/>"}, "comment": "x"},

@@ -9,7 +9,7 @@ from services import users
 from services.db import db
 from services.models import AuditEvent, Complaint, Task
 from tests import journeys
-from tests.app.api_helpers import API, bearer, file_complaint, issue_token, open_task_id
+from tests.app.api_helpers import API, bearer, file_complaint, issue_token, open_task_id, problem
 
 
 @pytest.fixture
@@ -64,8 +64,7 @@ def test_task_list_pages_and_filters_like_the_inbox(app, client, as_user):
 )
 def test_bad_task_list_parameters_are_refused(client, as_user, query, field):
     response = client.get(f"{API}/tasks?{query}", headers=as_user("agent"))
-    assert response.status_code == 422
-    assert list(response.json["details"]) == [field]
+    assert list(problem(response, 422, "validation_failed")["errors"]) == [field]
 
 
 def test_claimed_task_moves_to_my_list_and_back(app, client, as_user):
@@ -95,8 +94,7 @@ def test_claiming_a_task_someone_else_holds_is_a_conflict(app, client, as_user):
         db.session.commit()
     client.post(f"{API}/tasks/{task_id}/claim", headers=as_user("agent"))
     response = client.post(f"{API}/tasks/{task_id}/claim", headers=as_user("agent2"))
-    assert response.status_code == 409
-    assert response.json["error"] == "Awa Intake has claimed it."
+    assert problem(response, 409, "conflict")["detail"] == "Awa Intake has claimed it."
 
 
 def test_task_detail_gives_the_form_key_and_the_json_schema(app, client, as_user):
@@ -142,8 +140,7 @@ def test_invalid_task_data_is_refused_with_field_errors_and_nothing_written(app,
         json={"registration_outcome": "incomplete", "form_complete": True},
         headers=as_user("agent"),
     )
-    assert response.status_code == 422
-    assert response.json["details"] == {
+    assert problem(response, 422, "validation_failed")["errors"] == {
         "missing_information": ["Say what information the complainant must supply."]
     }
     with app.app_context():
@@ -173,8 +170,8 @@ def test_completing_a_task_twice_is_a_conflict(app, client, as_user):
     headers = as_user("agent")
     assert client.post(url, json=answers, headers=headers).status_code == 200
     again = client.post(url, json=answers, headers=headers)
-    assert again.status_code == 409
-    assert again.json["error"] == "This task was already completed by Awa Intake."
+    body = problem(again, 409, "task_already_completed")
+    assert body["detail"] == "This task was already completed by Awa Intake."
     with app.app_context():
         completions = db.session.scalar(
             db.select(db.func.count(AuditEvent.id)).where(
@@ -195,8 +192,7 @@ def test_task_of_another_role_does_not_exist_for_me(app, client, as_user):
         json=journeys.ANSWERS["register_complaint"],
         headers=headers,
     )
-    assert response.status_code == 404
-    assert response.json == {"error": "No such task.", "status": 404}
+    assert problem(response, 404, "not_found")["detail"] == "No such task."
     with app.app_context():
         assert db.session.get(Task, task_id).status == "open"
 
@@ -213,8 +209,7 @@ def test_task_claimed_by_a_colleague_cannot_be_completed(app, client, as_user):
         json=journeys.ANSWERS["register_complaint"],
         headers=as_user("agent2"),
     )
-    assert response.status_code == 403
-    assert response.json["error"] == "This task is assigned to Awa Intake."
+    assert problem(response, 403, "forbidden")["detail"] == "This task is assigned to Awa Intake."
 
 
 # --- complaint detail and confidentiality ---------------------------------------------------
@@ -258,8 +253,7 @@ def test_confidential_complaint_is_invisible_to_everyone_but_the_focal_point(app
     for username in ("supervisor", "manager", "investigator", "analyst", "admin"):
         headers = as_user(username)
         response = client.get(f"{API}/complaints/{complaint_id}", headers=headers)
-        assert response.status_code == 404
-        assert response.json == {"error": "No such complaint.", "status": 404}
+        assert problem(response, 404, "not_found")["detail"] == "No such complaint."
         assert client.get(f"{API}/tasks/{task_id}", headers=headers).status_code == 404
         listed = client.get(f"{API}/tasks?search={reference}", headers=headers).json
         assert listed["total"] == 0
@@ -287,8 +281,7 @@ def test_classification_flags_are_only_json_booleans(app, client, as_user, name,
         json={"category": "billing", "severity": "low", name: value},
         headers=as_user("supervisor"),
     )
-    assert response.status_code == 422
-    assert response.json["details"] == {name: ["Send true or false."]}
+    assert problem(response, 422, "validation_failed")["errors"] == {name: ["Send true or false."]}
     with app.app_context():
         complaint = db.session.get(Complaint, complaint_id)
         assert (complaint.route, complaint.confidential) == (None, False)
@@ -321,8 +314,7 @@ def test_wrong_types_and_unknown_fields_are_each_named(app, client, as_user):
         },
         headers=as_user("supervisor"),
     )
-    assert response.status_code == 422
-    assert response.json["details"] == {
+    assert problem(response, 422, "validation_failed")["errors"] == {
         "category": ["Send a single value, not a list."],
         "severity": ["Send text."],
         "financial_impact": ["Send a number."],
@@ -341,8 +333,7 @@ def test_what_the_schema_refuses_is_refused_even_where_the_page_is_lenient(app, 
         json={"registration_outcome": "not_a_complaint", "duplicate_of": "c-2026-000001"},
         headers=as_user("agent"),
     )
-    assert response.status_code == 422
-    assert response.json["details"] == {
+    assert problem(response, 422, "validation_failed")["errors"] == {
         "duplicate_of": ["Not accepted by the published schema (pattern)."]
     }
 
@@ -362,12 +353,12 @@ def test_duplicate_must_name_another_existing_complaint(app, client, as_user):
     year = reference.split("-")[1]
     unknown = _register_as_duplicate(client, headers, task_id, f"C-{year}-999999")
     assert unknown.status_code == 422
-    assert unknown.json["details"] == {
+    assert unknown.json["errors"] == {
         "duplicate_of": [f"No complaint has the reference C-{year}-999999."]
     }
     itself = _register_as_duplicate(client, headers, task_id, reference)
     assert itself.status_code == 422
-    assert itself.json["details"] == {
+    assert itself.json["errors"] == {
         "duplicate_of": [
             "A complaint cannot duplicate itself: give the reference of the other one."
         ]
@@ -418,6 +409,6 @@ def test_duplicate_link_to_a_confidential_complaint_is_hidden_from_others(app, c
     other_id, _ = file_complaint(app)
     other_task = open_task_id(app, other_id, "register_complaint")
     probe = _register_as_duplicate(client, as_user("agent"), other_task, original_ref)
-    assert probe.json["details"] == {
+    assert probe.json["errors"] == {
         "duplicate_of": [f"No complaint has the reference {original_ref}."]
     }

@@ -80,12 +80,12 @@ def test_a_token_cannot_mint_a_stronger_one_nor_reuse_a_name(client, runner):
         f"{API}/tokens", json={"name": "more", "scopes": ["read", "tasks"]}, headers=bearer(reader)
     )
     assert stronger.status_code == 422
-    assert "scopes" in stronger.json["details"]
+    assert "scopes" in stronger.json["errors"]
     same_name = client.post(
         f"{API}/tokens", json={"name": "reader", "scopes": ["read"]}, headers=bearer(reader)
     )
     assert same_name.status_code == 422
-    assert same_name.json["details"]["name"] == ["A token of this account already has this name."]
+    assert same_name.json["errors"]["name"] == ["A token of this account already has this name."]
 
 
 def test_a_token_request_outside_the_schema_is_refused(client, runner):
@@ -100,7 +100,7 @@ def test_a_token_request_outside_the_schema_is_refused(client, runner):
     ):
         response = client.post(f"{API}/tokens", json=body, headers=bearer(token))
         assert response.status_code == 422, body
-        assert field in response.json["details"], (body, response.json)
+        assert field in response.json["errors"], (body, response.json)
 
 
 def test_the_admin_scope_is_refused_for_a_user_who_administers_nothing(client, runner):
@@ -109,7 +109,7 @@ def test_the_admin_scope_is_refused_for_a_user_who_administers_nothing(client, r
         f"{API}/tokens", json={"name": "ops", "scopes": ["admin"]}, headers=bearer(token)
     )
     assert response.status_code == 422
-    assert response.json["details"]["scopes"] == ["This token may only carry: intake, read, tasks."]
+    assert response.json["errors"]["scopes"] == ["This token may only carry: intake, read, tasks."]
     result = runner.invoke(args=["issue-token", "agent", "--scopes", "read,admin"])
     assert result.exit_code != 0
     # The CLI's default token carries every scope the user's roles allow, and no more.

@@ -4,6 +4,7 @@ Each test gets its own queue, so parallel test workers never take each other's t
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -38,8 +39,16 @@ def celery_app(app: Flask, smtp_server: SmtpServer) -> Iterator[Celery]:
         MAIL_PORT=smtp_server.port,
     )
     celery = background.init(app)
-    with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        yield celery
+    # The test worker sets up Celery's logging (the root logger's level, its handlers): put
+    # them back afterwards, or later tests in this process stop seeing INFO records.
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            yield celery
+    finally:
+        root.setLevel(level)
+        root.handlers[:] = handlers
 
 
 def _eventually(check: Callable[[], object]) -> object:

@@ -167,7 +167,7 @@ def test_the_api_keeps_my_draft_for_me_only_and_completion_discards_it(
     assert response.json["values"] == {"findings": ["Half done"], "escalation_requested": ["y"]}
     assert client.get(url, headers=mine).json["values"]["findings"] == ["Half done"]
     refused = client.put(url, json={"no_such_field": "x"}, headers=mine)
-    assert refused.status_code == 422 and "no_such_field" in refused.json["details"]
+    assert refused.status_code == 422 and "no_such_field" in refused.json["errors"]
     # The page shows the same draft.
     login(client, "investigator")
     assert "Half done" in client.get(f"/tasks/{task_id}").get_data(as_text=True)

@@ -137,5 +137,6 @@ def test_the_api_gives_the_short_message_and_the_element(app: Flask, client: Fla
     )
     assert response.status_code == 500
     body = response.get_json()
-    assert body["details"] == {"element_id": "count_information_request"}
-    assert body["error"].startswith("The procedure stopped at step “Count information request”")
+    assert response.mimetype == "application/problem+json"
+    assert body["element_id"] == "count_information_request"
+    assert body["detail"].startswith("The procedure stopped at step “Count information request”")

@@ -100,9 +100,14 @@ def test_an_unreachable_database_is_a_503_that_says_so(
 
     api = client.get("/api/v1/tasks", headers={"Authorization": "Bearer nope"})
     assert api.status_code == 503
+    assert api.mimetype == "application/problem+json"
     assert api.get_json() == {
-        "error": "The database is unreachable; try again in a moment.",
+        "type": "/api/v1/problems/service_unavailable",
+        "title": "Service Unavailable",
         "status": 503,
+        "detail": "The database is unreachable; try again in a moment.",
+        "code": "service_unavailable",
+        "instance": "/api/v1/tasks",
     }
 
     health = client.get("/healthz")

@@ -26,7 +26,7 @@ def test_api_complaint_ids_beyond_the_database_are_not_found(client, runner, com
     headers = bearer(issue_token(runner, "admin"))
     response = client.get(f"{API}/complaints/{complaint_id}", headers=headers)
     assert response.status_code == 404
-    assert response.json["status"] == 404
+    assert response.json["code"] == "not_found"
 
 
 @pytest.mark.parametrize("path", [f"/complaints/{TOO_BIG}", f"/complaints/1/attachments/{TOO_BIG}"])
@@ -56,7 +56,11 @@ def test_nul_in_api_search_filters_and_task_ids_is_a_bad_request(app, client, ru
     ):
         response = client.get(url, headers=headers)
         assert response.status_code == 400, url
-        assert response.json == {"error": "The request contains a NUL character.", "status": 400}
+        assert response.mimetype == "application/problem+json"
+        assert (response.json["code"], response.json["detail"]) == (
+            "bad_request",
+            "The request contains a NUL character.",
+        )
     response = client.post(
         f"{API}/tasks/{task_id}/complete",
         json={"registration_outcome": "not_a_complaint", "registration_notes": "a\u0000b"},
@@ -76,7 +80,7 @@ def test_nul_in_public_filing_is_a_bad_request(client):
         json={"anonymous": True, "attestation": True, "description": "Leaks\u0000 everywhere."},
     )
     assert response.status_code == 400
-    assert response.json["error"] == "The request contains a NUL character."
+    assert response.json["detail"] == "The request contains a NUL character."
 
 
 def test_nul_in_pages_is_a_bad_request_with_the_html_error_page(app, client):

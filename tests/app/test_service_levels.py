@@ -267,7 +267,7 @@ def test_staff_without_the_manager_role_get_a_403(app, client):
         assert 'href="/service-levels"' not in client.get("/account").get_data(as_text=True)
     token = issue_token(app.test_cli_runner(), "supervisor")
     answer = client.get(f"{API}/service-levels", headers=bearer(token))
-    assert answer.status_code == 403 and answer.json["status"] == 403
+    assert answer.status_code == 403 and answer.json["code"] == "forbidden"
 
 
 def test_managers_see_what_is_at_risk_or_breached_with_counts(app, client):
@@ -507,7 +507,7 @@ def test_api_lists_the_breach_view_with_counts_and_pages(app, client):
         breached = client.get(f"{API}/service-levels?state=breached", headers=bearer(token))
         assert [t["id"] for t in breached.json["tasks"]] == [seen["late_task"]]
         bad = client.get(f"{API}/service-levels?sort=sideways&assignee=x", headers=bearer(token))
-        assert bad.status_code == 422 and set(bad.json["details"]) == {"sort", "assignee"}
+        assert bad.status_code == 422 and set(bad.json["errors"]) == {"sort", "assignee"}
 
 
 def test_api_breach_view_is_described_and_fuzzes_without_server_errors(app, client, runner):

@@ -182,7 +182,8 @@ def test_a_link_sent_in_a_message_expires_and_offers_a_new_one_in_both_languages
     for action in ("information", "survey", "review", "withdraw"):
         assert client.post(f"{path}/{action}").status_code in (400, 410)  # CSRF first
     api = client.get(f"/api/v1/tracking/{path.rsplit('/', 1)[1]}")
-    assert api.status_code == 410 and "expired" in api.json["error"]
+    assert api.status_code == 410 and "expired" in api.json["detail"]
+    assert api.json["code"] == "link_expired"
 
     # A fresh link, asked for with the details on file, opens the page again.
     post_form(client, "/track", {"reference": reference, "contact": "aminata@example.org"})

@@ -274,14 +274,14 @@ def test_the_api_manages_subscriptions(private_ok, client, runner, receiver):
     changed = client.patch(location, json={"active": False}, headers=headers)
     assert changed.status_code == 200 and changed.json["active"] is False
     bad = client.patch(location, json={"events": ["nope"]}, headers=headers)
-    assert bad.status_code == 422 and "events" in bad.json["details"]
+    assert bad.status_code == 422 and "events" in bad.json["errors"]
     private_ok.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = False
     refused = client.post(
         f"{API}/webhooks",
         json={"url": "https://192.168.1.10/x", "events": ["task.created"]},
         headers=headers,
     )
-    assert refused.status_code == 422 and "url" in refused.json["details"]
+    assert refused.status_code == 422 and "url" in refused.json["errors"]
     listed = client.get(f"{API}/webhooks", headers=headers).json["webhooks"]
     assert [w["id"] for w in listed] == [shown["id"]]
     assert client.delete(location, headers=headers).status_code == 204

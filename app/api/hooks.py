@@ -1,0 +1,161 @@
+"""What every operation of the API does around its view: Idempotency-Key on each POST, the
+IETF RateLimit headers on rate-limited operations (described in the OpenAPI document)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+
+from flask import current_app, g, request
+from flask.wrappers import Response
+from flask_babel import gettext
+from flask_limiter.util import get_remote_address
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from app.api.blueprint import bp
+from app.extensions import limiter
+from services import idempotency, users
+from services.clock import utcnow
+from services.db import db
+from services.errors import Conflict, DomainError, InvalidInput
+from services.idempotency import Outcome
+
+HEADER = "Idempotency-Key"
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+@bp.before_request
+def idempotent_post() -> Response | None:
+    """A POST with an Idempotency-Key: replay the stored answer, refuse a reuse, or claim it."""
+    if request.method != "POST" or HEADER not in request.headers:
+        return None
+    key = request.headers[HEADER]
+    if not idempotency.valid_key(key):
+        raise DomainError(
+            gettext("An Idempotency-Key is 1 to 255 visible ASCII characters."),
+            code="invalid_idempotency_key",
+        )
+    print_ = idempotency.fingerprint(request.method, request.path, canonical_body())
+    begun = idempotency.begin(principal(), key, request.method, request.path, print_, utcnow())
+    if begun.outcome is Outcome.REUSED:
+        raise InvalidInput(
+            gettext(
+                "This Idempotency-Key was already used for another request; use a new key "
+                "for a new request."
+            ),
+            code="idempotency_key_reused",
+        )
+    if begun.outcome is Outcome.LOST:
+        raise Conflict(
+            gettext(
+                "The request with this Idempotency-Key was carried out, but its answer was "
+                "lost; read the current state instead of sending it again."
+            ),
+            code="idempotency_answer_lost",
+        )
+    if begun.outcome is Outcome.IN_PROGRESS or begun.record is None:
+        raise Conflict(
+            gettext("A request with this Idempotency-Key is still in progress; retry later."),
+            code="idempotency_in_progress",
+        )
+    record = begun.record
+    if begun.outcome is Outcome.REPLAY:
+        response = current_app.response_class(
+            record.body or b"", status=record.status, headers=record.headers or {}
+        )
+        response.headers["Idempotent-Replayed"] = "true"
+        return response
+    g.idempotency_record = record.id
+    # The view's commit marks the record in the same transaction as its work.
+    session = db.session()
+    event.listen(session, "before_commit", _mark_committed)
+    g.idempotency_session = session
+    return None
+
+
+def _mark_committed(session: Session) -> None:
+    record_id = g.get("idempotency_record")
+    if record_id is not None:
+        idempotency.mark_committed(record_id)
+
+
+@bp.after_request
+def keep_answer(response: Response) -> Response:
+    """Store the answer of a claimed key for its retries (or free the key)."""
+    record_id = g.pop("idempotency_record", None)
+    if record_id is None:
+        return response
+    session = g.pop("idempotency_session", None)
+    if session is not None and event.contains(session, "before_commit", _mark_committed):
+        event.remove(session, "before_commit", _mark_committed)
+    try:
+        if response.is_streamed:
+            idempotency.release(record_id)
+        else:
+            idempotency.finish(
+                record_id,
+                response.status_code,
+                dict(response.headers),
+                response.get_data(),
+                utcnow(),
+            )
+        db.session.commit()
+    except SQLAlchemyError:
+        # The answer stands. A retry waits for the lease to end, then runs again, or, if the
+        # work was saved, is told its answer was lost.
+        db.session.rollback()
+        current_app.logger.exception("could not store the answer of an Idempotency-Key")
+    return response
+
+
+@bp.after_request
+def rate_limit_headers(response: Response) -> Response:
+    """RateLimit-Limit, -Remaining and -Reset (seconds) of the operation's tightest limit."""
+    limit = limiter.current_limit
+    if limit is None:
+        return response
+    try:
+        reset_time, remaining = limit.window  # (when the window ends, requests left)
+        reset = max(0, math.ceil(reset_time - time.time()))
+        response.headers["RateLimit-Limit"] = str(limit.limit.amount)
+        response.headers["RateLimit-Remaining"] = str(remaining)
+        response.headers["RateLimit-Reset"] = str(reset)
+    except Exception:  # noqa: BLE001 - the limiter's storage gone: answer without the headers
+        current_app.logger.warning("rate-limit headers unavailable", exc_info=True)
+    return response
+
+
+def principal() -> str:
+    """Whose keys these are: the bearer token's owner, else the client's address."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() == "bearer" and token:
+        user = users.by_api_token(token)
+        if user is not None:
+            return f"user:{user.id}"
+    return f"address:{get_remote_address()}"
+
+
+def canonical_body() -> bytes:
+    """The body as a retry would send it again: JSON re-serialised with sorted keys, forms
+    as their fields and files' digests (a multipart boundary changes from one try to the
+    next), anything else as sent."""
+    if request.mimetype in FORM_TYPES:
+        fields = sorted(request.form.items(multi=True))
+        files = []
+        for name, upload in request.files.items(multi=True):
+            digest = hashlib.sha256(upload.stream.read()).hexdigest()
+            upload.stream.seek(0)
+            files.append((name, upload.filename or "", digest))
+        return json.dumps([fields, sorted(files)]).encode()
+    data = request.get_data(cache=True)
+    if request.is_json:
+        try:
+            return json.dumps(json.loads(data), sort_keys=True, separators=(",", ":")).encode()
+        except ValueError:
+            pass
+    return data

@@ -1,0 +1,181 @@
+"""API errors are RFC 9457 problem details with a stable code; pages keep their HTML errors."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm.exc import StaleDataError
+
+from services import users, workflows
+from services.db import db
+from services.models import Complaint, Task
+from tests import journeys
+from tests.app.api_helpers import API, bearer, file_complaint, issue_token, open_task_id, problem
+from tests.app.test_api import VALID_COMPLAINT
+
+
+@pytest.fixture
+def as_user(runner):
+    return lambda username: bearer(issue_token(runner, username))
+
+
+def test_a_validation_problem_names_its_fields_and_the_request(client):
+    response = client.post(f"{API}/complaints", json={**VALID_COMPLAINT, "email": "x"})
+    body = problem(response, 422, "validation_failed")
+    assert body["title"] == "Unprocessable Entity"
+    assert body["detail"] == "Please correct the highlighted fields."
+    assert body["instance"] == f"{API}/complaints"
+    assert list(body["errors"]) == ["email"]
+
+
+def test_a_body_that_is_not_json_is_a_validation_problem(client):
+    response = client.post(f"{API}/complaints", data="{not json", content_type="application/json")
+    body = problem(response, 422, "validation_failed")
+    assert body["detail"] == "Send a JSON object with the form's fields."
+
+
+def test_werkzeug_errors_are_problems_too(app, client):
+    assert problem(client.get(f"{API}/nowhere"), 404, "not_found")["instance"] == f"{API}/nowhere"
+    refused = client.put(f"{API}/openapi.json")
+    problem(refused, 405, "method_not_allowed")
+    assert "GET" in refused.headers["Allow"]
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    large = client.post(f"{API}/complaints", json={**VALID_COMPLAINT, "description": "x" * 2000})
+    problem(large, 413, "payload_too_large")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Complaint.id))) == 0
+
+
+def test_the_two_conflicts_have_two_codes(app, client, as_user):
+    def racing() -> None:
+        # What a save from a stale copy of the workflow raises at flush.
+        with workflows._stale_state_is_a_conflict():
+            raise StaleDataError("the version changed")
+
+    app.add_url_rule(f"{API}/racing", "racing", racing)
+    busy = problem(client.get(f"{API}/racing"), 409, "concurrent_change")
+    assert busy["detail"].startswith("Someone else changed this complaint at the same time")
+
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    url = f"{API}/tasks/{task_id}/complete"
+    answers = journeys.ANSWERS["register_complaint"]
+    assert client.post(url, json=answers, headers=as_user("agent")).status_code == 200
+    again = client.post(url, json=answers, headers=as_user("agent"))
+    assert problem(again, 409, "task_already_completed")["title"] == "Conflict"
+
+
+def test_authorisation_problems(app, client, as_user):
+    problem(client.get(f"{API}/tasks"), 401, "unauthorized")
+    complaint_id, _ = file_complaint(app)
+    with app.app_context():
+        users.create_user("agent2", "Abdou Intake", "demo-password", ["intake_agent"])
+        db.session.commit()
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    client.post(f"{API}/tasks/{task_id}/claim", headers=as_user("agent"))
+    taken = client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json=journeys.ANSWERS["register_complaint"],
+        headers=as_user("agent2"),
+    )
+    problem(taken, 403, "forbidden")
+    with app.app_context():
+        assert db.session.get(Task, task_id).status == "open"
+
+
+def test_an_unexpected_failure_is_a_problem_that_tells_nothing_inside(app, client):
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    app.add_url_rule(f"{API}/broken", "broken", broken)
+    body = problem(client.get(f"{API}/broken"), 500, "internal_error")
+    assert "boom" not in body["detail"]
+
+
+def test_pages_keep_their_html_errors_and_other_json_clients_their_shape(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "This page does not exist." in page.get_data(as_text=True)
+    json_client = client.get("/no-such-page", headers={"Accept": "application/json"})
+    assert json_client.mimetype == "application/json"
+    assert json_client.json["status"] == 404 and "code" not in json_client.json
+
+
+def test_every_operation_has_examples_that_fit_its_schemas(client):
+    from forms.base import json_validator
+
+    document = client.get(f"{API}/openapi.json").json
+    components = document["components"]
+    checked = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            where = f"{method.upper()} {path}"
+            assert "security" in operation, where
+            body = operation.get("requestBody")
+            if body is not None:
+                media = next(iter(body["content"].values()))
+                assert "example" in media, f"{where}: no request example"
+                validator = json_validator({**media["schema"], "components": components})
+                assert validator.is_valid(media["example"]), where
+                checked += 1
+            successes = [r for s, r in operation["responses"].items() if s.startswith("2")]
+            with_body = [r for r in successes if "content" in r]
+            assert with_body or successes[0].get("description"), where
+            for response in with_body:
+                media = next(iter(response["content"].values()))
+                assert "example" in media, f"{where}: no response example"
+                validator = json_validator({**media["schema"], "components": components})
+                errors = [e.message for e in validator.iter_errors(media["example"])]
+                assert not errors, (where, errors[:3])
+                checked += 1
+            if method == "post":
+                names = {p.get("name") or p.get("$ref") for p in operation["parameters"]}
+                assert "#/components/parameters/IdempotencyKey" in names, where
+    for name, response in components["responses"].items():
+        media = response["content"]["application/problem+json"]
+        validator = json_validator({**media["schema"], "components": components})
+        assert validator.is_valid(media["example"]), name
+    assert checked >= 14
+
+
+def test_the_document_states_scopes_limits_and_problems(app, client):
+    document = client.get(f"{API}/openapi.json").json
+    paths = document["paths"]
+    assert paths["/tasks"]["get"]["security"] == [{"bearerAuth": ["read"]}]
+    for action in ("claim", "unclaim", "complete"):
+        operation = paths[f"/tasks/{{task_id}}/{action}"]["post"]
+        assert operation["security"] == [{"bearerAuth": ["tasks"]}]
+        assert "412" in operation["responses"]
+    assert paths["/tasks/{task_id}/draft"]["put"]["security"] == [{"bearerAuth": ["tasks"]}]
+    filing = paths["/complaints"]["post"]
+    assert "10 per minute and 100 per day" in filing["description"]
+    assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(
+        filing["responses"]["201"]["headers"]
+    )
+    assert {"413", "429"} <= set(filing["responses"])
+    responses = document["components"]["responses"]
+    assert "Retry-After" in responses["TooManyRequests"]["headers"]
+    assert str(app.config["MAX_CONTENT_LENGTH"]) in responses["PayloadTooLarge"]["description"]
+    assert "task_already_completed" in responses["Conflict"]["description"]
+    assert "concurrent_change" in responses["Conflict"]["description"]
+    assert {"PreconditionFailed", "PreconditionRequired", "PayloadTooLarge"} <= set(responses)
+
+
+def test_a_problem_type_says_what_its_code_means(client):
+    refused = client.post(f"{API}/complaints", json={})
+    body = problem(refused, 422, "validation_failed")
+    described = client.get(body["type"])
+    assert described.status_code == 200
+    assert described.json["code"] == "validation_failed" and described.json["status"] == 422
+    assert "`errors` maps each field" in described.json["description"]
+    for code, status in (
+        ("task_already_completed", 409),
+        ("concurrent_change", 409),
+        ("precondition_failed", 412),
+        ("idempotency_key_reused", 422),
+    ):
+        described = client.get(f"{API}/problems/{code}").json
+        assert (described["code"], described["status"]) == (code, status)
+    conflict = client.get(f"{API}/problems/concurrent_change").json["description"]
+    assert "task_already_completed: the task is no longer open" in conflict
+    unknown = problem(client.get(f"{API}/problems/no_such_code"), 404, "not_found")
+    assert unknown["detail"] == "No problem has this code."
