@@ -171,7 +171,8 @@ def _stale_state_is_a_conflict() -> Iterator[None]:
         if not _unique_violation(exc):
             raise
         raise TaskAlreadyCompleted(
-            "Someone else changed this complaint at the same time; reload and try again."
+            "Someone else changed this complaint at the same time; reload and try again.",
+            code="concurrent_change",
         ) from exc
     except OperationalError as exc:  # SQLite: another writer holds the database
         if "locked" in str(exc).lower():
