@@ -103,9 +103,13 @@ def fire_timers(now: str | None = None) -> dict[str, Any]:
     report = workflows.tick(when)
     timers.beat(when)
     db.session.commit()
-    reporting.refresh()  # the days whose figures the saves changed
+    # The lock ends with each transaction: taken again, so that two rounds never write the
+    # report days or the recurring problems at once (both inserted the first snapshot row).
+    if _timer_lock():
+        reporting.refresh()  # the days whose figures the saves changed
     db.session.commit()
-    recurring.precompute()  # /improvement's recurring problems, computed ahead
+    if _timer_lock():
+        recurring.precompute()  # /improvement's recurring problems, computed ahead
     db.session.commit()
     for instance, error in report.failed.items():
         current_app.logger.error("timers: instance %s failed: %s", instance, error)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -164,10 +164,25 @@ def _stale_state_is_a_conflict() -> Iterator[None]:
             "Someone else changed this complaint at the same time; reload and try again.",
             code="concurrent_change",
         ) from exc
+    except IntegrityError as exc:
+        # A row the step adds (the clock of the next step, say) was just added by a concurrent
+        # save of the same complaint: on PostgreSQL that INSERT waits for the other commit
+        # and breaks the unique key before the version check is reached. The same lost race.
+        if not _unique_violation(exc):
+            raise
+        raise TaskAlreadyCompleted(
+            "Someone else changed this complaint at the same time; reload and try again.",
+            code="concurrent_change",
+        ) from exc
     except OperationalError as exc:  # SQLite: another writer holds the database
         if "locked" in str(exc).lower():
             raise Conflict("The complaint is busy; try again.", code="concurrent_change") from exc
         raise
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    # PostgreSQL's SQLSTATE for a unique key, or SQLite's message.
+    return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint" in str(exc.orig)
 
 
 def _project(complaint: Complaint, state: engine.Snapshot, now: datetime) -> None:
