@@ -771,13 +771,21 @@
     say(t("requestFailed", { reason: error && error.message ? error.message : error }), "error");
   }
 
+  // Validation runs on its own after each change: an answer that comes back after a later
+  // validation or a deploy started must not overwrite what that one says.
+  var statusRequest = 0;
+
   function validate() {
+    var mine = ++statusRequest;
     say(t("validating"));
     return exportFiles()
       .then(function (files) {
         return postJSON(config.urls.validate, { files: files });
       })
       .then(function (response) {
+        if (mine !== statusRequest) {
+          return;
+        }
         if (response.status !== 200) {
           say(response.body.error || t("requestFailed", { reason: response.status }), "error");
           return;
@@ -799,6 +807,9 @@
       comment.focus();
       return;
     }
+    statusRequest += 1;
+    // A re-check queued by the last edit would run after the deploy and hide its answer.
+    window.clearTimeout(recheckTimer);
     say(t("deploying"));
     exportFiles()
       .then(function (files) {
