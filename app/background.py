@@ -21,6 +21,7 @@ round is idempotent, which is what makes late acknowledgement safe.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,6 +94,18 @@ def _timer_lock() -> bool:
     )
 
 
+def refresh_derived(lock: Callable[[], bool] = lambda: True) -> None:
+    """After a timer round (this task's or `flask run-timers`'): the report days the saves
+    changed, then /improvement's recurring problems computed ahead, each step committed and
+    each run only when `lock()` says this round holds the timer lock."""
+    if lock():
+        reporting.refresh()
+    db.session.commit()
+    if lock():
+        recurring.precompute()
+    db.session.commit()
+
+
 @shared_task(name="complaintflow.fire_timers")
 def fire_timers(now: str | None = None) -> dict[str, Any]:
     """One timer round: what fired, by complaint reference (`now`: an ISO time, for drills)."""
@@ -105,12 +118,7 @@ def fire_timers(now: str | None = None) -> dict[str, Any]:
     db.session.commit()
     # The lock ends with each transaction: taken again, so that two rounds never write the
     # report days or the recurring problems at once (both inserted the first snapshot row).
-    if _timer_lock():
-        reporting.refresh()  # the days whose figures the saves changed
-    db.session.commit()
-    if _timer_lock():
-        recurring.precompute()  # /improvement's recurring problems, computed ahead
-    db.session.commit()
+    refresh_derived(_timer_lock)
     for instance, error in report.failed.items():
         current_app.logger.error("timers: instance %s failed: %s", instance, error)
     return {"skipped": False, "fired": report.fired}

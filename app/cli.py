@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
-from app import exports, rounds
+from app import background, exports, rounds
 from app.delivery_cli import deliver_messages, mail_catcher
 from app.mail_in import receive_mail
 from app.presets_cli import apply_at_setup, list_presets, set_preset
@@ -30,7 +30,6 @@ from services import (
     message_templates,
     processes,
     providers,
-    recurring,
     reporting,
     staff_notices,
     timers,
@@ -346,12 +345,8 @@ def timer_loop(
                 timers.beat(now)
                 last_beat = now
             db.session.commit()
-            # The days whose figures saves changed since the last round (bounded per round).
-            reporting.refresh()
-            db.session.commit()
-            # /improvement's recurring problems, computed ahead (seconds at a million).
-            recurring.precompute()
-            db.session.commit()
+            # The report days the saves changed, /improvement's recurring problems ahead.
+            background.refresh_derived()
             # Without a broker, the export jobs are built here, one per round.
             exports.build_next_export()
             for reference, fired in report.fired.items():
