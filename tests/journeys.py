@@ -5,6 +5,7 @@ Call these inside an application context; each helper commits like a request wou
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from services import complaints, composer, workflows
 from services.clock import as_utc
 from services.db import db
+from services.errors import TaskAlreadyCompleted
 from services.models import Complaint, ServiceClock, Task, User
 
 INTAKE = {
@@ -286,3 +288,33 @@ def overdue(complaint: Complaint, name: str) -> Complaint:
     workflows.tick(past_due(complaint, name))
     db.session.commit()
     return complaint
+
+
+def complete_at_once(app: Any, task_id: str, by: str, form_key: str) -> list[str]:
+    """Two requests complete the same task at the same moment, each in its own thread and
+    session: "won", "conflict: <message>" (TaskAlreadyCompleted) or "error: <type>" each."""
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        with app.app_context():
+            data = formdata(ANSWERS[form_key])
+            actor = user(by)
+            barrier.wait()
+            try:
+                workflows.complete_task(task_id, actor, data)
+                db.session.commit()
+                outcomes.append("won")
+            except TaskAlreadyCompleted as exc:
+                db.session.rollback()
+                outcomes.append(f"conflict: {exc.message}")
+            except Exception as exc:  # noqa: BLE001 - what the request would have answered 500
+                db.session.rollback()
+                outcomes.append(f"error: {type(exc).__name__}")
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

@@ -8,13 +8,9 @@ conflict the other races get.
 
 from __future__ import annotations
 
-import threading
-
 from flask import Flask
 
-from services import workflows
 from services.db import db
-from services.errors import TaskAlreadyCompleted
 from services.models import AuditEvent, ServiceClock, Task
 from tests import journeys as j
 
@@ -24,30 +20,7 @@ def test_two_classifications_at_once_one_wins_the_other_is_a_conflict(app: Flask
         complaint = j.to_classification()
         task_id = j.open_task(complaint, "classify_complaint").id
         complaint_id = complaint.id
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def attempt() -> None:
-        with app.app_context():
-            data = j.formdata(j.ANSWERS["classify_complaint"])
-            supervisor = j.user("supervisor")
-            barrier.wait()
-            try:
-                workflows.complete_task(task_id, supervisor, data)
-                db.session.commit()
-                outcomes.append("won")
-            except TaskAlreadyCompleted as exc:
-                db.session.rollback()
-                outcomes.append(f"conflict: {exc.message}")
-            except Exception as exc:  # noqa: BLE001 - what the request would have answered 500
-                db.session.rollback()
-                outcomes.append(f"error: {type(exc).__name__}")
-
-    threads = [threading.Thread(target=attempt) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = j.complete_at_once(app, task_id, "supervisor", "classify_complaint")
     assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "won"], outcomes
     with app.app_context():
         completions = db.session.scalars(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from flask import Flask
 
@@ -79,27 +77,7 @@ def test_two_simultaneous_completions_exactly_one_wins(app: Flask):
         complaint = j.file()
         task_id = j.open_task(complaint, "register_complaint").id
         complaint_id = complaint.id
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def attempt() -> None:
-        with app.app_context():
-            data = j.formdata(j.ANSWERS["register_complaint"])
-            agent = j.user("agent")
-            barrier.wait()
-            try:
-                workflows.complete_task(task_id, agent, data)
-                db.session.commit()
-                outcomes.append("won")
-            except TaskAlreadyCompleted as exc:
-                db.session.rollback()
-                outcomes.append(f"conflict: {exc.message}")
-
-    threads = [threading.Thread(target=attempt) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = j.complete_at_once(app, task_id, "agent", "register_complaint")
     assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "won"], outcomes
     with app.app_context():
         completions = db.session.scalars(
