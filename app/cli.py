@@ -18,7 +18,6 @@ from app.delivery_cli import deliver_messages, mail_catcher
 from app.mail_in import receive_mail
 from app.presets_cli import apply_at_setup, list_presets, set_preset
 from app.production import check_config
-from forms import FORMS
 from services import (
     api_tokens,
     attachments,
@@ -121,7 +120,7 @@ def init_db() -> None:
 def deploy_from_directory(directory: str | None = None, comment: str = "") -> str:
     """Deploy the diagrams of a directory and describe what happened."""
     path = Path(directory or current_app.config["PROCESSES_DIR"])
-    result = processes.deploy(processes.read_directory(path), FORMS, comment=comment)
+    result = processes.deploy(processes.read_directory(path), comment=comment)
     templates = message_templates.seed()  # the default message of each kind and language
     db.session.commit()
     version = result.version

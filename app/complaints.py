@@ -33,13 +33,13 @@ from forms.choices import (
     DELIVERY_MODES,
     PAYMENT_MODES,
     PURCHASE_MODES,
+    SAFE_CONTACT_METHODS,
     SEVERITIES,
     STATUSES,
     label,
 )
 from forms.complaints import ComplaintFilterForm
 from forms.inbox import department_options
-from forms.sensitive import SAFE_CONTACT_METHODS
 from services import (
     attachments,
     breach_view,

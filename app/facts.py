@@ -13,7 +13,7 @@ from wtforms import SelectChoice
 from wtforms.fields import BooleanField, Field, SelectFieldBase
 
 from app.local_time import DATE, local_time
-from forms import FORMS, InformationReplyForm, StaffIntakeForm, SurveyForm
+from forms import InformationReplyForm, StaffIntakeForm, SurveyForm
 from forms.choices import (
     CATEGORIES,
     CHANNELS,
@@ -25,6 +25,8 @@ from forms.choices import (
     STATUSES,
     label,
 )
+from forms.definitions import FormDefinition
+from services import form_definitions
 from services.clock import as_utc
 from services.models import Complaint
 
@@ -68,9 +70,12 @@ class Fact:
 class FieldIndex:
     """Every field of the procedure's forms by name: where labels and choice words come from."""
 
-    def __init__(self) -> None:
+    def __init__(self, forms: Mapping[str, FormDefinition] | None = None) -> None:
+        """Index the given forms (a version's), else those of the active version."""
         self.fields: dict[str, Field] = {}
-        for form_cls in (*FORMS.values(), StaffIntakeForm, InformationReplyForm, SurveyForm):
+        found = form_definitions.active() if forms is None else forms
+        task_forms = [definition.form_class for definition in found.values()]
+        for form_cls in (*task_forms, StaffIntakeForm, InformationReplyForm, SurveyForm):
             for field in form_cls():
                 self.fields.setdefault(field.short_name, field)
 

@@ -18,10 +18,11 @@ from wtforms import Form
 
 from app.procedure_text import translated
 from app.service_levels import clock_name, target_words
-from forms import FORMS, SurveyForm
+from forms import SurveyForm
 from forms.choices import CHANNELS, CONTACT_CHANNELS, label
 from forms.summary import describe
-from services import audit
+from services import audit, form_definitions
+from services.errors import NotFound
 from services.models import AuditEvent, Task
 
 KINDS = {
@@ -199,13 +200,21 @@ def rows(event: AuditEvent, tasks: Mapping[str, Task]) -> list[tuple[str, str]]:
     form_cls: type[Form] | None = None
     if event.kind == "task_completed":
         task = tasks.get(event.task_name or "")
-        form_cls = FORMS.get(task.form_key) if task is not None else None
+        form_cls = _task_form(task) if task is not None else None
     elif event.kind == "message_received":
         form_cls = MESSAGE_FORMS.get(event.task_name or "")
     data = {k: _word(k, v) for k, v in event.data.items() if k not in HIDDEN}
     if event.kind == "notification":
         data.pop("subject", None)  # the message card shows it; the detail names the message
     return describe(form_cls, data, labels={k: str(v) for k, v in LABELS.items()})
+
+
+def _task_form(task: Task) -> type[Form] | None:
+    """The form a step was completed with, in its complaint's process version."""
+    try:
+        return form_definitions.form_class(task)
+    except NotFound:
+        return None
 
 
 def _word(name: str, value: Any) -> Any:

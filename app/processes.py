@@ -33,7 +33,7 @@ from flask_login import current_user, login_required
 from app import facts, procedure_text
 from app.editor_text import EDITOR_MESSAGES, KINDS
 from app.facts import ROUTES
-from forms import FORMS, formdata_from_json
+from forms import formdata_from_json
 from forms.choices import ROLES, label
 from forms.processes import (
     MigrateForm,
@@ -44,6 +44,7 @@ from forms.processes import (
 )
 from services import (
     engine,
+    form_definitions,
     instance_migration,
     permissions,
     preset_letters,
@@ -60,8 +61,9 @@ from services.models import ProcessVersion
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
-FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.(bpmn|dmn)$")
-MAX_FILES = 20
+# Diagrams, and form definitions under forms/ (forms/<form key>.toml).
+FILE_NAME = re.compile(r"^([A-Za-z0-9_.-]+\.(bpmn|dmn)|forms/[a-z][a-z0-9_]{0,62}\.toml)$")
+MAX_FILES = 100
 
 
 @bp.before_request
@@ -105,7 +107,9 @@ def _posted_files(body: Mapping[str, Any]) -> dict[str, bytes]:
     posted = {}
     for name, text in files.items():
         if not isinstance(name, str) or not FILE_NAME.match(name) or not isinstance(text, str):
-            raise InvalidInput(_("Only .bpmn and .dmn files, as text, can be checked."))
+            raise InvalidInput(
+                _("Only .bpmn and .dmn files and forms/*.toml definitions, as text, are taken.")
+            )
         posted[name] = text.encode("utf-8")
     return posted
 
@@ -125,8 +129,10 @@ def editor() -> Any:
             "kind": "dmn" if name.endswith(".dmn") else "bpmn",
             "url": url_for("processes.version_file", version_id=version.id, name=name),
         }
-        for name in sorted(version.files, key=lambda n: (n.endswith(".dmn"), n))
+        for name in sorted(version.files, key=processes.file_order)
+        if name.endswith((".bpmn", ".dmn"))
     ]
+    forms = form_definitions.for_version(version)
     config = {
         "urls": {
             "validate": url_for("processes.validate"),
@@ -141,7 +147,7 @@ def editor() -> Any:
         "processes/editor.html",
         version=version,
         files=files,
-        form_keys=sorted(FORMS),
+        form_keys=sorted(forms),
         lane_roles=[(role, label(ROLES, role)) for role in roles.ROLES if role in roles.LANE_ROLES],
         config=config,
         comment_form=VersionCommentForm(),
@@ -149,13 +155,14 @@ def editor() -> Any:
     )
 
 
-@bp.get("/versions/<int:version_id>/files/<name>")
+@bp.get("/versions/<int:version_id>/files/<path:name>")
 def version_file(version_id: int, name: str) -> Any:
     """One BPMN or DMN file of a version, as stored."""
     version = _version(version_id)
     if name not in version.files:
         raise NotFound(_("This version has no file called %(name)s.", name=name))
-    response = Response(version.files[name], mimetype="application/xml")
+    mimetype = "application/toml" if name.endswith(".toml") else "application/xml"
+    response = Response(version.files[name], mimetype=mimetype)
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -163,7 +170,7 @@ def version_file(version_id: int, name: str) -> Any:
 @bp.post("/validate")
 def validate() -> Any:
     """Check diagram files without storing anything: problems block a deploy, warnings do not."""
-    result = processes.validate(_posted_files(_json_body()), FORMS)
+    result = processes.validate(_posted_files(_json_body()))
     return jsonify(problems=_problems(result.problems), warnings=_problems(result.warnings))
 
 
@@ -178,7 +185,7 @@ def deploy() -> Any:
     if not form.validate():
         return jsonify(error=_("Say why you deploy."), errors=form.errors, problems=[]), 422
     try:
-        result = processes.deploy(files, FORMS, actor=current_user, comment=form.comment.data)
+        result = processes.deploy(files, actor=current_user, comment=form.comment.data)
     except DeployRefused as exc:
         db.session.rollback()
         return jsonify(

@@ -24,13 +24,14 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from app import facts, history, procedure_text, uploads
-from forms import FORMS
 from forms.choices import LANGUAGES, label
+from forms.definitions import FormDefinition
 from services import (
     attachments,
     audit,
     documents,
     drafts,
+    form_definitions,
     letters,
     message_templates,
     permissions,
@@ -49,75 +50,6 @@ bp.add_app_template_filter(procedure_text.translated, "translated")
 INBOX_PATH = "/inbox"
 CLAIM_PATH = "/inbox/tasks/{task_id}/claim"
 UNCLAIM_PATH = "/inbox/tasks/{task_id}/unclaim"
-
-# Case data shown above each form, so the person deciding sees what the decision rests on.
-CONTEXT: dict[str, tuple[str, ...]] = {
-    "register_complaint": ("missing_information", "information_reply", "registration_notes"),
-    "classify_complaint": ("registration_notes",),
-    "resolve_minor": ("category", "severity", "classification_notes", "sign_off_comment"),
-    "investigate_complaint": (
-        "category",
-        "severity",
-        "breach_of_law",
-        "safety_issue",
-        "financial_impact",
-        "classification_notes",
-        "escalation_decision",
-        "escalation_comment",
-    ),
-    "approve_escalation": (
-        "escalation_target",
-        "escalation_reason",
-        "investigation_report",
-        "findings",
-        "root_cause_category",
-        "root_cause",
-        "internal_corrections",
-    ),
-    "legal_review": (
-        "escalation_target",
-        "escalation_reason",
-        "escalation_comment",
-        "investigation_report",
-        "findings",
-        "root_cause_category",
-        "root_cause",
-    ),
-    "resolve_complaint": (
-        "findings",
-        "root_cause_category",
-        "root_cause",
-        "investigation_report",
-        "legal_opinion",
-        "legal_action",
-        "legal_recommendations",
-        "sign_off_comment",
-    ),
-    "handle_confidential": ("category", "severity", "classification_notes", "sign_off_comment"),
-    "sign_off": (
-        "action_taken",
-        "put_right",
-        "findings",
-        "protective_measures",
-        "remedies",
-        "remedy_details",
-        "compensation_amount",
-        "resolution_summary",
-    ),
-}
-CONTEXT_TITLES = {
-    "approve_escalation": _l("Escalation requested"),
-    "legal_review": _l("Escalation and investigation"),
-    "resolve_complaint": _l("Investigation"),
-    "sign_off": _l("Resolution to sign off"),
-}
-# The letter a form's approval sends (the diagram throws it after the sign-off): the page
-# shows it as it will be sent, so the manager signs off that letter.
-SIGNED_OFF_LETTERS = {"sign_off": "response_letter"}
-# Forms worked again after a send-back or a refusal: they start from the previous answers.
-REWORKED_FORMS = frozenset(
-    {"investigate_complaint", "resolve_minor", "resolve_complaint", "handle_confidential"}
-)
 
 
 @bp.get("/<task_id>")
@@ -248,8 +180,8 @@ def letter_pdf(task_id: str) -> Any:
 
 def _letter_preview(task: Task) -> message_templates.Rendered | None:
     """The letter an open sign-off task would send, written as if sent now; else None."""
-    kind = SIGNED_OFF_LETTERS.get(task.form_key)
-    if kind is None or task.status != "open":
+    kind = _definition(task).signs_off_letter if task.status == "open" else None
+    if kind is None:
         return None
     return workflows.message_preview(task.complaint, kind)
 
@@ -278,17 +210,19 @@ def _may_work(task: Task) -> bool:
 
 def _defaults(task: Task, case: Mapping[str, Any]) -> dict[str, Any]:
     """Start values: the previous answers of a reworked form, a drafted response letter."""
-    form_cls = FORMS.get(task.form_key)
-    if form_cls is None:
-        return {}
-    names = {f.short_name for f in form_cls()}
+    found = _definition(task)
+    names = set(found.field_names)
     values: dict[str, Any] = {}
-    if task.form_key in REWORKED_FORMS:
+    if found.reworked:
         values = {name: case[name] for name in names if case.get(name) not in (None, "", [])}
     for letter in ("response_letter", "review_letter"):  # drafted in the complainant's language
         if letter in names and not values.get(letter):
             values[letter] = letters.draft_response(task.complaint, case, current_user)
     return values
+
+
+def _definition(task: Task) -> FormDefinition:
+    return form_definitions.definition(task)
 
 
 def _show_errors(form: Form, details: Mapping[str, Any]) -> None:
@@ -317,7 +251,8 @@ def _render(
     file_errors: list[str] | None = None,
 ) -> Any:
     complaint = task.complaint
-    labels = facts.FieldIndex()
+    found = _definition(task)
+    labels = facts.FieldIndex(form_definitions.for_version(complaint.instance.process_version))
     drawing = workflows.diagram(complaint)
     all_tasks = tasks.for_complaint(complaint.id)
     page = render_template(
@@ -328,8 +263,9 @@ def _render(
         alert=alert,
         instructions=procedure_text.translated(workflows.instructions(task)),
         summary=facts.complaint_summary(complaint),
-        context=labels.facts(case, CONTEXT.get(task.form_key, ())),
-        context_title=CONTEXT_TITLES.get(task.form_key, _l("The case so far")),
+        context=labels.facts(case, found.context),
+        context_title=found.text("context_title") or _l("The case so far"),
+        phase=found.text("phase"),
         submitted=labels.facts(task.data or {}) if task.status != "open" else [],
         timeline=history.entries(audit.history(complaint.id), all_tasks),
         lane_names=procedure_text.lane_names(),

@@ -1,67 +1,34 @@
-"""WTForms classes of the complaint procedure; FORMS maps a BPMN form key to its class."""
+"""WTForms classes: the public and staff forms declared in code, and the task forms compiled
+from the procedure's definitions (processes/forms, forms.definitions).
+
+`FORMS` and the task forms' class names (RegistrationForm, SignOffForm...) give the shipped
+definitions' classes; the application reads a task's form from the version its complaint
+runs on (services.form_definitions).
+"""
+
+from typing import Any
 
 from forms.base import TaskForm, formdata_from_json
-from forms.classification import ClassificationForm
 from forms.complainant import InformationReplyForm, SurveyForm
-from forms.escalation import (
-    EscalationApprovalForm,
-    LegalReviewForm,
-    PoliceOutcomeForm,
-    PoliceReferralForm,
-    SeniorManagementDecisionForm,
-)
 from forms.intake import ComplaintForm, StaffIntakeForm
-from forms.investigation import InvestigationForm
-from forms.overdue import OverdueReviewForm
-from forms.registration import RegistrationForm
-from forms.resolution import ConfidentialCaseForm, MinorResolutionForm, ResolutionForm
-from forms.review import CaseReviewForm, EscalatedDelayForm, SatisfactionFollowUpForm
-from forms.sensitive import ConsentForm, ReferralForm
-from forms.sign_off import SignOffForm
 
-FORMS: dict[str, type[TaskForm]] = {
-    "register_complaint": RegistrationForm,
-    "classify_complaint": ClassificationForm,
-    "resolve_minor": MinorResolutionForm,
-    "investigate_complaint": InvestigationForm,
-    "approve_escalation": EscalationApprovalForm,
-    "legal_review": LegalReviewForm,
-    "resolve_complaint": ResolutionForm,
-    "handle_confidential": ConfidentialCaseForm,
-    "sign_off": SignOffForm,
-    "review_overdue": OverdueReviewForm,
-    "handle_escalated_delay": EscalatedDelayForm,
-    "senior_management_decision": SeniorManagementDecisionForm,
-    "police_referral": PoliceReferralForm,
-    "police_outcome": PoliceOutcomeForm,
-    "follow_up_satisfaction": SatisfactionFollowUpForm,
-    "review_case": CaseReviewForm,
-    "record_consent": ConsentForm,
-    "refer_support": ReferralForm,
-}
+
+def __getattr__(name: str) -> Any:
+    # Compiled on first use: the definitions need the restricted evaluator (services.engine).
+    from services import form_definitions
+
+    shipped = form_definitions.shipped()
+    if name == "FORMS":
+        return {key: found.form_class for key, found in shipped.items()}
+    for found in shipped.values():
+        if found.form_class.__name__ == name:
+            return found.form_class
+    raise AttributeError(f"module 'forms' has no attribute {name!r}")
+
 
 __all__ = [
-    "FORMS",
-    "CaseReviewForm",
-    "ClassificationForm",
     "ComplaintForm",
-    "ConsentForm",
-    "ConfidentialCaseForm",
-    "EscalatedDelayForm",
-    "EscalationApprovalForm",
     "InformationReplyForm",
-    "InvestigationForm",
-    "LegalReviewForm",
-    "MinorResolutionForm",
-    "OverdueReviewForm",
-    "PoliceOutcomeForm",
-    "PoliceReferralForm",
-    "ReferralForm",
-    "RegistrationForm",
-    "ResolutionForm",
-    "SatisfactionFollowUpForm",
-    "SeniorManagementDecisionForm",
-    "SignOffForm",
     "StaffIntakeForm",
     "SurveyForm",
     "TaskForm",

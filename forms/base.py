@@ -4,7 +4,8 @@ import gettext
 import json
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -16,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from jsonschema.exceptions import ValidationError as JsonSchemaError
 from werkzeug.datastructures import MultiDict
-from wtforms import Form
+from wtforms import Form, SelectChoice
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields import (
     BooleanField,
@@ -27,11 +28,13 @@ from wtforms.fields import (
     Field,
     FloatField,
     IntegerField,
+    MultipleFileField,
     PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
+    TextAreaField,
 )
 from wtforms.fields.core import UnboundField
 from wtforms.i18n import messages_path
@@ -48,9 +51,10 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from forms.conditions import BLANK_PATTERN, Condition, tree_schema
+
 NOT_TASK_DATA = frozenset({"submit", "csrf_token"})
 MAX_AMOUNT = Decimal("999999999999.99")
-BLANK_PATTERN = r"^\s*$"
 NO_NUL: dict[str, Any] = {"not": {"pattern": "\\u0000"}}
 # The date and time somewhere on Earth is at most UTC+14: later than that is the future everywhere.
 LATEST_UTC_OFFSET = timedelta(hours=14)
@@ -89,15 +93,54 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A cross-field rule: when `when` holds, `check` must (by default: `field` is filled).
+
+    Its message goes on `field`. A rule written in Python gives `python` (the form in, a
+    message or None out) and its JSON Schema in `schema`.
+    """
+
+    field: str
+    message: Any
+    when: Condition | None = None
+    check: Condition | None = None
+    python: Callable[[Form], Any] | None = None
+    schema: dict[str, Any] | None = None
+
+    def broken(self, form: "TaskForm", values: Mapping[str, Any]) -> Any:
+        """The message when the rule is not met by these values, else None."""
+        if self.python is not None:
+            return self.python(form)
+        if self.when is not None and not self.when.holds(values):
+            return None
+        met = self.check.holds(values) if self.check is not None else bool(values.get(self.field))
+        return None if met else self.message
+
+
 class TaskForm(Form):
     """A form whose data completes a user task, or starts the procedure."""
 
-    # Conditional fields, declared once: {field: (controlling field, value)}. The field applies
-    # only when the controlling field has the value: True/False for a checkbox, a text for a
-    # choice, or a collection of texts for "one of them" (a checklist: any of them ticked).
-    # The page hides it otherwise (static/js/conditional.js), the server neither requires nor
-    # keeps it, and the JSON Schema says so (x-shown-when, and if/then for what it requires).
+    # Conditional fields declared in code: {field: (controlling field, value)}. The field
+    # applies only when the controlling field has the value: True/False for a checkbox, a
+    # text for a choice, or a collection of texts for "one of them" (a checklist: any of
+    # them ticked). Definitions (forms.definitions) give `conditions` directly.
     shown_when: ClassVar[dict[str, tuple[str, Any]]] = {}
+    # {field: Condition}: the page hides the field unless it holds (static/js/conditional.js),
+    # the server neither requires nor keeps it, and the JSON Schema says so (x-shown-when,
+    # and if/then for what it requires).
+    conditions: ClassVar[dict[str, Condition]] = {}
+    # Cross-field rules, checked after each field's own validators.
+    rules: ClassVar[tuple[Rule, ...]] = ()
+    # {field: definition type} (forms.definitions.FIELD_TYPES); derived from the fields if empty.
+    field_types: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.shown_when and "conditions" not in cls.__dict__:
+            cls.conditions = {
+                name: Condition.field_set(*condition) for name, condition in cls.shown_when.items()
+            }
 
     class Meta:
         """Strip text input; translate WTForms' own messages; mark conditional fields."""
@@ -110,11 +153,11 @@ class TaskForm(Form):
             if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
                 filters = unbound_field.kwargs.get("filters") or ()
                 options = {**options, "filters": (_strip, *filters)}
-            condition = getattr(form, "shown_when", {}).get(options.get("name", ""))
+            condition = getattr(form, "conditions", {}).get(options.get("name", ""))
             if condition is not None:
                 # The page's script reads this attribute to show the field only when it applies.
                 render_kw = dict(unbound_field.kwargs.get("render_kw") or {})
-                render_kw["data-shown-when"] = json.dumps(shown_when_schema(condition))
+                render_kw["data-shown-when"] = json.dumps(condition.tree)
                 options = {**options, "render_kw": render_kw}
             return unbound_field.bind(form=form, **options)
 
@@ -122,58 +165,85 @@ class TaskForm(Form):
             """The translations of WTForms' built-in messages."""
             return WTFORMS_TRANSLATIONS
 
-    def applies(self, name: str) -> bool:
-        """True when the field `name` applies given the other answers (see shown_when)."""
-        condition = self.shown_when.get(name)
+    def applies(self, name: str, seen: frozenset[str] = frozenset()) -> bool:
+        """True when the field `name` applies given the other answers (see conditions)."""
+        condition = self.conditions.get(name)
         if condition is None:
             return True
-        controller, expected = condition
-        if not self.applies(controller):
-            return False
-        return condition_met(self[controller].data, expected)
+        if name in seen:
+            return False  # a cycle (refused at deploy): the field never shows
+        values = {
+            read: _task_value(self[read]) if self.applies(read, seen | {name}) else None
+            for read in condition.names
+            if read in self._fields
+        }
+        return condition.holds(values)
 
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
-        """Validate; a field that does not apply is neither required nor kept."""
+        """Validate; a field that does not apply is neither required nor kept; then the rules."""
         super().validate(extra_validators)
-        for name in self.shown_when:
+        for name in self.conditions:
             if name in self._fields and not self.applies(name):
                 field = self[name]
                 field.errors = []
                 field.data = _empty_value(field)
+        if self.rules:
+            values = {f.short_name: _task_value(f) for f in self if _is_task_data(f)}
+            for rule in self.rules:
+                field = self._fields.get(rule.field)
+                if field is None or field.errors or not self.applies(rule.field):
+                    continue
+                message = rule.broken(self, values)
+                if message is not None:
+                    field.errors = [*field.errors, message]
         return not self.errors
+
+    def fill_choices(self, name: str, pairs: Iterable[tuple[Any, str]]) -> None:
+        """Offer these (value, label) choices in field `name`, after its empty option if any."""
+        field = self[name]
+        head = [c for c in field.choices or () if getattr(c, "value", None) == ""][:1]
+        field.choices = head + [SelectChoice(str(value), text) for value, text in pairs]
 
     def task_data(self) -> dict[str, Any]:
         """The form's values as task data, in plain Python types."""
         return {field.short_name: _task_value(field) for field in self if _is_task_data(field)}
 
     @classmethod
+    def types(cls, form: Form | None = None) -> dict[str, str]:
+        """Each field's definition type (text, choice, checklist...), for condition schemas."""
+        if cls.field_types:
+            return dict(cls.field_types)
+        return {f.short_name: field_kind(f) for f in (form or cls()) if _is_task_data(f)}
+
+    @classmethod
     def json_schema(cls, form: Form | None = None) -> dict[str, Any]:
         """A JSON Schema of the task data this form accepts, for the API's OpenAPI document.
 
         Exact both ways: no other keys, the JSON types formdata_from_json takes, and the
-        form's cross-field rules (json_schema_rules) as if/then; a body valid against it
-        passes the form (apart from rules that need the database, which the description says).
-        Pass a `form` whose choices the caller filled from data (service providers) to list
-        those choices; without one, the schema holds the choices declared on the class.
+        form's cross-field rules as if/then; a body valid against it passes the form (apart
+        from rules that need the database, which the description says). Pass a `form` whose
+        choices the caller filled from data (service providers) to list those choices;
+        without one, the schema holds the choices declared on the class.
         """
         properties: dict[str, Any] = {}
         required: list[str] = []
         conditional: list[dict[str, Any]] = []
-        for field in form if form is not None else cls():
+        form = form if form is not None else cls()
+        types = cls.types(form)
+        for field in form:
             if not _is_task_data(field):
                 continue
             properties[field.short_name] = _field_schema(field)
             properties[field.short_name] |= cls.json_schema_overrides().get(field.short_name, {})
-            condition = cls.shown_when.get(field.short_name)
+            condition = cls.conditions.get(field.short_name)
             if condition is not None:
-                properties[field.short_name]["x-shown-when"] = shown_when_schema(condition)
+                properties[field.short_name]["x-shown-when"] = condition.tree
                 if _is_required(field):  # required only where it applies
                     conditional.append(
-                        when(
-                            condition[0],
-                            _condition_schema(condition[1]),
-                            {"required": [field.short_name]},
-                        )
+                        {
+                            "if": condition.schema(types),
+                            "then": {"required": [field.short_name]},
+                        }
                     )
             elif _is_required(field):
                 required.append(field.short_name)
@@ -184,10 +254,26 @@ class TaskForm(Form):
         if required:
             schema["required"] = required
         schema["additionalProperties"] = False
-        rules = conditional + cls.json_schema_rules()
+        rules = conditional + [cls._rule_schema(rule, types) for rule in cls.rules]
+        rules += cls.json_schema_rules()
         if rules:
             schema["allOf"] = rules
         return schema
+
+    @classmethod
+    def _rule_schema(cls, rule: Rule, types: Mapping[str, str]) -> dict[str, Any]:
+        if rule.schema is not None:
+            return rule.schema
+        then = (
+            rule.check.schema(types)
+            if rule.check is not None
+            else tree_schema({"field": rule.field, "filled": True}, types)
+        )
+        then = {**then, "x-field": rule.field}
+        guards = [c.schema(types) for c in (cls.conditions.get(rule.field), rule.when) if c]
+        if not guards:
+            return then
+        return {"if": guards[0] if len(guards) == 1 else {"allOf": guards}, "then": then}
 
     @classmethod
     def json_schema_overrides(cls) -> dict[str, dict[str, Any]]:
@@ -196,36 +282,31 @@ class TaskForm(Form):
 
     @classmethod
     def json_schema_rules(cls) -> list[dict[str, Any]]:
-        """The form's cross-field rules (its validate_* methods) as JSON Schema."""
+        """Cross-field rules written as JSON Schema by a form declared in code."""
         return []
 
 
-def condition_met(value: Any, expected: Any) -> bool:
-    """True when a controlling field's value meets a shown_when condition."""
-    if isinstance(expected, bool):
-        return bool(value) is expected
-    if isinstance(expected, str):
-        return value == expected
-    if isinstance(value, list | tuple | set | frozenset):
-        return bool(set(value) & set(expected))
-    return value in expected
-
-
-def shown_when_schema(condition: tuple[str, Any]) -> dict[str, Any]:
-    """A condition as published (x-shown-when, data-shown-when): field and value, or "in"."""
-    controller, expected = condition
-    if isinstance(expected, bool | str):
-        return {"field": controller, "equals": expected}
-    return {"field": controller, "in": sorted(expected)}
-
-
-def _condition_schema(expected: bool | str | Collection[str]) -> dict[str, Any]:
-    """The JSON Schema of a controlling value meeting the condition (for if/then)."""
-    if isinstance(expected, bool | str):
-        return {"const": expected}
-    values = sorted(expected)
-    # A checklist is a list (any of them ticked), a choice a single value.
-    return {"anyOf": [{"enum": values}, {"type": "array", "contains": {"enum": values}}]}
+def field_kind(field: Field) -> str:
+    """The definition type of a WTForms field (forms.definitions.FIELD_TYPES)."""
+    if isinstance(field, BooleanField):
+        return "checkbox"
+    if isinstance(field, ChecklistField):
+        return "checklist"
+    if isinstance(field, SelectMultipleField):
+        return "multiple_choice"
+    if isinstance(field, SelectField):
+        return "choice"
+    if isinstance(field, AmountField):
+        return "amount"
+    if isinstance(field, DecimalField | FloatField | IntegerField):
+        return "number"
+    if isinstance(field, DateField):
+        return "date"
+    if isinstance(field, MultipleFileField):
+        return "file"
+    if isinstance(field, TextAreaField):
+        return "long_text"
+    return "text"
 
 
 def _empty_value(field: Field) -> Any:
@@ -651,6 +732,9 @@ def schema_errors(
 def _error_fields(error: JsonSchemaError, schema: dict[str, Any]) -> list[str]:
     if error.absolute_path:
         return [str(error.absolute_path[0])]
+    ruled = error.schema.get("x-field") if isinstance(error.schema, Mapping) else None
+    if ruled:  # a rule's message goes on its field, whichever key it finds missing
+        return [ruled]
     if error.validator == "required" and isinstance(error.instance, Mapping):
         return [n for n in error.validator_value if n not in error.instance]
     if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):

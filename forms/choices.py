@@ -33,6 +33,15 @@ CONTACT_CHANNELS: Choices = (
     ("none", _l("No contact (tracking link only)")),
 )
 
+# How the complainant of a confidential case can safely be reached.
+SAFE_CONTACT_METHODS: Choices = (
+    ("email", _l("Email")),
+    ("phone", _l("Telephone")),
+    ("post", _l("Post")),
+    ("in_person", _l("In person")),
+    ("none", _l("No contact (tracking link only)")),
+)
+
 CATEGORIES: Choices = (
     ("product_quality", _l("Product quality")),
     ("customer_service", _l("Customer service")),

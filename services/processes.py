@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
-from services import audit, bpmnlint, diagram_rules, engine, permissions
+from services import audit, bpmnlint, diagram_rules, engine, form_definitions, permissions
 from services.db import db
 from services.errors import Conflict, DeployRefused, NotFound
 from services.models import AuditEvent, Complaint, ProcessInstance, ProcessVersion, User
@@ -41,12 +41,23 @@ class DeployResult:
 
 
 def read_directory(directory: Path) -> dict[str, bytes]:
-    """The BPMN and DMN files of a directory, by file name."""
-    return {
+    """The BPMN and DMN files of a directory by file name, and its forms/*.toml definitions."""
+    files = {
         path.name: path.read_bytes()
         for path in sorted(directory.iterdir())
         if path.suffix in DIAGRAM_SUFFIXES and path.is_file()
     }
+    forms_dir = directory / "forms"
+    if forms_dir.is_dir():
+        for path in sorted(forms_dir.glob(f"*{form_definitions.SUFFIX}")):
+            files[form_definitions.file_name(path.stem)] = path.read_bytes()
+    return files
+
+
+def file_order(name: str) -> tuple[int, str]:
+    """Diagrams first, then decision tables, then form definitions."""
+    rank = 2 if name.endswith(".toml") else 1 if name.endswith(".dmn") else 0
+    return rank, name
 
 
 def content_hash(files: Mapping[str, bytes]) -> str:
@@ -58,21 +69,26 @@ def content_hash(files: Mapping[str, bytes]) -> str:
 
 
 def validate(
-    files: Mapping[str, bytes], form_keys: Iterable[str], process_id: str = DEFAULT_PROCESS_ID
+    files: Mapping[str, bytes], process_id: str = DEFAULT_PROCESS_ID
 ) -> engine.ParseResult:
-    """Parse and check diagram files without storing anything (the editor's "Validate").
+    """Parse and check diagram and form files without storing anything (the editor's
+    "Validate"). Forms the files do not define are the shipped ones (form_definitions).
 
-    `problems` block a deploy: the engine's parse and lint (form keys, lanes as roles,
+    `problems` block a deploy: the form definitions and the names the procedure reads
+    (services.form_definitions.check), the engine's parse and lint (form keys, lanes as roles,
     restricted expressions, ISO 8601 timers and dueIn), services.diagram_rules (gateway
     flows without condition, a user task drawn in another lane than its own) and bpmnlint's
     recommended "error" rules. `warnings` do not: bpmnlint's "warn" rules, and a notice
     when bpmnlint cannot run. Each engine.Problem names its file, a readable element label
     and the `element_id` to highlight. `specs` is None whenever there is a problem.
     """
+    files = form_definitions.with_shipped(files)
+    forms, form_problems = form_definitions.check(files)
+    diagrams = {name: content for name, content in files.items() if name.endswith(DIAGRAM_SUFFIXES)}
     parsed = engine.parse_process(
-        files, process_id, known_form_keys=form_keys, known_roles=LANE_ROLES
+        diagrams, process_id, known_form_keys=forms, known_roles=LANE_ROLES
     )
-    problems, warnings = list(parsed.problems), list[engine.Problem]()
+    problems, warnings = list(parsed.problems) + form_problems, list[engine.Problem]()
     for name, content in sorted(files.items()):
         if name.endswith(".dmn"):
             dmn = diagram_rules.parse(content)
@@ -109,7 +125,6 @@ def _with_file(problem: engine.Problem, files: Mapping[str, bytes]) -> engine.Pr
 
 def deploy(
     files: Mapping[str, bytes],
-    form_keys: Iterable[str],
     *,
     process_id: str = DEFAULT_PROCESS_ID,
     actor: User | None = None,
@@ -124,8 +139,9 @@ def deploy(
     """
     if actor is not None:
         permissions.require_manages_processes(actor)
-    if not files:
+    if not any(name.endswith(DIAGRAM_SUFFIXES) for name in files):
         raise DeployRefused("No BPMN or DMN files to deploy.")
+    files = form_definitions.with_shipped(files)  # a version holds every form it uses
     digest = content_hash(files)
     existing = db.session.scalar(
         db.select(ProcessVersion).where(
@@ -137,7 +153,7 @@ def deploy(
             return DeployResult(existing, created=False)
         _activate(existing, actor, comment or "redeployed unchanged content", "deploy")
         return DeployResult(existing, created=False)
-    parsed = validate(files, form_keys, process_id)
+    parsed = validate(files, process_id)
     if parsed.specs is None:
         problems = [str(p) for p in parsed.problems]
         raise DeployRefused(

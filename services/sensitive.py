@@ -15,13 +15,6 @@ REFERRAL_FORM = "refer_support"
 OPENED = "confidential_opened"
 
 
-def prepare_form(form: Any) -> Any:
-    """Give a task form the choices it reads from the database (the active providers)."""
-    if hasattr(form, "set_providers"):
-        form.set_providers(providers.choices())
-    return form
-
-
 def apply_task_data(
     complaint: Complaint, form_key: str, data: Mapping[str, Any], actor: User
 ) -> None:

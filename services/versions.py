@@ -7,8 +7,10 @@ services.processes.diff() is the entry point for a pair of stored versions.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from lxml import etree
 
@@ -144,7 +146,8 @@ def diff_files(
             change = _compare(name, element_id, before.get(element_id), after.get(element_id))
             if change is not None:
                 result.elements.append(change)
-        if name in old and name in new and _layout(old[name]) != _layout(new[name]):
+        diagram = not name.endswith(".toml")
+        if diagram and name in old and name in new and _layout(old[name]) != _layout(new[name]):
             result.layout_changed.append(name)
         if name.endswith(".dmn") and name in old and name in new:
             for reordered in _rule_order(name, old[name], new[name]):
@@ -212,10 +215,46 @@ def _text(node: etree._Element) -> str:
 def _elements(file: str, text: str | None) -> dict[str, _Element]:
     if text is None:
         return {}
+    if file.endswith(".toml"):
+        return dict(_form_elements(file, text))
     root = diagram_rules.parse(text.encode("utf-8"))
     if root is None:
         return {}
     return dict(_dmn_elements(root) if file.endswith(".dmn") else _bpmn_elements(root))
+
+
+def _form_elements(file: str, text: str) -> Iterator[tuple[str, _Element]]:
+    """A form definition as elements: the form's settings, each field, each rule."""
+    try:
+        spec = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return
+    key = file.rsplit("/", 1)[-1].removesuffix(".toml")
+    settings = {k: _flat(v) for k, v in spec.items() if k not in ("fields", "rules")}
+    title = spec.get("title") if isinstance(spec.get("title"), Mapping) else {}
+    yield key, _Element("form", str(title.get("en", "")), settings)
+    order = []
+    for raw in spec.get("fields", []):
+        if isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
+            order.append(raw["name"])
+            label = raw.get("label") if isinstance(raw.get("label"), Mapping) else {}
+            parts = {k: _flat(v) for k, v in raw.items() if k != "name"}
+            yield f"{key}.{raw['name']}", _Element("form field", str(label.get("en", "")), parts)
+    if order:
+        settings["field order"] = ", ".join(order)
+    for number, raw in enumerate(spec.get("rules", []), 1):
+        if isinstance(raw, Mapping):
+            parts = {k: _flat(v) for k, v in raw.items()}
+            yield f"{key}.rule{number}", _Element("form rule", str(raw.get("field", "")), parts)
+
+
+def _flat(value: Any) -> str:
+    """A definition's value as one comparable line."""
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {_flat(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_flat(v) for v in value)
+    return str(value)
 
 
 def _bpmn_elements(root: etree._Element) -> Iterator[tuple[str, _Element]]:

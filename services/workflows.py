@@ -20,18 +20,19 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
-from forms import FORMS
 from services import (
     audit,
     departments,
     documents,
     engine,
     events,
+    form_definitions,
     message_templates,
     notifications,
     permissions,
     procedure_summary,
     processes,
+    providers,
     report_columns,
     sensitive,
     service_levels,
@@ -331,14 +332,18 @@ def _case_columns(complaint: Complaint) -> dict[str, Any]:
 
 
 def task_form(task: Task, formdata: Any = None, data: Mapping[str, Any] | None = None) -> Any:
-    """The form class instance for a task, bound to submitted data."""
-    form_cls = FORMS.get(task.form_key)
-    if form_cls is None:
-        raise NotFound(f"No form is registered for '{task.form_key}'.")
-    form = sensitive.prepare_form(form_cls(formdata=formdata, data=data))
-    if hasattr(form, "set_people"):
-        reassign, escalate = tasks.overdue_people(task, step_names(task))
-        form.set_people([(u.id, u.name) for u in reassign], [(u.id, u.name) for u in escalate])
+    """The task's form (from its complaint's process version), bound to submitted data, with
+    the choices it fills from the database."""
+    found = form_definitions.definition(task)
+    form = found.form_class(formdata=formdata, data=data)
+    people: tuple[list[User], list[User]] | None = None
+    for name, source in found.fills.items():
+        if source == "support_services":
+            form.fill_choices(name, providers.choices())
+        else:  # the people an overdue step may go to
+            people = people or tasks.overdue_people(task, step_names(task))
+            chosen = people[0] if source == "overdue_reassign" else people[1]
+            form.fill_choices(name, [(u.id, u.name) for u in chosen])
     return form
 
 

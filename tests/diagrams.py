@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from app.config import REPO_ROOT
-from forms import FORMS
 from services import processes
 from services.db import db
 from services.models import ProcessVersion, User
@@ -58,7 +57,7 @@ def deploy_variant(
     comment: str = "variant",
 ) -> ProcessVersion:
     """Deploy the variant as the new active version and commit."""
-    result = processes.deploy(variant(bpmn_text, dmn_text), FORMS, actor=actor, comment=comment)
+    result = processes.deploy(variant(bpmn_text, dmn_text), actor=actor, comment=comment)
     db.session.commit()
     assert result.created
     return result.version
@@ -115,3 +114,106 @@ def _drop(text: str, pattern: str) -> str:
     result, count = re.subn(pattern, "", text, count=1, flags=re.DOTALL)
     assert count == 1, f"{pattern!r} not found"
     return result
+
+
+# A step a process owner adds with its own form: "Call the complainant back" after the minor
+# resolution, in the supervisor's lane, before the sign-off.
+CALL_BACK_FORM = """\
+title = { en = "Calling the complainant back", fr = "Rappeler le réclamant" }
+phase = { en = "Call-back", fr = "Rappel" }
+context = ["action_taken", "resolution_summary"]
+context_title = { en = "What was done", fr = "Ce qui a été fait" }
+
+[[fields]]
+name = "reached"
+type = "checkbox"
+label = { en = "The complainant was reached", fr = "Le réclamant a été joint" }
+
+[[fields]]
+name = "call_outcome"
+type = "choice"
+label = { en = "Outcome of the call", fr = "Résultat de l'appel" }
+choices = [
+  { value = "satisfied", label = { en = "Satisfied", fr = "Satisfait" } },
+  { value = "unsatisfied", label = { en = "Not satisfied", fr = "Pas satisfait" } },
+]
+shown_when = "reached"
+
+[[fields]]
+name = "call_notes"
+type = "long_text"
+label = { en = "Call notes", fr = "Notes d'appel" }
+max_length = 2000
+
+[[rules]]
+field = "call_outcome"
+when = "reached"
+message = { en = "Say how the call went.", fr = "Indiquez comment s'est passé l'appel." }
+
+[[rules]]
+field = "call_notes"
+when = "not reached"
+message = { en = "Say when you tried to call.", fr = "Indiquez quand vous avez essayé d'appeler." }
+"""
+
+
+def with_call_back(text: str | None = None) -> str:
+    """The BPMN with user task call_back (form call_back) between resolve_minor and the
+    minor sign-off."""
+    text = bpmn() if text is None else text
+    text = edited(
+        text,
+        "<bpmn:outgoing>flow_resolve_minor_to_sign_off_minor</bpmn:outgoing>",
+        "<bpmn:outgoing>flow_resolve_minor_to_call_back</bpmn:outgoing>",
+    )
+    text = edited(
+        text,
+        '<bpmn:userTask id="sign_off_minor"',
+        '<bpmn:userTask id="call_back" name="Call the complainant back">'
+        "<bpmn:extensionElements><spiffworkflow:properties>"
+        '<spiffworkflow:property name="formKey" value="call_back" />'
+        '<spiffworkflow:property name="phase" value="resolution" />'
+        "</spiffworkflow:properties></bpmn:extensionElements>"
+        "<bpmn:incoming>flow_resolve_minor_to_call_back</bpmn:incoming>"
+        "<bpmn:outgoing>flow_resolve_minor_to_sign_off_minor</bpmn:outgoing>"
+        "</bpmn:userTask>\n"
+        '      <bpmn:userTask id="sign_off_minor"',
+    )
+    text = edited(
+        text,
+        '<bpmn:sequenceFlow id="flow_resolve_minor_to_sign_off_minor" sourceRef="resolve_minor"',
+        '<bpmn:sequenceFlow id="flow_resolve_minor_to_call_back" sourceRef="resolve_minor" '
+        'targetRef="call_back" />\n'
+        '      <bpmn:sequenceFlow id="flow_resolve_minor_to_sign_off_minor" sourceRef="call_back"',
+    )
+    text = edited(
+        text,
+        "<bpmn:flowNodeRef>resolve_minor</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>resolve_minor</bpmn:flowNodeRef>"
+        "<bpmn:flowNodeRef>call_back</bpmn:flowNodeRef>",
+    )
+    text = edited(
+        text,
+        '<bpmndi:BPMNEdge id="flow_resolve_minor_to_sign_off_minor_di"',
+        '<bpmndi:BPMNEdge id="flow_resolve_minor_to_call_back_di" '
+        'bpmnElement="flow_resolve_minor_to_call_back">'
+        '<di:waypoint x="2418" y="1140" /><di:waypoint x="2418" y="1180" /></bpmndi:BPMNEdge>\n'
+        '      <bpmndi:BPMNEdge id="flow_resolve_minor_to_sign_off_minor_di"',
+    )
+    return edited(
+        text,
+        '<bpmndi:BPMNShape id="resolve_minor_di" bpmnElement="resolve_minor">',
+        '<bpmndi:BPMNShape id="call_back_di" bpmnElement="call_back">'
+        '<dc:Bounds x="2368" y="1180" width="100" height="80" /></bpmndi:BPMNShape>\n'
+        '      <bpmndi:BPMNShape id="resolve_minor_di" bpmnElement="resolve_minor">',
+    )
+
+
+def deploy_call_back(*, actor: User | None = None) -> ProcessVersion:
+    """Deploy the procedure with the call-back step and its form; commit."""
+    files = variant(with_call_back())
+    files["forms/call_back.toml"] = CALL_BACK_FORM.encode()
+    result = processes.deploy(files, actor=actor, comment="call the complainant back")
+    db.session.commit()
+    assert result.created
+    return result.version

@@ -10,8 +10,8 @@ from flask import current_app
 from app.api import examples
 from app.api.schemas import TEXT, answer_schemas, ref
 from app.input_guards import MAX_INT as MAX_ID
-from forms import FORMS, ComplaintForm
-from services import breach_view
+from forms import ComplaintForm, TaskForm
+from services import breach_view, form_definitions
 from services.tasks import SCOPES, SORTS
 
 API_VERSION = "1.0.0"
@@ -144,9 +144,14 @@ RATE_LIMIT_HEADERS = {
 }
 
 
+def task_forms() -> dict[str, type[TaskForm]]:
+    """The task forms of the active process version, by form key."""
+    return form_definitions.classes(form_definitions.active())
+
+
 def form_schemas() -> dict[str, dict[str, Any]]:
     """The JSON Schema of each task form, by class name (several form keys may share one)."""
-    return {cls.__name__: cls.json_schema() for cls in FORMS.values()}
+    return {cls.__name__: cls.json_schema() for cls in task_forms().values()}
 
 
 def upload_limit() -> int:
@@ -337,7 +342,7 @@ def query_parameter(name: str, schema: dict[str, Any], description: str) -> dict
 
 def task_completion_schema(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The body of /complete: the schema of the task's form, one of the forms' schemas."""
-    keys = ", ".join(f"`{key}` → {cls.__name__}" for key, cls in sorted(FORMS.items()))
+    keys = ", ".join(f"`{key}` → {cls.__name__}" for key, cls in sorted(task_forms().items()))
     return {
         "description": "The data of the task's form. Each task is completed with the schema "
         f"of its own form_key ({keys}; also in x-form-keys), also given as payload_schema by "
@@ -349,9 +354,11 @@ def task_completion_schema(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "support services; reassign_to, escalate_to: people) are listed only in the task's "
         "payload_schema. Amounts are JSON numbers read as the "
         "decimals they are written as (multipleOf 0.01), dates not after formatMaximum. "
-        "Conditional fields: a property with x-shown-when applies only when the field it "
-        "names has the value given (`equals`), or one of the values (`in`; for a list, any "
-        "of them ticked). Otherwise the task's page hides it, it is not required, and a value "
+        "Conditional fields: a property with x-shown-when applies only when its condition "
+        "holds: `{field, equals}` (a value; true: ticked), `{field, in}` (one of the values; "
+        "for a list, any of them ticked), `{field, filled}`, `{field, contains}` (a list "
+        "holds the value), `{field, op, value}` (a number compared), and `all`, `any`, "
+        "`not` of conditions. Otherwise the task's page hides it, it is not required, and a value "
         "sent for it is ignored (the task data holds it empty); where it is required when it "
         "applies, an if/then of the form's schema says so.",
         "oneOf": [ref(name) for name in forms],
@@ -549,7 +556,9 @@ def paths() -> dict[str, Any]:
             "post": {
                 "operationId": "completeTask",
                 "summary": "Complete a task with its form's data",
-                "x-form-keys": {key: ref(cls.__name__)["$ref"] for key, cls in FORMS.items()},
+                "x-form-keys": {
+                    key: ref(cls.__name__)["$ref"] for key, cls in task_forms().items()
+                },
                 "security": bearer("tasks"),
                 "parameters": [task_id, if_match()],
                 "requestBody": {

@@ -19,7 +19,7 @@ from app.api.schemas import NULLABLE_TEXT, TEXT, nullable, obj, ref
 from app.api.tokens import iso, json_object
 from app.input_guards import MAX_INT
 from app.processes import FILE_NAME, MAX_FILES
-from forms import FORMS, formdata_from_json
+from forms import formdata_from_json
 from forms.processes import MAX_COMMENT, VersionCommentForm
 from services import permissions, processes
 from services.db import db
@@ -27,12 +27,13 @@ from services.errors import InvalidInput, NotFound
 from services.models import ProcessVersion, User
 
 XML = "application/xml"
+TOML = "application/toml"
 
 
 def version_dict(version: ProcessVersion, running: int | None = None) -> dict[str, Any]:
     """A version as the API shows it (its files by name and link, not their content)."""
     creator = version.created_by
-    names = sorted(version.files, key=lambda n: (n.endswith(".dmn"), n))
+    names = sorted(version.files, key=processes.file_order)
     body: dict[str, Any] = {
         "id": version.id,
         "process_id": version.process_id,
@@ -87,7 +88,7 @@ def show_version(user: User, version_id: int) -> Any:
     return jsonify(version_dict(version, running))
 
 
-@bp.get("/processes/versions/<int:version_id>/files/<name>")
+@bp.get("/processes/versions/<int:version_id>/files/<path:name>")
 @token_required
 def version_file(user: User, version_id: int, name: str) -> Any:
     """One BPMN or DMN file of a version, as stored."""
@@ -95,7 +96,7 @@ def version_file(user: User, version_id: int, name: str) -> Any:
     version = _version(version_id)
     if name not in version.files:
         raise NotFound(gettext("This version has no file called %(name)s.", name=name))
-    return Response(version.files[name], mimetype=XML)
+    return Response(version.files[name], mimetype=TOML if name.endswith(".toml") else XML)
 
 
 @bp.post("/processes/deploy")
@@ -107,7 +108,7 @@ def deploy(user: User) -> Any:
     form = VersionCommentForm(formdata_from_json(VersionCommentForm, {"comment": comment}))
     if not form.validate():
         raise InvalidInput(gettext("Say why you deploy."), details=form.errors)
-    result = processes.deploy(files, FORMS, actor=user, comment=form.comment.data)
+    result = processes.deploy(files, actor=user, comment=form.comment.data)
     db.session.commit()
     body = {
         **version_dict(result.version),

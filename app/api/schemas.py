@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from forms import FORMS
 from services.roles import ROLES
 
 
@@ -101,7 +100,11 @@ def answer_schemas() -> dict[str, Any]:
             "id": TEXT,
             "name": {"type": "string", "description": "The task id in the BPMN diagram."},
             "title": TEXT,
-            "form_key": {"type": "string", "enum": sorted(FORMS)},
+            "form_key": {
+                "type": "string",
+                "description": "The task's form (a definition of its process version); its "
+                "schema is the task's payload_schema.",
+            },
             "role": {"type": "string", "enum": list(ROLES)},
             "status": {"type": "string", "enum": ["open", "completed", "cancelled"]},
             "created_at": TIME,

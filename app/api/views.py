@@ -15,9 +15,9 @@ from app.api.auth import token_required
 from app.api.blueprint import bp
 from app.api.openapi import MAX_PAGE, MAX_PER_PAGE
 from app.extensions import limiter
-from forms import FORMS, ComplaintForm, TaskForm, formdata_from_json
+from forms import ComplaintForm, TaskForm, formdata_from_json
 from forms.base import JsonInputError, schema_errors
-from services import breach_view, complaints, drafts, sensitive, tasks, workflows
+from services import breach_view, complaints, drafts, form_definitions, sensitive, tasks, workflows
 from services import tracking as tracking_service
 from services.db import db
 from services.errors import DomainError, InvalidInput, LinkExpired, NotAllowed, NotFound
@@ -235,10 +235,7 @@ def openapi_document() -> Any:
 
 def form_class(task: Task) -> type[TaskForm]:
     """The form class that validates a task's data."""
-    form_cls = FORMS.get(task.form_key)
-    if form_cls is None:
-        raise NotFound(gettext("No form is registered for this task."))
-    return form_cls
+    return form_definitions.form_class(task)
 
 
 def json_formdata(

@@ -11,7 +11,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.config import REPO_ROOT
-from forms import FORMS
 from services import processes, users
 from services.db import db
 from services.models import AuditEvent, Complaint, ProcessInstance, Task
@@ -32,7 +31,7 @@ def deploy_with(app: Flask, old: str, new: str) -> None:
             **processes.read_directory(BPMN.parent),
             "complaint_handling.bpmn": text.replace(old, new, 1).encode(),
         }
-        processes.deploy(files, FORMS, comment="test")
+        processes.deploy(files, comment="test")
         db.session.commit()
 
 

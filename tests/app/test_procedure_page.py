@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from app.config import REPO_ROOT
-from forms import FORMS
 from services import presets, procedure_summary, processes
 from services.db import db
 
@@ -24,7 +23,7 @@ def deploy_minor_limit(app, duration: str) -> int:
         changed, count = MINOR_TIMER.subn(lambda m: m.group(1) + duration, bpmn)
         assert count == 1
         files["complaint_handling.bpmn"] = changed.encode()
-        result = processes.deploy(files, FORMS, comment="minor limit")
+        result = processes.deploy(files, comment="minor limit")
         db.session.commit()
         return result.version.version
 
@@ -93,7 +92,7 @@ def test_the_recourse_is_the_one_the_deployed_diagram_gives_its_letters(app, cli
             "to the consumer mediator or the ombudsman of our sector",
             "to the Banking Ombudsman (ombudsman@example.org)",
         ).encode()
-        processes.deploy(files, FORMS, comment="new ombudsman")
+        processes.deploy(files, comment="new ombudsman")
         db.session.commit()
     page = client.get(URL).get_data(as_text=True)
     assert "to the Banking Ombudsman (ombudsman@example.org)" in page

@@ -83,11 +83,16 @@ def test_the_schema_publishes_when_a_field_applies() -> None:
     schema = InvestigationForm.json_schema()
     assert schema["properties"]["escalation_target"]["x-shown-when"] == {
         "field": "escalation_requested",
-        "equals": True,
+        "filled": True,
     }
     assert "x-shown-when" not in schema["properties"]["findings"]
     amount = ResolutionForm.json_schema()["properties"]["compensation_amount"]
-    assert amount["x-shown-when"] == {"field": "remedies", "in": ["compensation", "refund"]}
+    assert amount["x-shown-when"] == {
+        "any": [
+            {"field": "remedies", "contains": "compensation"},
+            {"field": "remedies", "contains": "refund"},
+        ]
+    }
     validator = json_validator(ResolutionForm.json_schema())
     body = {**RESOLUTION, "remedies": ["refund"]}
     assert list(validator.iter_errors(body))  # the if/then: a refund needs its amount
@@ -133,7 +138,7 @@ def test_the_task_page_marks_conditional_fields_for_the_script(
         post_form(client, "/lang/fr", {"next": "/inbox"}, form_url="/inbox")
     html = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     assert f'<html lang="{language}">' in html
-    rule = escape(json.dumps({"field": "escalation_requested", "equals": True}))
+    rule = escape(json.dumps({"field": "escalation_requested", "filled": True}))
     assert f'data-shown-when="{rule}"' in html
     assert html.count("data-shown-when=") == 2
     assert "js/conditional.js" in html
@@ -161,7 +166,7 @@ def test_the_api_publishes_and_applies_the_same_condition(
     headers = bearer(issue_token(runner, "investigator"))
     detail = client.get(f"{API}/tasks/{task_id}", headers=headers).json
     target = detail["payload_schema"]["properties"]["escalation_target"]
-    assert target["x-shown-when"] == {"field": "escalation_requested", "equals": True}
+    assert target["x-shown-when"] == {"field": "escalation_requested", "filled": True}
     openapi = client.get(f"{API}/openapi.json").json
     assert "x-shown-when" in openapi["components"]["schemas"]["TaskCompletion"]["description"]
     body = {**INVESTIGATION, "escalation_requested": False, "escalation_target": "police"}

@@ -8,18 +8,19 @@ from forms import (
     FORMS,
     ClassificationForm,
     ComplaintForm,
+    ConsentForm,
+    EscalationApprovalForm,
     InformationReplyForm,
     InvestigationForm,
+    OverdueReviewForm,
+    ReferralForm,
+    RegistrationForm,
     ResolutionForm,
     SignOffForm,
     StaffIntakeForm,
     SurveyForm,
 )
 from forms.base import formdata_from_json, json_validator, schema_errors
-from forms.escalation import EscalationApprovalForm
-from forms.overdue import OverdueReviewForm
-from forms.registration import RegistrationForm
-from forms.sensitive import ConsentForm, ReferralForm
 
 REQUIRED = {
     "register_complaint": ["registration_outcome"],
@@ -317,13 +318,14 @@ def test_forms_with_cross_field_rules_publish_them():
 
 def _referral_form(formdata=None):
     form = ReferralForm(formdata)
-    form.set_providers([(7, "Clinique juridique")])
+    form.fill_choices("provider", [(7, "Clinique juridique")])
     return form
 
 
 def _overdue_form(formdata=None):
     form = OverdueReviewForm(formdata)
-    form.set_people([(3, "Investigator")], [(4, "Manager")])
+    form.fill_choices("reassign_to", [(3, "Investigator")])
+    form.fill_choices("escalate_to", [(4, "Manager")])
     return form
 
 

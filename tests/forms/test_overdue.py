@@ -32,14 +32,17 @@ def test_extending_needs_a_number_of_days_within_limits(post):
 )
 def test_reassigning_or_escalating_needs_one_of_the_people_offered(action, field):
     form = OverdueReviewForm(MultiDict({"overdue_action": action}))
-    form.set_people([(7, "Samuel")], [(9, "Marie")])
+    form.fill_choices("reassign_to", [(7, "Samuel")])
+    form.fill_choices("escalate_to", [(9, "Marie")])
     assert not form.validate() and field in form.errors
     value = "7" if field == "reassign_to" else "9"
     form = OverdueReviewForm(MultiDict({"overdue_action": action, field: value}))
-    form.set_people([(7, "Samuel")], [(9, "Marie")])
+    form.fill_choices("reassign_to", [(7, "Samuel")])
+    form.fill_choices("escalate_to", [(9, "Marie")])
     assert form.validate(), form.errors
     form = OverdueReviewForm(MultiDict({"overdue_action": action, field: "8"}))
-    form.set_people([(7, "Samuel")], [(9, "Marie")])
+    form.fill_choices("reassign_to", [(7, "Samuel")])
+    form.fill_choices("escalate_to", [(9, "Marie")])
     assert form.errors == {} and not form.validate()
 
 

@@ -4,8 +4,7 @@ from datetime import date, timedelta
 
 from werkzeug.datastructures import MultiDict
 
-from forms import FORMS
-from forms.sensitive import ConsentForm, ReferralForm
+from forms import FORMS, ConsentForm, ReferralForm
 
 CONSENT = {
     "consent_to_action": "y",
@@ -20,7 +19,7 @@ PROVIDERS = [(3, "Centre de santé (medical)"), (7, "Clinique juridique (legal)"
 def referral_form(post, data):
     """Post to the referral form offering PROVIDERS, as services.sensitive.prepare_form does."""
     form = ReferralForm(MultiDict(data))
-    form.set_providers(PROVIDERS)
+    form.fill_choices("provider", PROVIDERS)
     valid = form.validate()
     return form, valid, {k: [str(m) for m in v] for k, v in form.errors.items()}
 

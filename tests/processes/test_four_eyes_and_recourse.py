@@ -53,21 +53,15 @@ def test_deploy_refuses_a_not_by_that_names_no_task():
     text = d.edited(
         d.bpmn(), 'name="notBy" value="handle_confidential"', 'name="notBy" value="nobody"'
     )
-    result = processes.validate(d.variant(text), list(processes_form_keys()))
+    result = processes.validate(d.variant(text))
     problem = next(p for p in result.problems if p.element_id == "sign_off_confidential")
     assert "notBy='nobody'" in problem.message
 
 
 def test_deploy_refuses_a_review_that_watches_nothing():
     text = d.edited(d.bpmn(), 'name="watches" value="minor_case"', 'name="watches" value="nowhere"')
-    result = processes.validate(d.variant(text), list(processes_form_keys()))
+    result = processes.validate(d.variant(text))
     assert any(p.element_id == "review_overdue_minor" for p in result.problems)
-
-
-def processes_form_keys():
-    from forms import FORMS
-
-    return FORMS
 
 
 def test_response_letter_states_the_recourse_and_the_appeal_deadline():

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from app.config import REPO_ROOT
-from forms import FORMS
 from services import processes
 from services.db import db
 from services.errors import DeployRefused
@@ -30,18 +29,20 @@ def bpmn_text() -> str:
 
 def deploy_text(bpmn: str) -> processes.DeployResult:
     files = {**default_files(), "complaint_handling.bpmn": bpmn.encode()}
-    return processes.deploy(files, FORMS, comment="test")
+    return processes.deploy(files, comment="test")
 
 
 def test_seeded_app_has_the_default_procedure_active():
     version = processes.active_version()
     assert version.version == 1
-    assert set(version.files) == {"complaint_handling.bpmn", "complaint_routing.dmn"}
+    diagrams = {"complaint_handling.bpmn", "complaint_routing.dmn"}
+    forms = {f"forms/{p.stem}.toml" for p in (REPO_ROOT / "processes/forms").glob("*.toml")}
+    assert set(version.files) == diagrams | forms  # the forms are deployed with the diagrams
     assert version.content_hash == processes.content_hash(default_files())
 
 
 def test_redeploying_the_same_content_creates_no_new_version():
-    result = processes.deploy(default_files(), FORMS)
+    result = processes.deploy(default_files())
     assert result.created is False
     assert db.session.scalar(db.select(db.func.count(ProcessVersion.id))) == 1
 
@@ -106,11 +107,12 @@ def test_condition_that_escapes_the_evaluator_is_refused():
 
 def test_missing_directory_files_are_refused(tmp_path: Path):
     with pytest.raises(DeployRefused):
-        processes.deploy(processes.read_directory(tmp_path), FORMS)
+        processes.deploy(processes.read_directory(tmp_path))
 
 
 def test_deploy_cli_reports_refusal_and_keeps_the_old_version(runner, tmp_path: Path):
     for name, content in default_files().items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_bytes(content)
     (tmp_path / "complaint_handling.bpmn").write_text(
         bpmn_text().replace('value="sign_off"', 'value="sign_of"', 1)
@@ -199,7 +201,7 @@ def test_a_decision_output_longer_than_its_column_is_refused():
     changed = dmn.replace('<text>"confidential"</text>', f'<text>"{route}"</text>', 1)
     files = {**default_files(), "complaint_routing.dmn": changed.encode()}
     with pytest.raises(DeployRefused) as refusal:
-        processes.deploy(files, FORMS, comment="test")
+        processes.deploy(files, comment="test")
     problems = "\n".join(refusal.value.details["problems"])
     assert (
         f"complaint_routing.dmn, element 'rule_sensitive': the route '{route}' is 24 characters "

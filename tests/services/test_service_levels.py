@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from forms import FORMS
 from services import complaints, engine, processes, service_levels, workflows
 from services.clock import as_utc
 from services.db import db
@@ -587,7 +586,7 @@ def test_timer_functions_count_on_the_business_calendar():
 
 
 def problems_of(old: str, new: str) -> list[tuple[str, str]]:
-    result = processes.validate(d.variant(d.edited(d.bpmn(), old, new)), FORMS)
+    result = processes.validate(d.variant(d.edited(d.bpmn(), old, new)))
     return [(p.element_id, p.message) for p in result.problems]
 
 

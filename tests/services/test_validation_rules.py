@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from forms import FORMS
 from services import bpmnlint, processes
 from services.errors import DeployRefused
 from tests import diagrams as d
@@ -13,7 +12,7 @@ pytestmark = pytest.mark.usefixtures("app_context")
 
 
 def problems_of(bpmn_text: str | None = None, dmn_text: str | None = None) -> list:
-    result = processes.validate(d.variant(bpmn_text, dmn_text), FORMS)
+    result = processes.validate(d.variant(bpmn_text, dmn_text))
     assert result.specs is None, "the variant should have been refused"
     return result.problems
 
@@ -25,7 +24,7 @@ def only_problem_at(problems: list, element_id: str):
 
 
 def test_shipped_procedure_has_no_problems_and_no_warnings():
-    result = processes.validate(d.files(), FORMS)
+    result = processes.validate(d.files())
     assert result.specs is not None
     assert result.problems == [] and result.warnings == []
 
@@ -141,7 +140,7 @@ def test_bpmnlint_warning_does_not_block_a_deploy():
         '<dc:Bounds x="1650" y="432" width="36" height="36" />',
         '<dc:Bounds x="1530" y="432" width="36" height="36" />',
     )
-    result = processes.deploy(d.variant(text), FORMS, comment="overlap")
+    result = processes.deploy(d.variant(text), comment="overlap")
     assert result.created
     assert {w.element_id for w in result.warnings} == {"notify_closure", "closed_not_a_complaint"}
     assert {w.rule for w in result.warnings} == {"no-overlapping-elements"}
@@ -149,7 +148,7 @@ def test_bpmnlint_warning_does_not_block_a_deploy():
 
 def test_refusal_details_carry_element_ids_for_the_editor():
     with pytest.raises(DeployRefused) as caught:
-        processes.deploy(d.variant(d.edited(d.bpmn(), d.MINOR_TIMER, '"P5X"')), FORMS)
+        processes.deploy(d.variant(d.edited(d.bpmn(), d.MINOR_TIMER, '"P5X"')))
     items = caught.value.details["items"]
     assert [(i["element_id"], i["severity"]) for i in items] == [("minor_sla", "error")]
 

@@ -14,7 +14,6 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from forms import FORMS
 from services import processes
 from services.db import db
 from services.errors import Conflict, NotAllowed
@@ -41,7 +40,7 @@ def test_deploy_records_author_comment_and_time():
 
 def test_only_process_owners_deploy():
     with pytest.raises(NotAllowed):
-        processes.deploy(d.variant(d.minor_sla_shortened()), FORMS, actor=j.user("manager"))
+        processes.deploy(d.variant(d.minor_sla_shortened()), actor=j.user("manager"))
 
 
 def test_diff_shows_a_changed_timer_and_a_changed_decision_row():
@@ -215,9 +214,9 @@ def test_concurrent_activations_take_turns_and_leave_one_version_active(app: Fla
 def test_two_first_deploys_at_once_the_loser_gets_a_conflict(app: Flask):
     db.session.execute(db.delete(ProcessVersion))
     db.session.commit()
-    processes.deploy(d.files(), FORMS, comment="first")
+    processes.deploy(d.files(), comment="first")
     thread, outcome = _in_thread(
-        app, lambda: processes.deploy(d.variant(d.minor_sla_shortened()), FORMS, comment="second")
+        app, lambda: processes.deploy(d.variant(d.minor_sla_shortened()), comment="second")
     )
     _wait_until_blocked()
     db.session.commit()

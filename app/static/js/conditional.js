@@ -1,6 +1,8 @@
-// Conditional fields: a field marked data-shown-when (forms/base.py TaskForm.shown_when)
-// is shown only when its controlling field has the value. Without this script every field
-// shows, and the server ignores those that do not apply.
+// Conditional fields: a field marked data-shown-when (forms/base.py TaskForm.conditions) is
+// shown only when its condition holds. A condition is a tree (forms/conditions.py):
+// {field, equals} {field, in} {field, filled} {field, contains} {field, op, value}, and
+// {all: [...]} {any: [...]} {not: ...}. A hidden field counts as empty. Without this script
+// every field shows, and the server ignores those that do not apply.
 (function () {
   "use strict";
 
@@ -19,25 +21,55 @@
     return values;
   }
 
+  function hidden(form, name) {
+    var element = form.querySelector('[data-shown-when][name="' + name + '"]');
+    return element ? (element.closest("fieldset, .field") || element).hidden : false;
+  }
+
+  function valuesOf(form, name) {
+    if (hidden(form, name)) return [];
+    return controllerValue(form, name).filter(function (v) { return v !== ""; });
+  }
+
+  var COMPARE = {
+    ">": function (a, b) { return a > b; },
+    ">=": function (a, b) { return a >= b; },
+    "<": function (a, b) { return a < b; },
+    "<=": function (a, b) { return a <= b; }
+  };
+
   function met(form, rule) {
-    var values = controllerValue(form, rule.field);
+    if (rule.all) return rule.all.every(function (r) { return met(form, r); });
+    if (rule.any) return rule.any.some(function (r) { return met(form, r); });
+    if (rule.not) return !met(form, rule.not);
+    var values = valuesOf(form, rule.field);
+    if (rule.filled) {
+      // Filled: something other than blank or a zero amount (as Python's truthiness).
+      return values.some(function (v) { return v.trim() !== "" && Number(v.trim()) !== 0; });
+    }
     if (rule.equals === true) return values.length > 0;
     if (rule.equals === false) return values.length === 0;
-    if (typeof rule.equals === "string") return values.indexOf(rule.equals) !== -1;
-    return (rule.in || []).some(function (v) { return values.indexOf(v) !== -1; });
+    if (rule.equals !== undefined) return values.indexOf(String(rule.equals)) !== -1;
+    if (rule.contains !== undefined) return values.indexOf(String(rule.contains)) !== -1;
+    if (rule.op) {
+      var number = values.length ? Number(values[0]) : NaN;
+      return !isNaN(number) && COMPARE[rule.op](number, rule.value);
+    }
+    return (rule.in || []).some(function (v) { return values.indexOf(String(v)) !== -1; });
   }
 
   function refresh(form) {
-    form.querySelectorAll("[data-shown-when]").forEach(function (element) {
-      var rule = JSON.parse(element.getAttribute("data-shown-when"));
-      var wrapper = element.closest("fieldset, .field") || element;
-      var controller = form.querySelector('[data-shown-when][name="' + rule.field + '"]');
-      var controllerHidden = controller && (controller.closest("fieldset, .field") || controller).hidden;
-      var hide = controllerHidden || !met(form, rule);
-      wrapper.hidden = hide;
-      // Stylesheets that give .field a display would override [hidden]: say it here too.
-      wrapper.style.display = hide ? "none" : "";
-    });
+    // Twice: a field whose condition reads another conditional field settles on the second.
+    for (var pass = 0; pass < 2; pass++) {
+      form.querySelectorAll("[data-shown-when]").forEach(function (element) {
+        var rule = JSON.parse(element.getAttribute("data-shown-when"));
+        var wrapper = element.closest("fieldset, .field") || element;
+        var hide = !met(form, rule);
+        wrapper.hidden = hide;
+        // Stylesheets that give .field a display would override [hidden]: say it here too.
+        wrapper.style.display = hide ? "none" : "";
+      });
+    }
   }
 
   document.querySelectorAll("form").forEach(function (form) {

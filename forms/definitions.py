@@ -1,0 +1,520 @@
+"""Form definitions: a task's form as data (processes/forms/*.toml), checked and compiled into
+a WTForms class.
+
+One definition gives the page (labels and help in the reader's language, conditional
+fields), the server's validation (WTForms validators and the definition's rules), the JSON
+Schema the API publishes (TaskForm.json_schema, rules included) and the checks a deploy
+runs. Python keeps what needs code, referenced by name (forms.library): managed choice
+lists, choices filled from the database, validators, filters and rules.
+
+A definition (TOML):
+
+    schema_name = "CallbackForm"                       # the API's schema name (optional)
+    title = { en = "...", fr = "..." }                 # what the form is for
+    phase = { en = "Resolution", fr = "Résolution" }   # the stage the task page names
+    context = ["category", "action_taken"]             # case data shown above the form
+    context_title = { en = "...", fr = "..." }         # its heading (optional)
+    reworked = true                                    # start again from earlier answers
+
+    [[fields]]
+    name = "reached"
+    type = "checkbox"          # text, long_text, number, amount, date, choice,
+                               # multiple_choice, checkbox, checklist, file
+    label = { en = "...", fr = "..." }
+    help = { en = "...", fr = "..." }                  # optional
+    required = true            # or { en = "message", fr = "message" }
+    # text: min_length, max_length, pattern = { regex = "...", en = "...", fr = "..." }
+    # number: min, max, range_message = {...}, whole = true; date: not_in_future = true
+    # choices: a managed list's name ("remedies") or [{ value = "...", label = {...} }]
+    # choices_from = "support_services" (filled from data); placeholder = {...} or false
+    # widget = "radio"; default = ...; validators = ["no_placeholder"]; filters = ["upper"]
+    shown_when = "outcome == 'reached'"                # forms.conditions' grammar
+
+    [[rules]]                  # the field must be filled (or `check` hold) when `when` holds
+    field = "notes"
+    when = "not reached"
+    check = "notes"            # optional
+    message = { en = "...", fr = "..." }
+    # or: python = "rule_name"  (forms.library)
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel.speaklater import LazyString
+from markupsafe import escape
+from wtforms.fields import (
+    BooleanField,
+    DateField,
+    Field,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
+
+from forms import conditions, library
+from forms.base import AmountField, ChecklistField, NotInFuture, Rule, TaskForm
+from forms.choices import PLACEHOLDER, options
+from forms.conditions import Condition, ConditionError
+
+LANGUAGES = ("en", "fr")
+FIELD_TYPES = (
+    "text",
+    "long_text",
+    "number",
+    "amount",
+    "date",
+    "choice",
+    "multiple_choice",
+    "checkbox",
+    "checklist",
+    "file",
+)
+CHOICE_TYPES = frozenset({"choice", "multiple_choice", "checklist"})
+MARKUP = ("<", ">", '"')
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+# Fields no definition may declare: the page's own inputs.
+RESERVED = frozenset({"submit", "csrf_token", "next_task"})
+DEFAULT_MAX_LENGTH = {"text": 200, "long_text": 5000}
+FORM_KEYS = frozenset(
+    {
+        "schema_name",
+        "title",
+        "phase",
+        "context",
+        "context_title",
+        "reworked",
+        "signs_off_letter",
+        "fields",
+        "rules",
+    }
+)
+FIELD_KEYS = frozenset(
+    {
+        "name",
+        "type",
+        "label",
+        "help",
+        "required",
+        "min_length",
+        "max_length",
+        "pattern",
+        "min",
+        "max",
+        "range_message",
+        "whole",
+        "not_in_future",
+        "choices",
+        "choices_from",
+        "placeholder",
+        "widget",
+        "default",
+        "validators",
+        "filters",
+        "shown_when",
+    }
+)
+RULE_KEYS = frozenset({"field", "when", "check", "message", "python"})
+
+
+class DefinitionError(ValueError):
+    """A definition that cannot be compiled; `problems` lists every reason, each readable."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class LocalText(LazyString):
+    """A definition's text in the reader's language. Unlike the catalogue's texts, it is
+    written by a process owner: templates escape it (markup characters are also refused)."""
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def localized(texts: Mapping[str, str]) -> LazyString:
+    """A text in the reader's language (French or English), resolved when it is shown."""
+    frozen = {str(k): str(v) for k, v in texts.items()}
+    return LocalText(_pick, frozen)
+
+
+def _pick(texts: Mapping[str, str]) -> str:
+    try:
+        locale = get_locale()
+    except RuntimeError:  # no request: the definition's English
+        locale = None
+    language = locale.language if locale is not None else "en"
+    return texts.get(language) or texts.get("en") or next(iter(texts.values()), "")
+
+
+@dataclass(frozen=True)
+class FieldDefinition:
+    """One field of a definition, as written."""
+
+    name: str
+    type: str
+    spec: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    """A checked definition: its fields, rules, context and compiled class."""
+
+    key: str
+    spec: Mapping[str, Any]
+    fields: tuple[FieldDefinition, ...]
+    form_class: type[TaskForm]
+    context: tuple[str, ...] = ()
+    fills: Mapping[str, str] = field(default_factory=dict)  # field → choices_from source
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        """The names of the fields, in order."""
+        return tuple(f.name for f in self.fields)
+
+    def text(self, key: str) -> LazyString | None:
+        """A localised text of the definition (title, phase, context_title), if given."""
+        value = self.spec.get(key)
+        return localized(value) if isinstance(value, Mapping) else None
+
+    @property
+    def reworked(self) -> bool:
+        """Whether the task starts again from its earlier answers when it comes back."""
+        return bool(self.spec.get("reworked"))
+
+    @property
+    def signs_off_letter(self) -> str | None:
+        """The message kind a sign-off form approves (its page previews that letter)."""
+        value = self.spec.get("signs_off_letter")
+        return str(value) if value else None
+
+
+def loads(key: str, text: str) -> FormDefinition:
+    """Parse and compile the TOML definition of form `key`; DefinitionError names each problem."""
+    try:
+        spec = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError([f"not valid TOML: {exc}"]) from None
+    return compile_definition(key, spec)
+
+
+def compile_definition(key: str, spec: Mapping[str, Any]) -> FormDefinition:
+    """Check a parsed definition and build its TaskForm class."""
+    problems: list[str] = []
+    if not NAME.match(key):
+        problems.append(f"the form key {key!r} must be lower case letters, digits and _")
+    problems += [f"unknown setting {k!r}" for k in sorted(set(spec) - FORM_KEYS)]
+    for text_key in ("title", "phase", "context_title"):
+        if text_key in spec:
+            problems += _text_problems(spec[text_key], text_key)
+    raw_fields = spec.get("fields")
+    if not isinstance(raw_fields, list) or not raw_fields:
+        problems.append("a form needs at least one field ([[fields]])")
+        raise DefinitionError(problems)
+    fields: list[FieldDefinition] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(raw_fields, 1):
+        where = f"field {number}"
+        if not isinstance(raw, Mapping):
+            problems.append(f"{where} is not a table")
+            continue
+        name = raw.get("name")
+        if not isinstance(name, str) or not NAME.match(name) or name in RESERVED:
+            problems.append(f"{where}: name {name!r} must be lower case letters, digits and _")
+            continue
+        where = f"field {name!r}"
+        if name in seen:
+            problems.append(f"{where} is declared twice")
+            continue
+        seen.add(name)
+        kind = raw.get("type")
+        if kind not in FIELD_TYPES:
+            problems.append(f"{where}: unknown type {kind!r} (one of {', '.join(FIELD_TYPES)})")
+            continue
+        problems += [f"{where}: unknown setting {k!r}" for k in sorted(set(raw) - FIELD_KEYS)]
+        problems += _text_problems(raw.get("label"), f"{where} label")
+        if "help" in raw:
+            problems += _text_problems(raw["help"], f"{where} help")
+        if isinstance(raw.get("required"), Mapping):
+            problems += _text_problems(raw["required"], f"{where} required message")
+        fields.append(FieldDefinition(name, kind, raw))
+    types = {f.name: f.type for f in fields}
+    shown: dict[str, Condition] = {}
+    for definition in fields:
+        source = definition.spec.get("shown_when")
+        if source is None:
+            continue
+        try:
+            condition = conditions.parse(str(source), types)
+        except ConditionError as exc:
+            problems.append(f"field {definition.name!r} shown_when: {exc}")
+            continue
+        if definition.name in condition.names:
+            problems.append(f"field {definition.name!r} shown_when reads the field itself")
+        shown[definition.name] = condition
+    problems += _cycles(shown)
+    unbound: dict[str, Any] = {}
+    fills: dict[str, str] = {}
+    for definition in fields:
+        try:
+            unbound[definition.name] = _field(definition, fills)
+        except DefinitionError as exc:
+            problems += [f"field {definition.name!r}: {p}" for p in exc.problems]
+    rules = _rules(spec.get("rules", []), types, problems)
+    context = spec.get("context", [])
+    if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
+        problems.append("context must be a list of case data names")
+        context = []
+    if problems:
+        raise DefinitionError(problems)
+    comments = {
+        name: {"$comment": library.CHOICE_SOURCES[source]} for name, source in fills.items()
+    }
+    namespace: dict[str, Any] = {
+        **unbound,
+        "json_schema_overrides": classmethod(lambda cls: comments),
+        "conditions": shown,
+        "field_types": types,
+        "rules": tuple(rules),
+        "__doc__": _pick(spec["title"]) if isinstance(spec.get("title"), Mapping) else None,
+        "__module__": __name__,
+    }
+    schema_name = str(spec.get("schema_name") or _class_name(key))
+    form_class = type(schema_name, (TaskForm,), namespace)
+    return FormDefinition(key, spec, tuple(fields), form_class, tuple(context), fills)
+
+
+def _class_name(key: str) -> str:
+    return "".join(part.capitalize() for part in key.split("_")) + "Form"
+
+
+def _text_problems(value: Any, where: str) -> list[str]:
+    if not isinstance(value, Mapping):
+        return [f"{where} needs a text in each language ({' and '.join(LANGUAGES)})"]
+    missing = [lang for lang in LANGUAGES if not str(value.get(lang) or "").strip()]
+    if missing:
+        return [f"{where} has no text in {', '.join(missing)}"]
+    # Plain text: WTForms writes labels into the page as they are.
+    if any(c in str(value.get(lang)) for lang in LANGUAGES for c in MARKUP):
+        return [f"{where} must be plain text (no {' '.join(MARKUP)})"]
+    return []
+
+
+def _cycles(shown: Mapping[str, Condition]) -> list[str]:
+    problems = []
+    for start in shown:
+        seen, todo = set(), [start]
+        while todo:
+            name = todo.pop()
+            for read in shown.get(name, Condition("", {})).names:
+                if read == start:
+                    problems.append(f"field {start!r} shows only when it is already shown")
+                    todo = []
+                    break
+                if read not in seen:
+                    seen.add(read)
+                    todo.append(read)
+    return problems
+
+
+def _message(spec: Mapping[str, Any], key: str) -> LazyString | None:
+    value = spec.get(key)
+    return localized(value) if isinstance(value, Mapping) else None
+
+
+def _field(definition: FieldDefinition, fills: dict[str, str]) -> Any:
+    spec, kind = definition.spec, definition.type
+    problems: list[str] = []
+    label = localized(spec["label"])
+    validators: list[Any] = []
+    required = spec.get("required", False)
+    if required:
+        message = _message(spec, "required")
+        if kind in ("number", "amount"):
+            validators.append(InputRequired(message=message))
+        else:
+            validators.append(DataRequired(message=message))
+    elif kind != "checkbox":
+        validators.append(Optional())
+    if kind in ("text", "long_text"):
+        least = int(spec.get("min_length", 0))
+        most = int(spec.get("max_length", DEFAULT_MAX_LENGTH[kind]))
+        if not 0 <= least <= most <= 100_000:
+            problems.append("min_length and max_length must be 0 ≤ min ≤ max ≤ 100000")
+        validators.append(Length(min=least, max=most))
+        pattern = spec.get("pattern")
+        if pattern is not None:
+            if not isinstance(pattern, Mapping) or not isinstance(pattern.get("regex"), str):
+                problems.append("pattern needs a regex and its message in each language")
+            else:
+                try:
+                    re.compile(pattern["regex"])
+                except re.error as exc:
+                    problems.append(
+                        f"pattern {pattern['regex']!r} is not a regular expression: {exc}"
+                    )
+                problems += _text_problems(pattern, "pattern message")
+                validators.append(Regexp(pattern["regex"], message=localized(pattern)))
+    elif "min_length" in spec or "max_length" in spec or "pattern" in spec:
+        problems.append("min_length, max_length and pattern are for text fields")
+    if kind in ("number", "amount") and ("min" in spec or "max" in spec):
+        validators.append(
+            NumberRange(
+                min=spec.get("min"), max=spec.get("max"), message=_message(spec, "range_message")
+            )
+        )
+    elif "min" in spec or "max" in spec:
+        problems.append("min and max are for numbers")
+    if spec.get("not_in_future"):
+        if kind != "date":
+            problems.append("not_in_future is for dates")
+        validators.append(NotInFuture())
+    for name in spec.get("validators", []):
+        found = library.VALIDATORS.get(name)
+        if found is None:
+            problems.append(f"unknown validator {name!r} (one of {', '.join(library.VALIDATORS)})")
+        else:
+            validators.append(found())
+    filters = []
+    for name in spec.get("filters", []):
+        found = library.FILTERS.get(name)
+        if found is None:
+            problems.append(f"unknown filter {name!r} (one of {', '.join(library.FILTERS)})")
+        else:
+            filters.append(found)
+    kwargs: dict[str, Any] = {"validators": validators}
+    if filters:
+        kwargs["filters"] = filters
+    if "help" in spec:
+        kwargs["description"] = localized(spec["help"])
+    if "default" in spec:
+        kwargs["default"] = spec["default"]
+    if kind in CHOICE_TYPES:
+        kwargs["choices"] = _choices(definition, fills, problems)
+    elif "choices" in spec or "choices_from" in spec:
+        problems.append("choices are for choice, multiple_choice and checklist fields")
+    if problems:
+        raise DefinitionError(problems)
+    return _FIELD_CLASSES[kind](spec)(label, **kwargs)
+
+
+def _choices(definition: FieldDefinition, fills: dict[str, str], problems: list[str]) -> Any:
+    spec = definition.spec
+    blank: Any = None
+    if definition.type == "choice" and spec.get("widget") != "radio":
+        placeholder = spec.get("placeholder", True)
+        if isinstance(placeholder, Mapping):
+            problems += _text_problems(placeholder, "placeholder")
+            blank = localized(placeholder)
+        elif placeholder:
+            blank = PLACEHOLDER
+    if "choices_from" in spec:
+        source = spec["choices_from"]
+        if source not in library.CHOICE_SOURCES:
+            problems.append(
+                f"unknown choices_from {source!r} (one of {', '.join(library.CHOICE_SOURCES)})"
+            )
+        fills[definition.name] = str(source)
+        return options((), blank)
+    chosen = spec.get("choices")
+    if isinstance(chosen, str):
+        found = library.LISTS.get(chosen)
+        if found is None:
+            problems.append(f"unknown list {chosen!r} (one of {', '.join(library.LISTS)})")
+            return []
+        return options(found, blank)
+    if not isinstance(chosen, list) or not chosen:
+        problems.append("choices must name a list or list the choices")
+        return []
+    inline = []
+    for item in chosen:
+        if not isinstance(item, Mapping) or not isinstance(item.get("value"), str):
+            problems.append("each choice needs a value (text) and a label in each language")
+            continue
+        problems += _text_problems(item.get("label"), f"choice {item['value']!r}")
+        inline.append((item["value"], localized(item.get("label") or {})))
+    values = [value for value, _ in inline]
+    if len(set(values)) != len(values):
+        problems.append("two choices have the same value")
+    return options(tuple(inline), blank)
+
+
+def _rules(raw_rules: Any, types: Mapping[str, str], problems: list[str]) -> list[Rule]:
+    if not isinstance(raw_rules, list):
+        problems.append("rules must be a list of [[rules]] tables")
+        return []
+    rules = []
+    for number, raw in enumerate(raw_rules, 1):
+        where = f"rule {number}"
+        if not isinstance(raw, Mapping):
+            problems.append(f"{where} is not a table")
+            continue
+        problems += [f"{where}: unknown setting {k!r}" for k in sorted(set(raw) - RULE_KEYS)]
+        if "python" in raw:
+            coded = library.RULES.get(raw["python"])
+            if coded is None:
+                problems.append(f"{where}: unknown python rule {raw['python']!r}")
+            elif not set(coded.reads) <= set(types):
+                problems.append(
+                    f"{where}: {raw['python']} needs the fields {', '.join(coded.reads)}"
+                )
+            else:
+                rules.append(coded.rule)
+            continue
+        target = raw.get("field")
+        if target not in types:
+            problems.append(f"{where}: field {target!r} is not a field of this form")
+            continue
+        problems += _text_problems(raw.get("message"), f"{where} message")
+        parsed: dict[str, Condition | None] = {"when": None, "check": None}
+        for key in parsed:
+            if key in raw:
+                try:
+                    parsed[key] = conditions.parse(str(raw[key]), types)
+                except ConditionError as exc:
+                    problems.append(f"{where} {key}: {exc}")
+        rules.append(
+            Rule(
+                field=target,
+                message=localized(raw.get("message") or {"en": "Check this field."}),
+                when=parsed["when"],
+                check=parsed["check"],
+            )
+        )
+    return rules
+
+
+def _number(spec: Mapping[str, Any]) -> Callable[..., Field]:
+    return library.WholeNumberField if spec.get("whole") else library.NumberField
+
+
+_FIELD_CLASSES: dict[str, Callable[[Mapping[str, Any]], Callable[..., Field]]] = {
+    "text": lambda spec: StringField,
+    "long_text": lambda spec: TextAreaField,
+    "number": _number,
+    "amount": lambda spec: AmountField,
+    "date": lambda spec: DateField,
+    "choice": lambda spec: RadioField if spec.get("widget") == "radio" else SelectField,
+    "multiple_choice": lambda spec: SelectMultipleField,
+    "checkbox": lambda spec: BooleanField,
+    "checklist": lambda spec: ChecklistField,
+    "file": lambda spec: MultipleFileField,
+}

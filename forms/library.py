@@ -1,0 +1,127 @@
+"""What form definitions reference by name because it needs code: managed choice lists,
+choices filled from data, validators, filters and rules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Form
+from wtforms.fields import DecimalField, Field, IntegerField
+from wtforms.validators import Email, ValidationError
+
+from forms import choices
+from forms.base import NoPlaceholder, NotInFuture, Rule, when
+from forms.intake import API_EMAIL_PATTERN
+
+# Managed lists: the values reports count, with their words in both languages (forms.choices).
+LISTS: dict[str, choices.Choices] = {
+    "categories": choices.CATEGORIES,
+    "severities": choices.SEVERITIES,
+    "registration_outcomes": choices.REGISTRATION_OUTCOMES,
+    "remedies": choices.REMEDIES,
+    "escalation_targets": choices.ESCALATION_TARGETS,
+    "root_causes": choices.ROOT_CAUSES,
+    "escalation_decisions": choices.ESCALATION_DECISIONS,
+    "legal_actions": choices.LEGAL_ACTIONS,
+    "sign_off_decisions": choices.SIGN_OFF_DECISIONS,
+    "resolution_codes": choices.RESOLUTION_CODES,
+    "overdue_actions": choices.OVERDUE_ACTIONS,
+    "senior_decisions": choices.SENIOR_DECISIONS,
+    "police_outcomes": choices.POLICE_OUTCOMES,
+    "review_decisions": choices.REVIEW_DECISIONS,
+    "follow_up_actions": choices.FOLLOW_UP_ACTIONS,
+    "safe_contact_methods": choices.SAFE_CONTACT_METHODS,
+    "channels": choices.CHANNELS,
+    "contact_channels": choices.CONTACT_CHANNELS,
+}
+
+# Choices filled from the database when the form is built for a task
+# (services.form_definitions.fill_choices), with what the API schema says about them.
+PEOPLE = (
+    "The choices are the ids of the people the overdue step may go to, listed by the task's "
+    "own payload_schema (GET /tasks/{task_id})."
+)
+SERVICES = (
+    "The choices are the active support services (their ids), listed by the task's own "
+    "payload_schema (GET /tasks/{task_id})."
+)
+CHOICE_SOURCES: dict[str, str] = {
+    "overdue_reassign": PEOPLE,
+    "overdue_escalate": PEOPLE,
+    "support_services": SERVICES,
+}
+
+VALIDATORS: dict[str, Callable[[], Any]] = {
+    "no_placeholder": NoPlaceholder,
+    "not_in_future": NotInFuture,
+    "email": lambda: Email(message=_l("Enter a valid email address.")),
+}
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+FILTERS: dict[str, Callable[[Any], Any]] = {"upper": _upper}
+
+
+class NumberField(DecimalField):
+    """A number; left empty, no number (a rule may still ask for one)."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Read the number; an empty input is None rather than an error."""
+        if valuelist and isinstance(valuelist[0], str) and not valuelist[0].strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
+class WholeNumberField(IntegerField):
+    """A whole number (days, counts); left empty, no number."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Read the number; an empty input is None rather than an error."""
+        if valuelist and isinstance(valuelist[0], str) and not valuelist[0].strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
+@dataclass(frozen=True)
+class CodedRule:
+    """A rule written in Python, and the fields it needs the form to have."""
+
+    rule: Rule
+    reads: tuple[str, ...]
+
+
+def _safe_email(form: Form) -> Any:
+    """A safe contact given as an email address must be one."""
+    field: Field = form["safe_contact_details"]
+    if form["safe_contact_method"].data != "email" or not field.data:
+        return None
+    try:
+        Email(message=_l("Enter a valid email address."))(form, field)
+    except ValidationError as exc:
+        return exc.args[0]
+    return None
+
+
+RULES: dict[str, CodedRule] = {
+    "safe_contact_email": CodedRule(
+        Rule(
+            field="safe_contact_details",
+            message=_l("Enter a valid email address."),
+            python=_safe_email,
+            schema=when(
+                "safe_contact_method",
+                {"const": "email"},
+                {"properties": {"safe_contact_details": {"pattern": API_EMAIL_PATTERN}}},
+            ),
+        ),
+        reads=("safe_contact_method", "safe_contact_details"),
+    ),
+}
