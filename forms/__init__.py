@@ -14,10 +14,12 @@ from forms.intake import ComplaintForm, StaffIntakeForm
 
 
 def __getattr__(name: str) -> Any:
-    # Compiled on first use: the definitions need the restricted evaluator (services.engine).
-    from services import form_definitions
+    if name != "FORMS" and not name.endswith("Form"):  # a submodule being imported
+        raise AttributeError(f"module 'forms' has no attribute {name!r}")
+    # Compiled on first use, not at import: reading and checking them takes a moment.
+    from forms.definitions import shipped as compile_shipped
 
-    shipped = form_definitions.shipped()
+    shipped = compile_shipped()
     if name == "FORMS":
         return {key: found.form_class for key, found in shipped.items()}
     for found in shipped.values():

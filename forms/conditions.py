@@ -16,7 +16,7 @@ and the API publishes it as JSON Schema. The grammar:
 from __future__ import annotations
 
 import ast
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,10 +61,11 @@ class Condition:
 
     def holds(self, values: Mapping[str, Any]) -> bool:
         """Evaluate with the restricted evaluator; a comparison that cannot be made is false."""
-        if not self.restricted:
+        evaluate = _RUNTIME.get("evaluate")
+        if not self.restricted or evaluate is None:
             return holds(self.tree, values)
         try:
-            return bool(_EVALUATOR.evaluate(self.source, dict(values)))
+            return bool(evaluate(self.source, dict(values)))
         except TypeError:  # a number compared while empty: the condition does not hold
             return False
 
@@ -78,20 +79,19 @@ class Condition:
         return cls(f"{name}: {expected!r}", tree, frozenset({name}), restricted=False)
 
 
-class _Evaluator:
-    """The diagrams' restricted evaluator, made once (it holds only limits)."""
-
-    _environment: Any = None
-
-    def evaluate(self, source: str, values: dict[str, Any]) -> Any:
-        if self._environment is None:
-            from services.engine.sandbox import RestrictedEnvironment
-
-            self._environment = RestrictedEnvironment()
-        return self._environment.evaluate(source, values)
+# The restricted evaluator of the diagrams (services.engine.sandbox), given by the services
+# that deploy and run definitions (services.form_definitions): forms import no services.
+# Until it is given, a condition is evaluated from its tree, with the same meaning.
+_RUNTIME: dict[str, Callable[..., Any]] = {}
 
 
-_EVALUATOR = _Evaluator()
+def use_evaluator(
+    evaluate: Callable[[str, dict[str, Any]], Any], refuse: Callable[[str], str | None]
+) -> None:
+    """Run conditions with `evaluate` (expression, values) and check them with `refuse`
+    (expression → why it would be refused, or None)."""
+    _RUNTIME["evaluate"] = evaluate
+    _RUNTIME["refuse"] = refuse
 
 
 def parse(source: str, fields: Mapping[str, str]) -> Condition:
@@ -105,9 +105,8 @@ def parse(source: str, fields: Mapping[str, str]) -> Condition:
         raise ConditionError(f"{text!r} is not an expression: {exc.msg}") from None
     names: set[str] = set()
     tree = _tree(node, fields, names)
-    from services.engine.sandbox import check_restricted
-
-    refused = check_restricted(text, "eval")
+    refuse = _RUNTIME.get("refuse")
+    refused = refuse(text) if refuse is not None else None
     if refused:
         raise ConditionError(f"{text!r} is refused by the restricted evaluator: {refused}")
     return Condition(text, tree, frozenset(names))

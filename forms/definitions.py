@@ -44,6 +44,8 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from flask_babel import get_locale
@@ -205,6 +207,30 @@ class FormDefinition:
         """The message kind a sign-off form approves (its page previews that letter)."""
         value = self.spec.get("signs_off_letter")
         return str(value) if value else None
+
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "processes" / "forms"
+
+
+@lru_cache(maxsize=512)
+def compiled(key: str, text: str) -> FormDefinition:
+    """loads(), once per distinct text (definitions are immutable once deployed)."""
+    return loads(key, text)
+
+
+@lru_cache(maxsize=1)
+def shipped() -> dict[str, FormDefinition]:
+    """The definitions shipped in processes/forms, compiled; a broken one stops the start."""
+    found: dict[str, FormDefinition] = {}
+    problems: list[str] = []
+    for path in sorted(SHIPPED_DIR.glob("*.toml")):
+        try:
+            found[path.stem] = compiled(path.stem, path.read_text("utf-8"))
+        except DefinitionError as exc:
+            problems += [f"{path.name}: {p}" for p in exc.problems]
+    if problems:
+        raise DefinitionError(problems)
+    return found
 
 
 def loads(key: str, text: str) -> FormDefinition:

@@ -13,17 +13,16 @@ import builtins
 import threading
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
-from forms import ComplaintForm, StaffIntakeForm, TaskForm
-from forms.definitions import DefinitionError, FormDefinition, loads
-from services.engine import Problem
+from forms import ComplaintForm, StaffIntakeForm, TaskForm, conditions, definitions
+from forms.definitions import DefinitionError, FormDefinition
+from services.engine import Problem, sandbox
 from services.errors import NotFound
 
-FORMS_DIR = Path(__file__).resolve().parent.parent / "processes" / "forms"
+FORMS_DIR = definitions.SHIPPED_DIR
 PREFIX = "forms/"
 SUFFIX = ".toml"
 # What the application gives the procedure besides the forms' answers: the filing's
@@ -36,6 +35,11 @@ SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
 DMN_NAMES = (
     "{https://www.omg.org/spec/DMN/20191111/MODEL/}",
     "{http://www.omg.org/spec/DMN/20151101/dmn.xsd}",
+)
+
+conditions.use_evaluator(
+    sandbox.RestrictedEnvironment().evaluate,
+    lambda source: sandbox.check_restricted(source, "eval"),
 )
 
 _BY_HASH: dict[str, dict[str, FormDefinition]] = {}
@@ -64,9 +68,8 @@ def with_shipped(files: Mapping[str, bytes]) -> dict[str, bytes]:
     return {**shipped_files(), **files}
 
 
-@lru_cache(maxsize=512)
 def _compiled(key: str, text: str) -> FormDefinition:
-    return loads(key, text)
+    return definitions.compiled(key, text)
 
 
 def compile_files(
@@ -89,13 +92,9 @@ def compile_files(
     return found, problems
 
 
-@lru_cache(maxsize=1)
 def shipped() -> dict[str, FormDefinition]:
     """The shipped definitions (processes/forms), compiled."""
-    found, problems = compile_files(shipped_files())
-    if problems:  # a release with a broken definition must not start
-        raise DefinitionError([str(p) for p in problems])
-    return found
+    return definitions.shipped()
 
 
 def for_version(version: Any) -> dict[str, FormDefinition]:
