@@ -133,12 +133,15 @@ def activate(user: User, version_id: int) -> Any:
 
 
 def _posted() -> tuple[dict[str, bytes], Any]:
-    """The diagram files and comment of a multipart or JSON deploy; 422 when malformed."""
+    """The diagram and form files and the comment of a multipart or JSON deploy; 422 when
+    malformed. Forms the files leave out are the shipped ones (services.processes.deploy)."""
     if request.mimetype == "multipart/form-data":
         files = {}
         for key in request.files:
             for upload in request.files.getlist(key):
-                name = (upload.filename or "").rsplit("/", 1)[-1]
+                # A definition keeps its folder (forms/<key>.toml); a path before it does not.
+                base = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+                name = f"forms/{base}" if base.endswith(".toml") else base
                 content = upload.read()
                 if not FILE_NAME.match(name) or not _is_text(content):
                     raise _bad_files()
@@ -162,7 +165,9 @@ def _is_text(content: bytes) -> bool:
 
 
 def _bad_files() -> InvalidInput:
-    message = gettext("Only .bpmn and .dmn files, as text, can be checked.")
+    message = gettext(
+        "Only .bpmn and .dmn files and forms/*.toml definitions, as text, are taken."
+    )
     return InvalidInput(message, details={"files": [message]})
 
 

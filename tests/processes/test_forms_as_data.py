@@ -55,7 +55,7 @@ def test_the_added_step_shows_in_the_inbox_with_its_form_and_page(
     assert "What was done" in page  # the definition's context, above the form
     post_form(client, "/lang/fr", {"next": "/inbox"}, form_url="/inbox")
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
-    assert "Le réclamant a été joint" in page and "Résultat de l'appel" in page
+    assert "Le réclamant a été joint" in page and "Résultat de l&#39;appel" in page
 
 
 def test_bad_data_gives_field_errors_on_the_page_and_nothing_moves(
