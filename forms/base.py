@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from jsonschema.exceptions import ValidationError as JsonSchemaError
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectChoice
 from wtforms.csrf.core import CSRFTokenField
@@ -238,14 +239,14 @@ class TaskForm(Form):
             condition = cls.conditions.get(field.short_name)
             if condition is not None:
                 properties[field.short_name]["x-shown-when"] = condition.tree
-                if _is_required(field):  # required only where it applies
+                if _is_required(field) and not isinstance(field, TaskFilesField):
                     conditional.append(
                         {
                             "if": condition.schema(types),
                             "then": {"required": [field.short_name]},
                         }
                     )
-            elif _is_required(field):
+            elif _is_required(field) and not isinstance(field, TaskFilesField):
                 required.append(field.short_name)
         schema: dict[str, Any] = {"title": cls.__name__}
         if cls.__doc__:
@@ -302,7 +303,7 @@ def field_kind(field: Field) -> str:
         return "number"
     if isinstance(field, DateField):
         return "date"
-    if isinstance(field, MultipleFileField):
+    if isinstance(field, MultipleFileField | TaskFilesField):
         return "file"
     if isinstance(field, TextAreaField):
         return "long_text"
@@ -353,6 +354,35 @@ class ChecklistField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = ChecklistBox()
+
+
+class TaskFilesWidget:
+    """The files attached to the task, listed; they are added in the task's file section."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        """A list of the attached files' names, or a line saying there is none yet."""
+        if not field.data:
+            return Markup('<p class="hint" id="{}">{}</p>').format(
+                field.id, _l("No file attached to this task yet: add them under “Staff documents of this task”.")
+            )
+        items = Markup("").join(Markup("<li>{}</li>").format(f["name"]) for f in field.data)
+        return Markup('<ul id="{}" class="task-files">{}</ul>').format(field.id, items)
+
+
+class TaskFilesField(Field):
+    """A form's file field: the files attached to the task when it is completed.
+
+    Files are uploaded to the task (its "Files" section, checked like every upload); the
+    form records which ones it was completed with ([{id, name}]). Nothing is posted for it.
+    """
+
+    widget = TaskFilesWidget()
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Posted values are ignored: the files are the task's."""
+
+    def _value(self) -> str:
+        return ""
 
 
 class AmountField(DecimalField):
@@ -455,6 +485,9 @@ def formdata_from_json(form_cls: type[Form], payload: Any) -> MultiDict[str, str
             continue
         if value is None:
             continue
+        if isinstance(field, TaskFilesField):
+            errors[name] = [_l("Attach files to the task; they are not sent with the form.")]
+            continue
         try:
             for text in _form_values(field, value):
                 formdata.add(field.name, text)
@@ -540,6 +573,15 @@ def _task_value(field: Field) -> Any:
 def _field_schema(field: Field) -> dict[str, Any]:
     schema: dict[str, Any] = {"description": str(field.label.text)}
     required = _is_required(field)
+    if isinstance(field, TaskFilesField):
+        return {
+            "description": f"{field.label.text}: the files attached to the task (not sent "
+            "here; the task data records them as [{id, name}])"
+            + (", at least one." if required else "."),
+            "type": "array",
+            "readOnly": True,
+            "maxItems": 0,
+        }
     if isinstance(field, BooleanField):
         schema["type"] = "boolean"
         if required:

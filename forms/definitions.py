@@ -55,7 +55,6 @@ from wtforms.fields import (
     BooleanField,
     DateField,
     Field,
-    MultipleFileField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -72,7 +71,7 @@ from wtforms.validators import (
 )
 
 from forms import conditions, library
-from forms.base import AmountField, ChecklistField, NotInFuture, Rule, TaskForm
+from forms.base import AmountField, ChecklistField, NotInFuture, Rule, TaskFilesField, TaskForm
 from forms.choices import PLACEHOLDER, options
 from forms.conditions import Condition, ConditionError
 
@@ -378,7 +377,7 @@ def _field(definition: FieldDefinition, fills: dict[str, str]) -> Any:
             validators.append(InputRequired(message=message))
         else:
             validators.append(DataRequired(message=message))
-    elif kind != "checkbox":
+    elif kind not in ("checkbox", "file"):
         validators.append(Optional())
     if kind in ("text", "long_text"):
         least = int(spec.get("min_length", 0))
@@ -542,5 +541,5 @@ _FIELD_CLASSES: dict[str, Callable[[Mapping[str, Any]], Callable[..., Field]]] =
     "multiple_choice": lambda spec: SelectMultipleField,
     "checkbox": lambda spec: BooleanField,
     "checklist": lambda spec: ChecklistField,
-    "file": lambda spec: MultipleFileField,
+    "file": lambda spec: TaskFilesField,
 }

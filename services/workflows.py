@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
 from services import (
+    attachments,
     audit,
     departments,
     documents,
@@ -344,6 +345,11 @@ def task_form(task: Task, formdata: Any = None, data: Mapping[str, Any] | None =
             people = people or tasks.overdue_people(task, step_names(task))
             chosen = people[0] if source == "overdue_reassign" else people[1]
             form.fill_choices(name, [(u.id, u.name) for u in chosen])
+    files = [name for name, kind in found.form_class.field_types.items() if kind == "file"]
+    if files:  # a file field is completed with the files attached to the task
+        attached = [{"id": a.id, "name": a.filename} for a in attachments.for_task(task.id)]
+        for name in files:
+            form[name].data = list(attached)
     return form
 
 

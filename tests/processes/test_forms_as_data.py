@@ -4,6 +4,8 @@ and complaints started on the previous version that never see it."""
 
 from __future__ import annotations
 
+import io
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -12,8 +14,9 @@ from services.db import db
 from services.models import Task
 from tests import diagrams as d
 from tests import journeys as j
+from tests import samples
 from tests.app.api_helpers import API, bearer, issue_token
-from tests.app.helpers import login, post_form
+from tests.app.helpers import csrf_token, login, post_form
 
 
 def _to_call_back(app: Flask) -> tuple[int, str, int]:
@@ -140,3 +143,50 @@ def test_deploy_refuses_a_gateway_that_reads_a_field_no_form_has(app: Flask) -> 
             str(p) for p in result.problems
         ]
         assert processes.validate(d.files()).problems == []
+
+
+FILE_FIELD = """
+[[fields]]
+name = "call_summary"
+type = "file"
+label = { en = "Written summary of the call", fr = "Compte rendu écrit de l'appel" }
+required = { en = "Attach the written summary.", fr = "Joignez le compte rendu écrit." }
+"""
+
+
+def test_a_file_field_is_completed_with_the_files_attached_to_the_task(
+    app: Flask, client: FlaskClient, runner
+) -> None:
+    with app.app_context():
+        files = d.variant(d.with_call_back())
+        files["forms/call_back.toml"] = (d.CALL_BACK_FORM + FILE_FIELD).encode()
+        processes.deploy(files, comment="call-back with its summary")
+        db.session.commit()
+        complaint = j.to_minor_resolution()
+        j.complete(complaint, "resolve_minor")
+        task_id = j.open_task(complaint, "call_back").id
+    login(client, "supervisor")
+    answers = {"reached": "y", "call_outcome": "satisfied"}
+    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "No file attached to this task yet" in page
+    response = post_form(client, f"/tasks/{task_id}", answers)
+    assert response.status_code == 422
+    assert "Attach the written summary." in response.get_data(as_text=True)
+    headers = bearer(issue_token(runner, "supervisor"))
+    refused = client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json={**{"reached": True, "call_outcome": "satisfied"}, "call_summary": [1]},
+        headers=headers,
+    )
+    assert refused.status_code == 422 and "call_summary" in refused.json["errors"]
+    token = csrf_token(client, f"/tasks/{task_id}")
+    client.post(
+        f"/tasks/{task_id}/attachments",
+        data={"csrf_token": token, "attachments": [(io.BytesIO(samples.PDF), "summary.pdf")]},
+        content_type="multipart/form-data",
+    )
+    response = post_form(client, f"/tasks/{task_id}", answers)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with app.app_context():
+        data = db.session.get(Task, task_id).data
+        assert [f["name"] for f in data["call_summary"]] == ["summary.pdf"]
