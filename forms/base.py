@@ -363,7 +363,10 @@ class TaskFilesWidget:
         """A list of the attached files' names, or a line saying there is none yet."""
         if not field.data:
             return Markup('<p class="hint" id="{}">{}</p>').format(
-                field.id, _l("No file attached to this task yet: add them under “Staff documents of this task”.")
+                field.id,
+                _l(
+                    "No file attached to this task yet: add them under “Staff documents of this task”."
+                ),
             )
         items = Markup("").join(Markup("<li>{}</li>").format(f["name"]) for f in field.data)
         return Markup('<ul id="{}" class="task-files">{}</ul>').format(field.id, items)

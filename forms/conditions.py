@@ -64,9 +64,10 @@ class Condition:
         evaluate = _RUNTIME.get("evaluate")
         if not self.restricted or evaluate is None:
             return holds(self.tree, values)
+        present = {name: EMPTY if value is None else value for name, value in values.items()}
         try:
-            return bool(evaluate(self.source, dict(values)))
-        except TypeError:  # a number compared while empty: the condition does not hold
+            return bool(evaluate(self.source, present))
+        except TypeError:  # values that cannot be compared: the condition does not hold
             return False
 
     @classmethod
@@ -77,6 +78,34 @@ class Condition:
         else:
             tree = {"field": name, "in": sorted(expected)}
         return cls(f"{name}: {expected!r}", tree, frozenset({name}), restricted=False)
+
+
+class _Empty:
+    """An empty value (a number or date left blank) as conditions see it: false, equal to
+    nothing, holding nothing, and any comparison with it false (None would raise)."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:
+        return other is None or other is self
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __lt__(self, other: object) -> bool:
+        return False
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+    def __contains__(self, item: object) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "empty"
+
+
+EMPTY = _Empty()
 
 
 # The restricted evaluator of the diagrams (services.engine.sandbox), given by the services

@@ -390,14 +390,13 @@ def _field(definition: FieldDefinition, fills: dict[str, str]) -> Any:
             if not isinstance(pattern, Mapping) or not isinstance(pattern.get("regex"), str):
                 problems.append("pattern needs a regex and its message in each language")
             else:
+                problems += _text_problems(pattern, "pattern message")
                 try:
-                    re.compile(pattern["regex"])
+                    validators.append(Regexp(pattern["regex"], message=localized(pattern)))
                 except re.error as exc:
                     problems.append(
                         f"pattern {pattern['regex']!r} is not a regular expression: {exc}"
                     )
-                problems += _text_problems(pattern, "pattern message")
-                validators.append(Regexp(pattern["regex"], message=localized(pattern)))
     elif "min_length" in spec or "max_length" in spec or "pattern" in spec:
         problems.append("min_length, max_length and pattern are for text fields")
     if kind in ("number", "amount") and ("min" in spec or "max" in spec):

@@ -165,9 +165,7 @@ def _is_text(content: bytes) -> bool:
 
 
 def _bad_files() -> InvalidInput:
-    message = gettext(
-        "Only .bpmn and .dmn files and forms/*.toml definitions, as text, are taken."
-    )
+    message = gettext("Only .bpmn and .dmn files and forms/*.toml definitions, as text, are taken.")
     return InvalidInput(message, details={"files": [message]})
 
 
