@@ -365,7 +365,8 @@ class TaskFilesWidget:
             return Markup('<p class="hint" id="{}">{}</p>').format(
                 field.id,
                 _l(
-                    "No file attached to this task yet: add them under “Staff documents of this task”."
+                    "No file attached to this task yet: add them under "
+                    "“Staff documents of this task”."
                 ),
             )
         items = Markup("").join(Markup("<li>{}</li>").format(f["name"]) for f in field.data)
