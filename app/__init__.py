@@ -20,7 +20,6 @@ from app import (
     api,
     api_docs,
     auth,
-    background,
     cli,
     complaints,
     dashboard,
@@ -98,7 +97,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     cli.register(app)
     errors.register(app)
-    background.init(app)
+    # Celery (app/background.py) is set up by app/worker.py, or by the first request that
+    # queues an export: web workers need it for nothing else.
     return app
 
 

@@ -85,6 +85,12 @@ def init(app: Flask) -> Celery:
     return celery
 
 
+def celery_of(app: Flask) -> Celery:
+    """The app's Celery instance, set up on first use (web workers only queue exports)."""
+    celery = app.extensions.get("celery")
+    return celery if isinstance(celery, Celery) else init(app)
+
+
 def _timer_lock() -> bool:
     """Take the timer rounds' lock for this transaction; False when another round holds it."""
     if db.engine.dialect.name != "postgresql":

@@ -11,9 +11,8 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 
-from app import background, exports, rounds
+from app import exports, rounds
 from app.delivery_cli import deliver_messages, mail_catcher
 from app.mail_in import receive_mail
 from app.presets_cli import apply_at_setup, list_presets, set_preset
@@ -110,6 +109,8 @@ def _refusing(command: click.Command) -> click.Command:
 @with_appcontext
 def init_db() -> None:
     """Create or upgrade the database schema (runs the migrations)."""
+    from flask_migrate import upgrade  # Alembic, loaded only by the commands that migrate
+
     upgrade()
     click.echo("Database is at the latest schema.")
     chosen = apply_at_setup(None)  # COMPLAINTFLOW_PRESET, the first time only
@@ -332,6 +333,8 @@ def timer_loop(
     every `digest_every` it queues the daily digests that are due. Each round builds at most one
     queued export job (app/exports.py); the hourly sweep removes the expired export files.
     """
+    from app import background  # its refresh_derived; the module imports Celery
+
     failures = 0
     last_beat: datetime | None = None
     last_sweep: datetime | None = None

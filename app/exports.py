@@ -245,7 +245,9 @@ def _hand_to_worker(job_id: int) -> None:
     if not current_app.config.get("CELERY_BROKER_URL"):
         return
     try:
-        current_app.extensions["celery"].tasks["complaintflow.build_export"].delay(job_id)
+        from app import background  # Celery, imported by the web workers only here
+
+        background.celery_of(current_app).tasks["complaintflow.build_export"].delay(job_id)
     except Exception:  # noqa: BLE001 - the job is recorded; a broker outage must not lose the page
         current_app.logger.exception("export job %s: could not reach the broker", job_id)
 

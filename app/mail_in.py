@@ -15,17 +15,18 @@ before we answer 250, so an accepted message is never lost.
 from __future__ import annotations
 
 import threading
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import click
-from aiosmtpd.controller import Controller
-from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from services import inbound_mail
 from services.db import db
+
+if TYPE_CHECKING:  # aiosmtpd (and asyncio) are loaded by this command, not by every worker
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
 class ComplaintsMailbox:
@@ -71,6 +72,8 @@ class ComplaintsMailbox:
         self, server: SMTP, session: Session, envelope: Envelope
     ) -> str:
         """Refuse spam; store the message and take it to its case, committed before 250."""
+        from aiosmtpd.lmtp import LMTP
+
         status = self._store(envelope)
         if isinstance(server, LMTP):
             # LMTP answers DATA once per accepted recipient; every one of ours is the
@@ -107,16 +110,18 @@ class ComplaintsMailbox:
         return f"250 2.0.0 Received ({status})"
 
 
-class LmtpController(Controller):
-    """aiosmtpd's threaded controller, speaking LMTP instead of SMTP."""
-
-    def factory(self) -> LMTP:
-        """An LMTP server for each connection, with the controller's settings."""
-        return LMTP(self.handler, **self.SMTP_kwargs)
-
-
 def controller(app: Flask, host: str, port: int, *, lmtp: bool = False) -> Controller:
     """An SMTP (or LMTP) server for the complaints mailbox, not yet started."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.lmtp import LMTP
+
+    class LmtpController(Controller):
+        """aiosmtpd's threaded controller, speaking LMTP instead of SMTP."""
+
+        def factory(self) -> LMTP:
+            """An LMTP server for each connection, with the controller's settings."""
+            return LMTP(self.handler, **self.SMTP_kwargs)
+
     return (LmtpController if lmtp else Controller)(
         ComplaintsMailbox(app),
         hostname=host,

@@ -10,7 +10,6 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from kombu import Connection
 from sqlalchemy.engine import make_url
 
 MIN_SECRET_LENGTH = 32
@@ -38,6 +37,8 @@ def problems(config: Mapping[str, Any], *, reach_broker: bool = True) -> list[st
             "(redis://HOST:6379/0 or amqp://USER:PASSWORD@HOST:5672//)."
         )
     elif reach_broker:
+        from kombu import Connection  # Celery's transport library, for this command only
+
         try:
             with Connection(broker, connect_timeout=3) as conn:
                 conn.ensure_connection(max_retries=1, timeout=3)

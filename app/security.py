@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 # Every script and style comes from app/static (bpmn-js and dmn-js included); nothing inline.
 # img-src allows data: and blob: for the diagram exports and bpmn-js's icons.
@@ -100,6 +100,8 @@ def seal(text: str) -> str:
 
 def unseal(sealed: str) -> str | None:
     """The secret sealed by `seal`, or None if it was not sealed with this SECRET_KEY."""
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet().decrypt(sealed.encode()).decode()
     except (InvalidToken, ValueError):
@@ -107,6 +109,11 @@ def unseal(sealed: str) -> str | None:
 
 
 def _fernet() -> Fernet:
+    # cryptography (about 8 MiB) is loaded by the public form's first seal, not by every worker.
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     # A key of its own, derived from SECRET_KEY: the cookie signature key is never reused.
     key = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"complaintflow session secrets"

@@ -3,7 +3,7 @@
 The app is built from the environment (DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY...) as
 the web server builds it; the tasks are in app/background.py."""
 
-from app import create_app
+from app import background, create_app
 
 flask_app = create_app()
-celery = flask_app.extensions["celery"]
+celery = background.init(flask_app)

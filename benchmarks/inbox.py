@@ -3,25 +3,27 @@
 Builds a scratch database (migrated, demo users, default procedure), fills it with a million
 complaints and their task rows in bulk SQL (most closed, a few percent open, some
 confidential), then times the services behind the inbox page: one page of open tasks plus its
-total, the tab counts, a filtered page and a search by reference. The database is dropped at
-the end.
+total, the tab counts, a filtered page and a search by reference; p50 and p95 of each. The
+database is dropped at the end (unless --reuse names one: then it is filled if empty, and
+kept, so that runs can be repeated without filling again).
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
-        .venv/bin/python benchmarks/inbox.py [complaints]
+        .venv/bin/python benchmarks/inbox.py [complaints] [--reuse NAME] [--explain]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -32,7 +34,7 @@ from services.db import db  # noqa: E402
 from services.models import User  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = 30
+SAMPLES = 100
 OPEN_SHARE = 0.05  # complaints still in progress
 ROLES = ["intake_agent", "supervisor", "complaint_manager", "manager", "legal_counsel"]
 
@@ -68,42 +70,51 @@ SELECT setval(pg_get_serial_sequence('complaint', 'id'), :n);
 """
 
 
-def timed(call: Callable[[], object]) -> float:
-    samples = []
-    for _ in range(SAMPLES):
-        db.session.expire_all()
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
-
-
 def main() -> None:
     parser = scratch.arguments(__doc__)
     parser.add_argument("complaints", nargs="?", type=int, default=1_000_000)
-    count = parser.parse_args().complaints
+    parser.add_argument("--reuse", help="a database to fill if empty, and keep")
+    parser.add_argument("--explain", action="store_true", help="print each query's plan too")
+    args = parser.parse_args()
     scratch.require_postgres()
+    if args.reuse:
+        admin = create_engine(os.environ[scratch.ENV], isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if not conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": args.reuse}
+            ):
+                conn.execute(text(f'CREATE DATABASE "{args.reuse}"'))
+        admin.dispose()
+        url = make_url(os.environ[scratch.ENV]).set(database=args.reuse)
+        run(url.render_as_string(hide_password=False), args.complaints, args)
+        return
     with scratch.postgres_database("cf_inbox") as url:
-        run(url, count)
+        run(url, args.complaints, args)
 
 
-def run(url: str, count: int) -> None:
+def fill(count: int) -> float:
+    """The complaints and their task rows, then what autovacuum would do soon after; seconds."""
+    start = time.perf_counter()
+    for statement in FILL.split(";\n"):
+        if statement.strip():
+            db.session.execute(text(statement), {"n": count, "open_every": round(1 / OPEN_SHARE)})
+    db.session.commit()
+    # As autovacuum would soon after a bulk load: statistics and the visibility map.
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE complaint"))
+        conn.execute(text("VACUUM ANALYZE task"))
+    return time.perf_counter() - start
+
+
+def run(url: str, count: int, args: argparse.Namespace) -> None:
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
-        assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
-        start = time.perf_counter()
-        for statement in FILL.split(";\n"):
-            if statement.strip():
-                db.session.execute(
-                    text(statement), {"n": count, "open_every": round(1 / OPEN_SHARE)}
-                )
-        db.session.commit()
-        # As autovacuum would soon after a bulk load: statistics and the visibility map.
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE complaint"))
-            conn.execute(text("VACUUM ANALYZE task"))
-        filled = time.perf_counter() - start
+        if db.session.scalar(text("SELECT count(*) FROM complaint")):
+            filled = 0.0  # --reuse of a database filled by an earlier run
+        else:
+            assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+            filled = fill(count)
         open_tasks = db.session.scalar(text("SELECT count(*) FROM task WHERE status = 'open'"))
         print(
             f"machine: {platform.machine()}, {os.cpu_count()} cores, PostgreSQL, "
@@ -111,7 +122,8 @@ def run(url: str, count: int) -> None:
         )
         print(
             f"{count:,} complaints, {3 * count:,} task rows, {open_tasks:,} open "
-            f"(filled in {filled:.0f}s); median of {SAMPLES} calls\n"
+            f"(filled in {filled:.0f}s); p50 / p95 of {SAMPLES} calls, in ms; "
+            f"load average {os.getloadavg()[0]:.1f}\n"
         )
         supervisor = db.session.scalar(db.select(User).where(User.username == "supervisor"))
         reference = f"C-2026-{count // 2 - (count // 2) % 20:07d}"
@@ -142,9 +154,33 @@ def run(url: str, count: int) -> None:
                 ("tab counts (mine / roles / unassigned)", lambda: tasks.scope_counts(supervisor))
             )
         for label, call in cases:
-            print(f"{label:<45} {timed(call):7.2f} ms")
+            p50, p95 = scratch.p50_p95(call, SAMPLES)
+            print(f"{label:<45} {p50:7.2f} / {p95:7.2f}")
+            if args.explain:
+                explain(call)
         db.session.remove()
         db.engine.dispose()
+
+
+def explain(call: Callable[[], object]) -> None:
+    """Print EXPLAIN ANALYZE of every SELECT the call sends (run once more, then each plan)."""
+    statements: list[tuple[str, object]] = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        db.session.expire_all()
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    raw = db.session.connection().connection.driver_connection
+    for statement, parameters in statements:
+        with raw.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+            print("    " + "\n    ".join(row[0] for row in cursor.fetchall()))
 
 
 if __name__ == "__main__":

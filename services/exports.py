@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import IO, Any, cast
 
-import xlsxwriter
 from sqlalchemy import func, select
 
 from services import audit, business_calendar, complaints
@@ -91,6 +90,8 @@ def write_xlsx(
     Text is always written as text, so a value like "=1+1" is never a formula. Rows past the
     sheet's limit (XLSX_MAX_ROWS) are not written: the CSV export has no limit.
     """
+    import xlsxwriter  # only the XLSX exports need it
+
     workbook = xlsxwriter.Workbook(
         target,
         {

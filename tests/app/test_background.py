@@ -119,6 +119,7 @@ def test_the_worker_fires_the_timers_that_are_due(app: Flask, celery_app: Celery
 def test_two_timer_rounds_at_once_fire_each_timer_once(app: Flask, database_url: str) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("concurrent transactions need PostgreSQL (SQLite has one writer)")
+    background.init(app)  # as app/worker.py does: the tasks run in this app's context
     with app.app_context():
         ids = [journeys.to_survey().id for _ in range(3)]
         db.session.commit()

@@ -15,6 +15,8 @@ from services import timers
 from services.clock import utcnow
 from services.db import db
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def test_healthz_is_ok_without_sign_in_when_every_check_passes(app: Flask, client):
     app.config["TIMERS_EXPECTED"] = False
@@ -118,3 +120,36 @@ def test_an_unreachable_database_is_a_503_that_says_so(
     logged = [r for r in caplog.records if r.getMessage().startswith("database unreachable")]
     assert len(logged) == 1
     assert not any(r.exc_info for r in caplog.records)
+
+
+def test_the_migration_heads_are_alembics_without_importing_it():
+    from alembic.script import ScriptDirectory
+
+    from app.config import REPO_ROOT
+    from app.health import migration_heads
+
+    expected = ScriptDirectory(str(REPO_ROOT / "migrations")).get_heads()
+    assert migration_heads() == frozenset(expected)
+    assert len(expected) == 1
+
+
+def test_serving_imports_neither_alembic_nor_celery_nor_the_pdf_and_xlsx_libraries(tmp_path):
+    """Web workers import the app and serve: the libraries only some commands or requests
+    need (migrations, Celery, XLSX, PDF, encryption of the public form's token) are imported
+    by those (about 25 MiB of every worker's memory)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from app import create_app; "
+        f"app = create_app({{'TESTING': True, 'SECRET_KEY': 'x' * 40, "
+        f"'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path}/app.sqlite'}}); "
+        "client = app.test_client(); client.get('/healthz'); client.get('/auth/login'); "
+        "heavy = ['alembic', 'flask_migrate', 'mako', 'celery', 'kombu', 'xlsxwriter', "
+        "'weasyprint', 'aiosmtpd', 'cryptography.fernet']; "
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    done = subprocess.run(  # noqa: S603 - our interpreter, a fixed script
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stderr[-2000:]
