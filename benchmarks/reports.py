@@ -348,6 +348,10 @@ def measure(app: Flask, handler: int, explain: bool, facts_only: bool = False) -
             ),
             ("severity + route (wide)", replace(year, severity="low", route="minor")),
             (
+                "severity + route (wide), by week",
+                replace(year, severity="low", route="minor", grain="week"),
+            ),
+            (
                 "all five dimensions",
                 replace(
                     year,
