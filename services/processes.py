@@ -19,11 +19,10 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
-from services import audit, bpmnlint, diagram_rules, engine, permissions
+from services import audit, bpmnlint, diagram_rules, engine, permissions, roles
 from services.db import db
 from services.errors import Conflict, DeployRefused, NotFound
 from services.models import AuditEvent, Complaint, ProcessInstance, ProcessVersion, User
-from services.roles import LANE_ROLES
 from services.versions import VersionDiff, diff_files
 
 DEFAULT_PROCESS_ID = "complaint_handling"
@@ -70,7 +69,7 @@ def validate(
     and the `element_id` to highlight. `specs` is None whenever there is a problem.
     """
     parsed = engine.parse_process(
-        files, process_id, known_form_keys=form_keys, known_roles=LANE_ROLES
+        files, process_id, known_form_keys=form_keys, known_roles=roles.lane_keys(fresh=True)
     )
     problems, warnings = list(parsed.problems), list[engine.Problem]()
     for name, content in sorted(files.items()):

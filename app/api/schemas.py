@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from forms import FORMS
-from services.roles import ROLES
 
 
 def ref(name: str) -> dict[str, str]:
@@ -102,7 +101,10 @@ def answer_schemas() -> dict[str, Any]:
             "name": {"type": "string", "description": "The task id in the BPMN diagram."},
             "title": TEXT,
             "form_key": {"type": "string", "enum": sorted(FORMS)},
-            "role": {"type": "string", "enum": list(ROLES)},
+            "role": {
+                "type": "string",
+                "description": "The key of the role (the lane) whose holders do the task.",
+            },
             "status": {"type": "string", "enum": ["open", "completed", "cancelled"]},
             "created_at": TIME,
             "due_at": TIME,
