@@ -15,6 +15,7 @@ from app import (
     admin,
     admin_calendar,
     admin_org,
+    admin_roles,
     admin_users,
     admin_webhooks,
     api,
@@ -87,6 +88,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(admin_webhooks.bp)
     app.register_blueprint(admin_org.bp)
+    app.register_blueprint(admin_roles.bp)
     app.register_blueprint(outbox.bp)
     app.register_blueprint(service_levels.bp)
     app.register_blueprint(account.bp)

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from app import audit_text
 from forms.admin import PROVIDER_KINDS, MessageTemplateForm, ServiceProviderForm
 from forms.choices import label
-from services import departments, message_templates, providers, users
+from services import departments, message_templates, providers, roles, users
 from services.db import db
 from services.errors import InvalidInput
 
@@ -34,6 +34,7 @@ def require_admin() -> None:
 SECTIONS: list[tuple[str, Any, str]] = [
     ("admin.home", _l("Overview"), "admin.home"),
     ("admin_users.index", _l("Users"), "admin_users."),
+    ("admin_roles.index", _l("Roles"), "admin_roles."),
     ("admin_org.departments", _l("Departments and teams"), "admin_org.department"),
     ("admin_org.organisation", _l("Organisation"), "admin_org.organisation"),
     ("admin.templates_index", _l("Message templates"), "admin.template"),
@@ -70,6 +71,12 @@ def home() -> Any:
             _("Users"),
             _("Accounts, roles, confidential clearance, invitations and password resets."),
             ngettext("%(num)d active user", "%(num)d active users", active),
+        ),
+        (
+            "admin_roles.index",
+            _("Roles"),
+            _("The roles staff hold, the lanes of the procedure, and who sees confidential cases."),
+            ngettext("%(num)d role", "%(num)d roles", len(roles.all_roles())),
         ),
         (
             "admin_org.departments",

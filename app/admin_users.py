@@ -8,7 +8,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from forms.users import ROLE_LABELS, NewUserForm, UserForm, UserSearchForm
+from app import role_text
+from forms.users import NewUserForm, UserForm, UserSearchForm, role_options
 from services import departments, invitations, users
 from services.db import db
 from services.errors import InvalidInput
@@ -29,6 +30,7 @@ def _base_url() -> str:
 
 
 def _with_teams(form: UserForm) -> UserForm:
+    form.roles.choices = role_options(role_text.choices())
     form.teams.choices = departments.team_choices()
     return form
 
@@ -46,17 +48,19 @@ def _show_errors(form: Any, exc: InvalidInput) -> None:
 def index() -> Any:
     """Every user, searchable by name, role and status."""
     search = UserSearchForm(request.args)
+    labels = role_text.labels()
+    search.role.choices = [*search.role.choices, *role_options(list(labels.items()))]
     status = search.status.data or ""
     found = users.search(
         search.q.data or "",
-        search.role.data if search.role.data in ROLE_LABELS else "",
+        search.role.data if search.role.data in labels else "",
         {"active": True, "inactive": False}.get(status),
     )
     return render_template(
         "admin/users.html",
         search=search,
         users=found,
-        role_labels=ROLE_LABELS,
+        role_labels=labels,
         teams_of=departments.teams_of,
         history=users.history()[:20],
     )

@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from forms.choices import ROLES, label
+from app import role_text
 from services.errors import DomainError
 
 MESSAGES = (
@@ -152,5 +152,5 @@ def translate(error: DomainError) -> str:
     label)."""
     params: dict[str, Any] = dict(error.params)
     if "role" in params:
-        params["role"] = str(label(ROLES, params["role"]))
+        params["role"] = role_text.name_of(str(params["role"]))
     return gettext(error.msgid, **params)

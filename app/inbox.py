@@ -14,10 +14,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from app import role_text
 from app.domain_messages import translate
 from app.procedure_text import translated
 from app.redirects import safe_next
-from forms.choices import CATEGORIES, CHANNELS, ROLES, SEVERITIES, STATUSES, label
+from forms.choices import CATEGORIES, CHANNELS, SEVERITIES, STATUSES, label
 from forms.inbox import (
     SCOPES,
     BulkForm,
@@ -75,7 +76,7 @@ def _render(filters: InboxFilterForm, save_form: SaveFilterForm, status: int = 2
         clocks=breach_view.statuses(page.tasks),
         label=label,
         choices=CHOICES,
-        role_labels=ROLES,
+        role_labels=role_text.choices(),
         bulk_form=_bulk_form(),
     ), status
 
@@ -161,7 +162,7 @@ def all_tasks() -> Any:
         clocks=breach_view.statuses(page.tasks),
         label=label,
         choices=CHOICES,
-        role_labels=ROLES,
+        role_labels=role_text.choices(),
         bulk_form=bulk_form,
     ), status
 
@@ -170,7 +171,9 @@ def all_tasks() -> Any:
 def workload() -> Any:
     """Open and overdue tasks per person, team, role and department (managers)."""
     load = tasks.workload(current_user)
-    return render_template("inbox/workload.html", load=load, label=label, role_labels=ROLES)
+    return render_template(
+        "inbox/workload.html", load=load, label=label, role_labels=role_text.choices()
+    )
 
 
 @bp.post("/filters")

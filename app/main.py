@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, session, url_for
@@ -31,11 +32,12 @@ def set_language(code: str) -> Any:
     return redirect(safe_next(url_for("main.index")))
 
 
-# Staff navigation: (endpoint, label, roles allowed or None for every signed-in user).
-NAV: list[tuple[str, Any, frozenset[str] | None]] = [
-    ("inbox.index", _l("Inbox"), roles.LANE_ROLES),
+# Staff navigation: (endpoint, label, roles allowed, or a predicate on the user (the role
+# table decides who handles cases), or None for every signed-in user).
+NAV: list[tuple[str, Any, frozenset[str] | Callable[[Any], bool] | None]] = [
+    ("inbox.index", _l("Inbox"), permissions.works_on_tasks),
     ("service_levels.index", _l("Service levels"), frozenset({roles.MANAGER})),
-    ("complaints.index", _l("Complaints"), permissions.READER_ROLES),
+    ("complaints.index", _l("Complaints"), permissions.reads_complaints),
     ("dashboard.index", _l("Dashboard"), permissions.REPORT_ROLES),
     ("improvement.index", _l("Improvement"), permissions.REPORT_ROLES),
     ("management_review.index", _l("Management review"), permissions.REPORT_ROLES),
@@ -48,7 +50,7 @@ NAV: list[tuple[str, Any, frozenset[str] | None]] = [
         _l("Failed deliveries"),
         frozenset({roles.MANAGER, roles.ADMINISTRATOR}),  # admins: the emails to staff
     ),
-    ("notes.mentions", _l("My mentions"), permissions.READER_ROLES),
+    ("notes.mentions", _l("My mentions"), permissions.reads_complaints),
     # One entry for the admin area; its pages share a side navigation (app/admin.py SECTIONS).
     ("admin.home", _l("Administration"), frozenset({roles.ADMINISTRATOR})),
     ("account.show", _l("My account"), None),
@@ -67,7 +69,10 @@ def nav_links() -> list[tuple[str, str]]:
         (endpoint, str(label))
         for endpoint, label, roles in NAV
         if endpoint in current_app.view_functions
-        and (roles is None or current_user.role_names & roles)
+        and (
+            roles is None
+            or (roles(current_user) if callable(roles) else current_user.role_names & roles)
+        )
     ]
     if permissions.needs_own_actions_entry(current_user):
         links.insert(len(links) - 1, (OWN_ACTIONS[0], str(OWN_ACTIONS[1])))  # before account

@@ -11,8 +11,7 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from forms.choices import ROLES, label
-from services import roles
+from app import role_text
 
 TASK_NAMES = (
     _l("Register complaint"),
@@ -160,4 +159,4 @@ DECISION_INPUTS = (_l("Sensitive"),)
 
 def lane_names() -> dict[str, str]:
     """Each lane's role in words, for diagrams drawn on pages (the BPMN names lanes by id)."""
-    return {role: str(label(ROLES, role)) for role in roles.ROLES}
+    return role_text.labels()

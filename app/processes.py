@@ -30,11 +30,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app import facts, procedure_text
+from app import facts, procedure_text, role_text
 from app.editor_text import EDITOR_MESSAGES, KINDS
 from app.facts import ROUTES
 from forms import formdata_from_json
-from forms.choices import ROLES, label
 from forms.processes import (
     MigrateForm,
     MigrationChoiceForm,
@@ -51,7 +50,6 @@ from services import (
     presets,
     procedure_summary,
     processes,
-    roles,
     service_levels,
 )
 from services import replay as replays
@@ -148,7 +146,7 @@ def editor() -> Any:
         version=version,
         files=files,
         form_keys=sorted(forms),
-        lane_roles=[(role, label(ROLES, role)) for role in roles.ROLES if role in roles.LANE_ROLES],
+        lane_roles=role_text.choices(lanes_only=True),
         config=config,
         comment_form=VersionCommentForm(),
         replay_form=ReplayForm(),

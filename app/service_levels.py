@@ -18,14 +18,16 @@ from flask_login import current_user, login_required
 from app.local_time import local_time
 from app.procedure_text import translated
 from app.redirects import safe_next
-from forms.choices import ROLES, label
+from app.role_text import choices as role_choices
+from app.role_text import name_of as role_name
+from forms.choices import label
 from forms.service_levels import (
     CLOCK_STATES,
     PAUSE_REASONS,
     RowReassignForm,
     ServiceLevelFilterForm,
 )
-from services import breach_view, business_calendar, presets, roles, tasks
+from services import breach_view, business_calendar, presets, tasks
 from services import service_levels as clock_rules
 from services.breach_view import ClockStatus
 from services.business_calendar import TargetError, parse_target
@@ -54,7 +56,7 @@ def index() -> Any:
     filters = ServiceLevelFilterForm(request.args)
     filters.set_choices("clock", ((name, clock_name(name)) for name in presets.CLOCKS))
     filters.set_choices("task", ((c.key, translated(c.label)) for c in figures.by_task))
-    filters.set_choices("role", ((role, label(ROLES, role)) for role in sorted(roles.LANE_ROLES)))
+    filters.set_choices("role", role_choices(lanes_only=True))
     filters.set_choices("department", ((c.key, c.key) for c in figures.by_department if c.key))
     filters.set_choices(
         "assignee",
@@ -75,7 +77,7 @@ def index() -> Any:
         candidates=breach_view.candidates(page.tasks, people),
         query=filters.query(),
         label=label,
-        role_labels=ROLES,
+        role_labels=role_choices(),
     ), status
 
 
@@ -119,7 +121,7 @@ def _reassign_refusal(problem: str, task: Task, assignee: User | None) -> str:
             "%(name)s cannot take “%(title)s”: it needs the role %(role)s.",
             name=assignee.name,
             title=title,
-            role=label(ROLES, task.role),
+            role=role_name(task.role),
         )
     return _("Choose who takes “%(title)s” from the list.", title=title)
 

@@ -214,21 +214,6 @@ STATUSES: Choices = (
     ("closed", _l("Closed")),
 )
 
-# Staff roles (the lanes of the procedure and the other roles), in plain words.
-ROLES: Choices = (
-    ("intake_agent", _l("Intake agent")),
-    ("supervisor", _l("Supervisor")),
-    ("complaint_manager", _l("Complaint manager")),
-    ("manager", _l("Manager")),
-    ("legal_counsel", _l("Legal counsel")),
-    ("confidential_focal_point", _l("Confidential focal point")),
-    ("senior_management", _l("Senior management")),
-    ("police_liaison", _l("Police liaison")),
-    ("process_owner", _l("Process owner")),
-    ("quality_analyst", _l("Quality analyst")),
-    ("administrator", _l("Administrator")),
-)
-
 
 def label(choices: Iterable[tuple[Any, LazyString]], value: Any) -> LazyString | str:
     """The label of `value` in `choices`; the value itself if it is not one of them."""

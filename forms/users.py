@@ -16,20 +16,12 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, R
 
 from forms.base import ChecklistField
 
-ROLE_LABELS = {
-    "intake_agent": _l("Intake agent"),
-    "supervisor": _l("Supervisor"),
-    "complaint_manager": _l("Complaint manager (investigator)"),
-    "manager": _l("Manager"),
-    "legal_counsel": _l("Legal counsel"),
-    "confidential_focal_point": _l("Confidential focal point"),
-    "senior_management": _l("Senior management"),
-    "police_liaison": _l("Police liaison"),
-    "process_owner": _l("Process owner"),
-    "quality_analyst": _l("Quality analyst"),
-    "administrator": _l("Administrator"),
-}
-ROLE_CHOICES = [SelectChoice(role, label) for role, label in ROLE_LABELS.items()]
+
+def role_options(roles: list[tuple[str, str]]) -> list[SelectChoice]:
+    """The roles a user may hold, as the role table names them (the view passes them)."""
+    return [SelectChoice(key, name) for key, name in roles]
+
+
 PASSWORD_HINT = _l(
     "At least 12 characters, up to 128. No rules about digits or symbols: a few words in a "
     "row make a good password. Not your user name, nor a common password."
@@ -45,8 +37,8 @@ class UserSearchForm(Form):
 
     q = StringField(_l("Search (name, user name or email)"), filters=[_strip])
     role = SelectField(
-        _l("Role"), choices=[SelectChoice("", _l("All roles")), *ROLE_CHOICES], default=""
-    )
+        _l("Role"), choices=[SelectChoice("", _l("All roles"))], default=""
+    )  # the view adds the roles
     status = SelectField(
         _l("Status"),
         choices=[
@@ -73,14 +65,14 @@ class UserForm(Form):
     )
     roles = ChecklistField(
         _l("Roles"),
-        choices=ROLE_CHOICES,
+        choices=[],  # the view fills them (the role table)
         validators=[DataRequired(message=_l("Choose at least one role."))],
     )
     confidential_clearance = BooleanField(
         _l("Confidential clearance"),
         description=_l(
-            "Sees confidential complaints (and, in their roles, their tasks) without being the "
-            "confidential focal point."
+            "Sees confidential complaints (and, in their roles, their tasks) without holding a "
+            "role with confidential clearance."
         ),
     )
     teams = ChecklistField(_l("Teams"), coerce=int, choices=[], validate_choice=True)

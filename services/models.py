@@ -79,14 +79,37 @@ class User(db.Model):
         return f"{self.id}:{self.session_version or 0}"
 
 
+class Role(db.Model):
+    """A staff role an administrator manages (services.roles); lanes of a diagram name one."""
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    name_en: Mapped[str] = mapped_column(String(100))
+    name_fr: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A role that handles cases: it may be a lane, and its holders have an inbox.
+    handles_cases: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Its holders see confidential complaints (and, in their roles, their tasks).
+    confidential_clearance: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # A role the code names (services.roles.BUILT_IN): never deleted, its key never changed.
+    built_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def name_in(self, language: str) -> str:
+        """The role's name in `language` (French or English)."""
+        return self.name_fr if language == "fr" and self.name_fr else self.name_en
+
+
 class UserRole(db.Model):
     """One role held by one user."""
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
-    role: Mapped[str] = mapped_column(String(50), primary_key=True)
+    role: Mapped[str] = mapped_column(ForeignKey("role.key"), primary_key=True)
     user: Mapped[User] = relationship(back_populates="roles")
+    # Joined into the same SELECT as the user's roles: clearance and the lane flag are read
+    # fresh with the signed-in user, never from a cache another process may not have dropped.
+    definition: Mapped[Role] = relationship(lazy="joined", innerjoin=True, viewonly=True)
 
 
 class ProcessVersion(db.Model):

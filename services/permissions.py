@@ -10,22 +10,44 @@ from sqlalchemy.orm import aliased
 from services import roles
 from services.db import db
 from services.errors import NotAllowed, NotFound
-from services.models import Complaint, Task, User
+from services.models import Complaint, Role, Task, User, UserRole
 
-# Roles that may read (non-confidential) complaints.
-READER_ROLES = roles.LANE_ROLES | {roles.QUALITY_ANALYST, roles.ADMINISTRATOR}
+# Who reads (non-confidential) complaints: holders of a role that handles cases (the role
+# table's lane flag, read with the user), and these.
+NON_LANE_READERS = roles.NON_LANE_READERS
 # Roles that read the reports (dashboard, recurring problems, management review); what they
 # count of confidential complaints is aggregates only, small counts suppressed.
 REPORT_ROLES = frozenset({roles.MANAGER, roles.QUALITY_ANALYST, roles.SENIOR_MANAGEMENT})
 
 
 def sees_confidential(user: User) -> bool:
-    """The confidential focal point, and staff an administrator cleared, see confidential cases.
+    """Holders of a role with confidential clearance (the focal point's always has it), and
+    staff an administrator cleared one by one, see confidential cases.
 
     Clearance is about seeing (lists, pages, tasks of their roles); handling confidential
-    cases as such (reopening one without being a manager) stays the focal point's.
+    cases as such (reopening one without being a manager) stays the focal point's. The roles'
+    flags come with the user's roles (one SELECT), never from a cache.
     """
-    return handles_confidential(user) or bool(user.confidential_clearance)
+    if handles_confidential(user) or user.confidential_clearance:
+        return True
+    return any(_definition(held).confidential_clearance for held in user.roles)
+
+
+def holds_lane_role(user: User) -> bool:
+    """True when the user holds a role that handles cases (the role table's lane flag)."""
+    return any(_definition(held).handles_cases for held in user.roles)
+
+
+def _definition(held: UserRole) -> Role:
+    # A role given in this session and not yet flushed has no definition loaded yet.
+    found = held.definition or db.session.get(Role, held.role)
+    if found is None:
+        raise NotFound(f"No such role: {held.role}.")
+    return found
+
+
+def _reads(user: User) -> bool:
+    return bool(user.role_names & NON_LANE_READERS) or holds_lane_role(user)
 
 
 def handles_confidential(user: User) -> bool:
@@ -37,7 +59,7 @@ def can_view_complaint(user: User, complaint: Complaint) -> bool:
     """True when the user may know this complaint exists."""
     if not user.active:
         return False
-    if not user.role_names & READER_ROLES:
+    if not _reads(user):
         return False
     return not complaint.confidential or sees_confidential(user)
 
@@ -46,7 +68,7 @@ def visible_complaints_filter(user: User) -> ColumnElement[bool]:
     """The SQL form of can_view_complaint, for lists, searches and counts."""
     if not user.active:
         return false()
-    if not user.role_names & READER_ROLES:
+    if not _reads(user):
         return false()
     if sees_confidential(user):
         return true()
@@ -193,12 +215,12 @@ def require_work_task(user: User, task: Task | None) -> Task:
 
 def works_on_tasks(user: User) -> bool:
     """Staff holding a lane role have a task inbox."""
-    return user.active and bool(user.role_names & roles.LANE_ROLES)
+    return user.active and holds_lane_role(user)
 
 
 def reads_complaints(user: User) -> bool:
     """Staff who may list and read (non-confidential) complaints."""
-    return user.active and bool(user.role_names & READER_ROLES)
+    return user.active and _reads(user)
 
 
 def records_complaints(user: User) -> bool:

@@ -19,11 +19,10 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
-from services import audit, bpmnlint, diagram_rules, engine, form_definitions, permissions
+from services import audit, bpmnlint, diagram_rules, engine, form_definitions, permissions, roles
 from services.db import db
 from services.errors import Conflict, DeployRefused, NotFound
 from services.models import AuditEvent, Complaint, ProcessInstance, ProcessVersion, User
-from services.roles import LANE_ROLES
 from services.versions import VersionDiff, diff_files
 
 DEFAULT_PROCESS_ID = "complaint_handling"
@@ -86,7 +85,7 @@ def validate(
     forms, form_problems = form_definitions.check(files)
     diagrams = {name: content for name, content in files.items() if name.endswith(DIAGRAM_SUFFIXES)}
     parsed = engine.parse_process(
-        diagrams, process_id, known_form_keys=forms, known_roles=LANE_ROLES
+        diagrams, process_id, known_form_keys=forms, known_roles=roles.lane_keys(fresh=True)
     )
     problems, warnings = list(parsed.problems) + form_problems, list[engine.Problem]()
     for name, content in sorted(files.items()):

@@ -185,7 +185,7 @@ def _compute(viewer: User, span: Period) -> Recurring:
 
 def _reader(user: User) -> bool:
     """A reader of complaints (the look-alikes list complaints): the snapshots are for them."""
-    return bool(user.active and user.role_names & permissions.READER_ROLES)
+    return permissions.reads_complaints(user)
 
 
 def _snapshot(viewer: User, clearance: bool, span: Period, newest: int) -> Recurring | None:

@@ -559,7 +559,7 @@ def assignable_people() -> list[User]:
             .where(
                 User.active.is_(True),
                 User.id.in_(
-                    db.select(UserRole.user_id).where(UserRole.role.in_(sorted(roles.LANE_ROLES)))
+                    db.select(UserRole.user_id).where(UserRole.role.in_(roles.lane_keys_query()))
                 ),
             )
             .order_by(User.name, User.id)

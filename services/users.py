@@ -25,7 +25,7 @@ from services import api_tokens
 from services.db import db
 from services.errors import InvalidInput, NotFound
 from services.models import User, UserRole
-from services.roles import ROLES
+from services.roles import keys as role_keys
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 128
@@ -99,7 +99,7 @@ def create_user(
 ) -> User:
     """Add a staff member with the given roles."""
     roles = list(roles)
-    unknown = sorted(set(roles) - set(ROLES))
+    unknown = sorted(set(roles) - role_keys(fresh=True))
     if unknown:
         raise InvalidInput(f"Unknown role(s): {', '.join(unknown)}.")
     check_password(password, username=username, email=email, breach_url=breach_url)
@@ -335,7 +335,7 @@ def update_user(
     departments.require_administers(actor)
     user = get(user_id)
     roles = set(roles)
-    unknown = sorted(roles - set(ROLES))
+    unknown = sorted(roles - role_keys(fresh=True))
     if unknown:
         raise InvalidInput("Unknown role.", details={"roles": ["Not a valid choice."]})
     if user.id == actor.id and ADMINISTRATOR not in roles:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.roles import ROLES
-
 
 def ref(name: str) -> dict[str, str]:
     """A reference to a schema of the document's components."""
@@ -105,7 +103,10 @@ def answer_schemas() -> dict[str, Any]:
                 "description": "The task's form (a definition of its process version); its "
                 "schema is the task's payload_schema.",
             },
-            "role": {"type": "string", "enum": list(ROLES)},
+            "role": {
+                "type": "string",
+                "description": "The key of the role (the lane) whose holders do the task.",
+            },
             "status": {"type": "string", "enum": ["open", "completed", "cancelled"]},
             "created_at": TIME,
             "due_at": TIME,
