@@ -139,6 +139,9 @@ MESSAGES = (
     _l("Choose the events to send, among the known types."),
     _l("The description is too long (300 characters at most)."),
     _l("Send a JSON object."),
+    _l("A built-in role cannot be deleted."),
+    _l("No such role."),
+    _l("Only administrators change the roles."),
     # Naming someone (DomainError params): the sentence is translated, then filled in.
     _l("%(name)s has claimed it."),
     _l("Someone has claimed it."),

@@ -32,7 +32,7 @@ def test_choice_values_are_the_ones_the_procedure_stores():
 
 def test_every_list_has_distinct_values_and_labels():
     lists = [v for k, v in vars(choices).items() if k.isupper() and isinstance(v, tuple)]
-    assert len(lists) == 25
+    assert len(lists) == 24
     for pairs in lists:
         values = [value for value, _ in pairs]
         labels = [str(text) for _, text in pairs]
