@@ -469,6 +469,8 @@ def migrate_complaints(
                 "can move" if candidate.movable else "cannot move: " + "; ".join(candidate.reasons)
             )
             click.echo(f"{candidate.reference}: {verdict}")
+            for change in candidate.form_changes:
+                click.echo(f"  form of {change.step}: {change.summary()}")
             continue
         try:
             instance_migration.migrate(candidate.complaint_id, target, None)

@@ -34,6 +34,7 @@ from app import facts, procedure_text, role_text
 from app.editor_text import EDITOR_MESSAGES, KINDS
 from app.facts import ROUTES
 from forms import formdata_from_json
+from forms.definitions import FormDefinition, localized
 from forms.processes import (
     MigrateForm,
     MigrationChoiceForm,
@@ -223,13 +224,16 @@ def what_if() -> Any:
     if not form.validate():
         return jsonify(error=_("Choose how many complaints to replay."), errors=form.errors), 422
     try:
-        result = replays.replay(dmn, form.last_n.data, viewer=current_user)
+        result = replays.replay(
+            dmn, form.last_n.data, viewer=current_user, form=_classification_form(body)
+        )
     except InvalidInput as exc:
         return jsonify(error=exc.message, problems=exc.details.get("items", [])), 422
     words = _choice_words()
     return jsonify(
         decision=result.decision_name or result.decision_id,
         input_labels=[procedure_text.translated(name) for name in result.input_labels],
+        missing=[_missing(item) for item in result.missing],
         changed=len(result.changed),
         rows=[
             {
@@ -244,6 +248,47 @@ def what_if() -> Any:
             for row in result.rows
         ],
     )
+
+
+def _classification_form(body: Mapping[str, Any]) -> FormDefinition | None:
+    """The classification form the replay types values by: the one among the edited files
+    (optional {"files": {name: text}}), else that of the version the editor opened
+    ("version_id"), else the active version's."""
+    if body.get("files"):
+        forms, problems = form_definitions.compile_files(_posted_files(body))
+        if problems:
+            raise InvalidInput(
+                _("The classification form has problems."),
+                details={"items": _problems(problems)},
+            )
+        if replays.CLASSIFY_TASK in forms:
+            return forms[replays.CLASSIFY_TASK]
+    version_id = body.get("version_id")
+    version = _version(version_id) if isinstance(version_id, int) else None
+    return form_definitions.for_version(version or processes.active_version()).get(
+        replays.CLASSIFY_TASK
+    )
+
+
+def _missing(item: replays.MissingInput) -> dict[str, Any]:
+    """A name the table reads that no replayed complaint has, said in the reader's language."""
+    column = procedure_text.translated(item.label)
+    if item.in_form:
+        message = _(
+            "No past complaint has %(name)s (column %(column)s): a new field of the "
+            "classification form? The table was tried with it empty.",
+            name=item.name,
+            column=column,
+        )
+    else:
+        message = _(
+            "No past complaint has %(name)s (column %(column)s), and the classification form "
+            "has no such field: a new field, or a misspelt name? The table was tried with it "
+            "empty.",
+            name=item.name,
+            column=column,
+        )
+    return {"input": column, "name": item.name, "in_form": item.in_form, "message": message}
 
 
 def _plain(value: Any, words: Mapping[str, str]) -> Any:
@@ -352,6 +397,7 @@ def _migration_page(
     form.from_version.choices = form.to_version.choices = choices
     candidates = None
     step_names: dict[str, str] = {}
+    target = None
     if not asked:
         # Default: from the newest inactive version to the active one.
         active = next((v for v in items if v.active), None)
@@ -359,13 +405,12 @@ def _migration_page(
         form.to_version.data = active.id if active else None
         form.from_version.data = older[0].id if older else None
     elif form.validate():
-        source = _version(form.from_version.data)
-        candidates = instance_migration.dry_run(
-            source, _version(form.to_version.data), viewer=current_user
-        )
+        source, target = _version(form.from_version.data), _version(form.to_version.data)
+        candidates = instance_migration.dry_run(source, target, viewer=current_user)
         step_names = procedure_summary.step_names(source)
     else:
         status = 422
+    changes = _distinct_form_changes(candidates or [])
     return render_template(
         "processes/migrate.html",
         form=form,
@@ -373,7 +418,40 @@ def _migration_page(
         step_names=step_names,
         selection_errors=selection_errors or [],
         has_versions=len(items) > 1,
+        target=target,
+        form_changes=changes,
+        # Translated once, not once per row: the table may list 10,000 complaints.
+        form_steps={
+            c.step: procedure_text.translated(step_names.get(c.step, c.step)) for c in changes
+        },
+        aspect_words=_aspect_words,
+        localized=localized,
     ), status
+
+
+# What a changed field of an open task's form differs in (instance_migration.ASPECTS).
+FIELD_ASPECTS = {
+    "type": _l("its type"),
+    "choices": _l("its choices"),
+    "required": _l("whether it is required"),
+    "conditions": _l("when it shows or must be filled"),
+    "limits": _l("its limits"),
+}
+
+
+def _aspect_words(aspects: tuple[str, ...]) -> str:
+    return ", ".join(str(FIELD_ASPECTS.get(a, a)) for a in aspects)
+
+
+def _distinct_form_changes(
+    candidates: list[instance_migration.Candidate],
+) -> list[instance_migration.FormChange]:
+    """Each changed form once (complaints at the same step share it), in step order."""
+    seen: dict[str, instance_migration.FormChange] = {}
+    for candidate in candidates:
+        for change in candidate.form_changes:
+            seen.setdefault(change.step, change)
+    return [seen[step] for step in sorted(seen)]
 
 
 @bp.post("/migrate")

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from forms import definitions
 from services import replay
 from services.engine import limits
 from services.errors import InvalidInput, NotAllowed
@@ -14,6 +15,14 @@ from tests import diagrams as d
 from tests import journeys as j
 
 pytestmark = pytest.mark.usefixtures("app_context")
+
+CLASSIFY = (d.PROCESSES / "forms" / "classify_complaint.toml").read_text()
+URGENT = """
+[[fields]]
+name = "urgent"
+type = "checkbox"
+label = { en = "Urgent", fr = "Urgent" }
+"""
 
 
 def classified(amount: str, **answers) -> str:
@@ -75,10 +84,58 @@ def test_unreadable_decision_table_gives_a_problem_list():
 
 def test_a_row_whose_evaluation_fails_carries_the_error():
     reference = classified("10.00")
-    failing = d.edited(d.dmn(), "<text>category</text>", "<text>no_such_field</text>")
+    failing = d.edited(d.dmn(), "<text>category</text>", "<text>category + 1</text>")
     [row] = replay.routing(failing, 10, viewer=j.user("owner"))
     assert row.reference == reference and row.changed
-    assert row.new_route is None and "no_such_field" in row.error
+    assert row.new_route is None and "category + 1" in row.error
+
+
+def test_a_name_no_past_complaint_has_is_said_per_input_and_tried_empty():
+    classified("10.00")
+    misspelt = d.edited(d.dmn(), "<text>category</text>", "<text>catgory</text>")
+    result = replay.replay(misspelt, 10, viewer=j.user("owner"))
+    assert result.missing == [replay.MissingInput("Category", "catgory", in_form=False)]
+    [row] = result.rows
+    assert row.error is None and row.inputs["Category"] is None
+    # Nothing classified yet: nothing to say.
+    assert replay.replay(misspelt, 0, viewer=j.user("owner")).missing == []
+
+
+def test_a_field_new_in_the_edited_classification_form_is_named_as_such():
+    reference = classified("5000.00")
+    form = definitions.loads("classify_complaint", CLASSIFY + URGENT)
+    table = d.edited(d.dmn(), "<text>safety_issue</text>", "<text>urgent or safety_issue</text>")
+    result = replay.replay(table, 10, viewer=j.user("owner"), form=form)
+    assert result.missing == [replay.MissingInput("Safety issue", "urgent", in_form=True)]
+    [row] = result.rows
+    assert row.reference == reference and row.error is None and not row.changed
+    # Without that form, the same name may as well be misspelt.
+    without = replay.replay(table, 10, viewer=j.user("owner"))
+    assert without.missing == [replay.MissingInput("Safety issue", "urgent", in_form=False)]
+
+
+def test_values_are_typed_by_the_classification_form_before_the_columns_type():
+    reference = classified("5000.00")
+    # The column says string: the form's amount still compares as a number.
+    table = d.edited(
+        d.dmn(),
+        '<inputExpression id="input_expression_financial_impact" typeRef="number">',
+        '<inputExpression id="input_expression_financial_impact" typeRef="string">',
+    )
+    [row] = replay.routing(table, 10, viewer=j.user("owner"))
+    assert row.reference == reference and row.error is None
+    assert row.inputs["Financial impact"] == Decimal("5000.00") and row.new_route == "major"
+    # An edited form where it is text: typed as the column says, the comparison fails.
+    as_text = definitions.loads(
+        "classify_complaint",
+        d.edited(
+            CLASSIFY,
+            'name = "financial_impact"\ntype = "amount"',
+            'name = "financial_impact"\ntype = "text"',
+        ),
+    )
+    [row] = replay.routing(table, 10, viewer=j.user("owner"), form=as_text)
+    assert row.inputs["Financial impact"] == "5000.00" and row.error is not None
 
 
 def test_only_process_owners_replay():

@@ -859,6 +859,8 @@
         return postJSON(config.urls.replay, {
           dmn: saved.xml,
           last_n: Number($("#last_n").value),
+          // Values are typed by this version's classification form.
+          version_id: config.version_id,
         });
       })
       .then(function (response) {
@@ -895,6 +897,17 @@
       ? t("replaySummary", { changed: body.changed, total: body.rows.length })
       : t("replayEmpty");
     container.appendChild(summary);
+    // Names the table reads that no past complaint has: a new field, or a misspelt name.
+    if (body.missing && body.missing.length) {
+      var notes = document.createElement("ul");
+      notes.className = "replay-missing";
+      body.missing.forEach(function (item) {
+        var note = document.createElement("li");
+        note.textContent = item.message;
+        notes.appendChild(note);
+      });
+      container.appendChild(notes);
+    }
     if (!body.rows.length) {
       return;
     }
