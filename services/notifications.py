@@ -133,7 +133,9 @@ def send(
 
     `to` (channel, address) overrides the complainant's usual channel (a link asked for).
     Only the outbox row is written here when the worker sends the message: the worker
-    writes its text, and mints its link, as it sends it (services/composer.py).
+    writes its text, and mints its link, as it sends it (services/composer.py). That row is
+    INSERTed at once and returned detached (composer.queue); a letter or a message nobody
+    sends is written now and returned in the session, for its PDF (documents.attach_letter).
     The response and review letters follow the letter rules of the complaint's service-level
     preset (their short forms, the recourse they state): services.preset_letters.
     """
@@ -141,18 +143,20 @@ def send(
     language = message_templates.language_of(complaint.language)
     values = message_values(complaint, data, payload, language, name)
     channel, recipient = to or _recipient(complaint)
+    status = delivery.initial_status(channel)
+    if composer.written_at_send(name, channel):
+        return composer.queue(
+            complaint, name, channel, recipient, language, status, values, _link_until(data)
+        )
     notification = Notification(
         complaint_id=complaint.id,
         kind=name,
         channel=channel,
         recipient=recipient,
         language=language,
-        status=delivery.initial_status(channel),
+        status=status,
     )
-    if composer.written_at_send(name, channel):
-        composer.defer(notification, values, _link_until(data))
-    else:
-        composer.write(notification, complaint, values, _link_until(data))
+    composer.write(notification, complaint, values, _link_until(data))
     db.session.add(notification)  # once written: rendering queries (and so autoflushes)
     return notification
 

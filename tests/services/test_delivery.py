@@ -305,6 +305,23 @@ def test_the_worker_outlives_a_broken_database_and_delivers_once_it_is_back(
     assert timers.last_beat(timers.DELIVERY) is not None
 
 
+def test_a_thrown_message_is_its_insert_in_the_steps_transaction(app_context):
+    complaint = journeys.file()
+    notice = notifications.send(complaint, "acknowledgement", {})
+    # Written at once, without the unit of work: nothing of it is left for a flush.
+    assert notice not in db.session and not db.session.new
+    stored = db.session.get(Notification, notice.id)
+    assert stored is not None and stored is not notice
+    assert (stored.kind, stored.channel, stored.status) == (notice.kind, "email", "queued")
+    assert (as_utc(stored.created_at), stored.pending_values) == (
+        notice.created_at,
+        notice.pending_values,
+    )
+    # It goes with the step: rolled back, no worker can ever claim it.
+    db.session.rollback()
+    assert db.session.get(Notification, notice.id) is None
+
+
 def test_the_request_writes_only_the_outbox_row_and_the_worker_writes_what_it_sends(
     app, app_context, smtp_server
 ):

@@ -9,7 +9,7 @@ from app import create_app
 from services import audit, engine, workflows
 from services.db import db
 from services.errors import InvalidInput, NotAllowed, NotFound, TaskAlreadyCompleted
-from services.models import AuditEvent, Complaint, ProcessInstance, Task
+from services.models import AuditEvent, Complaint, Notification, ProcessInstance, Task
 from tests import journeys as j
 
 
@@ -90,6 +90,13 @@ def test_two_simultaneous_completions_exactly_one_wins(app: Flask):
             db.select(Task).where(Task.complaint_id == complaint_id, Task.status == "open")
         ).all()
         assert [t.name for t in open_rows] == ["classify_complaint"]
+        # The acknowledgement the step throws: the loser's outbox row went with its rollback.
+        acknowledgements = db.session.scalars(
+            db.select(Notification).where(
+                Notification.complaint_id == complaint_id, Notification.kind == "acknowledgement"
+            )
+        ).all()
+        assert len(acknowledgements) == 1
 
 
 def test_a_complaint_resumes_after_the_application_restarts(app: Flask, database_url: str):
