@@ -3,7 +3,9 @@ compare, download and reactivate versions, and move running complaints to anothe
 
 Only process owners come here (403 for other staff). The editor talks JSON: validate,
 deploy and replay take the diagram files the browser holds, {"files": {name: xml}}, and
-answer with problems that name the file and the element id to mark on the diagram.
+answer with problems that name the file and the element id to mark on the diagram. The form
+designer's definitions come as {"forms": {key: definition}} (the JSON of the TOML the page
+was given) and are written as forms/<key>.toml before the checks; /forms/preview renders one.
 """
 
 from __future__ import annotations
@@ -31,10 +33,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app import facts, procedure_text, role_text
-from app.editor_text import EDITOR_MESSAGES, KINDS
+from app.editor_text import EDITOR_MESSAGES, KINDS, SETTINGS
 from app.facts import ROUTES
-from forms import formdata_from_json
-from forms.definitions import FormDefinition, localized
+from forms import definitions, formdata_from_json, library
+from forms.definitions import DefinitionError, FormDefinition, localized
 from forms.processes import (
     MigrateForm,
     MigrationChoiceForm,
@@ -60,6 +62,8 @@ from services.models import ProcessVersion
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
 
+# The preview's inputs are named preview-<field>: they must not clash with the editor's own.
+PREVIEW_PREFIX = "preview-"
 # Diagrams, and form definitions under forms/ (forms/<form key>.toml).
 FILE_NAME = re.compile(r"^([A-Za-z0-9_.-]+\.(bpmn|dmn)|forms/[a-z][a-z0-9_]{0,62}\.toml)$")
 MAX_FILES = 100
@@ -113,6 +117,46 @@ def _posted_files(body: Mapping[str, Any]) -> dict[str, bytes]:
     return posted
 
 
+def _posted_forms(body: Mapping[str, Any], files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The form definitions the designer sends, {"forms": {key: definition}}, as
+    forms/<key>.toml files; InvalidInput if malformed. Unchanged definitions keep the text of
+    the version being edited ("version_id")."""
+    forms = body.get("forms")
+    if forms is None:
+        return {}
+    if not isinstance(forms, Mapping) or len(forms) > MAX_FILES:
+        raise InvalidInput(_('Send the form definitions as {"forms": {key: definition}}.'))
+    for key, spec in forms.items():
+        if not isinstance(key, str) or not definitions.NAME.match(key):
+            raise InvalidInput(
+                _(
+                    "A form key is lower-case letters, digits and _, starting with a letter: "
+                    "%(key)s is not.",
+                    key=str(key)[:80],
+                )
+            )
+        if not isinstance(spec, Mapping):
+            raise InvalidInput(_("The definition of the form %(key)s is not an object.", key=key))
+        if form_definitions.file_name(key) in files:
+            raise InvalidInput(
+                _("The form %(key)s is sent twice, as a file and as a definition.", key=key)
+            )
+    version_id = body.get("version_id")
+    version = _version(version_id) if isinstance(version_id, int) else None
+    try:
+        return form_definitions.files_from_json(forms, version)
+    except ValueError as exc:
+        raise InvalidInput(
+            _("A form cannot be written as a definition: %(reason)s", reason=str(exc))
+        ) from None
+
+
+def _posted(body: Mapping[str, Any]) -> dict[str, bytes]:
+    """Diagram files and form definitions of a validate or deploy request, as files."""
+    files = _posted_files(body)
+    return {**files, **_posted_forms(body, files)}
+
+
 def _problems(items: list[engine.Problem]) -> list[dict[str, str]]:
     return [item.as_dict() for item in items]
 
@@ -137,8 +181,14 @@ def editor() -> Any:
             "validate": url_for("processes.validate"),
             "deploy": url_for("processes.deploy"),
             "replay": url_for("processes.what_if"),
+            "preview": url_for("processes.preview_form"),
         },
         "version_id": version.id,
+        # Every form of the version: the designer edits them, and Validate and Deploy send
+        # them all back, so that a form this version changed is not replaced by the shipped one.
+        "forms": form_definitions.editable(version),
+        "lists": sorted(library.LISTS),
+        "field_types": list(definitions.FIELD_TYPES),
         "routes": {value: str(text) for value, text in ROUTES},
         "messages": {key: str(text) for key, text in EDITOR_MESSAGES.items()},
     }
@@ -169,7 +219,7 @@ def version_file(version_id: int, name: str) -> Any:
 @bp.post("/validate")
 def validate() -> Any:
     """Check diagram files without storing anything: problems block a deploy, warnings do not."""
-    result = processes.validate(_posted_files(_json_body()))
+    result = processes.validate(_posted(_json_body()))
     return jsonify(problems=_problems(result.problems), warnings=_problems(result.warnings))
 
 
@@ -177,7 +227,7 @@ def validate() -> Any:
 def deploy() -> Any:
     """Deploy the edited files as the new active version, with a comment; 422 with problems."""
     body = _json_body()
-    files = _posted_files(body)
+    files = _posted(body)
     form = VersionCommentForm(
         formdata_from_json(VersionCommentForm, {"comment": body.get("comment")})
     )
@@ -211,6 +261,36 @@ def deploy() -> Any:
             "editor": url_for("processes.editor", version=version.id),
         },
     ), 201 if result.created else 200
+
+
+@bp.post("/forms/preview")
+def preview_form() -> Any:
+    """One form definition from the designer, rendered as staff will see it, or its problems."""
+    body = _json_body()
+    key, spec = body.get("key"), body.get("form")
+    if not isinstance(key, str) or not definitions.NAME.match(key) or not isinstance(spec, Mapping):
+        raise InvalidInput(_('Send the form to preview as {"key": key, "form": definition}.'))
+    try:
+        found = definitions.loads(key, definitions.dumps(spec))
+    except (ValueError, TypeError) as exc:
+        problems = exc.problems if isinstance(exc, DefinitionError) else [str(exc)]
+        return jsonify(
+            error=_("The form cannot be shown: fix its problems first."),
+            problems=[{"file": form_definitions.file_name(key), "message": p} for p in problems],
+        ), 422
+    version_id = body.get("version_id")
+    version = _version(version_id) if isinstance(version_id, int) else processes.active_version()
+    labels = facts.FieldIndex({**form_definitions.for_version(version), key: found})
+    html = render_template(
+        "processes/_form_preview.html",
+        form=found.form_class(prefix=PREVIEW_PREFIX),
+        prefix=PREVIEW_PREFIX,
+        title=found.text("title"),
+        phase=found.text("phase"),
+        context_title=found.text("context_title") or _l("The case so far"),
+        context=[labels.label(name) for name in found.context],
+    )
+    return jsonify(html=html, problems=[])
 
 
 @bp.post("/replay")
@@ -362,7 +442,12 @@ def diff(version_id: int) -> Any:
     previous = _version(against) if against else _previous(version)
     changes = processes.diff(previous, version) if previous is not None else None
     return render_template(
-        "processes/diff.html", version=version, previous=previous, changes=changes, kinds=KINDS
+        "processes/diff.html",
+        version=version,
+        previous=previous,
+        changes=changes,
+        kinds=KINDS,
+        settings=SETTINGS,
     )
 
 

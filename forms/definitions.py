@@ -40,6 +40,7 @@ A definition (TOML):
 
 from __future__ import annotations
 
+import datetime
 import re
 import tomllib
 from collections.abc import Callable, Mapping
@@ -48,6 +49,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import tomli_w
 from flask_babel import get_locale
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
@@ -239,6 +241,40 @@ def loads(key: str, text: str) -> FormDefinition:
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError([f"not valid TOML: {exc}"]) from None
     return compile_definition(key, spec)
+
+
+def dumps(spec: Mapping[str, Any]) -> str:
+    """A definition (as parsed, or as the editor's JSON) written as TOML text.
+
+    JSON's null means "not set": such settings are left out. ValueError when the
+    definition holds something TOML cannot (a null in a list, a table that is not one).
+    """
+    if not isinstance(spec, Mapping):
+        raise ValueError("a definition is an object of settings")
+    return tomli_w.dumps(_without_nulls(spec, "definition"))
+
+
+def _without_nulls(value: Any, where: str) -> Any:
+    if isinstance(value, Mapping):
+        return {
+            str(k): _without_nulls(v, f"{where}.{k}") for k, v in value.items() if v is not None
+        }
+    if isinstance(value, list):
+        if any(item is None for item in value):
+            raise ValueError(f"{where} lists an empty value (null)")
+        return [_without_nulls(item, f"{where}[{n}]") for n, item in enumerate(value)]
+    return value
+
+
+def as_json(value: Any) -> Any:
+    """A parsed definition as JSON can hold it (TOML dates and times become ISO 8601 text)."""
+    if isinstance(value, Mapping):
+        return {str(k): as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_json(item) for item in value]
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    return value
 
 
 def compile_definition(key: str, spec: Mapping[str, Any]) -> FormDefinition:

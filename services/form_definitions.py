@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import builtins
 import threading
+import tomllib
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -90,6 +91,56 @@ def compile_files(
         except UnicodeDecodeError:
             problems.append(Problem(name, f"form {key}", "not UTF-8 text"))
     return found, problems
+
+
+def texts(version: Any) -> dict[str, str]:
+    """The TOML text of every form a version uses, by key (its own, else the shipped one)."""
+    found = {key_of(name): content.decode("utf-8") for name, content in shipped_files().items()}
+    for name, content in (version.files or {}).items():
+        key = key_of(name)
+        if key is not None:
+            found[key] = content.decode("utf-8") if isinstance(content, bytes) else content
+    return {key: text for key, text in found.items() if key is not None}
+
+
+def editable(version: Any) -> dict[str, Any]:
+    """Every form a version uses as a JSON object, by key: what the editor's designer edits."""
+    found = {}
+    for key, text in sorted(texts(version).items()):
+        try:
+            found[key] = definitions.as_json(tomllib.loads(text))
+        except tomllib.TOMLDecodeError:
+            continue  # a deploy never stores one; the diagram's checks would say so
+    return found
+
+
+def files_from_json(
+    forms: Mapping[str, Mapping[str, Any]], version: Any | None = None
+) -> dict[str, bytes]:
+    """The definitions the editor sends (key → JSON object), as forms/<key>.toml files.
+
+    A definition equal to the one the version holds keeps that version's text (its comments
+    and layout), so that deploying unchanged forms changes nothing. ValueError (naming the
+    form) when a definition cannot be written as TOML.
+    """
+    before = texts(version) if version is not None else {}
+    files = {}
+    for key, spec in forms.items():
+        text = before.get(key)
+        if text is None or _parsed(text) != spec:
+            try:
+                text = definitions.dumps(spec)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{key}: {exc}") from None
+        files[file_name(key)] = text.encode("utf-8")
+    return files
+
+
+def _parsed(text: str) -> Any:
+    try:
+        return definitions.as_json(tomllib.loads(text))
+    except tomllib.TOMLDecodeError:
+        return None
 
 
 def shipped() -> dict[str, FormDefinition]:

@@ -6,8 +6,13 @@
 (function () {
   "use strict";
 
+  // A form may name its inputs <prefix><field> (the editor's preview: data-field-prefix).
+  function prefixed(form, name) {
+    return (form.getAttribute("data-field-prefix") || "") + name;
+  }
+
   function controllerValue(form, name) {
-    var inputs = form.querySelectorAll('[name="' + name + '"]');
+    var inputs = form.querySelectorAll('[name="' + prefixed(form, name) + '"]');
     var values = [];
     inputs.forEach(function (input) {
       if (input.type === "checkbox" || input.type === "radio") {
@@ -22,7 +27,7 @@
   }
 
   function hidden(form, name) {
-    var element = form.querySelector('[data-shown-when][name="' + name + '"]');
+    var element = form.querySelector('[data-shown-when][name="' + prefixed(form, name) + '"]');
     return element ? (element.closest("fieldset, .field") || element).hidden : false;
   }
 
@@ -72,10 +77,14 @@
     }
   }
 
-  document.querySelectorAll("form").forEach(function (form) {
+  function attach(form) {
     if (!form.querySelector("[data-shown-when]")) return;
     refresh(form);
     form.addEventListener("change", function () { refresh(form); });
     form.addEventListener("input", function () { refresh(form); });
-  });
+  }
+
+  document.querySelectorAll("form").forEach(attach);
+  // For forms added later (the editor's preview).
+  window.complaintflowConditional = { attach: attach };
 })();

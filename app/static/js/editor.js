@@ -1,7 +1,8 @@
 // The process owner's editor: one tab per file of a version (bpmn-js Modeler for BPMN,
 // dmn-js Modeler on the decision table for DMN), a side panel for the selected user task
-// (name, form, role = lane, due time), and Validate / Deploy / What-if, which send the
-// edited files to the server and show its problems on the diagram. Everything is served
+// (name, form, role = lane, due time), the form designer of its form (fields, rules, preview),
+// and Validate / Deploy / What-if, which send the edited files and every form definition to
+// the server and show its problems on the diagram and in the designer. Everything is served
 // from /static/vendor: nothing is fetched from the network.
 (function () {
   "use strict";
@@ -298,7 +299,7 @@
     $("[data-panel-empty]").hidden = Boolean(element);
     $("[data-panel-fields]").hidden = !element;
     if (!element) {
-      return;
+      return; // the designer keeps the last form: a re-check after an edit unselects the task
     }
     var bo = element.businessObject;
     $("[data-panel-id]").textContent = bo.id;
@@ -321,6 +322,7 @@
       select.add(none, 0);
     }
     select.value = formKey;
+    openDesigner(formKey);
 
     var role = laneOf(element);
     var roles = $("#task-role");
@@ -528,6 +530,7 @@
 
   function showProblems(problems, warnings) {
     clearProblems();
+    collectFormProblems(problems);
     var byElement = {};
     (problems || []).forEach(function (problem) {
       var editor = editorFor(problem);
@@ -613,7 +616,13 @@
     button.textContent = (where ? where + ": " : "") + problem.message;
     button.setAttribute("data-element-id", problem.element_id || "");
     button.addEventListener("click", function () {
-      if (editor) {
+      var key = formKeyOf(problem);
+      if (key && forms[key]) {
+        openDesigner(key);
+        $("#form-designer").scrollIntoView({ block: "start" });
+        $("#form-designer-title").setAttribute("tabindex", "-1");
+        $("#form-designer-title").focus();
+      } else if (editor) {
         reveal(editor, problem.element_id, true);
       }
     });
@@ -696,7 +705,10 @@
     }
     exportFiles().then(function (files) {
       try {
-        store.setItem(config.draftKey, JSON.stringify({ saved: Date.now(), files: files }));
+        store.setItem(
+          config.draftKey,
+          JSON.stringify({ saved: Date.now(), files: files, forms: forms })
+        );
       } catch (error) {
         // Storage full: the warning before leaving still protects the work.
       }
@@ -734,6 +746,13 @@
           return xml ? editor.modeler.importXML(xml) : Promise.resolve();
         })
       ).then(function () {
+        if (draft.forms) {
+          Object.keys(draft.forms).forEach(function (key) {
+            forms[key] = draft.forms[key];
+            addFormOption(key);
+          });
+          designerKey = null;
+        }
         show(current || editors[0]);
         dirty = true;
         say(t("draftRestored"), "ok");
@@ -775,12 +794,18 @@
   // validation or a deploy started must not overwrite what that one says.
   var statusRequest = 0;
 
+  // Every form of the version goes with the diagrams, changed or not: a deploy holds every
+  // form it uses, and one left out would be replaced by the shipped definition.
+  function payload(files) {
+    return { files: files, forms: forms, version_id: config.version_id };
+  }
+
   function validate() {
     var mine = ++statusRequest;
     say(t("validating"));
     return exportFiles()
       .then(function (files) {
-        return postJSON(config.urls.validate, { files: files });
+        return postJSON(config.urls.validate, payload(files));
       })
       .then(function (response) {
         if (mine !== statusRequest) {
@@ -813,7 +838,9 @@
     say(t("deploying"));
     exportFiles()
       .then(function (files) {
-        return postJSON(config.urls.deploy, { files: files, comment: comment.value.trim() });
+        var body = payload(files);
+        body.comment = comment.value.trim();
+        return postJSON(config.urls.deploy, body);
       })
       .then(function (response) {
         var body = response.body;
@@ -822,6 +849,8 @@
           say(body.message, "ok");
           showVersion(body.version);
           config.draftKey = draftKey(body.version_id);
+          config.version_id = body.version_id; // the forms deployed are now this version's
+          collectFormProblems([]);
           if (window.history && body.links.editor) {
             window.history.replaceState(null, "", body.links.editor);
           }
@@ -939,6 +968,689 @@
     container.appendChild(table);
   }
 
+  // ---- the form designer: the selected task's form definition ----------------------------------
+  // config.forms holds every form of the version as the JSON of its TOML definition
+  // (forms/definitions.py documents the settings). The designer edits those objects in place:
+  // settings it has no input for (validators, filters, placeholder…) are kept as they are.
+
+  var forms = config.forms || {};
+  var designerKey = null; // the form shown in the designer
+  var formProblems = {}; // form key -> problem messages of the last validation
+  var FORM_KEY = /^[a-z][a-z0-9_]{0,62}$/;
+  var TEXT_TYPES = ["text", "long_text"];
+  var NUMBER_TYPES = ["number", "amount"];
+  var CHOICE_TYPES = ["choice", "multiple_choice", "checklist"];
+  var uid = 0;
+
+  function el(tag, attributes, text) {
+    var node = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (name) {
+      node.setAttribute(name, attributes[name]);
+    });
+    if (text !== undefined && text !== null) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function button(text, label, handler, marker) {
+    var node = el("button", { type: "button" }, text);
+    if (label && label !== text) {
+      node.setAttribute("aria-label", label);
+    }
+    if (marker) {
+      node.setAttribute("data-designer-button", marker);
+    }
+    node.addEventListener("click", handler);
+    return node;
+  }
+
+  // A labelled input; `save` gets the new value on change.
+  function input(container, label, value, save, options) {
+    options = options || {};
+    var id = "fd-" + ++uid;
+    var wrapper = el("div", { class: "field" + (options.check ? " check-field" : "") });
+    var control;
+    if (options.select) {
+      control = el("select", { id: id });
+      options.select.forEach(function (choice) {
+        control.add(new Option(choice[1], choice[0]));
+      });
+      control.value = value === undefined || value === null ? "" : String(value);
+    } else if (options.check) {
+      control = el("input", { type: "checkbox", id: id });
+      control.checked = Boolean(value);
+    } else {
+      control = el("input", { type: options.type || "text", id: id });
+      control.value = value === undefined || value === null ? "" : String(value);
+    }
+    if (options.marker) {
+      control.setAttribute("data-designer-input", options.marker);
+    }
+    var labelNode = el("label", { for: id }, label);
+    if (options.check) {
+      labelNode.className = "check";
+      labelNode.textContent = "";
+      labelNode.appendChild(control);
+      labelNode.append(" " + label);
+      wrapper.appendChild(labelNode);
+    } else {
+      wrapper.appendChild(labelNode);
+      wrapper.appendChild(control);
+    }
+    if (options.hint) {
+      var hint = el("small", { class: "hint", id: id + "-hint" }, options.hint);
+      control.setAttribute("aria-describedby", hint.id);
+      wrapper.appendChild(hint);
+    }
+    control.addEventListener("change", function () {
+      save(options.check ? control.checked : control.value);
+      formChanged();
+    });
+    container.appendChild(wrapper);
+    return control;
+  }
+
+  // A text in English and French ({en, fr}), as a fieldset with its legend.
+  function texts(container, legend, owner, key, marker) {
+    var group = el("fieldset", { class: "designer-texts" });
+    group.appendChild(el("legend", {}, legend));
+    var value = owner[key] && typeof owner[key] === "object" ? owner[key] : {};
+    ["en", "fr"].forEach(function (language) {
+      input(
+        group,
+        t(language === "en" ? "inEnglish" : "inFrench"),
+        value[language] || "",
+        function (text) {
+          var current = owner[key] && typeof owner[key] === "object" ? owner[key] : {};
+          current[language] = text.trim();
+          if (!current.en && !current.fr) {
+            delete owner[key];
+          } else {
+            owner[key] = current;
+          }
+        },
+        { marker: marker ? marker + "-" + language : null }
+      );
+    });
+    container.appendChild(group);
+  }
+
+  function number(value) {
+    var text = String(value).trim();
+    if (!text) {
+      return undefined;
+    }
+    var parsed = Number(text);
+    return isNaN(parsed) ? text : parsed; // the server says what is wrong with the text
+  }
+
+  function setOrDelete(owner, key, value) {
+    if (value === undefined || value === "" || value === false) {
+      delete owner[key];
+    } else {
+      owner[key] = value;
+    }
+  }
+
+  function formChanged() {
+    changed();
+  }
+
+  function fieldNames(form) {
+    return (form.fields || []).map(function (field) {
+      return field.name;
+    });
+  }
+
+  // Settings that only some types take: a type change drops the others (the server would
+  // refuse them).
+  var ONLY_FOR = {
+    min_length: TEXT_TYPES,
+    max_length: TEXT_TYPES,
+    pattern: TEXT_TYPES,
+    min: NUMBER_TYPES,
+    max: NUMBER_TYPES,
+    range_message: NUMBER_TYPES,
+    whole: ["number"],
+    not_in_future: ["date"],
+    choices: CHOICE_TYPES,
+    choices_from: CHOICE_TYPES,
+    widget: ["choice"],
+    placeholder: ["choice"],
+  };
+
+  function retype(field, type) {
+    field.type = type;
+    Object.keys(ONLY_FOR).forEach(function (key) {
+      if (ONLY_FOR[key].indexOf(type) === -1) {
+        delete field[key];
+      }
+    });
+    if (CHOICE_TYPES.indexOf(type) !== -1 && !field.choices && !field.choices_from) {
+      field.choices = [];
+    }
+  }
+
+  function openDesigner(key) {
+    var section = $("#form-designer");
+    if (!key || !forms[key]) {
+      section.hidden = true;
+      designerKey = null;
+      return;
+    }
+    var changedKey = key !== designerKey;
+    designerKey = key;
+    section.hidden = false;
+    if (changedKey) {
+      $("#form-preview").hidden = true;
+      renderDesigner();
+    }
+  }
+
+  function renderDesigner(focus) {
+    var form = forms[designerKey];
+    var body = $("#form-designer-body");
+    body.textContent = "";
+    uid = 0;
+    $("[data-designer-key]").textContent = designerKey;
+    $("[data-designer-used]").textContent = t("formUsedBy", { tasks: tasksUsing(designerKey) });
+    renderFormProblems();
+
+    var settings = el("fieldset", { class: "designer-form" });
+    settings.appendChild(el("legend", {}, t("formSettings")));
+    texts(settings, t("formTitle"), form, "title", "title");
+    texts(settings, t("formPhase"), form, "phase", "phase");
+    input(
+      settings,
+      t("formContext"),
+      (form.context || []).join(", "),
+      function (value) {
+        var names = value
+          .split(/[\s,]+/)
+          .map(function (name) {
+            return name.trim();
+          })
+          .filter(Boolean);
+        setOrDelete(form, "context", names.length ? names : undefined);
+      },
+      { hint: t("formContextHint"), marker: "context" }
+    );
+    texts(settings, t("formContextTitle"), form, "context_title", "context-title");
+    body.appendChild(settings);
+
+    body.appendChild(el("h3", { id: "designer-fields-title" }, t("fieldsTitle")));
+    var list = el("ol", { class: "designer-fields", "aria-labelledby": "designer-fields-title" });
+    (form.fields || []).forEach(function (field, index) {
+      list.appendChild(fieldEditor(form, field, index));
+    });
+    body.appendChild(list);
+    body.appendChild(
+      button(t("addField"), null, function () {
+        form.fields = form.fields || [];
+        var n = form.fields.length + 1;
+        while (fieldNames(form).indexOf("field_" + n) !== -1) {
+          n += 1;
+        }
+        form.fields.push({ name: "field_" + n, type: "text", label: { en: "", fr: "" } });
+        formChanged();
+        renderDesigner('[data-designer-input="field-' + (form.fields.length - 1) + '-name"]');
+      }, "add-field")
+    );
+
+    body.appendChild(el("h3", { id: "designer-rules-title" }, t("rulesTitle")));
+    body.appendChild(el("p", { class: "hint" }, t("rulesHint")));
+    var rules = el("ol", { class: "designer-rules", "aria-labelledby": "designer-rules-title" });
+    (form.rules || []).forEach(function (rule, index) {
+      rules.appendChild(ruleEditor(form, rule, index));
+    });
+    body.appendChild(rules);
+    body.appendChild(
+      button(t("addRule"), null, function () {
+        form.rules = form.rules || [];
+        form.rules.push({
+          field: fieldNames(form)[0] || "",
+          message: { en: "", fr: "" },
+        });
+        formChanged();
+        renderDesigner('[data-designer-input="rule-' + (form.rules.length - 1) + '-field"]');
+      }, "add-rule")
+    );
+    if (focus) {
+      var target = body.querySelector(focus);
+      if (target) {
+        target.focus();
+        if (target.select && target.type === "text") {
+          target.select(); // a new field's or choice's proposed value: typing replaces it
+        }
+      }
+    }
+  }
+
+  function fieldEditor(form, field, index) {
+    var item = el("li", { class: "designer-field" });
+    var group = el("fieldset", {});
+    var legend = el("legend", {}, t("fieldLegend", { number: index + 1, name: field.name }));
+    group.appendChild(legend);
+    var prefix = "field-" + index + "-";
+    var row = el("div", { class: "designer-row" });
+    input(
+      row,
+      t("fieldName"),
+      field.name,
+      function (value) {
+        var old = field.name;
+        field.name = value.trim();
+        // Rules follow the field they check.
+        (form.rules || []).forEach(function (rule) {
+          if (rule.field === old) {
+            rule.field = field.name;
+          }
+        });
+        legend.textContent = t("fieldLegend", { number: index + 1, name: field.name });
+        relabel();
+      },
+      { hint: t("fieldNameHint"), marker: prefix + "name" }
+    );
+    input(
+      row,
+      t("fieldType"),
+      field.type,
+      function (value) {
+        retype(field, value);
+        renderDesigner('[data-designer-input="' + prefix + 'type"]');
+      },
+      {
+        select: (config.field_types || []).map(function (type) {
+          return [type, t("type_" + type)];
+        }),
+        marker: prefix + "type",
+      }
+    );
+    input(
+      row,
+      t("fieldRequired"),
+      Boolean(field.required),
+      function (checked) {
+        if (!checked) {
+          delete field.required;
+        } else if (!field.required) {
+          field.required = true;
+        }
+      },
+      { check: true, marker: prefix + "required" }
+    );
+    group.appendChild(row);
+    texts(group, t("fieldLabel"), field, "label", prefix + "label");
+    texts(group, t("fieldHelp"), field, "help", prefix + "help");
+
+    var limits = el("div", { class: "designer-row" });
+    if (TEXT_TYPES.indexOf(field.type) !== -1) {
+      ["min_length", "max_length"].forEach(function (key) {
+        input(limits, t(key), field[key], function (value) {
+          setOrDelete(field, key, number(value));
+        }, { type: "number", marker: prefix + key });
+      });
+    }
+    if (NUMBER_TYPES.indexOf(field.type) !== -1) {
+      ["min", "max"].forEach(function (key) {
+        input(limits, t(key), field[key], function (value) {
+          setOrDelete(field, key, number(value));
+        }, { type: "number", marker: prefix + key });
+      });
+    }
+    if (field.type === "number") {
+      input(limits, t("whole"), field.whole, function (checked) {
+        setOrDelete(field, "whole", checked);
+      }, { check: true, marker: prefix + "whole" });
+    }
+    if (field.type === "date") {
+      input(limits, t("notInFuture"), field.not_in_future, function (checked) {
+        setOrDelete(field, "not_in_future", checked);
+      }, { check: true, marker: prefix + "not-in-future" });
+    }
+    if (limits.childNodes.length) {
+      group.appendChild(limits);
+    }
+    if (CHOICE_TYPES.indexOf(field.type) !== -1) {
+      group.appendChild(choicesEditor(field, prefix));
+    }
+    input(
+      group,
+      t("shownWhen"),
+      field.shown_when,
+      function (value) {
+        setOrDelete(field, "shown_when", value.trim());
+      },
+      { hint: t("shownWhenHint"), marker: prefix + "shown-when" }
+    );
+
+    var actions = el("p", { class: "designer-actions" });
+    var count = form.fields.length;
+    if (index > 0) {
+      actions.appendChild(
+        button(t("moveUp"), t("moveUpField", { name: field.name }), function () {
+          move(form.fields, index, index - 1);
+          renderDesigner('[data-designer-button="' + (index > 1 ? "field-" + (index - 1) + "-up" : "field-" + (index - 1) + "-down") + '"]');
+        }, prefix + "up")
+      );
+    }
+    if (index < count - 1) {
+      actions.appendChild(
+        button(t("moveDown"), t("moveDownField", { name: field.name }), function () {
+          move(form.fields, index, index + 1);
+          renderDesigner('[data-designer-button="' + (index + 1 < count - 1 ? "field-" + (index + 1) + "-down" : "field-" + (index + 1) + "-up") + '"]');
+        }, prefix + "down")
+      );
+    }
+    actions.appendChild(
+      button(t("removeField"), t("removeFieldNamed", { name: field.name }), function () {
+        form.fields.splice(index, 1);
+        formChanged();
+        renderDesigner('[data-designer-button="add-field"]');
+      }, prefix + "remove")
+    );
+    group.appendChild(actions);
+    item.appendChild(group);
+    // The buttons say which field they act on (screen readers list buttons out of context).
+    function relabel() {
+      var labels = { up: "moveUpField", down: "moveDownField", remove: "removeFieldNamed" };
+      Object.keys(labels).forEach(function (what) {
+        var node = actions.querySelector('[data-designer-button="' + prefix + what + '"]');
+        if (node) {
+          node.setAttribute("aria-label", t(labels[what], { name: field.name }));
+        }
+      });
+      var addChoice = group.querySelector('[data-designer-button="' + prefix + 'add-choice"]');
+      if (addChoice) {
+        addChoice.setAttribute("aria-label", t("addChoiceTo", { name: field.name }));
+      }
+    }
+    return item;
+  }
+
+  function move(list, from, to) {
+    var item = list.splice(from, 1)[0];
+    list.splice(to, 0, item);
+    formChanged();
+  }
+
+  function choicesEditor(field, prefix) {
+    var group = el("fieldset", { class: "designer-choices" });
+    group.appendChild(el("legend", {}, t("choicesTitle")));
+    if (field.choices_from) {
+      group.appendChild(el("p", { class: "hint" }, t("choicesFromData", { source: field.choices_from })));
+      return group;
+    }
+    var source = typeof field.choices === "string" ? field.choices : "";
+    input(
+      group,
+      t("choicesSource"),
+      source,
+      function (value) {
+        field.choices = value ? value : [];
+        renderDesigner('[data-designer-input="' + prefix + 'choices"]');
+      },
+      {
+        select: [["", t("choicesInline")]].concat(
+          (config.lists || []).map(function (name) {
+            return [name, t("choicesList", { name: name })];
+          })
+        ),
+        marker: prefix + "choices",
+      }
+    );
+    if (field.type === "choice") {
+      input(group, t("asRadio"), field.widget === "radio", function (checked) {
+        setOrDelete(field, "widget", checked ? "radio" : undefined);
+      }, { check: true, marker: prefix + "radio" });
+    }
+    if (!Array.isArray(field.choices)) {
+      return group;
+    }
+    var list = el("ol", { class: "designer-choice-list" });
+    field.choices.forEach(function (choice, number) {
+      var item = el("li", { class: "designer-row" });
+      var mark = prefix + "choice-" + number + "-";
+      input(item, t("choiceValue"), choice.value, function (value) {
+        choice.value = value.trim();
+      }, { marker: mark + "value" });
+      choice.label = choice.label || {};
+      ["en", "fr"].forEach(function (language) {
+        input(
+          item,
+          t(language === "en" ? "choiceLabelEn" : "choiceLabelFr"),
+          choice.label[language],
+          function (value) {
+            choice.label[language] = value.trim();
+          },
+          { marker: mark + "label-" + language }
+        );
+      });
+      item.appendChild(
+        button(t("removeChoice"), t("removeChoiceNamed", { value: choice.value || number + 1 }), function () {
+          field.choices.splice(number, 1);
+          formChanged();
+          renderDesigner('[data-designer-button="' + prefix + 'add-choice"]');
+        }, mark + "remove")
+      );
+      list.appendChild(item);
+    });
+    group.appendChild(list);
+    group.appendChild(
+      button(t("addChoice"), t("addChoiceTo", { name: field.name }), function () {
+        field.choices.push({ value: "", label: { en: "", fr: "" } });
+        formChanged();
+        renderDesigner('[data-designer-input="' + prefix + "choice-" + (field.choices.length - 1) + '-value"]');
+      }, prefix + "add-choice")
+    );
+    return group;
+  }
+
+  function ruleEditor(form, rule, index) {
+    var item = el("li", { class: "designer-rule" });
+    var group = el("fieldset", {});
+    group.appendChild(el("legend", {}, t("ruleLegend", { number: index + 1 })));
+    var prefix = "rule-" + index + "-";
+    if (rule.python) {
+      group.appendChild(el("p", {}, t("ruleFromCode", { name: rule.python })));
+    } else {
+      var names = fieldNames(form);
+      if (rule.field && names.indexOf(rule.field) === -1) {
+        names = [rule.field].concat(names);
+      }
+      var row = el("div", { class: "designer-row" });
+      input(row, t("ruleField"), rule.field, function (value) {
+        rule.field = value;
+      }, {
+        select: names.map(function (name) {
+          return [name, name];
+        }),
+        marker: prefix + "field",
+      });
+      input(row, t("ruleWhen"), rule.when, function (value) {
+        setOrDelete(rule, "when", value.trim());
+      }, { hint: t("ruleWhenHint"), marker: prefix + "when" });
+      input(row, t("ruleCheck"), rule.check, function (value) {
+        setOrDelete(rule, "check", value.trim());
+      }, { hint: t("ruleCheckHint"), marker: prefix + "check" });
+      group.appendChild(row);
+      texts(group, t("ruleMessage"), rule, "message", prefix + "message");
+    }
+    group.appendChild(
+      button(t("removeRule"), t("removeRuleNumber", { number: index + 1 }), function () {
+        form.rules.splice(index, 1);
+        if (!form.rules.length) {
+          delete form.rules;
+        }
+        formChanged();
+        renderDesigner('[data-designer-button="add-rule"]');
+      }, prefix + "remove")
+    );
+    item.appendChild(group);
+    return item;
+  }
+
+  // The user tasks of the diagrams that use a form (a form may serve several steps).
+  function tasksUsing(key) {
+    var names = [];
+    editors.forEach(function (editor) {
+      if (editor.kind !== "bpmn") {
+        return;
+      }
+      editor.modeler.get("elementRegistry").forEach(function (element) {
+        if (is(element, "bpmn:UserTask") && property(element.businessObject, "formKey") === key) {
+          names.push(element.businessObject.name || element.id);
+        }
+      });
+    });
+    return names.length ? names.join(", ") : "—";
+  }
+
+  function renderFormProblems() {
+    var box = $("#form-designer-problems");
+    var list = box.querySelector("ul");
+    var items = (designerKey && formProblems[designerKey]) || [];
+    list.textContent = "";
+    items.forEach(function (text) {
+      list.appendChild(el("li", {}, text));
+    });
+    box.hidden = !items.length;
+  }
+
+  function formKeyOf(problem) {
+    var match = /^forms\/([a-z][a-z0-9_]*)\.toml$/.exec(problem.file || "");
+    return match ? match[1] : null;
+  }
+
+  function collectFormProblems(problems) {
+    formProblems = {};
+    (problems || []).forEach(function (problem) {
+      var key = formKeyOf(problem);
+      if (key) {
+        (formProblems[key] = formProblems[key] || []).push(
+          (problem.element && problem.element !== "form " + key ? problem.element + ": " : "") +
+            problem.message
+        );
+      }
+    });
+    renderFormProblems();
+  }
+
+  function preview() {
+    if (!designerKey) {
+      return;
+    }
+    var section = $("#form-preview");
+    var body = section.querySelector("[data-preview-body]");
+    section.hidden = false;
+    body.textContent = t("previewing");
+    postJSON(config.urls.preview, {
+      key: designerKey,
+      form: forms[designerKey],
+      version_id: config.version_id,
+    })
+      .then(function (response) {
+        body.textContent = "";
+        if (response.status !== 200) {
+          body.appendChild(
+            el("p", { class: "error" }, response.body.error || t("requestFailed", { reason: response.status }))
+          );
+          var list = el("ul", { class: "preview-problems" });
+          (response.body.problems || []).forEach(function (problem) {
+            list.appendChild(el("li", {}, problem.message));
+          });
+          body.appendChild(list);
+          return;
+        }
+        // The server's rendering of the definition (its texts escaped there).
+        body.innerHTML = response.body.html;
+        var previewForm = body.querySelector("form");
+        if (previewForm) {
+          previewForm.addEventListener("submit", function (event) {
+            event.preventDefault();
+          });
+          if (window.complaintflowConditional) {
+            window.complaintflowConditional.attach(previewForm);
+          }
+        }
+      })
+      .catch(function (error) {
+        body.textContent = t("requestFailed", { reason: error.message });
+      });
+  }
+
+  function addFormOption(key) {
+    var select = $("#task-form-key");
+    if (!select.querySelector('option[value="' + CSS.escape(key) + '"]')) {
+      var options = Array.prototype.slice.call(select.options).filter(function (o) {
+        return !o.hasAttribute("data-unknown");
+      });
+      var before = options.filter(function (o) {
+        return o.value > key;
+      })[0];
+      select.add(new Option(key, key), before || null);
+    }
+  }
+
+  function newFormShown(shown) {
+    $("#form-new").hidden = !shown;
+    $("#form-new-button").setAttribute("aria-expanded", shown ? "true" : "false");
+    $("#form-new-error").hidden = true;
+    if (shown) {
+      $("#form-new-key").value = "";
+      $("#form-new-key").focus();
+    }
+  }
+
+  function createForm() {
+    var key = $("#form-new-key").value.trim();
+    var error = $("#form-new-error");
+    var problem = !FORM_KEY.test(key)
+      ? t("formKeyInvalid")
+      : forms[key]
+      ? t("formKeyTaken", { key: key })
+      : "";
+    error.textContent = problem;
+    error.hidden = !problem;
+    $("#form-new-key").setAttribute("aria-invalid", problem ? "true" : "false");
+    if (problem) {
+      $("#form-new-key").focus();
+      return;
+    }
+    var element = current && current.kind === "bpmn" && selectedTask(current);
+    forms[key] = { fields: [] };
+    addFormOption(key);
+    newFormShown(false);
+    if (element) {
+      setProperty(current, element, "formKey", key); // fills the panel and opens the designer
+    }
+    formChanged();
+    openDesigner(key);
+    say(t("formCreated", { key: key }), "ok");
+    var add = $('[data-designer-button="add-field"]');
+    if (add) {
+      add.focus();
+    }
+  }
+
+  $("#form-new-button").addEventListener("click", function () {
+    newFormShown($("#form-new").hidden);
+  });
+  $("#form-new-cancel").addEventListener("click", function () {
+    newFormShown(false);
+    $("#form-new-button").focus();
+  });
+  $("#form-new-create").addEventListener("click", createForm);
+  $("#form-new-key").addEventListener("keydown", function (event) {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      createForm();
+    }
+  });
+  $("#form-preview-button").addEventListener("click", preview);
+
+
   // ---- start ------------------------------------------------------------------------------------
 
   $("#validate-button").addEventListener("click", validate);
@@ -986,6 +1698,9 @@
   // For tests and the curious: the files as the editor would send them.
   window.complaintflowEditor = {
     exportFiles: exportFiles,
+    forms: function () {
+      return forms;
+    },
     validate: validate,
     editors: editors,
     isDirty: function () {
