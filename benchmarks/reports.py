@@ -31,8 +31,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -195,15 +194,7 @@ def main() -> None:
     args = parser.parse_args()
     scratch.require_postgres()
     if args.reuse:
-        admin = create_engine(os.environ[scratch.ENV], isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if not conn.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": args.reuse}
-            ):
-                conn.execute(text(f'CREATE DATABASE "{args.reuse}"'))
-        admin.dispose()
-        url = make_url(os.environ[scratch.ENV]).set(database=args.reuse)
-        run(url.render_as_string(hide_password=False), args.complaints, args)
+        run(scratch.reused_database(args.reuse), args.complaints, args)
         return
     with scratch.postgres_database("cf_reports") as url:
         run(url, args.complaints, args)

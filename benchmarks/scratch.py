@@ -58,6 +58,19 @@ def postgres_database(prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+def reused_database(name: str) -> str:
+    """The URL of database `name` on the server of $ENV, created if missing and kept (a
+    filled database measured again without filling it anew)."""
+    from sqlalchemy import create_engine, make_url, text
+
+    admin = create_engine(os.environ[ENV], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(os.environ[ENV]).set(database=name).render_as_string(hide_password=False)
+
+
 def p50_p95(call: Callable[[], object], samples: int) -> tuple[float, float]:
     """p50 and p95 in milliseconds over `samples` calls (after one warm-up call), the
     session's identity map emptied before each so every call reads the database."""

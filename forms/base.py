@@ -389,15 +389,20 @@ class TaskFilesField(Field):
         return ""
 
 
-class AmountField(DecimalField):
-    """An amount of money: empty means none; otherwise 0 or more, with at most two decimals."""
+class BlankIsNone:
+    """A number field left empty holds no number (None) rather than an error: whether it
+    is needed is said by its required flag or a rule."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        """Read the amount; an empty input is no amount rather than an error."""
+        """Read the number; an empty input is None."""
         if valuelist and isinstance(valuelist[0], str) and not valuelist[0].strip():
             self.data = None
             return
-        super().process_formdata(valuelist)
+        super().process_formdata(valuelist)  # type: ignore[misc]
+
+
+class AmountField(BlankIsNone, DecimalField):
+    """An amount of money: empty means none; otherwise 0 or more, with at most two decimals."""
 
     def pre_validate(self, form: Form) -> None:
         """Refuse NaN, infinities, negative or huge amounts, and fractions of a cent."""

@@ -13,7 +13,7 @@ from wtforms.fields import DecimalField, Field, IntegerField
 from wtforms.validators import Email, ValidationError
 
 from forms import choices
-from forms.base import NoPlaceholder, NotInFuture, Rule, when
+from forms.base import BlankIsNone, NoPlaceholder, NotInFuture, Rule, when
 from forms.intake import API_EMAIL_PATTERN
 
 # Managed lists: the values reports count, with their words in both languages (forms.choices).
@@ -68,26 +68,12 @@ def _upper(value: Any) -> Any:
 FILTERS: dict[str, Callable[[Any], Any]] = {"upper": _upper}
 
 
-class NumberField(DecimalField):
+class NumberField(BlankIsNone, DecimalField):
     """A number; left empty, no number (a rule may still ask for one)."""
 
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        """Read the number; an empty input is None rather than an error."""
-        if valuelist and isinstance(valuelist[0], str) and not valuelist[0].strip():
-            self.data = None
-            return
-        super().process_formdata(valuelist)
 
-
-class WholeNumberField(IntegerField):
+class WholeNumberField(BlankIsNone, IntegerField):
     """A whole number (days, counts); left empty, no number."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        """Read the number; an empty input is None rather than an error."""
-        if valuelist and isinstance(valuelist[0], str) and not valuelist[0].strip():
-            self.data = None
-            return
-        super().process_formdata(valuelist)
 
 
 @dataclass(frozen=True)
