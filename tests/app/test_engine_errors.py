@@ -103,7 +103,8 @@ def test_a_failing_condition_is_logged_and_staff_see_a_short_message(
     app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
 ):
     condition = 'registration_outcome == "incomplete"'
-    deploy_with(app, condition, "no_such_answer == 1")
+    # Deploys (every name exists) but fails when it runs: text plus a number.
+    deploy_with(app, condition, "registration_outcome + 1 == 1")
     reference, task_id = registration_task(app)
     before = database_state(app, reference)
     login(client, "agent")
@@ -112,14 +113,14 @@ def test_a_failing_condition_is_logged_and_staff_see_a_short_message(
     page = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "The procedure could not continue at step “" in page
-    assert "no_such_answer" not in page
+    assert "registration_outcome + 1" not in page
     [record] = engine_log(caplog)
     assert record.complaint_reference == reference  # type: ignore[attr-defined]
     assert record.element_id  # type: ignore[attr-defined]
     assert f"engine error on complaint {reference} at element {record.element_id}: " in (
         record.getMessage()
     )
-    assert "no_such_answer" in record.getMessage()  # the expression is in the log, for us
+    assert "registration_outcome + 1" in record.getMessage()  # the expression, for us
     assert database_state(app, reference) == before
 
 

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from forms import FORMS
 from services import permissions, processes, roles, tasks, users
 from services.db import db
 from services.errors import DeployRefused, InvalidInput, NotAllowed
@@ -137,7 +136,7 @@ def test_holders_of_a_new_lane_role_can_be_given_tasks():
 def test_a_lane_named_after_a_new_role_deploys_and_one_that_is_no_role_is_refused():
     text = re.sub(r'name="legal_counsel"', 'name="hr_investigator"', diagrams.bpmn(), count=1)
     with pytest.raises(DeployRefused) as caught:
-        processes.deploy(diagrams.variant(text), FORMS, comment="lane before the role")
+        processes.deploy(diagrams.variant(text), comment="lane before the role")
     db.session.rollback()
     assert "lane 'hr_investigator' is not a known role" in "\n".join(
         caught.value.details["problems"]
@@ -150,7 +149,7 @@ def test_a_lane_named_after_a_new_role_deploys_and_one_that_is_no_role_is_refuse
     db.session.rollback()
     add_role("auditor", clearance=False, lane=False)
     text = re.sub(r'name="hr_investigator"', 'name="auditor"', text, count=1)
-    problems = processes.validate(diagrams.variant(text), FORMS).problems
+    problems = processes.validate(diagrams.variant(text)).problems
     assert any("lane 'auditor' is not a known role" in p.message for p in problems)
 
 
