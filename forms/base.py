@@ -55,7 +55,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from forms.conditions import BLANK_PATTERN, Condition, tree_schema
 
 NOT_TASK_DATA = frozenset({"submit", "csrf_token"})
-MAX_AMOUNT = Decimal("999999999999.99")
+# The amount columns are Numeric(12, 2): at most ten digits before the decimal point.
+MAX_AMOUNT = Decimal("9999999999.99")
 NO_NUL: dict[str, Any] = {"not": {"pattern": "\\u0000"}}
 # The date and time somewhere on Earth is at most UTC+14: later than that is the future everywhere.
 LATEST_UTC_OFFSET = timedelta(hours=14)

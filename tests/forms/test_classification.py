@@ -61,10 +61,12 @@ def test_financial_impact_is_optional(post):
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("-1", "Enter an amount between 0 and 999,999,999,999.99."),
-        ("NaN", "Enter an amount between 0 and 999,999,999,999.99."),
-        ("Infinity", "Enter an amount between 0 and 999,999,999,999.99."),
-        ("1e15", "Enter an amount between 0 and 999,999,999,999.99."),
+        ("-1", "Enter an amount between 0 and 9,999,999,999.99."),
+        ("NaN", "Enter an amount between 0 and 9,999,999,999.99."),
+        ("Infinity", "Enter an amount between 0 and 9,999,999,999.99."),
+        ("1e15", "Enter an amount between 0 and 9,999,999,999.99."),
+        # The amount columns hold ten digits before the point (a larger one failed to save).
+        ("10000000000", "Enter an amount between 0 and 9,999,999,999.99."),
         ("12.345", "Use at most 2 decimals."),
         ("twelve", "Not a valid decimal value."),
     ],

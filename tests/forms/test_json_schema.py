@@ -77,7 +77,7 @@ def test_choices_become_enums_and_labels_become_descriptions():
         "description": "Financial impact (amount)",
         "type": "number",
         "minimum": 0,
-        "maximum": 999999999999.99,
+        "maximum": 9999999999.99,
         "multipleOf": 0.01,
     }
 

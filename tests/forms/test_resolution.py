@@ -103,7 +103,7 @@ def test_remedies_that_pay_nothing_need_no_amount(post):
 def test_negative_compensation_is_refused(post):
     posted = post(ResolutionForm, {**MAJOR, "compensation_amount": "-150"})
     assert posted.errors == {
-        "compensation_amount": ["Enter an amount between 0 and 999,999,999,999.99."]
+        "compensation_amount": ["Enter an amount between 0 and 9,999,999,999.99."]
     }
 
 
