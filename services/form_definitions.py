@@ -12,7 +12,7 @@ import ast
 import builtins
 import threading
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -317,8 +317,3 @@ def _read(
     if names:
         reads.append((file, shown, element_id, names))
     return assigned - bound
-
-
-def known_keys(files: Mapping[str, bytes]) -> Iterable[str]:
-    """The form keys `files` define."""
-    return [key for key in map(key_of, files) if key is not None]

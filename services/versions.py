@@ -230,18 +230,20 @@ def _form_elements(file: str, text: str) -> Iterator[tuple[str, _Element]]:
     except tomllib.TOMLDecodeError:
         return
     key = file.rsplit("/", 1)[-1].removesuffix(".toml")
+    fields = [
+        f
+        for f in spec.get("fields", [])
+        if isinstance(f, Mapping) and isinstance(f.get("name"), str)
+    ]
     settings = {k: _flat(v) for k, v in spec.items() if k not in ("fields", "rules")}
+    if fields:
+        settings["field order"] = ", ".join(f["name"] for f in fields)
     title = spec.get("title") if isinstance(spec.get("title"), Mapping) else {}
     yield key, _Element("form", str(title.get("en", "")), settings)
-    order = []
-    for raw in spec.get("fields", []):
-        if isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
-            order.append(raw["name"])
-            label = raw.get("label") if isinstance(raw.get("label"), Mapping) else {}
-            parts = {k: _flat(v) for k, v in raw.items() if k != "name"}
-            yield f"{key}.{raw['name']}", _Element("form field", str(label.get("en", "")), parts)
-    if order:
-        settings["field order"] = ", ".join(order)
+    for raw in fields:
+        label = raw.get("label") if isinstance(raw.get("label"), Mapping) else {}
+        parts = {k: _flat(v) for k, v in raw.items() if k != "name"}
+        yield f"{key}.{raw['name']}", _Element("form field", str(label.get("en", "")), parts)
     for number, raw in enumerate(spec.get("rules", []), 1):
         if isinstance(raw, Mapping):
             parts = {k: _flat(v) for k, v in raw.items()}
