@@ -20,6 +20,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         # Letters the organisation signed (PDF), kept apart from uploads and their sweep.
         "DOCUMENT_DIR": os.environ.get("DOCUMENT_DIR", str(Path(instance_path) / "documents")),
+        # Print PDFs in a short-lived child process (0: in the worker, which then keeps
+        # WeasyPrint's ~30 MiB for its whole life).
+        "PRINT_IN_CHILD": os.environ.get("PRINT_IN_CHILD", "1") != "0",
         # The letterhead of the PDF letters (an administrator's settings page comes later).
         "ORG_NAME": os.environ.get("ORG_NAME", "Complaints Service (demo)"),
         "ORG_ADDRESS": os.environ.get("ORG_ADDRESS", "BP 1000\nDakar, Senegal").replace(

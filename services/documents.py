@@ -19,7 +19,15 @@ from typing import Any
 
 import jinja2
 
-from services import attachments, audit, business_calendar, composer, letters, organisation
+from services import (
+    attachments,
+    audit,
+    business_calendar,
+    composer,
+    letters,
+    organisation,
+    printing,
+)
 from services.db import db
 from services.errors import NotFound
 from services.models import Complaint, Document, Notification
@@ -81,6 +89,8 @@ class Settings:
 
     directory: Path = Path("instance/documents")
     letterhead: Letterhead = Letterhead()
+    # Print in a child process (services/printing.py), so no worker keeps WeasyPrint.
+    print_in_child: bool = True
 
 
 # The engine saves (and so throws letters) deep inside services called from requests, CLI
@@ -104,6 +114,7 @@ def configure(config: Mapping[str, Any]) -> None:
             signature=config.get("ORG_SIGNATURE") or head.signature,
             logo_path=config.get("ORG_LOGO") or "",
         ),
+        print_in_child=bool(config.get("PRINT_IN_CHILD", True)),
     )
 
 
@@ -146,11 +157,11 @@ def letter_html(
 
 
 def render_pdf(html: str) -> bytes:
-    """Print an HTML page to PDF."""
-    import weasyprint  # loads pango on first use, not when the app starts
-
-    pdf: bytes = weasyprint.HTML(string=html, base_url=str(Path.cwd())).write_pdf()
-    return pdf
+    """Print an HTML page to PDF (in a child process unless PRINT_IN_CHILD is off)."""
+    base_url = str(Path.cwd())
+    if SETTINGS.print_in_child:
+        return printing.print_in_child(html, base_url)
+    return printing.print_here(html, base_url)
 
 
 def attach_letter(complaint: Complaint, notification: Notification) -> Document | None:

@@ -22,6 +22,10 @@ from services.engine import state as engine_state
 
 # Every reuse of a cached task serialization is checked against a fresh one in tests.
 engine_state.CHECK_TASK_CACHE = True
+# Tests print PDFs in their own process (one WeasyPrint import per test worker instead of a
+# child interpreter per letter); tests/services/test_printing.py covers the child, and the
+# live servers of the browser tests inherit this.
+os.environ.setdefault("PRINT_IN_CHILD", "0")
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -16,13 +16,20 @@ set -u
 bin=$1
 flask=("$bin/flask" --app app)
 export WEB_CONCURRENCY="${WEB_CONCURRENCY:-2}"
+# glibc's allocator: one arena per process is enough for sync workers and pool processes, and
+# freed memory above 128 KiB goes back to the system instead of staying in the heap after the
+# largest request a worker served (its resident memory then tracks what it holds now).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"
+export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-131072}"
 
 "${flask[@]}" check-config || exit 1
 "${flask[@]}" init-db || exit 1
 "${flask[@]}" deploy-processes || exit 1
 
 mkdir -p instance
-"$bin/gunicorn" --workers "$WEB_CONCURRENCY" --bind "${BIND:-127.0.0.1:8000}" \
+"$bin/gunicorn" --config "$(dirname "$0")/gunicorn.conf.py" \
+  --workers "$WEB_CONCURRENCY" --bind "${BIND:-127.0.0.1:8000}" \
   --timeout "${GUNICORN_TIMEOUT:-60}" --access-logfile - "app:create_app()" &
 web=$!
 "$bin/celery" -A app.worker worker --concurrency "${CELERY_CONCURRENCY:-2}" \

@@ -1,0 +1,31 @@
+"""gunicorn settings for `make production` (tools/run-production.sh passes this file).
+
+The app is imported once, in the master, before the workers are forked (preload_app): a
+worker SIGKILLed or recycled is replaced by a fork that serves at once instead of spending a
+second or two of CPU importing the app while its sibling takes all the traffic, and the
+workers share the imported code's pages with the master. gc.freeze() moves everything the
+import made out of the collector's sight, so collections in a worker do not write to (and so
+copy) those shared pages.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+preload_app = True
+
+
+def when_ready(server: Any) -> None:
+    """In the master, once the app is imported and before the first fork."""
+    gc.collect()
+    gc.freeze()
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """In each new worker: no database connection inherited from the master is reused."""
+    from services.db import db
+
+    app = server.app.wsgi()
+    with app.app_context():
+        db.engine.dispose(close=False)
