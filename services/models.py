@@ -344,6 +344,23 @@ class Task(db.Model):
             sqlite_where=text("status = 'open'"),
             postgresql_include=[*INBOX_COLUMNS],
         ),
+        # Its twin for the creation orders ("newest" reads it backwards).
+        Index(
+            "ix_task_open_created",
+            "role",
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+            postgresql_include=[*INBOX_COLUMNS],
+        ),
+        # A reference typed in the inbox's search box.
+        Index(
+            "ix_task_open_reference",
+            "reference",
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
         # The few open tasks with a four-eyes rule (permissions.four_eyes_filter).
         Index(
             "ix_task_open_not_by",

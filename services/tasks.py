@@ -48,10 +48,11 @@ class InboxPage(Paged):
     per_page: int
 
 
-# Every order ends on the id so pages never overlap; "due" follows ix_task_open_due.
+# Every order ends on the id so pages never overlap; "due" follows ix_task_open_due, the
+# others ix_task_open_created ("newest" backwards, so its ties go by id descending too).
 SORTS = {
     "due": (Task.due_at.asc().nulls_last(), Task.created_at, Task.id),
-    "newest": (Task.created_at.desc(), Task.id),
+    "newest": (Task.created_at.desc(), Task.id.desc()),
     "oldest": (Task.created_at, Task.id),
 }
 

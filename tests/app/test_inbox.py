@@ -316,6 +316,11 @@ def test_inbox_pages_through_many_tasks(app, client):
     second = client.get("/inbox?scope=roles&sort=oldest&page=2")
     assert len(listed(second)) == 5
     assert set(listed(first)).isdisjoint(listed(second))
+    # Newest first is the same 30 tasks the other way round, pages included.
+    newest = listed(client.get("/inbox?scope=roles&sort=newest")) + listed(
+        client.get("/inbox?scope=roles&sort=newest&page=2")
+    )
+    assert newest == list(reversed(listed(first) + listed(second)))
 
 
 def test_supervisor_saves_the_current_filters_and_finds_them_again(app, client):
