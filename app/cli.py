@@ -24,6 +24,7 @@ from services import (
     calendar_settings,
     demo,
     departments,
+    documents,
     instance_migration,
     message_templates,
     processes,
@@ -252,7 +253,8 @@ def seed_demo(preset: str | None, complaints: bool | None) -> None:
     db.session.commit()
     if current_app.config["DEMO"] if complaints is None else complaints:
         started = time.monotonic()
-        filed = demo.seed()
+        with documents.printing_in_this_process():
+            filed = demo.seed()
         # The demo moves each step back to its moment after the roll-ups counted it today:
         # count again, or the dashboard of the demo reads zeros.
         if filed:

@@ -11,7 +11,8 @@ import base64
 import hashlib
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -154,6 +155,19 @@ def letter_html(
         labels=LABELS[language],
         paragraphs=paragraphs,
     )
+
+
+@contextmanager
+def printing_in_this_process() -> Iterator[None]:
+    """Print in this process for a while: for one-shot commands (their memory goes when they
+    exit), where a child per letter would cost a second each."""
+    global SETTINGS
+    before = SETTINGS
+    SETTINGS = replace(SETTINGS, print_in_child=False)
+    try:
+        yield
+    finally:
+        SETTINGS = before
 
 
 def render_pdf(html: str) -> bytes:

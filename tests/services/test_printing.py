@@ -73,3 +73,10 @@ def test_the_app_prints_in_a_child_unless_told_otherwise(tmp_path):
         env={k: v for k, v in os.environ.items() if k != "PRINT_IN_CHILD"},
     )
     assert done.stdout.strip().splitlines()[-1] == "b'%PDF-' False", done.stderr[-2000:]
+
+
+def test_a_one_shot_command_prints_in_its_own_process_then_the_child_is_back(printing_in_child):
+    with documents.printing_in_this_process():
+        assert documents.SETTINGS.print_in_child is False
+        assert documents.render_pdf("<p>Demo</p>").startswith(b"%PDF-")
+    assert documents.SETTINGS.print_in_child is True
