@@ -2,7 +2,7 @@
 
 `make run` keeps its embedded loops (`flask run-timers`, `flask deliver-messages`) and needs
 no broker. With CELERY_BROKER_URL set, `celery -A app.worker worker` runs the same rounds as
-tasks and `celery -A app.worker beat` schedules them:
+tasks and `celery -A app.beat beat` schedules them (app/schedule.py):
 
 - fire_timers (every BACKGROUND_TIMER_INTERVAL, 1 s): the timers due, the service-level
   clocks that ran out, the report days to refresh, the heartbeat /healthz reads. A timer
@@ -31,6 +31,7 @@ from sqlalchemy import text
 
 from app import exports
 from app.delivery_cli import deliver_once, delivery_settings, worker_name
+from app.schedule import celery_settings
 from services import attachments, recurring, reporting, staff_notices, timers, workflows
 from services.clock import utcnow
 from services.db import db
@@ -51,35 +52,7 @@ def init(app: Flask) -> Celery:
                     db.session.remove()
 
     celery = Celery(app.name, task_cls=FlaskTask)
-    broker = app.config.get("CELERY_BROKER_URL")
-    backend = app.config.get("CELERY_RESULT_BACKEND")
-    celery.conf.update(
-        broker_url=broker or "memory://",
-        result_backend=backend,
-        task_ignore_result=not backend,
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
-        task_default_queue=app.config.get("CELERY_QUEUE") or "complaintflow",
-        broker_connection_retry_on_startup=True,
-        timezone="UTC",
-        beat_schedule={
-            "fire-timers": {
-                "task": "complaintflow.fire_timers",
-                "schedule": float(app.config["BACKGROUND_TIMER_INTERVAL"]),
-                # A round not started within its interval is superseded by the next one.
-                "options": {"expires": float(app.config["BACKGROUND_TIMER_INTERVAL"]) * 5},
-            },
-            "deliver-messages": {
-                "task": "complaintflow.deliver_messages",
-                "schedule": float(app.config["BACKGROUND_DELIVERY_INTERVAL"]),
-                "options": {"expires": float(app.config["BACKGROUND_DELIVERY_INTERVAL"]) * 5},
-            },
-            "send-digests": {"task": "complaintflow.send_digests", "schedule": 3600.0},
-            "sweep-uploads": {"task": "complaintflow.sweep_uploads", "schedule": 3600.0},
-            "expire-exports": {"task": "complaintflow.expire_exports", "schedule": 3600.0},
-        },
-    )
+    celery.conf.update(celery_settings(app.config))
     celery.set_default()
     app.extensions["celery"] = celery
     return celery

@@ -1,4 +1,4 @@
-"""Celery's entry point: `celery -A app.worker worker` and `celery -A app.worker beat`.
+"""Celery's worker entry point: `celery -A app.worker worker` (beat: app/beat.py).
 
 The app is built from the environment (DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY...) as
 the web server builds it; the tasks are in app/background.py."""

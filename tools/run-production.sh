@@ -35,7 +35,7 @@ web=$!
 "$bin/celery" -A app.worker worker --concurrency "${CELERY_CONCURRENCY:-2}" \
   --queues "${CELERY_QUEUE:-complaintflow}" --loglevel INFO &
 worker=$!
-"$bin/celery" -A app.worker beat --schedule "${CELERY_BEAT_SCHEDULE:-instance/celerybeat-schedule}" \
+"$bin/celery" -A app.beat beat --schedule "${CELERY_BEAT_SCHEDULE:-instance/celerybeat-schedule}" \
   --loglevel INFO &
 beat=$!
 

@@ -144,3 +144,40 @@ def test_two_timer_rounds_at_once_fire_each_timer_once(app: Flask, database_url:
         assert len({e.summary for e in timer_events}) == len(timer_events), "each timer once"
     with app.app_context():
         assert all(db.session.get(Complaint, i).instance is not None for i in ids)
+
+
+def test_beat_schedules_the_workers_rounds_without_building_the_app(app: Flask):
+    """`celery -A app.beat beat` reads the same settings as the worker from the environment,
+    sends only tasks the worker has, and imports neither Flask nor SQLAlchemy."""
+    import json
+    import subprocess
+    import sys
+
+    from app.config import REPO_ROOT
+
+    script = (
+        "import json, sys; from app.beat import celery; "
+        "print(json.dumps([{k: v['task'] for k, v in celery.conf.beat_schedule.items()}, "
+        "celery.conf.broker_url, celery.conf.task_default_queue, "
+        "celery.conf.beat_schedule['fire-timers']['schedule'], "
+        "[m for m in ('flask', 'sqlalchemy', 'SpiffWorkflow') if m in sys.modules]]))"
+    )
+    env = {
+        **os.environ,
+        "CELERY_BROKER_URL": f"{REDIS_URL}/13",
+        "CELERY_QUEUE": "cf-beat-test",
+        "BACKGROUND_TIMER_INTERVAL": "0.5",
+    }
+    done = subprocess.run(  # noqa: S603 - our interpreter, a fixed script
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO_ROOT,
+        env=env,
+    )
+    schedule, broker, queue, interval, imported = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (broker, queue, interval, imported) == (f"{REDIS_URL}/13", "cf-beat-test", 0.5, [])
+    worker = background.init(app)
+    assert set(schedule) == set(worker.conf.beat_schedule)
+    assert all(task in worker.tasks for task in schedule.values()), schedule
