@@ -23,7 +23,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
-from app import facts, history, procedure_text, uploads
+from app import domain_messages, facts, history, procedure_text, uploads
 from forms.choices import LANGUAGES, label
 from forms.definitions import FormDefinition
 from services import (
@@ -239,7 +239,7 @@ def _conflict(task: Task, exc: Conflict) -> str:
         )
     if task.status != "open":
         return _("This task is no longer open; nothing you entered was saved.")
-    return exc.message
+    return domain_messages.translate(exc)  # "The complaint is busy; try again."…
 
 
 def _render(
