@@ -1,7 +1,8 @@
 """Task completions per second over HTTP, the path real traffic takes.
 
-gunicorn (2 sync workers, the production entry point) serves the app against a scratch
-PostgreSQL database, with Redis as the rate limiter's shared storage. Eight client threads
+gunicorn (2 sync workers, the production entry point and settings, tools/gunicorn.conf.py)
+serves the app against a scratch PostgreSQL database, with Redis as the rate limiter's shared
+storage. Eight client threads
 complete tasks through the JSON API (POST /api/v1/tasks/{id}/complete, bearer tokens), each
 completion on a different complaint than the one before (the workers' in-memory workflow
 cache misses, as it does when complaints arrive at random): resolve a minor complaint, then,
@@ -140,6 +141,8 @@ def start_gunicorn(url: str, port: int) -> subprocess.Popen:
     proc = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [
             str(Path(sys.executable).parent / "gunicorn"),
+            "--config",  # the production settings (preloaded app, forked workers)
+            str(ROOT / "tools" / "gunicorn.conf.py"),
             "-w",
             "2",
             "-b",
