@@ -164,12 +164,6 @@ def issue_api_token(user: User, name: str = "cli") -> str:
     return api_tokens.issue(user, name)
 
 
-def by_api_token(token: str) -> User | None:
-    """The active user owning an API token that has not expired."""
-    found = api_tokens.authenticate(token)
-    return found.user if found is not None else None
-
-
 def create_service_account(username: str, name: str, roles: Iterable[str]) -> User:
     """A program's account: the given roles, API tokens only, no password that can sign in."""
     user = create_user(username, name, secrets.token_urlsafe(24) + "!Aa1", roles)

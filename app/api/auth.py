@@ -27,6 +27,17 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANY = "any"
 
 
+def authenticate(secret: str) -> api_tokens.Authenticated | None:
+    """api_tokens.authenticate, once per request: the idempotency hook (whose keys are the
+    token owner's) asks before the view does."""
+    checked = g.get("bearer_checked")
+    if checked is not None and checked[0] == secret:
+        return checked[1]
+    found = api_tokens.authenticate(secret)
+    g.bearer_checked = (secret, found)
+    return found
+
+
 def token_required(
     view: Callable[..., Any] | None = None, *, scope: str = "read"
 ) -> Callable[..., Any]:
@@ -46,7 +57,7 @@ def token_required(
             secret = secret.strip()
             if scheme.lower() != "bearer" or not secret:
                 return _challenge(gettext("Send an API token: Authorization: Bearer <token>."))
-            found = api_tokens.authenticate(secret)
+            found = authenticate(secret)
             if found is None:
                 return _challenge(gettext("The API token is not valid."), error="invalid_token")
             if db.session.is_modified(found.token):

@@ -16,9 +16,10 @@ from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app.api import auth
 from app.api.blueprint import bp
 from app.extensions import limiter
-from services import idempotency, users
+from services import idempotency
 from services.clock import utcnow
 from services.db import db
 from services.errors import Conflict, DomainError, InvalidInput
@@ -134,9 +135,9 @@ def principal() -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() == "bearer" and token:
-        user = users.by_api_token(token)
-        if user is not None:
-            return f"user:{user.id}"
+        found = auth.authenticate(token)
+        if found is not None:
+            return f"user:{found.user.id}"
     return f"address:{get_remote_address()}"
 
 

@@ -102,3 +102,25 @@ def test_a_completion_through_the_api_takes_as_few(
     assert response.json["status"] == "completed"
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     assert len(seen) <= MAX_STATEMENTS[backend], [s[:60] for s in seen]
+
+
+def test_a_retry_key_does_not_read_the_token_twice(app: Flask, client: FlaskClient, runner) -> None:
+    """The idempotency hook keys the answer by the token's owner before the view runs; the
+    view reuses that authentication instead of reading the token again."""
+    from tests.app.api_helpers import API, bearer, issue_token
+
+    with app.app_context():
+        complaint_id = j.to_minor_resolution().id
+        task_id = j.open_tasks(db.session.get(Complaint, complaint_id))[0].id
+    token = issue_token(runner, "supervisor")
+    assert client.get(f"{API}/me", headers=bearer(token)).status_code == 200
+    body = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in j.ANSWERS["resolve_minor"].items()}  # fmt: skip
+    headers = {**bearer(token), "Idempotency-Key": "retry-once-0001"}
+    with _statements(app) as seen:
+        response = client.post(f"{API}/tasks/{task_id}/complete", json=body, headers=headers)
+    assert response.status_code == 200, response.json
+    token_reads = [s for s in seen if s.lstrip().startswith("SELECT") and "FROM api_token" in s]
+    assert len(token_reads) == 1, token_reads
+    again = client.post(f"{API}/tasks/{task_id}/complete", json=body, headers=headers)
+    assert again.status_code == 200 and again.json == response.json  # the kept answer
