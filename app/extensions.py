@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask_babel import Babel
+from flask_babel import Babel, gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -80,3 +80,8 @@ login_manager = LoginManager()
 migrate = Migrate()
 # Public forms are rate-limited per client address; storage comes from RATELIMIT_STORAGE_URI.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def too_many_requests() -> str:
+    """An API 429's detail in the reader's language (flask-limiter's own names the limit)."""
+    return gettext("Too many requests; wait a moment and try again.")

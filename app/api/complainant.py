@@ -19,7 +19,7 @@ from app.api.blueprint import bp
 from app.api.openapi import errors, json_body
 from app.api.schemas import TIME, obj, ref
 from app.api.views import json_formdata
-from app.extensions import limiter
+from app.extensions import limiter, too_many_requests
 from forms.base import TaskForm
 from forms.complainant import InformationReplyForm, ResendLinkForm, ReviewRequestForm, SurveyForm
 from services import attachments, complaints, tracking
@@ -59,16 +59,12 @@ class TrackingTokenMissing(DomainError):
     code = "tracking_token_required"
 
 
-def _too_many_requests() -> str:
-    return gettext("Too many requests; wait a moment and try again.")
-
-
 # The budget the tracking page's forms share, per client address: page and API draw on it.
 limit_public_posts = limiter.shared_limit(
     lambda: current_app.config["PUBLIC_POST_RATE_LIMIT"],
     scope="public_forms",
     methods=["POST"],
-    error_message=_too_many_requests,
+    error_message=too_many_requests,
 )
 
 
@@ -204,9 +200,9 @@ def request_review() -> Any:
 
 @bp.post("/tracking/resend-link")
 @limit_public_posts
-@limiter.limit(_resend_limit, methods=["POST"], error_message=_too_many_requests)
+@limiter.limit(_resend_limit, methods=["POST"], error_message=too_many_requests)
 @limiter.limit(
-    _resend_limit, key_func=_reference_key, methods=["POST"], error_message=_too_many_requests
+    _resend_limit, key_func=_reference_key, methods=["POST"], error_message=too_many_requests
 )
 def resend_tracking_link() -> Any:
     """Send a fresh tracking link to the address on file, if the details match (no token)."""

@@ -14,7 +14,7 @@ from app.api import hooks, openapi, serializers
 from app.api.auth import token_required
 from app.api.blueprint import bp
 from app.api.openapi import MAX_PAGE, MAX_PER_PAGE
-from app.extensions import limiter
+from app.extensions import limiter, too_many_requests
 from forms import ComplaintForm, TaskForm, formdata_from_json
 from forms.base import JsonInputError, schema_errors
 from services import breach_view, complaints, drafts, form_definitions, sensitive, tasks, workflows
@@ -44,7 +44,7 @@ def filing_limit() -> str:
 
 
 @bp.post("/complaints")
-@limiter.limit(filing_limit)
+@limiter.limit(filing_limit, error_message=too_many_requests)
 def file_complaint() -> Any:
     """File a complaint as the public web form does; answer its reference and tracking link."""
     form = ComplaintForm(json_formdata(ComplaintForm))

@@ -127,8 +127,13 @@ def test_filing_through_the_api_is_rate_limited(client):
     statuses = [client.post(f"{API}/complaints", json={}).status_code for _ in range(11)]
     assert statuses == [422] * 10 + [429]
     response = client.post(f"{API}/complaints", json=VALID_COMPLAINT)
-    problem(response, 429, "rate_limited")
+    body = problem(response, 429, "rate_limited")
+    assert body["detail"] == "Too many requests; wait a moment and try again."
     assert int(response.headers["Retry-After"]) > 0
+    french = client.post(
+        f"{API}/complaints", json=VALID_COMPLAINT, headers={"Accept-Language": "fr"}
+    )
+    assert problem(french, 429, "rate_limited")["detail"].startswith("Trop de demandes")
 
 
 def test_complainant_tracks_status_in_plain_words_with_public_timeline(client):
