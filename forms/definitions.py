@@ -47,6 +47,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from re import _constants, _parser  # the pattern's parse tree, for _nested_repetition
 from typing import Any
 
 import tomli_w
@@ -396,6 +397,35 @@ def _cycles(shown: Mapping[str, Condition]) -> list[str]:
     return problems
 
 
+def _nested_repetition(regex: str) -> bool:
+    """True when a repeated part of the pattern itself repeats: the shape (star height above
+    one) behind catastrophic backtracking, which Python's `re` cannot time out. Conservative:
+    a few harmless patterns are refused too, and can always be written without the nesting."""
+    repeats = (_constants.MAX_REPEAT, _constants.MIN_REPEAT, _constants.POSSESSIVE_REPEAT)
+
+    def walk(items: Any, inside: bool) -> bool:
+        for op, value in items:
+            if op in repeats:
+                low, high, sub = value
+                many = high is _constants.MAXREPEAT or high > 1
+                if many and inside:
+                    return True
+                if walk(sub, inside or many):
+                    return True
+            elif op is _constants.SUBPATTERN:
+                if walk(value[-1], inside):
+                    return True
+            elif op is _constants.BRANCH:
+                if any(walk(branch, inside) for branch in value[1]):
+                    return True
+            elif op in (_constants.ASSERT, _constants.ASSERT_NOT):
+                if walk(value[1], inside):
+                    return True
+        return False
+
+    return walk(_parser.parse(regex), inside=False)
+
+
 def _message(spec: Mapping[str, Any], key: str) -> LazyString | None:
     value = spec.get(key)
     return localized(value) if isinstance(value, Mapping) else None
@@ -433,6 +463,13 @@ def _field(definition: FieldDefinition, fills: dict[str, str]) -> Any:
                     problems.append(
                         f"pattern {pattern['regex']!r} is not a regular expression: {exc}"
                     )
+                else:
+                    if _nested_repetition(pattern["regex"]):
+                        problems.append(
+                            f"pattern {pattern['regex']!r} repeats a repetition (like (a+)+ or "
+                            "(a*b?)*), which can take exponential time on some answers; "
+                            "write it without a repeated group that repeats"
+                        )
     elif "min_length" in spec or "max_length" in spec or "pattern" in spec:
         problems.append("min_length, max_length and pattern are for text fields")
     if kind in ("number", "amount") and ("min" in spec or "max" in spec):

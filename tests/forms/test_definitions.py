@@ -8,6 +8,7 @@ import tomllib
 from decimal import Decimal
 
 import pytest
+from werkzeug.datastructures import MultiDict
 
 from forms import conditions
 from forms.base import json_validator
@@ -113,6 +114,10 @@ def _spec(**field: object) -> dict:
         (_spec(shown_when="notes"), "reads the field itself"),
         (_spec(min=3), "min and max are for numbers"),
         (_spec(pattern={"regex": "(", "en": "x", "fr": "x"}), "is not a regular expression"),
+        (
+            _spec(pattern={"regex": r"^(\w+\s?)+$", "en": "x", "fr": "x"}),
+            "repeats a repetition",
+        ),
         ({"fields": []}, "at least one field"),
         (
             {**_spec(), "rules": [{"field": "other", "message": {"en": "x", "fr": "x"}}]},
@@ -142,3 +147,23 @@ shown_when = "a"
 """
     with pytest.raises(DefinitionError, match="shows only when it is already shown"):
         loads("circle", text)
+
+
+def test_a_pattern_without_nested_repetition_is_kept_and_checks_the_answer(app) -> None:
+    """The shape a deploy refuses is a repeated group that repeats; plain patterns pass."""
+    definition = compile_definition(
+        "call_back",
+        _spec(
+            type="text",
+            pattern={
+                "regex": r"^[A-Z]{2}(-[0-9]{3})?$",
+                "en": "Like AB-123.",
+                "fr": "Comme AB-123.",
+            },
+        ),
+    )
+    with app.test_request_context():
+        good = definition.form_class(MultiDict({"notes": "AB-123"}))
+        bad = definition.form_class(MultiDict({"notes": "AB-12"}))
+        assert good.validate() and not bad.validate()
+        assert bad.errors["notes"] == ["Like AB-123."]
