@@ -15,6 +15,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     default_db = f"sqlite:///{Path(instance_path) / 'complaintflow.sqlite'}"
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        # Earlier secret keys, comma-separated, while rotating SECRET_KEY: sessions signed and
+        # webhook secrets sealed under them stay valid (Flask reads this list too).
+        "SECRET_KEY_FALLBACKS": [
+            key for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key
+        ],
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
         "PROCESSES_DIR": os.environ.get("PROCESSES_DIR", str(REPO_ROOT / "processes")),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),

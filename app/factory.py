@@ -48,7 +48,7 @@ from app import (
 from app.config import REPO_ROOT, from_environment
 from app.extensions import babel, csrf, limiter, login_manager, migrate
 from app.security import apply_security
-from services import documents, preset_letters, staff_notices, tracking_links
+from services import documents, preset_letters, sealing, staff_notices, tracking_links
 from services.db import db
 
 
@@ -63,6 +63,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _ensure_secret_key(app)
     apply_security(app)
     documents.configure(app.config)
+    # Stored secrets (webhooks) are sealed under SECRET_KEY; earlier keys still open them.
+    sealing.configure(app.config.get("SECRET_KEY") or "", app.config["SECRET_KEY_FALLBACKS"])
     preset_letters.configure(app.config)  # the ombudsman or mediator the letters name
     tracking_links.configure(app.config["PUBLIC_BASE_URL"], app.config["TRACKING_LINK_DAYS"])
     staff_notices.configure(app.config["PUBLIC_BASE_URL"])

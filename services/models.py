@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from services import sealing
 from services.clock import utcnow
 from services.db import db
 
@@ -1109,7 +1110,8 @@ class WebhookSubscription(db.Model):
     url: Mapped[str] = mapped_column(String(300))
     # Space-separated event types (complaint.filed task.completed ...).
     events: Mapped[str] = mapped_column(String(500))
-    secret: Mapped[str] = mapped_column(String(200))
+    # The signing secret, sealed (services.sealing): read and set it through `secret`.
+    sealed_secret: Mapped[str] = mapped_column("secret", String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     description: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -1118,6 +1120,15 @@ class WebhookSubscription(db.Model):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     created_by: Mapped[User | None] = relationship()
+
+    @property
+    def secret(self) -> str:
+        """The signing secret in clear (unsealed on each read)."""
+        return sealing.unseal(self.sealed_secret)
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self.sealed_secret = sealing.seal(value)
 
 
 class WebhookDelivery(db.Model):

@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from services import events
+from services import events, sealing
 from services.clock import utcnow
 from services.db import db
 from services.errors import InvalidInput, NotFound
@@ -250,14 +250,12 @@ def deliveries(row: WebhookSubscription, limit: int = 100) -> list[Delivery]:
 
 def secret_of(notification_id: int) -> str:
     """The signing secret of the subscription a queued webhook belongs to ("" if deleted)."""
-    return (
-        db.session.scalar(
-            select(WebhookSubscription.secret)
-            .join(WebhookDelivery, WebhookDelivery.subscription_id == WebhookSubscription.id)
-            .where(WebhookDelivery.notification_id == notification_id)
-        )
-        or ""
+    sealed = db.session.scalar(
+        select(WebhookSubscription.sealed_secret)
+        .join(WebhookDelivery, WebhookDelivery.subscription_id == WebhookSubscription.id)
+        .where(WebhookDelivery.notification_id == notification_id)
     )
+    return sealing.unseal(sealed) if sealed else ""
 
 
 # --- enqueueing ------------------------------------------------------------------------------

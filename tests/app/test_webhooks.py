@@ -112,6 +112,9 @@ def test_admin_adds_and_edits_a_webhook_on_its_page(private_ok, client, receiver
             True,
         )
         assert row.secret.startswith("whsec_")
+        # The database holds it sealed: a copy of the table alone does not give it away.
+        stored = db.session.scalar(db.text("SELECT secret FROM webhook_subscription"))
+        assert stored.startswith("sealed:") and row.secret not in stored
         edit_url = f"/admin/webhooks/{row.id}"
     shown = client.get(edit_url).get_data(as_text=True)
     assert row.secret in shown and "Nothing sent yet." in shown
@@ -332,3 +335,38 @@ def test_a_completion_without_subscriptions_writes_nothing_for_webhooks(app, app
         )
         == 0
     )
+
+
+def test_a_sealed_secret_opens_under_a_fallback_key_and_not_under_another(app, app_context):
+    """Rotating SECRET_KEY with the old one in SECRET_KEY_FALLBACKS keeps webhooks signing;
+    a secret sealed under a key no longer listed is refused clearly, never used wrong."""
+    from services import sealing
+
+    subscription = subscribe("http://127.0.0.1:9/hooks", "complaint.filed")
+    secret = subscription.secret
+    try:
+        sealing.configure("a-new-secret-key-" + "x" * 32, [app.config["SECRET_KEY"]])
+        db.session.expire_all()
+        assert db.session.get(WebhookSubscription, subscription.id).secret == secret
+        sealing.configure("a-new-secret-key-" + "x" * 32)
+        db.session.expire_all()
+        with pytest.raises(sealing.Unreadable):
+            _ = db.session.get(WebhookSubscription, subscription.id).secret
+    finally:
+        sealing.configure(app.config["SECRET_KEY"])
+
+
+def test_the_migration_seals_secrets_stored_in_clear_and_the_downgrade_opens_them(app, app_context):
+    from flask_migrate import downgrade, upgrade
+
+    subscription = subscribe("http://127.0.0.1:9/hooks", "complaint.filed")
+    secret, row_id = subscription.secret, subscription.id
+    db.session.remove()
+    downgrade(revision="a13i00000011")
+    clear = db.session.scalar(db.text("SELECT secret FROM webhook_subscription"))
+    assert clear == secret  # as stored before this change
+    db.session.remove()
+    upgrade()
+    stored = db.session.scalar(db.text("SELECT secret FROM webhook_subscription"))
+    assert stored.startswith("sealed:") and secret not in stored
+    assert db.session.get(WebhookSubscription, row_id).secret == secret
