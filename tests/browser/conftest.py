@@ -49,6 +49,11 @@ def live_server(app: Flask) -> Iterator[str]:
     thread.join(timeout=5)
 
 
+# An expectation waits as long as a page action (Playwright's default is 5 s): on a loaded
+# machine a validation or a what-if replay of the editor takes longer.
+expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """One headless Chromium for the session."""
