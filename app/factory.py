@@ -48,7 +48,7 @@ from app import (
 from app.config import REPO_ROOT, from_environment
 from app.extensions import babel, csrf, limiter, login_manager, migrate
 from app.security import apply_security
-from services import documents, preset_letters, sealing, staff_notices, tracking_links
+from services import documents, preset_letters, sealing, staff_notices, tracking_links, users
 from services.db import db
 
 
@@ -68,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     preset_letters.configure(app.config)  # the ombudsman or mediator the letters name
     tracking_links.configure(app.config["PUBLIC_BASE_URL"], app.config["TRACKING_LINK_DAYS"])
     staff_notices.configure(app.config["PUBLIC_BASE_URL"])
+    users.configure(app.config["PASSWORD_HASH_METHOD"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), render_as_batch=True)

@@ -30,7 +30,25 @@ from services.roles import keys as role_keys
 MIN_PASSWORD = 12
 MAX_PASSWORD = 128
 BREACHED = "This password appeared in a data breach; choose another."
+# Werkzeug's hash method for new passwords (PASSWORD_HASH_METHOD): its default, scrypt, in
+# production; the tests choose a cheap one. A stored hash names its own method, so a
+# password hashed with another method still verifies.
+DEFAULT_HASH_METHOD = "scrypt"
+_hash_method = DEFAULT_HASH_METHOD
 logger = logging.getLogger(__name__)
+
+
+def configure(hash_method: str) -> None:
+    """Take PASSWORD_HASH_METHOD ("scrypt", "pbkdf2:sha256:600000", …) from the config."""
+    global _hash_method
+    if hash_method.partition(":")[0] not in ("scrypt", "pbkdf2"):
+        raise ValueError(f"Unknown password hash method {hash_method!r}: use scrypt or pbkdf2.")
+    _hash_method = hash_method
+
+
+def hash_password(password: str) -> str:
+    """The password's salted hash with the configured method."""
+    return generate_password_hash(password, method=_hash_method)
 
 
 @functools.cache
@@ -109,7 +127,7 @@ def create_user(
         username=username,
         name=name,
         email=email,
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
         roles=[UserRole(role=r) for r in roles],
     )
     db.session.add(user)
@@ -124,7 +142,7 @@ def authenticate(username: str, password: str) -> User | None:
     timing does not tell which user names exist.
     """
     user = db.session.scalar(db.select(User).where(User.username == username))
-    stored = user.password_hash if user is not None else _dummy_hash()
+    stored = user.password_hash if user is not None else _dummy_hash(_hash_method)
     matches = check_password_hash(stored, password)
     if user is None or not user.active or not matches or user.service_account:
         return None
@@ -132,8 +150,8 @@ def authenticate(username: str, password: str) -> User | None:
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    return generate_password_hash(secrets.token_urlsafe(16))
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def end_sessions(user: User) -> None:
@@ -205,13 +223,13 @@ def ensure_demo_users(password: str) -> list[User]:
 
 def set_password(user: User, password: str) -> None:
     """Store a new password (already checked) and end the user's other sessions."""
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     end_sessions(user)
 
 
 def unusable_password() -> str:
     """A hash no password matches: an invited user has none until they follow the link."""
-    return generate_password_hash(secrets.token_urlsafe(32))
+    return hash_password(secrets.token_urlsafe(32))
 
 
 def search(text: str = "", role: str = "", active: bool | None = None) -> list[User]:

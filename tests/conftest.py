@@ -26,6 +26,9 @@ engine_state.CHECK_TASK_CACHE = True
 # child interpreter per letter); tests/services/test_printing.py covers the child, and the
 # live servers of the browser tests inherit this.
 os.environ.setdefault("PRINT_IN_CHILD", "0")
+# Hundreds of sign-ins: a cheap hash method instead of scrypt (~70 ms per check), for the
+# template's demo users and every app and live server; tests/app/test_auth.py checks scrypt.
+os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

@@ -8,6 +8,8 @@ import time
 import pytest
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import create_app
+from app.config import from_environment
 from services import users
 from services.db import db
 from tests.app.helpers import csrf_token, login, post_form
@@ -180,15 +182,57 @@ def test_successful_sign_ins_do_not_use_up_the_budget(app, client):
         login(client, "agent")
 
 
-def test_an_unknown_user_name_costs_a_password_hash_like_a_known_one(app_context):
+@pytest.fixture
+def scrypt(app):
+    """New passwords hashed with the production method (the suite sets a cheap one)."""
+    users.configure(users.DEFAULT_HASH_METHOD)
+    yield
+    users.configure(app.config["PASSWORD_HASH_METHOD"])
+
+
+def test_an_unknown_user_name_costs_a_password_hash_like_a_known_one(app_context, scrypt):
     # The observable: checking an unknown user takes at least as long as one scrypt check.
-    stored = generate_password_hash("some-password")
+    agent = users.by_username("agent")
+    users.set_password(agent, "a-password-hashed-with-scrypt")
+    db.session.commit()
+    assert agent.password_hash.startswith("scrypt:")
+    stored = generate_password_hash("some-password", method="scrypt")
     scrypt = min(timed(check_password_hash, stored, "other-password") for _ in range(3))
     unknown = min(timed(users.authenticate, "nobody-by-that-name", "x") for _ in range(3))
     known = min(timed(users.authenticate, "agent", "wrong-password") for _ in range(3))
     assert unknown > 0.5 * scrypt
     assert known > 0.5 * scrypt
     assert users.authenticate("nobody-by-that-name", "x") is None
+
+
+def test_passwords_are_hashed_with_scrypt_unless_configured(monkeypatch, tmp_path):
+    monkeypatch.delenv("PASSWORD_HASH_METHOD", raising=False)
+    assert from_environment(str(tmp_path))["PASSWORD_HASH_METHOD"] == "scrypt"
+    assert users.DEFAULT_HASH_METHOD == "scrypt"
+
+
+def test_a_password_hashed_with_the_configured_method_verifies(app_context, app):
+    method = app.config["PASSWORD_HASH_METHOD"]
+    user = users.create_user("hashed", "Hana Hashed", "long enough secret words", ["supervisor"])
+    db.session.commit()
+    assert user.password_hash.startswith(method)
+    assert users.authenticate("hashed", "long enough secret words") == user
+    assert users.authenticate("hashed", "long enough secret word") is None
+
+
+def test_a_scrypt_password_still_verifies_under_another_method(app_context, app, scrypt):
+    user = users.create_user("hashed", "Hana Hashed", "long enough secret words", ["supervisor"])
+    db.session.commit()
+    assert user.password_hash.startswith("scrypt:")
+    users.configure("pbkdf2:sha256:1000")
+    assert users.authenticate("hashed", "long enough secret words") == user
+    assert users.authenticate("hashed", "wrong secret words here") is None
+
+
+def test_an_unknown_hash_method_is_refused_at_start(tmp_path):
+    config = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    with pytest.raises(ValueError, match="md5"):
+        create_app({**config, "UPLOAD_DIR": str(tmp_path), "PASSWORD_HASH_METHOD": "md5"})
 
 
 def timed(function, *args) -> float:

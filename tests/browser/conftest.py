@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from tests.conftest import DEMO_PASSWORD
@@ -49,6 +49,11 @@ def live_server(app: Flask) -> Iterator[str]:
     thread.join(timeout=5)
 
 
+# An expectation waits as long as a page action (Playwright's default is 5 s): on a loaded
+# machine a validation or a what-if replay of the editor takes longer.
+expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """One headless Chromium for the session."""
@@ -70,19 +75,24 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+SIGN_OUT = "form[action$='/auth/logout'] button"
+
+
 def login(page: Page, base_url: str, username: str) -> None:
     """Sign in a demo user through the login form."""
     page.goto(f"{base_url}/auth/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("main form:has(input[name=password]) button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    # Signed in once the header offers to sign out (waiting for the network to idle costs
+    # half a second more on every sign-in).
+    expect(page.locator(SIGN_OUT)).to_be_visible()
 
 
 def logout(page: Page) -> None:
     """Sign out with the header button."""
-    page.click("form[action$='/auth/logout'] button")
-    page.wait_for_load_state("networkidle")
+    page.click(SIGN_OUT)
+    expect(page.locator(SIGN_OUT)).to_have_count(0)
 
 
 def screenshot(page: Page, name: str) -> Path:

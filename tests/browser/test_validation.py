@@ -3,6 +3,8 @@ form's error summary (focused, each error linking to its field), never a browser
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import login
 
 
@@ -11,11 +13,10 @@ def test_staff_intake_form_answers_with_the_error_summary_not_a_browser_popup(pa
     page.goto(f"{live_server}/intake")
     assert page.evaluate("[...document.forms].every((form) => form.noValidate)")
     page.click("main form[enctype] button[type=submit]")
-    page.wait_for_load_state("networkidle")
     summary = page.locator(".error-summary")
-    assert summary.is_visible()
-    assert "Please correct the following" in summary.inner_text()
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("Please correct the following")
+    expect(summary).to_be_focused()
     first = summary.locator("a").first
     target = first.get_attribute("href")
     assert target and target.startswith("#") and page.locator(target).count() == 1
@@ -24,5 +25,4 @@ def test_staff_intake_form_answers_with_the_error_summary_not_a_browser_popup(pa
 def test_resend_link_form_shows_the_error_summary(page, live_server):
     page.goto(f"{live_server}/track")
     page.click("main form[action$='/track'] button[type=submit]")
-    page.wait_for_load_state("networkidle")
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
