@@ -12,6 +12,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
+# OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
+MIN_PBKDF2_ROUNDS = 600_000
 MIN_SECRET_LENGTH = 32
 
 
@@ -51,6 +53,14 @@ def problems(config: Mapping[str, Any], *, reach_broker: bool = True) -> list[st
         )
     if not config.get("MAIL_SERVER"):
         found.append("MAIL_SERVER is not set: messages to complainants and staff cannot leave.")
+    method = str(config.get("PASSWORD_HASH_METHOD") or "scrypt")
+    kind, _, rounds = method.partition(":")
+    iterations = rounds.rpartition(":")[2]
+    if kind == "pbkdf2" and (not iterations.isdigit() or int(iterations) < MIN_PBKDF2_ROUNDS):
+        found.append(
+            f"PASSWORD_HASH_METHOD is {method}: too cheap for production (the tests' setting); "
+            f"leave it unset (scrypt) or use pbkdf2:sha256:{MIN_PBKDF2_ROUNDS} or more."
+        )
     return found
 
 

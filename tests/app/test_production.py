@@ -38,6 +38,7 @@ READY = {
 
 def test_a_ready_configuration_has_no_problem() -> None:
     assert problems(READY) == []
+    assert problems({**READY, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:600000"}) == []
 
 
 @pytest.mark.parametrize(
@@ -49,6 +50,7 @@ def test_a_ready_configuration_has_no_problem() -> None:
         ({"CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}, "cannot be reached"),
         ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI is memory://"),
         ({"MAIL_SERVER": ""}, "MAIL_SERVER is not set"),
+        ({"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}, "too cheap for production"),
     ],
 )
 def test_each_problem_is_named(change: dict, named: str) -> None:
@@ -118,6 +120,8 @@ def test_one_command_starts_web_worker_and_scheduler(
         "CELERY_CONCURRENCY": "1",
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "DOCUMENT_DIR": str(tmp_path / "documents"),
+        "PASSWORD_HASH_METHOD": "scrypt",  # production's; the tests' cheap one is refused
+        "PRINT_IN_CHILD": "1",
     }
     stack = subprocess.Popen(  # noqa: S603 - our own script
         [str(ROOT / "tools/run-production.sh"), str(Path(sys.executable).parent)],
