@@ -4,12 +4,14 @@ listed for the catalogue: app/errors.py shows them in the reader's language.
 tests/app/test_translations_complete.py checks every literal message raised in services/ is here.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app import role_text
+from forms.text import Text
 from services.errors import DomainError
 
 MESSAGES = (
@@ -157,3 +159,23 @@ def translate(error: DomainError) -> str:
     if "role" in params:
         params["role"] = role_text.name_of(str(params["role"]))
     return gettext(error.msgid, **params)
+
+
+def localize(value: Any) -> Any:
+    """A forms.text.Text (a form definition's problem, found outside any request) in the
+    reader's language, its Text parameters too; any other value as it is."""
+    if not isinstance(value, Text):
+        return value
+    return gettext(value.msgid, **{k: localize(v) for k, v in value.params.items()})
+
+
+def localize_all(value: Any) -> Any:
+    """`value` with every Text in it (in lists and dicts, as error details hold them)
+    translated."""
+    if isinstance(value, Text):
+        return localize(value)
+    if isinstance(value, Mapping):
+        return {k: localize_all(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [localize_all(v) for v in value]
+    return value

@@ -112,6 +112,7 @@ def error_response(
     field_errors: bool | None = None,
 ) -> Any:
     """A problem (API), JSON or HTML error page with `status`; `code` names the problem."""
+    details = domain_messages.localize_all(details)  # a refused deploy's form problems
     if is_api():
         response = jsonify(problem(status, message, details, code, field_errors))
         response.mimetype = PROBLEM_JSON

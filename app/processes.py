@@ -33,6 +33,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app import facts, procedure_text, role_text
+from app.domain_messages import localize_all
 from app.editor_text import EDITOR_MESSAGES, KINDS, SETTINGS
 from app.facts import ROUTES
 from forms import definitions, formdata_from_json, library
@@ -44,6 +45,7 @@ from forms.processes import (
     ReplayForm,
     VersionCommentForm,
 )
+from forms.text import Text
 from services import (
     engine,
     form_definitions,
@@ -158,7 +160,7 @@ def _posted(body: Mapping[str, Any]) -> dict[str, bytes]:
 
 
 def _problems(items: list[engine.Problem]) -> list[dict[str, str]]:
-    return [item.as_dict() for item in items]
+    return [localize_all(item.as_dict()) for item in items]
 
 
 @bp.get("/editor")
@@ -239,8 +241,8 @@ def deploy() -> Any:
         db.session.rollback()
         return jsonify(
             error=_("The procedure was not deployed: fix the problems marked on the diagram."),
-            problems=exc.details.get("items", []),
-            warnings=exc.details.get("warnings", []),
+            problems=localize_all(exc.details.get("items", [])),
+            warnings=localize_all(exc.details.get("warnings", [])),
         ), 422
     db.session.commit()
     version = result.version
@@ -273,10 +275,17 @@ def preview_form() -> Any:
     try:
         found = definitions.loads(key, definitions.dumps(spec))
     except (ValueError, TypeError) as exc:
-        problems = exc.problems if isinstance(exc, DefinitionError) else [str(exc)]
+        if isinstance(exc, DefinitionError):
+            problems = exc.problems
+        else:  # dumps() says why as a Text; a TypeError in English
+            reason = exc.args[0] if exc.args else ""
+            problems = [reason if isinstance(reason, Text) else str(exc)]
         return jsonify(
             error=_("The form cannot be shown: fix its problems first."),
-            problems=[{"file": form_definitions.file_name(key), "message": p} for p in problems],
+            problems=[
+                {"file": form_definitions.file_name(key), "message": localize_all(p)}
+                for p in problems
+            ],
         ), 422
     version_id = body.get("version_id")
     version = _version(version_id) if isinstance(version_id, int) else processes.active_version()
@@ -308,7 +317,7 @@ def what_if() -> Any:
             dmn, form.last_n.data, viewer=current_user, form=_classification_form(body)
         )
     except InvalidInput as exc:
-        return jsonify(error=exc.message, problems=exc.details.get("items", [])), 422
+        return jsonify(error=exc.message, problems=localize_all(exc.details.get("items", []))), 422
     words = _choice_words()
     return jsonify(
         decision=result.decision_name or result.decision_id,

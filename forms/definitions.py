@@ -77,6 +77,7 @@ from forms import conditions, library
 from forms.base import AmountField, ChecklistField, NotInFuture, Rule, TaskFilesField, TaskForm
 from forms.choices import PLACEHOLDER, options
 from forms.conditions import Condition, ConditionError
+from forms.text import N_
 
 LANGUAGES = ("en", "fr")
 FIELD_TYPES = (
@@ -142,6 +143,7 @@ class DefinitionError(ValueError):
     """A definition that cannot be compiled; `problems` lists every reason, each readable."""
 
     def __init__(self, problems: list[str]) -> None:
+        # Each problem is a forms.text.Text (its English, translated where it is shown).
         self.problems = problems
         super().__init__("; ".join(problems))
 
@@ -240,7 +242,7 @@ def loads(key: str, text: str) -> FormDefinition:
     try:
         spec = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise DefinitionError([f"not valid TOML: {exc}"]) from None
+        raise DefinitionError([N_("not valid TOML: %(error)s", error=str(exc))]) from None
     return compile_definition(key, spec)
 
 
@@ -251,7 +253,7 @@ def dumps(spec: Mapping[str, Any]) -> str:
     definition holds something TOML cannot (a null in a list, a table that is not one).
     """
     if not isinstance(spec, Mapping):
-        raise ValueError("a definition is an object of settings")
+        raise ValueError(N_("a definition is an object of settings"))
     return tomli_w.dumps(_without_nulls(spec, "definition"))
 
 
@@ -262,7 +264,7 @@ def _without_nulls(value: Any, where: str) -> Any:
         }
     if isinstance(value, list):
         if any(item is None for item in value):
-            raise ValueError(f"{where} lists an empty value (null)")
+            raise ValueError(N_("%(where)s lists an empty value (null)", where=where))
         return [_without_nulls(item, f"{where}[{n}]") for n, item in enumerate(value)]
     return value
 
@@ -282,41 +284,61 @@ def compile_definition(key: str, spec: Mapping[str, Any]) -> FormDefinition:
     """Check a parsed definition and build its TaskForm class."""
     problems: list[str] = []
     if not NAME.match(key):
-        problems.append(f"the form key {key!r} must be lower case letters, digits and _")
-    problems += [f"unknown setting {k!r}" for k in sorted(set(spec) - FORM_KEYS)]
+        problems.append(
+            N_("the form key %(key)s must be lower case letters, digits and _", key=repr(key))
+        )
+    problems += [N_("unknown setting %(key)s", key=repr(k)) for k in sorted(set(spec) - FORM_KEYS)]
     for text_key in ("title", "phase", "context_title"):
         if text_key in spec:
             problems += _text_problems(spec[text_key], text_key)
     raw_fields = spec.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
-        problems.append("a form needs at least one field ([[fields]])")
+        problems.append(N_("a form needs at least one field ([[fields]])"))
         raise DefinitionError(problems)
     fields: list[FieldDefinition] = []
     seen: set[str] = set()
     for number, raw in enumerate(raw_fields, 1):
-        where = f"field {number}"
+        where: str = N_("field %(number)s", number=number)
         if not isinstance(raw, Mapping):
-            problems.append(f"{where} is not a table")
+            problems.append(N_("%(where)s is not a table", where=where))
             continue
         name = raw.get("name")
         if not isinstance(name, str) or not NAME.match(name) or name in RESERVED:
-            problems.append(f"{where}: name {name!r} must be lower case letters, digits and _")
+            problems.append(
+                N_(
+                    "%(where)s: name %(name)s must be lower case letters, digits and _",
+                    where=where,
+                    name=repr(name),
+                )
+            )
             continue
-        where = f"field {name!r}"
+        where = N_("field %(name)s", name=repr(name))
         if name in seen:
-            problems.append(f"{where} is declared twice")
+            problems.append(N_("%(where)s is declared twice", where=where))
             continue
         seen.add(name)
         kind = raw.get("type")
         if kind not in FIELD_TYPES:
-            problems.append(f"{where}: unknown type {kind!r} (one of {', '.join(FIELD_TYPES)})")
+            problems.append(
+                N_(
+                    "%(where)s: unknown type %(type)s (one of %(types)s)",
+                    where=where,
+                    type=repr(kind),
+                    types=", ".join(FIELD_TYPES),
+                )
+            )
             continue
-        problems += [f"{where}: unknown setting {k!r}" for k in sorted(set(raw) - FIELD_KEYS)]
-        problems += _text_problems(raw.get("label"), f"{where} label")
+        problems += [
+            N_("%(where)s: unknown setting %(key)s", where=where, key=repr(k))
+            for k in sorted(set(raw) - FIELD_KEYS)
+        ]
+        problems += _text_problems(raw.get("label"), N_("%(where)s label", where=where))
         if "help" in raw:
-            problems += _text_problems(raw["help"], f"{where} help")
+            problems += _text_problems(raw["help"], N_("%(where)s help", where=where))
         if isinstance(raw.get("required"), Mapping):
-            problems += _text_problems(raw["required"], f"{where} required message")
+            problems += _text_problems(
+                raw["required"], N_("%(where)s required message", where=where)
+            )
         fields.append(FieldDefinition(name, kind, raw))
     types = {f.name: f.type for f in fields}
     shown: dict[str, Condition] = {}
@@ -327,10 +349,18 @@ def compile_definition(key: str, spec: Mapping[str, Any]) -> FormDefinition:
         try:
             condition = conditions.parse(str(source), types)
         except ConditionError as exc:
-            problems.append(f"field {definition.name!r} shown_when: {exc}")
+            problems.append(
+                N_(
+                    "field %(name)s shown_when: %(error)s",
+                    name=repr(definition.name),
+                    error=str(exc),
+                )
+            )
             continue
         if definition.name in condition.names:
-            problems.append(f"field {definition.name!r} shown_when reads the field itself")
+            problems.append(
+                N_("field %(name)s shown_when reads the field itself", name=repr(definition.name))
+            )
         shown[definition.name] = condition
     problems += _cycles(shown)
     unbound: dict[str, Any] = {}
@@ -339,11 +369,14 @@ def compile_definition(key: str, spec: Mapping[str, Any]) -> FormDefinition:
         try:
             unbound[definition.name] = _field(definition, fills)
         except DefinitionError as exc:
-            problems += [f"field {definition.name!r}: {p}" for p in exc.problems]
+            problems += [
+                N_("field %(name)s: %(problem)s", name=repr(definition.name), problem=p)
+                for p in exc.problems
+            ]
     rules = _rules(spec.get("rules", []), types, problems)
     context = spec.get("context", [])
     if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
-        problems.append("context must be a list of case data names")
+        problems.append(N_("context must be a list of case data names"))
         context = []
     if problems:
         raise DefinitionError(problems)
@@ -370,13 +403,23 @@ def _class_name(key: str) -> str:
 
 def _text_problems(value: Any, where: str) -> list[str]:
     if not isinstance(value, Mapping):
-        return [f"{where} needs a text in each language ({' and '.join(LANGUAGES)})"]
+        return [
+            N_(
+                "%(where)s needs a text in each language (%(languages)s)",
+                where=where,
+                languages=" and ".join(LANGUAGES),
+            )
+        ]
     missing = [lang for lang in LANGUAGES if not str(value.get(lang) or "").strip()]
     if missing:
-        return [f"{where} has no text in {', '.join(missing)}"]
+        return [
+            N_("%(where)s has no text in %(languages)s", where=where, languages=", ".join(missing))
+        ]
     # Plain text: WTForms writes labels into the page as they are.
     if any(c in str(value.get(lang)) for lang in LANGUAGES for c in MARKUP):
-        return [f"{where} must be plain text (no {' '.join(MARKUP)})"]
+        return [
+            N_("%(where)s must be plain text (no %(markup)s)", where=where, markup=" ".join(MARKUP))
+        ]
     return []
 
 
@@ -388,7 +431,9 @@ def _cycles(shown: Mapping[str, Condition]) -> list[str]:
             name = todo.pop()
             for read in shown.get(name, Condition("", {})).names:
                 if read == start:
-                    problems.append(f"field {start!r} shows only when it is already shown")
+                    problems.append(
+                        N_("field %(name)s shows only when it is already shown", name=repr(start))
+                    )
                     todo = []
                     break
                 if read not in seen:
@@ -449,29 +494,36 @@ def _field(definition: FieldDefinition, fills: dict[str, str]) -> Any:
         least = int(spec.get("min_length", 0))
         most = int(spec.get("max_length", DEFAULT_MAX_LENGTH[kind]))
         if not 0 <= least <= most <= 100_000:
-            problems.append("min_length and max_length must be 0 ≤ min ≤ max ≤ 100000")
+            problems.append(N_("min_length and max_length must be 0 ≤ min ≤ max ≤ 100000"))
         validators.append(Length(min=least, max=most))
         pattern = spec.get("pattern")
         if pattern is not None:
             if not isinstance(pattern, Mapping) or not isinstance(pattern.get("regex"), str):
-                problems.append("pattern needs a regex and its message in each language")
+                problems.append(N_("pattern needs a regex and its message in each language"))
             else:
-                problems += _text_problems(pattern, "pattern message")
+                problems += _text_problems(pattern, N_("pattern message"))
                 try:
                     validators.append(Regexp(pattern["regex"], message=localized(pattern)))
                 except re.error as exc:
                     problems.append(
-                        f"pattern {pattern['regex']!r} is not a regular expression: {exc}"
+                        N_(
+                            "pattern %(regex)s is not a regular expression: %(error)s",
+                            regex=repr(pattern["regex"]),
+                            error=str(exc),
+                        )
                     )
                 else:
                     if _nested_repetition(pattern["regex"]):
                         problems.append(
-                            f"pattern {pattern['regex']!r} repeats a repetition (like (a+)+ or "
-                            "(a*b?)*), which can take exponential time on some answers; "
-                            "write it without a repeated group that repeats"
+                            N_(
+                                "pattern %(regex)s repeats a repetition (like (a+)+ or "
+                                "(a*b?)*), which can take exponential time on some answers; "
+                                "write it without a repeated group that repeats",
+                                regex=repr(pattern["regex"]),
+                            )
                         )
     elif "min_length" in spec or "max_length" in spec or "pattern" in spec:
-        problems.append("min_length, max_length and pattern are for text fields")
+        problems.append(N_("min_length, max_length and pattern are for text fields"))
     if kind in ("number", "amount") and ("min" in spec or "max" in spec):
         validators.append(
             NumberRange(
@@ -479,22 +531,34 @@ def _field(definition: FieldDefinition, fills: dict[str, str]) -> Any:
             )
         )
     elif "min" in spec or "max" in spec:
-        problems.append("min and max are for numbers")
+        problems.append(N_("min and max are for numbers"))
     if spec.get("not_in_future"):
         if kind != "date":
-            problems.append("not_in_future is for dates")
+            problems.append(N_("not_in_future is for dates"))
         validators.append(NotInFuture())
     for name in spec.get("validators", []):
         found = library.VALIDATORS.get(name)
         if found is None:
-            problems.append(f"unknown validator {name!r} (one of {', '.join(library.VALIDATORS)})")
+            problems.append(
+                N_(
+                    "unknown validator %(name)s (one of %(names)s)",
+                    name=repr(name),
+                    names=", ".join(library.VALIDATORS),
+                )
+            )
         else:
             validators.append(found())
     filters = []
     for name in spec.get("filters", []):
         found = library.FILTERS.get(name)
         if found is None:
-            problems.append(f"unknown filter {name!r} (one of {', '.join(library.FILTERS)})")
+            problems.append(
+                N_(
+                    "unknown filter %(name)s (one of %(names)s)",
+                    name=repr(name),
+                    names=", ".join(library.FILTERS),
+                )
+            )
         else:
             filters.append(found)
     kwargs: dict[str, Any] = {"validators": validators}
@@ -507,7 +571,7 @@ def _field(definition: FieldDefinition, fills: dict[str, str]) -> Any:
     if kind in CHOICE_TYPES:
         kwargs["choices"] = _choices(definition, fills, problems)
     elif "choices" in spec or "choices_from" in spec:
-        problems.append("choices are for choice, multiple_choice and checklist fields")
+        problems.append(N_("choices are for choice, multiple_choice and checklist fields"))
     if problems:
         raise DefinitionError(problems)
     return _FIELD_CLASSES[kind](spec)(label, **kwargs)
@@ -519,7 +583,7 @@ def _choices(definition: FieldDefinition, fills: dict[str, str], problems: list[
     if definition.type == "choice" and spec.get("widget") != "radio":
         placeholder = spec.get("placeholder", True)
         if isinstance(placeholder, Mapping):
-            problems += _text_problems(placeholder, "placeholder")
+            problems += _text_problems(placeholder, N_("placeholder"))
             blank = localized(placeholder)
         elif placeholder:
             blank = PLACEHOLDER
@@ -527,7 +591,11 @@ def _choices(definition: FieldDefinition, fills: dict[str, str], problems: list[
         source = spec["choices_from"]
         if source not in library.CHOICE_SOURCES:
             problems.append(
-                f"unknown choices_from {source!r} (one of {', '.join(library.CHOICE_SOURCES)})"
+                N_(
+                    "unknown choices_from %(name)s (one of %(names)s)",
+                    name=repr(source),
+                    names=", ".join(library.CHOICE_SOURCES),
+                )
             )
         fills[definition.name] = str(source)
         return options((), blank)
@@ -535,59 +603,89 @@ def _choices(definition: FieldDefinition, fills: dict[str, str], problems: list[
     if isinstance(chosen, str):
         found = library.LISTS.get(chosen)
         if found is None:
-            problems.append(f"unknown list {chosen!r} (one of {', '.join(library.LISTS)})")
+            problems.append(
+                N_(
+                    "unknown list %(name)s (one of %(names)s)",
+                    name=repr(chosen),
+                    names=", ".join(library.LISTS),
+                )
+            )
             return []
         return options(found, blank)
     if not isinstance(chosen, list) or not chosen:
-        problems.append("choices must name a list or list the choices")
+        problems.append(N_("choices must name a list or list the choices"))
         return []
     inline = []
     for item in chosen:
         if not isinstance(item, Mapping) or not isinstance(item.get("value"), str):
-            problems.append("each choice needs a value (text) and a label in each language")
+            problems.append(N_("each choice needs a value (text) and a label in each language"))
             continue
-        problems += _text_problems(item.get("label"), f"choice {item['value']!r}")
+        problems += _text_problems(
+            item.get("label"), N_("choice %(value)s", value=repr(item["value"]))
+        )
         inline.append((item["value"], localized(item.get("label") or {})))
     values = [value for value, _ in inline]
     if len(set(values)) != len(values):
-        problems.append("two choices have the same value")
+        problems.append(N_("two choices have the same value"))
     return options(tuple(inline), blank)
 
 
 def _rules(raw_rules: Any, types: Mapping[str, str], problems: list[str]) -> list[Rule]:
     if not isinstance(raw_rules, list):
-        problems.append("rules must be a list of [[rules]] tables")
+        problems.append(N_("rules must be a list of [[rules]] tables"))
         return []
     rules = []
     for number, raw in enumerate(raw_rules, 1):
-        where = f"rule {number}"
+        where: str = N_("rule %(number)s", number=number)
         if not isinstance(raw, Mapping):
-            problems.append(f"{where} is not a table")
+            problems.append(N_("%(where)s is not a table", where=where))
             continue
-        problems += [f"{where}: unknown setting {k!r}" for k in sorted(set(raw) - RULE_KEYS)]
+        problems += [
+            N_("%(where)s: unknown setting %(key)s", where=where, key=repr(k))
+            for k in sorted(set(raw) - RULE_KEYS)
+        ]
         if "python" in raw:
             coded = library.RULES.get(raw["python"])
             if coded is None:
-                problems.append(f"{where}: unknown python rule {raw['python']!r}")
+                problems.append(
+                    N_(
+                        "%(where)s: unknown python rule %(name)s",
+                        where=where,
+                        name=repr(raw["python"]),
+                    )
+                )
             elif not set(coded.reads) <= set(types):
                 problems.append(
-                    f"{where}: {raw['python']} needs the fields {', '.join(coded.reads)}"
+                    N_(
+                        "%(where)s: %(name)s needs the fields %(fields)s",
+                        where=where,
+                        name=raw["python"],
+                        fields=", ".join(coded.reads),
+                    )
                 )
             else:
                 rules.append(coded.rule)
             continue
         target = raw.get("field")
         if target not in types:
-            problems.append(f"{where}: field {target!r} is not a field of this form")
+            problems.append(
+                N_(
+                    "%(where)s: field %(name)s is not a field of this form",
+                    where=where,
+                    name=repr(target),
+                )
+            )
             continue
-        problems += _text_problems(raw.get("message"), f"{where} message")
+        problems += _text_problems(raw.get("message"), N_("%(where)s message", where=where))
         parsed: dict[str, Condition | None] = {"when": None, "check": None}
         for key in parsed:
             if key in raw:
                 try:
                     parsed[key] = conditions.parse(str(raw[key]), types)
                 except ConditionError as exc:
-                    problems.append(f"{where} {key}: {exc}")
+                    problems.append(
+                        N_("%(where)s %(key)s: %(error)s", where=where, key=key, error=str(exc))
+                    )
         rules.append(
             Rule(
                 field=target,

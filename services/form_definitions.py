@@ -20,6 +20,7 @@ from lxml import etree
 
 from forms import ComplaintForm, StaffIntakeForm, TaskForm, conditions, definitions
 from forms.definitions import DefinitionError, FormDefinition
+from forms.text import N_
 from services.engine import Problem, sandbox
 from services.errors import NotFound
 
@@ -87,9 +88,9 @@ def compile_files(
         try:
             found[key] = _compiled(key, text)
         except DefinitionError as exc:
-            problems.extend(Problem(name, f"form {key}", p) for p in exc.problems)
+            problems.extend(Problem(name, N_("form %(key)s", key=key), p) for p in exc.problems)
         except UnicodeDecodeError:
-            problems.append(Problem(name, f"form {key}", "not UTF-8 text"))
+            problems.append(Problem(name, N_("form %(key)s", key=key), N_("not UTF-8 text")))
     return found, problems
 
 
@@ -214,7 +215,10 @@ def check(files: Mapping[str, bytes]) -> tuple[dict[str, FormDefinition], list[P
                 Problem(
                     file,
                     element,
-                    f"reads '{missing}', which no form field, message or script provides",
+                    N_(
+                        "reads '%(name)s', which no form field, message or script provides",
+                        name=missing,
+                    ),
                     element_id,
                 )
             )
@@ -223,8 +227,11 @@ def check(files: Mapping[str, bytes]) -> tuple[dict[str, FormDefinition], list[P
             problems.append(
                 Problem(
                     file_name(key),
-                    f"form {key}",
-                    f"context shows '{missing}', which no form field or message provides",
+                    N_("form %(key)s", key=key),
+                    N_(
+                        "context shows '%(name)s', which no form field or message provides",
+                        name=missing,
+                    ),
                 )
             )
     return forms, problems

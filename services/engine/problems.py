@@ -9,6 +9,8 @@ from SpiffWorkflow.exceptions import (
     SpiffWorkflowException,
 )
 
+from forms.text import N_
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -17,7 +19,8 @@ class Problem:
     `element` is a readable label ("Classify complaint (classify_complaint)"); `element_id`
     is the BPMN/DMN id an editor highlights ("" when the finding concerns the whole file).
     `severity` is "error" (blocks a deploy) or "warning"; `rule` names the check (bpmnlint
-    rule name, or "" for our own checks).
+    rule name, or "" for our own checks). `message` may be a forms.text.Text: English as a
+    str, translated by the web layer (app.domain_messages.localize).
     """
 
     file: str
@@ -39,8 +42,15 @@ class Problem:
         }
 
     def __str__(self) -> str:
-        where = f"{self.file}" + (f", element '{self.element}'" if self.element else "")
-        return f"{where}: {self.message}"
+        # A Text: the web layer shows it in the reader's language, like the message.
+        if self.element:
+            return N_(
+                "%(file)s, element '%(element)s': %(message)s",
+                file=self.file,
+                element=self.element,
+                message=self.message,
+            )
+        return N_("%(file)s: %(message)s", file=self.file, message=self.message)
 
 
 def _problem_from(exc: SpiffWorkflowException, fallback_file: str) -> Problem:

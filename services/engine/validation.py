@@ -25,6 +25,7 @@ from SpiffWorkflow.exceptions import (
 )
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from forms.text import N_
 from services import business_calendar, presets
 from services.engine.decisions import lint_decisions
 from services.engine.problems import Problem, _problem_from, _syntax_problem
@@ -102,18 +103,18 @@ def lint_specs(specs: Specs, form_keys: set[str], roles: set[str]) -> list[Probl
             if isinstance(ts, UserTask):
                 form_key = _properties(ts).get("formKey")
                 if not form_key:
-                    add("user task has no formKey property")
+                    add(N_("user task has no formKey property"))
                 elif form_key not in form_keys:
-                    add(f"unknown form key '{form_key}'")
+                    add(N_("unknown form key '%(key)s'", key=form_key))
                 if not ts.lane:
-                    add("user task is not in a lane")
+                    add(N_("user task is not in a lane"))
                 elif ts.lane not in roles:
-                    add(f"lane '{ts.lane}' is not a known role")
+                    add(N_("lane '%(lane)s' is not a known role", lane=ts.lane))
                 due_in = _properties(ts).get("dueIn")
                 if due_in and parse_duration(due_in) is None:
-                    add(f"dueIn '{due_in}' is not an ISO 8601 duration such as P3D")
+                    add(N_("dueIn '%(due)s' is not an ISO 8601 duration such as P3D", due=due_in))
             elif getattr(ts, "manual", False) and not isinstance(ts, UserTask):
-                add("manual tasks need a person: use a user task with a form key")
+                add(N_("manual tasks need a person: use a user task with a form key"))
             why = _clock_problem(ts, process is specs.spec)
             if why:
                 add(why)

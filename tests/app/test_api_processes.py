@@ -165,3 +165,38 @@ def test_an_earlier_version_is_made_active_again(app, client: FlaskClient, runne
         headers=bearer(token),
     )
     assert again.status_code == 409
+
+
+def test_a_refused_deploy_names_the_problems_of_a_form_in_the_readers_language(app, client, runner):
+    before = active(app)
+    broken = diagrams.CALL_BACK_FORM.replace('name = "call_notes"', 'name = "Call_Notes"')
+    files = {
+        "complaint_handling.bpmn": diagrams.with_call_back(),
+        "complaint_routing.dmn": diagrams.dmn(),
+        "forms/call_back.toml": broken,
+    }
+    answers = {
+        language: client.post(
+            f"{API}/processes/deploy",
+            json={"files": files, "comment": "broken"},
+            headers={**bearer(owner_token(runner)), "Accept-Language": language},
+        )
+        for language in ("fr", "en")
+    }
+    assert {answer.status_code for answer in answers.values()} == {422}
+    french, english = answers["fr"].json, answers["en"].json
+    assert {
+        "file": "forms/call_back.toml",
+        "element": "formulaire call_back",
+        "message": "champ 3\xa0: le nom 'Call_Notes' doit se composer de lettres minuscules, "
+        "de chiffres et de _",
+    }.items() <= next(i for i in french["items"] if "Call_Notes" in i["message"]).items()
+    assert (
+        "forms/call_back.toml, élément «\xa0formulaire call_back\xa0»\xa0: champ 3\xa0: le nom "
+        "'Call_Notes' doit se composer de lettres minuscules, de chiffres et de _"
+    ) in french["problems"]
+    assert (
+        "forms/call_back.toml, element 'form call_back': field 3: name 'Call_Notes' must be "
+        "lower case letters, digits and _"
+    ) in english["problems"]
+    assert active(app).id == before.id

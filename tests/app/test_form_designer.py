@@ -297,3 +297,53 @@ def test_a_deploy_with_a_broken_form_is_refused_naming_the_form_and_stores_nothi
         for p in problems
     ), problems
     assert version_count(app) == 1
+
+
+def broken_call_back() -> dict[str, Any]:
+    """The call-back form with a field name in capitals and a list that does not exist."""
+    broken = json.loads(json.dumps(CALL_BACK))
+    broken["fields"][2]["name"] = "Call_Notes"
+    broken["fields"][1]["choices"] = "colours"
+    return broken
+
+
+def problem_messages(client: FlaskClient, url: str, payload: Any, language: str) -> list[str]:
+    token = csrf_token(client, "/processes/editor")
+    response = client.post(
+        url,
+        json=payload,
+        headers={"X-CSRFToken": token, "Accept": "application/json", "Accept-Language": language},
+    )
+    assert response.status_code in (200, 422), response.get_json()
+    return [p["message"] for p in response.get_json()["problems"]]
+
+
+def test_the_designer_tells_a_french_reader_the_problems_of_a_definition_in_french(
+    app: Flask, owner: FlaskClient
+) -> None:
+    preview = {"key": "call_back", "form": broken_call_back()}
+    payload = call_back_payload(editor_config(owner), comment="Broken")
+    payload["forms"]["call_back"] = broken_call_back()
+    for url, body in (
+        ("/processes/forms/preview", preview),
+        ("/processes/validate", payload),
+        ("/processes/deploy", payload),
+    ):
+        french = problem_messages(owner, url, body, "fr-FR,fr;q=0.9")
+        assert (
+            "champ 3\xa0: le nom 'Call_Notes' doit se composer de lettres minuscules, "
+            "de chiffres et de _" in french
+        ), (url, french)
+        assert any(
+            m.startswith("champ 'call_outcome'\xa0: liste inconnue 'colours' (au choix\xa0: ")
+            for m in french
+        ), (url, french)
+        assert "règle 2\xa0: 'call_notes' n'est pas un champ de ce formulaire" in french
+        assert not any("must be" in m or "unknown" in m for m in french), (url, french)
+        english = problem_messages(owner, url, body, "en")
+        assert "field 3: name 'Call_Notes' must be lower case letters, digits and _" in english
+        assert any(
+            m.startswith("field 'call_outcome': unknown list 'colours' (one of ") for m in english
+        ), (url, english)
+        assert "rule 2: field 'call_notes' is not a field of this form" in english
+    assert version_count(app) == 1

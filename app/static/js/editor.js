@@ -1529,7 +1529,9 @@
       var key = formKeyOf(problem);
       if (key) {
         (formProblems[key] = formProblems[key] || []).push(
-          (problem.element && problem.element !== "form " + key ? problem.element + ": " : "") +
+          // A finding about the whole form has no element id: its element ("form <key>", in
+          // the reader's language) would only repeat the form the designer shows.
+          (problem.element && problem.element_id ? problem.element + ": " : "") +
             problem.message
         );
       }
