@@ -150,10 +150,8 @@ def test_beat_schedules_the_workers_rounds_without_building_the_app(app: Flask):
     """`celery -A app.beat beat` reads the same settings as the worker from the environment,
     sends only tasks the worker has, and imports neither Flask nor SQLAlchemy."""
     import json
-    import subprocess
-    import sys
 
-    from app.config import REPO_ROOT
+    from tests.fresh_interpreter import last_line
 
     script = (
         "import json, sys; from app.beat import celery; "
@@ -168,15 +166,7 @@ def test_beat_schedules_the_workers_rounds_without_building_the_app(app: Flask):
         "CELERY_QUEUE": "cf-beat-test",
         "BACKGROUND_TIMER_INTERVAL": "0.5",
     }
-    done = subprocess.run(  # noqa: S603 - our interpreter, a fixed script
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-        env=env,
-    )
-    schedule, broker, queue, interval, imported = json.loads(done.stdout.strip().splitlines()[-1])
+    schedule, broker, queue, interval, imported = json.loads(last_line(script, env))
     assert (broker, queue, interval, imported) == (f"{REDIS_URL}/13", "cf-beat-test", 0.5, [])
     worker = background.init(app)
     assert set(schedule) == set(worker.conf.beat_schedule)

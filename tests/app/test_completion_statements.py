@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -23,6 +24,7 @@ from benchmarks.engine import SEND_BACK
 from services.db import db
 from services.models import Complaint
 from tests import journeys as j
+from tests.app.api_helpers import API, bearer, issue_token
 from tests.app.helpers import csrf_token, login
 
 MAX_STATEMENTS = {"postgresql": 8, "sqlite": 9}
@@ -81,23 +83,30 @@ def test_a_completion_over_http_takes_at_most_eight_statements(
         assert [t.name for t in j.open_tasks(complaint)] == ["resolve_minor"]
 
 
+def _resolution_through_the_api(
+    app: Flask, client: FlaskClient, runner: Any
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A minor resolution waiting for the supervisor: its task id, the headers with a token
+    already used once (its first use records the time, once a minute at most: the steady
+    state is after it) and the answers as JSON."""
+    with app.app_context():
+        complaint_id = j.to_minor_resolution().id
+        task_id = j.open_tasks(db.session.get(Complaint, complaint_id))[0].id
+    token = issue_token(runner, "supervisor")
+    assert client.get(f"{API}/me", headers=bearer(token)).status_code == 200
+    body = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in j.ANSWERS["resolve_minor"].items()}  # fmt: skip
+    return task_id, bearer(token), body
+
+
 def test_a_completion_through_the_api_takes_as_few(
     app: Flask, client: FlaskClient, runner, database_url: str
 ) -> None:
     """The token with its user and roles (one SELECT), the task with what the save reads
     (one), the writes; the answer is written before the commit expires what it reads."""
-    from tests.app.api_helpers import API, bearer, issue_token
-
-    with app.app_context():
-        complaint_id = j.to_minor_resolution().id
-        task_id = j.open_tasks(db.session.get(Complaint, complaint_id))[0].id
-    token = issue_token(runner, "supervisor")
-    # Its first use records the time (once a minute at most): the steady state is after it.
-    assert client.get(f"{API}/me", headers=bearer(token)).status_code == 200
-    body = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
-            for k, v in j.ANSWERS["resolve_minor"].items()}  # fmt: skip
+    task_id, headers, body = _resolution_through_the_api(app, client, runner)
     with _statements(app) as seen:
-        response = client.post(f"{API}/tasks/{task_id}/complete", json=body, headers=bearer(token))
+        response = client.post(f"{API}/tasks/{task_id}/complete", json=body, headers=headers)
     assert response.status_code == 200, response.json
     assert response.json["status"] == "completed"
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
@@ -107,16 +116,8 @@ def test_a_completion_through_the_api_takes_as_few(
 def test_a_retry_key_does_not_read_the_token_twice(app: Flask, client: FlaskClient, runner) -> None:
     """The idempotency hook keys the answer by the token's owner before the view runs; the
     view reuses that authentication instead of reading the token again."""
-    from tests.app.api_helpers import API, bearer, issue_token
-
-    with app.app_context():
-        complaint_id = j.to_minor_resolution().id
-        task_id = j.open_tasks(db.session.get(Complaint, complaint_id))[0].id
-    token = issue_token(runner, "supervisor")
-    assert client.get(f"{API}/me", headers=bearer(token)).status_code == 200
-    body = {k: (v.isoformat() if hasattr(v, "isoformat") else v)
-            for k, v in j.ANSWERS["resolve_minor"].items()}  # fmt: skip
-    headers = {**bearer(token), "Idempotency-Key": "retry-once-0001"}
+    task_id, headers, body = _resolution_through_the_api(app, client, runner)
+    headers["Idempotency-Key"] = "retry-once-0001"
     with _statements(app) as seen:
         response = client.post(f"{API}/tasks/{task_id}/complete", json=body, headers=headers)
     assert response.status_code == 200, response.json

@@ -5,15 +5,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import subprocess
-import sys
 
 import pytest
 from pypdf import PdfReader
 
-from app.config import REPO_ROOT
 from services import documents, printing
 from tests import journeys as j
+from tests.fresh_interpreter import last_line
 
 
 def _text(pdf: bytes) -> str:
@@ -64,15 +62,8 @@ def test_the_app_prints_in_a_child_unless_told_otherwise(tmp_path):
         "pdf = documents.render_pdf('<p>Hello</p>'); "
         "print(pdf[:5], 'weasyprint' in sys.modules)"
     )
-    done = subprocess.run(  # noqa: S603 - our interpreter, a fixed script
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=REPO_ROOT,
-        env={k: v for k, v in os.environ.items() if k != "PRINT_IN_CHILD"},
-    )
-    assert done.stdout.strip().splitlines()[-1] == "b'%PDF-' False", done.stderr[-2000:]
+    env = {k: v for k, v in os.environ.items() if k != "PRINT_IN_CHILD"}
+    assert last_line(script, env) == "b'%PDF-' False"
 
 
 def test_a_one_shot_command_prints_in_its_own_process_then_the_child_is_back(printing_in_child):
