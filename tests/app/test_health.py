@@ -15,8 +15,6 @@ from services import timers
 from services.clock import utcnow
 from services.db import db
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 def test_healthz_is_ok_without_sign_in_when_every_check_passes(app: Flask, client):
     app.config["TIMERS_EXPECTED"] = False
