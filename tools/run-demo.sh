@@ -20,6 +20,12 @@ if [ -z "${MAIL_SERVER:-}" ]; then
   export MAIL_SERVER=127.0.0.1 MAIL_PORT="${MAIL_PORT:-8025}"
   "${flask[@]}" mail-catcher --port "$MAIL_PORT" > >(trap '' INT TERM; exec sed -u 's/^/[mail] /') 2>&1 &
   catcher=($!)
+  # The delivery worker starts once the catcher listens: its first round would otherwise
+  # find the port closed and put the demo's first emails off by a retry (30 s).
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$MAIL_PORT") 2>/dev/null && break
+    sleep 0.1
+  done
 fi
 
 # sed ignores Ctrl+C so that the background processes' last words still get through.
