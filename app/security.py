@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from services import sealing
 
 if TYPE_CHECKING:
     from cryptography.fernet import Fernet
@@ -111,11 +112,7 @@ def unseal(sealed: str) -> str | None:
 def _fernet() -> Fernet:
     # cryptography (about 8 MiB) is loaded by the public form's first seal, not by every worker.
     from cryptography.fernet import Fernet
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
     # A key of its own, derived from SECRET_KEY: the cookie signature key is never reused.
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"complaintflow session secrets"
-    ).derive(str(current_app.config["SECRET_KEY"]).encode())
-    return Fernet(base64.urlsafe_b64encode(key))
+    secret_key = str(current_app.config["SECRET_KEY"])
+    return Fernet(sealing.derive(secret_key, info=b"complaintflow session secrets"))

@@ -25,7 +25,7 @@ class Unreadable(RuntimeError):
 def configure(secret_key: str, fallbacks: Sequence[str] = ()) -> None:
     """The key to seal with and the earlier ones still accepted to open (the app factory)."""
     global _KEYS
-    _KEYS = (str(secret_key), *(str(k) for k in fallbacks))
+    _KEYS = tuple(str(key) for key in (secret_key, *fallbacks) if key)
 
 
 def seal(text: str) -> str:
@@ -45,15 +45,15 @@ def unseal(stored: str) -> str:
         raise Unreadable("sealed under a SECRET_KEY that is no longer configured") from exc
 
 
-def derive(secret_key: str) -> bytes:
-    """The Fernet key HKDF derives from a SECRET_KEY for stored secrets (the session's seal
-    uses another `info`, so no key serves two purposes)."""
+def derive(secret_key: str, info: bytes = b"complaintflow stored secrets") -> bytes:
+    """The Fernet key HKDF derives from a SECRET_KEY for one purpose, named by `info` (stored
+    secrets here, the session's sealed values in app/security.py): no key serves two."""
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"complaintflow stored secrets"
-    ).derive(secret_key.encode())
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
+        secret_key.encode()
+    )
     return base64.urlsafe_b64encode(key)
 
 
