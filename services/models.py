@@ -425,6 +425,7 @@ class Task(db.Model):
     # open rows by every save, so the inbox never joins or scans complaints.
     reference: Mapped[str] = mapped_column(String(20), default="")
     complainant_name: Mapped[str] = mapped_column(String(200), default="")
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     category: Mapped[str | None] = mapped_column(String(40))
     severity: Mapped[str | None] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(20), default="")
@@ -918,16 +919,18 @@ class ComplaintCode(db.Model):
 
 
 class ReportDay(db.Model):
-    """A day's figures for one slice: everything ("all", "") or one value of one dimension.
+    """A day's figures for one slice: everything ("all", "") or one value of one dimension,
+    or of a pair of dimensions (services.reporting.PAIRED).
 
     One row per (day, dimension, value, confidential): the dashboard reads the slice its
-    filter names (a year is 365 x 2 rows), so it stays fast at a million complaints; a filter
-    on several dimensions at once reads the complaint table instead. Each figure is counted
+    filters name (a year is 365 x 2 rows), so it stays fast at a million complaints; other
+    filters on several dimensions at once count the report facts instead. Each figure is counted
     on the day its event happened (received, closed, acknowledged...).
     """
 
     dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
-    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # A pair's two values (up to 100 characters each) and their separator.
+    value: Mapped[str] = mapped_column(String(201), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     confidential: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     received: Mapped[int] = mapped_column(Integer, default=0)
@@ -962,7 +965,8 @@ class ReportCodeDay(db.Model):
     )
 
     dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
-    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # A pair's two values (up to 100 characters each) and their separator.
+    value: Mapped[str] = mapped_column(String(201), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     confidential: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), primary_key=True)

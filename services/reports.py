@@ -1,11 +1,12 @@
 """The dashboard's figures for a period and filters, and the complaints behind each figure.
 
-Two paths give the same answers. With no filter or one, the figures are read from the daily
-roll-ups (ReportDay, ReportCodeDay: one slice per dimension value, maintained on save by
-services.reporting), so a year reads a slice's days whatever the volume. With several
-filters at once they are counted from the report facts (ReportFact: one narrow row per
-complaint, kept by services.reporting's refresh) in one statement: one pass over the selected
-rows, each reduced to small numbers and codes, grouped several ways at once. The complaint
+Two paths give the same answers. With no filter, one, or two on dimensions rolled up in pairs
+(reporting.PAIRED), the figures are read from the daily roll-ups (ReportDay, ReportCodeDay: one
+slice per dimension value or pair of values, maintained on save by services.reporting), so a
+year reads a slice's days whatever the volume. With other filters at once they are counted
+from the report facts (ReportFact: one narrow row per complaint, kept by services.reporting's
+refresh) in one statement: one pass over the selected rows, each reduced to small numbers and
+codes, grouped several ways at once. The complaint
 table can be counted by the same rules (path "complaints", a CTE of the selected rows grouped
 a few times: the tests and the benchmark compare the two). Every path fills the same tally, from
 which one function builds the figures, so suppression and percentiles come out the same
@@ -59,6 +60,7 @@ from services.models import (
     ReportCodeDay,
     ReportDay,
     ReportFact,
+    ReportStaleDay,
     User,
 )
 from services.paging import Paged
@@ -334,7 +336,7 @@ class Tally:
 def tally(query: ReportQuery, path: str | None = None) -> tuple[str, Tally]:
     """Count what the figures need, by the fastest path that can answer (or the one named)."""
     if path is None:
-        path = "rollup" if len(query.filters()) <= 1 else "facts"
+        path = "rollup" if _rolled_up(query) else "facts"
     if path == "rollup":
         return path, _tally_rollups(query)
     if path == "facts":
@@ -393,9 +395,25 @@ class _Periods:
 
 def _slice(query: ReportQuery) -> tuple[str, str]:
     filters = query.filters()
-    if len(filters) > 1:
-        raise ValueError("the roll-ups hold one dimension at a time")
-    return next(iter(filters.items())) if filters else (ALL, "")
+    if len(filters) <= 1:
+        return next(iter(filters.items())) if filters else (ALL, "")
+    pair = reporting.pair_slice(filters)
+    if pair is None:
+        raise ValueError("the roll-ups hold one dimension, or two of reporting.PAIRED")
+    return pair
+
+
+def _rolled_up(query: ReportQuery) -> bool:
+    """Whether the roll-ups hold the query's slice: none or one filter, or two of PAIRED
+    once no day up to the period's end waits for its pairs (after the migration that added
+    them, the timer loop computes the days a week per round)."""
+    filters = query.filters()
+    if len(filters) <= 1:
+        return True
+    if reporting.pair_slice(filters) is None:
+        return False
+    waiting = select(ReportStaleDay.day).where(ReportStaleDay.day <= query.end).limit(1)
+    return db.session.scalar(waiting) is None
 
 
 DAY_COUNTS = (

@@ -1,0 +1,41 @@
+"""Roll-ups of two dimensions at a time (services.reporting.PAIRED): a slice's value holds a
+pair's two values, so it widens to 201 characters. Every day already rolled up is marked stale,
+so the timer loop computes the pairs' days a week per round (or `flask rebuild-reports` at
+once); until a period's days are done, its pair views count the report facts as before.
+
+Revision ID: a13k00000013
+Revises: a13j00000012
+Create Date: 2026-11-29
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "a13k00000013"
+down_revision = "a13j00000012"
+branch_labels = None
+depends_on = None
+
+TABLES = ("report_day", "report_code_day")
+
+
+def upgrade():
+    for table in TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column(
+                "value", existing_type=sa.String(length=100), type_=sa.String(length=201)
+            )
+    op.execute(
+        "INSERT INTO report_stale_day (day) SELECT DISTINCT day FROM report_day "
+        "WHERE day NOT IN (SELECT day FROM report_stale_day)"
+    )
+
+
+def downgrade():
+    for table in TABLES:
+        op.execute(f"DELETE FROM {table} WHERE dimension LIKE '%+%'")  # noqa: S608
+        with op.batch_alter_table(table) as batch:
+            batch.alter_column(
+                "value", existing_type=sa.String(length=201), type_=sa.String(length=100)
+            )
