@@ -324,6 +324,7 @@ def _case_columns(complaint: Complaint) -> dict[str, Any]:
         "confidential": complaint.confidential,
         "reference": complaint.reference or "",
         "complainant_name": complaint.complainant_name,
+        "anonymous": complaint.anonymous,
         "category": complaint.category,
         "severity": complaint.severity,
         "channel": complaint.channel,

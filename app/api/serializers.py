@@ -102,8 +102,26 @@ def task_dict(task: Task, *, with_complaint: bool = True) -> dict[str, Any]:
         "links": task_links(task),
     }
     if with_complaint:
-        body["complaint"] = complaint_summary(task.complaint)
+        body["complaint"] = (
+            _open_task_complaint(task)
+            if task.status == "open"
+            else complaint_summary(task.complaint)
+        )
     return body
+
+
+def _open_task_complaint(task: Task) -> dict[str, Any]:
+    """complaint_summary from the columns an open task's row carries (kept current by every
+    save), so that listing the inbox loads no complaint."""
+    return {
+        "id": task.complaint_id,
+        "reference": task.reference,
+        "status": task.case_status,
+        "status_label": status_label(task.case_status),
+        "category": task.category,
+        "severity": task.severity,
+        "links": {"self": url_for("api.show_complaint", complaint_id=task.complaint_id)},
+    }
 
 
 def draft_dict(draft: TaskDraft) -> dict[str, Any]:

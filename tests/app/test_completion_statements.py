@@ -125,3 +125,25 @@ def test_a_retry_key_does_not_read_the_token_twice(app: Flask, client: FlaskClie
     assert len(token_reads) == 1, token_reads
     again = client.post(f"{API}/tasks/{task_id}/complete", json=body, headers=headers)
     assert again.status_code == 200 and again.json == response.json  # the kept answer
+
+
+def test_an_inbox_read_takes_at_most_three_statements(
+    app: Flask, client: FlaskClient, runner
+) -> None:
+    """GET /api/v1/tasks: the token with its user (one SELECT), then the page's total and its
+    rows with their assignees (two): the rows carry the complaint columns listed, so however
+    many tasks the page holds, no complaint and no assignee is loaded one by one."""
+    with app.app_context():
+        for _ in range(3):
+            j.to_classification()
+        j.to_classification(anonymous=True, preferred_contact="none")
+    token = issue_token(runner, "supervisor")
+    headers = bearer(token)
+    assert client.get(f"{API}/me", headers=headers).status_code == 200  # first use recorded
+    with _statements(app) as seen:
+        response = client.get(f"{API}/tasks?per_page=50", headers=headers)
+    assert response.status_code == 200, response.json
+    listed = response.json["tasks"]
+    assert len(listed) >= 4
+    assert all(item["complaint"]["reference"].startswith("C-") for item in listed)
+    assert len(seen) <= 3, [s[:80] for s in seen]
