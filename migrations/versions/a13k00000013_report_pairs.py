@@ -1,5 +1,6 @@
 """Roll-ups of two dimensions at a time (services.reporting.PAIRED): a slice's value holds a
-pair's two values, so it widens to 201 characters. Every day already rolled up is marked stale,
+pair's two values, so it widens to 201 characters; ReportCodeDay's primary key carries the count
+and the covering slice index goes. Every day already rolled up is marked stale,
 so the timer loop computes the pairs' days a week per round (or `flask rebuild-reports` at
 once); until a period's days are done, its pair views count the report facts as before.
 
@@ -20,12 +21,23 @@ depends_on = None
 TABLES = ("report_day", "report_code_day")
 
 
+KEY = "dimension, value, day, confidential, kind, code"
+
+
 def upgrade():
+    # The covering slice index goes: the primary key's index leads with the same columns and
+    # now carries the count (one index of about 2 GB at a million complaints, not two).
+    op.drop_index("ix_report_code_day_slice", table_name="report_code_day")
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.alter_column(
                 "value", existing_type=sa.String(length=100), type_=sa.String(length=201)
             )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "ALTER TABLE report_code_day DROP CONSTRAINT pk_report_code_day, "
+            f"ADD CONSTRAINT pk_report_code_day PRIMARY KEY ({KEY}) INCLUDE (count)"
+        )
     op.execute(
         "INSERT INTO report_stale_day (day) SELECT DISTINCT day FROM report_day "
         "WHERE day NOT IN (SELECT day FROM report_stale_day)"
@@ -33,9 +45,21 @@ def upgrade():
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "ALTER TABLE report_code_day DROP CONSTRAINT pk_report_code_day, "
+            f"ADD CONSTRAINT pk_report_code_day PRIMARY KEY ({KEY})"
+        )
     for table in TABLES:
         op.execute(f"DELETE FROM {table} WHERE dimension LIKE '%+%'")  # noqa: S608
         with op.batch_alter_table(table) as batch:
             batch.alter_column(
                 "value", existing_type=sa.String(length=201), type_=sa.String(length=100)
             )
+    op.create_index(
+        "ix_report_code_day_slice",
+        "report_code_day",
+        ["dimension", "value", "day"],
+        unique=False,
+        postgresql_include=["confidential", "kind", "code", "count"],
+    )
