@@ -5,10 +5,13 @@ no broker. With CELERY_BROKER_URL set, `celery -A app.worker worker` runs the sa
 tasks and `celery -A app.beat beat` schedules them (app/schedule.py):
 
 - fire_timers (every BACKGROUND_TIMER_INTERVAL, 1 s): the timers due, the service-level
-  clocks that ran out, the report days to refresh, the heartbeat /healthz reads. A timer
+  clocks that ran out, the heartbeat /healthz reads. A timer
   fires once however many schedulers and workers run: rounds take a PostgreSQL advisory lock
   (a round that finds it taken skips), and each complaint's save is version-checked, so two
   rounds that met anyway would fire it once (the loser's save is refused and rolled back).
+- refresh_reports (every BACKGROUND_REPORT_INTERVAL, 5 s): the report days the saves
+  changed, then /improvement's recurring problems computed ahead. A round of its own with its
+  own lock: at a million complaints it takes seconds, and the timers must not wait for it.
 - deliver_messages (every BACKGROUND_DELIVERY_INTERVAL, 2 s): the outbox, claimed with
   FOR UPDATE SKIP LOCKED, so several workers never send one message twice.
 - send_digests, sweep_uploads and expire_exports (hourly).
@@ -36,8 +39,10 @@ from services import attachments, recurring, reporting, staff_notices, timers, w
 from services.clock import utcnow
 from services.db import db
 
-# Any fixed number: the advisory lock every timer round takes on PostgreSQL.
+# Any fixed numbers: the advisory locks every timer round, and every report round, takes on
+# PostgreSQL.
 TIMER_LOCK = 0x0C0F_1007
+REPORT_LOCK = 0x0C0F_1008
 
 
 def init(app: Flask) -> Celery:
@@ -64,19 +69,25 @@ def celery_of(app: Flask) -> Celery:
     return celery if isinstance(celery, Celery) else init(app)
 
 
-def _timer_lock() -> bool:
-    """Take the timer rounds' lock for this transaction; False when another round holds it."""
+def _try_lock(key: int) -> bool:
+    """Take an advisory lock for this transaction; False when another round holds it."""
     if db.engine.dialect.name != "postgresql":
         return True  # SQLite has one writer: rounds never overlap in effect
-    return bool(
-        db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": TIMER_LOCK})
-    )
+    return bool(db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
+
+
+def _timer_lock() -> bool:
+    return _try_lock(TIMER_LOCK)
+
+
+def _report_lock() -> bool:
+    return _try_lock(REPORT_LOCK)
 
 
 def refresh_derived(lock: Callable[[], bool] = lambda: True) -> None:
-    """After a timer round (this task's or `flask run-timers`'): the report days the saves
-    changed, then /improvement's recurring problems computed ahead, each step committed and
-    each run only when `lock()` says this round holds the timer lock."""
+    """The report days the saves changed, then /improvement's recurring problems computed
+    ahead (the report round's task, or `flask run-timers` after its timer round), each step
+    committed and each run only when `lock()` says this round holds the report lock."""
     if lock():
         reporting.refresh()
     db.session.commit()
@@ -95,12 +106,21 @@ def fire_timers(now: str | None = None) -> dict[str, Any]:
     report = workflows.tick(when)
     timers.beat(when)
     db.session.commit()
-    # The lock ends with each transaction: taken again, so that two rounds never write the
-    # report days or the recurring problems at once (both inserted the first snapshot row).
-    refresh_derived(_timer_lock)
     for instance, error in report.failed.items():
         current_app.logger.error("timers: instance %s failed: %s", instance, error)
     return {"skipped": False, "fired": report.fired}
+
+
+@shared_task(name="complaintflow.refresh_reports")
+def refresh_reports() -> dict[str, bool]:
+    """One report round. The lock ends with each transaction and is taken again for each
+    step, so that two rounds never write the report days or the recurring problems at once
+    (both would insert the first snapshot row)."""
+    if not _report_lock():
+        db.session.rollback()
+        return {"skipped": True}
+    refresh_derived(_report_lock)
+    return {"skipped": False}
 
 
 @shared_task(name="complaintflow.deliver_messages")

@@ -147,6 +147,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "CELERY_QUEUE": os.environ.get("CELERY_QUEUE", "complaintflow"),
         "BACKGROUND_TIMER_INTERVAL": float(os.environ.get("BACKGROUND_TIMER_INTERVAL", "1")),
         "BACKGROUND_DELIVERY_INTERVAL": float(os.environ.get("BACKGROUND_DELIVERY_INTERVAL", "2")),
+        # The report days and recurring problems (Celery): a round apart from the timers'.
+        "BACKGROUND_REPORT_INTERVAL": float(os.environ.get("BACKGROUND_REPORT_INTERVAL", "5")),
         # An XLSX export of at least this many rows is built in the background (an export
         # job, /exports); its file is kept EXPORT_KEEP_HOURS.
         "EXPORT_DIRECT_ROWS": int(os.environ.get("EXPORT_DIRECT_ROWS", "50000")),

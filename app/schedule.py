@@ -16,6 +16,7 @@ def celery_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     backend = config.get("CELERY_RESULT_BACKEND")
     timers = float(config["BACKGROUND_TIMER_INTERVAL"])
     delivery = float(config["BACKGROUND_DELIVERY_INTERVAL"])
+    reports = float(config["BACKGROUND_REPORT_INTERVAL"])
     return {
         "broker_url": broker or "memory://",
         "result_backend": backend,
@@ -32,6 +33,11 @@ def celery_settings(config: Mapping[str, Any]) -> dict[str, Any]:
                 "schedule": timers,
                 # A round not started within its interval is superseded by the next one.
                 "options": {"expires": timers * 5},
+            },
+            "refresh-reports": {
+                "task": "complaintflow.refresh_reports",
+                "schedule": reports,
+                "options": {"expires": reports * 5},
             },
             "deliver-messages": {
                 "task": "complaintflow.deliver_messages",

@@ -929,6 +929,9 @@ class ReportDay(db.Model):
     on the day its event happened (received, closed, acknowledged...).
     """
 
+    # A day's rows, deleted when the refresh computes it again (all of its slices).
+    __table_args__ = (Index("ix_report_day_day", "day"),)
+
     dimension: Mapped[str] = mapped_column(String(20), primary_key=True)
     # A pair's two values (up to 100 characters each) and their separator.
     value: Mapped[str] = mapped_column(String(201), primary_key=True)
@@ -957,6 +960,8 @@ class ReportCodeDay(db.Model):
     # scattered): it leads with (dimension, value, day) and carries the count. One index, not
     # a second covering one: with the pairs' slices each is about 2 GB at a million complaints.
     __table_args__ = (
+        # A day's rows, deleted when the refresh computes it again (all of its slices).
+        Index("ix_report_code_day_day", "day"),
         PrimaryKeyConstraint(
             "dimension",
             "value",

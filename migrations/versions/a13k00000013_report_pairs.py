@@ -1,8 +1,9 @@
 """Roll-ups of two dimensions at a time (services.reporting.PAIRED): a slice's value holds a
 pair's two values, so it widens to 201 characters; ReportCodeDay's primary key carries the count
-and the covering slice index goes. Every day already rolled up is marked stale,
-so the timer loop computes the pairs' days a week per round (or `flask rebuild-reports` at
-once); until a period's days are done, its pair views count the report facts as before.
+and the covering slice index goes; both tables get an index on the day a refresh rewrites.
+Every day already rolled up is marked stale, so the report round computes the pairs' days a
+week per round (or `flask rebuild-reports` at once); until a period's days are done, its pair
+views count the report facts as before.
 
 Revision ID: a13k00000013
 Revises: a13j00000012
@@ -38,6 +39,10 @@ def upgrade():
             "ALTER TABLE report_code_day DROP CONSTRAINT pk_report_code_day, "
             f"ADD CONSTRAINT pk_report_code_day PRIMARY KEY ({KEY}) INCLUDE (count)"
         )
+    # A refresh deletes a day's rows of every slice: without these, a scan of the whole table
+    # (3 s for the 18M code rows at a million complaints).
+    op.create_index("ix_report_day_day", "report_day", ["day"], unique=False)
+    op.create_index("ix_report_code_day_day", "report_code_day", ["day"], unique=False)
     op.execute(
         "INSERT INTO report_stale_day (day) SELECT DISTINCT day FROM report_day "
         "WHERE day NOT IN (SELECT day FROM report_stale_day)"
@@ -45,6 +50,8 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index("ix_report_code_day_day", table_name="report_code_day")
+    op.drop_index("ix_report_day_day", table_name="report_day")
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "ALTER TABLE report_code_day DROP CONSTRAINT pk_report_code_day, "

@@ -21,7 +21,7 @@ from flask import Flask
 from app import background
 from services.clock import utcnow
 from services.db import db
-from services.models import AuditEvent, Complaint, Heartbeat
+from services.models import AuditEvent, Complaint, Heartbeat, ReportDay
 from tests import journeys
 from tests.servers import SmtpServer
 
@@ -144,6 +144,53 @@ def test_two_timer_rounds_at_once_fire_each_timer_once(app: Flask, database_url:
         assert len({e.summary for e in timer_events}) == len(timer_events), "each timer once"
     with app.app_context():
         assert all(db.session.get(Complaint, i).instance is not None for i in ids)
+
+
+def _received_today(app: Flask) -> int:
+    with app.app_context():
+        return (
+            db.session.scalar(
+                db.select(db.func.sum(ReportDay.received)).where(ReportDay.dimension == "all")
+            )
+            or 0
+        )
+
+
+def test_the_report_round_refreshes_the_days_the_saves_changed(
+    app: Flask, celery_app: Celery
+) -> None:
+    with app.app_context():
+        journeys.file()
+        db.session.commit()
+    assert _received_today(app) == 0
+    celery_app.tasks["complaintflow.refresh_reports"].delay()
+    _eventually(lambda: _received_today(app) == 1)
+
+
+def test_a_long_report_round_does_not_hold_the_timers_back(app: Flask, database_url: str) -> None:
+    """The report round takes a lock of its own: while one holds it (seconds, at a million
+    complaints), a timer round still fires what is due, and a second report round skips."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("advisory locks are PostgreSQL's (SQLite has one writer)")
+    background.init(app)
+    with app.app_context():
+        complaint_id = journeys.file().id
+        db.session.commit()
+        held = db.engine.connect()
+        try:
+            held.execute(db.text("SELECT pg_advisory_lock(:key)"), {"key": background.REPORT_LOCK})
+            later = (utcnow() + timedelta(days=90)).isoformat()
+            assert background.fire_timers(later)["skipped"] is False
+            assert background.refresh_reports() == {"skipped": True}
+        finally:
+            held.execute(
+                db.text("SELECT pg_advisory_unlock(:key)"), {"key": background.REPORT_LOCK}
+            )
+            held.close()
+        assert background.refresh_reports() == {"skipped": False}
+        db.session.remove()
+    assert _events(app, complaint_id, "clock_breached")
+    assert _received_today(app) == 1
 
 
 def test_beat_schedules_the_workers_rounds_without_building_the_app(app: Flask):
