@@ -1166,7 +1166,8 @@ class WebhookDelivery(db.Model):
 
 
 class ReportFact(db.Model):
-    """One narrow row per complaint: its report columns and nothing else (services.reporting).
+    """One narrow row per complaint: its report columns and nothing else (services.reporting),
+    as they were last counted: the daily roll-ups hold the figures of these rows.
 
     The dashboard counts a view filtered on several dimensions at once from these rows: the
     complaint rows are wide (texts, contact details), a year's worth of them spread over the
@@ -1214,6 +1215,7 @@ class ReportFact(db.Model):
     ack_working_seconds: Mapped[int | None] = mapped_column(Integer)
     resolve_working_seconds: Mapped[int | None] = mapped_column(Integer)
     close_working_seconds: Mapped[int | None] = mapped_column(Integer)
+    escalation_decision: Mapped[str | None] = mapped_column(String(20))
     # Its ComplaintCode rows counted at closure, "kind:code" separated by spaces: the few
     # distinct combinations are grouped on, instead of joining a row per code.
     codes: Mapped[str] = mapped_column(Text, default="")

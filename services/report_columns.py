@@ -20,8 +20,9 @@ the step threw (before anything flushes, so the complaint's row is updated once)
 
 Whoever changes a reported column (a save, a reopening, the complainant's appeal), the flush
 marks the complaint `report_stale` (no statement of its own: the row is updated anyway), dates
-a reopening (reopened_at), counts an appeal, and sends the old day of an event that moved
-(a reopened case's closure) to ReportStaleDay.
+a reopening (reopened_at) and counts an appeal. The refresh takes the complaint's figures as
+last counted (its report fact) off the roll-ups and adds the new ones, so an event that moved
+(a reopened case's closure) leaves its old day with it.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from services import business_calendar
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.models import Complaint, ComplaintCode, ServiceClock, ServiceClockPause, Task
-from services.reporting import local_day, mark_stale
 
 # The steps whose completer handles the complaint (the assignee dimension).
 RESOLUTION_FORMS = frozenset({"resolve_minor", "resolve_complaint", "handle_confidential"})
@@ -74,17 +74,6 @@ REPORTED = (
     "resolve_working_seconds",
     "close_working_seconds",
     "breaches",
-)
-# Event columns (a moved one leaves a figure on its old day).
-MOVABLE = (
-    "received_at",
-    "closed_at",
-    "acknowledged_at",
-    "responded_at",
-    "surveyed_at",
-    "escalated_at",
-    "reopened_at",
-    "appeal_requested_at",
 )
 
 
@@ -150,10 +139,8 @@ def _note_changes(session: Any, _context: Any, _instances: Any) -> None:
     """Mark complaints whose reported figures change, whoever changes them (a save, a
     reopening, the complainant's appeal): each change passes through one flush.
 
-    Also dates a reopening and counts an appeal, and sends the old day of an event that
-    moved (a reopened case's closure) to ReportStaleDay.
+    Also dates a reopening and counts an appeal.
     """
-    moved: set[datetime] = set()
     for complaint in session.new:
         if isinstance(complaint, Complaint):
             complaint.report_stale = True
@@ -170,11 +157,6 @@ def _note_changes(session: Any, _context: Any, _instances: Any) -> None:
             # Written even if this copy already says so: a refresh may have cleared it since
             # the row was read.
             flag_modified(complaint, "report_stale")
-        for name in MOVABLE:
-            history = attrs[name].history
-            moved.update(_utc(old) for old in history.deleted if old is not None)
-    if moved:
-        mark_stale({local_day(old) for old in moved}, session)
 
 
 def _utc(value: datetime) -> datetime:

@@ -1,8 +1,7 @@
 """What reports count: the daily roll-ups built from the complaints' report columns.
 
 The complaint's report columns are kept current on every save by services.report_columns
-(which also marks the complaints whose figures changed, `report_stale`, and the old days of
-moved events, ReportStaleDay).
+(which also marks the complaints whose figures changed, `report_stale`).
 
 Roll-ups: ReportDay / ReportCodeDay rows per (dimension, value, day, confidential).
 Dimensions: `all` (value ""), category, channel, department, severity, route, assignee
@@ -23,13 +22,14 @@ organisation's time zone, of the figure's event:
 
 Working times are counted in a histogram (processes/reporting.toml): ReportCodeDay.code is the
 bucket index; `percentile` turns summed counts back into working seconds.
-Report facts (ReportFact, `write_facts`): one narrow row per complaint with its report columns,
-for views filtered on several dimensions; rewritten for the complaints a refresh takes.
-
-`refresh()` recomputes the stale days and facts (the timer loop calls it each round);
-`rebuild()` recomputes every day and fact (flask rebuild-reports). Both count with the same
-function, so they agree. services/reports.py reads the roll-ups (and counts the report facts by
-the same rules when a view is filtered on several dimensions).
+Report facts (ReportFact, `write_facts`): one narrow row per complaint with its report columns
+as last counted, for views filtered on several dimensions. The roll-ups always hold the
+figures of the facts: `refresh()` (the report round calls it) takes each changed complaint's
+fact off the roll-ups, adds its current row and rewrites its fact, and counts recorded stale
+days again from the facts; `rebuild()` rewrites every fact and counts them all (flask
+rebuild-reports). All count with the same function, so they agree. services/reports.py reads
+the roll-ups (and counts the report facts by the same rules when a view is filtered on
+several dimensions).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -306,8 +307,15 @@ class Tally:
     def empty(cls) -> Tally:
         return cls(defaultdict(dict), defaultdict(int))
 
-    def add(self, row: Any, codes: Iterable[tuple[str, str]], zone: ZoneInfo, keep: Any) -> None:
-        """Count one complaint's events whose day passes `keep(day)`."""
+    def add(
+        self,
+        row: Any,
+        codes: Iterable[tuple[str, str]],
+        zone: ZoneInfo,
+        keep: Any,
+        sign: int = 1,
+    ) -> None:
+        """Count one complaint's events whose day passes `keep(day)` (sign -1: take them off)."""
         values = (
             (row.category or "")[:100],
             (row.channel or "")[:100],
@@ -324,9 +332,9 @@ class Tally:
             if figures:
                 sums = self.days[cell]
                 for name, amount in figures:
-                    sums[name] = sums.get(name, 0) + amount
+                    sums[name] = sums.get(name, 0) + sign * amount
             for kind, code in kinds:
-                self.codes[(cell, kind, code[:60])] += 1
+                self.codes[(cell, kind, code[:60])] += sign
 
     def slices(self) -> tuple[dict[tuple[Any, ...], dict[str, Any]], dict[tuple[Any, ...], int]]:
         """The ReportDay figures and ReportCodeDay counts by their keys (dimension, value,
@@ -423,11 +431,28 @@ def _codes_of(ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
     return found
 
 
-def _tally_rows(rows: Sequence[Any], zone: ZoneInfo, keep: Any, tally: Tally) -> None:
+def _tally_rows(
+    rows: Sequence[Any], zone: ZoneInfo, keep: Any, tally: Tally, sign: int = 1
+) -> None:
+    """Count complaint rows (their codes read from ComplaintCode)."""
     closed = [row.id for row in rows if row.closed_at is not None]
     codes = _codes_of(closed) if closed else {}
     for row in rows:
-        tally.add(row, codes.get(row.id, ()), zone, keep)
+        tally.add(row, codes.get(row.id, ()), zone, keep, sign)
+
+
+# A fact's columns as plain rows (read with Core: facts a refresh rewrote in this transaction
+# must not come back as the session's older copies).
+_FACT = select(*ReportFact.__table__.columns)
+
+
+def _tally_facts(
+    rows: Sequence[Any], zone: ZoneInfo, keep: Any, tally: Tally, sign: int = 1
+) -> None:
+    """Count ReportFact rows (their codes: the fact's "kind:code kind:code" text)."""
+    for row in rows:
+        codes = [tuple(each.split(":", 1)) for each in row.codes.split(" ") if ":" in each]
+        tally.add(row, codes, zone, keep, sign)
 
 
 def _write(tally: Tally) -> int:
@@ -464,6 +489,63 @@ def _write(tally: Tally) -> int:
     return len(day_rows) + len(code_rows)
 
 
+def _add(tally: Tally) -> int:
+    """Add a tally of changes (counts may be negative) to the stored rows: each key's figures
+    are summed into its row, created if missing; rows left at zero are removed. The rows
+    written."""
+    days, codes = tally.slices()
+    day_rows = [
+        {
+            "dimension": dimension,
+            "value": value,
+            "day": day,
+            "confidential": confidential,
+            **{name: 0 for name in FIGURES},
+            "compensation": Decimal("0"),
+            **figures,
+        }
+        for (dimension, value, day, confidential), figures in days.items()
+        if any(figures.values())
+    ]
+    code_rows = [
+        {
+            "dimension": dimension,
+            "value": value,
+            "day": day,
+            "confidential": confidential,
+            "kind": kind,
+            "code": code,
+            "count": count,
+        }
+        for (dimension, value, day, confidential, kind, code), count in codes.items()
+        if count
+    ]
+    dialect = db.session.get_bind().dialect.name
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for model, rows, summed in (
+        (ReportDay, day_rows, FIGURES),
+        (ReportCodeDay, code_rows, ("count",)),
+    ):
+        if not rows:
+            continue
+        table = model.__table__
+        key = list(table.primary_key.columns)
+        statement = upsert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[column.name for column in key],
+            set_={name: table.c[name] + statement.excluded[name] for name in summed},
+        ).returning(*key, *(table.c[name] for name in summed))
+        emptied = []
+        for start in range(0, len(rows), 1000):
+            for row in db.session.execute(statement, rows[start : start + 1000]):
+                if not any(row[len(key) :]):
+                    emptied.append(tuple(row[: len(key)]))
+        # A row the change brought to nothing goes, as a recount would not write it.
+        for start in range(0, len(emptied), 500):
+            db.session.execute(delete(table).where(tuple_(*key).in_(emptied[start : start + 500])))
+    return len(day_rows) + len(code_rows)
+
+
 def _any_event_between(start: datetime, end: datetime) -> Any:
     """Complaints with an event in [start, end): each term reads its column's index."""
     terms = [
@@ -480,100 +562,142 @@ def _any_event_between(start: datetime, end: datetime) -> Any:
     return or_(received, *terms)
 
 
+def _fact_event_between(start: datetime, end: datetime) -> Any:
+    return or_(
+        *(
+            and_(getattr(ReportFact, name) >= start, getattr(ReportFact, name) < end)
+            for name in _EVENT_ATTRS
+        )
+    )
+
+
 def recompute_day(day: date, zone: ZoneInfo | None = None) -> int:
-    """Recompute one day's roll-ups from the complaint table; the rows written."""
+    """Recompute one day's roll-ups from the report facts; the rows written.
+
+    The facts with an event that day are found through the complaint table's event indexes
+    (a complaint whose reported columns have not changed since its fact was written has the
+    same events), with the facts of complaints waiting for a refresh (their fact may hold an
+    event that has moved since): one statement, so one snapshot of both.
+    """
     zone = zone or _zone()
     start, end = utc_bounds(day, day, zone)
-    rows = db.session.execute(select(*_ROW).where(_any_event_between(start, end))).all()
+    current = select(Complaint.id).where(_any_event_between(start, end))
+    waiting = (
+        select(ReportFact.complaint_id)
+        .join(Complaint, Complaint.id == ReportFact.complaint_id)
+        .where(Complaint.report_stale, _fact_event_between(start, end))
+    )
+    rows = db.session.execute(
+        _FACT.where(or_(ReportFact.complaint_id.in_(current), ReportFact.complaint_id.in_(waiting)))
+    ).all()
     tally = Tally.empty()
-    _tally_rows(rows, zone, lambda d: d == day, tally)
+    _tally_facts(rows, zone, lambda d: d == day, tally)
     db.session.execute(delete(ReportDay).where(ReportDay.day == day))
     db.session.execute(delete(ReportCodeDay).where(ReportCodeDay.day == day))
     return _write(tally)
 
 
-def stale_days(complaints: int = 500, days: int = 7) -> set[date]:
-    """Take the days to recompute: those of up to `complaints` stale complaints' events, and
-    up to `days` of the recorded stale days. Their marks are cleared here (first, so that a
-    save committed meanwhile marks its complaint again for the next round)."""
-    return _take_stale(complaints, days)[0]
-
-
-def _take_stale(complaints: int, days: int) -> tuple[set[date], list[int]]:
-    """stale_days, and the ids of the complaints whose marks were cleared."""
-    zone = _zone()
-    found: set[date] = set()
-    picked = select(Complaint.id).where(Complaint.report_stale.is_(True)).limit(complaints)
-    cleared = db.session.execute(
+def _take_stale(complaints: int, days: int) -> tuple[list[date], list[int]]:
+    """Up to `days` of the recorded stale days, and up to `complaints` stale complaints, whose
+    marks are cleared here: first, so that a save committed meanwhile marks its complaint
+    again for the next round. Clearing a mark locks the complaint's row until the caller
+    commits: no save changes it while its figures are counted and its fact rewritten."""
+    # `WHERE report_stale` (not IS TRUE, which reads every complaint): the partial index's own
+    # predicate, so the stale few are found through it.
+    picked = select(Complaint.id).where(Complaint.report_stale).limit(complaints)
+    cleared = db.session.scalars(
         update(Complaint)
         .where(Complaint.id.in_(picked.scalar_subquery()))
         .values(report_stale=False)
-        .returning(Complaint.id, *(getattr(Complaint, name) for name in _EVENT_ATTRS))
+        .returning(Complaint.id)
         .execution_options(synchronize_session=False)
     ).all()
-    for row in cleared:
-        found.update(local_day(value, zone) for value in row[1:] if value is not None)
     recorded = list(
         db.session.scalars(select(ReportStaleDay.day).order_by(ReportStaleDay.day).limit(days))
     )
     if recorded:
         db.session.execute(delete(ReportStaleDay).where(ReportStaleDay.day.in_(recorded)))
-        found.update(recorded)
-    return found, [row[0] for row in cleared]
+    return recorded, list(cleared)
+
+
+def _bring_in(ids: Sequence[int], zone: ZoneInfo) -> None:
+    """The changes of these complaints since their facts were written: each one's fact taken
+    off the roll-ups, its current row added, and the fact rewritten from the row."""
+    tally = Tally.empty()
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        facts = db.session.execute(_FACT.where(ReportFact.complaint_id.in_(chunk))).all()
+        _tally_facts(facts, zone, lambda _d: True, tally, sign=-1)
+        rows = db.session.execute(select(*_ROW).where(Complaint.id.in_(chunk))).all()
+        _tally_rows(rows, zone, lambda _d: True, tally)
+    _add(tally)
+    write_facts(ids)
 
 
 def refresh(complaints: int = 500, days: int = 7) -> int:
-    """Recompute the stale days (see stale_days); the number of days recomputed.
+    """Bring the roll-ups up to date with the saves; what was done (complaints and days).
 
-    The caller commits. Called by the timer loop each round, so the bounds keep a round short
-    (the days the migration marks are done a week per round); what one call leaves, the next
-    one takes: call it until it returns 0 to catch up at once.
+    The roll-ups always hold the figures of the report facts. A save marks its complaint
+    (`report_stale`): here its old fact is taken off the roll-ups and its current row added,
+    rows that reach nothing removed, and the fact rewritten, so a round costs a few statements
+    per changed complaint, not a day's recount. Recorded stale days (ReportStaleDay: after a
+    migration) are counted again from the facts. The caller commits. Called by the report
+    round, so the bounds keep a round short (the days a migration marks are done a week per
+    round); what one call leaves, the next one takes: call it until it returns 0 to catch up.
     """
     zone = _zone()
-    found, ids = _take_stale(complaints, days)
-    write_facts(ids)
-    for day in sorted(found):
+    recorded, ids = _take_stale(complaints, days)
+    if ids:
+        _bring_in(ids, zone)
+    for day in recorded:
         recompute_day(day, zone)
-    return len(found)
+    return len(ids) + len(recorded)
 
 
 def rebuild(since: date | None = None, batch: int = 5000) -> int:
-    """Recompute every day's roll-ups (from `since` on, if given) from the complaint table.
+    """Recompute every day's roll-ups (from `since` on, if given); the rows written.
 
-    Reads the complaints in batches of `batch`; the caller commits. Returns the rows written.
+    The whole rebuild writes every report fact from the complaint table first; from `since`
+    on, the saves not yet brought in are brought in first. Then the facts are counted in
+    batches of `batch`. The caller commits.
     """
     zone = _zone()
+    facts: Any
     if since is None:
         db.session.execute(delete(ReportDay))
         db.session.execute(delete(ReportCodeDay))
         db.session.execute(delete(ReportStaleDay))
         db.session.execute(
             update(Complaint)
-            .where(Complaint.report_stale.is_(True))
+            .where(Complaint.report_stale)
             .values(report_stale=False)
             .execution_options(synchronize_session=False)
         )
-        condition: Any = True
-        keep: Any = lambda _day: True  # noqa: E731
         write_facts()
+        facts = True
+        keep: Any = lambda _day: True  # noqa: E731
     else:
+        while ids := _take_stale(batch, 0)[1]:
+            _bring_in(ids, zone)
         db.session.execute(delete(ReportDay).where(ReportDay.day >= since))
         db.session.execute(delete(ReportCodeDay).where(ReportCodeDay.day >= since))
         db.session.execute(delete(ReportStaleDay).where(ReportStaleDay.day >= since))
         start = utc_bounds(since, since, zone)[0]
-        condition = or_(*(getattr(Complaint, name) >= start for name in _EVENT_ATTRS))
+        # Every event of a complaint falls between its receipt and its latest event (until).
+        facts = or_(ReportFact.until_at >= start, ReportFact.until_at.is_(None))
         keep = lambda day: day >= since  # noqa: E731
-        write_facts(condition=condition)
     tally = Tally.empty()
     last = 0
     while True:
         rows = db.session.execute(
-            select(*_ROW).where(Complaint.id > last, condition).order_by(Complaint.id).limit(batch)
+            _FACT.where(ReportFact.complaint_id > last, facts)
+            .order_by(ReportFact.complaint_id)
+            .limit(batch)
         ).all()
         if not rows:
             break
-        _tally_rows(rows, zone, keep, tally)
-        last = rows[-1].id
+        _tally_facts(rows, zone, keep, tally)
+        last = rows[-1].complaint_id
     return _write(tally)
 
 
@@ -600,6 +724,7 @@ FACT_COLUMNS = (
     "ack_working_seconds",
     "resolve_working_seconds",
     "close_working_seconds",
+    "escalation_decision",
 )
 
 

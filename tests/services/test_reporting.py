@@ -270,7 +270,8 @@ def test_a_reopened_complaint_moves_its_closure_to_the_day_it_closes_again():
         None,
         "2026-11-16 10:00",
     )
-    assert db.session.get(ReportStaleDay, date(2026, 11, 12)) is not None
+    assert row.report_stale  # the refresh takes its counted closure off the day it was on
+    assert figures("2026-11-12")["closed"] == 1  # until then
     refresh()
     assert "closed" not in figures("2026-11-12")
     assert figures("2026-11-12")["responded"] == 1  # the first response stays
@@ -349,6 +350,45 @@ def test_the_rebuild_gives_the_rows_of_the_incremental_path(runner):
     assert all_rows() == incremental
     result = runner.invoke(args=["rebuild-reports", "--since", "10/11/2026"])
     assert result.exit_code != 0
+
+
+def test_refreshing_after_every_step_keeps_the_rows_a_rebuild_gives(runner):
+    """Each refresh takes a changed complaint's last counted figures off and adds its new
+    ones: after every step of a case that moves, changes slices and reopens, the roll-ups
+    are those a rebuild counts from nothing, and no row is left holding only zeros."""
+    with at("2026-11-09 10:00"):
+        complaint = j.file()
+        other = file_by("phone", department="Billing")
+    refresh()
+    steps = [
+        ("2026-11-09 11:00", lambda: j.complete(complaint, "register_complaint")),
+        ("2026-11-09 12:00", lambda: j.complete(complaint, "classify_complaint")),
+        ("2026-11-10 10:00", lambda: j.complete(complaint, "resolve_minor")),
+        ("2026-11-12 10:00", lambda: j.complete(complaint, "sign_off_minor")),
+        ("2026-11-13 09:30", lambda: tracking.answer_survey(j.refreshed(complaint), 2, "")),
+        (
+            "2026-11-16 10:00",
+            lambda: workflows.reopen_by_staff(j.refreshed(complaint), j.user("manager"), "Again."),
+        ),
+        ("2026-11-16 11:00", lambda: setattr(j.refreshed(other), "department", "Delivery")),
+        ("2026-11-17 10:00", lambda: j.complete(complaint, "review_case")),
+    ]
+    for moment, step in steps:
+        with at(moment):
+            step()
+            db.session.commit()
+        refresh()
+        incremental = all_rows()
+        zeros = [row for row in incremental[0] if not any(row[4:])]
+        zeros += [row for row in incremental[1] if not row[-1]]
+        assert zeros == [], (moment, zeros)
+        result = runner.invoke(args=["rebuild-reports"])
+        assert result.exit_code == 0, result.output
+        assert all_rows() == incremental, moment
+    assert figures("2026-11-12") == {"responded": 1, "surveys_sent": 1}  # closure moved
+    assert figures("2026-11-17")["closed"] == 1
+    assert figures("2026-11-09", "department", "Delivery") == {"received": 1}
+    assert figures("2026-11-09", "department", "Billing") == {}
 
 
 def test_the_migration_backfills_existing_complaints_like_the_saves_do(app):
