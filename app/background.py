@@ -32,10 +32,17 @@ from celery import Celery, Task, shared_task
 from flask import Flask, current_app
 from sqlalchemy import text
 
-from app import exports
 from app.delivery_cli import deliver_once, delivery_settings, worker_name
 from app.schedule import celery_settings
-from services import attachments, recurring, reporting, staff_notices, timers, workflows
+from services import (
+    attachments,
+    export_jobs,
+    recurring,
+    reporting,
+    staff_notices,
+    timers,
+    workflows,
+)
 from services.clock import utcnow
 from services.db import db
 
@@ -153,10 +160,17 @@ def sweep_uploads() -> int:
 @shared_task(name="complaintflow.build_export")
 def build_export(job_id: int) -> str | None:
     """Build one export job's file: its final status, None when another worker had it."""
+    # The export's labels come from the web layer (the complaint list's): imported by the
+    # first job a process builds, not by every worker process at start.
+    from app import exports
+
     return exports.build_export(job_id)
 
 
 @shared_task(name="complaintflow.expire_exports")
 def expire_exports() -> list[int]:
-    """Remove the export files past their time: the jobs' ids."""
-    return exports.remove_expired_exports()
+    """Remove the export files past their time: the jobs' ids (as app.exports does for the
+    timer loop, without importing the web layer every hour)."""
+    removed = export_jobs.remove_expired(current_app.config["DOCUMENT_DIR"], utcnow())
+    db.session.commit()
+    return removed

@@ -13,6 +13,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from app import exports, rounds
+from app.core import MissingSecretKey
 from app.delivery_cli import deliver_messages, mail_catcher
 from app.mail_in import receive_mail
 from app.presets_cli import apply_at_setup, list_presets, set_preset
@@ -39,28 +40,6 @@ from services.clock import utcnow
 from services.db import db
 from services.errors import DomainError
 from services.models import Complaint
-
-HOW_TO_SET_THE_KEY = (
-    "SECRET_KEY is not set: export SECRET_KEY=<a long random value>, "
-    "or COMPLAINTFLOW_DEMO=1 for the demo."
-)
-
-
-class MissingSecretKey(click.ClickException, RuntimeError):
-    """The factory's refusal to run without a secret key; the flask CLI prints it in one line."""
-
-    def __init__(self) -> None:
-        super().__init__(HOW_TO_SET_THE_KEY)
-
-
-def loading_commands() -> bool:
-    """True while the flask CLI builds the app only to list or look up its commands.
-
-    `flask --help` must list our commands without a secret key; running one (or serving)
-    still refuses, see register().
-    """
-    ctx = click.get_current_context(silent=True)
-    return ctx is not None and isinstance(ctx.command, click.Group)
 
 
 def register(app: Flask) -> None:

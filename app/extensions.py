@@ -1,4 +1,5 @@
-"""Flask extensions, unbound; create_app binds them. The database handle lives in services.db."""
+"""The web layer's Flask extensions, unbound; create_app binds them. The database handle lives
+in services.db, Flask-Babel's in app/core.py (Celery's worker uses those two alone)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask_babel import Babel, gettext
+from flask_babel import gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -74,7 +75,6 @@ class Migrate:
         app.cli.add_command(_LazyCommandGroup("db", help="Perform database migrations."), name="db")
 
 
-babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 migrate = Migrate()

@@ -117,7 +117,7 @@ class Backdated:
     """Complaints filed through the services 3 to 60 days in the past (time-machine): their
     timers and clocks are due at once, so the timer rounds have work while the load runs."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, work: Path) -> None:
         from app import create_app
 
         self.app = create_app(
@@ -126,6 +126,9 @@ class Backdated:
                 "SQLALCHEMY_DATABASE_URI": url,
                 "DEMO_PASSWORD": PASSWORD,
                 "TESTING": True,
+                # The letters the filings print go with the run's other files, not instance/.
+                "UPLOAD_DIR": str(work / "uploads"),
+                "DOCUMENT_DIR": str(work / "documents"),
             }
         )
         self.filed = 0
@@ -682,7 +685,7 @@ def main() -> None:
         ):
             work = Path(directory)
             started = time.monotonic()
-            backdated = Backdated(url)
+            backdated = Backdated(url, work)
             tokens = prepare(backdated, args.overdue)
             print(f"prepared in {time.monotonic() - started:.0f} s: demo users, tokens, "
                   f"{args.overdue} overdue complaints")  # fmt: skip

@@ -1,4 +1,11 @@
-"""What every task form shares: task data out, a JSON Schema, and JSON input in."""
+"""What every task form shares: task data out, a JSON Schema, and JSON input in.
+
+jsonschema (about 3 MiB with its referencing and rpds) is imported by the first payload
+checked against a schema: an API request, never a page, the Celery worker or gunicorn's
+master.
+"""
+
+from __future__ import annotations
 
 import gettext
 import json
@@ -8,14 +15,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
-from typing import Any, ClassVar
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import jsonschema
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from jsonschema.exceptions import ValidationError as JsonSchemaError
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, SelectChoice
@@ -53,6 +58,9 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.conditions import BLANK_PATTERN, Condition, tree_schema
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError as JsonSchemaError
 
 NOT_TASK_DATA = frozenset({"submit", "csrf_token"})
 # The amount columns are Numeric(12, 2): at most ten digits before the decimal point.
@@ -110,7 +118,7 @@ class Rule:
     python: Callable[[Form], Any] | None = None
     schema: dict[str, Any] | None = None
 
-    def broken(self, form: "TaskForm", values: Mapping[str, Any]) -> Any:
+    def broken(self, form: TaskForm, values: Mapping[str, Any]) -> Any:
         """The message when the rule is not met by these values, else None."""
         if self.python is not None:
             return self.python(form)
@@ -728,7 +736,9 @@ def _multiple_of(validator: Any, step: Any, instance: Any, schema: Any) -> Any:
     except (ArithmeticError, ValueError):
         remainder = Decimal(1)
     if remainder != 0:
-        yield JsonSchemaError(f"{instance!r} is not a multiple of {step}")
+        from jsonschema.exceptions import ValidationError
+
+        yield ValidationError(f"{instance!r} is not a multiple of {step}")
 
 
 def _decimal(number: Any) -> Decimal:
@@ -743,24 +753,30 @@ def _format_maximum(validator: Any, latest: Any, instance: Any, schema: Any) -> 
         and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", instance)
         and instance > latest
     ):
-        yield JsonSchemaError(f"{instance!r} is later than {latest}")
+        from jsonschema.exceptions import ValidationError
+
+        yield ValidationError(f"{instance!r} is later than {latest}")
 
 
-JsonValidator = jsonschema.validators.extend(
-    jsonschema.Draft202012Validator,
-    {"multipleOf": _multiple_of, "formatMaximum": _format_maximum},
-)
+@cache
+def _validator_parts() -> tuple[Any, Any]:
+    """The validator class and format checker of the published schemas (built once)."""
+    import jsonschema
 
-
-# Dates are checked as dates; an email address by its published pattern (which also takes
-# the empty text a form may send), "email" being only an annotation beside it.
-FORMAT_CHECKER = jsonschema.FormatChecker(formats=["date"])
+    validator = jsonschema.validators.extend(
+        jsonschema.Draft202012Validator,
+        {"multipleOf": _multiple_of, "formatMaximum": _format_maximum},
+    )
+    # Dates are checked as dates; an email address by its published pattern (which also
+    # takes the empty text a form may send), "email" being only an annotation beside it.
+    return validator, jsonschema.FormatChecker(formats=["date"])
 
 
 def json_validator(schema: dict[str, Any]) -> Any:
     """A validator of the published schemas: draft 2020-12 with dates checked, decimal
     multipleOf and formatMaximum on dates."""
-    return JsonValidator(schema, format_checker=FORMAT_CHECKER)
+    validator, format_checker = _validator_parts()
+    return validator(schema, format_checker=format_checker)
 
 
 def schema_errors(

@@ -22,20 +22,28 @@ from __future__ import annotations
 
 import ast
 import calendar as month_calendar
+import importlib
+import importlib.util
 import re
+import sys
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, cached_property
+from importlib.machinery import ModuleSpec
+from pathlib import Path
 from time import monotonic
-from typing import Any, overload
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, overload
 from zoneinfo import ZoneInfo, available_timezones
 
-import holidays as holiday_tables
 import pytz
 
 from services.clock import utcnow
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 # Targets that count working time (the calendar's days and hours), against plain durations.
 WORKING_KINDS = frozenset({"working_days", "working_hours"})
@@ -124,10 +132,10 @@ class Calendar:
         return ZoneInfo(self.timezone)
 
     @cached_property
-    def public_holidays(self) -> holiday_tables.HolidayBase | dict[date, str]:
+    def public_holidays(self) -> HolidayBase | dict[date, str]:
         if not self.country:
             return {}
-        return holiday_tables.country_holidays(self.country, subdiv=self.subdivision or None)
+        return country_holidays(self.country, self.subdivision)
 
     # -- days ------------------------------------------------------------------------------
 
@@ -139,16 +147,14 @@ class Calendar:
         name = table.get(day)
         return str(name) if name else None
 
-    def holidays_in(self, language: str) -> holiday_tables.HolidayBase | dict[date, str]:
+    def holidays_in(self, language: str) -> HolidayBase | dict[date, str]:
         """The public holidays named in the reader's language ("fr", "en") when the holidays
         package has it for this country, else in English, else in the country's own."""
         key = f"holidays:{language}"
         if key not in self._cache:
             self._cache[key] = (
-                holiday_tables.country_holidays(
-                    self.country,
-                    subdiv=self.subdivision or None,
-                    language=holiday_language(self.country, language),
+                country_holidays(
+                    self.country, self.subdivision, holiday_language(self.country, language)
                 )
                 if self.country
                 else {}
@@ -361,21 +367,23 @@ def is_timezone(name: str) -> bool:
 
 
 @cache
-def countries() -> dict[str, tuple[str, ...]]:
-    """Every country the holidays package knows, with its subdivisions' codes."""
-    return {
-        code: tuple(subdivs) for code, subdivs in holiday_tables.list_supported_countries().items()
-    }
+def countries() -> tuple[str, ...]:
+    """Every country code the holidays package knows ("FR", "FRA", aliases such as "UK"),
+    read from its registry without loading any country."""
+    from holidays.registry import EntityLoader
+
+    return tuple(EntityLoader.get_country_codes())
 
 
 @cache
 def subdivision_lookup(country: str) -> dict[str, str]:
     """How a subdivision of `country` may be written ("eng", "England"), case-folded, to the
     holidays package's code ("ENG"); empty for a country it does not know."""
-    if country not in countries():
+    table = _country_class(country)
+    if table is None:
         return {}
-    lookup = {code.casefold(): code for code in countries()[country]}
-    aliases = getattr(holiday_tables.country_holidays(country), "subdivisions_aliases", {}) or {}
+    lookup = {code.casefold(): code for code in table.subdivisions}
+    aliases = getattr(table, "subdivisions_aliases", {}) or {}
     for alias, code in aliases.items():
         lookup.setdefault(str(alias).casefold(), code)
     return lookup
@@ -393,7 +401,8 @@ def subdivision_code(country: str, text: str) -> str | None:
 def holiday_language(country: str, language: str) -> str | None:
     """The holidays package's language for names read in `language` ("fr", "en"): that
     language if it has it for the country, else English, else the country's own (None)."""
-    localized = holiday_tables.list_localized_countries().get(country, [])
+    table = _country_class(country)
+    localized = sorted(table.supported_languages or ()) if table is not None else []
     base = (language or "en").split("_")[0].lower()
     wanted = [base, f"{base}_{country}"] + [name for name in localized if name.startswith(base)]
     wanted += [f"en_{country}", "en_GB", "en_US"]
@@ -401,6 +410,72 @@ def holiday_language(country: str, language: str) -> str | None:
         if name in localized:
             return name
     return None
+
+
+def country_holidays(
+    country: str, subdivision: str = "", language: str | None = None
+) -> HolidayBase:
+    """The public holidays of `country` (and `subdivision`), named in `language` (the holidays
+    package's code, None: the country's own), as `holidays.country_holidays` gives them."""
+    table = _country_class(country)
+    if table is None:
+        raise NotImplementedError(f"Country {country} not available")
+    return table(subdiv=subdivision or None, language=language)
+
+
+# A country defined from another one (a French overseas territory from France) names it so.
+_BASED_ON = re.compile(r"^from holidays\.countries\.(\w+) import", re.MULTILINE)
+
+
+def _country_class(code: str) -> type[HolidayBase] | None:
+    """The holidays package's class for a country code ("FR", "GBR", "UK"), importing that
+    country's module only; None for a code it does not know.
+
+    Asking the package itself (`holidays.country_holidays`) imports `holidays.countries`,
+    whose __init__ imports all ~270 countries: about 8 MiB in every web worker and Celery
+    process that computes a due date, for the one country the calendar names."""
+    from holidays.registry import COUNTRIES
+
+    for module, (_name, *codes) in COUNTRIES.items():
+        if code in codes:
+            found: type[HolidayBase] = getattr(_country_module(module), code)
+            return found
+    return None
+
+
+def _country_module(module: str) -> ModuleType:
+    """holidays.countries.<module>, loaded by itself (the package's __init__ runs only if
+    something else imports it: it then reuses the modules loaded here)."""
+    from holidays.registry import IMPORT_LOCK
+
+    name = f"holidays.countries.{module}"
+    with IMPORT_LOCK:  # the package's own lazy loading holds it too
+        found = sys.modules.get(name)
+        if found is not None:
+            return found
+        spec = None if "holidays.countries" in sys.modules else _alone(name, module)
+        if spec is None or spec.loader is None:
+            return importlib.import_module(name)  # the package's own way
+        for parent in _BASED_ON.findall(Path(str(spec.origin)).read_text(encoding="utf-8")):
+            _country_module(parent)  # loaded first, so that its import finds it
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[name] = loaded
+        try:
+            spec.loader.exec_module(loaded)
+        except BaseException:
+            del sys.modules[name]
+            raise
+        return loaded
+
+
+def _alone(name: str, module: str) -> ModuleSpec | None:
+    """How to load one module of holidays.countries without running the package's __init__
+    (find_spec locates the package without importing it)."""
+    package = importlib.util.find_spec("holidays.countries")
+    places = package.submodule_search_locations if package is not None else None
+    if not places:
+        return None
+    return importlib.util.spec_from_file_location(name, Path(places[0]) / f"{module}.py")
 
 
 # ---------------------------------------------------------------------------------------------

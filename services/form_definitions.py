@@ -23,6 +23,7 @@ from forms.definitions import DefinitionError, FormDefinition
 from forms.text import N_
 from services.engine import Problem, sandbox
 from services.errors import NotFound
+from services.recent import Recent
 
 FORMS_DIR = definitions.SHIPPED_DIR
 PREFIX = "forms/"
@@ -44,7 +45,8 @@ conditions.use_evaluator(
     lambda source: sandbox.check_restricted(source, "eval"),
 )
 
-_BY_HASH: dict[str, dict[str, FormDefinition]] = {}
+# Each version's compiled forms, for the few versions in use (a deploy adds one).
+_BY_HASH: Recent[str, dict[str, FormDefinition]] = Recent(4)
 _LOCK = threading.Lock()
 
 

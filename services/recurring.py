@@ -130,14 +130,26 @@ def recurring(viewer: User, start: date | None = None, end: date | None = None) 
         found = kept[1]
     elif (found_ahead := _snapshot(viewer, clearance, span, newest)) is not None:
         found = found_ahead
-        _CACHE[key] = (monotonic(), found)
+        _keep(key, found)
     else:
         found = _compute(viewer, span)
-        for old in [k for k, (at, _r) in _CACHE.items() if monotonic() - at > 3600]:
-            _CACHE.pop(old, None)
-        _CACHE[key] = (monotonic(), found)
+        _keep(key, found)
     _mark_issues(found.clusters)
     return found
+
+
+# Results kept at most: each complaint filed makes a new key (its id is part of it).
+_KEEP = 8
+
+
+def _keep(key: tuple[str, bool, date, date, int], found: Recurring) -> None:
+    """Keep a result, dropping those past their time and the oldest beyond _KEEP."""
+    now = monotonic()
+    for old in [k for k, (at, _r) in _CACHE.items() if now - at >= settings().cache_seconds]:
+        _CACHE.pop(old, None)
+    _CACHE[key] = (now, found)
+    while len(_CACHE) > _KEEP:
+        _CACHE.pop(min(_CACHE, key=lambda k: _CACHE[k][0]), None)
 
 
 def clusters(viewer: User, start: date | None = None, end: date | None = None) -> list[Cluster]:

@@ -111,7 +111,7 @@ def _load(instance: ProcessInstance) -> Any:
 
 def _keep(instance: ProcessInstance, wf: Any) -> None:
     """Put an unchanged or just-saved workflow back in the cache under its version."""
-    engine.WORKFLOWS.put((instance.id, instance.version_token), wf)
+    engine.WORKFLOWS.put((instance.id, instance.version_token), wf, len(instance.state or ""))
 
 
 def _save(

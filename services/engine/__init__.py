@@ -7,19 +7,20 @@ through the names exported here, so an engine upgrade stays inside this package.
 - runtime: reading and driving a workflow (user tasks, data, timers, messages, outcome)
 - problems, validation, decisions: checking diagrams and decision tables before deploy
 - migration: moving a running instance to another version
+
+validation, decisions and migration are imported on first use of one of their names: they
+bring SpiffWorkflow's BPMN and DMN parsers and its compiled BPMN schema (about 2 MiB), which
+only deploying, the process editor and instance migration need, not running a complaint.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException as EngineError
 from SpiffWorkflow.exceptions import WorkflowException as WorkflowError
 
-from services.engine.decisions import (
-    DecisionInput,
-    DecisionTable,
-    lint_decisions,
-    parse_decision,
-    run_decision,
-)
-from services.engine.migration import migrate_instance, migration_obstacles, open_step_ids
 from services.engine.problems import Problem
 from services.engine.runtime import (
     Snapshot,
@@ -73,7 +74,40 @@ from services.engine.state import (
     specs_to_dict,
     start_workflow,
 )
-from services.engine.validation import ParseResult, lint_specs, parse_process
+
+if TYPE_CHECKING:
+    from services.engine.decisions import (
+        DecisionInput,
+        DecisionTable,
+        lint_decisions,
+        parse_decision,
+        run_decision,
+    )
+    from services.engine.migration import migrate_instance, migration_obstacles, open_step_ids
+    from services.engine.validation import ParseResult, lint_specs, parse_process
+
+# The names imported on first use, and their modules.
+_ON_FIRST_USE = {
+    **dict.fromkeys(
+        ("DecisionInput", "DecisionTable", "lint_decisions", "parse_decision", "run_decision"),
+        "services.engine.decisions",
+    ),
+    **dict.fromkeys(
+        ("migrate_instance", "migration_obstacles", "open_step_ids"), "services.engine.migration"
+    ),
+    **dict.fromkeys(("ParseResult", "lint_specs", "parse_process"), "services.engine.validation"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A name of validation, decisions or migration: imported now, then kept here."""
+    module = _ON_FIRST_USE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DIAGRAM_HELPERS",

@@ -27,6 +27,7 @@ from services import business_calendar, presets
 from services.clock import utcnow
 from services.engine import limits
 from services.errors import ProcessError
+from services.recent import Recent
 
 # ---------------------------------------------------------------------------------------------
 # Restricted evaluator: every gateway condition, script, timer and DMN entry of a diagram goes
@@ -178,7 +179,7 @@ def _loops(code: types.CodeType) -> bool:
     return found
 
 
-_LOOPS: dict[types.CodeType, bool] = {}
+_LOOPS: Recent[types.CodeType, bool] = Recent(4096)
 
 
 class RestrictedCodeError(Exception):
@@ -205,7 +206,9 @@ class EvaluationLimitExceeded(StepError):
     """A diagram expression or script ran past its time budget or built something too large."""
 
 
-_COMPILED: dict[tuple[str, str], Any] = {}
+# Diagrams have a few dozen distinct expressions per version: the bound only matters after
+# many deploys in a long-running process.
+_COMPILED: Recent[tuple[str, str], Any] = Recent(2048)
 
 
 def _compile(source: str, mode: str) -> Any:

@@ -24,6 +24,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from services.engine.sandbox import SCRIPT_ENGINE, EvaluationLimitExceeded, StepError
+from services.recent import Recent
 
 # ---------------------------------------------------------------------------------------------
 # Serializer: the instance state is stored without its spec; the process version holds the
@@ -110,38 +111,58 @@ class Specs:
     subprocess_specs: dict[str, Any]
 
 
-_SPEC_CACHE: dict[Hashable, Specs] = {}
+# Restored specs by version (about 1-2 MiB each): the versions running complaints are few,
+# and one evicted is restored again from its row.
+_SPEC_CACHE: Recent[Hashable, Specs] = Recent(4)
 
 
 class WorkflowCache:
     """Recently saved workflows by (instance id, version token), so a request skips the load.
 
     `take` removes the entry: a request that fails half-way can never leave a mutated object
-    behind. Each process has its own cache; a miss just deserializes.
+    behind. Each process has its own cache; a miss just deserializes. The cache keeps the
+    most recent workflows up to `size` of them and `budget` characters of their saved states
+    (a restored workflow holds about four times its JSON text in memory): a worker that
+    serves hundreds of complaints keeps the last few, not all of them.
     """
 
-    def __init__(self, size: int = 512) -> None:
-        self._items: OrderedDict[tuple[int, str], BpmnWorkflow] = OrderedDict()
+    def __init__(self, size: int = 128, budget: int = 1_000_000) -> None:
+        self._items: OrderedDict[tuple[int, str], tuple[BpmnWorkflow, int]] = OrderedDict()
         self._lock = threading.Lock()
+        self._held = 0
         self.size = size
+        self.budget = budget
 
     def take(self, key: tuple[int, str]) -> BpmnWorkflow | None:
         """Remove and return the workflow saved under `key`, if any."""
         with self._lock:
-            return self._items.pop(key, None)
+            found = self._items.pop(key, None)
+            if found is None:
+                return None
+            self._held -= found[1]
+            return found[0]
 
-    def put(self, key: tuple[int, str], wf: BpmnWorkflow) -> None:
-        """Keep `wf` under `key`, evicting the least recently kept past the size."""
+    def put(self, key: tuple[int, str], wf: BpmnWorkflow, state_size: int = 0) -> None:
+        """Keep `wf` (whose saved state is `state_size` characters) under `key`, evicting the
+        least recently kept past the size or the budget."""
         with self._lock:
-            self._items[key] = wf
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._held -= old[1]
+            self._items[key] = (wf, state_size)
+            self._held += state_size
+            while len(self._items) > self.size or (self._held > self.budget and self._items):
+                _key, (_wf, size) = self._items.popitem(last=False)
+                self._held -= size
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def clear(self) -> None:
         """Forget everything (tests simulating a restart)."""
         with self._lock:
             self._items.clear()
+            self._held = 0
 
 
 WORKFLOWS = WorkflowCache()

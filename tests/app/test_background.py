@@ -218,3 +218,42 @@ def test_beat_schedules_the_workers_rounds_without_building_the_app(app: Flask):
     worker = background.init(app)
     assert set(schedule) == set(worker.conf.beat_schedule)
     assert all(task in worker.tasks for task in schedule.values()), schedule
+
+
+def test_the_worker_app_without_the_web_layer_runs_the_rounds(
+    app: Flask, database_url: str, tmp_path, smtp_server: SmtpServer
+) -> None:
+    """app/worker.py builds the core alone (app/core.py): the rounds and an export job run
+    in it as in the whole app."""
+    from app.core import create_core
+    from services import export_jobs
+    from services.models import ExportJob
+
+    core = create_core(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "DOCUMENT_DIR": str(tmp_path / "documents"),
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": smtp_server.port,
+        }
+    )
+    assert "tasks" not in core.blueprints and "api" not in core.blueprints
+    background.init(core)
+    with app.app_context():
+        complaint = journeys.to_classification()  # the acknowledgement is queued
+        complaint_id, address = complaint.id, complaint.email
+        job_id = export_jobs.queue(journeys.user("analyst"), "xlsx", {}, locale="fr", rows=1).id
+        db.session.commit()
+    later = (utcnow() + timedelta(days=90)).isoformat()
+    assert background.fire_timers(later)["skipped"] is False
+    assert _events(app, complaint_id, "clock_breached")
+    assert background.deliver_messages()["sent"]
+    assert [m["To"] for m in smtp_server.messages] == [address]
+    assert background.build_export(job_id) == "ready"
+    with core.app_context():
+        assert db.session.get(ExportJob, job_id).status == "ready"
+        db.session.remove()  # its connection back in the pool, which dispose closes
+        db.engine.dispose()

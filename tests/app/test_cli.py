@@ -17,7 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.cli import HOW_TO_SET_THE_KEY, MissingSecretKey, timer_loop
+from app.cli import timer_loop
+from app.core import HOW_TO_SET_THE_KEY, MissingSecretKey
 from services import timers, users, workflows
 from services.clock import as_utc, utcnow
 from services.db import db

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -131,10 +132,35 @@ def test_the_migration_heads_are_alembics_without_importing_it():
     assert len(expected) == 1
 
 
-def test_serving_imports_neither_alembic_nor_celery_nor_the_pdf_and_xlsx_libraries(tmp_path):
+# Imported by some commands or requests only, never by building the app and serving a page:
+# migrations (Alembic, Mako), Celery, XLSX, PDF, encryption of the public form's token, JSON
+# Schema (API payloads), the public holidays (the first due date), SpiffWorkflow's BPMN and
+# DMN parsers with their schema (deploying, the process editor) and instance migration.
+LAZY = (
+    "alembic",
+    "flask_migrate",
+    "mako",
+    "celery",
+    "kombu",
+    "xlsxwriter",
+    "weasyprint",
+    "aiosmtpd",
+    "cryptography.fernet",
+    "jsonschema",
+    "holidays",
+    "SpiffWorkflow.bpmn.parser",
+    "SpiffWorkflow.spiff.parser",
+    "SpiffWorkflow.dmn.parser",
+    "services.engine.validation",
+    "services.engine.decisions",
+    "services.engine.migration",
+)
+
+
+def test_serving_imports_none_of_what_only_some_commands_or_requests_use(tmp_path):
     """Web workers import the app and serve: the libraries only some commands or requests
-    need (migrations, Celery, XLSX, PDF, encryption of the public form's token) are imported
-    by those (about 25 MiB of every worker's memory)."""
+    need are imported by those (tens of MiB of every worker's memory, README "Resident
+    memory")."""
     from tests.fresh_interpreter import last_line
 
     script = (
@@ -142,8 +168,36 @@ def test_serving_imports_neither_alembic_nor_celery_nor_the_pdf_and_xlsx_librari
         f"app = create_app({{'TESTING': True, 'SECRET_KEY': 'x' * 40, "
         f"'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path}/app.sqlite'}}); "
         "client = app.test_client(); client.get('/healthz'); client.get('/auth/login'); "
-        "heavy = ['alembic', 'flask_migrate', 'mako', 'celery', 'kombu', 'xlsxwriter', "
-        "'weasyprint', 'aiosmtpd', 'cryptography.fernet']; "
-        "print(sorted(m for m in heavy if m in sys.modules))"
+        f"print(sorted(m for m in {LAZY!r} if m in sys.modules))"
     )
     assert last_line(script) == "[]"
+
+
+def test_the_celery_worker_builds_the_app_without_its_web_layer(tmp_path):
+    """`celery -A app.worker worker` registers the rounds in an app with no blueprint, API,
+    page forms, sessions, CSRF or rate limits (app/core.py), nor what serving leaves out."""
+    from tests.fresh_interpreter import last_line
+
+    web = ("app.factory", "app.api", "app.tasks", "flask_login", "flask_wtf", "flask_limiter")
+    unused = web + tuple(m for m in LAZY if m not in ("celery", "kombu"))
+    script = (
+        "import sys; import app.worker as worker; "
+        "names = sorted(n for n in worker.celery.tasks if n.startswith('complaintflow.')); "
+        f"print(names, sorted(m for m in {unused!r} if m in sys.modules))"
+    )
+    env = {
+        **os.environ,
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/app.sqlite",
+        "CELERY_BROKER_URL": "memory://",
+    }
+    names = [
+        "complaintflow.build_export",
+        "complaintflow.deliver_messages",
+        "complaintflow.expire_exports",
+        "complaintflow.fire_timers",
+        "complaintflow.refresh_reports",
+        "complaintflow.send_digests",
+        "complaintflow.sweep_uploads",
+    ]
+    assert last_line(script, env) == f"{names} []"

@@ -353,6 +353,44 @@ def test_holiday_names_in_the_readers_language():
     assert business_calendar.holiday_language("AU", "fr") == "en_AU"
 
 
+def test_a_due_date_loads_the_holidays_of_its_country_alone():
+    """The holidays package imports all ~270 countries when any is asked for through it
+    (about 8 MiB per process): the calendar loads its own country's module, and a country
+    defined from another (French Guiana from France) that one first."""
+    from tests.fresh_interpreter import last_line
+
+    script = (
+        "import sys; from datetime import UTC, datetime; "
+        "from services.business_calendar import Calendar; "
+        "paris, cayenne = Calendar(), Calendar(timezone='America/Cayenne', country='GF'); "
+        "due = paris.due(datetime(2026, 12, 24, 12, tzinfo=UTC), 'working_days(1)'); "
+        "named = cayenne.holiday_name(datetime(2026, 6, 10).date(), 'fr'); "
+        "loaded = sorted(m for m in sys.modules if m.startswith('holidays.countries')); "
+        "print(due.date(), named, loaded)"
+    )
+    assert last_line(script) == (
+        "2026-12-28 Abolition de l'esclavage "
+        "['holidays.countries.france', 'holidays.countries.french_guiana']"
+    )
+
+
+@pytest.mark.parametrize(
+    ("country", "subdivision", "language"),
+    [("FR", "", "fr"), ("GB", "SCT", None), ("AU", "NSW", "en_AU"), ("GF", "", None)],
+)
+def test_the_holidays_are_the_packages_own(country, subdivision, language):
+    import holidays
+
+    ours = business_calendar.country_holidays(country, subdivision, language)
+    theirs = holidays.country_holidays(country, subdiv=subdivision or None, language=language)
+    for year in (2025, 2026, 2027):  # each year is filled on first use
+        span = slice(date(year, 1, 1), date(year + 1, 1, 1))
+        assert ours[span] == theirs[span]
+    assert dict(ours) == dict(theirs)  # the names too
+    with pytest.raises(NotImplementedError):
+        business_calendar.country_holidays("ZZ")
+
+
 def test_subdivisions_and_time_zones_an_administrator_may_choose():
     assert business_calendar.subdivision_code("GB", "eng") == "ENG"
     assert business_calendar.subdivision_code("GB", "Scotland") == "SCT"

@@ -231,6 +231,16 @@ def test_results_are_kept_until_a_complaint_arrives_and_issue_marks_stay_current
     assert by_kind(fresh.rising, "product")["washing machine wm-300"].now == 4
 
 
+def test_the_process_keeps_a_few_results_however_many_complaints_arrive():
+    # Each complaint filed makes a new result (its id is part of the key): kept, but not all.
+    recurring.forget()
+    for days in range(12):
+        filed(days + 1)
+        latest = recurring.recurring(manager())
+    assert len(recurring._CACHE) <= recurring._KEEP
+    assert recurring.recurring(manager()) is latest
+
+
 def plain(found):
     """What a page shows of recurring problems, in plain values."""
     return [
