@@ -82,9 +82,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # with k-anonymity (only 5 hex characters of the SHA-1 leave): off unless set, e.g.
         # https://api.pwnedpasswords.com/range (or a self-hosted mirror).
         "PWNED_PASSWORDS_URL": os.environ.get("PWNED_PASSWORDS_URL", ""),
-        # Werkzeug's method for new password hashes: scrypt (its default) unless set; the
-        # tests set a cheap one (pbkdf2:sha256:1000), never meant for production.
-        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
+        # Werkzeug's method for new password hashes: scrypt with 8 MiB of memory unless set
+        # (services.users.DEFAULT_HASH_METHOD); the tests set a cheap one
+        # (pbkdf2:sha256:1000), never meant for production.
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt:8192:8:10"),
         "OMBUDSMAN_NAME": os.environ.get("OMBUDSMAN_NAME", ""),
         "OMBUDSMAN_ADDRESS": os.environ.get("OMBUDSMAN_ADDRESS", ""),
         "OMBUDSMAN_PHONE": os.environ.get("OMBUDSMAN_PHONE", ""),

@@ -53,13 +53,13 @@ def problems(config: Mapping[str, Any], *, reach_broker: bool = True) -> list[st
         )
     if not config.get("MAIL_SERVER"):
         found.append("MAIL_SERVER is not set: messages to complainants and staff cannot leave.")
-    method = str(config.get("PASSWORD_HASH_METHOD") or "scrypt")
+    method = str(config.get("PASSWORD_HASH_METHOD") or "scrypt:8192:8:10")
     kind, _, rounds = method.partition(":")
     iterations = rounds.rpartition(":")[2]
     if kind == "pbkdf2" and (not iterations.isdigit() or int(iterations) < MIN_PBKDF2_ROUNDS):
         found.append(
             f"PASSWORD_HASH_METHOD is {method}: too cheap for production (the tests' setting); "
-            f"leave it unset (scrypt) or use pbkdf2:sha256:{MIN_PBKDF2_ROUNDS} or more."
+            f"leave it unset (scrypt:8192:8:10) or use pbkdf2:sha256:{MIN_PBKDF2_ROUNDS} or more."
         )
     return found
 

@@ -205,10 +205,15 @@ def test_an_unknown_user_name_costs_a_password_hash_like_a_known_one(app_context
     assert users.authenticate("nobody-by-that-name", "x") is None
 
 
-def test_passwords_are_hashed_with_scrypt_unless_configured(monkeypatch, tmp_path):
+def test_passwords_are_hashed_with_scrypt_unless_configured(
+    monkeypatch, tmp_path, app_context, scrypt
+):
     monkeypatch.delenv("PASSWORD_HASH_METHOD", raising=False)
-    assert from_environment(str(tmp_path))["PASSWORD_HASH_METHOD"] == "scrypt"
-    assert users.DEFAULT_HASH_METHOD == "scrypt"
+    assert from_environment(str(tmp_path))["PASSWORD_HASH_METHOD"] == "scrypt:8192:8:10"
+    # N = 2^13, r = 8, p = 10: 8 MiB of scratch memory per hash (128 * r * N bytes).
+    stored = users.hash_password("long enough secret words")
+    assert stored.startswith("scrypt:8192:8:10$")
+    assert check_password_hash(stored, "long enough secret words")
 
 
 def test_a_password_hashed_with_the_configured_method_verifies(app_context, app):
