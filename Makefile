@@ -95,12 +95,16 @@ redis:
 	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 \
 	  --port 6379 --save "" --appendonly no >/dev/null
 
+# Bytecode is kept (an environment may set PYTHONDONTWRITEBYTECODE): without it each test
+# worker and each child interpreter compiles the app and pytest rewrites its plugins again.
+PYTEST = PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
+
 test: setup browser redis
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # The quick loop while working: SQLite only, no browser tests.
 test-fast: setup redis
-	TEST_DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS) -m "not browser" -q
+	TEST_DATABASE_URL= $(PYTEST) $(PYTEST_ARGS) -m "not browser" -q
 
 lint: setup
 	$(BIN)/ruff check .

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2.bccache import Bucket, BytecodeCache
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.routing.rules import Rule
 
 from app import create_app
 from services.db import db
@@ -29,6 +31,56 @@ os.environ.setdefault("PRINT_IN_CHILD", "0")
 # Hundreds of sign-ins: a cheap hash method instead of scrypt (~70 ms per check), for the
 # template's demo users and every app and live server; tests/app/test_auth.py checks scrypt.
 os.environ.setdefault("PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
+# Each test's folder (its SQLite copy, uploads, letters) in memory when the machine has a
+# tmpfs: on disk, SQLite's fsync at every commit was a third of a journey's time. The
+# folders of passing tests are removed as they end (tmp_path_retention_policy, pyproject).
+# pytest makes its own pytest-of-<user> there, private (0700) and checked to be ours.
+MEMORY_TEMP = "/dev/shm"  # noqa: S108
+if os.access(MEMORY_TEMP, os.W_OK):
+    os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", MEMORY_TEMP)
+
+
+def _share_url_builders() -> None:
+    """Every test builds its own app, and Werkzeug compiles two URL-builder functions for each
+    of the app's ~850 rules (Python source through `ast` and `compile`): about 0.2 s of CPU
+    per app, a fifth of the suite. A builder is a pure function of the rule's text, parsed
+    parts and defaults (it reads the converters from the rule it is called on), so identical
+    rules of successive apps share one. Each test still gets a new app and a new URL map."""
+    compile_builder = Rule._compile_builder
+    builders: dict[tuple[Any, ...], Any] = {}
+
+    def shared(self: Rule, append_unknown: bool = True) -> Any:
+        key = (self.rule, tuple(self._trace), repr(self.defaults), append_unknown)
+        if key not in builders:
+            builders[key] = compile_builder(self, append_unknown)
+        return builders[key]
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+_share_url_builders()
+
+
+class _SharedTemplates(BytecodeCache):
+    """Jinja compiles each template once per environment, and every test's app has its own:
+    a quarter of a page test's time went to compiling the same templates again. The apps of
+    the tests share the compiled code instead (Jinja's bytecode cache, in memory: a template
+    whose source changed is compiled anew). All are built by create_app with the same Jinja
+    settings, filters and extensions, which the compiled code depends on."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, tuple[str, Any]] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        checksum, code = self.codes.get(bucket.key, (None, None))
+        if checksum == bucket.checksum:
+            bucket.code = code
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.codes[bucket.key] = (bucket.checksum, bucket.code)
+
+
+SHARED_TEMPLATES = _SharedTemplates()
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -119,6 +171,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "DEMO_PASSWORD": DEMO_PASSWORD,
         }
     )
+    app.jinja_env.bytecode_cache = SHARED_TEMPLATES
     yield app
     with app.app_context():
         db.engine.dispose()
