@@ -6,7 +6,12 @@ the workflow in memory and times `task.set_data(); task.run(); wf.do_engine_step
 the services, one completion is what a request does: load the complaint's state, validate the
 form, run the step, save state + task table + audit, commit.
 
-Measured at the start of the loop and again once the complaint's history is 10x longer.
+Measured at the start of the loop (each sample on a complaint at its first resolution) and on
+a complaint whose history is 10x longer (history: the task instances the complaint has had),
+the two in turn so that a busy machine slows both alike. Bare SpiffWorkflow keeps its whole
+history in its task tree; the services cut finished tasks out after each step
+(services/engine/history.py), so the table gives both trees' sizes and the stored state's size
+beside the times, and the growth of each time from the start to 10x history.
 First, the cost of the bounds on diagram code: evaluations per second through the restricted
 evaluator with and without its time budget and size guards, and a bare completion with each.
 
@@ -23,8 +28,10 @@ import platform
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 
 from flask_migrate import upgrade
@@ -75,15 +82,18 @@ def stock_serializer() -> BpmnWorkflowSerializer:
 STOCK_SERIALIZER = stock_serializer()
 
 
-def bare_workflow() -> BpmnWorkflow:
+@cache
+def bare_specs() -> tuple:
     parser = SpiffBpmnParser()
     parser.add_bpmn_file(str(ROOT / "processes/complaint_handling.bpmn"))
     parser.add_dmn_file(str(ROOT / "processes/complaint_routing.dmn"))
-    wf = BpmnWorkflow(
-        parser.get_spec("complaint_handling"),
-        parser.get_subprocess_specs("complaint_handling"),
-        script_engine=engine.SCRIPT_ENGINE,
-    )
+    return parser.get_spec("complaint_handling"), parser.get_subprocess_specs("complaint_handling")
+
+
+def bare_workflow() -> BpmnWorkflow:
+    """A complaint at its first minor resolution, on bare SpiffWorkflow."""
+    spec, subprocess_specs = bare_specs()
+    wf = BpmnWorkflow(spec, subprocess_specs, script_engine=engine.SCRIPT_ENGINE)
     wf.get_next_task(state=TaskState.READY).set_data(**engine_ready(journeys.INTAKE))
     wf.do_engine_steps()
     bare_step(wf, "register_complaint", form_data("register_complaint"))
@@ -109,21 +119,59 @@ def bare_step(wf: BpmnWorkflow, name: str, data: dict) -> None:
     wf.do_engine_steps()
 
 
-def time_bare(wf: BpmnWorkflow) -> tuple[float, float]:
-    """Median seconds per step, and per step plus a JSON round trip, at this history."""
-    steps, round_trips = [], []
+def time_bare(target: int) -> tuple[Side, Side]:
+    """Bare SpiffWorkflow (nothing cut) at the start and with `target` task instances.
+
+    The two are measured in turn, step by step, so that a busy machine slows both alike; each
+    start sample steps a workflow still at the start (a new one every two steps).
+    """
+    long = bare_workflow()
     resolve, send_back = form_data("resolve_minor"), form_data("sign_off", **SEND_BACK)
+    while engine.history_size(long) < target:
+        bare_step(long, "resolve_minor", resolve)
+        bare_step(long, "sign_off_minor", send_back)
+    sizes = (engine.history_size(bare_workflow()), engine.history_size(long))
+    steps: tuple[list[float], list[float]] = ([], [])
+    fresh = bare_workflow()
     for i in range(SAMPLES):
         name, data = ("resolve_minor", resolve) if i % 2 == 0 else ("sign_off_minor", send_back)
-        start = time.perf_counter()
-        bare_step(wf, name, data)
-        steps.append(time.perf_counter() - start)
-    for _ in range(SAMPLES):
-        start = time.perf_counter()
-        restored = STOCK_SERIALIZER.deserialize_json(STOCK_SERIALIZER.serialize_json(wf))
-        round_trips.append(time.perf_counter() - start)
-    assert restored is not None
-    return statistics.median(steps), statistics.median(round_trips)
+        if i % 2 == 0:
+            fresh = bare_workflow()
+        for side in (0, 1) if i % 4 < 2 else (1, 0):
+            wf = fresh if side == 0 else long
+            start = time.perf_counter()
+            bare_step(wf, name, data)
+            steps[side].append(time.perf_counter() - start)
+    fresh = bare_workflow()
+    round_trips: tuple[list[float], list[float]] = ([], [])
+    for i in range(SAMPLES):
+        for side in (0, 1) if i % 2 == 0 else (1, 0):
+            wf = fresh if side == 0 else long
+            start = time.perf_counter()
+            restored = STOCK_SERIALIZER.deserialize_json(STOCK_SERIALIZER.serialize_json(wf))
+            round_trips[side].append(time.perf_counter() - start)
+            assert restored is not None
+    return tuple(
+        Side(
+            sizes[side],
+            sizes[side],
+            len(STOCK_SERIALIZER.serialize_json(fresh if side == 0 else long)),
+            statistics.median(steps[side]),
+            statistics.median(round_trips[side]),
+        )
+        for side in (0, 1)
+    )
+
+
+@dataclass(frozen=True)
+class Side:
+    """One complaint's history and what a completion cost at it."""
+
+    length: int  # task instances the complaint has had
+    in_tree: int  # of which still in its task tree
+    state_bytes: int  # its stored state (bare: SpiffWorkflow's own JSON, spec included)
+    seconds: float  # median per completion (bare: the step alone)
+    round_trip: float = 0.0  # bare: median JSON serialize + deserialize
 
 
 # ---- the bounds on diagram code (services/engine/limits.py) ------------------------------------
@@ -236,32 +284,49 @@ def report_bounds() -> None:
 # ---- through the services ---------------------------------------------------------------------
 
 
-def time_services(database_url: str) -> list[tuple[int, float]]:
-    """(history size, median seconds per completion) at the start and at 10x history."""
+def time_services(database_url: str) -> tuple[Side, Side]:
+    """Completions at the start of a complaint and at 10x its history, measured in turn.
+
+    Each start sample completes a task of a complaint at its first resolution (a new one every
+    two completions); the other complaint was sent back until its history was 10x longer.
+    """
     app = create_app(
         {"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": database_url}
     )
     app.logger.disabled = True
-    results = []
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         runner = app.test_cli_runner()
         assert runner.invoke(args=["seed-demo"]).exit_code == 0
-        complaint = journeys.to_minor_resolution()
-        base = history(complaint)
-        results.append((base, loop(complaint)))
-        while history(complaint) < base * 10:
-            one_round(complaint)
-        results.append((history(complaint), loop(complaint)))
+        long = journeys.to_minor_resolution()
+        base = history(long)
+        while history(long)[0] < base[0] * 10:
+            one_round(long)
+        histories = (base, history(long))
+        supervisor, manager = journeys.user("supervisor"), journeys.user("manager")
+        samples: tuple[list[float], list[float]] = ([], [])
+        fresh = long
+        for i in range(SAMPLES):
+            name, who, data = (
+                ("resolve_minor", supervisor, RESOLVE)
+                if i % 2 == 0
+                else ("sign_off_minor", manager, SEND_BACK)
+            )
+            if i % 2 == 0:
+                fresh = journeys.to_minor_resolution()
+            for side in (0, 1) if i % 4 < 2 else (1, 0):
+                complaint = fresh if side == 0 else long
+                samples[side].append(timed_completion(complaint, name, who, data))
         db.session.remove()
         db.engine.dispose()
-    return results
+    return tuple(Side(*histories[side], statistics.median(samples[side])) for side in (0, 1))
 
 
-def history(complaint) -> int:
+def history(complaint) -> tuple[int, int, int]:
+    """(task instances the complaint has had, of which in its task tree, state bytes)."""
     instance = db.session.get(ProcessInstance, complaint.instance.id)
     wf = engine.load_workflow(processes.specs_of(instance.process_version), instance.state)
-    return engine.history_size(wf)
+    return engine.history_length(wf), engine.history_size(wf), len(instance.state)
 
 
 def one_round(complaint) -> None:
@@ -269,48 +334,41 @@ def one_round(complaint) -> None:
     journeys.complete(complaint, "sign_off_minor", **SEND_BACK)
 
 
-def loop(complaint) -> float:
-    supervisor, manager = journeys.user("supervisor"), journeys.user("manager")
-    samples = []
-    for i in range(SAMPLES):
-        name, who, data = (
-            ("resolve_minor", supervisor, RESOLVE)
-            if i % 2 == 0
-            else ("sign_off_minor", manager, SEND_BACK)
-        )
-        task_id = journeys.open_task(complaint, name).id
-        form = journeys.formdata(data)
-        db.session.expire_all()  # a request starts with nothing cached
-        start = time.perf_counter()
-        workflows.complete_task(task_id, who, form)
-        db.session.commit()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
-def bare_at(target: int) -> tuple[int, float, float]:
-    wf = bare_workflow()
-    resolve, send_back = form_data("resolve_minor"), form_data("sign_off", **SEND_BACK)
-    while engine.history_size(wf) < target:
-        bare_step(wf, "resolve_minor", resolve)
-        bare_step(wf, "sign_off_minor", send_back)
-    size = engine.history_size(wf)
-    step, round_trip = time_bare(wf)
-    return size, step, round_trip
+def timed_completion(complaint, name: str, who, data: dict) -> float:
+    """Seconds to complete the complaint's open task `name` as a request does, and commit."""
+    task_id = journeys.open_task(complaint, name).id
+    form = journeys.formdata(data)
+    db.session.expire_all()  # a request starts with nothing cached
+    start = time.perf_counter()
+    workflows.complete_task(task_id, who, form)
+    db.session.commit()
+    return time.perf_counter() - start
 
 
 def report(label: str, url: str) -> None:
-    measured = time_services(url)
+    services = time_services(url)
+    bare = time_bare(services[1].length)
     print(f"\n{label}")
     print(
-        f"{'history (tasks)':>16} {'bare step':>10} {'bare+JSON':>10} {'services':>10} {'ratio':>7}"
+        f"{'':>8} {'---------- bare SpiffWorkflow ----------':>40}  "
+        f"{'------------ services ------------':>34}"
     )
-    for size, service_s in measured:
-        _size, bare_s, round_trip_s = bare_at(size)
+    print(
+        f"{'history':>8} {'tree':>6} {'JSON KB':>8} {'step':>10} {'step+JSON':>11}  "
+        f"{'tree':>6} {'state KB':>8} {'completion':>11} {'ratio':>6}"
+    )
+    for ours, theirs in zip(services, bare, strict=True):
         print(
-            f"{size:>16} {bare_s * 1000:>8.2f}ms {(bare_s + round_trip_s) * 1000:>8.2f}ms "
-            f"{service_s * 1000:>8.2f}ms {service_s / bare_s:>6.1f}x"
+            f"{ours.length:>8} {theirs.in_tree:>6} {theirs.state_bytes / 1024:>8.1f} "
+            f"{theirs.seconds * 1000:>8.2f}ms {(theirs.seconds + theirs.round_trip) * 1000:>9.2f}ms"
+            f"  {ours.in_tree:>6} {ours.state_bytes / 1024:>8.1f} {ours.seconds * 1000:>9.2f}ms "
+            f"{ours.seconds / theirs.seconds:>5.1f}x"
         )
+    print(
+        f"{'growth':>8} {'':>6} {'':>8} {bare[1].seconds / bare[0].seconds:>9.2f}x "
+        f"{(bare[1].seconds + bare[1].round_trip) / (bare[0].seconds + bare[0].round_trip):>10.2f}x"
+        f"  {'':>6} {'':>8} {services[1].seconds / services[0].seconds:>10.2f}x"
+    )
 
 
 def main() -> None:

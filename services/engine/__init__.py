@@ -4,6 +4,7 @@ through the names exported here, so an engine upgrade stays inside this package.
 - sandbox: the restricted evaluator for diagram conditions, scripts, timers and DMN cells
 - limits: its time and memory budget per evaluation and its size-guarded operators
 - state: serialization (spec stored once per version), the workflow cache, start/load/dump
+- history: cutting finished history out of the task tree after each step, with its summary
 - runtime: reading and driving a workflow (user tasks, data, timers, messages, outcome)
 - problems, validation, decisions: checking diagrams and decision tables before deploy
 - migration: moving a running instance to another version
@@ -34,6 +35,7 @@ from services.engine.runtime import (
     end_event_name,
     find_ready_task,
     fire_due_timers,
+    history_length,
     history_size,
     latest_data,
     message_deadline,
@@ -142,6 +144,7 @@ __all__ = [
     "end_event_name",
     "find_ready_task",
     "fire_due_timers",
+    "history_length",
     "history_size",
     "latest_data",
     "message_deadline",

@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
 from SpiffWorkflow.bpmn.util.diff import migrate_workflow as spiff_migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
+from services.engine.history import pruned_history
 from services.engine.runtime import _all_tasks, active_element_ids
 from services.engine.state import SERIALIZER, Specs, _run_engine
 from services.errors import Conflict
@@ -73,11 +74,22 @@ def migration_obstacles(wf: BpmnWorkflow, target: Specs) -> list[str]:
     label or documentation; a live subprocess the target no longer has.
     """
     reasons = []
+    # The steps done whose tasks were cut out of the tree (engine/history.py), per process.
+    pruned = {name: set(specs) for name, specs in pruned_history(wf).done.items()}
     for workflow, spec_diff, task_diff in _diffs(wf, target):
         if spec_diff is None or task_diff is None:
             if not workflow.is_completed():
                 reasons.append(f"it is inside subprocess '{workflow.spec.name}', which is gone")
             continue
+        for name in sorted(pruned.pop(workflow.spec.name, ())):
+            spec = workflow.spec.task_specs.get(name)
+            if spec is None:
+                continue
+            if spec in spec_diff.removed:
+                reasons.append(f"it has been through {_step(spec)}, which is removed")
+            elif changed := set(spec_diff.changed.get(spec, [])) - _COSMETIC_ATTRIBUTES:
+                what = ", ".join(sorted(changed))
+                reasons.append(f"{_step(spec)}, already done, is changed ({what})")
         for task in task_diff.removed:
             if task.state & _OPEN:
                 reasons.append(f"it waits at {_step(task.task_spec)}, which is removed")

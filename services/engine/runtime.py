@@ -25,6 +25,7 @@ from SpiffWorkflow.exceptions import (
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
+from services.engine.history import pruned_history
 from services.engine.state import Specs, _run_engine, step_error
 from services.errors import Conflict, TaskAlreadyCompleted
 
@@ -330,6 +331,8 @@ def snapshot(wf: BpmnWorkflow) -> Snapshot:
         data = {}
         for source in sources:
             data.update(source.data)
+    # A finished process's end event is the last outcome reached: one scan for both.
+    outcome = end_event_name(wf, running=True)
     enclosing: dict[Any, tuple[str, ...]] = {}
     infos = [_user_task_info(t, enclosing) for t in ready]
     starts: dict[str, float] = {}
@@ -351,8 +354,8 @@ def snapshot(wf: BpmnWorkflow) -> Snapshot:
         ready=infos,
         waiting_messages=waiting_messages(wf),
         next_timer_due=next_timer_due(wf),
-        end_event=end_event_name(wf) if completed else None,
-        outcome=end_event_name(wf, running=True),
+        end_event=outcome if completed else None,
+        outcome=outcome,
         active_clocks=frozenset(starts),
         case_clocks=_case_clocks(wf.spec),
         clocks_stopped=bool(stop_ends),
@@ -492,12 +495,16 @@ def task_instructions(specs: Specs, task_name: str) -> str:
 
 
 def completed_element_ids(wf: BpmnWorkflow) -> list[str]:
-    """BPMN ids of the elements the workflow has passed through, the current steps excepted."""
+    """BPMN ids of the elements the workflow has passed through, the current steps excepted.
+
+    The steps cut out of the task tree (engine/history.py) count too.
+    """
     done = {
         task.task_spec.bpmn_id
         for task in wf.get_tasks(state=TaskState.COMPLETED)
         if getattr(task.task_spec, "bpmn_id", None)
     }
+    done |= pruned_history(wf).element_ids
     return sorted(done - set(active_element_ids(wf)))
 
 
@@ -591,3 +598,9 @@ def message_deadline(wf: BpmnWorkflow, message: str) -> datetime | None:
 def history_size(wf: BpmnWorkflow) -> int:
     """Number of task instances in the tree (for benchmarks and diagnostics)."""
     return len(wf.tasks) + sum(len(sp.tasks) for sp in wf.subprocesses.values())
+
+
+def history_length(wf: BpmnWorkflow) -> int:
+    """Number of task instances the workflow has had: those in the tree and those cut out of
+    it (engine/history.py); what history_size would be had nothing been cut."""
+    return history_size(wf) + pruned_history(wf).count

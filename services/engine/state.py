@@ -23,6 +23,12 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from services.engine.history import (
+    PrunedHistory,
+    prune_history,
+    pruned_history,
+    set_pruned_history,
+)
 from services.engine.sandbox import SCRIPT_ENGINE, EvaluationLimitExceeded, StepError
 from services.recent import Recent
 
@@ -39,18 +45,28 @@ class _InstanceConverter(BpmnWorkflowConverter):
         dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        pruned = pruned_history(workflow)
+        if pruned.count:  # what is kept of the history cut out of the tree (engine/history.py)
+            dct[_PRUNED_KEY] = pruned.to_dict()
         return dct
 
     def from_dict(self, dct: dict[str, Any], specs: Specs | None = None) -> BpmnWorkflow:
+        pruned = dct.pop(_PRUNED_KEY, None)
         if specs is None:
-            return super().from_dict(dct)
-        workflow = self.target_class(specs.spec, specs.subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
-        self.set_default_attributes(workflow, dct)
-        self.subprocesses_from_dict(dct["subprocesses"], workflow)
-        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+            workflow = super().from_dict(dct)
+        else:
+            workflow = self.target_class(specs.spec, specs.subprocess_specs, deserializing=True)
+            workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+            workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+            self.set_default_attributes(workflow, dct)
+            self.subprocesses_from_dict(dct["subprocesses"], workflow)
+            workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        if pruned is not None:
+            set_pruned_history(workflow, PrunedHistory.from_dict(pruned))
         return workflow
+
+
+_PRUNED_KEY = "pruned_history"
 
 
 _FINISHED = TaskState.COMPLETED | TaskState.CANCELLED
@@ -233,10 +249,13 @@ def dump_workflow(wf: BpmnWorkflow) -> str:
 
 
 def _run_engine(wf: BpmnWorkflow) -> None:
+    """Run the engine to the next wait, then cut the history nothing reads any more (so the
+    next step and the save cost the same however long the complaint's history)."""
     try:
         wf.do_engine_steps()
     except SpiffWorkflowException as exc:
         raise step_error(exc) from exc
+    prune_history(wf)
 
 
 def step_error(exc: SpiffWorkflowException) -> StepError:
