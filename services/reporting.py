@@ -455,44 +455,9 @@ def _tally_facts(
         tally.add(row, codes, zone, keep, sign)
 
 
-def _write(tally: Tally) -> int:
-    """Insert the tallied rows (the days were emptied before)."""
-    days, codes = tally.slices()
-    day_rows = [
-        {
-            "dimension": dimension,
-            "value": value,
-            "day": day,
-            "confidential": confidential,
-            **{name: 0 for name in FIGURES},
-            "compensation": Decimal("0"),
-            **figures,
-        }
-        for (dimension, value, day, confidential), figures in days.items()
-    ]
-    code_rows = [
-        {
-            "dimension": dimension,
-            "value": value,
-            "day": day,
-            "confidential": confidential,
-            "kind": kind,
-            "code": code,
-            "count": count,
-        }
-        for (dimension, value, day, confidential, kind, code), count in codes.items()
-    ]
-    # Core inserts of the tables: the ORM's bulk path costs more than the database here.
-    for table, rows in ((ReportDay.__table__, day_rows), (ReportCodeDay.__table__, code_rows)):
-        for start in range(0, len(rows), 5000):
-            db.session.execute(table.insert(), rows[start : start + 5000])
-    return len(day_rows) + len(code_rows)
-
-
-def _add(tally: Tally) -> int:
-    """Add a tally of changes (counts may be negative) to the stored rows: each key's figures
-    are summed into its row, created if missing; rows left at zero are removed. The rows
-    written."""
+def _rows(tally: Tally) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The tally's ReportDay and ReportCodeDay rows, those holding something (a tally of
+    changes can bring a key to nothing)."""
     days, codes = tally.slices()
     day_rows = [
         {
@@ -520,6 +485,24 @@ def _add(tally: Tally) -> int:
         for (dimension, value, day, confidential, kind, code), count in codes.items()
         if count
     ]
+    return day_rows, code_rows
+
+
+def _write(tally: Tally) -> int:
+    """Insert the tallied rows (the days were emptied before)."""
+    day_rows, code_rows = _rows(tally)
+    # Core inserts of the tables: the ORM's bulk path costs more than the database here.
+    for table, rows in ((ReportDay.__table__, day_rows), (ReportCodeDay.__table__, code_rows)):
+        for start in range(0, len(rows), 5000):
+            db.session.execute(table.insert(), rows[start : start + 5000])
+    return len(day_rows) + len(code_rows)
+
+
+def _add(tally: Tally) -> int:
+    """Add a tally of changes (counts may be negative) to the stored rows: each key's figures
+    are summed into its row, created if missing; rows left at zero are removed. The rows
+    written."""
+    day_rows, code_rows = _rows(tally)
     dialect = db.session.get_bind().dialect.name
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     for model, rows, summed in (
