@@ -246,19 +246,6 @@ def wait_healthy(proc: subprocess.Popen, port: int, log: Path) -> None:
     raise SystemExit("the stack did not answer /healthz with 200 within 180 s")
 
 
-def stop_stack(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        pass
-    # Whatever is left of the session (a pool process, a worker being born): killed.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-
-
 @dataclass
 class Stack:
     """The stack's processes, found from the script's children, and what happened to them."""
@@ -714,7 +701,7 @@ def main() -> None:
                 seconds = time.monotonic() - load_started
                 outbox = drain(url, stack)
             finally:
-                stop_stack(proc)
+                scratch.stop_process_group(proc)
                 backdated.close()
             seen = json.loads((work / "seen.json").read_text())
             print(

@@ -35,7 +35,6 @@ import ast
 import contextlib
 import http.cookiejar
 import json
-import os
 import re
 import signal
 import subprocess
@@ -198,15 +197,7 @@ def running(args: list[str], env: dict[str, str], log: Path) -> Iterator[subproc
     try:
         yield proc
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            pass
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        scratch.stop_process_group(proc)
 
 
 class Browser:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
@@ -85,3 +88,16 @@ def p50_p95(call: Callable[[], object], samples: int) -> tuple[float, float]:
         found.append((time.perf_counter() - start) * 1000)
     found.sort()
     return statistics.median(found), found[int(0.95 * (len(found) - 1))]
+
+
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """Stop a process started with start_new_session and everything it started: SIGTERM to
+    the group, up to 30 s to finish, then SIGKILL to whatever is left (a pool process, a
+    worker being born)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
