@@ -21,6 +21,7 @@ from werkzeug.routing.rules import Rule
 from app import create_app
 from services.db import db
 from services.engine import state as engine_state
+from tests.pg_reset import PgTestDatabase
 
 # Every reuse of a cached task serialization is checked against a fresh one in tests.
 engine_state.CHECK_TASK_CACHE = True
@@ -125,7 +126,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A PostgreSQL database migrated once per session, cloned for each test."""
+    """A PostgreSQL database migrated and seeded once per session (per test worker)."""
     assert PG_URL
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     name = f"cf_template_{_worker()}_{uuid.uuid4().hex[:8]}"
@@ -139,23 +140,27 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def pg_database(pg_template: str) -> Iterator[PgTestDatabase]:
+    """The worker's PostgreSQL test database, put back to the seeded state after each test."""
+    assert PG_URL
+    database = PgTestDatabase(PG_URL, pg_template)
+    yield database
+    database.drop()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh copy of the migrated template for one test."""
+    """A database in the migrated, seeded state for one test: a copy of the SQLite template,
+    or the worker's PostgreSQL database, reset after the test."""
     if request.param == "sqlite":
         path = tmp_path / "app.sqlite"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("pg_template")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"cf_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    database: PgTestDatabase = request.getfixturevalue("pg_database")
+    yield database.url_for_test()
+    database.reset()
 
 
 @pytest.fixture
