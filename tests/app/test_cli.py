@@ -15,8 +15,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
-from app import create_app
+from app import create_app, rounds
 from app.cli import timer_loop
 from app.core import HOW_TO_SET_THE_KEY, MissingSecretKey
 from services import timers, users, workflows
@@ -377,3 +378,39 @@ def test_managers_see_a_complaints_timer_error_on_its_page_and_other_staff_do_no
         cleared = db.session.get(Complaint, complaint_id)
         assert (cleared.engine_failures, cleared.engine_error) == (0, "")
         assert reference == cleared.reference
+
+
+def _locked_error(sqlite_url: str) -> Exception:
+    """The error SQLite gives a writer while another connection holds the write lock."""
+    holder = create_engine(sqlite_url)
+    writer = create_engine(sqlite_url, connect_args={"timeout": 0})
+    try:
+        with holder.connect() as held:
+            held.exec_driver_sql("BEGIN IMMEDIATE")
+            with writer.connect() as conn, pytest.raises(OperationalError) as refused:
+                conn.execute(text("DELETE FROM complaint"))
+            held.exec_driver_sql("ROLLBACK")
+        return refused.value
+    finally:
+        holder.dispose()
+        writer.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_round_refused_once_by_sqlites_write_lock_is_a_warning_not_an_error(
+    app: Flask, database_url: str, caplog: pytest.LogCaptureFixture
+):
+    """`make run`'s loops and web server share one SQLite file: a first round that meets
+    another writer is routine and retried; twice in a row, or anything else, is an error."""
+    locked = _locked_error(database_url)
+    assert "database is locked" in str(locked)
+    with app.app_context():
+        rounds.failed("timers", 1, 3.0, locked)
+        rounds.failed("timers", 2, 3.0, locked)
+        rounds.failed("delivery", 1, 3.0, RuntimeError("the SMTP server went away"))
+    levels = [(r.levelname, r.getMessage().split(",")[0]) for r in caplog.records]
+    assert levels == [
+        ("WARNING", "timers: round failed (1 in a row)"),
+        ("ERROR", "timers: round failed (2 in a row)"),
+        ("ERROR", "delivery: round failed (1 in a row)"),
+    ]
