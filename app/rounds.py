@@ -7,9 +7,8 @@ round connects afresh, and waits 1 s, doubling up to a bound, before the next tr
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy.exc import OperationalError
 
-from services.db import db
+from services.db import database_locked, db
 
 
 def failed(loop: str, failures: int, max_backoff: float, exc: BaseException) -> float:
@@ -19,7 +18,8 @@ def failed(loop: str, failures: int, max_backoff: float, exc: BaseException) -> 
     default's loops and the web server share one file) is routine and retried at once: a
     warning. The same twice in a row, or any other failure, is an error."""
     wait = min(max_backoff, 2.0 ** (failures - 1))
-    log = current_app.logger.warning if failures == 1 and _busy(exc) else current_app.logger.error
+    routine = failures == 1 and database_locked(exc)
+    log = current_app.logger.warning if routine else current_app.logger.error
     log(
         "%s: round failed (%d in a row), retrying in %.1fs: %s",
         loop,
@@ -29,11 +29,6 @@ def failed(loop: str, failures: int, max_backoff: float, exc: BaseException) -> 
     )
     forget_connections()
     return wait
-
-
-def _busy(exc: BaseException) -> bool:
-    """SQLite's "database is locked": another connection was writing."""
-    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
 
 
 def recovered(loop: str, failures: int) -> None:

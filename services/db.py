@@ -2,6 +2,7 @@
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep SQLite batch migrations and PostgreSQL in agreement.
@@ -21,3 +22,9 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def database_locked(exc: BaseException) -> bool:
+    """SQLite refused a write because another connection held the database ("database is
+    locked", "database table is locked"): contention, worth trying again."""
+    return isinstance(exc, OperationalError) and "locked" in str(exc).lower()

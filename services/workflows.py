@@ -42,7 +42,7 @@ from services import (
     timers,
 )
 from services.clock import as_utc, utcnow
-from services.db import db
+from services.db import database_locked, db
 from services.errors import Conflict, InvalidInput, NotFound, TaskAlreadyCompleted
 from services.models import Complaint, ProcessInstance, ProcessVersion, Task, User
 
@@ -176,8 +176,8 @@ def _stale_state_is_a_conflict() -> Iterator[None]:
             "Someone else changed this complaint at the same time; reload and try again.",
             code="concurrent_change",
         ) from exc
-    except OperationalError as exc:  # SQLite: another writer holds the database
-        if "locked" in str(exc).lower():
+    except OperationalError as exc:
+        if database_locked(exc):  # SQLite: another writer holds the database
             raise Conflict("The complaint is busy; try again.", code="concurrent_change") from exc
         raise
 

@@ -108,7 +108,7 @@ class PgTestDatabase:
             )
         ):
             statements.append(f"SELECT setval('{name}', {value or 1}, {str(called).lower()})")
-        self._reset_sql = text("BEGIN; " + "; ".join(statements) + "; COMMIT")
+        self._reset_sql = "BEGIN; " + "; ".join(statements) + "; COMMIT"
         self._fingerprint = conn.scalar(_FINGERPRINT)
 
     def reset(self) -> None:
@@ -124,7 +124,7 @@ class PgTestDatabase:
             )
             if conn.scalar(_FINGERPRINT) == self._fingerprint:
                 try:
-                    conn.exec_driver_sql(str(self._reset_sql))
+                    conn.exec_driver_sql(self._reset_sql)
                     return
                 except Exception:  # noqa: BLE001 - any failure: start from a new clone
                     conn.exec_driver_sql("ROLLBACK")
