@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from app import local_time
 from app.config import from_environment
 from services import documents, preset_letters, sealing, staff_notices, tracking_links, users
-from services.db import db
+from services.db import db, ping_when_idle
 
 # Translations and the reader's time zone, in pages, messages and jobs alike.
 babel = Babel()
@@ -68,6 +68,8 @@ def create_core(test_config: dict[str, Any] | None = None) -> Flask:
     users.configure(app.config["PASSWORD_HASH_METHOD"])
 
     db.init_app(app)
+    with app.app_context():
+        ping_when_idle(db.engine, app.config["DATABASE_PING_IDLE_SECONDS"])
     # Times are stored in UTC and read in the organisation's zone (the business calendar).
     babel.init_app(app, locale_selector=select_locale, timezone_selector=local_time.select_timezone)
     local_time.register(app)

@@ -786,15 +786,43 @@ def schema_errors(
 
     With `form` (choices filled from data: support services, people) the task's own schema.
     """
-    schema = form_cls.json_schema(form)
+    validator = _schema_validator(form_cls, form)
+    schema = validator.schema
     errors: dict[str, list[str]] = {}
-    for error in json_validator(schema).iter_errors(payload):
+    for error in validator.iter_errors(payload):
         for name in _error_fields(error, schema):
             messages = errors.setdefault(name, [])
             message = str(_schema_message(error))
             if message not in messages:
                 messages.append(message)
     return errors
+
+
+# A form's schema validators, built once per form class, filled choices and day: an API call
+# checked its body against a schema it built anew each time.
+_VALIDATORS: dict[tuple[Any, ...], Any] = {}
+_MAX_VALIDATORS = 256
+
+
+def _schema_validator(form_cls: type[TaskForm], form: Form | None) -> Any:
+    """The validator of `form_cls`'s schema with `form`'s choices (json_schema), cached by
+    what the schema depends on: the class, the choices the form was given, and today (the
+    latest date a not-in-the-future date may take)."""
+    choices = None
+    if form is not None:
+        choices = tuple(
+            (f.short_name, tuple(map(str, _choice_values(f))))
+            for f in form
+            if isinstance(f, SelectField | SelectMultipleField) and f.choices is not None
+        )
+    today = (datetime.now(UTC).replace(tzinfo=None) + LATEST_UTC_OFFSET).date()
+    key = (form_cls, choices, today)
+    validator = _VALIDATORS.get(key)
+    if validator is None:
+        if len(_VALIDATORS) >= _MAX_VALIDATORS:
+            _VALIDATORS.clear()
+        validator = _VALIDATORS[key] = json_validator(form_cls.json_schema(form))
+    return validator
 
 
 def _error_fields(error: JsonSchemaError, schema: dict[str, Any]) -> list[str]:

@@ -1,8 +1,11 @@
 """The SQLAlchemy handle shared by every service, with a constraint naming convention."""
 
+import time
+from typing import Any
+
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, MetaData, event
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep SQLite batch migrations and PostgreSQL in agreement.
@@ -28,3 +31,31 @@ def database_locked(exc: BaseException) -> bool:
     """SQLite refused a write because another connection held the database ("database is
     locked", "database table is locked"): contention, worth trying again."""
     return isinstance(exc, OperationalError) and "locked" in str(exc).lower()
+
+
+_IDLE_SINCE = "complaintflow_idle_since"
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection before a request uses it, but only when it has sat idle
+    for `idle_seconds` or more: a dead one (a database restart, a server that closed it) is
+    replaced before the request sees it. SQLAlchemy's pool_pre_ping checks on every use: one
+    more round trip per request, about a tenth of a completion's. A connection back in use
+    within the interval is taken as it is; should the database go away in that instant, the
+    request fails and SQLAlchemy drops the pool's connections for fresh ones."""
+    if engine.dialect.name == "sqlite":
+        return  # a file: nothing on the other end to lose
+
+    @event.listens_for(engine, "checkin")
+    def _idle(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # just opened, or busy: used moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("a pooled connection was closed") from exc  # pool retries

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
@@ -45,6 +45,9 @@ from services.clock import as_utc, utcnow
 from services.db import database_locked, db
 from services.errors import Conflict, InvalidInput, NotFound, TaskAlreadyCompleted
 from services.models import Complaint, ProcessInstance, ProcessVersion, Task, User
+
+if TYPE_CHECKING:
+    from forms.base import TaskForm
 
 # Status shown while the engine waits for the complainant rather than for staff.
 WAITING_STATUS = {
@@ -410,9 +413,13 @@ def task_to_complete(actor: User, task_id: str) -> Task:
     return permissions.require_view_task(actor, _completion_query(task_id))
 
 
-def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
+def complete_task(
+    task_id: str, actor: User, formdata: Any = None, *, form: TaskForm | None = None
+) -> Task:
     """Validate the submitted form data with the task's form and complete the task.
 
+    `form`, instead of `formdata`: the task's form (task_form) bound to the data and already
+    validated by the caller (the API, which checks its schema too), not validated again.
     Raises NotFound/NotAllowed (authorisation), InvalidInput (with field errors),
     TaskAlreadyCompleted (someone else was first). Nothing is written unless it succeeds.
     """
@@ -422,8 +429,10 @@ def complete_task(task_id: str, actor: User, formdata: Any) -> Task:
         by = task.completed_by.name if task.completed_by else "the procedure"
         raise TaskAlreadyCompleted(f"This task was already completed by {by}.")
     permissions.require_four_eyes(actor, task)
-    form = task_form(task, formdata)
-    if not form.validate():
+    if form is None:
+        form = task_form(task, formdata)
+        form.validate()
+    if form.errors:
         raise InvalidInput("Please correct the highlighted fields.", details=form.errors)
     data = form.task_data()
     complaint = task.complaint

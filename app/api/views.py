@@ -140,8 +140,8 @@ def complete_task(user: User, task_id: str) -> Any:
     """Complete a task with a JSON object validated by the same form as the task's page."""
     # Read with everything the completion reads, so that it makes no second round trip.
     task = if_match(user, task_id, load=workflows.task_to_complete)
-    formdata = json_formdata(form_class(task), lambda data: workflows.task_form(task, data))
-    task = workflows.complete_task(task_id, user, formdata)
+    _, form = json_form(form_class(task), lambda data: workflows.task_form(task, data))
+    task = workflows.complete_task(task_id, user, form=form)
     drafts.discard_all(task)  # a completed task's drafts have nothing left to fill
     answer = task_answer(task)  # before the commit expires what it reads
     db.session.commit()
@@ -241,8 +241,17 @@ def form_class(task: Task) -> type[TaskForm]:
 def json_formdata(
     form_cls: type[TaskForm], build: Callable[[MultiDict[str, str]], Any] | None = None
 ) -> MultiDict[str, str]:
-    """The request's JSON body as form data for `form_cls`; 422 naming each field unless it
-    fits the form's published schema (JSON types, no unknown fields, the cross-field rules).
+    """The request's JSON body as form data for `form_cls` (json_form)."""
+    return json_form(form_cls, build)[0]
+
+
+def json_form(
+    form_cls: type[TaskForm], build: Callable[[MultiDict[str, str]], Any] | None = None
+) -> tuple[MultiDict[str, str], Any]:
+    """The request's JSON body as form data for `form_cls`, and the form it validated; 422
+    naming each field unless it fits the form's published schema (JSON types, no unknown
+    fields, the cross-field rules). A form the data does not satisfy comes back with its
+    errors, for the caller to report as it reports a page's.
 
     The form's own messages come first: the schema is checked once the form accepts the data,
     so that whatever the schema refuses is refused, even where the form would be lenient.
@@ -261,7 +270,7 @@ def json_formdata(
         errors = schema_errors(form_cls, payload, form if build is not None else None)
         if errors:
             raise InvalidInput(gettext("Please correct the highlighted fields."), details=errors)
-    return formdata
+    return formdata, form
 
 
 def inbox_filter(args: MultiDict[str, str]) -> InboxFilter:
