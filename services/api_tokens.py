@@ -15,7 +15,10 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 
 from services import audit, roles
@@ -209,13 +212,7 @@ def authenticate(secret: str, now: datetime | None = None) -> Authenticated | No
     now = now or utcnow()
     # One round trip per API request: the token, its user and the user's roles.
     token = (
-        db.session.scalars(
-            db.select(ApiToken)
-            .options(joinedload(ApiToken.user).joinedload(User.roles))
-            .where(ApiToken.token_hash == _digest(secret))
-        )
-        .unique()
-        .one_or_none()
+        db.session.scalars(_token_select(), {"token_hash": _digest(secret)}).unique().one_or_none()
     )
     if token is None or not token.user.active:
         return None
@@ -227,6 +224,16 @@ def authenticate(secret: str, now: datetime | None = None) -> Authenticated | No
         token.last_used_at = now
     scopes = frozenset(token.scope_names) & frozenset(allowed_scopes(token.user))
     return Authenticated(token.user, token, scopes)
+
+
+@cache
+def _token_select() -> Any:
+    # Built once, not per request: building it and its cache key was 1.6% of a completion.
+    return (
+        db.select(ApiToken)
+        .options(joinedload(ApiToken.user).joinedload(User.roles))
+        .where(ApiToken.token_hash == bindparam("token_hash"))
+    )
 
 
 def expiry(days: int | None, now: datetime | None = None) -> datetime | None:

@@ -12,8 +12,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -378,21 +380,23 @@ def _completion_query(task_id: str) -> Task | None:
     # version's id and hash (the parsed spec is cached by them), its clocks and open tasks:
     # everything the save reads. A query, not session.get, so that a task already in the
     # session gets the rest filled in.
+    return db.session.scalars(_completion_select(), {"task_id": task_id}).unique().one_or_none()
+
+
+@cache
+def _completion_select() -> Any:
+    # Built once, not per request: building it and its cache key was 3% of a completion.
     case = joinedload(Task.complaint)
     return (
-        db.session.scalars(
-            db.select(Task)
-            .where(Task.id == task_id)
-            .options(
-                case.joinedload(Complaint.instance)
-                .joinedload(ProcessInstance.process_version)
-                .load_only(ProcessVersion.content_hash),
-                case.joinedload(Complaint.clock_rows),
-                case.joinedload(Complaint.open_task_rows),
-            )
+        db.select(Task)
+        .where(Task.id == bindparam("task_id"))
+        .options(
+            case.joinedload(Complaint.instance)
+            .joinedload(ProcessInstance.process_version)
+            .load_only(ProcessVersion.content_hash),
+            case.joinedload(Complaint.clock_rows),
+            case.joinedload(Complaint.open_task_rows),
         )
-        .unique()
-        .one_or_none()
     )
 
 

@@ -143,7 +143,8 @@ def complete_task(user: User, task_id: str) -> Any:
     _, form = json_form(form_class(task), lambda data: workflows.task_form(task, data))
     task = workflows.complete_task(task_id, user, form=form)
     drafts.discard_all(task)  # a completed task's drafts have nothing left to fill
-    answer = task_answer(task)  # before the commit expires what it reads
+    answer = task_answer(task)  # built before the commit: nothing reads the rows after it,
+    db.session().expire_on_commit = False  # so the commit need not expire them
     db.session.commit()
     return answer
 
