@@ -493,7 +493,7 @@ def formdata_from_json(form_cls: type[Form], payload: Any) -> MultiDict[str, str
     """
     if not isinstance(payload, Mapping):
         raise JsonInputError({"body": [_l("The input must be a JSON object.")]})
-    fields = {field.short_name: field for field in form_cls() if _is_task_data(field)}
+    fields = _json_fields(form_cls)
     formdata: MultiDict[str, str] = MultiDict()
     errors: dict[str, list[Any]] = {}
     for name, value in payload.items():
@@ -514,6 +514,23 @@ def formdata_from_json(form_cls: type[Form], payload: Any) -> MultiDict[str, str
     if errors:
         raise JsonInputError(errors)
     return formdata
+
+
+# Each form class's task data fields by name: formdata_from_json reads only their types and
+# names, so one unbound instance per class serves every request.
+_JSON_FIELDS: dict[type[Form], dict[str, Field]] = {}
+# Form classes cached at most (forms as data make a class per definition and version).
+_MAX_CACHED = 256
+
+
+def _json_fields(form_cls: type[Form]) -> dict[str, Field]:
+    fields = _JSON_FIELDS.get(form_cls)
+    if fields is None:
+        if len(_JSON_FIELDS) >= _MAX_CACHED:
+            _JSON_FIELDS.clear()
+        fields = {field.short_name: field for field in form_cls() if _is_task_data(field)}
+        _JSON_FIELDS[form_cls] = fields
+    return fields
 
 
 class _WrongType(Exception):
@@ -801,7 +818,6 @@ def schema_errors(
 # A form's schema validators, built once per form class, filled choices and day: an API call
 # checked its body against a schema it built anew each time.
 _VALIDATORS: dict[tuple[Any, ...], Any] = {}
-_MAX_VALIDATORS = 256
 
 
 def _schema_validator(form_cls: type[TaskForm], form: Form | None) -> Any:
@@ -819,7 +835,7 @@ def _schema_validator(form_cls: type[TaskForm], form: Form | None) -> Any:
     key = (form_cls, choices, today)
     validator = _VALIDATORS.get(key)
     if validator is None:
-        if len(_VALIDATORS) >= _MAX_VALIDATORS:
+        if len(_VALIDATORS) >= _MAX_CACHED:
             _VALIDATORS.clear()
         validator = _VALIDATORS[key] = json_validator(form_cls.json_schema(form))
     return validator
