@@ -61,7 +61,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 55 * 1024 * 1024,  # five 10 MB attachments and the form
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        # A pooled connection idle this long (seconds) is checked before use (services.db).
+        # A pooled connection idle this long (seconds) is checked before use; 0: every time.
         "DATABASE_PING_IDLE_SECONDS": float(os.environ.get("DATABASE_PING_IDLE_SECONDS", "1")),
         # memory:// suits one process; use redis://127.0.0.1:6379 behind several workers.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -106,11 +106,13 @@ def start(complaint: Complaint, data: Mapping[str, Any]) -> ProcessInstance:
     return instance
 
 
-def _load(instance: ProcessInstance) -> Any:
-    """The instance's workflow: taken from the in-memory cache when it is the saved version."""
+def _load(instance: ProcessInstance, *, to_save: bool = False) -> Any:
+    """The instance's workflow: taken from the in-memory cache when it is the saved version.
+    `to_save`: the caller saves it (engine.load_workflow)."""
     wf = engine.WORKFLOWS.take((instance.id, instance.version_token))
     if wf is None:
-        wf = engine.load_workflow(processes.specs_of(instance.process_version), instance.state)
+        specs = processes.specs_of(instance.process_version)
+        wf = engine.load_workflow(specs, instance.state, to_save=to_save)
     return wf
 
 
@@ -443,7 +445,7 @@ def complete_task(
     original = _duplicated(actor, complaint, data)
     instance = complaint.instance
     watched = step_names(task)
-    wf = _load(instance)
+    wf = _load(instance, to_save=True)
     with _engine_errors_logged(complaint):
         _fire_late_timers(complaint, instance, wf)
         engine.run_user_task(wf, task_id, data)
@@ -540,7 +542,7 @@ def deliver_message(
     Without `actor` it comes from the complainant and shows on their timeline.
     """
     instance = complaint.instance
-    wf = _load(instance)
+    wf = _load(instance, to_save=True)
     with _engine_errors_logged(complaint):
         _fire_late_timers(complaint, instance, wf)
         engine.send_message(wf, name, payload)
@@ -596,7 +598,7 @@ def migrate(complaint: Complaint, version: ProcessVersion) -> None:
     new version. Used by services.instance_migration, which checks and audits.
     """
     instance = complaint.instance
-    wf = _load(instance)
+    wf = _load(instance, to_save=True)
     engine.migrate_instance(wf, processes.specs_of(version))
     instance.process_version = version
     _save(complaint, instance, wf)
@@ -750,7 +752,7 @@ def tick(now: datetime | None = None) -> TickReport:
         try:
             instance = db.session.get(ProcessInstance, instance_id)
             complaint = instance.complaint
-            wf = _load(instance)
+            wf = _load(instance, to_save=True)
             with _engine_errors_logged(complaint):
                 fired = engine.fire_due_timers(wf, now)
             for name in fired:

@@ -6,6 +6,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -104,13 +105,18 @@ class _FinishedTaskConverter(TaskConverter):
 
     def from_dict(self, dct: dict[str, Any], workflow: Any) -> Any:
         task = super().from_dict(dct, workflow)
-        if task.state & _FINISHED:
-            # Saved as it would serialize now: a workflow restored on another worker or after
-            # a cache miss does not serialize its finished history again on its next save.
+        if task.state & _FINISHED and _KEEP_FINISHED.get():
+            # Saved as it would serialize now: a workflow restored to be saved (after a cache
+            # miss, on another worker) does not serialize its finished history again. Only
+            # then: a workflow restored to be read would hold these for nothing.
             cache = task.workflow.__dict__.setdefault("_serialized_tasks", {})
             key = (task.state, task.last_state_change, task.triggered, len(task._children))
             cache[task.id] = (key, dct)
         return task
+
+
+# Set while load_workflow restores a workflow that will be saved (to_save=True).
+_KEEP_FINISHED: ContextVar[bool] = ContextVar("keep_finished", default=False)
 
 
 _LEAVES = frozenset({str, int, float, bool, type(None)})
@@ -268,13 +274,18 @@ def start_workflow(specs: Specs, data: Mapping[str, Any]) -> BpmnWorkflow:
     return wf
 
 
-def load_workflow(specs: Specs, state: str) -> BpmnWorkflow:
-    """Restore a workflow from its stored state and the spec of its version."""
+def load_workflow(specs: Specs, state: str, *, to_save: bool = False) -> BpmnWorkflow:
+    """Restore a workflow from its stored state and the spec of its version; `to_save`: the
+    caller will save it, so its finished tasks keep their stored serialization for that."""
     dct = json.loads(state, cls=SERIALIZER.json_decoder_cls)
     version = dct.pop(SERIALIZER.VERSION_KEY)
     if version in MIGRATIONS:  # pragma: no cover - only for states written by older Spiff
         MIGRATIONS[version](dct)
-    wf = SERIALIZER.registry.restore(dct, specs=specs)
+    token = _KEEP_FINISHED.set(to_save)
+    try:
+        wf = SERIALIZER.registry.restore(dct, specs=specs)
+    finally:
+        _KEEP_FINISHED.reset(token)
     wf.script_engine = SCRIPT_ENGINE  # the serializer does not restore it
     return wf
 
