@@ -146,6 +146,8 @@ MESSAGES = (
     _l("Only administrators change the roles."),
     # Naming someone (DomainError params): the sentence is translated, then filled in.
     _l("%(name)s has claimed it."),
+    _l("This task was already completed by %(name)s."),
+    _l("The procedure already went past this task."),
     _l("Someone has claimed it."),
     _l("%(name)s does not hold the role %(role)s."),
     _l("%(name)s handled an earlier step: four-eyes rule."),

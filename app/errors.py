@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, jsonify, make_response, render_template, request
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -132,13 +132,9 @@ def register(app: Flask) -> None:
     def domain_error(exc: DomainError) -> Any:
         db.session.rollback()
         # Services word their errors in English; the catalogue has them (app/domain_messages).
-        # JSON answers keep the English wording (programs match on `code`, people may read
-        # `detail`); pages speak the reader's language.
-        if wants_json():
-            with force_locale("en"):
-                message = domain_messages.translate(exc)
-        else:
-            message = domain_messages.translate(exc)
+        # Pages and JSON answers alike speak the reader's language (programs match on `code`;
+        # `detail` is for the people who read it, as the field messages already were).
+        message = domain_messages.translate(exc)
         # Refused input maps field → messages, whatever its code names (unknown_assignee…).
         field_errors = isinstance(exc, InvalidInput) or None
         return error_response(exc.status, message, exc.details, exc.code, field_errors)

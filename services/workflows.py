@@ -432,8 +432,12 @@ def complete_task(
     loaded = _loaded_for_completion(task_id)
     task = permissions.require_work_task(actor, loaded)
     if task.status != "open":
-        by = task.completed_by.name if task.completed_by else "the procedure"
-        raise TaskAlreadyCompleted(f"This task was already completed by {by}.")
+        if task.completed_by is None:
+            raise TaskAlreadyCompleted("The procedure already went past this task.")
+        raise TaskAlreadyCompleted(
+            "This task was already completed by %(name)s.",
+            params={"name": task.completed_by.name},
+        )
     permissions.require_four_eyes(actor, task)
     if form is None:
         form = task_form(task, formdata)

@@ -172,6 +172,10 @@ def test_completing_a_task_twice_is_a_conflict(app, client, as_user):
     again = client.post(url, json=answers, headers=headers)
     body = problem(again, 409, "task_already_completed")
     assert body["detail"] == "This task was already completed by Awa Intake."
+    # In the reader's language, the name filled in.
+    in_french = client.post(url, json=answers, headers={**headers, "Accept-Language": "fr"})
+    body = problem(in_french, 409, "task_already_completed")
+    assert body["detail"] == "Cette tâche a déjà été terminée par Awa Intake."
     with app.app_context():
         completions = db.session.scalar(
             db.select(db.func.count(AuditEvent.id)).where(

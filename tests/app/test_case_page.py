@@ -144,10 +144,13 @@ def test_unknown_complaint_and_unknown_page_answer_in_french(app, client):
     assert "The requested URL" not in text
 
 
-def test_api_keeps_english_error_messages(app, client):
+def test_json_errors_speak_the_readers_language_and_keep_their_code(app, client):
     login(client, "manager")
-    response = client.get("/complaints/999999", headers={"Accept": "application/json", **FRENCH})
+    json = {"Accept": "application/json"}
+    response = client.get("/complaints/999999", headers={**json, **FRENCH})
     assert response.status_code == 404
+    assert response.get_json()["error"] == "Cette réclamation n'existe pas."
+    response = client.get("/complaints/999999", headers=json)
     assert response.get_json()["error"] == "No such complaint."
 
 
