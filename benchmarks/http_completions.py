@@ -77,14 +77,6 @@ def prepare(url: str, complaints: int) -> tuple[list[int], dict[str, str]]:
     return ids, tokens
 
 
-def open_task(conn, complaint_id: int) -> tuple[str, str]:  # noqa: ANN001 - a DB connection
-    row = conn.execute(
-        text("SELECT id, name FROM task WHERE complaint_id = :c AND status = 'open' LIMIT 1"),
-        {"c": complaint_id},
-    ).one()
-    return row[0], row[1]
-
-
 def open_tasks(conn, complaint_ids: list[int]) -> dict[int, tuple[str, str]]:  # noqa: ANN001
     """Each complaint's open task (id, name), in one read."""
     rows = conn.execute(
@@ -114,7 +106,7 @@ def statements_per_completion(url: str, ids: list[int], tokens: dict[str, str]) 
     try:
         with reader.connect() as conn:
             for complaint_id in ids:
-                task_id, name = open_task(conn, complaint_id)
+                task_id, name = open_tasks(conn, [complaint_id])[complaint_id]
                 conn.commit()
                 who, body = _answer(name)
                 seen.clear()

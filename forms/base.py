@@ -516,21 +516,32 @@ def formdata_from_json(form_cls: type[Form], payload: Any) -> MultiDict[str, str
     return formdata
 
 
-# Each form class's task data fields by name: formdata_from_json reads only their types and
-# names, so one unbound instance per class serves every request.
-_JSON_FIELDS: dict[type[Form], dict[str, Field]] = {}
-# Form classes cached at most (forms as data make a class per definition and version).
+# Entries a per-form cache keeps at most (forms as data make a class per definition and
+# version): past it, the cache starts again empty.
 _MAX_CACHED = 256
 
 
+def _cached(store: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+    """`store[key]`, made by `make()` the first time."""
+    value = store.get(key)
+    if value is None:
+        if len(store) >= _MAX_CACHED:
+            store.clear()
+        value = store[key] = make()
+    return value
+
+
+# Each form class's task data fields by name: formdata_from_json reads only their types and
+# names, so one unbound instance per class serves every request.
+_JSON_FIELDS: dict[type[Form], dict[str, Field]] = {}
+
+
 def _json_fields(form_cls: type[Form]) -> dict[str, Field]:
-    fields = _JSON_FIELDS.get(form_cls)
-    if fields is None:
-        if len(_JSON_FIELDS) >= _MAX_CACHED:
-            _JSON_FIELDS.clear()
-        fields = {field.short_name: field for field in form_cls() if _is_task_data(field)}
-        _JSON_FIELDS[form_cls] = fields
-    return fields
+    return _cached(
+        _JSON_FIELDS,
+        form_cls,
+        lambda: {field.short_name: field for field in form_cls() if _is_task_data(field)},
+    )
 
 
 class _WrongType(Exception):
@@ -832,13 +843,11 @@ def _schema_validator(form_cls: type[TaskForm], form: Form | None) -> Any:
             if isinstance(f, SelectField | SelectMultipleField) and f.choices is not None
         )
     today = (datetime.now(UTC).replace(tzinfo=None) + LATEST_UTC_OFFSET).date()
-    key = (form_cls, choices, today)
-    validator = _VALIDATORS.get(key)
-    if validator is None:
-        if len(_VALIDATORS) >= _MAX_CACHED:
-            _VALIDATORS.clear()
-        validator = _VALIDATORS[key] = json_validator(form_cls.json_schema(form))
-    return validator
+    return _cached(
+        _VALIDATORS,
+        (form_cls, choices, today),
+        lambda: json_validator(form_cls.json_schema(form)),
+    )
 
 
 def _error_fields(error: JsonSchemaError, schema: dict[str, Any]) -> list[str]:

@@ -89,7 +89,7 @@ class _FinishedTaskConverter(TaskConverter):
         if not task.state & _FINISHED:
             return super().to_dict(task)
         cache = task.workflow.__dict__.setdefault("_serialized_tasks", {})
-        key = (task.state, task.last_state_change, task.triggered, len(task._children))
+        key = _finished_key(task)
         hit = cache.get(task.id)
         if hit is not None and hit[0] == key:
             if CHECK_TASK_CACHE:
@@ -110,9 +110,14 @@ class _FinishedTaskConverter(TaskConverter):
             # miss, on another worker) does not serialize its finished history again. Only
             # then: a workflow restored to be read would hold these for nothing.
             cache = task.workflow.__dict__.setdefault("_serialized_tasks", {})
-            key = (task.state, task.last_state_change, task.triggered, len(task._children))
-            cache[task.id] = (key, dct)
+            cache[task.id] = (_finished_key(task), dct)
         return task
+
+
+def _finished_key(task: Any) -> tuple[Any, ...]:
+    # What would change if a finished task were reset: a serialization cached under another
+    # key is stale.
+    return (task.state, task.last_state_change, task.triggered, len(task._children))
 
 
 # Set while load_workflow restores a workflow that will be saved (to_save=True).
