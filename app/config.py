@@ -2,18 +2,76 @@
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import click
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+class BadSettings(click.ClickException, ValueError):
+    """Environment settings that cannot be used, one line each: the flask CLI prints them
+    without a traceback, and gunicorn's or Celery's start stops on them."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(f"config: {problem}" for problem in problems))
+        self.problems = problems
+
+
+class _Environment:
+    """Reads numeric settings, collecting every unusable value instead of stopping at the
+    first with a bare ValueError."""
+
+    def __init__(self) -> None:
+        self.problems: dict[str, str] = {}
+
+    def whole(
+        self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+    ) -> int:
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            return self._refuse(name, raw, "a whole number", default)
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+            return self._refuse(name, raw, f"a whole number, {bounds}", default)
+        return value
+
+    def number(self, name: str, default: float, *, positive: bool = False) -> float:
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            return float(default)
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            wanted = "a number above 0" if positive else "a number, 0 or more"
+            return self._refuse(name, raw, wanted, default)
+        return value
+
+    def positive(self, name: str, default: float) -> float:
+        return self.number(name, default, positive=True)
+
+    def _refuse(self, name: str, raw: str, wanted: str, default: Any) -> Any:
+        self.problems[name] = f"{name} must be {wanted} (it is {raw!r})."
+        return default
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
-    """Settings read from environment variables, with demo-friendly defaults."""
+    """Settings read from environment variables, with demo-friendly defaults.
+
+    Raises BadSettings naming every numeric setting that is not a usable number."""
     default_db = f"sqlite:///{Path(instance_path) / 'complaintflow.sqlite'}"
-    return {
+    env = _Environment()
+    settings = {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         # Earlier secret keys, comma-separated, while rotating SECRET_KEY: sessions signed and
         # webhook secrets sealed under them stay valid (Flask reads this list too).
@@ -45,14 +103,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "INBOUND_MAIL_DIR": os.environ.get(
             "INBOUND_MAIL_DIR", str(Path(instance_path) / "inbound")
         ),
-        "INBOUND_MAX_SIZE": int(os.environ.get("INBOUND_MAX_SIZE", str(25 * 1024 * 1024))),
+        "INBOUND_MAX_SIZE": env.whole("INBOUND_MAX_SIZE", 25 * 1024 * 1024, minimum=1),
         "INBOUND_BLOCKLIST": os.environ.get("INBOUND_BLOCKLIST", ""),
         # Files in UPLOAD_DIR that no attachment names are removed once this old (seconds),
         # so an upload still in its request is never touched (flask sweep-uploads).
-        "UPLOAD_SWEEP_GRACE": float(os.environ.get("UPLOAD_SWEEP_GRACE", "3600")),
+        "UPLOAD_SWEEP_GRACE": env.number("UPLOAD_SWEEP_GRACE", 3600),
         # /healthz: is a timer process expected, and how old may its heartbeat be (seconds).
         "TIMERS_EXPECTED": os.environ.get("TIMERS_EXPECTED", "1") == "1",
-        "HEALTH_TIMER_MAX_AGE": float(os.environ.get("HEALTH_TIMER_MAX_AGE", "60")),
+        "HEALTH_TIMER_MAX_AGE": env.positive("HEALTH_TIMER_MAX_AGE", 60),
         "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "demo-password"),
         # Demo mode makes up a secret key; production refuses to start without one.
         "DEMO": os.environ.get("COMPLAINTFLOW_DEMO", "0") == "1",
@@ -62,7 +120,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # A pooled connection idle this long (seconds) is checked before use; 0: every time.
-        "DATABASE_PING_IDLE_SECONDS": float(os.environ.get("DATABASE_PING_IDLE_SECONDS", "1")),
+        "DATABASE_PING_IDLE_SECONDS": env.number("DATABASE_PING_IDLE_SECONDS", 1),
         # memory:// suits one process; use redis://127.0.0.1:6379 behind several workers.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -96,7 +154,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # STARTTLS on a plain port (587), MAIL_USE_SSL TLS from the start (465). Replies go
         # to the complaints address. The demo points MAIL_SERVER at `flask mail-catcher`.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
-        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_PORT": env.whole("MAIL_PORT", 25, minimum=1, maximum=65535),
         "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0") == "1",
         "MAIL_USE_SSL": os.environ.get("MAIL_USE_SSL", "0") == "1",
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
@@ -107,7 +165,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_REPLY_TO": os.environ.get(
             "MAIL_REPLY_TO", os.environ.get("COMPLAINTS_EMAIL", "reclamations@example.org")
         ),
-        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "30")),
+        "MAIL_TIMEOUT": env.positive("MAIL_TIMEOUT", 30),
         # Where `flask mail-catcher` writes each message it receives, as a .eml file.
         "MAIL_CATCHER_DIR": os.environ.get("MAIL_CATCHER_DIR", str(Path(instance_path) / "mail")),
         # SMS: a generic HTTP JSON gateway, POST {"to", "text"} with a bearer token.
@@ -117,9 +175,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "WEBHOOK_ALLOW_PRIVATE_TARGETS": os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS") == "1",
         # Delivery: attempts before a message is marked failed, the first retry's delay
         # (doubled each time), and the lease a worker holds on a message while sending it.
-        "DELIVERY_MAX_ATTEMPTS": int(os.environ.get("DELIVERY_MAX_ATTEMPTS", "5")),
-        "DELIVERY_BACKOFF": float(os.environ.get("DELIVERY_BACKOFF", "30")),
-        "DELIVERY_LEASE": float(os.environ.get("DELIVERY_LEASE", "600")),
+        "DELIVERY_MAX_ATTEMPTS": env.whole("DELIVERY_MAX_ATTEMPTS", 5, minimum=1),
+        "DELIVERY_BACKOFF": env.number("DELIVERY_BACKOFF", 30),
+        "DELIVERY_LEASE": env.positive("DELIVERY_LEASE", 600),
         # Complaints filed through the JSON API, per client address.
         "API_FILING_RATE_LIMIT": os.environ.get(
             "API_FILING_RATE_LIMIT", "10 per minute;100 per day"
@@ -128,7 +186,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000"),
         # Days a tracking link sent in a message opens the case (at least to the end of the
         # appeal window it quotes); then the complainant asks for a fresh one.
-        "TRACKING_LINK_DAYS": float(os.environ.get("TRACKING_LINK_DAYS", "90")),
+        "TRACKING_LINK_DAYS": env.positive("TRACKING_LINK_DAYS", 90),
         # "Send me my link again", per client address (on top of the public forms' budget).
         "RESEND_LINK_RATE_LIMIT": os.environ.get("RESEND_LINK_RATE_LIMIT", "5 per hour"),
         # Public forms (filing, replies, survey), one budget per client address.
@@ -141,23 +199,23 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "LOGIN_ADDRESS_RATE_LIMIT", "20 per minute;100 per hour"
         ),
         # Gunicorn's worker count: several workers need shared rate-limit storage (Redis).
-        "WEB_CONCURRENCY": int(os.environ.get("WEB_CONCURRENCY", "1")),
+        "WEB_CONCURRENCY": env.whole("WEB_CONCURRENCY", 1, minimum=1),
         # Background work on Celery (production): the broker (redis://… or amqp://…); unset,
         # `make run`'s embedded loops do the work (app/background.py).
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or None,
         "CELERY_RESULT_BACKEND": os.environ.get("CELERY_RESULT_BACKEND") or None,
         "CELERY_QUEUE": os.environ.get("CELERY_QUEUE", "complaintflow"),
-        "BACKGROUND_TIMER_INTERVAL": float(os.environ.get("BACKGROUND_TIMER_INTERVAL", "1")),
-        "BACKGROUND_DELIVERY_INTERVAL": float(os.environ.get("BACKGROUND_DELIVERY_INTERVAL", "2")),
+        "BACKGROUND_TIMER_INTERVAL": env.positive("BACKGROUND_TIMER_INTERVAL", 1),
+        "BACKGROUND_DELIVERY_INTERVAL": env.positive("BACKGROUND_DELIVERY_INTERVAL", 2),
         # The report days and recurring problems (Celery): a round apart from the timers'.
-        "BACKGROUND_REPORT_INTERVAL": float(os.environ.get("BACKGROUND_REPORT_INTERVAL", "5")),
+        "BACKGROUND_REPORT_INTERVAL": env.positive("BACKGROUND_REPORT_INTERVAL", 5),
         # An XLSX export of at least this many rows is built in the background (an export
         # job, /exports); its file is kept EXPORT_KEEP_HOURS.
-        "EXPORT_DIRECT_ROWS": int(os.environ.get("EXPORT_DIRECT_ROWS", "50000")),
-        "EXPORT_KEEP_HOURS": float(os.environ.get("EXPORT_KEEP_HOURS", "24")),
+        "EXPORT_DIRECT_ROWS": env.whole("EXPORT_DIRECT_ROWS", 50000, minimum=0),
+        "EXPORT_KEEP_HOURS": env.positive("EXPORT_KEEP_HOURS", 24),
         # Staff sessions end after this many hours, remembered or not.
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=float(os.environ.get("SESSION_HOURS", "8"))),
-        "REMEMBER_COOKIE_DURATION": timedelta(hours=float(os.environ.get("SESSION_HOURS", "8"))),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=env.positive("SESSION_HOURS", 8)),
+        "REMEMBER_COOKIE_DURATION": timedelta(hours=env.positive("SESSION_HOURS", 8)),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # Cookies over HTTPS only, and HSTS: on by default outside demo mode and tests
@@ -170,10 +228,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ]
         or None,
         # Behind a reverse proxy: how many proxies set X-Forwarded-For / -Proto (0 = none).
-        "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", "0")),
-        "PROXY_FIX_X_PROTO": int(os.environ.get("PROXY_FIX_X_PROTO", "0")),
-        "PROXY_FIX_X_HOST": int(os.environ.get("PROXY_FIX_X_HOST", "0")),
+        "PROXY_FIX_X_FOR": env.whole("PROXY_FIX_X_FOR", 0, minimum=0),
+        "PROXY_FIX_X_PROTO": env.whole("PROXY_FIX_X_PROTO", 0, minimum=0),
+        "PROXY_FIX_X_HOST": env.whole("PROXY_FIX_X_HOST", 0, minimum=0),
     }
+    if env.problems:
+        raise BadSettings(list(env.problems.values()))
+    return settings
 
 
 def _optional_flag(value: str | None) -> bool | None:
