@@ -18,7 +18,7 @@ from app.api import serializers
 from app.api.blueprint import bp
 from app.api.openapi import errors, json_body
 from app.api.schemas import TIME, obj, ref
-from app.api.views import json_formdata
+from app.api.views import json_form
 from app.extensions import limiter, too_many_requests
 from forms.base import TaskForm
 from forms.complainant import InformationReplyForm, ResendLinkForm, ReviewRequestForm, SurveyForm
@@ -150,15 +150,16 @@ def answer_information() -> Any:
     if request.mimetype == MULTIPART:
         unknown = (set(request.form) - INFORMATION_FIELDS) | (set(request.files) - {FILES_FIELD})
         form = InformationReplyForm(request.form)
+        form.validate()
         posted = uploads.files()
     else:
         unknown, posted = set(), []
-        form = InformationReplyForm(json_formdata(InformationReplyForm))
+        form = json_form(InformationReplyForm)
     problems = attachments.check_all(posted, already=attachments.count(complaint.id))
     extra = {name: [gettext("This field is not part of the form.")] for name in sorted(unknown)}
     if problems:
         extra[FILES_FIELD] = uploads.problem_texts(problems)
-    if not form.validate() or extra:
+    if form.errors or extra:
         raise refused(form, extra)
     tracking.reply_information(
         complaint,
@@ -176,8 +177,8 @@ def answer_survey() -> Any:
     """Answer the satisfaction survey: a score from 1 to 5 and an optional comment."""
     complaint = complaint_from_header()
     require_waiting(complaint, tracking.SURVEY)
-    form = SurveyForm(json_formdata(SurveyForm))
-    if not form.validate():
+    form = json_form(SurveyForm)
+    if form.errors:
         raise refused(form)
     tracking.answer_survey(complaint, form.score.data, form.comment.data or "")
     db.session.commit()
@@ -190,8 +191,8 @@ def request_review() -> Any:
     """Ask for a review of the decision, within the appeal window."""
     complaint = complaint_from_header()
     require_waiting(complaint, tracking.APPEAL)
-    form = ReviewRequestForm(json_formdata(ReviewRequestForm))
-    if not form.validate():
+    form = json_form(ReviewRequestForm)
+    if form.errors:
         raise refused(form)
     tracking.request_review(complaint, form.review_reason.data)
     db.session.commit()
@@ -206,8 +207,8 @@ def request_review() -> Any:
 )
 def resend_tracking_link() -> Any:
     """Send a fresh tracking link to the address on file, if the details match (no token)."""
-    form = ResendLinkForm(json_formdata(ResendLinkForm))
-    if not form.validate():
+    form = json_form(ResendLinkForm)
+    if form.errors:
         raise refused(form)
     tracking.resend_link(form.reference.data, form.contact.data)
     db.session.commit()

@@ -15,7 +15,7 @@ from app import uploads
 from app.api import serializers
 from app.api.auth import token_required
 from app.api.blueprint import bp
-from app.api.views import json_formdata
+from app.api.views import json_form
 from app.input_guards import MAX_INT as MAX_ID
 from forms.choices import CATEGORIES, CHANNELS, STATUSES
 from forms.intake import StaffIntakeForm
@@ -110,8 +110,8 @@ def record_complaint(user: User) -> Any:
                 gettext("Please correct the highlighted fields."),
                 details={FILES_FIELD: [gettext("Send files in a multipart/form-data body.")]},
             )
-        form, posted = intake_form(json_formdata(StaffIntakeForm, intake_form)), []
-        if not form.validate():
+        form, posted = json_form(StaffIntakeForm, intake_form), []
+        if form.errors:
             raise InvalidInput(
                 gettext("Please correct the highlighted fields."), details=form.errors
             )

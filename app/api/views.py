@@ -47,8 +47,8 @@ def filing_limit() -> str:
 @limiter.limit(filing_limit, error_message=too_many_requests)
 def file_complaint() -> Any:
     """File a complaint as the public web form does; answer its reference and tracking link."""
-    form = ComplaintForm(json_formdata(ComplaintForm))
-    if not form.validate():
+    form = json_form(ComplaintForm)
+    if form.errors:
         raise InvalidInput(gettext("Please correct the highlighted fields."), details=form.errors)
     # Without a language: the request's (Accept-Language).
     data = {**form.task_data(), "language": form.language.data or str(get_locale())}
@@ -140,7 +140,7 @@ def complete_task(user: User, task_id: str) -> Any:
     """Complete a task with a JSON object validated by the same form as the task's page."""
     # Read with everything the completion reads, so that it makes no second round trip.
     task = if_match(user, task_id, load=workflows.task_to_complete)
-    _, form = json_form(form_class(task), lambda data: workflows.task_form(task, data))
+    form = json_form(form_class(task), lambda data: workflows.task_form(task, data))
     task = workflows.complete_task(task_id, user, form=form)
     drafts.discard_all(task)  # a completed task's drafts have nothing left to fill
     answer = task_answer(task)  # built before the commit: nothing reads the rows after it,
@@ -239,20 +239,13 @@ def form_class(task: Task) -> type[TaskForm]:
     return form_definitions.form_class(task)
 
 
-def json_formdata(
-    form_cls: type[TaskForm], build: Callable[[MultiDict[str, str]], Any] | None = None
-) -> MultiDict[str, str]:
-    """The request's JSON body as form data for `form_cls` (json_form)."""
-    return json_form(form_cls, build)[0]
-
-
 def json_form(
     form_cls: type[TaskForm], build: Callable[[MultiDict[str, str]], Any] | None = None
-) -> tuple[MultiDict[str, str], Any]:
-    """The request's JSON body as form data for `form_cls`, and the form it validated; 422
-    naming each field unless it fits the form's published schema (JSON types, no unknown
-    fields, the cross-field rules). A form the data does not satisfy comes back with its
-    errors, for the caller to report as it reports a page's.
+) -> Any:
+    """The request's JSON body as `form_cls`'s form, validated once; 422 naming each field
+    unless it fits the form's published schema (JSON types, no unknown fields, the
+    cross-field rules). A form the data does not satisfy comes back with its `errors`, for
+    the caller to report as it reports a page's.
 
     The form's own messages come first: the schema is checked once the form accepts the data,
     so that whatever the schema refuses is refused, even where the form would be lenient.
@@ -271,7 +264,7 @@ def json_form(
         errors = schema_errors(form_cls, payload, form if build is not None else None)
         if errors:
             raise InvalidInput(gettext("Please correct the highlighted fields."), details=errors)
-    return formdata, form
+    return form
 
 
 def inbox_filter(args: MultiDict[str, str]) -> InboxFilter:
