@@ -18,7 +18,6 @@ end; a scratch database on the BENCH_DATABASE_URL server, dropped at the end).
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import statistics
@@ -159,7 +158,7 @@ def measure(label: str, url: str, count: int, upload_dir: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = scratch.arguments(__doc__)
     parser.add_argument(
         "--complaints", type=int, default=10_000, help="running complaints (default 10,000)"
     )
