@@ -34,3 +34,21 @@ def test_the_reference_shows_the_operations_without_a_policy_violation(live_serv
     assert violations(page, console) == [], "\n".join(violations(page, console))
     # Everything came from this server: no CDN, no validator badge.
     assert requested and all(url.startswith(live_server) for url in requested), requested
+
+
+def test_the_reference_is_accessible_with_every_operation_open(live_server, browser) -> None:
+    from tests.browser.conftest import assert_accessible
+
+    context = browser.new_context(locale="fr-FR", bypass_csp=True)  # axe is injected
+    page = context.new_page()
+    page.goto(f"{live_server}/api/docs")
+    expect(page.locator(".opblock-summary-control").first).to_be_visible()
+    assert_accessible(page)
+    page.evaluate("document.querySelectorAll('.opblock-summary-control').forEach(b => b.click())")
+    expect(page.locator(".opblock-body").first).to_be_visible()
+    expect(page.locator("#servers")).to_have_attribute("aria-label", "Serveur")
+    assert_accessible(page)
+    page.locator(".btn.authorize").first.click()
+    expect(page.locator(".close-modal")).to_have_attribute("aria-label", "Fermer la fenêtre")
+    assert_accessible(page)
+    context.close()
