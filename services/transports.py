@@ -21,8 +21,10 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+from typing import Any
 
 
 class DeliveryError(Exception):
@@ -70,6 +72,24 @@ class Attachment:
     content: bytes
 
 
+class _Subject(str):
+    """A subject folded by the legacy email.header encoder.
+
+    The email package's own folding (Python 3.11) splits a long non-ASCII subject between two
+    encoded words at a space and leaves the space outside both, where RFC 2047 says readers
+    drop it: "a bien été reçue" arrived as "a bien étéreçue". The legacy encoder keeps each
+    space inside an encoded word. An object with `name` and `fold` is used as is by the
+    message's policy (email.policy.EmailPolicy); ASCII subjects fold as usual."""
+
+    name = "Subject"
+
+    def fold(self, *, policy: Any) -> str:
+        if self.isascii():
+            return policy.header_factory(self.name, str(self)).fold(policy=policy)
+        encoded = Header(str(self), "utf-8", header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {encoded}{policy.linesep}"
+
+
 def build_email(
     settings: MailSettings,
     *,
@@ -84,7 +104,7 @@ def build_email(
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = _Subject(subject)
     message["Date"] = formatdate(localtime=False, usegmt=True)
     domain = parseaddr(settings.sender)[1].rpartition("@")[2] or "localhost"
     # Our own Message-ID, so the id we record is known before the server answers and

@@ -46,6 +46,21 @@ def rows(complaint_id: int, kind: str | None = None) -> list[Notification]:
     return [n for n in notifications.for_complaint(complaint_id) if kind is None or n.kind == kind]
 
 
+def test_a_long_french_subject_arrives_with_every_space(app, app_context, smtp_server):
+    # Folded onto two lines, the email package dropped the space between "été" and "reçue".
+    complaint = journeys.to_classification(language="fr")
+
+    deliver_once(settings_for(app, smtp_server))
+
+    [message] = smtp_server.messages
+    assert message["Subject"] == f"Votre réclamation {complaint.reference} a bien été reçue"
+    [row] = rows(complaint.id, "acknowledgement")
+    assert row.subject == message["Subject"]
+    # As sent: encoded words on lines of at most 78 characters (RFC 2047, RFC 5322).
+    sent = f"Subject: {dict(message.raw_items())['Subject']}".splitlines()
+    assert len(sent) > 1 and all(len(line) <= 78 for line in sent), sent
+
+
 def test_acknowledgement_of_a_filed_complaint_reaches_the_mail_server(
     app, app_context, smtp_server
 ):
