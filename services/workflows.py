@@ -43,7 +43,7 @@ from services import (
     tasks,
     timers,
 )
-from services.clock import as_utc, utcnow
+from services.clock import as_utc, step_time, utcnow
 from services.db import database_locked, db
 from services.errors import Conflict, InvalidInput, NotFound, TaskAlreadyCompleted
 from services.models import Complaint, ProcessInstance, ProcessVersion, Task, User
@@ -129,7 +129,7 @@ def _save(
     completed_task_id: str | None = None,
 ) -> None:
     """Write back everything derived from the workflow, then flush with the version check."""
-    now = utcnow()
+    now = step_time()
     # The procedure's first save: the clocks it starts count from the complaint's receipt.
     receipt = as_utc(complaint.received_at) if instance.id is None else None
     state = engine.snapshot(wf)

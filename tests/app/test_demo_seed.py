@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from services.clock import as_utc, utcnow
 from services.db import db
-from services.models import Complaint, Task
+from services.models import Complaint, ServiceClock, Task
+from services.service_levels import display_state
 from tests.app.helpers import login
 
 
@@ -55,6 +56,13 @@ def test_seed_demo_files_complaints_at_every_stage_once_and_quickly(app, runner,
         for row in rows:
             if row.closed_at:
                 assert as_utc(row.received_at) < as_utc(row.closed_at) <= now
+        # A clock met before its due time is met on time, one met after it late: the steps
+        # are judged as of their moment in the past, not when the seed plays them.
+        met = list(db.session.scalars(db.select(ServiceClock).where(ServiceClock.state == "met")))
+        late = [c for c in met if as_utc(c.ended_at) > as_utc(c.due_at)]
+        assert {display_state(c, now) for c in late} == {"met_late"}
+        assert {display_state(c, now) for c in met if c not in late} == {"met"}
+        assert 1 <= len(late) < len(met) / 10
 
     again = runner.invoke(args=["seed-demo", "--complaints"])
     assert again.exit_code == 0, again.output
