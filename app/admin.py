@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from app import audit_text
+from app import audit_text, domain_messages
 from forms.admin import PROVIDER_KINDS, MessageTemplateForm, ServiceProviderForm
 from forms.choices import label
 from services import departments, message_templates, providers, roles, users
@@ -208,7 +208,7 @@ def template_edit(kind: str, language: str) -> Any:
                 flash(_("Version %(version)d saved; it is used from now on.", version=row.version))
                 return redirect(url_for("admin.template_edit", kind=kind, language=language))
         except InvalidInput as exc:
-            for name, messages in exc.details.items():
+            for name, messages in domain_messages.localize_all(exc.details).items():
                 getattr(form, name).errors = list(messages)
             status = 422
     elif request.method == "POST":

@@ -7,6 +7,7 @@ administrator edits them. Every save is a new version, and the newest is the one
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 import tomllib
@@ -20,6 +21,7 @@ from typing import Any
 from jinja2 import StrictUndefined, Template, TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
+from forms.text import N_
 from services import audit, business_calendar, roles
 from services.clock import utcnow
 from services.db import db
@@ -75,6 +77,8 @@ class Kind:
     description: str
     samples: Mapping[str, Any]
     description_fr: str = ""
+    # The preview's values for a French template, where the English ones are words or dates.
+    samples_fr: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def describe(self, language: str) -> str:
         """What the message is for, in French when asked and known, else in English."""
@@ -96,6 +100,7 @@ def kinds() -> dict[str, Kind]:
             spec.get("description", ""),
             samples or dict(spec["variables"]),
             spec.get("description_fr", ""),
+            dict(spec.get("variables_fr", {})),
         )
     return result
 
@@ -235,7 +240,8 @@ def text_to_html(text: str) -> str:
 def sample(name: str, language: str, src: Source | None = None) -> Rendered:
     """The template rendered on the sample complaint of its kind (the preview)."""
     language = language_of(language)
-    samples = dict(kind(name).samples)
+    info = kind(name)
+    samples = {**info.samples, **(info.samples_fr if language == "fr" else {})}
     if "received_date" in samples:
         samples["received_date"] = long_date(samples.get("received"), language)
     return render_source(src or source(name, language), name, samples)
@@ -254,16 +260,23 @@ def check(name: str, src: Source) -> None:
         try:
             used = meta.find_undeclared_variables(env.parse(text))
         except TemplateError as exc:
-            errors.setdefault(field, []).append(f"This template does not parse: {exc}")
+            # Jinja's own explanation stays as it is (its words, a line number).
+            errors.setdefault(field, []).append(
+                N_("This template does not parse: %(problem)s", problem=str(exc))
+            )
             continue
         for unknown in sorted(used - allowed):
             errors.setdefault(field, []).append(
-                f"Unknown variable '{unknown}'. This message may use: {', '.join(sorted(allowed))}."
+                N_(
+                    "Unknown variable '%(name)s'. This message may use: %(names)s.",
+                    name=unknown,
+                    names=", ".join(sorted(allowed)),
+                )
             )
     if not src.subject.strip():
-        errors.setdefault("subject", []).append("A subject is required.")
+        errors.setdefault("subject", []).append(N_("A subject is required."))
     if not src.body_text.strip():
-        errors.setdefault("body_text", []).append("A text is required.")
+        errors.setdefault("body_text", []).append(N_("A text is required."))
     if errors:
         first = next(iter(errors.values()))[0]
         raise InvalidInput(first, details=errors)

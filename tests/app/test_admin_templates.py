@@ -190,3 +190,34 @@ def test_only_administrators_restore_a_version(client):
     login(client, "manager")
     response = post_form(client, f"{URL}/versions/1/restore", {}, form_url="/inbox")
     assert response.status_code == 403
+
+
+def test_a_french_administrator_is_told_what_is_wrong_in_french(app, client):
+    login(client, "admin")
+    french = {"Accept-Language": "fr"}
+    unknown = post_form(
+        client,
+        URL,
+        {"subject": "{{ reference }}", "body_text": "Bonjour {{ prenom }}", "action": "save"},
+        headers=french,
+    )
+    assert unknown.status_code == 422
+    said = "Variable inconnue «\u00a0prenom\u00a0». Ce message peut utiliser\u00a0:"
+    assert said in text(unknown)
+    broken = post_form(
+        client,
+        URL,
+        {"subject": "{{ reference", "body_text": "Bonjour", "action": "preview"},
+        headers=french,
+    )
+    assert broken.status_code == 422
+    assert "Ce modèle ne peut pas être lu\u00a0:" in text(broken)
+
+
+def test_a_french_template_is_previewed_on_french_sample_values(client):
+    login(client, "admin")
+    page = text(client.get("/admin/templates/delay_letter/fr"))
+    assert "8 semaines" in page and "28 décembre 2026" in page
+    assert "weeks" not in page and "December" not in page
+    english = text(client.get("/admin/templates/delay_letter/en"))
+    assert "8 weeks" in english and "28 December 2026" in english
