@@ -143,7 +143,7 @@ def show(complaint_id: int) -> Any:
         )
         if name in intake_form and name != "anonymous"
     ]
-    sensitive.record_opening(current_user, case.complaint, "complaint page")
+    sensitive.record_opening(current_user, case.complaint, "complaint")
     page = render_template(
         "complaints/show.html",
         case=case,
@@ -231,7 +231,7 @@ def attachment(complaint_id: int, attachment_id: int) -> Any:
     found = complaints.attachment_for(current_user, complaint_id, attachment_id)
     path = attachments.path_of(found, current_app.config["UPLOAD_DIR"])
     complaint = complaints.get_for(current_user, complaint_id)
-    sensitive.record_opening(current_user, complaint, f"file {found.filename}")
+    sensitive.record_opening(current_user, complaint, "file", name=found.filename)
     db.session.commit()
     response = send_file(
         path, mimetype=found.content_type, as_attachment=True, download_name=found.filename
@@ -245,7 +245,7 @@ def document(complaint_id: int, document_id: int) -> Any:
     """Download a letter we produced for a complaint the user may see."""
     complaint = complaints.get_for(current_user, complaint_id)
     found = documents.get(complaint.id, document_id)
-    sensitive.record_opening(current_user, complaint, f"document {found.filename}")
+    sensitive.record_opening(current_user, complaint, "document", name=found.filename)
     db.session.commit()
     response = send_file(
         documents.path_of(found),

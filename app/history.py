@@ -111,7 +111,16 @@ LABELS = {
 # Data the application records for itself: internal ids, kept in the audit export only.
 HIDDEN = frozenset({"notification", "replacement", "document_id", "attachment_id", "task_id"})
 # Data shown elsewhere on the case page (the "As received" card) rather than again here.
-NO_ROWS = frozenset({"received", "reopened", "withdrawn", "clock_breached", "letter_rule"})
+NO_ROWS = frozenset(
+    {"received", "reopened", "withdrawn", "clock_breached", "letter_rule", "confidential_opened"}
+)
+# What was opened in a confidential case (services.sensitive.record_opening).
+OPENINGS = {
+    "complaint": _l("The complaint"),
+    "task": _l("The task %(name)s"),
+    "file": _l("The file %(name)s"),
+    "document": _l("The document %(name)s"),
+}
 
 
 @dataclass(frozen=True)
@@ -185,12 +194,28 @@ def detail(event: AuditEvent, tasks: Mapping[str, Task]) -> str:
             after=data.get("to_version"),
         )
     if kind == "confidential_opened":
-        return ""
+        return _opening(data, tasks)
     if kind == "letter_rule" and data.get("kind") in LETTER_RULES:
         return str(LETTER_RULES[str(data["kind"])])
     if kind in ("delivery_failed", "delivery_retried", "delivery_rerouted", "letter_posted"):
         return summary.rsplit(" (", 1)[0]  # the message's subject, in the letter's language
     return translated(summary)
+
+
+def _opening(data: Mapping[str, Any], tasks: Mapping[str, Task]) -> str:
+    """What was opened in a confidential case, and how, in the reader's language."""
+    what, name = str(data.get("opened", "")), str(data.get("name", ""))
+    api = data.get("via") == "api"
+    if what not in OPENINGS:  # recorded in words: "complaint page", "task <title> (API)"
+        api = "(API" in what
+        head, _sep, rest = what.partition(" ")
+        what = head if head in OPENINGS else "complaint"
+        name = rest.split(" (API")[0]
+    if what == "task":
+        task = next((t for t in tasks.values() if t.id == data.get("task_id")), None)
+        name = translated(task.title) if task is not None else translated(name)
+    text = OPENINGS[what] % {"name": name}
+    return _("%(what)s, through the API", what=text) if api else str(text)
 
 
 def rows(event: AuditEvent, tasks: Mapping[str, Task]) -> list[tuple[str, str]]:

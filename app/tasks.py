@@ -59,7 +59,7 @@ def show(task_id: str) -> Any:
     task = tasks.get_for(current_user, task_id)
     case = workflows.case_data(task.complaint)
     page = _render(task, case, _work_form(task, case))
-    sensitive.record_opening(current_user, task.complaint, f"task {task.title}", task)
+    sensitive.record_opening(current_user, task.complaint, "task", task, name=task.title)
     db.session.commit()
     return page
 

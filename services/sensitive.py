@@ -67,14 +67,31 @@ def referrals(complaint_id: int) -> list[Referral]:
     )
 
 
-def record_opening(user: User, complaint: Complaint, what: str, task: Task | None = None) -> None:
-    """Record in a confidential case's trail that `user` opened it (page, API, file).
+# What a confidential case's trail says was opened (data["opened"]).
+OPENED_KINDS = ("complaint", "task", "file", "document")
+
+
+def record_opening(
+    user: User,
+    complaint: Complaint,
+    what: str,
+    task: Task | None = None,
+    *,
+    name: str = "",
+    api: bool = False,
+) -> None:
+    """Record in a confidential case's trail that `user` opened it: `what` is one of
+    OPENED_KINDS, `name` the task's title or the file's name, `api` through the API.
 
     Staff-only: the complainant's timeline never shows these events.
     """
     if not complaint.confidential:
         return
-    data: dict[str, Any] = {"opened": what}
+    if what not in OPENED_KINDS:
+        raise ValueError(f"record_opening: {what!r} is not one of {OPENED_KINDS}")
+    data: dict[str, Any] = {"opened": what, "via": "api" if api else "page"}
+    if name:
+        data["name"] = name
     if task is not None:
         data["task_id"] = task.id
     audit.record(
@@ -82,7 +99,7 @@ def record_opening(user: User, complaint: Complaint, what: str, task: Task | Non
         OPENED,
         actor=user,
         task_name=task.name if task is not None else None,
-        summary=f"Opened: {what}",
+        summary=f"Opened: {what} {name}".strip() + (" (API)" if api else ""),
         data=data,
         public=False,
     )

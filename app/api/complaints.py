@@ -89,7 +89,7 @@ def complaint_by_reference(user: User, reference: str) -> Any:
     complaint = complaints.by_reference_for(user, reference.strip().upper())
     case = complaints.case_file(user, complaint.id)
     body = serializers.complaint_detail(case)
-    sensitive.record_opening(user, case.complaint, "complaint (API, by reference)")
+    sensitive.record_opening(user, case.complaint, "complaint", api=True)
     db.session.commit()
     return jsonify(body)
 

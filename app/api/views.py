@@ -107,7 +107,7 @@ def show_task(user: User, task_id: str) -> Any:
     schema = form_class(task).json_schema(workflows.task_form(task))
     body = serializers.task_detail(task, schema)
     etag = serializers.task_etag(task)
-    sensitive.record_opening(user, task.complaint, f"task {task.title} (API)", task)
+    sensitive.record_opening(user, task.complaint, "task", task, name=task.title, api=True)
     db.session.commit()
     return jsonify(body), {"ETag": etag}
 
@@ -214,7 +214,7 @@ def show_complaint(user: User, complaint_id: int) -> Any:
     case = complaints.case_file(user, complaint_id)
     body = serializers.complaint_detail(case)
     etag = serializers.digest_etag(body)
-    sensitive.record_opening(user, case.complaint, "complaint (API)")
+    sensitive.record_opening(user, case.complaint, "complaint", api=True)
     db.session.commit()
     return jsonify(body), {"ETag": etag}
 

@@ -120,7 +120,10 @@ def test_the_focal_point_sees_it_and_each_opening_is_recorded(app, client):
     token = issue_token(app.test_cli_runner(), "focal")
     assert focal.get(f"{API}/complaints/{complaint.id}", headers=bearer(token)).status_code == 200
     events = openings(app, complaint.id)
-    assert [e.data["opened"] for e in events] == ["complaint page", "complaint (API)"]
+    assert [(e.data["opened"], e.data["via"]) for e in events] == [
+        ("complaint", "page"),
+        ("complaint", "api"),
+    ]
     assert {e.actor_label for e in events} == {"Fatou Focal Point"}
     assert not any(e.public for e in events)
     # The complainant's tracking page never shows who opened the case.
@@ -148,7 +151,14 @@ def test_opening_a_task_of_a_confidential_case_is_recorded_on_the_page_and_the_a
     assert focal.get(f"{API}/tasks/{ids[0]}", headers=bearer(token)).status_code == 200
     events = openings(app, complaint.id)
     assert [e.data.get("task_id") for e in events] == [ids[0], ids[0]]
-    assert events[1].data["opened"].endswith("(API)")
+    opened = [(e.data["opened"], e.data["via"]) for e in events]
+    assert opened == [("task", "page"), ("task", "api")]
+    # The trail says what was opened in the reader's language, the task by its title.
+    history = focal.get(f"/complaints/{complaint.id}", headers={"Accept-Language": "fr"})
+    page = html.unescape(history.get_data(as_text=True))
+    assert "Dossier confidentiel consulté" in page
+    assert "La tâche Recueillir le consentement éclairé, par l'API" in page
+    assert "Opened:" not in page and "(API)" not in page
 
 
 def test_downloading_a_file_of_a_confidential_case_is_recorded(app, client):
@@ -173,7 +183,8 @@ def test_downloading_a_file_of_a_confidential_case_is_recorded(app, client):
     login(focal, "focal")
     with focal.get(url) as download:
         assert download.status_code == 200 and download.data == PDF
-    assert [e.data["opened"] for e in openings(app, complaint.id)] == ["file certificat.pdf"]
+    [opened] = openings(app, complaint.id)
+    assert (opened.data["opened"], opened.data["name"]) == ("file", "certificat.pdf")
 
 
 def test_an_ordinary_complaint_page_records_no_opening(app, client):

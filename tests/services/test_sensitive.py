@@ -206,8 +206,8 @@ def test_opening_a_confidential_case_is_recorded_but_not_an_ordinary_one():
     complaint = flagged()
     ordinary = j.file()
     focal, supervisor = j.user("focal"), j.user("supervisor")
-    sensitive.record_opening(focal, complaint, "complaint page")
-    sensitive.record_opening(supervisor, ordinary, "complaint page")
+    sensitive.record_opening(focal, complaint, "complaint")
+    sensitive.record_opening(supervisor, ordinary, "complaint")
     db.session.commit()
     events = db.session.scalars(
         db.select(AuditEvent).where(AuditEvent.kind == "confidential_opened")
