@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forms.calendar import WEEKDAYS, CalendarForm, ClosureDayForm, country_name, weekday_name
-from services import business_calendar, calendar_settings, presets
+from services import business_calendar, calendar_settings, permissions, presets
 from services.db import db
 from services.errors import InvalidInput
 
@@ -74,12 +74,15 @@ def _page(settings_form: CalendarForm, closure_form: ClosureDayForm, status: int
         today=today,
         preset=preset,
         preset_title=preset.title_in(language),
-        # Where the process owner chooses the preset (its own page, else the editor).
+        # Where the process owner chooses the preset (its own page, else the editor), for an
+        # administrator who is one: those pages refuse everyone else.
         preset_url=url_for(
             "processes.preset"
             if "processes.preset" in current_app.view_functions
             else "processes.editor"
-        ),
+        )
+        if permissions.manages_processes(current_user)
+        else "",
         preset_rule=preset.rule_fr if language == "fr" and preset.rule_fr else preset.rule,
         history=calendar_settings.history(),
         long_day=lambda day: format_date(day, "full"),

@@ -34,6 +34,7 @@ from services import (
     attachments,
     departments,
     organisation,
+    permissions,
     presets,
     procedure_summary,
     processes,
@@ -244,8 +245,10 @@ def _organisation_page(form: OrganisationForm, preset_form: PresetForm, status: 
         defaults=current_app.config,
         logo=organisation.logo(),
         appeal_window=_appeal_window(language),
+        # The editor refuses all but process owners: the link is for an administrator who is one.
         procedure_url=url_for("processes.editor")
         if "processes.editor" in current_app.view_functions
+        and permissions.manages_processes(current_user)
         else "",
         public_procedure_url=url_for("public.procedure"),
         history=organisation.history(),

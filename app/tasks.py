@@ -52,6 +52,13 @@ CLAIM_PATH = "/inbox/tasks/{task_id}/claim"
 UNCLAIM_PATH = "/inbox/tasks/{task_id}/unclaim"
 
 
+@bp.app_template_global()
+def may_open_task(task: Task) -> bool:
+    """True when the signed-in user may open the task's page (what show() enforces): pages
+    that list other roles' tasks link only these, and give the others' titles as text."""
+    return permissions.can_view_task(current_user, task)
+
+
 @bp.get("/<task_id>")
 @login_required
 def show(task_id: str) -> Any:

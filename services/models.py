@@ -630,6 +630,7 @@ class Attachment(db.Model):
         ForeignKey("task.id", ondelete="SET NULL"), index=True
     )
     uploaded_by: Mapped[User | None] = relationship()
+    task: Mapped[Task | None] = relationship()
 
 
 class SavedFilter(db.Model):

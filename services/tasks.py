@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, or_
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from services import audit, departments, permissions, roles, search, staff_notices
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
-from services.models import Task, Team, User, UserRole
+from services.models import Complaint, Task, Team, User, UserRole
 from services.paging import Paged
 
 SCOPES = ("mine", "roles", "unassigned", "team")
@@ -111,8 +111,8 @@ def inbox(user: User, flt: InboxFilter | None = None) -> InboxPage:
     return _page(query, flt)
 
 
-def _page(query: Select[tuple[Task]], flt: InboxFilter) -> InboxPage:
-    """The page of `query` that `flt` asks for, with the total.
+def _page(query: Select[tuple[Task]], flt: InboxFilter, *options: Any) -> InboxPage:
+    """The page of `query` that `flt` asks for, with the total (`options`: loader options).
 
     The page's ids are chosen first, then only those rows are read: on PostgreSQL the ids
     and the total come from ix_task_open_due alone (index-only scans), where reading whole
@@ -133,7 +133,7 @@ def _page(query: Select[tuple[Task]], flt: InboxFilter) -> InboxPage:
     rows = db.session.scalars(
         db.select(Task)
         .join(ids, Task.id == ids.c.id)
-        .options(joinedload(Task.assignee))
+        .options(joinedload(Task.assignee), *options)
         .order_by(*order)
     )
     return InboxPage(list(rows), total, page, flt.per_page)
@@ -474,7 +474,9 @@ def all_open(manager: User, flt: InboxFilter, assignee: str = "") -> InboxPage:
         query = query.where(Task.assignee_id.is_(None))
     elif assignee.isdigit():
         query = query.where(Task.assignee_id == int(assignee))
-    return _page(query, flt)
+    # Other roles' tasks among them: the complaint's flag is what permissions.can_view_task
+    # reads to tell which the manager may open (one statement for the page).
+    return _page(query, flt, selectinload(Task.complaint).load_only(Complaint.confidential))
 
 
 @dataclass(frozen=True)
