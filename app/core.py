@@ -19,7 +19,7 @@ from flask_babel import Babel
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app import local_time
+from app import local_time, numbers
 from app.config import from_environment
 from services import documents, preset_letters, sealing, staff_notices, tracking_links, users
 from services.db import db, ping_when_idle
@@ -73,6 +73,7 @@ def create_core(test_config: dict[str, Any] | None = None) -> Flask:
     # Times are stored in UTC and read in the organisation's zone (the business calendar).
     babel.init_app(app, locale_selector=select_locale, timezone_selector=local_time.select_timezone)
     local_time.register(app)
+    numbers.register(app)
     return app
 
 

@@ -13,12 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, render_template, request
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.complaints import OUTCOMES
 from app.exports import csv_response, xlsx_response
+from app.numbers import number
 from app.service_levels import clock_name
 from forms import choices
 from forms.choices import label
@@ -36,7 +37,7 @@ from forms.reports import (
 )
 from services import improvement, permissions, reports
 from services.errors import NotAllowed, NotFound
-from services.reports import SMALL, Cell, Figures, ReportQuery
+from services.reports import Cell, Figures, ReportQuery
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -237,13 +238,8 @@ def _shown(name: str, column: str, cell: Cell) -> Shown:
     if name == "times" and column in ("median", "p90") and value is not None:
         value = round(float(value) / HOUR, 1)
     if cell.suppressed:
-        known = f"{_number(value)} + " if value else ""
-        return Shown(f"{known}< {SMALL}", None, True, figure)
-    return Shown("" if value is None else _number(value), value, False, figure)
-
-
-def _number(value: int | float | Decimal) -> str:
-    return str(format_decimal(value))
+        return Shown(number(Cell(value, True)), None, True, figure)
+    return Shown(number(value), value, False, figure)
 
 
 def key_label(query: ReportQuery, name: str, key: str) -> str:

@@ -1,0 +1,41 @@
+"""Numbers in pages in the reader's language: "1 234,5" and "84,6 %" in French, "1,234.5" and
+"84.6%" in English (Babel's patterns for the locale)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel.numbers import format_percent
+from flask import Flask
+from flask_babel import format_decimal, get_locale
+
+from services.reports import SMALL, Cell
+
+
+def number(value: Cell | int | float | Decimal | None) -> str:
+    """A count or a measure; a report cell that hides confidential complaints as "34 + < 5"."""
+    if isinstance(value, Cell):
+        if value.suppressed:
+            return f"{number(value.value)} + < {SMALL}" if value.value else f"< {SMALL}"
+        value = value.value
+    return "" if value is None else str(format_decimal(value))
+
+
+def percent(share: float | Decimal | None) -> str:
+    """A share (0.846) as a percentage to a tenth, in the locale's pattern ("84,6 %")."""
+    if share is None:
+        return ""
+    # The locale's pattern shows whole percents: round first, then show what is left.
+    return format_percent(round(float(share), 3), locale=get_locale(), decimal_quantization=False)
+
+
+def money(amount: int | float | Decimal | None) -> str:
+    """An amount with its two decimals (the currency is the organisation's, named elsewhere)."""
+    return "" if amount is None else str(format_decimal(amount, format="#,##0.00"))
+
+
+def register(app: Flask) -> None:
+    """The `number`, `percent` and `money` filters."""
+    app.add_template_filter(number, "number")
+    app.add_template_filter(percent, "percent")
+    app.add_template_filter(money, "money")

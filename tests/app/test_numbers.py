@@ -1,0 +1,39 @@
+"""Numbers on pages follow the reader's language: a decimal comma, a percent sign after a
+space and grouped thousands in French; a point and no space in English."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from html import unescape
+
+from app.numbers import money, number, percent
+from services.db import db
+from services.reports import Cell
+from tests import journeys
+from tests.app.helpers import login
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+
+
+def test_the_filters_speak_each_language(app):
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert number(1234.5) == f"1{NNBSP}234,5"
+        assert percent(0.846) == f"84,6{NBSP}%"
+        assert money(Decimal("1200")) == f"1{NNBSP}200,00"
+        assert number(Cell(34, suppressed=True)) == "34 + < 5"
+        assert number(Cell(None)) == ""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert (number(1234.5), percent(0.846), money(1200)) == ("1,234.5", "84.6%", "1,200.00")
+
+
+def test_a_complaints_financial_impact_reads_in_french(app, client):
+    with app.app_context():
+        complaint = journeys.to_classification()
+        complaint.financial_impact = Decimal("1200.5")
+        db.session.commit()
+        url = f"/complaints/{complaint.id}"
+    login(client, "supervisor")
+    french = unescape(client.get(url, headers={"Accept-Language": "fr"}).get_data(as_text=True))
+    assert f"1{NNBSP}200,50" in french
+    english = unescape(client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True))
+    assert "1,200.50" in english
