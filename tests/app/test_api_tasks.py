@@ -416,3 +416,19 @@ def test_duplicate_link_to_a_confidential_complaint_is_hidden_from_others(app, c
     assert probe.json["errors"] == {
         "duplicate_of": [f"No complaint has the reference {original_ref}."]
     }
+
+
+def test_a_process_owners_french_message_arrives_as_written(app, client, as_user):
+    # The form's own texts (processes/forms/*.toml) were HTML-escaped in JSON: "l&#39;enregistrer".
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    answers = {**journeys.ANSWERS["register_complaint"], "form_complete": False}
+    response = client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json=answers,
+        headers={**as_user("agent"), "Accept-Language": "fr"},
+    )
+    errors = problem(response, 422, "validation_failed")["errors"]
+    said = " ".join(message for messages in errors.values() for message in messages)
+    assert "Vérifiez que le formulaire est complet avant de l'enregistrer." in said
+    assert "&#39;" not in said
