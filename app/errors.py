@@ -30,6 +30,13 @@ STATUS_TEXTS = {
     429: _l("Too many requests; wait a moment and try again."),
     500: _l("Something went wrong; nothing was saved."),
 }
+# The same for a program: it asked for an address, not a page.
+JSON_STATUS_TEXTS = {
+    **STATUS_TEXTS,
+    403: _l("You are not allowed to do this."),
+    404: _l("Nothing exists at this address."),
+    405: _l("This address does not accept this method; see the Allow header."),
+}
 
 
 # A problem's `type` is this prefix and its code: a URI reference, relative to the API, that
@@ -176,8 +183,9 @@ def register(app: Flask) -> None:
         db.session.rollback()
         code = exc.code or 500
         description = exc.description or exc.name
-        if description == type(exc).description and code in STATUS_TEXTS and not wants_json():
-            description = str(STATUS_TEXTS[code])  # Werkzeug's default text, in English
+        texts = JSON_STATUS_TEXTS if wants_json() else STATUS_TEXTS
+        if description == type(exc).description and code in texts:
+            description = str(texts[code])  # instead of Werkzeug's default text, in English
         response = make_response(error_response(code, description))
         # Keep what the status promises, such as Allow on a 405.
         for name, value in exc.get_headers():

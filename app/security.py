@@ -80,6 +80,9 @@ def security_headers(response: Any) -> Any:
     headers.setdefault("Referrer-Policy", "same-origin")
     if current_app.config["SESSION_COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint != "static":
+        # Words (pages, errors) follow Accept-Language: caches must keep one copy per language.
+        response.vary.add("Accept-Language")
     return response
 
 

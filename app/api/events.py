@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, jsonify, request, url_for
+from flask_babel import gettext
 
 from app.api.auth import token_required
 from app.api.blueprint import bp
@@ -37,9 +38,18 @@ def list_events(user: User) -> Any:
     try:
         types = events.parse_types(request.args.get("types"))
     except ValueError as exc:
+        known = ", ".join(sorted(events.TYPES))
         raise InvalidInput(
             "Please correct the highlighted fields.",
-            details={"types": [f"Unknown event types: {exc}."]},
+            details={
+                "types": [
+                    gettext(
+                        "Unknown event types: %(types)s. Choose among: %(known)s.",
+                        types=str(exc),
+                        known=known,
+                    )
+                ]
+            },
         ) from exc
     page = events.feed(user, after, limit, types)
     query = {"after": page.next, "limit": limit}

@@ -432,3 +432,16 @@ def test_a_process_owners_french_message_arrives_as_written(app, client, as_user
     said = " ".join(message for messages in errors.values() for message in messages)
     assert "Vérifiez que le formulaire est complet avant de l'enregistrer." in said
     assert "&#39;" not in said
+
+
+def test_errors_a_program_meets_speak_its_language(client, as_user):
+    headers = {**as_user("agent"), "Accept-Language": "fr"}
+    missing = client.get(f"{API}/no-such-thing", headers=headers)
+    assert problem(missing, 404, "not_found")["detail"] == "Rien n'existe à cette adresse."
+    assert "Accept-Language" in missing.headers["Vary"]
+    wrong = client.delete(f"{API}/tasks", headers=headers)
+    detail = problem(wrong, 405, "method_not_allowed")["detail"]
+    assert detail.startswith("Cette adresse n'accepte pas cette méthode")
+    events = client.get(f"{API}/events?types=zz", headers=headers)
+    [said] = problem(events, 422, "validation_failed")["errors"]["types"]
+    assert said.startswith("Types d'événements inconnus\u00a0: zz.")
