@@ -29,6 +29,7 @@ from wtforms.fields import (
     BooleanField,
     DateField,
     DateTimeField,
+    DateTimeLocalField,
     DecimalField,
     EmailField,
     Field,
@@ -448,6 +449,19 @@ class NoPlaceholder:
             )
 
 
+class WithinLastYear:
+    """Refuse a date and time more than a year ago (a receipt date mistyped as 1900)."""
+
+    def __init__(self, message: str | LazyString | None = None) -> None:
+        self.message = message or _l("Give a date within the last year.")
+
+    def __call__(self, form: Form, field: Field) -> None:
+        """Raise if the field's date and time is earlier than a year before now (any zone)."""
+        earliest = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=366)
+        if isinstance(field.data, datetime) and field.data < earliest:
+            raise ValidationError(self.message)
+
+
 class NotInFuture:
     """Refuse a date, or date and time, that is in the future."""
 
@@ -664,6 +678,11 @@ def _field_schema(field: Field) -> dict[str, Any]:
     elif isinstance(field, DateTimeField):
         schema["type"] = "string"
         schema["pattern"] = "|".join(_format_pattern(f) for f in field.format)
+        if isinstance(field, DateTimeLocalField):
+            schema["description"] += (
+                ", in the organisation's local time (its business calendar's time zone), "
+                "without a UTC offset"
+            )
     else:
         schema["type"] = "string"
     if isinstance(field, EmailField):

@@ -18,7 +18,7 @@ from wtforms.fields import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from forms.base import FILLED_TEXT, NotInFuture, TaskForm, needs, when
+from forms.base import FILLED_TEXT, NotInFuture, TaskForm, WithinLastYear, needs, when
 from forms.choices import (
     CHANNELS,
     CONTACT_CHANNELS,
@@ -237,7 +237,7 @@ class StaffIntakeForm(ComplaintForm):
     received_at = DateTimeLocalField(
         _l("Received on"),
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
-        validators=[Optional(), NotInFuture()],
+        validators=[Optional(), NotInFuture(), WithinLastYear()],
     )
     # Staff record the complaint: the form speaks about the complainant, not as them.
     anonymous = BooleanField(

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import copy
 import io
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import schemathesis
@@ -19,9 +21,11 @@ from tests import samples
 from tests.app.api_helpers import API, bearer, issue_token
 from tests.app.test_api_fuzz import EXAMPLES, assert_contract, bounded
 
+# Received three weeks ago at 10:30, local time (the organisation's calendar: Paris).
+RECEIVED = (datetime.now(UTC) - timedelta(days=21)).strftime("%Y-%m-%dT10:30")
 PHONE_CALL = {
     "channel": "phone",
-    "received_at": "2026-11-02T10:30",
+    "received_at": RECEIVED,
     "complainant_name": "Aminata Diallo",
     "phone": "+221 77 000 00 00",
     "preferred_contact": "phone",
@@ -48,7 +52,7 @@ def test_agent_records_a_telephone_complaint_as_json(app, client, agent):
     response = client.post(f"{API}/complaints/intake", json=PHONE_CALL, headers=agent)
     assert response.status_code == 201, response.json
     body = response.json
-    assert body["reference"].startswith("C-2026-")
+    assert re.fullmatch(r"C-\d{4}-\d{6}", body["reference"])
     assert body["tracking_token"] and body["tracking_url"].endswith(body["tracking_token"])
     assert body["links"]["complaint"] == f"{API}/complaints/{body['id']}"
     assert response.headers["Location"] == body["links"]["complaint"]
@@ -57,8 +61,9 @@ def test_agent_records_a_telephone_complaint_as_json(app, client, agent):
         assert complaint.reference == body["reference"]
         assert (complaint.channel, complaint.received_by.username) == ("phone", "agent")
         assert complaint.consent is True
-        # 10:30 in Paris in November is 09:30 UTC.
-        assert as_utc(complaint.received_at) == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+        # 10:30 in Paris: 09:30 UTC in winter, 08:30 in summer.
+        paris = datetime.fromisoformat(RECEIVED).replace(tzinfo=ZoneInfo("Europe/Paris"))
+        assert as_utc(complaint.received_at) == paris.astimezone(UTC)
     detail = client.get(body["links"]["complaint"], headers=agent)
     assert detail.status_code == 200 and detail.json["channel"] == "phone"
 
@@ -138,6 +143,7 @@ def test_missing_fields_are_refused_naming_each(app, client, agent):
     [
         ({"channel": "web"}, "channel"),  # the public form files web complaints itself
         ({"received_at": "2999-01-01T10:00"}, "received_at"),
+        ({"received_at": "1900-01-01T00:00"}, "received_at"),  # a year ago at most
         ({"nickname": "Ami"}, "nickname"),
     ],
 )
