@@ -78,6 +78,8 @@ pango:
 production: setup
 	exec tools/run-production.sh $(BIN)
 
+# Links in the demo's messages (tracking, tasks) point at the port it serves on.
+run: export PUBLIC_BASE_URL ?= http://localhost:$(PORT)
 run: setup
 	$(DEMO) init-db
 	$(DEMO) seed-demo

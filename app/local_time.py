@@ -17,6 +17,7 @@ from flask import Flask
 from flask_babel import format_date
 
 from services import business_calendar
+from services.clock import as_utc
 
 
 def select_timezone() -> str:
@@ -59,10 +60,17 @@ def zone_name() -> str:
     return business_calendar.current().timezone
 
 
+def utc_iso(value: datetime) -> str:
+    """A stored time as ISO 8601 with its UTC offset, for <time datetime> (SQLite stores
+    naive UTC times: without the offset a reader would take them for local times)."""
+    return as_utc(value).isoformat()
+
+
 def register(app: Flask) -> None:
     """Install the `local_time` filter, the `time_zone()` helper and our `datetimeformat` /
     `dateformat` in templates."""
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(utc_iso, "utc_iso")
     app.add_template_global(zone_name, "time_zone")
     # After Flask-Babel's init_app, which installs its own filters under these names.
     app.add_template_filter(datetime_filter, "datetimeformat")

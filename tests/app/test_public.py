@@ -146,6 +146,8 @@ def test_confirmation_shows_reference_and_link_once_and_the_link_works(app, clie
         reference = db.session.scalar(db.select(Complaint.reference))
     assert reference in confirmation
     assert "shown only once" in confirmation
+    # Lost, it can be sent again: the page says where, as the tracking page does.
+    assert "If you lose it, ask for a new one at http://localhost/track with" in confirmation
     link = html.unescape(LINK_RE.search(confirmation).group(1))
     assert link.startswith("http://localhost/track/")
     tracking = client.get(link)
