@@ -1,14 +1,14 @@
-"""At 390 px (a phone): no page scrolls sideways, and the staff header keeps the language
-switch, the user's name and Sign out in view."""
+"""At 390 px (a phone): no page scrolls sideways (the dashboard's charts included), and the
+staff header keeps the language switch, the user's name and Sign out in view."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
-from services import complaints
+from services import complaints, reporting
 from services.db import db
 from tests import journeys
 from tests.browser.conftest import login, screenshot
@@ -86,3 +86,18 @@ def test_staff_pages_fit_a_phone_and_keep_the_header_items(app, live_server, pho
     if toggle.is_visible():
         toggle.click()
     _assert_in_view(phone, ".mainnav a[href='/complaints']")
+
+
+def test_the_dashboard_fits_a_phone(app, live_server, phone):
+    with app.app_context():
+        journeys.to_survey("minor")
+        journeys.to_classification()
+        reporting.refresh()
+        db.session.commit()
+    login(phone, live_server, "manager")
+    phone.goto(f"{live_server}/dashboard")
+    for name in ("volumes", "backlog_by_age", "service_levels"):
+        card = phone.locator(f"#{name}.chart-card")
+        expect(card.locator("canvas")).to_have_attribute("data-drawn", "true")  # Chart.js drew it
+        _assert_in_view(phone, f"#{name}.chart-card")
+    _assert_fits(phone, "dashboard")
