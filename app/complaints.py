@@ -153,6 +153,7 @@ def show(complaint_id: int) -> Any:
         diagram_current=current,
         diagram_done=done,
         lane_names=procedure_text.lane_names(),
+        element_names=procedure_text.element_names(),
         open_tasks=[task for task in case.tasks if task.status == "open"],
         is_manager=current_user.has_role(roles.MANAGER),
         can_retry_timers=timers.can_retry(current_user, case.complaint),

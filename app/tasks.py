@@ -276,6 +276,7 @@ def _render(
         submitted=labels.facts(task.data or {}) if task.status != "open" else [],
         timeline=history.entries(audit.history(complaint.id), all_tasks),
         lane_names=procedure_text.lane_names(),
+        element_names=procedure_text.element_names(),
         open_tasks=[t for t in all_tasks if t.status == "open"],
         attachments=attachments.for_complaint(complaint.id),
         task_files=attachments.for_task(task.id),

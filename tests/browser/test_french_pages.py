@@ -46,6 +46,11 @@ def test_case_page_in_french_names_lanes_and_history_in_words(app, live_server, 
     texts = " ".join(lanes.all_text_contents())
     assert "Agent d'accueil" in texts and "Superviseur" in texts
     assert "intake_agent" not in texts and "supervisor" not in texts
+    # Steps, gateways and flows in French too (bpmn-js breaks long names over lines).
+    assert "Enregistrer" in texts and "Résultat de" in texts and "escalade" in texts
+    assert "Traitement des réclamations" in texts
+    for english in ("Complaint handling", "Register complaint", "Escalated?", "no escalation"):
+        assert english not in texts, english
     history = french.locator("#history")
     expect(history).to_contain_text("Réclamation reçue · Formulaire web")
     expect(history).to_contain_text("Informations complémentaires demandées")

@@ -16,27 +16,38 @@
     }
   }
 
-  // The diagram names its lanes by role id (intake_agent): show the role in words, as the
-  // page gives them in data-lanes. The downloaded file keeps the ids the engine reads.
-  function laneNames(xml, element) {
-    var names;
+  // The diagram names its lanes by role id (intake_agent) and its steps in English: show the
+  // roles in words and the steps in the reader's language, as the page gives them in
+  // data-lanes and data-names. The downloaded file keeps what the engine reads.
+  function readNames(element, attribute) {
     try {
-      names = JSON.parse(element.getAttribute("data-lanes") || "{}");
+      return JSON.parse(element.getAttribute(attribute) || "{}");
     } catch (error) {
-      return xml;
+      return {};
     }
-    if (!Object.keys(names).length || !window.DOMParser) {
+  }
+
+  function inWords(xml, element) {
+    var lanes = readNames(element, "data-lanes");
+    var names = readNames(element, "data-names");
+    if ((!Object.keys(lanes).length && !Object.keys(names).length) || !window.DOMParser) {
       return xml;
     }
     var doc = new window.DOMParser().parseFromString(xml, "application/xml");
     if (doc.getElementsByTagName("parsererror").length) {
       return xml;
     }
-    var lanes = doc.getElementsByTagNameNS("http://www.omg.org/spec/BPMN/20100524/MODEL", "lane");
-    Array.prototype.forEach.call(lanes, function (lane) {
-      var name = lane.getAttribute("name");
-      if (name && Object.prototype.hasOwnProperty.call(names, name)) {
-        lane.setAttribute("name", names[name]);
+    var model = "http://www.omg.org/spec/BPMN/20100524/MODEL";
+    Array.prototype.forEach.call(doc.getElementsByTagNameNS(model, "*"), function (node) {
+      var name = node.getAttribute("name");
+      if (!name) {
+        return;
+      }
+      var table = node.localName === "lane" ? lanes : names;
+      // Names may break lines in the file (&#10;); the catalogue has them on one line.
+      var key = name.replace(/\s+/g, " ");
+      if (Object.prototype.hasOwnProperty.call(table, key)) {
+        node.setAttribute("name", table[key]);
       }
     });
     return new window.XMLSerializer().serializeToString(doc);
@@ -104,7 +115,7 @@
         return response.text();
       })
       .then(function (xml) {
-        return viewer.importXML(laneNames(xml, element));
+        return viewer.importXML(inWords(xml, element));
       })
       .then(function () {
         var canvas = viewer.get("canvas");
