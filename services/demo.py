@@ -95,6 +95,39 @@ CASES = (
         "Keep to the opening hours",
     ),
 )
+# What French-speaking complainants wrote, case by case (product, what happened, what they ask).
+CASES_FR = (
+    (
+        "Lave-linge WM-300",
+        "La machine fuit dès le premier lavage et le magasin ne répond pas à mes appels.",
+        "Un remplacement ou un remboursement",
+    ),
+    (
+        "Livraison à domicile",
+        "Le colis est arrivé avec deux semaines de retard et le carton était écrasé.",
+        "Le remboursement des frais de livraison",
+    ),
+    (
+        "Service client par téléphone",
+        "La personne au téléphone a été impolie et m'a raccroché au nez deux fois.",
+        "Des excuses",
+    ),
+    (
+        "Facture mensuelle",
+        "On m'a facturé deux fois le même mois.",
+        "Le remboursement du second paiement",
+    ),
+    (
+        "Application mobile",
+        "L'application me déconnecte chaque jour et je perds mon panier.",
+        "Que l'application soit corrigée",
+    ),
+    (
+        "Horaires du magasin",
+        "Le magasin était fermé pendant ses horaires d'ouverture affichés, deux fois.",
+        "Que les horaires soient respectés",
+    ),
+)
 DEPARTMENTS = ("Customer service", "Logistics", "Billing", "Stores")
 
 ANSWERS: dict[str, dict[str, Any]] = {
@@ -150,6 +183,20 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "safe_contact_method": "none",
     },
     "refer_support": {"declined": True, "referral_notes": "Prefers to wait."},
+}
+# What a French-speaking complainant reads from the answers (the letters), in French.
+ANSWERS_FR: dict[str, dict[str, Any]] = {
+    "register_complaint": {
+        "missing_information": "Une photo de l'article endommagé et le numéro de commande.",
+    },
+    "resolve_minor": {
+        "response_letter": "Merci de nous avoir prévenus. Nous avons corrigé le problème et "
+        "vous présentons nos excuses.",
+    },
+    "resolve_complaint": {
+        "response_letter": "Nous allons remplacer l'article et vous dédommager pour le "
+        "désagrément.",
+    },
 }
 # Who works each step in the demo (a demo user per role, services.users.DEMO_USERS).
 WORKERS = {
@@ -275,6 +322,8 @@ def seed(now: datetime | None = None) -> list[Complaint]:
 def _intake(number: int, plan: Plan) -> dict[str, Any]:
     name, language, city = PEOPLE[number % len(PEOPLE)]
     product, category, description, remedy = CASES[number % len(CASES)]
+    if language == "fr":
+        product, description, remedy = CASES_FR[number % len(CASES_FR)]
     first = name.split()[0].lower().replace("é", "e").replace("è", "e").replace("'", "")
     return {
         "complainant_name": name,
@@ -333,6 +382,9 @@ def _complete(complaint: Complaint, name: str, answers: Mapping[str, Any]) -> No
         raise LookupError(f"{complaint.reference}: {name} is not open")
     form_key = "sign_off" if task.form_key.startswith("sign_off") else task.form_key
     values = {**ANSWERS.get(task.form_key, ANSWERS.get(form_key, {})), **answers}
+    if complaint.language == "fr":  # only answers this step gives: a letter, a request
+        french = ANSWERS_FR.get(task.form_key, ANSWERS_FR.get(form_key, {}))
+        values.update({name: text for name, text in french.items() if name in values})
     worker = WORKERS.get(task.form_key) or WORKERS.get(form_key, "manager")
     if task.form_key == "sign_off" and task.name == "sign_off_confidential":
         worker = "focal2"

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from services.clock import as_utc, utcnow
 from services.db import db
-from services.models import Complaint, ServiceClock, Task
+from services.demo import CASES_FR
+from services.models import Complaint, Notification, ServiceClock, Task
 from services.service_levels import display_state
 from tests.app.helpers import login
 
@@ -63,6 +64,19 @@ def test_seed_demo_files_complaints_at_every_stage_once_and_quickly(app, runner,
         assert {display_state(c, now) for c in late} == {"met_late"}
         assert {display_state(c, now) for c in met if c not in late} == {"met"}
         assert 1 <= len(late) < len(met) / 10
+        # French-speaking complainants wrote in French and are answered in French.
+        french = [row for row in rows if row.language == "fr"]
+        written = {description for _product, description, _remedy in CASES_FR}
+        assert french and all(row.description in written for row in french)
+        letters = db.session.scalars(
+            db.select(Notification).where(
+                Notification.kind == "response_letter",
+                Notification.complaint_id.in_([row.id for row in french]),
+            )
+        ).all()
+        assert letters and all(
+            "Thank you" not in n.body and "We will" not in n.body for n in letters
+        )
 
     again = runner.invoke(args=["seed-demo", "--complaints"])
     assert again.exit_code == 0, again.output
