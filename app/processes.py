@@ -34,7 +34,7 @@ from flask_login import current_user, login_required
 
 from app import facts, procedure_text, role_text
 from app.domain_messages import localize_all
-from app.editor_text import EDITOR_MESSAGES, KINDS, SETTINGS
+from app.editor_text import EDITOR_MESSAGES, KINDS, SETTINGS, library_texts
 from app.facts import ROUTES
 from forms import definitions, formdata_from_json, library
 from forms.definitions import DefinitionError, FormDefinition, localized
@@ -193,6 +193,7 @@ def editor() -> Any:
         "field_types": list(definitions.FIELD_TYPES),
         "routes": {value: str(text) for value, text in ROUTES},
         "messages": {key: str(text) for key, text in EDITOR_MESSAGES.items()},
+        "library": library_texts(),
     }
     return render_template(
         "processes/editor.html",

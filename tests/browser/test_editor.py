@@ -299,3 +299,18 @@ def test_a_timer_named_after_its_duration_says_the_new_one(live_server: str, pag
     page.press("#task-due", "Tab")
     assert 'name="Not resolved in 10 days"' in exported(page)[BPMN]
     expect(page.locator("#task-due-label")).to_contain_text("Not resolved in 10 days")
+
+
+def test_the_editor_speaks_french_to_a_french_owner(live_server: str, browser) -> None:
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    open_editor(page, live_server)
+    # bpmn-js's palette and dmn-js's decision table, in French (their translate service).
+    expect(page.locator("#pane-1 .djs-palette [aria-label='Créer une tâche']")).to_have_count(1)
+    expect(page.locator("#pane-1 .djs-palette [aria-label='Create task']")).to_have_count(0)
+    page.click("#tab-2")
+    table = page.locator("#pane-2 .tjs-table")
+    expect(table).to_contain_text("Quand")
+    expect(page.locator("#pane-2")).to_contain_text("Politique de résultat")
+    expect(page.locator("#pane-2")).not_to_contain_text("Hit policy")
+    context.close()

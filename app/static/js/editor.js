@@ -107,10 +107,23 @@
       });
   }
 
+  // bpmn-js and dmn-js ask their `translate` service for every word they show: answer in
+  // the page's language (config.library), filling in {placeholders} as theirs does.
+  function translateIn(library) {
+    return function (template, replacements) {
+      var text = library[template] || template;
+      return text.replace(/{([^}]+)}/g, function (match, key) {
+        return replacements && key in replacements ? String(replacements[key]) : match;
+      });
+    };
+  }
+  var translation = { translate: ["value", translateIn(config.library || {})] };
+
   function openBpmn(editor, xml) {
     editor.modeler = new window.BpmnJS({
       container: editor.pane,
       moddleExtensions: { spiffworkflow: window.SPIFFWORKFLOW_MODDLE },
+      additionalModules: [translation],
     });
     return editor.modeler.importXML(xml).then(function (result) {
       editor.modeler.get("canvas").zoom("fit-viewport", "auto");
@@ -127,7 +140,13 @@
   }
 
   function openDmn(editor, xml) {
-    editor.modeler = new window.DmnJS({ container: editor.pane });
+    // Each view takes its own modules (dmn-js drops `common.additionalModules`).
+    editor.modeler = new window.DmnJS({
+      container: editor.pane,
+      drd: { additionalModules: [translation] },
+      decisionTable: { additionalModules: [translation] },
+      literalExpression: { additionalModules: [translation] },
+    });
     return editor.modeler.importXML(xml).then(function (result) {
       var table = editor.modeler.getViews().filter(function (view) {
         return view.type === "decisionTable";
