@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.redirects import safe_next
-from services import business_calendar, delivery, documents
+from services import business_calendar, delivery, documents, tracking_links
 from services.db import db
 from services.errors import InvalidInput
 from services.models import Notification
@@ -68,6 +68,12 @@ def delivery_status(status: str) -> str:
 def message_title(row: Notification) -> str:
     """A message's subject, or what it is while the worker has not written it yet."""
     return row.subject or delivery.kind_label(row, str(get_locale() or "en"))
+
+
+@bp.app_template_global()
+def message_text(row: Notification) -> str:
+    """A sent message's text as staff read it: its tracking link without the token."""
+    return tracking_links.redact(row.body)
 
 
 @bp.app_template_global()
@@ -113,6 +119,7 @@ def letter(notification_id: int) -> Any:
     return render_template(
         "outbox/letter.html",
         row=row,
+        text=delivery.printable_text(row),
         sender=current_app.config.get("COMPLAINTS_POSTAL_ADDRESS", ""),
     )
 

@@ -39,6 +39,7 @@ from services import (
     message_templates,
     permissions,
     roles,
+    tracking_links,
     webhooks,
 )
 from services.clock import utcnow
@@ -455,6 +456,15 @@ def get_for(user: User, notification_id: int) -> Notification:
     complaint = db.session.get(Complaint, row.complaint_id)
     permissions.require_view_complaint(user, complaint)
     return row
+
+
+def printable_text(row: Notification) -> str:
+    """The text of a message's printable page: a letter to post as it goes out, with its
+    tracking link (it is printed for the complainant); any other message as staff read it,
+    the link without its token (tracking_links.redact)."""
+    if row.channel == "letter" and row.user_id is None:
+        return row.body
+    return tracking_links.redact(row.body)
 
 
 def kind_label(row: Notification, language: str) -> str:

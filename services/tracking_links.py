@@ -11,6 +11,7 @@ the case, while the complainant can always ask for a fresh one ("send me my link
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +21,10 @@ from services.db import db
 from services.models import Complaint, TrackingToken
 
 DEFAULT_DAYS = 90
+# The token of a tracking link in a message's text (url() writes them).
+_LINK_TOKEN = re.compile(r"(/track/)[\w-]+")
+# What staff read in its place.
+HIDDEN = "…"
 
 
 @dataclass
@@ -53,6 +58,18 @@ def hash_token(token: str) -> str:
 def url(token: str) -> str:
     """The absolute address of the tracking page a token opens."""
     return f"{_settings.base_url}/track/{token}"
+
+
+def redact(text: str | None) -> str:
+    """A sent message's text as staff read it (the API, the case file, printable pages): each
+    tracking link keeps its address but not its token (`…/track/…`).
+
+    The token is the complainant's key to their tracking page, where they answer and ask for
+    a review in their own name: only its hash is stored, and nobody but the recipient of the
+    message may read it. The message itself (what was sent, the complainant's tracking page)
+    keeps its working link; a letter to post is printed with it (services.delivery.printable).
+    """
+    return _LINK_TOKEN.sub(lambda found: found.group(1) + HIDDEN, text or "")
 
 
 def expiry(now: datetime, until: datetime | None = None) -> datetime:

@@ -141,7 +141,11 @@ def answer_schemas() -> dict[str, Any]:
             "channel": TEXT,
             "recipient": TEXT,
             "subject": TEXT,
-            "body": TEXT,
+            "body": {
+                **TEXT,
+                "description": "The text sent, its tracking link without the token "
+                "(…/track/…): the token is the complainant's alone.",
+            },
             "status": TEXT,
             "created_at": TIME,
             "sent_at": TIME,

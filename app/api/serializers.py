@@ -11,7 +11,7 @@ from flask import current_app, url_for
 from flask_babel import get_locale
 
 from forms.choices import CATEGORIES, SEVERITIES, STATUSES, label
-from services import breach_view, complaints, tasks
+from services import breach_view, complaints, tasks, tracking_links
 from services.clock import as_utc
 from services.complaints import CaseFile, Filed
 from services.models import (
@@ -218,7 +218,8 @@ def notification_dict(notification: Notification) -> dict[str, Any]:
         "recipient": notification.recipient,
         # Both empty while queued: the worker writes the message as it sends it.
         "subject": notification.subject,
-        "body": notification.body,
+        # Its tracking link without the token: that is the complainant's alone.
+        "body": tracking_links.redact(notification.body),
         "status": notification.status,
         "created_at": iso(notification.created_at),
         "sent_at": iso(notification.sent_at),
