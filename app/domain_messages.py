@@ -21,6 +21,7 @@ MESSAGES = (
     _l("Only an administrator creates tokens for a service account."),
     _l("No such API token."),
     _l("A token of this account already has this name."),
+    _l("A token cannot outlive the token that creates it."),
     _l("A description is required."),
     _l("An email to staff can only be retried."),
     _l("Another version of this process was activated at the same time; reload and retry."),

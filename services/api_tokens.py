@@ -74,17 +74,21 @@ def create(
     scopes: Iterable[str],
     *,
     expires_at: datetime | None = None,
-    within: Iterable[str] | None = None,
+    via: Authenticated | None = None,
+    expiry_field: str = "expires_at",
     now: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """A new token of `owner`, created by `actor`; returns it and its secret (shown once).
 
-    One creates one's own tokens; an administrator also creates a service account's. `within`
-    bounds the scopes (those of the token the request came with: a token cannot mint a
-    stronger one). InvalidInput names the field: name (empty, too long, taken), scopes
-    (none, unknown, beyond the owner's roles or `within`), expires_at (not in the future).
+    One creates one's own tokens; an administrator also creates a service account's. `via`
+    is the token the request came with (the API; None on the account page): a token never
+    mints a stronger one nor one that outlives it, so its scopes bound the new token's, and
+    the new token expires at the latest when it does (without an expiry, then). InvalidInput
+    names the field: name (empty, too long, taken), scopes (none, unknown, beyond the owner's
+    roles or `via`'s), `expiry_field` (not in the future, after `via` expires).
     """
     now = now or utcnow()
+    not_after = as_utc(via.token.expires_at) if via is not None else None
     if owner.id != actor.id and not (may_manage_others(actor) and owner.service_account):
         raise NotAllowed("Only an administrator creates tokens for a service account.")
     if not owner.active:
@@ -99,8 +103,8 @@ def create(
         errors["name"] = ["A token of this account already has this name."]
     chosen = list(dict.fromkeys(scopes))
     allowed = set(allowed_scopes(owner))
-    if within is not None:
-        allowed &= set(within)
+    if via is not None:
+        allowed &= set(via.scopes)
     if not chosen:
         errors["scopes"] = ["Choose at least one scope."]
     elif set(chosen) - set(SCOPES):
@@ -108,8 +112,12 @@ def create(
     elif set(chosen) - allowed:
         errors["scopes"] = [f"This token may only carry: {', '.join(sorted(allowed))}."]
     expires_at = as_utc(expires_at)
+    if expires_at is None:
+        expires_at = not_after
     if expires_at is not None and expires_at <= now:
-        errors["expires_at"] = ["Give a time in the future."]
+        errors[expiry_field] = ["Give a time in the future."]
+    elif not_after is not None and expires_at is not None and expires_at > not_after:
+        errors[expiry_field] = ["A token cannot outlive the token that creates it."]
     if errors:
         raise InvalidInput("Please correct the token's details.", details=errors)
     token, secret = _new(owner, name, chosen, expires_at, actor, now)

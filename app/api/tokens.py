@@ -15,7 +15,7 @@ from app.api.schemas import TEXT, TIME, nullable, obj, ref
 from app.input_guards import MAX_INT as MAX_ID
 from forms.base import json_validator
 from services import api_tokens, users
-from services.api_tokens import ADMIN, SCOPES
+from services.api_tokens import ADMIN, SCOPES, TASKS
 from services.clock import as_utc
 from services.db import db
 from services.errors import InvalidInput, NotAllowed
@@ -104,10 +104,10 @@ def list_tokens(user: User) -> Any:
 
 
 @bp.post("/tokens")
-@token_required(scope=ANY)
+@token_required(scope=TASKS)
 def create_token(user: User) -> Any:
     """A new token for the caller, or for a service account (administrators, admin scope);
-    the secret is in this answer only."""
+    the secret is in this answer only. Never stronger nor longer-lived than the caller's."""
     body = json_object(TOKEN_REQUEST)
     owner = _owner(user, body.get("user_id"))
     if "expires_at" in body and "expires_in_days" in body:
@@ -124,7 +124,8 @@ def create_token(user: User) -> Any:
         body["name"],
         body["scopes"],
         expires_at=expires_at,
-        within=g.api_token.scopes,
+        via=g.api_token,
+        expiry_field="expires_in_days" if "expires_in_days" in body else "expires_at",
     )
     db.session.commit()
     answer = {**token_dict(token), "secret": secret}
@@ -132,7 +133,7 @@ def create_token(user: User) -> Any:
 
 
 @bp.delete("/tokens/<int:token_id>")
-@token_required(scope=ANY)
+@token_required(scope=TASKS)
 def revoke_token(user: User, token_id: int) -> Any:
     """Revoke one of the caller's tokens; an administrator (admin scope) revokes anyone's."""
     token = db.session.get(ApiToken, token_id)
@@ -200,8 +201,17 @@ TOKEN_REQUEST: dict[str, Any] = {
             "(administrators and process owners only). At most the scopes of the token that "
             "creates it.",
         },
-        "expires_at": {"type": "string", "format": "date-time", "description": "In the future."},
-        "expires_in_days": {"type": "integer", "minimum": 1, "maximum": api_tokens.MAX_DAYS},
+        "expires_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "In the future, and not after the creating token expires.",
+        },
+        "expires_in_days": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": api_tokens.MAX_DAYS,
+            "description": "Not beyond the creating token's expiry.",
+        },
         "user_id": {
             "type": "integer",
             "minimum": 1,
@@ -290,11 +300,14 @@ def paths() -> dict[str, Any]:
             "post": {
                 "operationId": "createToken",
                 "summary": "Create a token (mine, or a service account's as an administrator)",
-                "description": "The secret is in this answer only: keep it. A token carries at "
-                "most the scopes of the token that creates it, and the admin scope only for "
-                "administrators and process owners; its roles still decide what it may do.",
-                "security": bearer,
-                "x-scope": "any",
+                "description": "The secret is in this answer only: keep it. Needs the tasks "
+                "scope (and admin for a service account's token). A token carries at most the "
+                "scopes of the token that creates it, and the admin scope only for "
+                "administrators and process owners; its roles still decide what it may do. It "
+                "expires at the latest when the token that creates it does (without "
+                "expires_at or expires_in_days, then); later is a 422.",
+                "security": [{"bearerAuth": [TASKS]}],
+                "x-scope": TASKS,
                 "requestBody": {
                     "required": True,
                     **_example(
@@ -318,8 +331,9 @@ def paths() -> dict[str, Any]:
             "delete": {
                 "operationId": "revokeToken",
                 "summary": "Revoke a token (mine; anyone's for an administrator)",
-                "security": bearer,
-                "x-scope": "any",
+                "description": "Needs the tasks scope (and admin for another user's token).",
+                "security": [{"bearerAuth": [TASKS]}],
+                "x-scope": TASKS,
                 "parameters": [token_id],
                 "responses": {
                     "204": {"description": "Revoked: it no longer authenticates."},

@@ -15,9 +15,9 @@ from flask_migrate import downgrade, upgrade
 from services import users
 from services.clock import utcnow
 from services.db import db
-from services.models import ApiToken, Complaint, UserRole
+from services.models import ApiToken, AuditEvent, Complaint, UserRole
 from tests import journeys
-from tests.app.api_helpers import API, bearer, file_complaint, issue_token, open_task_id
+from tests.app.api_helpers import API, bearer, file_complaint, issue_token, open_task_id, problem
 from tests.app.helpers import login, post_form
 
 
@@ -74,18 +74,101 @@ def test_a_token_created_through_the_api_works_once_shown_and_is_listed(app, cli
         assert timedelta(days=29, hours=23) < left <= timedelta(days=30)
 
 
-def test_a_token_cannot_mint_a_stronger_one_nor_reuse_a_name(client, runner):
-    reader = scoped_token(runner, "agent", "read", name="reader")
+def test_a_token_cannot_mint_a_stronger_one_nor_reuse_a_name(app, client, runner):
+    worker = scoped_token(runner, "agent", "read,tasks", name="worker")
     stronger = client.post(
-        f"{API}/tokens", json={"name": "more", "scopes": ["read", "tasks"]}, headers=bearer(reader)
+        f"{API}/tokens",
+        json={"name": "more", "scopes": ["read", "intake"]},
+        headers=bearer(worker),
     )
     assert stronger.status_code == 422
-    assert "scopes" in stronger.json["errors"]
+    assert stronger.json["errors"]["scopes"] == ["This token may only carry: read, tasks."]
+    assert {t.name for t in tokens_of(app, "agent")} == {"worker"}
     same_name = client.post(
-        f"{API}/tokens", json={"name": "reader", "scopes": ["read"]}, headers=bearer(reader)
+        f"{API}/tokens", json={"name": "worker", "scopes": ["read"]}, headers=bearer(worker)
     )
     assert same_name.status_code == 422
     assert same_name.json["errors"]["name"] == ["A token of this account already has this name."]
+
+
+def test_a_read_only_token_neither_creates_nor_revokes_tokens(app, client, runner):
+    full = issue_token(runner, "agent")
+    full_id = client.get(f"{API}/me", headers=bearer(full)).json["token"]["id"]
+    reader = scoped_token(runner, "agent", "read", name="reader")
+    created = client.post(
+        f"{API}/tokens",
+        json={"name": "mine", "scopes": ["read"], "expires_in_days": 1},
+        headers=bearer(reader),
+    )
+    body = problem(created, 403, "insufficient_scope")
+    assert "tasks" in body["detail"]
+    assert 'error="insufficient_scope", scope="tasks"' in created.headers["WWW-Authenticate"]
+    revoked = client.delete(f"{API}/tokens/{full_id}", headers=bearer(reader))
+    problem(revoked, 403, "insufficient_scope")
+    assert 'scope="tasks"' in revoked.headers["WWW-Authenticate"]
+    # Nothing written: the same two tokens, the full one still works, nothing audited.
+    assert {t.name for t in tokens_of(app, "agent")} == {"cli", "reader"}
+    assert client.get(f"{API}/me", headers=bearer(full)).status_code == 200
+    with app.app_context():
+        kinds = db.session.scalars(
+            db.select(AuditEvent.kind).where(
+                AuditEvent.kind.in_(["api_token_created", "api_token_revoked"])
+            )
+        ).all()
+        assert kinds == []
+
+
+def test_a_token_never_mints_one_that_outlives_it(app, client, runner):
+    result = runner.invoke(
+        args=[
+            "issue-token",
+            "agent",
+            "--name",
+            "day",
+            "--scopes",
+            "read,tasks",
+            "--expires-days",
+            "1",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    day = result.output.strip().splitlines()[-1]
+    parent = client.get(f"{API}/me", headers=bearer(day)).json["token"]
+    later = (utcnow() + timedelta(days=2)).isoformat()
+    for extra, field in (
+        ({"expires_in_days": 30}, "expires_in_days"),
+        ({"expires_at": later}, "expires_at"),
+    ):
+        refused = client.post(
+            f"{API}/tokens",
+            json={"name": "longer", "scopes": ["read"], **extra},
+            headers=bearer(day),
+        )
+        assert refused.status_code == 422, refused.json
+        assert refused.json["errors"] == {
+            field: ["A token cannot outlive the token that creates it."]
+        }
+    assert {t.name for t in tokens_of(app, "agent")} == {"day"}
+    # Without an expiry, the new token expires with the one that made it.
+    created = client.post(
+        f"{API}/tokens", json={"name": "child", "scopes": ["read"]}, headers=bearer(day)
+    )
+    assert created.status_code == 201, created.json
+    assert created.json["expires_at"] == parent["expires_at"]
+    sooner = client.post(
+        f"{API}/tokens",
+        json={
+            "name": "hour",
+            "scopes": ["tasks"],
+            "expires_at": (utcnow() + timedelta(hours=1)).isoformat(),
+        },
+        headers=bearer(day),
+    )
+    assert sooner.status_code == 201, sooner.json
+    with app.app_context():
+        stored = {t.name: t.expires_at for t in db.session.scalars(db.select(ApiToken))}
+        assert stored["child"] == stored["day"]
+        assert stored["hour"] < stored["day"]
 
 
 def test_a_token_request_outside_the_schema_is_refused(client, runner):
@@ -230,11 +313,11 @@ def test_an_administrator_creates_a_token_for_a_service_account(app, client, run
         headers=bearer(admin),
     )
     assert person.status_code == 403
-    reader = scoped_token(runner, "admin", "read", name="reader")
+    worker = scoped_token(runner, "admin", "read,tasks", name="worker")
     unscoped = client.post(
         f"{API}/tokens",
         json={"name": "x", "scopes": ["read"], "user_id": ci_id},
-        headers=bearer(reader),
+        headers=bearer(worker),
     )
     assert unscoped.status_code == 403
     assert 'scope="admin"' in unscoped.headers["WWW-Authenticate"]
