@@ -139,12 +139,15 @@ def record_complaint(user: User) -> Any:
 @bp.post("/tasks/<task_id>/assign")
 @token_required(scope="tasks")
 def assign_task(user: User, task_id: str) -> Any:
-    """Managers: give an open task to someone holding its role, or (null) back to its team."""
+    """Managers: give an open task they may read to someone holding its role, or (null) back
+    to its team."""
     payload = request.get_json(silent=True)
     assignee_id = _assignee_id(payload)
     task = assignment.assign(user, task_id, assignee_id)
+    # Built before the commit expires what it reads; the ETag is the one GET /tasks/{id} gives.
+    answer = jsonify(serializers.task_dict(task)), {"ETag": serializers.task_etag(task)}
     db.session.commit()
-    return jsonify(serializers.task_dict(task))
+    return answer
 
 
 # --- input ----------------------------------------------------------------------------------

@@ -296,7 +296,9 @@ def paths() -> dict[str, Any]:
                 "description": "The assignee must be active, hold the task's role, be cleared "
                 "for a confidential complaint and not be kept off by the four-eyes rule; each "
                 "refusal is a 422 with its own code (unknown_assignee, assignee_lacks_role, "
-                "assignee_not_cleared, four_eyes). null releases the task to its team.",
+                "assignee_not_cleared, four_eyes). null releases the task to its team. The "
+                "manager must be able to read the task (GET /tasks/{task_id}): any other task "
+                "is a 404, as there. The answer carries the task's new ETag.",
                 "security": bearer,
                 "parameters": [path_parameter("task_id")],
                 "requestBody": {
@@ -309,7 +311,10 @@ def paths() -> dict[str, Any]:
                     },
                 },
                 "responses": {
-                    "200": _example(json_body(ref("Task"), "The task as it is now."), TASK_EXAMPLE),
+                    "200": {
+                        **_example(json_body(ref("Task"), "The task as it is now."), TASK_EXAMPLE),
+                        "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                    },
                     **errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "Unprocessable"),
                 },
             }

@@ -1,5 +1,6 @@
 """Managers reassign tasks through the API: to a person holding the task's role, or back to its
-team; every refusal says why."""
+team; every refusal says why. A task the manager may not read (GET /tasks/{id}) cannot be
+given away either: it does not exist for them (404)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 
 from services import users
 from services.db import db
-from services.models import AuditEvent, Complaint, Task
+from services.models import AuditEvent, Complaint, Task, UserRole
 from tests import journeys
 from tests.app.api_helpers import API, bearer, issue_token, open_task_id
 
@@ -30,6 +31,14 @@ def investigation_task(app) -> str:
     return open_task_id(app, complaint_id, "investigate_complaint")
 
 
+def also_holds(app, username: str, role: str) -> None:
+    """Give a demo user one more role (a manager who also leads a team reads its tasks)."""
+    with app.app_context():
+        user = users.by_username(username)
+        user.roles.append(UserRole(role=role))
+        db.session.commit()
+
+
 def assignee_of(app, task_id: str) -> str | None:
     with app.app_context():
         task = db.session.get(Task, task_id)
@@ -42,10 +51,16 @@ def assign(client, headers, task_id: str, body):
 
 def test_manager_gives_a_task_to_someone_holding_its_role_then_releases_it(app, client, as_user):
     task_id = investigation_task(app)
+    also_holds(app, "manager", "complaint_manager")
     manager = as_user("manager")
     response = assign(client, manager, task_id, {"assignee_id": user_id(app, "investigator")})
     assert response.status_code == 200, response.json
     assert response.json["assignee"]["username"] == "investigator"
+    # The answer carries the task's new ETag, the one a GET gives and If-Match takes.
+    etag = response.headers["ETag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    shown = client.get(f"{API}/tasks/{task_id}", headers=manager)
+    assert shown.status_code == 200 and shown.headers["ETag"] == etag
     assert assignee_of(app, task_id) == "investigator"
     with app.app_context():
         kinds = db.session.scalars(
@@ -54,11 +69,30 @@ def test_manager_gives_a_task_to_someone_holding_its_role_then_releases_it(app, 
         assert "reassigned" in kinds
     released = assign(client, manager, task_id, {"assignee_id": None})
     assert released.status_code == 200 and released.json["assignee"] is None
+    assert released.headers["ETag"] not in (etag, None)
     assert assignee_of(app, task_id) is None
     with app.app_context():
         assert db.session.scalar(
             db.select(AuditEvent.actor_label).where(AuditEvent.kind == "unclaimed")
         ) == ("Marie Manager")
+
+
+def test_a_manager_cannot_assign_a_task_they_cannot_read(app, client, as_user):
+    task_id = investigation_task(app)  # the investigators' (complaint_manager) task
+    manager = as_user("manager")
+    assert client.get(f"{API}/tasks/{task_id}", headers=manager).status_code == 404
+    for body in ({"assignee_id": user_id(app, "investigator")}, {"assignee_id": None}):
+        response = assign(client, manager, task_id, body)
+        assert response.status_code == 404, response.json
+        assert response.json["code"] == "not_found"
+        assert "investigate" not in response.get_data(as_text=True).lower()
+    # Nothing written: nobody holds the task, no reassignment in the trail.
+    assert assignee_of(app, task_id) is None
+    with app.app_context():
+        kinds = db.session.scalars(
+            db.select(AuditEvent.kind).where(AuditEvent.task_name == "investigate_complaint")
+        ).all()
+        assert not {"reassigned", "claimed", "unclaimed"} & set(kinds)
 
 
 def test_only_managers_reassign(app, client, as_user):
@@ -71,6 +105,7 @@ def test_only_managers_reassign(app, client, as_user):
 
 def test_an_assignee_without_the_tasks_role_is_refused(app, client, as_user):
     task_id = investigation_task(app)
+    also_holds(app, "manager", "complaint_manager")
     response = assign(client, as_user("manager"), task_id, {"assignee_id": user_id(app, "agent")})
     assert response.status_code == 422
     assert response.json["errors"]["assignee_id"] == ["This person does not hold the task's role."]
@@ -79,6 +114,7 @@ def test_an_assignee_without_the_tasks_role_is_refused(app, client, as_user):
 
 def test_an_unknown_or_inactive_assignee_is_refused(app, client, as_user):
     task_id = investigation_task(app)
+    also_holds(app, "manager", "complaint_manager")
     manager = as_user("manager")
     response = assign(client, manager, task_id, {"assignee_id": 999999})
     assert response.status_code == 422 and "assignee_id" in response.json["errors"]
@@ -97,6 +133,7 @@ def test_an_unknown_or_inactive_assignee_is_refused(app, client, as_user):
 )
 def test_a_malformed_body_is_refused(app, client, as_user, body):
     task_id = investigation_task(app)
+    also_holds(app, "manager", "complaint_manager")
     response = assign(client, as_user("manager"), task_id, body)
     assert response.status_code == 422
     assert set(response.json["errors"]) & {"body", "assignee_id", "who"}
@@ -107,6 +144,7 @@ def test_a_task_no_longer_open_is_a_conflict(app, client, as_user):
         complaint = journeys.file()
         task_id = journeys.open_task(complaint, "register_complaint").id
         journeys.complete(complaint, "register_complaint")
+    also_holds(app, "manager", "intake_agent")
     response = assign(client, as_user("manager"), task_id, {"assignee_id": None})
     assert response.status_code == 409
 
@@ -120,6 +158,7 @@ def test_confidential_tasks_need_clearance_from_the_manager_and_the_assignee(app
         db.session.get(Complaint, complaint.id).confidential = True
         db.session.get(Task, task_id).confidential = True
         db.session.commit()
+    also_holds(app, "manager", "supervisor")
     manager = as_user("manager")
     supervisor = user_id(app, "supervisor")
     # Without clearance the manager may not know the task exists.
@@ -151,9 +190,8 @@ def test_the_four_eyes_rule_keeps_the_handler_off_the_sign_off(app, client, as_u
         sign_off = next(
             t for t in journeys.open_tasks(complaint) if t.not_by == "handle_confidential"
         ).id
-    with app.app_context():
-        users.by_username("manager").confidential_clearance = True
-        db.session.commit()
+    # The manager reads the focal points' sign-off: they are one too.
+    also_holds(app, "manager", "confidential_focal_point")
     manager = as_user("manager")
     response = assign(client, manager, sign_off, {"assignee_id": user_id(app, "focal")})
     assert response.status_code == 422
