@@ -1,9 +1,11 @@
-"""Input no view should ever see: NUL characters, and whole numbers the database cannot hold.
+"""Input no view should ever see: NUL characters, JSON nested too deeply, and whole numbers
+the database cannot hold.
 
 PostgreSQL refuses a NUL character in text, SQLite an integer beyond 64 bits (OverflowError)
-and PostgreSQL one beyond its INTEGER, the type of every id ("integer out of range"); caught
-here once, such input is a 400 or a 404 like any other bad request, rather than a 500 in
-whichever view first reaches the database.
+and PostgreSQL one beyond its INTEGER, the type of every id ("integer out of range"); Python's
+JSON parser (and whatever walks what it parsed) stops at its recursion limit. Caught here
+once, such input is a 400 or a 404 like any other bad request, rather than a 500 in
+whichever view, hook or guard first reaches the database or recurses.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, Request, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter, Map
 
 from app.errors import error_response
@@ -21,6 +25,10 @@ from app.errors import error_response
 # The largest value of PostgreSQL's INTEGER, the type of the ids (and of page numbers).
 MAX_INT = 2**31 - 1
 NUL = "\x00"
+# How deeply JSON may nest (the body itself is level 1). The API's bodies are objects of
+# values and lists (two levels); Python's parser gives up near its recursion limit (about
+# 1,000 levels, less when the stack is already deep), and so would anything walking the value.
+MAX_JSON_DEPTH = 32
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -38,6 +46,16 @@ class BoundedIntConverter(IntegerConverter):
         high = MAX_INT if max is None else max
         super().__init__(map, fixed_digits, low, high, signed)
 
+    def to_python(self, value: str) -> int:
+        """The number; beyond what an id column holds, 404 for every method of the rule.
+
+        Werkzeug's ValidationError would make the router look at the path's other rules and
+        answer 405 (with their methods in Allow) for a method of this one; NotFound ends the
+        match. A text of thousands of digits is no number Python reads either."""
+        if len(value.lstrip("-")) > len(str(MAX_INT)) or not -MAX_INT <= int(value) <= MAX_INT:
+            raise NotFound()
+        return super().to_python(value)  # type: ignore[no-any-return]
+
 
 class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
     """Query and form values where `get(name, type=int)` gives the default beyond MAX_INT."""
@@ -50,10 +68,61 @@ class BoundedArgs(ImmutableMultiDict):  # type: ignore[type-arg]
         return value
 
 
+class JsonTooDeep(ValueError):
+    """JSON nested more than MAX_JSON_DEPTH levels: a ValueError, as for any JSON not read."""
+
+
+class JsonTooDeepRequest(BadRequest):
+    """The 400 of a request body nested too deeply."""
+
+
+class GuardedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, whose `loads` refuses JSON nested more than MAX_JSON_DEPTH levels with a
+    ValueError (JsonTooDeep) rather than a RecursionError from the parser or, later, from
+    whatever walks the value (the NUL guard, the idempotency hash, forms, schemas)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """As DefaultJSONProvider.loads; JsonTooDeep past MAX_JSON_DEPTH levels."""
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise JsonTooDeep(f"JSON nested more than {MAX_JSON_DEPTH} levels") from None
+        if nested_deeper(value, MAX_JSON_DEPTH):
+            raise JsonTooDeep(f"JSON nested more than {MAX_JSON_DEPTH} levels")
+        return value
+
+
+def nested_deeper(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest in `value` more than `limit` levels (without recursing)."""
+    if not isinstance(value, dict | list):
+        return False
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
 class GuardedRequest(Request):
-    """The application's request: bounded integers in `args` and `form`."""
+    """The application's request: bounded integers in `args` and `form`; JSON too deep to
+    read is a 400 that says so."""
 
     parameter_storage_class = BoundedArgs
+
+    def on_json_loading_failed(self, e: ValueError | None) -> Any:
+        """A 400 naming the depth for JSON nested too deeply; Flask's 400 for other JSON."""
+        if isinstance(e, JsonTooDeep):
+            raise JsonTooDeepRequest(
+                gettext(
+                    "The JSON body is nested too deeply: at most %(depth)d levels of objects "
+                    "and arrays.",
+                    depth=MAX_JSON_DEPTH,
+                )
+            )
+        return super().on_json_loading_failed(e)
 
 
 def register(app: Flask) -> None:
@@ -63,6 +132,7 @@ def register(app: Flask) -> None:
     """
     app.url_map.converters["int"] = BoundedIntConverter
     app.request_class = GuardedRequest
+    app.json = GuardedJSONProvider(app)
 
     @app.before_request
     def refuse_nul() -> Any:
@@ -86,16 +156,30 @@ def _texts() -> Iterator[str]:
             yield key
             yield upload.filename or ""
         if request.is_json:
-            yield from _json_texts(request.get_json(silent=True))
+            yield from _json_texts(_json_body())
+
+
+def _json_body() -> Any:
+    """The JSON body, None if it is not JSON; a 400 (JsonTooDeepRequest) if nested too deeply,
+    before any view, hook or authentication reads it. Other JSON that does not parse is left
+    for the view to refuse, as before."""
+    try:
+        return request.get_json()
+    except JsonTooDeepRequest:
+        raise
+    except BadRequest:
+        return None
 
 
 def _json_texts(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _json_texts(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _json_texts(item)
+    """Every key and text in a JSON value (walked without recursing)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            yield from (key for key in item if isinstance(key, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
