@@ -101,8 +101,11 @@ def begin(principal: str, key: str, method: str, path: str, print_: str, now: da
 
 def storable(status: int) -> bool:
     """Answers a retry should get again: successes and the client's own mistakes, but not
-    the ones a retry may cure (conflicts, rate limits, server errors)."""
-    return 200 <= status < 300 or (400 <= status < 500 and status not in (408, 409, 425, 429))
+    the ones a retry may cure (conflicts, rate limits, server errors), nor refusals of the
+    credentials (401, 403): who may do it is decided anew each time, never replayed."""
+    return 200 <= status < 300 or (
+        400 <= status < 500 and status not in (401, 403, 408, 409, 425, 429)
+    )
 
 
 def finish(

@@ -19,13 +19,16 @@ from sqlalchemy.orm import Session
 from app.api import auth
 from app.api.blueprint import bp
 from app.extensions import limiter
-from services import idempotency
+from services import complaints, idempotency
 from services.clock import utcnow
 from services.db import db
 from services.errors import Conflict, DomainError, InvalidInput
 from services.idempotency import Outcome
 
 HEADER = "Idempotency-Key"
+# The complainant's actions, authenticated by the tracking token in this header.
+TRACKING_ACTIONS = frozenset({"api.answer_information", "api.answer_survey", "api.request_review"})
+TRACKING_HEADER = "X-Tracking-Token"
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
@@ -34,6 +37,8 @@ def idempotent_post() -> Response | None:
     """A POST with an Idempotency-Key: replay the stored answer, refuse a reuse, or claim it."""
     if request.method != "POST" or HEADER not in request.headers:
         return None
+    if not authenticated():
+        return None  # the view refuses it (401/403); the key is neither claimed nor replayed
     key = request.headers[HEADER]
     if not idempotency.valid_key(key):
         raise DomainError(
@@ -114,6 +119,14 @@ def keep_answer(response: Response) -> Response:
 
 
 @bp.after_request
+def no_content_type_without_content(response: Response) -> Response:
+    """A 204 (or 304) has no body, so no Content-Type (Flask gives every answer text/html)."""
+    if response.status_code in (204, 304):
+        response.headers.pop("Content-Type", None)
+    return response
+
+
+@bp.after_request
 def rate_limit_headers(response: Response) -> Response:
     """RateLimit-Limit, -Remaining and -Reset (seconds) of the operation's tightest limit."""
     limit = limiter.current_limit
@@ -128,6 +141,34 @@ def rate_limit_headers(response: Response) -> Response:
     except Exception:  # noqa: BLE001 - the limiter's storage gone: answer without the headers
         current_app.logger.warning("rate-limit headers unavailable", exc_info=True)
     return response
+
+
+def authenticated() -> bool:
+    """Whether the request carries what the operation authenticates it with: the bearer
+    token (valid, with the operation's scope) of a staff operation, the tracking token (one
+    that opens a complaint) of a complainant's. Checked before the Idempotency-Key is looked
+    at, so that a refused request is answered 401/403 (404, 410), never 422 or a replay."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    scope = getattr(view, "required_scope", None)
+    if scope is not None:
+        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret:
+            return False
+        found = auth.authenticate(secret)
+        if found is None:
+            return False
+        needed = auth.needed_scope(scope, request.method)
+        return needed is None or needed in found.scopes
+    if request.endpoint in TRACKING_ACTIONS:
+        token = request.headers.get(TRACKING_HEADER, "").strip()
+        if not token:
+            return False
+        try:
+            complaints.by_token(token)
+        except DomainError:
+            return False
+    return True
 
 
 def principal() -> str:
@@ -155,8 +196,9 @@ def canonical_body() -> bytes:
         return json.dumps([fields, sorted(files)]).encode()
     data = request.get_data(cache=True)
     if request.is_json:
-        try:
-            return json.dumps(json.loads(data), sort_keys=True, separators=(",", ":")).encode()
-        except ValueError:
-            pass
+        # Read once (cached) by the app's JSON provider, which refuses JSON nested too deeply
+        # for json.dumps to walk (app/input_guards.py); None when it does not parse.
+        value = request.get_json(silent=True)
+        if value is not None:
+            return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
     return data
