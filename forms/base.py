@@ -845,12 +845,55 @@ def schema_errors(
     return errors
 
 
+# What a draft's values are checked against of each field's published schema: the JSON type
+# and the limits a value may not pass. A draft is unfinished, so nothing it may still lack is
+# asked for: no required field, no least length or number of items, no pattern or format
+# (half-typed), no cross-field rule, and an empty choice.
+DRAFT_KEYWORDS = frozenset(
+    {"type", "maxLength", "maxItems", "maximum", "minimum", "multipleOf", "uniqueItems", "enum"}
+)
+
+
+def draft_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema a draft of the form whose published schema is `schema` must fit."""
+    properties: dict[str, Any] = {}
+    for name, published in schema.get("properties", {}).items():
+        kept = {k: v for k, v in published.items() if k in DRAFT_KEYWORDS}
+        if published.get("type") == "boolean":
+            kept.pop("enum", None)  # a box the finished form must tick ([true])
+        elif "enum" in kept and published.get("type") == "string" and "" not in kept["enum"]:
+            kept["enum"] = [*kept["enum"], ""]  # nothing chosen yet
+        items = published.get("items")
+        if isinstance(items, Mapping):
+            kept["items"] = {k: v for k, v in items.items() if k in DRAFT_KEYWORDS}
+        properties[name] = kept
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def draft_errors(
+    form_cls: type[TaskForm], payload: Any, form: Form | None = None
+) -> dict[str, list[str]]:
+    """What a draft's JSON values (formdata_from_json accepted them) pass of the form's
+    published limits, by field name: lengths, numbers of items, ranges, types, choices.
+    null is a field left out, as for formdata_from_json."""
+    values = {k: v for k, v in payload.items() if v is not None}
+    validator = _schema_validator(form_cls, form, draft=True)
+    errors: dict[str, list[str]] = {}
+    for error in validator.iter_errors(values):
+        for name in _error_fields(error, validator.schema):
+            messages = errors.setdefault(name, [])
+            message = str(_schema_message(error))
+            if message not in messages:
+                messages.append(message)
+    return errors
+
+
 # A form's schema validators, built once per form class, filled choices and day: an API call
 # checked its body against a schema it built anew each time.
 _VALIDATORS: dict[tuple[Any, ...], Any] = {}
 
 
-def _schema_validator(form_cls: type[TaskForm], form: Form | None) -> Any:
+def _schema_validator(form_cls: type[TaskForm], form: Form | None, draft: bool = False) -> Any:
     """The validator of `form_cls`'s schema with `form`'s choices (json_schema), cached by
     what the schema depends on: the class, the choices the form was given, and today (the
     latest date a not-in-the-future date may take)."""
@@ -862,6 +905,12 @@ def _schema_validator(form_cls: type[TaskForm], form: Form | None) -> Any:
             if isinstance(f, SelectField | SelectMultipleField) and f.choices is not None
         )
     today = (datetime.now(UTC).replace(tzinfo=None) + LATEST_UTC_OFFSET).date()
+    if draft:
+        return _cached(
+            _VALIDATORS,
+            (form_cls, choices, today, "draft"),
+            lambda: json_validator(draft_schema(form_cls.json_schema(form))),
+        )
     return _cached(
         _VALIDATORS,
         (form_cls, choices, today),
@@ -890,4 +939,6 @@ def _schema_message(error: JsonSchemaError) -> LazyString:
         return _l("This field is not part of the form.")
     if error.validator == "type":
         return _l("Send a value of type %(type)s.", type=error.validator_value)
+    if error.validator == "maxLength":
+        return _l("At most %(max)d characters.", max=error.validator_value)
     return _l("Not accepted by the published schema (%(rule)s).", rule=error.validator)
