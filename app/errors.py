@@ -4,6 +4,7 @@ details (application/problem+json) under /api/, plain JSON for other clients tha
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import gettext
@@ -101,7 +102,7 @@ def problem(
         "status": status,
         "detail": detail,
         "code": code,
-        "instance": request.path,
+        "instance": instance(),
     }
     if details:
         if field_errors:
@@ -109,6 +110,12 @@ def problem(
         else:
             body.update({k: v for k, v in details.items() if k not in body})
     return body
+
+
+def instance() -> str:
+    """The request's path as a URI reference (percent-encoded, as its `format` says): the
+    path Werkzeug gives is decoded ("/api/v1/complaints/Æ")."""
+    return quote(request.path, safe="/:@!$&'()*+,;=")
 
 
 def error_response(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from flask import current_app
@@ -10,7 +11,9 @@ from flask import current_app
 from app.api import examples
 from app.api.schemas import TEXT, answer_schemas, ref
 from app.input_guards import MAX_INT as MAX_ID
+from app.input_guards import MAX_JSON_DEPTH
 from forms import ComplaintForm, TaskForm
+from forms.choices import CATEGORIES, CHANNELS, SEVERITIES, STATUSES
 from services import breach_view, form_definitions
 from services.tasks import SCOPES, SORTS
 
@@ -21,6 +24,17 @@ PROBLEM_JSON = "application/problem+json"
 # Paging limits of the task list, stated here and enforced by the view.
 MAX_PAGE = 100_000
 MAX_PER_PAGE = 100
+# The task list's filters with a list of values, as on the inbox page (app/inbox.py): stated
+# here, enforced by the view (another value is a 422; an empty one filters nothing).
+FILTER_CHOICES = {
+    name: [value for value, _ in choices]
+    for name, choices in (
+        ("category", CATEGORIES),
+        ("severity", SEVERITIES),
+        ("channel", CHANNELS),
+        ("status", STATUSES),
+    )
+}
 
 
 def json_body(schema: dict[str, Any], description: str, example: Any = None) -> dict[str, Any]:
@@ -41,7 +55,8 @@ ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
     "BadRequest": (
         400,
         ("bad_request", "invalid_idempotency_key"),
-        "The request could not be read (a NUL character, a malformed Idempotency-Key…).",
+        "The request could not be read (a NUL character anywhere in it, a JSON body nested "
+        f"more than {MAX_JSON_DEPTH} levels deep, a malformed Idempotency-Key…).",
     ),
     "Unauthorized": (401, ("unauthorized",), "No API token was sent, or it is not valid."),
     "Forbidden": (
@@ -63,6 +78,7 @@ ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
             "conflict",
             "idempotency_in_progress",
             "idempotency_answer_lost",
+            "task_not_open",
         ),
         "task_already_completed: the task is no longer open (someone else was first; do not "
         "retry). concurrent_change: the complaint was changed by another request at the same "
@@ -70,7 +86,8 @@ ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
         "task is claimed by someone else…). idempotency_in_progress: a request with the same "
         "Idempotency-Key has not finished; retry later. idempotency_answer_lost: the request "
         "with this Idempotency-Key was carried out but its answer could not be kept; read the "
-        "current state instead of retrying.",
+        "current state instead of retrying. task_not_open: the task to assign is no longer "
+        "open.",
     ),
     "Gone": (
         410,
@@ -90,10 +107,11 @@ ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
     ),
     "Unprocessable": (
         422,
-        ("validation_failed", "idempotency_key_reused"),
+        ("validation_failed", "idempotency_key_reused", "deploy_refused"),
         "validation_failed: the input failed validation; `errors` maps each field to its "
         "messages. idempotency_key_reused: the Idempotency-Key was already used with another "
-        "request (another body, method or path).",
+        "request (another body, method or path). deploy_refused: the diagram files failed "
+        "the deploy checks; `problems` lists them.",
     ),
     "PreconditionRequired": (
         428,
@@ -108,6 +126,54 @@ ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
 }
 
 
+# The codes only some operations answer (their responses say which), and those of the
+# statuses the server answers for any path (a method it does not take…): status, meaning.
+PROBLEMS: dict[str, tuple[int, str]] = {
+    "tracking_token_required": (
+        401,
+        "No X-Tracking-Token header: the complainant's operations read the tracking token "
+        "there only, never in the address.",
+    ),
+    "tracking_token_invalid": (404, "No complaint has this tracking token."),
+    "not_waiting_for_information": (
+        409,
+        "The complaint is not waiting for information from the complainant; nothing was saved.",
+    ),
+    "survey_not_open": (
+        409,
+        "The complaint's satisfaction survey is not open (not yet, or no longer); nothing was "
+        "saved.",
+    ),
+    "review_not_available": (
+        409,
+        "A review cannot be asked for now: the complaint is not closed, a review is under way, "
+        "or the appeal window is over. Nothing was saved.",
+    ),
+    "unknown_assignee": (422, "No active staff member has this id (`errors.assignee_id`)."),
+    "assignee_lacks_role": (
+        422,
+        "The person does not hold the task's role (`errors.assignee_id`).",
+    ),
+    "assignee_not_cleared": (
+        422,
+        "The complaint is confidential and the person is not cleared to see confidential "
+        "complaints (`errors.assignee_id`).",
+    ),
+    "four_eyes": (
+        422,
+        "The person handled an earlier step the task must be checked against: four-eyes rule "
+        "(`errors.assignee_id`).",
+    ),
+    "method_not_allowed": (
+        405,
+        "The path does not take this method; the Allow header lists the ones it takes.",
+    ),
+    "not_acceptable": (406, "None of the media types the request accepts can be answered."),
+    "gone": (410, "What the address named is gone for good."),
+    "unsupported_media_type": (415, "The body's Content-Type is not one the operation reads."),
+}
+
+
 # Each problem code the operations above may answer, with its status: what `type` names
 # (GET /problems/{code} describes one). Codes of one status share its response's description.
 def problem_codes() -> dict[str, dict[str, Any]]:
@@ -116,6 +182,8 @@ def problem_codes() -> dict[str, dict[str, Any]]:
     for status, codes, text in ERRORS.values():
         for code in codes:
             catalogue[code] = {"code": code, "status": status, "description": text}
+    for code, (status, text) in PROBLEMS.items():
+        catalogue[code] = {"code": code, "status": status, "description": text}
     catalogue["internal_error"] = {
         "code": "internal_error",
         "status": 500,
@@ -275,7 +343,10 @@ def idempotency_key() -> dict[str, Any]:
         "a retry with the same key, from the same user (or address, without a token), to the "
         "same method and path with the same body gets the first answer again for 24 hours, "
         "with Idempotent-Replayed: true, and nothing is done twice. Successes and client "
-        "errors (4xx, except 409 and 429) are replayed; after a 5xx, a retry runs again. The "
+        "errors (4xx, except 401, 403, 409 and 429) are replayed; after a 5xx, a retry runs "
+        "again. The key is looked at only once the request is authenticated: without a "
+        "valid token (or one with the operation's scope) the answer is 401 (403), whatever "
+        "the key, and it is never kept. The "
         "same key with another request: 422 idempotency_key_reused; while the first request "
         "runs: 409 idempotency_in_progress (if it died before saving anything, its key is free "
         "again after a minute; if it saved its work but not its answer, 409 "
@@ -320,6 +391,58 @@ def with_idempotency(paths: dict[str, Any]) -> dict[str, Any]:
                 response.setdefault("headers", {})["Idempotent-Replayed"] = {
                     "$ref": "#/components/headers/Idempotent-Replayed"
                 }
+    return paths
+
+
+# The methods whose body the server reads (app/input_guards.py looks into it for NUL).
+BODY_METHODS = frozenset({"post", "put", "patch", "delete"})
+OPERATION_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch"})
+
+
+def openapi_path(rule: str) -> str:
+    """The document's key of a Flask rule: `/api/v1/tasks/<task_id>` → `/tasks/{task_id}`."""
+    return re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.removeprefix(PREFIX))
+
+
+def with_scopes(paths: dict[str, Any]) -> dict[str, Any]:
+    """Each staff operation's security as its view enforces it (app.api.auth.token_required):
+    the scope it needs, "tasks" for a change whose view names "read", and every scope (any
+    one will do) where any token of the caller's is enough (GET /me, the caller's own
+    tokens). Read from the routes, so that the document cannot name another scope."""
+    from app.api import auth  # auth's module imports the blueprint this document describes
+
+    paths = copy.deepcopy(paths)
+    for rule in current_app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api.") or not rule.rule.startswith(PREFIX):
+            continue
+        scope = getattr(current_app.view_functions[rule.endpoint], "required_scope", None)
+        item = paths.get(openapi_path(rule.rule))
+        if scope is None or item is None:
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            operation = item.get(method.lower())
+            if operation is None:
+                continue
+            needed = auth.needed_scope(scope, method)
+            named = [needed] if needed is not None else list(auth.SCOPES)
+            operation["security"] = [{"bearerAuth": [name]} for name in named]
+    return paths
+
+
+def with_input_errors(paths: dict[str, Any]) -> dict[str, Any]:
+    """The answers any request may get before its operation reads it: 400 (a NUL character
+    in the path, query or body; JSON nested too deeply) and, for a method with a body, 413."""
+    paths = copy.deepcopy(paths)
+    for item in paths.values():
+        for method, operation in item.items():
+            if method not in OPERATION_METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            names = ("BadRequest", "PayloadTooLarge") if method in BODY_METHODS else ("BadRequest",)
+            for name in names:
+                responses.setdefault(
+                    str(ERRORS[name][0]), {"$ref": f"#/components/responses/{name}"}
+                )
     return paths
 
 
@@ -379,8 +502,8 @@ def breach_parameters() -> list[dict[str, Any]]:
         query_parameter("department", TEXT, "Only complaints of this department."),
         query_parameter(
             "assignee",
-            {"type": "string", "pattern": "^(none|[0-9]{1,9})$"},
-            "A user id, or `none` for unassigned tasks.",
+            {"type": "string", "pattern": "^(none|[0-9]{1,9})?$"},
+            "A user id, or `none` for unassigned tasks (empty: anyone's).",
         ),
         query_parameter(
             "sort",
@@ -428,9 +551,12 @@ def paths() -> dict[str, Any]:
             ),
         ]
         + [
-            query_parameter(name, TEXT, f"Only complaints with this {name}.")
-            for name in ("category", "severity", "channel", "status", "department")
+            query_parameter(
+                name, {"type": "string", "enum": values}, f"Only complaints with this {name}."
+            )
+            for name, values in FILTER_CHOICES.items()
         ]
+        + [query_parameter("department", TEXT, "Only complaints of this department.")]
         + [query_parameter("search", TEXT, "A complaint reference or part of a name.")]
     )
     etag = {"ETag": {"$ref": "#/components/headers/ETag"}}
@@ -723,10 +849,16 @@ def document() -> dict[str, Any]:
             "`Retry-After`. Requests larger than "
             f"{upload_limit()} bytes are refused with 413.\n\n"
             "**Scopes:** each operation's security names the token scope it needs (read, "
-            "tasks, intake, admin); a token without it gets 403 insufficient_scope.",
+            "tasks, intake, admin); a token without it gets 403 insufficient_scope. Where "
+            "it names all four, any token of the caller's will do (GET /me, the caller's own "
+            "tokens; another user's tokens need admin).\n\n"
+            "**Input:** a NUL character anywhere in a request (path, query, body) and a JSON "
+            f"body nested more than {MAX_JSON_DEPTH} levels deep are refused with 400 "
+            "bad_request before anything else; an id beyond what the database holds "
+            f"({MAX_ID}) is a 404.",
         },
         "servers": [{"url": PREFIX}],
-        "paths": with_idempotency({**paths(), **section_paths}),
+        "paths": with_input_errors(with_scopes(with_idempotency({**paths(), **section_paths}))),
         "components": {
             "securitySchemes": {
                 "bearerAuth": {

@@ -282,8 +282,9 @@ def paths() -> dict[str, Any]:
                 "parameters": [
                     query_parameter(
                         "user_id",
-                        {"type": "string", "pattern": "^[0-9]{1,9}$"},
-                        "Another user's tokens: administrators, with the admin scope.",
+                        {"type": "string", "pattern": "^([0-9]{1,9})?$"},
+                        "Another user's tokens: administrators, with the admin scope (empty: "
+                        "my own).",
                     )
                 ],
                 "responses": {

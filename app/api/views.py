@@ -9,15 +9,25 @@ from typing import Any
 from flask import current_app, jsonify, request, url_for
 from flask_babel import get_locale, gettext
 from werkzeug.datastructures import MultiDict
+from werkzeug.routing import BaseConverter
 
 from app.api import hooks, openapi, serializers
 from app.api.auth import token_required
 from app.api.blueprint import bp
-from app.api.openapi import MAX_PAGE, MAX_PER_PAGE
+from app.api.openapi import FILTER_CHOICES, MAX_PAGE, MAX_PER_PAGE
 from app.extensions import limiter, too_many_requests
 from forms import ComplaintForm, TaskForm, formdata_from_json
-from forms.base import JsonInputError, schema_errors
-from services import breach_view, complaints, drafts, form_definitions, sensitive, tasks, workflows
+from forms.base import JsonInputError, draft_errors, schema_errors
+from services import (
+    breach_view,
+    complaints,
+    drafts,
+    form_definitions,
+    permissions,
+    sensitive,
+    tasks,
+    workflows,
+)
 from services import tracking as tracking_service
 from services.db import db
 from services.errors import DomainError, InvalidInput, LinkExpired, NotAllowed, NotFound
@@ -58,7 +68,20 @@ def file_complaint() -> Any:
     return jsonify(body), 201, {"Location": body["links"]["tracking"]}
 
 
-@bp.get("/tracking/<token>")
+class TrackingTokenConverter(BaseConverter):
+    """A tracking token in the (deprecated) path: any segment but the names of the
+    complainant's actions beside it, so that GET /tracking/survey is a 405 naming POST, not a
+    token looked up, and the actions' 405s do not offer GET."""
+
+    regex = r"(?!(?:information|survey|review|resend-link)$)[^/]+"
+
+
+bp.record_once(
+    lambda state: state.app.url_map.converters.setdefault("tracking_token", TrackingTokenConverter)
+)
+
+
+@bp.get("/tracking/<tracking_token:token>")
 def tracking(token: str) -> Any:
     """A complaint's public status and timeline, by its private tracking token."""
     try:
@@ -184,14 +207,21 @@ def show_draft(user: User, task_id: str) -> Any:
 @bp.put("/tasks/<task_id>/draft")
 @token_required(scope="tasks")
 def save_draft(user: User, task_id: str) -> Any:
-    """Keep unfinished values of a task for the caller: any of its form's fields, unchecked."""
+    """Keep unfinished values of a task for the caller: any of its form's fields, each within
+    the limits the form publishes (length, type, choices), none required."""
     task = tasks.get_for(user, task_id)
+    permissions.require_work_task(user, task)  # refused before the values are looked at
+    payload = request.get_json(silent=True)
+    form_cls = form_class(task)
     try:
-        formdata = formdata_from_json(form_class(task), request.get_json(silent=True))
+        formdata = formdata_from_json(form_cls, payload)
     except JsonInputError as exc:
         raise InvalidInput(
             gettext("Send a JSON object with the form's fields."), details=exc.messages()
         ) from exc
+    errors = draft_errors(form_cls, payload, workflows.task_form(task))
+    if errors:
+        raise InvalidInput(gettext("Please correct the highlighted fields."), details=errors)
     draft = drafts.save(user, task, formdata)
     db.session.commit()
     return jsonify(serializers.draft_dict(draft))
@@ -276,6 +306,10 @@ def inbox_filter(args: MultiDict[str, str]) -> InboxFilter:
     sort = args.get("sort", "due")
     if sort not in SORTS:
         errors["sort"] = [gettext("Choose one of: %(values)s.", values=", ".join(SORTS))]
+    for name, allowed in FILTER_CHOICES.items():
+        value = args.get(name) or None  # empty: not filtered, as elsewhere
+        if value is not None and value not in allowed:
+            errors[name] = [gettext("Choose one of: %(values)s.", values=", ".join(allowed))]
     numbers = paging(args, errors)
     if errors:
         raise InvalidInput(gettext("Please correct the query parameters."), details=errors)
