@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from app import domain_messages
 from forms.account import NotificationSettingsForm
 from forms.api_tokens import SCOPE_LABELS, ApiTokenForm
 from services import api_tokens, staff_notices
@@ -91,7 +92,7 @@ def create_token() -> Any:
         for name, messages in exc.details.items():
             field = getattr(token_form, name, None)
             if field is not None:
-                field.errors = [_(m) for m in messages]
+                field.errors = [domain_messages.text(m) for m in messages]
         return _page(settings, token_form, status=422)
     db.session.commit()
     flash(_("Token “%(name)s” created. Copy it now: it will not be shown again.", name=token.name))

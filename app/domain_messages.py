@@ -173,6 +173,11 @@ def localize(value: Any) -> Any:
     return gettext(value.msgid, **{k: localize(v) for k, v in value.params.items()})
 
 
+def text(message: str) -> str:
+    """A service's message in the reader's language: a Text with its parameters, or a msgid."""
+    return localize(message) if isinstance(message, Text) else gettext(message)
+
+
 def localize_all(value: Any) -> Any:
     """`value` with every Text in it (in lists and dicts, as error details hold them)
     translated."""

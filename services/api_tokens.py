@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlalchemy.orm import joinedload
 
+from forms.text import N_
 from services import audit, roles
 from services.clock import as_utc, utcnow
 from services.db import db
@@ -96,28 +97,30 @@ def create(
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME:
-        errors["name"] = [f"Give a name of 1 to {MAX_NAME} characters."]
+        errors["name"] = [N_("Give a name of 1 to %(most)d characters.", most=MAX_NAME)]
     elif db.session.scalar(
         db.select(ApiToken.id).where(ApiToken.user_id == owner.id, ApiToken.name == name)
     ):
-        errors["name"] = ["A token of this account already has this name."]
+        errors["name"] = [N_("A token of this account already has this name.")]
     chosen = list(dict.fromkeys(scopes))
     allowed = set(allowed_scopes(owner))
     if via is not None:
         allowed &= set(via.scopes)
     if not chosen:
-        errors["scopes"] = ["Choose at least one scope."]
+        errors["scopes"] = [N_("Choose at least one scope.")]
     elif set(chosen) - set(SCOPES):
-        errors["scopes"] = [f"Choose among: {', '.join(SCOPES)}."]
+        errors["scopes"] = [N_("Choose among: %(values)s.", values=", ".join(SCOPES))]
     elif set(chosen) - allowed:
-        errors["scopes"] = [f"This token may only carry: {', '.join(sorted(allowed))}."]
+        errors["scopes"] = [
+            N_("This token may only carry: %(scopes)s.", scopes=", ".join(sorted(allowed)))
+        ]
     expires_at = as_utc(expires_at)
     if expires_at is None:
         expires_at = not_after
     if expires_at is not None and expires_at <= now:
-        errors[expiry_field] = ["Give a time in the future."]
+        errors[expiry_field] = [N_("Give a time in the future.")]
     elif not_after is not None and expires_at is not None and expires_at > not_after:
-        errors[expiry_field] = ["A token cannot outlive the token that creates it."]
+        errors[expiry_field] = [N_("A token cannot outlive the token that creates it.")]
     if errors:
         raise InvalidInput("Please correct the token's details.", details=errors)
     token, secret = _new(owner, name, chosen, expires_at, actor, now)

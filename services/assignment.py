@@ -3,25 +3,22 @@ cannot (the same rules as the reassign page: services.tasks.reassign)."""
 
 from __future__ import annotations
 
-from services import audit, permissions, roles, tasks
+from services import audit, permissions, tasks
 from services.db import db
-from services.errors import Conflict, InvalidInput, NotAllowed
+from services.errors import Conflict, InvalidInput
 from services.models import Task, User
 
 
 def assign(manager: User, task_id: str, assignee_id: int | None) -> Task:
     """Give the task to the user `assignee_id`, or to nobody (its team's queue) for None.
 
-    NotAllowed unless a manager; NotFound for a task the manager may not read (the check of
-    reading it: tasks.get_for, so a task of another role or a confidential one without
-    clearance does not exist for them, and nothing is written); Conflict once the task is
-    closed; InvalidInput, with a code, when the person may not take it (unknown or inactive,
-    not holding its role, not cleared for a confidential complaint, kept off by the four-eyes
-    rule).
+    NotAllowed unless a manager; NotFound for a task the manager does not oversee (the check
+    of reading it, tasks.get_to_read: a confidential one without clearance does not exist for
+    them, and nothing is written); Conflict once the task is closed; InvalidInput, with a
+    code, when the person may not take it (unknown or inactive, not holding its role, not
+    cleared for a confidential complaint, kept off by the four-eyes rule).
     """
-    if not manager.has_role(roles.MANAGER):
-        raise NotAllowed("Only a manager can reassign tasks.")
-    task = tasks.get_for(manager, task_id)
+    task = tasks.get_for_manager(manager, task_id)
     if task.status != "open":
         raise Conflict("This task is no longer open.", code="task_not_open")
     if assignee_id is None:

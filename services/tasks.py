@@ -175,6 +175,18 @@ def get_for(user: User, task_id: str) -> Task:
     return permissions.require_view_task(user, db.session.get(Task, task_id))
 
 
+def get_to_read(user: User, task_id: str) -> Task:
+    """A task the user may read: one of their roles' (get_for), or, for a manager, any task
+    they oversee (the ones they may reassign), or NotFound. Working on it still takes its
+    role (permissions.require_work_task)."""
+    try:
+        return get_for(user, task_id)
+    except NotFound:
+        if not user.has_role(roles.MANAGER):
+            raise
+        return _task_for_manager(user, task_id)
+
+
 def claim(user: User, task_id: str) -> Task:
     """Take an open task for oneself."""
     task = get_for(user, task_id)

@@ -139,7 +139,7 @@ def record_complaint(user: User) -> Any:
 @bp.post("/tasks/<task_id>/assign")
 @token_required(scope="tasks")
 def assign_task(user: User, task_id: str) -> Any:
-    """Managers: give an open task they may read to someone holding its role, or (null) back
+    """Managers: give an open task they oversee to someone holding its role, or (null) back
     to its team."""
     payload = request.get_json(silent=True)
     assignee_id = _assignee_id(payload)

@@ -296,9 +296,10 @@ def paths() -> dict[str, Any]:
                 "description": "The assignee must be active, hold the task's role, be cleared "
                 "for a confidential complaint and not be kept off by the four-eyes rule; each "
                 "refusal is a 422 with its own code (unknown_assignee, assignee_lacks_role, "
-                "assignee_not_cleared, four_eyes). null releases the task to its team. The "
-                "manager must be able to read the task (GET /tasks/{task_id}): any other task "
-                "is a 404, as there. The answer carries the task's new ETag.",
+                "assignee_not_cleared, four_eyes). null releases the task to its team. Managers "
+                "oversee every task whatever its role (GET /tasks/{task_id} reads it); a "
+                "confidential one without their clearance is a 404. The answer carries the "
+                "task's new ETag.",
                 "security": bearer,
                 "parameters": [path_parameter("task_id")],
                 "requestBody": {

@@ -651,8 +651,10 @@ def paths() -> dict[str, Any]:
             "get": {
                 "operationId": "showTask",
                 "summary": "A task and the JSON Schema of the data that completes it",
-                "description": "The ETag of the answer is the task's current state: send it "
-                "in If-Match to claim, give back or complete the task only if nobody changed it.",
+                "description": "A task of one of your roles; managers read every task they "
+                "oversee (the ones they may reassign). The ETag of the answer is the task's "
+                "current state: send it in If-Match to claim, give back or complete the task "
+                "only if nobody changed it.",
                 "security": bearer("read"),
                 "parameters": [task_id],
                 "responses": {

@@ -124,8 +124,9 @@ def service_levels(user: User) -> Any:
 @bp.get("/tasks/<task_id>")
 @token_required
 def show_task(user: User, task_id: str) -> Any:
-    """A task, with the JSON Schema of the data that completes it."""
-    task = tasks.get_for(user, task_id)
+    """A task, with the JSON Schema of the data that completes it (managers read every task
+    they oversee, as they may reassign it)."""
+    task = tasks.get_to_read(user, task_id)
     # The task's form with the choices it reads from data (the support services offered).
     schema = form_class(task).json_schema(workflows.task_form(task))
     body = serializers.task_detail(task, schema)

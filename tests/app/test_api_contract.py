@@ -103,8 +103,8 @@ def test_a_request_without_valid_credentials_is_refused_whatever_its_key(
 ):
     read_only = scoped_token(runner, "admin", "read", "read-only")
     refusals = [({}, 401, "unauthorized"), (bearer("cf_not-a-token"), 401, "unauthorized")]
-    if path == "/webhooks":  # needs the admin scope
-        refusals.append((bearer(read_only), 403, "insufficient_scope"))
+    # Webhooks need the admin scope, tokens the tasks scope: a read-only token has neither.
+    refusals.append((bearer(read_only), 403, "insufficient_scope"))
     tokens_before = count(app, ApiToken)
     for credentials, status, code in refusals:
         headers = {**credentials, "Idempotency-Key": KEY}
@@ -117,8 +117,9 @@ def test_a_request_without_valid_credentials_is_refused_whatever_its_key(
     assert count(app, WebhookSubscription) == 0
     # The key was never taken: the authenticated request with it is carried out.
     if path == "/tokens":
+        working = scoped_token(runner, "admin", "read,tasks", "working")
         made = client.post(
-            API + path, json=first, headers={**bearer(read_only), "Idempotency-Key": KEY}
+            API + path, json=first, headers={**bearer(working), "Idempotency-Key": KEY}
         )
         assert made.status_code == 201 and "Idempotent-Replayed" not in made.headers
         assert count(app, IdempotencyRecord) == 1
