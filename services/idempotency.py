@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from services import sealing
 from services.clock import as_utc
 from services.db import db
 from services.models import IdempotencyRecord
@@ -122,7 +123,9 @@ def finish(
     else:
         record.status = status
         record.headers = {k: v for k, v in headers.items() if k in REPLAYED_HEADERS}
-        record.body = body
+        # Sealed: an answer may carry a secret shown once (a new token's, a tracking link's),
+        # and only hashes of those are kept in the clear.
+        record.body = sealing.seal_bytes(body)
         record.locked_until = None
         record.expires_at = now + KEEP
     db.session.flush()

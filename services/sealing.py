@@ -37,10 +37,26 @@ def unseal(stored: str) -> str:
     """The text `seal` sealed; a value stored before sealing is returned as it is."""
     if not stored.startswith(PREFIX):
         return stored
+    return _open(stored[len(PREFIX) :].encode()).decode()
+
+
+def seal_bytes(data: bytes) -> bytes:
+    """`data` encrypted under the current key, marked as sealed (seal, for bytes)."""
+    return PREFIX.encode() + _fernet(_KEYS).encrypt(data)
+
+
+def unseal_bytes(stored: bytes) -> bytes:
+    """The bytes `seal_bytes` sealed; bytes stored before sealing are returned as they are."""
+    if not stored.startswith(PREFIX.encode()):
+        return stored
+    return _open(stored[len(PREFIX) :])
+
+
+def _open(token: bytes) -> bytes:
     from cryptography.fernet import InvalidToken
 
     try:
-        return _fernet(_KEYS).decrypt(stored[len(PREFIX) :].encode()).decode()
+        return _fernet(_KEYS).decrypt(token)
     except InvalidToken as exc:
         raise Unreadable("sealed under a SECRET_KEY that is no longer configured") from exc
 

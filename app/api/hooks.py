@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.api import auth
 from app.api.blueprint import bp
 from app.extensions import limiter
-from services import complaints, idempotency
+from services import complaints, idempotency, sealing
 from services.clock import utcnow
 from services.db import db
 from services.errors import Conflict, DomainError, InvalidInput
@@ -71,7 +71,9 @@ def idempotent_post() -> Response | None:
     record = begun.record
     if begun.outcome is Outcome.REPLAY:
         response = current_app.response_class(
-            record.body or b"", status=record.status, headers=record.headers or {}
+            sealing.unseal_bytes(record.body or b""),
+            status=record.status,
+            headers=record.headers or {},
         )
         response.headers["Idempotent-Replayed"] = "true"
         return response

@@ -45,6 +45,9 @@ def test_filing_twice_with_the_same_key_files_one_complaint(app, client):
     assert complaints_filed(app) == 1
     [record] = records(app)
     assert record.work_committed and record.status == 201
+    # The kept answer holds the tracking token shown once: it is stored sealed, not in clear.
+    assert first.json["tracking_token"].encode() not in record.body
+    assert record.body.startswith(b"sealed:")
     # Without a key, or with another one, it is another complaint.
     assert client.post(f"{API}/complaints", json=VALID_COMPLAINT).status_code == 201
     other = client.post(
