@@ -237,6 +237,21 @@ def to_classification(**intake: Any) -> Complaint:
     return complaint
 
 
+def to_information_request(missing: str = "A photo of the parcel", **intake: Any) -> Complaint:
+    """A complaint whose registration asked for `missing`, the request written (with its
+    tracking link): waiting for the complainant's answer."""
+    complaint = file(**intake)
+    complete(
+        complaint,
+        "register_complaint",
+        registration_outcome="incomplete",
+        form_complete=False,
+        missing_information=missing,
+    )
+    write_messages()
+    return complaint
+
+
 def to_minor_resolution() -> Complaint:
     """A minor complaint waiting for the supervisor's resolution."""
     complaint = to_classification()

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -49,3 +52,15 @@ def login(client: FlaskClient, username: str) -> TestResponse:
     response = post_form(client, "/auth/login", {"username": username, "password": DEMO_PASSWORD})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def flask_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Our `flask --app app` command run in a process of its own, with `env`."""
+    return subprocess.run(  # noqa: S603 - our own command
+        [str(Path(sys.executable).parent / "flask"), "--app", "app", *args],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

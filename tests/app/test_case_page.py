@@ -28,15 +28,7 @@ def _history(html: str) -> str:
 def _asked_and_answered(app, tmp_path) -> int:
     """A complaint whose registration asked for more information, answered with a photo."""
     with app.app_context():
-        complaint = journeys.file()
-        journeys.complete(
-            complaint,
-            "register_complaint",
-            registration_outcome="incomplete",
-            form_complete=False,
-            missing_information="A photo of the parcel",
-        )
-        journeys.write_messages()
+        complaint = journeys.to_information_request()
         photo = attachments.Upload("photo-colis.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64)
         tracking.reply_information(complaint, "Here it is.", [photo], upload_dir=tmp_path)
         db.session.commit()

@@ -4,13 +4,12 @@ one line per setting saying what it must be, never a Python traceback."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from app.config import BadSettings, from_environment
+from tests.app.helpers import flask_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,14 +59,7 @@ def test_the_start_lists_every_bad_setting_without_a_traceback(tmp_path: Path) -
         "MAIL_PORT": "twenty-five",
         "SESSION_HOURS": "eight",
     }
-    result = subprocess.run(  # noqa: S603 - our own command
-        [str(Path(sys.executable).parent / "flask"), "--app", "app", "check-config"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = flask_command("check-config", env=env)
     assert result.returncode == 1
     assert "config: MAIL_PORT must be a whole number (it is 'twenty-five')." in result.stderr
     # Read twice (sessions and remember-me cookies), said once.

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.production import problems
+from tests.app.helpers import flask_command
 from tests.servers import SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,14 +62,7 @@ def test_each_problem_is_named(change: dict, named: str) -> None:
 def test_the_check_refuses_to_start_with_what_to_fix(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite", "SECRET_KEY": ""}
     env.pop("CELERY_BROKER_URL", None)
-    result = subprocess.run(  # noqa: S603 - our own command
-        [str(Path(sys.executable).parent / "flask"), "--app", "app", "check-config"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = flask_command("check-config", env=env)
     assert result.returncode == 1
     assert "SECRET_KEY must be set" in result.stderr
     assert "CELERY_BROKER_URL is not set" in result.stderr

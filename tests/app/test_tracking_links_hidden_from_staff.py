@@ -20,15 +20,7 @@ def _information_requested(app, **intake: object) -> tuple[int, int, str]:
     """A complaint whose registration asked for more information, the request written with
     its link: the complaint's id, the request's id and the token the complainant was sent."""
     with app.app_context():
-        complaint = journeys.file(**intake)
-        journeys.complete(
-            complaint,
-            "register_complaint",
-            registration_outcome="incomplete",
-            form_complete=False,
-            missing_information="A photo of the parcel",
-        )
-        journeys.write_messages()
+        complaint = journeys.to_information_request(**intake)
         request = db.session.scalar(
             db.select(Notification).where(
                 Notification.complaint_id == complaint.id,

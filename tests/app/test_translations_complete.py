@@ -132,15 +132,7 @@ def _journey_pages(app, client, tmp_path) -> dict[str, str]:
     # the organisation's own name for it (data, not interface text).
     filed = {"language": "fr", "department": "Service client"}
     with app.app_context():
-        complaint = journeys.file(**filed)
-        journeys.complete(
-            complaint,
-            "register_complaint",
-            registration_outcome="incomplete",
-            form_complete=False,
-            missing_information="Photo du colis",
-        )
-        journeys.write_messages()
+        complaint = journeys.to_information_request("Photo du colis", **filed)
         tracking.reply_information(complaint, "Voici la photo.", upload_dir=tmp_path)
         db.session.commit()
         journeys.complete(complaint, "register_complaint")
