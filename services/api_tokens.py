@@ -124,6 +124,8 @@ def create(
     if errors:
         raise InvalidInput("Please correct the token's details.", details=errors)
     token, secret = _new(owner, name, chosen, expires_at, actor, now)
+    if via is not None:
+        token.parent_id = via.token.id  # revoked with it (ON DELETE CASCADE)
     audit.record(
         None,
         "api_token_created",
@@ -193,7 +195,8 @@ def owned(user: User) -> list[ApiToken]:
 
 
 def revoke(actor: User, token_id: int) -> ApiToken:
-    """Delete a token: one's own, or anyone's for an administrator; NotFound otherwise."""
+    """Delete a token: one's own, or anyone's for an administrator; NotFound otherwise.
+    The tokens it minted through the API go with it, down the chain (ON DELETE CASCADE)."""
     token = db.session.get(ApiToken, token_id)
     if token is None or (token.user_id != actor.id and not may_manage_others(actor)):
         raise NotFound("No such API token.")
@@ -202,11 +205,28 @@ def revoke(actor: User, token_id: int) -> ApiToken:
         "api_token_revoked",
         actor=actor,
         summary=f"API token revoked: {token.user.username} / {token.name}",
-        data={"user_id": token.user_id, "token_id": token.id, "name": token.name},
+        data={
+            "user_id": token.user_id,
+            "token_id": token.id,
+            "name": token.name,
+            "minted": minted(token.id),
+        },
     )
     db.session.delete(token)
-    db.session.flush()
+    db.session.flush()  # the database deletes its chain (only ids of it were read)
     return token
+
+
+def minted(token_id: int) -> list[int]:
+    """The ids of the tokens minted, directly or down the chain, by the token `token_id`."""
+    found: list[int] = []
+    frontier = [token_id]
+    while frontier:
+        frontier = list(
+            db.session.scalars(db.select(ApiToken.id).where(ApiToken.parent_id.in_(frontier)))
+        )
+        found += frontier
+    return found
 
 
 def revoke_all(user: User) -> None:

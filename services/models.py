@@ -1106,6 +1106,10 @@ class ApiToken(db.Model):
     scopes: Mapped[str] = mapped_column(String(100))  # space-separated, as in OAuth
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The token that minted this one through the API: revoking it revokes this one too.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_token.id", ondelete="CASCADE"), index=True
+    )
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Written at most once a minute per token, so that reading through the API stays cheap.
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

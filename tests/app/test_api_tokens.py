@@ -437,3 +437,31 @@ def test_the_account_page_is_in_french(client):
     login(client, "agent")
     page = client.get("/account", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Jetons d'API" in page and "Créer le jeton" in page
+
+
+def test_revoking_a_leaked_token_revokes_what_it_minted(app, client, runner):
+    leaked = scoped_token(runner, "agent", "read,tasks", "leaked")
+    minted = client.post(
+        f"{API}/tokens",
+        json={"name": "minted", "scopes": ["read", "tasks"]},
+        headers=bearer(leaked),
+    )
+    assert minted.status_code == 201, minted.json
+    grandchild = client.post(
+        f"{API}/tokens",
+        json={"name": "grandchild", "scopes": ["read"]},
+        headers=bearer(minted.json["secret"]),
+    )
+    assert grandchild.status_code == 201, grandchild.json
+    other = scoped_token(runner, "agent", "read,tasks", "other")  # issued apart: stays
+    assert {t.name for t in tokens_of(app, "agent")} == {"leaked", "minted", "grandchild", "other"}
+    leaked_id = client.get(f"{API}/me", headers=bearer(leaked)).json["token"]["id"]
+    assert client.delete(f"{API}/tokens/{leaked_id}", headers=bearer(other)).status_code == 204
+    assert {t.name for t in tokens_of(app, "agent")} == {"other"}
+    for secret in (leaked, minted.json["secret"], grandchild.json["secret"]):
+        assert client.get(f"{API}/me", headers=bearer(secret)).status_code == 401
+    with app.app_context():
+        revoked = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.kind == "api_token_revoked")
+        ).all()
+        assert [len(event.data["minted"]) for event in revoked] == [2]
