@@ -96,6 +96,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "ORG_SIGNATURE": os.environ.get("ORG_SIGNATURE", "Head of the Complaints Service").replace(
             "\\n", "\n"
         ),
+        # French letters' name and signature (empty: the ones above).
+        "ORG_NAME_FR": os.environ.get("ORG_NAME_FR", "Service des réclamations (démo)"),
+        "ORG_SIGNATURE_FR": os.environ.get(
+            "ORG_SIGNATURE_FR", "Le responsable du service des réclamations"
+        ).replace("\\n", "\n"),
         "ORG_LOGO": os.environ.get("ORG_LOGO", ""),  # path to a PNG or SVG, optional
         # Email in (flask receive-mail): where received messages are kept (.eml), the largest
         # accepted (bytes; larger is refused with 552) and the senders refused as spam

@@ -63,6 +63,18 @@ class OrganisationForm(Form):
         validators=[Length(max=1000)],
         filters=[_strip],
     )
+    name_fr = StringField(
+        _l("Organisation name in French letters"),
+        description=_l("Empty: French letters print the name above."),
+        validators=[Length(max=200)],
+        filters=[_strip],
+    )
+    signature_fr = TextAreaField(
+        _l("Signature block of French letters"),
+        description=_l("Empty: French letters print the signature block above."),
+        validators=[Length(max=1000)],
+        filters=[_strip],
+    )
     ombudsman_name = StringField(
         _l("Name of the ombudsman or mediator"), validators=[Length(max=200)], filters=[_strip]
     )

@@ -72,9 +72,20 @@ class Letterhead:
     phone: str = ""
     email: str = ""
     signature: str = "The Complaints Service"
+    # French letters print these when set (else the name and signature above).
+    name_fr: str = ""
+    signature_fr: str = ""
     logo_path: str = ""
     # The logo an administrator uploaded, as a data: URL (it wins over logo_path).
     logo_data: str = ""
+
+    def in_language(self, language: str) -> Letterhead:
+        """The letterhead a letter in `language` prints: French name and signature if set."""
+        if language != "fr":
+            return self
+        return replace(
+            self, name=self.name_fr or self.name, signature=self.signature_fr or self.signature
+        )
 
     @property
     def logo_url(self) -> str:
@@ -113,6 +124,8 @@ def configure(config: Mapping[str, Any]) -> None:
             phone=config.get("ORG_PHONE") or "",
             email=config.get("ORG_EMAIL") or "",
             signature=config.get("ORG_SIGNATURE") or head.signature,
+            name_fr=config.get("ORG_NAME_FR") or "",
+            signature_fr=config.get("ORG_SIGNATURE_FR") or "",
             logo_path=config.get("ORG_LOGO") or "",
         ),
         print_in_child=bool(config.get("PRINT_IN_CHILD", True)),
@@ -121,7 +134,12 @@ def configure(config: Mapping[str, Any]) -> None:
 
 def current_letterhead() -> Letterhead:
     """The configured letterhead with what an administrator set (organisation settings)."""
-    head = replace(SETTINGS.letterhead, **organisation.letterhead_overrides())
+    overrides = organisation.letterhead_overrides()
+    for field in ("name", "signature"):
+        # Set here in one language only: French letters print it too, not the configuration's
+        # French text (the organisation renamed itself; the demo's French default is stale).
+        overrides.setdefault(f"{field}_fr", "" if field in overrides else None)
+    head = replace(SETTINGS.letterhead, **{k: v for k, v in overrides.items() if v is not None})
     logo = organisation.logo()
     if logo is not None:
         encoded = base64.b64encode(logo.content).decode()
@@ -138,7 +156,7 @@ def letter_html(
 ) -> str:
     """The letter as the HTML page the PDF is printed from, in the complainant's language."""
     language = letters.language_of(complaint)
-    org = letterhead or current_letterhead()
+    org = (letterhead or current_letterhead()).in_language(language)
     recipient = ""
     if not complaint.anonymous and complaint.complainant_name:
         recipient = complaint.complainant_name

@@ -844,6 +844,9 @@ class OrganisationSettings(db.Model):
     phone: Mapped[str] = mapped_column(String(50), default="", server_default="")
     complaints_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     signature: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # What French letters print instead (empty: the name and signature above).
+    name_fr: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    signature_fr: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The logo (PNG or JPEG, checked like uploads), kept in the row: small, and backed up with it.
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     logo_type: Mapped[str] = mapped_column(String(50), default="", server_default="")

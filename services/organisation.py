@@ -22,10 +22,12 @@ from services.models import AuditEvent, OrganisationSettings, User
 # Form field -> column; the letterhead's name for each column.
 TEXT_FIELDS = (
     "name",
+    "name_fr",
     "postal_address",
     "phone",
     "complaints_email",
     "signature",
+    "signature_fr",
     "ombudsman_name",
     "ombudsman_address",
     "ombudsman_phone",
@@ -38,6 +40,8 @@ LETTERHEAD = {
     "phone": "phone",
     "complaints_email": "email",
     "signature": "signature",
+    "name_fr": "name_fr",
+    "signature_fr": "signature_fr",
 }
 LOGO_TYPES = frozenset({"image/png", "image/jpeg"})
 LOGO_MAX_SIZE = 1024 * 1024

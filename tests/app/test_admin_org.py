@@ -156,6 +156,7 @@ def test_organisation_settings_go_on_the_letters_with_the_logo(app, client):
             "postal_address": "BP 93\nDakar",
             "complaints_email": "clients@senelec.example",
             "signature": "Awa Ndiaye\nHead of complaints",
+            "signature_fr": "Awa Ndiaye\nResponsable des réclamations",
             "logo": (io.BytesIO(png(4, 2)), "logo.png", "image/png"),
         },
         content_type="multipart/form-data",
@@ -166,6 +167,12 @@ def test_organisation_settings_go_on_the_letters_with_the_logo(app, client):
     with app.app_context():
         complaint = journeys.to_minor_resolution()
         page = documents.letter_html(complaint, "Dear Ms Diallo,", today=date(2026, 12, 1))
+        # A French letter: the French signature block; the name set here, in no other
+        # language, in French letters too (not the configuration's French name).
+        french = documents.letter_html(journeys.file(language="fr"), "Bonjour,")
+    assert "Awa Ndiaye\nResponsable des réclamations" in french
+    assert "Head of complaints" not in french
+    assert "Sénélec Clients" in french and app.config["ORG_NAME_FR"] not in french
     assert "Sénélec Clients" in page and "BP 93\nDakar" in page
     assert "clients@senelec.example" in page and "Awa Ndiaye\nHead of complaints" in page
     assert 'src="data:image/png;base64,' in page

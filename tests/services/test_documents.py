@@ -52,6 +52,15 @@ def test_the_letter_page_carries_the_letterhead_and_the_signed_text(app_context)
     assert f"Reference : {complaint.reference}" in page and "1 December 2026" in page
     assert "<p>We replaced the seal &lt;today&gt;.</p>" in page  # the handler's text, escaped
     assert "12 rue des Lilas, Dakar" in page  # the complainant's postal address
+    # Without a French name and signature, a French letter prints the ones there are.
+    french = j.file(language="fr")
+    page_fr = documents.letter_html(french, "Bonjour,", letterhead=head)
+    assert "Sénélec Clients" in page_fr and "Awa Ndiaye\nHead of complaints" in page_fr
+    named = documents.Letterhead(
+        name="Clients", signature="Head", name_fr="Clientèle", signature_fr="Responsable"
+    )
+    page_fr = documents.letter_html(french, "Bonjour,", letterhead=named)
+    assert "Clientèle" in page_fr and "Responsable" in page_fr and "Head" not in page_fr
     assert documents.render_pdf(page).startswith(b"%PDF-")
 
 
@@ -72,6 +81,10 @@ def test_a_french_complainant_gets_a_french_draft_and_a_french_letter(app_contex
     assert document.filename == f"{complaint.reference}-reponse.pdf"
     page = documents.letter_html(complaint, "Bonjour,\n\nC'est réglé.")
     assert '<html lang="fr">' in page and "Référence :" in page
+    # Signed in French: the demo configuration's French name and signature block.
+    assert "Service des réclamations (démo)" in page
+    assert "Le responsable du service des réclamations" in page
+    assert "Complaints Service (demo)" not in page
     assert documents.path_of(document).read_bytes().startswith(b"%PDF-")
 
 
