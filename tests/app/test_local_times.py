@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 
 from app.delivery_cli import deliver_once
 from services import business_calendar, delivery, notifications, staff_notices
@@ -84,6 +85,7 @@ def test_the_api_keeps_utc(app, client, runner):
     assert body["due_at"] == "2026-12-01T23:30:00+00:00"
 
 
+@time_machine.travel("2026-11-29 12:00 +0000", tick=True)  # July 14 within the last year
 def test_intake_staff_type_the_organisations_time_and_it_is_stored_in_utc(app, client):
     login(client, "agent")
     page = client.get("/intake").get_data(as_text=True)

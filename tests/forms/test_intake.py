@@ -208,7 +208,16 @@ def test_complaint_forms_hold_no_file_upload():
         assert not [f for f in form if isinstance(f, FileField | MultipleFileField)]
 
 
-STAFF = {**NAMED, "channel": "phone", "received_at": "2026-01-20T09:30", "attestation": ""}
+# Received a month ago (a receipt time must be within the last year).
+RECEIVED = datetime.combine(date.today() - timedelta(days=30), datetime.min.time()).replace(
+    hour=9, minute=30
+)
+STAFF = {
+    **NAMED,
+    "channel": "phone",
+    "received_at": f"{RECEIVED:%Y-%m-%dT%H:%M}",
+    "attestation": "",
+}
 
 
 def test_staff_records_a_complaint_without_written_attestation(post):
@@ -216,7 +225,7 @@ def test_staff_records_a_complaint_without_written_attestation(post):
     assert posted.valid, posted.errors
     data = posted.form.task_data()
     assert data["channel"] == "phone"
-    assert data["received_at"] == datetime(2026, 1, 20, 9, 30)
+    assert data["received_at"] == RECEIVED
     assert data["attestation"] is False
     assert data["consent_recorded"] is True
 
@@ -239,7 +248,7 @@ def test_received_at_is_optional_but_not_in_the_future(post):
 
 
 def test_received_at_accepts_seconds_and_refuses_other_formats(post):
-    assert post(StaffIntakeForm, {**STAFF, "received_at": "2026-01-20T09:30:15"}).valid
+    assert post(StaffIntakeForm, {**STAFF, "received_at": f"{RECEIVED:%Y-%m-%dT%H:%M}:15"}).valid
     posted = post(StaffIntakeForm, {**STAFF, "received_at": "20/01/2026 09:30"})
     assert posted.errors == {"received_at": ["Not a valid datetime value."]}
 
