@@ -163,6 +163,15 @@ def resend(notification_id: int) -> Any:
 _EML_NAME = re.compile(r"^[0-9T.]+-[0-9a-f]{8}\.eml$")
 
 
+# Our Message-IDs name the notification they deliver (services.delivery: "<n123.…@…>").
+_NOTIFICATION_ID = re.compile(r"^<n(\d+)\.")
+
+
+def _notification_id(message: EmailMessage) -> int | None:
+    found = _NOTIFICATION_ID.match(str(message.get("Message-ID", "")).strip())
+    return int(found.group(1)) if found else None
+
+
 def _caught(name: str) -> EmailMessage:
     if not _EML_NAME.match(name):
         abort(404)
@@ -178,12 +187,13 @@ def caught_mail() -> Any:
     """The demo's mail catcher: the newest messages it received (instance/mail/*.eml)."""
     delivery.require_handle(current_user)
     folder = Path(current_app.config["MAIL_CATCHER_DIR"])
-    names = sorted((p.name for p in folder.glob("*.eml") if _EML_NAME.match(p.name)), reverse=True)[
-        :100
-    ]
-    return render_template(
-        "outbox/mail.html", folder=folder, mails=[(name, _caught(name)) for name in names]
+    names = sorted((p.name for p in folder.glob("*.eml") if _EML_NAME.match(p.name)), reverse=True)
+    mails = [(name, _caught(name)) for name in names[:300]]
+    readable = delivery.readable_caught(
+        current_user, [n for _name, m in mails if (n := _notification_id(m)) is not None]
     )
+    shown = [(name, m) for name, m in mails if _notification_id(m) in readable][:100]
+    return render_template("outbox/mail.html", folder=folder, mails=shown)
 
 
 @bp.get("/mail/<name>")
@@ -191,6 +201,9 @@ def caught_message(name: str) -> Any:
     """One caught message: headers, its text part and the names of its attachments."""
     delivery.require_handle(current_user)
     message = _caught(name)
+    number = _notification_id(message)
+    if number is None or not delivery.readable_caught(current_user, [number]):
+        abort(404)  # about a complaint they may not see, or another person's staff email
     text = message.get_body(preferencelist=("plain",))
     return render_template(
         "outbox/mail_message.html",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
@@ -421,6 +421,27 @@ def _visible(user: User, status: str) -> list[Notification]:
         .order_by(Notification.created_at, Notification.id)
     )
     return list(db.session.scalars(query))
+
+
+def readable_caught(user: User, notification_ids: Iterable[int]) -> set[int]:
+    """Among `notification_ids`, the messages the user may read whole in the demo's mail
+    catcher: to complainants of complaints they may see (a confidential one's only with
+    clearance), and the user's own staff emails; another person's (a password link, say)
+    never."""
+    ids = set(notification_ids)
+    if not ids or not may_handle(user):
+        return set()
+    to_complainant = and_(
+        Notification.user_id.is_(None),
+        Notification.complaint_id.is_not(None),
+        permissions.visible_complaints_filter(user),
+    )
+    query = (
+        select(Notification.id)
+        .outerjoin(Complaint, Complaint.id == Notification.complaint_id)
+        .where(Notification.id.in_(ids), or_(to_complainant, Notification.user_id == user.id))
+    )
+    return set(db.session.scalars(query))
 
 
 def post_queue(user: User) -> list[Notification]:

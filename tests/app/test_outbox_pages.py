@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from app.delivery_cli import deliver_once
-from services import notifications, staff_notices, tasks
+from services import invitations, notifications, staff_notices, tasks
 from services.clock import utcnow
 from services.db import db
 from services.models import Notification
@@ -111,10 +111,23 @@ def test_the_demo_mail_catcher_keeps_each_email_as_a_file_staff_can_read(app, cl
             reference = complaint.reference
             settings = settings_for(app)
             deliver_once(replace(settings, mail=replace(settings.mail, port=port)))
+            [eml] = list((tmp_path / "mail").glob("*.eml"))
+            # The acknowledgement of a complaint then found confidential, and a staff
+            # member's password link.
+            hidden = journeys.to_classification(
+                complainant_name="Fatima Secret", email="fatima@example.org"
+            )
+            invitations.request_reset("supervisor", "http://localhost")
+            db.session.commit()
+            deliver_once(replace(settings, mail=replace(settings.mail, port=port)))
+            hidden.confidential = True
+            hidden_reference = hidden.reference
+            db.session.commit()
     finally:
         controller.stop()
-    [eml] = list((tmp_path / "mail").glob("*.eml"))
     assert reference in eml.read_text()
+    others = [p for p in (tmp_path / "mail").glob("*.eml") if p != eml]
+    assert len(others) == 2
 
     app.config["MAIL_CATCHER_DIR"] = str(tmp_path / "mail")
     login(client, "agent")
@@ -123,6 +136,11 @@ def test_the_demo_mail_catcher_keeps_each_email_as_a_file_staff_can_read(app, cl
     page = client.get(f"/outbox/mail/{eml.name}").get_data(as_text=True)
     assert "Dear Aminata Diallo" in page
     assert client.get("/outbox/mail/..%2Fapp.sqlite").status_code == 404
+    # Nothing of a complaint the agent may not see, nor another person's password link.
+    assert hidden_reference not in listing and "fatima@example.org" not in listing
+    assert "supervisor@" not in listing
+    for other in others:
+        assert client.get(f"/outbox/mail/{other.name}").status_code == 404
 
 
 def _failed_staff_emails(app) -> tuple[int, int, int]:
