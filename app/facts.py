@@ -26,6 +26,7 @@ from forms.choices import (
     label,
 )
 from forms.definitions import FormDefinition
+from forms.summary import labelled
 from services import form_definitions
 from services.clock import as_utc
 from services.models import Complaint
@@ -102,7 +103,7 @@ class FieldIndex:
         if isinstance(value, Mapping):
             # A message's data (the complainant's reply: information and files), labelled.
             parts = ((self.label(key), self.text(key, item)) for key, item in value.items())
-            return "; ".join(f"{label}: {text}" for label, text in parts if text)
+            return labelled((label, text) for label, text in parts if text)
         return str(value)
 
     def facts(self, data: Mapping[str, Any], names: Iterable[str] | None = None) -> list[Fact]:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
@@ -421,7 +421,10 @@ class AmountField(BlankIsNone, DecimalField):
             return
         if not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT:
             raise StopValidation(
-                _l("Enter an amount between 0 and %(max)s.", max=f"{MAX_AMOUNT:,}")
+                _l(
+                    "Enter an amount between 0 and %(max)s.",
+                    max=format_decimal(MAX_AMOUNT, format="#,##0.00"),  # in the reader's way
+                )
             )
         places = 2 if self.places is None else self.places
         if amount.normalize().as_tuple().exponent < -places:

@@ -1,8 +1,9 @@
 """Recorded form data made readable: each value under its field's label, choices as labels."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice
 from wtforms.fields import BooleanField, Field, SelectFieldBase
@@ -73,8 +74,8 @@ def _text(field: Field | None, value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_text(field, item) for item in value if item not in (None, ""))
     if isinstance(value, Mapping):
-        return "; ".join(
-            f"{RECORDED.get(k) or k.replace('_', ' ').capitalize()}: {_text(None, v)}"
+        return labelled(
+            (RECORDED.get(k) or k.replace("_", " ").capitalize(), _text(None, v))
             for k, v in value.items()
             if v not in (None, "")
         )
@@ -82,6 +83,14 @@ def _text(field: Field | None, value: Any) -> str:
         pairs = [_pair(choice) for choice in field.choices]
         return str(label(pairs, str(value)))
     return str(value)
+
+
+def labelled(parts: Iterable[tuple[Any, str]]) -> str:
+    """Labelled values on one line ("Files: a.png; Information: …"), in the reader's
+    typography (French puts a space before ":" and ";")."""
+    return gettext("; ").join(
+        gettext("%(label)s: %(value)s", label=str(name), value=text) for name, text in parts
+    )
 
 
 def _pair(choice: Any) -> tuple[str, Any]:

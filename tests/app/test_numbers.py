@@ -1,5 +1,5 @@
-"""Numbers on pages follow the reader's language: a decimal comma, a percent sign after a
-space and grouped thousands in French; a point and no space in English."""
+"""Numbers and typography on pages follow the reader's language: a decimal comma, a space
+before "%", ":" and ";" and grouped thousands in French; a point and no space in English."""
 
 from __future__ import annotations
 
@@ -37,3 +37,26 @@ def test_a_complaints_financial_impact_reads_in_french(app, client):
     assert f"1{NNBSP}200,50" in french
     english = unescape(client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True))
     assert "1,200.50" in english
+
+
+def test_an_amount_out_of_range_is_told_in_the_readers_numbers(app):
+    from werkzeug.datastructures import MultiDict
+
+    from forms import ClassificationForm
+
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        form = ClassificationForm(MultiDict({"financial_impact": "-5"}))
+        form.validate()
+        [said] = form.errors["financial_impact"]
+        assert str(said).endswith(f"9{NNBSP}999{NNBSP}999{NNBSP}999,99.")
+
+
+def test_labelled_values_follow_french_typography(app):
+    from forms.summary import labelled
+
+    parts = [("Fichiers", "colis.png"), ("Informations envoyées", "La photo")]
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        said = labelled(parts)
+    assert said == f"Fichiers{NBSP}: colis.png{NBSP}; Informations envoyées{NBSP}: La photo"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert labelled([("Files", "a.png")]) == "Files: a.png"
