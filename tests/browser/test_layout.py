@@ -111,3 +111,17 @@ def test_a_message_templates_preview_wraps_at_1280_px(app, live_server, french_1
     expect(preview).to_be_visible()
     _assert_fits(french_1280, "template-preview")
     _assert_in_view(french_1280, "pre.preview-text", "template-preview-text")
+
+
+def test_keyboard_users_skip_the_top_bar(live_server, french_1280) -> None:
+    page = french_1280
+    login(page, live_server, "manager")
+    page.goto(f"{live_server}/inbox")
+    page.keyboard.press("Tab")  # the first stop on the page
+    skip = page.locator("a.skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_have_text("Aller au contenu")
+    box = skip.bounding_box()
+    assert box is not None and box["y"] >= 0  # shown while it has the focus
+    page.keyboard.press("Enter")
+    expect(page.locator("main#content")).to_be_focused()
