@@ -61,7 +61,7 @@ def test_an_administrator_adds_a_user_a_department_and_a_team(browser: Browser, 
         screenshot(page, "admin-departments")
 
         side.get_by_role("link", name="Organisation").click()
-        page.get_by_label("Organisation name").fill("Water Board")
+        page.get_by_label("Organisation name", exact=True).fill("Water Board")
         page.get_by_role("button", name="Save the settings").click()
         expect(page.get_by_role("status")).to_contain_text("Organisation settings saved")
         assert_accessible(page)
