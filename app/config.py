@@ -71,6 +71,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     Raises BadSettings naming every numeric setting that is not a usable number."""
     default_db = f"sqlite:///{Path(instance_path) / 'complaintflow.sqlite'}"
     env = _Environment()
+    session_lifetime = timedelta(hours=env.positive("SESSION_HOURS", 8))
     settings = {
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         # Earlier secret keys, comma-separated, while rotating SECRET_KEY: sessions signed and
@@ -219,8 +220,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "EXPORT_DIRECT_ROWS": env.whole("EXPORT_DIRECT_ROWS", 50000, minimum=0),
         "EXPORT_KEEP_HOURS": env.positive("EXPORT_KEEP_HOURS", 24),
         # Staff sessions end after this many hours, remembered or not.
-        "PERMANENT_SESSION_LIFETIME": timedelta(hours=env.positive("SESSION_HOURS", 8)),
-        "REMEMBER_COOKIE_DURATION": timedelta(hours=env.positive("SESSION_HOURS", 8)),
+        "PERMANENT_SESSION_LIFETIME": session_lifetime,
+        "REMEMBER_COOKIE_DURATION": session_lifetime,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # Cookies over HTTPS only, and HSTS: on by default outside demo mode and tests

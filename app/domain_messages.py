@@ -9,7 +9,6 @@ from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_babel.speaklater import LazyString
 
 from app import role_text
 from forms.text import Text
@@ -183,10 +182,6 @@ def localize_all(value: Any) -> Any:
     translated."""
     if isinstance(value, Text):
         return localize(value)
-    if isinstance(value, LazyString):
-        # As text: JSON would take a process owner's text (forms.definitions.LocalText) by
-        # its __html__, escaped for a page ("l&#39;avis").
-        return str(value)
     if isinstance(value, Mapping):
         return {k: localize_all(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

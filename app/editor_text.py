@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from forms.text import msgid_of
+
 # Readable names of the element types a diff lists (others show their BPMN/DMN type).
 KINDS = {
     "userTask": _l("User task"),
@@ -292,5 +294,5 @@ def library_texts() -> dict[str, str]:
     return {
         english: shown
         for english, text in LIBRARY_TEXTS.items()
-        if (shown := str(text)) not in (english, str(text._args[0]))
+        if (shown := str(text)) not in (english, msgid_of(text))
     }

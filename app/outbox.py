@@ -189,10 +189,9 @@ def caught_mail() -> Any:
     folder = Path(current_app.config["MAIL_CATCHER_DIR"])
     names = sorted((p.name for p in folder.glob("*.eml") if _EML_NAME.match(p.name)), reverse=True)
     mails = [(name, _caught(name)) for name in names[:300]]
-    readable = delivery.readable_caught(
-        current_user, [n for _name, m in mails if (n := _notification_id(m)) is not None]
-    )
-    shown = [(name, m) for name, m in mails if _notification_id(m) in readable][:100]
+    ids = {name: _notification_id(message) for name, message in mails}
+    readable = delivery.readable_caught(current_user, [n for n in ids.values() if n is not None])
+    shown = [(name, message) for name, message in mails if ids[name] in readable][:100]
     return render_template("outbox/mail.html", folder=folder, mails=shown)
 
 

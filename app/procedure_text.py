@@ -12,6 +12,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from app import role_text
+from forms.text import msgid_of
 
 TASK_NAMES = (
     _l("Register complaint"),
@@ -260,5 +261,5 @@ def lane_names() -> dict[str, str]:
 def element_names() -> dict[str, str]:
     """The diagram's names the catalogue translates (English → the reader's language), for
     diagrams drawn on pages; names a process owner wrote or changed are shown as written."""
-    names = (str(text._args[0]) for text in (*TASK_NAMES, *DIAGRAM_NAMES))
+    names = (msgid_of(text) for text in (*TASK_NAMES, *DIAGRAM_NAMES))
     return {name: shown for name in names if (shown := gettext(name)) != name}

@@ -908,17 +908,12 @@ def _schema_validator(form_cls: type[TaskForm], form: Form | None, draft: bool =
             if isinstance(f, SelectField | SelectMultipleField) and f.choices is not None
         )
     today = (datetime.now(UTC).replace(tzinfo=None) + LATEST_UTC_OFFSET).date()
-    if draft:
-        return _cached(
-            _VALIDATORS,
-            (form_cls, choices, today, "draft"),
-            lambda: json_validator(draft_schema(form_cls.json_schema(form))),
-        )
-    return _cached(
-        _VALIDATORS,
-        (form_cls, choices, today),
-        lambda: json_validator(form_cls.json_schema(form)),
-    )
+
+    def make() -> Any:
+        schema = form_cls.json_schema(form)
+        return json_validator(draft_schema(schema) if draft else schema)
+
+    return _cached(_VALIDATORS, (form_cls, choices, today, draft), make)
 
 
 def _error_fields(error: JsonSchemaError, schema: dict[str, Any]) -> list[str]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel.speaklater import LazyString
+
 
 class Text(str):
     """The English text of `msgid` % `params`, remembering both for a translation."""
@@ -28,6 +30,11 @@ class Text(str):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Text, (self.msgid, self.params))
+
+
+def msgid_of(text: LazyString) -> str:
+    """The English text a lazy catalogue text (lazy_gettext) was made from."""
+    return str(text._args[0])
 
 
 def N_(msgid: str, **params: Any) -> Text:  # noqa: N802 - the catalogue's marker (babel keyword)

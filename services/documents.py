@@ -136,10 +136,11 @@ def current_letterhead() -> Letterhead:
     """The configured letterhead with what an administrator set (organisation settings)."""
     overrides = organisation.letterhead_overrides()
     for field in ("name", "signature"):
-        # Set here in one language only: French letters print it too, not the configuration's
-        # French text (the organisation renamed itself; the demo's French default is stale).
-        overrides.setdefault(f"{field}_fr", "" if field in overrides else None)
-    head = replace(SETTINGS.letterhead, **{k: v for k, v in overrides.items() if v is not None})
+        if field in overrides:
+            # Set here in one language only: French letters print it too, not the
+            # configuration's French text (the organisation renamed itself).
+            overrides.setdefault(f"{field}_fr", "")
+    head = replace(SETTINGS.letterhead, **overrides)
     logo = organisation.logo()
     if logo is not None:
         encoded = base64.b64encode(logo.content).decode()

@@ -27,6 +27,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANY = "any"
 
 
+def bearer_secret() -> str:
+    """The token the request sends in `Authorization: Bearer <token>`; "" without one."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" else ""
+
+
 def authenticate(secret: str) -> api_tokens.Authenticated | None:
     """api_tokens.authenticate, once per request: the idempotency hook (whose keys are the
     token owner's) asks before the view does."""
@@ -53,9 +59,8 @@ def token_required(
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(**kwargs: Any) -> Any:
-            scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-            secret = secret.strip()
-            if scheme.lower() != "bearer" or not secret:
+            secret = bearer_secret()
+            if not secret:
                 return _challenge(gettext("Send an API token: Authorization: Bearer <token>."))
             found = authenticate(secret)
             if found is None:

@@ -153,9 +153,8 @@ def authenticated() -> bool:
     view = current_app.view_functions.get(request.endpoint or "")
     scope = getattr(view, "required_scope", None)
     if scope is not None:
-        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-        secret = secret.strip()
-        if scheme.lower() != "bearer" or not secret:
+        secret = auth.bearer_secret()
+        if not secret:
             return False
         found = auth.authenticate(secret)
         if found is None:
@@ -175,9 +174,8 @@ def authenticated() -> bool:
 
 def principal() -> str:
     """Whose keys these are: the bearer token's owner, else the client's address."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() == "bearer" and token:
+    token = auth.bearer_secret()
+    if token:
         found = auth.authenticate(token)
         if found is not None:
             return f"user:{found.user.id}"
