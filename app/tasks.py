@@ -149,22 +149,12 @@ def add_attachments(task_id: str) -> Any:
         task = tasks.get_for(current_user, task_id)
         case = workflows.case_data(task.complaint)
         alert = _("No file was added.")
-        return _render(task, case, _work_form(task, case), alert, 422, _file_problems(exc.problems))
+        return _render(
+            task, case, _work_form(task, case), alert, 422, uploads.task_problem_texts(exc.problems)
+        )
     db.session.commit()
     flash(ngettext("%(num)d file added.", "%(num)d files added.", len(added)))
     return redirect(url_for("tasks.show", task_id=task.id) + "#task-files")
-
-
-def _file_problems(problems: list[attachments.Problem]) -> list[str]:
-    texts = []
-    for problem in problems:
-        if problem.code == "none_chosen":
-            texts.append(_("Choose a file to add."))
-        elif problem.code == "too_many_task":
-            texts.append(_("Add at most %(max)d files to a task.", max=attachments.MAX_PER_TASK))
-        else:
-            texts.extend(uploads.problem_texts([problem]))
-    return texts
 
 
 @bp.get("/<task_id>/letter.pdf")

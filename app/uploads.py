@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from services import attachments
@@ -47,6 +48,21 @@ def problem_texts(problems: list[attachments.Problem]) -> list[str]:
         }
         for p in problems
     ]
+
+
+def task_problem_texts(problems: list[attachments.Problem]) -> list[str]:
+    """Why files were not added to a task, in the reader's language."""
+    texts = []
+    for problem in problems:
+        if problem.code == "none_chosen":
+            texts.append(gettext("Choose a file to add."))
+        elif problem.code == "too_many_task":
+            texts.append(
+                gettext("Add at most %(max)d files to a task.", max=attachments.MAX_PER_TASK)
+            )
+        else:
+            texts.extend(problem_texts([problem]))
+    return texts
 
 
 def limits() -> dict[str, int]:

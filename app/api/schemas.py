@@ -277,6 +277,18 @@ def answer_schemas() -> dict[str, Any]:
                 "size": {"type": "integer"},
                 "uploaded_at": TIME,
                 "uploaded_by": ref("UserRef"),
+                "task_id": nullable(
+                    "string",
+                    description="The task staff added it on; null for the complainant's files.",
+                ),
+                "links": obj(
+                    {
+                        "content": {
+                            **TEXT,
+                            "description": "GET it for the file's content.",
+                        }
+                    }
+                ),
             }
         ),
         "PublicEvent": event,

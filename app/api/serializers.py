@@ -266,7 +266,7 @@ def complaint_detail(case: CaseFile) -> dict[str, Any]:
 
 
 def attachment_dict(attachment: Attachment) -> dict[str, Any]:
-    """A file attached to a complaint (its content is not part of the API)."""
+    """A file of a complaint: the complainant's, or one staff added on a task (task_id)."""
     return {
         "id": attachment.id,
         "filename": attachment.filename,
@@ -274,6 +274,14 @@ def attachment_dict(attachment: Attachment) -> dict[str, Any]:
         "size": attachment.size,
         "uploaded_at": iso(attachment.uploaded_at),
         "uploaded_by": user_ref(attachment.uploaded_by),
+        "task_id": attachment.task_id,
+        "links": {
+            "content": url_for(
+                "api.attachment_content",
+                complaint_id=attachment.complaint_id,
+                attachment_id=attachment.id,
+            )
+        },
     }
 
 
