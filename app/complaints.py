@@ -16,14 +16,13 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app import history, procedure_text, service_levels
+from app import downloads, history, procedure_text, service_levels
 from app.local_time import local_time
 from forms import StaffIntakeForm
 from forms.choices import (
@@ -234,11 +233,7 @@ def attachment(complaint_id: int, attachment_id: int) -> Any:
     complaint = complaints.get_for(current_user, complaint_id)
     sensitive.record_opening(current_user, complaint, "file", name=found.filename)
     db.session.commit()
-    response = send_file(
-        path, mimetype=found.content_type, as_attachment=True, download_name=found.filename
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return downloads.private_file(path, found.content_type, found.filename)
 
 
 @bp.get("/<int:complaint_id>/documents/<int:document_id>")
@@ -248,14 +243,7 @@ def document(complaint_id: int, document_id: int) -> Any:
     found = documents.get(complaint.id, document_id)
     sensitive.record_opening(current_user, complaint, "document", name=found.filename)
     db.session.commit()
-    response = send_file(
-        documents.path_of(found),
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=found.filename,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return downloads.private_file(documents.path_of(found), found.content_type, found.filename)
 
 
 def _intake_value(complaint: Any, name: str) -> str:

@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -22,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app import procedure_text, uploads
+from app import downloads, procedure_text, uploads
 from app.errors import error_response
 from app.extensions import limiter
 from app.security import seal, unseal
@@ -399,15 +398,7 @@ def document(token: str, document_id: int) -> Any:
     """A letter we sent the complainant, as PDF, for whoever holds the tracking link."""
     complaint = _complaint(token)
     found = documents.get(complaint.id, document_id, public_only=True)
-    response = send_file(
-        documents.path_of(found),
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=found.filename,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return downloads.private_file(documents.path_of(found), found.content_type, found.filename)
 
 
 @bp.route("/survey/<token>")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request, send_file, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_babel import gettext
 
-from app import uploads
+from app import downloads, uploads
 from app.api import serializers
 from app.api.auth import token_required
 from app.api.blueprint import bp
@@ -69,15 +69,8 @@ def attachment_content(user: User, complaint_id: int, attachment_id: int) -> Any
     complaint = complaints.get_for(user, complaint_id)
     sensitive.record_opening(user, complaint, "file", name=found.filename, api=True)
     db.session.commit()
-    response = send_file(
-        attachments.path_of(found, current_app.config["UPLOAD_DIR"]),
-        mimetype=found.content_type,
-        as_attachment=True,
-        download_name=found.filename,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    path = attachments.path_of(found, current_app.config["UPLOAD_DIR"])
+    return downloads.private_file(path, found.content_type, found.filename)
 
 
 def _listing(task_id: str) -> dict[str, Any]:

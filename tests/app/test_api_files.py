@@ -69,6 +69,7 @@ def test_an_integrator_adds_documents_to_a_task_lists_and_downloads_them(
     assert download.mimetype == "image/png"
     assert "attachment" in download.headers["Content-Disposition"]
     assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Cache-Control"] == "private, no-store"
     download.close()
     with app.app_context():
         rows = db.session.scalars(db.select(Attachment).order_by(Attachment.id)).all()

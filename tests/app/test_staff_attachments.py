@@ -64,6 +64,9 @@ def test_the_investigator_adds_a_signed_letter_listed_with_who_added_it(
     download = client.get(f"/complaints/{complaint_id}/attachments/{rows[0].id}")
     assert download.status_code == 200
     assert download.data.startswith(b"%PDF") or download.data.startswith(b"\x89PNG")
+    # Personal data: a download only, kept by no shared cache.
+    assert download.headers["Cache-Control"] == "private, no-store"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
     download.close()
 
 
