@@ -74,10 +74,23 @@ FIRST_CONTACT_GIVEN = _l("The first contact detail given (email, telephone, then
 
 
 class ComplaintForm(TaskForm):
-    """A complaint as the complainant files it on the public form."""
+    """A complaint as the complainant files it on the public form.
 
+    The fields are declared in the order the public page shows them: the error summary
+    lists their errors in this order."""
+
+    anonymous = BooleanField(
+        _l("I want to stay anonymous (I will follow my complaint with the tracking link only)")
+    )
     complainant_name = StringField(_l("Full name"), validators=[Length(max=200)])
-    postal_address = TextAreaField(_l("Postal address"), validators=[Length(max=500)])
+    # Left on "first detail given", a named complainant is written to at the first contact
+    # detail they gave; "no contact" is only ever an explicit choice.
+    preferred_contact = SelectField(
+        _l("How should we contact you?"),
+        choices=options(CONTACT_CHANNELS, FIRST_CONTACT_GIVEN),
+        default="",
+    )
+    email = EmailField(_l("Email"), validators=[Length(max=254)])
     phone = TelField(
         _l("Telephone"),
         validators=[
@@ -87,22 +100,12 @@ class ComplaintForm(TaskForm):
             ),
         ],
     )
-    email = EmailField(_l("Email"), validators=[Length(max=254)])
+    postal_address = TextAreaField(_l("Postal address"), validators=[Length(max=500)])
     # Empty: the language of the page (or of the API request) the complaint is filed in.
     language = SelectField(
         _l("Language of our letters"),
         choices=options(LANGUAGES, _l("The language of this page")),
         validators=[Optional()],
-    )
-    # Left on "first detail given", a named complainant is written to at the first contact
-    # detail they gave; "no contact" is only ever an explicit choice.
-    preferred_contact = SelectField(
-        _l("How should we contact you?"),
-        choices=options(CONTACT_CHANNELS, FIRST_CONTACT_GIVEN),
-        default="",
-    )
-    anonymous = BooleanField(
-        _l("I want to stay anonymous (I will follow my complaint with the tracking link only)")
     )
     sensitive_at_intake = BooleanField(
         _l("This complaint concerns violence, abuse or harassment"),
@@ -111,15 +114,25 @@ class ComplaintForm(TaskForm):
             "without your consent."
         ),
     )
+    description = TextAreaField(
+        _l("What happened?"),
+        validators=[
+            DataRequired(message=_l("Describe what happened.")),
+            Length(min=10, max=5000),
+        ],
+    )
+    event_date = DateField(_l("Date of the event"), validators=[Optional(), NotInFuture()])
     department = SelectField(
         _l("Department or service concerned"),
         choices=department_choices,
         default="",
         validators=[Optional(), Length(max=100)],
     )
-    event_date = DateField(_l("Date of the event"), validators=[Optional(), NotInFuture()])
     product_service = StringField(
         _l("Product or service concerned"), validators=[Optional(), Length(max=200)]
+    )
+    desired_remedy = TextAreaField(
+        _l("What would you like us to do?"), validators=[Optional(), Length(max=2000)]
     )
     purchase_date = DateField(_l("Purchase date"), validators=[Optional(), NotInFuture()])
     purchase_mode = SelectField(
@@ -137,16 +150,6 @@ class ComplaintForm(TaskForm):
         _l("How it was delivered"),
         choices=options(DELIVERY_MODES, NOT_APPLICABLE),
         validators=[Optional()],
-    )
-    description = TextAreaField(
-        _l("What happened?"),
-        validators=[
-            DataRequired(message=_l("Describe what happened.")),
-            Length(min=10, max=5000),
-        ],
-    )
-    desired_remedy = TextAreaField(
-        _l("What would you like us to do?"), validators=[Optional(), Length(max=2000)]
     )
     attestation = BooleanField(
         _l("I confirm the information is accurate"),

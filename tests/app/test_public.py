@@ -233,6 +233,39 @@ def test_invalid_complaint_is_shown_again_with_errors_and_typed_values(app, clie
     assert count(app, Complaint) == 0
 
 
+def test_the_error_summary_lists_the_errors_in_the_order_of_the_form(app, client):
+    form = {
+        **FORM,
+        "complainant_name": "",
+        "email": "not-an-address",
+        "phone": "call me",
+        "description": "Short",
+        "attestation": "",
+    }
+    response = post_files(client, "/complaints/new", form, [(HTML, "page.html", "text/html")])
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    summary, fields = page.split('class="error-summary"', 1)[1].split("</ul>", 1)
+    listed = [
+        (target, html.unescape(text))
+        for target, text in re.findall(r'<a href="#([a-z_]+)">([^<]+)</a>', summary)
+    ]
+    assert listed == [
+        ("complainant_name", "Full name: Give a name, or choose to stay anonymous."),
+        ("email", "Email: Enter a valid email address."),
+        ("phone", "Telephone: Enter a telephone number, for example +33 1 23 45 67 89."),
+        ("description", "What happened: Field must be between 10 and 5000 characters long."),
+        ("attachments", "“page.html” is not a photo (JPEG, PNG, WebP, GIF) or a PDF document."),
+        (
+            "attestation",
+            "I confirm the information is accurate: Confirm that the information is accurate.",
+        ),
+    ]
+    # The page shows the fields below the summary in that same order.
+    targets = [target for target, _ in listed]
+    assert targets == sorted(targets, key=lambda name: fields.index(f'id="{name}"'))
+
+
 def test_anonymous_complaint_keeps_no_contact_details(app, client):
     path = file_online(
         client,
