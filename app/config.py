@@ -9,8 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# What an on/off setting may say; anything else is refused rather than read as "off".
+ON = ("1", "true", "yes", "on")
+OFF = ("0", "false", "no", "off")
 
 
 class BadSettings(click.ClickException, ValueError):
@@ -60,6 +65,36 @@ class _Environment:
     def positive(self, name: str, default: float) -> float:
         return self.number(name, default, positive=True)
 
+    def flag(self, name: str, default: bool | None) -> bool | None:
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            return default
+        if raw.lower() in ON:
+            return True
+        if raw.lower() in OFF:
+            return False
+        return self._refuse(name, raw, "1 or 0", default)
+
+    def database_url(self, name: str, default: str) -> str:
+        value = os.environ.get(name, "").strip() or default
+        try:
+            make_url(value).get_dialect()
+        except (ArgumentError, NoSuchModuleError, ValueError):
+            # The value is not repeated: it may hold the database password.
+            self.problems[name] = (
+                f"{name} must be a database URL, such as "
+                "postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME or sqlite:////PATH/FILE.sqlite."
+            )
+        return value
+
+    def hash_method(self, name: str, default: str) -> str:
+        raw = os.environ.get(name, "").strip()
+        if not raw:
+            return default
+        if raw.partition(":")[0] not in ("scrypt", "pbkdf2"):
+            return self._refuse(name, raw, "one of Werkzeug's methods, scrypt or pbkdf2", default)
+        return raw
+
     def _refuse(self, name: str, raw: str, wanted: str, default: Any) -> Any:
         self.problems[name] = f"{name} must be {wanted} (it is {raw!r})."
         return default
@@ -68,7 +103,8 @@ class _Environment:
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Settings read from environment variables, with demo-friendly defaults.
 
-    Raises BadSettings naming every numeric setting that is not a usable number."""
+    Raises BadSettings naming every setting that cannot be used: numbers that are not usable
+    numbers, on/off settings that are neither, a database URL SQLAlchemy cannot read."""
     default_db = f"sqlite:///{Path(instance_path) / 'complaintflow.sqlite'}"
     env = _Environment()
     session_lifetime = timedelta(hours=env.positive("SESSION_HOURS", 8))
@@ -79,14 +115,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SECRET_KEY_FALLBACKS": [
             key for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key
         ],
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", default_db),
+        "SQLALCHEMY_DATABASE_URI": env.database_url("DATABASE_URL", default_db),
         "PROCESSES_DIR": os.environ.get("PROCESSES_DIR", str(REPO_ROOT / "processes")),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
         # Letters the organisation signed (PDF), kept apart from uploads and their sweep.
         "DOCUMENT_DIR": os.environ.get("DOCUMENT_DIR", str(Path(instance_path) / "documents")),
         # Print PDFs in a short-lived child process (0: in the worker, which then keeps
         # WeasyPrint's ~30 MiB for its whole life).
-        "PRINT_IN_CHILD": os.environ.get("PRINT_IN_CHILD", "1") != "0",
+        "PRINT_IN_CHILD": env.flag("PRINT_IN_CHILD", True),
         # The letterhead of the PDF letters (an administrator's settings page comes later).
         "ORG_NAME": os.environ.get("ORG_NAME", "Complaints Service (demo)"),
         "ORG_ADDRESS": os.environ.get("ORG_ADDRESS", "BP 1000\nDakar, Senegal").replace(
@@ -115,11 +151,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # so an upload still in its request is never touched (flask sweep-uploads).
         "UPLOAD_SWEEP_GRACE": env.number("UPLOAD_SWEEP_GRACE", 3600),
         # /healthz: is a timer process expected, and how old may its heartbeat be (seconds).
-        "TIMERS_EXPECTED": os.environ.get("TIMERS_EXPECTED", "1") == "1",
+        "TIMERS_EXPECTED": env.flag("TIMERS_EXPECTED", True),
         "HEALTH_TIMER_MAX_AGE": env.positive("HEALTH_TIMER_MAX_AGE", 60),
         "DEMO_PASSWORD": os.environ.get("DEMO_PASSWORD", "demo-password"),
         # Demo mode makes up a secret key; production refuses to start without one.
-        "DEMO": os.environ.get("COMPLAINTFLOW_DEMO", "0") == "1",
+        "DEMO": env.flag("COMPLAINTFLOW_DEMO", False),
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": ("en", "fr"),
         "MAX_CONTENT_LENGTH": 55 * 1024 * 1024,  # five 10 MB attachments and the form
@@ -150,7 +186,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Werkzeug's method for new password hashes: scrypt with 8 MiB of memory unless set
         # (services.users.DEFAULT_HASH_METHOD); the tests set a cheap one
         # (pbkdf2:sha256:1000), never meant for production.
-        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt:8192:8:10"),
+        "PASSWORD_HASH_METHOD": env.hash_method("PASSWORD_HASH_METHOD", "scrypt:8192:8:10"),
         "OMBUDSMAN_NAME": os.environ.get("OMBUDSMAN_NAME", ""),
         "OMBUDSMAN_ADDRESS": os.environ.get("OMBUDSMAN_ADDRESS", ""),
         "OMBUDSMAN_PHONE": os.environ.get("OMBUDSMAN_PHONE", ""),
@@ -161,8 +197,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # to the complaints address. The demo points MAIL_SERVER at `flask mail-catcher`.
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": env.whole("MAIL_PORT", 25, minimum=1, maximum=65535),
-        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0") == "1",
-        "MAIL_USE_SSL": os.environ.get("MAIL_USE_SSL", "0") == "1",
+        "MAIL_USE_TLS": env.flag("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": env.flag("MAIL_USE_SSL", False),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": os.environ.get(
@@ -178,7 +214,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL", ""),
         "SMS_GATEWAY_TOKEN": os.environ.get("SMS_GATEWAY_TOKEN", ""),
         # Webhooks to loopback/private addresses, and over plain http (internal integrators).
-        "WEBHOOK_ALLOW_PRIVATE_TARGETS": os.environ.get("WEBHOOK_ALLOW_PRIVATE_TARGETS") == "1",
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": env.flag("WEBHOOK_ALLOW_PRIVATE_TARGETS", False),
         # Delivery: attempts before a message is marked failed, the first retry's delay
         # (doubled each time), and the lease a worker holds on a message while sending it.
         "DELIVERY_MAX_ATTEMPTS": env.whole("DELIVERY_MAX_ATTEMPTS", 5, minimum=1),
@@ -226,7 +262,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # Cookies over HTTPS only, and HSTS: on by default outside demo mode and tests
         # (unset = automatic; SECURE_COOKIES=0 for a plain-HTTP intranet, =1 to force).
-        "SECURE_COOKIES": _optional_flag(os.environ.get("SECURE_COOKIES")),
+        "SECURE_COOKIES": env.flag("SECURE_COOKIES", None),
         # Host names this site answers to (comma-separated); any other Host header is a 400.
         # Unset: SERVER_NAME's host if set, else localhost and 127.0.0.1 (see app/security.py).
         "TRUSTED_HOSTS": [
@@ -241,10 +277,3 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     if env.problems:
         raise BadSettings(list(env.problems.values()))
     return settings
-
-
-def _optional_flag(value: str | None) -> bool | None:
-    """'1'/'0' (also true/false, yes/no) as a bool; unset or empty as None."""
-    if not value:
-        return None
-    return value.strip().lower() in ("1", "true", "yes", "on")

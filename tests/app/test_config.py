@@ -1,5 +1,6 @@
-"""Settings from the environment: a value that is not a usable number stops the start with
-one line per setting saying what it must be, never a Python traceback."""
+"""Settings from the environment: a value that cannot be used (a number, an on/off setting, the
+database URL, the password hash method) stops the start with one line per setting saying what
+it must be, never a Python traceback."""
 
 from __future__ import annotations
 
@@ -64,4 +65,55 @@ def test_the_start_lists_every_bad_setting_without_a_traceback(tmp_path: Path) -
     assert "config: MAIL_PORT must be a whole number (it is 'twenty-five')." in result.stderr
     # Read twice (sessions and remember-me cookies), said once.
     assert result.stderr.count("SESSION_HOURS must be a number above 0") == 1
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "key", "read"),
+    [
+        ("MAIL_USE_TLS", "true", "MAIL_USE_TLS", True),
+        ("MAIL_USE_SSL", "Yes", "MAIL_USE_SSL", True),
+        ("SECURE_COOKIES", "off", "SECURE_COOKIES", False),
+        ("SECURE_COOKIES", "", "SECURE_COOKIES", None),
+        ("PRINT_IN_CHILD", "false", "PRINT_IN_CHILD", False),
+        ("TIMERS_EXPECTED", "0", "TIMERS_EXPECTED", False),
+        ("WEBHOOK_ALLOW_PRIVATE_TARGETS", "1", "WEBHOOK_ALLOW_PRIVATE_TARGETS", True),
+        ("COMPLAINTFLOW_DEMO", "on", "DEMO", True),
+    ],
+)
+def test_on_off_settings_take_1_0_true_false_yes_no_on_off(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str, key: str, read: bool
+) -> None:
+    monkeypatch.setenv(name, value)
+    assert from_environment(str(tmp_path))[key] is read
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("SECURE_COOKIES", "maybe", "SECURE_COOKIES must be 1 or 0 (it is 'maybe')."),
+        ("MAIL_USE_TLS", "ture", "MAIL_USE_TLS must be 1 or 0 (it is 'ture')."),
+        ("PRINT_IN_CHILD", "never", "PRINT_IN_CHILD must be 1 or 0 (it is 'never')."),
+        ("PASSWORD_HASH_METHOD", "md5", "PASSWORD_HASH_METHOD must be one of Werkzeug's"),
+        ("DATABASE_URL", "nonsense", "DATABASE_URL must be a database URL, such as"),
+        ("DATABASE_URL", "postgres://app:s3cret@db/complaints", "DATABASE_URL must be a"),
+    ],
+)
+def test_an_unusable_setting_is_named_rather_than_read_as_off(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, value: str, said: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(BadSettings) as refused:
+        from_environment(str(tmp_path))
+    assert len(refused.value.problems) == 1
+    assert said in refused.value.problems[0]
+    assert "s3cret" not in refused.value.problems[0]  # a database password is not repeated
+
+
+def test_a_bad_database_url_or_flag_stops_the_command_in_one_line_each(tmp_path: Path) -> None:
+    env = {**os.environ, "SECRET_KEY": "s" * 48, "DATABASE_URL": "nonsense", "MAIL_USE_TLS": "ye"}
+    result = flask_command("init-db", env=env)
+    assert result.returncode != 0
+    assert "config: DATABASE_URL must be a database URL" in result.stderr
+    assert "config: MAIL_USE_TLS must be 1 or 0 (it is 'ye')." in result.stderr
     assert "Traceback" not in result.stderr
