@@ -10,14 +10,18 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import NullPool
 
 # OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
 MIN_PBKDF2_ROUNDS = 600_000
 MIN_SECRET_LENGTH = 32
 
 
-def problems(config: Mapping[str, Any], *, reach_broker: bool = True) -> list[str]:
+def problems(
+    config: Mapping[str, Any], *, reach_broker: bool = True, reach_database: bool = True
+) -> list[str]:
     """What is missing or wrong in `config` for a production start (empty when ready)."""
     found = []
     secret = config.get("SECRET_KEY") or ""
@@ -32,6 +36,8 @@ def problems(config: Mapping[str, Any], *, reach_broker: bool = True) -> list[st
             f"DATABASE_URL is {url.drivername}: production runs on PostgreSQL "
             "(postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME); several processes write at once."
         )
+    elif reach_database:
+        found += _unreachable(url)
     broker = config.get("CELERY_BROKER_URL")
     if not broker:
         found.append(
@@ -62,6 +68,21 @@ def problems(config: Mapping[str, Any], *, reach_broker: bool = True) -> list[st
             f"leave it unset (scrypt:8192:8:10) or use pbkdf2:sha256:{MIN_PBKDF2_ROUNDS} or more."
         )
     return found
+
+
+def _unreachable(url: URL) -> list[str]:
+    """The database's refusal (no server, unknown role or database, wrong password), if any."""
+    engine = create_engine(url, connect_args={"connect_timeout": 3}, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure to connect is the answer
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        shown = url.render_as_string(hide_password=True)
+        return [f"DATABASE_URL {shown} cannot be reached: {reason}."]
+    finally:
+        engine.dispose()
+    return []
 
 
 @click.command("check-config")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make production`: the whole stack on one machine, in the foreground.
 #
-#   1. `flask check-config` (SECRET_KEY, DATABASE_URL on PostgreSQL, CELERY_BROKER_URL reachable,
-#      RATELIMIT_STORAGE_URI shared): each problem is named and nothing starts;
+#   1. `flask check-config` (SECRET_KEY, DATABASE_URL on PostgreSQL and reachable,
+#      CELERY_BROKER_URL reachable, RATELIMIT_STORAGE_URI shared): each problem is named and
+#      nothing starts;
 #   2. `flask init-db` (migrations) and `flask deploy-processes` (processes/ as the active
 #      version when it changed);
 #   3. gunicorn (WEB_CONCURRENCY sync workers on BIND), a Celery worker (CELERY_CONCURRENCY

@@ -38,8 +38,9 @@ READY = {
 
 
 def test_a_ready_configuration_has_no_problem() -> None:
-    assert problems(READY) == []
-    assert problems({**READY, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:600000"}) == []
+    assert problems(READY, reach_database=False) == []
+    ready = {**READY, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:600000"}
+    assert problems(ready, reach_database=False) == []
 
 
 @pytest.mark.parametrize(
@@ -55,8 +56,29 @@ def test_a_ready_configuration_has_no_problem() -> None:
     ],
 )
 def test_each_problem_is_named(change: dict, named: str) -> None:
-    found = problems({**READY, **change})
+    found = problems({**READY, **change}, reach_database=False)
     assert len(found) == 1 and named in found[0], found
+
+
+def test_a_database_that_cannot_be_reached_is_named_without_its_password() -> None:
+    url = "postgresql+psycopg://app:s3cret@127.0.0.1:1/complaints"
+    found = problems({**READY, "SQLALCHEMY_DATABASE_URI": url})
+    assert len(found) == 1, found
+    assert found[0].startswith(
+        "DATABASE_URL postgresql+psycopg://app:***@127.0.0.1:1/complaints cannot be reached: "
+    )
+    assert "s3cret" not in found[0]
+
+
+def test_a_missing_database_is_named_before_anything_starts() -> None:
+    if not PG_URL:
+        pytest.skip("needs a PostgreSQL server: set TEST_DATABASE_URL")
+    reachable = {**READY, "SQLALCHEMY_DATABASE_URI": PG_URL}
+    assert problems(reachable) == []
+    missing = make_url(PG_URL).set(database=f"cf_missing_{uuid.uuid4().hex[:8]}")
+    url = missing.render_as_string(hide_password=False)
+    found = problems({**READY, "SQLALCHEMY_DATABASE_URI": url})
+    assert len(found) == 1 and f'database "{missing.database}" does not exist' in found[0]
 
 
 def test_the_check_refuses_to_start_with_what_to_fix(tmp_path: Path) -> None:
