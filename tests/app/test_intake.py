@@ -77,6 +77,13 @@ def test_agent_records_a_phone_complaint_and_gets_the_tracking_link(app, client)
     assert "/track/" in message
 
 
+def test_the_form_says_the_received_time_is_typed_in_the_organisations_zone(client):
+    login(client, "agent")
+    page = client.get("/intake").get_data(as_text=True)
+    assert "Date and time in Europe/Paris; empty: now." in page
+    assert "UTC" not in page  # it said "(times are UTC)" too, which they are not
+
+
 def test_received_time_defaults_to_now(app, client):
     login(client, "agent")
     before = datetime.now(UTC)
