@@ -1,6 +1,6 @@
 """Receipt: a complaint filed on the public form, or recorded by an intake agent."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -248,3 +248,36 @@ class StaffIntakeForm(ComplaintForm):
     )
     attestation = BooleanField(_l("The complainant confirmed the information is accurate"))
     consent_recorded = BooleanField(_l("The complainant gave consent orally"))
+
+    # The order the intake page shows the fields in: how it came in first. WTForms puts a
+    # subclass's fields after its parent's, so the error summary listed "Received by" last.
+    PAGE_ORDER = (
+        "channel",
+        "received_at",
+        "anonymous",
+        "complainant_name",
+        "preferred_contact",
+        "email",
+        "phone",
+        "language",
+        "postal_address",
+        "sensitive_at_intake",
+        "event_date",
+        "department",
+        "product_service",
+        "purchase_date",
+        "purchase_mode",
+        "payment_mode",
+        "delivery_date",
+        "delivery_mode",
+        "description",
+        "desired_remedy",
+        "attestation",
+        "consent_recorded",
+    )
+
+    def __iter__(self) -> Iterator[Field]:
+        """The fields in the page's order (any the order does not name, last)."""
+        named = [self._fields[name] for name in self.PAGE_ORDER if name in self._fields]
+        rest = [field for name, field in self._fields.items() if name not in self.PAGE_ORDER]
+        return iter(named + rest)

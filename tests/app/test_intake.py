@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -82,6 +83,25 @@ def test_the_form_says_the_received_time_is_typed_in_the_organisations_zone(clie
     page = client.get("/intake").get_data(as_text=True)
     assert "Date and time in Europe/Paris; empty: now." in page
     assert "UTC" not in page  # it said "(times are UTC)" too, which they are not
+
+
+def test_the_error_summary_follows_the_page_from_how_it_came_in_to_the_consent(app, client):
+    login(client, "agent")
+    form = {
+        **PHONE_CALL,
+        "channel": "",
+        "complainant_name": "",
+        "email": "not-an-address",
+        "description": "Short",
+    }
+    response = post_form(client, "/intake", form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    summary, fields = page.split('class="error-summary"', 1)[1].split("</ul>", 1)
+    targets = re.findall(r'<a href="#([a-z_]+)">', summary)
+    assert targets == ["channel", "complainant_name", "email", "description"]
+    assert targets == sorted(targets, key=lambda name: fields.index(f'id="{name}"'))
+    assert complaints_count(app) == 0
 
 
 def test_received_time_defaults_to_now(app, client):

@@ -116,7 +116,7 @@ def test_lengths_formats_and_defaults_are_published():
 
 def test_staff_intake_schema_has_the_channel_and_a_local_time_pattern():
     schema = StaffIntakeForm.json_schema()
-    assert schema["required"] == ["description", "channel"]
+    assert schema["required"] == ["channel", "description"]  # in the page's order
     received_at = schema["properties"]["received_at"]
     assert received_at["type"] == "string"
     assert "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}" in received_at["pattern"]
