@@ -47,11 +47,13 @@ def problems(
     elif reach_broker:
         from kombu import Connection  # Celery's transport library, for this command only
 
+        connection = Connection(broker, connect_timeout=3)
         try:
-            with Connection(broker, connect_timeout=3) as conn:
+            with connection as conn:
                 conn.ensure_connection(max_retries=1, timeout=3)
         except Exception as exc:  # noqa: BLE001 - any failure to connect is the answer
-            found.append(f"CELERY_BROKER_URL {broker} cannot be reached: {exc}.")
+            shown = connection.as_uri()  # the password masked
+            found.append(f"CELERY_BROKER_URL {shown} cannot be reached: {exc}.")
     if str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
         found.append(
             "RATELIMIT_STORAGE_URI is memory://: with several web workers each counts on its "

@@ -60,6 +60,14 @@ def test_each_problem_is_named(change: dict, named: str) -> None:
     assert len(found) == 1 and named in found[0], found
 
 
+def test_a_broker_that_cannot_be_reached_is_named_without_its_password() -> None:
+    broker = "redis://:s3cret@127.0.0.1:1/0"
+    found = problems({**READY, "CELERY_BROKER_URL": broker}, reach_database=False)
+    assert len(found) == 1, found
+    assert found[0].startswith("CELERY_BROKER_URL redis://:**@127.0.0.1:1/0 cannot be reached: ")
+    assert "s3cret" not in found[0]
+
+
 def test_a_database_that_cannot_be_reached_is_named_without_its_password() -> None:
     url = "postgresql+psycopg://app:s3cret@127.0.0.1:1/complaints"
     found = problems({**READY, "SQLALCHEMY_DATABASE_URI": url})
