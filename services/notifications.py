@@ -77,6 +77,9 @@ def _address(complaint: Complaint, channel: str) -> str:
     }.get(channel, "")
 
 
+# The deadlines a message may quote (ISO in the case data): written as dates in its language.
+DEADLINES = ("appeal_until", "reply_until", "respond_by")
+
 # How a letter greets a complainant whose name we do not have, by language.
 NO_NAME = {"en": "Madam, Sir", "fr": "Madame, Monsieur"}
 
@@ -101,8 +104,9 @@ def message_values(
     )
     if "reason" in allowed:
         values.setdefault("reason", str(data.get("registration_outcome") or ""))
-    if values.get("appeal_until"):
-        values["appeal_until"] = message_templates.long_date(values["appeal_until"], language)
+    for deadline in DEADLINES:
+        if values.get(deadline):
+            values[deadline] = message_templates.long_date(values[deadline], language)
     # Texts the diagram gives in several languages ({"en": …, "fr": …}): the complainant's.
     for key, value in list(values.items()):
         if isinstance(value, Mapping) and message_templates.DEFAULT_LANGUAGE in value:

@@ -147,7 +147,7 @@ def _save(
         closing = report_columns.project(complaint, state.data, names, now, completed_task_id)
         clocks = service_levels.sync(complaint, wf, state, now, receipt=receipt)
         _sync_tasks(complaint, state, now, completed_task_id, clocks.clocks)
-        letter_data = {**state.data, **_deadlines(wf)}
+        letter_data = {**state.data, **_deadlines(wf), **_answer_due(state, clocks.clocks)}
         for message in thrown:
             notice = notifications.send(complaint, message.name, letter_data, message.payload)
             documents.attach_letter(complaint, notice)  # a signed letter: its PDF too
@@ -318,11 +318,30 @@ def _assignee_from_data(info: engine.UserTaskInfo, data: Mapping[str, Any]) -> U
     return user if user is not None and user.active else None
 
 
+# The deadlines letters quote, read from the timer racing each awaited message: the appeal
+# window's end, the day the complainant's missing information is due.
+LETTER_DEADLINES = {"appeal_until": MESSAGE_APPEAL, "reply_until": MESSAGE_INFORMATION}
+
+
 def _deadlines(wf: Any) -> dict[str, str]:
-    """Deadlines letters quote, read from the diagram's timers (the appeal window's end)."""
-    due = engine.message_deadline(wf, MESSAGE_APPEAL)
-    # ISO: each message writes the date in its complainant's language.
-    return {"appeal_until": due.isoformat()} if due is not None else {}
+    """Deadlines letters quote, read from the diagram's timers (appeal window, reply)."""
+    found: dict[str, str] = {}
+    for key, message in LETTER_DEADLINES.items():
+        due = engine.message_deadline(wf, message)
+        if due is not None:
+            # ISO: each message writes the date in its complainant's language.
+            found[key] = due.isoformat()
+    return found
+
+
+def _answer_due(state: engine.Snapshot, clocks: Mapping[str, Any]) -> dict[str, str]:
+    """When our answer is due (the acknowledgement says it): the whole-case clock's due time."""
+    dues = [
+        as_utc(row.due_at)
+        for name, row in clocks.items()
+        if name in state.case_clocks and row.state in service_levels.OPEN_STATES and row.due_at
+    ]
+    return {"respond_by": min(dues).isoformat()} if dues else {}
 
 
 def _case_columns(complaint: Complaint) -> dict[str, Any]:
