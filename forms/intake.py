@@ -71,6 +71,9 @@ def department_choices() -> list[SelectChoice]:
 
 
 FIRST_CONTACT_GIVEN = _l("The first contact detail given (email, telephone, then letter)")
+CHANNEL_USED = _l(
+    "The channel the complaint came in by (letter, email, telephone), else the first detail given"
+)
 
 
 class ComplaintForm(TaskForm):
@@ -245,6 +248,12 @@ class StaffIntakeForm(ComplaintForm):
     # Staff record the complaint: the form speaks about the complainant, not as them.
     anonymous = BooleanField(
         _l("The complainant wants to stay anonymous (followed with the tracking link only)")
+    )
+    # Left alone, the complainant is answered on the channel the complaint came in by.
+    preferred_contact = SelectField(
+        _l("How should we contact the complainant?"),
+        choices=options(CONTACT_CHANNELS, CHANNEL_USED),
+        default="",
     )
     attestation = BooleanField(_l("The complainant confirmed the information is accurate"))
     consent_recorded = BooleanField(_l("The complainant gave consent orally"))

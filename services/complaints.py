@@ -45,6 +45,8 @@ INTAKE_FIELDS = (
     "desired_remedy",
 )
 CONTACT_FIELDS = ("complainant_name", "postal_address", "phone", "email")
+# The field holding each contact channel's address, in the order "first given" reads them.
+CONTACT_FIELD_OF = {"email": "email", "phone": "phone", "letter": "postal_address"}
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def file_complaint(
         values.update({name: "" for name in CONTACT_FIELDS})
         values["preferred_contact"] = "none"
     elif not values.get("preferred_contact"):
-        values["preferred_contact"] = first_contact_given(values)
+        values["preferred_contact"] = default_contact(values, channel)
     sensitive = bool(data.get("sensitive_at_intake"))
     for name, value in list(values.items()):
         if value is None and name not in ("event_date", "purchase_date", "delivery_date"):
@@ -111,9 +113,23 @@ def file_complaint(
     return Filed(complaint, token)
 
 
+# The contact channel that answers a complaint received by each channel: a letter by letter,
+# an email by email, a call by telephone (the other channels carry no contact detail).
+REPLY_CHANNEL = {"letter": "letter", "email": "email", "phone": "phone"}
+
+
+def default_contact(values: Mapping[str, Any], channel: str) -> str:
+    """Where to write when the complainant named no preference: on the channel they used,
+    if we have its detail; else at the first contact detail given."""
+    reply = REPLY_CHANNEL.get(channel)
+    if reply is not None and str(values.get(CONTACT_FIELD_OF[reply]) or "").strip():
+        return reply
+    return first_contact_given(values)
+
+
 def first_contact_given(values: Mapping[str, Any]) -> str:
     """The channel of the first contact detail given (email, telephone, letter), else none."""
-    for channel, name in (("email", "email"), ("phone", "phone"), ("letter", "postal_address")):
+    for channel, name in CONTACT_FIELD_OF.items():
         if str(values.get(name) or "").strip():
             return channel
     return "none"

@@ -168,3 +168,20 @@ def test_the_agent_records_the_complainants_language(app, client):
     with app.app_context():
         languages = db.session.scalars(db.select(Complaint.language).order_by(Complaint.id))
         assert languages.all() == ["fr", "en"]
+
+
+def test_a_letter_recorded_without_a_preference_is_answered_by_letter(app, client):
+    login(client, "agent")
+    page = client.get("/intake").get_data(as_text=True)
+    assert "The channel the complaint came in by (letter, email, telephone)" in page
+    letter = {
+        **PHONE_CALL,
+        "channel": "letter",
+        "email": "moussa@example.org",
+        "postal_address": "5 avenue Cheikh Anta Diop, Dakar",
+        "preferred_contact": "",
+    }
+    assert post_form(client, "/intake", letter).status_code == 302
+    with app.app_context():
+        complaint = db.session.scalar(db.select(Complaint))
+        assert complaint.preferred_contact == "letter"
