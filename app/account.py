@@ -11,9 +11,9 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from app import domain_messages
-from forms.account import NotificationSettingsForm
+from forms.account import ContactForm, NotificationSettingsForm
 from forms.api_tokens import SCOPE_LABELS, ApiTokenForm
-from services import api_tokens, staff_notices
+from services import api_tokens, staff_notices, users
 from services.db import db
 from services.errors import InvalidInput
 
@@ -48,16 +48,32 @@ def _token_form(formdata: Any = None) -> ApiTokenForm:
     return form
 
 
+@bp.post("/phone")
+@login_required
+def phone() -> Any:
+    """The telephone number the response letters the user drafts give complainants."""
+    contact_form = ContactForm(request.form)
+    if not contact_form.validate():
+        settings = NotificationSettingsForm(obj=current_user)
+        return _page(settings, _token_form(), status=422, contact_form=contact_form)
+    users.set_phone(current_user._get_current_object(), contact_form.phone.data or "")
+    db.session.commit()
+    flash(_("Your telephone number is saved."))
+    return redirect(url_for("account.show", _anchor="contact"))
+
+
 def _page(
     form: NotificationSettingsForm,
     token_form: ApiTokenForm,
     secret: str | None = None,
     status: int = 200,
+    contact_form: ContactForm | None = None,
 ) -> Any:
     response = make_response(
         render_template(
             "account/show.html",
             form=form,
+            contact_form=contact_form or ContactForm(obj=current_user),
             token_form=token_form,
             tokens=api_tokens.owned(current_user),
             scope_labels=SCOPE_LABELS,

@@ -174,6 +174,12 @@ def by_session_id(session_id: str) -> User | None:
     return user
 
 
+def set_phone(user: User, phone: str) -> None:
+    """Record the telephone number the response letters the user drafts give complainants."""
+    user.phone = phone.strip()[:50]  # the column's size; the form refuses longer
+    db.session.flush()
+
+
 def by_username(username: str) -> User | None:
     """The user with this user name, active or not."""
     return db.session.scalar(db.select(User).where(User.username == username))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.db import db
 from services.models import User
+from tests import journeys as j
 from tests.app.helpers import login, post_form
 
 
@@ -31,3 +32,36 @@ def test_staff_opt_in_and_out_of_assignment_emails_and_the_daily_digest(app, cli
 
 def test_the_settings_page_needs_a_sign_in(client):
     assert client.get("/account").status_code in (302, 401)
+
+
+def phone_of(app, username: str) -> str:
+    with app.app_context():
+        return db.session.scalar(db.select(User.phone).where(User.username == username))
+
+
+def test_staff_give_the_telephone_number_their_response_letters_state(app, client):
+    # Seed 002 (TACTICS, "I'll put this right"): give the customer your name and phone number.
+    with app.app_context():
+        complaint = j.to_minor_resolution()
+        task_id = j.open_task(complaint, "resolve_minor").id
+    login(client, "supervisor")
+    page = client.get("/account").get_data(as_text=True)
+    assert "How complainants reach you" in page and "Your telephone number" in page
+    draft = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "contact me at supervisor@example.org" in draft  # no number yet: the email
+    response = post_form(
+        client, "/account/phone", {"phone": " +221 33 800 12 34 "}, form_url="/account"
+    )
+    assert response.status_code == 302
+    assert phone_of(app, "supervisor") == "+221 33 800 12 34"
+    assert "Your telephone number is saved." in client.get("/account").get_data(as_text=True)
+    draft = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    assert "contact me on +221 33 800 12 34" in draft
+
+
+def test_a_telephone_number_that_is_not_one_is_refused(app, client):
+    login(client, "supervisor")
+    response = post_form(client, "/account/phone", {"phone": "call me"}, form_url="/account")
+    assert response.status_code == 422
+    assert "Enter a telephone number" in response.get_data(as_text=True)
+    assert phone_of(app, "supervisor") == ""

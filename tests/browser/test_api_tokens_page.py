@@ -41,3 +41,25 @@ def test_a_token_made_on_the_account_page_works_until_revoked(browser: Browser, 
         assert status_of(context, f"{live_server}/api/v1/tasks", secret) == 401
     finally:
         context.close()
+
+
+def test_staff_save_the_telephone_number_their_letters_give(browser: Browser, live_server):
+    context = browser.new_context(locale="en-GB", bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        login(page, live_server, "supervisor")
+        page.locator("nav.mainnav").get_by_role("link", name="My account").click()
+        contact = page.locator("#contact")
+        contact.get_by_label("Your telephone number").fill("not a number")
+        contact.get_by_role("button", name="Save").click()
+        expect(page.locator("#contact")).to_contain_text("Enter a telephone number")
+        assert_accessible(page)
+        page.locator("#contact").get_by_label("Your telephone number").fill("+221 33 800 12 34")
+        page.locator("#contact").get_by_role("button", name="Save").click()
+        expect(page.locator("body")).to_contain_text("Your telephone number is saved.")
+        expect(page.locator("#contact").get_by_label("Your telephone number")).to_have_value(
+            "+221 33 800 12 34"
+        )
+    finally:
+        context.close()
