@@ -80,6 +80,9 @@ def test_the_page_is_linked_from_the_footer_of_every_page(client):
 def test_the_page_speaks_french(client):
     page = client.get(URL, headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert '<html lang="fr">' in page
+    # The grievance preset's rule: "réclamant", as everywhere else, not "plaignant".
+    assert "informer le réclamant des recours" in page
+    assert "plaignant" not in page
     assert "gratuitement, au médiateur de la consommation" in page
 
 
