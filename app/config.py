@@ -176,6 +176,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "COMPLAINTS_COUNTER": os.environ.get(
             "COMPLAINTS_COUNTER", "12 avenue de l'Indépendance, Dakar · 8:00–17:00"
         ),
+        # The accounts a complaint may be sent to on social media (empty: the line is left out).
+        "COMPLAINTS_SOCIAL_MEDIA": os.environ.get(
+            "COMPLAINTS_SOCIAL_MEDIA", "Facebook, X and Instagram: @ServiceReclamations"
+        ),
         # The service-level preset init/seed choose (flask seed-demo, flask set-preset), and
         # the external body its letters name (ombudsman, mediator): empty keeps the preset's.
         "COMPLAINTFLOW_PRESET": os.environ.get("COMPLAINTFLOW_PRESET", ""),

@@ -46,6 +46,9 @@ def test_the_page_lists_the_channels_the_stages_following_and_recourse(app, clie
         app.config["COMPLAINTS_EMAIL"],
         "BP 1000, Dakar",
         "At our counter",
+        # Seeds 001 and 002: complaints also come through social media.
+        "On social media",
+        app.config["COMPLAINTS_SOCIAL_MEDIA"],
         'href="/complaints/new"',
         "private tracking link",
         "free of charge, to the consumer mediator",
