@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.redirects import safe_next
-from services import business_calendar, delivery, documents, tracking_links
+from services import business_calendar, delivery, documents
 from services.db import db
 from services.errors import InvalidInput
 from services.models import Notification
@@ -72,8 +72,8 @@ def message_title(row: Notification) -> str:
 
 @bp.app_template_global()
 def message_text(row: Notification) -> str:
-    """A sent message's text as staff read it: its tracking link without the token."""
-    return tracking_links.redact(row.body)
+    """A sent message's text as staff read it: its links without their token."""
+    return delivery.staff_text(row.body)
 
 
 @bp.app_template_global()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -215,3 +216,25 @@ def test_admins_see_failed_deliveries_but_not_the_post_queue(client):
     assert client.get("/outbox/failed").status_code == 200
     assert client.get("/outbox/post").status_code == 403
     assert client.get("/outbox/mail").status_code == 403
+
+
+def test_a_manager_cannot_read_another_persons_password_link_on_its_printable_page(app, client):
+    """The reset link of the administrator's password is the administrator's alone: a manager
+    who opens the email's printable page (as for a failed email to staff) sees it without its
+    token, and so cannot set the administrator's password."""
+    with app.app_context():
+        invitations.request_reset("admin", "http://localhost")
+        db.session.commit()
+        deliver_once(settings_for(app))  # written, then refused: nobody listens there
+        [row] = db.session.scalars(
+            db.select(Notification).where(Notification.kind == "password_reset")
+        ).all()
+        row_id = row.id
+        [token] = re.findall(r"/auth/password/([\w-]+)", row.body)
+    for username in ("manager", "admin"):
+        login(client, username)
+        page = client.get(f"/outbox/{row_id}/letter").get_data(as_text=True)
+        assert "/auth/password/…" in page
+        assert token not in page
+        client.post("/auth/logout")
+    assert client.get(f"/auth/password/{token}").status_code == 200  # the link itself works
