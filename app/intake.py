@@ -29,7 +29,7 @@ def new() -> Any:
     permissions.require_records_complaints(current_user)
     # An email waiting for intake (?mail=ID): the form starts from it and it keeps its files.
     mail = (
-        inbound_mail.get(request.args.get("mail", type=int) or 0)
+        inbound_mail.waiting(request.args.get("mail", type=int) or 0)
         if "mail" in request.args
         else None
     )

@@ -268,10 +268,14 @@ def waiting_for_intake() -> list[InboundMail]:
     )
 
 
-def get(mail_id: int) -> InboundMail:
-    """One inbound email, or NotFound."""
+def waiting(mail_id: int) -> InboundMail:
+    """One email waiting for intake, or NotFound.
+
+    Any other is no business of the intake form: a reply that reached its case (perhaps a
+    confidential one, which only its focal point may read), an email already recorded, spam.
+    """
     mail = db.session.get(InboundMail, mail_id)
-    if mail is None:
+    if mail is None or mail.status != NEW:
         raise NotFound("This email is not available.")
     return mail
 

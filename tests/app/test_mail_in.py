@@ -186,6 +186,37 @@ def test_a_reply_to_the_tagged_address_goes_on_the_timeline(app, mailbox):
     assert rows(app)[-1].status == "new"
 
 
+def test_the_intake_form_opens_only_emails_waiting_for_intake(app, client, mailbox):
+    """A reply that reached a confidential case is the focal point's to read: the intake
+    form (?mail=ID) does not open it for an intake agent, nor an email already recorded."""
+    with app.app_context():
+        complaint = j.file(sensitive_at_intake=True, email="aminata@example.org")
+        assert complaint.confidential
+        reference = complaint.reference
+    send(mailbox, email(subject=f"Re: {reference}", text="He waited for me outside again."))
+    send(mailbox, email(message_id="<m2@mail.example.org>"))
+    reply, new = rows(app)
+    assert (reply.status, new.status) == ("attached", "new")
+    login(client, "agent")
+    answer = client.get(f"/intake?mail={reply.id}")
+    assert answer.status_code == 404
+    assert "He waited for me" not in answer.get_data(as_text=True)
+    assert "aminata@example.org" not in answer.get_data(as_text=True)
+    fields = {
+        "channel": "email",
+        "complainant_name": "Aminata Diallo",
+        "email": "aminata@example.org",
+        "preferred_contact": "email",
+        "description": "My washing machine leaks from the first wash.",
+        "attestation": "y",
+        "consent_recorded": "y",
+        "language": "en",
+    }
+    url = f"/intake?mail={new.id}"
+    assert post_form(client, url, fields, form_url=url).status_code == 302
+    assert client.get(url).status_code == 404  # recorded: its page is the complaint's now
+
+
 def test_a_reference_from_an_address_not_on_file_waits_for_staff(app, mailbox):
     with app.app_context():
         reference = j.to_classification().reference
