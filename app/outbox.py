@@ -208,6 +208,7 @@ def caught_message(name: str) -> Any:
         "outbox/mail_message.html",
         name=name,
         message=message,
-        text=text.get_content() if text is not None else "",
+        # As staff read every message: the complainant's tracking link is theirs alone.
+        text=delivery.staff_text(text.get_content()) if text is not None else "",
         attachments=[part.get_filename() or "" for part in message.iter_attachments()],
     )

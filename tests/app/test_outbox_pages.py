@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import timedelta
+from email import message_from_bytes, policy
 
 from app.delivery_cli import deliver_once
 from services import invitations, notifications, staff_notices, tasks
@@ -136,6 +137,10 @@ def test_the_demo_mail_catcher_keeps_each_email_as_a_file_staff_can_read(app, cl
     assert reference in listing and "aminata@example.org" in listing
     page = client.get(f"/outbox/mail/{eml.name}").get_data(as_text=True)
     assert "Dear Aminata Diallo" in page
+    # The tracking link keeps its address, not its token: staff cannot act as the complainant.
+    sent = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    [token] = set(re.findall(r"/track/([\w-]+)", sent.get_body(("plain",)).get_content()))
+    assert "/track/…" in page and token not in page
     assert client.get("/outbox/mail/..%2Fapp.sqlite").status_code == 404
     # Nothing of a complaint the agent may not see, nor another person's password link.
     assert hidden_reference not in listing and "fatima@example.org" not in listing
