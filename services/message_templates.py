@@ -18,7 +18,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError, meta
+from jinja2 import StrictUndefined, Template, TemplateError, meta, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from forms.text import N_
@@ -200,11 +201,104 @@ def render(name: str, language: str | None, context: Mapping[str, Any]) -> Rende
     return render_source(source(name, language), name, context)
 
 
+# What a template may do beyond showing its variables. Jinja's sandbox keeps a template from
+# Python's insides, not from spinning or allocating: `{{ 'a' * 10**9 }}`, `'x'|center(10**9)`
+# or two nested loops over range(100000) would hold the web worker at the preview and the
+# delivery worker at every message of the kind, for good. So a template may test, compare and
+# join its variables and loop over one of them (not inside another loop), and no more: no
+# calls, no multiplying, powers or %-formatting, no filter that pads or repeats.
+_SAFE_NODES = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.Getattr,
+    nodes.Getitem,
+    nodes.Slice,
+    nodes.If,
+    nodes.For,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.Neg,
+    nodes.Pos,
+    nodes.Add,
+    nodes.Sub,
+    nodes.Div,
+    nodes.FloorDiv,
+    nodes.Concat,
+    nodes.CondExpr,
+    nodes.Filter,
+    nodes.Test,
+    nodes.List,
+    nodes.Tuple,
+    nodes.Pair,
+    nodes.Dict,
+)
+_SAFE_FILTERS = frozenset(
+    {
+        "abs",
+        "capitalize",
+        "count",
+        "d",
+        "default",
+        "e",
+        "escape",
+        "first",
+        "float",
+        "int",
+        "join",
+        "last",
+        "length",
+        "list",
+        "lower",
+        "reverse",
+        "round",
+        "sort",
+        "string",
+        "striptags",
+        "title",
+        "trim",
+        "truncate",
+        "unique",
+        "upper",
+    }
+)
+
+
+def _refusal(template: nodes.Template) -> tuple[int, str] | None:
+    """The line and what of the first thing a parsed template may not do, or None."""
+    for node in template.find_all(nodes.Node):
+        if not isinstance(node, _SAFE_NODES):
+            return node.lineno, type(node).__name__
+        if isinstance(node, nodes.Filter) and node.name not in _SAFE_FILTERS:
+            return node.lineno, f"|{node.name}"
+        if isinstance(node, nodes.For):
+            if node.recursive or not isinstance(node.iter, nodes.Name | nodes.Getattr):
+                return node.lineno, "for ... in (not a variable)"
+            inner = next(iter(node.find_all(nodes.For)), None)
+            if inner is not None:
+                return inner.lineno, "for ... in ... (inside another loop)"
+    return None
+
+
+def _bounded(env: SandboxedEnvironment, source: str) -> Template:
+    """The template compiled, if it does only what _refusal lets through; else SecurityError."""
+    refused = _refusal(env.parse(source))
+    if refused is not None:
+        line, what = refused
+        raise SecurityError(f"line {line}: message templates may not use {what}")
+    return env.from_string(source)
+
+
 @lru_cache(maxsize=512)
 def _compiled(html: bool, source: str) -> Template:
     """A template compiled once per source text: compiling costs more than rendering, and
     every thrown message renders two or three (an edited template is a new key)."""
-    return (_HTML if html else _TEXT).from_string(source)
+    return _bounded(_HTML if html else _TEXT, source)
 
 
 def render_source(src: Source, name: str, context: Mapping[str, Any]) -> Rendered:
@@ -248,7 +342,8 @@ def sample(name: str, language: str, src: Source | None = None) -> Rendered:
 
 
 def check(name: str, src: Source) -> None:
-    """Refuse a template that does not parse or uses a variable its kind does not have."""
+    """Refuse a template that does not parse, does more than _refusal lets through, or uses a
+    variable its kind does not have."""
     allowed = set(kind(name).samples)
     errors: dict[str, list[str]] = {}
     for field, text in (
@@ -258,13 +353,26 @@ def check(name: str, src: Source) -> None:
     ):
         env = _HTML if field == "body_html" else _TEXT
         try:
-            used = meta.find_undeclared_variables(env.parse(text))
+            tree = env.parse(text)
         except TemplateError as exc:
             # Jinja's own explanation stays as it is (its words, a line number).
             errors.setdefault(field, []).append(
                 N_("This template does not parse: %(problem)s", problem=str(exc))
             )
             continue
+        refused = _refusal(tree)
+        if refused is not None:
+            errors.setdefault(field, []).append(
+                N_(
+                    "Line %(line)s uses %(what)s: a message template shows, tests and joins "
+                    "its variables and loops over one of them, but calls no function, does "
+                    "not multiply or pad text and puts no loop inside another.",
+                    line=refused[0],
+                    what=refused[1],
+                )
+            )
+            continue
+        used = meta.find_undeclared_variables(tree)
         for unknown in sorted(used - allowed):
             errors.setdefault(field, []).append(
                 N_(

@@ -104,6 +104,23 @@ def test_an_unknown_variable_is_refused_on_save_naming_it(app, client):
         assert [v.version for v in message_templates.versions("acknowledgement", "fr")] == [1]
 
 
+def test_a_template_that_would_swell_is_refused_on_save_naming_its_line(app, client):
+    login(client, "admin")
+    response = post_form(
+        client,
+        URL,
+        {
+            "subject": "{{ reference }}",
+            "body_text": "Bonjour {{ name }},\n{{ name|center(50000000) }}",
+            "action": "save",
+        },
+    )
+    assert response.status_code == 422
+    assert "Line 2 uses |center: a message template shows, tests and joins" in text(response)
+    with app.app_context():
+        assert [v.version for v in message_templates.versions("acknowledgement", "fr")] == [1]
+
+
 def test_only_administrators_reach_the_templates(client):
     login(client, "manager")
     assert client.get("/admin/templates").status_code == 403

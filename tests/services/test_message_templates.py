@@ -156,3 +156,66 @@ def test_a_template_reaching_into_python_is_refused(app_context):
     draft = message_templates.Source("{{ reference.__class__.__mro__ }}", "x\n")
     with pytest.raises(InvalidInput, match="could not be rendered"):
         message_templates.save(j.user("admin"), "acknowledgement", "en", draft)
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "what"),
+    [
+        ("Hello {{ name }}\n{{ 'a' * 50000000 }}\n", 2, "Mul"),
+        ("{{ name|center(50000000) }}\n", 1, "|center"),
+        ("{{ '%50000000s' % name }}\n", 1, "Mod"),
+        ("{{ name.ljust(50000000) }}\n", 1, "Call"),
+        (
+            "{% for i in range(3000) %}{% for j in range(3000) %}{% endfor %}{% endfor %}\n",
+            1,
+            "for ... in (not a variable)",
+        ),
+        ("{% for i in name %}\n{% for j in name %}{% endfor %}{% endfor %}\n", 2, "inside another"),
+    ],
+)
+def test_a_template_that_would_spin_or_swell_is_refused_naming_its_line(
+    app_context, body, line, what
+):
+    """The sandbox keeps a template from Python's insides, not from building 50 MB of text or
+    looping nine million times at every preview and every message of its kind."""
+    draft = message_templates.Source("About {{ reference }}", body)
+    with pytest.raises(InvalidInput) as refused:
+        message_templates.save(j.user("admin"), "acknowledgement", "en", draft)
+    [problem] = refused.value.details["body_text"]
+    assert f"Line {line} uses " in str(problem) and what in str(problem)
+    assert [v.version for v in message_templates.versions("acknowledgement", "en")] == [1]
+
+
+def test_the_default_templates_and_a_loop_over_a_list_pass_the_check(app_context):
+    for kind in message_templates.kinds():
+        for language in message_templates.LANGUAGES:
+            message_templates.check(kind, message_templates.default(kind, language))
+    draft = message_templates.Source(
+        "{{ tasks|length }} overdue",
+        "{% for task in tasks %}{% if loop.first %}-{% endif %} {{ task.reference|upper ~ '!' }}"
+        "{% endfor %}\n",
+    )
+    message_templates.save(j.user("admin"), "daily_digest", "en", draft)
+    rendered = message_templates.sample("daily_digest", "en")
+    assert rendered.subject == "1 overdue" and rendered.text == "- C-2026-000042!\n"
+
+
+def test_a_stored_template_that_would_swell_is_not_rendered(app_context):
+    """A version saved before templates were bounded is refused when a message is written."""
+    db.session.add(
+        MessageTemplate(
+            kind="acknowledgement",
+            language="en",
+            version=2,
+            subject="About {{ reference }}",
+            body_text="{{ 'a' * 50000000 }}\n",
+            active=True,
+        )
+    )
+    db.session.execute(
+        db.update(MessageTemplate)
+        .where(MessageTemplate.kind == "acknowledgement", MessageTemplate.version == 1)
+        .values(active=False)
+    )
+    with pytest.raises(InvalidInput, match="may not use Mul"):
+        message_templates.render("acknowledgement", "en", {"reference": "C-2026-000042"})
