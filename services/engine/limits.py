@@ -7,8 +7,8 @@ explode through the guards of this module, so every evaluation is bounded:
 
 - every loop iteration, comprehension step, function or lambda call ticks the budget,
   which stops the evaluation past its deadline or when the process grew by too much memory;
-- `**`, `*`, `<<`, `+`, `%`, `range`, f-strings, `str.format` and the string methods that
-  pad or repeat check the size of their result *before* building it.
+- `**`, `*`, `<<`, `+`, `%`, `range`, f-strings, `str.format`, `int.to_bytes` and the string
+  methods that pad, repeat or expand check the size of their result *before* building it.
 
 A runaway raises `Runaway`, a BaseException: diagram code cannot catch it with
 `except Exception`, and bare `except:` is refused by the compiler.
@@ -262,6 +262,15 @@ def _join(text: Any, items: Iterable[Any]) -> Any:
     return text.join(items)
 
 
+def _translate(text: Any, table: Any, *args: Any) -> Any:
+    # A str's table may map one character to a long text: 'a' * 1000 translated with
+    # {97: 'b' * 10**6} is a billion characters.
+    if isinstance(text, str) and isinstance(table, dict):
+        longest = max((len(v) for v in table.values() if isinstance(v, str)), default=1)
+        _check_items(len(text) * max(longest, 1), "str.translate")
+    return text.translate(table, *args)
+
+
 _STRING_METHODS: dict[str, Callable[..., Any]] = {
     "ljust": _pad("ljust"),
     "rjust": _pad("rjust"),
@@ -270,7 +279,15 @@ _STRING_METHODS: dict[str, Callable[..., Any]] = {
     "expandtabs": _expandtabs,
     "replace": _replace,
     "join": _join,
+    "translate": _translate,
 }
+
+
+def _to_bytes(number: Any, length: Any = 1, *args: Any, **kwargs: Any) -> Any:
+    # (1).to_bytes(10**10) asks for ten gigabytes of zeros in one call.
+    if _is_int(length):
+        _check_items(length, "int.to_bytes")
+    return number.to_bytes(length, *args, **kwargs)
 
 
 def _list_extend(items: list[Any], more: Iterable[Any]) -> None:
@@ -322,6 +339,8 @@ def guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
         return _STRING_METHODS[name]  # unbound, as in str.join(sep, items)
     if isinstance(obj, list) and name == "extend":
         return partial(_list_extend, obj)
+    if name == "to_bytes" and (obj is int or _is_int(obj)):
+        return _to_bytes if obj is int else partial(_to_bytes, obj)
     return safer_getattr(obj, name, default)
 
 

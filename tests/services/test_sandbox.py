@@ -142,6 +142,14 @@ def test_str_format_cannot_reach_dunder_attributes(expression: str):
     assert "is an invalid attribute name because it starts with" in str(caught.value)
 
 
+def test_the_guarded_methods_keep_their_ordinary_meaning():
+    data = run_script(
+        "a = 'ab'.translate({97: 'xy', 98: None})\nb = 'ab'.translate(str.maketrans('a', 'z'))\n"
+        "c = (258).to_bytes(2, 'big')\nd = int.to_bytes(5, length=2, byteorder='little')"
+    )
+    assert data == {"a": "xy", "b": "zb", "c": b"\x01\x02", "d": b"\x05\x00"}
+
+
 @pytest.mark.parametrize(
     ("script", "message"),
     [
@@ -157,6 +165,10 @@ def test_str_format_cannot_reach_dunder_attributes(expression: str):
         ("s = 'ab'\nwhile True:\n    s = f'{s}{s}'", "a formatted string would have 1,048,576"),
         ("l = [1]\nwhile True:\n    l.extend(l)", "list.extend would have 1,048,576 items"),
         ("x = 'a'.ljust(10**10)", "str.ljust would have 10,000,000,000 items"),
+        # One call that expands: each 'a' becomes two thousand characters.
+        ("x = ('a' * 1000).translate({97: 'b' * 2000})", "str.translate would have 2,000,000"),
+        ("x = (1).to_bytes(2 * 10**6, 'big')", "int.to_bytes would have 2,000,000 items"),
+        ("x = int.to_bytes(1, length=2 * 10**6)", "int.to_bytes would have 2,000,000 items"),
         ("x = ''.join(['a' * 999999] * 5)", "str.join would have 4,999,995 items"),
         ("x = '{:>10000000000}'.format(1)", "a format width of 10,000,000,000 (limit 10,000)"),
         ("x = f'{1:>10000000000}'", "a format width of 10,000,000,000 (limit 10,000)"),
