@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from services import business_calendar, composer, delivery, message_templates
+from services import business_calendar, composer, delivery, message_templates, permissions
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.models import Notification, ServiceClock, Task, User
@@ -107,6 +107,9 @@ def send_digests(now: datetime | None = None) -> list[Notification]:
                     Task.status == "open",
                     Task.due_at.is_not(None),
                     Task.due_at < now,
+                    # Still theirs to see: a focal point moved to another role keeps the
+                    # confidential tasks they claimed, which only focal points may know of.
+                    permissions.visible_tasks_filter(user),
                 )
                 .order_by(Task.due_at)
             )

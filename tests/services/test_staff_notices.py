@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from services import staff_notices, tasks, workflows
+from services import staff_notices, tasks, users, workflows
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.models import Notification
@@ -106,3 +106,28 @@ def test_send_digests_command_queues_them(app, runner):
     assert "1 digest(s) queued." in result.output
     with app.app_context():
         assert len(staff_rows("daily_digest")) == 1
+
+
+def test_the_digest_leaves_out_tasks_the_person_may_no_longer_see(app_context):
+    """A focal point moved to another role keeps the confidential task they had claimed, but
+    their digest no longer names its complaint: only the focal points may know of it."""
+    focal = opt_in("focal2")
+    complaint = j.file(sensitive_at_intake=True)
+    [task] = [t for t in j.open_tasks(complaint) if t.due_at is not None]
+    tasks.claim(focal, task.id)
+    db.session.commit()
+    later = utcnow() + timedelta(days=60)
+    assert len(staff_notices.send_digests(later)) == 1  # while a focal point: listed
+    db.session.rollback()
+    users.update_user(
+        j.user("admin"),
+        focal.id,
+        name=focal.name,
+        email=focal.email,
+        roles=["supervisor"],
+        clearance=False,
+        team_ids=[],
+    )
+    db.session.commit()
+    assert staff_notices.send_digests(later) == []
+    assert complaint.reference not in " ".join(n.body for n in staff_rows("daily_digest"))
