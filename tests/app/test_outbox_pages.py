@@ -9,7 +9,7 @@ from email import message_from_bytes, policy
 
 from app.delivery_cli import deliver_once
 from services import invitations, notifications, staff_notices, tasks
-from services.clock import utcnow
+from services.clock import as_utc
 from services.db import db
 from services.models import Notification
 from tests import journeys
@@ -156,10 +156,11 @@ def _failed_staff_emails(app) -> tuple[int, int, int]:
         supervisor = journeys.user("supervisor")
         staff_notices.set_preferences(supervisor, notify_assignment=True, daily_digest=True)
         complaint = journeys.to_minor_resolution()
-        tasks.reassign(
+        task = tasks.reassign(
             journeys.user("manager"), journeys.open_task(complaint, "resolve_minor").id, supervisor
         )
-        [digest] = staff_notices.send_digests(utcnow() + timedelta(days=6))
+        # Past the due time, counted in working days: six calendar days are not always enough.
+        [digest] = staff_notices.send_digests(as_utc(task.due_at) + timedelta(hours=1))
         db.session.commit()
         deliver_once(replace(settings_for(app), max_attempts=1))  # nobody listens there
         [assigned] = db.session.scalars(
