@@ -173,12 +173,18 @@ def authenticated() -> bool:
 
 
 def principal() -> str:
-    """Whose keys these are: the bearer token's owner, else the client's address."""
+    """Whose keys these are: the bearer token's owner, the complaint of a complainant's
+    tracking token (complainants behind one address must not be given each other's answers),
+    else the client's address."""
     token = auth.bearer_secret()
     if token:
         found = auth.authenticate(token)
         if found is not None:
             return f"user:{found.user.id}"
+    if request.endpoint in TRACKING_ACTIONS:
+        tracking = request.headers.get(TRACKING_HEADER, "").strip()
+        if tracking:  # authenticated() opened it
+            return f"complaint:{complaints.by_token(tracking).id}"
     return f"address:{get_remote_address()}"
 
 

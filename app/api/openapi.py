@@ -340,7 +340,8 @@ def idempotency_key() -> dict[str, Any]:
         "in": "header",
         "required": False,
         "description": "Optional. A key of your choosing (a UUID, say), unique per request: "
-        "a retry with the same key, from the same user (or address, without a token), to the "
+        "a retry with the same key, from the same user (with a tracking token, for the same "
+        "complaint; without a token, from the same address), to the "
         "same method and path with the same body gets the first answer again for 24 hours, "
         "with Idempotent-Replayed: true, and nothing is done twice. Successes and client "
         "errors (4xx, except 401, 403, 409 and 429) are replayed; after a 5xx, a retry runs "

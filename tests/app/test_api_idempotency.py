@@ -12,6 +12,7 @@ from services.models import AuditEvent, Complaint, IdempotencyRecord, Task
 from tests import journeys
 from tests.app.api_helpers import API, bearer, file_complaint, issue_token, open_task_id, problem
 from tests.app.test_api import VALID_COMPLAINT
+from tests.app.test_api_complainant import bring_to_survey, filed, header
 from tests.app.test_engine_errors import COUNT_SCRIPT, INCOMPLETE, deploy_with, registration_task
 
 KEY = "5f0c8f7e-3b2a-4c47-9a51-1f6d2b9e8a10"
@@ -84,6 +85,33 @@ def test_keys_belong_to_their_sender(app, client):
         "address:127.0.0.1",
         "address:192.0.2.7",
     ]
+
+
+def test_a_complainants_keys_are_their_complaints_not_their_address(app, client):
+    """Two complainants behind one address (a shared office, an advice centre) who send the
+    same key and the same answer each get their own: the second is not given the first's
+    status and timeline, and the second's survey is recorded."""
+    (first_reference, first_token), (second_reference, second_token) = filed(client), filed(client)
+    for reference in (first_reference, second_reference):
+        bring_to_survey(app, reference)
+    answers = [
+        client.post(
+            f"{API}/tracking/survey",
+            json={"score": 4},
+            headers={**header(token), "Idempotency-Key": "survey"},
+        )
+        for token in (first_token, second_token)
+    ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert "Idempotent-Replayed" not in answers[1].headers
+    assert [a.json["reference"] for a in answers] == [first_reference, second_reference]
+    with app.app_context():
+        scores = db.session.scalars(
+            db.select(Complaint.satisfaction_score).where(
+                Complaint.reference.in_([first_reference, second_reference])
+            )
+        ).all()
+    assert scores == [4, 4]
 
 
 @pytest.mark.parametrize("key", ["", "with space", "é", "x" * 256])
