@@ -409,7 +409,8 @@ def with_scopes(paths: dict[str, Any]) -> dict[str, Any]:
     """Each staff operation's security as its view enforces it (app.api.auth.token_required):
     the scope it needs, "tasks" for a change whose view names "read", and every scope (any
     one will do) where any token of the caller's is enough (GET /me, the caller's own
-    tokens). Read from the routes, so that the document cannot name another scope."""
+    tokens); an operation needing one scope documents the 403 of a token without it. Read
+    from the routes, so that the document cannot name another scope."""
     from app.api import auth  # auth's module imports the blueprint this document describes
 
     paths = copy.deepcopy(paths)
@@ -427,6 +428,10 @@ def with_scopes(paths: dict[str, Any]) -> dict[str, Any]:
             needed = auth.needed_scope(scope, method)
             named = [needed] if needed is not None else list(auth.SCOPES)
             operation["security"] = [{"bearerAuth": [name]} for name in named]
+            if needed is not None:  # a token without that scope gets 403 insufficient_scope
+                operation.setdefault("responses", {}).setdefault(
+                    "403", {"$ref": "#/components/responses/Forbidden"}
+                )
     return paths
 
 

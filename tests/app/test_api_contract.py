@@ -325,6 +325,7 @@ def test_every_operation_names_the_scope_the_server_enforces(app, client, runner
                 [scope] = named
                 refused = call(without[scope])
                 assert problem(refused, 403, "insufficient_scope"), where
+                assert "403" in operation["responses"], f"{where}: its 403 is not documented"
                 assert f'scope="{scope}"' in refused.headers["WWW-Authenticate"], where
                 allowed = [call(tokens[scope])]
             else:
