@@ -11,6 +11,7 @@ from app.api.auth import token_required
 from app.api.blueprint import bp
 from app.api.openapi import errors, json_body, path_parameter, query_parameter
 from app.api.schemas import TEXT, TIME, nullable, obj, ref
+from app.api.serializers import iso
 from services import departments, events, webhooks
 from services.db import db
 from services.errors import InvalidInput
@@ -79,7 +80,7 @@ def _subscription(row: WebhookSubscription, *, secret: bool = False) -> dict[str
         "events": row.events.split(),
         "description": row.description,
         "active": row.active,
-        "created_at": row.created_at.isoformat(),
+        "created_at": iso(row.created_at),
         "links": {"deliveries": url_for("api.webhook_deliveries", subscription_id=row.id)},
     }
     if secret:
@@ -197,15 +198,13 @@ def webhook_deliveries(user: User, subscription_id: int) -> Any:
                     "id": item.id,
                     "event_id": item.event_id,
                     "event_type": item.event_type,
-                    "created_at": item.created_at.isoformat(),
+                    "created_at": iso(item.created_at),
                     "status": item.status,
                     "attempts": item.attempts,
                     "response_code": item.response_code,
                     "last_error": item.last_error,
-                    "sent_at": item.sent_at.isoformat() if item.sent_at else None,
-                    "next_attempt_at": (
-                        item.next_attempt_at.isoformat() if item.next_attempt_at else None
-                    ),
+                    "sent_at": iso(item.sent_at),
+                    "next_attempt_at": iso(item.next_attempt_at),
                 }
                 for item in log
             ]

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -260,6 +261,9 @@ def test_the_delivery_log_on_the_page_and_in_the_api(
         1,
         503,
     )
+    # Times in UTC with their offset, as everywhere in the API (they had none).
+    for name in ("created_at", "next_attempt_at"):
+        assert datetime.fromisoformat(item[name]).utcoffset() == timedelta(0), item
 
 
 def test_the_api_manages_subscriptions(private_ok, client, runner, receiver):
@@ -271,6 +275,7 @@ def test_the_api_manages_subscriptions(private_ok, client, runner, receiver):
     )
     assert created.status_code == 201, created.json
     assert created.json["secret"].startswith("whsec_")
+    assert datetime.fromisoformat(created.json["created_at"]).utcoffset() == timedelta(0)
     location = created.headers["Location"]
     shown = client.get(location, headers=headers).json
     assert "secret" not in shown and shown["events"] == ["task.created"]
