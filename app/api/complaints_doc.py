@@ -8,7 +8,7 @@ from typing import Any
 
 from app import uploads
 from app.api.complaints import CHOICES, FILES_FIELD, TEXT_LIMITS, intake_form
-from app.api.openapi import errors, json_body, path_parameter, query_parameter
+from app.api.openapi import errors, json_body, optional_choice, path_parameter, query_parameter
 from app.api.schemas import LINKS, TEXT, TIME, nullable, obj, ref
 from app.input_guards import MAX_INT as MAX_ID
 from forms.intake import StaffIntakeForm
@@ -121,7 +121,7 @@ TASK_EXAMPLE = {
 
 
 def _list_parameters() -> list[dict[str, Any]]:
-    day = {"type": "string", "format": "date"}
+    day = {"type": "string", "anyOf": [{"format": "date"}, {"const": ""}]}  # empty: no limit
     return [
         query_parameter(
             "reference",
@@ -134,7 +134,7 @@ def _list_parameters() -> list[dict[str, Any]]:
             "Only complainants whose name contains this text (any case).",
         ),
         *(
-            query_parameter(name, {"type": "string", "enum": values}, f"Only this {name}.")
+            query_parameter(name, optional_choice(values), f"Only this {name}.")
             for name, values in CHOICES.items()
         ),
         query_parameter(
@@ -154,13 +154,13 @@ def _list_parameters() -> list[dict[str, Any]]:
         ),
         query_parameter(
             "state",
-            {"type": "string", "enum": list(STATES)},
+            optional_choice(STATES),
             "open: staff work goes on; closed: staff work is done (closed_at is set; the "
             "complainant may still answer the survey or ask for a review).",
         ),
         query_parameter(
             "sort",
-            {"type": "string", "enum": list(SORTS), "default": "newest"},
+            optional_choice(SORTS, "newest"),
             "By receipt time, then id: newest or oldest first. A cursor keeps its order.",
         ),
         query_parameter(

@@ -22,7 +22,7 @@ MAX_CURSOR = 2**63 - 1
 
 def _integer(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
         message = f"A whole number from {low} to {high}."

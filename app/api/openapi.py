@@ -469,6 +469,15 @@ def query_parameter(name: str, schema: dict[str, Any], description: str) -> dict
     return {"name": name, "in": "query", "schema": schema, "description": description}
 
 
+def optional_choice(values: Any, default: str | None = None) -> dict[str, Any]:
+    """The schema of a query parameter taking one of `values`, where an empty value is read as
+    leaving it out (no filter, or the default order), as the lists read it."""
+    schema: dict[str, Any] = {"type": "string", "enum": [*values, ""]}
+    if default is not None:
+        schema["default"] = default
+    return schema
+
+
 def task_completion_schema(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The body of /complete: the schema of the task's form, one of the forms' schemas."""
     keys = ", ".join(f"`{key}` → {cls.__name__}" for key, cls in sorted(task_forms().items()))
@@ -499,7 +508,7 @@ def breach_parameters() -> list[dict[str, Any]]:
     return [
         query_parameter(
             "state",
-            {"type": "string", "enum": list(breach_view.STATES)},
+            optional_choice(breach_view.STATES),
             "Only at-risk tasks (not yet due) or only breached ones (due time passed).",
         ),
         query_parameter("clock", TEXT, "Only this step: a clock name (acknowledge, classify…)."),
@@ -513,7 +522,7 @@ def breach_parameters() -> list[dict[str, Any]]:
         ),
         query_parameter(
             "sort",
-            {"type": "string", "enum": list(breach_view.SORTS), "default": "due"},
+            optional_choice(breach_view.SORTS, "due"),
             "due: most late first; due_desc: due last first; step; team; assignee.",
         ),
         query_parameter(
@@ -557,9 +566,7 @@ def paths() -> dict[str, Any]:
             ),
         ]
         + [
-            query_parameter(
-                name, {"type": "string", "enum": values}, f"Only complaints with this {name}."
-            )
+            query_parameter(name, optional_choice(values), f"Only complaints with this {name}.")
             for name, values in FILTER_CHOICES.items()
         ]
         + [query_parameter("department", TEXT, "Only complaints of this department.")]
