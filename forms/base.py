@@ -842,7 +842,7 @@ def schema_errors(
     for error in validator.iter_errors(payload):
         for name in _error_fields(error, schema):
             messages = errors.setdefault(name, [])
-            message = str(_schema_message(error))
+            message = str(schema_message(error))
             if message not in messages:
                 messages.append(message)
     return errors
@@ -885,7 +885,7 @@ def draft_errors(
     for error in validator.iter_errors(values):
         for name in _error_fields(error, validator.schema):
             messages = errors.setdefault(name, [])
-            message = str(_schema_message(error))
+            message = str(schema_message(error))
             if message not in messages:
                 messages.append(message)
     return errors
@@ -930,13 +930,37 @@ def _error_fields(error: JsonSchemaError, schema: dict[str, Any]) -> list[str]:
     return [field or "body"]
 
 
-def _schema_message(error: JsonSchemaError) -> LazyString:
-    if error.validator == "required":
+def schema_message(error: JsonSchemaError) -> LazyString:
+    """What a published schema's refusal means, in words (the rule's name for the rare ones)."""
+    rule, value = error.validator, error.validator_value
+    blank = (rule == "pattern" and value == r"\S") or (
+        rule == "not" and value == {"pattern": r"^\s*$"}
+    )
+    if rule == "required" or blank:  # missing, or only spaces where a text is needed
         return _l("This field is required.")
-    if error.validator == "additionalProperties":
+    if rule == "additionalProperties":
         return _l("This field is not part of the form.")
-    if error.validator == "type":
-        return _l("Send a value of type %(type)s.", type=error.validator_value)
-    if error.validator == "maxLength":
-        return _l("At most %(max)d characters.", max=error.validator_value)
+    if rule == "type":
+        return _l("Send a value of type %(type)s.", type=value)
+    if rule == "maxLength":
+        return _l("At most %(max)d characters.", max=value)
+    if rule == "minLength":
+        if value == 1:  # an empty text where one is needed
+            return _l("This field is required.")
+        return _l("At least %(min)d characters.", min=value)
+    if rule == "enum":
+        shown = (v if isinstance(v, str) else json.dumps(v) for v in value)
+        return _l("Choose one of: %(values)s.", values=", ".join(shown))
+    if rule == "minimum":
+        return _l("At least %(min)s.", min=value)
+    if rule == "maximum":
+        return _l("At most %(max)s.", max=value)
+    if rule == "minItems":
+        if value == 1:
+            return _l("Choose at least one.")
+        return _l("Choose at least %(min)d.", min=value)
+    if rule == "uniqueItems":
+        return _l("Each value at most once.")
+    if rule == "format" and value == "date":
+        return _l("Give a date as YYYY-MM-DD.")
     return _l("Not accepted by the published schema (%(rule)s).", rule=error.validator)

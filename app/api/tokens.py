@@ -13,7 +13,7 @@ from app.api.blueprint import bp
 from app.api.openapi import errors, json_body, path_parameter, query_parameter
 from app.api.schemas import TEXT, TIME, nullable, obj, ref
 from app.input_guards import MAX_INT as MAX_ID
-from forms.base import json_validator
+from forms.base import json_validator, schema_message
 from services import api_tokens, users
 from services.api_tokens import ADMIN, SCOPES, TASKS
 from services.clock import as_utc
@@ -70,16 +70,10 @@ def json_object(schema: dict[str, Any]) -> dict[str, Any]:
             fields = [n for n in payload if n not in schema["properties"]]
         else:
             fields = ["body"]
-        if error.validator == "required" and not error.absolute_path:
-            message = gettext("This field is required.")
-        elif error.validator == "additionalProperties":
-            message = gettext("This field is not part of the form.")
-        else:
-            message = gettext(
-                "Not accepted by the published schema (%(rule)s).", rule=error.validator
-            )
+        message = str(schema_message(error))
         for name in fields:
-            problems.setdefault(name, []).append(message)
+            if message not in problems.setdefault(name, []):
+                problems[name].append(message)
     if problems:
         raise InvalidInput(gettext("Please correct the highlighted fields."), details=problems)
     return payload

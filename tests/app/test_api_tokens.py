@@ -186,6 +186,28 @@ def test_a_token_request_outside_the_schema_is_refused(client, runner):
         assert field in response.json["errors"], (body, response.json)
 
 
+def test_a_refusal_by_the_schema_says_what_is_expected_in_the_readers_language(client, runner):
+    # It said "Not accepted by the published schema (minLength)." and "(enum)".
+    headers = {**bearer(issue_token(runner, "agent")), "Accept-Language": "fr"}
+    response = client.post(
+        f"{API}/tokens",
+        json={"name": " ", "scopes": ["read", "root"], "expires_in_days": "90"},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert response.json["errors"] == {
+        "name": ["Ce champ est obligatoire."],
+        "scopes": ["Choisissez parmi\u00a0: read, tasks, intake, admin."],
+        "expires_in_days": ["Envoyez une valeur de type integer."],
+    }
+    english = {"Authorization": headers["Authorization"]}
+    response = client.post(f"{API}/tokens", json={"name": "", "scopes": []}, headers=english)
+    assert response.json["errors"] == {
+        "name": ["This field is required."],
+        "scopes": ["Choose at least one."],
+    }
+
+
 def test_the_admin_scope_is_refused_for_a_user_who_administers_nothing(client, runner):
     token = issue_token(runner, "agent")
     response = client.post(
