@@ -187,3 +187,16 @@ def localize_all(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [localize_all(v) for v in value]
     return value
+
+
+def field_messages(details: Mapping[str, Any] | None) -> Any:
+    """An InvalidInput's field → messages in the reader's language: each message a service
+    wrote (a msgid, or a Text with its parameters), as `translate` does for its detail."""
+    if not details:
+        return details
+    return {
+        name: [text(m) if isinstance(m, str) and m else m for m in messages]
+        if isinstance(messages, list)
+        else messages
+        for name, messages in details.items()
+    }

@@ -151,7 +151,8 @@ def register(app: Flask) -> None:
         message = domain_messages.translate(exc)
         # Refused input maps field → messages, whatever its code names (unknown_assignee…).
         field_errors = isinstance(exc, InvalidInput) or None
-        return error_response(exc.status, message, exc.details, exc.code, field_errors)
+        details = domain_messages.field_messages(exc.details) if field_errors else exc.details
+        return error_response(exc.status, message, details, exc.code, field_errors)
 
     @app.errorhandler(JsonInputError)
     def json_input_error(exc: JsonInputError) -> Any:

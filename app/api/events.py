@@ -12,6 +12,7 @@ from app.api.blueprint import bp
 from app.api.openapi import errors, json_body, path_parameter, query_parameter
 from app.api.schemas import TEXT, TIME, nullable, obj, ref
 from app.api.serializers import iso
+from app.api.tokens import json_object
 from services import departments, events, webhooks
 from services.db import db
 from services.errors import InvalidInput
@@ -25,7 +26,10 @@ def _integer(name: str, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        message = f"A whole number from {low} to {high}."
+        if low == 1:
+            message = gettext("Give a whole number from 1 to %(max)d.", max=high)
+        else:
+            message = gettext("Send a whole number.")
         raise InvalidInput("Please correct the highlighted fields.", details={name: [message]})
     return int(raw)
 
@@ -89,34 +93,9 @@ def _subscription(row: WebhookSubscription, *, secret: bool = False) -> dict[str
 
 
 def _body(*, creating: bool) -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInput("Send a JSON object.")
-    known = {"url", "events", "description", "active"} | (set() if creating else {"rotate_secret"})
-    problems: dict[str, list[str]] = {
-        name: ["Unknown field."] for name in sorted(set(data) - known)
-    }
-    kinds = {
-        "url": str,
-        "description": str,
-        "active": bool,
-        "rotate_secret": bool,
-        "events": list,
-    }
-    for name, kind in kinds.items():
-        if name in data and not isinstance(data[name], kind):
-            problems[name] = [f"Must be a {kind.__name__}."]
-    if isinstance(data.get("events"), list) and not all(
-        isinstance(item, str) for item in data["events"]
-    ):
-        problems["events"] = ["A list of event types."]
-    if creating:
-        for name in ("url", "events"):
-            if name not in data:
-                problems.setdefault(name, ["Required."])
-    if problems:
-        raise InvalidInput("Please correct the highlighted fields.", details=problems)
-    return data
+    """The request's subscription (WebhookInput) or change (WebhookChange), held to its
+    published schema; 422 naming each field in the reader's language."""
+    return json_object(schemas()["WebhookInput" if creating else "WebhookChange"])
 
 
 @bp.get("/webhooks")

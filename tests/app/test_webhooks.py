@@ -298,6 +298,35 @@ def test_the_api_manages_subscriptions(private_ok, client, runner, receiver):
     assert client.get(f"{API}/webhooks", headers=staff).status_code == 403
 
 
+def test_the_api_refuses_a_subscription_in_the_readers_language(private_ok, client, runner):
+    # The detail was French but each field's message English ("Choose the events to send,
+    # among the known types.", "Unknown field.", "Must be a bool.").
+    headers = {**bearer(issue_token(runner, "admin")), "Accept-Language": "fr"}
+    refused = client.post(
+        f"{API}/webhooks",
+        json={"url": "https://example.org/h", "events": ["nope"], "active": "yes", "colour": 1},
+        headers=headers,
+    )
+    assert refused.status_code == 422
+    errors = refused.json["errors"]
+    assert errors["colour"] == ["Ce champ ne fait pas partie du formulaire."]
+    assert errors["active"] == ["Envoyez une valeur de type boolean."]
+    assert errors["events"][0].startswith("Choisissez parmi\u00a0: complaint.filed, ")
+    private_ok.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = False
+    refused = client.post(
+        f"{API}/webhooks", json={"url": "ftp://x", "events": ["task.created"]}, headers=headers
+    )
+    assert refused.status_code == 422
+    assert refused.json["errors"]["url"] == [refused.json["detail"]]
+    assert refused.json["detail"].startswith("Les webhooks ne partent que vers des adresses https")
+    feed = client.get(f"{API}/events?after=x", headers=headers)
+    assert feed.json["errors"] == {"after": ["Envoyez un nombre entier."]}
+    feed = client.get(f"{API}/events?limit=0", headers=headers)
+    assert feed.json["errors"] == {"limit": ["Indiquez un nombre entier de 1 à 100."]}
+    with private_ok.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(WebhookSubscription)) == 0
+
+
 def _statements(action) -> list[str]:
     seen: list[str] = []
 
