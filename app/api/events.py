@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app, jsonify, request, url_for
@@ -194,6 +195,9 @@ def webhook_deliveries(user: User, subscription_id: int) -> Any:
 # --- the OpenAPI document --------------------------------------------------------------------
 
 BEARER = [{"bearerAuth": []}]
+# What events.parse_types reads: known types, comma-separated, spaces and empty items ignored.
+_TYPE = "(" + "|".join(re.escape(name) for name in events.TYPES) + ")"
+TYPES_PATTERN = rf"^\s*{_TYPE}?\s*(,\s*{_TYPE}?\s*)*$"
 EVENT_TYPE = {"type": "string", "enum": list(events.TYPES)}
 SIGNING = (
     "Each webhook is a POST of one Event (application/json) with the headers "
@@ -305,7 +309,11 @@ def paths() -> dict[str, Any]:
                     ),
                     query_parameter(
                         "types",
-                        {"type": "string", "examples": ["complaint.filed,task.completed"]},
+                        {
+                            "type": "string",
+                            "pattern": TYPES_PATTERN,
+                            "examples": ["complaint.filed,task.completed"],
+                        },
                         "Only these types, comma-separated: " + ", ".join(events.TYPES) + ".",
                     ),
                 ],

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from app.delivery_cli import deliver_once
+from forms.base import json_validator
 from services import audit, events, tracking, workflows
 from services.clock import as_utc
 from services.db import db
@@ -99,6 +100,21 @@ def test_the_types_filter(app, client, token):
     assert wrong.status_code == 422 and "nope" in str(wrong.json["errors"]["types"])
     for query in ("after=-1", "limit=0", "limit=101", "after=x"):
         assert client.get(f"{API}/events?{query}", headers=headers).status_code == 422
+    # The document's pattern takes what the server takes (it was any text).
+    document = client.get(f"{API}/openapi.json").json
+    [types] = [p for p in document["paths"]["/events"]["get"]["parameters"] if p["name"] == "types"]
+    for value in (
+        "complaint.filed,task.completed",
+        " task.created , ,sla.breached",
+        "",
+        "nope",
+        "complaint.filed,nope",
+        "task.created;sla.breached",
+        "task_created",
+    ):
+        answer = client.get(f"{API}/events", query_string={"types": value}, headers=headers)
+        documented = json_validator(types["schema"]).is_valid(value)
+        assert answer.status_code == (200 if documented else 422), value
 
 
 def test_confidential_complaints_only_with_clearance(app, client, token):
