@@ -63,7 +63,7 @@ RECORDED_EXAMPLE = {
     "tracking_token": "k3Jx9…",
     "tracking_url": "https://complaints.example.org/track/k3Jx9…",
     "links": {
-        "tracking": "https://complaints.example.org/api/v1/tracking/k3Jx9…",
+        "tracking": "https://complaints.example.org/api/v1/tracking",
         "complaint": "/api/v1/complaints/43",
     },
 }

@@ -20,9 +20,7 @@ DRAFT_VALUES: dict[str, Any] = {"registration_notes": "Called back"}
 
 FILED: dict[str, Any] = {
     "id": 1,
-    "links": {
-        "tracking": "https://complaints.example.org/api/v1/tracking/q3Jx9V0wY7dNfUe2kLr8sTz4bHc6mPa1oGi5nDvXyQw"
-    },
+    "links": {"tracking": "https://complaints.example.org/api/v1/tracking"},
     "reference": "C-2026-000001",
     "status": "registration",
     "status_label": "Being registered",

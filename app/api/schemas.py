@@ -236,7 +236,11 @@ def answer_schemas() -> dict[str, Any]:
                     "description": "Shown once: the complainant's private key to the complaint.",
                 },
                 "tracking_url": {"type": "string", "format": "uri"},
-                "links": LINKS,
+                "links": {
+                    **LINKS,
+                    "description": "tracking: GET /tracking, with tracking_token in the "
+                    "X-Tracking-Token header (also the Location of the answer).",
+                },
             }
         ),
         "Tracking": obj(

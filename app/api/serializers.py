@@ -322,7 +322,9 @@ def filed(result: Filed) -> dict[str, Any]:
         "status_label": status_label(complaint.status),
         "tracking_token": result.tracking_token,
         "tracking_url": tracking_url(result.tracking_token),
-        "links": {"tracking": url_for("api.tracking", token=result.tracking_token, _external=True)},
+        # GET /tracking with the token in X-Tracking-Token: never the token in a URL, where
+        # access logs keep it (GET /tracking/{token} is deprecated).
+        "links": {"tracking": url_for("api.tracking_status", _external=True)},
     }
 
 

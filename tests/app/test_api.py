@@ -89,7 +89,17 @@ def test_complaint_filed_through_the_api_is_registered_from_the_web(app, client)
     assert body["status_label"] == "Being registered"
     assert body["tracking_url"].startswith("http://localhost/")
     assert body["tracking_url"].endswith(body["tracking_token"])
-    assert response.headers["Location"] == body["links"]["tracking"]
+    assert (
+        response.headers["Location"]
+        == body["links"]["tracking"]
+        == "http://localhost/api/v1/tracking"
+    )
+    # The link is followed with the token in its header, never in the URL (access logs keep it).
+    assert body["tracking_token"] not in response.headers["Location"]
+    followed = client.get(
+        response.headers["Location"], headers={"X-Tracking-Token": body["tracking_token"]}
+    )
+    assert followed.status_code == 200 and followed.json["reference"] == body["reference"]
     with app.app_context():
         complaint = db.session.scalar(
             db.select(Complaint).where(Complaint.reference == body["reference"])
