@@ -98,10 +98,16 @@ def conditions(user: User, query: ComplaintQuery) -> list[ColumnElement[bool]]:
         found.append(Complaint.reference == query.reference.strip().upper())
     if query.name and query.name.strip():
         found.append(name_contains(query.name))
+    # A day at the ends of the calendar (0001-01-01, 9999-12-31) bounds nothing: its start in
+    # UTC, or the next day, lies outside what datetime holds.
     if query.received_from is not None:
-        found.append(Complaint.received_at >= day_start(query.received_from))
-    if query.received_to is not None:
-        found.append(Complaint.received_at < day_start(query.received_to + timedelta(days=1)))
+        start = _day_start_within_range(query.received_from)
+        if start is not None:
+            found.append(Complaint.received_at >= start)
+    if query.received_to is not None and query.received_to < date.max:
+        end = _day_start_within_range(query.received_to + timedelta(days=1))
+        if end is not None:
+            found.append(Complaint.received_at < end)
     if query.state == "open":
         found.append(Complaint.closed_at.is_(None))
     elif query.state == "closed":
@@ -118,6 +124,14 @@ def name_contains(term: str) -> ColumnElement[bool]:
 def day_start(day: date) -> datetime:
     """The UTC moment a day of the organisation's calendar begins."""
     return business_calendar.from_local(datetime.combine(day, time()))
+
+
+def _day_start_within_range(day: date) -> datetime | None:
+    """day_start, or None when it is before (or after) any time datetime can hold."""
+    try:
+        return day_start(day)
+    except OverflowError:
+        return None
 
 
 def _after(cursor: Cursor) -> ColumnElement[bool]:

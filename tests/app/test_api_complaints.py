@@ -118,6 +118,16 @@ def test_received_dates_are_days_of_the_organisation_not_utc(app, client, as_use
     assert listed(client, headers, "received_to=2026-11-02") == []
 
 
+def test_the_first_and_last_days_of_the_calendar_bound_nothing(app, client, as_user):
+    # 0001-01-01 begins in Paris before any UTC time datetime holds, and 9999-12-31 has no
+    # next day: both were a 500.
+    late = recorded(app, datetime(2026, 11, 2, 23, 30, tzinfo=UTC))
+    headers = as_user("manager")
+    assert listed(client, headers, "received_from=0001-01-01&received_to=9999-12-31") == [late]
+    assert listed(client, headers, "received_from=9999-12-31") == []
+    assert listed(client, headers, "received_to=0001-01-01") == []
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
