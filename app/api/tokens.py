@@ -154,10 +154,12 @@ def _owner(user: User, user_id: Any) -> User:
 
 
 def _time(text: str) -> datetime:
-    """An ISO 8601 date-time (UTC when it names no offset); 422 otherwise."""
+    """An ISO 8601 date-time in UTC (UTC when it names no offset); 422 otherwise, and for a
+    time whose UTC is outside what datetime holds (9999-12-31T23:59:59-14:00)."""
     try:
-        return datetime.fromisoformat(text)
-    except ValueError as exc:
+        moment = datetime.fromisoformat(text)
+        return as_utc(moment) or moment
+    except (ValueError, OverflowError) as exc:
         raise InvalidInput(
             gettext("Please correct the highlighted fields."),
             details={"expires_at": [gettext("Give a date and time, ISO 8601.")]},

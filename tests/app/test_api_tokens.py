@@ -180,6 +180,15 @@ def test_a_token_request_outside_the_schema_is_refused(client, runner):
         ({"name": "x", "scopes": ["read"], "colour": "red"}, "colour"),
         ({"name": "x", "scopes": ["read"], "expires_in_days": 0}, "expires_in_days"),
         ({"name": "x", "scopes": ["read"], "expires_at": "2000-01-01T00:00:00Z"}, "expires_at"),
+        # Beyond datetime once in UTC (they were a 500).
+        (
+            {"name": "x", "scopes": ["read"], "expires_at": "9999-12-31T23:59:59-14:00"},
+            "expires_at",
+        ),
+        (
+            {"name": "x", "scopes": ["read"], "expires_at": "0001-01-01T00:00:00+14:00"},
+            "expires_at",
+        ),
     ):
         response = client.post(f"{API}/tokens", json=body, headers=bearer(token))
         assert response.status_code == 422, body
