@@ -1098,7 +1098,9 @@ class IdempotencyRecord(db.Model):
 class ApiToken(db.Model):
     """A named API token of a user, with scopes and an optional expiry; only its hash is kept."""
 
-    __table_args__ = (UniqueConstraint("user_id", "name"),)
+    # AUTOINCREMENT on SQLite: a revoked token's id is never given to another one (a retried
+    # DELETE /tokens/{id} would revoke it).
+    __table_args__ = (UniqueConstraint("user_id", "name"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
@@ -1127,6 +1129,9 @@ class ApiToken(db.Model):
 
 class WebhookSubscription(db.Model):
     """An integrator's endpoint: the events it wants, POSTed there signed with its secret."""
+
+    # A removed subscription's id is never given to another one, on SQLite too.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(300))

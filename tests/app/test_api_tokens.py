@@ -217,6 +217,22 @@ def test_a_refusal_by_the_schema_says_what_is_expected_in_the_readers_language(c
     }
 
 
+def test_a_revoked_tokens_id_is_never_given_to_another(client, runner):
+    # On SQLite the next token took the revoked one's id, and a retried DELETE revoked it.
+    headers = bearer(issue_token(runner, "manager"))
+    first = client.post(
+        f"{API}/tokens", json={"name": "first", "scopes": ["read"]}, headers=headers
+    )
+    assert client.delete(f"{API}/tokens/{first.json['id']}", headers=headers).status_code == 204
+    second = client.post(
+        f"{API}/tokens", json={"name": "second", "scopes": ["read"]}, headers=headers
+    )
+    assert second.json["id"] != first.json["id"]
+    retried = client.delete(f"{API}/tokens/{first.json['id']}", headers=headers)
+    assert problem(retried, 404, "not_found")
+    assert client.get(f"{API}/me", headers=bearer(second.json["secret"])).status_code == 200
+
+
 def test_the_admin_scope_is_refused_for_a_user_who_administers_nothing(client, runner):
     token = issue_token(runner, "agent")
     response = client.post(

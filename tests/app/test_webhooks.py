@@ -298,6 +298,19 @@ def test_the_api_manages_subscriptions(private_ok, client, runner, receiver):
     assert client.get(f"{API}/webhooks", headers=staff).status_code == 403
 
 
+def test_a_removed_subscriptions_id_is_never_given_to_another(private_ok, client, runner, receiver):
+    # On SQLite the next subscription took the removed one's id: a retried DELETE (or a
+    # PATCH with the old id) reached a subscription its caller never saw.
+    headers = bearer(issue_token(runner, "admin"))
+    body = {"url": receiver.url, "events": ["task.created"]}
+    first = client.post(f"{API}/webhooks", json=body, headers=headers).json
+    assert client.delete(f"{API}/webhooks/{first['id']}", headers=headers).status_code == 204
+    second = client.post(f"{API}/webhooks", json=body, headers=headers).json
+    assert second["id"] != first["id"]
+    assert client.delete(f"{API}/webhooks/{first['id']}", headers=headers).status_code == 404
+    assert client.get(f"{API}/webhooks/{second['id']}", headers=headers).status_code == 200
+
+
 def test_the_api_refuses_a_subscription_in_the_readers_language(private_ok, client, runner):
     # The detail was French but each field's message English ("Choose the events to send,
     # among the known types.", "Unknown field.", "Must be a bool.").
@@ -404,3 +417,26 @@ def test_the_migration_seals_secrets_stored_in_clear_and_the_downgrade_opens_the
     stored = db.session.scalar(db.text("SELECT secret FROM webhook_subscription"))
     assert stored.startswith("sealed:") and secret not in stored
     assert db.session.get(WebhookSubscription, row_id).secret == secret
+
+
+def test_the_autoincrement_migration_keeps_subscriptions_tokens_and_deliveries(app, app_context):
+    from flask_migrate import downgrade, upgrade
+
+    subscription_id = subscribe("http://127.0.0.1:9/hooks", "complaint.filed").id
+    journeys.file()
+    db.session.commit()
+    before = db.session.scalar(db.select(db.func.count()).select_from(WebhookDelivery))
+    assert before > 0
+    db.session.remove()
+    downgrade(revision="a13o00000017")
+    db.session.remove()
+    upgrade()
+    assert db.session.get(WebhookSubscription, subscription_id) is not None
+    after = db.session.scalar(db.select(db.func.count()).select_from(WebhookDelivery))
+    assert after == before  # copying the table did not cascade to its deliveries
+    if db.engine.dialect.name == "sqlite":
+        for table in ("api_token", "webhook_subscription"):
+            ddl = db.session.scalar(
+                db.text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}
+            )
+            assert "AUTOINCREMENT" in ddl, table
