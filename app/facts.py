@@ -26,7 +26,7 @@ from forms.choices import (
     label,
 )
 from forms.definitions import FormDefinition
-from forms.summary import labelled
+from forms.summary import labelled, number_text
 from services import form_definitions
 from services.clock import as_utc
 from services.models import Complaint
@@ -104,7 +104,7 @@ class FieldIndex:
             # A message's data (the complainant's reply: information and files), labelled.
             parts = ((self.label(key), self.text(key, item)) for key, item in value.items())
             return labelled((label, text) for label, text in parts if text)
-        return str(value)
+        return number_text(field, value)
 
     def facts(self, data: Mapping[str, Any], names: Iterable[str] | None = None) -> list[Fact]:
         """Labelled values of `names` (default: every key) in `data`, skipping empty ones."""

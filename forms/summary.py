@@ -1,13 +1,15 @@
 """Recorded form data made readable: each value under its field's label, choices as labels."""
 
 from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice
-from wtforms.fields import BooleanField, Field, SelectFieldBase
+from wtforms.fields import BooleanField, DecimalField, Field, IntegerField, SelectFieldBase
 
+from forms.base import AmountField
 from forms.choices import label
 
 YES = _l("Yes")
@@ -82,7 +84,23 @@ def _text(field: Field | None, value: Any) -> str:
     if isinstance(field, SelectFieldBase) and field.choices:
         pairs = [_pair(choice) for choice in field.choices]
         return str(label(pairs, str(value)))
-    return str(value)
+    return number_text(field, value)
+
+
+def number_text(field: Field | None, value: Any) -> str:
+    """A number field's value (recorded as text or a number) in the reader's way of writing
+    numbers ("1 250,50" in French), an amount with its two decimals; any other value as is
+    (file numbers and sizes the application records are not a form's numbers)."""
+    if not isinstance(field, DecimalField | IntegerField) or isinstance(value, bool):
+        return str(value)
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    pattern = "#,##0.00" if isinstance(field, AmountField) else None
+    return str(format_decimal(number, format=pattern))
 
 
 def labelled(parts: Iterable[tuple[Any, str]]) -> str:

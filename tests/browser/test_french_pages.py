@@ -59,3 +59,26 @@ def test_case_page_in_french_names_lanes_and_history_in_words(app, live_server, 
         expect(history).not_to_contain_text(english)
     expect(french.locator("#history-title")).to_contain_text("Historique")
     screenshot(french, "case-page-fr")
+
+
+def test_amounts_of_a_steps_data_read_in_french_numbers(app, live_server, french):
+    """The sign-off's "resolution to sign off" and the history give the amount refunded as a
+    French reader writes it (they printed "1250.5", the recorded text)."""
+    with app.app_context():
+        complaint = journeys.to_investigation()
+        journeys.complete(complaint, "investigate_complaint")
+        journeys.complete(complaint, "resolve_major", compensation_amount="1250.5")
+        task_id = journeys.open_task(complaint, "sign_off_major").id
+        complaint_id = complaint.id
+    login(french, live_server, "manager")
+    french.goto(f"{live_server}/tasks/{task_id}")
+    context = french.locator("section.context")
+    expect(context).to_contain_text("Montant remboursé ou versé")
+    expect(context).to_contain_text("1\u202f250,50")
+    expect(context).not_to_contain_text("1250.5")
+    french.goto(f"{live_server}/complaints/{complaint_id}")
+    history = french.locator("#history")
+    expect(history).to_contain_text("1\u202f250,50")
+    expect(history).to_contain_text("120,00")  # the classification's financial impact
+    expect(history).not_to_contain_text("1250.5")
+    expect(history).not_to_contain_text("120.00")
