@@ -642,7 +642,7 @@ def _preset_details(preset: presets.Preset, language: str) -> dict[str, Any]:
             (
                 service_levels.title(clock, language),
                 presets.describe(preset.target(clock), language),
-                preset.citations.get(clock, ""),
+                preset.citation(clock, language),
             )
             for clock in presets.CLOCKS
         ],

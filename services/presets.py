@@ -102,6 +102,8 @@ class Preset:
     extra: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     citations: Mapping[str, str] = field(default_factory=dict)
+    # The same citations in French where their words differ ("10 business days"), by clock.
+    citations_fr: Mapping[str, str] = field(default_factory=dict)
     calendar: SuggestedCalendar = SuggestedCalendar()
     letters: LetterRules = LetterRules()
     # The external body the recourse names (ombudsman, mediator), by contact field; the
@@ -120,6 +122,12 @@ class Preset:
 
     def rule_in(self, language: str) -> str:
         return self.rule_fr if language == "fr" and self.rule_fr else self.rule
+
+    def citation(self, clock: str, language: str) -> str:
+        """The rule a clock's target comes from, in `language` when the preset has it."""
+        if language == "fr" and self.citations_fr.get(clock):
+            return self.citations_fr[clock]
+        return self.citations.get(clock, "")
 
     def recourse(
         self, kind: str, language: str, contact: Mapping[str, str] | None = None
@@ -223,6 +231,7 @@ def load(name: str) -> Preset:
         raise PresetError(f"preset {name!r} says id = {raw['id']!r}: use the file's name")
     suggested = raw.get("calendar") or {}
     known = {"id", "title", "title_fr", "rule", "rule_fr", "targets", "source", "citations"}
+    known |= {"citations_fr"}
     known |= {"pause_while_waiting_for", "at_risk_share", "calendar", "letters", "ombudsman"}
     return Preset(
         id=name,
@@ -236,6 +245,7 @@ def load(name: str) -> Preset:
         extra={k: v for k, v in raw.items() if k not in known},
         source=str(raw.get("source") or ""),
         citations={str(k): str(v) for k, v in (raw.get("citations") or {}).items()},
+        citations_fr={str(k): str(v) for k, v in (raw.get("citations_fr") or {}).items()},
         calendar=SuggestedCalendar(
             country=str(suggested.get("country") or "").upper(),
             subdivision=str(suggested.get("subdivision") or "").upper(),

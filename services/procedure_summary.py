@@ -76,7 +76,7 @@ class Summary:
             (
                 clock,
                 presets.describe(self.preset.target(clock), language),
-                self.preset.citations.get(clock, ""),
+                self.preset.citation(clock, language),
             )
             for clock in presets.CLOCKS
         ]

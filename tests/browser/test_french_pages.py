@@ -82,3 +82,26 @@ def test_amounts_of_a_steps_data_read_in_french_numbers(app, live_server, french
     expect(history).to_contain_text("120,00")  # the classification's financial impact
     expect(history).not_to_contain_text("1250.5")
     expect(history).not_to_contain_text("120.00")
+
+
+def test_the_presets_cite_their_rules_in_the_readers_language(live_server, french, page):
+    """A preset's citations said "(24 hours or 1 business day)" on the French page and
+    "(10 jours ouvrables)" on the English one."""
+    login(french, live_server, "owner")
+    french.goto(f"{live_server}/processes/presets")
+    asic = french.locator("table.preset-targets", has_text="RG 271.56")
+    expect(asic).to_contain_text("RG 271 (24 heures ou 1 jour ouvré)")
+    expect(asic).to_contain_text("RG 271.56, tableau 2")
+    expect(asic).not_to_contain_text("business day")
+    expect(french.locator("table.preset-targets", has_text="2022-R-01")).to_contain_text(
+        "2022-R-01 (10 jours ouvrables)"
+    )
+    login(page, live_server, "owner")
+    page.goto(f"{live_server}/processes/presets")
+    acpr = page.locator("table.preset-targets", has_text="2022-R-01")
+    expect(acpr).to_contain_text("2022-R-01 (10 working days, Monday to Saturday)")
+    expect(acpr).to_contain_text("2022-R-01 (2 months)")
+    expect(acpr).not_to_contain_text("jours ouvrables")
+    expect(page.locator("table.preset-targets", has_text="RG 271.56")).to_contain_text(
+        "RG 271 (24 hours or 1 business day)"
+    )
