@@ -1,5 +1,5 @@
 """Numbers in pages in the reader's language: "1 234,5" and "84,6 %" in French, "1,234.5" and
-"84.6%" in English (Babel's patterns for the locale)."""
+"84.6%" in English (Babel's patterns for the locale); and a label's colon ("Objet :")."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from babel.numbers import format_percent
 from flask import Flask
 from flask_babel import format_decimal, get_locale
 
+from forms.summary import colon
 from services.reports import SMALL, Cell
 
 
@@ -35,7 +36,8 @@ def money(amount: int | float | Decimal | None) -> str:
 
 
 def register(app: Flask) -> None:
-    """The `number`, `percent` and `money` filters."""
+    """The `number`, `percent`, `money` and `colon` filters."""
     app.add_template_filter(number, "number")
     app.add_template_filter(percent, "percent")
     app.add_template_filter(money, "money")
+    app.add_template_filter(colon, "colon")

@@ -111,6 +111,13 @@ def labelled(parts: Iterable[tuple[Any, str]]) -> str:
     )
 
 
+def colon(label: Any) -> str:
+    """A label before its value ("Subject:"), in the reader's typography ("Objet :", with a
+    no-break space)."""
+    # The labelled value's own message, without its value: one translation of the spacing.
+    return gettext("%(label)s: %(value)s", label=str(label), value="").rstrip(" ")
+
+
 def _pair(choice: Any) -> tuple[str, Any]:
     if isinstance(choice, SelectChoice):
         return str(choice.value), choice.label

@@ -105,3 +105,22 @@ def test_the_presets_cite_their_rules_in_the_readers_language(live_server, frenc
     expect(page.locator("table.preset-targets", has_text="RG 271.56")).to_contain_text(
         "RG 271 (24 hours or 1 business day)"
     )
+
+
+def test_labels_before_their_values_take_french_spacing(app, live_server, french):
+    """"Par téléphone : …" and the letter preview's "Objet : …" (they printed "Par téléphone:"
+    and "Objet:", a colon the template wrote after the translated label)."""
+    french.goto(f"{live_server}/how-we-handle-complaints")
+    channels = french.locator("ul.channels")
+    expect(channels).to_contain_text("Par téléphone\u00a0:")
+    expect(channels).to_contain_text("Sur ce site\u00a0:")
+    assert "Par téléphone:" not in channels.inner_text()
+    with app.app_context():
+        complaint = journeys.to_minor_resolution()
+        journeys.complete(complaint, "resolve_minor")
+        task_id = journeys.open_task(complaint, "sign_off_minor").id
+    login(french, live_server, "manager")
+    french.goto(f"{live_server}/tasks/{task_id}")
+    preview = french.locator("section.letter-preview")
+    expect(preview).to_contain_text("Objet\u00a0:")
+    assert "Objet:" not in preview.inner_text()
