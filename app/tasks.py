@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from babel import Locale
 from flask import (
     Blueprint,
     Response,
@@ -16,15 +17,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from app import domain_messages, facts, history, procedure_text, uploads
-from forms.choices import LANGUAGES, label
 from forms.definitions import FormDefinition
 from services import (
     attachments,
@@ -282,6 +282,10 @@ def _render(
         due_badge=tasks.due_badge(task),
         when=facts.when,
         letter=_letter_preview(task),
-        letter_language=label(LANGUAGES, letters.language_of(complaint)),
+        # In a sentence, in the reader's words: "in French", "en français" (not the
+        # language's own name, "Français", that the language choices show).
+        letter_language=Locale.parse(letters.language_of(complaint)).get_language_name(
+            get_locale()
+        ),
     )
     return page, status

@@ -128,7 +128,7 @@ def test_the_sign_off_page_shows_the_full_letter_as_it_will_be_sent(app, client)
     assert "Bonjour, le joint est changé." in letter
     assert f"un réexamen depuis votre page de suivi jusqu'au {appeal_until}" in letter
     assert "médiateur de la consommation" in letter and "consumer mediator" not in letter
-    assert "in Français" in letter  # the complainant's language, named
+    assert "in French" in letter  # the complainant's language, named in the reader's words
     shown = re.search(r'<div class="letter-body">(.*?)</div>', letter, re.S).group(1)
 
     with client.get(f"/tasks/{task_id}/letter.pdf") as response:

@@ -108,8 +108,8 @@ def test_the_presets_cite_their_rules_in_the_readers_language(live_server, frenc
 
 
 def test_labels_before_their_values_take_french_spacing(app, live_server, french):
-    """"Par téléphone : …" and the letter preview's "Objet : …" (they printed "Par téléphone:"
-    and "Objet:", a colon the template wrote after the translated label)."""
+    """The channels' "Par téléphone : …" and the letter preview's "Objet : …" (they printed
+    "Par téléphone:" and "Objet:", a colon the template wrote after the translated label)."""
     french.goto(f"{live_server}/how-we-handle-complaints")
     channels = french.locator("ul.channels")
     expect(channels).to_contain_text("Par téléphone\u00a0:")
@@ -124,3 +124,19 @@ def test_labels_before_their_values_take_french_spacing(app, live_server, french
     preview = french.locator("section.letter-preview")
     expect(preview).to_contain_text("Objet\u00a0:")
     assert "Objet:" not in preview.inner_text()
+
+
+def test_the_letter_preview_names_its_language_in_the_readers_words(app, live_server, page):
+    """An English reader was told the letter goes out "in Français"."""
+    with app.app_context():
+        complaint = journeys.to_classification(language="fr")
+        journeys.complete(complaint, "classify_complaint")
+        journeys.complete(complaint, "resolve_minor")
+        task_id = journeys.open_task(complaint, "sign_off_minor").id
+    login(page, live_server, "manager")
+    page.goto(f"{live_server}/tasks/{task_id}")
+    preview = page.locator("section.letter-preview")
+    expect(preview).to_contain_text("if you approve now, in French:")
+    expect(preview).not_to_contain_text("Français")
+    page.get_by_role("button", name="Français").click()
+    expect(page.locator("section.letter-preview")).to_contain_text("maintenant, en français")
