@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.redirects import safe_next
-from services import permissions, roles
+from services import delivery, permissions, roles
 
 bp = Blueprint("main", __name__)
 
@@ -50,6 +50,8 @@ NAV: list[tuple[str, Any, frozenset[str] | Callable[[Any], bool] | None]] = [
         _l("Failed deliveries"),
         frozenset({roles.MANAGER, roles.ADMINISTRATOR}),  # admins: the emails to staff
     ),
+    # The demo's mail catcher: every email sent lands there instead of a mailbox.
+    ("outbox.caught_mail", _l("Caught mail"), lambda user: _demo() and delivery.may_handle(user)),
     ("notes.mentions", _l("My mentions"), permissions.reads_complaints),
     # One entry for the admin area; its pages share a side navigation (app/admin.py SECTIONS).
     ("admin.home", _l("Administration"), frozenset({roles.ADMINISTRATOR})),
@@ -59,6 +61,10 @@ NAV: list[tuple[str, Any, frozenset[str] | Callable[[Any], bool] | None]] = [
 
 # Owners of open improvement actions without a report role: their actions, not the reports.
 OWN_ACTIONS = ("improvement.actions_index", _l("My improvement actions"))
+
+
+def _demo() -> bool:
+    return bool(current_app.config["DEMO"])
 
 
 def nav_links() -> list[tuple[str, str]]:

@@ -7,7 +7,7 @@ complaint page shows each message's delivery status and offers the same buttons.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -172,6 +172,12 @@ def _notification_id(message: EmailMessage) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def sent_at(message: EmailMessage) -> datetime | None:
+    """When a caught message was sent (its Date header), for the reader's clock."""
+    header = message.get("Date")
+    return getattr(header, "datetime", None)
+
+
 def _caught(name: str) -> EmailMessage:
     if not _EML_NAME.match(name):
         abort(404)
@@ -192,7 +198,7 @@ def caught_mail() -> Any:
     ids = {name: _notification_id(message) for name, message in mails}
     readable = delivery.readable_caught(current_user, [n for n in ids.values() if n is not None])
     shown = [(name, message) for name, message in mails if ids[name] in readable][:100]
-    return render_template("outbox/mail.html", folder=folder, mails=shown)
+    return render_template("outbox/mail.html", folder=folder, mails=shown, sent_at=sent_at)
 
 
 @bp.get("/mail/<name>")
@@ -211,4 +217,5 @@ def caught_message(name: str) -> Any:
         # As staff read every message: the complainant's tracking link is theirs alone.
         text=delivery.staff_text(text.get_content()) if text is not None else "",
         attachments=[part.get_filename() or "" for part in message.iter_attachments()],
+        sent=sent_at(message),
     )
