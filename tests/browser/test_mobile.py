@@ -101,3 +101,36 @@ def test_the_dashboard_fits_a_phone(app, live_server, phone):
         expect(card.locator("canvas")).to_have_attribute("data-drawn", "true")  # Chart.js drew it
         _assert_in_view(phone, f"#{name}.chart-card")
     _assert_fits(phone, "dashboard")
+
+
+# Words of the elements matched whose letters the browser split over two lines.
+SPLIT_WORDS = """(selector) => {
+  const split = [];
+  for (const element of document.querySelectorAll(selector)) {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const match of node.textContent.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, match.index);
+        range.setEnd(node, match.index + match[0].length);
+        const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+        if (tops.size > 1) split.push(match[0]);
+      }
+    }
+  }
+  return split;
+}"""
+
+
+def test_the_inbox_tabs_keep_their_words_whole_on_a_phone(live_server, browser: Browser):
+    """In French at 390 px the scopes read "Attribu/ées à moi", "Mon équip/e": the tabs shrank
+    and their words broke anywhere."""
+    for phone in _phone(browser, "fr-FR"):
+        login(phone, live_server, "manager")
+        phone.goto(f"{live_server}/inbox")
+        expect(phone.locator("nav.tabs a")).to_have_count(4)
+        assert phone.evaluate(SPLIT_WORDS, "nav.tabs a") == []
+        for tab in phone.locator("nav.tabs a").all():
+            box = tab.bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH
+        _assert_fits(phone, "inbox-tabs")
