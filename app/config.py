@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# The demo's address (make run sets its own port); production must say where it is reached.
+DEFAULT_PUBLIC_BASE_URL = "http://localhost:5000"
 # What an on/off setting may say; anything else is refused rather than read as "off".
 ON = ("1", "true", "yes", "on")
 OFF = ("0", "false", "no", "off")
@@ -229,7 +231,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "API_FILING_RATE_LIMIT", "10 per minute;100 per day"
         ),
         # The address of this site as complainants reach it: the links in our messages.
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://localhost:5000"),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL),
         # Days a tracking link sent in a message opens the case (at least to the end of the
         # appeal window it quotes); then the complainant asks for a fresh one.
         "TRACKING_LINK_DAYS": env.positive("TRACKING_LINK_DAYS", 90),

@@ -14,6 +14,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
+from app.config import DEFAULT_PUBLIC_BASE_URL
+
 # OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
 MIN_PBKDF2_ROUNDS = 600_000
 MIN_SECRET_LENGTH = 32
@@ -58,6 +60,12 @@ def problems(
         found.append(
             "RATELIMIT_STORAGE_URI is memory://: with several web workers each counts on its "
             "own. Set it to the Redis server (redis://HOST:6379/1)."
+        )
+    if str(config.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL) == DEFAULT_PUBLIC_BASE_URL:
+        found.append(
+            f"PUBLIC_BASE_URL is not set: the links in messages to complainants and staff would "
+            f"lead to {DEFAULT_PUBLIC_BASE_URL}. Set it to this site's address "
+            "(https://complaints.example.org)."
         )
     if not config.get("MAIL_SERVER"):
         found.append("MAIL_SERVER is not set: messages to complainants and staff cannot leave.")

@@ -34,6 +34,7 @@ READY = {
     "CELERY_BROKER_URL": f"{REDIS_URL}/12",
     "RATELIMIT_STORAGE_URI": f"{REDIS_URL}/11",
     "MAIL_SERVER": "smtp.example",
+    "PUBLIC_BASE_URL": "https://complaints.example",
 }
 
 
@@ -52,6 +53,7 @@ def test_a_ready_configuration_has_no_problem() -> None:
         ({"CELERY_BROKER_URL": "redis://127.0.0.1:1/0"}, "cannot be reached"),
         ({"RATELIMIT_STORAGE_URI": "memory://"}, "RATELIMIT_STORAGE_URI is memory://"),
         ({"MAIL_SERVER": ""}, "MAIL_SERVER is not set"),
+        ({"PUBLIC_BASE_URL": "http://localhost:5000"}, "PUBLIC_BASE_URL is not set"),
         ({"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}, "too cheap for production"),
     ],
 )
@@ -140,6 +142,7 @@ def test_one_command_starts_web_worker_and_scheduler(
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp_server.port),
         "BIND": f"127.0.0.1:{port}",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
         "CELERY_CONCURRENCY": "1",
         "UPLOAD_DIR": str(tmp_path / "uploads"),
