@@ -27,6 +27,9 @@ from services.db import db, ping_when_idle
 # Translations and the reader's time zone, in pages, messages and jobs alike.
 babel = Babel()
 
+# How long an SQLite writer waits for another process's commit before failing.
+SQLITE_BUSY_MS = 30_000
+
 HOW_TO_SET_THE_KEY = (
     "SECRET_KEY is not set: export SECRET_KEY=<a long random value>, "
     "or COMPLAINTFLOW_DEMO=1 for the demo."
@@ -104,9 +107,15 @@ def _ensure_secret_key(app: Flask) -> None:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked on every connection.
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
+        # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked on every
+        # connection.
         cursor.execute("PRAGMA foreign_keys=ON")
+        # The demo's web, timer and delivery processes share one file: with a write-ahead log
+        # pages read while a timer round writes, and a writer waits for another's commit (a
+        # timer round over every demo clock) instead of failing after the driver's 5 s.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
