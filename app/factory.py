@@ -32,6 +32,7 @@ from app import (
     inbox,
     input_guards,
     intake,
+    log_redaction,
     main,
     management_review,
     notes,
@@ -86,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     cli.register(app)
     errors.register(app)
+    log_redaction.install()  # the development server's request lines
     # Celery (app/background.py) is set up by app/worker.py, or by the first request that
     # queues an export: web workers need it for nothing else.
     return app

@@ -13,7 +13,25 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+from gunicorn.glogging import Logger
+
+from app.log_redaction import redacted
+
 preload_app = True
+
+
+class RedactingLogger(Logger):
+    """The access log without the tokens of tracking, survey and password links."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        """gunicorn's access-log fields, each with its path secrets hidden."""
+        return {
+            key: redacted(value)
+            for key, value in super().atoms(resp, req, environ, request_time).items()
+        }
+
+
+logger_class = RedactingLogger
 
 
 def when_ready(server: Any) -> None:
