@@ -39,15 +39,7 @@ def link(base_url: str, token: str) -> str:
 def issue(user: User, purpose: str, by: User | None = None, now: datetime | None = None) -> str:
     """A new token for the user (older unused ones of this purpose stop working)."""
     now = as_utc(now) or utcnow()
-    db.session.execute(
-        db.update(UserToken)
-        .where(
-            UserToken.user_id == user.id,
-            UserToken.purpose == purpose,
-            UserToken.used_at.is_(None),
-        )
-        .values(used_at=now)
-    )
+    withdraw(user, purpose, now=now)
     token = secrets.token_urlsafe(32)
     db.session.add(
         UserToken(
@@ -61,6 +53,15 @@ def issue(user: User, purpose: str, by: User | None = None, now: datetime | None
     )
     db.session.flush()
     return token
+
+
+def withdraw(user: User, purpose: str | None = None, *, now: datetime | None = None) -> None:
+    """Stop the user's unused links (of `purpose`, or all): a newer one replaces them, or
+    they went to an email address the user no longer has."""
+    query = db.update(UserToken).where(UserToken.user_id == user.id, UserToken.used_at.is_(None))
+    if purpose is not None:
+        query = query.where(UserToken.purpose == purpose)
+    db.session.execute(query.values(used_at=as_utc(now) or utcnow()))
 
 
 def find(token: str, now: datetime | None = None) -> UserToken | None:

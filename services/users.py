@@ -349,8 +349,9 @@ def update_user(
     clearance: bool,
     team_ids: Iterable[int],
 ) -> User:
-    """An administrator changes a user's name, email, roles, clearance and teams; audited."""
-    from services import audit, departments
+    """An administrator changes a user's name, email, roles, clearance and teams; audited.
+    A new email address withdraws the password links sent to the old one."""
+    from services import audit, departments, invitations
     from services.roles import ADMINISTRATOR
 
     departments.require_administers(actor)
@@ -380,6 +381,9 @@ def update_user(
         or before["confidential_clearance"] != after["confidential_clearance"]
     ):
         end_sessions(user)  # fewer rights take effect now, not at their next sign-in
+    if (before["email"] or "").casefold() != (after["email"] or "").casefold():
+        # A password link sent to the old address must not outlive the change of address.
+        invitations.withdraw(user)
     changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     audit.record(
         None,

@@ -344,3 +344,36 @@ def test_an_unreachable_breach_service_does_not_block_the_password(app, app_cont
     users.check_password(
         "tulips in the rain", breach_url=f"http://127.0.0.1:{free_port()}/range"
     )  # no exception
+
+
+def test_a_reset_link_sent_to_an_old_address_stops_when_the_email_changes(app, client, smtp_server):
+    post_form(client, "/auth/forgot", {"identifier": "supervisor@example.org"})
+    [message] = _deliver(app, smtp_server)
+    link = _link_in(message)
+    target = _user(app, "supervisor")
+    admin = app.test_client()
+    login(admin, "admin")
+    page = admin.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    teams = re.findall(r'name="teams" value="(\d+)"[^>]*checked', page)
+    changed = post_form(
+        admin,
+        f"/admin/users/{target.id}",
+        {
+            "name": target.name,
+            "email": "samuel.new@example.org",
+            "roles": sorted(target.role_names),
+            "teams": teams,
+        },
+    )
+    assert changed.status_code == 302, changed.get_data(as_text=True)[:3000]
+    assert _user(app, "supervisor").email == "samuel.new@example.org"
+    assert client.get(link).status_code == 404  # the page says the link has expired
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                db.select(UserToken).where(
+                    UserToken.user_id == target.id, UserToken.used_at.is_(None)
+                )
+            )
+            is None
+        )
