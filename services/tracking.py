@@ -98,6 +98,8 @@ class Tracking:
     # The complainant may ask for a review until this time (the appeal window), or None.
     review_until: datetime | None = None
     may_withdraw: bool = False
+    # The answer to an information request is due by then (the diagram's timer), or None.
+    information_until: datetime | None = None
 
 
 def overview(complaint: Complaint) -> Tracking:
@@ -116,6 +118,9 @@ def overview(complaint: Complaint) -> Tracking:
         information_request=information_request(complaint) if INFORMATION in waiting else "",
         review_until=workflows.appeal_deadline(complaint) if APPEAL in waiting else None,
         may_withdraw=WITHDRAW in waiting,
+        information_until=workflows.message_deadline(complaint, INFORMATION)
+        if INFORMATION in waiting
+        else None,
     )
 
 

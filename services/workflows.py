@@ -653,12 +653,17 @@ def waiting_for(complaint: Complaint) -> set[str]:
 
 def appeal_deadline(complaint: Complaint) -> datetime | None:
     """Until when the complainant may ask for a review (the appeal window's timer)."""
+    return message_deadline(complaint, MESSAGE_APPEAL)
+
+
+def message_deadline(complaint: Complaint, message: str) -> datetime | None:
+    """Until when the procedure waits for `message` (the timer racing it), or None."""
     instance = complaint.instance
     if instance is None or instance.completed:
         return None
     wf = _load(instance)
     try:
-        return engine.message_deadline(wf, MESSAGE_APPEAL)
+        return engine.message_deadline(wf, message)
     finally:
         _keep(instance, wf)
 

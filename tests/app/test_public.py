@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from app import create_app
-from services import attachments, workflows
+from services import attachments, business_calendar, workflows
 from services.db import db
 from services.models import Attachment, AuditEvent, Complaint
 from tests import journeys as j
@@ -319,6 +319,10 @@ def test_information_request_shows_the_request_and_the_reply_resumes_registratio
     page = client.get(path).get_data(as_text=True)
     assert "We need more information from you" in page
     assert "Please send a copy of your invoice." in page
+    with app.app_context():  # the diagram's timer: 14 days from the request
+        due = workflows.message_deadline(complaint_of(path), "information_received")
+        local = business_calendar.to_local(due)
+    assert f"Please answer by {local:%B} {local.day}, {local.year}. Without an answer" in page
     response = post_files(
         client,
         f"{path}/information",
