@@ -435,6 +435,42 @@ def with_scopes(paths: dict[str, Any]) -> dict[str, Any]:
     return paths
 
 
+_TASK = {"task_id": "$request.path.task_id", "header.If-Match": "$response.header.ETag"}
+# Where an answer leads (OpenAPI links): the operations its id (and ETag) is for, so that a
+# client, or a fuzzer's stateful run, goes from what it made or read to what it may do next.
+LINKS: dict[tuple[str, str, str], dict[str, dict[str, str]]] = {
+    ("post", "/complaints", "201"): {
+        "showTracking": {"header.X-Tracking-Token": "$response.body#/tracking_token"}
+    },
+    ("post", "/complaints/intake", "201"): {
+        "showComplaint": {"complaint_id": "$response.body#/id"},
+    },
+    ("get", "/tasks/{task_id}", "200"): {
+        name: _TASK for name in ("claimTask", "unclaimTask", "completeTask", "assignTask")
+    },
+    ("post", "/tasks/{task_id}/claim", "200"): {
+        name: _TASK for name in ("unclaimTask", "completeTask", "saveDraft")
+    },
+    ("post", "/tokens", "201"): {"revokeToken": {"token_id": "$response.body#/id"}},
+    ("post", "/webhooks", "201"): {
+        name: {"subscription_id": "$response.body#/id"}
+        for name in ("showWebhook", "updateWebhook", "deleteWebhook", "listWebhookDeliveries")
+    },
+}
+
+
+def with_links(paths: dict[str, Any]) -> dict[str, Any]:
+    """Each answer of LINKS with its links to the operations it leads to."""
+    paths = copy.deepcopy(paths)
+    for (method, path, status), targets in LINKS.items():
+        response = paths[path][method]["responses"][status]
+        response["links"] = {
+            target[0].upper() + target[1:]: {"operationId": target, "parameters": parameters}
+            for target, parameters in targets.items()
+        }
+    return paths
+
+
 def with_input_errors(paths: dict[str, Any]) -> dict[str, Any]:
     """The answers any request may get before its operation reads it: 400 (a NUL character
     in the path, query or body; JSON nested too deeply) and, for a method with a body, 413."""
@@ -873,7 +909,9 @@ def document() -> dict[str, Any]:
             f"({MAX_ID}) is a 404.",
         },
         "servers": [{"url": PREFIX}],
-        "paths": with_input_errors(with_scopes(with_idempotency({**paths(), **section_paths}))),
+        "paths": with_links(
+            with_input_errors(with_scopes(with_idempotency({**paths(), **section_paths})))
+        ),
         "components": {
             "securitySchemes": {
                 "bearerAuth": {

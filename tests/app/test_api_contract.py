@@ -469,3 +469,39 @@ def test_an_empty_filter_is_no_filter_and_the_document_says_so(client, runner):
         [parameter] = [p for p in document["paths"][path]["get"]["parameters"] if p["name"] == name]
         assert json_validator(parameter["schema"]).is_valid(""), path
         assert not json_validator(parameter["schema"]).is_valid("x"), path
+
+
+def test_the_links_lead_from_what_was_made_to_what_may_be_done_with_it(app, client, runner):
+    # The document had no links: a client (or a fuzzer's stateful run) had to guess that a
+    # new webhook's id is the subscription_id of GET/PATCH/DELETE /webhooks/{id}.
+    from openapi_spec_validator import validate
+
+    document = client.get(f"{API}/openapi.json").json
+    validate(document)
+    operations = {o["operationId"]: o for item in document["paths"].values() for o in item.values()}
+    linked = 0
+    for item in document["paths"].values():
+        for operation in item.values():
+            for response in operation["responses"].values():
+                for link in response.get("links", {}).values():
+                    target = operations[link["operationId"]]
+                    names = {
+                        p["name"] if p["in"] != "header" else f"header.{p['name']}"
+                        for p in target.get("parameters", [])
+                        if "name" in p
+                    }
+                    names |= {f"header.{n}" for n in ("If-Match", "X-Tracking-Token")}
+                    assert set(link["parameters"]) <= names, link
+                    linked += 1
+    assert linked >= 10
+    # Followed as written: a new subscription is read, changed and removed at its id.
+    app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = True
+    headers = bearer(issue_token(runner, "admin"))
+    made = client.post(
+        f"{API}/webhooks",
+        json={"url": "http://127.0.0.1:9/h", "events": ["task.created"]},
+        headers=headers,
+    ).json
+    links = document["paths"]["/webhooks"]["post"]["responses"]["201"]["links"]
+    assert links["ShowWebhook"]["parameters"] == {"subscription_id": "$response.body#/id"}
+    assert client.get(f"{API}/webhooks/{made['id']}", headers=headers).status_code == 200
