@@ -192,6 +192,8 @@ def _assignee_id(payload: Any) -> int | None:
         if name != "assignee_id"
     }
     value = payload.get("assignee_id", ...)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 12.0 is an integer in JSON Schema, as in the task forms
     if value is ...:
         problems["assignee_id"] = [gettext("This field is required.")]
     elif value is not None and (

@@ -129,7 +129,15 @@ def test_an_unknown_or_inactive_assignee_is_refused(app, client, as_user):
 
 @pytest.mark.parametrize(
     "body",
-    [[], {}, {"assignee_id": "3"}, {"assignee_id": True}, {"assignee_id": 0}, {"who": 3}],
+    [
+        [],
+        {},
+        {"assignee_id": "3"},
+        {"assignee_id": True},
+        {"assignee_id": 0},
+        {"assignee_id": 3.5},
+        {"who": 3},
+    ],
 )
 def test_a_malformed_body_is_refused(app, client, as_user, body):
     task_id = investigation_task(app)
@@ -137,6 +145,15 @@ def test_a_malformed_body_is_refused(app, client, as_user, body):
     response = assign(client, as_user("manager"), task_id, body)
     assert response.status_code == 422
     assert set(response.json["errors"]) & {"body", "assignee_id", "who"}
+
+
+def test_an_id_written_as_a_whole_float_is_the_id_the_schema_takes(app, client, as_user):
+    # {"assignee_id": 12.0} fits the document (an integer in JSON Schema) but was a 422.
+    task_id = investigation_task(app)
+    body = {"assignee_id": float(user_id(app, "investigator"))}
+    response = assign(client, as_user("manager"), task_id, body)
+    assert response.status_code == 200, response.json
+    assert assignee_of(app, task_id) == "investigator"
 
 
 def test_a_task_no_longer_open_is_a_conflict(app, client, as_user):
