@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from services import complaints, reporting
 from services.db import db
 from tests import journeys
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, logout, screenshot
 
 WIDTH = 390
 
@@ -134,3 +134,23 @@ def test_the_inbox_tabs_keep_their_words_whole_on_a_phone(live_server, browser: 
             box = tab.bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH
         _assert_fits(phone, "inbox-tabs")
+
+
+def test_a_cases_tables_keep_their_words_whole_on_a_phone(app, live_server, phone):
+    """The case page's open tasks and service levels read "Ass/ign/ee", "No/bod/y",
+    "Rea/ssi/gn": their cells broke words anywhere to squeeze into 390 px. The card scrolls
+    a table wider than the screen instead, and the page itself still does not."""
+    with app.app_context():
+        complaint_id = journeys.to_classification().id
+    login(phone, live_server, "manager")
+    phone.goto(f"{live_server}/complaints/{complaint_id}")
+    expect(phone.locator("main table").first).to_be_visible()
+    split = phone.evaluate(SPLIT_WORDS, "main table")
+    assert [word for word in split if word.isalpha()] == []  # a date may break at its hyphen
+    _assert_fits(phone, "case-tables")
+    # Wide tables with visually hidden labels in their rows scroll inside their card too.
+    logout(phone)
+    login(phone, live_server, "admin")
+    phone.goto(f"{live_server}/admin/roles")
+    expect(phone.locator("main table .visually-hidden").first).to_be_attached()
+    _assert_fits(phone, "admin-roles-tables")
