@@ -152,6 +152,18 @@ MESSAGES = (
     _l("Someone has claimed it."),
     _l("%(name)s does not hold the role %(role)s."),
     _l("%(name)s handled an earlier step: four-eyes rule."),
+    # A refusal's words for the field it names (InvalidInput details), shown under the field.
+    _l("Another user has this user name."),
+    _l("Another user has this email address."),
+    _l("There is already a department of that name."),
+    _l("There is already a team of that name."),
+    _l("Give an email address to send the invitation to."),
+    _l("Give an email address to send the link to."),
+    _l("You cannot deactivate yourself."),
+    _l("You cannot remove your own administrator role."),
+    _l("Not a valid choice."),
+    _l("Required."),
+    _l("At most 100 characters."),
 )
 
 

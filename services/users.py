@@ -125,7 +125,7 @@ def create_user(
         raise InvalidInput(f"Unknown role(s): {', '.join(unknown)}.")
     check_password(password, username=username, email=email, breach_url=breach_url)
     if db.session.scalar(db.select(User).where(User.username == username)) is not None:
-        raise InvalidInput(f"The user name '{username}' is taken.")
+        raise InvalidInput("Taken.", details={"username": ["Another user has this user name."]})
     user = User(
         username=username,
         name=name,

@@ -98,12 +98,29 @@ def test_every_domain_error_message_is_listed_for_the_catalogue():
                 and isinstance(node.exc, ast.Call)
                 and isinstance(node.exc.func, ast.Name)
                 and node.exc.func.id in DOMAIN_ERRORS
-                and node.exc.args
-                and isinstance(node.exc.args[0], ast.Constant)
-                and isinstance(node.exc.args[0].value, str)
             ):
-                raised.add(node.exc.args[0].value)
+                raised |= _literal_messages(node.exc)
     assert sorted(raised - listed) == []
+
+
+def _literal_messages(error: ast.Call) -> set[str]:
+    """The literal message of a raised error and those of its `details` fields (pages show
+    them under the field they name: "Another user has this email address." was English on
+    French pages)."""
+    found = set()
+    if error.args and isinstance(error.args[0], ast.Constant):
+        found.add(error.args[0].value)
+    for keyword in error.keywords:
+        if keyword.arg == "details" and isinstance(keyword.value, ast.Dict):
+            for value in keyword.value.values:
+                if isinstance(value, ast.List):
+                    # Sentences; a code for programs ("required", "order") is not shown as is.
+                    found |= {
+                        item.value
+                        for item in value.elts
+                        if isinstance(item, ast.Constant) and str(item.value).endswith(".")
+                    }
+    return {text for text in found if isinstance(text, str)}
 
 
 def _visible_text(html: str) -> str:

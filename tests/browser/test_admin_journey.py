@@ -110,3 +110,24 @@ def test_every_admin_page_passes_axe_in_french(browser: Browser, live_server, ap
         screenshot(page, "admin-forgot-fr")
     finally:
         page.context.close()
+
+
+def test_a_taken_user_name_is_said_under_the_field(browser: Browser, live_server, app):
+    """The page came back (422) with nothing said: the refusal named no field."""
+    page = _context(browser, "en-GB")
+    try:
+        login(page, live_server, "admin")
+        page.goto(f"{live_server}/admin/users/new")
+        page.get_by_label("User name", exact=True).fill("agent")  # the demo's intake agent
+        page.get_by_label("Full name").fill("Another Agent")
+        page.get_by_label("Email", exact=True).fill("another.agent@example.org")
+        page.get_by_label("Supervisor", exact=True).check()
+        page.get_by_role("button", name="Add the user").click()
+        summary = page.locator(".error-summary")
+        expect(summary).to_contain_text("User name: Another user has this user name.")
+        expect(page.get_by_label("User name", exact=True)).to_have_attribute("aria-invalid", "true")
+        assert_accessible(page)
+    finally:
+        page.context.close()
+    with app.app_context():
+        assert db.session.scalar(db.select(User).where(User.name == "Another Agent")) is None
