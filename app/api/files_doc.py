@@ -56,14 +56,9 @@ def paths() -> dict[str, Any]:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        MULTIPART: {
-                            "schema": ref("TaskAttachmentsUpload"),
-                            "encoding": {
-                                FILES_FIELD: {
-                                    "contentType": uploads.ACCEPTED_FILES.replace(",", ", ")
-                                }
-                            },
-                        }
+                        # The accepted types are in the description: an `encoding` naming
+                        # them leaves generic clients (schemathesis) unable to send a part.
+                        MULTIPART: {"schema": ref("TaskAttachmentsUpload")}
                     },
                 },
                 "responses": {
@@ -117,12 +112,13 @@ def schemas() -> dict[str, Any]:
         ),
         "TaskAttachmentsUpload": {
             "type": "object",
+            "description": "Files as `attachments` parts: JPEG, PNG, WebP, GIF or PDF.",
             "properties": {
                 FILES_FIELD: {
                     "type": "array",
                     "minItems": 1,
                     "maxItems": attachments.MAX_PER_TASK,
-                    "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                    "items": {"type": "string", "format": "binary"},
                 }
             },
             "required": [FILES_FIELD],
