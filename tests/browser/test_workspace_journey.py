@@ -117,3 +117,37 @@ def test_the_workspace_pages_pass_axe_in_french(browser: Browser, live_server, a
         assert_accessible(page)
     finally:
         page.context.close()
+
+
+def test_the_registration_asks_only_what_its_outcome_needs(browser: Browser, live_server, app):
+    """Both "Information to ask the complainant for" and "Reference of the complaint it
+    duplicates" showed whatever the outcome: each now appears with the outcome it serves."""
+    with app.app_context():
+        complaint = j.file()
+        task_id = j.open_task(complaint, "register_complaint").id
+    page = _page(browser, "fr-FR")
+    try:
+        login(page, live_server, "agent")
+        page.goto(f"{live_server}/tasks/{task_id}")
+        missing = page.get_by_label("Informations à demander au réclamant")
+        duplicate = page.get_by_label("Référence de la réclamation dont elle est le doublon")
+        expect(missing).to_be_hidden()
+        expect(duplicate).to_be_hidden()
+        outcome = page.get_by_label("Issue", exact=True)
+        outcome.select_option("incomplete")
+        expect(missing).to_be_visible()
+        expect(duplicate).to_be_hidden()
+        outcome.select_option("duplicate")
+        expect(duplicate).to_be_visible()
+        expect(missing).to_be_hidden()
+        assert_accessible(page)
+        # The request still goes out with the information asked for.
+        outcome.select_option("incomplete")
+        missing.fill("Une photo du colis.")
+        page.get_by_role("button", name="Terminer la tâche", exact=True).click()
+        expect(page.get_by_role("status")).to_contain_text("Tâche terminée")
+    finally:
+        page.context.close()
+    with app.app_context():
+        assert j.open_names(j.refreshed(complaint)) == []
+        assert j.refreshed(complaint).status == "awaiting_information"
