@@ -58,7 +58,10 @@ def paths() -> dict[str, Any]:
                     "content": {
                         # The accepted types are in the description: an `encoding` naming
                         # them leaves generic clients (schemathesis) unable to send a part.
-                        MULTIPART: {"schema": ref("TaskAttachmentsUpload")}
+                        MULTIPART: {
+                            "schema": ref("TaskAttachmentsUpload"),
+                            "example": {FILES_FIELD: ["%PDF-1.7 …"]},
+                        }
                     },
                 },
                 "responses": {
@@ -83,7 +86,10 @@ def paths() -> dict[str, Any]:
                     "200": {
                         "description": "The file, with its own content type.",
                         "content": {
-                            kind: {"schema": {"type": "string", "format": "binary"}}
+                            kind: {
+                                "schema": {"type": "string", "format": "binary"},
+                                "example": "%PDF-1.7 …" if kind == "application/pdf" else "…",
+                            }
                             for kind in uploads.ACCEPTED_FILES.split(",")
                         },
                         "headers": {
