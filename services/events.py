@@ -129,6 +129,10 @@ def parse_types(value: str | None) -> frozenset[str] | None:
     return asked or None
 
 
+# The largest id an audit row may have (the column is an INTEGER on PostgreSQL).
+LARGEST_ID = 2**31 - 1
+
+
 def feed(user: User, after: int = 0, limit: int = 50, types: frozenset[str] | None = None) -> Page:
     """Events after the cursor `after`, oldest first, of complaints the user may see.
 
@@ -139,6 +143,8 @@ def feed(user: User, after: int = 0, limit: int = 50, types: frozenset[str] | No
     kinds = SOURCE_KINDS if types is None else {SOURCE[t] for t in types}
     found: list[Event] = []
     cursor = after
+    if after >= LARGEST_ID:  # no row follows (PostgreSQL refuses to compare with a bigger one)
+        return Page(found, cursor)
     for _round in range(_ROUNDS):
         rows = list(
             db.session.scalars(
