@@ -41,6 +41,10 @@ class Cursor:
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+# The largest id a complaint may have (the column is an INTEGER on PostgreSQL).
+LARGEST_ID = 2**31 - 1
+
+
 def decode_cursor(text: str) -> Cursor:
     """The cursor an earlier page gave, or InvalidInput if it is not one."""
     try:
@@ -48,6 +52,8 @@ def decode_cursor(text: str) -> Cursor:
         sort, moment, number = json.loads(raw)
         received_at = datetime.fromisoformat(moment)
         if sort not in SORTS or received_at.tzinfo is None or type(number) is not int:
+            raise ValueError(text)
+        if not 0 <= number <= LARGEST_ID:  # no complaint's id: PostgreSQL refuses to compare
             raise ValueError(text)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput(

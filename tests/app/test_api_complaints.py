@@ -3,6 +3,8 @@ the id in the filing answer."""
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -126,6 +128,16 @@ def test_the_first_and_last_days_of_the_calendar_bound_nothing(app, client, as_u
     assert listed(client, headers, "received_from=0001-01-01&received_to=9999-12-31") == [late]
     assert listed(client, headers, "received_from=9999-12-31") == []
     assert listed(client, headers, "received_to=0001-01-01") == []
+
+
+def test_a_crafted_cursor_with_an_id_beyond_integer_is_refused(client, as_user):
+    # A cursor is base64 JSON [order, time, id]; an id beyond INTEGER was a 500 on PostgreSQL.
+    for number in (2**31, 2**63, -1):
+        raw = json.dumps(["newest", "2026-11-02T10:00:00+00:00", number]).encode()
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        response = client.get(f"{API}/complaints?cursor={cursor}", headers=as_user("manager"))
+        assert response.status_code == 422, (number, response.json)
+        assert list(response.json["errors"]) == ["cursor"]
 
 
 @pytest.mark.parametrize(
