@@ -64,6 +64,8 @@ CHARTS = {
     "root_causes": "horizontal",
     "resolution_codes": "horizontal",
     "channels": "doughnut",
+    "categories": "horizontal",
+    "departments": "horizontal",
 }
 KEY_CHOICES: dict[str, Any] = {
     "backlog_by_age": AGES,
@@ -75,6 +77,7 @@ KEY_CHOICES: dict[str, Any] = {
     "root_causes": choices.ROOT_CAUSES,
     "resolution_codes": choices.RESOLUTION_CODES,
     "channels": choices.CHANNELS,
+    "categories": choices.CATEGORIES,
 }
 # The totals' drill-downs: a figure, or the backlog at the end of the period.
 TOTAL_FIGURES = {**{name: name for name in reports.TOTAL_EVENTS}, "backlog_end": "backlog"}

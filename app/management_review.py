@@ -45,6 +45,7 @@ CODE_LABELS: dict[str, Any] = {
     "remedies": choices.REMEDIES,
     "escalations": choices.ESCALATION_TARGETS,
     "channels": choices.CHANNELS,
+    "categories": choices.CATEGORIES,
     "satisfaction_scores": [(str(value), text) for value, text in choices.SCORES],
 }
 CLUSTER_KINDS: dict[str, Any] = {

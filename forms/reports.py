@@ -36,6 +36,8 @@ TABLE_TITLES = {
     "root_causes": _l("Top root causes"),
     "resolution_codes": _l("Resolution codes"),
     "channels": _l("Channel mix"),
+    "categories": _l("Complaints received by category"),
+    "departments": _l("Complaints received by department"),
 }
 # The first column of each table (what its keys are).
 KEY_LABELS = {
@@ -50,6 +52,8 @@ KEY_LABELS = {
     "root_causes": _l("Root cause"),
     "resolution_codes": _l("Resolution code"),
     "channels": _l("Channel"),
+    "categories": _l("Category"),
+    "departments": _l("Department"),
 }
 COLUMN_LABELS = {
     "received": _l("Received"),

@@ -57,6 +57,8 @@ TABLES = (
     "remedies",
     "escalations",
     "channels",
+    "categories",
+    "departments",
     "satisfaction_scores",
 )
 

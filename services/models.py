@@ -957,8 +957,9 @@ class ReportDay(db.Model):
 
 class ReportCodeDay(db.Model):
     """A day's count of one code in one slice (see ReportDay): outcomes, root causes,
-    resolution codes, remedies, escalation targets, clocks met or breached per step, the
-    satisfaction scores and the histogram buckets of working times."""
+    resolution codes, remedies, escalation targets, channels, categories and departments of
+    the complaints received, clocks met or breached per step, the satisfaction scores and the
+    histogram buckets of working times."""
 
     # A year of one slice read from the primary key's index alone (the table's rows are
     # scattered): it leads with (dimension, value, day) and carries the count. One index, not
@@ -984,7 +985,8 @@ class ReportCodeDay(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     confidential: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), primary_key=True)
-    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    # A code, or a department's name (kind "department": up to 100 characters).
+    code: Mapped[str] = mapped_column(String(100), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -10,7 +10,7 @@ two values joined by SEPARATOR); an empty or NULL column counts under value "". 
 dimension values are the complaint's current ones. `day` is the local date, in the
 organisation's time zone, of the figure's event:
 
-    received_at      received; kind channel
+    received_at      received; kinds channel, category, department
     acknowledged_at  acknowledged; kind time_acknowledge (bucket of ack_working_seconds)
     responded_at     responded, surveys_sent; kind time_resolve
     closed_at        closed, breached (closed with breaches > 0), compensation; kinds outcome,
@@ -120,6 +120,8 @@ EVENT_COLUMNS: dict[str, Any] = {
     "surveys_answered": Complaint.surveyed_at,
     "score_sum": Complaint.surveyed_at,
     "channel": Complaint.received_at,
+    "category": Complaint.received_at,
+    "department": Complaint.received_at,
     "time_acknowledge": Complaint.acknowledged_at,
     "time_resolve": Complaint.responded_at,
     "outcome": Complaint.closed_at,
@@ -334,7 +336,7 @@ class Tally:
                 for name, amount in figures:
                     sums[name] = sums.get(name, 0) + sign * amount
             for kind, code in kinds:
-                self.codes[(cell, kind, code[:60])] += sign
+                self.codes[(cell, kind, code[:100])] += sign
 
     def slices(self) -> tuple[dict[tuple[Any, ...], dict[str, Any]], dict[tuple[Any, ...], int]]:
         """The ReportDay figures and ReportCodeDay counts by their keys (dimension, value,
@@ -375,7 +377,12 @@ def _events(
         return local_day(value, zone) if value is not None else None
 
     if (received := day(row.received_at)) is not None:
-        yield received, [("received", 1)], [("channel", row.channel or "")]
+        kinds = [
+            ("channel", row.channel or ""),
+            ("category", row.category or ""),
+            ("department", row.department or ""),
+        ]
+        yield received, [("received", 1)], kinds
     if (acknowledged := day(row.acknowledged_at)) is not None:
         kinds = _time_kind("time_acknowledge", row.ack_working_seconds)
         yield acknowledged, [("acknowledged", 1)], kinds

@@ -89,6 +89,8 @@ TABLES = (
     "root_causes",
     "resolution_codes",
     "channels",
+    "categories",
+    "departments",
 )
 ALL = reporting.ALL  # the roll-ups' slice holding everything
 
@@ -117,6 +119,8 @@ ROW_COLUMNS: dict[str, Any] = {
     "escalation_target": Complaint.escalation_target,
     "root_cause": Complaint.root_cause_category,
     "channel": Complaint.channel,
+    "category": Complaint.category,
+    "department": Complaint.department,
     "ack_seconds": Complaint.ack_working_seconds,
     "resolve_seconds": Complaint.resolve_working_seconds,
     "close_seconds": Complaint.close_working_seconds,
@@ -133,13 +137,20 @@ CODE_FIGURES = {
     "escalations": ("escalation_target", "escalated"),
     "root_causes": ("root_cause", "closed"),
     "channels": ("channel", "received"),
+    "categories": ("category", "received"),
+    "departments": ("department", "received"),
 }
 CODE_FIGURES_BY_COLUMN = {column: figure for figure, (column, _event) in CODE_FIGURES.items()}
+# Figures whose codes are free text (a department's name may hold "|"): the complaint-table
+# path groups them on their own, not in a row's "coded" key.
+FREE_TEXT = frozenset({"departments"})
 # The figures of a row's "coded" key, in order.
-CODED = (*CODE_FIGURES, "scores")
-# Counted even when the code is empty (under ""): every complaint has a channel, and an
-# escalation counts before its target is known.
-ALWAYS_CODED = frozenset({"channels", "escalations"})
+CODED = (*(figure for figure in CODE_FIGURES if figure not in FREE_TEXT), "scores")
+# Counted even when the code is empty (under ""): every complaint has a channel, an
+# escalation counts before its target is known, and a complaint received counts under its
+# category and department before they are known ("Not recorded"), so each of these tables
+# adds up to its total.
+ALWAYS_CODED = frozenset({"channels", "categories", "departments", "escalations"})
 # Tables counted from ComplaintCode rows, on the day the complaint closed: figure -> kind.
 CODE_KINDS = {
     "remedies": "remedy",
@@ -161,6 +172,8 @@ KIND_FIGURES = {
     "escalation_target": "escalations",
     "root_cause": "root_causes",
     "channel": "channels",
+    "category": "categories",
+    "department": "departments",
     "score": "scores",
     **{kind: figure for figure, kind in CODE_KINDS.items()},
 }
@@ -269,6 +282,8 @@ class Figures:
     root_causes: list[Row]
     resolution_codes: list[Row]
     channels: list[Row]
+    categories: list[Row]
+    departments: list[Row]
 
     def table(self, name: str) -> list[Row]:
         """A table by name (one of TABLES)."""
@@ -623,8 +638,9 @@ def _tally_complaints(query: ReportQuery, table: Any = Complaint) -> Tally:
         branches.append(branch(name, period, during(name)))
 
     # One code per figure a row may count (outcome, escalation target, root cause, channel,
-    # score; the working-time buckets), in one pass each: the key joins "=value" for a figure
-    # that counts the row and "" for one that does not, by "|" (codes are identifiers).
+    # category, score; the working-time buckets), in one pass each: the key joins "=value" for
+    # a figure that counts the row and "" for one that does not, by "|" (codes are
+    # identifiers; the free-text ones are grouped on their own below).
     def part(condition: Any, value: Any) -> Any:
         return case((condition, literal("=", String) + cast(value, String)), else_="")
 
@@ -636,6 +652,9 @@ def _tally_complaints(query: ReportQuery, table: Any = Complaint) -> Tally:
 
     coded = []
     for figure, (column, event) in CODE_FIGURES.items():
+        if figure in FREE_TEXT:
+            branches.append(branch(figure, func.coalesce(col(column), ""), during(event)))
+            continue
         present = [] if figure in ALWAYS_CODED else [col(column).is_not(None), col(column) != ""]
         coded.append(part(and_(during(event), *present), func.coalesce(col(column), "")))
     coded.append(part(and_(during("surveys_answered"), col("score").is_not(None)), col("score")))
@@ -743,6 +762,8 @@ _GROUPINGS: tuple[tuple[str, ...], ...] = (
     ("closed", "root_cause"),
     ("escalated", "escalation_target"),
     ("received", "channel"),
+    ("received", "category"),
+    ("received", "department"),
     ("acknowledged", "time_acknowledge"),
     ("responded", "time_resolve"),
     ("closed", "time_close"),
@@ -797,6 +818,8 @@ def _tally_facts(query: ReportQuery) -> Tally:
             "root_cause": fact.root_cause_category,
             "escalation_target": fact.escalation_target,
             "channel": fact.channel,
+            "category": fact.category,
+            "department": fact.department,
             **{
                 f"time_{measure}": _index(getattr(fact, column), bounds, Integer(), postgres)
                 for measure, column in _TIME_BUCKETS.items()
@@ -912,7 +935,7 @@ def _tally_facts(query: ReportQuery) -> Tally:
                 money = counted.money["compensation"]
                 money[0] += Decimal(amount)
                 money[1] += Decimal(amount) if secret else 0
-        elif code in ("escalation_target", "channel"):
+        elif code in ("escalation_target", "channel", "category", "department"):
             counted.add(CODE_FIGURES_BY_COLUMN[code], value or "", secret, count)
         elif code.startswith("time_"):
             if value is not None:
@@ -1075,6 +1098,8 @@ def _build(query: ReportQuery, path: str, counted: Tally, ages: Tally, hide: boo
         root_causes=count_rows("root_causes", limit=TOP),
         resolution_codes=count_rows("resolution_codes"),
         channels=count_rows("channels"),
+        categories=count_rows("categories"),
+        departments=count_rows("departments"),
     )
 
 
@@ -1155,7 +1180,11 @@ def figure_conditions(query: ReportQuery, figure: str, bucket: str) -> list[Colu
         ]
     if figure in CODE_FIGURES:
         column, event = CODE_FIGURES[figure]
-        return [during(TOTAL_EVENTS[event]), ROW_COLUMNS[column] == bucket]
+        code = ROW_COLUMNS[column]
+        if not bucket and figure in ALWAYS_CODED:
+            # "Not recorded" counts the complaints whose code is empty or not set yet.
+            return [during(TOTAL_EVENTS[event]), or_(code.is_(None), code == "")]
+        return [during(TOTAL_EVENTS[event]), code == bucket]
     if figure in CODE_KINDS:
         return [
             during(Complaint.closed_at),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import openpyxl
@@ -113,6 +114,56 @@ def test_table_exports_in_csv_and_xlsx(app: Flask, client: FlaskClient):
         ["Web form", 2],
     ]
     assert client.get("/dashboard/export/nothing.csv").status_code == 404
+
+
+def shown_table(html: str, name: str) -> dict[str, str]:
+    """A dashboard table's rows as the reader sees them: {label: count}."""
+    found = html.split(f'id="table-{name}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<th scope="row">([^<]+)</th>\s*<td>(?:<a [^>]*>)?([^<]+)', found)
+    return {label.strip(): count.strip() for label, count in rows}
+
+
+def test_complaints_received_by_category_and_by_department(app: Flask, client: FlaskClient):
+    ids = build(app, confidential=True)
+    login(client, "manager")
+    args = period(app)
+    html = client.get("/dashboard", query_string=args).get_data(as_text=True)
+    assert "<caption>Complaints received by category</caption>" in html
+    assert '<canvas id="chart-categories"' in html and '<canvas id="chart-departments"' in html
+    # The confidential complaint is not classified yet and came to Customer service.
+    assert shown_table(html, "categories") == {"Product quality": "1", "Not recorded": "1 + &lt; 5"}
+    assert shown_table(html, "departments") == {"Customer service": "1 + &lt; 5", "Billing": "1"}
+    # Filtered on three dimensions (the report facts): the same counts for what it selects.
+    three = {**args, "category": "product_quality", "channel": "web", "route": "minor"}
+    filtered = client.get("/dashboard", query_string=three).get_data(as_text=True)
+    assert shown_table(filtered, "categories") == {"Product quality": "1"}
+    assert shown_table(filtered, "departments") == {"Customer service": "1"}
+    # Each count lists its complaints, as far as the manager may see them.
+    drill = {**args, "figure": "departments", "bucket": "Billing"}
+    page = client.get("/dashboard/complaints", query_string=drill).get_data(as_text=True)
+    assert f"/complaints/{ids['waiting']}" in page and f"/complaints/{ids['closed']}" not in page
+    assert "Complaints received by department: Billing" in page
+    drill = {**args, "figure": "categories", "bucket": ""}
+    page = client.get("/dashboard/complaints", query_string=drill).get_data(as_text=True)
+    assert f"/complaints/{ids['waiting']}" in page and f"/complaints/{ids['secret']}" not in page
+    response = client.get("/dashboard/export/departments.csv", query_string=args)
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows == [["Department", "Complaints"], ["Customer service", "1 + < 5"], ["Billing", "1"]]
+    response = client.get("/dashboard/export/categories.xlsx", query_string=args)
+    content = response.get_data()
+    response.close()
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
+        ["Category", "Complaints"],
+        ["Not recorded", "1 + < 5"],
+        ["Product quality", 1],
+    ]
+    post_form(client, "/lang/fr", {}, form_url="/dashboard")
+    french = client.get("/dashboard", query_string=args).get_data(as_text=True)
+    assert shown_table(french, "categories") == {
+        "Qualité du produit": "1",
+        "Non renseigné": "1 + &lt; 5",
+    }
 
 
 def test_dashboard_shows_open_and_overdue_improvement_actions(app: Flask, client: FlaskClient):

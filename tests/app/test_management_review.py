@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pypdf
@@ -53,6 +54,31 @@ def test_the_review_shows_the_periods_figures_beside_the_previous_ones(app, clie
         "+2 (+200%)",
     ]
     assert "Write the narrative" not in text  # analysts read
+
+
+def review_rows(html: str, name: str) -> dict[str, list[str]]:
+    """A compared table of the review page: {label: [this period, previous period]}."""
+    found = html.split(f'id="table-{name}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<th scope="row">([^<]+)</th>((?:\s*<td class="num">[^<]*</td>)+)', found)
+    return {label: re.findall(r'<td class="num">([^<]*)</td>', cells) for label, cells in rows}
+
+
+def test_the_review_counts_the_complaints_received_by_category_and_department(app, client):
+    seed(app)
+    login(client, "analyst")
+    text = client.get(PERIOD).get_data(as_text=True)
+    assert "Complaints received by category" in text
+    assert review_rows(text, "categories") == {
+        "Product quality": ["2", "—"],
+        "Not recorded": ["1", "1"],
+    }
+    assert review_rows(text, "departments") == {"Customer service": ["3", "1"]}
+    post_form(client, "/lang/fr", {}, form_url=PERIOD)
+    french = client.get(PERIOD).get_data(as_text=True)
+    assert review_rows(french, "categories") == {
+        "Qualité du produit": ["2", "—"],
+        "Non renseigné": ["1", "1"],
+    }
 
 
 def test_the_default_period_is_the_last_calendar_year(app, client):

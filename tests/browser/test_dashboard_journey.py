@@ -42,3 +42,32 @@ def test_a_manager_reads_the_dashboard_and_drills_down(app, live_server, page: P
     listed = page.locator("#drilldown tbody")
     for reference in references:
         expect(listed).to_contain_text(reference)
+
+
+def test_a_manager_reads_the_complaints_received_by_category_and_department(
+    app, live_server, page: Page
+):
+    with app.app_context():
+        closed = j.to_survey("minor")
+        waiting = j.to_classification(department="Billing")
+        reporting.refresh()
+        db.session.commit()
+        expected = closed.reference
+        other = waiting.reference
+    login(page, live_server, "manager")
+    page.goto(f"{live_server}/dashboard")
+    for name in ("categories", "departments"):
+        expect(page.locator(f"#chart-{name}")).to_have_attribute("data-drawn", "true")
+    categories = page.locator("#table-categories")
+    expect(categories.locator("caption")).to_have_text("Complaints received by category")
+    expect(categories.locator("tr", has_text="Product quality").locator("td")).to_have_text("1")
+    expect(categories.locator("tr", has_text="Not recorded").locator("td")).to_have_text("1")
+    departments = page.locator("#table-departments")
+    expect(departments.locator("tr", has_text="Billing").locator("td")).to_have_text("1")
+    departments.locator("tr", has_text="Customer service").locator("a").click()
+    expect(page.locator("h1")).to_contain_text(
+        "Complaints received by department: Customer service"
+    )
+    listed = page.locator("#drilldown tbody")
+    expect(listed).to_contain_text(expected)
+    expect(listed).not_to_contain_text(other)

@@ -83,6 +83,31 @@ def test_the_review_compares_the_period_with_the_previous_one(app_context):
     assert resolve.change is None
 
 
+def compared(review, name):
+    """A compared table as {key: (now, before)}, the cells as shown."""
+    table = next(table for table in review.tables if table.name == name)
+    return {
+        row.key: (str(row.now.get("count", "")), str(row.before.get("count", "")))
+        for row in table.rows
+    }
+
+
+def test_the_review_compares_the_complaints_received_by_category_and_department(app_context):
+    build(OCTOBER, 1)
+    november = build(NOVEMBER, 3, closed=2)
+    november[2].department = "Billing"
+    db.session.commit()
+    reporting.refresh()
+    db.session.commit()
+    review = reviews.review(j.user("manager"), date(2026, 11, 1), date(2026, 11, 30))
+    # The two taken to the survey were classified; the others not yet.
+    assert compared(review, "categories") == {"product_quality": ("2", ""), "": ("1", "1")}
+    assert compared(review, "departments") == {
+        "Customer service": ("2", "1"),
+        "Billing": ("1", ""),
+    }
+
+
 def test_small_counts_with_confidential_complaints_are_suppressed_in_the_review(app_context):
     with time_machine.travel(NOVEMBER, tick=False):
         complaint = j.to_classification()
@@ -94,6 +119,8 @@ def test_small_counts_with_confidential_complaints_are_suppressed_in_the_review(
     received = headline(review, "received")
     assert received.now.suppressed and str(received.now) == "1 + < 5"
     assert received.change is None and received.percent is None
+    assert compared(review, "categories") == {"gender_based_violence": ("< 5", ""), "": ("1", "")}
+    assert compared(review, "departments") == {"Customer service": ("1 + < 5", "")}
 
 
 def test_actions_and_systemic_issues_of_the_period_are_listed(app_context):

@@ -225,6 +225,10 @@ def test_roll_ups_count_each_figure_on_its_days_in_every_slice():
     refresh()
     assert figures("2026-11-09") == {"received": 2, "acknowledged": 1}
     assert codes("2026-11-09", "channel") == {"web": 1, "phone": 1}
+    # The category and department received (the phone one is not classified yet).
+    assert codes("2026-11-09", "category") == {"product_quality": 1, "": 1}
+    assert codes("2026-11-09", "department") == {"Customer service": 1, "Billing": 1}
+    assert codes("2026-11-09", "department", "channel", "phone") == {"Billing": 1}
     assert codes("2026-11-09", "time_acknowledge") == {str(reporting.time_bucket(HOUR)): 1}
     assert figures("2026-11-12") == {"closed": 1, "responded": 1, "surveys_sent": 1}
     assert figures("2026-11-13") == {"surveys_answered": 1, "score_sum": 2}
@@ -438,6 +442,27 @@ def test_the_migration_backfills_existing_complaints_like_the_saves_do(app):
     assert after[1] == projected[1]
     assert db.session.get(ReportStaleDay, date(2026, 11, 9)) is not None
     refresh()
+    assert all_rows() == rolled_up
+
+
+def test_the_migration_of_categories_and_departments_counts_the_days_already_rolled_up(app):
+    minor_case()
+    with at("2026-11-09 15:00"):
+        file_by("phone", department="Billing")
+    refresh()
+    rolled_up = all_rows()
+    db.session.remove()
+    with at("2026-11-18 10:00"):
+        downgrade(revision="a13p00000018")
+    assert codes("2026-11-09", "category") == codes("2026-11-09", "department") == {}
+    db.session.remove()
+    with at("2026-11-18 10:00"):
+        upgrade()
+    # The days already rolled up are counted again by the report round.
+    assert db.session.get(ReportStaleDay, date(2026, 11, 9)) is not None
+    assert db.session.get(ReportStaleDay, date(2026, 11, 12)) is not None
+    refresh()
+    assert codes("2026-11-09", "department") == {"Customer service": 1, "Billing": 1}
     assert all_rows() == rolled_up
 
 

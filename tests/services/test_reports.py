@@ -66,6 +66,11 @@ def test_figures_count_complaints_built_through_the_procedure():
     assert codes == {"resolved_in_favour": 2, "complainant_informed": 2}
     assert {row.key: row.cells["count"].value for row in figures.root_causes} == {"process": 1}
     assert {row.key: row.cells["count"].value for row in figures.channels} == {"web": 4}
+    # Received by category (two not classified yet) and by department.
+    categories = {row.key: row.cells["count"].value for row in figures.categories}
+    assert categories == {"product_quality": 2, "": 2}
+    departments = {row.key: row.cells["count"].value for row in figures.departments}
+    assert departments == {"Customer service": 3, "Billing": 1}
     ages = {row.key: row.cells["count"].value for row in figures.backlog_by_age}
     assert ages["0-7"] == 2 and sum(ages.values()) == 2
     steps = {row.key: row.cells["met"].value for row in figures.service_levels}
@@ -162,6 +167,15 @@ def test_small_confidential_counts_are_suppressed_for_viewers_without_clearance(
     assert manager.totals["closed"].value == 2
     channels = {row.key: row.cells["count"] for row in manager.channels}
     assert channels["web"].suppressed
+    # The confidential one is not classified yet, and came to Customer service.
+    categories = {row.key: str(row.cells["count"]) for row in manager.categories}
+    assert categories == {"product_quality": "2", "": "2 + < 5"}
+    departments = {row.key: str(row.cells["count"]) for row in manager.departments}
+    assert departments == {"Customer service": "3 + < 5", "Billing": "1"}
+    assert {row.key: str(row.cells["count"]) for row in focal.departments} == {
+        "Customer service": "4",
+        "Billing": "1",
+    }
     # The same through the complaint table (several filters).
     both = replace(query, channel="web", route="confidential")
     assert reports.figures(j.user("manager"), both).totals["received"].suppressed
@@ -302,3 +316,58 @@ def test_nothing_measured_is_no_figure():
     assert figures.satisfaction["response_rate"].value is None
     assert all(row.cells["median"].value is None for row in figures.times)
     assert str(figures.satisfaction["average"]) == ""
+
+
+def test_categories_and_departments_count_the_complaints_received_by_every_path():
+    """The tables of categories and departments: the roll-ups (no filter, one, a pair), the
+    report facts and the complaint table give the same counts, department names being free
+    text ("|" in a name, a name of 100 characters)."""
+    built = build()
+    long_name = "D" * 100
+    major, minor = j.refreshed(built["major"]), j.refreshed(built["minor"])
+    major.department, minor.department = "Sales | North", long_name
+    db.session.commit()
+    reporting.refresh()
+    db.session.commit()
+    manager = j.user("manager")
+    query = this_month()
+    figures = reports.figures(manager, query)
+    assert figures.path == "rollup"
+    departments = {row.key: row.cells["count"].value for row in figures.departments}
+    assert departments == {"Customer service": 1, "Billing": 1, "Sales | North": 1, long_name: 1}
+    for filters in ({}, {"category": "product_quality"}, {"department": "Sales | North"}):
+        asked = replace(query, **filters)
+        rolled = reports.figures(manager, asked, "rollup")
+        for path in ("facts", "complaints"):
+            other = reports.figures(manager, asked, path)
+            for name in ("categories", "departments"):
+                assert [(r.key, str(r.cells["count"])) for r in other.table(name)] == [
+                    (r.key, str(r.cells["count"])) for r in rolled.table(name)
+                ], (filters, path, name)
+    by_category = reports.figures(manager, replace(query, category="product_quality"))
+    assert {row.key: row.cells["count"].value for row in by_category.departments} == {
+        "Sales | North": 1,
+        long_name: 1,
+    }
+    assert [row.key for row in by_category.categories] == ["product_quality"]
+    # Three filters: the report facts, as the complaint table counts.
+    several = replace(query, category="product_quality", channel="web", route="major")
+    facts = reports.figures(manager, several)
+    assert facts.path == "facts"
+    assert {row.key: row.cells["count"].value for row in facts.departments} == {"Sales | North": 1}
+    assert reports.tally(several, "facts")[1].comparable() == (
+        reports.tally(several, "complaints")[1].comparable()
+    )
+
+
+def test_drill_downs_list_the_complaints_of_a_category_or_department():
+    built = build()
+    manager = j.user("manager")
+    query = this_month()
+    page = reports.drilldown(manager, query, "categories", "product_quality")
+    assert {c.id for c in page.complaints} == {built["minor"].id, built["major"].id}
+    # "Not recorded": the complaints not classified yet (no category).
+    page = reports.drilldown(manager, query, "categories", "")
+    assert {c.id for c in page.complaints} == {built["waiting"].id, built["filed"].id}
+    page = reports.drilldown(manager, query, "departments", "Billing")
+    assert [c.id for c in page.complaints] == [built["waiting"].id]
