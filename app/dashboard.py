@@ -273,7 +273,7 @@ def figure_title(query: ReportQuery, figure: str, bucket: str) -> str:
         **{name: str(TABLE_TITLES[name]) for name in DRILL if name in TABLE_TITLES},
     }
     title = titles.get(figure, figure)
-    if not bucket:
+    if not bucket and figure not in reports.ALWAYS_CODED:  # else: the "Not recorded" row
         return title
     table_of = {
         "received": "volumes",

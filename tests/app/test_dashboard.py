@@ -146,6 +146,8 @@ def test_complaints_received_by_category_and_by_department(app: Flask, client: F
     drill = {**args, "figure": "categories", "bucket": ""}
     page = client.get("/dashboard/complaints", query_string=drill).get_data(as_text=True)
     assert f"/complaints/{ids['waiting']}" in page and f"/complaints/{ids['secret']}" not in page
+    assert f"/complaints/{ids['closed']}" not in page
+    assert "Complaints received by category: Not recorded" in page
     response = client.get("/dashboard/export/departments.csv", query_string=args)
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows == [["Department", "Complaints"], ["Customer service", "1 + < 5"], ["Billing", "1"]]
