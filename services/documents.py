@@ -41,6 +41,7 @@ LABELS = {
     "en": {
         "reference": "Reference",
         "date": "Date",
+        "colon": ":",
         "response_letter": "response",
         "review_outcome_letter": "review-decision",
         "summary_resolution": "response",
@@ -49,6 +50,7 @@ LABELS = {
     "fr": {
         "reference": "Référence",
         "date": "Date",
+        "colon": "\u00a0:",  # French puts a no-break space before a colon
         "response_letter": "reponse",
         "review_outcome_letter": "decision-de-reexamen",
         "summary_resolution": "reponse",

@@ -36,7 +36,7 @@ $today
 RESPONSE_TEMPLATE_FR = """\
 $name,
 
-Objet : votre réclamation $reference du $received_date$about_product
+Objet : votre réclamation $reference du $received_date$about_product
 
 Nous vous remercions de nous avoir signalé le problème rencontré$event_date_phrase. Nous \
 regrettons les désagréments qu'il vous a causés.
@@ -75,7 +75,7 @@ WORDING: dict[str, dict[str, str]] = {
         "greeting": "Bonjour {name}",
         "about": " concernant {product}",
         "on": " le {date}",
-        "found": "Nous avons examiné votre réclamation. Voici ce que nous avons constaté : "
+        "found": "Nous avons examiné votre réclamation. Voici ce que nous avons constaté : "
         "{findings}",
         "no_explanation": "[Ce que nous avons constaté, et pourquoi c'est arrivé.]",
         "by_phone": " au {phone}",

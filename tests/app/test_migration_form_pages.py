@@ -41,9 +41,9 @@ def test_the_dry_run_page_says_how_the_open_tasks_form_changes(
     post_form(client, "/lang/fr", {"next": url}, form_url=url)
     page = client.get(url).get_data(as_text=True)
     assert "Formulaires qui changent pour les tâches ouvertes" in page
-    assert "Ajouté, obligatoire : Préjudice subi" in page
-    assert "Retiré : Première impression" in page
-    assert "Modifié : Gravité : s’il est obligatoire (désormais facultatif)" in page
+    assert "Ajouté, obligatoire\u00a0: Préjudice subi" in page
+    assert "Retiré\u00a0: Première impression" in page
+    assert "Modifié\u00a0: Gravité\u00a0: s’il est obligatoire (désormais facultatif)" in page
 
 
 def test_a_moved_complaints_task_page_shows_the_new_versions_form(

@@ -56,4 +56,5 @@ def test_information_request_gives_the_date_from_the_diagrams_timer():
 def test_french_information_request_gives_the_date():
     complaint = j.to_information_request(language="fr")
     body = sent(complaint, "information_request").body
-    assert "Merci de répondre depuis votre page de suivi au plus tard le 30 novembre 2026 :" in body
+    asked = "Merci de répondre depuis votre page de suivi au plus tard le 30 novembre 2026\u00a0:"
+    assert asked in body

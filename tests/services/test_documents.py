@@ -49,7 +49,7 @@ def test_the_letter_page_carries_the_letterhead_and_the_signed_text(app_context)
     assert '<html lang="en">' in page
     assert "Sénélec Clients" in page and "BP 93\nDakar" in page
     assert "Awa Ndiaye\nHead of complaints" in page
-    assert f"Reference : {complaint.reference}" in page and "1 December 2026" in page
+    assert f"Reference: {complaint.reference}" in page and "1 December 2026" in page
     assert "<p>We replaced the seal &lt;today&gt;.</p>" in page  # the handler's text, escaped
     assert "12 rue des Lilas, Dakar" in page  # the complainant's postal address
     # Without a French name and signature, a French letter prints the ones there are.
@@ -72,7 +72,8 @@ def test_a_french_complainant_gets_a_french_draft_and_a_french_letter(app_contex
         complaint, workflows.case_data(complaint), j.user("supervisor"), today=date(2026, 12, 1)
     )
     assert draft.startswith("Bonjour Aminata Diallo,")
-    assert "Objet : votre réclamation" in draft and "concernant Washing machine WM-300" in draft
+    assert "Objet\u00a0: votre réclamation" in draft
+    assert "concernant Washing machine WM-300" in draft
     assert "[Ce que nous allons faire pour y remédier, et quand.]" in draft
     assert draft.rstrip().endswith("1 décembre 2026")
     j.complete(complaint, "resolve_minor")
@@ -80,7 +81,7 @@ def test_a_french_complainant_gets_a_french_draft_and_a_french_letter(app_contex
     [document] = documents.for_complaint(complaint.id)
     assert document.filename == f"{complaint.reference}-reponse.pdf"
     page = documents.letter_html(complaint, "Bonjour,\n\nC'est réglé.")
-    assert '<html lang="fr">' in page and "Référence :" in page
+    assert '<html lang="fr">' in page and "Référence\u00a0:" in page
     # Signed in French: the demo configuration's French name and signature block.
     assert "Service des réclamations (démo)" in page
     assert "Le responsable du service des réclamations" in page
