@@ -281,8 +281,8 @@ def test_a_refused_setting_is_explained_in_french(client):
     assert response.status_code == 422
     assert "La journée de travail doit finir après son début." in page
     assert (
-        "NSW n&#39;est pas une subdivision connue (pays : Royaume-Uni). "
-        "Codes possibles : ENG, NIR, SCT, WLS."
+        "NSW n&#39;est pas une subdivision connue (pays\u00a0: Royaume-Uni). "
+        "Codes possibles\u00a0: ENG, NIR, SCT, WLS."
     ) in page
 
 

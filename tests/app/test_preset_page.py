@@ -92,7 +92,7 @@ def test_an_unknown_preset_is_refused_and_nothing_changes(app, client):
 def test_the_page_speaks_french(client):
     login(client, "owner")
     page = client.get(URL, headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    assert "France, ACPR : recommandation 2022-R-01 (réponse sous 2 mois)" in page
+    assert "France, ACPR\u00a0: recommandation 2022-R-01 (réponse sous 2 mois)" in page
     assert "10 jours ouvrables (du lundi au samedi)" in page
     assert "8 semaines" in page
 
