@@ -29,6 +29,7 @@ babel = Babel()
 
 # How long an SQLite writer waits for another process's commit before failing.
 SQLITE_BUSY_MS = 30_000
+SQLITE_DRIVER_BUSY_MS = 5_000  # Python's sqlite3 default (timeout=5.0)
 
 HOW_TO_SET_THE_KEY = (
     "SECRET_KEY is not set: export SECRET_KEY=<a long random value>, "
@@ -116,6 +117,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         # The demo's web, timer and delivery processes share one file: with a write-ahead log
         # pages read while a timer round writes, and a writer waits for another's commit (a
         # timer round over every demo clock) instead of failing after the driver's 5 s.
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        # A connection opened with its own timeout (not the driver's 5 s) keeps it.
+        if cursor.execute("PRAGMA busy_timeout").fetchone()[0] == SQLITE_DRIVER_BUSY_MS:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
