@@ -22,9 +22,8 @@ from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter, Map
 
 from app.errors import error_response
+from services.db import MAX_INT  # the ids' (and page numbers') largest value
 
-# The largest value of PostgreSQL's INTEGER, the type of the ids (and of page numbers).
-MAX_INT = 2**31 - 1
 NUL = "\x00"
 # How deeply JSON may nest (the body itself is level 1). The API's bodies are objects of
 # values and lists (two levels); Python's parser gives up near its recursion limit (about

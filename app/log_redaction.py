@@ -5,21 +5,14 @@ access log, the development server's) would otherwise keep for whoever reads the
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
-# The token after /track/, /survey/ and /auth/password/ (up to the next / ? space or quote).
-SECRET_IN_PATH = re.compile(r"(/(?:track|survey|auth/password)/)[^/?#\s\"']+")
-HIDDEN = "…"
-
-
-def redact(text: str) -> str:
-    """`text` with every secret path segment replaced by an ellipsis."""
-    return SECRET_IN_PATH.sub(lambda found: found.group(1) + HIDDEN, text)
+from services.tracking_links import redact
 
 
 def redacted(value: Any) -> Any:
-    """A log argument with its secrets hidden; anything but text is left as it is."""
+    """A log argument with its secret links' tokens hidden (tracking_links.redact); anything
+    but text is left as it is."""
     return redact(value) if isinstance(value, str) else value
 
 

@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from app.redirects import safe_next
-from services import business_calendar, delivery, documents
+from services import business_calendar, delivery, documents, tracking_links
 from services.db import db
 from services.errors import InvalidInput
 from services.models import Notification
@@ -73,7 +73,7 @@ def message_title(row: Notification) -> str:
 @bp.app_template_global()
 def message_text(row: Notification) -> str:
     """A sent message's text as staff read it: its links without their token."""
-    return delivery.staff_text(row.body)
+    return tracking_links.redact(row.body)
 
 
 @bp.app_template_global()
@@ -215,7 +215,7 @@ def caught_message(name: str) -> Any:
         name=name,
         message=message,
         # As staff read every message: the complainant's tracking link is theirs alone.
-        text=delivery.staff_text(text.get_content()) if text is not None else "",
+        text=tracking_links.redact(text.get_content()) if text is not None else "",
         attachments=[part.get_filename() or "" for part in message.iter_attachments()],
         sent=sent_at(message),
     )

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, or_, union_all
 
 from services import business_calendar, permissions
 from services.clock import as_utc
-from services.db import db
+from services.db import MAX_INT, db
 from services.errors import InvalidInput
 from services.models import Complaint, User
 
@@ -41,10 +41,6 @@ class Cursor:
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-# The largest id a complaint may have (the column is an INTEGER on PostgreSQL).
-LARGEST_ID = 2**31 - 1
-
-
 def decode_cursor(text: str) -> Cursor:
     """The cursor an earlier page gave, or InvalidInput if it is not one."""
     try:
@@ -53,7 +49,7 @@ def decode_cursor(text: str) -> Cursor:
         received_at = datetime.fromisoformat(moment)
         if sort not in SORTS or received_at.tzinfo is None or type(number) is not int:
             raise ValueError(text)
-        if not 0 <= number <= LARGEST_ID:  # no complaint's id: PostgreSQL refuses to compare
+        if not 0 <= number <= MAX_INT:  # no complaint's id: PostgreSQL refuses to compare
             raise ValueError(text)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise InvalidInput(

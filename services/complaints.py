@@ -113,17 +113,13 @@ def file_complaint(
     return Filed(complaint, token)
 
 
-# The contact channel that answers a complaint received by each channel: a letter by letter,
-# an email by email, a call by telephone (the other channels carry no contact detail).
-REPLY_CHANNEL = {"letter": "letter", "email": "email", "phone": "phone"}
-
-
 def default_contact(values: Mapping[str, Any], channel: str) -> str:
-    """Where to write when the complainant named no preference: on the channel they used,
-    if we have its detail; else at the first contact detail given."""
-    reply = REPLY_CHANNEL.get(channel)
-    if reply is not None and str(values.get(CONTACT_FIELD_OF[reply]) or "").strip():
-        return reply
+    """Where to write when the complainant named no preference: on the channel they used (a
+    letter by letter, an email by email, a call by telephone) if we have its detail; else at
+    the first contact detail given. The other channels carry no contact detail."""
+    field = CONTACT_FIELD_OF.get(channel)
+    if field is not None and str(values.get(field) or "").strip():
+        return channel
     return first_contact_given(values)
 
 

@@ -9,6 +9,8 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep SQLite batch migrations and PostgreSQL in agreement.
+# The largest value of PostgreSQL's INTEGER, the type of the ids.
+MAX_INT = 2**31 - 1
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

@@ -479,26 +479,14 @@ def get_for(user: User, notification_id: int) -> Notification:
     return row
 
 
-# The one-time link that sets a staff member's password (services.invitations.link): it is
-# its recipient's alone. Managers and administrators read other staff's emails (the failed
-# ones, their printable page): with the token they could take over the account.
-_PASSWORD_LINK_TOKEN = re.compile(r"(/auth/password/)[\w-]+")
-
-
-def staff_text(body: str | None) -> str:
-    """A message's text as other staff read it: its tracking link and its password link
-    without their token (tracking_links.redact)."""
-    text = tracking_links.redact(body)
-    return _PASSWORD_LINK_TOKEN.sub(lambda found: found.group(1) + tracking_links.HIDDEN, text)
-
-
 def printable_text(row: Notification) -> str:
     """The text of a message's printable page: a letter to post as it goes out, with its
     tracking link (it is printed for the complainant); any other message as staff read it,
-    its links without their token (staff_text)."""
+    its links without their token (tracking_links.redact: managers and administrators read
+    other staff's emails too, whose password link would let them take over the account)."""
     if row.channel == "letter" and row.user_id is None:
         return row.body
-    return staff_text(row.body)
+    return tracking_links.redact(row.body)
 
 
 def kind_label(row: Notification, language: str) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, select
 
 from services import audit, permissions
 from services.clock import as_utc
-from services.db import db
+from services.db import MAX_INT, db
 from services.models import AuditEvent, Complaint, Notification, ServiceClock, Task, User
 
 # The audit kinds written for the feed only (audit.history leaves them out of timelines).
@@ -129,10 +129,6 @@ def parse_types(value: str | None) -> frozenset[str] | None:
     return asked or None
 
 
-# The largest id an audit row may have (the column is an INTEGER on PostgreSQL).
-LARGEST_ID = 2**31 - 1
-
-
 def feed(user: User, after: int = 0, limit: int = 50, types: frozenset[str] | None = None) -> Page:
     """Events after the cursor `after`, oldest first, of complaints the user may see.
 
@@ -143,7 +139,7 @@ def feed(user: User, after: int = 0, limit: int = 50, types: frozenset[str] | No
     kinds = SOURCE_KINDS if types is None else {SOURCE[t] for t in types}
     found: list[Event] = []
     cursor = after
-    if after >= LARGEST_ID:  # no row follows (PostgreSQL refuses to compare with a bigger one)
+    if after >= MAX_INT:  # no row follows (PostgreSQL refuses to compare with a bigger one)
         return Page(found, cursor)
     for _round in range(_ROUNDS):
         rows = list(

@@ -21,8 +21,9 @@ from services.db import db
 from services.models import Complaint, TrackingToken
 
 DEFAULT_DAYS = 90
-# The token of a tracking link in a message's text (url() writes them).
-_LINK_TOKEN = re.compile(r"(/track/)[\w-]+")
+# The token of a secret link in a text: a complainant's tracking or survey link (url()
+# writes them), a staff member's password link (services.invitations.link).
+_LINK_TOKEN = re.compile(r"(/(?:track|survey|auth/password)/)[\w-]+")
 # What staff read in its place.
 HIDDEN = "…"
 
@@ -61,13 +62,15 @@ def url(token: str) -> str:
 
 
 def redact(text: str | None) -> str:
-    """A sent message's text as staff read it (the API, the case file, printable pages): each
-    tracking link keeps its address but not its token (`…/track/…`).
+    """A sent message's text as staff read it (the API, the case file, printable pages, the
+    demo's caught mail), or a request line as the logs keep it: each secret link keeps its
+    address but not its token (`…/track/…`).
 
     The token is the complainant's key to their tracking page, where they answer and ask for
-    a review in their own name: only its hash is stored, and nobody but the recipient of the
-    message may read it. The message itself (what was sent, the complainant's tracking page)
-    keeps its working link; a letter to post is printed with it (services.delivery.printable).
+    a review in their own name, or a staff member's key to set their password: only its hash
+    is stored, and nobody but the recipient of the message may read it. The message itself
+    (what was sent, the complainant's tracking page) keeps its working link; a letter to post
+    is printed with it (services.delivery.printable).
     """
     return _LINK_TOKEN.sub(lambda found: found.group(1) + HIDDEN, text or "")
 

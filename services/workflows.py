@@ -147,7 +147,11 @@ def _save(
         closing = report_columns.project(complaint, state.data, names, now, completed_task_id)
         clocks = service_levels.sync(complaint, wf, state, now, receipt=receipt)
         _sync_tasks(complaint, state, now, completed_task_id, clocks.clocks)
-        letter_data = {**state.data, **_deadlines(wf), **_answer_due(state, clocks.clocks)}
+        # The deadlines letters quote are read only for a step that sends something: most
+        # completions throw no message.
+        letter_data = (
+            {**state.data, **_deadlines(wf), **_answer_due(state, clocks.clocks)} if thrown else {}
+        )
         for message in thrown:
             notice = notifications.send(complaint, message.name, letter_data, message.payload)
             documents.attach_letter(complaint, notice)  # a signed letter: its PDF too
