@@ -37,7 +37,7 @@ from services import (
     workflows,
 )
 from services.clock import utcnow
-from services.db import db
+from services.db import db, write_transactions
 from services.errors import DomainError
 from services.models import Complaint
 
@@ -286,6 +286,7 @@ def rebuild_reports(since: datetime | None) -> None:
 @with_appcontext
 def run_timers(interval: float) -> None:
     """Fire timers as they fall due, forever (the scheduler process)."""
+    write_transactions(db.engine)
     click.echo(f"Firing due timers (polling at least every {interval}s); Ctrl-C to stop.")
     try:
         timer_loop(interval, echo=click.echo)

@@ -23,7 +23,7 @@ from flask.cli import with_appcontext
 from app import rounds
 from services import delivery, inbound_mail, timers
 from services.clock import utcnow
-from services.db import db
+from services.db import db, write_transactions
 from services.transports import (
     Mailer,
     MailSettings,
@@ -167,6 +167,7 @@ def delivery_loop(
 @with_appcontext
 def deliver_messages(interval: float, once: bool) -> None:
     """Send queued emails and SMS from the outbox, forever (the delivery process)."""
+    write_transactions(db.engine)
     settings = delivery_settings(current_app.config)
     if once:
         done = deliver_once(settings)

@@ -22,7 +22,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from services import inbound_mail
-from services.db import db
+from services.db import db, write_transactions
 
 if TYPE_CHECKING:  # aiosmtpd (and asyncio) are loaded by this command, not by every worker
     from aiosmtpd.controller import Controller
@@ -140,6 +140,7 @@ def receive_mail(host: str, port: int, lmtp: bool) -> None:
     """Receive the complaints mailbox by SMTP or LMTP: new complaints, replies to cases."""
     # The handler outlives this context: it needs the application itself, not the proxy.
     app: Flask = cast(Any, current_app)._get_current_object()
+    write_transactions(db.engine)
     server = controller(app, host, port, lmtp=lmtp)
     server.start()
     click.echo(

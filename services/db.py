@@ -35,6 +35,31 @@ def database_locked(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and "locked" in str(exc).lower()
 
 
+def write_transactions(engine: Engine) -> None:
+    """On SQLite, begin every transaction of `engine` with BEGIN IMMEDIATE (the background
+    loops: timers, delivery, the mailbox), so it holds the write lock from its first read.
+
+    pysqlite begins a transaction only before a write, and a savepoint opened outside one
+    (the timer round's, one per complaint) begins a deferred one: a transaction that read
+    and then writes after another process committed is refused at once ("database is
+    locked"; SQLite cannot move its snapshot forward, and the busy timeout does not apply).
+    Begun immediately, it waits its turn behind the other writer instead. The web keeps
+    deferred transactions, so pages read while a loop writes. PostgreSQL is left as it is.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _own_begin(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # pysqlite emits no BEGIN of its own
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine.dispose()  # connections opened before (the app's start-up checks) follow too
+
+
 _IDLE_SINCE = "complaintflow_idle_since"
 
 

@@ -9,9 +9,11 @@ import time
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
-from services.db import db
+from services.db import db, write_transactions
 from services.models import Complaint
 from tests import journeys
 
@@ -49,3 +51,41 @@ def test_a_page_reads_while_another_process_holds_a_write_and_a_writer_waits(app
         assert released.is_set()
         assert db.session.get(Complaint, filed.id) is not None
     other.close()
+
+
+def _read_then_write_in_a_savepoint(engine, path: str) -> None:  # noqa: ANN001
+    """A timer round's shape: a savepoint, a read, another process commits, then a write."""
+    with Session(engine) as session:
+        savepoint = session.begin_nested()
+        session.execute(text("SELECT n FROM lock_probe")).scalar()
+        other = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
+        writer = threading.Thread(target=lambda: other.execute("UPDATE lock_probe SET n = n + 1"))
+        writer.start()
+        writer.join(0.5)
+        session.execute(text("UPDATE lock_probe SET n = n + 1"))
+        savepoint.commit()
+        session.commit()
+        writer.join()
+        other.close()
+
+
+def test_a_background_loop_begins_its_transactions_immediately(app: Flask) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite:///"):
+        pytest.skip("SQLite's own locking")
+    path = url.removeprefix("sqlite:///")
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE lock_probe (n INTEGER)"))
+        db.session.execute(text("INSERT INTO lock_probe VALUES (0)"))
+        db.session.commit()
+    # Deferred (the driver's way): the read's snapshot is stale once the other process
+    # committed, and the write is refused at once, whatever the busy timeout.
+    deferred = create_engine(url, connect_args={"timeout": 5})
+    with pytest.raises(OperationalError, match="locked"):
+        _read_then_write_in_a_savepoint(deferred, path)
+    deferred.dispose()
+    # Begun immediately, the other process waits for this one's commit instead.
+    immediate = create_engine(url, connect_args={"timeout": 5})
+    write_transactions(immediate)
+    _read_then_write_in_a_savepoint(immediate, path)
+    immediate.dispose()
