@@ -429,3 +429,21 @@ def test_replay_table_shows_inputs_in_words_in_the_readers_language(
         headers={"X-CSRFToken": token, "Accept-Language": "fr-FR,fr;q=0.9"},
     ).get_json()
     assert "Catégorie" in french["input_labels"] and "Category" not in french["input_labels"]
+
+
+def test_bpmnlint_findings_are_in_the_readers_language(owner: FlaskClient) -> None:
+    # The "Register complaint" task loses its name: bpmnlint's label-required finding.
+    files = edited(bpmn=(' name="Register complaint"', ""))
+    token = csrf_token(owner, "/processes/editor")
+    answers = {
+        language: owner.post(
+            "/processes/validate",
+            json={"files": files},
+            headers={"X-CSRFToken": token, "Accept-Language": language},
+        ).get_json()["problems"]
+        for language in ("en", "fr")
+    }
+    [english] = [p for p in answers["en"] if p["element_id"] == "register_complaint"]
+    [french] = [p for p in answers["fr"] if p["element_id"] == "register_complaint"]
+    assert english["message"] == "Element is missing label/name (bpmnlint: label-required)"
+    assert french["message"] == ("L'élément n'a ni libellé ni nom (bpmnlint\u00a0: label-required)")

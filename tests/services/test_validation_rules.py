@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from services import bpmnlint, processes
@@ -159,3 +161,18 @@ def test_missing_node_gives_one_warning_instead_of_a_crash(monkeypatch: pytest.M
     assert len(findings) == 1
     assert findings[0].severity == "warning"
     assert "Node.js is not installed" in findings[0].message
+
+
+def test_every_message_of_bpmnlints_rules_is_in_the_catalogue():
+    """The French of bpmnlint's findings: a new bpmnlint release with new words shows here."""
+    rules = bpmnlint.NODE_MODULES / "rules"
+    literal = set()
+    for source in rules.glob("*.js"):
+        literal |= set(re.findall(r"report\([^,]+, '([^']+)'", source.read_text()))
+    literal -= {"Element type <", "Element has a non-standard"}  # built from parts
+    assert literal, "bpmnlint's rules were not found"
+    missing = {m for m in literal if m not in bpmnlint.MESSAGES}
+    assert not missing
+    assert bpmnlint.message_of("Element type <bpmn:ComplexGateway> is discouraged").params == {
+        "type": "bpmn:ComplexGateway"
+    }
