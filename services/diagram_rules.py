@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from lxml import etree
 from sqlalchemy import Column
 
+from forms.text import N_
 from services.engine import Problem
 from services.models import AuditEvent, Complaint, Notification, Task
 
@@ -79,9 +80,14 @@ def column_overflows(file: str, root: etree._Element, labels: dict[str, str]) ->
             limit = getattr(column.type, "length", None)
             if value and limit and len(value) > limit:
                 shown = value if len(value) <= 40 else f"{value[:40]}…"
-                message = (
-                    f"{what} '{shown}' is {len(value)} characters long; "
-                    f"at most {limit} fit (column {column.table.name}.{column.name})"
+                message = N_(
+                    "%(what)s '%(value)s' is %(length)s characters long; at most %(limit)s fit "
+                    "(column %(column)s)",
+                    what=what,
+                    value=shown,
+                    length=len(value),
+                    limit=limit,
+                    column=f"{column.table.name}.{column.name}",
                 )
                 problems.append(
                     Problem(file, labels.get(element_id, element_id), message, element_id)
@@ -89,18 +95,19 @@ def column_overflows(file: str, root: etree._Element, labels: dict[str, str]) ->
                 return
 
     for task in root.iterfind(".//bpmn:userTask", NS):
-        fits(task, "the id", task.get("id"), Task.__table__.c.name)
-        fits(task, "the name", task.get("name"), Task.__table__.c.title)
+        fits(task, N_("the id"), task.get("id"), Task.__table__.c.name)
+        fits(task, N_("the name"), task.get("name"), Task.__table__.c.title)
         for prop in task.iterfind(".//spiffworkflow:property", NS):
             columns = _PROPERTY_COLUMNS.get(prop.get("name", ""), ())
-            fits(task, f"the {prop.get('name')} property", prop.get("value"), *columns)
+            what = N_("the %(name)s property", name=prop.get("name"))
+            fits(task, what, prop.get("value"), *columns)
     for lane in root.iterfind(".//bpmn:lane", NS):
-        fits(lane, "the lane name", lane.get("name"), Task.__table__.c.role)
+        fits(lane, N_("the lane name"), lane.get("name"), Task.__table__.c.role)
     for end in root.iterfind(".//bpmn:endEvent", NS):  # the outcome of a closed complaint
-        fits(end, "the id", end.get("id"), Complaint.__table__.c.outcome)
+        fits(end, N_("the id"), end.get("id"), Complaint.__table__.c.outcome)
     for message in root.iterfind(".//bpmn:message", NS):
         columns = (Notification.__table__.c.kind, AuditEvent.__table__.c.task_name)
-        fits(message, "the message name", message.get("name"), *columns)
+        fits(message, N_("the message name"), message.get("name"), *columns)
     return problems
 
 
@@ -128,9 +135,14 @@ def decision_output_overflows(file: str, root: etree._Element) -> list[Problem]:
                 limit = getattr(column.type, "length", None) if column is not None else None
                 if limit and len(value) > limit:
                     rule_id = rule.get("id", "")
-                    message = (
-                        f"the {name} '{value[:40]}' is {len(value)} characters long; at most "
-                        f"{limit} fit (column {column.table.name}.{column.name})"
+                    message = N_(
+                        "%(what)s '%(value)s' is %(length)s characters long; at most "
+                        "%(limit)s fit (column %(column)s)",
+                        what=N_("the %(name)s", name=name),
+                        value=value[:40],
+                        length=len(value),
+                        limit=limit,
+                        column=f"{column.table.name}.{column.name}",
                     )
                     problems.append(Problem(file, rule_id, message, entry.get("id", rule_id)))
     return problems
@@ -138,8 +150,8 @@ def decision_output_overflows(file: str, root: etree._Element) -> list[Problem]:
 
 # Properties whose value names other elements of the diagram (space-separated ids).
 REFERENCE_PROPERTIES = {
-    "notBy": "four-eyes rule: not by whoever completed",
-    "watches": "the overdue review watches",
+    "notBy": N_("four-eyes rule: not by whoever completed"),
+    "watches": N_("the overdue review watches"),
 }
 
 
@@ -161,10 +173,22 @@ def task_references(file: str, root: etree._Element, labels: dict[str, str]) -> 
             for ref in (prop.get("value") or "").split() or [""]:
                 if ref in allowed and ref != task_id:
                     continue
-                what = "user task" if name == "notBy" else "user task or subprocess"
                 message = (
-                    f"property {name}='{ref}' ({REFERENCE_PROPERTIES[name]}) does not name "
-                    f"another {what} of this diagram"
+                    N_(
+                        "property %(name)s='%(ref)s' (%(meaning)s) does not name another user "
+                        "task of this diagram",
+                        name=name,
+                        ref=ref,
+                        meaning=REFERENCE_PROPERTIES[name],
+                    )
+                    if name == "notBy"
+                    else N_(
+                        "property %(name)s='%(ref)s' (%(meaning)s) does not name another user "
+                        "task or subprocess of this diagram",
+                        name=name,
+                        ref=ref,
+                        meaning=REFERENCE_PROPERTIES[name],
+                    )
                 )
                 problems.append(Problem(file, labels.get(task_id, task_id), message, task_id))
     return problems
@@ -192,9 +216,11 @@ def gateway_conditions(file: str, root: etree._Element, labels: dict[str, str]) 
                 continue
             flow_id = flow.get("id", "")
             target = labels.get(flow.get("targetRef", ""), flow.get("targetRef", ""))
-            message = (
-                f"flow to '{target}' leaves gateway '{labels.get(gateway_id, gateway_id)}' "
-                "without a condition: give it a condition or make it the gateway's default flow"
+            message = N_(
+                "flow to '%(target)s' leaves gateway '%(gateway)s' without a condition: give it "
+                "a condition or make it the gateway's default flow",
+                target=target,
+                gateway=labels.get(gateway_id, gateway_id),
             )
             problems.append(Problem(file, labels.get(flow_id, flow_id), message, flow_id))
     return problems
@@ -271,17 +297,19 @@ def lane_mismatches(file: str, root: etree._Element, labels: dict[str, str]) -> 
                 continue
             drawn_name = drawn.get("name") or drawn.get("id")
             if listed is None:
-                message = (
-                    f"user task is drawn in lane '{drawn_name}' but no lane lists it, so no "
-                    "role gets it: move it out of the lane and back in, or list it in the lane"
+                message = N_(
+                    "user task is drawn in lane '%(lane)s' but no lane lists it, so no role "
+                    "gets it: move it out of the lane and back in, or list it in the lane",
+                    lane=drawn_name,
                 )
             else:
-                message = (
-                    f"user task is drawn in lane '{drawn_name}' but belongs to lane "
-                    f"'{listed.get('name') or listed.get('id')}' (its flowNodeRef), which "
-                    "decides who gets it; the editor does not update it when a subprocess or "
-                    "its tasks move across lanes: drag the task into the lane that should do "
-                    "it again"
+                message = N_(
+                    "user task is drawn in lane '%(lane)s' but belongs to lane '%(listed)s' "
+                    "(its flowNodeRef), which decides who gets it; the editor does not update "
+                    "it when a subprocess or its tasks move across lanes: drag the task into "
+                    "the lane that should do it again",
+                    lane=drawn_name,
+                    listed=listed.get("name") or listed.get("id"),
                 )
             problems.append(Problem(file, labels.get(task_id, task_id), message, task_id))
     return problems

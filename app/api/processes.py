@@ -17,6 +17,7 @@ from app.api.blueprint import bp
 from app.api.openapi import errors, json_body, path_parameter
 from app.api.schemas import NULLABLE_TEXT, TEXT, nullable, obj, ref
 from app.api.tokens import iso, json_object
+from app.domain_messages import localize_all
 from app.input_guards import MAX_INT
 from app.processes import FILE_NAME, MAX_FILES
 from forms import formdata_from_json
@@ -113,7 +114,7 @@ def deploy(user: User) -> Any:
     body = {
         **version_dict(result.version),
         "created": result.created,
-        "warnings": [w.as_dict() for w in result.warnings],
+        "warnings": [localize_all(w.as_dict()) for w in result.warnings],
     }
     return jsonify(body), 201 if result.created else 200, {"Location": body["links"]["self"]}
 

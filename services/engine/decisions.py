@@ -14,6 +14,7 @@ from SpiffWorkflow.exceptions import (
 )
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from forms.text import N_
 from services.engine.problems import Problem, _problem_from, _syntax_problem
 from services.engine.runtime import latest_data
 from services.engine.sandbox import check_restricted
@@ -34,18 +35,26 @@ def lint_decisions(specs: Specs) -> list[Problem]:
 def _table_problems(table: Any, file: str) -> list[Problem]:
     problems = []
     for rule in table.rules:
-        where = f"rule {rule.row_number}" + (f" ({rule.description})" if rule.description else "")
+        where = (
+            N_(
+                "rule %(number)s (%(description)s)",
+                number=rule.row_number,
+                description=rule.description,
+            )
+            if rule.description
+            else N_("rule %(number)s", number=rule.row_number)
+        )
         for entry in rule.inputEntries:
             for text in entry.lhs:
                 why = _dmn_match_problem(entry.input.expression or "", text) if text else None
                 if why:
-                    problems.append(Problem(file, where, f"input entry {text!r}: {why}", entry.id))
+                    message = N_("input entry %(entry)s: %(why)s", entry=repr(text), why=why)
+                    problems.append(Problem(file, where, message, entry.id))
         for entry in rule.outputEntries:
             why = _syntax_problem(entry.text, "eval") or check_restricted(entry.text, "eval")
             if entry.text and why:
-                problems.append(
-                    Problem(file, where, f"output entry {entry.text!r}: {why}", entry.id)
-                )
+                message = N_("output entry %(entry)s: %(why)s", entry=repr(entry.text), why=why)
+                problems.append(Problem(file, where, message, entry.id))
     return problems
 
 
@@ -110,14 +119,24 @@ def parse_decision(
     try:
         parser.add_dmn_io(BytesIO(dmn), filename=file)
     except etree.XMLSyntaxError as exc:
-        return None, [Problem(file, "", f"not well-formed XML (line {exc.lineno}): {exc.msg}")]
+        message = N_("not well-formed XML (line %(line)s): %(why)s", line=exc.lineno, why=exc.msg)
+        return None, [Problem(file, "", message)]
     except SpiffWorkflowException as exc:
         return None, [_problem_from(exc, file)]
     found = list(parser.dmn_parsers)
     chosen = decision_id if decision_id in found else (found[0] if len(found) == 1 else None)
     if chosen is None:
-        wanted = f"decision '{decision_id}'" if decision_id else "exactly one decision"
-        return None, [Problem(file, "", f"expected {wanted}; found {', '.join(found) or 'none'}")]
+        listed = ", ".join(found) or N_("none")
+        message = (
+            N_(
+                "expected decision '%(decision)s'; found %(found)s",
+                decision=decision_id,
+                found=listed,
+            )
+            if decision_id
+            else N_("expected exactly one decision; found %(found)s", found=listed)
+        )
+        return None, [Problem(file, "", message)]
     try:
         parser.add_bpmn_io(BytesIO(_DECISION_PROCESS.format(decision_id=chosen).encode()))
         spec = parser.get_spec("decision_replay_process")
@@ -126,7 +145,8 @@ def parse_decision(
     except SpiffWorkflowException as exc:
         return None, [_problem_from(exc, file)]
     except (IndexError, AttributeError, KeyError, ValueError, SyntaxError) as exc:
-        return None, [Problem(file, chosen, f"the decision table cannot be read: {exc}", chosen)]
+        message = N_("the decision table cannot be read: %(why)s", why=str(exc))
+        return None, [Problem(file, chosen, message, chosen)]
     problems = _table_problems(table, file)
     if problems:
         return None, problems

@@ -61,7 +61,9 @@ def _problem_from(exc: SpiffWorkflowException, fallback_file: str) -> Problem:
     line = getattr(exc, "line_number", "")
     message = str(getattr(exc, "error_msg", "") or exc).split("\n")[0]
     if line:
-        message += f" (line {line})"
+        return Problem(
+            file, element, N_("%(message)s (line %(line)s)", message=message, line=line), element_id
+        )
     return Problem(file, element, message, element_id)
 
 

@@ -69,7 +69,9 @@ def parse_process(
             else:
                 parser.add_bpmn_io(BytesIO(content), filename=name)
         except etree.XMLSyntaxError as exc:
-            message = f"not well-formed XML (line {exc.lineno}): {exc.msg}"
+            message = N_(
+                "not well-formed XML (line %(line)s): %(why)s", line=exc.lineno, why=exc.msg
+            )
             problems.append(Problem(name, "", message))
         except SpiffWorkflowException as exc:
             problems.append(_problem_from(exc, name))

@@ -447,3 +447,22 @@ def test_bpmnlint_findings_are_in_the_readers_language(owner: FlaskClient) -> No
     [french] = [p for p in answers["fr"] if p["element_id"] == "register_complaint"]
     assert english["message"] == "Element is missing label/name (bpmnlint: label-required)"
     assert french["message"] == ("L'élément n'a ni libellé ni nom (bpmnlint\u00a0: label-required)")
+
+
+def test_our_own_diagram_checks_are_in_the_readers_language(owner: FlaskClient) -> None:
+    condition = (
+        '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">'
+        'registration_outcome in ("not_a_complaint", "duplicate")</bpmn:conditionExpression>'
+    )
+    files = edited(bpmn=(condition, ""))
+    token = csrf_token(owner, "/processes/editor")
+    french = owner.post(
+        "/processes/validate",
+        json={"files": files},
+        headers={"X-CSRFToken": token, "Accept-Language": "fr"},
+    ).get_json()["problems"]
+    [problem] = [
+        p for p in french if p["element_id"] == "flow_registration_decision_to_notify_closure"
+    ]
+    assert problem["message"].startswith("le flux vers «\u00a0")
+    assert "sans condition\u00a0: donnez-lui une condition" in problem["message"]
