@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from services import presets
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The demo's address (make run sets its own port); production must say where it is reached.
 DEFAULT_PUBLIC_BASE_URL = "http://localhost:5000"
@@ -96,6 +98,14 @@ class _Environment:
             return default
         if raw.partition(":")[0] not in ("scrypt", "pbkdf2"):
             return self._refuse(name, raw, "one of Werkzeug's methods, scrypt or pbkdf2", default)
+        return raw
+
+    def preset(self, name: str) -> str:
+        raw = os.environ.get(name, "").strip()
+        # Refused at start (and by check-config), not first when init-db or seed-demo applies it.
+        known = presets.names()
+        if raw and raw not in known:
+            return self._refuse(name, raw, f"one of the presets {', '.join(known)}", "")
         return raw
 
     def _refuse(self, name: str, raw: str, wanted: str, default: Any) -> Any:
@@ -185,7 +195,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ),
         # The service-level preset init/seed choose (flask seed-demo, flask set-preset), and
         # the external body its letters name (ombudsman, mediator): empty keeps the preset's.
-        "COMPLAINTFLOW_PRESET": os.environ.get("COMPLAINTFLOW_PRESET", ""),
+        "COMPLAINTFLOW_PRESET": env.preset("COMPLAINTFLOW_PRESET"),
         # Refuse new passwords known from data breaches, asking a "Pwned Passwords" range API
         # with k-anonymity (only 5 hex characters of the SHA-1 leave): off unless set, e.g.
         # https://api.pwnedpasswords.com/range (or a self-hosted mirror).

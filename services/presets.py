@@ -256,10 +256,14 @@ def load(name: str) -> Preset:
     )
 
 
+def names() -> list[str]:
+    """The names of the presets shipped in processes/presets, sorted (none is read)."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+
+
 def available() -> list[Preset]:
     """Every preset shipped in processes/presets, the default first."""
-    names = sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
-    return sorted((load(n) for n in names), key=lambda p: (p.id != DEFAULT, p.title))
+    return sorted((load(n) for n in names()), key=lambda p: (p.id != DEFAULT, p.title))
 
 
 def active() -> Preset:

@@ -97,6 +97,12 @@ def test_on_off_settings_take_1_0_true_false_yes_no_on_off(
         ("PASSWORD_HASH_METHOD", "md5", "PASSWORD_HASH_METHOD must be one of Werkzeug's"),
         ("DATABASE_URL", "nonsense", "DATABASE_URL must be a database URL, such as"),
         ("DATABASE_URL", "postgres://app:s3cret@db/complaints", "DATABASE_URL must be a"),
+        (
+            "COMPLAINTFLOW_PRESET",
+            "nope",
+            "COMPLAINTFLOW_PRESET must be one of the presets acpr, asic, fca, grievance "
+            "(it is 'nope').",
+        ),
     ],
 )
 def test_an_unusable_setting_is_named_rather_than_read_as_off(
@@ -117,3 +123,24 @@ def test_a_bad_database_url_or_flag_stops_the_command_in_one_line_each(tmp_path:
     assert "config: DATABASE_URL must be a database URL" in result.stderr
     assert "config: MAIL_USE_TLS must be 1 or 0 (it is 'ye')." in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_preset_stops_check_config_naming_the_known_ones(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite",
+        "SECRET_KEY": "s" * 48,
+        "COMPLAINTFLOW_PRESET": "nope",
+    }
+    result = flask_command("check-config", env=env)
+    assert result.returncode == 1
+    assert (
+        "config: COMPLAINTFLOW_PRESET must be one of the presets acpr, asic, fca, grievance "
+        "(it is 'nope')." in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_a_shipped_preset_is_taken(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COMPLAINTFLOW_PRESET", " fca ")
+    assert from_environment(str(tmp_path))["COMPLAINTFLOW_PRESET"] == "fca"
