@@ -133,7 +133,8 @@ def controller(app: Flask, host: str, port: int, *, lmtp: bool = False) -> Contr
 
 @click.command("receive-mail")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8025, show_default=True, help="Port the MTA forwards to.")
+# Not 8025: the demo's mail catcher (flask mail-catcher) listens there.
+@click.option("--port", default=8026, show_default=True, help="Port the MTA forwards to.")
 @click.option("--lmtp", is_flag=True, help="Speak LMTP (RFC 2033) instead of SMTP.")
 @with_appcontext
 def receive_mail(host: str, port: int, lmtp: bool) -> None:

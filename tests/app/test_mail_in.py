@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app.delivery_cli import deliver_once
-from app.mail_in import controller
+from app.delivery_cli import deliver_once, mail_catcher
+from app.mail_in import controller, receive_mail
 from services import inbound_mail, workflows
 from services.db import db
 from services.models import Attachment, AuditEvent, Complaint, InboundMail
@@ -327,3 +327,14 @@ def test_the_receiver_speaks_lmtp_with_one_answer_per_recipient(app, lmtp_mailbo
 def test_receive_mail_has_an_lmtp_option(runner):
     result = runner.invoke(args=["receive-mail", "--help"])
     assert result.exit_code == 0 and "--lmtp" in result.output
+
+
+def test_receive_mail_does_not_default_to_the_mail_catchers_port(runner):
+    """Both run in the demo: started with their defaults, the second would not bind."""
+
+    def default_port(command):
+        return next(p.default for p in command.params if p.name == "port")
+
+    assert default_port(receive_mail) == 8026 != default_port(mail_catcher)
+    result = runner.invoke(args=["receive-mail", "--help"])
+    assert "[default: 8026]" in result.output
