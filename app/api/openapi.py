@@ -54,9 +54,10 @@ def bearer(scope: str = "read") -> list[dict[str, list[str]]]:
 ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
     "BadRequest": (
         400,
-        ("bad_request", "invalid_idempotency_key"),
+        ("bad_request", "invalid_idempotency_key", "invalid_if_match"),
         "The request could not be read (a NUL character anywhere in it, a JSON body nested "
-        f"more than {MAX_JSON_DEPTH} levels deep, a malformed Idempotency-Key…).",
+        f"more than {MAX_JSON_DEPTH} levels deep, a malformed Idempotency-Key, an If-Match "
+        'whose ETag is not quoted: 3 where "3" is meant…).',
     ),
     "Unauthorized": (401, ("unauthorized",), "No API token was sent, or it is not valid."),
     "Forbidden": (
@@ -368,7 +369,9 @@ def if_match() -> dict[str, Any]:
         "answer of a previous action): the action is done only if the task is still in that "
         "state, else 412 precondition_failed and nothing is done. ETags are strong and "
         "compared strongly (RFC 9110); `*` matches any existing task. Without If-Match the "
-        "action is done on the current state.",
+        "action is done on the current state. Each ETag is sent quoted, as the ETag header "
+        'gives it ("…" or W/"…"; several separated by commas): an unquoted one is refused '
+        "with 400 invalid_if_match and nothing is done.",
         "schema": TEXT,
         "example": '"3f1d0c9a7b2e4d5f8a6c1b0e9d7f2a4c"',
     }
@@ -889,11 +892,12 @@ def document() -> dict[str, Any]:
             "programs: validation_failed, task_already_completed, concurrent_change, "
             "not_found, forbidden, insufficient_scope, unauthorized, link_expired, "
             "rate_limited, payload_too_large, precondition_failed, precondition_required, "
-            "idempotency_key_reused, idempotency_in_progress…), `instance` (the request's "
-            "path) and, for validation_failed, `errors`: field → messages.\n\n"
+            "invalid_if_match, idempotency_key_reused, idempotency_in_progress…), `instance` "
+            "(the request's path) and, for validation_failed, `errors`: field → messages.\n\n"
             "**Retries:** every POST takes an optional `Idempotency-Key`; see the parameter. "
             "**Concurrency:** tasks and complaints carry a strong `ETag`; the task actions "
-            "honour an optional `If-Match` (412 precondition_failed when it is stale). "
+            "honour an optional `If-Match` (412 precondition_failed when it is stale, 400 "
+            "invalid_if_match when its ETag is not quoted). "
             "**Rate limits:** rate-limited operations say so in their description and answer "
             "`RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds), with the "
             "same figures as `X-RateLimit-*` (whose Reset is a Unix time), and 429 with "

@@ -38,6 +38,10 @@ FILTERS = ("category", "severity", "channel", "status", "department", "search")
 QUERY_PARAMETERS = frozenset({"scope", "sort", "page", "per_page", *FILTERS})
 BREACH_FILTERS = ("clock", "task", "role", "department")
 BREACH_PARAMETERS = frozenset({"state", "assignee", "sort", "page", "per_page", *BREACH_FILTERS})
+# If-Match (RFC 9110): `*`, or a comma-separated list of entity-tags, each quoted and
+# optionally weak (W/"..."); empty list elements are allowed. Werkzeug reads a bare 3 as "3".
+_ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+IF_MATCH_FORM = re.compile(rf"[\s,]*(?:\*|{_ENTITY_TAG}(?:\s*,[\s,]*{_ENTITY_TAG})*)?[\s,]*")
 __all__ = ["bp", "hooks"]  # hooks: Idempotency-Key and RateLimit headers on every operation
 
 
@@ -178,7 +182,17 @@ def if_match(user: User, task_id: str, load: Callable[[User, str], Task] = tasks
 
     The ETag is strong and compared strongly (RFC 9110): a weak one never matches; `*`
     matches any task that exists. The check and the change share one transaction, and the
-    workflow's optimistic lock refuses a change made in between (409 concurrent_change)."""
+    workflow's optimistic lock refuses a change made in between (409 concurrent_change).
+    An If-Match that is not a list of quoted entity-tags is a 400 invalid_if_match."""
+    raw = request.headers.get("If-Match")
+    if raw is not None and not IF_MATCH_FORM.fullmatch(raw):
+        raise DomainError(
+            gettext(
+                'The ETag in If-Match must be quoted, as the ETag header gives it: "3f1d…" '
+                'or W/"3f1d…" (RFC 9110), or be *.'
+            ),
+            code="invalid_if_match",
+        )
     task = load(user, task_id)
     if "If-Match" in request.headers and not request.if_match.contains(
         serializers.task_etag(task).strip('"')

@@ -66,6 +66,23 @@ def test_if_match_is_optional_and_star_matches_any_task(app, client, agent):
         assert db.session.get(Task, url.rsplit("/", 1)[1]).assignee_id is None
 
 
+@pytest.mark.parametrize("sent", ["3", "W/3", "3f1d0c9a", '"a", b'])
+def test_an_unquoted_if_match_is_refused_and_changes_nothing(app, client, agent, sent):
+    _, url = task_url(app)
+    current = client.get(url, headers=agent).headers["ETag"]
+    for value in (sent, current.strip('"')):  # even the current ETag, unquoted
+        body = problem(
+            client.post(f"{url}/claim", headers={**agent, "If-Match": value}),
+            400,
+            "invalid_if_match",
+        )
+        assert "The ETag in If-Match must be quoted" in body["detail"]
+    with app.app_context():
+        assert db.session.get(Task, url.rsplit("/", 1)[1]).assignee_id is None
+    described = client.get(f"{API}/problems/invalid_if_match").json
+    assert described["status"] == 400 and "not quoted" in described["description"]
+
+
 def test_a_complaint_has_an_etag_that_changes_with_it(app, client, agent, runner):
     complaint_id, url = task_url(app)
     manager = bearer(issue_token(runner, "manager"))
