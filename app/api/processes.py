@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, jsonify, request, url_for
 from flask_babel import gettext
 
+from app import role_text
 from app.api.auth import token_required
 from app.api.blueprint import bp
 from app.api.openapi import errors, json_body, path_parameter
@@ -22,9 +23,9 @@ from app.input_guards import MAX_INT
 from app.processes import FILE_NAME, MAX_FILES
 from forms import formdata_from_json
 from forms.processes import MAX_COMMENT, VersionCommentForm
-from services import permissions, processes
+from services import permissions, processes, roles
 from services.db import db
-from services.errors import InvalidInput, NotFound
+from services.errors import InvalidInput, NotAllowed, NotFound
 from services.models import ProcessVersion, User
 
 XML = "application/xml"
@@ -61,6 +62,19 @@ def version_dict(version: ProcessVersion, running: int | None = None) -> dict[st
     return body
 
 
+def require_reads_versions(user: User) -> None:
+    """403 naming the role the versions need, as a missing scope's 403 names the scope (the
+    service's refusal speaks of changing the procedure, which a reader did not try)."""
+    if not permissions.manages_processes(user):
+        raise NotAllowed(
+            gettext(
+                "Only process owners read the procedure's versions: your account lacks the "
+                "“%(role)s” role.",
+                role=role_text.name_of(roles.PROCESS_OWNER),
+            )
+        )
+
+
 def _version(version_id: int) -> ProcessVersion:
     version = db.session.get(ProcessVersion, version_id)
     if version is None:
@@ -72,7 +86,7 @@ def _version(version_id: int) -> ProcessVersion:
 @token_required
 def list_versions(user: User) -> Any:
     """Every version of the procedure, newest first, with how many complaints run on each."""
-    permissions.require_manages_processes(user)
+    require_reads_versions(user)
     running = processes.running_counts(user)
     return jsonify(
         versions=[version_dict(v, running.get(v.id, 0)) for v in processes.version_list()]
@@ -83,7 +97,7 @@ def list_versions(user: User) -> Any:
 @token_required
 def show_version(user: User, version_id: int) -> Any:
     """One version."""
-    permissions.require_manages_processes(user)
+    require_reads_versions(user)
     version = _version(version_id)
     running = processes.running_counts(user).get(version.id, 0)
     return jsonify(version_dict(version, running))
@@ -93,7 +107,7 @@ def show_version(user: User, version_id: int) -> Any:
 @token_required
 def version_file(user: User, version_id: int, name: str) -> Any:
     """One BPMN or DMN file of a version, as stored."""
-    permissions.require_manages_processes(user)
+    require_reads_versions(user)
     version = _version(version_id)
     if name not in version.files:
         raise NotFound(gettext("This version has no file called %(name)s.", name=name))

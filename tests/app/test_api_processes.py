@@ -11,7 +11,7 @@ from services import processes
 from services.db import db
 from services.models import ProcessVersion
 from tests import diagrams
-from tests.app.api_helpers import API, bearer, file_complaint, issue_token
+from tests.app.api_helpers import API, bearer, file_complaint, issue_token, problem
 
 CHANGED_THRESHOLD = diagrams.routing_threshold("2500")
 
@@ -140,6 +140,21 @@ def test_only_process_owners_deploy_and_only_with_the_admin_scope(app, client, r
     agent = issue_token(runner, "agent")
     assert client.get(f"{API}/processes/versions", headers=bearer(agent)).status_code == 403
     assert active(app).id == before.id
+
+
+def test_a_refused_reader_of_the_versions_is_told_the_role_it_lacks(app, client, runner):
+    agent = bearer(issue_token(runner, "agent"))
+    version = active(app).id
+    for path in (
+        "/processes/versions",
+        f"/processes/versions/{version}",
+        f"/processes/versions/{version}/files/complaint_handling.bpmn",
+    ):
+        body = problem(client.get(f"{API}{path}", headers=agent), 403, "forbidden")
+        assert body["detail"] == (
+            "Only process owners read the procedure's versions: your account lacks the "
+            "“Process owner” role."
+        ), path
 
 
 def test_an_earlier_version_is_made_active_again(app, client: FlaskClient, runner):
