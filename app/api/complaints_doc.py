@@ -4,6 +4,7 @@ look-up by reference, authenticated intake, task reassignment, each with an exam
 from __future__ import annotations
 
 import copy
+from datetime import timedelta
 from typing import Any
 
 from app import uploads
@@ -12,7 +13,8 @@ from app.api.openapi import errors, json_body, optional_choice, path_parameter, 
 from app.api.schemas import LINKS, TEXT, TIME, nullable, obj, ref
 from app.input_guards import MAX_INT as MAX_ID
 from forms.intake import StaffIntakeForm
-from services import attachments
+from services import attachments, business_calendar
+from services.clock import utcnow
 from services.complaint_search import MAX_LIMIT, SORTS, STATES
 
 EXAMPLE_REFERENCE = "C-2026-000042"
@@ -45,9 +47,9 @@ LIST_ITEM_EXAMPLE = {
     "confidential": False,
     "closed_at": None,
 }
+# Without received_at: intake_example adds one the form accepts on the day it is served.
 INTAKE_EXAMPLE = {
     "channel": "phone",
-    "received_at": "2026-11-02T10:30",
     "complainant_name": "Aminata Diallo",
     "phone": "+221 77 000 00 00",
     "preferred_contact": "phone",
@@ -55,6 +57,16 @@ INTAKE_EXAMPLE = {
     "description": "The machine leaks water from the first wash and the shop ignores my calls.",
     "consent_recorded": True,
 }
+
+
+def intake_example() -> dict[str, Any]:
+    """The intake example, received yesterday at 10:30 in the organisation's time: the form
+    refuses a receipt in the future or more than a year ago, so a fixed date would go stale."""
+    yesterday = business_calendar.to_local(utcnow()) - timedelta(days=1)
+    received_at = yesterday.strftime("%Y-%m-%dT10:30")
+    return {"channel": INTAKE_EXAMPLE["channel"], "received_at": received_at, **INTAKE_EXAMPLE}
+
+
 RECORDED_EXAMPLE = {
     "id": 43,
     "reference": "C-2026-000043",
@@ -259,7 +271,7 @@ def paths() -> dict[str, Any]:
                     "content": {
                         "application/json": {
                             "schema": ref("StaffIntakeForm"),
-                            "example": INTAKE_EXAMPLE,
+                            "example": intake_example(),
                         },
                         "multipart/form-data": {
                             "schema": ref("StaffIntakeMultipart"),
@@ -268,7 +280,7 @@ def paths() -> dict[str, Any]:
                                     "contentType": uploads.ACCEPTED_FILES.replace(",", ", ")
                                 }
                             },
-                            "example": INTAKE_EXAMPLE,
+                            "example": intake_example(),
                         },
                     },
                 },

@@ -68,6 +68,24 @@ def test_agent_records_a_telephone_complaint_as_json(app, client, agent):
     assert detail.status_code == 200 and detail.json["channel"] == "phone"
 
 
+def test_the_references_intake_example_is_accepted_whenever_it_is_read(app, client, agent):
+    """The form refuses a receipt in the future or over a year old: a fixed date expired."""
+    document = client.get(f"{API}/openapi.json").json
+    content = document["paths"]["/complaints/intake"]["post"]["requestBody"]["content"]
+    example = content["application/json"]["example"]
+    assert content["multipart/form-data"]["example"] == example
+    yesterday = datetime.now(ZoneInfo("Europe/Paris")) - timedelta(days=1)
+    assert example["received_at"] == yesterday.strftime("%Y-%m-%dT10:30")
+    response = client.post(f"{API}/complaints/intake", json=example, headers=agent)
+    assert response.status_code == 201, response.json
+    with app.app_context():
+        complaint = db.session.get(Complaint, response.json["id"])
+        paris = datetime.fromisoformat(example["received_at"]).replace(
+            tzinfo=ZoneInfo("Europe/Paris")
+        )
+        assert as_utc(complaint.received_at) == paris.astimezone(UTC)
+
+
 def test_agent_records_a_letter_with_a_pdf_and_a_photo_as_multipart(app, client, agent):
     response = client.post(
         f"{API}/complaints/intake",
