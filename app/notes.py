@@ -17,7 +17,7 @@ from app.redirects import safe_next
 from forms.notes import NoteForm
 from services import attachments, notes, permissions
 from services.db import db
-from services.errors import NotFound
+from services.errors import NotAllowed, NotFound
 from services.models import Attachment, CaseNote, Complaint, NoteMention
 
 bp = Blueprint("notes", __name__)
@@ -26,9 +26,9 @@ bp = Blueprint("notes", __name__)
 @bp.before_request
 @login_required
 def require_reader() -> None:
-    """Notes are for staff who read complaints; for anyone else they do not exist."""
+    """Notes are for staff who read complaints: others get the complaint pages' 403."""
     if not permissions.reads_complaints(current_user):
-        raise NotFound(_("No such complaint."))
+        raise NotAllowed(_("Your role does not give access to complaints."))
 
 
 @bp.app_template_global()

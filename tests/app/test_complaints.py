@@ -273,6 +273,7 @@ def world(app: Flask) -> dict[str, str]:
             "reassign": f"/inbox/tasks/{task_id}/reassign",
             "claim": f"POST /inbox/tasks/{task_id}/claim",
             "delete_filter": f"POST /inbox/filters/{saved.id}/delete",
+            "mentions": "/mentions",
         }
 
 

@@ -138,8 +138,10 @@ def test_staff_who_cannot_see_the_complaint_can_neither_read_nor_add_notes(
     login(client, "manager")
     response = _add_note(client, complaint_id, "hello", "/inbox")
     assert response.status_code == 404
-    login(client, "owner")  # a process owner reads no complaints
-    assert client.get("/mentions").status_code == 404
+    login(client, "owner")  # a process owner reads no complaints: 403, as /complaints says
+    mentions = client.get("/mentions")
+    assert mentions.status_code == 403
+    assert "Your role does not give access to complaints." in mentions.text
 
 
 def test_an_empty_note_shows_the_error_summary(app: Flask, client: FlaskClient) -> None:
