@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, request
+from flask_babel import get_locale
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -38,6 +39,8 @@ EDITOR_CONTENT_SECURITY_POLICY = (
 )
 HSTS = "max-age=31536000"
 DEFAULT_HOSTS = ["localhost", "127.0.0.1"]
+# The answers whose words are in the reader's language: pages, and errors for programs.
+JSON_TYPES = frozenset({"application/json", "application/problem+json"})
 
 
 def apply_security(app: Flask) -> None:
@@ -61,6 +64,7 @@ def apply_security(app: Flask) -> None:
         # Trust exactly this many proxies' X-Forwarded-* headers, no more (spoofing).
         app.wsgi_app = ProxyFix(app.wsgi_app, **counts)  # type: ignore[method-assign]
     app.after_request(security_headers)
+    app.after_request(content_language)
     app.register_error_handler(SecurityError, untrusted_host)
 
 
@@ -83,6 +87,18 @@ def security_headers(response: Any) -> Any:
     if request.endpoint != "static":
         # Words (pages, errors) follow Accept-Language: caches must keep one copy per language.
         response.vary.add("Accept-Language")
+    return response
+
+
+def content_language(response: Any) -> Any:
+    """Content-Language (en or fr, as the words were chosen) on pages and JSON errors;
+    security_headers adds Vary: Accept-Language, where the language may come from."""
+    if request.endpoint == "static":
+        return response
+    if response.mimetype == "text/html" or (
+        response.status_code >= 400 and response.mimetype in JSON_TYPES
+    ):
+        response.headers.setdefault("Content-Language", str(get_locale() or "en"))
     return response
 
 

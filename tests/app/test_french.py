@@ -130,3 +130,25 @@ def test_language_switch_keeps_french_for_the_session(client):
     page = client.get("/complaints/new").get_data(as_text=True)
     assert "Déposer une réclamation" in page
     assert "English" in page  # the switch back
+
+
+def test_pages_and_json_errors_say_their_language(client):
+    # The browser's language: named, and caches keep one copy per Accept-Language.
+    for headers, language in (({}, "en"), (FRENCH, "fr")):
+        page = client.get("/complaints/new", headers=headers)
+        assert page.headers["Content-Language"] == language
+        assert "Accept-Language" in page.vary
+        missing = client.get("/api/v1/complaints/1", headers=headers)  # no token: 401
+        assert missing.mimetype == "application/problem+json"
+        assert missing.headers["Content-Language"] == language
+        assert "Accept-Language" in missing.vary
+        json_404 = client.get("/nowhere", headers={**headers, "Accept": "application/json"})
+        assert (json_404.status_code, json_404.mimetype) == (404, "application/json")
+        assert json_404.headers["Content-Language"] == language
+    # A file is in no reader's language.
+    style = client.get("/static/css/app.css")
+    assert style.status_code == 200 and "Content-Language" not in style.headers
+    style.close()
+    # The language chosen on the page wins over the browser's.
+    post_form(client, "/lang/fr", {"next": "/"}, form_url="/")
+    assert client.get("/complaints/new").headers["Content-Language"] == "fr"
