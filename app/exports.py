@@ -56,9 +56,9 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[C
     `rows` may be a generator reading the database: it runs inside the request's context
     (stream_with_context), so the session stays open until the last row.
     """
-    response = Response(
-        stream_with_context(exports.csv_chunks(header, rows)), content_type=CSV_TYPE
-    )
+    # Excel in French reads ";" and decimal commas: the reader's language picks the form.
+    chunks = exports.csv_chunks(header, rows, language=str(get_locale() or "en"))
+    response = Response(stream_with_context(chunks), content_type=CSV_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{_safe(filename)}"'
     response.headers["Cache-Control"] = "no-store"  # personal data: no copies in caches
     return response

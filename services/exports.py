@@ -39,36 +39,43 @@ def guard(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_cell(value: Cell) -> str | int | float:
-    """One value as CSV writes it: text guarded, dates in ISO form, empty for None."""
+def csv_cell(value: Cell, decimal_comma: bool = False) -> str | int | float:
+    """One value as CSV writes it: text guarded, dates in ISO form, empty for None; with
+    `decimal_comma`, decimals written 2,5 (French)."""
     # By exact type, most frequent first: this runs for every cell of a million rows.
     kind = type(value)
     if kind is str:
         return guard(cast(str, value))
     if value is None:
         return ""
-    if kind is int or kind is float:
-        return cast(int | float, value)
+    if kind is int:
+        return cast(int, value)
+    if kind is float:
+        return repr(value).replace(".", ",") if decimal_comma else cast(float, value)
     if isinstance(value, datetime):
         return value.isoformat(" ", "minutes")
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, Decimal):
-        return str(value)
+        return str(value).replace(".", ",") if decimal_comma else str(value)
     if isinstance(value, date):
         return value.isoformat()
     return guard(str(value))
 
 
-def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Iterator[bytes]:
-    """A CSV file (UTF-8 with BOM, comma-separated, CRLF) as a stream of byte chunks."""
+def csv_chunks(
+    header: Sequence[str], rows: Iterable[Sequence[Cell]], language: str = "en"
+) -> Iterator[bytes]:
+    """A CSV file (UTF-8 with BOM, CRLF) as a stream of byte chunks: comma-separated, or for a
+    French reader semicolon-separated with decimal commas, as Excel opens it in French."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    french = language == "fr"
+    writer = csv.writer(buffer, delimiter=";" if french else ",")
     buffer.write(BOM)
     writer.writerow([guard(str(name)) for name in header])
     pending = 0
     for row in rows:
-        writer.writerow([csv_cell(value) for value in row])
+        writer.writerow([csv_cell(value, french) for value in row])
         pending += 1
         if pending >= CSV_BATCH:
             yield buffer.getvalue().encode("utf-8")

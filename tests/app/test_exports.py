@@ -21,11 +21,13 @@ def listed(response) -> list[str]:
     return ROW_REFERENCE.findall(response.get_data(as_text=True))
 
 
-def csv_table(response) -> list[list[str]]:
+def csv_table(response, delimiter: str = ",") -> list[list[str]]:
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # the charset once
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"), newline="")))
+    assert response.get_data().startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 after a BOM
+    text = response.get_data().decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
 def make_confidential():
@@ -103,11 +105,29 @@ def test_xlsx_export_opens_in_a_spreadsheet_with_the_same_rows(app, client, thre
 def test_headers_and_labels_follow_the_readers_language(app, client, three):
     login(client, "analyst")
     post_form(client, "/lang/fr", {}, form_url="/complaints")
-    table = csv_table(client.get("/complaints/export.csv?department=Billing"))
+    table = csv_table(client.get("/complaints/export.csv?department=Billing"), ";")
     assert table[0][0] == "Référence"
     assert "Canal" in table[0]
     row = dict(zip(table[0], table[1], strict=True))
     assert row["Confidentiel"] == "Non"
+
+
+def test_french_readers_get_semicolons_and_decimal_commas_as_excel_expects(app, client, three):
+    _billing, classified, _secret = three
+    login(client, "analyst")
+    english = csv_table(client.get("/complaints/export.csv"))
+    post_form(client, "/lang/fr", {}, form_url="/complaints")
+    response = client.get("/complaints/export.csv")
+    header_line = response.get_data().decode("utf-8-sig").splitlines()[0]
+    assert header_line.count(";") == len(english[0]) - 1 and "," not in header_line
+    french = csv_table(response, ";")
+    assert len(french[0]) == len(english[0])
+    ours = [row for row in english if row[0] == classified][0]
+    theirs = [row for row in french if row[0] == classified][0]
+    # The working hours to acknowledge, a decimal: 0.25 in English is 0,25 in French.
+    hours = english[0].index("Time to acknowledge (working hours)")
+    assert re.fullmatch(r"\d+\.\d+", ours[hours]), ours[hours]
+    assert theirs[hours] == ours[hours].replace(".", ",")
 
 
 def test_text_that_would_run_as_a_formula_is_made_inert(app, client):

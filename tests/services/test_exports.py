@@ -15,10 +15,11 @@ from services.models import AuditEvent, Complaint
 from tests import journeys as j
 
 
-def parsed(chunks) -> list[list[str]]:
+def parsed(chunks, delimiter: str = ",") -> list[list[str]]:
     data = b"".join(chunks)
     assert data.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 only after a BOM
-    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    text = data.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
 def test_csv_guards_text_that_a_spreadsheet_would_run_as_a_formula():
@@ -39,6 +40,22 @@ def test_csv_writes_each_kind_of_value_and_streams_in_batches():
     table = parsed(chunks)
     assert len(table) == 1202
     assert table[1] == ["0", "2.50", "2026-01-02", "2026-01-02 09:05", "", "1", "é"]
+
+
+def test_french_csv_is_semicolon_separated_with_decimal_commas():
+    """Excel in French locales splits on ";" and reads 2,5 as a number."""
+    row = [2.5, Decimal("1234.50"), -0.75, 7, "a; b", "3.5 kg", date(2026, 1, 2), "-x"]
+    header = ["f", "d", "neg", "n", "text", "unit", "day", "g"]
+    data = b"".join(exports.csv_chunks(header, [row], language="fr"))
+    assert data.decode("utf-8-sig").splitlines() == [
+        "f;d;neg;n;text;unit;day;g",
+        '2,5;1234,50;-0,75;7;"a; b";3.5 kg;2026-01-02;\'-x',
+    ]
+    english = b"".join(exports.csv_chunks(header, [row]))
+    assert english.decode("utf-8-sig").splitlines()[1] == (
+        "2.5,1234.50,-0.75,7,a; b,3.5 kg,2026-01-02,'-x"
+    )
+    assert parsed(exports.csv_chunks(header, [row], language="fr"), ";")[1][4] == "a; b"
 
 
 def test_xlsx_keeps_text_as_text_and_numbers_and_dates_typed(tmp_path):
