@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app import audit_text, domain_messages
@@ -168,7 +169,12 @@ def templates_index() -> Any:
         for kind in message_templates.kinds().values()
         for language in message_templates.LANGUAGES
     ]
-    return render_template("admin/templates.html", rows=rows)
+    # Each language by its name in the reader's words (French, français), not its code.
+    names = {
+        code: Locale.parse(code).get_language_name(get_locale())
+        for code in message_templates.LANGUAGES
+    }
+    return render_template("admin/templates.html", rows=rows, language_names=names)
 
 
 @bp.route("/templates/<kind>/<language>", methods=["GET", "POST"])

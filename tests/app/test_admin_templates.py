@@ -11,6 +11,7 @@ from services.models import AuditEvent
 from tests.app.helpers import login, post_form
 
 URL = "/admin/templates/acknowledgement/fr"
+FRENCH = {"Accept-Language": "fr"}
 
 
 def text(response) -> str:
@@ -30,6 +31,15 @@ def test_the_list_describes_each_message_in_french_for_a_french_administrator(cl
     page = text(client.get("/admin/templates", headers={"Accept-Language": "fr"}))
     assert "La réclamation est enregistrée" in page
     assert "The complaint is registered" not in page
+
+
+def test_the_list_names_each_language_in_the_readers_words(client):
+    login(client, "admin")
+    for headers, names in (({}, ("English", "French")), (FRENCH, ("anglais", "français"))):
+        page = text(client.get("/admin/templates", headers=headers))
+        cells = re.findall(r"<td>([^<]*)</td>", page)
+        assert cells.count(names[0]) == cells.count(names[1]) == len(message_templates.kinds())
+        assert "en" not in cells and "fr" not in cells
 
 
 def test_the_edit_page_previews_the_template_on_a_sample_complaint(client):
