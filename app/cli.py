@@ -28,6 +28,7 @@ from services import (
     documents,
     instance_migration,
     message_templates,
+    presets,
     processes,
     providers,
     reporting,
@@ -202,8 +203,9 @@ def create_service_account(username: str, name: str, roles: str) -> None:
 @click.command("seed-demo")
 @click.option(
     "--preset",
+    type=click.Choice(presets.names()),
     default=None,
-    help="Service-level preset (grievance, fca, acpr, asic); default COMPLAINTFLOW_PRESET.",
+    help="Service-level preset (processes/presets); default COMPLAINTFLOW_PRESET.",
 )
 @click.option(
     "--complaints/--no-complaints",

@@ -153,3 +153,10 @@ def test_complaintflow_preset_is_read_by_init_db(app, runner):
     with app.app_context():
         business_calendar.invalidate()
         assert presets.active().id == "fca"
+
+
+def test_seed_demo_names_the_presets_it_takes(app, runner):
+    result = runner.invoke(args=["seed-demo", "--preset", "nope"])
+    assert result.exit_code == 2
+    assert "'nope' is not one of 'acpr', 'asic', 'fca', 'grievance'" in result.output
+    assert preset_row(app) is None or preset_row(app).preset != "nope"
