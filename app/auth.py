@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app import login_throttle
 from app.extensions import limiter, login_manager
 from app.redirects import safe_next
 from forms.auth import LoginForm
@@ -39,22 +40,43 @@ def load_user(session_id: str) -> User | None:
 
 
 def _too_many_attempts() -> str:
-    return _("Too many failed sign-in attempts; please wait a few minutes and try again.")
+    return _(
+        "Too many failed sign-in attempts from your connection; please wait a few minutes and "
+        "try again. Signing in from another connection is not affected."
+    )
 
 
-def _account_key() -> str:
-    return "account:" + request.form.get("username", "").strip().lower()[:80]
+def _pair_key() -> str:
+    # One account from one address: what one guesser fills, not what locks the account.
+    username = login_throttle.account_key(request.form.get("username", ""))
+    return f"account:{username}|{get_remote_address()}"
 
 
 def _failed(response: Any) -> bool:
-    # Only failed attempts count towards the limits; a successful sign-in redirects.
-    return response.status_code != 302
+    # Only a form shown again counts (a wrong password); a sign-in redirects, a wait is a 429.
+    return response.status_code == 422
+
+
+def _slowed_down(form: LoginForm, seconds: int) -> Any:
+    """The sign-in page, refused for now: the account is slowed after many failures."""
+    if seconds > 60:
+        message = _too_many_attempts()
+    else:
+        message = _(
+            "This account has had many failed sign-in attempts, so its sign-ins are slowed "
+            "down: wait %(seconds)d seconds and try again.",
+            seconds=seconds,
+        )
+    form.password.errors.append(message)
+    response = make_response(render_template("auth/login.html", form=form), 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["LOGIN_RATE_LIMIT"],
-    key_func=_account_key,
+    key_func=_pair_key,
     methods=["POST"],
     deduct_when=_failed,
     error_message=_too_many_attempts,
@@ -67,14 +89,19 @@ def _failed(response: Any) -> bool:
     error_message=_too_many_attempts,
 )
 def login() -> Any:
-    """Sign-in form."""
+    """Sign-in form; failures are throttled as app.login_throttle says."""
     form = LoginForm(request.form)
     if request.method == "POST" and form.validate():
+        address = get_remote_address()
+        wait = login_throttle.wait_before_trying(form.username.data, address)
+        if wait is not None:
+            return _slowed_down(form, wait)
         user = users.authenticate(form.username.data, form.password.data)
         if user is not None:
             session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
             login_user(user)
             return redirect(safe_next(url_for("main.index")))
+        login_throttle.record_failure(form.username.data, address)
         current_app.logger.warning(
             "failed sign-in for user name %r from %s", form.username.data, request.remote_addr
         )

@@ -252,11 +252,18 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PUBLIC_POST_RATE_LIMIT": os.environ.get(
             "PUBLIC_POST_RATE_LIMIT", "10 per minute;50 per day"
         ),
-        # Failed sign-ins, per account and per client address (successes are not counted).
+        # Failed sign-ins (successes are not counted; app/login_throttle.py): refused past the
+        # limit per account from one client address, and per client address on any accounts.
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour"),
         "LOGIN_ADDRESS_RATE_LIMIT": os.environ.get(
             "LOGIN_ADDRESS_RATE_LIMIT", "20 per minute;100 per hour"
         ),
+        # Per account from all addresses: past it the account is slowed, never locked (one try
+        # per LOGIN_SLOWED_SECONDS, from addresses that have not failed on it lately).
+        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get(
+            "LOGIN_ACCOUNT_RATE_LIMIT", "10 per minute;30 per hour"
+        ),
+        "LOGIN_SLOWED_SECONDS": env.whole("LOGIN_SLOWED_SECONDS", 10, minimum=1),
         # Gunicorn's worker count: several workers need shared rate-limit storage (Redis).
         "WEB_CONCURRENCY": env.whole("WEB_CONCURRENCY", 1, minimum=1),
         # Background work on Celery (production): the broker (redis://… or amqp://…); unset,

@@ -57,6 +57,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    # The limiter is module-wide and init_app keeps the first app's key prefix: each app (the
+    # tests build many, some on a shared Redis) counts under its own.
+    limiter._key_prefix = app.config.get("RATELIMIT_KEY_PREFIX", "")
     limiter.init_app(app)
 
     input_guards.register(app)  # before the blueprints: their int rules use its converter

@@ -13,6 +13,7 @@ from app.config import from_environment
 from services import users
 from services.db import db
 from tests.app.helpers import csrf_token, login, post_form
+from tests.app.test_security import REDIS_URL, redis_prefix  # noqa: F401 - a fixture
 from tests.conftest import DEMO_PASSWORD
 
 
@@ -137,28 +138,89 @@ def test_a_signed_in_user_who_is_deactivated_is_signed_out_at_the_next_request(a
 # --- throttling, timing, logging ------------------------------------------------------------
 
 
-def fail(client, username: str, token: str):
+ATTACKER = "203.0.113.66"
+HOME = "198.51.100.7"
+
+
+def fail(client, username: str, token: str, address: str = "127.0.0.1"):
     return client.post(
-        "/auth/login", data={"username": username, "password": "wrong-pass", "csrf_token": token}
+        "/auth/login",
+        data={"username": username, "password": "wrong-pass", "csrf_token": token},
+        environ_overrides={"REMOTE_ADDR": address},
     )
 
 
-def test_failed_sign_ins_are_throttled_per_account(app, client):
+def right(client, username: str, token: str, address: str):
+    return client.post(
+        "/auth/login",
+        data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token},
+        environ_overrides={"REMOTE_ADDR": address},
+    )
+
+
+def test_failed_sign_ins_are_throttled_per_account_and_address(app, client):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     token = csrf_token(client, "/auth/login")
     assert [fail(client, "agent", token).status_code for _ in range(3)] == [422] * 3
     response = fail(client, "Agent", token)
     assert response.status_code == 429
-    assert "Too many failed sign-in attempts" in response.get_data(as_text=True)
-    # Even the right password waits now; another account from the same address does not.
-    right = {"username": "agent", "password": DEMO_PASSWORD, "csrf_token": token}
-    assert client.post("/auth/login", data=right).status_code == 429
-    assert fail(client, "supervisor", token).status_code == 422
-    # The account is throttled from any address.
-    other = client.post(
-        "/auth/login", data=right, environ_overrides={"REMOTE_ADDR": "198.51.100.7"}
+    assert "Too many failed sign-in attempts from your connection" in response.get_data(
+        as_text=True
     )
-    assert other.status_code == 429
+    # Even the right password waits now from this address; another account does not.
+    assert right(client, "agent", token, "127.0.0.1").status_code == 429
+    assert fail(client, "supervisor", token).status_code == 422
+    # From another address the account is not locked.
+    assert right(client, "agent", token, HOME).status_code == 302
+
+
+@pytest.mark.parametrize("storage", ["memory://", REDIS_URL])
+def test_an_attacker_failing_from_one_address_does_not_lock_the_administrator_out(
+    app,
+    storage,
+    redis_prefix,  # noqa: F811 - the fixture imported above
+):
+    attack = create_app(
+        {**app.config, "RATELIMIT_STORAGE_URI": storage, "RATELIMIT_KEY_PREFIX": redis_prefix}
+    )
+    attacker, user = attack.test_client(), attack.test_client()
+    token = csrf_token(attacker, "/auth/login")
+    statuses = [fail(attacker, "admin", token, ATTACKER).status_code for _ in range(30)]
+    # The attacker's address is stopped after five tries (LOGIN_RATE_LIMIT's default)...
+    assert statuses == [422] * 5 + [429] * 25
+    assert right(attacker, "admin", token, ATTACKER).status_code == 429
+    # ... and the administrator, from their own address, signs in at once.
+    signed_in = right(user, "admin", csrf_token(user, "/auth/login"), HOME)
+    assert signed_in.status_code == 302
+    assert "Ada Admin" in user.get("/", follow_redirects=True).get_data(as_text=True)
+    with attack.app_context():
+        db.engine.dispose()
+
+
+def test_a_guesser_spread_over_many_addresses_gets_one_try_per_interval(app, client):
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "4 per minute"
+    app.config["LOGIN_SLOWED_SECONDS"] = 1
+    token = csrf_token(client, "/auth/login")
+    # Four addresses, one failure each: the account is slowed now, never locked.
+    for n in range(4):
+        assert fail(client, "admin", token, f"192.0.2.{n}").status_code == 422
+    # A fifth address gets its try (a wrong guess); a sixth, right after, waits its turn.
+    assert fail(client, "admin", token, "192.0.2.50").status_code == 422
+    waiting = fail(client, "admin", token, "192.0.2.51")
+    assert waiting.status_code == 429
+    assert int(waiting.headers["Retry-After"]) <= 1
+    page = waiting.get_data(as_text=True)
+    assert "This account has had many failed sign-in attempts" in page
+    assert "seconds and try again" in page
+    # An address that failed on the account is kept off it, even with the right password.
+    time.sleep(1.1)
+    again = right(client, "admin", token, "192.0.2.1")
+    assert again.status_code == 429
+    assert "from your connection" in again.get_data(as_text=True)
+    # The administrator, from an address that has not failed, gets the next try.
+    assert right(client, "admin", token, HOME).status_code == 302
+    # Other accounts are not slowed.
+    assert fail(client, "agent", token, "192.0.2.52").status_code == 422
 
 
 def test_failed_sign_ins_are_throttled_per_address(app, client):
@@ -167,12 +229,7 @@ def test_failed_sign_ins_are_throttled_per_address(app, client):
     names = ["a1", "a2", "a3", "a4", "a5"]
     assert [fail(client, name, token).status_code for name in names] == [422] * 4 + [429]
     assert "Too many failed sign-in attempts" in fail(client, "a6", token).get_data(as_text=True)
-    elsewhere = client.post(
-        "/auth/login",
-        data={"username": "agent", "password": DEMO_PASSWORD, "csrf_token": token},
-        environ_overrides={"REMOTE_ADDR": "198.51.100.7"},
-    )
-    assert elsewhere.status_code == 302
+    assert right(client, "agent", token, HOME).status_code == 302
 
 
 def test_successful_sign_ins_do_not_use_up_the_budget(app, client):

@@ -1,0 +1,87 @@
+"""Failed sign-ins: stopped per account and address, only slowed per account.
+
+A per-account lockout lets anyone lock a real user (the administrator) out by failing their
+password from anywhere. So the counts that refuse are the ones an attacker's own address
+fills, and the account-wide count only slows (OWASP's "slow down online guessing"):
+
+- one account from one address (LOGIN_RATE_LIMIT) and one address on any accounts
+  (LOGIN_ADDRESS_RATE_LIMIT) refuse with a 429 (app.auth's flask-limiter decorators);
+- one account from all addresses (LOGIN_ACCOUNT_RATE_LIMIT): past it the account is *slowed*.
+  An address that failed on it in the last RECENT_FAILURE minutes is refused; any other
+  address may try, but the whole account takes one try per LOGIN_SLOWED_SECONDS. A guesser
+  spread over many addresses gets one guess per interval, and each address one guess; the
+  real user, from an address that has not failed, waits seconds at most, not an hour.
+
+The counts live in flask-limiter's storage (memory, or Redis shared by the web workers).
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app
+from limits import RateLimitItem, parse, parse_many
+
+from app.extensions import limiter
+
+# How long an address that failed on an account is kept off it while the account is slowed.
+RECENT_FAILURE = parse("1 per 15 minutes")
+
+
+def account_key(username: str) -> str:
+    """The name the counts use for an account: as typed, case-folded (known or not)."""
+    return username.strip().lower()[:80]
+
+
+def _ids(kind: str, *parts: str) -> tuple[str, ...]:
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+    return (prefix, kind, *parts) if prefix else (kind, *parts)
+
+
+def _account_limits() -> list[RateLimitItem]:
+    return parse_many(current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"])
+
+
+def _slot() -> RateLimitItem:
+    return parse(f"1 per {int(current_app.config['LOGIN_SLOWED_SECONDS'])} second")
+
+
+def record_failure(username: str, address: str) -> None:
+    """Count a failed sign-in on the account (from everywhere) and from this address."""
+    account = account_key(username)
+    for item in _account_limits():
+        limiter.limiter.hit(item, *_ids("login-account", account))
+    limiter.limiter.hit(RECENT_FAILURE, *_ids("login-recent", account, address))
+
+
+def slowed(username: str) -> bool:
+    """True when the account has had more failures, from all addresses, than its limit."""
+    account = account_key(username)
+    return not all(
+        limiter.limiter.test(item, *_ids("login-account", account)) for item in _account_limits()
+    )
+
+
+def wait_before_trying(username: str, address: str) -> int | None:
+    """None when this attempt may check the password; otherwise the seconds to wait.
+
+    Only a slowed account makes anyone wait: an address that failed on it recently waits
+    until that failure is RECENT_FAILURE old, any other address until the account's next
+    try (taking it now when it is free).
+    """
+    if not slowed(username):
+        return None
+    account = account_key(username)
+    recent = _ids("login-recent", account, address)
+    if not limiter.limiter.test(RECENT_FAILURE, *recent):
+        reset = limiter.limiter.get_window_stats(RECENT_FAILURE, *recent).reset_time
+        return _seconds_until(reset)
+    slot = _slot()
+    ids = _ids("login-slot", account)
+    if limiter.limiter.hit(slot, *ids):
+        return None
+    return _seconds_until(limiter.limiter.get_window_stats(slot, *ids).reset_time)
+
+
+def _seconds_until(reset_time: float) -> int:
+    return max(1, int(reset_time - time.time() + 0.999))
