@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -142,11 +143,36 @@ def forgot() -> Any:
     """Ask for a password reset link; the answer never says whether the account exists."""
     form = ForgotPasswordForm(request.form)
     if request.method == "POST" and form.validate():
-        invitations.request_reset(form.identifier.data, current_app.config["PUBLIC_BASE_URL"])
-        db.session.commit()
-        return render_template("auth/forgot_sent.html")
+        response = make_response(render_template("auth/forgot_sent.html"))
+        # Looking the account up, the token and the email are done once the answer is sent:
+        # done here, they made the answer slower for a real account than for an unknown one.
+        response.call_on_close(
+            _after_the_answer(
+                invitations.request_reset,
+                form.identifier.data,
+                current_app.config["PUBLIC_BASE_URL"],
+            )
+        )
+        return response
     status = 422 if request.method == "POST" else 200
     return render_template("auth/forgot.html", form=form), status
+
+
+def _after_the_answer(work: Callable[..., None], *args: Any) -> Callable[[], None]:
+    """`work(*args)` in a transaction of its own, to run when the response is closed (the
+    server has sent it); a failure is logged, since no page can show it any more."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                work(*args)
+                db.session.commit()
+            except Exception:  # noqa: BLE001 - the answer is sent; the log keeps the failure
+                db.session.rollback()
+                app.logger.exception("%s failed after the answer was sent", work.__name__)
+
+    return run
 
 
 @bp.route("/password/<token>", methods=["GET", "POST"])

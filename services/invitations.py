@@ -6,7 +6,9 @@ outbox row (kinds staff_invitation, password_reset) that the delivery worker sen
 staff email, in the user's language.
 
 Asking for a reset on the sign-in page never tells whether the account exists: the answer
-is the same, and only an active account with an email address gets a message.
+is the same, and only an active account with an email address gets a message. The page calls
+request_reset once its answer is sent (app.auth), so the work a real account costs does not
+make its answer slower.
 """
 
 from __future__ import annotations
