@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from wtforms import Form
 
+from app import role_text
 from app.procedure_text import translated
 from app.service_levels import clock_name, target_words
 from forms import SurveyForm
@@ -53,6 +54,7 @@ KINDS = {
     "note_added": _l("Internal note added"),
     "systemic_issue_linked": _l("Linked to a systemic issue"),
     "improvement_action_linked": _l("Linked to an improvement action"),
+    "assignment_fell_back": _l("Not given to the person the procedure names"),
 }
 ACTORS = {audit.SYSTEM: _l("System"), audit.COMPLAINANT: _l("Complainant")}
 # What the complainant (or staff on their behalf) sent, by the procedure's message name.
@@ -112,8 +114,33 @@ LABELS = {
 HIDDEN = frozenset({"notification", "replacement", "document_id", "attachment_id", "task_id"})
 # Data shown elsewhere on the case page (the "As received" card) rather than again here.
 NO_ROWS = frozenset(
-    {"received", "reopened", "withdrawn", "clock_breached", "letter_rule", "confidential_opened"}
+    {
+        "assignment_fell_back",
+        "received",
+        "reopened",
+        "withdrawn",
+        "clock_breached",
+        "letter_rule",
+        "confidential_opened",
+    }
 )
+# Why a task the diagram gives to a person (assignTo) went to its role's queue instead.
+ASSIGNMENT_FALLBACKS = {
+    "unknown_assignee": _l(
+        "%(step)s: %(name)s is not an active staff member; the task waits in the %(role)s queue"
+    ),
+    "assignee_lacks_role": _l(
+        "%(step)s: %(name)s does not hold the role %(role)s; the task waits in that role's queue"
+    ),
+    "assignee_not_cleared": _l(
+        "%(step)s: %(name)s is not cleared for confidential complaints; the task waits in the "
+        "%(role)s queue"
+    ),
+    "four_eyes": _l(
+        "%(step)s: %(name)s handled an earlier step of this complaint (four-eyes rule); the task "
+        "waits in the %(role)s queue"
+    ),
+}
 # What was opened in a confidential case (services.sensitive.record_opening).
 OPENINGS = {
     "complaint": _l("The complaint"),
@@ -195,6 +222,12 @@ def detail(event: AuditEvent, tasks: Mapping[str, Task]) -> str:
         )
     if kind == "confidential_opened":
         return _opening(data, tasks)
+    if kind == "assignment_fell_back" and data.get("reason") in ASSIGNMENT_FALLBACKS:
+        return ASSIGNMENT_FALLBACKS[str(data["reason"])] % {
+            "step": translated(str(data.get("title") or event.task_name or "")),
+            "name": data.get("person", ""),
+            "role": role_text.name_of(str(data.get("role", ""))),
+        }
     if kind == "letter_rule" and data.get("kind") in LETTER_RULES:
         return str(LETTER_RULES[str(data["kind"])])
     if kind in ("delivery_failed", "delivery_retried", "delivery_rerouted", "letter_posted"):

@@ -32,7 +32,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app import facts, procedure_text, role_text
+from app import facts, history, procedure_text, role_text
 from app.domain_messages import localize_all
 from app.editor_text import EDITOR_MESSAGES, KINDS, SETTINGS, library_texts
 from app.facts import ROUTES
@@ -419,6 +419,10 @@ def _versions_page(failed_id: int | None, form: VersionCommentForm, status: int 
     items = processes.versions()
     running = {v.id: len(instance_migration.running(v, current_user)) for v in items}
     active = next((v for v in items if v.active), None)
+    fallbacks = [
+        (event, version, history.detail(event, {}))
+        for event, version in processes.assignment_fallbacks()
+    ]
     return render_template(
         "processes/versions.html",
         versions=items,
@@ -426,6 +430,7 @@ def _versions_page(failed_id: int | None, form: VersionCommentForm, status: int 
         active=active,
         failed_id=failed_id,
         form=form,
+        fallbacks=fallbacks,
     ), status
 
 

@@ -28,21 +28,10 @@ def assign(manager: User, task_id: str, assignee_id: int | None) -> Task:
             db.session.flush()
         return task
     assignee = db.session.get(User, assignee_id)
-    if assignee is None or not assignee.active:
-        raise _refused("No active staff member has this id.", "unknown_assignee")
-    if not assignee.has_role(task.role):
-        raise _refused("This person does not hold the task's role.", "assignee_lacks_role")
-    if (task.confidential or task.complaint.confidential) and not permissions.sees_confidential(
-        assignee
-    ):
-        raise _refused(
-            "This person is not cleared to see confidential complaints.", "assignee_not_cleared"
-        )
-    if permissions.excluded_by_four_eyes(assignee, task):
-        raise _refused(
-            "This person handled an earlier step of this complaint: four-eyes rule.",
-            "four_eyes",
-        )
+    problem = permissions.assignment_problem(assignee, task)
+    if problem is not None or assignee is None:
+        code = problem or "unknown_assignee"
+        raise _refused(permissions.ASSIGNMENT_PROBLEMS[code], code)
     return tasks.reassign(manager, task.id, assignee)
 
 

@@ -194,6 +194,37 @@ def task_references(file: str, root: etree._Element, labels: dict[str, str]) -> 
     return problems
 
 
+def assigned_username(value: str) -> str | None:
+    """The user name an `assignTo` property names in quotes ('ada'), or None when it names
+    the data field that holds a user's id (escalate_to)."""
+    value = value.strip()
+    if len(value) > 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1].strip() or None
+    return None
+
+
+def assignments(root: etree._Element) -> list[tuple[str, str, str]]:
+    """(user task id, its lane's role, user name) for each user task whose `assignTo` names
+    a person in quotes."""
+    declared = _declared_lanes(root)
+    found = []
+    for task in root.iterfind(".//bpmn:userTask", NS):
+        for prop in task.iterfind(f".//{{{SPIFF}}}property"):
+            if prop.get("name") != "assignTo":
+                continue
+            username = assigned_username(prop.get("value") or "")
+            lane = declared.get(task.get("id", ""))
+            if username is not None:
+                found.append(
+                    (
+                        task.get("id", ""),
+                        (lane.get("name") or "") if lane is not None else "",
+                        username,
+                    )
+                )
+    return found
+
+
 def gateway_conditions(file: str, root: etree._Element, labels: dict[str, str]) -> list[Problem]:
     """Each flow leaving an exclusive gateway that splits must have a condition or be its default.
 

@@ -119,11 +119,39 @@ def excluded_by_four_eyes(user: User, task: Task) -> bool:
     names = (task.not_by or "").split()
     if not names:
         return False
-    done, condition = _latest_completions(task.complaint_id, lambda t: t.name.in_(names))
+    # A row not flushed yet (a task opening now) knows its complaint, not yet the id column.
+    complaint_id = task.complaint_id if task.complaint_id is not None else task.complaint.id
+    done, condition = _latest_completions(complaint_id, lambda t: t.name.in_(names))
     found = db.session.scalar(
         select(done.id).where(condition, done.completed_by_id == user.id).limit(1)
     )
     return found is not None
+
+
+# Why a person may not be given a task: code -> English reason (assignment_problem).
+ASSIGNMENT_PROBLEMS = {
+    "unknown_assignee": "No active staff member has this id.",
+    "assignee_lacks_role": "This person does not hold the task's role.",
+    "assignee_not_cleared": "This person is not cleared to see confidential complaints.",
+    "four_eyes": "This person handled an earlier step of this complaint: four-eyes rule.",
+}
+
+
+def assignment_problem(user: User | None, task: Task) -> str | None:
+    """Why `user` may not be given `task` (a code of ASSIGNMENT_PROBLEMS), or None.
+
+    The one rule for a manager's assignment and the diagram's (assignTo): an active person
+    holding the task's role, cleared for a confidential complaint, not kept off by notBy.
+    """
+    if user is None or not user.active:
+        return "unknown_assignee"
+    if not user.has_role(task.role):
+        return "assignee_lacks_role"
+    if (task.confidential or task.complaint.confidential) and not sees_confidential(user):
+        return "assignee_not_cleared"
+    if excluded_by_four_eyes(user, task):
+        return "four_eyes"
+    return None
 
 
 def four_eyes_excluded(task: Task) -> set[int]:

@@ -15,10 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lxml import etree
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 
+from forms.text import N_
 from services import audit, bpmnlint, diagram_rules, engine, form_definitions, permissions, roles
 from services.db import db
 from services.errors import Conflict, DeployRefused, NotFound
@@ -103,6 +105,9 @@ def validate(
         problems = [p for p in problems if not (p.file == name and p.element_id in flagged)]
         problems.extend(own)
         labels = diagram_rules.element_names(root)
+        refused, doubtful = _assignment_findings(name, root, labels)
+        problems.extend(refused)
+        warnings.extend(doubtful)
         for finding in bpmnlint.run(content, name):
             if finding.rule == "conditional-flows" and finding.element_id in flagged:
                 continue  # our own gateway rule said it already, in more words
@@ -111,6 +116,54 @@ def validate(
             (problems if finding.severity == "error" else warnings).append(finding)
     problems = [_with_file(p, files) for p in problems]
     return engine.ParseResult(None if problems else parsed.specs, problems, warnings)
+
+
+def _assignment_findings(
+    file: str, root: etree._Element, labels: Mapping[str, str]
+) -> tuple[list[engine.Problem], list[engine.Problem]]:
+    """A user task whose `assignTo` names a person in quotes: refused when that person does
+    not hold the lane's role (the task would sit in the inbox of someone not entitled to it);
+    a warning when no active staff member has that user name yet, since the task then waits
+    in its role's queue (as it does at run time whenever the person may not take it)."""
+    refused, doubtful = [], []
+    for task_id, lane, username in diagram_rules.assignments(root):
+        if not lane:
+            continue  # a user task outside a lane is refused for that already
+        element = labels.get(task_id, task_id)
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        if user is None or not user.active:
+            message = N_(
+                "assignTo names '%(username)s', who is not an active staff member: the task "
+                "will wait in the %(role)s queue",
+                username=username,
+                role=lane,
+            )
+            doubtful.append(engine.Problem(file, element, message, task_id, "warning"))
+        elif not user.has_role(lane):
+            message = N_(
+                "assignTo names '%(username)s', who does not hold the role of the task's lane "
+                "(%(role)s)",
+                username=username,
+                role=lane,
+            )
+            refused.append(engine.Problem(file, element, message, task_id))
+    return refused, doubtful
+
+
+def assignment_fallbacks(limit: int = 20) -> list[tuple[AuditEvent, int]]:
+    """The latest tasks the diagram gave to a person (assignTo) that went to their role's queue
+    instead, each with the version its complaint runs on: what the process owner fixes in the
+    diagram or has an administrator fix in the roles. No complaint is named (the events'
+    data say the step, the person and why)."""
+    rows = db.session.execute(
+        db.select(AuditEvent, ProcessVersion.version)
+        .join(ProcessInstance, ProcessInstance.complaint_id == AuditEvent.complaint_id)
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .where(AuditEvent.kind == "assignment_fell_back")
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return [(event, version) for event, version in rows]
 
 
 def _with_file(problem: engine.Problem, files: Mapping[str, bytes]) -> engine.Problem:

@@ -26,6 +26,7 @@ from services import (
     attachments,
     audit,
     departments,
+    diagram_rules,
     documents,
     engine,
     events,
@@ -42,6 +43,7 @@ from services import (
     staff_notices,
     tasks,
     timers,
+    users,
 )
 from services.clock import as_utc, step_time, utcnow
 from services.db import database_locked, db
@@ -267,11 +269,11 @@ def _sync_tasks(
                 at_risk_at=at_risk_at,
                 created_at=now,
                 not_by=" ".join(info.not_by),
-                assignee=_assignee_from_data(info, state.data),
                 **_case_columns(complaint),
             )
             departments.route_task(row, info.properties)  # the diagram's `team` property
             db.session.add(row)
+            _assign_from_diagram(complaint, row, info, state.data)
             still_open.append(row)
             if row.assignee is not None:  # given on creation (assignTo): tell them
                 staff_notices.task_assigned(row, row.assignee, None)
@@ -311,15 +313,58 @@ def _sync_tasks(
         )
 
 
-def _assignee_from_data(info: engine.UserTaskInfo, data: Mapping[str, Any]) -> User | None:
-    """The user a task is given to on creation: its `assignTo` property names the data field."""
-    field_name = info.properties.get("assignTo")
-    value = data.get(field_name) if field_name else None
-    try:
-        user = db.session.get(User, int(value)) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-    return user if user is not None and user.active else None
+def _assign_from_diagram(
+    complaint: Complaint, row: Task, info: engine.UserTaskInfo, data: Mapping[str, Any]
+) -> None:
+    """Give a new task to the person its `assignTo` names: a user name in quotes, or the data
+    field holding a user's id (escalate_to).
+
+    Only someone who may take it (permissions.assignment_problem: active, holding the lane's
+    role, cleared for a confidential case, not kept off by notBy); otherwise the task stays in
+    its role's queue and the case's history says whom the diagram named and why not.
+    """
+    named = info.properties.get("assignTo")
+    if not named:
+        return
+    username = diagram_rules.assigned_username(named)
+    if username is not None:
+        user, wanted = users.by_username(username), username
+    else:
+        value = data.get(named)
+        if value in (None, ""):
+            return  # nobody chosen
+        try:
+            user = db.session.get(User, int(value))
+        except (TypeError, ValueError):
+            user = None
+        wanted = str(value)
+    problem = permissions.assignment_problem(user, row)
+    if problem is None:
+        row.assignee = user
+        return
+    person = user.name if user is not None else wanted
+    logger.warning(
+        "complaint %s: %s not given to %s (%s), as the diagram's assignTo asks",
+        complaint.reference,
+        row.name,
+        person,
+        problem,
+    )
+    audit.record(
+        complaint.id,
+        "assignment_fell_back",
+        task_name=row.name,
+        summary=f"{row.title}: not given to {person} "
+        f"({permissions.ASSIGNMENT_PROBLEMS[problem]}); left in the {row.role} queue",
+        data={
+            "reason": problem,
+            "person": person,
+            "user_id": user.id if user is not None else None,
+            "role": row.role,
+            "assign_to": named,
+            "title": row.title,
+        },
+    )
 
 
 # The deadlines letters quote, read from the timer racing each awaited message: the appeal
