@@ -325,15 +325,18 @@ class ClockStatus:
     """Where a task's (or a clock's) time stands now.
 
     state: one of services.service_levels.DISPLAY_STATES (on_track, at_risk, breached, met,
-    met_late, paused, stopped). `seconds`: working time left (negative: how late; for a clock
-    met late, how late it was met), None once ended on time; `day_seconds`: the length of a
-    working day, to say it in days and hours.
+    met_late, paused, stopped). `seconds`: time left (negative: how late; for a clock met
+    late, how late it was met), None once ended on time, counted like the target: working
+    time for a working target, elapsed time otherwise. `unit`: what to say it in
+    (services.business_calendar.UNITS: working_days, working_hours, calendar_days, hours);
+    `day_seconds`: the length of a working day, to say working time in working days.
     """
 
     state: str
     seconds: float | None = None
     day_seconds: float = 8.5 * 3600
     due_at: datetime | None = None
+    unit: str = business_calendar.CALENDAR_DAYS
 
 
 def working_day_seconds(calendar: Calendar) -> float:
@@ -367,8 +370,9 @@ def task_status(
     state = clock_rules.task_state(task, now)
     if state is None:
         return None
-    seconds = clock_rules.task_time_left(task, now, calendar)
-    return ClockStatus(state, seconds, working_day_seconds(calendar), as_utc(task.due_at))
+    seconds = clock_rules.task_time_left(task, now, calendar, clock)
+    unit = business_calendar.target_unit(clock_rules.task_target(task, clock))
+    return ClockStatus(state, seconds, working_day_seconds(calendar), as_utc(task.due_at), unit)
 
 
 def statuses(tasks: Iterable[Task], now: datetime | None = None) -> dict[str, ClockStatus | None]:
@@ -387,16 +391,18 @@ def statuses(tasks: Iterable[Task], now: datetime | None = None) -> dict[str, Cl
 def clock_status(
     clock: ServiceClock, now: datetime, calendar: Calendar | None = None
 ) -> ClockStatus:
-    """A clock's state now (services.service_levels' rules), with the working time it has
-    left (a paused one: what it had left when it stopped) or how late it was met."""
+    """A clock's state now (services.service_levels' rules), with the time it has left (a
+    paused one: what it had left when it stopped) or how late it was met, counted and said
+    like its target."""
     calendar = calendar or business_calendar.current()
     state = clock_rules.display_state(clock, now)
     due = as_utc(clock.due_at)
     seconds = clock_rules.time_left(clock, now, calendar)
     ended = as_utc(clock.ended_at)
     if state == clock_rules.MET_LATE and due is not None and ended is not None:
-        seconds = clock_rules.working_time_left(ended, due, calendar)
-    return ClockStatus(state, seconds, working_day_seconds(calendar), due)
+        seconds = clock_rules.left_between(ended, due, clock.target, calendar)
+    unit = business_calendar.target_unit(clock.target)
+    return ClockStatus(state, seconds, working_day_seconds(calendar), due, unit)
 
 
 def complaint_clocks(complaint_id: int) -> list[ServiceClock]:

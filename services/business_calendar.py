@@ -30,7 +30,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 from time import monotonic
@@ -50,6 +50,16 @@ WORKING_KINDS = frozenset({"working_days", "working_hours"})
 KINDS = frozenset(
     {"working_days", "working_hours", "calendar_days", "days", "hours", "weeks", "months", "iso"}
 )
+# The units "time left" is said in, one per way of counting a target: working days (and
+# working hours within the last day), working hours, calendar days (and hours within the last
+# day), hours. A person reads a 30-calendar-day clock in calendar days, not working days.
+WORKING_DAYS, WORKING_HOURS, CALENDAR_DAYS, HOURS = (
+    "working_days",
+    "working_hours",
+    "calendar_days",
+    "hours",
+)
+UNITS = (WORKING_DAYS, WORKING_HOURS, CALENDAR_DAYS, HOURS)
 # Countries whose public holidays come preloaded (any code the holidays package knows works).
 COUNTRIES = {"FR": "France", "GB": "United Kingdom", "AU": "Australia"}
 _ISO = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
@@ -74,7 +84,28 @@ class Target:
         """Counted in the calendar's working time (pauses then move it in working time)."""
         return self.kind in WORKING_KINDS
 
+    @property
+    def unit(self) -> str:
+        """The unit its time left is said in (UNITS): the one it is counted in."""
+        if self.kind in (WORKING_DAYS, WORKING_HOURS, HOURS):
+            return self.kind
+        if self.kind == "iso":
+            under_a_day = iso_duration(ast.literal_eval(self.text)) < timedelta(days=1)
+            return HOURS if under_a_day else CALENDAR_DAYS
+        return CALENDAR_DAYS  # calendar_days, days, weeks, months
 
+
+def target_unit(text: str | None) -> str:
+    """The unit a stored target's time left is said in; elapsed days for no (or no longer
+    readable) target, as a due time set by an ISO 8601 duration (dueIn, a timer) is."""
+    try:
+        return parse_target(text).unit if text else CALENDAR_DAYS
+    except TargetError:
+        return CALENDAR_DAYS
+
+
+# Cached: the inbox and the service-level view read each row's target to say its time left.
+@lru_cache(maxsize=256)
 def parse_target(text: str) -> Target:
     """Read a target expression; raise TargetError naming what is wrong."""
     source = (text or "").strip()

@@ -405,7 +405,8 @@ class PauseView:
 
 @dataclass(frozen=True)
 class ClockView:
-    """A clock as people see it: its display state and the working time left."""
+    """A clock as people see it: its display state and the time left (counted like its
+    target)."""
 
     id: int
     name: str
@@ -419,8 +420,9 @@ class ClockView:
     ended_at: datetime | None
     breached_at: datetime | None
     paused_at: datetime | None
-    # Working seconds left before the due time (negative once late); for a paused clock, what
-    # was left when it paused; None once it ended.
+    # Seconds left before the due time, counted like the target (working time for a working
+    # target), negative once late; for a paused clock, what was left when it paused; None once
+    # it ended.
     time_left: float | None
     pauses: tuple[PauseView, ...] = field(default_factory=tuple)
 
@@ -457,17 +459,41 @@ def working_time_left(
     return -calendar.working_seconds(due, now)
 
 
+def left_between(
+    now: datetime,
+    due: datetime,
+    target: str | None,
+    calendar: business_calendar.Calendar | None = None,
+) -> float:
+    """Seconds from `now` to `due` (negative once late), counted like `target`: working time
+    for a working target, elapsed time otherwise (and for none: an ISO 8601 due time)."""
+    if _counts_working_time(target):
+        return working_time_left(now, due, calendar)
+    return (due - now).total_seconds()
+
+
+def _counts_working_time(target: str | None) -> bool:
+    if not target:
+        return False
+    try:
+        return business_calendar.parse_target(target).working
+    except business_calendar.TargetError:
+        return False
+
+
 def time_left(
     clock: ServiceClock,
     now: datetime | None = None,
     calendar: business_calendar.Calendar | None = None,
 ) -> float | None:
-    """Working seconds left (negative once late); a paused clock keeps what it had left."""
+    """Seconds left (negative once late), counted like the clock's target (working time for
+    a working target, elapsed time for calendar days...); a paused clock keeps what it had
+    left."""
     if clock.state in (MET, STOPPED):
         return None
     now = as_utc(now) or utcnow()
     at = as_utc(clock.paused_at) if clock.state == PAUSED else now
-    return working_time_left(at or now, _utc(clock.due_at), calendar)
+    return left_between(at or now, _utc(clock.due_at), clock.target, calendar)
 
 
 def task_state(task: Task, now: datetime | None = None) -> str | None:
@@ -478,13 +504,32 @@ def task_state(task: Task, now: datetime | None = None) -> str | None:
     return running_state(now, _utc(task.due_at), as_utc(task.at_risk_at))
 
 
+def task_target(task: Task, clock: ServiceClock | None) -> str | None:
+    """The target an open task's due time is counted in: its clock's, when the task's due
+    time is the clock's (a `dueIn` or a timer sets an elapsed one of its own), else None."""
+    if clock is None or task.due_at is None or _utc(task.due_at) != _utc(clock.due_at):
+        return None
+    return clock.target
+
+
 def task_time_left(
-    task: Task, now: datetime | None = None, calendar: business_calendar.Calendar | None = None
+    task: Task,
+    now: datetime | None = None,
+    calendar: business_calendar.Calendar | None = None,
+    clock: ServiceClock | None = None,
 ) -> float | None:
-    """Working seconds left before an open task's due time (negative once late), or None."""
+    """Seconds left before an open task's due time (negative once late), or None; counted
+    like its clock's target (read here when not given), elapsed time without one."""
     if task.due_at is None:
         return None
-    return working_time_left(as_utc(now) or utcnow(), _utc(task.due_at), calendar)
+    if clock is None and task.clock:
+        clock = db.session.scalar(
+            db.select(ServiceClock).where(
+                ServiceClock.complaint_id == task.complaint_id, ServiceClock.name == task.clock
+            )
+        )
+    due = _utc(task.due_at)
+    return left_between(as_utc(now) or utcnow(), due, task_target(task, clock), calendar)
 
 
 def clocks_of(complaint_id: int) -> list[ServiceClock]:

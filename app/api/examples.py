@@ -361,6 +361,7 @@ BREACH_PAGE: dict[str, Any] = {
             "service_level": {
                 "state": "at_risk",
                 "seconds_left": 5400,
+                "unit": "working_days",
                 "due_at": "2026-12-01T16:30:00+00:00",
             },
         }

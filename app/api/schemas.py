@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services import business_calendar
+
 
 def ref(name: str) -> dict[str, str]:
     """A reference to a schema of the document's components."""
@@ -44,8 +46,17 @@ def _breach_page() -> dict[str, Any]:
                 "enum": ["on_track", "at_risk", "breached", "paused", "met", "stopped"],
             },
             "seconds_left": nullable(
-                "integer", description="Time left (working time for working targets); < 0: late."
+                "integer",
+                description="Time left in seconds, counted like the target: working time for "
+                "a target in working days or hours, elapsed time otherwise; < 0: late.",
             ),
+            "unit": {
+                "type": "string",
+                "enum": list(business_calendar.UNITS),
+                "description": "The unit the target counts in, and the pages say the time left "
+                "in: working_days, working_hours (seconds_left is working time), calendar_days, "
+                "hours (elapsed time).",
+            },
             "due_at": TIME,
         },
     )

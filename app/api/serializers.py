@@ -152,11 +152,17 @@ def inbox_page(page: InboxPage, links: dict[str, str | None]) -> dict[str, Any]:
 
 
 def clock_status(status: breach_view.ClockStatus | None) -> dict[str, Any] | None:
-    """Where a task's service level stands: state and seconds left (negative: late)."""
+    """Where a task's service level stands: state, seconds left (negative: late) and the
+    unit its target counts in (what the pages say the time left in)."""
     if status is None:
         return None
     seconds = None if status.seconds is None else round(status.seconds)
-    return {"state": status.state, "seconds_left": seconds, "due_at": iso(status.due_at)}
+    return {
+        "state": status.state,
+        "seconds_left": seconds,
+        "unit": status.unit,
+        "due_at": iso(status.due_at),
+    }
 
 
 def _count(count: breach_view.Count) -> dict[str, Any]:

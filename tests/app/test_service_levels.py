@@ -22,7 +22,9 @@ import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.service_levels import time_words
 from services import tasks, tracking, users, workflows
+from services.breach_view import ClockStatus
 from services.clock import as_utc
 from services.db import db
 from services.models import AuditEvent, Complaint, Task
@@ -104,7 +106,7 @@ def test_inbox_shows_the_working_time_left_while_on_track(app, client):
     # Monday 11:00: 6 h 30 on Monday, 8 h 30 on Tuesday and Wednesday (a day is 8 h 30).
     response = page(client, "agent", "/inbox", paris(7, 11))
     row = inbox_row(response, register)
-    assert "2 d 6 h left" in row
+    assert "2 working days 6 h left" in row
     assert "At risk" not in row and "Breached" not in row
     assert "2026-12-09" in row and "17:30" in row  # the due time, on the organisation's clock
 
@@ -115,10 +117,10 @@ def test_inbox_marks_an_at_risk_task_and_counts_working_time_across_the_night(ap
     response = page(client, "agent", "/inbox", paris(9, 12))
     row = inbox_row(response, register)
     assert 'class="badge badge-at_risk clock-at_risk">At risk<' in row
-    assert "5 h 30 min left" in row
+    assert "5 working hours 30 min left" in row
     # Tuesday evening: the night does not count, so it is not at risk yet.
     evening = inbox_row(page(client, "agent", "/inbox", paris(8, 23)), register)
-    assert "At risk" not in evening and "1 d left" in evening
+    assert "At risk" not in evening and "1 working day left" in evening
 
 
 def test_inbox_marks_a_breached_task_with_how_late_it_is_in_working_time(app, client):
@@ -136,7 +138,7 @@ def test_inbox_marks_a_breached_task_with_how_late_it_is_in_working_time(app, cl
         assert breach is not None
     row = inbox_row(page(client, "agent", "/inbox", paris(10, 11)), register)
     assert 'clock-breached">Breached<' in row
-    assert "2 h late" in row  # Wednesday 17:30 to Thursday 11:00 in working time
+    assert "2 working hours late" in row  # Wednesday 17:30 to Thursday 11:00, working time
 
 
 def test_inbox_filter_at_risk_or_breached(app, client):
@@ -179,7 +181,7 @@ def test_a_pause_stops_the_clock_the_inbox_shows_the_same_time_left_afterwards(a
             "</tr>", panel.index('id="clock-acknowledge"')
         )
     ]
-    assert "Paused" in acknowledge and "paused, 2 d 6 h left" in acknowledge
+    assert "Paused" in acknowledge and "paused, 2 working days 6 h left" in acknowledge
     assert "still waiting" in panel
     with app.app_context():
         with at(paris(8, 11)):
@@ -190,11 +192,130 @@ def test_a_pause_stops_the_clock_the_inbox_shows_the_same_time_left_afterwards(a
         register = task_id(complaint, "register_complaint")
         assert as_utc(j.open_task(complaint, "register_complaint").due_at) == paris(10, 17, 30)
     row = inbox_row(page(client, "agent", "/inbox", paris(8, 11)), register)
-    assert "2 d 6 h left" in row  # as on Monday at 11:00, when it stopped
+    assert "2 working days 6 h left" in row  # as on Monday at 11:00, when it stopped
     after = page(client, "agent", f"/complaints/{complaint_id}", paris(8, 11))
     html = after.get_data(as_text=True)
     assert "2026-12-07 11:00 → 2026-12-08 11:00" in html
     assert "Waiting for the complainant&#39;s missing information" in html
+
+
+# ---------------------------------------------------------------------------------------------
+# Each clock's time in the unit its target counts in
+# ---------------------------------------------------------------------------------------------
+
+
+def at_major_resolution(moment: datetime) -> Complaint:
+    """A major complaint filed, classified and investigated at `moment`: its resolution is
+    open, covered by the clock resolve_major (30 calendar days in the default preset)."""
+    with at(moment):
+        complaint = j.to_investigation()
+        j.complete(complaint, "investigate_complaint")
+    assert "resolve_major" in j.open_names(complaint)
+    return complaint
+
+
+def clock_row(response: Any, name: str) -> str:
+    """The HTML of one clock's row on the complaint page."""
+    html = response.get_data(as_text=True)
+    start = html.index(f'id="clock-{name}"')
+    return html[start : html.index("</tr>", start)]
+
+
+def two_clocks(app: Flask) -> dict[str, Any]:
+    """A major complaint at its resolution (filed Monday 10:00: resolve_major due Wednesday
+    6 January at 10:00, the whole case Thursday 21 January at 10:00) and a complaint filed
+    Wednesday 9 December at 10:00 (acknowledge by Friday at 17:30, 2 working days)."""
+    with app.app_context():
+        major = at_major_resolution(MONDAY_10)
+        fresh = filed(paris(9, 10))
+        return {
+            "major": major.id,
+            "resolve": task_id(major, "resolve_major"),
+            "fresh": fresh.id,
+            "register": task_id(fresh, "register_complaint"),
+        }
+
+
+WEDNESDAY_NOON = paris(9, 12)
+
+
+def test_a_calendar_day_clock_says_calendar_days_a_working_day_clock_working_days(app, client):
+    """Wednesday at noon: the major resolution has 27 calendar days 22 h left (in working
+    time it would be 19 working days and some hours); the fresh registration 2 working days
+    5 h 30 min (5 h 30 on Wednesday, 8 h 30 on Thursday and Friday)."""
+    seen = two_clocks(app)
+    resolve = inbox_row(page(client, "investigator", "/inbox", WEDNESDAY_NOON), seen["resolve"])
+    assert "27 calendar days 22 h left" in resolve
+    assert "working" not in resolve
+    register = inbox_row(page(client, "agent", "/inbox", WEDNESDAY_NOON), seen["register"])
+    assert "2 working days 5 h left" in register
+    assert "calendar" not in register
+
+    major = page(client, "manager", f"/complaints/{seen['major']}", WEDNESDAY_NOON)
+    assert "30 calendar days" in clock_row(major, "resolve_major")  # the target
+    assert "27 calendar days 22 h left" in clock_row(major, "resolve_major")
+    assert "42 calendar days 22 h left" in clock_row(major, "complaint")
+    # Met on time: no time left to say.
+    assert "left" not in clock_row(major, "acknowledge")
+    case = page(client, "manager", f"/complaints/{seen['fresh']}", WEDNESDAY_NOON)
+    assert "2 working days 5 h left" in clock_row(case, "acknowledge")
+    assert "44 calendar days 22 h left" in clock_row(case, "complaint")
+    # The case page lists the open task with its own clock's unit too.
+    assert "27 calendar days 22 h left" in major.get_data(as_text=True)
+
+
+def test_late_clocks_say_how_late_in_their_own_unit(app, client):
+    """Friday 8 January 2027 at noon: the resolution is 2 calendar days 2 h late; the
+    registration, due 11 December at 17:30, is 17 working days 3 h late (the holidays of
+    Christmas and New Year's Day do not count)."""
+    seen = two_clocks(app)
+    moment = datetime(2027, 1, 8, 12, tzinfo=PARIS)
+    view = page(client, "manager", "/service-levels", moment)
+    resolve = row_of(view, seen["resolve"])
+    assert "Breached" in resolve and "2 calendar days 2 h late" in resolve
+    register = row_of(view, seen["register"])
+    assert "Breached" in register and "17 working days 3 h late" in register
+    token = issue_token(app.test_cli_runner(), "manager")
+    with at(moment):
+        body = client.get(f"{API}/service-levels?per_page=100", headers=bearer(token)).json
+    levels = {task["id"]: task["service_level"] for task in body["tasks"]}
+    assert levels[seen["resolve"]]["unit"] == "calendar_days"
+    assert levels[seen["resolve"]]["seconds_left"] == -(2 * 86400 + 2 * 3600)  # elapsed
+    assert levels[seen["register"]]["unit"] == "working_days"
+    assert levels[seen["register"]]["seconds_left"] == -(17 * 8.5 + 3) * 3600  # working
+
+
+def say(seconds: float, unit: str, state: str = "on_track") -> str:
+    """What a page says of a clock with `seconds` left in `unit` (a working day: 8 h 30)."""
+    return time_words(ClockStatus(state, seconds, 8.5 * 3600, MONDAY_10, unit))
+
+
+def test_time_left_is_said_with_the_plural_of_each_unit(app):
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert say(86400 + 3600, "calendar_days") == "1 calendar day 1 h left"
+        assert say(3 * 86400, "calendar_days") == "3 calendar days left"
+        assert say(8.5 * 3600, "working_days") == "1 working day left"
+        assert say(3600, "working_days") == "1 working hour left"
+        assert say(30 * 3600 + 300, "working_hours") == "30 working hours 5 min left"
+        assert say(-3600, "working_hours", "breached") == "1 working hour late"
+        assert say(30 * 3600, "hours") == "30 h left"
+        assert say(5 * 3600, "calendar_days", "paused") == "paused, 5 h left"
+
+
+def test_time_left_is_said_in_french_in_each_unit(app, client):
+    """French (needs the French catalogue of this change)."""
+    seen = two_clocks(app)
+    with at(WEDNESDAY_NOON):
+        login(client, "manager")
+        major = client.get(f"/complaints/{seen['major']}", headers={"Accept-Language": "fr"})
+        fresh = client.get(f"/complaints/{seen['fresh']}", headers={"Accept-Language": "fr"})
+    assert "reste 27 jours calendaires 22 h" in clock_row(major, "resolve_major")
+    assert "reste 2 jours ouvrés 5 h" in clock_row(fresh, "acknowledge")
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert say(86400 + 3600, "calendar_days") == "reste 1 jour calendaire 1 h"
+        assert say(8.5 * 3600, "working_days") == "reste 1 jour ouvré"
+        assert say(2 * 3600 + 300, "working_days") == "reste 2 heures ouvrées 5 min"
+        assert say(-3600, "working_hours", "breached") == "1 heure ouvrée de retard"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,10 +411,11 @@ def test_managers_see_what_is_at_risk_or_breached_with_counts(app, client):
     ]
     assert re.search(r"Intake agent</a></td>\s*<td>1</td>\s*<td>1</td>", teams)
     late = row_of(response, seen["late_task"])
-    assert "Breached" in late and "3 h late" in late  # Wednesday 17:30 to Thursday 12:00
+    # Wednesday 17:30 to Thursday 12:00, in working time
+    assert "Breached" in late and "3 working hours late" in late
     assert "Acknowledgement" in late and "Register complaint" in late
     risky = row_of(response, seen["risky_task"])
-    assert "At risk" in risky and "5 h 30 min left" in risky
+    assert "At risk" in risky and "5 working hours 30 min left" in risky
 
 
 def test_breach_view_filters_by_state_step_team_and_assignee(app, client):

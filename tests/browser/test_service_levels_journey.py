@@ -45,7 +45,7 @@ def test_a_manager_reassigns_a_late_task_from_the_service_level_view_in_french(
         row = page.locator(f"tr[data-task='{task_id}']")
         expect(row).to_contain_text(reference)
         expect(row).to_contain_text("Délai dépassé")
-        expect(row).to_contain_text("3 h de retard")
+        expect(row).to_contain_text("3 heures ouvrées de retard")
         expect(page.locator("#counts-clock")).to_contain_text("Accusé de réception")
         row.locator("select[name=assignee]").select_option(label="Aline Seconde")
         screenshot(page, "service-levels-fr")

@@ -529,6 +529,18 @@ def test_the_timer_loop_wakes_for_the_next_clock_event():
         assert workflows.next_due() == paris("2026-12-10 10:00")
 
 
+def test_a_calendar_day_clock_counts_its_time_left_in_elapsed_time():
+    with at("2026-11-06 16:00"):
+        complaint = j.file()
+    row = clocks(complaint)["complaint"]  # calendar_days(45): due 21 December at 16:00
+    # The weekend and the holiday of 11 November count: 42 whole days from Monday 16:00.
+    assert service_levels.time_left(row, paris("2026-11-09 16:00")) == 42 * 86400
+    assert service_levels.time_left(row, paris("2026-12-22 16:00")) == -86400
+    # The acknowledgement (2 working days) on the same complaint counts working time.
+    acknowledge = clocks(complaint)["acknowledge"]
+    assert service_levels.time_left(acknowledge, paris("2026-11-09 16:00")) == 10 * 3600
+
+
 # ---- task rows -----------------------------------------------------------------------------
 
 
