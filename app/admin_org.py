@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from app import department_text
 from app.public import APPEAL_TIMER, limit_words
 from forms import intake as intake_forms
 from forms.organisation import (
@@ -50,7 +51,7 @@ bp = Blueprint("admin_org", __name__, url_prefix="/admin")
 def _supply_departments(_state: Any) -> None:
     # The public form and staff intake offer the managed list (forms import nothing of ours).
     # Outside an application (a form built in a unit test) there is no list to read.
-    intake_forms.use_departments(lambda: departments.names() if has_app_context() else [])
+    intake_forms.use_departments(lambda: department_text.choices() if has_app_context() else [])
 
 
 @bp.before_request
@@ -72,8 +73,9 @@ def _show_errors(form: Any, exc: InvalidInput) -> None:
 def _team_form(formdata: Any = None, **kwargs: Any) -> TeamForm:
     # Prefixed: it shares the departments page with the department form (unique ids).
     form = TeamForm(formdata, prefix="team-", **kwargs)
+    language = department_text.language()
     form.department.choices = department_options(
-        [(d.id, d.name) for d in departments.all_departments()]
+        [(d.id, d.name_in(language)) for d in departments.all_departments()]
     )
     form.members.choices = users.choices()
     return form
@@ -104,13 +106,13 @@ def department_add() -> Any:
     form = DepartmentForm(request.form)
     if form.validate():
         try:
-            department = departments.add_department(current_user, form.name.data)
+            department = departments.add_department(current_user, form.name.data, form.name_fr.data)
         except InvalidInput as exc:
             db.session.rollback()
             _show_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("%(name)s added.", name=department.name))
+            flash(_("%(name)s added.", name=department.name_in(department_text.language())))
             return redirect(url_for("admin_org.departments"))
     return _departments_page(form, _team_form(), 422)
 
@@ -122,13 +124,15 @@ def department_edit(department_id: int) -> Any:
     form = DepartmentForm(request.form if request.method == "POST" else None, obj=department)
     if request.method == "POST" and form.validate():
         try:
-            departments.rename_department(current_user, department.id, form.name.data)
+            departments.rename_department(
+                current_user, department.id, form.name.data, form.name_fr.data
+            )
         except InvalidInput as exc:
             db.session.rollback()
             _show_errors(form, exc)
         else:
             db.session.commit()
-            flash(_("%(name)s saved.", name=department.name))
+            flash(_("%(name)s saved.", name=department.name_in(department_text.language())))
             return redirect(url_for("admin_org.departments"))
     status = 422 if request.method == "POST" else 200
     return render_template("admin/department_edit.html", form=form, department=department), status
@@ -141,9 +145,14 @@ def department_active(department_id: int) -> Any:
     department = departments.set_department_active(current_user, department_id, active)
     db.session.commit()
     if active:
-        flash(_("%(name)s is offered again.", name=department.name))
+        flash(_("%(name)s is offered again.", name=department.name_in(department_text.language())))
     else:
-        flash(_("%(name)s is no longer offered; complaints keep it.", name=department.name))
+        flash(
+            _(
+                "%(name)s is no longer offered; complaints keep it.",
+                name=department.name_in(department_text.language()),
+            )
+        )
     return redirect(url_for("admin_org.departments"))
 
 

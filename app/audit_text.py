@@ -28,6 +28,7 @@ MESSAGES = (
     _l("Password reset link sent to %(username)s (%(email)s)"),
     _l("Department added: %(name)s"),
     _l("Department renamed: %(before)s -> %(name)s"),
+    _l("Department renamed in French: %(before)s -> %(name)s"),
     _l("Department activated: %(name)s"),
     _l("Department deactivated: %(name)s"),
     _l("Team added: %(name)s"),

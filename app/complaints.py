@@ -22,7 +22,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app import downloads, history, procedure_text, service_levels
+from app import department_text, downloads, history, procedure_text, service_levels
 from app.local_time import local_time
 from forms import StaffIntakeForm
 from forms.choices import (
@@ -99,7 +99,9 @@ def require_reader() -> None:
 def index() -> Any:
     """Complaints the user may see, filtered and paginated."""
     filters = ComplaintFilterForm(request.args)
-    filters.department.choices = department_options(complaints.departments(current_user))
+    filters.department.choices = department_options(
+        department_text.labels(complaints.departments(current_user))
+    )
     status = 200 if filters.validate() else 422
     values = filters.values()
     if not permissions.sees_confidential(current_user):
@@ -252,4 +254,6 @@ def _intake_value(complaint: Any, name: str) -> str:
         return str(label(CHOICES[name], value))
     if name == "received_at":
         return local_time(value, zone=True)
+    if name == "department":
+        return department_text.name_of(value)
     return "" if value is None else str(value)

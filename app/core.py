@@ -19,7 +19,7 @@ from flask_babel import Babel
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app import local_time, numbers
+from app import department_text, local_time, numbers
 from app.config import from_environment
 from services import documents, preset_letters, sealing, staff_notices, tracking_links, users
 from services.db import db, ping_when_idle
@@ -78,6 +78,7 @@ def create_core(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=local_time.select_timezone)
     local_time.register(app)
     numbers.register(app)
+    department_text.register(app)
     return app
 
 

@@ -17,6 +17,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app import department_text
 from app.complaints import OUTCOMES
 from app.exports import csv_response, xlsx_response
 from app.numbers import number
@@ -256,6 +257,8 @@ def key_label(query: ReportQuery, name: str, key: str) -> str:
         return clock_name(key) or key
     if not key:
         return _("Not recorded")
+    if name == "departments":
+        return department_text.name_of(key)
     return str(label(KEY_CHOICES.get(name, ()), key))
 
 
@@ -322,7 +325,7 @@ def _read_query() -> tuple[DashboardFilterForm, ReportQuery, bool]:
     """The filter form bound to the query string, and the query it asks for (the defaults
     replace what is wrong, and the form says what was wrong)."""
     filters = DashboardFilterForm(request.args)
-    filters.set_choices("department", ((name, name) for name in reports.departments()))
+    filters.set_choices("department", department_text.labels(reports.departments()))
     filters.set_choices("assignee", ((str(user.id), user.name) for user in reports.handlers()))
     valid = filters.validate()
     default = reports.default_query()

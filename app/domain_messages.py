@@ -156,6 +156,8 @@ MESSAGES = (
     _l("Another user has this user name."),
     _l("Another user has this email address."),
     _l("There is already a department of that name."),
+    _l("There is already a department of that French name."),
+    _l("Give a name in English or in French."),
     _l("There is already a team of that name."),
     _l("Give an email address to send the invitation to."),
     _l("Give an email address to send the link to."),

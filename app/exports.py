@@ -32,6 +32,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.utils import secure_filename
 
+from app import department_text
 from app.complaints import OUTCOMES, ROUTES
 from app.local_time import zone_name
 from forms import choices
@@ -151,7 +152,9 @@ def require_reader() -> None:
 def complaints_export(fmt: str) -> Response:
     """The complaint list, with its filters, as a CSV or XLSX file; audited."""
     filters = ComplaintFilterForm(request.args)
-    filters.department.choices = department_options(complaints.departments(current_user))
+    filters.department.choices = department_options(
+        department_text.labels(complaints.departments(current_user))
+    )
     if not filters.validate():
         # Exporting everything when a filter is wrong would hand out more than was asked.
         problems = "; ".join(
@@ -203,6 +206,8 @@ def labelled_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[Cell]]:
             convert.append((index, lambda flag: yes if flag else no))
         elif name in CODE_LABELS:
             convert.append((index, _namer({code: str(text) for code, text in CODE_LABELS[name]})))
+        elif name == "department":
+            convert.append((index, _namer(department_text.names_in())))
     return _labelled(rows, convert)
 
 

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 from wtforms.fields import BooleanField, Field, SelectFieldBase
 
+from app import department_text
 from app.local_time import DATE, local_time
 from forms import InformationReplyForm, StaffIntakeForm, SurveyForm
 from forms.choices import (
@@ -91,6 +92,9 @@ class FieldIndex:
         """A task-data value in words, or None when there is nothing to show."""
         if value is None or value == "" or value == []:
             return None
+        if name == "department" and isinstance(value, str):
+            # The managed list's name in the reader's language (one no longer listed as it is).
+            return department_text.name_of(value)
         field = self.fields.get(name)
         if isinstance(field, BooleanField) or isinstance(value, bool):
             return _("Yes") if value else _("No")
@@ -152,7 +156,7 @@ def complaint_summary(complaint: Complaint) -> list[Fact]:
         ("category", _("Category"), label(CATEGORIES, complaint.category)),
         ("severity", _("Severity"), label(SEVERITIES, complaint.severity)),
         ("route", _("Route"), label(ROUTES, complaint.route)),
-        ("department", _("Department"), complaint.department),
+        ("department", _("Department"), department_text.name_of(complaint.department)),
     ]
     if complaint.anonymous:
         rows.append(("complainant", _("Complainant"), _("Anonymous (tracking link only)")))

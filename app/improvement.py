@@ -15,6 +15,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app import department_text
 from app.input_guards import MAX_INT
 from forms.choices import CATEGORIES, ROOT_CAUSES, label
 from forms.improvement import (
@@ -62,6 +63,8 @@ def cluster_label(cluster: recurring.Cluster) -> str:
         return str(label(CATEGORIES, cluster.key))
     if cluster.kind == "root_cause":
         return str(label(ROOT_CAUSES, cluster.key))
+    if cluster.kind == "department":
+        return department_text.name_of(cluster.key) or cluster.label
     return cluster.label
 
 

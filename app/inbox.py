@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from app import role_text
+from app import department_text, role_text
 from app.domain_messages import translate
 from app.procedure_text import translated
 from app.redirects import safe_next
@@ -58,7 +58,9 @@ def index() -> Any:
 
 
 def _render(filters: InboxFilterForm, save_form: SaveFilterForm, status: int = 200) -> Any:
-    filters.department.choices = department_options(complaints.departments(current_user))
+    filters.department.choices = department_options(
+        department_text.labels(complaints.departments(current_user))
+    )
     if not filters.validate():
         status = 422
     flt = tasks.InboxFilter(**filters.values())
@@ -144,7 +146,9 @@ def all_tasks() -> Any:
     """Every open task, whoever holds it (managers): filter, then assign or release in bulk."""
     tasks.require_manager(current_user)
     filters = InboxFilterForm(request.args)
-    filters.department.choices = department_options(complaints.departments(current_user))
+    filters.department.choices = department_options(
+        department_text.labels(complaints.departments(current_user))
+    )
     status = 200 if filters.validate() else 422
     flt = tasks.InboxFilter(**filters.values())
     assignee = request.args.get("assignee", "")
@@ -180,7 +184,9 @@ def workload() -> Any:
 def save_filter() -> Any:
     """Keep the current filters under a name."""
     filters = InboxFilterForm(request.form)
-    filters.department.choices = department_options(complaints.departments(current_user))
+    filters.department.choices = department_options(
+        department_text.labels(complaints.departments(current_user))
+    )
     save_form = SaveFilterForm(request.form)
     filters_valid = filters.validate()
     if not (save_form.validate() and filters_valid):

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from app import department_text
 from app.complaints import OUTCOMES
 from app.service_levels import clock_name
 from forms import choices
@@ -171,6 +172,8 @@ def code_label(table: str, key: str) -> str:
         return clock_name(key) or key
     if not key:
         return _("Not recorded")
+    if table == "departments":
+        return department_text.name_of(key)
     return str(choices.label(CODE_LABELS.get(table, ()), key))  # a lazy string
 
 
@@ -179,6 +182,8 @@ def cluster_label(cluster: Any) -> str:
     review circulates beyond complaint handlers)."""
     if cluster.kind == "contact":
         return str(cluster.label).rsplit(" · ", 1)[-1] if " · " in cluster.label else ""
+    if cluster.kind == "department":
+        return department_text.name_of(cluster.key) or str(cluster.label)
     return str(cluster.label)
 
 

@@ -15,6 +15,7 @@ from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app import department_text
 from app.local_time import local_time
 from app.procedure_text import translated
 from app.redirects import safe_next
@@ -63,7 +64,9 @@ def index() -> Any:
     filters.set_choices("clock", ((name, clock_name(name)) for name in presets.CLOCKS))
     filters.set_choices("task", ((c.key, translated(c.label)) for c in figures.by_task))
     filters.set_choices("role", role_choices(lanes_only=True))
-    filters.set_choices("department", ((c.key, c.key) for c in figures.by_department if c.key))
+    filters.set_choices(
+        "department", department_text.labels(c.key for c in figures.by_department if c.key)
+    )
     filters.set_choices(
         "assignee",
         [(breach_view.NOBODY, _("Nobody"))] + [(str(user.id), user.name) for user in people],

@@ -76,9 +76,10 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def department_options(names: Iterable[str]) -> list[SelectChoice]:
-    """Options of a department filter: 'All', then each department."""
-    return [SelectChoice("", ALL)] + [SelectChoice(name, name) for name in names]
+def department_options(departments: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    """Options of a department filter: 'All', then each department as (the name complaints
+    carry, the name in the reader's language)."""
+    return [SelectChoice("", ALL)] + [SelectChoice(value, label) for value, label in departments]
 
 
 class InboxFilterForm(QueryFilterForm):

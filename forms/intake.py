@@ -53,21 +53,22 @@ API_EMAIL_PATTERN = (
     r"@([A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20})?\.)+"
     rf"(?!({_SPECIAL_USE})$)[A-Za-z]{{2,20}}$"
 )
-# The managed list of departments (services.departments.names), supplied by the application
-# when it starts (forms import nothing of ours); read each time a form is built.
-_DEPARTMENT_SOURCE: list[Callable[[], list[str]]] = []
+# The managed list of departments (services.departments.choices: the name complaints carry
+# and the name in the reader's language), supplied by the application when it starts (forms
+# import nothing of ours); read each time a form is built.
+_DEPARTMENT_SOURCE: list[Callable[[], list[tuple[str, str]]]] = []
 NOT_SPECIFIED = _l("Not specified")
 
 
-def use_departments(source: Callable[[], list[str]]) -> None:
-    """Take the department names for the department select from `source`."""
+def use_departments(source: Callable[[], list[tuple[str, str]]]) -> None:
+    """Take the department select's (value, label) pairs from `source`."""
     _DEPARTMENT_SOURCE[:] = [source]
 
 
 def department_choices() -> list[SelectChoice]:
     """The department select's options: none chosen, then each active department."""
-    names = _DEPARTMENT_SOURCE[0]() if _DEPARTMENT_SOURCE else []
-    return [SelectChoice("", NOT_SPECIFIED)] + [SelectChoice(name, name) for name in names]
+    pairs = _DEPARTMENT_SOURCE[0]() if _DEPARTMENT_SOURCE else []
+    return [SelectChoice("", NOT_SPECIFIED)] + [SelectChoice(v, label) for v, label in pairs]
 
 
 FIRST_CONTACT_GIVEN = _l("The first contact detail given (email, telephone, then letter)")

@@ -5,7 +5,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice
 from wtforms.fields import EmailField, FileField, SelectField, StringField, TextAreaField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
 from forms.base import ChecklistField
 
@@ -15,13 +15,16 @@ def _strip(value: Any) -> Any:
 
 
 class DepartmentForm(Form):
-    """A department's name."""
+    """A department's name in English and in French: at least one (the other reads like it);
+    services.departments checks that each is unique."""
 
-    name = StringField(
-        _l("Department name"),
-        validators=[DataRequired(message=_l("Give a name.")), Length(max=100)],
-        filters=[_strip],
-    )
+    name = StringField(_l("Name in English"), validators=[Length(max=100)], filters=[_strip])
+    name_fr = StringField(_l("Name in French"), validators=[Length(max=100)], filters=[_strip])
+
+    def validate_name(self, field: Any) -> None:
+        """At least one of the two names."""
+        if not field.data and not self.name_fr.data:
+            raise ValidationError(_l("Give a name in English or in French."))
 
 
 class TeamForm(Form):

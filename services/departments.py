@@ -1,7 +1,10 @@
 """Departments and teams as managed lists, team membership, and routing tasks to a team.
 
 A complaint names its department by name (Complaint.department), as it did when the field
-was free text: the list only constrains what can be chosen. A team usually belongs to one
+was free text: the list only constrains what can be chosen. That name is the department's
+English one; a department also has a French name (name_fr), which French readers see
+wherever a department is shown (labels, name_of, choices); a department named in one
+language only reads the same in both. A team usually belongs to one
 department; a user task whose diagram says `team="department"` goes to the team of the
 complaint's department (Task.team_id), and the inbox's "my team" scope reads it.
 """
@@ -25,8 +28,13 @@ from services.models import AuditEvent, Complaint, Department, Task, Team, TeamM
 TEAM_PROPERTY = "team"
 # Its value meaning "the team of the complaint's department".
 BY_DEPARTMENT = "department"
-# The demo complaints' departments (services.demo), and a team for two of them.
-DEMO_DEPARTMENTS = ("Customer service", "Logistics", "Billing", "Stores")
+# The demo complaints' departments (services.demo), in English and French, and a team for two.
+DEMO_DEPARTMENTS = (
+    ("Customer service", "Service client"),
+    ("Logistics", "Logistique"),
+    ("Billing", "Facturation"),
+    ("Stores", "Magasins"),
+)
 DEMO_TEAMS = (
     ("Customer service team", "Customer service", ("supervisor", "investigator")),
     ("Logistics team", "Logistics", ("investigator",)),
@@ -77,6 +85,61 @@ def get(department_id: int) -> Department:
     return department
 
 
+# --- names in the reader's language -----------------------------------------------------------
+
+# Department name -> its French name, read once per database and process like the routing
+# below (every page that lists complaints or tasks names departments); dropped at once when
+# this process writes a department, re-read after LABELS_TTL seconds for another's changes.
+LABELS_TTL = 30.0
+_LABELS: dict[str, tuple[dict[str, str], float]] = {}
+
+
+def _french_names() -> dict[str, str]:
+    key = str(db.engine.url)
+    cached = _LABELS.get(key)
+    if cached is not None and monotonic() - cached[1] < LABELS_TTL:
+        return cached[0]
+    with db.session.no_autoflush:
+        rows = db.session.execute(db.select(Department.name, Department.name_fr)).all()
+    found = {name: name_fr or name for name, name_fr in rows}
+    _LABELS[key] = (found, monotonic())
+    return found
+
+
+def name_of(name: str | None, language: str | None) -> str:
+    """A department (as complaints name it) in `language` ("fr", "en"); a name no department
+    has (typed before the list existed) as it is."""
+    if not name:
+        return ""
+    if language != "fr":
+        return name
+    return _french_names().get(name, name)
+
+
+def names_in(language: str | None) -> dict[str, str]:
+    """Every department's name as complaints carry it -> its name in `language` (a table to
+    name many rows with: an export, a report)."""
+    if language != "fr":
+        return {}
+    return dict(_french_names())
+
+
+def labels(names: Iterable[str], language: str | None) -> list[tuple[str, str]]:
+    """(name as complaints carry it, name in `language`) of each department named, in the
+    reader's alphabetical order: what a select or a filter offers."""
+    pairs = [(name, name_of(name, language)) for name in names]
+    return sorted(pairs, key=lambda pair: (pair[1].casefold(), pair[0]))
+
+
+def choices(language: str | None, *, keep: str = "") -> list[tuple[str, str]]:
+    """The active departments as (name, name in `language`) for a select; `keep` (a stored
+    value) stays offered."""
+    return labels(names(keep=keep), language)
+
+
+# --- changing the list ------------------------------------------------------------------------
+
+
 def _clean_name(name: str, field: str = "name") -> str:
     name = " ".join((name or "").split())
     if not name:
@@ -86,56 +149,89 @@ def _clean_name(name: str, field: str = "name") -> str:
     return name
 
 
-def _taken(model: Any, name: str, exclude: int | None = None) -> bool:
-    query = db.select(model.id).where(db.func.lower(model.name) == name.lower())
+def _clean_names(name: str, name_fr: str) -> tuple[str, str]:
+    """A department's names in English and French: at least one; the one left blank reads
+    like the other."""
+    name, name_fr = " ".join((name or "").split()), " ".join((name_fr or "").split())
+    if not name and not name_fr:
+        message = "Give a name in English or in French."
+        raise InvalidInput(message, details={"name": [message]})
+    for field, value in (("name", name), ("name_fr", name_fr)):
+        if len(value) > 100:
+            raise InvalidInput("Too long.", details={field: ["At most 100 characters."]})
+    return name or name_fr, name_fr or name
+
+
+def _taken(model: Any, name: str, exclude: int | None = None, column: str = "name") -> bool:
+    query = db.select(model.id).where(db.func.lower(getattr(model, column)) == name.lower())
     if exclude is not None:
         query = query.where(model.id != exclude)
     return db.session.scalar(query.limit(1)) is not None
 
 
-def add_department(actor: User, name: str) -> Department:
-    """Add a department; audited."""
+def _check_unique(name: str, name_fr: str, exclude: int | None = None) -> None:
+    """Each language's name is unique (whatever the case)."""
+    errors = {}
+    if _taken(Department, name, exclude):
+        errors["name"] = ["There is already a department of that name."]
+    if _taken(Department, name_fr, exclude, column="name_fr"):
+        errors["name_fr"] = ["There is already a department of that French name."]
+    if errors:
+        raise InvalidInput("Taken.", details=errors)
+
+
+def add_department(actor: User, name: str, name_fr: str = "") -> Department:
+    """Add a department named in English, French or both; audited."""
     require_administers(actor)
-    name = _clean_name(name)
-    if _taken(Department, name):
-        raise InvalidInput(
-            "Taken.", details={"name": ["There is already a department of that name."]}
-        )
-    department = Department(name=name, active=True)
+    name, name_fr = _clean_names(name, name_fr)
+    _check_unique(name, name_fr)
+    department = Department(name=name, name_fr=name_fr, active=True)
     db.session.add(department)
     db.session.flush()
     _audit(
         actor,
         "department_added",
         ("Department added: %(name)s", {"name": name}),
-        {"department_id": department.id, "name": name},
+        {"department_id": department.id, "name": name, "name_fr": name_fr},
     )
     return department
 
 
-def rename_department(actor: User, department_id: int, name: str) -> Department:
-    """Rename a department; its complaints and their open tasks follow the new name."""
+def rename_department(
+    actor: User, department_id: int, name: str, name_fr: str | None = None
+) -> Department:
+    """Rename a department in English, French or both (`name_fr` None: its French name
+    stays); its complaints and their open tasks follow the new English name."""
     require_administers(actor)
     department = get(department_id)
-    name = _clean_name(name)
-    if _taken(Department, name, exclude=department.id):
-        raise InvalidInput(
-            "Taken.", details={"name": ["There is already a department of that name."]}
-        )
-    before = department.name
-    if before == name:
+    name, name_fr = _clean_names(name, department.name_fr if name_fr is None else name_fr)
+    _check_unique(name, name_fr, exclude=department.id)
+    before, before_fr = department.name, department.name_fr
+    if (before, before_fr) == (name, name_fr):
         return department
-    department.name = name
-    db.session.execute(
-        db.update(Complaint).where(Complaint.department == before).values(department=name)
-    )
-    db.session.execute(db.update(Task).where(Task.department == before).values(department=name))
+    department.name, department.name_fr = name, name_fr
+    if before != name:
+        db.session.execute(
+            db.update(Complaint).where(Complaint.department == before).values(department=name)
+        )
+        db.session.execute(db.update(Task).where(Task.department == before).values(department=name))
     db.session.flush()
     _audit(
         actor,
         "department_renamed",
-        ("Department renamed: %(before)s -> %(name)s", {"before": before, "name": name}),
-        {"department_id": department.id, "before": before, "name": name},
+        ("Department renamed: %(before)s -> %(name)s", {"before": before, "name": name})
+        if before != name
+        else (
+            "Department renamed in French: %(before)s -> %(name)s",
+            {"before": before_fr, "name": name_fr},
+        ),
+        {
+            "department_id": department.id,
+            "before": before,
+            "name": name,
+            "before_fr": before_fr,
+            "name_fr": name_fr,
+        },
     )
     return department
 
@@ -401,6 +497,7 @@ def _forget_routing(session: Session, _context: Any) -> None:
         isinstance(o, Team | Department) for o in (*session.new, *session.dirty, *session.deleted)
     ):
         _ROUTING.clear()
+        _LABELS.clear()
 
 
 def route_task(task: Task, properties: Mapping[str, str]) -> None:
@@ -424,9 +521,9 @@ def ensure_demo_organisation() -> None:
     """The demo departments and teams, once (seed-demo)."""
     if db.session.scalar(db.select(db.func.count()).select_from(Team)):
         return
-    for name in DEMO_DEPARTMENTS:
+    for name, name_fr in DEMO_DEPARTMENTS:
         if not _taken(Department, name):
-            db.session.add(Department(name=name, active=True))
+            db.session.add(Department(name=name, name_fr=name_fr, active=True))
     db.session.flush()
     for team_name, department_name, usernames in DEMO_TEAMS:
         department = db.session.scalar(

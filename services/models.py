@@ -786,12 +786,18 @@ class ServiceClockPause(db.Model):
 
 
 class Department(db.Model):
-    """A department of the organisation (managed list): complaints name one by its name."""
+    """A department of the organisation (managed list): complaints name one by its name (the
+    English one); French readers read name_fr."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    name_fr: Mapped[str] = mapped_column(String(100), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def name_in(self, language: str | None) -> str:
+        """The department's name in `language` (French or English)."""
+        return self.name_fr if language == "fr" and self.name_fr else self.name
 
 
 class Team(db.Model):

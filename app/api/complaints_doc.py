@@ -43,6 +43,7 @@ LIST_ITEM_EXAMPLE = {
     "received_at": "2026-11-02T09:15:00+00:00",
     "channel": "phone",
     "department": "Customer service",
+    "department_name": "Customer service",
     "complainant_name": "Aminata Diallo",
     "confidential": False,
     "closed_at": None,
@@ -356,7 +357,16 @@ def schemas() -> dict[str, Any]:
                     {
                         "received_at": TIME,
                         "channel": TEXT,
-                        "department": TEXT,
+                        "department": {
+                            "type": "string",
+                            "description": "The department as complaints carry it (its "
+                            'English name; "" for none): what the department filter takes.',
+                        },
+                        "department_name": {
+                            "type": "string",
+                            "description": "The department in the Accept-Language: its French "
+                            "or English name.",
+                        },
                         "complainant_name": nullable(
                             "string", description="null for an anonymous complaint."
                         ),

@@ -38,6 +38,21 @@ def _breach_page() -> dict[str, Any]:
         {"key": TEXT, "at_risk": {"type": "integer"}, "breached": {"type": "integer"}},
     )
     counts = {"type": "array", "items": count}
+    department_count = obj(
+        {
+            "key": {
+                "type": "string",
+                "description": 'The department as complaints carry it (its English name; "" '
+                "for none): what the department filter takes.",
+            },
+            "name": {
+                "type": "string",
+                "description": "The department in the Accept-Language: its French or English name.",
+            },
+            "at_risk": {"type": "integer"},
+            "breached": {"type": "integer"},
+        },
+    )
     service_level = nullable(
         "object",
         properties={
@@ -80,7 +95,7 @@ def _breach_page() -> dict[str, Any]:
                     "by_step": counts,
                     "by_task": counts,
                     "by_role": counts,
-                    "by_department": counts,
+                    "by_department": {"type": "array", "items": department_count},
                 }
             ),
             "links": LINKS,

@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app, url_for
 from flask_babel import get_locale
 
+from app import department_text
 from forms.choices import CATEGORIES, SEVERITIES, STATUSES, label
 from services import breach_view, complaints, tasks, tracking_links
 from services.clock import as_utc
@@ -192,7 +193,9 @@ def breach_page(
             "by_step": [_count(c) for c in figures.by_step],
             "by_task": [_count(c) for c in figures.by_task],
             "by_role": [_count(c) for c in figures.by_role],
-            "by_department": [_count(c) for c in figures.by_department],
+            "by_department": [
+                {**_count(c), "name": department_text.name_of(c.key)} for c in figures.by_department
+            ],
         },
         "links": links,
     }
@@ -373,6 +376,7 @@ def complaint_list_item(complaint: Complaint) -> dict[str, Any]:
         "received_at": iso(complaint.received_at),
         "channel": complaint.channel,
         "department": complaint.department,
+        "department_name": department_text.name_of(complaint.department),
         "complainant_name": None if complaint.anonymous else complaint.complainant_name,
         "confidential": complaint.confidential,
         "closed_at": iso(complaint.closed_at),

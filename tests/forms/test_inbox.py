@@ -24,9 +24,13 @@ def test_an_unknown_scope_or_page_is_refused():
 
 def test_department_choices_come_from_the_view():
     form = InboxFilterForm(MultiDict({"department": "Billing office"}))
-    form.department.choices = department_options(["Billing office"])
+    form.department.choices = department_options([("Billing office", "Facturation")])
     assert form.validate()
     assert form.values()["department"] == "Billing office"
+    # The value is the name complaints carry; the label, the name in the reader's language.
+    assert [(c.value, c.label) for c in form.department.choices][1:] == [
+        ("Billing office", "Facturation")
+    ]
 
 
 def test_reassignment_only_to_an_offered_person():
