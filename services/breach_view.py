@@ -341,9 +341,7 @@ class ClockStatus:
 
 def working_day_seconds(calendar: Calendar) -> float:
     """The length of a working day in seconds (at least an hour, whatever is configured)."""
-    starts = calendar.starts.hour * 3600 + calendar.starts.minute * 60
-    ends = calendar.ends.hour * 3600 + calendar.ends.minute * 60
-    return float(max(3600, ends - starts))
+    return calendar.day_seconds
 
 
 def clocks_of(tasks: Iterable[Task]) -> dict[tuple[int, str], ServiceClock]:

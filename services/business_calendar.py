@@ -168,6 +168,14 @@ class Calendar:
             return {}
         return country_holidays(self.country, self.subdivision)
 
+    @property
+    def day_seconds(self) -> float:
+        """The length of a working day in seconds (at least an hour, whatever is configured):
+        what a "working day" of time left is."""
+        starts = self.starts.hour * 3600 + self.starts.minute * 60
+        ends = self.ends.hour * 3600 + self.ends.minute * 60
+        return float(max(3600, ends - starts))
+
     # -- days ------------------------------------------------------------------------------
 
     def holiday_name(self, day: date, language: str | None = None) -> str | None:

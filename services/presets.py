@@ -18,7 +18,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from services.business_calendar import TargetError, iso_duration, parse_target
+from services.business_calendar import (
+    CALENDAR_DAYS,
+    WORKING_DAYS,
+    WORKING_HOURS,
+    TargetError,
+    iso_duration,
+    parse_target,
+)
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "processes" / "presets"
 DEFAULT = "grievance"
@@ -329,6 +336,31 @@ def describe(text: str, language: str = "en") -> str:
             kind, amount = "hours", seconds // 3600
     one, many = words[kind]
     return (one if amount == 1 else many).format(n=amount)
+
+
+def duration_words(seconds: float, unit: str, day_seconds: float, language: str = "en") -> str:
+    """Time left (or late) in the unit its target counts in (business_calendar.UNITS), as
+    the pages say it (app.service_levels.duration): "2 working days 3 h", "4 working hours
+    37 min", "12 calendar days 2 h", "5 h 10 min"; a working day is `day_seconds` long."""
+    words = _WORDS.get(language, _WORDS["en"])
+    seconds = abs(seconds)
+
+    def counted(kind: str, amount: int, rest: str) -> str:
+        one, many = words[kind]
+        return (one if amount == 1 else many).format(n=amount) + (f" {rest}" if rest else "")
+
+    if unit in (WORKING_DAYS, CALENDAR_DAYS):
+        day = day_seconds if unit == WORKING_DAYS else 86400.0
+        days = int(seconds // day)
+        if days:
+            hours = int((seconds - days * day) // 3600)
+            return counted(unit, days, f"{hours} h" if hours else "")
+    hours, minutes = int(seconds // 3600), int(seconds % 3600 // 60)
+    if hours and unit in (WORKING_DAYS, WORKING_HOURS):
+        return counted("working_hours", hours, f"{minutes} min" if minutes else "")
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{max(1, minutes)} min"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from services import business_calendar, composer, delivery, message_templates, permissions
+from services import (
+    business_calendar,
+    composer,
+    delivery,
+    message_templates,
+    permissions,
+    presets,
+)
 from services.clock import as_utc, utcnow
 from services.db import db
 from services.models import Notification, ServiceClock, Task, User
@@ -74,14 +81,21 @@ def clock_at_risk(
     complaint = clock.complaint
     due = as_utc(clock.due_at)
     now = as_utc(now) or utcnow()
-    left = max(0, int(business_calendar.current().working_seconds(now, due))) if due else 0
+    calendar = business_calendar.current()
+    # Counted and said like the clock's target: calendar days for a 30-calendar-day clock.
+    left = max(0.0, calendar.time_left(now, due, clock.target)) if due else 0.0
     url = _url(f"/tasks/{task.id}") if task is not None else _url(f"/complaints/{complaint.id}")
     values = {
         "user_name": user.name,
         "clock_name": clock_titles.get(language) or clock_titles.get("en") or clock.name,
         "reference": complaint.reference or "",
         "due": message_templates.long_datetime(due, language) if due else "",
-        "time_left": f"{left // 3600} h {left % 3600 // 60:02d} min",
+        "time_left": presets.duration_words(
+            left,
+            business_calendar.target_unit(clock.target),
+            calendar.day_seconds,
+            language,
+        ),
         "url": url,
     }
     return _queue(user, values, "clock_at_risk", complaint.id)

@@ -169,6 +169,20 @@ def test_targets_in_words_in_both_languages():
     assert presets.describe('"P5D"') == "5 calendar days"
 
 
+def test_time_left_in_words_in_the_unit_of_its_target_in_both_languages():
+    day = 8.5 * 3600  # a working day of the default calendar
+    words = presets.duration_words
+    assert words(2 * day + 3 * 3600, "working_days", day) == "2 working days 3 h"
+    assert words(2 * day + 3 * 3600, "working_days", day, "fr") == "2 jours ouvrés 3 h"
+    assert words(day, "working_days", day, "fr") == "1 jour ouvré"
+    assert words(3600 + 300, "working_days", day) == "1 working hour 5 min"
+    assert words(30 * 3600, "working_hours", day, "fr") == "30 heures ouvrées"
+    assert words(86400 + 7200, "calendar_days", day) == "1 calendar day 2 h"
+    assert words(-12 * 86400, "calendar_days", day, "fr") == "12 jours calendaires"
+    assert words(30 * 3600 + 600, "hours", day) == "30 h 10 min"
+    assert words(20, "calendar_days", day) == "1 min"
+
+
 def test_the_recourse_names_the_body_with_its_contact_details_and_settings_override_it():
     fca = presets.load("fca").recourse("response_letter", "en")
     assert "within six months of the date of this letter" in fca

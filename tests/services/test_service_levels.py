@@ -483,7 +483,7 @@ def test_the_at_risk_notice_goes_once_to_whoever_may_do_the_step_and_the_manager
     task = j.open_task(complaint, "register_complaint")
     assert f"/tasks/{task.id}" in agent.body
     assert "10 November 2026 at 17:30 (Europe/Paris)" in agent.body
-    assert "4 h 37 min" in agent.body
+    assert "(4 working hours 37 min left)" in agent.body  # working time, said so
     manager = next(n for n in sent if n.recipient == "manager@example.org")
     assert f"/complaints/{complaint.id}" in manager.body
     tick("2026-11-10 13:30")
@@ -506,6 +506,18 @@ def test_the_at_risk_notice_goes_to_the_assignee_and_in_their_language():
     mine = next(n for n in sent if n.recipient == "supervisor@example.org")
     assert mine.language == "fr" and "Traitement d'une réclamation simple" in mine.subject
     assert "23 novembre 2026 à 17:30" in mine.body
+    # Friday 13:30 to 17:30, and Monday's 8 h 30 of working time.
+    assert "(il reste 1 jour ouvré 4 h)" in mine.body
+
+
+def test_the_at_risk_notice_of_a_calendar_day_clock_says_calendar_days():
+    with at("2026-11-06 16:00"):
+        complaint = j.file()
+    row = clocks(complaint)["complaint"]  # calendar_days(45): due 21 December at 16:00
+    assert local(row.at_risk_at) == "2026-12-10 10:00"  # 75% of 45 days
+    tick("2026-12-10 10:00")
+    sent = [n for n in notices() if "Whole complaint" in n.subject]
+    assert sent and all("(11 calendar days 6 h left)" in n.body for n in sent)
 
 
 def test_a_confidential_at_risk_notice_never_reaches_a_manager():
