@@ -208,10 +208,13 @@ def test_staff_pages_show_the_department_in_the_readers_language(app, client, na
         case = client.get(f"/complaints/{complaint_id}", headers=headers).get_data(as_text=True)
         assert re.search(rf"<dt>[^<]+</dt><dd>{name}</dd>", case)
         assert "<dd>Customer service</dd>" not in case or name == "Customer service"
-    login(client, "manager")  # every open task, with its department
+    login(client, "manager")  # every open task, with its department; the workload
     for headers, name in languages:
         tasks = client.get("/inbox/all", headers=headers).get_data(as_text=True)
         assert f"<td>{name}</td>" in tasks
+        load = client.get("/inbox/workload", headers=headers).get_data(as_text=True)
+        load = load[load.index('id="by-department"') :]
+        assert name in load[: load.index("</table>")]
     login(client, "analyst")  # the complaint list and its filter
     for headers, name in languages:
         html = client.get("/complaints", headers=headers).get_data(as_text=True)
