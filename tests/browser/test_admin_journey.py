@@ -48,9 +48,11 @@ def test_an_administrator_adds_a_user_a_department_and_a_team(browser: Browser, 
         screenshot(page, "admin-user")
 
         side.get_by_role("link", name="Departments and teams").click()
-        page.get_by_label("Department name").fill("Water supply")
+        page.get_by_label("Name in English").fill("Water supply")
+        page.get_by_label("Name in French").fill("Eau potable")
         page.get_by_role("button", name="Add the department").click()
         expect(page.get_by_role("status")).to_contain_text("Water supply added")
+        expect(page.locator("table.departments")).to_contain_text("Eau potable")
         team = page.locator("form[action$='/admin/teams/new']")
         team.get_by_label("Team name").fill("Water desk")
         team.get_by_label("Department").select_option(label="Water supply")
@@ -76,6 +78,7 @@ def test_an_administrator_adds_a_user_a_department_and_a_team(browser: Browser, 
     with app.app_context():
         team = db.session.scalar(db.select(Team).where(Team.name == "Water desk"))
         assert team is not None and team.department.name == "Water supply"
+        assert team.department.name_fr == "Eau potable"
         assert [u.username for u in team.members] == ["nadia"]
 
 
