@@ -136,8 +136,7 @@ _BUILTINS = {
     "set": set,
     "sorted": sorted,
     "enumerate": enumerate,
-    "pow": limits.guarded_pow,
-    "range": limits.guarded_range,
+    **limits.BUILTINS,  # int, str, round, repr, hash, pow, range
 }
 
 # Real builtins diagram code cannot use: refused at deploy, as they would fail at run time.
@@ -208,20 +207,34 @@ class EvaluationLimitExceeded(StepError):
 
 # Diagrams have a few dozen distinct expressions per version: the bound only matters after
 # many deploys in a long-running process.
-_COMPILED: Recent[tuple[str, str], Any] = Recent(2048)
+_COMPILED: Recent[tuple[str, str], tuple[Any, bool]] = Recent(2048)
+
+# What makes code worth the backstop: without a call, a loop or a definition, an expression
+# is operators on task data, each bounded by the size guards (`route == 'major'`).
+_CALLING = (
+    ast.Call,
+    ast.For,
+    ast.While,
+    ast.comprehension,
+    ast.Lambda,
+    ast.FunctionDef,
+    ast.ClassDef,
+)
 
 
-def _compile(source: str, mode: str) -> Any:
+def _compile(source: str, mode: str) -> tuple[Any, bool]:
+    """The compiled code, and whether it calls anything (and so runs under the backstop)."""
     # Compiling is the slow part; diagrams have a handful of distinct expressions.
     key = (mode, source)
-    code = _COMPILED.get(key)
-    if code is None:
+    found = _COMPILED.get(key)
+    if found is None:
         compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
         result = compiler(source, policy=limits.BoundedTransformer)
         if result.errors:
             raise RestrictedCodeError("; ".join(result.errors))
-        code = _COMPILED[key] = result.code
-    return code
+        calls = any(isinstance(node, _CALLING) for node in ast.walk(ast.parse(source, mode=mode)))
+        found = _COMPILED[key] = (result.code, calls)
+    return found
 
 
 def check_restricted(source: str, mode: str) -> str | None:
@@ -324,38 +337,78 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
     def evaluate(self, expression: str, context: dict, external_context: dict | None = None) -> Any:
         """Evaluate a condition or expression against the task data."""
-        code = _compile(expression, "eval")
+        code, calls = _compile(expression, "eval")
         scope = _restricted_globals(
             code, context, external_context, self.time_limit, self.memory_limit
         )
+        stop = limits.lower_limits(self.memory_limit) if calls else None
         try:
-            return eval(code, scope)  # noqa: S307 - compiled by RestrictedPython
-        except Exception:
-            raise  # the engine reports it, naming the task
+            result = eval(code, scope)  # noqa: S307 - compiled by RestrictedPython
+            # A DMN output or a timer's value goes on to task data and the serializer.
+            limits.check_nodes(result, "the value")
+        except Exception as exc:
+            error = _raised(exc, self.memory_limit)
+            if error is exc:
+                raise  # the engine reports it, naming the task
+            raise error from None
         except BaseException as exc:
             raise _engine_error(exc) from None
+        finally:
+            if stop is not None:
+                limits.restore_limits(stop)
+        return result
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
         """Run a script task; only plain data it assigns is copied back into the task."""
-        code = _compile(script, "exec")
+        code, calls = _compile(script, "exec")
         scope = _restricted_globals(code, {}, external_context, self.time_limit, self.memory_limit)
         # Module-level code looks names up in `local` first: no data key may stand for a guard.
         local = {key: value for key, value in context.items() if not key.startswith("_")}
+        stop = limits.lower_limits(self.memory_limit) if calls else None
         try:
             exec(code, scope, local)  # noqa: S102 - compiled by RestrictedPython
-        except Exception:
-            raise
+            kept = {
+                key: value
+                for key, value in local.items()
+                if not key.startswith("_")
+                and not callable(value)
+                and not isinstance(value, types.ModuleType)
+            }
+            # The engine serialises task data after the step: it must never meet a structure
+            # shared with itself (`a = (a, a)` sixty times), however few objects it takes.
+            limits.check_nodes(kept, "the task data the script leaves")
+        except Exception as exc:
+            error = _raised(exc, self.memory_limit)
+            if error is exc:
+                raise  # the engine reports it, naming the task
+            raise error from None
         except BaseException as exc:
             raise _engine_error(exc) from None
-        for key, value in local.items():
-            if key.startswith("_") or callable(value) or isinstance(value, types.ModuleType):
-                continue
-            context[key] = value
+        finally:
+            if stop is not None:
+                limits.restore_limits(stop)
+        context.update(kept)
         return True
 
     def call_service(self, context: dict, **kwargs: Any) -> Any:
         """Service tasks are not part of our procedure."""
         raise RestrictedCodeError("service tasks are not supported")
+
+
+def _raised(exc: Exception, memory_limit: int) -> BaseException:
+    """What an Exception of diagram code leaves the evaluator as: itself, unless it is a
+    MemoryError (the backstop's address space ran out: the memory budget's stop) or carries a
+    structure the engine's message and the log could not write out."""
+    if isinstance(exc, MemoryError):
+        return _engine_error(
+            limits.Runaway(f"it used more than {memory_limit // 2**20} MB of memory")
+        )
+    try:
+        limits.check_nodes(exc.args, "the error it raised")
+    except limits.Runaway as refused:
+        exc.args = ()  # nothing may write it out later (a traceback's context, say)
+        return _engine_error(refused)
+    return exc
 
 
 def _engine_error(exc: BaseException) -> BaseException:

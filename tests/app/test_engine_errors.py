@@ -99,6 +99,40 @@ def test_a_script_that_loops_for_ever_is_stopped_and_nothing_is_saved(
     ]
 
 
+@pytest.mark.parametrize(
+    ("script", "stopped"),
+    [
+        # One C call of hours (int() of it writes a hundred million digits).
+        (
+            "information_requests = int(Decimal('1e99999999'))",
+            "int() of a Decimal would have 99,999,999 digits (limit 30,103)",
+        ),
+        # Sixty steps build 2**60 references the serializer would walk after the step.
+        (
+            "a = ()\nfor i in range(60):\n    a = (a, a)\ninformation_requests = a",
+            "the task data the script leaves would hold more than 100,000 values",
+        ),
+    ],
+)
+def test_a_script_that_would_hold_the_worker_for_hours_is_refused_and_nothing_is_saved(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture, script: str, stopped: str
+):
+    deploy_with(app, COUNT_SCRIPT, script)
+    reference, task_id = registration_task(app)
+    before = database_state(app, reference)
+    login(client, "agent")
+    with caplog.at_level(logging.ERROR, logger="services.workflows"):
+        response = post_form(client, f"/tasks/{task_id}", INCOMPLETE)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "The procedure stopped at step “Count information request”" in page
+    assert "ran too long or grew too large. Nothing was saved; please tell the process" in page
+    [record] = engine_log(caplog)
+    assert record.element_id == "count_information_request"  # type: ignore[attr-defined]
+    assert f"diagram code was stopped: {stopped}" in record.getMessage()
+    assert database_state(app, reference) == before
+
+
 def test_a_failing_condition_is_logged_and_staff_see_a_short_message(
     app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture
 ):

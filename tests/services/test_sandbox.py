@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from decimal import Decimal
 
 import pytest
 
@@ -294,3 +295,104 @@ def test_task_data_cannot_replace_a_guard():
     assert "is an invalid attribute name because it starts with" in str(caught.value)
     with pytest.raises(engine.EvaluationLimitExceeded):
         run_script("while True:\n    pass", data)
+
+
+# A tuple doubled sixty times: 61 tuples, 2**60 references.
+SHARED = "a = ()\nfor i in range(60):\n    a = (a, a)\n"
+HUGE_DECIMAL = 'Decimal("1e99999999")'  # int() of it: a hundred million digits, for hours
+DIGITS = "would have 99,999,999 digits (limit 30,103)"
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        (f"x = int({HUGE_DECIMAL})", f"int() of a Decimal {DIGITS}"),
+        (f"x = round({HUGE_DECIMAL})", f"round() of a Decimal {DIGITS}"),
+        (f"x = '{{:f}}'.format({HUGE_DECIMAL})", f"formatting a Decimal {DIGITS}"),
+        (f"x = f'{{{HUGE_DECIMAL}:f}}'", f"formatting a Decimal {DIGITS}"),
+        ("x = f'{Decimal(\"1e-99999999\"):f}'", f"formatting a Decimal {DIGITS}"),
+        (f"x = '%d' % {HUGE_DECIMAL}", f"formatting a Decimal {DIGITS}"),
+        (f"x = '%d %s' % ({HUGE_DECIMAL}, 1)", f"formatting a Decimal {DIGITS}"),
+        (
+            "x = Decimal('0.' + '1' * 99999).as_integer_ratio()",
+            "Decimal.as_integer_ratio would have 199,998 digits (limit 30,103)",
+        ),
+        ("x = int('f' * 999999, 16)", "int() would be a 3,999,996-bit number (limit 100,000)"),
+        (
+            "x = int.from_bytes(b'\\xff' * 999999)",
+            "int.from_bytes would be a 7,999,992-bit number (limit 100,000)",
+        ),
+        (
+            "x = pow(3, 2**99999, 2**99999 - 1)",
+            "a modular power would take a 100,000-bit exponent or modulo (limit 4,096)",
+        ),
+        (SHARED + "x = hash(a)", "hash() would hold more than 1,000,000 values"),
+        (SHARED + "x = str(a)", "str() would hold more than 1,000,000 values"),
+        (SHARED + "x = repr(a)", "repr() would hold more than 1,000,000 values"),
+        (SHARED + "x = f'{a}'", "a formatted value would hold more than 1,000,000 values"),
+        (SHARED + "x = '{}'.format(a)", "a formatted value would hold more than 1,000,000 values"),
+        (SHARED + "x = '%s' % (a,)", "a formatted value would hold more than 1,000,000 values"),
+        # Left in task data, for the engine's serializer: refused before it is copied back.
+        (SHARED, "the task data the script leaves would hold more than 100,000 values"),
+        (
+            "d = {}\nfor i in range(60):\n    d = {'left': d, 'right': d}",
+            "the task data the script leaves would hold more than 100,000 values",
+        ),
+        ("a = [1]\na.append([a])", "the task data the script leaves holds itself"),
+        # And in the error the engine would write into its message and the log.
+        (SHARED + "raise ValueError(a)", "the error it raised would hold more than 100,000 values"),
+    ],
+)
+def test_single_calls_that_would_hold_the_worker_for_hours_are_refused(script: str, message: str):
+    context = {"kept": 1}
+    started = time.monotonic()
+    with pytest.raises(engine.EvaluationLimitExceeded) as caught:
+        FAST.execute(f"kept = 2\n{script}", context)
+    assert time.monotonic() - started < 1.5
+    if "values" in message:
+        message += " (repeated references counted)"
+    assert caught.value.message == f"Diagram code was stopped: {message}."
+    assert context == {"kept": 1}  # nothing the script assigned was kept
+
+
+def test_an_expression_cannot_return_a_structure_shared_with_itself():
+    # Recursion through lambdas builds it without a statement (a DMN output cell, say).
+    doubled = "(lambda f: f(f, 60))(lambda f, n: (lambda x: (x, x))(f(f, n - 1)) if n else ())"
+    with pytest.raises(engine.EvaluationLimitExceeded) as caught:
+        FAST.evaluate(doubled, {})
+    assert caught.value.message == (
+        "Diagram code was stopped: the value would hold more than 100,000 values "
+        "(repeated references counted)."
+    )
+    with pytest.raises(engine.EvaluationLimitExceeded):
+        FAST.evaluate(f"int({HUGE_DECIMAL}) > 0", {})
+
+
+def test_the_guarded_builtins_keep_their_ordinary_meaning():
+    data = run_script(
+        "a = isinstance(7, int) and isinstance(True, int) and not isinstance('7', int)\n"
+        "b = isinstance('x', (int, str)) and isinstance('x', str) and not isinstance(1, str)\n"
+        "c = [int('ff', 16), int(' 12 '), int(Decimal('12.7')), int(), int('11', base=2)]\n"
+        "d = [round(Decimal('2.5')), round(2.675, 2), round(Decimal('1.25'), 1)]\n"
+        "e = int.from_bytes(b'\\x01\\x00', 'big') + (1).from_bytes(b'\\x02', 'little')\n"
+        "f = [str(12), str(b'ab', 'ascii'), str(), repr([1, 'x']), str.join('-', 'ab')]\n"
+        "g = [f'{Decimal(\"1.5\"):f}', '%d|%s' % (Decimal('3.7'), Decimal('1e99')),"
+        " '{:.2f}'.format(Decimal('1e-3')), f'{[1, (2, 3)]}']\n"
+        "h = hash((1, 'a')) == hash((1, 'a')) and pow(3, 5, 7) == 5\n"
+        "i = int(Decimal('1e30000')).bit_length()\n"  # near the largest a Decimal may write
+        "j = Decimal('2.5').as_integer_ratio()\n"
+        "k = str([[0] * 1000] * 900)[:9]"  # 900,901 references, each counted
+    )
+    assert data == {
+        "a": True,
+        "b": True,
+        "c": [255, 12, 12, 0, 3],
+        "d": [2, 2.67, Decimal("1.2")],
+        "e": 258,
+        "f": ["12", "ab", "", "[1, 'x']", "a-b"],
+        "g": ["1.5", "3|1E+99", "0.00", "[1, (2, 3)]"],
+        "h": True,
+        "i": 99658,
+        "j": (5, 2),
+        "k": "[[0, 0, 0",
+    }
