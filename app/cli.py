@@ -39,6 +39,7 @@ from services import (
 )
 from services.clock import utcnow
 from services.db import db, write_transactions
+from services.engine import limits
 from services.errors import DomainError
 from services.models import Complaint
 
@@ -289,6 +290,9 @@ def rebuild_reports(since: datetime | None) -> None:
 def run_timers(interval: float) -> None:
     """Fire timers as they fall due, forever (the scheduler process)."""
     write_transactions(db.engine)
+    # One thread: diagram code runs under the process-limit backstop, and a runaway C call
+    # ends the process (tools/run-demo.sh starts it again).
+    limits.enable_backstop()
     click.echo(f"Firing due timers (polling at least every {interval}s); Ctrl-C to stop.")
     try:
         timer_loop(interval, echo=click.echo)

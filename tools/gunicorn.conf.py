@@ -6,6 +6,11 @@ second or two of CPU importing the app while its sibling takes all the traffic, 
 workers share the imported code's pages with the master. gc.freeze() moves everything the
 import made out of the collector's sight, so collections in a worker do not write to (and so
 copy) those shared pages.
+
+Each sync worker serves one request at a time on one thread, so it runs diagram code under
+the backstop of services/engine/limits.py (post_fork): a C call of a diagram's code that
+outlasts its CPU limit ends the worker (its request's connection closes, its transaction
+rolls back) and the master starts another.
 """
 
 from __future__ import annotations
@@ -41,9 +46,15 @@ def when_ready(server: Any) -> None:
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    """In each new worker: no database connection inherited from the master is reused."""
+    """In each new worker: no database connection inherited from the master is reused, and a
+    sync worker (one thread) bounds diagram code with its process limits."""
+    from gunicorn.workers.sync import SyncWorker
+
     from services.db import db
+    from services.engine import limits
 
     app = server.app.wsgi()
     with app.app_context():
         db.engine.dispose(close=False)
+    if isinstance(worker, SyncWorker):  # not gthread or gevent: their threads share the limits
+        limits.enable_backstop()

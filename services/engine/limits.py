@@ -47,6 +47,7 @@ import re
 import resource
 import signal
 import string
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
@@ -728,13 +729,21 @@ def enable_backstop(seconds: int = BACKSTOP_CPU_SECONDS) -> bool:
     process's. Returns whether it is on; it is not while other threads run.
     """
     global _backstop
-    if threading.active_count() != 1 or _statm_field(0) is None:
+    stderr = sys.__stderr__  # Celery's pool replaces sys.stderr with a logger, without an fd
+    if threading.active_count() != 1 or _statm_field(0) is None or stderr is None:
         return False
-    # SIGXCPU's default action ends the process; faulthandler writes where it was first.
+    # SIGXCPU's default action ends the process; faulthandler writes where it was first. A
+    # Python handler would never run: the signal comes in the middle of a C call.
+    faulthandler.unregister(signal.SIGXCPU)
     signal.signal(signal.SIGXCPU, signal.SIG_DFL)
-    faulthandler.register(signal.SIGXCPU, all_threads=True, chain=True)
+    faulthandler.register(signal.SIGXCPU, file=stderr, all_threads=True, chain=True)
     _backstop = _Backstop(seconds)
     return True
+
+
+def backstop_enabled() -> bool:
+    """Whether this process lowers its limits around evaluations."""
+    return _backstop is not None
 
 
 def disable_backstop() -> None:
