@@ -22,6 +22,7 @@ evaluator with and without its time budget and size guards, and a bare completio
 
 from __future__ import annotations
 
+import builtins
 import operator
 import os
 import platform
@@ -52,7 +53,7 @@ from benchmarks import scratch  # noqa: E402
 from forms import FORMS  # noqa: E402
 from services import engine, processes, workflows  # noqa: E402
 from services.db import db  # noqa: E402
-from services.engine import sandbox  # noqa: E402
+from services.engine import limits, sandbox  # noqa: E402
 from services.models import ProcessInstance  # noqa: E402
 from tests import journeys  # noqa: E402
 
@@ -185,7 +186,10 @@ class UnboundedEnvironment(engine.RestrictedEnvironment):
         self.compiled: dict[tuple[str, str], object] = {}
         ops = {"+=": operator.add, "*=": operator.mul}
         self.globals = {
-            "__builtins__": {**sandbox._BUILTINS, "range": range, "pow": pow},
+            "__builtins__": {
+                **sandbox._BUILTINS,
+                **{name: getattr(builtins, name) for name in limits.BUILTINS},
+            },
             "_getattr_": safer_getattr,
             "_getitem_": default_guarded_getitem,
             "_getiter_": default_guarded_getiter,
@@ -218,6 +222,7 @@ class UnboundedEnvironment(engine.RestrictedEnvironment):
 BOUND_CASES = [
     ("gateway condition", "eval", "route == 'major' and financial_impact > 100"),
     ("DMN cell", "eval", "severity in ('high', 'critical')"),
+    ("condition with a call", "eval", "len(route) == 5 and financial_impact > 100"),
     ("script, 1,000-step loop", "exec", "total = 0\nfor x in range(1000):\n    total += x * 2"),
     ("script, 10,000-step while", "exec", "i = 0\nwhile i < 10000:\n    i += 1"),
 ]
@@ -259,19 +264,37 @@ def bare_step_with(script_engine: PythonScriptEngine) -> float:
 
 
 def report_bounds() -> None:
-    """Evaluations per second with and without the time and size guards; a bare completion."""
+    """Evaluations per second without the time and size guards, with them, and with the
+    backstop's process limits besides (lowered around code that calls); a bare completion."""
     bounded, unbounded = engine.RestrictedEnvironment(), UnboundedEnvironment()
-    print("\nBounds on diagram code (time budget + size guards), evaluations per second")
-    print(f"{'':>28} {'unbounded':>11} {'bounded':>11} {'overhead':>9}")
+    print("\nBounds on diagram code (time budget + size guards; + backstop), evaluations/s")
+    print(
+        f"{'':>28} {'unbounded':>11} {'bounded':>11} {'overhead':>9} "
+        f"{'backstop':>11} {'µs more':>8}"
+    )
+    rows = []
     for label, mode, source in BOUND_CASES:
         plain = evaluations_per_second(unbounded, mode, source)
         guarded = evaluations_per_second(bounded, mode, source)
-        print(f"{label:>28} {plain:>11,.0f} {guarded:>11,.0f} {plain / guarded - 1:>8.0%}")
+        rows.append((label, plain, guarded))
     plain_step = bare_step_with(PythonScriptEngine(environment=unbounded))
     guarded_step = bare_step_with(engine.SCRIPT_ENGINE)
+    if not limits.enable_backstop():
+        raise SystemExit("the backstop needs a single-threaded process")
+    try:
+        for (label, plain, guarded), (_, mode, source) in zip(rows, BOUND_CASES, strict=True):
+            stopped = evaluations_per_second(bounded, mode, source)
+            print(
+                f"{label:>28} {plain:>11,.0f} {guarded:>11,.0f} {plain / guarded - 1:>8.0%} "
+                f"{stopped:>11,.0f} {(1 / stopped - 1 / guarded) * 1e6:>8.2f}"
+            )
+        stopped_step = bare_step_with(engine.SCRIPT_ENGINE)
+    finally:
+        limits.disable_backstop()
     print(
         f"{'bare completion (median)':>28} {plain_step * 1000:>9.2f}ms "
-        f"{guarded_step * 1000:>9.2f}ms {guarded_step / plain_step - 1:>8.0%}"
+        f"{guarded_step * 1000:>9.2f}ms {guarded_step / plain_step - 1:>8.0%} "
+        f"{stopped_step * 1000:>9.2f}ms"
     )
     started = time.perf_counter()
     try:

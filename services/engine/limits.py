@@ -13,27 +13,31 @@ explode through the guards of this module, so every evaluation is bounded:
   `round()`, `as_integer_ratio()` and formatting (f-strings, `str.format`, `%`) of a
   `Decimal` that would write more than MAX_DECIMAL_DIGITS digits (`int(Decimal('1e99999999'))`
   is quadratic: hours), `int()` and `int.from_bytes` of more than MAX_INT_BITS bits, `pow()`
-  with a modulo past MAX_POWMOD_BITS, and `str`, `repr`, `hash` and formatting of containers
-  of more than MAX_ITEMS values counted with repeats (a tuple doubled 60 times, `a = (a, a)`,
-  holds 2**60 references in 61 objects: hashing or printing it never ends);
+  with a modulo or exponent past MAX_POWMOD_BITS, and `str`, `repr`, `hash` and formatting
+  of containers of more than MAX_ITEMS values counted with repeats (a tuple doubled 60 times,
+  `a = (a, a)`, holds 2**60 references in 61 objects: hashing or printing it never ends);
+  `int` and `str` stay types to `isinstance`;
 - what a script leaves in task data, what an expression returns and the arguments of an
-  exception it raises are walked the same way (MAX_DATA_NODES), so the engine's serializer
-  and the error log never meet such a structure.
+  exception it raises are weighed the same way (MAX_DATA_NODES, `check_nodes`: each container
+  once, so the weighing is cheap), so the engine's serializer and the error log never meet
+  such a structure.
 
 A runaway raises `Runaway`, a BaseException: diagram code cannot catch it with
 `except Exception`, and bare `except:` is refused by the compiler.
 
 What no guard catches (`a == b` or `{a}` on two such structures, a C call nobody thought of)
 is ended by the backstop, in the processes that enable it (`enable_backstop`: gunicorn's sync
-workers, the Celery pool processes, the `flask run-timers` and `deliver-messages` loops):
-during each evaluation that calls anything, the process's soft RLIMIT_CPU is its CPU time so
-far plus BACKSTOP_CPU_SECONDS, and its RLIMIT_AS its address space plus the memory budget. An
-allocation past that fails with MemoryError (the step's ordinary limit error); a C call past
-that CPU time gets SIGXCPU, whose default action ends the process after faulthandler has
-written its Python traceback to stderr. Its database transaction dies with it (nothing is
-saved) and its parent (gunicorn's master, Celery's pool, tools/run-demo.sh) starts another.
-Both limits are put back after the evaluation. Process limits are per process, so only
-single-threaded processes enable it, and an evaluation skips it while other threads run.
+workers, the Celery pool processes, the `flask run-timers` loop; `deliver-messages` runs no
+diagram code): during each evaluation of code that calls anything (services.engine.sandbox
+decides), the process's soft RLIMIT_CPU is its CPU time so far plus BACKSTOP_CPU_SECONDS, and
+its RLIMIT_AS its address space plus the memory budget. An allocation past that fails with
+MemoryError (the step's ordinary limit error); a C call past that CPU time gets SIGXCPU,
+whose default action ends the process after faulthandler has written its Python traceback
+to stderr. Its database transaction dies with it (nothing is saved) and its parent
+(gunicorn's master, Celery's pool, tools/run-demo.sh) starts another. Both limits are put
+back after the evaluation; nested evaluations keep the outermost one's. Process limits are
+per process, so only single-threaded processes enable it, and an evaluation skips it while
+other threads run.
 """
 
 from __future__ import annotations
@@ -705,17 +709,39 @@ BUILTINS: dict[str, Any] = {
 # -- the backstop: process limits around each evaluation ---------------------------------------
 
 
-class _Backstop:
-    """The process's own limits, and how deep in (nested) evaluations it is."""
+_FRESH = 0.01
+"""Seconds a reading of the process's CPU time and address space serves later evaluations."""
 
-    __slots__ = ("address_space", "cpu", "depth", "lowered", "seconds")
+
+class _Backstop:
+    """The process's own limits, how deep in (nested) evaluations it is, and its last readings
+    of its CPU time and address space (reading them costs more than the limits' calls)."""
+
+    __slots__ = (
+        "address_space",
+        "cpu",
+        "cpu_cap",
+        "depth",
+        "lowered",
+        "read_at",
+        "seconds",
+        "space",
+        "space_cap",
+        "used",
+    )
 
     def __init__(self, seconds: int) -> None:
         self.seconds = seconds
         self.cpu = resource.getrlimit(resource.RLIMIT_CPU)
         self.address_space = resource.getrlimit(resource.RLIMIT_AS)
+        # Never above the limits found (the soft one, which the hard one bounds).
+        self.cpu_cap = _finite(self.cpu)
+        self.space_cap = _finite(self.address_space)
         self.depth = 0
         self.lowered = False
+        self.read_at = -1.0  # monotonic() of the readings below
+        self.used = 0.0
+        self.space = 0
 
 
 _backstop: _Backstop | None = None
@@ -752,18 +778,22 @@ def disable_backstop() -> None:
     _backstop = None
 
 
-def _lowered(soft: int, wanted: int, hard: int) -> int:
-    """`wanted`, never above the soft limit we found nor the hard limit."""
-    for limit in (soft, hard):
-        if limit != resource.RLIM_INFINITY:
-            wanted = min(wanted, limit)
-    return wanted
+def _finite(limits: tuple[int, int]) -> int:
+    """The lower of a soft and hard limit that are not infinite (else a number past any use)."""
+    return min((limit for limit in limits if limit != resource.RLIM_INFINITY), default=2**62)
 
 
 def lower_limits(memory: int) -> _Backstop | None:
     """At the start of an evaluation: CPU time so far + the backstop's seconds, address space
-    + `memory`. About 5 µs (four system calls and a read of /proc/self/statm); nested
-    evaluations keep the outer one's. What it returns goes to `restore_limits` afterwards."""
+    + `memory`; nested evaluations keep the outer one's. What it returns goes to
+    `restore_limits` afterwards.
+
+    Two system calls here and two in restore_limits (a microsecond each on an idle machine).
+    The readings are taken again once they are _FRESH seconds old: one thread uses at most
+    the wall time in CPU time, so the CPU time read plus the time since is never below the
+    CPU time used; the address space may have grown since, by what the process allocated in
+    those 10 ms between two evaluations, which the budget then lacks.
+    """
     stop = _backstop
     if stop is None:
         return None
@@ -771,12 +801,13 @@ def lower_limits(memory: int) -> _Backstop | None:
     if stop.depth == 1 and threading.active_count() == 1:
         stop.lowered = True
         try:
-            soft, hard = stop.cpu
-            cpu = int(process_time()) + 1 + stop.seconds
-            resource.setrlimit(resource.RLIMIT_CPU, (_lowered(soft, cpu, hard), hard))
-            soft, hard = stop.address_space
-            space = (_statm_field(0) or 0) + memory
-            resource.setrlimit(resource.RLIMIT_AS, (_lowered(soft, space, hard), hard))
+            now = monotonic()
+            if now - stop.read_at > _FRESH:
+                stop.used, stop.space, stop.read_at = process_time(), _statm_field(0) or 0, now
+            cpu = int(stop.used + (now - stop.read_at)) + 1 + stop.seconds
+            resource.setrlimit(resource.RLIMIT_CPU, (min(cpu, stop.cpu_cap), stop.cpu[1]))
+            space = min(stop.space + memory, stop.space_cap)
+            resource.setrlimit(resource.RLIMIT_AS, (space, stop.address_space[1]))
         except BaseException:
             restore_limits(stop)
             raise

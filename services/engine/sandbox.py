@@ -1,5 +1,12 @@
 """Restricted evaluator: every condition, script, timer and DMN entry of a diagram runs through
-RestrictedPython, bounded in time and size (services.engine.limits)."""
+RestrictedPython, bounded in time and size (services.engine.limits).
+
+Code that calls anything (a builtin, a helper, a method, a lambda) or loops runs under the
+backstop too, in the processes that enable it: its process's CPU time and address space are
+limited while it runs, so a C call no guard knows ends the process instead of holding it for
+hours. What a script leaves in task data, what an expression returns and the arguments of an
+error it raises are weighed before they leave (limits.check_nodes): the engine serialises and
+logs them afterwards, outside any bound."""
 
 from __future__ import annotations
 
