@@ -8,11 +8,34 @@
 # (MAIL_CATCHER_DIR); mail written to the complaints address through port 8026 reaches
 # /intake/mail, or the case it answers.
 #
+# The web server is gunicorn with sync workers (tools/gunicorn.conf.py; WEB_CONCURRENCY, 1:
+# more need RATELIMIT_STORAGE_URI=redis://…), as in production, not the threaded `flask run`:
+# each worker runs diagram code under the process-limit backstop of services/engine/limits.py,
+# so a diagram's runaway C call ends that worker (the request gets an error) and gunicorn
+# starts another; the timer process, under the same backstop, is started again when its CPU
+# limit ended it.
+#
 #   tools/run-demo.sh PORT FLASK-COMMAND...     e.g. tools/run-demo.sh 5000 .venv/bin/flask --app app
 set -u
 port=$1
 shift
 flask=("$@")
+bin="$(dirname "${flask[0]}")"
+
+# Runs a command again whenever SIGXCPU (128 + 24) ended it: the backstop stopped a diagram's
+# runaway code there, after faulthandler wrote where. TERM stops it and the command for good.
+respawning() {
+  local child status
+  trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 0' TERM
+  while :; do
+    "$@" &
+    child=$!
+    wait "$child"
+    status=$?
+    [ "$status" -eq 152 ] || exit "$status"
+    echo "ended by its CPU limit (a diagram's runaway code, traceback above); starting again" >&2
+  done
+}
 
 # Without an SMTP server of yours, the demo sends its emails to the local mail catcher.
 catcher=()
@@ -29,19 +52,21 @@ if [ -z "${MAIL_SERVER:-}" ]; then
 fi
 
 # sed ignores Ctrl+C so that the background processes' last words still get through.
-"${flask[@]}" run-timers > >(trap '' INT TERM; exec sed -u 's/^/[timers] /') 2>&1 &
+respawning "${flask[@]}" run-timers > >(trap '' INT TERM; exec sed -u 's/^/[timers] /') 2>&1 &
 timers=$!
 "${flask[@]}" deliver-messages > >(trap '' INT TERM; exec sed -u 's/^/[delivery] /') 2>&1 &
 worker=$!
 "${flask[@]}" receive-mail --port "${RECEIVE_MAIL_PORT:-8026}" \
   > >(trap '' INT TERM; exec sed -u 's/^/[mail-in] /') 2>&1 &
 receiver=$!
-"${flask[@]}" run --port "$port" &
+export WEB_CONCURRENCY="${WEB_CONCURRENCY:-1}"  # the app checks its rate-limit storage by it
+"$bin/gunicorn" --config "$(dirname "$0")/gunicorn.conf.py" --workers "$WEB_CONCURRENCY" \
+  --bind "127.0.0.1:$port" --timeout 60 --access-logfile - "app:create_app()" &
 web=$!
 
 # Say where to go once /healthz answers (database reachable, migrations current, timers alive).
 (
-  python="$(dirname "${flask[0]}")/python"
+  python="$bin/python"
   for _ in $(seq 60); do
     if "$python" - "$port" 2>/dev/null <<'PY'
 import sys, urllib.request
