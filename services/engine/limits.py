@@ -15,8 +15,11 @@ explode through the guards of this module, so every evaluation is bounded:
   is quadratic: hours), `int()` and `int.from_bytes` of more than MAX_INT_BITS bits, `pow()`
   with a modulo or exponent past MAX_POWMOD_BITS, and `str`, `repr`, `hash` and formatting
   of containers of more than MAX_ITEMS values counted with repeats (a tuple doubled 60 times,
-  `a = (a, a)`, holds 2**60 references in 61 objects: hashing or printing it never ends);
-  `int` and `str` stay types to `isinstance`;
+  `a = (a, a)`, holds 2**60 references in 61 objects: hashing or printing it never ends),
+  the punycode and idna codecs past MAX_SLOW_CODEC characters (pure Python, quadratic);
+  `int` and `str` stay types to `isinstance`; `sum()` of lists or tuples joins them in one
+  pass (the builtin copies the total at each item: days for a million one-item lists) and
+  %-formatting's widths are found in one pass too;
 - what a script leaves in task data, what an expression returns and the arguments of an
   exception it raises are weighed the same way (MAX_DATA_NODES, `check_nodes`: each container
   once, so the weighing is cheap), so the engine's serializer and the error log never meet
@@ -44,6 +47,7 @@ from __future__ import annotations
 
 import _string  # type: ignore[import-not-found]  # str.format's field parser
 import ast
+import codecs
 import faulthandler
 import operator
 import os
@@ -53,11 +57,12 @@ import signal
 import string
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 from decimal import Decimal
 from functools import partial
+from itertools import chain
 from time import monotonic, process_time
 from typing import Any
 
@@ -79,6 +84,9 @@ MAX_DECIMAL_DIGITS = MAX_INT_BITS * 30_103 // 100_000
 """Most digits an integer, or a Decimal written out in full, may have (30,103: MAX_INT_BITS)."""
 MAX_POWMOD_BITS = 4096
 """Largest exponent and modulo of a modular power, in bits (each doubling costs eight times)."""
+MAX_SLOW_CODEC = 1_000
+"""Longest text the punycode and idna codecs may read (pure Python, their time grows with
+the square of its length: 8,000 characters take 40 s)."""
 MAX_DATA_NODES = 100_000
 """Most values a script may leave in task data, or an expression return, counting containers
 and their items each time they are reached (a structure shared with itself counts in full)."""
@@ -288,7 +296,7 @@ def guarded_mod(left: Any, right: Any) -> Any:
     """`left % right`; for %-formatting, refuse huge or `*` widths."""
     if isinstance(left, str | bytes):
         text = left.decode("latin-1") if isinstance(left, bytes) else left
-        for width in _PERCENT_WIDTHS.findall(text):
+        for width in _percent_widths(text):
             check_format_spec(width)
         # '%d' % Decimal('1e99999999') is int() of it; '%s' % a bomb is str() of it.
         if isinstance(right, tuple):
@@ -302,7 +310,35 @@ def guarded_mod(left: Any, right: Any) -> Any:
     return left % right
 
 
-_PERCENT_WIDTHS = re.compile(r"%(?:\([^)]*\))?[-#0 +]*([\d*]*(?:\.[\d*]*)?)")
+_PERCENT_SPEC = re.compile(r"[-#0 +]*([\d*]*(?:\.[\d*]*)?)")
+_PARENTHESES = re.compile(r"[()]")
+
+
+def _percent_widths(text: str) -> Iterator[str]:
+    """The width and precision of each %-conversion of `text`, in one pass.
+
+    A mapping key's parentheses nest, as Python reads them (`%(a(b))5s`). A regular
+    expression that looked for each key's `)` anew scanned to the end from every `%(`:
+    `'%(' * 500000` took twenty minutes.
+    """
+    at = text.find("%")
+    while at >= 0:
+        at += 1
+        if text.startswith("%", at):  # %% is a percent sign
+            at = text.find("%", at + 1)
+            continue
+        if text.startswith("(", at):
+            depth = 1
+            for parenthesis in _PARENTHESES.finditer(text, at + 1):
+                depth += 1 if parenthesis.group() == "(" else -1
+                if not depth:
+                    at = parenthesis.end()
+                    break
+            else:
+                return  # an unclosed key: Python refuses the format
+        spec = _PERCENT_SPEC.match(text, at)  # matches always: every part is optional
+        yield spec.group(1) if spec else ""
+        at = text.find("%", spec.end() if spec else at)
 
 
 def check_format_spec(spec: str) -> None:
@@ -455,6 +491,46 @@ def _as_integer_ratio(number: Decimal) -> tuple[int, int]:
     return number.as_integer_ratio()
 
 
+def _check_codec(value: Any, encoding: Any) -> None:
+    if isinstance(encoding, str) and len(value) > MAX_SLOW_CODEC:
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            return  # the call itself says so
+        if name in ("punycode", "idna"):
+            raise Runaway(
+                f"the {name} codec would read {len(value):,} characters (limit {MAX_SLOW_CODEC:,})"
+            )
+
+
+def _transcode(method: str) -> Callable[..., Any]:
+    """str.encode, bytes.decode: the slow codecs refused past MAX_SLOW_CODEC characters."""
+
+    def transcode(value: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_codec(value, args[0] if args else kwargs.get("encoding"))
+        return getattr(value, method)(*args, **kwargs)
+
+    return transcode
+
+
+def guarded_sum(iterable: Iterable[Any], /, start: Any = 0) -> Any:
+    """sum(): of lists or tuples (`sum(parts, [])`), joined in one pass.
+
+    The builtin adds them one by one, copying the total so far each time: a million
+    one-item lists take days, in one C call.
+    """
+    if not isinstance(start, list | tuple):
+        return sum(iterable, start)
+    kind = list if isinstance(start, list) else tuple
+    items = list(iterable)
+    for item in items:
+        if not isinstance(item, kind):
+            start + item  # noqa: B018 - raises the builtin's TypeError
+            return sum(items, start)  # pragma: no cover - a type that adds anyway
+    _check_items(len(start) + sum(map(len, items)), "sum()")
+    return kind(chain(start, chain.from_iterable(items)))
+
+
 def _bounded_int(value: int, what: str) -> int:
     _check_bits(value.bit_length(), what)
     return value
@@ -488,6 +564,8 @@ def _int(*args: Any, **kwargs: Any) -> int:
 def _str(*args: Any, **kwargs: Any) -> str:
     if args:
         check_nodes(args[0], "str()", MAX_ITEMS)
+        if isinstance(args[0], bytes | bytearray):  # str(data, 'punycode') decodes
+            _check_codec(args[0], args[1] if len(args) > 1 else kwargs.get("encoding"))
     return str(*args, **kwargs)
 
 
@@ -584,6 +662,10 @@ def guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
         return _to_bytes if obj is int else partial(_to_bytes, obj)
     if name == "from_bytes" and (obj is int or _is_int(obj)):
         return partial(_from_bytes, int)
+    if name == "encode" and isinstance(obj, str):
+        return partial(_transcode("encode"), obj)
+    if name == "decode" and isinstance(obj, bytes | bytearray):
+        return partial(_transcode("decode"), obj)
     if name == "as_integer_ratio" and type(obj) is Decimal:
         return partial(_as_integer_ratio, obj)
     return safer_getattr(obj, name, default)
@@ -702,6 +784,7 @@ BUILTINS: dict[str, Any] = {
     "hash": guarded_hash,
     "pow": guarded_pow,
     "range": guarded_range,
+    "sum": guarded_sum,
 }
 """The builtins diagram code gets in their guarded form."""
 

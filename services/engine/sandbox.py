@@ -133,7 +133,6 @@ _BUILTINS = {
     },
     "__build_class__": restricted_safe_globals["__builtins__"]["__build_class__"],
     **limited_builtins,
-    "sum": sum,
     "min": min,
     "max": max,
     "any": any,
@@ -143,7 +142,7 @@ _BUILTINS = {
     "set": set,
     "sorted": sorted,
     "enumerate": enumerate,
-    **limits.BUILTINS,  # int, str, round, repr, hash, pow, range
+    **limits.BUILTINS,  # int, str, round, repr, hash, pow, range, sum
 }
 
 # Real builtins diagram code cannot use: refused at deploy, as they would fail at run time.
