@@ -846,6 +846,8 @@ def enable_backstop(seconds: int = BACKSTOP_CPU_SECONDS) -> bool:
     faulthandler.unregister(signal.SIGXCPU)
     signal.signal(signal.SIGXCPU, signal.SIG_DFL)
     faulthandler.register(signal.SIGXCPU, file=stderr, all_threads=True, chain=True)
+    # The default action also dumps core: not a worker-sized file for each runaway.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
     _backstop = _Backstop(seconds)
     return True
 

@@ -64,7 +64,10 @@ def test_a_runaway_c_call_ends_its_process_with_the_traceback(call: str, where: 
         from services.engine import limits
         from services.engine.sandbox import RestrictedEnvironment
 
+        import resource
+
         assert limits.enable_backstop(seconds=1)
+        assert resource.getrlimit(resource.RLIMIT_CORE)[0] == 0  # no core file of the worker
         env = RestrictedEnvironment()
         {call}
         print("still alive")
