@@ -154,3 +154,34 @@ def test_a_cases_tables_keep_their_words_whole_on_a_phone(app, live_server, phon
     phone.goto(f"{live_server}/admin/roles")
     expect(phone.locator("main table .visually-hidden").first).to_be_attached()
     _assert_fits(phone, "admin-roles-tables")
+
+
+# The width of each checkbox and radio button the page shows.
+TICK_BOXES = """() => [...document.querySelectorAll(
+    "main input[type=checkbox], main input[type=radio]")]
+  .filter((box) => box.offsetParent !== null)
+  .map((box) => ({name: box.id || box.name, width: box.getBoundingClientRect().width}))"""
+
+
+def _assert_tick_boxes_keep_their_size(page: Page, name: str) -> None:
+    boxes = page.evaluate(TICK_BOXES)
+    assert boxes, name
+    wide = [box for box in boxes if box["width"] > 24]  # 13 px as drawn on a desktop
+    if wide:
+        screenshot(page, f"mobile-tick-boxes-{name}")
+    assert wide == [], f"{name}: {wide}"
+
+
+def test_checkboxes_and_radio_buttons_keep_their_size_on_a_phone(app, live_server, phone):
+    """At 390 px a checkbox took half the line (184 px for "I confirm that this information is
+    correct") and squeezed its label into the other half: phones stretched every input of a
+    form field to the full width, boxes and round buttons included."""
+    with app.app_context():
+        complaint = journeys.to_minor_resolution()
+        task_id = journeys.open_task(complaint, "resolve_minor").id
+    phone.goto(f"{live_server}/complaints/new")
+    _assert_tick_boxes_keep_their_size(phone, "public-form")
+    login(phone, live_server, "supervisor")
+    phone.goto(f"{live_server}/tasks/{task_id}")
+    expect(phone.locator("input[name=remedies]").first).to_be_visible()
+    _assert_tick_boxes_keep_their_size(phone, "minor-resolution")
