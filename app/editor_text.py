@@ -84,13 +84,19 @@ EDITOR_MESSAGES = {
     "roleMoved": _l("Moved into the lane “%(role)s”: this role now does the task."),
     "dueTimer": _l("Due time (service-level timer “%(name)s”)"),
     "dueTimerHint": _l(
-        "The duration of the boundary timer %(id)s, as ISO 8601: P5D is five days, PT4H four hours."
+        "The duration of the boundary timer %(id)s: ISO 8601 (P5D is five days, PT4H four "
+        "hours), working time such as working_days(2), or a step's service-level target such "
+        'as target("resolve_minor").'
     ),
     "dueProperty": _l("Due time (dueIn)"),
     "duePropertyHint": _l(
         "An ISO 8601 duration such as P3D (three days) or PT4H (four hours); empty: no due time."
     ),
     "dueInvalid": _l("Not an ISO 8601 duration such as P3D: Validate will refuse it."),
+    "dueTimerInvalid": _l(
+        'Not a duration such as P3D, working_days(2) or target("resolve_minor"): '
+        "Validate will refuse it."
+    ),
     "versionActive": _l("Version %(number)s, deployed from here"),
     "draftRestored": _l("Your unsaved changes are back. Deploy them, or leave to discard them."),
     "replaying": _l("Replaying…"),

@@ -314,3 +314,46 @@ def test_the_editor_speaks_french_to_a_french_owner(live_server: str, browser) -
     expect(page.locator("#pane-2")).to_contain_text("Politique de résultat")
     expect(page.locator("#pane-2")).not_to_contain_text("Hit policy")
     context.close()
+
+
+def test_a_timer_takes_a_time_limit_as_well_as_a_duration(
+    app: Flask, live_server: str, page: Page
+) -> None:
+    """The procedure's own timers read target("resolve_minor"): the side panel said "Not an
+    ISO 8601 duration such as P3D: Validate will refuse it." on opening them, and a time limit
+    typed there (working_days(3)) was saved as the string "working_days(3)", which Validate
+    then refused."""
+    open_editor(page, live_server)
+    select_task(page, "resolve_minor")
+    expect(page.locator("#task-due")).to_have_value('target("resolve_minor")')
+    expect(page.locator("#task-due-error")).to_be_hidden()
+
+    page.fill("#task-due", "working_days(3)")
+    page.press("#task-due", "Tab")
+    expect(page.locator("#task-due-error")).to_be_hidden()
+    assert re.search(
+        r'minor_sla_timer">\s*<bpmn:timeDuration[^>]*>working_days\(3\)<', exported(page)[BPMN]
+    )
+    page.click("#validate-button")
+    expect(page.locator("#editor-status")).to_have_text(
+        "No problems: the procedure can be deployed."
+    )
+
+    # What is neither still says so, and names the forms a timer takes.
+    page.fill("#task-due", "three working days")
+    page.press("#task-due", "Tab")
+    expect(page.locator("#task-due-error")).to_have_text(
+        'Not a duration such as P3D, working_days(2) or target("resolve_minor"): '
+        "Validate will refuse it."
+    )
+
+    page.fill("#task-due", "working_days(3)")
+    page.press("#task-due", "Tab")
+    page.fill("#comment", "Minor complaints in three working days")
+    page.click("#deploy-button")
+    expect(page.locator("#editor-status")).to_contain_text("Version 2 deployed")
+    with app.app_context():
+        deployed = processes.active_version().files[BPMN]
+        assert re.search(
+            r'minor_sla_timer">\s*<bpmn:timeDuration[^>]*>working_days\(3\)<', deployed
+        )

@@ -18,6 +18,14 @@
   var READABLE = 0.9; // zoom level at which a task's label reads well
   var ISO_DURATION =
     /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+  // A service-level timer also takes a time limit on the business calendar or a clock's
+  // target (services.engine.sandbox's TIME_LIMIT_HELPERS), written as code, not as a string:
+  // the procedure's own timers read target("resolve_minor").
+  var TIME_LIMIT = new RegExp(
+    "^(target\\(\\s*([\"'])\\w+\\2\\s*\\)" +
+      "|(working_days|working_hours|calendar_days|days|hours|weeks|months)" +
+      "\\(\\s*\\d+\\s*(,\\s*saturdays\\s*=\\s*(True|False)\\s*)?\\))$"
+  );
 
   var editors = []; // {name, kind, pane, tab, modeler}
   var current = null; // the editor whose tab is shown
@@ -365,7 +373,7 @@
       $("#task-due-hint").textContent = t("duePropertyHint");
       setValue(due, property(bo, "dueIn"));
     }
-    checkDuration(due.value);
+    checkDuration(due.value, Boolean(timer));
   }
 
   // Refresh a field from the diagram without losing what the user is typing in it.
@@ -375,10 +383,11 @@
     }
   }
 
-  function checkDuration(value) {
+  // A task's dueIn is an ISO 8601 duration; a timer's due time may also be a time limit.
+  function checkDuration(value, timer) {
     var error = $("#task-due-error");
-    error.hidden = !value || ISO_DURATION.test(value);
-    error.textContent = t("dueInvalid");
+    error.hidden = !value || ISO_DURATION.test(value) || (timer && TIME_LIMIT.test(value));
+    error.textContent = t(timer ? "dueTimerInvalid" : "dueInvalid");
     return error.hidden;
   }
 
@@ -401,13 +410,14 @@
 
   // The owner writes what they mean; Validate says if it is not a duration, on the diagram.
   onPanel("#task-due", function (editor, element, value) {
-    checkDuration(value);
     var timer = serviceTimer(element);
+    checkDuration(value, Boolean(timer));
     if (timer) {
       var expression = timerDefinition(timer).get("timeDuration");
       var before = unquote(expression.get("body"));
+      // A duration is a string in the diagram ("P5D"); a time limit is a call, unquoted.
       editor.modeler.get("modeling").updateModdleProperties(timer, expression, {
-        body: JSON.stringify(value),
+        body: TIME_LIMIT.test(value) ? value : JSON.stringify(value),
       });
       relabelTimer(editor, timer, before, value);
     } else {
