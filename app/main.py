@@ -45,11 +45,9 @@ NAV: list[tuple[str, Any, frozenset[str] | Callable[[Any], bool] | None]] = [
     ("intake.mail_list", _l("Incoming email"), frozenset({"intake_agent"})),
     ("processes.editor", _l("Procedure"), frozenset({roles.PROCESS_OWNER})),
     ("outbox.post_queue", _l("Letters to post"), frozenset({roles.INTAKE_AGENT, roles.MANAGER})),
-    (
-        "outbox.failed",
-        _l("Failed deliveries"),
-        frozenset({roles.MANAGER, roles.ADMINISTRATOR}),  # admins: the emails to staff
-    ),
+    # Intake agents and managers retry or reroute the complainants' messages, managers and
+    # administrators the emails to staff (services.delivery.may_see_failures).
+    ("outbox.failed", _l("Failed deliveries"), lambda user: delivery.may_see_failures(user)),
     # The demo's mail catcher: every email sent lands there instead of a mailbox.
     ("outbox.caught_mail", _l("Caught mail"), lambda user: _demo() and delivery.may_handle(user)),
     ("notes.mentions", _l("My mentions"), permissions.reads_complaints),

@@ -11,7 +11,8 @@ from playwright.sync_api import Page, expect
 
 from app.delivery_cli import deliver_once
 from tests import journeys
-from tests.browser.conftest import login
+from tests.app.test_outbox_pages import _failed_acknowledgement
+from tests.browser.conftest import login, logout
 from tests.services.test_delivery import settings_for
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -46,6 +47,25 @@ def test_the_demo_offers_its_caught_mail_and_dates_it_in_the_organisations_zone(
     row.get_by_role("link").click()
     expect(page.locator("dl.summary")).to_contain_text("2026-12-07 23:30 (Europe/Paris)")
     expect(page.locator("dl.summary")).not_to_contain_text("+0000")
+
+
+def test_the_intake_agent_reaches_the_failed_deliveries_from_the_top_bar(
+    app, live_server, page: Page
+):
+    """Intake agents retry or reroute a complainant's message that could not be delivered,
+    but the top bar offered "Failed deliveries" to managers and administrators only: an agent
+    had no way to the list."""
+    _, message_id = _failed_acknowledgement(app)
+    login(page, live_server, "agent")
+    page.locator("nav.mainnav").get_by_role("link", name="Failed deliveries").click()
+    expect(page.locator(f"#message-{message_id}")).to_be_visible()
+    expect(
+        page.locator(f"#message-{message_id}").get_by_role("button", name="Retry")
+    ).to_be_visible()
+    logout(page)
+    login(page, live_server, "analyst")  # who handles no delivery is not offered it
+    expect(page.locator(".topbar .who")).to_have_text("Quentin Quality")
+    expect(page.locator("nav.mainnav a[href='/outbox/failed']")).to_have_count(0)
 
 
 def test_the_caught_mail_is_offered_only_in_the_demo(live_server, page: Page):
