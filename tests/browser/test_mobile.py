@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from services import complaints, reporting
 from services.db import db
 from tests import journeys
-from tests.browser.conftest import login, logout, screenshot
+from tests.browser.conftest import assert_accessible, login, logout, screenshot
 
 WIDTH = 390
 
@@ -185,3 +185,34 @@ def test_checkboxes_and_radio_buttons_keep_their_size_on_a_phone(app, live_serve
     phone.goto(f"{live_server}/tasks/{task_id}")
     expect(phone.locator("input[name=remedies]").first).to_be_visible()
     _assert_tick_boxes_keep_their_size(phone, "minor-resolution")
+
+
+def test_a_card_that_scrolls_sideways_on_a_phone_is_reached_by_the_keyboard(
+    app, live_server, browser: Browser
+):
+    """The case page's service levels scroll inside their card at 390 px, but nothing in a
+    table of dates takes the focus: keyboard users could not scroll it (axe-core's
+    scrollable-region-focusable)."""
+    with app.app_context():
+        complaint_id = journeys.to_classification().id
+    context = browser.new_context(
+        locale="fr-FR", viewport={"width": WIDTH, "height": 844}, bypass_csp=True
+    )
+    page = context.new_page()
+    try:
+        login(page, live_server, "manager")
+        page.goto(f"{live_server}/complaints/{complaint_id}")
+        card = page.locator("#service-levels")
+        assert card.evaluate("(box) => box.scrollWidth > box.clientWidth")
+        expect(card).to_have_attribute("tabindex", "0")
+        expect(page.get_by_role("region", name="Niveaux de service")).to_be_visible()
+        card.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("document.querySelector('#service-levels').scrollLeft > 0")
+        assert_accessible(page)
+        # Wide enough, nothing scrolls and nothing extra is in the tab order.
+        page.set_viewport_size({"width": 1366, "height": 900})
+        expect(card).not_to_have_attribute("tabindex", "0")
+        expect(card).not_to_have_attribute("role", "region")
+    finally:
+        context.close()
