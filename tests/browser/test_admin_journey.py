@@ -3,6 +3,8 @@ admin page passes the axe accessibility checks."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -134,3 +136,17 @@ def test_a_taken_user_name_is_said_under_the_field(browser: Browser, live_server
         page.context.close()
     with app.app_context():
         assert db.session.scalar(db.select(User).where(User.name == "Another Agent")) is None
+
+
+def test_the_user_search_box_looks_like_the_other_fields(browser: Browser, live_server):
+    """The users' search box (type=search) had none of the fields' styling: a thin line
+    beside the full-height role and status lists."""
+    page = _context(browser, "en-GB")
+    try:
+        login(page, live_server, "admin")
+        page.goto(f"{live_server}/admin/users")
+        search = page.get_by_label("Search (name, user name or email)").bounding_box()
+        role = page.locator("main select[name=role]").bounding_box()
+        assert search and role and abs(search["height"] - role["height"]) <= 4, (search, role)
+    finally:
+        page.context.close()
