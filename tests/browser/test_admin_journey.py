@@ -150,3 +150,23 @@ def test_the_user_search_box_looks_like_the_other_fields(browser: Browser, live_
         assert search and role and abs(search["height"] - role["height"]) <= 4, (search, role)
     finally:
         page.context.close()
+
+
+def test_the_users_count_shows_on_a_phone(browser: Browser, live_server):
+    """On a phone the users table's count ("12 users"), centred over a table wider than the
+    screen, was cut off at its edge."""
+    page = _context(browser, "en-GB")
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        login(page, live_server, "admin")
+        page.goto(f"{live_server}/admin/users")
+        count = page.locator("table.admin-table caption")
+        expect(count).to_have_text(re.compile(r"^\d+ users$"))
+        box = count.evaluate(
+            """(caption) => { const range = document.createRange();
+                range.selectNodeContents(caption);
+                const r = range.getBoundingClientRect(); return {left: r.left, right: r.right}; }"""
+        )
+        assert 0 <= box["left"] and box["right"] <= 390, box
+    finally:
+        page.context.close()
