@@ -13,10 +13,11 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.local_time import long_date
 from forms.calendar import WEEKDAYS, CalendarForm, ClosureDayForm, country_name, weekday_name
 from services import business_calendar, calendar_settings, permissions, presets
 from services.db import db
@@ -85,7 +86,7 @@ def _page(settings_form: CalendarForm, closure_form: ClosureDayForm, status: int
         else "",
         preset_rule=preset.rule_fr if language == "fr" and preset.rule_fr else preset.rule,
         history=calendar_settings.history(),
-        long_day=lambda day: format_date(day, "full"),
+        long_day=lambda day: long_date(day, "full"),
     ), status
 
 
@@ -129,7 +130,7 @@ def add_closure() -> Any:
             form.day.errors = [
                 _(
                     "%(day)s is already a closure day (%(name)s).",
-                    day=format_date(form.day.data, "long"),
+                    day=long_date(form.day.data, "long"),
                     name=existing.name,
                 )
             ]
@@ -141,7 +142,7 @@ def add_closure() -> Any:
                 form.day.errors = [
                     _(
                         "%(day)s is already a closure day.",
-                        day=format_date(form.day.data, "long"),
+                        day=long_date(form.day.data, "long"),
                     )
                 ]
             else:
@@ -150,7 +151,7 @@ def add_closure() -> Any:
                 flash(
                     _(
                         "%(day)s added as a closure day: %(name)s.",
-                        day=format_date(closure.day, "long"),
+                        day=long_date(closure.day, "long"),
                         name=closure.name,
                     )
                 )
@@ -167,7 +168,7 @@ def remove_closure(closure_id: int) -> Any:
     flash(
         _(
             "%(day)s is no longer a closure day.",
-            day=format_date(closure.day, "long"),
+            day=long_date(closure.day, "long"),
         )
     )
     return redirect(url_for("calendar_admin.index") + "#closures")

@@ -10,11 +10,12 @@ table of times. The `local_time` filter writes it; facts.when and Flask-Babel's
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 
 from services import business_calendar
 from services.clock import as_utc
@@ -46,12 +47,25 @@ def datetime_filter(value: datetime | None, format: Any = None, zone: bool = Tru
     return local_time(value, zone=zone)
 
 
+# The first of the month in a French date ("1 décembre", "mardi 1 décembre").
+_FRENCH_FIRST = re.compile(r"(?<!\d)1(?= \D)")
+
+
+def long_date(value: date | datetime, format: str = "long") -> str:
+    """A date written out in the reader's language: "1 December 2026", "1er décembre 2026"
+    (French writes the first of the month as an ordinal; CLDR's pattern has "1 décembre")."""
+    text = str(format_date(value, format))
+    if str(get_locale()).startswith("fr"):
+        text = _FRENCH_FIRST.sub("1er", text, count=1)
+    return text
+
+
 def date_filter(value: date | datetime | None, format: str | None = None) -> str:
     """Flask-Babel's `dateformat` filter: "2026-12-01", or a long date in a sentence."""
     if value is None:
         return ""
     if format in ("long", "full"):
-        return format_date(value, format)
+        return long_date(value, format)
     return local_time(value, DATE)
 
 

@@ -13,12 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_decimal, format_percent, get_locale
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from app import department_text
+from app import department_text, local_time
 from app.complaints import OUTCOMES
 from app.service_levels import clock_name
 from forms import choices
@@ -227,4 +227,4 @@ def _number(value: int | float | Decimal, kind: str) -> str:
 
 def long_date(day: date) -> str:
     """A date as the reader's language writes it in full."""
-    return str(format_date(day, format="long"))
+    return local_time.long_date(day)

@@ -88,13 +88,14 @@ FRENCH_MONTHS = (
 
 
 def long_date(value: date | datetime | None, language: str = "en") -> str:
-    """A date as letters write it: 2 November 2026 (2 novembre 2026 in French)."""
+    """A date as letters write it: 2 November 2026 (2 novembre, 1er novembre 2026 in French)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         value = business_calendar.to_local(value).date()
-    if language == "fr":
-        return f"{value.day} {FRENCH_MONTHS[value.month - 1]} {value.year}"
+    if language == "fr":  # the first of the month is an ordinal: 1er décembre 2026
+        day = "1er" if value.day == 1 else str(value.day)
+        return f"{day} {FRENCH_MONTHS[value.month - 1]} {value.year}"
     return f"{value.day} {value:%B %Y}"
 
 

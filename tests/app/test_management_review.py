@@ -177,7 +177,7 @@ def test_the_review_reads_in_french_with_french_dates_and_numbers(app, client):
     post_form(client, "/lang/fr", {}, form_url=PERIOD)
     page = client.get(PERIOD).get_data(as_text=True)
     assert '<html lang="fr">' in page
-    assert "1 novembre 2026" in page and "31 octobre 2026" in page
+    assert "1er novembre 2026" in page and "31 octobre 2026" in page
     assert "+200" in page and "\u00a0%" in page  # French puts a space before the % sign
     text = pdf_text(client.get(PERIOD.replace("?", "/review.pdf?")).get_data())
     assert "30 novembre 2026" in text

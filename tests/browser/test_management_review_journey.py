@@ -53,3 +53,17 @@ def test_a_manager_reviews_a_month_and_saves_the_narrative(app, live_server, pag
         saved = db.session.scalar(db.select(ManagementReview))
         assert (saved.period_start, saved.period_end) == (date(2026, 11, 1), date(2026, 11, 30))
         assert saved.narrative.startswith("Two complaints in November")
+
+
+def test_a_french_review_writes_the_first_of_the_month_as_french_does(live_server, page: Page):
+    """ "Période : du 1 novembre 2026": French writes the first of the month as an ordinal,
+    1er novembre, as the messages to complainants already did."""
+    login(page, live_server, "analyst")
+    page.get_by_role("button", name="Français").click()
+    page.locator("nav.mainnav a[href='/management-review']").click()
+    page.fill("input[name=start]", "2026-11-01")
+    page.fill("input[name=end]", "2026-11-30")
+    page.get_by_role("button", name="Afficher").click()
+    expect(page.locator(".review-period")).to_contain_text("1er novembre 2026")
+    expect(page.locator(".review-period")).to_contain_text("30 novembre 2026")
+    expect(page.locator(".review-period")).not_to_contain_text("du 1 novembre")

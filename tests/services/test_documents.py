@@ -75,7 +75,7 @@ def test_a_french_complainant_gets_a_french_draft_and_a_french_letter(app_contex
     assert "Objet\u00a0: votre réclamation" in draft
     assert "concernant Washing machine WM-300" in draft
     assert "[Ce que nous allons faire pour y remédier, et quand.]" in draft
-    assert draft.rstrip().endswith("1 décembre 2026")
+    assert draft.rstrip().endswith("1er décembre 2026")  # the first of the month: an ordinal
     j.complete(complaint, "resolve_minor")
     j.complete(complaint, "sign_off_minor")
     [document] = documents.for_complaint(complaint.id)
