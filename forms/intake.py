@@ -258,6 +258,16 @@ class StaffIntakeForm(ComplaintForm):
     )
     attestation = BooleanField(_l("The complainant confirmed the information is accurate"))
     consent_recorded = BooleanField(_l("The complainant gave consent orally"))
+    sensitive_at_intake = BooleanField(
+        _l("This complaint concerns violence, abuse or harassment"),
+        description=_l(
+            "Only a specially trained focal point will read it, and nothing is done or shared "
+            "without the complainant's consent."
+        ),
+    )
+    desired_remedy = TextAreaField(
+        _l("What the complainant asks for"), validators=[Optional(), Length(max=2000)]
+    )
 
     # The order the intake page shows the fields in: how it came in first. WTForms puts a
     # subclass's fields after its parent's, so the error summary listed "Received by" last.
