@@ -112,6 +112,9 @@ def test_owner_edits_validates_and_deploys_and_only_new_complaints_follow(
     expect(marked).to_be_visible()
     expect(page.locator(".problem-overlay")).to_contain_text("five days")
     expect(page.locator("#problem-list")).to_contain_text("minor_sla")
+    expect(page.locator("#editor-status")).to_have_text(
+        "1 problem blocks a deploy; it is marked on the diagram."
+    )
     # test-artifacts/ only: the README's screenshot is made by tools/screenshots.py.
     screenshot(page, "editor-validation")
     page.click("#problem-list button")  # goes to the task whose timer it is

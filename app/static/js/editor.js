@@ -846,7 +846,8 @@
         }
         showProblems(response.body.problems, response.body.warnings);
         var count = response.body.problems.length;
-        say(count ? t("problemsFound", { count: count }) : t("valid"), count ? "error" : "ok");
+        var found = count === 1 ? t("problemFound") : t("problemsFound", { count: count });
+        say(count ? found : t("valid"), count ? "error" : "ok");
       })
       .catch(failed);
   }
