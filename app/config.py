@@ -191,7 +191,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ),
         # The accounts a complaint may be sent to on social media (empty: the line is left out).
         "COMPLAINTS_SOCIAL_MEDIA": os.environ.get(
-            "COMPLAINTS_SOCIAL_MEDIA", "Facebook, X and Instagram: @ServiceReclamations"
+            "COMPLAINTS_SOCIAL_MEDIA", "@ServiceReclamations (Facebook, X, Instagram)"
         ),
         # The service-level preset init/seed choose (flask seed-demo, flask set-preset), and
         # the external body its letters name (ombudsman, mediator): empty keeps the preset's.
