@@ -15,7 +15,7 @@ from app import uploads
 from app.api import serializers
 from app.api.auth import token_required
 from app.api.blueprint import bp
-from app.api.views import json_form
+from app.api.views import if_match, json_form
 from app.input_guards import MAX_INT as MAX_ID
 from forms.choices import CATEGORIES, CHANNELS, STATUSES
 from forms.intake import StaffIntakeForm
@@ -27,6 +27,7 @@ from services import (
     complaints,
     permissions,
     sensitive,
+    tasks,
 )
 from services.complaint_search import MAX_LIMIT, SORTS, STATES, ComplaintQuery
 from services.db import db
@@ -141,6 +142,9 @@ def record_complaint(user: User) -> Any:
 def assign_task(user: User, task_id: str) -> Any:
     """Managers: give an open task they oversee to someone holding its role, or (null) back
     to its team."""
+    # If-Match as for the other task actions: the link from GET /tasks/{id} sends the ETag
+    # read, and a reassignment made on a stale read would undo someone else's.
+    if_match(user, task_id, load=tasks.get_for_manager)
     payload = request.get_json(silent=True)
     assignee_id = _assignee_id(payload)
     task = assignment.assign(user, task_id, assignee_id)

@@ -9,7 +9,14 @@ from typing import Any
 
 from app import uploads
 from app.api.complaints import CHOICES, FILES_FIELD, TEXT_LIMITS, intake_form
-from app.api.openapi import errors, json_body, optional_choice, path_parameter, query_parameter
+from app.api.openapi import (
+    errors,
+    if_match,
+    json_body,
+    optional_choice,
+    path_parameter,
+    query_parameter,
+)
 from app.api.schemas import LINKS, TEXT, TIME, nullable, obj, ref
 from app.input_guards import MAX_INT as MAX_ID
 from forms.intake import StaffIntakeForm
@@ -314,7 +321,7 @@ def paths() -> dict[str, Any]:
                 "confidential one without their clearance is a 404. The answer carries the "
                 "task's new ETag.",
                 "security": bearer,
-                "parameters": [path_parameter("task_id")],
+                "parameters": [path_parameter("task_id"), if_match()],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -329,7 +336,14 @@ def paths() -> dict[str, Any]:
                         **_example(json_body(ref("Task"), "The task as it is now."), TASK_EXAMPLE),
                         "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
                     },
-                    **errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "Unprocessable"),
+                    **errors(
+                        "Unauthorized",
+                        "Forbidden",
+                        "NotFound",
+                        "Conflict",
+                        "PreconditionFailed",
+                        "Unprocessable",
+                    ),
                 },
             }
         },

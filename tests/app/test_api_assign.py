@@ -11,7 +11,13 @@ from services import users
 from services.db import db
 from services.models import AuditEvent, Complaint, Task, UserRole
 from tests import journeys
-from tests.app.api_helpers import API, bearer, issue_token, open_task_id
+from tests.app.api_helpers import API, bearer, issue_token, open_task_id, problem
+
+
+@pytest.fixture
+def document(client) -> dict:
+    """The published OpenAPI document."""
+    return client.get(f"{API}/openapi.json").json
 
 
 @pytest.fixture
@@ -75,6 +81,33 @@ def test_manager_gives_a_task_to_someone_holding_its_role_then_releases_it(app, 
         assert db.session.scalar(
             db.select(AuditEvent.actor_label).where(AuditEvent.kind == "unclaimed")
         ) == ("Marie Manager")
+
+
+def test_a_reassignment_on_a_stale_read_is_refused_with_412(app, client, as_user, document):
+    # The document's link from GET /tasks/{id} to assignTask sends the ETag read as If-Match;
+    # the assignment ignored it, so a manager's reassignment made on a stale read undid a
+    # colleague's.
+    operation = document["paths"]["/tasks/{task_id}/assign"]["post"]
+    assert "If-Match" in [p.get("name") for p in operation["parameters"]]
+    assert "412" in operation["responses"]
+    task_id = investigation_task(app)
+    manager = as_user("manager")
+    read = client.get(f"{API}/tasks/{task_id}", headers=manager)
+    investigator = {"assignee_id": user_id(app, "investigator")}
+    moved = assign(client, manager, task_id, investigator)  # a colleague, meanwhile
+    assert moved.status_code == 200
+    stale = {**manager, "If-Match": read.headers["ETag"]}
+    refused = client.post(
+        f"{API}/tasks/{task_id}/assign", json={"assignee_id": None}, headers=stale
+    )
+    problem(refused, 412, "precondition_failed")
+    assert assignee_of(app, task_id) == "investigator"
+    current = {**manager, "If-Match": moved.headers["ETag"]}
+    released = client.post(
+        f"{API}/tasks/{task_id}/assign", json={"assignee_id": None}, headers=current
+    )
+    assert released.status_code == 200 and released.json["assignee"] is None
+    assert assignee_of(app, task_id) is None
 
 
 def test_a_manager_reads_a_task_they_oversee_but_works_only_on_their_roles(app, client, as_user):
