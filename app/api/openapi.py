@@ -452,7 +452,9 @@ LINKS: dict[tuple[str, str, str], dict[str, dict[str, str]]] = {
         name: _TASK for name in ("claimTask", "unclaimTask", "completeTask", "assignTask")
     },
     ("post", "/tasks/{task_id}/claim", "200"): {
-        name: _TASK for name in ("unclaimTask", "completeTask", "saveDraft")
+        **{name: _TASK for name in ("unclaimTask", "completeTask")},
+        # A draft is its author's own, not the task's state: it takes no If-Match.
+        "saveDraft": {"task_id": "$request.path.task_id"},
     },
     ("post", "/tokens", "201"): {"revokeToken": {"token_id": "$response.body#/id"}},
     ("post", "/webhooks", "201"): {
