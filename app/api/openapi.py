@@ -392,9 +392,13 @@ def with_idempotency(paths: dict[str, Any]) -> dict[str, Any]:
             responses.setdefault(str(ERRORS[name][0]), {"$ref": f"#/components/responses/{name}"})
         for status, response in responses.items():
             if status.startswith("2") and "$ref" not in response:
-                response.setdefault("headers", {})["Idempotent-Replayed"] = {
-                    "$ref": "#/components/headers/Idempotent-Replayed"
+                # New dicts: the answer and its headers may be shared with a GET's (the
+                # version, the task's ETag), which never replays.
+                headers = {
+                    **response.get("headers", {}),
+                    "Idempotent-Replayed": {"$ref": "#/components/headers/Idempotent-Replayed"},
                 }
+                responses[status] = {**response, "headers": headers}
     return paths
 
 

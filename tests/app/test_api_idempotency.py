@@ -254,3 +254,25 @@ def test_saved_work_whose_answer_was_lost_is_never_done_again(app, client):
     retry = client.post(f"{API}/complaints", json=VALID_COMPLAINT, headers={"Idempotency-Key": KEY})
     assert "answer was lost" in problem(retry, 409, "idempotency_answer_lost")["detail"]
     assert complaints_filed(app) == 0
+
+
+def test_only_posts_document_the_replay_header(app, client, runner):
+    # GET /tasks/{id}, GET /complaints/{id} and GET /processes/versions/{id} shared their
+    # answer's headers with a POST's, so the document said a GET could be a replay
+    # (Idempotent-Replayed), which no GET takes a key for nor ever answers.
+    document = client.get(f"{API}/openapi.json").json
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                headers = response.get("headers", {})
+                if method == "post" and status.startswith("2"):
+                    assert "Idempotent-Replayed" in headers, (method, path, status)
+                else:
+                    assert "Idempotent-Replayed" not in headers, (method, path, status)
+    # What the server does: a GET sent with a key is read afresh, never replayed.
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    headers = {**bearer(issue_token(runner, "agent")), "Idempotency-Key": KEY}
+    for _ in range(2):
+        read = client.get(f"{API}/tasks/{task_id}", headers=headers)
+        assert read.status_code == 200 and "Idempotent-Replayed" not in read.headers
