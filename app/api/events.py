@@ -356,10 +356,15 @@ def paths() -> dict[str, Any]:
                 "x-required-scope": "admin",
                 "requestBody": input_body,
                 "responses": {
-                    "201": _example(
-                        json_body(ref("WebhookWithSecret"), "Added; keep the secret."),
-                        {**EXAMPLE_WEBHOOK, "secret": "whsec_3J0o…"},
-                    ),
+                    "201": {
+                        **_example(
+                            json_body(ref("WebhookWithSecret"), "Added; keep the secret."),
+                            {**EXAMPLE_WEBHOOK, "secret": "whsec_3J0o…"},
+                        ),
+                        "headers": {
+                            "Location": {"description": "The subscription.", "schema": TEXT}
+                        },
+                    },
                     **admin_errors,
                     **errors("Unprocessable"),
                 },

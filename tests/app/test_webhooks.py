@@ -298,6 +298,20 @@ def test_the_api_manages_subscriptions(private_ok, client, runner, receiver):
     assert client.get(f"{API}/webhooks", headers=staff).status_code == 403
 
 
+def test_the_location_of_a_new_subscription_is_documented(private_ok, client, runner, receiver):
+    # POST /webhooks answered a Location its 201 did not document (POST /tokens and
+    # /complaints/intake document theirs).
+    headers = bearer(issue_token(runner, "admin"))
+    created = client.post(
+        f"{API}/webhooks", json={"url": receiver.url, "events": ["task.created"]}, headers=headers
+    )
+    assert created.status_code == 201
+    assert client.get(created.headers["Location"], headers=headers).json["id"] == created.json["id"]
+    document = client.get(f"{API}/openapi.json").json
+    answer = document["paths"]["/webhooks"]["post"]["responses"]["201"]
+    assert "Location" in answer["headers"]
+
+
 def test_a_removed_subscriptions_id_is_never_given_to_another(private_ok, client, runner, receiver):
     # On SQLite the next subscription took the removed one's id: a retried DELETE (or a
     # PATCH with the old id) reached a subscription its caller never saw.
