@@ -949,7 +949,8 @@ def schema_message(error: JsonSchemaError) -> LazyString:
             return _l("This field is required.")
         return _l("At least %(min)d characters.", min=value)
     if rule == "enum":
-        shown = (v if isinstance(v, str) else json.dumps(v) for v in value)
+        # An empty text (a draft's choice left empty) is written as JSON writes it, "".
+        shown = (v if isinstance(v, str) and v else json.dumps(v) for v in value)
         return _l("Choose one of: %(values)s.", values=", ".join(shown))
     if rule == "minimum":
         return _l("At least %(min)s.", min=value)

@@ -276,6 +276,11 @@ def test_a_draft_may_be_unfinished_but_not_past_the_forms_limits(app, client, ru
     assert body["errors"] == {"registration_outcome": [body["errors"][field][0]]}
     long = client.put(draft_url, json={"registration_notes": "x" * 5001}, headers=headers)
     assert long.json["errors"] == {"registration_notes": ["At most 5000 characters."]}
+    # The choices a draft takes include leaving it empty, named as JSON writes it (the list
+    # ended "duplicate, ." with nothing to read where the empty choice was).
+    assert body["errors"]["registration_outcome"] == [
+        'Choose one of: complete, incomplete, not_a_complaint, duplicate, "".'
+    ]
     # Unfinished: required fields left out or empty, half-typed values, unticked boxes.
     unfinished = {
         "registration_notes": "x" * 5000,
