@@ -24,8 +24,9 @@ from services.models import IdempotencyRecord
 
 KEEP = timedelta(hours=24)  # how long an answer is replayed
 LEASE = timedelta(seconds=60)  # how long a request in flight holds its key
-# The response headers replayed with the body.
-REPLAYED_HEADERS = ("Content-Type", "Location", "ETag", "Content-Language")
+# The response headers replayed with the body (Cache-Control: an answer carrying a token's
+# secret or a complainant's case is no-store, its replay too).
+REPLAYED_HEADERS = ("Content-Type", "Location", "ETag", "Content-Language", "Cache-Control")
 MAX_KEY = 255
 
 

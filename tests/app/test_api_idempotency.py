@@ -276,3 +276,16 @@ def test_only_posts_document_the_replay_header(app, client, runner):
     for _ in range(2):
         read = client.get(f"{API}/tasks/{task_id}", headers=headers)
         assert read.status_code == 200 and "Idempotent-Replayed" not in read.headers
+
+
+def test_a_replayed_secret_is_kept_out_of_caches_as_the_first_answer(app, client, runner):
+    # The answer of POST /tokens (the token's secret) is no-store; its replay under the same
+    # Idempotency-Key gave the same secret without Cache-Control, for any cache to keep.
+    headers = {**bearer(issue_token(runner, "supervisor")), "Idempotency-Key": KEY}
+    body = {"name": "retried", "scopes": ["read"], "expires_in_days": 1}
+    first = client.post(f"{API}/tokens", json=body, headers=headers)
+    assert first.status_code == 201 and first.headers["Cache-Control"] == "no-store"
+    again = client.post(f"{API}/tokens", json=body, headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json["secret"] == first.json["secret"]
+    assert again.headers["Cache-Control"] == "no-store"
