@@ -134,7 +134,8 @@ def record_complaint(user: User) -> Any:
     visible = permissions.can_view_complaint(user, filed.complaint)
     body = serializers.recorded(filed, visible)
     location = url_for("api.show_complaint", complaint_id=filed.complaint.id)
-    return jsonify(body), 201, {"Location": location}
+    # The tracking token is shown once and answers for the complainant: no cache keeps it.
+    return jsonify(body), 201, {"Location": location, "Cache-Control": "no-store"}
 
 
 @bp.post("/tasks/<task_id>/assign")

@@ -124,6 +124,7 @@ def create_webhook(user: User) -> Any:
     db.session.commit()
     response = jsonify(_subscription(row, secret=True))
     response.headers["Location"] = url_for("api.show_webhook", subscription_id=row.id)
+    response.headers["Cache-Control"] = "no-store"  # the secret, shown once
     return response, 201
 
 
@@ -152,7 +153,9 @@ def update_webhook(user: User, subscription_id: int) -> Any:
         allow_private=_allow_private(),
     )
     db.session.commit()
-    return jsonify(_subscription(row, secret=bool(data.get("rotate_secret"))))
+    if data.get("rotate_secret"):  # the new secret, shown once
+        return jsonify(_subscription(row, secret=True)), {"Cache-Control": "no-store"}
+    return jsonify(_subscription(row))
 
 
 @bp.delete("/webhooks/<int:subscription_id>")

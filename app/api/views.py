@@ -69,7 +69,8 @@ def file_complaint() -> Any:
     filed = complaints.file_complaint(data, channel="web")
     db.session.commit()
     body = serializers.filed(filed)
-    return jsonify(body), 201, {"Location": body["links"]["tracking"]}
+    # The tracking token is shown once and answers for the complainant: no cache keeps it.
+    return jsonify(body), 201, {"Location": body["links"]["tracking"], "Cache-Control": "no-store"}
 
 
 class TrackingTokenConverter(BaseConverter):

@@ -514,3 +514,35 @@ def test_the_links_lead_from_what_was_made_to_what_may_be_done_with_it(app, clie
     links = document["paths"]["/webhooks"]["post"]["responses"]["201"]["links"]
     assert links["ShowWebhook"]["parameters"] == {"subscription_id": "$response.body#/id"}
     assert client.get(f"{API}/webhooks/{made['id']}", headers=headers).status_code == 200
+
+
+# --- secrets shown once are kept out of caches -----------------------------------------------
+
+
+def test_every_answer_showing_a_secret_once_is_no_store(app, client, runner):
+    # POST /tokens answered its secret with Cache-Control: no-store, and GET /tracking is
+    # no-store; but filing and intake (the tracking token) and a webhook's new or rotated
+    # secret were answered without it, for any cache on the way to keep.
+    from tests.app.test_api import VALID_COMPLAINT
+    from tests.app.test_api_intake import PHONE_CALL
+
+    app.config["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = True
+    admin = bearer(issue_token(runner, "admin"))
+    filed = client.post(f"{API}/complaints", json=VALID_COMPLAINT)
+    taken = client.post(
+        f"{API}/complaints/intake", json=PHONE_CALL, headers=bearer(issue_token(runner, "agent"))
+    )
+    hook = {"url": "http://127.0.0.1:9/h", "events": ["task.created"]}
+    made = client.post(f"{API}/webhooks", json=hook, headers=admin)
+    rotated = client.patch(made.headers["Location"], json={"rotate_secret": True}, headers=admin)
+    for answer, secret in (
+        (filed, "tracking_token"),
+        (taken, "tracking_token"),
+        (made, "secret"),
+        (rotated, "secret"),
+    ):
+        assert answer.status_code in (200, 201) and answer.json[secret], answer.json
+        assert answer.headers["Cache-Control"] == "no-store", answer.request.path
+    # A change without a new secret shows none, and may be cached as any admin read.
+    changed = client.patch(made.headers["Location"], json={"active": False}, headers=admin)
+    assert changed.status_code == 200 and "secret" not in changed.json
