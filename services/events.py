@@ -114,7 +114,13 @@ def record_at_risk(clock: ServiceClock, now: datetime) -> None:
         clock.complaint_id,
         AT_RISK,
         summary=f"{clock.name}: at risk",
-        data={"clock": clock.name, "target": clock.target, "due_at": clock.due_at, "at": now},
+        # UTC with its offset: a clock read back from SQLite has a naive due time.
+        data={
+            "clock": clock.name,
+            "target": clock.target,
+            "due_at": as_utc(clock.due_at),
+            "at": as_utc(now),
+        },
     )
 
 
@@ -227,7 +233,7 @@ def expand(rows: Sequence[AuditEvent], *, full: bool) -> list[list[Event]]:
             clock = {
                 "name": data.get("clock"),
                 "target": data.get("target"),
-                "due_at": data.get("due_at"),
+                "due_at": _iso_text(data.get("due_at")),
             }
             items.append((SLA_AT_RISK if row.kind == AT_RISK else SLA_BREACHED, {"clock": clock}))
         elif row.kind == "delivery_failed":
@@ -282,6 +288,17 @@ def _task(task: Task) -> dict[str, Any]:
 
 def _iso(value: datetime | None) -> str | None:
     return as_utc(value).isoformat() if value is not None else None  # type: ignore[union-attr]
+
+
+def _iso_text(value: Any) -> Any:
+    """A time stored as ISO text, with its UTC offset: rows recorded from a clock read back
+    from SQLite hold it naive (UTC all the same)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return _iso(datetime.fromisoformat(value))
+    except ValueError:
+        return value
 
 
 def _created_tasks(rows: Sequence[AuditEvent]) -> dict[int, list[Task]]:

@@ -159,6 +159,22 @@ def test_service_levels_at_risk_and_breached(app, client, token):
     ]
 
 
+def test_an_at_risk_clocks_due_time_is_utc_with_its_offset(app, client, token):
+    # sla.at_risk gave data.clock.due_at without its offset ("2026-11-30T16:30:00") when the
+    # timer round read the clock back from SQLite, where the API's times are UTC with it.
+    with app.app_context():
+        complaint = journeys.file()
+        clock = journeys.clock(complaint, "acknowledge")
+        due, at_risk = as_utc(clock.due_at), as_utc(clock.at_risk_at)
+        db.session.commit()
+        db.session.expire_all()  # the timer round reads the clock from the database
+        workflows.tick(at_risk + timedelta(minutes=1))
+        db.session.commit()
+    [event] = _all(client, token("manager"), types="sla.at_risk")
+    assert event["data"]["clock"]["due_at"] == due.isoformat()
+    assert event["data"]["clock"]["due_at"].endswith("+00:00")
+
+
 def test_a_message_that_could_not_be_delivered(app, client, token, smtp_server):
     smtp_server.reply = "550 No such mailbox"
     with app.app_context():
