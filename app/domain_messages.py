@@ -152,6 +152,7 @@ MESSAGES = (
     _l("Someone has claimed it."),
     _l("%(name)s does not hold the role %(role)s."),
     _l("%(name)s handled an earlier step: four-eyes rule."),
+    _l("Version %(version)s is already the active version."),
     # A refusal's words for the field it names (InvalidInput details), shown under the field.
     _l("Another user has this user name."),
     _l("Another user has this email address."),

@@ -348,7 +348,10 @@ def rollback(version_id: int, actor: User | None, comment: str = "") -> ProcessV
     if version is None:
         raise NotFound("No such process version.")
     if version.active:
-        raise Conflict(f"Version {version.version} is already the active version.")
+        raise Conflict(
+            "Version %(version)s is already the active version.",
+            params={"version": str(version.version)},
+        )
     _activate(version, actor, comment, "rollback")
     return version
 

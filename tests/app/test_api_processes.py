@@ -180,6 +180,21 @@ def test_an_earlier_version_is_made_active_again(app, client: FlaskClient, runne
         headers=bearer(token),
     )
     assert again.status_code == 409
+    assert again.json["detail"] == f"Version {first.version} is already the active version."
+
+
+def test_activating_the_active_version_is_refused_in_the_readers_language(app, client, runner):
+    # The 409's detail was an English f-string whatever the Accept-Language.
+    # French text: passes once the catalogue has "Version %(version)s is already the active
+    # version." (La version %(version)s est déjà la version active.)
+    version = active(app)
+    again = client.post(
+        f"{API}/processes/versions/{version.id}/activate",
+        json={"comment": "twice"},
+        headers={**bearer(owner_token(runner)), "Accept-Language": "fr"},
+    )
+    assert again.status_code == 409
+    assert again.json["detail"] == f"La version {version.version} est déjà la version active."
 
 
 def test_a_refused_deploy_names_the_problems_of_a_form_in_the_readers_language(app, client, runner):
