@@ -25,6 +25,8 @@ from app.errors import error_response
 from services.db import MAX_INT  # the ids' (and page numbers') largest value
 
 NUL = "\x00"
+# Bodies Werkzeug parses into request.form and request.files (their texts are looked at).
+FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 # How deeply JSON may nest (the body itself is level 1). The API's bodies are objects of
 # values and lists (two levels); Python's parser gives up near its recursion limit (about
 # 1,000 levels, less when the stack is already deep), and so would anything walking the value.
@@ -163,7 +165,12 @@ def _texts() -> Iterator[str]:
         for key, upload in request.files.items(multi=True):
             yield key
             yield upload.filename or ""
-        if request.is_json:
+        if request.mimetype not in FORM_TYPES and NUL.encode() in request.get_data(cache=True):
+            # A raw NUL in a body that is no form (JSON, text): refused before authentication
+            # as the document says, not left to a 401 or to the view's "send JSON" 422.
+            # Files' contents (multipart) are binary and may hold NUL bytes.
+            yield NUL
+        elif request.is_json:
             yield from _json_texts(_json_body())
 
 

@@ -187,7 +187,9 @@ def bounded(strategy: st.SearchStrategy, check: Callable[[Any], None], examples:
 
 
 def has_nul(value: Any) -> bool:
-    """Whether a NUL character is anywhere in a JSON value."""
+    """Whether a NUL character is anywhere in a JSON value (or a raw body's bytes)."""
+    if isinstance(value, bytes):
+        return b"\x00" in value
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
@@ -213,6 +215,9 @@ def assert_contract(
     """Valid against `schema` → `success`; otherwise a 422 (400 for a NUL character)."""
     shown = f"{case.method} {case.formatted_path} {body!r} → {response.status_code} {response.text}"
     assert response.status_code < 500, shown
+    if isinstance(body, bytes) and has_nul(body):  # a raw NUL byte: 400 before anything else
+        assert response.status_code == 400, shown
+        return
     if not isinstance(body, dict | list | str | int | float | bool | type(None)):
         body = None  # no body sent
     if json_validator(schema).is_valid(body):

@@ -83,6 +83,19 @@ def test_nul_in_public_filing_is_a_bad_request(client):
     assert response.json["detail"] == "The request contains a NUL character."
 
 
+def test_a_raw_nul_in_a_body_is_a_bad_request_before_authentication(client):
+    # The document: a NUL anywhere in a request (path, query, body) is a 400 before anything
+    # else. A raw NUL byte in a JSON body (JSON that does not parse) was answered 401 without
+    # a token, and 422 "Send a JSON object" on public filing.
+    for path in ("/tokens", "/webhooks", "/complaints", "/tracking/survey"):
+        for body in (b'{"name": "a\x00b"}', b'{"name": "ab"}\x00'):
+            response = client.post(f"{API}{path}", data=body, content_type="application/json")
+            assert response.status_code == 400, (path, body, response.json)
+            assert response.json["detail"] == "The request contains a NUL character."
+    plain = client.post(f"{API}/tokens", data=b"a\x00b", content_type="text/plain")
+    assert plain.status_code == 400
+
+
 def test_nul_in_pages_is_a_bad_request_with_the_html_error_page(app, client):
     complaint_id, _ = file_complaint(app)
     task_id = open_task_id(app, complaint_id, "register_complaint")
