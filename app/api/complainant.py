@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from app import uploads
 from app.api import serializers
 from app.api.blueprint import bp
-from app.api.openapi import errors, json_body
+from app.api.openapi import errors, json_body, rate_limit_headers
 from app.api.schemas import TIME, obj, ref
 from app.api.views import json_form
 from app.extensions import limiter, too_many_requests
@@ -303,6 +303,19 @@ def _conflict(code: str, when: str) -> dict[str, Any]:
     )
 
 
+# What the rate-limited operations say of their limit (the document's promise to name it).
+LIMITED = (
+    " Rate-limited per client address, with the tracking page's forms "
+    "(PUBLIC_POST_RATE_LIMIT): the answers carry RateLimit-Limit, RateLimit-Remaining and "
+    "RateLimit-Reset (and X-RateLimit-*) for the tightest limit; past it, 429 with Retry-After."
+)
+
+
+def _limited(answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer of a rate-limited operation, with the RateLimit headers it carries."""
+    return {**answer, "headers": {**answer.get("headers", {}), **rate_limit_headers()}}
+
+
 def _action(
     operation_id: str,
     summary: str,
@@ -316,12 +329,12 @@ def _action(
             "operationId": operation_id,
             "tags": [TAG],
             "summary": summary,
-            "description": description,
+            "description": description + LIMITED,
             "security": [{"trackingToken": []}],
             "parameters": [TOKEN_PARAMETER],
             "requestBody": {"required": True, **body},
             "responses": {
-                "200": _tracking_answer("Done: the complaint as it is now.", answer),
+                "200": _limited(_tracking_answer("Done: the complaint as it is now.", answer)),
                 **_token_refusals(),
                 **conflict,
                 **errors("Unprocessable", "TooManyRequests"),
@@ -423,7 +436,10 @@ def paths() -> dict[str, Any]:
                 "on file if it matches the one given (an email compared without case, a "
                 "telephone number by its digits). The answer is the same 202 whether or not "
                 "anything matched, so that nobody learns which references exist. Limited per "
-                "address and per reference (RESEND_LINK_RATE_LIMIT, 5 per hour by default).",
+                "address and per reference (RESEND_LINK_RATE_LIMIT, 5 per hour by default), "
+                "and with the tracking page's forms (PUBLIC_POST_RATE_LIMIT): the answers carry "
+                "RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset (and X-RateLimit-*) "
+                "for the tightest limit; past it, 429 with Retry-After.",
                 "security": [],
                 "requestBody": {
                     "required": True,
@@ -433,9 +449,11 @@ def paths() -> dict[str, Any]:
                     ),
                 },
                 "responses": {
-                    "202": _example(
-                        json_body(ref("ResendAnswer"), "Received (the same answer always)."),
-                        {"message": resend_answer()},
+                    "202": _limited(
+                        _example(
+                            json_body(ref("ResendAnswer"), "Received (the same answer always)."),
+                            {"message": resend_answer()},
+                        )
                     ),
                     **errors("Unprocessable", "TooManyRequests"),
                 },

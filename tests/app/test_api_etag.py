@@ -107,6 +107,30 @@ def test_filing_answers_the_ratelimit_headers(app, client, agent):
     assert listed.status_code == 200 and "RateLimit-Limit" not in listed.headers
 
 
+def test_every_rate_limited_operation_documents_its_ratelimit_headers(app, client):
+    # The document says rate-limited operations say so and answer the RateLimit headers; the
+    # complainant's POST /tracking/* answered them (and 429) but documented neither.
+    from tests.app.test_api_complainant import filed, header
+
+    paths = client.get(f"{API}/openapi.json").json["paths"]
+    _, token = filed(client)
+    for path, body in (
+        ("/tracking/survey", {"score": 4}),
+        ("/tracking/information", {"information_reply": "Invoice 4411."}),
+        ("/tracking/review", {"review_reason": "The refund never came."}),
+        ("/tracking/resend-link", {"reference": "C-2026-000001", "contact": "a@example.org"}),
+        ("/complaints", {}),
+    ):
+        answer = client.post(f"{API}{path}", json=body, headers=header(token))
+        assert "RateLimit-Limit" in answer.headers and answer.status_code != 429, path
+        operation = paths[path]["post"]
+        assert "RateLimit-Limit" in operation["description"], path
+        [success] = [r for status, r in operation["responses"].items() if status < "300"]
+        assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(
+            success["headers"]
+        ), path
+
+
 def test_a_request_past_the_limit_says_when_to_retry(app, client):
     for _ in range(10):
         client.post(f"{API}/complaints", json={})
