@@ -328,7 +328,8 @@ def post_webhook(
         connection.close()
     if 200 <= response.status < 300:
         return f"HTTP {response.status}"
-    error = f"HTTP {response.status}: {_text(answer)}".strip()
+    said = _text(answer).strip()  # an empty answer adds nothing ("HTTP 500:" had a colon)
+    error = f"HTTP {response.status}: {said}" if said else f"HTTP {response.status}"
     if response.status == 410:  # the receiver says the endpoint is gone for good
         raise PermanentError(error)
     raise TransientError(error)

@@ -34,6 +34,7 @@ class Receiver:
 
     url: str = ""
     status: int = 200
+    answer: bytes = b"ok"
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
 
     def bodies(self) -> list[dict[str, Any]]:
@@ -50,9 +51,9 @@ def receiver() -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             got.received.append((dict(self.headers), body))
             self.send_response(got.status)
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Length", str(len(got.answer)))
             self.end_headers()
-            self.wfile.write(b"ok")
+            self.wfile.write(got.answer)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             """Quiet."""
@@ -261,6 +262,14 @@ def test_the_delivery_log_on_the_page_and_in_the_api(
         1,
         503,
     )
+    assert item["last_error"] == "HTTP 503: ok"
+    # A receiver that answers nothing: its status alone (it was "HTTP 500:").
+    with private_ok.app_context():
+        receiver.status, receiver.answer = 500, b""
+        journeys.file()
+        deliver_once(settings_for(private_ok, smtp_server))
+    log = client.get(f"{API}/webhooks/{subscription_id}/deliveries", headers=headers).json
+    assert log["deliveries"][0]["last_error"] == "HTTP 500"
     # Times in UTC with their offset, as everywhere in the API (they had none).
     for name in ("created_at", "next_attempt_at"):
         assert datetime.fromisoformat(item[name]).utcoffset() == timedelta(0), item
