@@ -386,6 +386,7 @@ def page_links(
 
     return {
         "self": at(page),
-        "prev": at(page - 1) if page > 1 else None,
+        # Past the last page, the page before is the last one (not page - 1, empty too).
+        "prev": at(min(page - 1, max(pages, 1))) if page > 1 else None,
         "next": at(page + 1) if page < pages else None,
     }

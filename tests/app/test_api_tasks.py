@@ -48,6 +48,9 @@ def test_task_list_pages_and_filters_like_the_inbox(app, client, as_user):
     assert unknown["links"]["next"] == first["links"]["next"]
     second = client.get(first["links"]["next"], headers=headers).json
     assert len(second["tasks"]) == 1 and second["links"]["next"] is None
+    # Past the end, prev leads back to the last page (it led to page 98 of 2, empty too).
+    beyond = client.get(f"{API}/tasks?per_page=3&page=99", headers=headers).json
+    assert beyond["tasks"] == [] and beyond["links"]["prev"] == f"{API}/tasks?per_page=3&page=2"
     found = client.get(f"{API}/tasks?search=dupont", headers=headers).json
     assert [t["complaint"]["reference"] for t in found["tasks"]] == [reference]
 
