@@ -230,8 +230,8 @@ def paths() -> dict[str, Any]:
                             "limit": 25,
                             "next_cursor": CURSOR_EXAMPLE,
                             "links": {
-                                "self": "/api/v1/complaints?status=closed",
-                                "next": f"/api/v1/complaints?status=closed&cursor={CURSOR_EXAMPLE}",
+                                "self": "/api/v1/complaints?state=open",
+                                "next": f"/api/v1/complaints?state=open&cursor={CURSOR_EXAMPLE}",
                             },
                         },
                     ),

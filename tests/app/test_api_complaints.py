@@ -319,3 +319,21 @@ def test_the_document_describes_each_operation_with_examples_its_schemas_accept(
     for path, method in OPERATIONS:
         if path != "/complaints" or method != "post":
             assert "example" in str(document["paths"][path][method]), (path, method)
+
+
+def test_the_list_example_is_a_page_its_own_query_could_give(client):
+    # The example's links asked for status=closed while its one complaint was under
+    # investigation: a reader took the filter for something else than it is.
+    from urllib.parse import parse_qs, urlsplit
+
+    document = client.get(f"{API}/openapi.json").json
+    answer = document["paths"]["/complaints"]["get"]["responses"]["200"]
+    example = answer["content"]["application/json"]["example"]
+    query = parse_qs(urlsplit(example["links"]["self"]).query)
+    assert query  # a filtered page, as the next link shows the filter kept
+    for item in example["complaints"]:
+        for name in ("status", "category", "channel"):
+            assert query.get(name, [item[name]]) == [item[name]], name
+        if "state" in query:
+            assert (item["closed_at"] is None) == (query["state"] == ["open"])
+    assert example["links"]["next"].startswith(example["links"]["self"] + "&cursor=")
