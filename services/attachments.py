@@ -19,7 +19,7 @@ from typing import IO
 
 from services import audit, permissions
 from services.db import db
-from services.errors import InvalidInput, NotFound
+from services.errors import Conflict, InvalidInput, NotFound
 from services.models import Attachment, Complaint, Task, User
 
 MAX_SIZE = 10 * 1024 * 1024
@@ -185,10 +185,13 @@ def add_to_task(
 ) -> list[Attachment]:
     """Staff documents on a task the user may see, checked like public uploads.
 
-    NotFound if the task is hidden from the user; AttachmentRefused, nothing added, if any
-    file is refused or the task would hold more than MAX_PER_TASK files.
+    NotFound if the task is hidden from the user; Conflict once the task is done (its files
+    are what it was completed with); AttachmentRefused, nothing added, if any file is refused
+    or the task would hold more than MAX_PER_TASK files.
     """
     permissions.require_view_task(uploaded_by, task)
+    if task.status != "open":
+        raise Conflict("This task is no longer open.")
     problems = [
         p for u in uploads if (p := problem_with(u.filename, u.data(), u.declared_type)) is not None
     ]

@@ -66,7 +66,7 @@ def paths() -> dict[str, Any]:
                 },
                 "responses": {
                     "201": {**listing, "description": "Added; the task's files, oldest first."},
-                    **errors("Unauthorized", "Forbidden", "NotFound", "Unprocessable"),
+                    **errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "Unprocessable"),
                 },
             },
         },

@@ -18,7 +18,7 @@ from flask.testing import FlaskCliRunner
 from app import input_guards
 from app.api import complainant
 from app.errors import STATUS_CODES
-from services import users
+from services import permissions, users
 from services.db import db
 from services.models import ApiToken, Complaint, IdempotencyRecord, TaskDraft, WebhookSubscription
 from tests.app.api_helpers import API, bearer, file_complaint, issue_token, open_task_id, problem
@@ -161,6 +161,7 @@ def raised_codes() -> set[str]:
     argument of a helper's `code` parameter, the complainant's refusals and Werkzeug's."""
     codes = set(STATUS_CODES.values())
     codes |= {code for code, _ in complainant.NOT_WAITING.values()}
+    codes |= set(permissions.ASSIGNMENT_PROBLEMS)  # services.assignment refuses with these
     for folder in ("app", "services", "forms"):
         for path in (ROOT / folder).rglob("*.py"):
             tree = ast.parse(path.read_text(encoding="utf-8"))

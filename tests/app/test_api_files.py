@@ -248,3 +248,16 @@ def test_a_retry_with_the_same_idempotency_key_adds_the_files_once(
     assert again.json == first.json
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Attachment.id))) == 1
+
+
+def test_a_completed_tasks_files_stay_what_it_was_completed_with(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner
+) -> None:
+    complaint_id, task_id = _investigation(app)
+    with app.app_context():
+        j.complete(db.session.get(Complaint, complaint_id), "investigate_complaint")
+    token = issue_token(runner, "investigator")
+    response = _post_files(client, token, task_id, (samples.PDF, "afterwards.pdf"))
+    assert problem(response, 409, "conflict")["detail"] == "This task is no longer open."
+    with app.app_context():
+        assert db.session.query(Attachment).filter_by(task_id=task_id).count() == 0
