@@ -87,7 +87,15 @@ def security_headers(response: Any) -> Any:
     if request.endpoint != "static":
         # Words (pages, errors) follow Accept-Language: caches must keep one copy per language.
         response.vary.add("Accept-Language")
+    if not _says_when_to_retry(response.status_code):
+        # Flask-Limiter sends Retry-After on every answer of a limited route: a client reading
+        # it on a 201 would wait for nothing. It belongs to a refusal (429, 503) or a redirect.
+        headers.pop("Retry-After", None)
     return response
+
+
+def _says_when_to_retry(status: int) -> bool:
+    return status in (429, 503) or 300 <= status < 400
 
 
 def content_language(response: Any) -> Any:

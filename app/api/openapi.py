@@ -251,12 +251,11 @@ def header_components() -> dict[str, Any]:
     return headers
 
 
-def rate_limit_headers() -> dict[str, Any]:
-    """The headers of an answer from a rate-limited operation, to add to its responses."""
-    return {
-        name: {"$ref": f"#/components/headers/{name}"}
-        for name in (*RATE_LIMIT_HEADERS, "Retry-After")
-    }
+def rate_limit_headers(refused: bool = False) -> dict[str, Any]:
+    """The headers of an answer from a rate-limited operation, to add to its responses; a
+    refusal (429) also says when to retry."""
+    names = (*RATE_LIMIT_HEADERS, "Retry-After") if refused else tuple(RATE_LIMIT_HEADERS)
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
 
 def problem_example(status: int, code: str, detail: str, **extra: Any) -> dict[str, Any]:
@@ -325,7 +324,7 @@ def error_responses() -> dict[str, Any]:
     responses["Unauthorized"]["headers"] = {
         "WWW-Authenticate": {"description": "The Bearer challenge.", "schema": TEXT}
     }
-    responses["TooManyRequests"]["headers"] = rate_limit_headers()
+    responses["TooManyRequests"]["headers"] = rate_limit_headers(refused=True)
     return responses
 
 

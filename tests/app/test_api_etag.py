@@ -129,6 +129,9 @@ def test_every_rate_limited_operation_documents_its_ratelimit_headers(app, clien
         assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(
             success["headers"]
         ), path
+        # Only a refusal says when to retry: a client would wait after a success for nothing.
+        assert "Retry-After" not in answer.headers, path
+        assert "Retry-After" not in success["headers"], path
 
 
 def test_a_request_past_the_limit_says_when_to_retry(app, client):
