@@ -14,7 +14,8 @@ import ast
 import builtins
 import operator
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -347,21 +348,10 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         scope = _restricted_globals(
             code, context, external_context, self.time_limit, self.memory_limit
         )
-        stop = limits.lower_limits(self.memory_limit) if calls else None
-        try:
+        with self._bounded(calls):
             result = eval(code, scope)  # noqa: S307 - compiled by RestrictedPython
             # A DMN output or a timer's value goes on to task data and the serializer.
             limits.check_nodes(result, "the value")
-        except Exception as exc:
-            error = _raised(exc, self.memory_limit)
-            if error is exc:
-                raise  # the engine reports it, naming the task
-            raise error from None
-        except BaseException as exc:
-            raise _engine_error(exc) from None
-        finally:
-            if stop is not None:
-                limits.restore_limits(stop)
         return result
 
     def execute(self, script: str, context: dict, external_context: dict | None = None) -> bool:
@@ -370,8 +360,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         scope = _restricted_globals(code, {}, external_context, self.time_limit, self.memory_limit)
         # Module-level code looks names up in `local` first: no data key may stand for a guard.
         local = {key: value for key, value in context.items() if not key.startswith("_")}
-        stop = limits.lower_limits(self.memory_limit) if calls else None
-        try:
+        with self._bounded(calls):
             exec(code, scope, local)  # noqa: S102 - compiled by RestrictedPython
             kept = {
                 key: value
@@ -383,6 +372,16 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             # The engine serialises task data after the step: it must never meet a structure
             # shared with itself (`a = (a, a)` sixty times), however few objects it takes.
             limits.check_nodes(kept, "the task data the script leaves")
+        context.update(kept)
+        return True
+
+    @contextmanager
+    def _bounded(self, calls: bool) -> Iterator[None]:
+        """Diagram code runs under the process-limit backstop when it calls anything; what it
+        raises leaves as an error the engine reports (the limits' stops included)."""
+        stop = limits.lower_limits(self.memory_limit) if calls else None
+        try:
+            yield
         except Exception as exc:
             error = _raised(exc, self.memory_limit)
             if error is exc:
@@ -393,8 +392,6 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         finally:
             if stop is not None:
                 limits.restore_limits(stop)
-        context.update(kept)
-        return True
 
     def call_service(self, context: dict, **kwargs: Any) -> Any:
         """Service tasks are not part of our procedure."""
