@@ -226,8 +226,9 @@ def test_staff_pages_show_the_department_in_the_readers_language(app, client, na
     assert f"/complaints/{complaint_id}" in html
 
 
-def csv_rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"), newline="")))
+def csv_rows(response, delimiter: str = ",") -> list[list[str]]:
+    text = response.get_data().decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
 def test_the_complaint_exports_name_the_department_in_the_readers_language(app, client, named):
@@ -235,7 +236,8 @@ def test_the_complaint_exports_name_the_department_in_the_readers_language(app, 
     english = csv_rows(client.get("/complaints/export.csv", headers=ENGLISH))
     column = english[0].index("Department")
     assert english[1][column] == "Customer service"
-    french = csv_rows(client.get("/complaints/export.csv", headers=FRENCH))
+    # French readers' CSV is semicolon-separated (Excel in a French locale).
+    french = csv_rows(client.get("/complaints/export.csv", headers=FRENCH), delimiter=";")
     assert french[1][column] == "Service client"
     response = client.get("/complaints/export.xlsx", headers=FRENCH)
     content = response.get_data()
@@ -263,8 +265,7 @@ def test_the_dashboards_department_table_and_its_export_follow_the_reader(app, c
     assert shown_table(french, "departments") == {"Service client": "1"}
     assert '<option value="Customer service">Service client</option>' in french  # the filter
     response = client.get("/dashboard/export/departments.csv", query_string=args, headers=FRENCH)
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[1] == ["Service client", "1"]
+    assert csv_rows(response, delimiter=";")[1] == ["Service client", "1"]
     drill = {**args, "figure": "departments", "bucket": "Customer service"}
     page = client.get("/dashboard/complaints", query_string=drill, headers=FRENCH)
     html = page.get_data(as_text=True)
