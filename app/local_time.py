@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import format_date, get_locale
 
+from app.numbers import per_render
 from services import business_calendar
 from services.clock import as_utc
 
@@ -83,9 +84,9 @@ def utc_iso(value: datetime) -> str:
 def register(app: Flask) -> None:
     """Install the `local_time` filter, the `time_zone()` helper and our `datetimeformat` /
     `dateformat` in templates."""
-    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(per_render(local_time), "local_time")
     app.add_template_filter(utc_iso, "utc_iso")
     app.add_template_global(zone_name, "time_zone")
     # After Flask-Babel's init_app, which installs its own filters under these names.
-    app.add_template_filter(datetime_filter, "datetimeformat")
-    app.add_template_filter(date_filter, "dateformat")
+    app.add_template_filter(per_render(datetime_filter), "datetimeformat")
+    app.add_template_filter(per_render(date_filter), "dateformat")

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from babel.numbers import format_percent
 from flask import Flask
 from flask_babel import format_decimal, get_locale
+from jinja2 import pass_context
 
 from forms.summary import colon
 from services.reports import SMALL, Cell
@@ -35,9 +39,23 @@ def money(amount: int | float | Decimal | None) -> str:
     return "" if amount is None else str(format_decimal(amount, format="#,##0.00"))
 
 
+def per_render(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that reads the reader's language (or time zone), applied at every render:
+    Jinja's compiler works out a filter of a constant (`""|colon`) once, as it compiles the
+    template, in the language of whoever happened to read it first, unless the filter takes
+    the render's context."""
+
+    @pass_context
+    @functools.wraps(func)
+    def apply(_context: Any, *args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return apply
+
+
 def register(app: Flask) -> None:
     """The `number`, `percent`, `money` and `colon` filters."""
-    app.add_template_filter(number, "number")
-    app.add_template_filter(percent, "percent")
-    app.add_template_filter(money, "money")
-    app.add_template_filter(colon, "colon")
+    app.add_template_filter(per_render(number), "number")
+    app.add_template_filter(per_render(percent), "percent")
+    app.add_template_filter(per_render(money), "money")
+    app.add_template_filter(per_render(colon), "colon")

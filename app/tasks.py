@@ -25,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from app import domain_messages, facts, history, procedure_text, uploads
+from app.numbers import per_render
 from forms.definitions import FormDefinition
 from services import (
     attachments,
@@ -45,7 +46,7 @@ from services.models import Task
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 # Task names and instructions from the diagrams, translated where the catalogue knows them.
-bp.add_app_template_filter(procedure_text.translated, "translated")
+bp.add_app_template_filter(per_render(procedure_text.translated), "translated")
 
 INBOX_PATH = "/inbox"
 CLAIM_PATH = "/inbox/tasks/{task_id}/claim"

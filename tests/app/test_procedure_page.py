@@ -172,3 +172,12 @@ def test_the_preset_targets_in_french_count_saturdays_for_jours_ouvrables(app, c
     assert "10 jours ouvrables (du lundi au samedi)" in page
     assert re.search(r'id="whole-complaint"><td>[^<]+</td><td>2 mois</td>', page)
     assert "le médiateur : La Médiation de l&#39;Assurance" in page
+
+
+def test_a_labels_colon_follows_each_reader_whoever_read_the_page_first(client):
+    """`""|colon` is a filter of a constant: Jinja's compiler worked it out once, in the first
+    reader's language, and every later French reader got "Sur ce site: …"."""
+    english = client.get("/how-we-handle-complaints", headers={"Accept-Language": "en"})
+    assert "On this website</a>: no account" in english.get_data(as_text=True)
+    french = client.get("/how-we-handle-complaints", headers={"Accept-Language": "fr"})
+    assert "Sur ce site</a>\u00a0: aucun compte" in french.get_data(as_text=True)
