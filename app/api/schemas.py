@@ -274,7 +274,11 @@ def answer_schemas() -> dict[str, Any]:
                 "reference": TEXT,
                 "status": TEXT,
                 "status_label": {"type": "string", "description": "In the Accept-Language."},
-                "language": TEXT,
+                "language": {
+                    "type": "string",
+                    "description": "The language of this answer's words (status_label, the "
+                    "timeline's labels), from Accept-Language, as Content-Language says.",
+                },
                 "received_at": TIME,
                 "closed_at": TIME,
                 "timeline": {"type": "array", "items": ref("TrackingStep")},
