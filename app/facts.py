@@ -145,7 +145,7 @@ def complaint_summary(complaint: Complaint) -> list[Fact]:
     """The complaint as received and as classified, for staff."""
     rows: list[tuple[str, Any, str | None]] = [
         ("reference", _("Reference"), complaint.reference),
-        ("received_at", _("Received"), when(complaint.received_at)),
+        ("received_at", _("Received"), when(complaint.received_at, zone=True)),
         ("channel", _("Channel"), label(CHANNELS, complaint.channel)),
         (
             "received_by",

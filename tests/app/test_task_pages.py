@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from services import tasks, users, workflows
+from services import business_calendar, tasks, users, workflows
 from services.db import db
 from services.models import AuditEvent, Complaint, Task
 from tests import journeys as j
@@ -407,3 +407,15 @@ def test_duplicate_of_an_unknown_complaint_comes_back_on_its_field(app, client):
     assert task_row(app, task_id).status == "open"
     with app.app_context():
         assert db.session.get(Task, task_id).complaint.duplicate_of_id is None
+
+
+def test_the_case_summary_names_the_time_zone_of_its_receipt_time(app, client):
+    """The task page's "Received 2026-11-30 02:40" did not say in which zone, as the other
+    times of the page do."""
+    task_id = open_task_at(app, j.to_classification, "classify_complaint")
+    with app.app_context():
+        zone = business_calendar.current().timezone
+    login(client, "supervisor")
+    html = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+    received = html.split("Received", 1)[1].split("</dd>", 1)[0]
+    assert f"({zone})" in received, received
