@@ -11,10 +11,10 @@ complaint's department (Task.team_id), and the inbox's "my team" scope reads it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from time import monotonic
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, event, false
 from sqlalchemy.orm import Session
@@ -87,23 +87,35 @@ def get(department_id: int) -> Department:
 
 # --- names in the reader's language -----------------------------------------------------------
 
-# Department name -> its French name, read once per database and process like the routing
-# below (every page that lists complaints or tasks names departments); dropped at once when
-# this process writes a department, re-read after LABELS_TTL seconds for another's changes.
-LABELS_TTL = 30.0
-_LABELS: dict[str, tuple[dict[str, str], float]] = {}
+# What is read of departments and teams on hot paths (the routing of every task a save opens,
+# the French names on every page that lists complaints or tasks) changes rarely. So it is
+# read once per database and process, dropped at once when this process writes a team or
+# department (_forget), and read again after KEEP_SECONDS to catch another process's changes.
+KEEP_SECONDS = 30.0
+T = TypeVar("T")
+_KEPT: dict[tuple[str, str], tuple[Any, float]] = {}
+
+
+def _kept(what: str, load: Callable[[], T]) -> T:
+    """`load()`'s answer for this database, read at most once in KEEP_SECONDS."""
+    key = (what, str(db.engine.url))
+    cached = _KEPT.get(key)
+    if cached is not None and monotonic() - cached[1] < KEEP_SECONDS:
+        return cached[0]
+    value = load()
+    _KEPT[key] = (value, monotonic())
+    return value
+
+
+def _read_french_names() -> dict[str, str]:
+    with db.session.no_autoflush:
+        rows = db.session.execute(db.select(Department.name, Department.name_fr)).all()
+    return {name: name_fr or name for name, name_fr in rows}
 
 
 def _french_names() -> dict[str, str]:
-    key = str(db.engine.url)
-    cached = _LABELS.get(key)
-    if cached is not None and monotonic() - cached[1] < LABELS_TTL:
-        return cached[0]
-    with db.session.no_autoflush:
-        rows = db.session.execute(db.select(Department.name, Department.name_fr)).all()
-    found = {name: name_fr or name for name, name_fr in rows}
-    _LABELS[key] = (found, monotonic())
-    return found
+    """Department name -> its French name."""
+    return _kept("french names", _read_french_names)
 
 
 def name_of(name: str | None, language: str | None) -> str:
@@ -464,21 +476,13 @@ class _Routing:
 
     by_department: Mapping[str, int]
     by_name: Mapping[str, int]
-    loaded_at: float
-
-
-# Routing is read on every task a save opens; teams change rarely. So it is loaded once per
-# database and process, dropped at once when this process writes a team or department, and
-# re-read after ROUTING_TTL seconds to catch another process's changes.
-ROUTING_TTL = 30.0
-_ROUTING: dict[str, _Routing] = {}
 
 
 def _routing() -> _Routing:
-    key = str(db.engine.url)
-    cached = _ROUTING.get(key)
-    if cached is not None and monotonic() - cached.loaded_at < ROUTING_TTL:
-        return cached
+    return _kept("routing", _read_routing)
+
+
+def _read_routing() -> _Routing:
     rows = db.session.execute(
         db.select(Team.id, Team.name, Department.name)
         .outerjoin(Department, Department.id == Team.department_id)
@@ -487,17 +491,15 @@ def _routing() -> _Routing:
     ).all()
     by_department = {dept: team_id for team_id, _name, dept in rows if dept}
     by_name = {name: team_id for team_id, name, _dept in rows}
-    _ROUTING[key] = routing = _Routing(by_department, by_name, monotonic())
-    return routing
+    return _Routing(by_department, by_name)
 
 
 @event.listens_for(Session, "after_flush")
-def _forget_routing(session: Session, _context: Any) -> None:
+def _forget(session: Session, _context: Any) -> None:
     if any(
         isinstance(o, Team | Department) for o in (*session.new, *session.dirty, *session.deleted)
     ):
-        _ROUTING.clear()
-        _LABELS.clear()
+        _KEPT.clear()
 
 
 def route_task(task: Task, properties: Mapping[str, str]) -> None:

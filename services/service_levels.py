@@ -467,18 +467,9 @@ def left_between(
 ) -> float:
     """Seconds from `now` to `due` (negative once late), counted like `target`: working time
     for a working target, elapsed time otherwise (and for none: an ISO 8601 due time)."""
-    if _counts_working_time(target):
+    if business_calendar.target_unit(target) in business_calendar.WORKING_KINDS:
         return working_time_left(now, due, calendar)
     return (due - now).total_seconds()
-
-
-def _counts_working_time(target: str | None) -> bool:
-    if not target:
-        return False
-    try:
-        return business_calendar.parse_target(target).working
-    except business_calendar.TargetError:
-        return False
 
 
 def time_left(
