@@ -53,6 +53,11 @@ def _pair_key() -> str:
     return f"account:{username}|{get_remote_address()}"
 
 
+def _trusted_device() -> bool:
+    # A browser that signed in to this account before is not held back by what others fill.
+    return login_throttle.trusted_device(request.form.get("username", ""))
+
+
 def _failed(response: Any) -> bool:
     # Only a form shown again counts (a wrong password); a sign-in redirects, a wait is a 429.
     return response.status_code == 422
@@ -80,6 +85,7 @@ def _slowed_down(form: LoginForm, seconds: int) -> Any:
     key_func=_pair_key,
     methods=["POST"],
     deduct_when=_failed,
+    exempt_when=_trusted_device,
     error_message=_too_many_attempts,
 )
 @limiter.limit(
@@ -87,6 +93,7 @@ def _slowed_down(form: LoginForm, seconds: int) -> Any:
     key_func=get_remote_address,
     methods=["POST"],
     deduct_when=_failed,
+    exempt_when=_trusted_device,
     error_message=_too_many_attempts,
 )
 def login() -> Any:
@@ -94,15 +101,21 @@ def login() -> Any:
     form = LoginForm(request.form)
     if request.method == "POST" and form.validate():
         address = get_remote_address()
-        wait = login_throttle.wait_before_trying(form.username.data, address)
+        trusted = login_throttle.trusted_device(form.username.data)
+        wait = None if trusted else login_throttle.wait_before_trying(form.username.data, address)
         if wait is not None:
             return _slowed_down(form, wait)
         user = users.authenticate(form.username.data, form.password.data)
         if user is not None:
             session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME
             login_user(user)
-            return redirect(safe_next(url_for("main.index")))
-        login_throttle.record_failure(form.username.data, address)
+            response = redirect(safe_next(url_for("main.index")))
+            login_throttle.remember_device(response, form.username.data)
+            return response
+        if trusted:
+            login_throttle.record_device_failure(form.username.data)
+        else:
+            login_throttle.record_failure(form.username.data, address)
         current_app.logger.warning(
             "failed sign-in for user name %r from %s", form.username.data, request.remote_addr
         )

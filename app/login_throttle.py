@@ -12,20 +12,32 @@ fills, and the account-wide count only slows (OWASP's "slow down online guessing
   spread over many addresses gets one guess per interval, and each address one guess; the
   real user, from an address that has not failed, waits seconds at most, not an hour.
 
+A browser that has signed in to an account before carries a device cookie for it (OWASP's
+"device cookies"): with it, that account's sign-ins skip the address and account counts above,
+so an attacker behind the same address (an office's NAT) or slowing the account does not stop
+its user. The cookie is signed, names the account and a random nonce, and has failure counts of
+its own (LOGIN_RATE_LIMIT per nonce): a stolen cookie gives a guesser no more tries than one
+address does.
+
 The counts live in flask-limiter's storage (memory, or Redis shared by the web workers).
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 
-from flask import current_app
+from flask import Response, current_app, request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import RateLimitItem, parse, parse_many
 
 from app.extensions import limiter
 
 # How long an address that failed on an account is kept off it while the account is slowed.
 RECENT_FAILURE = parse("1 per 15 minutes")
+
+DEVICE_COOKIE = "cf_device"
+DEVICE_DAYS = 180
 
 
 def account_key(username: str) -> str:
@@ -85,3 +97,54 @@ def wait_before_trying(username: str, address: str) -> int | None:
 
 def _seconds_until(reset_time: float) -> int:
     return max(1, int(reset_time - time.time() + 0.999))
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="sign-in-device")
+
+
+def _device_limits() -> list[RateLimitItem]:
+    return parse_many(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def _device_nonce(username: str) -> str | None:
+    """The nonce of this request's device cookie when it was issued for `username`."""
+    value = request.cookies.get(DEVICE_COOKIE)
+    if not value:
+        return None
+    try:
+        account, nonce = _device_serializer().loads(value, max_age=DEVICE_DAYS * 86400)
+    except (BadSignature, TypeError, ValueError):
+        return None
+    return nonce if account == account_key(username) and isinstance(nonce, str) else None
+
+
+def trusted_device(username: str) -> bool:
+    """True when the browser signed in to this account before and its cookie has not failed
+    more than LOGIN_RATE_LIMIT allows since."""
+    nonce = _device_nonce(username)
+    return nonce is not None and all(
+        limiter.limiter.test(item, *_ids("login-device", nonce)) for item in _device_limits()
+    )
+
+
+def record_device_failure(username: str) -> None:
+    """Count a failure against the device cookie presented (its own lockout)."""
+    nonce = _device_nonce(username)
+    if nonce is not None:
+        for item in _device_limits():
+            limiter.limiter.hit(item, *_ids("login-device", nonce))
+
+
+def remember_device(response: Response, username: str) -> None:
+    """Give the browser that just signed in a device cookie for this account."""
+    value = _device_serializer().dumps([account_key(username), secrets.token_urlsafe(16)])
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_DAYS * 86400,
+        path="/auth/login",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+    )

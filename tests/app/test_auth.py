@@ -232,6 +232,53 @@ def test_failed_sign_ins_are_throttled_per_address(app, client):
     assert right(client, "agent", token, HOME).status_code == 302
 
 
+def test_a_browser_that_signed_in_before_is_not_held_back_by_an_attacker_on_its_address(
+    app, client
+):
+    """An attacker behind the user's own address (an office's NAT) fills the address's and
+    the account's counts; the user's browser, which signed in before, still signs in."""
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "4 per minute"
+    user, attacker = client, app.test_client()
+    login_page = csrf_token(user, "/auth/login")
+    first = right(user, "admin", login_page, HOME)
+    assert first.status_code == 302
+    cookie = user.get_cookie("cf_device", path="/auth/login")
+    assert cookie is not None and cookie.http_only
+    user.post("/auth/logout", data={"csrf_token": csrf_token(user, "/account")})
+    token = csrf_token(attacker, "/auth/login")
+    statuses = [fail(attacker, "admin", token, HOME).status_code for _ in range(8)]
+    assert statuses == [422] * 4 + [429] * 4  # the account is slowed after four
+    # A browser without the cookie, on that address, is refused even with the password...
+    assert right(attacker, "admin", token, HOME).status_code == 429
+    # ... the user's browser is not.
+    again = right(user, "admin", csrf_token(user, "/auth/login"), HOME)
+    assert again.status_code == 302
+    assert "Ada Admin" in user.get("/", follow_redirects=True).get_data(as_text=True)
+
+
+def test_a_device_cookie_is_for_its_own_account_and_has_failure_counts_of_its_own(app, client):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    token = csrf_token(client, "/auth/login")
+    assert right(client, "agent", token, HOME).status_code == 302
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/account")})
+    token = csrf_token(client, "/auth/login")
+    # The agent's cookie does not help with another account: its address counts apply.
+    assert [fail(client, "supervisor", token, HOME).status_code for _ in range(4)] == [
+        422,
+        422,
+        422,
+        429,
+    ]
+    # A guesser holding the agent's cookie gets the cookie's own three tries, then the
+    # address's counts apply as to anyone.
+    assert [fail(client, "agent", token, HOME).status_code for _ in range(3)] == [422] * 3
+    statuses = [fail(client, "agent", token, HOME).status_code for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
+    # A forged cookie is no cookie.
+    client.set_cookie("cf_device", "forged.value", path="/auth/login")
+    assert right(client, "agent", token, HOME).status_code == 429
+
+
 def test_successful_sign_ins_do_not_use_up_the_budget(app, client):
     app.config["LOGIN_RATE_LIMIT"] = "2 per minute"
     app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "2 per minute"
