@@ -31,6 +31,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from jinja2.utils import htmlsafe_json_dumps
 
 from app import facts, history, procedure_text, role_text
 from app.domain_messages import localize_all
@@ -201,7 +202,9 @@ def editor() -> Any:
         files=files,
         form_keys=sorted(forms),
         lane_roles=role_text.choices(lanes_only=True),
-        config=config,
+        # In the definitions' own order (tojson sorts keys): the designer sends the forms
+        # back in it, and settings it adds are written after the ones they follow.
+        config_json=htmlsafe_json_dumps(config, dumps=current_app.json.dumps, sort_keys=False),
         comment_form=VersionCommentForm(),
         replay_form=ReplayForm(),
     )

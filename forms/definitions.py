@@ -50,7 +50,6 @@ from pathlib import Path
 from re import _constants, _parser  # the pattern's parse tree, for _nested_repetition
 from typing import Any
 
-import tomli_w
 from flask_babel import get_locale
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
@@ -73,7 +72,7 @@ from wtforms.validators import (
     Regexp,
 )
 
-from forms import conditions, library
+from forms import conditions, library, toml_edit
 from forms.base import AmountField, ChecklistField, NotInFuture, Rule, TaskFilesField, TaskForm
 from forms.choices import PLACEHOLDER, options
 from forms.conditions import Condition, ConditionError
@@ -246,15 +245,23 @@ def loads(key: str, text: str) -> FormDefinition:
     return compile_definition(key, spec)
 
 
-def dumps(spec: Mapping[str, Any]) -> str:
+def dumps(spec: Mapping[str, Any], before: str | None = None) -> str:
     """A definition (as parsed, or as the editor's JSON) written as TOML text.
 
-    JSON's null means "not set": such settings are left out. ValueError when the
-    definition holds something TOML cannot (a null in a list, a table that is not one).
+    With `before`, the definition's text until now, only what changed is written into it:
+    its comments, key order and inline tables stay (forms.toml_edit). JSON's null means
+    "not set": such settings are left out. ValueError when the definition holds something
+    TOML cannot (a null in a list, a table that is not one).
     """
     if not isinstance(spec, Mapping):
         raise ValueError(N_("a definition is an object of settings"))
-    return tomli_w.dumps(_without_nulls(spec, "definition"))
+    value = _without_nulls(spec, "definition")
+    text = toml_edit.edit(before, value) if before is not None else None
+    if text is None:
+        text = toml_edit.write(value)
+    if text is None:
+        raise ValueError(N_("the definition cannot be written as TOML"))
+    return text
 
 
 def _without_nulls(value: Any, where: str) -> Any:

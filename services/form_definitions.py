@@ -122,9 +122,10 @@ def files_from_json(
 ) -> dict[str, bytes]:
     """The definitions the editor sends (key → JSON object), as forms/<key>.toml files.
 
-    A definition equal to the one the version holds keeps that version's text (its comments
-    and layout), so that deploying unchanged forms changes nothing. ValueError (naming the
-    form) when a definition cannot be written as TOML.
+    A definition equal to the one the version holds keeps that version's text, so that
+    deploying unchanged forms changes nothing; a changed one is written into that text, so
+    that its comments, key order and inline tables stay. ValueError (naming the form) when a
+    definition cannot be written as TOML.
     """
     before = texts(version) if version is not None else {}
     files = {}
@@ -132,7 +133,7 @@ def files_from_json(
         text = before.get(key)
         if text is None or _parsed(text) != spec:
             try:
-                text = definitions.dumps(spec)
+                text = definitions.dumps(spec, text)
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"{key}: {exc}") from None
         files[file_name(key)] = text.encode("utf-8")

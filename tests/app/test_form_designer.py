@@ -1,6 +1,7 @@
 """The editor's form designer, server side: the version's forms served as JSON, posted back
-as JSON and written as TOML (tomli-w) before validate and deploy, the preview of one form,
-and the refusals (CSRF, process owners only, malformed JSON, nothing deployed)."""
+as JSON and written as TOML (into the form's own text, its comments kept) before validate and
+deploy, the preview of one form, and the refusals (CSRF, process owners only, malformed JSON,
+nothing deployed)."""
 
 from __future__ import annotations
 
@@ -154,6 +155,42 @@ def test_a_deploy_from_the_editor_keeps_the_custom_forms_of_the_version_edited(
         assert versions[4].files[name] == versions[2].files[name]
         minor = tomllib.loads(versions[4].files["forms/resolve_minor.toml"])
         assert minor["fields"][0]["help"] == {"en": "Be brief.", "fr": "Soyez bref."}
+
+
+def test_a_label_edited_in_the_designer_keeps_the_comments_and_layout_of_the_file(
+    app: Flask, owner: FlaskClient
+) -> None:
+    commented = (
+        "# Calling the complainant back: asked by the quality team.\n"
+        + d.CALL_BACK_FORM.replace(
+            '[[fields]]\nname = "call_outcome"',
+            '# Only asked when the call got through.\n[[fields]]\nname = "call_outcome"',
+        ).replace("max_length = 2000\n", "max_length = 2000  # a page of notes\n")
+    )
+    files = {**diagrams(d.with_call_back()), "forms/call_back.toml": commented}
+    first = post_json(owner, "/processes/deploy", {"files": files, "comment": "Call back"})
+    assert first.status_code == 201, first.get_json()
+    # The designer shows the form as JSON; the owner renames one label and deploys.
+    config = editor_config(owner)
+    form = config["forms"]["call_back"]
+    assert form["fields"][1]["label"]["en"] == "Outcome of the call"
+    form["fields"][1]["label"]["en"] = "How the call went"
+    second = post_json(
+        owner,
+        "/processes/deploy",
+        {
+            "files": diagrams(d.with_call_back()),
+            "forms": config["forms"],
+            "version_id": config["version_id"],
+            "comment": "Clearer label",
+        },
+    )
+    assert second.status_code == 201, second.get_json()
+    with app.app_context():
+        saved = processes.active_version().files["forms/call_back.toml"]
+    # Only the label changed: the comments, the order and the inline tables are the file's.
+    assert saved == commented.replace('en = "Outcome of the call"', 'en = "How the call went"')
+    assert "# Only asked when the call got through.\n[[fields]]" in saved
 
 
 def test_unchanged_forms_and_diagrams_deploy_nothing_new(owner: FlaskClient) -> None:
