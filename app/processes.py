@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -35,7 +36,7 @@ from jinja2.utils import htmlsafe_json_dumps
 
 from app import facts, history, procedure_text, role_text
 from app.domain_messages import localize_all
-from app.editor_text import EDITOR_MESSAGES, KINDS, SETTINGS, library_texts
+from app.editor_text import EDITOR_MESSAGES, KINDS, SETTINGS
 from app.facts import ROUTES
 from forms import definitions, formdata_from_json, library
 from forms.definitions import DefinitionError, FormDefinition, localized
@@ -194,7 +195,10 @@ def editor() -> Any:
         "field_types": list(definitions.FIELD_TYPES),
         "routes": {value: str(text) for value, text in ROUTES},
         "messages": {key: str(text) for key, text in EDITOR_MESSAGES.items()},
-        "library": library_texts(),
+        # bpmn-js's and dmn-js's own words (palette, context pad, menus, the decision table's
+        # editor) in the reader's language: a dictionary served beside the editor, fetched
+        # only by readers of a language it exists for (English is the libraries' own).
+        "library": _modeler_words(),
     }
     return render_template(
         "processes/editor.html",
@@ -208,6 +212,15 @@ def editor() -> Any:
         comment_form=VersionCommentForm(),
         replay_form=ReplayForm(),
     )
+
+
+def _modeler_words() -> str | None:
+    """The URL of the modelers' dictionary in the reader's language (the libraries' exact
+    English → the reader's words, static/i18n/modelers.<language>.json), or None."""
+    name = f"i18n/modelers.{get_locale()}.json"
+    if not (Path(current_app.static_folder or "") / name).is_file():
+        return None
+    return url_for("static", filename=name)
 
 
 @bp.get("/versions/<int:version_id>/files/<path:name>")

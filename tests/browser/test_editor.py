@@ -307,16 +307,73 @@ def test_a_timer_named_after_its_duration_says_the_new_one(live_server: str, pag
 def test_the_editor_speaks_french_to_a_french_owner(live_server: str, browser) -> None:
     context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
     page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
     open_editor(page, live_server)
-    # bpmn-js's palette and dmn-js's decision table, in French (their translate service).
-    expect(page.locator("#pane-1 .djs-palette [aria-label='Créer une tâche']")).to_have_count(1)
-    expect(page.locator("#pane-1 .djs-palette [aria-label='Create task']")).to_have_count(0)
+    # bpmn-js's own words come from the French dictionary served beside the editor.
+    assert any(url.endswith("/static/i18n/modelers.fr.json") for url in asked)
+    palette = page.locator("#pane-1 .djs-palette")
+    start = palette.locator("[data-action='create.start-event']")
+    start.hover()
+    expect(start).to_have_attribute("aria-label", "Créer un événement de début")
+    expect(palette.locator("[aria-label='Créer une tâche']")).to_have_count(1)
+    expect(palette.locator("[aria-label='Create task']")).to_have_count(0)
+    # The context pad of a task, and its replace menu.
+    select_task(page, "resolve_minor")
+    pad = page.locator("#pane-1 .djs-context-pad")
+    expect(pad.locator("[data-action='append.append-task']")).to_have_attribute(
+        "title", "Ajouter une tâche"
+    )
+    expect(pad.locator("[data-action='delete']")).to_have_attribute("title", "Supprimer")
+    expect(pad.locator("[data-action='replace']")).to_have_attribute(
+        "title", "Changer le type d'élément"
+    )
+    pad.locator("[data-action='replace']").click()
+    menu = page.locator(".djs-popup")
+    expect(menu.locator("[data-id='replace-with-service-task']")).to_contain_text(
+        "Tâche de service"
+    )
+    expect(menu.locator("[title='Multi-instance parallèle']")).to_have_count(1)
+    expect(menu).not_to_contain_text("Service task")
+    page.keyboard.press("Escape")
+    # dmn-js's decision table: its head, hit policy and context menu.
     page.click("#tab-2")
     table = page.locator("#pane-2 .tjs-table")
     expect(table).to_contain_text("Quand")
-    expect(page.locator("#pane-2")).to_contain_text("Politique de résultat")
+    expect(page.locator("#pane-2")).to_contain_text("Politique de résultat\u00a0:")
+    expect(page.locator("#pane-2 .hit-policy")).to_have_attribute(
+        "title", re.compile("^Aucun chevauchement n'est possible")
+    )
     expect(page.locator("#pane-2")).not_to_contain_text("Hit policy")
+    page.locator("#pane-2 td[data-row-id]").first.click(button="right")
+    context_menu = page.locator("#pane-2 .context-menu")
+    expect(context_menu).to_contain_text("Ajouter une règle au-dessus")
+    expect(context_menu).to_contain_text("Supprimer la règle")
+    expect(context_menu).not_to_contain_text("Remove rule")
+    page.keyboard.press("Escape")
+    page.locator("#pane-2 th.input-cell").first.click(button="right")
+    expect(context_menu).to_contain_text("Ajouter une colonne d'entrée à gauche")
+    expect(context_menu).to_contain_text("Supprimer la colonne d'entrée")
     context.close()
+
+
+def test_the_editor_speaks_the_libraries_english_to_an_english_owner(
+    live_server: str, page: Page
+) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    open_editor(page, live_server)
+    assert not any("/static/i18n/" in url for url in asked)  # no dictionary to fetch
+    start = page.locator("#pane-1 .djs-palette [data-action='create.start-event']")
+    expect(start).to_have_attribute("aria-label", "Create start event")
+    select_task(page, "resolve_minor")
+    expect(page.locator("#pane-1 .djs-context-pad [data-action='delete']")).to_have_attribute(
+        "title", "Delete"
+    )
+    page.click("#tab-2")
+    expect(page.locator("#pane-2")).to_contain_text("Hit policy:")
+    page.locator("#pane-2 td[data-row-id]").first.click(button="right")
+    expect(page.locator("#pane-2 .context-menu")).to_contain_text("Add rule above")
 
 
 def test_a_timer_takes_a_time_limit_as_well_as_a_duration(

@@ -102,7 +102,9 @@
         return response.text();
       })
       .then(function (xml) {
-        return editor.kind === "dmn" ? openDmn(editor, xml) : openBpmn(editor, xml);
+        return wordsLoaded.then(function () {
+          return editor.kind === "dmn" ? openDmn(editor, xml) : openBpmn(editor, xml);
+        });
       })
       .then(function (result) {
         var lost = (result && result.warnings) || [];
@@ -115,17 +117,36 @@
       });
   }
 
-  // bpmn-js and dmn-js ask their `translate` service for every word they show: answer in
-  // the page's language (config.library), filling in {placeholders} as theirs does.
-  function translateIn(library) {
-    return function (template, replacements) {
-      var text = library[template] || template;
-      return text.replace(/{([^}]+)}/g, function (match, key) {
-        return replacements && key in replacements ? String(replacements[key]) : match;
-      });
-    };
+  // bpmn-js and dmn-js ask their `translate` service for every word they show: answer from
+  // the dictionary of the reader's language (config.library: a static JSON file, the
+  // libraries' exact English to the reader's words; none for English), filling in
+  // {placeholders} as theirs does ("{ example }" too, which theirs leaves as it is).
+  var words = {};
+  var wordsLoaded = config.library
+    ? window
+        .fetch(config.library, {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        })
+        .then(function (response) {
+          return response.ok ? response.json() : {};
+        })
+        .then(function (dictionary) {
+          words = dictionary || {};
+        })
+        .catch(function () {
+          words = {}; // the libraries' English rather than no editor
+        })
+    : Promise.resolve();
+
+  function translate(template, replacements) {
+    var text = Object.prototype.hasOwnProperty.call(words, template) ? words[template] : template;
+    return String(text).replace(/{([^}]+)}/g, function (match, key) {
+      var name = key.trim();
+      return replacements && name in replacements ? String(replacements[name]) : match;
+    });
   }
-  var translation = { translate: ["value", translateIn(config.library || {})] };
+  var translation = { translate: ["value", translate] };
 
   function openBpmn(editor, xml) {
     editor.modeler = new window.BpmnJS({
@@ -154,6 +175,7 @@
       drd: { additionalModules: [translation] },
       decisionTable: { additionalModules: [translation] },
       literalExpression: { additionalModules: [translation] },
+      boxedExpression: { additionalModules: [translation] },
     });
     return editor.modeler.importXML(xml).then(function (result) {
       var table = editor.modeler.getViews().filter(function (view) {
