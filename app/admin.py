@@ -190,6 +190,9 @@ def template_edit(kind: str, language: str) -> Any:
     form = MessageTemplateForm(
         request.form, data=vars(current) if request.method == "GET" else None
     )
+    if info.draft:  # a draft a person completes: its text alone
+        del form.subject
+        del form.body_html
     status = 200
     preview = None
     shown_version = None
@@ -200,7 +203,9 @@ def template_edit(kind: str, language: str) -> Any:
         )
     if request.method == "POST" and form.validate():
         draft = message_templates.Source(
-            form.subject.data, form.body_text.data, form.body_html.data or None
+            form.subject.data if "subject" in form else "",
+            form.body_text.data,
+            (form.body_html.data or None) if "body_html" in form else None,
         )
         try:
             if request.form.get("action") == "preview":

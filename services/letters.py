@@ -1,87 +1,19 @@
-"""Letters to the complainant: the response letter drafted from a template with placeholders."""
+"""Letters to the complainant: the response letter drafted from its template."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from string import Template
 from typing import Any
 
-from services import business_calendar
+from services import business_calendar, message_templates
 from services.models import Complaint, User
 
-# $placeholders are filled from the complaint, the case data and the handler; the parts in
-# [square brackets] are left for the handler to write before sending.
-RESPONSE_TEMPLATE = """\
-Dear $name,
+# The draft's text is data: processes/messages/response_draft.<language>.txt, edited by
+# administrators at /admin/templates like the messages. The parts in [square brackets] are
+# left for the handler to write before sending.
+DRAFT = "response_draft"
 
-Re: your complaint $reference of $received_date$about_product
-
-Thank you for telling us about the problem you met$event_date_phrase. We are sorry for the \
-trouble it has caused you.
-
-$explanation
-
-[What we will do to put it right, and when.]
-
-If you have any question about this response, please contact me$handler_contact, quoting \
-the reference $reference.
-
-Yours sincerely,
-
-$handler_name
-$today
-"""
-
-RESPONSE_TEMPLATE_FR = """\
-$name,
-
-Objet : votre réclamation $reference du $received_date$about_product
-
-Nous vous remercions de nous avoir signalé le problème rencontré$event_date_phrase. Nous \
-regrettons les désagréments qu'il vous a causés.
-
-$explanation
-
-[Ce que nous allons faire pour y remédier, et quand.]
-
-Pour toute question sur cette réponse, vous pouvez me contacter$handler_contact, en rappelant \
-la référence $reference.
-
-Veuillez agréer nos salutations distinguées.
-
-$handler_name
-$today
-"""
-
-NO_EXPLANATION = "[What we found, and why it happened.]"
-
-# The draft's words in each language the complainant may have; English when unknown.
-WORDING: dict[str, dict[str, str]] = {
-    "en": {
-        "template": RESPONSE_TEMPLATE,
-        "anonymous": "Madam, Sir",
-        "greeting": "{name}",
-        "about": " about {product}",
-        "on": " on {date}",
-        "found": "We have looked into it. What we found: {findings}",
-        "no_explanation": NO_EXPLANATION,
-        "by_phone": " on {phone}",
-        "by_email": " at {email}",
-    },
-    "fr": {
-        "template": RESPONSE_TEMPLATE_FR,
-        "anonymous": "Madame, Monsieur",
-        "greeting": "Bonjour {name}",
-        "about": " concernant {product}",
-        "on": " le {date}",
-        "found": "Nous avons examiné votre réclamation. Voici ce que nous avons constaté : "
-        "{findings}",
-        "no_explanation": "[Ce que nous avons constaté, et pourquoi c'est arrivé.]",
-        "by_phone": " au {phone}",
-        "by_email": " à l'adresse {email}",
-    },
-}
 FRENCH_MONTHS = (
     "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
 ).split()
@@ -101,23 +33,7 @@ def long_date(value: date | datetime | None, language: str = "en") -> str:
 
 def language_of(complaint: Complaint) -> str:
     """The language letters to this complainant are written in."""
-    language = getattr(complaint, "language", None) or "en"
-    return language if language in WORDING else "en"
-
-
-def _explanation(case_data: Mapping[str, Any], words: Mapping[str, str]) -> str:
-    findings = str(case_data.get("findings") or "").strip()
-    if findings:
-        return words["found"].format(findings=findings)
-    return words["no_explanation"]
-
-
-def _contact(handler: User, words: Mapping[str, str]) -> str:
-    if handler.phone:
-        return words["by_phone"].format(phone=handler.phone)
-    if handler.email:
-        return words["by_email"].format(email=handler.email)
-    return ""
+    return message_templates.language_of(getattr(complaint, "language", None))
 
 
 def draft_response(
@@ -127,24 +43,21 @@ def draft_response(
     *,
     today: date | None = None,
 ) -> str:
-    """The response letter drafted in the complainant's language for `handler` to complete."""
+    """The response letter drafted in the complainant's language for `handler` to complete,
+    from the draft template in use."""
     language = language_of(complaint)
-    words = WORDING[language]
-    anonymous = complaint.anonymous or not complaint.complainant_name
-    product = complaint.product_service.strip()
+    anonymous = bool(complaint.anonymous or not complaint.complainant_name)
     values = {
-        "name": words["anonymous"]
-        if anonymous
-        else words["greeting"].format(name=complaint.complainant_name),
+        "anonymous": anonymous,
+        "name": "" if anonymous else complaint.complainant_name,  # never an anonymous one's
         "reference": complaint.reference or "",
         "received_date": long_date(complaint.received_at, language),
-        "about_product": words["about"].format(product=product) if product else "",
-        "event_date_phrase": words["on"].format(date=long_date(complaint.event_date, language))
-        if complaint.event_date
-        else "",
-        "explanation": _explanation(case_data, words),
+        "product": complaint.product_service.strip(),
+        "event_date": long_date(complaint.event_date, language),
+        "findings": str(case_data.get("findings") or "").strip(),
         "handler_name": handler.name,
-        "handler_contact": _contact(handler, words),
+        "handler_phone": handler.phone or "",
+        "handler_email": handler.email or "",
         "today": long_date(today or business_calendar.local_today(), language),
     }
-    return Template(words["template"]).safe_substitute(values)
+    return message_templates.render(DRAFT, language, values).text

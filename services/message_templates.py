@@ -80,6 +80,9 @@ class Kind:
     description_fr: str = ""
     # The preview's values for a French template, where the English ones are words or dates.
     samples_fr: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    # A draft a person completes before it is sent (the response letter's), not a message: no
+    # subject, no HTML version, and its text is kept as the template writes it.
+    draft: bool = False
 
     def describe(self, language: str) -> str:
         """What the message is for, in French when asked and known, else in English."""
@@ -102,6 +105,7 @@ def kinds() -> dict[str, Kind]:
             samples or dict(spec["variables"]),
             spec.get("description_fr", ""),
             dict(spec.get("variables_fr", {})),
+            bool(spec.get("draft", False)),
         )
     return result
 
@@ -168,9 +172,13 @@ def parse(text: str) -> Source:
 
 
 def default(name: str, language: str) -> Source | None:
-    """The default template from processes/messages, or None if there is none."""
+    """The default template from processes/messages, or None if there is none (a draft's
+    file is its text alone)."""
     path = MESSAGES_DIR / f"{name}.{language}.txt"
-    return parse(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if not path.is_file():
+        return None
+    text = path.read_text(encoding="utf-8")
+    return Source("", text) if kind(name).draft else parse(text)
 
 
 def active(name: str, language: str) -> MessageTemplate | None:
@@ -302,8 +310,15 @@ def _compiled(html: bool, source: str) -> Template:
 
 
 def render_source(src: Source, name: str, context: Mapping[str, Any]) -> Rendered:
-    """Render a template source: documented variables not given are empty."""
-    values = {var: "" for var in kind(name).samples} | dict(context)
+    """Render a template source: documented variables not given are empty. A draft is its
+    text alone, exactly as the template writes it (the person completing it tidies it)."""
+    info = kind(name)
+    values = {var: "" for var in info.samples} | dict(context)
+    if info.draft:
+        try:
+            return Rendered("", _compiled(False, src.body_text).render(values), "")
+        except TemplateError as exc:
+            raise InvalidInput(f"The template could not be rendered: {exc}") from exc
     try:
         subject = _compiled(False, src.subject).render(values)
         text = _compiled(False, src.body_text).render(values)
@@ -336,7 +351,7 @@ def sample(name: str, language: str, src: Source | None = None) -> Rendered:
     language = language_of(language)
     info = kind(name)
     samples = {**info.samples, **(info.samples_fr if language == "fr" else {})}
-    if "received_date" in samples:
+    if "received" in samples and "received_date" in samples:
         samples["received_date"] = long_date(samples.get("received"), language)
     return render_source(src or source(name, language), name, samples)
 
@@ -344,13 +359,13 @@ def sample(name: str, language: str, src: Source | None = None) -> Rendered:
 def check(name: str, src: Source) -> None:
     """Refuse a template that does not parse, does more than _refusal lets through, or uses a
     variable its kind does not have."""
-    allowed = set(kind(name).samples)
+    info = kind(name)
+    allowed = set(info.samples)
     errors: dict[str, list[str]] = {}
-    for field, text in (
-        ("subject", src.subject),
-        ("body_text", src.body_text),
-        ("body_html", src.body_html or ""),
-    ):
+    parts = (("body_text", src.body_text),)
+    if not info.draft:  # a draft has no subject and no HTML version
+        parts = (("subject", src.subject), *parts, ("body_html", src.body_html or ""))
+    for field, text in parts:
         env = _HTML if field == "body_html" else _TEXT
         try:
             tree = env.parse(text)
@@ -381,7 +396,7 @@ def check(name: str, src: Source) -> None:
                     names=", ".join(sorted(allowed)),
                 )
             )
-    if not src.subject.strip():
+    if not info.draft and not src.subject.strip():
         errors.setdefault("subject", []).append(N_("A subject is required."))
     if not src.body_text.strip():
         errors.setdefault("body_text", []).append(N_("A text is required."))
@@ -441,7 +456,8 @@ def _add_version(
 def save(user: User, name: str, language: str, src: Source, comment: str = "") -> MessageTemplate:
     """Save a new version of (kind, language), which becomes the one in use."""
     require_manages_templates(user)
-    kind(name)
+    if kind(name).draft:  # its text alone
+        src = Source("", src.body_text)
     if language not in LANGUAGES:
         raise NotFound(f"There is no language '{language}'.")
     check(name, src)

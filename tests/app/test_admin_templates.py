@@ -8,6 +8,7 @@ import re
 from services import message_templates
 from services.db import db
 from services.models import AuditEvent
+from tests import journeys as j
 from tests.app.helpers import login, post_form
 
 URL = "/admin/templates/acknowledgement/fr"
@@ -248,3 +249,52 @@ def test_a_french_template_is_previewed_on_french_sample_values(client):
     assert "weeks" not in page and "December" not in page
     english = text(client.get("/admin/templates/delay_letter/en"))
     assert "8 weeks" in english and "28 December 2026" in english
+
+
+DRAFT_URL = "/admin/templates/response_draft/fr"
+
+
+def test_the_response_draft_is_edited_like_a_template_without_subject_or_html(client):
+    login(client, "admin")
+    assert "/admin/templates/response_draft/en" in text(client.get("/admin/templates"))
+    page = text(client.get(DRAFT_URL))
+    assert 'name="subject"' not in page and 'name="body_html"' not in page
+    assert "<iframe" not in page and "preview-subject" not in page
+    assert "Not a message: the draft a handler starts the letter from" in page
+    # The shipped draft, previewed on the sample case in French.
+    preview = re.search(r'<pre class="preview-text">(.*?)</pre>', page, re.S).group(1)
+    assert preview.startswith("Bonjour Aminata Diallo,\n\nObjet\u00a0: votre réclamation ")
+    assert "du 2 novembre 2026 concernant Lave-linge WM-300" in preview
+    assert "Voici ce que nous avons constaté\u00a0: L'appareil a été endommagé" in preview
+    assert "me contacter au +221 33 800 00 00" in preview
+
+
+def test_a_saved_draft_is_what_the_handler_finds_in_the_letter_field(app, client):
+    login(client, "admin")
+    response = post_form(
+        client,
+        DRAFT_URL,
+        {
+            "body_text": "Madame, Monsieur,\n\n{% if product %}Au sujet de {{ product }}"
+            "{% endif %} :\n\n[Notre réponse.]\n\n{{ handler_name }}\n",
+            "comment": "Plus sobre",
+            "action": "save",
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200 and "Version 2 saved" in text(response)
+    with app.app_context():
+        complaint = j.file(language="fr")
+        j.complete(complaint, "register_complaint")
+        j.complete(complaint, "classify_complaint")
+        task_id = j.open_task(complaint, "resolve_minor").id
+        [saved] = [v for v in message_templates.versions("response_draft", "fr") if v.active]
+        assert saved.subject == "" and saved.body_html is None
+    handler = app.test_client()
+    login(handler, "supervisor")
+    page = text(handler.get(f"/tasks/{task_id}"))
+    letter = re.search(r'<textarea[^>]*name="response_letter"[^>]*>(.*?)</textarea>', page, re.S)
+    assert letter.group(1).strip("\r\n") == (
+        "Madame, Monsieur,\n\nAu sujet de Washing machine WM-300 :\n\n[Notre réponse.]\n\n"
+        "Samuel Supervisor"
+    )

@@ -53,7 +53,8 @@ def test_every_default_template_uses_only_its_documented_variables():
             assert source is not None
             message_templates.check(kind, source)  # raises on an unknown variable
             rendered = message_templates.sample(kind, language, source)
-            assert rendered.subject and rendered.text.strip()
+            draft = message_templates.kind(kind).draft  # a draft has no subject
+            assert bool(rendered.subject) != draft and rendered.text.strip()
             assert "{{" not in rendered.text and "{%" not in rendered.text
 
 
