@@ -34,7 +34,7 @@ from services import (
     drafts,
     form_definitions,
     letters,
-    message_templates,
+    notifications,
     permissions,
     sensitive,
     tasks,
@@ -176,7 +176,7 @@ def letter_pdf(task_id: str) -> Any:
     return response
 
 
-def _letter_preview(task: Task) -> message_templates.Rendered | None:
+def _letter_preview(task: Task) -> notifications.Preview | None:
     """The letter an open sign-off task would send, written as if sent now; else None."""
     kind = _definition(task).signs_off_letter if task.status == "open" else None
     if kind is None:

@@ -7,6 +7,7 @@ Throwing a message writes its outbox row; services/composer.py says when its tex
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -165,9 +166,25 @@ def send(
     return notification
 
 
+@dataclass(frozen=True)
+class Preview:
+    """A message as it would be written now: its kind (the letter rules may change it), its
+    subject and text, and whether it is a letter (printed to PDF, where its subject is the
+    line the letter's text states, not the email's)."""
+
+    kind: str
+    subject: str
+    text: str
+
+    @property
+    def is_letter(self) -> bool:
+        """True for a letter printed to PDF, False for a message (a resolution notice)."""
+        return self.kind in composer.LETTER_KINDS
+
+
 def preview(
     complaint: Complaint, name: str, data: Mapping[str, Any], payload: Any = None
-) -> message_templates.Rendered:
+) -> Preview:
     """The message `name` as it would be written now, for staff to read before it goes.
 
     The same values and rendering as `send`; the private tracking link, minted only when
@@ -178,7 +195,8 @@ def preview(
     language = message_templates.language_of(complaint.language)
     values = message_values(complaint, data, payload, language, name)
     values["tracking_url"] = tracking_links.url("…")
-    return composer.render(name, language, values)
+    rendered = composer.render(name, language, values)
+    return Preview(name, rendered.subject, rendered.text)
 
 
 def for_complaint(complaint_id: int) -> list[Notification]:

@@ -31,7 +31,6 @@ from services import (
     engine,
     events,
     form_definitions,
-    message_templates,
     notifications,
     permissions,
     procedure_summary,
@@ -719,7 +718,7 @@ def message_deadline(complaint: Complaint, message: str) -> datetime | None:
 
 def message_preview(
     complaint: Complaint, name: str, *, now: datetime | None = None
-) -> message_templates.Rendered:
+) -> notifications.Preview:
     """The message `name` as the procedure would send it now, for the person signing it off.
 
     The case data as it stands, the payload the diagram throws with it (the recourse), and

@@ -7,13 +7,16 @@ import html
 import re
 from datetime import timedelta
 
-from services import documents, message_templates, notifications, tracking
+import pytest
+
+from services import documents, letters, message_templates, notifications, tracking, workflows
 from services.clock import utcnow
 from services.db import db
 from services.models import Complaint, Document, Task
 from tests import journeys as j
 from tests.app.helpers import login, post_form
 from tests.app.test_public import bring_to_survey, complaint_of, file_online
+from tests.services.test_presets import SYDNEY, minor, moment, use_preset
 
 PDF_LINK_RE = re.compile(r'href="(/track/[^"]+/documents/\d+)"')
 
@@ -124,7 +127,8 @@ def test_the_sign_off_page_shows_the_full_letter_as_it_will_be_sent(app, client)
     page = html.unescape(client.get(f"/tasks/{task_id}").get_data(as_text=True))
     letter = page[page.index("The letter that will be sent") :]
     letter = letter[: letter.index("</section>")]
-    assert f"Notre réponse à votre réclamation {reference}" in letter
+    # A letter's subject is the line its text states (none here); not the email's beside it.
+    assert f"Notre réponse à votre réclamation {reference}" not in letter
     assert "Bonjour, le joint est changé." in letter
     assert f"un réexamen depuis votre page de suivi jusqu'au {appeal_until}" in letter
     assert "médiateur de la consommation" in letter and "consumer mediator" not in letter
@@ -166,3 +170,59 @@ def test_only_a_sign_off_task_previews_a_letter(app, client):
     assert client.get(f"/tasks/{sign_off_id}/letter.pdf").status_code == 404  # not their role
     page = client.get(f"/tasks/{resolve_id}").get_data(as_text=True)
     assert "The letter that will be sent" not in page
+
+
+def _letter_section(page: str) -> str:
+    letter = page[page.index('<section class="card letter-preview"') :]
+    return re.sub(r"<[^>]+>", "", letter[: letter.index("</section>")])
+
+
+def _sign_off_with_the_draft(complaint) -> str:
+    """Resolve with the drafted letter, its [bracketed] parts written; the sign-off task."""
+    draft = letters.draft_response(complaint, workflows.case_data(complaint), j.user("supervisor"))
+    written = re.sub(r"\[[^\]]*\]", "Done.", draft)
+    j.complete(complaint, "resolve_minor", response_letter=written)
+    return j.open_task(complaint, "sign_off_minor").id
+
+
+@pytest.mark.parametrize(
+    ("language", "reader", "subject_line", "email_subject"),
+    [
+        ("fr", {"Accept-Language": "fr"}, "Objet\u00a0: votre réclamation", "Notre réponse"),
+        ("en", {}, "Re: your complaint", "Our response to your complaint"),
+    ],
+)
+def test_the_sign_off_preview_states_the_letters_subject_once(
+    app, client, language, reader, subject_line, email_subject
+):
+    """The French preview said "Objet : Notre réponse…" above the letter's own "Objet : votre
+    réclamation…" (in English, "Subject: …" above "Re: …")."""
+    with app.app_context():
+        complaint = j.file(language=language)
+        j.complete(complaint, "register_complaint")
+        j.complete(complaint, "classify_complaint")
+        task_id = _sign_off_with_the_draft(complaint)
+        reference = complaint.reference
+    login(client, "manager")
+    letter = _letter_section(html.unescape(client.get(f"/tasks/{task_id}", headers=reader).text))
+    assert letter.count(subject_line) == 1
+    assert letter.count(reference) == 2  # the letter's subject line and its closing paragraph
+    assert "Objet" not in letter.replace(subject_line, "")
+    assert "Subject:" not in letter and email_subject not in letter
+
+
+def test_a_notice_in_place_of_the_letter_is_previewed_with_its_subject(app, client):
+    """ASIC: a complaint resolved to the complainant's satisfaction within five business days
+    gets a short notice, a message with no letter: its subject is the email's."""
+    with app.app_context():
+        use_preset("asic")
+    with moment("2026-06-09 10:00", SYDNEY):
+        with app.app_context():
+            complaint = minor()
+            j.complete(complaint, "resolve_minor")
+            task_id = j.open_task(complaint, "sign_off_minor").id
+            reference = complaint.reference
+        login(client, "manager")
+        letter = _letter_section(html.unescape(client.get(f"/tasks/{task_id}").text))
+    assert letter.count("Subject:") == 1
+    assert f"Subject: Your complaint {reference} is resolved" in letter

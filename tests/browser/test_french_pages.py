@@ -3,12 +3,13 @@ history speaks French, and no English text of the interface shows."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from services import tracking
+from services import letters, tracking, workflows
 from services.db import db
 from tests import journeys
 from tests.browser.conftest import login, screenshot
@@ -108,22 +109,48 @@ def test_the_presets_cite_their_rules_in_the_readers_language(live_server, frenc
 
 
 def test_labels_before_their_values_take_french_spacing(app, live_server, french):
-    """The channels' "Par téléphone : …" and the letter preview's "Objet : …" (they printed
-    "Par téléphone:" and "Objet:", a colon the template wrote after the translated label)."""
+    """The channels' "Par téléphone : …" (it printed "Par téléphone:", a colon the template
+    wrote after the translated label)."""
     french.goto(f"{live_server}/how-we-handle-complaints")
     channels = french.locator("ul.channels")
     expect(channels).to_contain_text("Par téléphone\u00a0:")
     expect(channels).to_contain_text("Sur ce site\u00a0:")
     assert "Par téléphone:" not in channels.inner_text()
+
+
+def _sign_off_of_the_drafted_letter(language: str) -> str:
+    """A minor complaint resolved with the letter drafted for it (its [parts] written), waiting
+    for its sign-off: the task's id."""
+    complaint = journeys.to_classification(language=language)
+    journeys.complete(complaint, "classify_complaint")
+    handler = journeys.user("supervisor")
+    draft = letters.draft_response(complaint, workflows.case_data(complaint), handler)
+    written = re.sub(r"\[[^\]]*\]", "C'est fait." if language == "fr" else "Done.", draft)
+    journeys.complete(complaint, "resolve_minor", response_letter=written)
+    return journeys.open_task(complaint, "sign_off_minor").id
+
+
+def test_the_sign_off_preview_states_the_subject_once(app, live_server, french, page):
+    """The French preview read "Objet : Notre réponse à votre réclamation …" (the email's
+    subject under a label) above the letter's own "Objet : votre réclamation … du …"; the
+    English one "Subject: …" above "Re: …". A letter states its subject once, as its PDF does."""
     with app.app_context():
-        complaint = journeys.to_minor_resolution()
-        journeys.complete(complaint, "resolve_minor")
-        task_id = journeys.open_task(complaint, "sign_off_minor").id
+        french_task, english_task = map(_sign_off_of_the_drafted_letter, ("fr", "en"))
     login(french, live_server, "manager")
-    french.goto(f"{live_server}/tasks/{task_id}")
+    french.goto(f"{live_server}/tasks/{french_task}")
     preview = french.locator("section.letter-preview")
-    expect(preview).to_contain_text("Objet\u00a0:")
-    assert "Objet:" not in preview.inner_text()
+    expect(preview).to_contain_text("Objet\u00a0: votre réclamation")
+    text = preview.inner_text()
+    assert text.count("Objet") == 1, text
+    assert "Notre réponse à votre réclamation" not in text and "Objet:" not in text
+
+    login(page, live_server, "manager")
+    page.goto(f"{live_server}/tasks/{english_task}")
+    preview = page.locator("section.letter-preview")
+    expect(preview).to_contain_text("Re: your complaint")
+    text = preview.inner_text()
+    assert text.count("Re: your complaint") == 1, text
+    assert "Subject" not in text and "Our response to your complaint" not in text
 
 
 def test_the_letter_preview_names_its_language_in_the_readers_words(app, live_server, page):

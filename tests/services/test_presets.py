@@ -316,6 +316,8 @@ def test_the_sign_off_preview_follows_the_letter_rules_without_recording_them(ap
         quick = workflows.message_preview(complaint, "response_letter")
     with moment("2026-10-19 11:00", LONDON):  # later: the final response
         late = workflows.message_preview(complaint, "response_letter")
+    assert (quick.kind, late.kind) == ("summary_resolution", "response_letter")
+    assert quick.is_letter and late.is_letter  # previewed as letters: their own subject line
     assert "As you agreed, we now consider it resolved." in quick.text
     assert "Financial Ombudsman Service" in quick.text
     assert "As you agreed" not in late.text
