@@ -13,11 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, render_template, request
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app import department_text
+from app import department_text, local_time
 from app.complaints import OUTCOMES
 from app.exports import csv_response, xlsx_response
 from app.numbers import number
@@ -251,8 +250,8 @@ def key_label(query: ReportQuery, name: str, key: str) -> str:
     if name == "volumes":
         day = date.fromisoformat(key)
         if query.grain == "week":
-            return _("Week of %(day)s", day=format_date(day, "medium"))
-        return str(format_date(day, "MMMM y"))
+            return _("Week of %(day)s", day=local_time.long_date(day, "short"))
+        return local_time.long_date(day, "month")
     if name == "service_levels":
         return clock_name(key) or key
     if not key:

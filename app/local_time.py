@@ -5,20 +5,20 @@ One format everywhere, in both languages: "2026-12-01 17:30", with the zone's na
 table of times. The `local_time` filter writes it; facts.when and Flask-Babel's
 `datetimeformat` / `dateformat` filters (replaced here) write the same, so no page mixes
 "Dec 2, 2026, 12:30:00" with "2026-12-02 00:30". Dates inside a sentence ("until 23 January
-2027") keep Flask-Babel's long date. The JSON API keeps UTC.
+2027") are written out day first in both languages, as emails and letters write them
+(services/dates.py). The JSON API keeps UTC.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_date, get_locale
+from flask_babel import get_locale
 
 from app.numbers import per_render
-from services import business_calendar
+from services import business_calendar, dates
 from services.clock import as_utc
 
 
@@ -48,17 +48,17 @@ def datetime_filter(value: datetime | None, format: Any = None, zone: bool = Tru
     return local_time(value, zone=zone)
 
 
-# The first of the month in a French date ("1 décembre", "mardi 1 décembre").
-_FRENCH_FIRST = re.compile(r"(?<!\d)1(?= \D)")
+def reader_language() -> str:
+    """The reader's language, "en" or "fr" (Flask-Babel's locale)."""
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
 
 
 def long_date(value: date | datetime, format: str = "long") -> str:
-    """A date written out in the reader's language: "1 December 2026", "1er décembre 2026"
-    (French writes the first of the month as an ordinal; CLDR's pattern has "1 décembre")."""
-    text = str(format_date(value, format))
-    if str(get_locale()).startswith("fr"):
-        text = _FRENCH_FIRST.sub("1er", text, count=1)
-    return text
+    """A date written out in the reader's language, day first in both (services/dates.py):
+    "1 December 2026", "1er décembre 2026"; `format` "full" adds the weekday, "short"
+    abbreviates the month ("1 Dec 2026")."""
+    return dates.written(value, reader_language(), format)
 
 
 def date_filter(value: date | datetime | None, format: str | None = None) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from services import business_calendar, message_templates
+from services import business_calendar, dates, message_templates
 from services.models import Complaint, User
 
 # The draft's text is data: processes/messages/response_draft.<language>.txt, edited by
@@ -14,21 +14,10 @@ from services.models import Complaint, User
 # left for the handler to write before sending.
 DRAFT = "response_draft"
 
-FRENCH_MONTHS = (
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-).split()
-
 
 def long_date(value: date | datetime | None, language: str = "en") -> str:
-    """A date as letters write it: 2 November 2026 (2 novembre, 1er novembre 2026 in French)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = business_calendar.to_local(value).date()
-    if language == "fr":  # the first of the month is an ordinal: 1er décembre 2026
-        day = "1er" if value.day == 1 else str(value.day)
-        return f"{day} {FRENCH_MONTHS[value.month - 1]} {value.year}"
-    return f"{value.day} {value:%B %Y}"
+    """A date as letters write it (services/dates.py): 2 November 2026, 1er novembre 2026."""
+    return dates.long_date(value, language)
 
 
 def language_of(complaint: Complaint) -> str:

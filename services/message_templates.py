@@ -23,7 +23,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from forms.text import N_
-from services import audit, business_calendar, roles
+from services import audit, business_calendar, dates, roles
 from services.clock import utcnow
 from services.db import db
 from services.errors import InvalidInput, NotAllowed, NotFound
@@ -40,15 +40,6 @@ _TEXT = SandboxedEnvironment(
 )
 _HTML = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
 _URL = re.compile(r"(https?://[^\s<]+)")
-
-MONTHS = {
-    "en": (
-        "January February March April May June July August September October November December"
-    ).split(),
-    "fr": (
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-    ).split(),
-}
 
 
 @dataclass(frozen=True)
@@ -129,7 +120,8 @@ def language_of(language: str | None) -> str:
 
 
 def long_date(value: date | datetime | str | None, language: str) -> str:
-    """A date as a letter in `language` writes it: 2 November 2026, 2 novembre 2026.
+    """A date as a letter in `language` writes it (services/dates.py): 2 November 2026,
+    2 novembre 2026.
 
     A moment (a datetime, or ISO text with a time) is dated in the organisation's time zone:
     a due time of 23:30 UTC is the next day in Paris."""
@@ -139,13 +131,7 @@ def long_date(value: date | datetime | str | None, language: str) -> str:
         except ValueError:
             return str(value)  # already in words
         value = parsed.date() if len(value.strip()) <= 10 else parsed
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = business_calendar.to_local(value).date()
-    month = MONTHS[language_of(language)][value.month - 1]
-    day = "1er" if language == "fr" and value.day == 1 else str(value.day)
-    return f"{day} {month} {value.year}"
+    return dates.long_date(value, language_of(language))
 
 
 def long_datetime(value: datetime | str | None, language: str) -> str:

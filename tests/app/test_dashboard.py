@@ -187,3 +187,17 @@ def test_dashboard_shows_open_and_overdue_improvement_actions(app: Flask, client
     assert "2 open actions" in html and "1 overdue" in html
     assert "Retrain the depot&#39;s loading team" in html
     assert "Review the refund policy" not in html  # not overdue: counted, not listed
+
+
+def test_weeks_are_named_day_first_in_both_languages(app: Flask, client: FlaskClient):
+    """ "Week of Nov 2, 2026" (Babel's American medium date) beside "2 November 2026" in every
+    letter: the week is now "Week of 2 Nov 2026", "Semaine du 2 nov. 2026"."""
+    build(app)
+    login(client, "manager")
+    query = "/dashboard?grain=week&start=2026-11-02&end=2026-11-29"
+    page = client.get(query).get_data(as_text=True)
+    assert "Week of 2 Nov 2026" in page and "Week of 23 Nov 2026" in page
+    assert not re.search(r"Week of [A-Z][a-z]{2} \d", page)
+    post_form(client, "/lang/fr", {}, form_url="/dashboard")
+    page = client.get(query).get_data(as_text=True)
+    assert "Semaine du 2 nov. 2026" in page and "Semaine du 23 nov. 2026" in page

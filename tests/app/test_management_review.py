@@ -44,8 +44,8 @@ def test_the_review_shows_the_periods_figures_beside_the_previous_ones(app, clie
     page = client.get(PERIOD)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "Period: November 1, 2026 to November 30, 2026" in text
-    assert "Compared with October 1, 2026 to October 31, 2026" in text
+    assert "Period: 1 November 2026 to 30 November 2026" in text
+    assert "Compared with 1 October 2026 to 31 October 2026" in text
     row = text[text.index("Complaints received") :]
     row = row[: row.index("</tr>")]
     assert [cell.split("</td>")[0] for cell in row.split('<td class="num">')[1:]] == [
@@ -86,8 +86,8 @@ def test_the_default_period_is_the_last_calendar_year(app, client):
     with app.app_context():
         year = business_calendar.local_today().year - 1
     text = client.get("/management-review").get_data(as_text=True)
-    assert f"Period: January 1, {year} to December 31, {year}" in text
-    assert f"Compared with January 1, {year - 1} to December 31, {year - 1}" in text
+    assert f"Period: 1 January {year} to 31 December {year}" in text
+    assert f"Compared with 1 January {year - 1} to 31 December {year - 1}" in text
 
 
 def test_the_manager_saves_the_narrative_and_readers_see_it(app, client):

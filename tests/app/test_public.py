@@ -322,7 +322,7 @@ def test_information_request_shows_the_request_and_the_reply_resumes_registratio
     with app.app_context():  # the diagram's timer: 14 days from the request
         due = workflows.message_deadline(complaint_of(path), "information_received")
         local = business_calendar.to_local(due)
-    assert f"Please answer by {local:%B} {local.day}, {local.year}. Without an answer" in page
+    assert f"Please answer by {local.day} {local:%B %Y}. Without an answer" in page
     response = post_files(
         client,
         f"{path}/information",

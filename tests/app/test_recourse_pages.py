@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from services import tracking
+import html
+import re
+
+from services import notifications, tracking
 from services.db import db
 from services.models import Complaint
 from tests import journeys as j
@@ -68,3 +71,20 @@ def test_manager_reopens_a_closed_case_from_the_complaint_page(app, client):
         assert j.open_names(complaint) == ["review_case"]
     page = client.get(url).get_data(as_text=True)
     assert "Case reopened" in page and "Reopened 1 time" in page
+
+
+def test_the_tracking_page_and_the_letter_write_the_review_date_alike(app, client):
+    """The page said "until January 2, 2027" (Babel's American order) where the letter said
+    "until 2 January 2027": both now write the day first."""
+    path = file_online(client)
+    bring_to_survey(app, path)
+    page = html.unescape(client.get(path).get_data(as_text=True))
+    day = re.search(r"You can ask for a review until (.+?)\. ", page).group(1)
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}", day), day
+    with app.app_context():
+        [letter] = [
+            n
+            for n in notifications.for_complaint(complaint_of(path).id)
+            if n.kind == "response_letter"
+        ]
+    assert f"from your tracking page until {day}:" in letter.body

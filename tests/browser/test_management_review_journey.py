@@ -32,7 +32,7 @@ def test_a_manager_reviews_a_month_and_saves_the_narrative(app, live_server, pag
     page.fill("input[name=start]", "2026-11-01")
     page.fill("input[name=end]", "2026-11-30")
     page.get_by_role("button", name="Show").click()
-    expect(page.locator(".review-period")).to_contain_text("November 1, 2026")
+    expect(page.locator(".review-period")).to_contain_text("1 November 2026")
     received = page.locator("#figures tr", has_text="Complaints received")
     expect(received.locator("td").first).to_have_text("2")
 

@@ -36,7 +36,7 @@ def test_the_information_request_shows_its_deadline(app, live_server, browser: B
         section = page.locator("#information")
         expect(section).to_contain_text("A photo of the label.")
         expect(page.locator("#information-until")).to_contain_text(
-            f"Please answer by {local:%B} {local.day}, {local.year}."
+            f"Please answer by {local.day} {local:%B %Y}."
         )
         assert_accessible(page)
     finally:
