@@ -134,7 +134,9 @@ CREATE TEMP TABLE cv AS
 SELECT c.category, c.channel, c.department, c.severity, c.route, c.handler_id, c.confidential,
     (e.moment AT TIME ZONE :zone)::date AS day, e.kind, e.code
 FROM complaint AS c CROSS JOIN LATERAL (VALUES
-    (c.received_at, 'channel', c.channel),
+    (c.received_at, 'channel', coalesce(c.channel, '')),
+    (c.received_at, 'category', coalesce(c.category, '')),
+    (c.received_at, 'department', coalesce(c.department, '')),
     (c.closed_at, 'outcome', c.outcome),
     (c.closed_at, 'root_cause', c.root_cause_category),
     (c.closed_at, 'time_close',
