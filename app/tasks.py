@@ -30,6 +30,7 @@ from forms.definitions import FormDefinition
 from services import (
     attachments,
     audit,
+    breach_view,
     documents,
     drafts,
     form_definitions,
@@ -281,6 +282,8 @@ def _render(
         claim_url=CLAIM_PATH.format(task_id=task.id),
         unclaim_url=UNCLAIM_PATH.format(task_id=task.id),
         due_badge=tasks.due_badge(task),
+        # Its time left, counted and said as the inbox and the service-level view say it.
+        clock_status=breach_view.statuses([task])[task.id] if task.status == "open" else None,
         when=facts.when,
         letter=_letter_preview(task),
         # In a sentence, in the reader's words: "in French", "en français" (not the

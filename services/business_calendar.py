@@ -219,14 +219,14 @@ class Calendar:
     def _at(self, day: date, clock: time) -> datetime:
         return datetime.combine(day, clock, tzinfo=self.zone).astimezone(UTC)
 
-    def _window(self, day: date) -> tuple[datetime, datetime] | None:
+    def _window(self, day: date, saturdays: bool = False) -> tuple[datetime, datetime] | None:
         # Cached per day: inbox rows and clocks ask for the same weeks over and over, and a
         # holiday lookup plus two zone conversions cost more than the arithmetic around them.
-        key = ("window", day)
+        key = ("window", day, saturdays)
         if key not in self._cache:
             self._cache[key] = (
                 (self._at(day, self.starts), self._at(day, self.ends))
-                if self.is_working_day(day)
+                if self.is_working_day(day, saturdays)
                 else None
             )
         return self._cache[key]
@@ -245,13 +245,16 @@ class Calendar:
                     return self._at(day, self.ends)
         raise TargetError("no working day found: check the calendar's working days")
 
-    def add_working_seconds(self, start: datetime, seconds: float) -> datetime:
-        """`seconds` of working time after `start` (from the next opening if closed)."""
+    def add_working_seconds(
+        self, start: datetime, seconds: float, saturdays: bool = False
+    ) -> datetime:
+        """`seconds` of working time after `start` (from the next opening if closed);
+        `saturdays`: Saturdays count as working days (jours ouvrables)."""
         start = self.local(start).astimezone(UTC)
         remaining = max(0.0, seconds)
         day = self.local(start).date()
         for _ in range(int(remaining // 3600) + 800):
-            window = self._window(day)
+            window = self._window(day, saturdays)
             if window is not None:
                 opens, closes = max(window[0], start), window[1]
                 if opens < closes:
@@ -262,15 +265,17 @@ class Calendar:
             day += timedelta(days=1)
         raise TargetError("no working hours found: check the calendar's working hours")
 
-    def working_seconds(self, start: datetime, end: datetime) -> float:
-        """Working time between two moments (0 when end is before start)."""
+    def working_seconds(self, start: datetime, end: datetime, saturdays: bool = False) -> float:
+        """Working time between two moments (0 when end is before start): the working hours
+        of the calendar's working days, holidays and closures left out; `saturdays`:
+        Saturdays count as working days (jours ouvrables)."""
         start, end = self.local(start).astimezone(UTC), self.local(end).astimezone(UTC)
         if end <= start:
             return 0.0
         total = 0.0
         day, last = self.local(start).date(), self.local(end).date()
         while day <= last:
-            window = self._window(day)
+            window = self._window(day, saturdays)
             if window is not None:
                 opens, closes = max(window[0], start), min(window[1], end)
                 if opens < closes:
@@ -314,8 +319,8 @@ class Calendar:
         if isinstance(target, str):
             target = parse_target(target)
         if target.working:
-            used = self.working_seconds(start, due) * self.at_risk_share
-            return self.add_working_seconds(start, used)
+            used = self.working_seconds(start, due, target.saturdays) * self.at_risk_share
+            return self.add_working_seconds(start, used, target.saturdays)
         return start + (due - start) * self.at_risk_share
 
     def shift(
@@ -325,21 +330,29 @@ class Calendar:
         if isinstance(target, str):
             target = parse_target(target)
         if target.working:
-            paused = self.working_seconds(paused_from, paused_to)
+            paused = self.working_seconds(paused_from, paused_to, target.saturdays)
             # A pause outside working time moves nothing (adding 0 from a close of business
             # would otherwise jump to the next opening).
-            return self.add_working_seconds(due, paused) if paused > 0 else due
+            return self.add_working_seconds(due, paused, target.saturdays) if paused > 0 else due
         return due + (paused_to - paused_from)
 
-    def time_left(self, now: datetime, due: datetime, target: Target | str) -> float:
-        """Seconds left before `due` (negative once late), in working time for working targets."""
+    def time_left(self, now: datetime, due: datetime, target: Target | str | None) -> float:
+        """Seconds left before `due` (negative once late), counted like the target: for a
+        working target, the working hours of the days the target counts (the calendar's
+        working days, Saturdays too for jours ouvrables; holidays and closures left out);
+        elapsed time otherwise, and for no (or no longer readable) target, as a due time set
+        by an ISO 8601 duration is. Every reader of a time left (pages, the API, the "at
+        risk" email) counts it here."""
         if isinstance(target, str):
-            target = parse_target(target)
-        if not target.working:
+            try:
+                target = parse_target(target)
+            except TargetError:
+                target = None
+        if target is None or not target.working:
             return (due - now).total_seconds()
         if due >= now:
-            return self.working_seconds(now, due)
-        return -self.working_seconds(due, now)
+            return self.working_seconds(now, due, target.saturdays)
+        return -self.working_seconds(due, now, target.saturdays)
 
     def days_off(
         self, first: date, last: date, language: str | None = None

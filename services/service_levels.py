@@ -449,16 +449,6 @@ def running_state(now: datetime, due: datetime | None, at_risk: datetime | None)
     return ON_TRACK
 
 
-def working_time_left(
-    now: datetime, due: datetime, calendar: business_calendar.Calendar | None = None
-) -> float:
-    """Working seconds from `now` to `due`, negative once late."""
-    calendar = calendar or business_calendar.current()
-    if due >= now:
-        return calendar.working_seconds(now, due)
-    return -calendar.working_seconds(due, now)
-
-
 def left_between(
     now: datetime,
     due: datetime,
@@ -466,10 +456,11 @@ def left_between(
     calendar: business_calendar.Calendar | None = None,
 ) -> float:
     """Seconds from `now` to `due` (negative once late), counted like `target`: working time
-    for a working target, elapsed time otherwise (and for none: an ISO 8601 due time)."""
-    if business_calendar.target_unit(target) in business_calendar.WORKING_KINDS:
-        return working_time_left(now, due, calendar)
-    return (due - now).total_seconds()
+    for a working target (the days it counts on the business calendar), elapsed time
+    otherwise (and for none: an ISO 8601 due time). Calendar.time_left counts it, for every
+    reader."""
+    calendar = calendar or business_calendar.current()
+    return calendar.time_left(now, due, target)
 
 
 def time_left(
