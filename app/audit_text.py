@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from app import department_text
 from services.audit import SUMMARY
 from services.models import AuditEvent
 
@@ -88,12 +89,56 @@ def _shown(value: Any) -> Any:
     return value
 
 
+# The admin changes that name a department, by kind: their msgid (for events recorded before
+# msgids were kept) and how each param names it in the event's data (English name, French
+# name; the event's department_id), so that the line names it in the reader's language.
+DEPARTMENT_EVENTS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
+    "department_added": ("Department added: %(name)s", {"name": ("name", "name_fr")}),
+    "department_renamed": (
+        "Department renamed: %(before)s -> %(name)s",
+        {"before": ("before", "before_fr"), "name": ("name", "name_fr")},
+    ),
+    "department_activated": ("Department activated: %(name)s", {"name": ("name", "name_fr")}),
+    "department_deactivated": ("Department deactivated: %(name)s", {"name": ("name", "name_fr")}),
+}
+FRENCH_RENAME = "Department renamed in French: %(before)s -> %(name)s"
+
+
+def _department_params(
+    event: AuditEvent, msgid: str, params: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The params of a line about a department, each department named in the reader's
+    language (resolved now from what the event stored), or None if it names none."""
+    found = DEPARTMENT_EVENTS.get(event.kind)
+    if found is None or msgid == FRENCH_RENAME:  # that one names the French names already
+        return None
+    data = event.data if isinstance(event.data, dict) else {}
+    if event.kind == "department_renamed":
+        before_fr, name_fr = data.get("before_fr"), data.get("name_fr")
+        if not before_fr or before_fr == name_fr:
+            # Recorded before departments had French names, or renamed in English only: the
+            # line is about the English names, and says them.
+            return {**params, "before": data.get("before", ""), "name": data.get("name", "")}
+    named = dict(params)
+    for param, (key, key_fr) in found[1].items():
+        named[param] = department_text.recorded(
+            data.get(key) or params.get(param), data.get(key_fr), data.get("department_id")
+        )
+    return named
+
+
 def summary(event: AuditEvent) -> str:
-    """An admin change in the reader's language (its stored English text if it predates)."""
+    """An admin change in the reader's language (its stored English text if it predates),
+    a department named in the reader's language."""
     stored = event.data.get(SUMMARY) if isinstance(event.data, dict) else None
     if not isinstance(stored, dict) or not isinstance(stored.get("msgid"), str):
-        return event.summary
+        if event.kind not in DEPARTMENT_EVENTS:
+            return event.summary
+        stored = {"msgid": DEPARTMENT_EVENTS[event.kind][0], "params": {}}
     params = stored.get("params") or {}
+    named = _department_params(event, stored["msgid"], params)
+    if named is not None:
+        params = named
     try:
         return gettext(stored["msgid"], **{k: _shown(v) for k, v in params.items()})
     except (KeyError, TypeError, ValueError):  # a placeholder the params lack: as recorded

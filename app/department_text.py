@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import Flask
+from flask_babel import gettext as _
 
 from app.role_text import language
 from services import departments
@@ -14,6 +15,17 @@ from services import departments
 def name_of(name: str | None) -> str:
     """A department, as a complaint or a task names it, in the reader's language."""
     return departments.name_of(name, language())
+
+
+def recorded(
+    name: str | None = None, name_fr: str | None = None, department_id: int | None = None
+) -> str:
+    """A department as an audit event recorded it (its English name then, its French name
+    then, its id), in the reader's language, read now: services.departments.recorded_name."""
+    found = departments.recorded_name(language(), name, name_fr, department_id)
+    if found is None:
+        return _("a department since deleted") if department_id is not None else ""
+    return found
 
 
 def names_in() -> dict[str, str]:

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from wtforms import Form
 
-from app import role_text
+from app import department_text, role_text
 from app.procedure_text import translated
 from app.service_levels import clock_name, target_words
 from forms import SurveyForm
@@ -109,6 +109,8 @@ LABELS = {
     "reason": _l("Reason"),
     "sender": _l("Sender"),
     "text": _l("Text"),
+    "department": _l("Department"),
+    "department_id": _l("Department"),
 }
 # Data the application records for itself: internal ids, kept in the audit export only.
 HIDDEN = frozenset({"notification", "replacement", "document_id", "attachment_id", "task_id"})
@@ -279,4 +281,9 @@ def _word(name: str, value: Any) -> Any:
     """Values the application records as ids, in words (the channel a message went by)."""
     if name == "channel" and isinstance(value, str):
         return str(label(CONTACT_CHANNELS, value) or label(CHANNELS, value) or value)
+    if name == "department" and isinstance(value, str):
+        # Stored as complaints carry it (its English name): named in the reader's language.
+        return department_text.recorded(value)
+    if name == "department_id" and isinstance(value, int) and not isinstance(value, bool):
+        return department_text.recorded(department_id=value)
     return value

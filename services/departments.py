@@ -128,6 +128,37 @@ def name_of(name: str | None, language: str | None) -> str:
     return _french_names().get(name, name)
 
 
+def recorded_name(
+    language: str | None,
+    name: str | None = None,
+    name_fr: str | None = None,
+    department_id: int | None = None,
+) -> str | None:
+    """A department as an audit event recorded it, in `language`, resolved when it is read.
+
+    Events name a department by its English name as it was (`name`), since the French one
+    exists by its French name too (`name_fr`), and often by its id. The name it had then is
+    what the line says: its French name then when recorded; else, for an event written
+    before, the department's French name now if it still has that English name (found by its
+    id, or by that name); renamed since, the English name it had. Recorded by its id alone:
+    its name now in `language`, or None once it is deleted (the caller says so)."""
+    if language == "fr" and name_fr:
+        return name_fr
+    if name:
+        if language != "fr":
+            return name
+        if department_id is not None:
+            found = db.session.get(Department, department_id)
+            if found is None or found.name != name:
+                return name  # deleted or renamed since: the name it had
+            return found.name_fr or name
+        return name_of(name, language)
+    if department_id is not None:
+        found = db.session.get(Department, department_id)
+        return found.name_in(language) if found is not None else None
+    return name_fr or None
+
+
 def names_in(language: str | None) -> dict[str, str]:
     """Every department's name as complaints carry it -> its name in `language` (a table to
     name many rows with: an export, a report)."""
@@ -262,7 +293,8 @@ def set_department_active(actor: User, department_id: int, active: bool) -> Depa
             "Department activated: %(name)s" if active else "Department deactivated: %(name)s",
             {"name": department.name},
         ),
-        {"department_id": department.id},
+        # Both names as they are now: the line reads in either language whatever comes later.
+        {"department_id": department.id, "name": department.name, "name_fr": department.name_fr},
     )
     return department
 
