@@ -51,7 +51,11 @@ bp = Blueprint("admin_org", __name__, url_prefix="/admin")
 def _supply_departments(_state: Any) -> None:
     # The public form and staff intake offer the managed list (forms import nothing of ours).
     # Outside an application (a form built in a unit test) there is no list to read.
-    intake_forms.use_departments(lambda: department_text.choices() if has_app_context() else [])
+    # A department's French name is taken too, for the same department.
+    intake_forms.use_departments(
+        lambda: department_text.choices() if has_app_context() else [],
+        lambda: department_text.aliases() if has_app_context() else {},
+    )
 
 
 @bp.before_request

@@ -46,6 +46,12 @@ def choices(*, keep: str = "") -> list[tuple[str, str]]:
     return departments.choices(language(), keep=keep)
 
 
+def aliases() -> dict[str, str]:
+    """The active departments' French names -> the names complaints carry: the intake takes
+    either (services.departments.french_aliases)."""
+    return departments.french_aliases()
+
+
 def register(app: Flask) -> None:
     """Install `department_name(name)` in templates."""
     app.add_template_global(name_of, "department_name")

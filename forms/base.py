@@ -753,7 +753,12 @@ def _json_type(coerce: Any) -> str:
 
 
 def _choice_values(field: SelectField) -> list[Any]:
-    return [c.value if c.value == "" else field.coerce(c.value) for c in field.iter_choices()]
+    values = [c.value if c.value == "" else field.coerce(c.value) for c in field.iter_choices()]
+    # Other spellings the field reads as one of its choices (a department's French name).
+    also = getattr(field, "also_accepted", None)
+    if callable(also):
+        values += [value for value in also() if value not in values]
+    return values
 
 
 _DIRECTIVE_PATTERNS = {

@@ -57,12 +57,45 @@ API_EMAIL_PATTERN = (
 # and the name in the reader's language), supplied by the application when it starts (forms
 # import nothing of ours); read each time a form is built.
 _DEPARTMENT_SOURCE: list[Callable[[], list[tuple[str, str]]]] = []
+# The other names a department may be given by (its French name -> the name complaints carry).
+_DEPARTMENT_ALIASES: list[Callable[[], dict[str, str]]] = []
 NOT_SPECIFIED = _l("Not specified")
+DEPARTMENT_JSON_DESCRIPTION = (
+    "Department or service concerned: a department's English name (the one complaints carry "
+    "and the department filters take) or its French name, as the list of departments names "
+    'them; either files the complaint under that department, stored by its English name. "" '
+    "for none."
+)
 
 
-def use_departments(source: Callable[[], list[tuple[str, str]]]) -> None:
-    """Take the department select's (value, label) pairs from `source`."""
+def use_departments(
+    source: Callable[[], list[tuple[str, str]]],
+    aliases: Callable[[], dict[str, str]] | None = None,
+) -> None:
+    """Take the department select's (value, label) pairs from `source`, and the other names
+    a department is given by (its French name -> its value) from `aliases`."""
     _DEPARTMENT_SOURCE[:] = [source]
+    _DEPARTMENT_ALIASES[:] = [aliases] if aliases is not None else []
+
+
+def department_aliases() -> dict[str, str]:
+    """A department's other name (French) -> the name complaints carry."""
+    return _DEPARTMENT_ALIASES[0]() if _DEPARTMENT_ALIASES else {}
+
+
+class DepartmentField(SelectField):
+    """The department select: its options' values are the names complaints carry (English);
+    a department's French name, posted by a client or a link, is read as the same department.
+    Matched exactly, as the options are."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data:
+            self.data = department_aliases().get(self.data, self.data)
+
+    def also_accepted(self) -> list[str]:
+        """The values the published schema takes beside the options' (forms.base)."""
+        return sorted(department_aliases())
 
 
 def department_choices() -> list[SelectChoice]:
@@ -126,7 +159,7 @@ class ComplaintForm(TaskForm):
         ],
     )
     event_date = DateField(_l("Date of the event"), validators=[Optional(), NotInFuture()])
-    department = SelectField(
+    department = DepartmentField(
         _l("Department or service concerned"),
         choices=department_choices,
         default="",
@@ -162,8 +195,13 @@ class ComplaintForm(TaskForm):
 
     @classmethod
     def json_schema_overrides(cls) -> dict[str, dict[str, Any]]:
-        """Telephone and email as the API takes them (stricter than the page)."""
-        return {"phone": {"pattern": API_PHONE_PATTERN}, "email": {"pattern": API_EMAIL_PATTERN}}
+        """Telephone and email as the API takes them (stricter than the page); the
+        department by either of its names."""
+        return {
+            "phone": {"pattern": API_PHONE_PATTERN},
+            "email": {"pattern": API_EMAIL_PATTERN},
+            "department": {"description": DEPARTMENT_JSON_DESCRIPTION},
+        }
 
     @classmethod
     def json_schema_rules(cls) -> list[dict[str, Any]]:

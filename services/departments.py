@@ -159,6 +159,23 @@ def recorded_name(
     return name_fr or None
 
 
+def _read_aliases() -> dict[str, str]:
+    with db.session.no_autoflush:
+        rows = db.session.execute(
+            db.select(Department.name, Department.name_fr).where(Department.active.is_(True))
+        ).all()
+    english = {name for name, _fr in rows}
+    # A French name that is another department's English name means that department.
+    return {fr: name for name, fr in rows if fr and fr != name and fr not in english}
+
+
+def french_aliases() -> dict[str, str]:
+    """The active departments' French names -> the name complaints carry (English): what
+    the intake takes beside the English name, for the same department. Exact, as the
+    English name is matched."""
+    return dict(_kept("aliases", _read_aliases))
+
+
 def names_in(language: str | None) -> dict[str, str]:
     """Every department's name as complaints carry it -> its name in `language` (a table to
     name many rows with: an export, a report)."""

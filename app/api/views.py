@@ -307,7 +307,9 @@ def json_form(
         ) from exc
     form = build(formdata) if build is not None else form_cls(formdata)
     if form.validate():
-        errors = schema_errors(form_cls, payload, form if build is not None else None)
+        # With the form's own choices (read from the database, as the departments are), so
+        # that the schema checked is the one of now.
+        errors = schema_errors(form_cls, payload, form)
         if errors:
             raise InvalidInput(gettext("Please correct the highlighted fields."), details=errors)
     return form
