@@ -3,6 +3,7 @@ the message templates."""
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from babel import Locale
@@ -174,7 +175,15 @@ def templates_index() -> Any:
         code: Locale.parse(code).get_language_name(get_locale())
         for code in message_templates.LANGUAGES
     }
-    return render_template("admin/templates.html", rows=rows, language_names=names)
+    # Edited templates whose shipped wording changed since: the page of each says so.
+    changed = {
+        (kind.name, language)
+        for kind, language, row in rows
+        if row is not None and message_templates.shipped_changed(kind.name, language)
+    }
+    return render_template(
+        "admin/templates.html", rows=rows, language_names=names, shipped_changed=changed
+    )
 
 
 @bp.route("/templates/<kind>/<language>", methods=["GET", "POST"])
@@ -227,11 +236,14 @@ def template_edit(kind: str, language: str) -> Any:
     previewing_draft = preview is not None and shown_version is None
     if preview is None and status == 200:
         preview = message_templates.sample(kind, language)
+    changed = message_templates.shipped_changed(kind, language)
     return render_template(
         "admin/template_edit.html",
         form=form,
         kind=info,
         language=language,
+        shipped_changed=changed,
+        shipped_diff=_shipped_diff(kind, language) if changed else [],
         variables=message_templates.variables(kind),
         preview=preview,
         preview_document=_html_document(preview.html, language) if preview else "",
@@ -257,6 +269,62 @@ def template_restore(kind: str, language: str, number: int) -> Any:
         )
     )
     return redirect(url_for("admin.template_edit", kind=kind, language=language))
+
+
+@bp.post("/templates/<kind>/<language>/shipped")
+def template_shipped(kind: str, language: str) -> Any:
+    """After the shipped wording changed: take it (a new version copying the shipped file),
+    or keep the edited wording (a new version copying it, the change noted)."""
+    message_templates.kind(kind)
+    if language not in message_templates.LANGUAGES:
+        abort(404)
+    if request.form.get("action") == "keep":
+        row = message_templates.keep_edited(current_user, kind, language)
+        db.session.commit()
+        flash(
+            _(
+                "Version %(version)d keeps your wording; it is used from now on.",
+                version=row.version,
+            )
+        )
+    else:
+        row = message_templates.follow_shipped(current_user, kind, language)
+        db.session.commit()
+        flash(
+            _(
+                "Version %(version)d is the shipped wording; it is used from now on.",
+                version=row.version,
+            )
+        )
+    return redirect(url_for("admin.template_edit", kind=kind, language=language))
+
+
+def _shipped_diff(kind: str, language: str) -> list[tuple[str, str]]:
+    """Each part of the template (subject, text, HTML) that differs between the version in
+    use and the shipped file, as (part's name, unified diff lines: - in use, + shipped)."""
+    row = message_templates.active(kind, language)
+    shipped = message_templates.default(kind, language)
+    if row is None or shipped is None:
+        return []
+    ours = message_templates.source_of(row)
+    parts = (
+        (_("Subject"), ours.subject, shipped.subject),
+        (_("Text"), ours.body_text, shipped.body_text),
+        (_("HTML version"), ours.body_html or "", shipped.body_html or ""),
+    )
+    found = []
+    for name, mine, theirs in parts:
+        if mine.strip() == theirs.strip():
+            continue
+        lines = difflib.unified_diff(
+            mine.strip().splitlines(),
+            theirs.strip().splitlines(),
+            fromfile=_("in use (version %(version)d)", version=row.version),
+            tofile=_("shipped"),
+            lineterm="",
+        )
+        found.append((name, "\n".join(lines)))
+    return found
 
 
 def _html_document(body: str, language: str) -> str:

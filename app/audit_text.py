@@ -53,6 +53,7 @@ MESSAGES = (
         "Message template %(name)s (%(language)s) version %(restored)s restored as "
         "version %(version)s"
     ),
+    _l("Message template %(name)s (%(language)s) version %(version)s: the shipped wording"),
 )
 
 # The fields a change names (users, organisation, business calendar), as a sentence shows them.

@@ -99,6 +99,7 @@ MESSAGES = (
     _l("This tracking link is not valid."),
     _l("This user has no email address."),
     _l("This version is already the one in use."),
+    _l("The shipped wording has not changed since this version was saved."),
     _l("Too long."),
     _l("Unknown preset."),
     _l("Unknown role."),

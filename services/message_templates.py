@@ -3,11 +3,19 @@
 The defaults are data (processes/messages/<kind>.<language>.txt, and kinds.toml for the
 variables each kind may use); `seed` copies them into the message_template table, where an
 administrator edits them. Every save is a new version, and the newest is the one used.
+
+Each version records the SHA-256 of the shipped file it copies or was edited beside
+(shipped_sha256). A version in use whose text is a shipped wording (the one it copied, or one
+listed in processes/messages/shipped.toml: every wording shipped before) was never edited: when
+the shipped file changes, `seed` (every deploy) makes the new wording the one in use. An edited
+one is kept, and the template's page says that the shipped wording changed since, with a
+comparison and a way to take the shipped wording or to keep the edit.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import html
 import re
 import tomllib
@@ -155,6 +163,77 @@ def parse(text: str) -> Source:
     if not sep or not head.startswith("subject:"):
         raise ValueError("A template starts with 'subject: …' and a '---' line.")
     return Source(head.removeprefix("subject:").strip(), body)
+
+
+def source_hash(src: Source) -> str:
+    """The SHA-256 of a template's wording (subject, text, HTML), line endings and the white
+    space around each part aside: what tells a copy of a shipped file from an edit."""
+    parts = (src.subject, src.body_text, src.body_html or "")
+    text = "\n\x1e\n".join(part.replace("\r\n", "\n").strip() for part in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def shipped_hash(name: str, language: str) -> str | None:
+    """The SHA-256 of the shipped file's wording now, or None if none is shipped."""
+    found = default(name, language)
+    return source_hash(found) if found is not None else None
+
+
+@cache
+def _earlier_shipped() -> dict[str, Any]:
+    path = MESSAGES_DIR / "shipped.toml"
+    if not path.is_file():
+        return {}
+    with path.open("rb") as f:
+        return tomllib.load(f)
+
+
+def earlier_shipped(name: str, language: str) -> frozenset[str]:
+    """The SHA-256 of every wording of (kind, language) shipped before this release
+    (processes/messages/shipped.toml)."""
+    return frozenset(_earlier_shipped().get(name, {}).get(language, ()))
+
+
+def is_shipped_wording(row: MessageTemplate) -> bool:
+    """The version's text is a wording we shipped (now or before): nobody edited it."""
+    found = source_hash(source_of(row))
+    return found in {row.shipped_sha256, shipped_hash(row.kind, row.language)} or (
+        found in earlier_shipped(row.kind, row.language)
+    )
+
+
+def _edited_beside(row: MessageTemplate) -> str | None:
+    """The shipped wording (its SHA-256) an edited version was written beside: the one it
+    recorded, else (saved before versions recorded it) that of the newest earlier version
+    that is a shipped wording; None if none tells."""
+    if row.shipped_sha256:
+        return row.shipped_sha256
+    earlier = db.session.scalars(
+        db.select(MessageTemplate)
+        .where(
+            MessageTemplate.kind == row.kind,
+            MessageTemplate.language == row.language,
+            MessageTemplate.version < row.version,
+        )
+        .order_by(MessageTemplate.version.desc())
+    )
+    for version in earlier:
+        if version.shipped_sha256:
+            return version.shipped_sha256
+        if is_shipped_wording(version):
+            return source_hash(source_of(version))
+    return None
+
+
+def shipped_changed(name: str, language: str) -> bool:
+    """The version in use was edited by an administrator, and the shipped wording changed
+    since (what the template's page tells them, offering to compare and to take it)."""
+    row = active(name, language)
+    now = shipped_hash(name, language)
+    if row is None or now is None or is_shipped_wording(row):
+        return False
+    beside = _edited_beside(row)
+    return beside is not None and beside != now
 
 
 def default(name: str, language: str) -> Source | None:
@@ -415,7 +494,12 @@ def _next_version(name: str, language: str) -> int:
 
 
 def _add_version(
-    name: str, language: str, src: Source, author: User | None, comment: str
+    name: str,
+    language: str,
+    src: Source,
+    author: User | None,
+    comment: str,
+    shipped: str | None = None,
 ) -> MessageTemplate:
     db.session.execute(
         db.update(MessageTemplate)
@@ -433,6 +517,8 @@ def _add_version(
         created_by_id=author.id if author else None,
         created_at=utcnow(),
         comment=comment,
+        # The shipped wording it copies or was written beside (the file's, now).
+        shipped_sha256=shipped if shipped is not None else shipped_hash(name, language),
     )
     db.session.add(row)
     db.session.flush()
@@ -488,7 +574,9 @@ def restore(user: User, name: str, language: str, number: int) -> MessageTemplat
         raise InvalidInput("This version is already the one in use.")
     src = source_of(old)
     check(name, src)  # the kind's variables may have changed since it was saved
-    row = _add_version(name, language, src, user, f"Restored version {number}")
+    # A shipped wording stays one; an edit keeps the shipped wording it was written beside.
+    shipped = source_hash(src) if is_shipped_wording(old) else _edited_beside(old)
+    row = _add_version(name, language, src, user, f"Restored version {number}", shipped)
     audit.record(
         None,
         "template_restored",
@@ -501,17 +589,70 @@ def restore(user: User, name: str, language: str, number: int) -> MessageTemplat
     return row
 
 
+SHIPPED_COMMENT = "Shipped wording"
+
+
+def keep_edited(user: User, name: str, language: str) -> MessageTemplate:
+    """Keep the edited wording in use after the shipped one changed: a new version copying
+    it, written beside the shipped wording of now (the page no longer says it changed)."""
+    require_manages_templates(user)
+    row = active(name, language)
+    if row is None or not shipped_changed(name, language):
+        raise InvalidInput("The shipped wording has not changed since this version was saved.")
+    kept = _add_version(name, language, source_of(row), user, f"Kept version {row.version}")
+    audit.record(
+        None,
+        "template_saved",
+        actor=user,
+        message="Message template %(name)s (%(language)s) version %(version)s",
+        params={"name": name, "language": language, "version": kept.version},
+        data={"kind": name, "language": language, "version": kept.version, "kept": row.version},
+    )
+    return kept
+
+
 def seed() -> int:
-    """Copy each default template that has no version yet into the table; how many."""
+    """Copy each default template that has no version yet into the table, and make the
+    shipped wording the one in use where the version in use is an earlier shipped wording
+    (never edited); how many versions were added. Edited templates are kept."""
     added = 0
     for name in kinds():
         for language in LANGUAGES:
             src = default(name, language)
-            if src is None or _next_version(name, language) > 1:
+            if src is None:
                 continue
-            _add_version(name, language, src, None, "Default template")
+            if _next_version(name, language) == 1:
+                _add_version(name, language, src, None, "Default template")
+                added += 1
+                continue
+            row = active(name, language)
+            if row is None or not is_shipped_wording(row):
+                continue
+            if source_hash(source_of(row)) == source_hash(src):
+                continue
+            follow_shipped(None, name, language)
             added += 1
     return added
+
+
+def follow_shipped(user: User | None, name: str, language: str) -> MessageTemplate:
+    """Make the shipped wording the one in use: a new version copying the shipped file
+    (`user` None: a deploy updating a template nobody edited); audited."""
+    if user is not None:
+        require_manages_templates(user)
+    src = default(name, language)
+    if src is None:
+        raise NotFound(f"There is no shipped template for '{name}' in '{language}'.")
+    row = _add_version(name, language, src, user, SHIPPED_COMMENT)
+    audit.record(
+        None,
+        "template_shipped",
+        actor=user,
+        message="Message template %(name)s (%(language)s) version %(version)s: the shipped wording",
+        params={"name": name, "language": language, "version": row.version},
+        data={"kind": name, "language": language, "version": row.version},
+    )
+    return row
 
 
 def versions(name: str, language: str) -> list[MessageTemplate]:

@@ -570,6 +570,10 @@ class MessageTemplate(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: seeded
     created_by: Mapped[User | None] = relationship()
+    # The SHA-256 (message_templates.source_hash) of the shipped file's wording this version
+    # copies or was edited beside: a version whose text hashes to it was never edited and
+    # follows the shipped file; an edited one beside an older wording is told it changed.
+    shipped_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class TrackingToken(db.Model):
