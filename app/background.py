@@ -9,6 +9,9 @@ tasks and `celery -A app.beat beat` schedules them (app/schedule.py):
   fires once however many schedulers and workers run: rounds take a PostgreSQL advisory lock
   (a round that finds it taken skips), and each complaint's save is version-checked, so two
   rounds that met anyway would fire it once (the loser's save is refused and rolled back).
+  A complaint whose timers end the pool process (the diagram-code backstop) is set aside
+  after two such deaths in a row (services/timer_attempts.py), so the round sent again, and
+  every round after it, goes on with the others.
 - refresh_reports (every BACKGROUND_REPORT_INTERVAL, 5 s): the report days the saves
   changed, then /improvement's recurring problems computed ahead. A round of its own with its
   own lock: at a million complaints it takes seconds, and the timers must not wait for it.
@@ -83,8 +86,23 @@ def _try_lock(key: int) -> bool:
     return bool(db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
 
 
-def _timer_lock() -> bool:
+def timer_lock() -> bool:
+    """Take the timer rounds' lock for this transaction (PostgreSQL); False when taken."""
     return _try_lock(TIMER_LOCK)
+
+
+def log_set_aside(report: workflows.TickReport) -> None:
+    """Say in the log which complaints the round set aside, once each (services.timers)."""
+    for reference, deaths in report.set_aside.items():
+        current_app.logger.error(
+            "timers: %s set aside: evaluating its timers ended the timer process %d times in "
+            "a row (diagram code past the backstop's limit); the other complaints' timers go "
+            "on. Fix the diagram, then try its timers again (/processes/versions, or flask "
+            "retry-timers %s).",
+            reference,
+            deaths,
+            reference,
+        )
 
 
 def _report_lock() -> bool:
@@ -107,15 +125,16 @@ def refresh_derived(lock: Callable[[], bool] = lambda: True) -> None:
 def fire_timers(now: str | None = None) -> dict[str, Any]:
     """One timer round: what fired, by complaint reference (`now`: an ISO time, for drills)."""
     when = datetime.fromisoformat(now) if now else utcnow()
-    if not _timer_lock():
+    if not timer_lock():
         db.session.rollback()
-        return {"skipped": True, "fired": {}}
+        return {"skipped": True, "fired": {}, "set_aside": {}}
     report = workflows.tick(when)
     timers.beat(when)
     db.session.commit()
     for instance, error in report.failed.items():
         current_app.logger.error("timers: instance %s failed: %s", instance, error)
-    return {"skipped": False, "fired": report.fired}
+    log_set_aside(report)
+    return {"skipped": False, "fired": report.fired, "set_aside": report.set_aside}
 
 
 @shared_task(name="complaintflow.refresh_reports")

@@ -291,8 +291,9 @@ def run_timers(interval: float) -> None:
     """Fire timers as they fall due, forever (the scheduler process)."""
     write_transactions(db.engine)
     # One thread: diagram code runs under the process-limit backstop, and a runaway C call
-    # ends the process (tools/run-demo.sh starts it again).
-    limits.enable_backstop()
+    # ends the process (tools/run-demo.sh starts it again; the rounds after it set the
+    # complaint aside, services/timer_attempts.py).
+    limits.enable_backstop(current_app.config["BACKSTOP_CPU_SECONDS"])
     click.echo(f"Firing due timers (polling at least every {interval}s); Ctrl-C to stop.")
     try:
         timer_loop(interval, echo=click.echo)
@@ -330,7 +331,9 @@ def timer_loop(
     while not until():
         try:
             now = clock()
-            report = workflows.tick(now)
+            # On PostgreSQL the round takes the timer lock, as the Celery rounds do: another
+            # timer process's round in progress is skipped, not met halfway.
+            report = workflows.tick(now) if background.timer_lock() else workflows.TickReport()
             if last_beat is None or (now - last_beat).total_seconds() >= beat_every:
                 timers.beat(now)
                 last_beat = now
@@ -343,6 +346,7 @@ def timer_loop(
                 echo(f"{now.isoformat()} {reference}: {', '.join(fired)}")
             for instance, error in report.failed.items():
                 current_app.logger.error("timers: instance %s failed: %s", instance, error)
+            background.log_set_aside(report)
             if last_digests is None or (now - last_digests).total_seconds() >= digest_every:
                 # Each user gets at most one a day (staff_notices.DIGEST_EVERY); the hourly
                 # look only catches those whose day has come round.

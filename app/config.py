@@ -272,6 +272,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "CELERY_RESULT_BACKEND": os.environ.get("CELERY_RESULT_BACKEND") or None,
         "CELERY_QUEUE": os.environ.get("CELERY_QUEUE", "complaintflow"),
         "BACKGROUND_TIMER_INTERVAL": env.positive("BACKGROUND_TIMER_INTERVAL", 1),
+        # CPU seconds one evaluation of diagram code may take in the timer process and the
+        # Celery pool processes before the backstop ends the process (services.engine.limits).
+        "BACKSTOP_CPU_SECONDS": env.whole("BACKSTOP_CPU_SECONDS", 5, minimum=1),
         "BACKGROUND_DELIVERY_INTERVAL": env.positive("BACKGROUND_DELIVERY_INTERVAL", 2),
         # The report days and recurring problems (Celery): a round apart from the timers'.
         "BACKGROUND_REPORT_INTERVAL": env.positive("BACKGROUND_REPORT_INTERVAL", 5),

@@ -64,6 +64,7 @@ MESSAGES = (
     _l("Only intake agents, managers and administrators see failed deliveries."),
     _l("Only managers and administrators handle emails to staff."),
     _l("Only managers retry a complaint's timers."),
+    _l("Only process owners and managers retry a complaint's timers."),
     _l("Only managers see every open task and the workload."),
     _l("Only managers see the service-level view."),
     _l("Only process owners change the procedure."),

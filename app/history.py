@@ -51,6 +51,7 @@ KINDS = {
     "letter_posted": _l("Letter posted"),
     "migrated": _l("Moved to another version of the procedure"),
     "timers_retried": _l("Timers tried again"),
+    "timers_set_aside": _l("Timers set aside"),
     "note_added": _l("Internal note added"),
     "systemic_issue_linked": _l("Linked to a systemic issue"),
     "improvement_action_linked": _l("Linked to an improvement action"),
@@ -118,6 +119,7 @@ HIDDEN = frozenset({"notification", "replacement", "document_id", "attachment_id
 NO_ROWS = frozenset(
     {
         "assignment_fell_back",
+        "timers_set_aside",
         "received",
         "reopened",
         "withdrawn",
@@ -224,6 +226,10 @@ def detail(event: AuditEvent, tasks: Mapping[str, Task]) -> str:
         )
     if kind == "confidential_opened":
         return _opening(data, tasks)
+    if kind == "timers_set_aside":
+        return set_aside_detail(data)
+    if kind == "timers_retried" and "to_version" in data:
+        return _("After moving to version %(version)s", version=data["to_version"])
     if kind == "assignment_fell_back" and data.get("reason") in ASSIGNMENT_FALLBACKS:
         return ASSIGNMENT_FALLBACKS[str(data["reason"])] % {
             "step": translated(str(data.get("title") or event.task_name or "")),
@@ -235,6 +241,17 @@ def detail(event: AuditEvent, tasks: Mapping[str, Task]) -> str:
     if kind in ("delivery_failed", "delivery_retried", "delivery_rerouted", "letter_posted"):
         return summary.rsplit(" (", 1)[0]  # the message's subject, in the letter's language
     return translated(summary)
+
+
+def set_aside_detail(data: Mapping[str, Any]) -> str:
+    """Why the timer rounds set a complaint's timers aside (services.timers.set_aside)."""
+    return _(
+        "Firing its timers ended the timer process %(count)s times in a row (the diagram code "
+        "of version %(version)s ran past its CPU or memory limit). Its timers wait until the "
+        "diagram is fixed and someone tries them again.",
+        count=data.get("deaths", ""),
+        version=data.get("version", ""),
+    )
 
 
 def _opening(data: Mapping[str, Any], tasks: Mapping[str, Task]) -> str:

@@ -58,6 +58,7 @@ from services import (
     procedure_summary,
     processes,
     service_levels,
+    timers,
 )
 from services import replay as replays
 from services.db import db
@@ -447,7 +448,39 @@ def _versions_page(failed_id: int | None, form: VersionCommentForm, status: int 
         failed_id=failed_id,
         form=form,
         fallbacks=fallbacks,
+        set_aside=_set_aside_rows(),
     ), status
+
+
+def _set_aside_rows() -> list[dict[str, Any]]:
+    """The complaints whose timers the rounds set aside: when, the version they run on, why;
+    the reference only for a reader who may open the complaint."""
+    rows = []
+    for complaint, data in timers.set_aside_complaints():
+        instance = complaint.instance
+        version = data.get("version")
+        if version is None and instance is not None:
+            version = instance.process_version.version
+        visible = permissions.can_view_complaint(current_user, complaint)
+        rows.append(
+            {
+                "id": complaint.id,
+                "at": complaint.timers_set_aside_at,
+                "version": version,
+                "reference": complaint.reference if visible else None,
+                "detail": history.set_aside_detail({**data, "version": version}),
+            }
+        )
+    return rows
+
+
+@bp.post("/timers/<int:complaint_id>/retry")
+def retry_timers(complaint_id: int) -> Any:
+    """Try again the timers of a complaint the rounds set aside (the diagram is fixed)."""
+    timers.retry(complaint_id, current_user, set_aside_only=True)
+    db.session.commit()
+    flash(_("Its timers will be tried again within a second."))
+    return redirect(url_for("processes.versions", _anchor="timers-set-aside"))
 
 
 @bp.post("/versions/<int:version_id>/activate")

@@ -33,4 +33,4 @@ def _pool_process_started(**_kwargs: Any) -> None:
 @task_prerun.connect
 def _bound_diagram_code(**_kwargs: Any) -> None:
     if _in_pool_process and not limits.backstop_enabled():
-        limits.enable_backstop()
+        limits.enable_backstop(flask_app.config["BACKSTOP_CPU_SECONDS"])

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Select
 
 from forms.definitions import FieldDefinition, FormDefinition
-from services import audit, engine, form_definitions, permissions, processes, workflows
+from services import audit, engine, form_definitions, permissions, processes, timers, workflows
 from services.db import db
 from services.errors import Conflict, InvalidInput, NotFound
 from services.models import Complaint, ProcessInstance, ProcessVersion, Task, User
@@ -394,5 +394,7 @@ def migrate(complaint_id: int, to_version: ProcessVersion, actor: User | None) -
             "to_version": to_version.version,
         },
     )
+    # Timers the rounds set aside (they ended the timer process) are tried on the new diagram.
+    timers.release_after_move(complaint, actor, to_version.version)
     db.session.flush()
     return complaint

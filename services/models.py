@@ -156,6 +156,13 @@ class Complaint(db.Model):
         Index("ix_complaint_escalated_at", "escalated_at"),
         Index("ix_complaint_reopened_at", "reopened_at"),
         Index("ix_complaint_appeal_requested_at", "appeal_requested_at"),
+        # /healthz counts, and /processes/versions lists, the complaints set aside.
+        Index(
+            "ix_complaint_timers_set_aside_at",
+            "timers_set_aside_at",
+            postgresql_where=text("timers_set_aside_at IS NOT NULL"),
+            sqlite_where=text("timers_set_aside_at IS NOT NULL"),
+        ),
         # The complaints whose days the next refresh recomputes (few at any time).
         Index(
             "ix_complaint_report_stale",
@@ -216,6 +223,10 @@ class Complaint(db.Model):
     engine_error: Mapped[str] = mapped_column(Text, default="", server_default="")
     engine_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     engine_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the timer rounds set the complaint aside because evaluating its timers ended the
+    # timer process (the diagram code's CPU or memory backstop) time after time
+    # (services.timer_attempts); it then counts as given up on, as after engine_failures.
+    timers_set_aside_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Flagged by the complainant or the intake agent as concerning violence, abuse or
     # harassment: confidential from receipt, before anyone classifies it.
     sensitive_at_intake: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")

@@ -41,6 +41,7 @@ from services import (
     service_levels,
     staff_notices,
     tasks,
+    timer_attempts,
     timers,
     users,
 )
@@ -780,15 +781,18 @@ class TickReport:
 
     fired: dict[str, list[str]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    # Complaints set aside in this run (reference -> the deaths of the timer process counted).
+    set_aside: dict[str, int] = field(default_factory=dict)
     # Service levels: (reference, clock) marked breached, and told "at risk", in this run.
     clocks: service_levels.ClockReport = field(default_factory=service_levels.ClockReport)
 
 
-def due_instances(now: datetime, limit: int = 500) -> list[int]:
-    """Ids of instances with a timer due at `now`."""
-    return list(
-        db.session.scalars(
-            db.select(ProcessInstance.id)
+def _due(now: datetime, limit: int = 500) -> list[tuple[int, int]]:
+    """(instance id, complaint id) of the instances with a timer due at `now`, earliest first."""
+    return [
+        (instance_id, complaint_id)
+        for instance_id, complaint_id in db.session.execute(
+            db.select(ProcessInstance.id, ProcessInstance.complaint_id)
             .join(Complaint, Complaint.id == ProcessInstance.complaint_id)
             .where(
                 timers.runnable(),
@@ -799,7 +803,12 @@ def due_instances(now: datetime, limit: int = 500) -> list[int]:
             .order_by(ProcessInstance.next_timer_due)
             .limit(limit)
         )
-    )
+    ]
+
+
+def due_instances(now: datetime, limit: int = 500) -> list[int]:
+    """Ids of instances with a timer due at `now`."""
+    return [instance_id for instance_id, _complaint_id in _due(now, limit)]
 
 
 def next_due() -> datetime | None:
@@ -820,32 +829,57 @@ def tick(now: datetime | None = None) -> TickReport:
 
     A complaint whose timers fail is left as it was and reported, with the error kept on
     it (services.timers); the others go ahead. A database failure is raised, not recorded.
+    A complaint whose evaluation ended the process itself (the diagram-code backstop, so the
+    round's transaction died too) is found in the attempt ledger by a later round, and set
+    aside after timer_attempts.SET_ASIDE_AFTER such deaths in a row: the others go ahead.
+    The caller holds the timer lock on PostgreSQL (app.background.fire_timers, the timer loop).
     """
     now = as_utc(now) or utcnow()
     report = TickReport()
-    for instance_id in due_instances(now):
-        savepoint = db.session.begin_nested()
+    # The round's first read: on SQLite it holds the write lock from here (BEGIN IMMEDIATE in
+    # the timer processes), on PostgreSQL the caller holds the timer lock. No other round is
+    # evaluating, so a mark in the ledger is one whose process died (services.timer_attempts).
+    due = _due(now)
+    deaths = timer_attempts.deaths(complaint_id for _instance_id, complaint_id in due)
+    for instance_id, complaint_id in due:
+        died = deaths.get(complaint_id, 0)
+        if died >= timer_attempts.SET_ASIDE_AFTER:
+            complaint = db.session.get(Complaint, complaint_id)
+            timers.set_aside(complaint, died, now)
+            report.set_aside[complaint.reference or str(complaint.id)] = died
+            continue
+        # Committed at once, outside this round's transaction: it outlives the process.
+        timer_attempts.begin(complaint_id, now)
         try:
-            instance = db.session.get(ProcessInstance, instance_id)
-            complaint = instance.complaint
-            wf = _load(instance, to_save=True)
-            with _engine_errors_logged(complaint):
-                fired = engine.fire_due_timers(wf, now)
-            for name in fired:
-                audit.record(complaint.id, "timer_fired", summary=name, data={"at": now})
-            timers.record_success(complaint)
-            _save(complaint, instance, wf)
-            savepoint.commit()
-            report.fired[complaint.reference or str(complaint.id)] = fired
-        except OperationalError:
-            raise  # the database itself failed: the caller retries the whole round
-        except Exception as exc:  # noqa: BLE001 - one broken case must not stop the others
-            savepoint.rollback()
-            report.failed[str(instance_id)] = str(exc)
-            if not isinstance(exc, Conflict):  # a lost race is retried, not held against it
-                failed = db.session.get(ProcessInstance, instance_id)
-                timers.record_failure(failed.complaint, f"{type(exc).__name__}: {exc}", now)
+            _fire_one(instance_id, now, report)
+        finally:
+            timer_attempts.end(complaint_id)  # the process lived through the evaluation
     # After the timers: a fired overdue review and its clock's breach are seen together.
     report.clocks = service_levels.process_due(now)
     report_columns.note_breaches(reference for reference, _clock in report.clocks.breached)
     return report
+
+
+def _fire_one(instance_id: int, now: datetime, report: TickReport) -> None:
+    """Fire one instance's due timers in a savepoint; a failure is recorded on its complaint."""
+    savepoint = db.session.begin_nested()
+    try:
+        instance = db.session.get(ProcessInstance, instance_id)
+        complaint = instance.complaint
+        wf = _load(instance, to_save=True)
+        with _engine_errors_logged(complaint):
+            fired = engine.fire_due_timers(wf, now)
+        for name in fired:
+            audit.record(complaint.id, "timer_fired", summary=name, data={"at": now})
+        timers.record_success(complaint)
+        _save(complaint, instance, wf)
+        savepoint.commit()
+        report.fired[complaint.reference or str(complaint.id)] = fired
+    except OperationalError:
+        raise  # the database itself failed: the caller retries the whole round
+    except Exception as exc:  # noqa: BLE001 - one broken case must not stop the others
+        savepoint.rollback()
+        report.failed[str(instance_id)] = str(exc)
+        if not isinstance(exc, Conflict):  # a lost race is retried, not held against it
+            failed = db.session.get(ProcessInstance, instance_id)
+            timers.record_failure(failed.complaint, f"{type(exc).__name__}: {exc}", now)

@@ -57,4 +57,4 @@ def post_fork(server: Any, worker: Any) -> None:
     with app.app_context():
         db.engine.dispose(close=False)
     if isinstance(worker, SyncWorker):  # not gthread or gevent: their threads share the limits
-        limits.enable_backstop()
+        limits.enable_backstop(app.config["BACKSTOP_CPU_SECONDS"])
