@@ -10,7 +10,7 @@ from flask_babel import gettext
 
 from app.api.auth import token_required
 from app.api.blueprint import bp
-from app.api.openapi import errors, json_body, path_parameter, query_parameter
+from app.api.openapi import errors, json_body, location_header, path_parameter, query_parameter
 from app.api.schemas import TEXT, TIME, nullable, obj, ref
 from app.api.serializers import iso
 from app.api.tokens import json_object
@@ -364,9 +364,7 @@ def paths() -> dict[str, Any]:
                             json_body(ref("WebhookWithSecret"), "Added; keep the secret."),
                             {**EXAMPLE_WEBHOOK, "secret": "whsec_3J0o…"},
                         ),
-                        "headers": {
-                            "Location": {"description": "The subscription.", "schema": TEXT}
-                        },
+                        "headers": location_header("The subscription."),
                     },
                     **admin_errors,
                     **errors("Unprocessable"),

@@ -1,5 +1,6 @@
 """What every operation of the API does around its view: Idempotency-Key on each POST, the
-IETF RateLimit headers on rate-limited operations (described in the OpenAPI document)."""
+IETF RateLimit headers on rate-limited operations, absolute Location headers (described in
+the OpenAPI document)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hashlib
 import json
 import math
 import time
+from urllib.parse import urljoin, urlsplit
 
 from flask import current_app, g, request
 from flask.wrappers import Response
@@ -117,6 +119,18 @@ def keep_answer(response: Response) -> Response:
         # work was saved, is told its answer was lost.
         db.session.rollback()
         current_app.logger.exception("could not store the answer of an Idempotency-Key")
+    return response
+
+
+@bp.after_request
+def absolute_location(response: Response) -> Response:
+    """Every Location the API sends is an absolute URL: RFC 9110 allows a reference too, but
+    one API gives one form (views build paths; filing's tracking address was absolute, the
+    other 201s' were paths). Registered after keep_answer, so it runs first: the answer an
+    Idempotency-Key keeps and replays has it too."""
+    location = response.headers.get("Location")
+    if location and not urlsplit(location).scheme:
+        response.headers["Location"] = urljoin(request.url, location)
     return response
 
 

@@ -251,6 +251,17 @@ def header_components() -> dict[str, Any]:
     return headers
 
 
+def location_header(description: str) -> dict[str, Any]:
+    """The Location header of an answer that names a resource (app.api.hooks makes it
+    absolute): its description and schema, to put in the answer's headers."""
+    return {
+        "Location": {
+            "description": f"{description} An absolute URL.",
+            "schema": {"type": "string", "format": "uri"},
+        }
+    }
+
+
 def rate_limit_headers(refused: bool = False) -> dict[str, Any]:
     """The headers of an answer from a rate-limited operation, to add to its responses; a
     refusal (429) also says when to retry."""
@@ -633,7 +644,7 @@ def paths() -> dict[str, Any]:
 
     filed = json_body(ref("Filed"), "Filed; keep the tracking token.", examples.FILED)
     filed["headers"] = {
-        "Location": {"description": "The complaint's tracking address.", "schema": TEXT},
+        **location_header("The complaint's tracking address (GET /tracking)."),
         **rate_limit_headers(),
     }
     return {

@@ -15,7 +15,7 @@ from flask_babel import gettext
 from app import role_text
 from app.api.auth import token_required
 from app.api.blueprint import bp
-from app.api.openapi import errors, json_body, path_parameter
+from app.api.openapi import errors, json_body, location_header, path_parameter
 from app.api.schemas import NULLABLE_TEXT, TEXT, nullable, obj, ref
 from app.api.tokens import iso, json_object
 from app.domain_messages import localize_all
@@ -344,14 +344,20 @@ def paths() -> dict[str, Any]:
                     },
                 },
                 "responses": {
-                    "201": _example(
-                        json_body(ref("Deployed"), "Deployed as a new active version."),
-                        {**VERSION_EXAMPLE, "created": True, "warnings": []},
-                    ),
-                    "200": _example(
-                        json_body(ref("Deployed"), "Unchanged: that version is active."),
-                        {**VERSION_EXAMPLE, "created": False, "warnings": []},
-                    ),
+                    "201": {
+                        **_example(
+                            json_body(ref("Deployed"), "Deployed as a new active version."),
+                            {**VERSION_EXAMPLE, "created": True, "warnings": []},
+                        ),
+                        "headers": location_header("The new version."),
+                    },
+                    "200": {
+                        **_example(
+                            json_body(ref("Deployed"), "Unchanged: that version is active."),
+                            {**VERSION_EXAMPLE, "created": False, "warnings": []},
+                        ),
+                        "headers": location_header("The active version, the one deployed."),
+                    },
                     **errors("Unauthorized", "Forbidden", "Unprocessable"),
                 },
             }

@@ -10,7 +10,7 @@ from flask_babel import gettext
 
 from app.api.auth import ANY, token_required
 from app.api.blueprint import bp
-from app.api.openapi import errors, json_body, path_parameter, query_parameter
+from app.api.openapi import errors, json_body, location_header, path_parameter, query_parameter
 from app.api.schemas import TEXT, TIME, nullable, obj, ref
 from app.input_guards import MAX_INT as MAX_ID
 from forms.base import json_validator, schema_message
@@ -318,7 +318,7 @@ def paths() -> dict[str, Any]:
                             json_body(ref("NewApiToken"), "Created; the secret, once."),
                             {**TOKEN_EXAMPLE, "secret": "cf_Xb3k9Qa…"},
                         ),
-                        "headers": {"Location": {"schema": TEXT}},
+                        "headers": location_header("The token (DELETE revokes it)."),
                     },
                     **errors("Unauthorized", "Forbidden", "NotFound", "Unprocessable"),
                 },

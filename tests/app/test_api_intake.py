@@ -55,7 +55,8 @@ def test_agent_records_a_telephone_complaint_as_json(app, client, agent):
     assert re.fullmatch(r"C-\d{4}-\d{6}", body["reference"])
     assert body["tracking_token"] and body["tracking_url"].endswith(body["tracking_token"])
     assert body["links"]["complaint"] == f"{API}/complaints/{body['id']}"
-    assert response.headers["Location"] == body["links"]["complaint"]
+    # Location is the absolute URL of the same complaint (every Location of the API is).
+    assert response.headers["Location"] == "http://localhost" + body["links"]["complaint"]
     with app.app_context():
         complaint = db.session.get(Complaint, body["id"])
         assert complaint.reference == body["reference"]

@@ -59,7 +59,7 @@ def test_a_token_created_through_the_api_works_once_shown_and_is_listed(app, cli
     created = response.json
     secret = created["secret"]
     assert created["scopes"] == ["read"] and secret.startswith(created["prefix"])
-    assert response.headers["Location"] == f"{API}/tokens/{created['id']}"
+    assert response.headers["Location"] == f"http://localhost{API}/tokens/{created['id']}"
     listed = client.get(f"{API}/tokens", headers=bearer(master)).json["tokens"]
     assert {t["name"] for t in listed} == {"cli", "CRM sync"}
     assert all("secret" not in t for t in listed)
