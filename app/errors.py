@@ -152,7 +152,12 @@ def register(app: Flask) -> None:
         # Refused input maps field → messages, whatever its code names (unknown_assignee…).
         field_errors = isinstance(exc, InvalidInput) or None
         details = domain_messages.field_messages(exc.details) if field_errors else exc.details
-        return error_response(exc.status, message, details, exc.code, field_errors)
+        response = make_response(
+            error_response(exc.status, message, details, exc.code, field_errors)
+        )
+        # What the status promises (Accept on a 415), when the error names it.
+        response.headers.update(getattr(exc, "headers", None) or {})
+        return response
 
     @app.errorhandler(JsonInputError)
     def json_input_error(exc: JsonInputError) -> Any:

@@ -25,8 +25,15 @@ from services.models import IdempotencyRecord
 KEEP = timedelta(hours=24)  # how long an answer is replayed
 LEASE = timedelta(seconds=60)  # how long a request in flight holds its key
 # The response headers replayed with the body (Cache-Control: an answer carrying a token's
-# secret or a complainant's case is no-store, its replay too).
-REPLAYED_HEADERS = ("Content-Type", "Location", "ETag", "Content-Language", "Cache-Control")
+# secret or a complainant's case is no-store, its replay too; Accept: a 415's types).
+REPLAYED_HEADERS = (
+    "Content-Type",
+    "Location",
+    "ETag",
+    "Content-Language",
+    "Cache-Control",
+    "Accept",
+)
 MAX_KEY = 255
 
 

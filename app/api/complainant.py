@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from app import uploads
 from app.api import serializers
 from app.api.blueprint import bp
+from app.api.media import JSON, MULTIPART, reads
 from app.api.openapi import errors, json_body, rate_limit_headers
 from app.api.schemas import TIME, obj, ref
 from app.api.views import json_form
@@ -47,7 +48,6 @@ NOT_WAITING = {
         ),
     ),
 }
-MULTIPART = "multipart/form-data"
 INFORMATION_FIELDS = frozenset({"information_reply"})
 FILES_FIELD = "attachments"
 
@@ -143,6 +143,7 @@ def tracking_status() -> Any:
 
 @bp.post("/tracking/information")
 @limit_public_posts
+@reads(JSON, MULTIPART)
 def answer_information() -> Any:
     """Send the information we asked for: JSON, or multipart with files as on the page."""
     complaint = complaint_from_header()
@@ -173,6 +174,7 @@ def answer_information() -> Any:
 
 @bp.post("/tracking/survey")
 @limit_public_posts
+@reads(JSON)
 def answer_survey() -> Any:
     """Answer the satisfaction survey: a score from 1 to 5 and an optional comment."""
     complaint = complaint_from_header()
@@ -187,6 +189,7 @@ def answer_survey() -> Any:
 
 @bp.post("/tracking/review")
 @limit_public_posts
+@reads(JSON)
 def request_review() -> Any:
     """Ask for a review of the decision, within the appeal window."""
     complaint = complaint_from_header()
@@ -205,6 +208,7 @@ def request_review() -> Any:
 @limiter.limit(
     _resend_limit, key_func=_reference_key, methods=["POST"], error_message=too_many_requests
 )
+@reads(JSON)
 def resend_tracking_link() -> Any:
     """Send a fresh tracking link to the address on file, if the details match (no token)."""
     form = json_form(ResendLinkForm)

@@ -15,6 +15,7 @@ from app import uploads
 from app.api import serializers
 from app.api.auth import token_required
 from app.api.blueprint import bp
+from app.api.media import JSON, MULTIPART, reads
 from app.api.views import if_match, json_form
 from app.input_guards import MAX_INT as MAX_ID
 from forms.choices import CATEGORIES, CHANNELS, STATUSES
@@ -97,6 +98,7 @@ def complaint_by_reference(user: User, reference: str) -> Any:
 
 @bp.post("/complaints/intake")
 @token_required(scope="intake")
+@reads(JSON, MULTIPART)
 def record_complaint(user: User) -> Any:
     """Record a complaint received by telephone, at the counter, by letter, email or on social
     media: the intake page's form and file checks, as JSON or multipart (with files)."""
@@ -140,6 +142,7 @@ def record_complaint(user: User) -> Any:
 
 @bp.post("/tasks/<task_id>/assign")
 @token_required(scope="tasks")
+@reads(JSON)
 def assign_task(user: User, task_id: str) -> Any:
     """Managers: give an open task they oversee to someone holding its role, or (null) back
     to its team."""

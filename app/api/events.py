@@ -10,6 +10,7 @@ from flask_babel import gettext
 
 from app.api.auth import token_required
 from app.api.blueprint import bp
+from app.api.media import JSON, reads
 from app.api.openapi import errors, json_body, location_header, path_parameter, query_parameter
 from app.api.schemas import TEXT, TIME, nullable, obj, ref
 from app.api.serializers import iso
@@ -109,6 +110,7 @@ def list_webhooks(user: User) -> Any:
 
 @bp.post("/webhooks")
 @token_required(scope="admin")
+@reads(JSON)
 def create_webhook(user: User) -> Any:
     """Administrators: add a subscription; the answer carries its signing secret."""
     _admin(user)
@@ -138,6 +140,7 @@ def show_webhook(user: User, subscription_id: int) -> Any:
 
 @bp.patch("/webhooks/<int:subscription_id>")
 @token_required(scope="admin")
+@reads(JSON)
 def update_webhook(user: User, subscription_id: int) -> Any:
     """Administrators: change a subscription; rotate_secret answers with the new secret."""
     _admin(user)

@@ -12,13 +12,13 @@ from app import downloads, uploads
 from app.api import serializers
 from app.api.auth import token_required
 from app.api.blueprint import bp
+from app.api.media import MULTIPART, reads
 from services import attachments, complaints, sensitive, tasks
 from services.db import db
 from services.errors import InvalidInput
 from services.models import User
 
 FILES_FIELD = "attachments"
-MULTIPART = "multipart/form-data"
 
 
 @bp.get("/tasks/<task_id>/attachments")
@@ -31,6 +31,7 @@ def task_attachments(user: User, task_id: str) -> Any:
 
 @bp.post("/tasks/<task_id>/attachments")
 @token_required(scope="tasks")
+@reads(MULTIPART)
 def add_task_attachments(user: User, task_id: str) -> Any:
     """Add documents to a task of one's roles (multipart, `attachments`): every file is
     checked as on the page, and none is kept if one is refused."""

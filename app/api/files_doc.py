@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from app import uploads
-from app.api.files import FILES_FIELD, MULTIPART
+from app.api.files import FILES_FIELD
+from app.api.media import MULTIPART
 from app.api.openapi import errors, json_body, path_parameter
 from app.api.schemas import LINKS, obj, ref
 from services import attachments

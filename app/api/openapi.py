@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app
 
-from app.api import examples
+from app.api import examples, media
 from app.api.schemas import TEXT, answer_schemas, ref
 from app.input_guards import MAX_INT as MAX_ID
 from app.input_guards import MAX_JSON_DEPTH
@@ -114,6 +114,13 @@ ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
         "request (another body, method or path). deploy_refused: the diagram files failed "
         "the deploy checks; `problems` lists them.",
     ),
+    "UnsupportedMediaType": (
+        415,
+        ("unsupported_media_type",),
+        "The body's Content-Type is not one the operation reads (the media types of its "
+        "request body); `accepted_types` lists them, as does the Accept header. A request "
+        "with neither a body nor a Content-Type is read as an empty one.",
+    ),
     "PreconditionRequired": (
         428,
         ("precondition_required",),
@@ -171,7 +178,6 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     ),
     "not_acceptable": (406, "None of the media types the request accepts can be answered."),
     "gone": (410, "What the address named is gone for good."),
-    "unsupported_media_type": (415, "The body's Content-Type is not one the operation reads."),
 }
 
 
@@ -282,6 +288,7 @@ def problem_example(status: int, code: str, detail: str, **extra: Any) -> dict[s
             410: "Gone",
             412: "Precondition Failed",
             413: "Request Entity Too Large",
+            415: "Unsupported Media Type",
             422: "Unprocessable Entity",
             428: "Precondition Required",
             429: "Too Many Requests",
@@ -310,6 +317,10 @@ PROBLEM_EXAMPLES = {
         "Please correct the highlighted fields.",
         {"errors": {"missing_information": ["Say what information the complainant must supply."]}},
     ),
+    "UnsupportedMediaType": (
+        "Send the body as one of: application/json (the Content-Type header says which).",
+        {"accepted_types": ["application/json"]},
+    ),
     "PreconditionRequired": ("Send If-Match with the ETag you read.", {}),
     "TooManyRequests": ("Too many requests; wait a moment and try again.", {}),
 }
@@ -336,6 +347,12 @@ def error_responses() -> dict[str, Any]:
         "WWW-Authenticate": {"description": "The Bearer challenge.", "schema": TEXT}
     }
     responses["TooManyRequests"]["headers"] = rate_limit_headers(refused=True)
+    responses["UnsupportedMediaType"]["headers"] = {
+        "Accept": {
+            "description": "The media types the operation reads, comma-separated.",
+            "schema": TEXT,
+        }
+    }
     return responses
 
 
@@ -448,6 +465,27 @@ def with_scopes(paths: dict[str, Any]) -> dict[str, Any]:
             if needed is not None:  # a token without that scope gets 403 insufficient_scope
                 operation.setdefault("responses", {}).setdefault(
                     "403", {"$ref": "#/components/responses/Forbidden"}
+                )
+    return paths
+
+
+def with_media_types(paths: dict[str, Any]) -> dict[str, Any]:
+    """Each operation whose view reads a body (app.api.media.reads) with the 415 of a body of
+    another type. Read from the routes, as the scopes are; the request body's media types
+    are the ones declared (tests/app/test_api_media_types.py holds them to it)."""
+    paths = copy.deepcopy(paths)
+    for rule in current_app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api.") or not rule.rule.startswith(PREFIX):
+            continue
+        declared = getattr(current_app.view_functions[rule.endpoint], media.ATTRIBUTE, None)
+        item = paths.get(openapi_path(rule.rule))
+        if not declared or item is None:
+            continue
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            operation = item.get(method.lower())
+            if operation is not None:
+                operation.setdefault("responses", {}).setdefault(
+                    "415", {"$ref": "#/components/responses/UnsupportedMediaType"}
                 )
     return paths
 
@@ -930,7 +968,9 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": PREFIX}],
         "paths": with_links(
-            with_input_errors(with_scopes(with_idempotency({**paths(), **section_paths})))
+            with_input_errors(
+                with_media_types(with_scopes(with_idempotency({**paths(), **section_paths})))
+            )
         ),
         "components": {
             "securitySchemes": {

@@ -15,6 +15,7 @@ from flask_babel import gettext
 from app import role_text
 from app.api.auth import token_required
 from app.api.blueprint import bp
+from app.api.media import JSON, MULTIPART, reads
 from app.api.openapi import errors, json_body, location_header, path_parameter
 from app.api.schemas import NULLABLE_TEXT, TEXT, nullable, obj, ref
 from app.api.tokens import iso, json_object
@@ -116,6 +117,7 @@ def version_file(user: User, version_id: int, name: str) -> Any:
 
 @bp.post("/processes/deploy")
 @token_required(scope="admin")
+@reads(JSON, MULTIPART)
 def deploy(user: User) -> Any:
     """Validate and deploy diagram files as the active version; 422 lists the problems."""
     permissions.require_manages_processes(user)
@@ -135,6 +137,7 @@ def deploy(user: User) -> Any:
 
 @bp.post("/processes/versions/<int:version_id>/activate")
 @token_required(scope="admin")
+@reads(JSON)
 def activate(user: User, version_id: int) -> Any:
     """Make an earlier version active again: new complaints start on it."""
     permissions.require_manages_processes(user)

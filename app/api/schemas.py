@@ -206,6 +206,12 @@ def answer_schemas() -> dict[str, Any]:
                     "description": "validation_failed: field name → messages.",
                     "additionalProperties": {"type": "array", "items": TEXT},
                 },
+                "accepted_types": {
+                    "type": "array",
+                    "items": TEXT,
+                    "description": "unsupported_media_type: the media types the operation "
+                    "reads its body as.",
+                },
             },
             "required": ["type", "title", "status", "detail", "code", "instance"],
         },

@@ -10,6 +10,7 @@ from flask_babel import gettext
 
 from app.api.auth import ANY, token_required
 from app.api.blueprint import bp
+from app.api.media import JSON, reads
 from app.api.openapi import errors, json_body, location_header, path_parameter, query_parameter
 from app.api.schemas import TEXT, TIME, nullable, obj, ref
 from app.input_guards import MAX_INT as MAX_ID
@@ -99,6 +100,7 @@ def list_tokens(user: User) -> Any:
 
 @bp.post("/tokens")
 @token_required(scope=TASKS)
+@reads(JSON)
 def create_token(user: User) -> Any:
     """A new token for the caller, or for a service account (administrators, admin scope);
     the secret is in this answer only. Never stronger nor longer-lived than the caller's."""

@@ -14,6 +14,7 @@ from werkzeug.routing import BaseConverter
 from app.api import hooks, openapi, serializers
 from app.api.auth import token_required
 from app.api.blueprint import bp
+from app.api.media import JSON, reads
 from app.api.openapi import FILTER_CHOICES, MAX_PAGE, MAX_PER_PAGE
 from app.extensions import limiter, too_many_requests
 from forms import ComplaintForm, TaskForm, formdata_from_json
@@ -59,6 +60,7 @@ def filing_limit() -> str:
 
 @bp.post("/complaints")
 @limiter.limit(filing_limit, error_message=too_many_requests)
+@reads(JSON)
 def file_complaint() -> Any:
     """File a complaint as the public web form does; answer its reference and tracking link."""
     form = json_form(ComplaintForm)
@@ -165,6 +167,7 @@ def unclaim_task(user: User, task_id: str) -> Any:
 
 @bp.post("/tasks/<task_id>/complete")
 @token_required(scope="tasks")
+@reads(JSON)
 def complete_task(user: User, task_id: str) -> Any:
     """Complete a task with a JSON object validated by the same form as the task's page."""
     # Read with everything the completion reads, so that it makes no second round trip.
@@ -222,6 +225,7 @@ def show_draft(user: User, task_id: str) -> Any:
 
 @bp.put("/tasks/<task_id>/draft")
 @token_required(scope="tasks")
+@reads(JSON)
 def save_draft(user: User, task_id: str) -> Any:
     """Keep unfinished values of a task for the caller: any of its form's fields, each within
     the limits the form publishes (length, type, choices), none required."""

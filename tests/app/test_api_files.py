@@ -105,7 +105,8 @@ def test_a_refused_file_adds_nothing_and_names_the_problem_in_the_callers_langua
 @pytest.mark.parametrize(
     ("send", "field", "message"),
     [
-        ({"json": {"attachments": []}}, "attachments", "Send files in a multipart/form-data body."),
+        # No body at all (a JSON one is a 415: tests/app/test_api_media_types.py).
+        ({}, "attachments", "Send files in a multipart/form-data body."),
         (
             {"data": {"note": "x"}, "content_type": "multipart/form-data"},
             "note",

@@ -1,0 +1,165 @@
+"""The bodies the API reads: each operation with a request body reads the media types its
+document lists, and a body of another type is a 415 naming them (app/api/media.py decides
+for every operation), never a 422 about the fields."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from app.api import media
+from services.db import db
+from services.models import Complaint, IdempotencyRecord
+from tests.app.api_helpers import API, bearer, file_complaint, issue_token, open_task_id, problem
+from tests.app.test_api import VALID_COMPLAINT
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def complaints(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Complaint))
+
+
+def operations_with_a_body(document: dict[str, Any]) -> dict[tuple[str, str], list[str]]:
+    """(method, path) → the media types of its request body, as the document lists them."""
+    return {
+        (method, path): list(operation["requestBody"]["content"])
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if "requestBody" in operation
+    }
+
+
+def test_every_operation_reads_exactly_the_media_types_its_document_lists(app, client):
+    document = client.get(f"{API}/openapi.json").json
+    documented = operations_with_a_body(document)
+    declared = {}
+    for rule in app.url_map.iter_rules():
+        types = getattr(app.view_functions[rule.endpoint], media.ATTRIBUTE, None)
+        if rule.endpoint.startswith("api.") and types:
+            path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule.removeprefix(API))
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                declared[(method.lower(), path)] = list(types)
+    assert len(documented) >= 15
+    assert {key: sorted(types) for key, types in declared.items()} == {
+        key: sorted(types) for key, types in documented.items()
+    }
+    for method, path in documented:
+        response = document["paths"][path][method]["responses"]["415"]
+        assert response == {"$ref": "#/components/responses/UnsupportedMediaType"}, path
+    described = document["components"]["responses"]["UnsupportedMediaType"]
+    assert "Accept" in described["headers"]
+    assert document["paths"]["/tasks/{task_id}/claim"]["post"]["responses"].get("415") is None
+
+
+def test_a_form_encoded_filing_is_a_415_naming_json(app, client):
+    # The outside client's case: the public form's fields, urlencoded, were a 422.
+    response = client.post(f"{API}/complaints", data={**VALID_COMPLAINT, "attestation": "y"})
+    body = problem(response, 415, "unsupported_media_type")
+    assert body["title"] == "Unsupported Media Type"
+    assert body["detail"] == (
+        "Send the body as one of: application/json (the Content-Type header says which)."
+    )
+    assert body["accepted_types"] == ["application/json"]
+    assert response.headers["Accept"] == "application/json"
+    assert complaints(app) == 0
+    # The same fields as JSON are filed.
+    assert client.post(f"{API}/complaints", json=VALID_COMPLAINT).status_code == 201
+    assert complaints(app) == 1
+
+
+def test_the_415_speaks_french_to_a_french_client(client):
+    response = client.post(
+        f"{API}/complaints", data="description=fuite", headers={"Accept-Language": "fr"}
+    )
+    body = problem(response, 415, "unsupported_media_type")
+    assert body["detail"] == (
+        "Envoyez le corps dans l'un de ces types\u00a0: application/json (l'en-tête "
+        "Content-Type indique lequel)."
+    )
+    assert response.headers["Content-Language"] == "fr"
+
+
+def test_every_operation_with_a_body_refuses_another_type_with_a_415(app, client, runner):
+    # Authenticated for every scope, so that each operation reaches its body; the roles and
+    # the ids (1) do not matter, as the body's type is refused first.
+    app.config["PUBLIC_POST_RATE_LIMIT"] = app.config["API_FILING_RATE_LIMIT"] = "1000/minute"
+    headers = bearer(issue_token(runner, "admin"))
+    document = client.get(f"{API}/openapi.json").json
+    for (method, path), types in operations_with_a_body(document).items():
+        url = API + re.sub(r"\{[^}]+\}", "1", path)
+        for content_type, data in (
+            (FORM, "name=x&comment=y"),
+            ("text/plain", '{"name": "x"}'),
+            (None, '{"name": "x"}'),  # a body without a Content-Type is no JSON either
+        ):
+            response = client.open(
+                url,
+                method=method.upper(),
+                data=data,
+                headers={**headers, **({"Content-Type": content_type} if content_type else {})},
+            )
+            body = problem(response, 415, "unsupported_media_type")
+            assert body["accepted_types"] == types, (method, path)
+            assert response.headers["Accept"] == ", ".join(types), (method, path)
+
+
+def test_json_only_where_files_are_not_taken_and_multipart_where_they_are(app, client, runner):
+    complaint_id, _ = file_complaint(app)
+    task_id = open_task_id(app, complaint_id, "register_complaint")
+    agent = bearer(issue_token(runner, "agent"))
+    # Files go in multipart: a JSON body to the task's files was a 422 about the field.
+    refused = client.post(f"{API}/tasks/{task_id}/attachments", json={}, headers=agent)
+    assert problem(refused, 415, "unsupported_media_type")["accepted_types"] == [
+        "multipart/form-data"
+    ]
+    # Intake takes both; multipart is read as the form it is (here, refused field by field).
+    intake = client.post(
+        f"{API}/complaints/intake",
+        data={"channel": "phone"},
+        content_type="multipart/form-data",
+        headers=agent,
+    )
+    assert problem(intake, 422, "validation_failed")["errors"]
+    # application/json with a charset is JSON.
+    charset = client.post(
+        f"{API}/complaints",
+        data='{"description": "x"}',
+        content_type="application/json; charset=utf-8",
+    )
+    assert problem(charset, 422, "validation_failed")["errors"]
+
+
+def test_no_body_at_all_is_still_the_views_422(client, runner):
+    response = client.post(f"{API}/complaints")
+    body = problem(response, 422, "validation_failed")
+    assert body["errors"] == {"body": ["The input must be a JSON object."]}
+
+
+def test_a_refused_type_is_replayed_like_any_client_error(app, client, runner):
+    headers = {**bearer(issue_token(runner, "admin")), "Idempotency-Key": "media-type-1"}
+    first = client.post(f"{API}/tokens", data="name=x", content_type=FORM, headers=headers)
+    again = client.post(f"{API}/tokens", data="name=x", content_type=FORM, headers=headers)
+    problem(first, 415, "unsupported_media_type")
+    assert again.status_code == 415 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Accept"] == "application/json"
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(IdempotencyRecord)) == 1
+
+
+@pytest.mark.parametrize("path", ["/tracking/survey", "/tracking/information"])
+def test_the_complainants_actions_name_their_types_before_the_token(client, path):
+    response = client.post(API + path, data="score=5", content_type=FORM)
+    expected = (
+        ["application/json"]
+        if path.endswith("survey")
+        else [
+            "application/json",
+            "multipart/form-data",
+        ]
+    )
+    assert problem(response, 415, "unsupported_media_type")["accepted_types"] == expected
