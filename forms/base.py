@@ -856,38 +856,68 @@ def schema_errors(
 # What a draft's values are checked against of each field's published schema: the JSON type
 # and the limits a value may not pass. A draft is unfinished, so nothing it may still lack is
 # asked for: no required field, no least length or number of items, no pattern or format
-# (half-typed), no cross-field rule, and an empty choice.
+# (half-typed), no cross-field rule, and an empty choice. null is a field left out.
 DRAFT_KEYWORDS = frozenset(
     {"type", "maxLength", "maxItems", "maximum", "minimum", "multipleOf", "uniqueItems", "enum"}
 )
 
 
 def draft_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The schema a draft of the form whose published schema is `schema` must fit."""
+    """The schema a draft of the form whose published schema is `schema` must fit: exact
+    (no other keys, each value of its field's JSON type or null, within its limits), so that
+    a body valid against it is kept and any other is refused."""
     properties: dict[str, Any] = {}
     for name, published in schema.get("properties", {}).items():
+        if published.get("readOnly"):  # files: added to the task, never sent with the form
+            properties[name] = {"description": published.get("description", ""), "type": "null"}
+            continue
         kept = {k: v for k, v in published.items() if k in DRAFT_KEYWORDS}
         if published.get("type") == "boolean":
             kept.pop("enum", None)  # a box the finished form must tick ([true])
         elif "enum" in kept and published.get("type") == "string" and "" not in kept["enum"]:
             kept["enum"] = [*kept["enum"], ""]  # nothing chosen yet
+        if "enum" in kept:
+            kept["enum"] = [*kept["enum"], None]
         items = published.get("items")
         if isinstance(items, Mapping):
             kept["items"] = {k: v for k, v in items.items() if k in DRAFT_KEYWORDS}
+        if published.get("type") == "string" and "enum" not in kept:
+            # NUL is refused anywhere (a 400), in half-typed dates too; null is no text.
+            kept["allOf"] = [{"not": {"type": "string", **NO_NUL["not"]}}]
+        if "type" in kept:
+            kept["type"] = [kept["type"], "null"]
+        if "description" in published:
+            kept = {"description": published["description"], **kept}
         properties[name] = kept
-    return {"type": "object", "properties": properties, "additionalProperties": False}
+    draft: dict[str, Any] = {}
+    if "title" in schema:
+        draft["title"] = f"{schema['title']}Draft"
+    return {**draft, "type": "object", "properties": properties, "additionalProperties": False}
 
 
 def draft_errors(
     form_cls: type[TaskForm], payload: Any, form: Form | None = None
 ) -> dict[str, list[str]]:
-    """What a draft's JSON values (formdata_from_json accepted them) pass of the form's
-    published limits, by field name: lengths, numbers of items, ranges, types, choices.
-    null is a field left out, as for formdata_from_json."""
-    values = {k: v for k, v in payload.items() if v is not None}
-    validator = _schema_validator(form_cls, form, draft=True)
+    """What a draft's JSON body breaks of its draft schema (draft_schema), by field name:
+    unknown fields, types, lengths, numbers of items, ranges, choices; every field at once.
+
+    A wrong type is named as formdata_from_json names it ("Send text.", "Send a list."), the
+    words every other body gets; the other limits as the published schema words them."""
+    if not isinstance(payload, Mapping):
+        return {"body": [str(_l("The input must be a JSON object."))]}
+    fields = _json_fields(form_cls)
     errors: dict[str, list[str]] = {}
-    for error in validator.iter_errors(values):
+    checked: dict[str, Any] = {}
+    for name, value in payload.items():
+        try:
+            formdata_from_json(form_cls, {name: value})
+        except JsonInputError as exc:
+            errors.update(exc.messages())
+            continue
+        if name in fields:
+            checked[name] = value
+    validator = _schema_validator(form_cls, form, draft=True)
+    for error in validator.iter_errors(checked):
         for name in _error_fields(error, validator.schema):
             messages = errors.setdefault(name, [])
             message = str(schema_message(error))
@@ -946,6 +976,8 @@ def schema_message(error: JsonSchemaError) -> LazyString:
     if rule == "additionalProperties":
         return _l("This field is not part of the form.")
     if rule == "type":
+        if isinstance(value, list):  # a draft's [type, "null"]: null is a field left out
+            value = ", ".join(str(v) for v in value if v != "null")
         return _l("Send a value of type %(type)s.", type=value)
     if rule == "maxLength":
         return _l("At most %(max)d characters.", max=value)
@@ -955,7 +987,8 @@ def schema_message(error: JsonSchemaError) -> LazyString:
         return _l("At least %(min)d characters.", min=value)
     if rule == "enum":
         # An empty text (a draft's choice left empty) is written as JSON writes it, "".
-        shown = (v if isinstance(v, str) and v else json.dumps(v) for v in value)
+        # null (a draft's field left out) is no choice to offer.
+        shown = (v if isinstance(v, str) and v else json.dumps(v) for v in value if v is not None)
         return _l("Choose one of: %(values)s.", values=", ".join(shown))
     if rule == "minimum":
         return _l("At least %(min)s.", min=value)

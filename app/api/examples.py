@@ -125,6 +125,17 @@ TASK_DETAIL: dict[str, Any] = {
             }
         },
     },
+    "draft_schema": {
+        "description": "Shortened here: the schema of a draft of the task's form.",
+        "type": "object",
+        "properties": {
+            "registration_outcome": {
+                "type": ["string", "null"],
+                "enum": ["complete", "incomplete", "not_a_complaint", "duplicate", "", None],
+            }
+        },
+        "additionalProperties": False,
+    },
     "role": "intake_agent",
     "status": "open",
     "title": "Register complaint",

@@ -13,6 +13,7 @@ from app.api.schemas import TEXT, answer_schemas, ref
 from app.input_guards import MAX_INT as MAX_ID
 from app.input_guards import MAX_JSON_DEPTH
 from forms import ComplaintForm, TaskForm
+from forms.base import draft_schema
 from forms.choices import CATEGORIES, CHANNELS, SEVERITIES, STATUSES
 from services import breach_view, form_definitions
 from services.tasks import SCOPES, SORTS
@@ -596,6 +597,25 @@ def task_completion_schema(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def draft_schemas(forms: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The schema of a draft of each task form (forms.base.draft_schema), by component name."""
+    return {f"{name}Draft": draft_schema(schema) for name, schema in forms.items()}
+
+
+def task_draft_schema(forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The body of PUT /tasks/{task_id}/draft: a draft of the task's own form."""
+    return {
+        "description": "Some of the task form's fields, to keep unfinished: the schema of a "
+        "draft of the task's own form_key (x-form-keys), also given as draft_schema by GET "
+        "/tasks/{task_id} with the choices filled from data. Exact: no other keys; each value "
+        "of its field's JSON type, or null for a field left out; within the form's limits "
+        "(maxLength, maxItems, minimum, maximum, multipleOf, the choices, an empty choice "
+        "too). Nothing is required and no cross-field rule applies, a draft being unfinished. "
+        "It replaces my previous draft and is deleted when the task is completed.",
+        "anyOf": [ref(f"{name}Draft") for name in forms],
+    }
+
+
 def breach_parameters() -> list[dict[str, Any]]:
     """The query parameters of the service-level view (services.breach_view.BreachFilter)."""
     return [
@@ -833,16 +853,13 @@ def paths() -> dict[str, Any]:
                 "summary": "Keep unfinished values of a task I may work on",
                 "security": bearer("tasks"),
                 "parameters": [task_id],
+                "x-form-keys": {
+                    key: ref(f"{cls.__name__}Draft")["$ref"] for key, cls in task_forms().items()
+                },
                 "requestBody": {
                     "required": True,
                     **json_body(
-                        {
-                            "type": "object",
-                            "description": "Any of the task form's fields (the properties of "
-                            "its payload_schema, with their JSON types); none is required and "
-                            "no cross-field rule applies, a draft being unfinished. It replaces "
-                            "my previous draft and is deleted when the task is completed.",
-                        },
+                        ref("TaskDraftValues"),
                         "Some of the task form's fields.",
                         examples.DRAFT_VALUES,
                     ),
@@ -995,6 +1012,8 @@ def document() -> dict[str, Any]:
                 "ComplaintForm": ComplaintForm.json_schema(),
                 **forms,
                 "TaskCompletion": task_completion_schema(forms),
+                **draft_schemas(forms),
+                "TaskDraftValues": task_draft_schema(forms),
                 "ProblemType": {
                     "type": "object",
                     "properties": {

@@ -241,6 +241,14 @@ def answer_schemas() -> dict[str, Any]:
                             "type": "object",
                             "description": "The JSON Schema of the body of /complete.",
                         },
+                        "draft_schema": {
+                            "type": "object",
+                            "description": "The JSON Schema of the body of PUT "
+                            "/tasks/{task_id}/draft: the same fields, none required, each of "
+                            "its JSON type or null (left out), within the form's limits "
+                            "(lengths, numbers of items, ranges, choices, an empty choice "
+                            "too); no other keys.",
+                        },
                         "data": nullable("object", description="The data it was completed with."),
                     }
                 ),

@@ -11,6 +11,7 @@ from flask import current_app, url_for
 from flask_babel import get_locale
 
 from app import department_text
+from forms.base import draft_schema
 from forms.choices import CATEGORIES, SEVERITIES, STATUSES, label
 from services import breach_view, complaints, tasks, tracking_links
 from services.clock import as_utc
@@ -136,8 +137,14 @@ def draft_dict(draft: TaskDraft) -> dict[str, Any]:
 
 
 def task_detail(task: Task, payload_schema: dict[str, Any]) -> dict[str, Any]:
-    """A task with the JSON Schema of the data that completes it (and that data, once done)."""
-    return {**task_dict(task), "payload_schema": payload_schema, "data": task.data}
+    """A task with the JSON Schemas of the data that completes it and of a draft of it (and
+    that data, once done)."""
+    return {
+        **task_dict(task),
+        "payload_schema": payload_schema,
+        "draft_schema": draft_schema(payload_schema),
+        "data": task.data,
+    }
 
 
 def inbox_page(page: InboxPage, links: dict[str, str | None]) -> dict[str, Any]:

@@ -233,16 +233,17 @@ def save_draft(user: User, task_id: str) -> Any:
     permissions.require_work_task(user, task)  # refused before the values are looked at
     payload = request.get_json(silent=True)
     form_cls = form_class(task)
-    try:
-        formdata = formdata_from_json(form_cls, payload)
-    except JsonInputError as exc:
+    if not isinstance(payload, dict):
         raise InvalidInput(
-            gettext("Send a JSON object with the form's fields."), details=exc.messages()
-        ) from exc
+            gettext("Send a JSON object with the form's fields."),
+            details={"body": [gettext("The input must be a JSON object.")]},
+        )
+    # Every field's problem at once (its type, an unknown name, a limit), against the task's
+    # draft_schema, as the document publishes it.
     errors = draft_errors(form_cls, payload, workflows.task_form(task))
     if errors:
         raise InvalidInput(gettext("Please correct the highlighted fields."), details=errors)
-    draft = drafts.save(user, task, formdata)
+    draft = drafts.save(user, task, formdata_from_json(form_cls, payload))
     db.session.commit()
     return jsonify(serializers.draft_dict(draft))
 

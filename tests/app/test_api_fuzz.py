@@ -359,3 +359,39 @@ def test_a_body_with_a_choice_filled_from_data_is_checked_against_the_task_schem
     assert not json_validator(schema).is_valid(body)
     response = client.post(f"{API}/tasks/{task_id}/complete", json=body, headers=headers)
     assert response.status_code == 422, response.json
+
+
+DRAFT = "/tasks/{task_id}/draft"
+# Drafts of the response letter's form and of forms with choices filled from data (support
+# services, people), and the registration.
+DRAFTED = ("register_complaint", "resolve_complaint", "refer_support", "review_overdue")
+
+
+@pytest.mark.parametrize("form_key", DRAFTED)
+def test_a_draft_is_kept_exactly_when_its_draft_schema_accepts_it(
+    fuzz_app, client, runner, document, form_key
+):
+    headers = bearer(issue_token(runner, j.ACTORS[form_key]))
+    task_id = complaint_at(fuzz_app, form_key)  # a draft leaves the task open: one will do
+    draft_schema = client.get(f"{API}/tasks/{task_id}", headers=headers).json["draft_schema"]
+    # As for completions: the document narrowed to the task's own schema (x-form-keys).
+    narrowed = copy.deepcopy(document)
+    operation_doc = narrowed["paths"][DRAFT]["put"]
+    reference = operation_doc["x-form-keys"][form_key]
+    operation_doc["requestBody"]["content"]["application/json"]["schema"] = {"$ref": reference}
+    narrowed["components"]["schemas"][reference.rsplit("/", 1)[1]] = draft_schema
+    schema = schemathesis.openapi.from_dict(narrowed)
+    schema.app = fuzz_app
+    operation = schema[DRAFT]["PUT"]
+    kept, refused = [], []
+
+    def check(case: Any) -> None:
+        case.path_parameters = {"task_id": task_id}
+        case.headers = {**body_only(case.headers), **headers}
+        response = case.call()
+        assert_contract(response, case.body, draft_schema, 200, case)
+        (kept if response.status_code == 200 else refused).append(response.status_code)
+
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        bounded(operation.as_strategy(generation_mode=mode), check, EXAMPLES)
+    assert kept and 422 in refused

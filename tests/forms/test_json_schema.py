@@ -454,3 +454,34 @@ def test_an_empty_email_is_as_valid_as_in_the_form():
     body = {**FILED, "anonymous": True, "email": ""}
     assert schema_errors(ComplaintForm, body) == {}
     assert _form_errors(ComplaintForm, body) == {}
+
+
+def test_a_drafts_schema_is_exact_and_its_refusals_read_as_the_forms():
+    from forms.base import draft_errors, draft_schema
+
+    schema = draft_schema(ResolutionForm.json_schema())
+    assert schema["title"] == "ResolutionFormDraft"
+    assert schema["additionalProperties"] is False and "required" not in schema
+    letter = schema["properties"]["response_letter"]
+    assert letter["type"] == ["string", "null"] and letter["maxLength"] == 10000
+    validator = json_validator(schema)
+    assert validator.is_valid({"response_letter": None, "remedies": ["refund"]})
+    assert not validator.is_valid({"response_letter": "a\x00b"})  # a 400 at the server
+    # Every field's problem at once, null naming no choice and no type.
+    errors = draft_errors(
+        ResolutionForm,
+        {"response_letter": 3, "remedies": ["nope"], "extra": "x", "remedy_details": None},
+    )
+    assert errors["response_letter"] == ["Send text."]
+    assert errors["extra"] == ["This field is not part of the form."]
+    assert errors["remedies"][0].startswith("Choose one of: explanation, apology")
+    assert "null" not in errors["remedies"][0] and "remedy_details" not in errors
+    registration = json_validator(draft_schema(RegistrationForm.json_schema()))
+    [refused] = registration.iter_errors({"registration_outcome": "maybe"})
+    from forms.base import schema_message
+
+    assert str(schema_message(refused)) == (
+        'Choose one of: complete, incomplete, not_a_complaint, duplicate, "".'
+    )
+    [mistyped] = registration.iter_errors({"registration_notes": 5})
+    assert str(schema_message(mistyped)) == "Send a value of type string."
