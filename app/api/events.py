@@ -32,7 +32,7 @@ def _integer(name: str, default: int, low: int, high: int) -> int:
             message = gettext("Give a whole number from 1 to %(max)d.", max=high)
         else:
             message = gettext("Send a whole number.")
-        raise InvalidInput("Please correct the highlighted fields.", details={name: [message]})
+        raise InvalidInput("Please correct the query parameters.", details={name: [message]})
     return int(raw)
 
 
@@ -47,7 +47,7 @@ def list_events(user: User) -> Any:
     except ValueError as exc:
         known = ", ".join(sorted(events.TYPES))
         raise InvalidInput(
-            "Please correct the highlighted fields.",
+            "Please correct the query parameters.",
             details={
                 "types": [
                     gettext(

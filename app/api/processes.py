@@ -166,7 +166,14 @@ def _posted() -> tuple[dict[str, bytes], Any]:
                 files[name] = content
         comment = request.form.get("comment")
     else:
-        body = json_object(DEPLOY_REQUEST)
+        try:
+            body = json_object(DEPLOY_REQUEST)
+        except InvalidInput as exc:
+            # No file, too many, or a name the schema refuses: said as a multipart deploy
+            # says it, not by the schema keyword ("minProperties", "pattern").
+            if "files" in exc.details:
+                exc.details["files"] = _bad_files().details["files"]
+            raise
         files = {name: text.encode("utf-8") for name, text in body["files"].items()}
         comment = body.get("comment")
     if not files or len(files) > MAX_FILES:

@@ -98,8 +98,12 @@ def test_the_types_filter(app, client, token):
     assert [e["type"] for e in found] == ["complaint.filed", "task.completed", "complaint.filed"]
     wrong = client.get(f"{API}/events?types=complaint.filed,nope", headers=headers)
     assert wrong.status_code == 422 and "nope" in str(wrong.json["errors"]["types"])
+    assert wrong.json["detail"] == "Please correct the query parameters."
     for query in ("after=-1", "limit=0", "limit=101", "after=x"):
-        assert client.get(f"{API}/events?{query}", headers=headers).status_code == 422
+        refused = client.get(f"{API}/events?{query}", headers=headers)
+        assert refused.status_code == 422
+        # As the other lists say it of their query (it said "the highlighted fields").
+        assert refused.json["detail"] == "Please correct the query parameters.", query
     # The document's pattern takes what the server takes (it was any text).
     document = client.get(f"{API}/openapi.json").json
     [types] = [p for p in document["paths"]["/events"]["get"]["parameters"] if p["name"] == "types"]

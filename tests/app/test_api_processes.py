@@ -119,6 +119,22 @@ def test_a_deploy_without_comment_or_files_is_refused(client, runner):
         headers=bearer(token),
     )
     assert bad_name.status_code == 422
+    # Said as a multipart deploy says it: the JSON one named the schema's keyword
+    # ("Not accepted by the published schema (pattern)", "(minProperties)").
+    files_message = "Only .bpmn and .dmn files and forms/*.toml definitions, as text, are taken."
+    assert bad_name.json["errors"] == {"files": [files_message]}
+    none = client.post(
+        f"{API}/processes/deploy", json={"files": {}, "comment": "x"}, headers=bearer(token)
+    )
+    assert problem(none, 422, "validation_failed")["errors"] == {"files": [files_message]}
+    french = client.post(
+        f"{API}/processes/deploy",
+        json={"files": {}, "comment": "x"},
+        headers={**bearer(token), "Accept-Language": "fr"},
+    )
+    assert french.json["errors"]["files"] == [
+        "Seuls les fichiers .bpmn et .dmn et les définitions forms/*.toml, en texte, sont acceptés."
+    ]
 
 
 def test_only_process_owners_deploy_and_only_with_the_admin_scope(app, client, runner):
