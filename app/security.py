@@ -99,13 +99,12 @@ def _says_when_to_retry(status: int) -> bool:
 
 
 def content_language(response: Any) -> Any:
-    """Content-Language (en or fr, as the words were chosen) on pages and JSON errors;
+    """Content-Language (en or fr, as the words were chosen) on pages and JSON answers (their
+    errors and labels, such as a complaint's status_label, are in the reader's language);
     security_headers adds Vary: Accept-Language, where the language may come from."""
     if request.endpoint == "static":
         return response
-    if response.mimetype == "text/html" or (
-        response.status_code >= 400 and response.mimetype in JSON_TYPES
-    ):
+    if response.mimetype == "text/html" or response.mimetype in JSON_TYPES:
         response.headers.setdefault("Content-Language", str(get_locale() or "en"))
     return response
 

@@ -166,6 +166,11 @@ def test_tracking_answers_in_the_language_the_client_prefers(client):
         f"{API}/tracking/{filed['tracking_token']}", headers={"Accept-Language": "fr-FR,fr"}
     )
     assert response.json["language"] == "fr"
+    assert response.json["status_label"] == "En cours d'enregistrement"
+    # The answer names its language, as errors and pages do.
+    assert response.headers["Content-Language"] == "fr"
+    english = client.get(f"{API}/tracking/{filed['tracking_token']}")
+    assert english.headers["Content-Language"] == "en"
 
 
 def test_tracking_says_which_information_the_complainant_must_send(app, client):
