@@ -165,7 +165,7 @@ def letter_pdf(task_id: str) -> Any:
     """The letter being signed off, printed as the complainant will get it (a preview)."""
     task = tasks.get_for(current_user, task_id)
     letter = _letter_preview(task)
-    if letter is None:
+    if letter is None or not letter.is_letter:  # a notice is a message, never printed
         abort(404)
     complaint = task.complaint
     content = documents.render_pdf(documents.letter_html(complaint, letter.text))

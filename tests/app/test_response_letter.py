@@ -224,5 +224,9 @@ def test_a_notice_in_place_of_the_letter_is_previewed_with_its_subject(app, clie
             reference = complaint.reference
         login(client, "manager")
         letter = _letter_section(html.unescape(client.get(f"/tasks/{task_id}").text))
+        pdf = client.get(f"/tasks/{task_id}/letter.pdf")
     assert letter.count("Subject:") == 1
     assert f"Subject: Your complaint {reference} is resolved" in letter
+    # A notice is an email, never printed: no PDF of it is offered.
+    assert "Preview the letter as PDF" not in letter
+    assert pdf.status_code == 404
