@@ -24,6 +24,7 @@ from wtforms import SelectChoice
 from app import department_text
 from app.public import APPEAL_TIMER, limit_words
 from forms import intake as intake_forms
+from forms import lists as choice_lists
 from forms.organisation import (
     DepartmentForm,
     OrganisationForm,
@@ -34,6 +35,7 @@ from forms.organisation import (
 from services import (
     attachments,
     departments,
+    form_definitions,
     organisation,
     permissions,
     presets,
@@ -55,6 +57,10 @@ def _supply_departments(_state: Any) -> None:
     intake_forms.use_departments(
         lambda: department_text.choices() if has_app_context() else [],
         lambda: department_text.aliases() if has_app_context() else {},
+    )
+    # Their choice lists are the active version's (the shipped ones outside an application).
+    choice_lists.use_source(
+        lambda: form_definitions.active_lists() if has_app_context() else choice_lists.shipped()
     )
 
 

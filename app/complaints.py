@@ -6,6 +6,7 @@ list, the reference lookup, the detail page and its documents (services.permissi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import (
@@ -25,18 +26,8 @@ from flask_login import current_user, login_required
 from app import department_text, downloads, history, procedure_text, service_levels
 from app.local_time import local_time
 from forms import StaffIntakeForm
-from forms.choices import (
-    CATEGORIES,
-    CHANNELS,
-    CONTACT_CHANNELS,
-    DELIVERY_MODES,
-    PAYMENT_MODES,
-    PURCHASE_MODES,
-    SAFE_CONTACT_METHODS,
-    SEVERITIES,
-    STATUSES,
-    label,
-)
+from forms import lists as choice_lists
+from forms.choices import CONTACT_CHANNELS, SAFE_CONTACT_METHODS, STATUSES, label
 from forms.complaints import ComplaintFilterForm
 from forms.inbox import department_options
 from services import (
@@ -44,6 +35,7 @@ from services import (
     breach_view,
     complaints,
     documents,
+    form_definitions,
     permissions,
     roles,
     sensitive,
@@ -74,17 +66,26 @@ OUTCOMES = {
     "closed_after_review": _l("Closed after a review"),
     "closed_withdrawn": _l("Withdrawn by the complainant"),
 }
-CHOICES = {
-    "category": CATEGORIES,
-    "severity": SEVERITIES,
-    "channel": CHANNELS,
+# The application's own lists of the complaint's coded fields; the others are the
+# procedure's (LISTED), whose words are those of the complaint's process version.
+OWN_CHOICES = {
     "status": STATUSES,
     "preferred_contact": CONTACT_CHANNELS,
-    "purchase_mode": PURCHASE_MODES,
-    "payment_mode": PAYMENT_MODES,
-    "delivery_mode": DELIVERY_MODES,
     "safe_contact_method": SAFE_CONTACT_METHODS,
 }
+LISTED = {
+    "category": "categories",
+    "severity": "severities",
+    "channel": "channels",
+    "purchase_mode": "purchase_modes",
+    "payment_mode": "payment_modes",
+    "delivery_mode": "delivery_modes",
+}
+
+
+def choices_of(lists: choice_lists.ChoiceLists) -> dict[str, Any]:
+    """Field → its (value, words) pairs, the procedure's read in `lists`."""
+    return {**OWN_CHOICES, **{name: lists.labels(found).items() for name, found in LISTED.items()}}
 
 
 @bp.before_request
@@ -114,7 +115,7 @@ def index() -> Any:
         query=filters.query(),
         sees_confidential=permissions.sees_confidential(current_user),
         label=label,
-        choices=CHOICES,
+        choices=choices_of(choice_lists.current()),
     ), status
 
 
@@ -132,10 +133,11 @@ def show(complaint_id: int) -> Any:
     case = complaints.case_file(current_user, complaint_id)
     current, done = _steps(case.complaint)
     intake_form = StaffIntakeForm()
+    choices = choices_of(form_definitions.lists_for_complaint(case.complaint))
     intake = [
         (
             str(STAFF_LABELS.get(name) or intake_form[name].label.text),
-            _intake_value(case.complaint, name),
+            _intake_value(case.complaint, name, choices),
         )
         for name in (
             "channel",
@@ -163,7 +165,7 @@ def show(complaint_id: int) -> Any:
         routes=ROUTES,
         outcomes=OUTCOMES,
         label=label,
-        choices=CHOICES,
+        choices=choices,
         referrals=sensitive.referrals(case.complaint.id) if case.complaint.confidential else [],
         may_reopen=_may_reopen(case.complaint),
         letters=documents.for_complaint(case.complaint.id),
@@ -248,10 +250,10 @@ def document(complaint_id: int, document_id: int) -> Any:
     return downloads.private_file(documents.path_of(found), found.content_type, found.filename)
 
 
-def _intake_value(complaint: Any, name: str) -> str:
+def _intake_value(complaint: Any, name: str, choices: Mapping[str, Any]) -> str:
     value = getattr(complaint, name)
-    if name in CHOICES:
-        return str(label(CHOICES[name], value))
+    if name in choices:
+        return str(label(choices[name], value))
     if name == "received_at":
         return local_time(value, zone=True)
     if name == "department":

@@ -22,6 +22,7 @@ from app.exports import csv_response, xlsx_response
 from app.numbers import number
 from app.service_levels import clock_name
 from forms import choices
+from forms import lists as choice_lists
 from forms.choices import label
 from forms.reports import (
     AGES,
@@ -67,17 +68,18 @@ CHARTS = {
     "categories": "horizontal",
     "departments": "horizontal",
 }
+# A table's row keys in words: the application's own, or a list of the procedure's (by name).
 KEY_CHOICES: dict[str, Any] = {
     "backlog_by_age": AGES,
     "times": MEASURES,
     "satisfaction_scores": tuple((str(value), text) for value, text in choices.SCORES),
     "outcomes": tuple(OUTCOMES.items()),
-    "remedies": choices.REMEDIES,
-    "escalations": choices.ESCALATION_TARGETS,
-    "root_causes": choices.ROOT_CAUSES,
-    "resolution_codes": choices.RESOLUTION_CODES,
-    "channels": choices.CHANNELS,
-    "categories": choices.CATEGORIES,
+    "remedies": "remedies",
+    "escalations": "escalation_targets",
+    "root_causes": "root_causes",
+    "resolution_codes": "resolution_codes",
+    "channels": "channels",
+    "categories": "categories",
 }
 # The totals' drill-downs: a figure, or the backlog at the end of the period.
 TOTAL_FIGURES = {**{name: name for name in reports.TOTAL_EVENTS}, "backlog_end": "backlog"}
@@ -153,7 +155,7 @@ def complaints() -> Any:
         title=figure_title(query, figure, bucket),
         paging={**query.args(), "figure": figure, "bucket": bucket},
         label=label,
-        categories=choices.CATEGORIES,
+        categories=choice_lists.current().labels("categories").items(),
         statuses=choices.STATUSES,
     ), (200 if valid else 422)
 
@@ -258,7 +260,10 @@ def key_label(query: ReportQuery, name: str, key: str) -> str:
         return _("Not recorded")
     if name == "departments":
         return department_text.name_of(key)
-    return str(label(KEY_CHOICES.get(name, ()), key))
+    found = KEY_CHOICES.get(name, ())
+    if isinstance(found, str):
+        return str(choice_lists.current().label(found, key))
+    return str(label(found, key))
 
 
 def figure_title(query: ReportQuery, figure: str, bucket: str) -> str:

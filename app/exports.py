@@ -36,6 +36,7 @@ from app import department_text
 from app.complaints import OUTCOMES, ROUTES
 from app.local_time import zone_name
 from forms import choices
+from forms import lists as choice_lists
 from forms.complaints import ComplaintFilterForm
 from forms.inbox import department_options
 from services import business_calendar, complaints, export_jobs, exports, permissions
@@ -124,20 +125,29 @@ TITLES: Mapping[str, Any] = {
     "compensation": _l("Compensation paid"),
     "satisfaction": _l("Satisfaction (1-5)"),
 }
-# Columns holding codes, and the choices that name them in the reader's language.
-CODE_LABELS: Mapping[str, Iterable[tuple[Any, Any]]] = {
-    "channel": choices.CHANNELS,
-    "category": choices.CATEGORIES,
-    "severity": choices.SEVERITIES,
+# Columns holding codes, and the choices that name them in the reader's language: the
+# application's own, or a list of the procedure's (processes/choices.toml, by name).
+CODE_LABELS: Mapping[str, Iterable[tuple[Any, Any]] | str] = {
+    "channel": "channels",
+    "category": "categories",
+    "severity": "severities",
     "route": ROUTES.items(),
     "status": choices.STATUSES,
     "outcome": OUTCOMES.items(),
-    "root_cause": choices.ROOT_CAUSES,
-    "escalation_target": choices.ESCALATION_TARGETS,
-    "escalation_decision": choices.ESCALATION_DECISIONS,
-    "resolution_codes": choices.RESOLUTION_CODES,
-    "remedies": choices.REMEDIES,
+    "root_cause": "root_causes",
+    "escalation_target": "escalation_targets",
+    "escalation_decision": "escalation_decisions",
+    "resolution_codes": "resolution_codes",
+    "remedies": "remedies",
 }
+
+
+def code_names(column: str) -> dict[Any, str]:
+    """Code → its words in the reader's language, for a column of CODE_LABELS (a list of the
+    procedure's is the active version's, with the shipped words of codes it no longer has)."""
+    found = CODE_LABELS[column]
+    pairs = choice_lists.current().labels(found).items() if isinstance(found, str) else found
+    return {code: str(text) for code, text in pairs}
 
 
 @bp.before_request
@@ -205,7 +215,7 @@ def labelled_rows(rows: Iterable[Sequence[Any]]) -> Iterator[list[Cell]]:
         if name == "confidential":
             convert.append((index, lambda flag: yes if flag else no))
         elif name in CODE_LABELS:
-            convert.append((index, _namer({code: str(text) for code, text in CODE_LABELS[name]})))
+            convert.append((index, _namer(code_names(name))))
         elif name == "department":
             convert.append((index, _namer(department_text.names_in())))
     return _labelled(rows, convert)

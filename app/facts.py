@@ -15,17 +15,7 @@ from wtforms.fields import BooleanField, Field, SelectFieldBase
 from app import department_text
 from app.local_time import DATE, local_time
 from forms import InformationReplyForm, StaffIntakeForm, SurveyForm
-from forms.choices import (
-    CATEGORIES,
-    CHANNELS,
-    CONTACT_CHANNELS,
-    DELIVERY_MODES,
-    PAYMENT_MODES,
-    PURCHASE_MODES,
-    SEVERITIES,
-    STATUSES,
-    label,
-)
+from forms.choices import CONTACT_CHANNELS, STATUSES, label
 from forms.definitions import FormDefinition
 from forms.summary import labelled, number_text
 from services import form_definitions
@@ -142,19 +132,21 @@ def when(value: datetime | date | None, zone: bool = False) -> str:
 
 
 def complaint_summary(complaint: Complaint) -> list[Fact]:
-    """The complaint as received and as classified, for staff."""
+    """The complaint as received and as classified, for staff, in the words of its process
+    version's lists."""
+    lists = form_definitions.lists_for_complaint(complaint)
     rows: list[tuple[str, Any, str | None]] = [
         ("reference", _("Reference"), complaint.reference),
         ("received_at", _("Received"), when(complaint.received_at, zone=True)),
-        ("channel", _("Channel"), label(CHANNELS, complaint.channel)),
+        ("channel", _("Channel"), lists.label("channels", complaint.channel)),
         (
             "received_by",
             _("Recorded by"),
             complaint.received_by.name if complaint.received_by else _("The complainant"),
         ),
         ("status", _("Status"), label(STATUSES, complaint.status)),
-        ("category", _("Category"), label(CATEGORIES, complaint.category)),
-        ("severity", _("Severity"), label(SEVERITIES, complaint.severity)),
+        ("category", _("Category"), lists.label("categories", complaint.category)),
+        ("severity", _("Severity"), lists.label("severities", complaint.severity)),
         ("route", _("Route"), label(ROUTES, complaint.route)),
         ("department", _("Department"), department_text.name_of(complaint.department)),
     ]
@@ -176,10 +168,22 @@ def complaint_summary(complaint: Complaint) -> list[Fact]:
         ("product_service", _("Product or service"), complaint.product_service),
         ("event_date", _("Date of the event"), when(complaint.event_date)),
         ("purchase_date", _("Purchase date"), when(complaint.purchase_date)),
-        ("purchase_mode", _("Bought"), label(PURCHASE_MODES, complaint.purchase_mode or None)),
-        ("payment_mode", _("Paid by"), label(PAYMENT_MODES, complaint.payment_mode or None)),
+        (
+            "purchase_mode",
+            _("Bought"),
+            lists.label("purchase_modes", complaint.purchase_mode or None),
+        ),
+        (
+            "payment_mode",
+            _("Paid by"),
+            lists.label("payment_modes", complaint.payment_mode or None),
+        ),
         ("delivery_date", _("Delivery date"), when(complaint.delivery_date)),
-        ("delivery_mode", _("Delivered"), label(DELIVERY_MODES, complaint.delivery_mode or None)),
+        (
+            "delivery_mode",
+            _("Delivered"),
+            lists.label("delivery_modes", complaint.delivery_mode or None),
+        ),
         ("consent", _("Consent or signature"), _("Yes") if complaint.consent else _("No")),
     ]
     facts = [Fact(name, text, str(value)) for name, text, value in rows if value]

@@ -20,7 +20,8 @@ from app import department_text, role_text
 from app.procedure_text import translated
 from app.service_levels import clock_name, target_words
 from forms import SurveyForm
-from forms.choices import CHANNELS, CONTACT_CHANNELS, label
+from forms import lists as choice_lists
+from forms.choices import CONTACT_CHANNELS, label
 from forms.summary import describe
 from services import audit, form_definitions
 from services.errors import NotFound
@@ -192,7 +193,7 @@ def detail(event: AuditEvent, tasks: Mapping[str, Task]) -> str:
     data: Mapping[str, Any] = event.data or {}
     kind, summary = event.kind, event.summary or ""
     if kind == "received":
-        return str(label(CHANNELS, data.get("channel")) or "")
+        return str(choice_lists.current().label("channels", data.get("channel")) or "")
     if kind in ("task_completed", "claimed", "unclaimed", "task_withdrawn"):
         return _task_title(event, tasks)
     if kind == "reassigned":
@@ -297,7 +298,9 @@ def _task_form(task: Task) -> type[Form] | None:
 def _word(name: str, value: Any) -> Any:
     """Values the application records as ids, in words (the channel a message went by)."""
     if name == "channel" and isinstance(value, str):
-        return str(label(CONTACT_CHANNELS, value) or label(CHANNELS, value) or value)
+        return str(
+            label(CONTACT_CHANNELS, value) or choice_lists.current().label("channels", value)
+        )
     if name == "department" and isinstance(value, str):
         # Stored as complaints carry it (its English name): named in the reader's language.
         return department_text.recorded(value)

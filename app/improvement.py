@@ -17,7 +17,8 @@ from flask_login import current_user, login_required
 
 from app import department_text
 from app.input_guards import MAX_INT
-from forms.choices import CATEGORIES, ROOT_CAUSES, label
+from forms import lists as choice_lists
+from forms.choices import label
 from forms.improvement import (
     ACTION_STATUSES,
     CLUSTER_KINDS,
@@ -60,9 +61,9 @@ def _require_manages() -> None:
 def cluster_label(cluster: recurring.Cluster) -> str:
     """A cluster's value in words: a category's or a root cause's label, else as recorded."""
     if cluster.kind == "category":
-        return str(label(CATEGORIES, cluster.key))
+        return str(choice_lists.current().label("categories", cluster.key))
     if cluster.kind == "root_cause":
-        return str(label(ROOT_CAUSES, cluster.key))
+        return str(choice_lists.current().label("root_causes", cluster.key))
     if cluster.kind == "department":
         return department_text.name_of(cluster.key) or cluster.label
     return cluster.label

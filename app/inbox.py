@@ -18,7 +18,8 @@ from app import department_text, role_text
 from app.domain_messages import translate
 from app.procedure_text import translated
 from app.redirects import safe_next
-from forms.choices import CATEGORIES, CHANNELS, SEVERITIES, STATUSES, label
+from forms import lists as choice_lists
+from forms.choices import STATUSES, label
 from forms.inbox import (
     SCOPES,
     BulkForm,
@@ -34,7 +35,17 @@ from services.models import User
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
-CHOICES = {"category": CATEGORIES, "severity": SEVERITIES, "channel": CHANNELS, "status": STATUSES}
+# The procedure's lists the inbox names values of (processes/choices.toml).
+LISTED = {"category": "categories", "severity": "severities", "channel": "channels"}
+
+
+def choices() -> dict[str, Any]:
+    """Field → its (value, words) pairs: the active version's lists, and the statuses."""
+    lists = choice_lists.current()
+    return {
+        "status": STATUSES,
+        **{name: lists.labels(found).items() for name, found in LISTED.items()},
+    }
 
 
 @bp.before_request
@@ -77,7 +88,7 @@ def _render(filters: InboxFilterForm, save_form: SaveFilterForm, status: int = 2
         saved=saved_filters.list_for(current_user),
         clocks=breach_view.statuses(page.tasks),
         label=label,
-        choices=CHOICES,
+        choices=choices(),
         role_labels=role_text.choices(),
         bulk_form=_bulk_form(),
     ), status
@@ -165,7 +176,7 @@ def all_tasks() -> Any:
         assignee=assignee,
         clocks=breach_view.statuses(page.tasks),
         label=label,
-        choices=CHOICES,
+        choices=choices(),
         role_labels=role_text.choices(),
         bulk_form=bulk_form,
     ), status

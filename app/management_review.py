@@ -22,6 +22,7 @@ from app import department_text, local_time
 from app.complaints import OUTCOMES
 from app.service_levels import clock_name
 from forms import choices
+from forms import lists as choice_lists
 from forms.management_review import (
     ACTION_STATUS_LABELS,
     HEADLINE_LABELS,
@@ -38,15 +39,16 @@ from services.reports import SMALL, Cell
 
 bp = Blueprint("management_review", __name__, url_prefix="/management-review")
 
-# The words for the codes each compared table lists.
+# The words for the codes each compared table lists: the application's own, or the name of
+# a list of the procedure's (processes/choices.toml).
 CODE_LABELS: dict[str, Any] = {
     "outcomes": OUTCOMES.items(),
-    "root_causes": choices.ROOT_CAUSES,
-    "resolution_codes": choices.RESOLUTION_CODES,
-    "remedies": choices.REMEDIES,
-    "escalations": choices.ESCALATION_TARGETS,
-    "channels": choices.CHANNELS,
-    "categories": choices.CATEGORIES,
+    "root_causes": "root_causes",
+    "resolution_codes": "resolution_codes",
+    "remedies": "remedies",
+    "escalations": "escalation_targets",
+    "channels": "channels",
+    "categories": "categories",
     "satisfaction_scores": [(str(value), text) for value, text in choices.SCORES],
 }
 CLUSTER_KINDS: dict[str, Any] = {
@@ -174,7 +176,10 @@ def code_label(table: str, key: str) -> str:
         return _("Not recorded")
     if table == "departments":
         return department_text.name_of(key)
-    return str(choices.label(CODE_LABELS.get(table, ()), key))  # a lazy string
+    found = CODE_LABELS.get(table, ())
+    if isinstance(found, str):
+        return str(choice_lists.current().label(found, key))
+    return str(choices.label(found, key))  # a lazy string
 
 
 def cluster_label(cluster: Any) -> str:

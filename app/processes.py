@@ -69,8 +69,10 @@ bp = Blueprint("processes", __name__, url_prefix="/processes")
 
 # The preview's inputs are named preview-<field>: they must not clash with the editor's own.
 PREVIEW_PREFIX = "preview-"
-# Diagrams, and form definitions under forms/ (forms/<form key>.toml).
-FILE_NAME = re.compile(r"^([A-Za-z0-9_.-]+\.(bpmn|dmn)|forms/[a-z][a-z0-9_]{0,62}\.toml)$")
+# Diagrams, the choice lists (choices.toml) and form definitions under forms/ (forms/<key>.toml).
+FILE_NAME = re.compile(
+    r"^([A-Za-z0-9_.-]+\.(bpmn|dmn)|choices\.toml|forms/[a-z][a-z0-9_]{0,62}\.toml)$"
+)
 MAX_FILES = 100
 
 
@@ -116,7 +118,10 @@ def _posted_files(body: Mapping[str, Any]) -> dict[str, bytes]:
     for name, text in files.items():
         if not isinstance(name, str) or not FILE_NAME.match(name) or not isinstance(text, str):
             raise InvalidInput(
-                _("Only .bpmn and .dmn files and forms/*.toml definitions, as text, are taken.")
+                _(
+                    "Only .bpmn and .dmn files, choices.toml and forms/*.toml definitions, as "
+                    "text, are taken."
+                )
             )
         posted[name] = text.encode("utf-8")
     return posted
@@ -157,8 +162,15 @@ def _posted_forms(body: Mapping[str, Any], files: Mapping[str, bytes]) -> dict[s
 
 
 def _posted(body: Mapping[str, Any]) -> dict[str, bytes]:
-    """Diagram files and form definitions of a validate or deploy request, as files."""
+    """Diagram files and form definitions of a validate or deploy request, as files. The
+    choice lists, unless sent, are those of the version being edited ("version_id"): the
+    editor does not edit them, and a deploy must not put the shipped ones back."""
     files = _posted_files(body)
+    version_id = body.get("version_id")
+    if form_definitions.LISTS_FILE not in files and isinstance(version_id, int):
+        kept = (_version(version_id).files or {}).get(form_definitions.LISTS_FILE)
+        if kept is not None:
+            files[form_definitions.LISTS_FILE] = kept.encode("utf-8")
     return {**files, **_posted_forms(body, files)}
 
 
@@ -192,7 +204,7 @@ def editor() -> Any:
         # Every form of the version: the designer edits them, and Validate and Deploy send
         # them all back, so that a form this version changed is not replaced by the shipped one.
         "forms": form_definitions.editable(version),
-        "lists": sorted(library.LISTS),
+        "lists": sorted({*form_definitions.lists_for_version(version), *library.LISTS}),
         "field_types": list(definitions.FIELD_TYPES),
         "routes": {value: str(text) for value, text in ROUTES},
         "messages": {key: str(text) for key, text in EDITOR_MESSAGES.items()},
@@ -291,7 +303,12 @@ def preview_form() -> Any:
     if not isinstance(key, str) or not definitions.NAME.match(key) or not isinstance(spec, Mapping):
         raise InvalidInput(_('Send the form to preview as {"key": key, "form": definition}.'))
     try:
-        found = definitions.loads(key, definitions.dumps(spec))
+        version_id = body.get("version_id")
+        version = (
+            _version(version_id) if isinstance(version_id, int) else processes.active_version()
+        )
+        lists = form_definitions.lists_for_version(version)
+        found = definitions.loads(key, definitions.dumps(spec), lists)
     except (ValueError, TypeError) as exc:
         if isinstance(exc, DefinitionError):
             problems = exc.problems
@@ -305,8 +322,6 @@ def preview_form() -> Any:
                 for p in problems
             ],
         ), 422
-    version_id = body.get("version_id")
-    version = _version(version_id) if isinstance(version_id, int) else processes.active_version()
     labels = facts.FieldIndex({**form_definitions.for_version(version), key: found})
     html = render_template(
         "processes/_form_preview.html",

@@ -934,18 +934,18 @@ _VALIDATORS: dict[tuple[Any, ...], Any] = {}
 def _schema_validator(form_cls: type[TaskForm], form: Form | None, draft: bool = False) -> Any:
     """The validator of `form_cls`'s schema with `form`'s choices (json_schema), cached by
     what the schema depends on: the class, the choices the form was given, and today (the
-    latest date a not-in-the-future date may take)."""
-    choices = None
-    if form is not None:
-        choices = tuple(
-            (f.short_name, tuple(map(str, _choice_values(f))))
-            for f in form
-            if isinstance(f, SelectField | SelectMultipleField) and f.choices is not None
-        )
+    latest date a not-in-the-future date may take). Without a form, a fresh one's: choices
+    read when a form is built (the procedure's lists, the departments) change with the data."""
+    probe = form if form is not None else form_cls()
+    choices = tuple(
+        (f.short_name, tuple(map(str, _choice_values(f))))
+        for f in probe
+        if isinstance(f, SelectField | SelectMultipleField) and f.choices is not None
+    )
     today = (datetime.now(UTC).replace(tzinfo=None) + LATEST_UTC_OFFSET).date()
 
     def make() -> Any:
-        schema = form_cls.json_schema(form)
+        schema = form_cls.json_schema(probe)
         return json_validator(draft_schema(schema) if draft else schema)
 
     return _cached(_VALIDATORS, (form_cls, choices, today, draft), make)

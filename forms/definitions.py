@@ -4,8 +4,9 @@ a WTForms class.
 One definition gives the page (labels and help in the reader's language, conditional
 fields), the server's validation (WTForms validators and the definition's rules), the JSON
 Schema the API publishes (TaskForm.json_schema, rules included) and the checks a deploy
-runs. Python keeps what needs code, referenced by name (forms.library): managed choice
-lists, choices filled from the database, validators, filters and rules.
+runs. A version's choice lists (processes/choices.toml, forms.lists) give the choices a
+field names by list. Python keeps what needs code, referenced by name (forms.library): the
+application's own lists, choices filled from the database, validators, filters and rules.
 
 A definition (TOML):
 
@@ -25,7 +26,7 @@ A definition (TOML):
     required = true            # or { en = "message", fr = "message" }
     # text: min_length, max_length, pattern = { regex = "...", en = "...", fr = "..." }
     # number: min, max, range_message = {...}, whole = true; date: not_in_future = true
-    # choices: a managed list's name ("remedies") or [{ value = "...", label = {...} }]
+    # choices: a list's name ("remedies", choices.toml) or [{ value = "...", label = {...} }]
     # choices_from = "support_services" (filled from data); placeholder = {...} or false
     # widget = "radio"; default = ...; validators = ["no_placeholder"]; filters = ["upper"]
     shown_when = "outcome == 'reached'"                # forms.conditions' grammar
@@ -50,9 +51,7 @@ from pathlib import Path
 from re import _constants, _parser  # the pattern's parse tree, for _nested_repetition
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel.speaklater import LazyString
-from markupsafe import escape
 from wtforms.fields import (
     BooleanField,
     DateField,
@@ -73,12 +72,12 @@ from wtforms.validators import (
 )
 
 from forms import conditions, library, toml_edit
+from forms import lists as choice_lists
 from forms.base import AmountField, ChecklistField, NotInFuture, Rule, TaskFilesField, TaskForm
 from forms.choices import PLACEHOLDER, options
 from forms.conditions import Condition, ConditionError
-from forms.text import N_
+from forms.text import N_, localized, pick, text_problems
 
-LANGUAGES = ("en", "fr")
 FIELD_TYPES = (
     "text",
     "long_text",
@@ -92,7 +91,6 @@ FIELD_TYPES = (
     "file",
 )
 CHOICE_TYPES = frozenset({"choice", "multiple_choice", "checklist"})
-MARKUP = ("<", ">", '"')
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Fields no definition may declare: the page's own inputs.
 RESERVED = frozenset({"submit", "csrf_token", "next_task"})
@@ -147,29 +145,6 @@ class DefinitionError(ValueError):
         super().__init__("; ".join(problems))
 
 
-class LocalText(LazyString):
-    """A definition's text in the reader's language. Unlike the catalogue's texts, it is
-    written by a process owner: templates escape it (markup characters are also refused)."""
-
-    def __html__(self) -> str:
-        return str(escape(str(self)))
-
-
-def localized(texts: Mapping[str, str]) -> LazyString:
-    """A text in the reader's language (French or English), resolved when it is shown."""
-    frozen = {str(k): str(v) for k, v in texts.items()}
-    return LocalText(_pick, frozen)
-
-
-def _pick(texts: Mapping[str, str]) -> str:
-    try:
-        locale = get_locale()
-    except RuntimeError:  # no request: the definition's English
-        locale = None
-    language = locale.language if locale is not None else "en"
-    return texts.get(language) or texts.get("en") or next(iter(texts.values()), "")
-
-
 @dataclass(frozen=True)
 class FieldDefinition:
     """One field of a definition, as written."""
@@ -189,6 +164,9 @@ class FormDefinition:
     form_class: type[TaskForm]
     context: tuple[str, ...] = ()
     fills: Mapping[str, str] = field(default_factory=dict)  # field → choices_from source
+    # field → (the list it names, or None for inline choices, its values): what the routing
+    # table and the diagram's conditions may compare the field with.
+    choice_values: Mapping[str, tuple[str | None, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -216,9 +194,9 @@ SHIPPED_DIR = Path(__file__).resolve().parent.parent / "processes" / "forms"
 
 
 @lru_cache(maxsize=512)
-def compiled(key: str, text: str) -> FormDefinition:
-    """loads(), once per distinct text (definitions are immutable once deployed)."""
-    return loads(key, text)
+def compiled(key: str, text: str, lists: choice_lists.ChoiceLists | None = None) -> FormDefinition:
+    """loads(), once per distinct text and lists (both are immutable once deployed)."""
+    return loads(key, text, lists)
 
 
 @lru_cache(maxsize=1)
@@ -226,9 +204,10 @@ def shipped() -> dict[str, FormDefinition]:
     """The definitions shipped in processes/forms, compiled; a broken one stops the start."""
     found: dict[str, FormDefinition] = {}
     problems: list[str] = []
+    lists = choice_lists.shipped()
     for path in sorted(SHIPPED_DIR.glob("*.toml")):
         try:
-            found[path.stem] = compiled(path.stem, path.read_text("utf-8"))
+            found[path.stem] = compiled(path.stem, path.read_text("utf-8"), lists)
         except DefinitionError as exc:
             problems += [f"{path.name}: {p}" for p in exc.problems]
     if problems:
@@ -236,13 +215,14 @@ def shipped() -> dict[str, FormDefinition]:
     return found
 
 
-def loads(key: str, text: str) -> FormDefinition:
-    """Parse and compile the TOML definition of form `key`; DefinitionError names each problem."""
+def loads(key: str, text: str, lists: choice_lists.ChoiceLists | None = None) -> FormDefinition:
+    """Parse and compile the TOML definition of form `key` with the choice lists `lists` (the
+    shipped ones by default); DefinitionError names each problem."""
     try:
         spec = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError([N_("not valid TOML: %(error)s", error=str(exc))]) from None
-    return compile_definition(key, spec)
+    return compile_definition(key, spec, lists)
 
 
 def dumps(spec: Mapping[str, Any], before: str | None = None) -> str:
@@ -287,8 +267,12 @@ def as_json(value: Any) -> Any:
     return value
 
 
-def compile_definition(key: str, spec: Mapping[str, Any]) -> FormDefinition:
-    """Check a parsed definition and build its TaskForm class."""
+def compile_definition(
+    key: str, spec: Mapping[str, Any], lists: choice_lists.ChoiceLists | None = None
+) -> FormDefinition:
+    """Check a parsed definition and build its TaskForm class, its named choice lists read
+    in `lists` (the shipped ones by default), then among the application's (forms.library)."""
+    lists = lists if lists is not None else choice_lists.shipped()
     problems: list[str] = []
     if not NAME.match(key):
         problems.append(
@@ -297,7 +281,7 @@ def compile_definition(key: str, spec: Mapping[str, Any]) -> FormDefinition:
     problems += [N_("unknown setting %(key)s", key=repr(k)) for k in sorted(set(spec) - FORM_KEYS)]
     for text_key in ("title", "phase", "context_title"):
         if text_key in spec:
-            problems += _text_problems(spec[text_key], text_key)
+            problems += text_problems(spec[text_key], text_key)
     raw_fields = spec.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
         problems.append(N_("a form needs at least one field ([[fields]])"))
@@ -339,11 +323,11 @@ def compile_definition(key: str, spec: Mapping[str, Any]) -> FormDefinition:
             N_("%(where)s: unknown setting %(key)s", where=where, key=repr(k))
             for k in sorted(set(raw) - FIELD_KEYS)
         ]
-        problems += _text_problems(raw.get("label"), N_("%(where)s label", where=where))
+        problems += text_problems(raw.get("label"), N_("%(where)s label", where=where))
         if "help" in raw:
-            problems += _text_problems(raw["help"], N_("%(where)s help", where=where))
+            problems += text_problems(raw["help"], N_("%(where)s help", where=where))
         if isinstance(raw.get("required"), Mapping):
-            problems += _text_problems(
+            problems += text_problems(
                 raw["required"], N_("%(where)s required message", where=where)
             )
         fields.append(FieldDefinition(name, kind, raw))
@@ -372,15 +356,17 @@ def compile_definition(key: str, spec: Mapping[str, Any]) -> FormDefinition:
     problems += _cycles(shown)
     unbound: dict[str, Any] = {}
     fills: dict[str, str] = {}
+    values: dict[str, tuple[str | None, tuple[str, ...]]] = {}
     for definition in fields:
         try:
-            unbound[definition.name] = _field(definition, fills)
+            unbound[definition.name] = _field(definition, fills, lists, values)
         except DefinitionError as exc:
             problems += [
                 N_("field %(name)s: %(problem)s", name=repr(definition.name), problem=p)
                 for p in exc.problems
             ]
     rules = _rules(spec.get("rules", []), types, problems)
+    problems += _unknown_values(shown, rules, values)
     context = spec.get("context", [])
     if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
         problems.append(N_("context must be a list of case data names"))
@@ -396,38 +382,16 @@ def compile_definition(key: str, spec: Mapping[str, Any]) -> FormDefinition:
         "conditions": shown,
         "field_types": types,
         "rules": tuple(rules),
-        "__doc__": _pick(spec["title"]) if isinstance(spec.get("title"), Mapping) else None,
+        "__doc__": pick(spec["title"]) if isinstance(spec.get("title"), Mapping) else None,
         "__module__": __name__,
     }
     schema_name = str(spec.get("schema_name") or _class_name(key))
     form_class = type(schema_name, (TaskForm,), namespace)
-    return FormDefinition(key, spec, tuple(fields), form_class, tuple(context), fills)
+    return FormDefinition(key, spec, tuple(fields), form_class, tuple(context), fills, values)
 
 
 def _class_name(key: str) -> str:
     return "".join(part.capitalize() for part in key.split("_")) + "Form"
-
-
-def _text_problems(value: Any, where: str) -> list[str]:
-    if not isinstance(value, Mapping):
-        return [
-            N_(
-                "%(where)s needs a text in each language (%(languages)s)",
-                where=where,
-                languages=" and ".join(LANGUAGES),
-            )
-        ]
-    missing = [lang for lang in LANGUAGES if not str(value.get(lang) or "").strip()]
-    if missing:
-        return [
-            N_("%(where)s has no text in %(languages)s", where=where, languages=", ".join(missing))
-        ]
-    # Plain text: WTForms writes labels into the page as they are.
-    if any(c in str(value.get(lang)) for lang in LANGUAGES for c in MARKUP):
-        return [
-            N_("%(where)s must be plain text (no %(markup)s)", where=where, markup=" ".join(MARKUP))
-        ]
-    return []
 
 
 def _cycles(shown: Mapping[str, Condition]) -> list[str]:
@@ -483,7 +447,12 @@ def _message(spec: Mapping[str, Any], key: str) -> LazyString | None:
     return localized(value) if isinstance(value, Mapping) else None
 
 
-def _field(definition: FieldDefinition, fills: dict[str, str]) -> Any:
+def _field(
+    definition: FieldDefinition,
+    fills: dict[str, str],
+    lists: choice_lists.ChoiceLists,
+    values: dict[str, tuple[str | None, tuple[str, ...]]],
+) -> Any:
     spec, kind = definition.spec, definition.type
     problems: list[str] = []
     label = localized(spec["label"])
@@ -508,7 +477,7 @@ def _field(definition: FieldDefinition, fills: dict[str, str]) -> Any:
             if not isinstance(pattern, Mapping) or not isinstance(pattern.get("regex"), str):
                 problems.append(N_("pattern needs a regex and its message in each language"))
             else:
-                problems += _text_problems(pattern, N_("pattern message"))
+                problems += text_problems(pattern, N_("pattern message"))
                 try:
                     validators.append(Regexp(pattern["regex"], message=localized(pattern)))
                 except re.error as exc:
@@ -576,7 +545,7 @@ def _field(definition: FieldDefinition, fills: dict[str, str]) -> Any:
     if "default" in spec:
         kwargs["default"] = spec["default"]
     if kind in CHOICE_TYPES:
-        kwargs["choices"] = _choices(definition, fills, problems)
+        kwargs["choices"] = _choices(definition, fills, problems, lists, values)
     elif "choices" in spec or "choices_from" in spec:
         problems.append(N_("choices are for choice, multiple_choice and checklist fields"))
     if problems:
@@ -584,13 +553,19 @@ def _field(definition: FieldDefinition, fills: dict[str, str]) -> Any:
     return _FIELD_CLASSES[kind](spec)(label, **kwargs)
 
 
-def _choices(definition: FieldDefinition, fills: dict[str, str], problems: list[str]) -> Any:
+def _choices(
+    definition: FieldDefinition,
+    fills: dict[str, str],
+    problems: list[str],
+    lists: choice_lists.ChoiceLists,
+    values: dict[str, tuple[str | None, tuple[str, ...]]],
+) -> Any:
     spec = definition.spec
     blank: Any = None
     if definition.type == "choice" and spec.get("widget") != "radio":
         placeholder = spec.get("placeholder", True)
         if isinstance(placeholder, Mapping):
-            problems += _text_problems(placeholder, N_("placeholder"))
+            problems += text_problems(placeholder, N_("placeholder"))
             blank = localized(placeholder)
         elif placeholder:
             blank = PLACEHOLDER
@@ -608,16 +583,17 @@ def _choices(definition: FieldDefinition, fills: dict[str, str], problems: list[
         return options((), blank)
     chosen = spec.get("choices")
     if isinstance(chosen, str):
-        found = library.LISTS.get(chosen)
+        found = lists.choices(chosen) if chosen in lists else library.LISTS.get(chosen)
         if found is None:
             problems.append(
                 N_(
                     "unknown list %(name)s (one of %(names)s)",
                     name=repr(chosen),
-                    names=", ".join(library.LISTS),
+                    names=", ".join(sorted({*lists.names(), *library.LISTS})),
                 )
             )
             return []
+        values[definition.name] = (chosen, tuple(str(value) for value, _ in found))
         return options(found, blank)
     if not isinstance(chosen, list) or not chosen:
         problems.append(N_("choices must name a list or list the choices"))
@@ -627,14 +603,71 @@ def _choices(definition: FieldDefinition, fills: dict[str, str], problems: list[
         if not isinstance(item, Mapping) or not isinstance(item.get("value"), str):
             problems.append(N_("each choice needs a value (text) and a label in each language"))
             continue
-        problems += _text_problems(
+        problems += text_problems(
             item.get("label"), N_("choice %(value)s", value=repr(item["value"]))
         )
         inline.append((item["value"], localized(item.get("label") or {})))
-    values = [value for value, _ in inline]
-    if len(set(values)) != len(values):
+    given = [value for value, _ in inline]
+    if len(set(given)) != len(given):
         problems.append(N_("two choices have the same value"))
+    values[definition.name] = (None, tuple(given))
     return options(tuple(inline), blank)
+
+
+def _unknown_values(
+    shown: Mapping[str, Condition],
+    rules: list[Rule],
+    values: Mapping[str, tuple[str | None, tuple[str, ...]]],
+) -> list[str]:
+    """A condition comparing a choice field with a value it does not offer never holds (a
+    value renamed or removed from its list): each such comparison, named."""
+    conditions_of = [(N_("field %(name)s shown_when", name=repr(n)), c) for n, c in shown.items()]
+    for number, rule in enumerate(rules, 1):
+        for key in ("when", "check"):
+            condition = getattr(rule, key, None)
+            if isinstance(condition, Condition):
+                where = N_("rule %(number)s %(key)s", number=number, key=key)
+                conditions_of.append((where, condition))
+    problems = []
+    for where, condition in conditions_of:
+        for name, value in compared_values(condition.tree):
+            if name in values and value not in values[name][1]:
+                problems.append(value_problem(where, name, value, values[name][0]))
+    return problems
+
+
+def compared_values(tree: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The (field, text value) pairs a condition's tree compares."""
+    found: list[tuple[str, str]] = []
+    for key in ("all", "any"):
+        for sub in tree.get(key, ()):
+            found += compared_values(sub)
+    if "not" in tree:
+        found += compared_values(tree["not"])
+    if "field" in tree:
+        for key in ("equals", "contains"):
+            if isinstance(tree.get(key), str):
+                found.append((tree["field"], tree[key]))
+        found += [(tree["field"], v) for v in tree.get("in", ()) if isinstance(v, str)]
+    return found
+
+
+def value_problem(where: str, name: str, value: str, listed: str | None) -> str:
+    """The problem of a comparison with a value the field's choices do not have."""
+    if listed is None:
+        return N_(
+            "%(where)s compares %(field)s with %(value)s, which is not one of its choices",
+            where=where,
+            field=name,
+            value=repr(value),
+        )
+    return N_(
+        "%(where)s compares %(field)s with %(value)s, which the list %(list)s does not have",
+        where=where,
+        field=name,
+        value=repr(value),
+        list=listed,
+    )
 
 
 def _rules(raw_rules: Any, types: Mapping[str, str], problems: list[str]) -> list[Rule]:
@@ -683,7 +716,7 @@ def _rules(raw_rules: Any, types: Mapping[str, str], problems: list[str]) -> lis
                 )
             )
             continue
-        problems += _text_problems(raw.get("message"), N_("%(where)s message", where=where))
+        problems += text_problems(raw.get("message"), N_("%(where)s message", where=where))
         parsed: dict[str, Condition | None] = {"when": None, "check": None}
         for key in parsed:
             if key in raw:

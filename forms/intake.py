@@ -19,16 +19,7 @@ from wtforms.fields import (
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from forms.base import FILLED_TEXT, NotInFuture, TaskForm, WithinLastYear, needs, when
-from forms.choices import (
-    CHANNELS,
-    CONTACT_CHANNELS,
-    DELIVERY_MODES,
-    LANGUAGES,
-    PAYMENT_MODES,
-    PLACEHOLDER,
-    PURCHASE_MODES,
-    options,
-)
+from forms.choices import CONTACT_CHANNELS, LANGUAGES, PLACEHOLDER, listed, options
 
 # Digits and the punctuation people write numbers with; empty is allowed (it may be optional).
 PHONE_PATTERN = r"^(\+?[0-9 ()./-]{6,40})?$"
@@ -174,18 +165,18 @@ class ComplaintForm(TaskForm):
     purchase_date = DateField(_l("Purchase date"), validators=[Optional(), NotInFuture()])
     purchase_mode = SelectField(
         _l("How it was bought"),
-        choices=options(PURCHASE_MODES, NOT_APPLICABLE),
+        choices=listed("purchase_modes", NOT_APPLICABLE),
         validators=[Optional()],
     )
     payment_mode = SelectField(
         _l("How it was paid"),
-        choices=options(PAYMENT_MODES, NOT_APPLICABLE),
+        choices=listed("payment_modes", NOT_APPLICABLE),
         validators=[Optional()],
     )
     delivery_date = DateField(_l("Delivery date"), validators=[Optional()])
     delivery_mode = SelectField(
         _l("How it was delivered"),
-        choices=options(DELIVERY_MODES, NOT_APPLICABLE),
+        choices=listed("delivery_modes", NOT_APPLICABLE),
         validators=[Optional()],
     )
     attestation = BooleanField(
@@ -276,7 +267,7 @@ class StaffIntakeForm(ComplaintForm):
 
     channel = SelectField(
         _l("Received by"),
-        choices=options(CHANNELS, PLACEHOLDER),
+        choices=listed("channels", PLACEHOLDER),
         validators=[DataRequired(message=_l("Choose how the complaint came in."))],
     )
     received_at = DateTimeLocalField(

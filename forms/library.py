@@ -1,5 +1,5 @@
-"""What form definitions reference by name because it needs code: managed choice lists,
-choices filled from data, validators, filters and rules."""
+"""What form definitions reference by name because it needs code: the application's own
+choice lists, choices filled from data, validators, filters and rules."""
 
 from __future__ import annotations
 
@@ -16,25 +16,11 @@ from forms import choices
 from forms.base import BlankIsNone, NoPlaceholder, NotInFuture, Rule, when
 from forms.intake import API_EMAIL_PATTERN
 
-# Managed lists: the values reports count, with their words in both languages (forms.choices).
+# The lists the application owns that a definition may name (forms.choices): each value needs
+# code. The procedure's own lists are data, deployed with it (processes/choices.toml,
+# forms.lists), and a definition names them the same way.
 LISTS: dict[str, choices.Choices] = {
-    "categories": choices.CATEGORIES,
-    "severities": choices.SEVERITIES,
-    "registration_outcomes": choices.REGISTRATION_OUTCOMES,
-    "remedies": choices.REMEDIES,
-    "escalation_targets": choices.ESCALATION_TARGETS,
-    "root_causes": choices.ROOT_CAUSES,
-    "escalation_decisions": choices.ESCALATION_DECISIONS,
-    "legal_actions": choices.LEGAL_ACTIONS,
-    "sign_off_decisions": choices.SIGN_OFF_DECISIONS,
-    "resolution_codes": choices.RESOLUTION_CODES,
-    "overdue_actions": choices.OVERDUE_ACTIONS,
-    "senior_decisions": choices.SENIOR_DECISIONS,
-    "police_outcomes": choices.POLICE_OUTCOMES,
-    "review_decisions": choices.REVIEW_DECISIONS,
-    "follow_up_actions": choices.FOLLOW_UP_ACTIONS,
     "safe_contact_methods": choices.SAFE_CONTACT_METHODS,
-    "channels": choices.CHANNELS,
     "contact_channels": choices.CONTACT_CHANNELS,
 }
 

@@ -1,9 +1,11 @@
-"""The forms of each process version: definitions deployed with the diagrams, compiled once.
+"""The forms and choice lists of each process version: definitions deployed with the
+diagrams, compiled once.
 
-A version's files hold its forms as `forms/<form key>.toml` (forms.definitions). A running
-complaint keeps the forms of the version it runs on. Versions deployed before forms were
-data hold none: they use the definitions shipped in processes/forms, which a deploy also
-adds for any form the files leave out.
+A version's files hold its forms as `forms/<form key>.toml` (forms.definitions) and its
+choice lists as `choices.toml` (forms.lists). A running complaint keeps the forms and the
+labels of the version it runs on. Versions deployed before forms (or lists) were data hold
+none: they use the ones shipped in processes/, which a deploy also adds for any form, or the
+lists, the files leave out.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Any
 from lxml import etree
 
 from forms import ComplaintForm, StaffIntakeForm, TaskForm, conditions, definitions
+from forms import lists as choice_lists
 from forms.definitions import DefinitionError, FormDefinition
+from forms.lists import ChoiceLists, ListsError
 from forms.text import N_
 from services.engine import Problem, sandbox
 from services.errors import NotFound
@@ -28,6 +32,7 @@ from services.recent import Recent
 FORMS_DIR = definitions.SHIPPED_DIR
 PREFIX = "forms/"
 SUFFIX = ".toml"
+LISTS_FILE = choice_lists.FILE_NAME
 # What the application gives the procedure besides the forms' answers: the filing's
 # answers and the start data (services.workflows.start).
 START_DATA = frozenset(
@@ -45,8 +50,9 @@ conditions.use_evaluator(
     lambda source: sandbox.check_restricted(source, "eval"),
 )
 
-# Each version's compiled forms, for the few versions in use (a deploy adds one).
+# Each version's compiled forms and lists, for the few versions in use (a deploy adds one).
 _BY_HASH: Recent[str, dict[str, FormDefinition]] = Recent(4)
+_LISTS_BY_HASH: Recent[str, ChoiceLists] = Recent(8)
 _LOCK = threading.Lock()
 
 
@@ -63,32 +69,96 @@ def key_of(name: str) -> str | None:
 
 
 def shipped_files() -> dict[str, bytes]:
-    """The definitions shipped in processes/forms, by file name (forms/<key>.toml)."""
-    return {file_name(p.stem): p.read_bytes() for p in sorted(FORMS_DIR.glob(f"*{SUFFIX}"))}
+    """The definitions shipped in processes/forms, by file name (forms/<key>.toml), and the
+    shipped choice lists (choices.toml)."""
+    files = {file_name(p.stem): p.read_bytes() for p in sorted(FORMS_DIR.glob(f"*{SUFFIX}"))}
+    files[LISTS_FILE] = choice_lists.SHIPPED_PATH.read_bytes()
+    return files
 
 
 def with_shipped(files: Mapping[str, bytes]) -> dict[str, bytes]:
-    """The files, plus the shipped definition of every form they do not define."""
+    """The files, plus the shipped definition of every form they do not define, and the
+    shipped choice lists if they hold none."""
     return {**shipped_files(), **files}
 
 
-def _compiled(key: str, text: str) -> FormDefinition:
-    return definitions.compiled(key, text)
+def lists_of(files: Mapping[str, bytes | str]) -> tuple[ChoiceLists, list[Problem]]:
+    """The choice lists among `files` (the shipped ones if none); a problem per reason they
+    cannot be used (the shipped lists are then returned, so that forms are checked too)."""
+    content = files.get(LISTS_FILE)
+    if content is None:
+        return choice_lists.shipped(), []
+    where = N_("choice lists")
+    try:
+        text = content.decode("utf-8") if isinstance(content, bytes) else content
+        return choice_lists.compiled(text), []
+    except UnicodeDecodeError:
+        return choice_lists.shipped(), [Problem(LISTS_FILE, where, N_("not UTF-8 text"))]
+    except ListsError as exc:
+        return choice_lists.shipped(), [Problem(LISTS_FILE, where, p) for p in exc.problems]
+
+
+def lists_for_version(version: Any) -> ChoiceLists:
+    """A process version's choice lists (its own, else the shipped ones)."""
+    if version is None:
+        return choice_lists.shipped()
+    found = _LISTS_BY_HASH.get(version.content_hash)
+    if found is None:
+        found, _ = lists_of(version.files or {})
+        with _LOCK:
+            _LISTS_BY_HASH[version.content_hash] = found
+    return found
+
+
+def active_lists() -> ChoiceLists:
+    """The choice lists of the active version: those new complaints and the application's
+    own forms and pages use (the shipped ones before any deploy). Pages read them often: the
+    version's hash alone is asked for, and its files read once per version."""
+    from services import processes
+    from services.db import db
+    from services.models import ProcessVersion
+
+    digest = db.session.scalar(
+        db.select(ProcessVersion.content_hash).where(
+            ProcessVersion.process_id == processes.DEFAULT_PROCESS_ID,
+            ProcessVersion.active.is_(True),
+        )
+    )
+    if digest is None:
+        return choice_lists.shipped()
+    found = _LISTS_BY_HASH.get(digest)
+    return found if found is not None else lists_for_version(processes.active_version())
+
+
+def lists_for_complaint(complaint: Any) -> ChoiceLists:
+    """The choice lists of the version a complaint runs on (the active one before it has
+    one), reading a value they lack in the shipped lists."""
+    instance = getattr(complaint, "instance", None) if complaint is not None else None
+    version = getattr(instance, "process_version", None)
+    found = lists_for_version(version) if version is not None else active_lists()
+    return found.with_fallback(choice_lists.shipped())
+
+
+def _compiled(key: str, text: str, lists: ChoiceLists) -> FormDefinition:
+    return definitions.compiled(key, text, lists)
 
 
 def compile_files(
-    files: Mapping[str, bytes | str],
+    files: Mapping[str, bytes | str], lists: ChoiceLists | None = None
 ) -> tuple[dict[str, FormDefinition], list[Problem]]:
-    """Each definition among `files`, compiled; a problem per definition that cannot be."""
+    """Each definition among `files`, compiled with the files' choice lists (or `lists`); a
+    problem per definition that cannot be, and per reason the lists cannot be used."""
     found: dict[str, FormDefinition] = {}
     problems: list[Problem] = []
+    if lists is None:
+        lists, problems = lists_of(files)
     for name, content in sorted(files.items()):
         key = key_of(name)
         if key is None:
             continue
         text = content.decode("utf-8") if isinstance(content, bytes) else content
         try:
-            found[key] = _compiled(key, text)
+            found[key] = _compiled(key, text, lists)
         except DefinitionError as exc:
             problems.extend(Problem(name, N_("form %(key)s", key=key), p) for p in exc.problems)
         except UnicodeDecodeError:
@@ -153,11 +223,18 @@ def shipped() -> dict[str, FormDefinition]:
 
 
 def for_version(version: Any) -> dict[str, FormDefinition]:
-    """A process version's forms by key (its own, else the shipped ones)."""
+    """A process version's forms by key (its own, else the shipped ones), with its lists."""
     forms = _BY_HASH.get(version.content_hash)
     if forms is None:
-        own, _ = compile_files(version.files or {})
-        forms = {**shipped(), **own}
+        lists = lists_for_version(version)
+        if lists is choice_lists.shipped():
+            base = shipped()
+        else:  # the shipped definitions it leaves out read its own lists
+            base, _ = compile_files(
+                {n: c for n, c in shipped_files().items() if n != LISTS_FILE}, lists
+            )
+        own, _ = compile_files(version.files or {}, lists)
+        forms = {**base, **own}
         with _LOCK:
             _BY_HASH[version.content_hash] = forms
     return forms
@@ -204,13 +281,16 @@ def check(files: Mapping[str, bytes]) -> tuple[dict[str, FormDefinition], list[P
     """
     forms, problems = compile_files(files)
     fields = {name for found in forms.values() for name in found.field_names}
+    values = _choice_values(forms)
     produced = set(fields) | set(START_DATA) | _filing_fields()
     reads: list[tuple[str, str, str, set[str]]] = []  # file, element, element id, names
     for name, content in sorted(files.items()):
         if name.endswith(".bpmn"):
             produced |= _bpmn_reads(name, content, reads)
+            problems += _bpmn_values(name, content, values)
         elif name.endswith(".dmn"):
             produced |= _dmn_reads(name, content, reads)
+            problems += _dmn_values(name, content, values)
     known = produced | set(dir(builtins)) | _helpers()
     for file, element, element_id, names in reads:
         for missing in sorted(names - known):
@@ -327,3 +407,121 @@ def _read(
     if names:
         reads.append((file, shown, element_id, names))
     return assigned - bound
+
+
+# ---------------------------------------------------------------------------------------------
+# Values the diagrams compare a choice field with must be among the field's choices: a
+# category renamed in the lists would otherwise silently never match the routing table.
+# ---------------------------------------------------------------------------------------------
+
+Values = Mapping[str, tuple[str | None, frozenset[str]]]
+
+
+def _choice_values(
+    forms: Mapping[str, FormDefinition],
+) -> dict[str, tuple[str | None, frozenset[str]]]:
+    """Field name → (its list, the values its forms offer), for every choice field."""
+    found: dict[str, tuple[str | None, frozenset[str]]] = {}
+    for key in sorted(forms):
+        for name, (listed, offered) in forms[key].choice_values.items():
+            before = found.get(name)
+            merged = frozenset(offered) | (before[1] if before else frozenset())
+            found[name] = (before[0] if before else listed, merged)
+    return found
+
+
+def _value_problem(file: str, element: Any, name: str, value: str, values: Values) -> Problem:
+    listed = values[name][0]
+    if listed is None:
+        message = N_(
+            "compares %(field)s with %(value)s, which is not one of its choices",
+            field=name,
+            value=repr(value),
+        )
+    else:
+        message = N_(
+            "compares %(field)s with %(value)s, which the list %(list)s does not have",
+            field=name,
+            value=repr(value),
+            list=listed,
+        )
+    element_id = element.get("id", "") if element is not None else ""
+    label = element.get("name") if element is not None else None
+    shown = f"{label} ({element_id})" if label else element_id
+    return Problem(file, shown, message, element_id)
+
+
+def compared(
+    source: str | None, values: Values, subject: str | None = None
+) -> list[tuple[str, str]]:
+    """The (choice field, text value) pairs an expression compares (==, !=, in, not in).
+
+    `subject` is a decision column's input: `?` stands for it, and an entry that is only a
+    value, or values, is compared with it."""
+    text = (source or "").strip()
+    if not text or text == "-":
+        return []
+    if subject is not None:
+        text = text.replace("?", subject)
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return []  # the engine's lint reports it
+    found: list[tuple[str, str]] = []
+    if subject is not None and subject in values:
+        found += [(subject, v) for v in _constants(tree.body)]
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        for op, left, right in zip(node.ops, operands, operands[1:], strict=False):
+            if not isinstance(op, ast.Eq | ast.NotEq | ast.In | ast.NotIn):
+                continue
+            for one, other in ((left, right), (right, left)):
+                if isinstance(one, ast.Name) and one.id in values:
+                    found += [(one.id, v) for v in _constants(other)]
+    return found
+
+
+def _constants(node: ast.AST) -> list[str]:
+    """The text constants a value, or a tuple, list or set of values, is made of."""
+    if isinstance(node, ast.Constant):
+        return [node.value] if isinstance(node.value, str) else []
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return [v for item in node.elts for v in _constants(item)]
+    return []
+
+
+def _bpmn_values(file: str, content: bytes, values: Values) -> list[Problem]:
+    try:
+        root = etree.fromstring(content)
+    except etree.XMLSyntaxError:
+        return []
+    problems = []
+    for node in root.iter(f"{BPMN}conditionExpression"):
+        for name, value in compared(node.text, values):
+            if value not in values[name][1]:
+                problems.append(_value_problem(file, node.getparent(), name, value, values))
+    return problems
+
+
+def _dmn_values(file: str, content: bytes, values: Values) -> list[Problem]:
+    try:
+        root = etree.fromstring(content)
+    except etree.XMLSyntaxError:
+        return []
+    problems = []
+    for ns in DMN_NAMES:
+        for table in root.iter(f"{ns}decisionTable"):
+            columns = [
+                (node.findtext(f"{ns}inputExpression/{ns}text") or "").strip()
+                for node in table.findall(f"{ns}input")
+            ]
+            for rule in table.findall(f"{ns}rule"):
+                for subject, entry in zip(columns, rule.findall(f"{ns}inputEntry"), strict=False):
+                    if not subject.isidentifier():
+                        continue
+                    for name, value in compared(entry.findtext(f"{ns}text"), values, subject):
+                        if value not in values[name][1]:
+                            problems.append(_value_problem(file, entry, name, value, values))
+    return problems

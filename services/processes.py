@@ -42,12 +42,16 @@ class DeployResult:
 
 
 def read_directory(directory: Path) -> dict[str, bytes]:
-    """The BPMN and DMN files of a directory by file name, and its forms/*.toml definitions."""
+    """The BPMN and DMN files of a directory by file name, its choice lists (choices.toml)
+    and its forms/*.toml definitions."""
     files = {
         path.name: path.read_bytes()
         for path in sorted(directory.iterdir())
         if path.suffix in DIAGRAM_SUFFIXES and path.is_file()
     }
+    lists = directory / form_definitions.LISTS_FILE
+    if lists.is_file():
+        files[form_definitions.LISTS_FILE] = lists.read_bytes()
     forms_dir = directory / "forms"
     if forms_dir.is_dir():
         for path in sorted(forms_dir.glob(f"*{form_definitions.SUFFIX}")):
@@ -56,8 +60,16 @@ def read_directory(directory: Path) -> dict[str, bytes]:
 
 
 def file_order(name: str) -> tuple[int, str]:
-    """Diagrams first, then decision tables, then form definitions."""
-    rank = 2 if name.endswith(".toml") else 1 if name.endswith(".dmn") else 0
+    """Diagrams first, then decision tables, the choice lists, then form definitions."""
+    rank = (
+        2
+        if name == form_definitions.LISTS_FILE
+        else 3
+        if name.endswith(".toml")
+        else 1
+        if name.endswith(".dmn")
+        else 0
+    )
     return rank, name
 
 

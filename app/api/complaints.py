@@ -18,7 +18,8 @@ from app.api.blueprint import bp
 from app.api.media import JSON, MULTIPART, reads
 from app.api.views import if_match, json_form
 from app.input_guards import MAX_INT as MAX_ID
-from forms.choices import CATEGORIES, CHANNELS, STATUSES
+from forms import lists as choice_lists
+from forms.choices import STATUSES
 from forms.intake import StaffIntakeForm
 from services import (
     assignment,
@@ -37,14 +38,13 @@ from services.models import User
 
 # The web form files its own complaints (POST /complaints); staff record the other channels.
 WEB_CHANNEL = "web"
-CHOICES = {
-    "status": [value for value, _ in STATUSES],
-    "category": [value for value, _ in CATEGORIES],
-    "channel": [value for value, _ in CHANNELS],
-}
+# The list's filters with a list of values: the statuses, and lists of the procedure's
+# (processes/choices.toml) whose values are the active version's.
+LISTED = {"category": "categories", "channel": "channels"}
+CHOICE_PARAMETERS = ("status", *LISTED)
 TEXT_LIMITS = {"reference": 20, "name": 200, "department": 100}
 LIST_PARAMETERS = (
-    *CHOICES,
+    *CHOICE_PARAMETERS,
     *TEXT_LIMITS,
     "received_from",
     "received_to",
@@ -55,6 +55,15 @@ LIST_PARAMETERS = (
 )
 # The multipart part that carries files, as on the intake page.
 FILES_FIELD = "attachments"
+
+
+def choices() -> dict[str, list[str]]:
+    """The values each filter with a list of values takes (the active version's lists)."""
+    lists = choice_lists.current()
+    return {
+        "status": [value for value, _ in STATUSES],
+        **{name: lists.values(found) for name, found in LISTED.items()},
+    }
 
 
 # --- routes ---------------------------------------------------------------------------------
@@ -217,7 +226,7 @@ def complaint_query(args: MultiDict[str, str]) -> ComplaintQuery:
     """The list's query from the query string; 422 naming each bad parameter."""
     problems: dict[str, list[str]] = {}
     chosen: dict[str, Any] = {}
-    for name, allowed in (*CHOICES.items(), ("state", list(STATES)), ("sort", list(SORTS))):
+    for name, allowed in (*choices().items(), ("state", list(STATES)), ("sort", list(SORTS))):
         value = args.get(name) or None
         if value is not None and value not in allowed:
             problems[name] = [gettext("Choose one of: %(values)s.", values=", ".join(allowed))]

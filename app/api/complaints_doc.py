@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from app import uploads
-from app.api.complaints import CHOICES, FILES_FIELD, TEXT_LIMITS, intake_form
+from app.api.complaints import FILES_FIELD, TEXT_LIMITS, choices, intake_form
 from app.api.openapi import (
     errors,
     if_match,
@@ -156,7 +156,7 @@ def _list_parameters() -> list[dict[str, Any]]:
         ),
         *(
             query_parameter(name, optional_choice(values), f"Only this {name}.")
-            for name, values in CHOICES.items()
+            for name, values in choices().items()
         ),
         query_parameter(
             "department",

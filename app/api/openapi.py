@@ -13,8 +13,9 @@ from app.api.schemas import TEXT, answer_schemas, ref
 from app.input_guards import MAX_INT as MAX_ID
 from app.input_guards import MAX_JSON_DEPTH
 from forms import ComplaintForm, TaskForm
+from forms import lists as choice_lists
 from forms.base import draft_schema
-from forms.choices import CATEGORIES, CHANNELS, SEVERITIES, STATUSES
+from forms.choices import STATUSES
 from services import breach_view, form_definitions
 from services.tasks import SCOPES, SORTS
 
@@ -26,16 +27,18 @@ PROBLEM_JSON = "application/problem+json"
 MAX_PAGE = 100_000
 MAX_PER_PAGE = 100
 # The task list's filters with a list of values, as on the inbox page (app/inbox.py): stated
-# here, enforced by the view (another value is a 422; an empty one filters nothing).
-FILTER_CHOICES = {
-    name: [value for value, _ in choices]
-    for name, choices in (
-        ("category", CATEGORIES),
-        ("severity", SEVERITIES),
-        ("channel", CHANNELS),
-        ("status", STATUSES),
-    )
-}
+# here, enforced by the view (another value is a 422; an empty one filters nothing). Category,
+# severity and channel take the values of the active version's lists (processes/choices.toml).
+FILTER_LISTS = {"category": "categories", "severity": "severities", "channel": "channels"}
+
+
+def filter_choices() -> dict[str, list[str]]:
+    """The values each of the task list's filters with a list of values takes."""
+    lists = choice_lists.current()
+    return {
+        **{name: lists.values(found) for name, found in FILTER_LISTS.items()},
+        "status": [value for value, _ in STATUSES],
+    }
 
 
 def json_body(schema: dict[str, Any], description: str, example: Any = None) -> dict[str, Any]:
@@ -680,7 +683,7 @@ def paths() -> dict[str, Any]:
         ]
         + [
             query_parameter(name, optional_choice(values), f"Only complaints with this {name}.")
-            for name, values in FILTER_CHOICES.items()
+            for name, values in filter_choices().items()
         ]
         + [query_parameter("department", TEXT, "Only complaints of this department.")]
         + [query_parameter("search", TEXT, "A complaint reference or part of a name.")]

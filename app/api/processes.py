@@ -27,6 +27,7 @@ from forms.processes import MAX_COMMENT, VersionCommentForm
 from services import permissions, processes, roles
 from services.db import db
 from services.errors import InvalidInput, NotAllowed, NotFound
+from services.form_definitions import LISTS_FILE
 from services.models import ProcessVersion, User
 
 XML = "application/xml"
@@ -158,8 +159,10 @@ def _posted() -> tuple[dict[str, bytes], Any]:
         for key in request.files:
             for upload in request.files.getlist(key):
                 # A definition keeps its folder (forms/<key>.toml); a path before it does not.
+                # choices.toml, the choice lists, sits beside the diagrams.
                 base = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-                name = f"forms/{base}" if base.endswith(".toml") else base
+                is_form = base.endswith(".toml") and base != LISTS_FILE
+                name = f"forms/{base}" if is_form else base
                 content = upload.read()
                 if not FILE_NAME.match(name) or not _is_text(content):
                     raise _bad_files()
@@ -190,7 +193,9 @@ def _is_text(content: bytes) -> bool:
 
 
 def _bad_files() -> InvalidInput:
-    message = gettext("Only .bpmn and .dmn files and forms/*.toml definitions, as text, are taken.")
+    message = gettext(
+        "Only .bpmn and .dmn files, choices.toml and forms/*.toml definitions, as text, are taken."
+    )
     return InvalidInput(message, details={"files": [message]})
 
 
@@ -200,7 +205,8 @@ FILES = {
     "maxProperties": MAX_FILES,
     "propertyNames": {"pattern": FILE_NAME.pattern},
     "additionalProperties": {"type": "string"},
-    "description": "File name (.bpmn or .dmn) → its XML.",
+    "description": "File name (.bpmn or .dmn) → its XML; choices.toml (the choice lists) "
+    "and forms/<key>.toml (a task form) → its TOML.",
 }
 COMMENT = {
     "type": "string",

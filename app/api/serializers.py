@@ -12,8 +12,8 @@ from flask_babel import get_locale
 
 from app import department_text
 from forms.base import draft_schema
-from forms.choices import CATEGORIES, SEVERITIES, STATUSES, label
-from services import breach_view, complaints, tasks, tracking_links
+from forms.choices import STATUSES, label
+from services import breach_view, complaints, form_definitions, tasks, tracking_links
 from services.clock import as_utc
 from services.complaints import CaseFile, Filed
 from services.models import (
@@ -250,10 +250,11 @@ def complaint_detail(case: CaseFile) -> dict[str, Any]:
         for name in complaints.INTAKE_FIELDS
         for value in [getattr(complaint, name)]
     }
+    lists = form_definitions.lists_for_complaint(complaint)  # its version's words
     return {
         **complaint_summary(complaint),
-        "category_label": str(label(CATEGORIES, complaint.category)),
-        "severity_label": str(label(SEVERITIES, complaint.severity)),
+        "category_label": str(lists.label("categories", complaint.category)),
+        "severity_label": str(lists.label("severities", complaint.severity)),
         "route": complaint.route,
         "confidential": complaint.confidential,
         "financial_impact": _text(complaint.financial_impact),

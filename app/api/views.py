@@ -15,7 +15,7 @@ from app.api import hooks, openapi, serializers
 from app.api.auth import token_required
 from app.api.blueprint import bp
 from app.api.media import JSON, reads
-from app.api.openapi import FILTER_CHOICES, MAX_PAGE, MAX_PER_PAGE
+from app.api.openapi import MAX_PAGE, MAX_PER_PAGE, filter_choices
 from app.extensions import limiter, too_many_requests
 from forms import ComplaintForm, TaskForm, formdata_from_json
 from forms.base import JsonInputError, draft_errors, schema_errors
@@ -329,7 +329,7 @@ def inbox_filter(args: MultiDict[str, str]) -> InboxFilter:
     sort = args.get("sort", "due")
     if sort not in SORTS:
         errors["sort"] = [gettext("Choose one of: %(values)s.", values=", ".join(SORTS))]
-    for name, allowed in FILTER_CHOICES.items():
+    for name, allowed in filter_choices().items():
         value = args.get(name) or None  # empty: not filtered, as elsewhere
         if value is not None and value not in allowed:
             errors[name] = [gettext("Choose one of: %(values)s.", values=", ".join(allowed))]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from forms.choices import CATEGORIES, SEVERITIES
+from forms.lists import shipped as shipped_lists
 from services import permissions, tracking, workflows
 from services.clock import utcnow
 from services.db import db
@@ -47,8 +47,8 @@ def answers(rng: random.Random, task: Task, earlier: str | None) -> dict[str, An
             values["duplicate_of"] = earlier
     elif key == "classify_complaint":
         values.update(
-            category=rng.choice(CATEGORIES)[0],
-            severity=rng.choice(SEVERITIES)[0],
+            category=rng.choice(shipped_lists().values("categories")),
+            severity=rng.choice(shipped_lists().values("severities")),
             breach_of_law=rng.random() < 0.1,
             safety_issue=rng.random() < 0.1,
             sensitive=rng.random() < 0.1,

@@ -37,7 +37,8 @@ def test_seeded_app_has_the_default_procedure_active():
     assert version.version == 1
     diagrams = {"complaint_handling.bpmn", "complaint_routing.dmn"}
     forms = {f"forms/{p.stem}.toml" for p in (REPO_ROOT / "processes/forms").glob("*.toml")}
-    assert set(version.files) == diagrams | forms  # the forms are deployed with the diagrams
+    # The forms and the choice lists are deployed with the diagrams.
+    assert set(version.files) == diagrams | forms | {"choices.toml"}
     assert version.content_hash == processes.content_hash(default_files())
 
 
