@@ -28,6 +28,7 @@ KINDS = {
     "form": _l("Form"),
     "form field": _l("Form field"),
     "form rule": _l("Form rule"),
+    "choice list": _l("Choice list"),
 }
 
 # Readable names of the form settings a diff lists as changed (others show their key).
@@ -37,6 +38,7 @@ SETTINGS = {
     "context": _l("Case data shown above the form"),
     "context_title": _l("Heading of the case data (optional)"),
     "field order": _l("Fields, in the order the page shows them"),
+    "value order": _l("Values, in the order the options show them"),
     "type": _l("Type"),
     "label": _l("Label"),
     "help": _l("Help (optional)"),

@@ -14,6 +14,7 @@ from typing import Any
 
 from lxml import etree
 
+from forms.lists import FILE_NAME as LISTS_FILE
 from services import diagram_rules
 
 BPMN = diagram_rules.BPMN
@@ -215,12 +216,27 @@ def _text(node: etree._Element) -> str:
 def _elements(file: str, text: str | None) -> dict[str, _Element]:
     if text is None:
         return {}
+    if file == LISTS_FILE:
+        return dict(_list_elements(text))
     if file.endswith(".toml"):
         return dict(_form_elements(file, text))
     root = diagram_rules.parse(text.encode("utf-8"))
     if root is None:
         return {}
     return dict(_dmn_elements(root) if file.endswith(".dmn") else _bpmn_elements(root))
+
+
+def _list_elements(text: str) -> Iterator[tuple[str, _Element]]:
+    """The choice lists as elements: each list, its values' labels as its settings."""
+    try:
+        spec = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return
+    for name, entries in spec.items():
+        if isinstance(entries, Mapping):
+            parts = {str(value): _flat(labels) for value, labels in entries.items()}
+            parts["value order"] = ", ".join(map(str, entries))
+            yield f"choices.{name}", _Element("choice list", name, parts)
 
 
 def _form_elements(file: str, text: str) -> Iterator[tuple[str, _Element]]:

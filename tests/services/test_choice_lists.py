@@ -155,3 +155,24 @@ def test_a_value_the_application_acts_on_cannot_be_removed():
         "choices.toml: choice lists: list overdue_actions: the value 'deadline_extended' is "
         "missing: the application acts on it" in found
     )
+
+
+def test_the_version_diff_names_the_list_and_the_value_that_changed():
+    first = processes.active_version()
+    text = d.edited(
+        shipped_lists(), "[categories]\n", '[categories]\nwater = { en = "Water", fr = "Eau" }\n'
+    )
+    text = d.edited(text, '"Billing", fr = "Facturation"', '"Invoices", fr = "Factures"')
+    second = processes.deploy({**d.files(), LISTS_FILE: text.encode()}, comment="water").version
+    db.session.commit()
+    diff = processes.diff(first, second)
+    (change,) = diff.elements
+    assert (change.file, change.element_id, change.kind) == (
+        LISTS_FILE,
+        "choices.categories",
+        "choice list",
+    )
+    assert {(c.what, c.old, c.new) for c in change.changes} >= {
+        ("water", None, "en: Water; fr: Eau"),
+        ("billing", "en: Billing; fr: Facturation", "en: Invoices; fr: Factures"),
+    }
