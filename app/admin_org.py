@@ -10,7 +10,9 @@ from flask import (
     Response,
     current_app,
     flash,
+    g,
     has_app_context,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -59,9 +61,20 @@ def _supply_departments(_state: Any) -> None:
         lambda: department_text.aliases() if has_app_context() else {},
     )
     # Their choice lists are the active version's (the shipped ones outside an application).
-    choice_lists.use_source(
-        lambda: form_definitions.active_lists() if has_app_context() else choice_lists.shipped()
-    )
+    choice_lists.use_source(_active_lists)
+
+
+def _active_lists() -> choice_lists.ChoiceLists:
+    """The active version's choice lists, asked for once per request: a page names a label per
+    row (history lines, report tables), and each asking costs a query for the version."""
+    if not has_app_context():
+        return choice_lists.shipped()
+    if not has_request_context():
+        return form_definitions.active_lists()  # a background round: deploys happen meanwhile
+    found = g.get("active_choice_lists")
+    if found is None:
+        found = g.active_choice_lists = form_definitions.active_lists()
+    return found
 
 
 @bp.before_request

@@ -58,8 +58,15 @@ def _slot() -> RateLimitItem:
     return parse(f"1 per {int(current_app.config['LOGIN_SLOWED_SECONDS'])} second")
 
 
+def _counting() -> bool:
+    # RATELIMIT_ENABLED = False (a test or an operator's choice) turns every count off.
+    return bool(limiter.enabled)
+
+
 def record_failure(username: str, address: str) -> None:
     """Count a failed sign-in on the account (from everywhere) and from this address."""
+    if not _counting():
+        return
     account = account_key(username)
     for item in _account_limits():
         limiter.limiter.hit(item, *_ids("login-account", account))
@@ -68,6 +75,8 @@ def record_failure(username: str, address: str) -> None:
 
 def slowed(username: str) -> bool:
     """True when the account has had more failures, from all addresses, than its limit."""
+    if not _counting():
+        return False
     account = account_key(username)
     return not all(
         limiter.limiter.test(item, *_ids("login-account", account)) for item in _account_limits()
@@ -122,7 +131,7 @@ def _device_nonce(username: str) -> str | None:
 def trusted_device(username: str) -> bool:
     """True when the browser signed in to this account before and its cookie has not failed
     more than LOGIN_RATE_LIMIT allows since."""
-    nonce = _device_nonce(username)
+    nonce = _device_nonce(username) if _counting() else None
     return nonce is not None and all(
         limiter.limiter.test(item, *_ids("login-device", nonce)) for item in _device_limits()
     )
@@ -130,7 +139,7 @@ def trusted_device(username: str) -> bool:
 
 def record_device_failure(username: str) -> None:
     """Count a failure against the device cookie presented (its own lockout)."""
-    nonce = _device_nonce(username)
+    nonce = _device_nonce(username) if _counting() else None
     if nonce is not None:
         for item in _device_limits():
             limiter.limiter.hit(item, *_ids("login-device", nonce))

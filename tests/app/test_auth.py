@@ -361,3 +361,13 @@ def test_failed_sign_ins_are_logged_without_the_password(client, caplog):
     messages = [r.getMessage() for r in caplog.records if r.name == "app"]
     assert messages == ["failed sign-in for user name 'agent' from 192.0.2.44"]
     assert "secret-guess-42" not in caplog.text
+
+
+def test_sign_in_works_with_rate_limits_turned_off(app):
+    quiet = create_app({**app.config, "RATELIMIT_ENABLED": False})
+    client = quiet.test_client()
+    token = csrf_token(client, "/auth/login")
+    assert fail(client, "agent", token, HOME).status_code == 422
+    assert right(client, "agent", token, HOME).status_code == 302
+    with quiet.app_context():
+        db.engine.dispose()

@@ -218,3 +218,32 @@ def test_public_filing_takes_a_way_of_buying_added_after_its_schema_was_first_ch
         assert complaint.purchase_mode == "market_stall"
     public = client.get("/complaints/new", headers=FRENCH).text
     assert '<option value="market_stall">Sur un étal de marché</option>' in public
+
+
+def test_a_page_asks_for_the_active_lists_once_however_many_labels_it_names(
+    app: Flask, client: FlaskClient
+):
+    """A page names a label per row (the inbox's categories, a history's channels): the
+    active version is asked for once per request, not once per label."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        for _ in range(3):
+            j.to_minor_resolution()
+    login(client, "supervisor")
+    client.get("/inbox")  # the lists of the active version read once in this process
+    asked: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN202
+        if "content_hash" in statement:
+            asked.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/inbox")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert page.status_code == 200 and "Delivery" in page.get_data(as_text=True)
+    assert len(asked) == 1
