@@ -133,8 +133,11 @@ def summary(event: AuditEvent) -> str:
     a department named in the reader's language."""
     stored = event.data.get(SUMMARY) if isinstance(event.data, dict) else None
     if not isinstance(stored, dict) or not isinstance(stored.get("msgid"), str):
-        if event.kind not in DEPARTMENT_EVENTS:
-            return event.summary
+        data = event.data if isinstance(event.data, dict) else {}
+        if event.kind not in DEPARTMENT_EVENTS or not (
+            data.get("name") or data.get("department_id")
+        ):
+            return event.summary  # nothing to name the department by: as recorded
         stored = {"msgid": DEPARTMENT_EVENTS[event.kind][0], "params": {}}
     params = stored.get("params") or {}
     named = _department_params(event, stored["msgid"], params)

@@ -15,7 +15,7 @@ from app.api import hooks, openapi, serializers
 from app.api.auth import token_required
 from app.api.blueprint import bp
 from app.api.media import JSON, reads
-from app.api.openapi import MAX_PAGE, MAX_PER_PAGE, filter_choices
+from app.api.openapi import FILTER_LISTS, MAX_PAGE, MAX_PER_PAGE, filter_choices
 from app.extensions import limiter, too_many_requests
 from forms import ComplaintForm, TaskForm, formdata_from_json
 from forms.base import JsonInputError, draft_errors, schema_errors
@@ -329,9 +329,13 @@ def inbox_filter(args: MultiDict[str, str]) -> InboxFilter:
     sort = args.get("sort", "due")
     if sort not in SORTS:
         errors["sort"] = [gettext("Choose one of: %(values)s.", values=", ".join(SORTS))]
-    for name, allowed in filter_choices().items():
-        value = args.get(name) or None  # empty: not filtered, as elsewhere
-        if value is not None and value not in allowed:
+    # Empty: not filtered, as elsewhere. The lists are asked for only when a filter is given:
+    # an inbox read is three statements.
+    given = {name: value for name in (*FILTER_LISTS, "status") if (value := args.get(name))}
+    allowed_values = filter_choices() if given else {}
+    for name, value in given.items():
+        if value not in allowed_values[name]:
+            allowed = allowed_values[name]
             errors[name] = [gettext("Choose one of: %(values)s.", values=", ".join(allowed))]
     numbers = paging(args, errors)
     if errors:

@@ -9,6 +9,8 @@ Create Date: 2026-11-30
 
 """
 
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -18,8 +20,25 @@ branch_labels = None
 depends_on = None
 
 
+@contextmanager
+def sqlite_foreign_keys_off():
+    """On SQLite, foreign keys off while a batch operation copies the complaint table: dropping
+    the old copy would otherwise cascade to every complaint's tasks, messages and history.
+    (The pragma is ignored inside a transaction: set it between two.)"""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        with op.get_context().autocommit_block():
+            op.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if sqlite:
+            with op.get_context().autocommit_block():
+                op.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade():
-    with op.batch_alter_table("complaint") as batch:
+    with sqlite_foreign_keys_off(), op.batch_alter_table("complaint") as batch:
         batch.add_column(sa.Column("timers_set_aside_at", sa.DateTime(timezone=True)))
     op.create_index(
         "ix_complaint_timers_set_aside_at",
@@ -42,5 +61,5 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.drop_table("timer_attempt")
     op.drop_index("ix_complaint_timers_set_aside_at", table_name="complaint")
-    with op.batch_alter_table("complaint") as batch:
+    with sqlite_foreign_keys_off(), op.batch_alter_table("complaint") as batch:
         batch.drop_column("timers_set_aside_at")

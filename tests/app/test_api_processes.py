@@ -121,7 +121,9 @@ def test_a_deploy_without_comment_or_files_is_refused(client, runner):
     assert bad_name.status_code == 422
     # Said as a multipart deploy says it: the JSON one named the schema's keyword
     # ("Not accepted by the published schema (pattern)", "(minProperties)").
-    files_message = "Only .bpmn and .dmn files and forms/*.toml definitions, as text, are taken."
+    files_message = (
+        "Only .bpmn and .dmn files, choices.toml and forms/*.toml definitions, as text, are taken."
+    )
     assert bad_name.json["errors"] == {"files": [files_message]}
     none = client.post(
         f"{API}/processes/deploy", json={"files": {}, "comment": "x"}, headers=bearer(token)
@@ -133,7 +135,8 @@ def test_a_deploy_without_comment_or_files_is_refused(client, runner):
         headers={**bearer(token), "Accept-Language": "fr"},
     )
     assert french.json["errors"]["files"] == [
-        "Seuls les fichiers .bpmn et .dmn et les définitions forms/*.toml, en texte, sont acceptés."
+        "Seuls les fichiers .bpmn et .dmn, choices.toml et les définitions forms/*.toml, en texte, "
+        "sont acceptés."
     ]
 
 
