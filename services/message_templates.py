@@ -536,15 +536,19 @@ def save(user: User, name: str, language: str, src: Source, comment: str = "") -
     if active(name, language) is None:
         seed()
     row = _add_version(name, language, src, user, comment.strip())
+    _record_saved(user, row, comment=comment)
+    return row
+
+
+def _record_saved(user: User, row: MessageTemplate, **data: Any) -> None:
     audit.record(
         None,
         "template_saved",
         actor=user,
         message="Message template %(name)s (%(language)s) version %(version)s",
-        params={"name": name, "language": language, "version": row.version},
-        data={"kind": name, "language": language, "version": row.version, "comment": comment},
+        params={"name": row.kind, "language": row.language, "version": row.version},
+        data={"kind": row.kind, "language": row.language, "version": row.version, **data},
     )
-    return row
 
 
 def version_of(name: str, language: str, number: int) -> MessageTemplate:
@@ -600,14 +604,7 @@ def keep_edited(user: User, name: str, language: str) -> MessageTemplate:
     if row is None or not shipped_changed(name, language):
         raise InvalidInput("The shipped wording has not changed since this version was saved.")
     kept = _add_version(name, language, source_of(row), user, f"Kept version {row.version}")
-    audit.record(
-        None,
-        "template_saved",
-        actor=user,
-        message="Message template %(name)s (%(language)s) version %(version)s",
-        params={"name": name, "language": language, "version": kept.version},
-        data={"kind": name, "language": language, "version": kept.version, "kept": row.version},
-    )
+    _record_saved(user, kept, kept=row.version)
     return kept
 
 
