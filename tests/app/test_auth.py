@@ -364,10 +364,17 @@ def test_failed_sign_ins_are_logged_without_the_password(client, caplog):
 
 
 def test_sign_in_works_with_rate_limits_turned_off(app):
-    quiet = create_app({**app.config, "RATELIMIT_ENABLED": False})
-    client = quiet.test_client()
-    token = csrf_token(client, "/auth/login")
-    assert fail(client, "agent", token, HOME).status_code == 422
-    assert right(client, "agent", token, HOME).status_code == 302
-    with quiet.app_context():
-        db.engine.dispose()
+    from app.extensions import limiter
+
+    try:
+        quiet = create_app({**app.config, "RATELIMIT_ENABLED": False})
+        client = quiet.test_client()
+        token = csrf_token(client, "/auth/login")
+        assert fail(client, "agent", token, HOME).status_code == 422
+        assert right(client, "agent", token, HOME).status_code == 302
+        with quiet.app_context():
+            db.engine.dispose()
+    finally:
+        # The limiter is one object for every app of the process, and an app that does not
+        # say RATELIMIT_ENABLED keeps the last one's: later tests' apps would count nothing.
+        limiter.enabled = True
