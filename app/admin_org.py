@@ -10,9 +10,7 @@ from flask import (
     Response,
     current_app,
     flash,
-    g,
     has_app_context,
-    has_request_context,
     redirect,
     render_template,
     request,
@@ -23,10 +21,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from app import department_text
+from app import choice_source, department_text
 from app.public import APPEAL_TIMER, limit_words
 from forms import intake as intake_forms
-from forms import lists as choice_lists
 from forms.organisation import (
     DepartmentForm,
     OrganisationForm,
@@ -37,7 +34,6 @@ from forms.organisation import (
 from services import (
     attachments,
     departments,
-    form_definitions,
     organisation,
     permissions,
     presets,
@@ -61,20 +57,7 @@ def _supply_departments(_state: Any) -> None:
         lambda: department_text.aliases() if has_app_context() else {},
     )
     # Their choice lists are the active version's (the shipped ones outside an application).
-    choice_lists.use_source(_active_lists)
-
-
-def _active_lists() -> choice_lists.ChoiceLists:
-    """The active version's choice lists, asked for once per request: a page names a label per
-    row (history lines, report tables), and each asking costs a query for the version."""
-    if not has_app_context():
-        return choice_lists.shipped()
-    if not has_request_context():
-        return form_definitions.active_lists()  # a background round: deploys happen meanwhile
-    found = g.get("active_choice_lists")
-    if found is None:
-        found = g.active_choice_lists = form_definitions.active_lists()
-    return found
+    choice_source.register()
 
 
 @bp.before_request

@@ -134,8 +134,11 @@ class ProcessVersion(db.Model):
     process_id: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
-    files: Mapped[dict[str, str]] = mapped_column(JSON)
-    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Deferred: the diagrams' text and the serialized spec are hundreds of KB of JSON, and
+    # most reads of a version (the active one, for a filing or a page) need neither; the
+    # spec and lists are cached by hash and read only when a worker has not seen the version.
+    files: Mapped[dict[str, str]] = mapped_column(JSON, deferred=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -18,7 +18,7 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import undefer
 
 from forms.text import N_
 from services import audit, bpmnlint, diagram_rules, engine, form_definitions, permissions, roles
@@ -415,11 +415,12 @@ def version_archive(version: ProcessVersion) -> bytes:
 
 
 def version_list(process_id: str = DEFAULT_PROCESS_ID) -> list[ProcessVersion]:
-    """Every version of a process, newest first, without loading their parsed specs."""
+    """Every version of a process, newest first, with their files (the API names them) but
+    not their parsed specs."""
     return list(
         db.session.scalars(
             db.select(ProcessVersion)
-            .options(defer(ProcessVersion.spec))
+            .options(undefer(ProcessVersion.files))
             .where(ProcessVersion.process_id == process_id)
             .order_by(ProcessVersion.version.desc())
         )

@@ -31,6 +31,7 @@ def multipart(files: dict[str, bytes], comment: str) -> dict[str, object]:
 def active(app: Flask) -> ProcessVersion:
     with app.app_context():
         version = processes.active_version()
+        version.files  # noqa: B018 (deferred: read while the version is in a session)
         db.session.expunge(version)
         return version
 

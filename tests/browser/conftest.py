@@ -99,6 +99,9 @@ def screenshot(page: Page, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/screenshots/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # A journey holds several people's pages at once; Chromium captures only the page in
+    # front ("Unable to capture screenshot" for one behind, now and then).
+    page.bring_to_front()
     page.screenshot(path=str(path), full_page=True)
     return path
 
