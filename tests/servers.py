@@ -98,7 +98,7 @@ def sms_gateway() -> Iterator[SmsGateway]:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     gateway.url = f"http://127.0.0.1:{httpd.server_address[1]}/messages"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield gateway
     httpd.shutdown()

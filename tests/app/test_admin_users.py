@@ -335,7 +335,7 @@ def breach_range_api() -> Iterator[dict[str, Any]]:
             """Quiet."""
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield {"url": f"http://127.0.0.1:{httpd.server_address[1]}/range", "asked": asked}
     httpd.shutdown()

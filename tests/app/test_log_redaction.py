@@ -24,7 +24,7 @@ def test_the_development_servers_request_lines_hide_the_tokens(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         with caplog.at_level(logging.INFO, logger="werkzeug"):
