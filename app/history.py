@@ -203,6 +203,12 @@ def detail(event: AuditEvent, tasks: Mapping[str, Task]) -> str:
         return _("To %(name)s", name=summary.removeprefix("Delay escalated to "))
     if kind == "deadline_extended" and "days" in data:
         days = int(data["days"])
+        if data.get("working_days") and data.get("saturdays"):
+            return ngettext(
+                "By %(num)d working day (Monday to Saturday)",
+                "By %(num)d working days (Monday to Saturday)",
+                days,
+            )
         if data.get("working_days"):
             return ngettext("By %(num)d working day", "By %(num)d working days", days)
         return ngettext("By %(num)d day", "By %(num)d days", days)

@@ -31,6 +31,7 @@ RECORDED = {
     "posted_on": _l("Posted on"),
     "days": _l("Days"),
     "working_days": _l("Working days"),
+    "saturdays": _l("Saturdays counted"),
     "tasks": _l("Steps"),
     "process_id": _l("Procedure"),
     "from_version": _l("From version"),

@@ -338,9 +338,10 @@ def task_fields(
 
 
 def plus_working_days(
-    calendar: business_calendar.Calendar, moment: datetime, days: int
+    calendar: business_calendar.Calendar, moment: datetime, days: int, saturdays: bool = False
 ) -> datetime:
-    """`days` working days after `moment`, at the same working time of day.
+    """`days` working days after `moment`, at the same working time of day; `saturdays`:
+    Saturdays count as working days (jours ouvrables).
 
     A due time at the close of business stays at the close of business; one outside
     working hours counts from the next opening.
@@ -349,13 +350,22 @@ def plus_working_days(
         datetime.combine(datetime.min, calendar.ends)
         - datetime.combine(datetime.min, calendar.starts)
     ).total_seconds()
-    return calendar.add_working_seconds(moment, days * day_length)
+    return calendar.add_working_seconds(moment, days * day_length, saturdays)
+
+
+def counts_saturdays(target: str | None) -> bool:
+    """Whether a stored target counts Saturdays as working days (jours ouvrables)."""
+    try:
+        return bool(target) and business_calendar.parse_target(target or "").saturdays
+    except business_calendar.TargetError:
+        return False
 
 
 def extend(
     complaint: Complaint, names: Iterable[str], days: int, now: datetime | None = None
 ) -> list[ServiceClock]:
-    """Move the named open clocks' due and at-risk times by `days` working days.
+    """Move the named open clocks' due and at-risk times by `days` working days, counted as
+    each clock's target counts them (Saturdays too for jours ouvrables).
 
     The next save sets the engine timers and the task rows to the new due times. A clock
     moved past its breach is "at risk" again later, and is told so again.
@@ -373,8 +383,9 @@ def extend(
             ServiceClock.state.in_(OPEN_STATES),
         )
     ):
-        row.due_at = plus_working_days(calendar, _utc(row.due_at), days)
-        row.at_risk_at = plus_working_days(calendar, _utc(row.at_risk_at), days)
+        saturdays = counts_saturdays(row.target)
+        row.due_at = plus_working_days(calendar, _utc(row.due_at), days, saturdays)
+        row.at_risk_at = plus_working_days(calendar, _utc(row.at_risk_at), days, saturdays)
         if row.at_risk_notified_at is not None and _utc(row.at_risk_at) > now:
             row.at_risk_notified_at = None
         moved.append(row)

@@ -313,11 +313,13 @@ def act_on_overdue_review(
     *,
     timer_moved: set[str],
     working_days: bool = False,
+    saturdays: bool = False,
 ) -> None:
     """Carry out the review's choice on the watched step's open tasks (after its completion).
 
     deadline_extended: the caller moved the step's service-level clocks by `extend_days`
-    working days (`working_days`), or, without clocks, the engine's timers by calendar days;
+    working days (`working_days`; Monday to Saturday for jours ouvrables: `saturdays`), or,
+    without clocks, the engine's timers by calendar days;
     `timer_moved` are the tasks whose due time followed, the others move by calendar days
     here. reassigned gives them to `reassign_to`. Escalation is the diagram's: the task it
     raises is given to the person.
@@ -326,6 +328,9 @@ def act_on_overdue_review(
     open_tasks = open_step_tasks(review.complaint_id, step)
     if action == "deadline_extended":
         days = int(data["extend_days"])
+        unit = "working days" if working_days else "days"
+        if saturdays:
+            unit += " (Monday to Saturday)"
         for task in open_tasks:
             if task.id not in timer_moved:
                 task.due_at = (as_utc(task.due_at) or utcnow()) + timedelta(days=days)
@@ -334,10 +339,11 @@ def act_on_overdue_review(
             "deadline_extended",
             actor=actor,
             task_name=review.name,
-            summary=f"Deadline extended by {days} {'working days' if working_days else 'days'}",
+            summary=f"Deadline extended by {days} {unit}",
             data={
                 "days": days,
                 "working_days": working_days,
+                "saturdays": saturdays,
                 "tasks": [t.name for t in open_tasks],
             },
         )

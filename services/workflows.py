@@ -524,9 +524,11 @@ def complete_task(
     if original is not None:
         complaint.duplicate_of = original
     on_time = set[str]()
-    working_days = False
+    working_days = saturdays = False
     if watched and data.get("overdue_action") == "deadline_extended":
-        on_time, working_days = _extend(task, complaint, wf, watched, int(data["extend_days"]))
+        on_time, working_days, saturdays = _extend(
+            task, complaint, wf, watched, int(data["extend_days"])
+        )
     task.status = "completed"
     task.completed_at = utcnow()
     task.completed_by = actor
@@ -544,27 +546,37 @@ def complete_task(
     _save(complaint, instance, wf, completed_task_id=task_id)
     if watched:
         tasks.act_on_overdue_review(
-            actor, task, watched, data, timer_moved=on_time, working_days=working_days
+            actor,
+            task,
+            watched,
+            data,
+            timer_moved=on_time,
+            working_days=working_days,
+            saturdays=saturdays,
         )
     return task
 
 
 def _extend(
     review: Task, complaint: Complaint, wf: Any, watched: set[str], days: int
-) -> tuple[set[str], bool]:
+) -> tuple[set[str], bool, bool]:
     """An overdue review extends the deadline: the watched step's clocks move by `days`
-    working days (the save then moves its tasks and engine timer); in a diagram without
-    clocks, the waiting timers covering the step move by `days` calendar days.
+    working days, counted as each clock's target counts them (Saturdays too for jours
+    ouvrables; the save then moves its tasks and engine timer); in a diagram without clocks,
+    the waiting timers covering the step move by `days` calendar days.
 
-    Returns the ids of the open tasks whose due time follows, and whether days were working.
+    Returns the ids of the open tasks whose due time follows, whether days were working, and
+    whether they counted Saturdays (every clock moved counts them).
     """
     step_tasks = tasks.open_step_tasks(complaint.id, watched)
     specs = processes.specs_of(complaint.instance.process_version)
     names = service_levels.watched_clocks(specs, properties(review).get("watches", ""), step_tasks)
-    moved = {row.name for row in service_levels.extend(complaint, names, days)}
+    moved = service_levels.extend(complaint, names, days)
     if moved:
-        return {t.id for t in step_tasks if t.clock in moved}, True
-    return engine.postpone_timers(wf, watched, timedelta(days=days)), False
+        names = {row.name for row in moved}
+        saturdays = all(service_levels.counts_saturdays(row.target) for row in moved)
+        return {t.id for t in step_tasks if t.clock in names}, True, saturdays
+    return engine.postpone_timers(wf, watched, timedelta(days=days)), False, False
 
 
 def _fire_late_timers(complaint: Complaint, instance: ProcessInstance, wf: Any) -> None:

@@ -79,6 +79,32 @@ def minor_sla_literal(duration: str) -> str:
     return edited(edited(bpmn(), MINOR_TIMER, duration), MINOR_CLOCK, "")
 
 
+ACK_REVIEWED = "flow_review_overdue_acknowledgement_escalated_to_end_overdue_acknowledgement"
+
+
+def acknowledgement_watched_again() -> str:
+    """The acknowledgement's overdue review, unless escalated, goes back to its timer
+    (`target("acknowledge")`): after an extension the timer waits for the new due time."""
+    gateway = 'sourceRef="review_overdue_acknowledgement_escalated"'
+    text = edited(
+        bpmn(),
+        f'{gateway} targetRef="end_overdue_acknowledgement"',
+        f'{gateway} targetRef="ack_sla"',
+    )
+    text = edited(
+        text,
+        f"<bpmn:incoming>{ACK_REVIEWED}</bpmn:incoming>\n"
+        "        <bpmn:incoming>flow_handle_escalated_delay_acknowledgement_to_end",
+        "<bpmn:incoming>flow_handle_escalated_delay_acknowledgement_to_end",
+    )
+    return edited(
+        text,
+        "<bpmn:incoming>flow_fork_registration_to_ack_sla</bpmn:incoming>",
+        "<bpmn:incoming>flow_fork_registration_to_ack_sla</bpmn:incoming>\n"
+        f"        <bpmn:incoming>{ACK_REVIEWED}</bpmn:incoming>",
+    )
+
+
 def routing_threshold(amount: str) -> str:
     """The routing table with the financial-impact threshold 1000 replaced."""
     return edited(dmn(), "? &gt; 1000", f"? &gt; {amount}")

@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from services import complaints, engine, processes, service_levels, workflows
+from services import complaints, engine, presets, processes, service_levels, workflows
 from services.clock import as_utc
 from services.db import db
 from services.models import AuditEvent, Notification, ProcessInstance, ServiceClock, Task
 from tests import diagrams as d
 from tests import journeys as j
+from tests.app.helpers import login
 
 pytestmark = pytest.mark.usefixtures("app_context")
 
@@ -440,6 +441,56 @@ def test_extending_the_deadline_moves_the_clock_the_tasks_and_counts_working_day
     assert report.clocks.breached == [(complaint.reference, "acknowledge")]
     missed = [local(datetime.fromisoformat(e.data["due_at"])) for e in breaches(complaint)]
     assert missed == ["2026-11-10 17:30", "2026-11-13 17:30"]
+
+
+@pytest.mark.parametrize(
+    ("preset", "filed", "extended", "history"),
+    [
+        # ACPR: acknowledge within 10 jours ouvrables (Monday to Saturday), from Monday 7
+        # December: due Friday 18. Saturday 19 is day 1 of the extension, Monday 21 day 2.
+        ("acpr", "2026-12-07 10:00", "2026-12-21 17:30", "(Monday to Saturday)"),
+        # FCA: 5 working days (Monday to Friday) from Friday 11: due Friday 18 too; Monday 21
+        # and Tuesday 22: one calendar day later.
+        ("fca", "2026-12-11 10:00", "2026-12-22 17:30", ""),
+    ],
+)
+def test_an_extension_counts_days_as_the_clock_s_target_counts_them(
+    client, preset, filed, extended, history
+):
+    presets.set_active(preset)
+    d.deploy_variant(d.acknowledgement_watched_again(), comment="reviewed until registered")
+    with at(filed):
+        complaint = j.file()
+    assert local(clocks(complaint)["acknowledge"].due_at) == "2026-12-18 17:30"
+    tick("2026-12-18 17:31")  # acknowledgement breached, review raised
+    with at("2026-12-18 18:00"):
+        j.complete(
+            complaint,
+            "review_overdue_acknowledgement",
+            overdue_action="deadline_extended",
+            extend_days=2,
+        )
+    row = clocks(complaint)["acknowledge"]
+    assert local(row.due_at) == extended
+    assert local(j.open_task(complaint, "register_complaint").due_at) == extended
+    assert local(timer_due(complaint)) == extended  # the review's timer waits for it again
+    # The case page: due times, and the time left counted like the target (two days: a
+    # Monday-to-Friday count would leave three jours ouvrables), the history's line.
+    with at("2026-12-18 18:00"):
+        login(client, "manager")
+        page = client.get(f"/complaints/{complaint.id}").get_data(as_text=True)
+    text = " ".join(page.split())
+    assert f"{extended} (Europe/Paris)</span>" in text  # the step's due time
+    assert f'<td class="nowrap">{extended}</td>' in text  # the clock's
+    assert text.count("2 working days left") == 2  # both, counted like the target
+    line = f"By 2 working days {history}".strip()
+    assert f"<strong>Deadline extended</strong> · {line} <span" in text
+    counted = "Yes" if history else "No"
+    assert f"<dt>Saturdays counted</dt><dd>{counted}</dd>" in text
+    # The timer fires at the new due time: a second review.
+    assert tick(f"{extended[:10]} 17:29").fired == {}
+    assert tick(f"{extended[:10]} 17:31").fired
+    assert j.open_names(complaint) == ["register_complaint", "review_overdue_acknowledgement"]
 
 
 def test_an_extension_moves_a_waiting_timer_that_follows_the_clock():
