@@ -8,6 +8,11 @@ complaint's timers it writes a mark here that is committed at once, outside the 
 transaction, and it removes the mark once the evaluation is over (fired, raised or refused).
 A mark the next round finds is an evaluation its process did not survive; after
 SET_ASIDE_AFTER of them in a row the round sets the complaint aside (services.timers).
+"In a row" means it: any evaluation the process lived through removes the mark (the round's,
+and a person's step that fires the complaint's late timers first, services.workflows), and a
+mark older than MARK_EXPIRES_AFTER no longer counts (its round never came back to it: the
+timer moved, the case ended, or a death long ago), so one death now and one last month do
+not set a complaint aside.
 
 Where the ledger lives:
 - PostgreSQL: the table timer_attempt of the application's database, written on a
@@ -26,7 +31,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     Column,
@@ -35,6 +40,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Table,
+    case,
     create_engine,
     delete,
     func,
@@ -49,6 +55,14 @@ from services.db import db
 SET_ASIDE_AFTER = 2
 """Evaluations of one complaint's timers in a row its process did not survive, before the
 rounds set it aside."""
+MARK_EXPIRES_AFTER = timedelta(hours=1)
+"""How long a death counts. The next round after one comes within seconds (rounds run every
+second; the supervisor or Celery's pool starts a new process at once) and reaches the
+complaint after at most the other due complaints of its round: minutes at worst, so an hour
+never drops a death that the next round would follow with another (a bound shorter than the
+gap would let the complaint end every round for ever). An outage longer than that costs at
+most one more death before the complaint is set aside; a mark older than that is from a
+round that never came back, which must not make the next single death the second."""
 SIDECAR_SUFFIX = "-timer-attempts"
 
 _metadata = MetaData()
@@ -99,9 +113,10 @@ def sidecar_path(app_engine: Engine) -> str | None:
     return f"{database}{SIDECAR_SUFFIX}"
 
 
-def deaths(complaint_ids: Iterable[int]) -> dict[int, int]:
+def deaths(complaint_ids: Iterable[int], now: datetime) -> dict[int, int]:
     """The complaints among `complaint_ids` whose last evaluations ended with their process,
-    with how many in a row. Call while holding the round's lock (see above)."""
+    with how many in a row, at `now`; marks older than MARK_EXPIRES_AFTER are removed first
+    (they count no more). Call while holding the round's lock (see above)."""
     ids = sorted(set(complaint_ids))
     engine = _ledger()
     if engine is None or not ids:
@@ -109,6 +124,7 @@ def deaths(complaint_ids: Iterable[int]) -> dict[int, int]:
     table = attempts_table
     found: dict[int, int] = {}
     with engine.connect() as conn:
+        conn.execute(delete(table).where(table.c.started_at < now - MARK_EXPIRES_AFTER))
         for start in range(0, len(ids), 500):
             rows = conn.execute(
                 select(table.c.complaint_id, table.c.attempts).where(
@@ -120,16 +136,18 @@ def deaths(complaint_ids: Iterable[int]) -> dict[int, int]:
 
 
 def begin(complaint_id: int, now: datetime) -> None:
-    """Before evaluating the complaint's timers: one attempt more, committed at once."""
+    """Before evaluating the complaint's timers: one attempt more, committed at once (the
+    first again after a mark older than MARK_EXPIRES_AFTER)."""
     engine = _ledger()
     if engine is None:
         return
     table = attempts_table
+    recent = table.c.started_at >= now - MARK_EXPIRES_AFTER
     with engine.connect() as conn:
         done = conn.execute(
             update(table)
             .where(table.c.complaint_id == complaint_id)
-            .values(attempts=table.c.attempts + 1, started_at=now)
+            .values(attempts=case((recent, table.c.attempts + 1), else_=1), started_at=now)
         )
         if done.rowcount == 0:
             conn.execute(
@@ -138,7 +156,8 @@ def begin(complaint_id: int, now: datetime) -> None:
 
 
 def end(complaint_id: int) -> None:
-    """The evaluation is over, whatever came of it: its process survived it."""
+    """The evaluation is over, whatever came of it: its process survived it (a round's, or a
+    person's step that fired the complaint's late timers)."""
     forget([complaint_id])
 
 

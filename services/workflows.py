@@ -586,12 +586,18 @@ def _fire_late_timers(complaint: Complaint, instance: ProcessInstance, wf: Any) 
     person's step: a registration done just after its overdue-review timer fell due, before
     the loop's next round, ended its subprocess with the timer branch's data and failed. A
     reply that comes after its deadline now meets the deadline's branch, as it should.
+    This process living through the evaluation ends the deaths the timer rounds counted for
+    these timers: a later death is a first one again (services.timer_attempts).
     """
     now = utcnow()
     due = as_utc(instance.next_timer_due)
     if due is None or due > now:
         return
-    for name in engine.fire_due_timers(wf, now):
+    try:
+        fired = engine.fire_due_timers(wf, now)
+    finally:
+        timer_attempts.end(complaint.id)
+    for name in fired:
         audit.record(complaint.id, "timer_fired", summary=name, data={"at": now})
 
 
@@ -852,7 +858,7 @@ def tick(now: datetime | None = None) -> TickReport:
     # the timer processes), on PostgreSQL the caller holds the timer lock. No other round is
     # evaluating, so a mark in the ledger is one whose process died (services.timer_attempts).
     due = _due(now)
-    deaths = timer_attempts.deaths(complaint_id for _instance_id, complaint_id in due)
+    deaths = timer_attempts.deaths((complaint_id for _instance_id, complaint_id in due), now)
     for instance_id, complaint_id in due:
         died = deaths.get(complaint_id, 0)
         if died >= timer_attempts.SET_ASIDE_AFTER:

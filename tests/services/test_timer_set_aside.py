@@ -18,6 +18,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
+import time_machine
 from flask import Flask
 
 from app.cli import timer_loop
@@ -232,8 +233,8 @@ def _set_aside_in_process(app: Flask) -> tuple[int, int, object]:
         good, bad = j.file(), j.file()
         later = j.past_due(good, "acknowledge")
         _bad_first(bad, good)
-        timer_attempts.begin(bad.id, utcnow())
-        timer_attempts.begin(bad.id, utcnow())
+        timer_attempts.begin(bad.id, later - timedelta(seconds=2))  # two rounds just before
+        timer_attempts.begin(bad.id, later - timedelta(seconds=1))
         good_id, bad_id = good.id, bad.id
         timer_loop(0.01, until=_rounds(1), clock=lambda: later, sleep=lambda _s: None)
     return good_id, bad_id, later
@@ -256,6 +257,50 @@ def test_one_death_is_not_enough_and_a_round_that_lives_forgets_it(app: Flask) -
         assert list(report.fired) == [complaint.reference]
         assert timer_attempts.marked() == {}
         assert db.session.get(Complaint, complaint.id).timers_set_aside_at is None
+
+
+def test_a_death_mark_older_than_its_bound_counts_no_more(app: Flask) -> None:
+    with app.app_context():
+        now = utcnow()
+        long_ago = now - timer_attempts.MARK_EXPIRES_AFTER - timedelta(seconds=1)
+        timer_attempts.begin(1, long_ago - timedelta(minutes=1))
+        timer_attempts.begin(1, long_ago)  # two deaths, long ago
+        timer_attempts.begin(2, now - timedelta(minutes=2))
+        timer_attempts.begin(2, now - timedelta(minutes=1))  # two deaths in a row, just now
+        timer_attempts.begin(3, long_ago)
+        assert timer_attempts.marked() == {1: 2, 2: 2, 3: 1}
+        assert timer_attempts.deaths([1, 2, 3], now) == {2: 2}
+        assert timer_attempts.marked() == {2: 2}  # the round forgets the old ones
+        # A death long ago, then one now: the first of a row (without the round's reading).
+        timer_attempts.begin(4, long_ago)
+        timer_attempts.begin(4, now)
+        assert timer_attempts.deaths([4], now) == {4: 1}
+
+
+def test_one_death_last_month_and_one_now_do_not_set_a_complaint_aside(app: Flask) -> None:
+    with app.app_context():
+        complaint = j.file()
+        later = j.past_due(complaint, "acknowledge")
+        timer_attempts.begin(complaint.id, later - timedelta(days=30))  # its round never came back
+        timer_attempts.begin(complaint.id, later - timedelta(seconds=1))  # the round just now
+        report = workflows.tick(later)
+        db.session.commit()
+        assert report.set_aside == {}
+        assert list(report.fired) == [complaint.reference]
+        assert db.session.get(Complaint, complaint.id).timers_set_aside_at is None
+
+
+def test_a_person_s_step_that_fires_the_late_timers_forgets_the_death(app: Flask) -> None:
+    with app.app_context():
+        complaint = j.file()
+        later = j.past_due(complaint, "acknowledge")
+        timer_attempts.begin(complaint.id, later)  # the round died on its overdue review
+        with time_machine.travel(later + timedelta(seconds=1), tick=False):
+            j.complete(complaint, "register_complaint")  # fires the timer first, and lives
+        assert [e.summary for e in _events(complaint.id, "timer_fired")] == [
+            "Acknowledgement target passed"
+        ]
+        assert timer_attempts.marked() == {}  # a later death is a first one
 
 
 def test_a_mark_is_written_before_the_evaluation_and_outlives_the_round(
