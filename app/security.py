@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.core import loading_commands
 from services import sealing
 
 if TYPE_CHECKING:
@@ -110,10 +111,14 @@ def content_language(response: Any) -> Any:
 
 
 def _check_limiter_storage(app: Flask, relaxed: bool) -> None:
-    # In-memory counters are per process: n workers would each allow the full limit.
+    # In-memory counters are per process: n workers would each allow the full limit. The
+    # flask CLI's commands serve no request, and `flask check-config` (run with the stack's
+    # WEB_CONCURRENCY) names this among every other problem instead of stopping on it.
     storage = str(app.config.get("RATELIMIT_STORAGE_URI", "memory://"))
     workers = int(app.config.get("WEB_CONCURRENCY") or 1)
-    if not relaxed and workers > 1 and storage.startswith("memory://"):
+    if relaxed or loading_commands():
+        return
+    if workers > 1 and storage.startswith("memory://"):
         raise RuntimeError(
             f"RATELIMIT_STORAGE_URI is {storage} with WEB_CONCURRENCY={workers}: each worker "
             "would count on its own. Set RATELIMIT_STORAGE_URI=redis://HOST:6379 (shared)."

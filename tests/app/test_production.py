@@ -100,6 +100,19 @@ def test_the_check_refuses_to_start_with_what_to_fix(tmp_path: Path) -> None:
     assert "CELERY_BROKER_URL is not set" in result.stderr
 
 
+def test_the_check_names_memory_counters_among_the_rest_with_several_workers(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite", "SECRET_KEY": ""}
+    env.pop("CELERY_BROKER_URL", None)
+    env.pop("RATELIMIT_STORAGE_URI", None)
+    result = flask_command("check-config", env={**env, "WEB_CONCURRENCY": "2"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "config: SECRET_KEY must be set" in result.stderr
+    assert "config: RATELIMIT_STORAGE_URI is memory://" in result.stderr
+
+
 @pytest.fixture
 def empty_postgres() -> Iterator[str]:
     if not PG_URL:
