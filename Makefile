@@ -73,10 +73,11 @@ pango:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
 	  fonts-dejavu-core >/dev/null; }
 
-# Production on one machine: web, Celery worker and beat (tools/run-production.sh says what
-# it needs: DATABASE_URL, CELERY_BROKER_URL, RATELIMIT_STORAGE_URI, SECRET_KEY).
+# Production on one machine: web, Celery worker and beat, by the console script an installed
+# package has too (app/production_stack.py says what it needs: DATABASE_URL,
+# CELERY_BROKER_URL, RATELIMIT_STORAGE_URI, SECRET_KEY).
 production: setup
-	exec tools/run-production.sh $(BIN)
+	exec $(BIN)/complaintflow-production
 
 # Links in the demo's messages (tracking, tasks) point at the port it serves on.
 run: export PUBLIC_BASE_URL ?= http://localhost:$(PORT)

@@ -1,6 +1,7 @@
 """`flask check-config`: what production needs, checked before anything starts.
 
-tools/run-production.sh runs it first; each problem is one line saying what to set."""
+complaintflow-production (`make production`) runs it first; each problem is one line saying
+what to set."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Task completions per second over HTTP, the path real traffic takes.
 
-gunicorn (2 sync workers, the production entry point and settings, tools/gunicorn.conf.py)
+gunicorn (2 sync workers, the production entry point and settings, app/gunicorn_conf.py)
 serves the app against a scratch PostgreSQL database, with Redis as the rate limiter's shared
 storage. Eight client threads
 complete tasks through the JSON API (POST /api/v1/tasks/{id}/complete, bearer tokens), each
@@ -147,7 +147,7 @@ def start_gunicorn(url: str, port: int) -> subprocess.Popen:
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "--config",  # the production settings (preloaded app, forked workers)
-            str(ROOT / "tools" / "gunicorn.conf.py"),
+            "python:app.gunicorn_conf",
             "-w",
             "2",
             "-b",

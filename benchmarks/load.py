@@ -1,6 +1,6 @@
 """Load and faults: Locust users against the production stack while workers are killed.
 
-The stack is the one `make production` starts (tools/run-production.sh): gunicorn (sync
+The stack is the one `make production` starts (complaintflow-production): gunicorn (sync
 workers), a Celery worker and Celery beat, on a scratch PostgreSQL database (dropped at the
 end), a Redis database nothing else uses (emptied at the end; the first empty one of 8-15
 and 1-7 unless --redis-db) with a queue of its own, and MAIL_SERVER pointed at an SMTP sink
@@ -222,10 +222,10 @@ def healthy(port: int) -> bool:
 
 
 def start_stack(env: dict[str, str], log: Path) -> subprocess.Popen:
-    """tools/run-production.sh in its own session (its process group is the whole stack)."""
+    """complaintflow-production in its own session (its process group is the whole stack)."""
     with log.open("wb") as out:
         return subprocess.Popen(  # noqa: S603 - our own script, fixed arguments
-            [str(ROOT / "tools" / "run-production.sh"), str(BIN)],
+            [str(BIN / "complaintflow-production")],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -660,7 +660,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     scratch.require_postgres()
     redis_db = empty_redis_db(args.redis_db)
-    instance_dir = ROOT / "instance"  # run-production.sh makes it; removed again if it was not
+    instance_dir = ROOT / "instance"  # the stack makes it; removed again if it was not
     had_instance = instance_dir.exists()
     smtp = SmtpServer(port=free_port())
     controller = Controller(smtp, hostname="127.0.0.1", port=smtp.port)

@@ -6,8 +6,8 @@ PSS divides the pages a process shares with others among them), against the 120 
 1. The app built in a fresh interpreter, in the production configuration (PostgreSQL,
    Redis for the rate limits and the broker): `create_app()` as gunicorn's master builds it,
    and `import app.worker` as the Celery worker does.
-2. Real gunicorn (tools/gunicorn.conf.py: preload_app, gc.freeze; one sync worker) with the
-   allocator settings of tools/run-production.sh: the master and the worker at start, then
+2. Real gunicorn (app/gunicorn_conf.py: preload_app, gc.freeze; one sync worker) with the
+   allocator settings of complaintflow-production: the master and the worker at start, then
    the worker after each round of a realistic mix through HTTP: a complainant's form page,
    filing and tracking (API); a supervisor signs in, reads the inbox, opens a task and
    completes it with the HTML form, opens the complaint; a manager signs in and reads the
@@ -94,9 +94,10 @@ def print_mappings(pid: int, count: int) -> None:
 
 
 def allocator_settings() -> dict[str, str]:
-    """The MALLOC_* variables tools/run-production.sh exports (its defaults)."""
-    script = (ROOT / "tools" / "run-production.sh").read_text()
-    return dict(re.findall(r'export (MALLOC_\w+)="\$\{\w+:-(\w+)\}"', script))
+    """The MALLOC_* variables complaintflow-production sets for its children (its defaults)."""
+    from app.production_stack import DEFAULTS
+
+    return {name: value for name, value in DEFAULTS.items() if name.startswith("MALLOC_")}
 
 
 class Report:
@@ -311,7 +312,7 @@ def measure_web(
     command = [
         str(BIN / "gunicorn"),
         "--config",
-        str(ROOT / "tools" / "gunicorn.conf.py"),
+        "python:app.gunicorn_conf",
         "--workers",
         "1",
         "--bind",

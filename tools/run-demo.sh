@@ -8,7 +8,7 @@
 # (MAIL_CATCHER_DIR); mail written to the complaints address through port 8026 reaches
 # /intake/mail, or the case it answers.
 #
-# The web server is gunicorn with sync workers (tools/gunicorn.conf.py; WEB_CONCURRENCY, 1:
+# The web server is gunicorn with sync workers (app/gunicorn_conf.py; WEB_CONCURRENCY, 1:
 # more need RATELIMIT_STORAGE_URI=redis://…), as in production, not the threaded `flask run`:
 # each worker runs diagram code under the process-limit backstop of services/engine/limits.py,
 # so a diagram's runaway C call ends that worker (the request gets an error) and gunicorn
@@ -60,7 +60,7 @@ worker=$!
   > >(trap '' INT TERM; exec sed -u 's/^/[mail-in] /') 2>&1 &
 receiver=$!
 export WEB_CONCURRENCY="${WEB_CONCURRENCY:-1}"  # the app checks its rate-limit storage by it
-"$bin/gunicorn" --config "$(dirname "$0")/gunicorn.conf.py" --workers "$WEB_CONCURRENCY" \
+"$bin/gunicorn" --config python:app.gunicorn_conf --workers "$WEB_CONCURRENCY" \
   --bind "127.0.0.1:$port" --timeout 60 --access-logfile - "app:create_app()" &
 web=$!
 

@@ -3,8 +3,8 @@ hidden in the development server's log and in gunicorn's access log."""
 
 from __future__ import annotations
 
+import importlib
 import logging
-import runpy
 import threading
 import urllib.error
 import urllib.request
@@ -45,8 +45,8 @@ def test_the_development_servers_request_lines_hide_the_tokens(
 
 
 def test_gunicorns_access_log_hides_the_tokens(tmp_path: Path) -> None:
-    conf = Path(__file__).parents[2] / "tools" / "gunicorn.conf.py"
-    namespace = runpy.run_path(str(conf))  # as gunicorn reads its config file
+    # As gunicorn reads `-c python:app.gunicorn_conf`: the module's names.
+    namespace = vars(importlib.import_module("app.gunicorn_conf"))
     config = Config()
     config.set("logger_class", namespace["logger_class"])
     config.set("accesslog", str(tmp_path / "access.log"))

@@ -1,5 +1,6 @@
-"""One command for production: the configuration check, and the whole stack started by
-tools/run-production.sh (gunicorn, a Celery worker and beat) against PostgreSQL and Redis."""
+"""One command for production: the configuration check, and the whole stack started by the
+console script complaintflow-production (gunicorn, a Celery worker and beat) against PostgreSQL
+and Redis, from a folder outside the checkout as from an installed package."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.app.helpers import flask_command
 from tests.servers import SmtpServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+STACK = Path(sys.executable).parent / "complaintflow-production"  # [project.scripts]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 SECRET = "s" * 48
@@ -113,6 +115,81 @@ def test_the_check_names_memory_counters_among_the_rest_with_several_workers(
     assert "config: RATELIMIT_STORAGE_URI is memory://" in result.stderr
 
 
+def test_the_stack_starts_nothing_when_the_check_fails(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite", "SECRET_KEY": ""}
+    for name in ("CELERY_BROKER_URL", "RATELIMIT_STORAGE_URI", "WEB_CONCURRENCY"):
+        env.pop(name, None)
+    assert STACK.is_file(), "the console script is missing: make setup installs it"
+    result = subprocess.run(  # noqa: S603 - our own console script
+        [str(STACK)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "config: SECRET_KEY must be set" in result.stderr
+    # Its two web workers by default: counters in memory would be per worker.
+    assert "config: RATELIMIT_STORAGE_URI is memory://" in result.stderr
+    assert not (tmp_path / "x.sqlite").exists()  # init-db did not run
+    assert not (tmp_path / "instance").exists()  # nor beat, which keeps its schedule there
+
+
+# Children of the stack's supervisor, as tests: each writes its pid, then sleeps.
+SLEEPER = "import os, sys, time; open(sys.argv[1], 'w').write(str(os.getpid())); time.sleep({})"
+SUPERVISOR = (
+    "import json, os, sys; from app.production_stack import run_together; "
+    "sys.exit(run_together(json.loads(sys.argv[1]), os.environ))"
+)
+
+
+def _supervise(tmp_path: Path, sleeps: list[float]) -> tuple[subprocess.Popen, list[int]]:
+    """run_together over sleepers, once every one of them has started."""
+    argvs = [
+        [sys.executable, "-c", SLEEPER.format(seconds), str(tmp_path / f"child{number}")]
+        for number, seconds in enumerate(sleeps)
+    ]
+    supervisor = subprocess.Popen(  # noqa: S603 - our own function, fixed arguments
+        [sys.executable, "-c", SUPERVISOR, json.dumps(argvs)],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    files = [tmp_path / f"child{number}" for number in range(len(sleeps))]
+    try:
+        while not all(file.exists() and file.read_text() for file in files):
+            assert time.monotonic() < deadline and supervisor.poll() is None, "not started"
+            time.sleep(0.05)
+    except BaseException:
+        supervisor.kill()
+        supervisor.communicate()
+        raise
+    return supervisor, [int(file.read_text()) for file in files]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_term_or_ctrl_c_stops_every_process_of_the_stack(tmp_path: Path, stop: int) -> None:
+    supervisor, pids = _supervise(tmp_path, [60, 60, 60])
+    supervisor.send_signal(stop)
+    _, stderr = supervisor.communicate(timeout=30)
+    assert supervisor.returncode == 0, stderr
+    assert all(_gone(pid) for pid in pids)
+
+
+def test_one_process_ending_stops_the_others_and_the_stack_fails(tmp_path: Path) -> None:
+    supervisor, pids = _supervise(tmp_path, [60, 3, 60])
+    _, stderr = supervisor.communicate(timeout=30)  # not the 60 s of the others
+    assert supervisor.returncode == 1, stderr
+    assert "complaintflow-production: a process stopped; stopping the others" in stderr
+    assert all(_gone(pid) for pid in pids)
+
+
 @pytest.fixture
 def empty_postgres() -> Iterator[str]:
     if not PG_URL:
@@ -139,6 +216,19 @@ def _health(port: int) -> dict | None:
         return None
 
 
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    return dict(entry.partition("=")[::2] for entry in raw.split("\0") if entry)
+
+
+def _command_line(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
 def test_one_command_starts_web_worker_and_scheduler(
     empty_postgres: str, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
@@ -156,16 +246,20 @@ def test_one_command_starts_web_worker_and_scheduler(
         "MAIL_PORT": str(smtp_server.port),
         "BIND": f"127.0.0.1:{port}",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
         "CELERY_CONCURRENCY": "1",
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "DOCUMENT_DIR": str(tmp_path / "documents"),
         "PASSWORD_HASH_METHOD": "scrypt",  # production's; the tests' cheap one is refused
         "PRINT_IN_CHILD": "1",
     }
-    stack = subprocess.Popen(  # noqa: S603 - our own script
-        [str(ROOT / "tools/run-production.sh"), str(Path(sys.executable).parent)],
-        cwd=ROOT,
+    for default in (
+        "WEB_CONCURRENCY",
+        *(name for name in os.environ if name.startswith("MALLOC_")),
+    ):
+        env.pop(default, None)
+    stack = subprocess.Popen(  # noqa: S603 - our own console script
+        [str(STACK)],
+        cwd=tmp_path,  # nothing of the checkout is needed beside the package
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -186,6 +280,14 @@ def test_one_command_starts_web_worker_and_scheduler(
         )
         # The timer and delivery heartbeats come from the Celery tasks beat scheduled.
         assert health["checks"]["timers"]["ok"] and health["checks"]["delivery"]["ok"], health
+        # gunicorn, the worker and beat, each started with the stack's defaults.
+        children = _children(stack.pid)
+        assert len(children) == 3, children
+        for pid in children:
+            environ = _environ(pid)
+            assert environ["WEB_CONCURRENCY"] == "2" and environ["MALLOC_ARENA_MAX"] == "2"
+            assert environ["MALLOC_TRIM_THRESHOLD_"] == "131072"
+        assert "python:app.gunicorn_conf" in _command_line(children[0])
     finally:
         os.killpg(stack.pid, signal.SIGTERM)
         try:

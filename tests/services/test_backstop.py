@@ -237,7 +237,7 @@ def test_gunicorn_replaces_a_worker_the_backstop_ended(tmp_path: Path) -> None:
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "--config",
-            str(REPO / "tools/gunicorn.conf.py"),
+            "python:app.gunicorn_conf",
             "--workers",
             "1",
             "--bind",
@@ -315,7 +315,7 @@ def test_the_celery_pool_replaces_a_process_the_backstop_ended(tmp_path: Path) -
         "CELERY_RESULT_BACKEND": f"{redis}/12",
         "CELERY_QUEUE": queue,
     }
-    worker = subprocess.Popen(  # noqa: S603 - our Celery, as tools/run-production.sh starts it
+    worker = subprocess.Popen(  # noqa: S603 - our Celery, as complaintflow-production starts it
         [
             str(Path(sys.executable).parent / "celery"),
             *("-A", "probe_worker", "worker", "--concurrency", "1", "--queues", queue),

@@ -195,7 +195,7 @@ def test_the_celery_round_sent_again_sets_the_complaint_aside_and_fires_the_othe
         "CELERY_QUEUE": queue,
     }
     with log.open("w") as output:
-        worker = subprocess.Popen(  # noqa: S603 - our Celery, as tools/run-production.sh starts it
+        worker = subprocess.Popen(  # noqa: S603 - our Celery, as complaintflow-production starts it
             [
                 str(Path(sys.executable).parent / "celery"),
                 *("-A", "app.worker", "worker", "--concurrency", "1", "--queues", queue),

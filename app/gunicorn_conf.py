@@ -1,4 +1,7 @@
-"""gunicorn settings for `make production` (tools/run-production.sh passes this file).
+"""gunicorn settings of production, `make run` and every web machine:
+`gunicorn -c python:app.gunicorn_conf "app:create_app()"` (complaintflow-production passes them).
+
+A module of the package rather than a file beside it, so that an installed package has them.
 
 The app is imported once, in the master, before the workers are forked (preload_app): a
 worker SIGKILLed or recycled is replaced by a fork that serves at once instead of spending a
