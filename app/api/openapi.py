@@ -16,6 +16,7 @@ from forms import ComplaintForm, TaskForm
 from forms import lists as choice_lists
 from forms.base import draft_schema
 from forms.choices import STATUSES
+from forms.text import N_
 from services import breach_view, form_definitions
 from services.tasks import SCOPES, SORTS
 
@@ -59,21 +60,26 @@ ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
     "BadRequest": (
         400,
         ("bad_request", "invalid_idempotency_key", "invalid_if_match"),
-        "The request could not be read (a NUL character anywhere in it, a JSON body nested "
-        f"more than {MAX_JSON_DEPTH} levels deep, a malformed Idempotency-Key, an If-Match "
-        'whose ETag is not quoted: 3 where "3" is meant…).',
+        N_(
+            "The request could not be read (a NUL character anywhere in it, a JSON body nested "
+            "more than %(depth)s levels deep, a malformed Idempotency-Key, an If-Match whose "
+            'ETag is not quoted: 3 where "3" is meant…).',
+            depth=MAX_JSON_DEPTH,
+        ),
     ),
-    "Unauthorized": (401, ("unauthorized",), "No API token was sent, or it is not valid."),
+    "Unauthorized": (401, ("unauthorized",), N_("No API token was sent, or it is not valid.")),
     "Forbidden": (
         403,
         ("forbidden", "insufficient_scope"),
-        "The task is assigned to someone else, your role does not allow this, or the "
-        "token lacks the operation's scope.",
+        N_(
+            "The task is assigned to someone else, your role does not allow this, or the "
+            "token lacks the operation's scope."
+        ),
     ),
     "NotFound": (
         404,
         ("not_found",),
-        "No such thing, or you may not know it exists (confidential complaints).",
+        N_("No such thing, or you may not know it exists (confidential complaints)."),
     ),
     "Conflict": (
         409,
@@ -85,55 +91,63 @@ ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
             "idempotency_answer_lost",
             "task_not_open",
         ),
-        "task_already_completed: the task is no longer open (someone else was first; do not "
-        "retry). concurrent_change: the complaint was changed by another request at the same "
-        "moment, or is busy; read it again and retry. conflict: another state conflict (the "
-        "task is claimed by someone else…). idempotency_in_progress: a request with the same "
-        "Idempotency-Key has not finished; retry later. idempotency_answer_lost: the request "
-        "with this Idempotency-Key was carried out but its answer could not be kept; read the "
-        "current state instead of retrying. task_not_open: the task to assign is no longer "
-        "open.",
+        N_(
+            "task_already_completed: the task is no longer open (someone else was first; do not "
+            "retry). concurrent_change: the complaint was changed by another request at the same "
+            "moment, or is busy; read it again and retry. conflict: another state conflict (the "
+            "task is claimed by someone else…). idempotency_in_progress: a request with the same "
+            "Idempotency-Key has not finished; retry later. idempotency_answer_lost: the request "
+            "with this Idempotency-Key was carried out but its answer could not be kept; read the "
+            "current state instead of retrying. task_not_open: the task to assign is no longer "
+            "open."
+        ),
     ),
     "Gone": (
         410,
         ("link_expired",),
-        "The tracking link has expired; ask for a new one at /track.",
+        N_("The tracking link has expired; ask for a new one at /track."),
     ),
     "PreconditionFailed": (
         412,
         ("precondition_failed",),
-        "If-Match names none of the resource's current ETag: it changed since you read it. "
-        "Nothing was done; read it again.",
+        N_(
+            "If-Match names none of the resource's current ETag: it changed since you read it. "
+            "Nothing was done; read it again."
+        ),
     ),
     "PayloadTooLarge": (
         413,
         ("payload_too_large",),
-        "The request is larger than the server accepts.",
+        N_("The request is larger than the server accepts."),
     ),
     "Unprocessable": (
         422,
         ("validation_failed", "idempotency_key_reused", "deploy_refused"),
-        "validation_failed: the input failed validation; `errors` maps each field to its "
-        "messages. idempotency_key_reused: the Idempotency-Key was already used with another "
-        "request (another body, method or path). deploy_refused: the diagram files failed "
-        "the deploy checks; `problems` lists them.",
+        N_(
+            "validation_failed: the input failed validation; `errors` maps each field to its "
+            "messages. idempotency_key_reused: the Idempotency-Key was already used with another "
+            "request (another body, method or path). deploy_refused: the diagram files failed "
+            "the deploy checks; `problems` lists them."
+        ),
     ),
     "UnsupportedMediaType": (
         415,
         ("unsupported_media_type",),
-        "The body's Content-Type is not one the operation reads (the media types of its "
-        "request body); `accepted_types` lists them, as does the Accept header. A request "
-        "with neither a body nor a Content-Type is read as an empty one.",
+        N_(
+            "The body's Content-Type is not one the operation reads (the media types of its "
+            "request body); `accepted_types` lists them, as does the Accept header. A request "
+            "with neither a body nor a Content-Type is read as an empty one."
+        ),
     ),
     "PreconditionRequired": (
         428,
         ("precondition_required",),
-        "The operation needs an If-Match header.",
+        N_("The operation needs an If-Match header."),
     ),
     "TooManyRequests": (
         429,
         ("rate_limited",),
-        "Too many requests from this address; retry after Retry-After seconds.",
+        N_("Too many requests from this address; retry after Retry-After seconds."),
     ),
 }
 
@@ -143,74 +157,87 @@ ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
 PROBLEMS: dict[str, tuple[int, str]] = {
     "tracking_token_required": (
         401,
-        "No X-Tracking-Token header: the complainant's operations read the tracking token "
-        "there only, never in the address.",
+        N_(
+            "No X-Tracking-Token header: the complainant's operations read the tracking token "
+            "there only, never in the address."
+        ),
     ),
-    "tracking_token_invalid": (404, "No complaint has this tracking token."),
+    "tracking_token_invalid": (404, N_("No complaint has this tracking token.")),
     "not_waiting_for_information": (
         409,
-        "The complaint is not waiting for information from the complainant; nothing was saved.",
+        N_("The complaint is not waiting for information from the complainant; nothing was saved."),
     ),
     "survey_not_open": (
         409,
-        "The complaint's satisfaction survey is not open (not yet, or no longer); nothing was "
-        "saved.",
+        N_(
+            "The complaint's satisfaction survey is not open (not yet, or no longer); nothing was "
+            "saved."
+        ),
     ),
     "review_not_available": (
         409,
-        "A review cannot be asked for now: the complaint is not closed, a review is under way, "
-        "or the appeal window is over. Nothing was saved.",
+        N_(
+            "A review cannot be asked for now: the complaint is not closed, a review is under way, "
+            "or the appeal window is over. Nothing was saved."
+        ),
     ),
-    "unknown_assignee": (422, "No active staff member has this id (`errors.assignee_id`)."),
+    "unknown_assignee": (422, N_("No active staff member has this id (`errors.assignee_id`).")),
     "assignee_lacks_role": (
         422,
-        "The person does not hold the task's role (`errors.assignee_id`).",
+        N_("The person does not hold the task's role (`errors.assignee_id`)."),
     ),
     "assignee_not_cleared": (
         422,
-        "The complaint is confidential and the person is not cleared to see confidential "
-        "complaints (`errors.assignee_id`).",
+        N_(
+            "The complaint is confidential and the person is not cleared to see confidential "
+            "complaints (`errors.assignee_id`)."
+        ),
     ),
     "four_eyes": (
         422,
-        "The person handled an earlier step the task must be checked against: four-eyes rule "
-        "(`errors.assignee_id`).",
+        N_(
+            "The person handled an earlier step the task must be checked against: four-eyes rule "
+            "(`errors.assignee_id`)."
+        ),
     ),
     "method_not_allowed": (
         405,
-        "The path does not take this method; the Allow header lists the ones it takes.",
+        N_("The path does not take this method; the Allow header lists the ones it takes."),
     ),
-    "not_acceptable": (406, "None of the media types the request accepts can be answered."),
-    "gone": (410, "What the address named is gone for good."),
+    "not_acceptable": (406, N_("None of the media types the request accepts can be answered.")),
+    "gone": (410, N_("What the address named is gone for good.")),
 }
 
 
 # Each problem code the operations above may answer, with its status: what `type` names
-# (GET /problems/{code} describes one). Codes of one status share its response's description.
+# (GET /problems/{code} describes one). Codes of one status share its response's description
+# (a code of several responses, the first's); the descriptions are Texts, English here (the
+# document), translated for the reader by the problem's page.
 def problem_codes() -> dict[str, dict[str, Any]]:
     """Every documented problem code → its status and the description of its response."""
     catalogue: dict[str, dict[str, Any]] = {}
     for status, codes, text in ERRORS.values():
         for code in codes:
-            catalogue[code] = {"code": code, "status": status, "description": text}
+            catalogue.setdefault(code, {"code": code, "status": status, "description": text})
     for code, (status, text) in PROBLEMS.items():
         catalogue[code] = {"code": code, "status": status, "description": text}
-    catalogue["internal_error"] = {
-        "code": "internal_error",
-        "status": 500,
-        "description": "Something went wrong; nothing was saved. Retrying may help.",
-    }
-    catalogue["process_error"] = {
-        "code": "process_error",
-        "status": 500,
-        "description": "A step of the procedure's diagram failed; nothing was saved. "
-        "`element_id` names the step; tell the process owner.",
-    }
-    catalogue["service_unavailable"] = {
-        "code": "service_unavailable",
-        "status": 503,
-        "description": "The database is unreachable; retry in a moment.",
-    }
+    for code, status, text in (
+        (
+            "internal_error",
+            500,
+            N_("Something went wrong; nothing was saved. Retrying may help."),
+        ),
+        (
+            "process_error",
+            500,
+            N_(
+                "A step of the procedure's diagram failed; nothing was saved. `element_id` "
+                "names the step; tell the process owner."
+            ),
+        ),
+        ("service_unavailable", 503, N_("The database is unreachable; retry in a moment.")),
+    ):
+        catalogue[code] = {"code": code, "status": status, "description": text}
     return catalogue
 
 
@@ -908,6 +935,8 @@ def paths() -> dict[str, Any]:
             "get": {
                 "operationId": "describeProblem",
                 "summary": "What a problem code means (the `type` of a problem names it)",
+                "description": "The description is in the reader's language (Accept-Language: "
+                "English or French), as Content-Language says.",
                 "security": [],
                 "parameters": [
                     {

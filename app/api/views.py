@@ -16,6 +16,7 @@ from app.api.auth import token_required
 from app.api.blueprint import bp
 from app.api.media import JSON, reads
 from app.api.openapi import FILTER_LISTS, MAX_PAGE, MAX_PER_PAGE, filter_choices
+from app.domain_messages import localize
 from app.extensions import limiter, too_many_requests
 from forms import ComplaintForm, TaskForm, formdata_from_json
 from forms.base import JsonInputError, draft_errors, schema_errors
@@ -272,11 +273,12 @@ def show_complaint(user: User, complaint_id: int) -> Any:
 
 @bp.get("/problems/<code>")
 def describe_problem(code: str) -> Any:
-    """What a problem code means: the address a problem's `type` names."""
+    """What a problem code means: the address a problem's `type` names. Said in the reader's
+    language, as the problem's `detail` is (the document's catalogue keeps the English)."""
     described = openapi.problem_codes().get(code)
     if described is None:
         raise NotFound(gettext("No problem has this code."))
-    return jsonify(described)
+    return jsonify({**described, "description": localize(described["description"])})
 
 
 @bp.get("/openapi.json")

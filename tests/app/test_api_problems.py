@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.api import openapi
 from services import users, workflows
 from services.db import db
 from services.models import Complaint, Task
 from tests import journeys
 from tests.app.api_helpers import API, bearer, file_complaint, issue_token, open_task_id, problem
+from tests.app.helpers import post_form
 from tests.app.test_api import VALID_COMPLAINT
 
 
@@ -179,3 +181,49 @@ def test_a_problem_type_says_what_its_code_means(client):
     assert "task_already_completed: the task is no longer open" in conflict
     unknown = problem(client.get(f"{API}/problems/no_such_code"), 404, "not_found")
     assert unknown["detail"] == "No problem has this code."
+
+
+# --- the problem pages, in the reader's language ----------------------------------------------
+
+FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
+
+
+def test_a_problem_page_speaks_the_readers_language(client):
+    # The pages a problem's `type` leads to were in English whatever the reader's language.
+    english = client.get(f"{API}/problems/four_eyes")
+    assert english.status_code == 200
+    assert english.json == {
+        "code": "four_eyes",
+        "status": 422,
+        "description": "The person handled an earlier step the task must be checked against: "
+        "four-eyes rule (`errors.assignee_id`).",
+    }
+    assert english.headers["Content-Language"] == "en"
+    assert "Accept-Language" in english.headers["Vary"]
+    french = client.get(f"{API}/problems/four_eyes", headers=FRENCH)
+    assert french.json == {
+        "code": "four_eyes",
+        "status": 422,
+        "description": "La personne a traité une étape précédente que la tâche doit "
+        "contrôler\u00a0: règle des quatre yeux (`errors.assignee_id`).",
+    }
+    assert french.headers["Content-Language"] == "fr"
+    depth = client.get(f"{API}/problems/bad_request", headers=FRENCH).json["description"]
+    assert depth.startswith("La requête n'a pas pu être lue (un caractère NUL")
+    assert "plus de 32 niveaux" in depth
+    # The interface's language switch chooses it too, as for the pages.
+    post_form(client, "/lang/fr", {"next": "/auth/login"}, form_url="/auth/login")
+    chosen = client.get(f"{API}/problems/tracking_token_invalid")
+    assert chosen.headers["Content-Language"] == "fr"
+    assert chosen.json["description"] == "Aucune réclamation n'a ce jeton de suivi."
+
+
+def test_every_problem_page_has_its_french(client):
+    missing = []
+    for code, described in openapi.problem_codes().items():
+        english = client.get(f"{API}/problems/{code}").json["description"]
+        french = client.get(f"{API}/problems/{code}", headers=FRENCH).json["description"]
+        assert english == str(described["description"])  # the document's words
+        if french == english:
+            missing.append(code)
+    assert not missing, missing
