@@ -78,6 +78,15 @@ class JsonTooDeepRequest(BadRequest):
     """The 400 of a request body nested too deeply."""
 
 
+class MalformedJsonRequest(BadRequest):
+    """The 400 of a JSON body that does not parse; `error` is why (a JSONDecodeError names
+    the line and column, a UnicodeDecodeError the bytes), for the API to say where."""
+
+    def __init__(self, error: ValueError) -> None:
+        super().__init__()
+        self.error = error
+
+
 class GuardedJSONProvider(DefaultJSONProvider):
     """Flask's JSON, whose `loads` refuses JSON nested more than MAX_JSON_DEPTH levels with a
     ValueError (JsonTooDeep) rather than a RecursionError from the parser or, later, from
@@ -123,7 +132,8 @@ class GuardedRequest(Request):
     parameter_storage_class = BoundedArgs
 
     def on_json_loading_failed(self, e: ValueError | None) -> Any:
-        """A 400 naming the depth for JSON nested too deeply; Flask's 400 for other JSON."""
+        """A 400 naming the depth for JSON nested too deeply, MalformedJsonRequest for other
+        JSON that does not parse; Flask's 415 for a body that is not JSON."""
         if isinstance(e, JsonTooDeep):
             raise JsonTooDeepRequest(
                 gettext(
@@ -132,6 +142,8 @@ class GuardedRequest(Request):
                     depth=MAX_JSON_DEPTH,
                 )
             )
+        if e is not None:
+            raise MalformedJsonRequest(e)
         return super().on_json_loading_failed(e)
 
 

@@ -67,6 +67,20 @@ ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
             depth=MAX_JSON_DEPTH,
         ),
     ),
+    # The 400 of an operation that reads JSON: the ones above, and a body that does not parse.
+    "BadJsonRequest": (
+        400,
+        ("invalid_json", "bad_request", "invalid_idempotency_key", "invalid_if_match"),
+        N_(
+            "invalid_json: the body, sent as application/json, is not well-formed JSON (it "
+            "breaks off, has a syntax error or is not UTF-8 text); `detail` says where. "
+            "bad_request: a NUL character anywhere in the request, or a JSON body nested more "
+            "than %(depth)s levels deep. invalid_idempotency_key: a malformed Idempotency-Key. "
+            'invalid_if_match: an If-Match whose ETag is not quoted (3 where "3" is meant). '
+            "Nothing was done.",
+            depth=MAX_JSON_DEPTH,
+        ),
+    ),
     "Unauthorized": (401, ("unauthorized",), N_("No API token was sent, or it is not valid.")),
     "Forbidden": (
         403,
@@ -206,6 +220,14 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     ),
     "not_acceptable": (406, N_("None of the media types the request accepts can be answered.")),
     "gone": (410, N_("What the address named is gone for good.")),
+    "invalid_json": (
+        400,
+        N_(
+            "The body, sent as application/json, is not well-formed JSON: it breaks off, has a "
+            "syntax error, or is not UTF-8 text; `detail` says where. Nothing was done: correct "
+            "the body and send it again. (Well-formed JSON the operation refuses is a 422.)"
+        ),
+    ),
 }
 
 
@@ -334,6 +356,10 @@ def problem_example(status: int, code: str, detail: str, **extra: Any) -> dict[s
 
 PROBLEM_EXAMPLES = {
     "BadRequest": ("The request contains a NUL character.", {}),
+    "BadJsonRequest": (
+        "The body is not well-formed JSON: the error is at line 1, column 6. Nothing was done.",
+        {},
+    ),
     "Unauthorized": ("The API token is not valid.", {}),
     "Forbidden": ("This task is assigned to Awa Intake.", {}),
     "NotFound": ("No such task.", {}),
@@ -502,8 +528,9 @@ def with_scopes(paths: dict[str, Any]) -> dict[str, Any]:
 
 def with_media_types(paths: dict[str, Any]) -> dict[str, Any]:
     """Each operation whose view reads a body (app.api.media.reads) with the 415 of a body of
-    another type. Read from the routes, as the scopes are; the request body's media types
-    are the ones declared (tests/app/test_api_media_types.py holds them to it)."""
+    another type, and, where it reads JSON, the 400 of JSON that does not parse (invalid_json).
+    Read from the routes, as the scopes are; the request body's media types are the ones
+    declared (tests/app/test_api_media_types.py holds them to it)."""
     paths = copy.deepcopy(paths)
     for rule in current_app.url_map.iter_rules():
         if not rule.endpoint.startswith("api.") or not rule.rule.startswith(PREFIX):
@@ -514,10 +541,12 @@ def with_media_types(paths: dict[str, Any]) -> dict[str, Any]:
             continue
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             operation = item.get(method.lower())
-            if operation is not None:
-                operation.setdefault("responses", {}).setdefault(
-                    "415", {"$ref": "#/components/responses/UnsupportedMediaType"}
-                )
+            if operation is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("415", {"$ref": "#/components/responses/UnsupportedMediaType"})
+            if media.JSON in declared:  # instead of the 400 every operation answers
+                responses["400"] = {"$ref": "#/components/responses/BadJsonRequest"}
     return paths
 
 
@@ -1012,7 +1041,9 @@ def document() -> dict[str, Any]:
             "tokens; another user's tokens need admin).\n\n"
             "**Input:** a NUL character anywhere in a request (path, query, body) and a JSON "
             f"body nested more than {MAX_JSON_DEPTH} levels deep are refused with 400 "
-            "bad_request before anything else; an id beyond what the database holds "
+            "bad_request before anything else; a body sent as application/json that is not "
+            "well-formed JSON is a 400 invalid_json (well-formed JSON that fails validation, "
+            "a 422); an id beyond what the database holds "
             f"({MAX_ID}) is a 404.",
         },
         "servers": [{"url": PREFIX}],

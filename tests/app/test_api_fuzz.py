@@ -4,15 +4,16 @@ the WSGI app, bounded in examples (derandomized, so a run is repeatable).
 It checks that no request gets a 5xx, and, for the public filing and the completion of each
 of each task form, that the published schema is the contract both ways: a body valid
 against it is accepted (201/200) and a body it refuses is refused (422, or 400 for a NUL
-character, which the schemas exclude too). "Valid" is decided by forms.base.json_validator,
-the validator the server uses (draft 2020-12, formats checked, multipleOf over the decimal the
-JSON writes, formatMaximum on dates). The one rule no schema can state, that a duplicate names
-an existing complaint, is allowed its own 422.
+character, which the schemas exclude too, and for bytes that are not JSON at all). "Valid" is
+decided by forms.base.json_validator, the validator the server uses (draft 2020-12, formats
+checked, multipleOf over the decimal the JSON writes, formatMaximum on dates). The one rule no
+schema can state, that a duplicate names an existing complaint, is allowed its own 422.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -199,6 +200,15 @@ def has_nul(value: Any) -> bool:
     return False
 
 
+def parses(data: bytes) -> bool:
+    """Whether `data` is well-formed JSON (RFC 8259: UTF-8 text)."""
+    try:
+        json.loads(data.decode("utf-8"))
+    except ValueError:
+        return False
+    return True
+
+
 def body_only(headers: dict[str, Any] | None) -> dict[str, Any]:
     """The generated headers without those that may refuse a valid body on their own: here
     only the body is under test (Idempotency-Key and If-Match have tests of their own)."""
@@ -212,11 +222,16 @@ def body_only(headers: dict[str, Any] | None) -> dict[str, Any]:
 def assert_contract(
     response: Any, body: Any, schema: dict[str, Any], success: int, case: Any
 ) -> None:
-    """Valid against `schema` → `success`; otherwise a 422 (400 for a NUL character)."""
+    """Valid against `schema` → `success`; otherwise a 422 (400 for a NUL character, and for
+    bytes that are no JSON at all)."""
     shown = f"{case.method} {case.formatted_path} {body!r} → {response.status_code} {response.text}"
     assert response.status_code < 500, shown
     if isinstance(body, bytes) and has_nul(body):  # a raw NUL byte: 400 before anything else
         assert response.status_code == 400, shown
+        return
+    if isinstance(body, bytes) and body and not parses(body):  # empty: no body, the view's 422
+        assert response.status_code == 400, shown
+        assert response.json()["code"] == "invalid_json", shown
         return
     if not isinstance(body, dict | list | str | int | float | bool | type(None)):
         body = None  # no body sent

@@ -12,11 +12,19 @@ from flask import Flask
 
 from app.api import media
 from services.db import db
-from services.models import Complaint, IdempotencyRecord
+from services.models import (
+    ApiToken,
+    Complaint,
+    IdempotencyRecord,
+    ProcessVersion,
+    TaskDraft,
+    WebhookSubscription,
+)
 from tests.app.api_helpers import API, bearer, file_complaint, issue_token, open_task_id, problem
 from tests.app.test_api import VALID_COMPLAINT
 
 FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 
 
 def complaints(app: Flask) -> int:
@@ -163,3 +171,122 @@ def test_the_complainants_actions_name_their_types_before_the_token(client, path
         ]
     )
     assert problem(response, 415, "unsupported_media_type")["accepted_types"] == expected
+
+
+# --- JSON that does not parse: 400, not the 422 of input that fails validation ----------------
+
+MALFORMED = ('{"a":', '{"name": "x",}', "{'name': 'x'}", b'{"name": "\xff"}')
+
+
+def counts(app: Flask) -> dict[str, int]:
+    with app.app_context():
+        return {
+            model.__name__: db.session.scalar(db.select(db.func.count()).select_from(model))
+            for model in (Complaint, ApiToken, WebhookSubscription, ProcessVersion, TaskDraft)
+        }
+
+
+def test_every_operation_reading_json_refuses_json_that_does_not_parse_with_a_400(
+    app, client, runner
+):
+    # Each answered 422 validation_failed ("Send a JSON object…"), as for a body of the wrong
+    # fields: the client could not tell a broken body from a refused one.
+    app.config["PUBLIC_POST_RATE_LIMIT"] = app.config["API_FILING_RATE_LIMIT"] = "1000/minute"
+    app.config["RESEND_LINK_RATE_LIMIT"] = "1000/minute"
+    headers = bearer(issue_token(runner, "admin"))
+    document = client.get(f"{API}/openapi.json").json
+    before = counts(app)
+    reading_json = {
+        key: types for key, types in operations_with_a_body(document).items() if JSON in types
+    }
+    assert len(reading_json) >= 14
+    for method, path in reading_json:
+        url = API + re.sub(r"\{[^}]+\}", "1", path)
+        for data in MALFORMED:
+            response = client.open(
+                url, method=method.upper(), data=data, content_type=JSON, headers=headers
+            )
+            body = problem(response, 400, "invalid_json")
+            assert body["detail"].startswith("The body is not well-formed JSON: "), body
+            assert body["detail"].endswith(" Nothing was done."), body
+            assert response.headers["Content-Language"] == "en"
+        # The document says so: its 400 names invalid_json.
+        responses = document["paths"][path][method]["responses"]
+        assert responses["400"] == {"$ref": "#/components/responses/BadJsonRequest"}, path
+    assert counts(app) == before
+
+
+def test_the_400_says_where_the_json_breaks_off_in_the_readers_language(client):
+    broken = '{\n  "description": "It leaks",\n  "attestation": true,\n'
+    english = client.post(f"{API}/complaints", data=broken, content_type=JSON)
+    assert problem(english, 400, "invalid_json")["detail"] == (
+        "The body is not well-formed JSON: the error is at line 4, column 1. Nothing was done."
+    )
+    french = client.post(
+        f"{API}/complaints", data=broken, content_type=JSON, headers={"Accept-Language": "fr"}
+    )
+    assert problem(french, 400, "invalid_json")["detail"] == (
+        "Le corps n'est pas du JSON bien formé\u00a0: l'erreur est à la ligne 4, colonne 1. "
+        "Rien n'a été fait."
+    )
+    assert french.headers["Content-Language"] == "fr"
+    latin1 = client.post(
+        f"{API}/complaints",
+        data='{"description": "Fuite d\'eau à la cuisine"}'.encode("latin-1"),
+        content_type=JSON,
+    )
+    assert problem(latin1, 400, "invalid_json")["detail"] == (
+        "The body is not well-formed JSON: it is not UTF-8 text. Nothing was done."
+    )
+    french_latin1 = client.post(
+        f"{API}/complaints",
+        data='{"description": "Fuite d\'eau à la cuisine"}'.encode("latin-1"),
+        content_type=JSON,
+        headers={"Accept-Language": "fr"},
+    )
+    assert problem(french_latin1, 400, "invalid_json")["detail"] == (
+        "Le corps n'est pas du JSON bien formé\u00a0: ce n'est pas du texte UTF-8. "
+        "Rien n'a été fait."
+    )
+
+
+def test_well_formed_json_that_fails_validation_is_still_a_422(client, runner):
+    headers = bearer(issue_token(runner, "admin"))
+    for path, body in (
+        ("/complaints", {"description": "x"}),
+        ("/complaints", []),
+        ("/tokens", {"name": 3}),
+        ("/webhooks", {"url": "not a url"}),
+    ):
+        response = client.post(f"{API}{path}", json=body, headers=headers)
+        assert problem(response, 422, "validation_failed")["errors"], path
+    # An empty body sent as JSON says what is missing, as no body at all does.
+    empty = client.post(f"{API}/complaints", data="", content_type=JSON)
+    assert problem(empty, 422, "validation_failed")["errors"] == {
+        "body": ["The input must be a JSON object."]
+    }
+
+
+def test_the_400_of_json_that_does_not_parse_is_replayed_and_has_its_page(app, client, runner):
+    headers = {**bearer(issue_token(runner, "admin")), "Idempotency-Key": "broken-json-1"}
+    first = client.post(f"{API}/tokens", data='{"name":', content_type=JSON, headers=headers)
+    again = client.post(f"{API}/tokens", data='{"name":', content_type=JSON, headers=headers)
+    problem(first, 400, "invalid_json")
+    assert again.status_code == 400 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json == first.json
+    page = client.get(first.json["type"])
+    assert page.status_code == 200
+    assert (page.json["code"], page.json["status"]) == ("invalid_json", 400)
+    assert "not well-formed JSON" in page.json["description"]
+    # Operations that read no JSON keep the 400 every operation answers.
+    document = client.get(f"{API}/openapi.json").json
+    for path, method in (
+        ("/tasks/{task_id}/claim", "post"),
+        ("/tasks/{task_id}/attachments", "post"),
+        ("/tasks", "get"),
+    ):
+        refused = document["paths"][path][method]["responses"]["400"]
+        assert refused == {"$ref": "#/components/responses/BadRequest"}, path
+    described = document["components"]["responses"]["BadJsonRequest"]
+    assert "invalid_json" in described["description"]
+    assert described["content"]["application/problem+json"]["example"]["code"] == "invalid_json"

@@ -29,10 +29,15 @@ def test_a_validation_problem_names_its_fields_and_the_request(client):
     assert list(body["errors"]) == ["email"]
 
 
-def test_a_body_that_is_not_json_is_a_validation_problem(client):
+def test_a_body_that_is_not_json_is_a_bad_request_not_a_validation_problem(client):
+    # It was a 422 validation_failed "Send a JSON object", as for JSON with the wrong fields.
     response = client.post(f"{API}/complaints", data="{not json", content_type="application/json")
-    body = problem(response, 422, "validation_failed")
-    assert body["detail"] == "Send a JSON object with the form's fields."
+    body = problem(response, 400, "invalid_json")
+    assert body["title"] == "Bad Request"
+    assert body["detail"] == (
+        "The body is not well-formed JSON: the error is at line 1, column 2. Nothing was done."
+    )
+    assert "errors" not in body
 
 
 def test_werkzeug_errors_are_problems_too(app, client):
