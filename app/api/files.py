@@ -48,7 +48,7 @@ def add_task_attachments(user: User, task_id: str) -> Any:
             details={name: [gettext("This field is not part of the form.")] for name in unknown},
         )
     try:
-        attachments.add_to_task(
+        added = attachments.add_to_task(
             task, uploads.files(), uploaded_by=user, upload_dir=current_app.config["UPLOAD_DIR"]
         )
     except attachments.AttachmentRefused as exc:
@@ -57,8 +57,11 @@ def add_task_attachments(user: User, task_id: str) -> Any:
             gettext("No file was added."),
             details={FILES_FIELD: uploads.task_problem_texts(exc.problems)},
         ) from exc
+    # The first file added (each one's address is its links.content in the listing); made
+    # absolute by app.api.hooks, as every Location. Read before the commit expires the row.
+    location = serializers.attachment_dict(added[0])["links"]["content"]
     db.session.commit()
-    return jsonify(_listing(task.id)), 201
+    return jsonify(_listing(task.id)), 201, {"Location": location}
 
 
 @bp.get("/complaints/<int:complaint_id>/attachments/<int:attachment_id>")

@@ -8,7 +8,7 @@ from typing import Any
 from app import uploads
 from app.api.files import FILES_FIELD
 from app.api.media import MULTIPART
-from app.api.openapi import errors, json_body, path_parameter
+from app.api.openapi import errors, json_body, location_header, path_parameter
 from app.api.schemas import LINKS, obj, ref
 from services import attachments
 
@@ -66,7 +66,15 @@ def paths() -> dict[str, Any]:
                     },
                 },
                 "responses": {
-                    "201": {**listing, "description": "Added; the task's files, oldest first."},
+                    "201": {
+                        **listing,
+                        "description": "Added; the task's files, oldest first.",
+                        "headers": location_header(
+                            "The first file added (GET /complaints/{complaint_id}/attachments/"
+                            "{attachment_id}, its content); each added file's address is its "
+                            "links.content in the listing."
+                        ),
+                    },
                     **errors("Unauthorized", "Forbidden", "NotFound", "Conflict", "Unprocessable"),
                 },
             },

@@ -262,3 +262,56 @@ def test_a_completed_tasks_files_stay_what_it_was_completed_with(
     assert problem(response, 409, "conflict")["detail"] == "This task is no longer open."
     with app.app_context():
         assert db.session.query(Attachment).filter_by(task_id=task_id).count() == 0
+
+
+def test_adding_files_answers_the_absolute_location_of_the_first_file_added(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner
+) -> None:
+    # The 201 had no Location, unlike the API's other 201s.
+    _, task_id = _investigation(app)
+    token = issue_token(runner, "investigator")
+    response = _post_files(
+        client, token, task_id, (samples.PDF, "signed-letter.pdf"), (samples.png(), "photo.png")
+    )
+    assert response.status_code == 201, response.json
+    first = response.json["attachments"][0]
+    assert first["filename"] == "signed-letter.pdf"
+    location = response.headers["Location"]
+    assert location == f"http://localhost{first['links']['content']}"
+    # It leads to the file added, for the caller who added it.
+    download = client.get(location, headers=bearer(token))
+    assert download.status_code == 200 and download.data == samples.PDF
+    assert download.mimetype == "application/pdf"
+    download.close()
+    # One more file: the Location names it, not the first of the task's files.
+    more = _post_files(client, token, task_id, (samples.png(), "second-photo.png"))
+    assert more.status_code == 201, more.json
+    added = more.json["attachments"][-1]
+    assert added["filename"] == "second-photo.png"
+    assert more.headers["Location"] == f"http://localhost{added['links']['content']}"
+    # A retry with the same Idempotency-Key replays it.
+    headers = {**bearer(token), "Idempotency-Key": "files-location-1"}
+    data = {"attachments": [(io.BytesIO(samples.PDF), "report.pdf")]}
+    kept = client.post(
+        f"{API}/tasks/{task_id}/attachments",
+        data=data,
+        content_type="multipart/form-data",
+        headers=headers,
+    )
+    data = {"attachments": [(io.BytesIO(samples.PDF), "report.pdf")]}
+    again = client.post(
+        f"{API}/tasks/{task_id}/attachments",
+        data=data,
+        content_type="multipart/form-data",
+        headers=headers,
+    )
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Location"] == kept.headers["Location"]
+    assert kept.headers["Location"].startswith(f"http://localhost{API}/complaints/")
+    # The document says so.
+    document = client.get(f"{API}/openapi.json").json
+    created = document["paths"]["/tasks/{task_id}/attachments"]["post"]["responses"]["201"]
+    header = created["headers"]["Location"]
+    assert header["schema"] == {"type": "string", "format": "uri"}
+    assert "absolute URL" in header["description"]
+    assert "/complaints/{complaint_id}/attachments/{attachment_id}" in header["description"]
