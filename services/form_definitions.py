@@ -14,7 +14,7 @@ import ast
 import builtins
 import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -137,6 +137,39 @@ def lists_for_complaint(complaint: Any) -> ChoiceLists:
     version = getattr(instance, "process_version", None)
     found = lists_for_version(version) if version is not None else active_lists()
     return found.with_fallback(choice_lists.shipped())
+
+
+def lists_for_complaints(complaints: Sequence[Any]) -> dict[int, ChoiceLists]:
+    """lists_for_complaint of each complaint of a list, by id, asked for together: one
+    statement for the versions they run on, and one per version whose lists this process has
+    not read yet (not one per complaint, as reading each complaint's instance would be)."""
+    from services.db import db
+    from services.models import ProcessInstance, ProcessVersion
+
+    if not complaints:
+        return {}
+    rows = db.session.execute(
+        db.select(ProcessInstance.complaint_id, ProcessVersion.id, ProcessVersion.content_hash)
+        .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+        .where(ProcessInstance.complaint_id.in_([c.id for c in complaints]))
+    ).all()
+    shipped = choice_lists.shipped()
+    by_version: dict[int, ChoiceLists] = {}
+    for _, version_id, digest in rows:
+        if version_id not in by_version:
+            lists = _LISTS_BY_HASH.get(digest)
+            if lists is None:  # its files, read once (lists_for_version keeps them)
+                lists = lists_for_version(db.session.get(ProcessVersion, version_id))
+            by_version[version_id] = lists.with_fallback(shipped)
+    version_of = {complaint_id: version_id for complaint_id, version_id, _ in rows}
+    by_complaint: dict[int, ChoiceLists] = {}
+    for complaint in complaints:
+        version_id = version_of.get(complaint.id)
+        if version_id is None:  # not started yet: the active version's, as for one complaint
+            by_version.setdefault(0, active_lists().with_fallback(shipped))
+            version_id = 0
+        by_complaint[complaint.id] = by_version[version_id]
+    return by_complaint
 
 
 def _compiled(key: str, text: str, lists: ChoiceLists) -> FormDefinition:

@@ -27,6 +27,7 @@ from services import (
     business_calendar,
     complaint_search,
     complaints,
+    form_definitions,
     permissions,
     sensitive,
     tasks,
@@ -77,10 +78,13 @@ def list_complaints(user: User) -> Any:
         raise NotAllowed(gettext("Your role does not give access to complaints."))
     query = complaint_query(request.args)
     found = complaint_search.search(user, query)
+    lists = form_definitions.lists_for_complaints(found.complaints)  # the page's at once
     kept = {k: v for k, v in request.args.items() if k in LIST_PARAMETERS and k != "cursor"}
     return jsonify(
         {
-            "complaints": [serializers.complaint_list_item(c) for c in found.complaints],
+            "complaints": [
+                serializers.complaint_list_item(c, lists[c.id]) for c in found.complaints
+            ],
             "limit": query.limit,
             "next_cursor": found.next_cursor,
             "links": {

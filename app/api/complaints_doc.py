@@ -48,6 +48,7 @@ SUMMARY_EXAMPLE = {
 }
 LIST_ITEM_EXAMPLE = {
     **SUMMARY_EXAMPLE,
+    "category_label": "Product quality",
     "received_at": "2026-11-02T09:15:00+00:00",
     "channel": "phone",
     "department": "Customer service",
@@ -370,6 +371,12 @@ def schemas() -> dict[str, Any]:
                 ref("ComplaintSummary"),
                 obj(
                     {
+                        "category_label": {
+                            "type": "string",
+                            "description": "The category in the Accept-Language, in the words "
+                            "of the procedure version the complaint runs on, as GET "
+                            '/complaints/{id} gives it ("" for none).',
+                        },
                         "received_at": TIME,
                         "channel": TEXT,
                         "department": {

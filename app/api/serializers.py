@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from app import department_text
 from forms.base import draft_schema
 from forms.choices import STATUSES, label
+from forms.lists import ChoiceLists
 from services import breach_view, complaints, form_definitions, tasks, tracking_links
 from services.clock import as_utc
 from services.complaints import CaseFile, Filed
@@ -377,10 +378,12 @@ def _etag(value: Any) -> str:
     return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
 
 
-def complaint_list_item(complaint: Complaint) -> dict[str, Any]:
-    """A complaint as the staff list shows it (the anonymous have no name)."""
+def complaint_list_item(complaint: Complaint, lists: ChoiceLists) -> dict[str, Any]:
+    """A complaint as the staff list shows it (the anonymous have no name); `lists` are its
+    version's choice lists (form_definitions.lists_for_complaints, asked for the whole page)."""
     return {
         **complaint_summary(complaint),
+        "category_label": str(lists.label("categories", complaint.category)),
         "received_at": iso(complaint.received_at),
         "channel": complaint.channel,
         "department": complaint.department,

@@ -337,3 +337,72 @@ def test_the_list_example_is_a_page_its_own_query_could_give(client):
         if "state" in query:
             assert (item["closed_at"] is None) == (query["state"] == ["open"])
     assert example["links"]["next"].startswith(example["links"]["self"] + "&cursor=")
+
+
+def test_each_listed_complaint_names_its_category_in_the_readers_language(app, client, as_user):
+    # The list gave the category's value only; the complaint's detail gave its label too.
+    with app.app_context():
+        classified = journeys.to_minor_resolution().id
+    unclassified, _ = file_complaint(app)
+    headers = as_user("manager")
+    english = client.get(f"{API}/complaints", headers=headers)
+    assert english.headers["Content-Language"] == "en"
+    items = {c["id"]: c for c in english.json["complaints"]}
+    assert (items[classified]["category"], items[classified]["category_label"]) == (
+        "product_quality",
+        "Product quality",
+    )
+    assert (items[unclassified]["category"], items[unclassified]["category_label"]) == (None, "")
+    detail = client.get(f"{API}/complaints/{classified}", headers=headers).json
+    assert detail["category_label"] == items[classified]["category_label"]
+    french = client.get(f"{API}/complaints", headers={**headers, "Accept-Language": "fr"})
+    assert french.headers["Content-Language"] == "fr"
+    labels = {c["id"]: c["category_label"] for c in french.json["complaints"]}
+    assert labels == {classified: "Qualité du produit", unclassified: ""}
+    # The document lists it, and the answer fits the document.
+    document = client.get(f"{API}/openapi.json").json
+    schemas = document["components"]["schemas"]
+    item = schemas["ComplaintListItem"]["allOf"][1]
+    assert "category_label" in item["properties"] and "category_label" in item["required"]
+    example = document["paths"]["/complaints"]["get"]["responses"]["200"]["content"][
+        "application/json"
+    ]["example"]
+    assert example["complaints"][0]["category_label"] == "Product quality"
+    resolved = {**document, "$ref": "#/components/schemas/ComplaintList"}
+    assert not list(json_validator(resolved).iter_errors(french.json))
+
+
+def statements_of(app, client, url, headers) -> list[str]:
+    """The SQL statements answering GET `url`."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN202
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(url, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200, response.json
+    return seen
+
+
+def test_the_category_labels_cost_no_statement_per_listed_complaint(app, client, as_user):
+    with app.app_context():
+        journeys.to_minor_resolution()
+    headers = as_user("manager")
+    url = f"{API}/complaints?limit=1"
+    client.get(url, headers=headers)  # the version's lists, read once in this process
+    one = statements_of(app, client, url, headers)
+    with app.app_context():
+        for _ in range(3):
+            journeys.to_minor_resolution()
+    page = f"{API}/complaints?limit=10"
+    body = client.get(page, headers=headers).json
+    assert [c["category_label"] for c in body["complaints"]] == ["Product quality"] * 4
+    assert len(statements_of(app, client, page, headers)) == len(one)

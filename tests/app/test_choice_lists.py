@@ -165,6 +165,12 @@ def test_a_running_complaint_keeps_the_words_of_its_version(
         newer_id = newer.id
     detail = client.get(f"{API}/complaints/{newer_id}", headers=manager).json
     assert detail["category_label"] == "Tap water"
+    # The list names each in its own version's words, as the detail does.
+    listed = client.get(f"{API}/complaints?category=drinking_water", headers=manager).json
+    assert {c["id"]: c["category_label"] for c in listed["complaints"]} == {
+        complaint_id: "Drinking water",
+        newer_id: "Tap water",
+    }
 
 
 def test_a_deploy_naming_an_unknown_list_or_a_value_no_list_has_is_refused(
