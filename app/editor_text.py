@@ -56,6 +56,34 @@ SETTINGS = {
     "message": _l("Message"),
 }
 
+# What the lists the application reads by name (forms.lists.REQUIRED) are for, as the lists
+# editor says it (the other lists are what the forms offering them make of them).
+LIST_DESCRIPTIONS = {
+    "channels": _l(
+        "How a complaint came in (intake, inbox, reports). The public form files with web, "
+        "the complaints mailbox with email."
+    ),
+    "categories": _l(
+        "What a complaint is about (classification, routing table, inbox and report filters, API)."
+    ),
+    "severities": _l("How serious a complaint is (classification, routing table, reports)."),
+    "registration_outcomes": _l(
+        "The outcome of registration (the diagram's gateways); duplicate links the complaint "
+        "to the one it repeats."
+    ),
+    "remedies": _l("What the complainant is offered (resolutions, reports)."),
+    "escalation_targets": _l("Who an escalation goes to (the diagram's gateways)."),
+    "root_causes": _l("What an investigation found at the root of a complaint (reports)."),
+    "escalation_decisions": _l("The manager's answer to an escalation request."),
+    "resolution_codes": _l("How a closed complaint was resolved (sign-off, reports)."),
+    "overdue_actions": _l(
+        "What the review of an overdue step does; deadline_extended moves the step's time limits."
+    ),
+    "purchase_modes": _l("How it was bought (the public and staff intake forms)."),
+    "payment_modes": _l("How it was paid (the public and staff intake forms)."),
+    "delivery_modes": _l("How it was delivered (the public and staff intake forms)."),
+}
+
 # What editor.js says; %(name)s placeholders are filled in the browser.
 EDITOR_MESSAGES = {
     "loading": _l("Loading the diagrams…"),
@@ -192,4 +220,39 @@ EDITOR_MESSAGES = {
     "formKeyInvalid": _l("A form key is lower-case letters, digits and _, starting with a letter."),
     "formKeyTaken": _l("There is already a form %(key)s: choose it in the list."),
     "formCreated": _l("Form %(key)s created for this task: add its fields below the diagram."),
+    # The choice lists.
+    "listReadByApp": _l("read by the application"),
+    "listValueCount": _l("%(count)s values"),
+    "listUsedBy": _l("Offered by the forms: %(forms)s"),
+    "listUnused": _l("No form offers this list yet: choose it for a field in the form designer."),
+    "listValuesTitle": _l("Values of %(name)s, in the order the options show them"),
+    "valueNew": _l("Value (stored, not shown)"),
+    "valueHint": _l("Lower-case letters, digits and _, for example drinking_water."),
+    "valueActedOn": _l("The application acts on this value."),
+    "valueInvalid": _l(
+        "A value is lower-case letters, digits and _ (63 at most), for example drinking_water."
+    ),
+    "valueTaken": _l("The list already has the value %(value)s."),
+    "labelMissing": _l("Give the label in English and in French."),
+    "labelMarkup": _l('A label is plain text: no < > or ".'),
+    "valueRequired": _l("The application acts on %(value)s: it cannot be removed."),
+    "valueChecking": _l("Checking where %(value)s is used…"),
+    "valueUsed": _l("%(value)s is still used: a deploy would be refused until this changes."),
+    "listUsed": _l(
+        "The list %(name)s is still used: a deploy would be refused until this changes."
+    ),
+    "removeAnyway": _l("Remove it anyway"),
+    "keepIt": _l("Keep it"),
+    "addValue": _l("Add a value"),
+    "addValueTo": _l("Add a value to %(name)s"),
+    "removeList": _l("Remove the list"),
+    "removeListNamed": _l("Remove the list %(name)s"),
+    "listRequired": _l("The application reads the list %(name)s: it cannot be removed."),
+    "listNameInvalid": _l(
+        "A list name is lower-case letters, digits and _, starting with a letter."
+    ),
+    "listNameTaken": _l("There is already a list %(name)s."),
+    "listAdded": _l(
+        "List %(name)s added: give it its values, then choose it for a field in the form designer."
+    ),
 }

@@ -6,6 +6,9 @@ deploy and replay take the diagram files the browser holds, {"files": {name: xml
 answer with problems that name the file and the element id to mark on the diagram. The form
 designer's definitions come as {"forms": {key: definition}} (the JSON of the TOML the page
 was given) and are written as forms/<key>.toml before the checks; /forms/preview renders one.
+The choice lists come as {"lists": [{name, values: [{value, label}]}]} (forms.lists.from_json)
+and are written into the version's choices.toml; /lists/uses says what a deploy would refuse
+once a list or a value is taken out.
 """
 
 from __future__ import annotations
@@ -36,9 +39,10 @@ from jinja2.utils import htmlsafe_json_dumps
 
 from app import facts, history, procedure_text, role_text
 from app.domain_messages import localize_all
-from app.editor_text import EDITOR_MESSAGES, KINDS, SETTINGS
+from app.editor_text import EDITOR_MESSAGES, KINDS, LIST_DESCRIPTIONS, SETTINGS
 from app.facts import ROUTES
 from forms import definitions, formdata_from_json, library
+from forms import lists as choice_lists
 from forms.definitions import DefinitionError, FormDefinition, localized
 from forms.processes import (
     MigrateForm,
@@ -161,11 +165,36 @@ def _posted_forms(body: Mapping[str, Any], files: Mapping[str, bytes]) -> dict[s
         ) from None
 
 
+def _posted_lists(body: Mapping[str, Any], files: Mapping[str, bytes]) -> bytes | None:
+    """The choice lists the editor sends, {"lists": [...]}, as choices.toml written into the
+    text of the version being edited ("version_id"); None if none are sent."""
+    lists = body.get("lists")
+    if lists is None:
+        return None
+    if form_definitions.LISTS_FILE in files:
+        raise InvalidInput(_("The choice lists are sent twice, as a file and as lists."))
+    version_id = body.get("version_id")
+    version = _version(version_id) if isinstance(version_id, int) else None
+    try:
+        return form_definitions.lists_file_from_json(lists, version)
+    except ValueError as exc:
+        reason = exc.args[0] if exc.args else ""
+        raise InvalidInput(
+            _(
+                "The choice lists cannot be written: %(reason)s",
+                reason=localize_all(reason) if isinstance(reason, Text) else str(exc),
+            )
+        ) from None
+
+
 def _posted(body: Mapping[str, Any]) -> dict[str, bytes]:
-    """Diagram files and form definitions of a validate or deploy request, as files. The
-    choice lists, unless sent, are those of the version being edited ("version_id"): the
-    editor does not edit them, and a deploy must not put the shipped ones back."""
+    """Diagram files, form definitions and choice lists of a validate or deploy request, as
+    files. The choice lists, unless sent, are those of the version being edited
+    ("version_id"): a deploy must not put the shipped ones back."""
     files = _posted_files(body)
+    lists = _posted_lists(body, files)
+    if lists is not None:
+        files[form_definitions.LISTS_FILE] = lists
     version_id = body.get("version_id")
     if form_definitions.LISTS_FILE not in files and isinstance(version_id, int):
         kept = (_version(version_id).files or {}).get(form_definitions.LISTS_FILE)
@@ -199,12 +228,17 @@ def editor() -> Any:
             "deploy": url_for("processes.deploy"),
             "replay": url_for("processes.what_if"),
             "preview": url_for("processes.preview_form"),
+            "list_uses": url_for("processes.list_uses"),
         },
         "version_id": version.id,
         # Every form of the version: the designer edits them, and Validate and Deploy send
         # them all back, so that a form this version changed is not replaced by the shipped one.
         "forms": form_definitions.editable(version),
         "lists": sorted({*form_definitions.lists_for_version(version), *library.LISTS}),
+        # The version's choice lists, edited on the page and sent back with every check.
+        "choice_lists": form_definitions.editable_lists(version),
+        "list_info": _list_info(version, forms),
+        "patterns": {"list": choice_lists.NAME.pattern, "value": choice_lists.VALUE.pattern},
         "field_types": list(definitions.FIELD_TYPES),
         "routes": {value: str(text) for value, text in ROUTES},
         "messages": {key: str(text) for key, text in EDITOR_MESSAGES.items()},
@@ -225,6 +259,22 @@ def editor() -> Any:
         comment_form=VersionCommentForm(),
         replay_form=ReplayForm(),
     )
+
+
+def _list_info(version: ProcessVersion, forms: Mapping[str, FormDefinition]) -> dict[str, Any]:
+    """What the lists editor says of each list: what the application reads it for (the
+    lists it reads), the values its code acts on, and the titles of the forms offering it."""
+    users = form_definitions.list_users(forms)
+    names = {entry["name"] for entry in form_definitions.editable_lists(version)}
+    return {
+        name: {
+            "description": str(LIST_DESCRIPTIONS.get(name, "")),
+            "app_reads": name in choice_lists.REQUIRED,
+            "required": list(choice_lists.REQUIRED.get(name, ())),
+            "forms": [str(forms[key].text("title") or key) for key in users.get(name, [])],
+        }
+        for name in sorted(names | set(choice_lists.REQUIRED))
+    }
 
 
 def _modeler_words() -> str | None:
@@ -295,6 +345,18 @@ def deploy() -> Any:
     ), 201 if result.created else 200
 
 
+@bp.post("/lists/uses")
+def list_uses() -> Any:
+    """What a deploy would refuse once a choice list, or one of its values, is taken out of
+    the lists being edited: the deploy's own checks, run with and without it. Nothing is
+    stored."""
+    body = _json_body()
+    name, value = body.get("list"), body.get("value")
+    if not isinstance(name, str) or not (value is None or isinstance(value, str)):
+        raise InvalidInput(_('Send what to take out as {"list": name, "value": value}.'))
+    return jsonify(uses=_problems(form_definitions.uses(_posted(body), name, value)))
+
+
 @bp.post("/forms/preview")
 def preview_form() -> Any:
     """One form definition from the designer, rendered as staff will see it, or its problems."""
@@ -308,6 +370,9 @@ def preview_form() -> Any:
             _version(version_id) if isinstance(version_id, int) else processes.active_version()
         )
         lists = form_definitions.lists_for_version(version)
+        if body.get("lists") is not None:  # the lists as edited, a new one included
+            edited = form_definitions.lists_file_from_json(body["lists"], version)
+            lists, _broken = form_definitions.lists_of({form_definitions.LISTS_FILE: edited})
         found = definitions.loads(key, definitions.dumps(spec), lists)
     except (ValueError, TypeError) as exc:
         if isinstance(exc, DefinitionError):

@@ -27,6 +27,7 @@ from typing import Any
 
 from flask_babel.speaklater import LazyString
 
+from forms import toml_edit
 from forms.text import N_, localized, text_problems
 
 FILE_NAME = "choices.toml"
@@ -55,10 +56,13 @@ Choices = tuple[tuple[str, LazyString], ...]
 
 
 class ListsError(ValueError):
-    """A lists file that cannot be used; `problems` lists every reason (forms.text.Text)."""
+    """A lists file that cannot be used; `problems` lists every reason (forms.text.Text),
+    `places` where each lies."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], places: list[str] | None = None) -> None:
         self.problems = problems
+        # Where each problem lies (place()), "" for the file as a whole.
+        self.places = places or [""] * len(problems)
         super().__init__("; ".join(problems))
 
 
@@ -125,61 +129,154 @@ class ChoiceLists:
 
 
 def loads(text: str) -> ChoiceLists:
-    """Parse and check a lists file; ListsError names each problem."""
+    """Parse and check a lists file; ListsError names each problem, and where it lies."""
+    lists, problems, places = _read(text)
+    if problems:
+        raise ListsError(problems, places)
+    return ChoiceLists(hashlib.sha256(text.encode("utf-8")).hexdigest(), lists)
+
+
+def readable(text: str) -> ChoiceLists:
+    """The lists of a file with their values that can be read, the others left out: what the
+    editor checks the uses of a value against while another value is still half written.
+    ListsError if the file is not TOML."""
+    lists, _problems, _places = _read(text)
+    return ChoiceLists(hashlib.sha256(text.encode("utf-8")).hexdigest(), lists)
+
+
+def _read(text: str) -> tuple[dict[str, Choices], list[str], list[str]]:
+    """The lists a file holds, and the problems (with their places) that make it unusable."""
     try:
         spec = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ListsError([N_("not valid TOML: %(error)s", error=str(exc))]) from None
     problems: list[str] = []
+    places: list[str] = []
+
+    def problem(text: str, name: str = "", value: str | None = None) -> None:
+        problems.append(text)
+        places.append(place(name, value) if name else "")
+
     lists: dict[str, Choices] = {}
     for name, entries in spec.items():
         if not NAME.match(name):
-            problems.append(
+            problem(
                 N_(
                     "the list name %(name)s must be lower case letters, digits and _",
                     name=repr(name),
-                )
+                ),
+                name,
             )
             continue
         where = N_("list %(name)s", name=name)
         if not isinstance(entries, Mapping) or not entries:
-            problems.append(N_("%(where)s needs at least one value with its labels", where=where))
+            problem(N_("%(where)s needs at least one value with its labels", where=where), name)
             continue
         found = []
         for value, labels in entries.items():
             if not VALUE.match(value):
-                problems.append(
+                problem(
                     N_(
                         "%(where)s: the value %(value)s must be lower case letters, digits and _",
                         where=where,
                         value=repr(value),
-                    )
+                    ),
+                    name,
+                    value,
                 )
                 continue
             shown = N_("%(where)s: value %(value)s", where=where, value=repr(value))
             wrong = text_problems(labels, shown)
             if wrong:
-                problems += wrong
+                for text_problem in wrong:
+                    problem(text_problem, name, value)
                 continue
             found.append((value, localized(labels)))
         lists[name] = tuple(found)
     for name, needed in REQUIRED.items():
         if name not in spec:
-            problems.append(N_("the list %(name)s is missing: the application reads it", name=name))
+            problem(N_("the list %(name)s is missing: the application reads it", name=name))
             continue
         have = {value for value, _ in lists.get(name, ())}
         for value in needed:
             if value not in have:
-                problems.append(
+                problem(
                     N_(
                         "list %(name)s: the value %(value)s is missing: the application acts on it",
                         name=name,
                         value=repr(value),
+                    ),
+                    name,
+                )
+    return lists, problems, places
+
+
+def place(name: str, value: str | None = None) -> str:
+    """Where a problem lies, as an editor marks it: the list's name, or "<list>/<value>"."""
+    return name if value is None else f"{name}/{value}"
+
+
+def from_json(items: Any) -> dict[str, dict[str, Any]]:
+    """The lists as the editor sends them, [{name, values: [{value, label: {en, fr}}]}] in
+    their order, as the file's tables (name → value → labels). ValueError (a Text) when they
+    are not lists of values, or name a list or a value twice; what loads() checks (names,
+    values, labels) is left to it, so that its problems name the value they concern."""
+    shape = N_('the lists are not [{"name": …, "values": [{"value": …, "label": {…}}]}]')
+    if not isinstance(items, list):
+        raise ValueError(shape)
+    found: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            raise ValueError(shape)
+        name, values = item["name"], item.get("values")
+        if name in found:
+            raise ValueError(N_("the list %(name)s is there twice", name=name))
+        if not isinstance(values, list):
+            raise ValueError(shape)
+        entries: dict[str, Any] = {}
+        for entry in values:
+            value = entry.get("value") if isinstance(entry, Mapping) else None
+            labels = entry.get("label") if isinstance(entry, Mapping) else None
+            if not isinstance(value, str) or not isinstance(labels, Mapping):
+                raise ValueError(shape)
+            if not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+                raise ValueError(shape)
+            if value in entries:
+                raise ValueError(
+                    N_(
+                        "list %(name)s: the value %(value)s is there twice",
+                        name=name,
+                        value=repr(value),
                     )
                 )
-    if problems:
-        raise ListsError(problems)
-    return ChoiceLists(hashlib.sha256(text.encode("utf-8")).hexdigest(), lists)
+            entries[value] = {k: v for k, v in labels.items() if v.strip()}
+        found[name] = entries
+    return found
+
+
+def as_json(text: str) -> list[dict[str, Any]]:
+    """A lists file as the editor edits it (from_json's shape), in the file's order."""
+    return [
+        {
+            "name": name,
+            "values": [
+                {"value": value, "label": dict(labels) if isinstance(labels, Mapping) else {}}
+                for value, labels in (entries.items() if isinstance(entries, Mapping) else ())
+            ],
+        }
+        for name, entries in tomllib.loads(text).items()
+    ]
+
+
+def dumps(lists: Mapping[str, Mapping[str, Any]], before: str | None = None) -> str:
+    """Lists (name → value → labels) as the file's text: written into `before`, the text
+    until now, so that its comments and layout stay (forms.toml_edit), else anew."""
+    text = toml_edit.edit_tables(before, lists) if before is not None else None
+    if text is None:
+        text = toml_edit.write_tables(lists)
+    if text is None:
+        raise ValueError(N_("the lists cannot be written as TOML"))
+    return text
 
 
 @lru_cache(maxsize=64)

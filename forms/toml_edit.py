@@ -9,8 +9,12 @@ replaced where it stands (its trailing comment kept), a new one goes after the s
 precedes it in `value`, a removed one goes, and [[fields]] tables are matched by name
 (others by position) so each keeps its own comments, moved or not. Both return None rather
 than text that would not read back as `value` (the caller then writes the definition anew).
+`write_tables(value)` and `edit_tables(text, value)` do the same for a file of [tables] of
+plain settings (the choice lists), where the order of the settings matters too: a moved
+setting takes the comments just above it along.
 Placing a setting and moving comments use tomlkit's container internals (_insert_after,
-_insert_at, body): the read-back check and tests/forms/test_toml_edit.py guard an upgrade.
+_insert_at, body, _map): the read-back check and tests/forms/test_toml_edit.py guard an
+upgrade.
 """
 
 from __future__ import annotations
@@ -46,6 +50,76 @@ def edit(text: str, value: Mapping[str, Any]) -> str | None:
     except (TOMLKitError, ValueError, TypeError, KeyError, IndexError, AttributeError):
         return None  # written anew: tomlkit's containers changed under us, or the text is odd
     return edited if _reads_as(edited, value) else None
+
+
+def write_tables(value: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """`value` (name → settings) as a new text of [tables], one blank line between them."""
+    parts = [
+        "\n".join([f"[{_key(name)}]"] + [f"{_key(k)} = {_value(v)}" for k, v in items.items()])
+        for name, items in value.items()
+    ]
+    text = "\n\n".join(parts) + "\n"
+    return text if _reads_as(text, value) and _same_order(text, value) else None
+
+
+def edit_tables(text: str, value: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """`text`, a file of [tables], changed to hold `value` in its order: a changed setting is
+    replaced where it stands, a new one goes after the one before it, a moved one takes the
+    comments just above it, a removed one goes; a new table goes at the end."""
+    try:
+        document = tomlkit.parse(text)
+        for name in [k for k in document if k not in value]:
+            del document[name]
+        for name, items in value.items():
+            if name not in document:
+                document.append(name, tomlkit.parse(f"[{_key(name)}]\n")[name])
+                new = document[name]
+                new.trivia.indent = "\n"  # the blank line between two tables
+                for key, item in items.items():
+                    new[key] = _item(item)
+                continue
+            table = document[name]
+            if not isinstance(table, Table) or any(_tables(v) for v in items.values()):
+                return None  # not the layout this edits: written anew
+            _update(table, items)
+            _reorder(table, list(items))
+        edited = tomlkit.dumps(document)
+    except (TOMLKitError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return None
+    return edited if _reads_as(edited, value) and _same_order(edited, value) else None
+
+
+def _reorder(table: Table, keys: list[str]) -> None:
+    """Put a table's settings in the order of `keys`, each with the comments and blank lines
+    just above it; those that end the table (above the next one) stay at its end."""
+    container = table.value
+    if [k.key for k, _ in container.body if k is not None] == keys:
+        return
+    if any(not isinstance(index, int) for index in container._map.values()):
+        raise ValueError("a setting split in parts")  # dotted keys: written anew
+    tail = _cut_tail(table)
+    groups: dict[str, list[tuple[Any, Any]]] = {}
+    lead: list[tuple[Any, Any]] = []
+    for key, item in container.body:
+        if key is None:
+            lead.append((key, item))
+        else:
+            groups[key.key] = [*lead, (key, item)]
+            lead = []
+    container.body[:] = [entry for key in keys for entry in groups[key]] + lead + tail
+    container._map.clear()
+    for index, (key, _) in enumerate(container.body):
+        if key is not None:
+            container._map[key] = index
+
+
+def _same_order(text: str, value: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether `text`'s tables and their settings come in the order of `value`'s (a dict
+    comparison, as _reads_as makes, does not see a move)."""
+    read = tomllib.loads(text)
+    return list(read) == list(value) and all(
+        list(read[name]) == list(items) for name, items in value.items()
+    )
 
 
 def _reads_as(text: str, value: Mapping[str, Any]) -> bool:

@@ -84,7 +84,8 @@ def with_shipped(files: Mapping[str, bytes]) -> dict[str, bytes]:
 
 def lists_of(files: Mapping[str, bytes | str]) -> tuple[ChoiceLists, list[Problem]]:
     """The choice lists among `files` (the shipped ones if none); a problem per reason they
-    cannot be used (the shipped lists are then returned, so that forms are checked too)."""
+    cannot be used (the shipped lists are then returned, so that forms are checked too),
+    its element_id the list, or "<list>/<value>", it concerns (forms.lists.place)."""
     content = files.get(LISTS_FILE)
     if content is None:
         return choice_lists.shipped(), []
@@ -95,7 +96,10 @@ def lists_of(files: Mapping[str, bytes | str]) -> tuple[ChoiceLists, list[Proble
     except UnicodeDecodeError:
         return choice_lists.shipped(), [Problem(LISTS_FILE, where, N_("not UTF-8 text"))]
     except ListsError as exc:
-        return choice_lists.shipped(), [Problem(LISTS_FILE, where, p) for p in exc.problems]
+        return choice_lists.shipped(), [
+            Problem(LISTS_FILE, where, p, at)
+            for p, at in zip(exc.problems, exc.places, strict=True)
+        ]
 
 
 def lists_for_version(version: Any) -> ChoiceLists:
@@ -170,6 +174,79 @@ def lists_for_complaints(complaints: Sequence[Any]) -> dict[int, ChoiceLists]:
             version_id = 0
         by_complaint[complaint.id] = by_version[version_id]
     return by_complaint
+
+
+def lists_text(version: Any | None) -> str:
+    """The text of a version's choice lists (the shipped ones if it has none)."""
+    content = (version.files or {}).get(LISTS_FILE) if version is not None else None
+    if content is None:
+        return choice_lists.shipped_text()
+    return content.decode("utf-8") if isinstance(content, bytes) else content
+
+
+def editable_lists(version: Any) -> list[dict[str, Any]]:
+    """A version's choice lists as the editor edits them (forms.lists.as_json)."""
+    try:
+        return choice_lists.as_json(lists_text(version))
+    except tomllib.TOMLDecodeError:
+        return choice_lists.as_json(choice_lists.shipped_text())  # a deploy never stores one
+
+
+def lists_file_from_json(lists: Any, version: Any | None = None) -> bytes:
+    """The choice lists the editor sends (forms.lists.from_json) as choices.toml, written
+    into the text of the version edited so that its comments and layout stay; unchanged
+    lists keep that text as it is. ValueError (a Text) when they are not lists."""
+    before = lists_text(version)
+    value = choice_lists.from_json(lists)
+    if _ordered(value) == _ordered(tomllib.loads(before)):
+        return before.encode("utf-8")
+    return choice_lists.dumps(value, before).encode("utf-8")
+
+
+def _ordered(value: Any) -> Any:
+    """A parsed value with its tables' order made visible (dicts compare without it)."""
+    if isinstance(value, Mapping):
+        return [(k, _ordered(v)) for k, v in value.items()]
+    return value
+
+
+def list_users(forms: Mapping[str, FormDefinition]) -> dict[str, list[str]]:
+    """List name → the keys of the forms with a field that offers it."""
+    found: dict[str, list[str]] = {}
+    for key in sorted(forms):
+        named = {listed for listed, _ in forms[key].choice_values.values() if listed}
+        for name in sorted(named):
+            found.setdefault(name, []).append(key)
+    return found
+
+
+def uses(files: Mapping[str, bytes], name: str, value: str | None = None) -> list[Problem]:
+    """What stops a deploy once the list `name`, or its `value`, is taken out of the choice
+    lists among `files`: the deploy's checks of the lists (lists_of) and of the forms and the
+    diagrams (check()), those they find without it that they do not find with it. The forms
+    and diagrams are checked against the values that can be read (forms.lists.readable), so
+    that a value still half written elsewhere does not hide the answer."""
+    files = with_shipped(files)
+    before = files[LISTS_FILE].decode("utf-8")
+    tables = {entry["name"]: entry for entry in choice_lists.as_json(before)}
+    if name not in tables:
+        return []
+    if value is None:
+        del tables[name]
+    else:
+        tables[name]["values"] = [v for v in tables[name]["values"] if v["value"] != value]
+    after = choice_lists.dumps(choice_lists.from_json(list(tables.values())), before)
+
+    def findings(text: str) -> list[Problem]:
+        lists = choice_lists.readable(text)
+        return lists_of({LISTS_FILE: text})[1] + check(files, lists)[1]
+
+    found = {_key(p) for p in findings(before)}
+    return [p for p in findings(after) if _key(p) not in found]
+
+
+def _key(problem: Problem) -> tuple[str, str, str]:
+    return (problem.file, problem.element_id, str(problem.message))
 
 
 def _compiled(key: str, text: str, lists: ChoiceLists) -> FormDefinition:
@@ -304,15 +381,18 @@ def classes(forms: Mapping[str, FormDefinition]) -> dict[str, type[TaskForm]]:
 # ---------------------------------------------------------------------------------------------
 
 
-def check(files: Mapping[str, bytes]) -> tuple[dict[str, FormDefinition], list[Problem]]:
-    """Compile the definitions among `files` and check the names the procedure reads.
+def check(
+    files: Mapping[str, bytes], lists: ChoiceLists | None = None
+) -> tuple[dict[str, FormDefinition], list[Problem]]:
+    """Compile the definitions among `files` (with their choice lists, or `lists`) and check
+    the names the procedure reads.
 
     Every name a gateway condition, script, message payload or decision input reads, and
     every name a form shows as context, must be a field of one of the forms, a name the
     application starts the case with, a message's variable, a script's or a decision's
     result. The forms of `files` are returned even when there are problems.
     """
-    forms, problems = compile_files(files)
+    forms, problems = compile_files(files, lists)
     fields = {name for found in forms.values() for name in found.field_names}
     values = _choice_values(forms)
     produced = set(fields) | set(START_DATA) | _filing_fields()

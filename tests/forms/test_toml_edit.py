@@ -153,3 +153,62 @@ def test_an_edit_never_gives_text_that_reads_back_as_something_else() -> None:
 def test_text_that_is_not_toml_is_written_anew() -> None:
     assert toml_edit.edit("title = ", parsed()) is None
     assert tomllib.loads(dumps(parsed(), "title = ")) == parsed()
+
+
+LISTS = """\
+# The lists.
+
+# How it came in.
+[channels]
+web = { en = "Web form", fr = "Formulaire web" }  # set by the public form
+# By telephone.
+phone = { en = "Telephone", fr = "Téléphone" }
+email = { en = "Email", fr = "E-mail" }
+
+# What it is about.
+[categories]
+billing = { en = "Billing", fr = "Facturation" }
+other = { en = "Other", fr = "Autre" }
+"""
+
+
+def lists_changed(change: Any) -> dict[str, Any]:
+    value = tomllib.loads(LISTS)
+    change(value)
+    return value
+
+
+def test_lists_edited_keep_their_comments_and_a_moved_value_takes_its_own() -> None:
+    def edit(value: dict[str, Any]) -> None:
+        channels = value["channels"]
+        value["channels"] = {
+            "email": channels["email"],
+            "web": channels["web"],
+            "phone": {"en": "Telephone", "fr": "Appel"},
+        }
+        value["categories"] = {
+            "billing": value["categories"]["billing"],
+            "water": {"en": "Water", "fr": "Eau"},
+        }
+        value["regions"] = {"north": {"en": "North", "fr": "Nord"}}
+
+    value = lists_changed(edit)
+    assert toml_edit.edit_tables(LISTS, value) == (
+        "# The lists.\n\n# How it came in.\n[channels]\n"
+        'email = { en = "Email", fr = "E-mail" }\n'
+        'web = { en = "Web form", fr = "Formulaire web" }  # set by the public form\n'
+        '# By telephone.\nphone = { en = "Telephone", fr = "Appel" }\n'
+        "\n# What it is about.\n[categories]\n"
+        'billing = { en = "Billing", fr = "Facturation" }\n'
+        'water = { en = "Water", fr = "Eau" }\n'
+        '\n[regions]\nnorth = { en = "North", fr = "Nord" }\n'
+    )
+    assert toml_edit.edit_tables(LISTS, tomllib.loads(LISTS)) == LISTS
+
+
+def test_lists_written_anew_are_one_table_each_in_their_order() -> None:
+    value = {"b": {"y": {"en": "Y", "fr": "Ygrec"}, "x": {"en": "X", "fr": "Ix"}}, "a": {}}
+    assert toml_edit.write_tables(value) == (
+        '[b]\ny = { en = "Y", fr = "Ygrec" }\nx = { en = "X", fr = "Ix" }\n\n[a]\n'
+    )
+    assert toml_edit.edit_tables("a = ", value) is None  # not TOML: written anew

@@ -1,8 +1,9 @@
 // The process owner's editor: one tab per file of a version (bpmn-js Modeler for BPMN,
 // dmn-js Modeler on the decision table for DMN), a side panel for the selected user task
 // (name, form, role = lane, due time), the form designer of its form (fields, rules, preview),
-// and Validate / Deploy / What-if, which send the edited files and every form definition to
-// the server and show its problems on the diagram and in the designer. Everything is served
+// the choice lists, and Validate / Deploy / What-if, which send the edited files, every form
+// definition and the lists to the server and show its problems on the diagram, in the
+// designer and beside the values of the lists. Everything is served
 // from /static/vendor: nothing is fetched from the network.
 (function () {
   "use strict";
@@ -582,6 +583,7 @@
   function showProblems(problems, warnings) {
     clearProblems();
     collectFormProblems(problems);
+    collectListProblems(problems);
     var byElement = {};
     (problems || []).forEach(function (problem) {
       var editor = editorFor(problem);
@@ -668,7 +670,9 @@
     button.setAttribute("data-element-id", problem.element_id || "");
     button.addEventListener("click", function () {
       var key = formKeyOf(problem);
-      if (key && forms[key]) {
+      if (problem.file === LISTS_FILE) {
+        revealList(problem.element_id || "");
+      } else if (key && forms[key]) {
         openDesigner(key);
         $("#form-designer").scrollIntoView({ block: "start" });
         $("#form-designer-title").setAttribute("tabindex", "-1");
@@ -758,7 +762,7 @@
       try {
         store.setItem(
           config.draftKey,
-          JSON.stringify({ saved: Date.now(), files: files, forms: forms })
+          JSON.stringify({ saved: Date.now(), files: files, forms: forms, lists: lists })
         );
       } catch (error) {
         // Storage full: the warning before leaving still protects the work.
@@ -804,6 +808,13 @@
           });
           designerKey = null;
         }
+        if (draft.lists) {
+          lists = draft.lists;
+          lists.forEach(function (list) {
+            offerList(list.name);
+          });
+          renderLists();
+        }
         show(current || editors[0]);
         dirty = true;
         say(t("draftRestored"), "ok");
@@ -848,7 +859,7 @@
   // Every form of the version goes with the diagrams, changed or not: a deploy holds every
   // form it uses, and one left out would be replaced by the shipped definition.
   function payload(files) {
-    return { files: files, forms: forms, version_id: config.version_id };
+    return { files: files, forms: forms, lists: lists, version_id: config.version_id };
   }
 
   function validate() {
@@ -903,6 +914,9 @@
           config.draftKey = draftKey(body.version_id);
           config.version_id = body.version_id; // the forms deployed are now this version's
           collectFormProblems([]);
+          remember(); // the values deployed are now the version's: stored by complaints
+          listProblems = {};
+          renderLists();
           if (window.history && body.links.editor) {
             window.history.replaceState(null, "", body.links.editor);
           }
@@ -1060,7 +1074,7 @@
   // A labelled input; `save` gets the new value on change.
   function input(container, label, value, save, options) {
     options = options || {};
-    var id = "fd-" + ++uid;
+    var id = options.id || "fd-" + ++uid;
     var wrapper = el("div", { class: "field" + (options.check ? " check-field" : "") });
     var control;
     if (options.select) {
@@ -1602,6 +1616,7 @@
     postJSON(config.urls.preview, {
       key: designerKey,
       form: forms[designerKey],
+      lists: lists,
       version_id: config.version_id,
     })
       .then(function (response) {
@@ -1705,6 +1720,448 @@
   $("#form-preview-button").addEventListener("click", preview);
 
 
+  // ---- the choice lists: the version's choices.toml ------------------------------------------
+  // config.choice_lists holds the version's lists, [{name, values: [{value, label: {en, fr}}]}]
+  // in the file's order. The editor changes them in place and Validate and Deploy send them
+  // back: the server writes them into the version's file, its comments kept. A value the
+  // version already has keeps its machine value (complaints store it): its labels change, it
+  // moves, or it is removed once nothing in the procedure compares with it any more.
+
+  var LISTS_FILE = "choices.toml";
+  var lists = config.choice_lists || [];
+  var listInfo = config.list_info || {};
+  var patterns = config.patterns || {};
+  var VALUE = new RegExp(patterns.value || "^[a-z0-9][a-z0-9_]{0,62}$");
+  var LIST_NAME = new RegExp(patterns.list || "^[a-z][a-z0-9_]{0,62}$");
+  var MARKUP = /[<>"]/;
+  var known = {}; // list name -> {value: true}: the lists and values the version holds
+  var listProblems = {}; // "list" or "list/value" -> the server's messages
+  var listGeneral = []; // the server's messages about the whole file
+  var listOpen = {}; // list name -> whether its section is open
+  var listUid = 0;
+
+  function remember() {
+    known = {};
+    lists.forEach(function (list) {
+      known[list.name] = {};
+      list.values.forEach(function (entry) {
+        known[list.name][entry.value] = true;
+      });
+    });
+  }
+  remember();
+
+  function about(name) {
+    return listInfo[name] || { description: "", app_reads: false, required: [], forms: [] };
+  }
+
+  function isKnown(list, entry) {
+    return Boolean(entry.value && known[list.name] && known[list.name][entry.value]);
+  }
+
+  function listId() {
+    return "cl-" + ++listUid;
+  }
+
+  // A list the form designer offers for a field's choices.
+  function offerList(name) {
+    config.lists = config.lists || [];
+    if (config.lists.indexOf(name) === -1) {
+      config.lists.push(name);
+      config.lists.sort();
+    }
+  }
+
+  function renderLists() {
+    var body = $("#list-editor-body");
+    body.textContent = "";
+    listUid = 0;
+    lists.forEach(function (list) {
+      body.appendChild(listSection(list));
+    });
+    var box = $("#list-editor-problems");
+    var items = box.querySelector("ul");
+    items.textContent = "";
+    listGeneral.forEach(function (text) {
+      items.appendChild(el("li", {}, text));
+    });
+    box.hidden = !listGeneral.length;
+  }
+
+  // Draw one list again, then focus `focus` (a selector) inside it.
+  function renderList(list, focus) {
+    var old = $('#list-editor-body [data-list="' + CSS.escape(list.name) + '"]');
+    var fresh = listSection(list);
+    if (old) {
+      old.replaceWith(fresh);
+    } else {
+      $("#list-editor-body").appendChild(fresh);
+    }
+    var target = focus && fresh.querySelector(focus);
+    if (target) {
+      target.focus();
+    }
+  }
+
+  function listSection(list) {
+    var info = about(list.name);
+    var details = el("details", { class: "choice-list", "data-list": list.name });
+    var problems = listProblems[list.name] || [];
+    details.open = Boolean(listOpen[list.name]);
+    details.addEventListener("toggle", function () {
+      listOpen[list.name] = details.open;
+    });
+    var summary = el("summary", {});
+    summary.appendChild(el("code", {}, list.name));
+    summary.append(" · " + t("listValueCount", { count: list.values.length }));
+    if (info.app_reads) {
+      summary.append(" · " + t("listReadByApp"));
+    }
+    if (info.description) {
+      summary.appendChild(el("span", { class: "hint" }, info.description));
+    }
+    details.appendChild(summary);
+
+    details.appendChild(
+      el(
+        "p",
+        { class: "muted" },
+        info.forms.length ? t("listUsedBy", { forms: info.forms.join(", ") }) : t("listUnused")
+      )
+    );
+    var listError = el("p", { class: "error", "data-list-error": "", role: "alert" });
+    listError.textContent = problems.join(" ");
+    listError.hidden = !problems.length;
+    details.appendChild(listError);
+    details.appendChild(el("div", { "data-list-note": "" }));
+
+    var titleId = "list-" + list.name + "-title";
+    details.appendChild(el("h3", { id: titleId }, t("listValuesTitle", { name: list.name })));
+    var values = el("ol", { class: "choice-list-values", "aria-labelledby": titleId });
+    list.values.forEach(function (entry, index) {
+      values.appendChild(valueRow(list, entry, index));
+    });
+    details.appendChild(values);
+
+    var actions = el("p", { class: "designer-actions" });
+    actions.appendChild(
+      button(t("addValue"), t("addValueTo", { name: list.name }), function () {
+        list.values.push({ value: "", label: { en: "", fr: "" } });
+        listOpen[list.name] = true;
+        formChanged();
+        renderList(list, '[data-designer-input="' + (list.values.length - 1) + '-value"]');
+      }, "add-value")
+    );
+    actions.appendChild(
+      button(t("removeList"), t("removeListNamed", { name: list.name }), function () {
+        removeList(list, details);
+      }, "remove-list")
+    );
+    details.appendChild(actions);
+    return details;
+  }
+
+  function valueRow(list, entry, index) {
+    var item = el("li", {});
+    var stored = isKnown(list, entry);
+    var required = about(list.name).required.indexOf(entry.value) !== -1;
+    entry.label = entry.label || {};
+    item.entry = entry;
+    item.list = list;
+    var row = el("div", { class: "designer-row" });
+    var value = input(row, stored ? t("choiceValue") : t("valueNew"), entry.value, function (text) {
+      entry.value = text.trim();
+      checkRow(item);
+    }, { id: listId(), marker: index + "-value", hint: stored ? null : t("valueHint") });
+    value.readOnly = stored; // complaints hold it: renaming it would orphan their answers
+    value.setAttribute("autocomplete", "off");
+    value.setAttribute("spellcheck", "false");
+    ["en", "fr"].forEach(function (language) {
+      input(
+        row,
+        t(language === "en" ? "choiceLabelEn" : "choiceLabelFr"),
+        entry.label[language],
+        function (text) {
+          entry.label[language] = text.trim();
+          checkRow(item);
+        },
+        { id: listId(), marker: index + "-label-" + language }
+      );
+    });
+    item.appendChild(row);
+    if (required) {
+      item.appendChild(el("small", { class: "hint" }, t("valueActedOn")));
+    }
+    var error = el("p", { class: "error", id: listId() + "-error", role: "alert" });
+    error.hidden = true;
+    item.appendChild(error);
+    item.appendChild(el("div", { "data-list-note": "" }));
+
+    var name = entry.value || String(index + 1);
+    var count = list.values.length;
+    var actions = el("p", { class: "designer-actions" });
+    if (index > 0) {
+      actions.appendChild(
+        button(t("moveUp"), t("moveUpField", { name: name }), function () {
+          move(list.values, index, index - 1);
+          renderList(list, '[data-designer-button="' + (index > 1 ? index - 1 + "-up" : index - 1 + "-down") + '"]');
+        }, index + "-up")
+      );
+    }
+    if (index < count - 1) {
+      actions.appendChild(
+        button(t("moveDown"), t("moveDownField", { name: name }), function () {
+          move(list.values, index, index + 1);
+          renderList(list, '[data-designer-button="' + (index + 1 < count - 1 ? index + 1 + "-down" : index + 1 + "-up") + '"]');
+        }, index + "-down")
+      );
+    }
+    actions.appendChild(
+      button(t("removeChoice"), t("removeChoiceNamed", { value: name }), function () {
+        removeValue(list, entry, item);
+      }, index + "-remove")
+    );
+    item.appendChild(actions);
+    showRow(item, [], listProblems[list.name + "/" + entry.value] || []);
+    return item;
+  }
+
+  // What the page can tell at once (the server's checks say the rest on Validate).
+  function checkRow(item) {
+    var list = item.list;
+    var entry = item.entry;
+    var mine = [];
+    if (!VALUE.test(entry.value)) {
+      mine.push(t("valueInvalid"));
+    } else if (
+      list.values.filter(function (other) {
+        return other.value === entry.value;
+      }).length > 1
+    ) {
+      mine.push(t("valueTaken", { value: entry.value }));
+    }
+    if (!entry.label.en || !entry.label.fr) {
+      mine.push(t("labelMissing"));
+    } else if (MARKUP.test(entry.label.en) || MARKUP.test(entry.label.fr)) {
+      mine.push(t("labelMarkup"));
+    }
+    showRow(item, mine, []);
+    // The buttons say which value they act on (screen readers list buttons out of context).
+    var labels = { up: "moveUpField", down: "moveDownField", remove: "removeChoiceNamed" };
+    item.querySelectorAll("[data-designer-button]").forEach(function (node) {
+      var what = node.getAttribute("data-designer-button").split("-").pop();
+      var name = entry.value || String(Number(node.getAttribute("data-designer-button").split("-")[0]) + 1);
+      node.setAttribute("aria-label", t(labels[what], { name: name, value: name }));
+    });
+  }
+
+  // The row's problems beside its inputs, which say they are wrong and point at them.
+  function showRow(item, mine, theirs) {
+    var error = item.querySelector("p.error");
+    var messages = mine.concat(theirs);
+    error.textContent = messages.join(" ");
+    error.hidden = !messages.length;
+    item.querySelectorAll("input").forEach(function (control) {
+      var hint = control.id + "-hint";
+      var described = [item.querySelector("#" + CSS.escape(hint)) ? hint : null, error.id];
+      control.setAttribute("aria-invalid", messages.length ? "true" : "false");
+      control.setAttribute("aria-describedby", described.filter(Boolean).join(" "));
+    });
+  }
+
+  function collectListProblems(problems) {
+    listProblems = {};
+    listGeneral = [];
+    (problems || []).forEach(function (problem) {
+      if (problem.file !== LISTS_FILE) {
+        return;
+      }
+      var at = problem.element_id || "";
+      if (at) {
+        (listProblems[at] = listProblems[at] || []).push(problem.message);
+        listOpen[at.split("/")[0]] = true;
+      } else {
+        listGeneral.push(problem.message);
+      }
+    });
+    // In place: the owner may be typing in a list while a re-check answers.
+    $("#list-editor-body")
+      .querySelectorAll(".choice-list")
+      .forEach(function (details) {
+        var name = details.getAttribute("data-list");
+        var messages = listProblems[name] || [];
+        var error = details.querySelector("[data-list-error]");
+        error.textContent = messages.join(" ");
+        error.hidden = !messages.length;
+        details.querySelectorAll(".choice-list-values > li").forEach(function (item) {
+          showRow(item, [], listProblems[name + "/" + item.entry.value] || []);
+        });
+        if (listOpen[name]) {
+          details.open = true;
+        }
+      });
+    var box = $("#list-editor-problems");
+    box.querySelector("ul").textContent = "";
+    listGeneral.forEach(function (text) {
+      box.querySelector("ul").appendChild(el("li", {}, text));
+    });
+    box.hidden = !listGeneral.length;
+  }
+
+  // A problem of the lists picked in the problem list: open its list, on the value's inputs.
+  function revealList(at) {
+    var parts = at.split("/");
+    var details = parts[0] && $('#list-editor-body [data-list="' + CSS.escape(parts[0]) + '"]');
+    if (!details) {
+      $("#list-editor").scrollIntoView({ block: "start" });
+      return;
+    }
+    details.open = true;
+    listOpen[parts[0]] = true;
+    var target = details.querySelector('[aria-invalid="true"]') || details.querySelector("summary");
+    target.scrollIntoView({ block: "center" });
+    target.focus();
+  }
+
+  function problemText(problem) {
+    var where = [problem.file, problem.element].filter(Boolean).join(" · ");
+    return (where ? where + ": " : "") + problem.message;
+  }
+
+  // Before a stored value (or list) goes: ask the server what would stop a deploy without it
+  // (its own deploy checks), and say so beside it, with the choice to remove it anyway.
+  function checkUses(list, value, note, headline, drop) {
+    note.textContent = "";
+    note.appendChild(el("p", { role: "status" }, t("valueChecking", { value: value || list.name })));
+    exportFiles()
+      .then(function (files) {
+        var body = payload(files);
+        body.list = list.name;
+        body.value = value;
+        return postJSON(config.urls.list_uses, body);
+      })
+      .then(function (response) {
+        var body = response.body;
+        if (response.status === 200 && !body.uses.length) {
+          drop();
+          return;
+        }
+        var reasons =
+          response.status === 200
+            ? body.uses.map(problemText)
+            : (body.problems || []).map(problemText);
+        warn(note, response.status === 200 ? headline : body.error || t("requestFailed", { reason: response.status }), reasons, drop);
+      })
+      .catch(function (error) {
+        note.textContent = "";
+        note.appendChild(el("p", { class: "error", role: "alert" }, t("requestFailed", { reason: error.message })));
+      });
+  }
+
+  function warn(note, headline, reasons, drop) {
+    note.textContent = "";
+    var box = el("div", { class: "notice", role: "alert" });
+    box.appendChild(el("p", {}, headline));
+    var items = el("ul", {});
+    reasons.forEach(function (text) {
+      items.appendChild(el("li", {}, text));
+    });
+    if (reasons.length) {
+      box.appendChild(items);
+    }
+    var keep = button(t("keepIt"), null, function () {
+      note.textContent = "";
+    });
+    box.appendChild(button(t("removeAnyway"), null, drop));
+    box.appendChild(document.createTextNode(" "));
+    box.appendChild(keep);
+    note.appendChild(box);
+    keep.focus();
+  }
+
+  function removeValue(list, entry, item) {
+    var drop = function () {
+      var at = list.values.indexOf(entry);
+      if (at !== -1) {
+        list.values.splice(at, 1);
+      }
+      formChanged();
+      renderList(list, '[data-designer-button="add-value"]');
+    };
+    if (!isKnown(list, entry)) {
+      drop(); // added here: nothing deployed uses it yet
+      return;
+    }
+    if (about(list.name).required.indexOf(entry.value) !== -1) {
+      showRow(item, [t("valueRequired", { value: entry.value })], []);
+      return;
+    }
+    var headline = t("valueUsed", { value: entry.value });
+    checkUses(list, entry.value, item.querySelector("[data-list-note]"), headline, drop);
+  }
+
+  function removeList(list, details) {
+    var drop = function () {
+      lists.splice(lists.indexOf(list), 1);
+      formChanged();
+      details.remove();
+      $("#list-new-name").focus();
+    };
+    if (!known[list.name]) {
+      drop();
+      return;
+    }
+    if (about(list.name).app_reads) {
+      var error = details.querySelector("[data-list-error]");
+      error.textContent = t("listRequired", { name: list.name });
+      error.hidden = false;
+      return;
+    }
+    var note = details.querySelector("[data-list-note]");
+    checkUses(list, null, note, t("listUsed", { name: list.name }), drop);
+  }
+
+  function createList() {
+    var field = $("#list-new-name");
+    var name = field.value.trim();
+    var error = $("#list-new-error");
+    var taken = lists.some(function (list) {
+      return list.name === name;
+    });
+    var problem = !LIST_NAME.test(name)
+      ? t("listNameInvalid")
+      : taken
+      ? t("listNameTaken", { name: name })
+      : "";
+    error.textContent = problem;
+    error.hidden = !problem;
+    field.setAttribute("aria-invalid", problem ? "true" : "false");
+    if (problem) {
+      field.focus();
+      return;
+    }
+    var list = { name: name, values: [{ value: "", label: { en: "", fr: "" } }] };
+    lists.push(list);
+    listOpen[name] = true;
+    offerList(name);
+    field.value = "";
+    formChanged();
+    renderList(list, '[data-designer-input="0-value"]');
+    if (designerKey) {
+      renderDesigner(); // its choice of lists names the new one
+    }
+    say(t("listAdded", { name: name }), "ok");
+  }
+
+  $("#list-new-create").addEventListener("click", createList);
+  $("#list-new-name").addEventListener("keydown", function (event) {
+    if (event.key === "Enter") {
+      event.preventDefault();
+      createList();
+    }
+  });
+  renderLists();
+
   // ---- start ------------------------------------------------------------------------------------
 
   $("#validate-button").addEventListener("click", validate);
@@ -1754,6 +2211,9 @@
     exportFiles: exportFiles,
     forms: function () {
       return forms;
+    },
+    lists: function () {
+      return lists;
     },
     validate: validate,
     editors: editors,
