@@ -247,7 +247,6 @@ EDITOR_MESSAGES = {
     "addValueTo": _l("Add a value to %(name)s"),
     "removeList": _l("Remove the list"),
     "removeListNamed": _l("Remove the list %(name)s"),
-    "listRequired": _l("The application reads the list %(name)s: it cannot be removed."),
     "listNameInvalid": _l(
         "A list name is lower-case letters, digits and _, starting with a letter."
     ),

@@ -6,6 +6,7 @@ once deployed the classification form of a new complaint offers the category."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -13,12 +14,17 @@ from playwright.sync_api import Browser, Page, expect
 
 from services import processes
 from tests import journeys as j
-from tests.browser.conftest import assert_accessible, login, logout
+from tests.browser.conftest import ARTIFACTS, assert_accessible, login, logout
 from tests.browser.test_editor import open_editor
 
 pytestmark = pytest.mark.browser
 
 SLOW = 30_000  # ms: Validate and Deploy run bpmnlint through Node
+
+
+def screenshot_path(name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / f"{name}.png"
 
 
 def in_list(page: Page, name: str, marker: str, kind: str = "input") -> str:
@@ -71,6 +77,7 @@ def test_an_owner_adds_a_category_in_both_languages_and_new_complaints_offer_it(
             "gender_based_violence"
         )
         assert_accessible(page)
+        categories.screenshot(path=str(screenshot_path("editor-choice-lists")))
 
         # Deployed without its French label: refused, said beside the value, nothing lost.
         page.fill("#comment", "Drinking water")

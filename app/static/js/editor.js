@@ -1852,11 +1852,13 @@
         renderList(list, '[data-designer-input="' + (list.values.length - 1) + '-value"]');
       }, "add-value")
     );
-    actions.appendChild(
-      button(t("removeList"), t("removeListNamed", { name: list.name }), function () {
-        removeList(list, details);
-      }, "remove-list")
-    );
+    if (!info.app_reads) {
+      actions.appendChild(
+        button(t("removeList"), t("removeListNamed", { name: list.name }), function () {
+          removeList(list, details);
+        }, "remove-list")
+      );
+    }
     details.appendChild(actions);
     return details;
   }
@@ -1921,7 +1923,7 @@
         removeValue(list, entry, item);
       }, index + "-remove")
     );
-    item.appendChild(actions);
+    row.appendChild(actions); // beside the labels: a list of many values stays short
     showRow(item, [], listProblems[list.name + "/" + entry.value] || []);
     return item;
   }
@@ -2109,12 +2111,6 @@
     };
     if (!known[list.name]) {
       drop();
-      return;
-    }
-    if (about(list.name).app_reads) {
-      var error = details.querySelector("[data-list-error]");
-      error.textContent = t("listRequired", { name: list.name });
-      error.hidden = false;
       return;
     }
     var note = details.querySelector("[data-list-note]");
