@@ -31,6 +31,27 @@ STATUS_TEXTS = {
     429: _l("Too many requests; wait a moment and try again."),
     500: _l("Something went wrong; nothing was saved."),
 }
+# A problem's title, HTTP's reason phrase, in the reader's language (RFC 9457 lets a title
+# be localized; `code` and `type` are what a program reads). Other statuses keep Werkzeug's.
+PROBLEM_TITLES = {
+    400: _l("Bad Request"),
+    401: _l("Unauthorized"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    406: _l("Not Acceptable"),
+    409: _l("Conflict"),
+    410: _l("Gone"),
+    412: _l("Precondition Failed"),
+    413: _l("Request Entity Too Large"),
+    415: _l("Unsupported Media Type"),
+    422: _l("Unprocessable Entity"),
+    428: _l("Precondition Required"),
+    429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
+    502: _l("Bad Gateway"),
+    503: _l("Service Unavailable"),
+}
 # The same for a program: it asked for an address, not a page.
 JSON_STATUS_TEXTS = {
     **STATUS_TEXTS,
@@ -98,7 +119,7 @@ def problem(
         field_errors = code == "validation_failed"
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + code,
-        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "title": str(PROBLEM_TITLES.get(status) or HTTP_STATUS_CODES.get(status, "Error")),
         "status": status,
         "detail": detail,
         "code": code,

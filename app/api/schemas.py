@@ -188,7 +188,10 @@ def answer_schemas() -> dict[str, Any]:
                     "format": "uri-reference",
                     "description": "/api/v1/problems/<code>: names the kind of problem.",
                 },
-                "title": {"type": "string", "description": "The HTTP status's name."},
+                "title": {
+                    "type": "string",
+                    "description": "The HTTP status's name, in the reader's language.",
+                },
                 "status": {"type": "integer", "description": "The HTTP status, repeated."},
                 "detail": {"type": "string", "description": "What happened, for people."},
                 "code": {

@@ -232,3 +232,18 @@ def test_every_problem_page_has_its_french(client):
         if french == english:
             missing.append(code)
     assert not missing, missing
+
+
+def test_a_problems_title_is_in_the_readers_language(client, as_user):
+    # The title was HTTP's English reason phrase whatever the reader's language.
+    sent = {**VALID_COMPLAINT, "email": "x"}
+    french = client.post(f"{API}/complaints", json=sent, headers=FRENCH)
+    body = problem(french, 422, "validation_failed")
+    assert body["title"] == "Entité non traitable"
+    assert body["detail"] == "Veuillez corriger les champs signalés."
+    assert french.headers["Content-Language"] == "fr"
+    missing = client.get(f"{API}/tasks/no-such-task", headers={**as_user("supervisor"), **FRENCH})
+    assert problem(missing, 404, "not_found")["title"] == "Introuvable"
+    # English keeps the reason phrase a program may have matched on.
+    english = client.post(f"{API}/complaints", json=sent)
+    assert problem(english, 422, "validation_failed")["title"] == "Unprocessable Entity"
