@@ -115,8 +115,19 @@ def index() -> Any:
         query=filters.query(),
         sees_confidential=permissions.sees_confidential(current_user),
         label=label,
-        choices=choices_of(choice_lists.current()),
+        choices=_choices_by_complaint(page.complaints),
     ), status
+
+
+def _choices_by_complaint(found: list[Any]) -> dict[int, dict[str, Any]]:
+    """Complaint id → its fields' choices in the words of the version it runs on (as its own
+    page and the API's list name them), asked for the whole page at once."""
+    lists = form_definitions.lists_for_complaints(found)
+    made: dict[int, dict[str, Any]] = {}  # by lists object: a page runs on a version or two
+    return {
+        complaint_id: made.setdefault(id(version_lists), choices_of(version_lists))
+        for complaint_id, version_lists in lists.items()
+    }
 
 
 @bp.get("/lookup")

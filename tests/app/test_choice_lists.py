@@ -171,6 +171,16 @@ def test_a_running_complaint_keeps_the_words_of_its_version(
         complaint_id: "Drinking water",
         newer_id: "Tap water",
     }
+    # And so does the staff list of complaints (it named both in the active version's words).
+    rows = client.get("/complaints?category=drinking_water").text.split("<tr")[1:]
+    cells = {row.split("</a>")[0].rsplit(">", 1)[-1].strip(): row for row in rows}
+    with app.app_context():
+        references = {
+            cid: db.session.get(Complaint, cid).reference for cid in (complaint_id, newer_id)
+        }
+    assert "Drinking water" in cells[references[complaint_id]]
+    assert "Tap water" not in cells[references[complaint_id]]
+    assert "Tap water" in cells[references[newer_id]]
 
 
 def test_a_deploy_naming_an_unknown_list_or_a_value_no_list_has_is_refused(
