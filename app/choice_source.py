@@ -16,12 +16,28 @@ def active_lists() -> choice_lists.ChoiceLists:
         return choice_lists.shipped()
     if not has_request_context():
         return form_definitions.active_lists()  # a background round: deploys happen meanwhile
-    found = g.get("active_choice_lists")
+    return _of_request()[0]
+
+
+def every_versions_lists() -> choice_lists.ChoiceLists:
+    """The lists of every deployed version, merged: what filters accept."""
+    if not has_app_context():
+        return choice_lists.shipped()
+    if not has_request_context():
+        return form_definitions.versions_lists()[1]
+    return _of_request()[1]
+
+
+def _of_request() -> tuple[choice_lists.ChoiceLists, choice_lists.ChoiceLists]:
+    """Both, asked for once per request with one statement (a page with filters and labels
+    needs both)."""
+    found = g.get("choice_lists")
     if found is None:
-        found = g.active_choice_lists = form_definitions.active_lists()
+        found = g.choice_lists = form_definitions.versions_lists()
     return found
 
 
 def register() -> None:
-    """Forms import nothing of ours: give forms.lists the active version's lists."""
-    choice_lists.use_source(active_lists)
+    """Forms import nothing of ours: give forms.lists the active version's lists, and every
+    version's for the filters."""
+    choice_lists.use_source(active_lists, every_versions_lists)

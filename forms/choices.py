@@ -93,3 +93,9 @@ def listed(name: str, blank: LazyString | None = None) -> Callable[[], list[Sele
     """A select's choices read from the procedure's list `name` each time a form is built
     (forms.lists.current: the active version's), headed by `blank` if given."""
     return lambda: options(lists.current().choices(name), blank)
+
+
+def filtered(name: str, blank: LazyString | None = None) -> Callable[[], list[SelectChoice]]:
+    """A filter's choices from list `name`: the active version's values, then those only
+    earlier versions had (forms.lists.filterable), headed by `blank` if given."""
+    return lambda: options(lists.filterable().choices(name), blank)

@@ -7,7 +7,7 @@ from wtforms import Form
 from wtforms.fields import BooleanField, HiddenField, IntegerField, SearchField, SelectField
 from wtforms.validators import Length, NumberRange, Optional
 
-from forms.choices import STATUSES, Choices, listed, options
+from forms.choices import STATUSES, Choices, filtered, options
 from forms.inbox import ALL, department_options
 
 SORTS: Choices = (
@@ -26,9 +26,9 @@ class ComplaintFilterForm(Form):
     search = SearchField(
         _l("Reference or name"), validators=[Optional(), Length(max=200)], filters=[_strip]
     )
-    category = SelectField(_l("Category"), choices=listed("categories", ALL), default="")
+    category = SelectField(_l("Category"), choices=filtered("categories", ALL), default="")
     status = SelectField(_l("Status"), choices=options(STATUSES, ALL), default="")
-    channel = SelectField(_l("Channel"), choices=listed("channels", ALL), default="")
+    channel = SelectField(_l("Channel"), choices=filtered("channels", ALL), default="")
     department = SelectField(_l("Department"), choices=department_options(()), default="")
     confidential = BooleanField(_l("Confidential only"))
     sort = SelectField(_l("Order"), choices=options(SORTS), default="newest")

@@ -22,7 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from forms.choices import STATUSES, Choices, listed, options
+from forms.choices import STATUSES, Choices, filtered, options
 from forms.query import QueryFilterForm
 
 ALL = _l("All")
@@ -90,9 +90,9 @@ class InboxFilterForm(QueryFilterForm):
     scope = HiddenField(
         default="roles", validators=[Optional(), AnyOf([value for value, _ in SCOPES])]
     )
-    category = SelectField(_l("Category"), choices=listed("categories", ALL), default="")
-    severity = SelectField(_l("Severity"), choices=listed("severities", ALL), default="")
-    channel = SelectField(_l("Channel"), choices=listed("channels", ALL), default="")
+    category = SelectField(_l("Category"), choices=filtered("categories", ALL), default="")
+    severity = SelectField(_l("Severity"), choices=filtered("severities", ALL), default="")
+    channel = SelectField(_l("Channel"), choices=filtered("channels", ALL), default="")
     status = SelectField(_l("Status"), choices=options(STATUSES, ALL), default="")
     department = SelectField(_l("Department"), choices=department_options(()), default="")
     search = SearchField(

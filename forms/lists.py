@@ -299,16 +299,44 @@ def shipped() -> ChoiceLists:
         raise ListsError([f"{FILE_NAME}: {p}" for p in exc.problems]) from None
 
 
+def merged(versions: list[ChoiceLists]) -> ChoiceLists:
+    """One set of lists from several versions' (the first the active one): each list's values
+    in the first version's order, then the values only earlier versions had, each named in the
+    words of the first version that has it."""
+    if len(versions) == 1:
+        return versions[0]
+    lists: dict[str, list[tuple[str, LazyString]]] = {}
+    for version in versions:
+        for name in version:
+            found = lists.setdefault(name, [])
+            have = {value for value, _ in found}
+            found.extend(pair for pair in version.choices(name) if pair[0] not in have)
+    digest = hashlib.sha256("".join(v.digest for v in versions).encode()).hexdigest()
+    return ChoiceLists(digest, {name: tuple(pairs) for name, pairs in lists.items()})
+
+
 _SOURCE: list[Callable[[], ChoiceLists]] = []
+_FILTER_SOURCE: list[Callable[[], ChoiceLists]] = []
 
 
-def use_source(source: Callable[[], ChoiceLists]) -> None:
-    """Read current() from `source` (the web layer: the active version's lists)."""
+def use_source(
+    source: Callable[[], ChoiceLists], filters: Callable[[], ChoiceLists] | None = None
+) -> None:
+    """Read current() from `source` (the web layer: the active version's lists), and
+    filterable() from `filters` (every deployed version's)."""
     _SOURCE[:] = [source]
+    _FILTER_SOURCE[:] = [filters] if filters is not None else []
 
 
 def current() -> ChoiceLists:
     """The lists new complaints and the application's own pages use: the registered source's
     (the active version's), else the shipped ones; values they lack read the shipped labels."""
     found = _SOURCE[0]() if _SOURCE else shipped()
+    return found.with_fallback(shipped())
+
+
+def filterable() -> ChoiceLists:
+    """The values a filter takes: the active version's, then those only earlier versions had
+    (complaints still hold them: a category removed since is still found), else current()."""
+    found = _FILTER_SOURCE[0]() if _FILTER_SOURCE else current()
     return found.with_fallback(shipped())

@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from wtforms.fields import DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from forms.choices import Choices, listed, options
+from forms.choices import Choices, filtered, options
 from forms.query import QueryFilterForm
 
 ALL = _l("All")
@@ -107,10 +107,10 @@ class DashboardFilterForm(QueryFilterForm):
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("To"), validators=[Optional()])
     grain = SelectField(_l("By"), choices=options(GRAINS), default="month")
-    category = SelectField(_l("Category"), choices=listed("categories", ALL), default="")
-    channel = SelectField(_l("Channel"), choices=listed("channels", ALL), default="")
+    category = SelectField(_l("Category"), choices=filtered("categories", ALL), default="")
+    channel = SelectField(_l("Channel"), choices=filtered("channels", ALL), default="")
     department = SelectField(_l("Department"), choices=[SelectChoice("", ALL)], default="")
-    severity = SelectField(_l("Severity"), choices=listed("severities", ALL), default="")
+    severity = SelectField(_l("Severity"), choices=filtered("severities", ALL), default="")
     route = SelectField(_l("Route"), choices=options(ROUTES, ALL), default="")
     assignee = SelectField(_l("Handled by"), choices=[SelectChoice("", ALL)], default="")
 

@@ -134,6 +134,34 @@ def active_lists() -> ChoiceLists:
     return found if found is not None else lists_for_version(processes.active_version())
 
 
+def versions_lists() -> tuple[ChoiceLists, ChoiceLists]:
+    """The active version's choice lists, and those of every deployed version merged
+    (forms.lists.merged: the active version's first, then the newer before the older), from
+    one statement for the versions' hashes (each version's files are read once per process).
+    The merged lists are what filters accept, so that a value a later version removed still
+    finds the complaints that hold it."""
+    from services import processes
+    from services.db import db
+    from services.models import ProcessVersion
+
+    rows = db.session.execute(
+        db.select(ProcessVersion.id, ProcessVersion.content_hash, ProcessVersion.active)
+        .where(ProcessVersion.process_id == processes.DEFAULT_PROCESS_ID)
+        .order_by(ProcessVersion.active.desc(), ProcessVersion.version.desc())
+    ).all()
+    if not rows:
+        return choice_lists.shipped(), choice_lists.shipped()
+    versions: list[ChoiceLists] = []
+    for version_id, digest, _active in rows:
+        found = _LISTS_BY_HASH.get(digest)
+        if found is None:
+            found = lists_for_version(db.session.get(ProcessVersion, version_id))
+        if found not in versions:
+            versions.append(found)
+    active = versions[0] if rows[0].active else choice_lists.shipped()
+    return active, choice_lists.merged(versions)
+
+
 def lists_for_complaint(complaint: Any) -> ChoiceLists:
     """The choice lists of the version a complaint runs on (the active one before it has
     one), reading a value they lack in the shipped lists."""

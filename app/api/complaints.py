@@ -40,7 +40,7 @@ from services.models import User
 # The web form files its own complaints (POST /complaints); staff record the other channels.
 WEB_CHANNEL = "web"
 # The list's filters with a list of values: the statuses, and lists of the procedure's
-# (processes/choices.toml) whose values are the active version's.
+# (processes/choices.toml) whose values are those of every deployed version.
 LISTED = {"category": "categories", "channel": "channels"}
 CHOICE_PARAMETERS = ("status", *LISTED)
 TEXT_LIMITS = {"reference": 20, "name": 200, "department": 100}
@@ -59,8 +59,9 @@ FILES_FIELD = "attachments"
 
 
 def choices() -> dict[str, list[str]]:
-    """The values each filter with a list of values takes (the active version's lists)."""
-    lists = choice_lists.current()
+    """The values each filter with a list of values takes (every deployed version's lists:
+    forms.lists.filterable)."""
+    lists = choice_lists.filterable()
     return {
         "status": [value for value, _ in STATUSES],
         **{name: lists.values(found) for name, found in LISTED.items()},

@@ -34,8 +34,9 @@ FILTER_LISTS = {"category": "categories", "severity": "severities", "channel": "
 
 
 def filter_choices() -> dict[str, list[str]]:
-    """The values each of the task list's filters with a list of values takes."""
-    lists = choice_lists.current()
+    """The values each of the task list's filters with a list of values takes (every deployed
+    version's lists: forms.lists.filterable)."""
+    lists = choice_lists.filterable()
     return {
         **{name: lists.values(found) for name, found in FILTER_LISTS.items()},
         "status": [value for value, _ in STATUSES],

@@ -263,3 +263,40 @@ def test_a_page_asks_for_the_active_lists_once_however_many_labels_it_names(
         event.remove(engine, "before_cursor_execute", record)
     assert page.status_code == 200 and "Delivery" in page.get_data(as_text=True)
     assert len(asked) == 1
+
+
+def test_a_value_a_later_version_removed_still_finds_the_complaints_that_hold_it(
+    app: Flask, client: FlaskClient, runner: FlaskCliRunner
+):
+    added = deploy_through_the_api(client, runner, with_additions(), "Drinking water")
+    assert added.status_code == 201, added.json
+    with app.app_context():
+        complaint = j.to_classification()
+        j.complete(complaint, "classify_complaint", category="drinking_water")
+        reference = complaint.reference
+    # The shipped lists again: the first version, active once more.
+    removed = deploy_through_the_api(client, runner, shipped_lists().encode(), "back")
+    assert removed.status_code == 200 and removed.json["active"], removed.json
+    # New complaints are no longer offered it...
+    with app.app_context():
+        task_id = j.open_task(j.to_classification(), "classify_complaint").id
+    login(client, "supervisor")
+    assert 'value="drinking_water"' not in client.get(f"/tasks/{task_id}").text
+    # ...but the filters still take it (they refused it: 422) and find the complaint.
+    inbox = client.get("/inbox?category=drinking_water")
+    assert inbox.status_code == 200, inbox.text[:500]
+    assert '<option selected value="drinking_water">Drinking water</option>' in inbox.text
+    login(client, "manager")
+    listed = client.get("/complaints?category=drinking_water")
+    assert listed.status_code == 200 and reference in listed.text
+    manager = bearer(issue_token(runner, "manager"))
+    found = client.get(f"{API}/complaints?category=drinking_water", headers=manager)
+    assert found.status_code == 200, found.json
+    assert [c["reference"] for c in found.json["complaints"]] == [reference]
+    assert found.json["complaints"][0]["category_label"] == "Drinking water"
+    tasks = client.get(f"{API}/tasks?category=drinking_water", headers=manager)
+    assert tasks.status_code == 200, tasks.json
+    document = client.get(f"{API}/openapi.json").json
+    parameters = document["paths"]["/complaints"]["get"]["parameters"]
+    category = next(p for p in parameters if p["name"] == "category")
+    assert "drinking_water" in str(category["schema"])
