@@ -155,7 +155,7 @@ def complaints() -> Any:
         title=figure_title(query, figure, bucket),
         paging={**query.args(), "figure": figure, "bucket": bucket},
         label=label,
-        categories=choice_lists.current().labels("categories").items(),
+        categories=choice_lists.filterable().labels("categories").items(),
         statuses=choices.STATUSES,
     ), (200 if valid else 422)
 
@@ -262,7 +262,7 @@ def key_label(query: ReportQuery, name: str, key: str) -> str:
         return department_text.name_of(key)
     found = KEY_CHOICES.get(name, ())
     if isinstance(found, str):
-        return str(choice_lists.current().label(found, key))
+        return str(choice_lists.filterable().label(found, key))
     return str(label(found, key))
 
 

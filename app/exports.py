@@ -144,9 +144,10 @@ CODE_LABELS: Mapping[str, Iterable[tuple[Any, Any]] | str] = {
 
 def code_names(column: str) -> dict[Any, str]:
     """Code → its words in the reader's language, for a column of CODE_LABELS (a list of the
-    procedure's is the active version's, with the shipped words of codes it no longer has)."""
+    procedure's is every deployed version's, forms.lists.filterable, with the shipped words of
+    codes none has)."""
     found = CODE_LABELS[column]
-    pairs = choice_lists.current().labels(found).items() if isinstance(found, str) else found
+    pairs = choice_lists.filterable().labels(found).items() if isinstance(found, str) else found
     return {code: str(text) for code, text in pairs}
 
 

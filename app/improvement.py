@@ -61,9 +61,9 @@ def _require_manages() -> None:
 def cluster_label(cluster: recurring.Cluster) -> str:
     """A cluster's value in words: a category's or a root cause's label, else as recorded."""
     if cluster.kind == "category":
-        return str(choice_lists.current().label("categories", cluster.key))
+        return str(choice_lists.filterable().label("categories", cluster.key))
     if cluster.kind == "root_cause":
-        return str(choice_lists.current().label("root_causes", cluster.key))
+        return str(choice_lists.filterable().label("root_causes", cluster.key))
     if cluster.kind == "department":
         return department_text.name_of(cluster.key) or cluster.label
     return cluster.label

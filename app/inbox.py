@@ -40,8 +40,9 @@ LISTED = {"category": "categories", "severity": "severities", "channel": "channe
 
 
 def choices() -> dict[str, Any]:
-    """Field → its (value, words) pairs: the active version's lists, and the statuses."""
-    lists = choice_lists.current()
+    """Field → its (value, words) pairs: every deployed version's lists (forms.lists.filterable),
+    and the statuses."""
+    lists = choice_lists.filterable()
     return {
         "status": STATUSES,
         **{name: lists.labels(found).items() for name, found in LISTED.items()},

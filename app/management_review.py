@@ -178,7 +178,7 @@ def code_label(table: str, key: str) -> str:
         return department_text.name_of(key)
     found = CODE_LABELS.get(table, ())
     if isinstance(found, str):
-        return str(choice_lists.current().label(found, key))
+        return str(choice_lists.filterable().label(found, key))
     return str(choices.label(found, key))  # a lazy string
 
 

@@ -336,7 +336,8 @@ def current() -> ChoiceLists:
 
 
 def filterable() -> ChoiceLists:
-    """The values a filter takes: the active version's, then those only earlier versions had
-    (complaints still hold them: a category removed since is still found), else current()."""
+    """The values filters take and reports name: the active version's, then those only
+    earlier versions had (complaints still hold them: a category removed since is still found
+    and read in its words), else current()."""
     found = _FILTER_SOURCE[0]() if _FILTER_SOURCE else current()
     return found.with_fallback(shipped())

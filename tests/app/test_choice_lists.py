@@ -286,6 +286,7 @@ def test_a_value_a_later_version_removed_still_finds_the_complaints_that_hold_it
     inbox = client.get("/inbox?category=drinking_water")
     assert inbox.status_code == 200, inbox.text[:500]
     assert '<option selected value="drinking_water">Drinking water</option>' in inbox.text
+    assert "<td>Drinking water</td>" in inbox.text  # its row reads words, not the value
     login(client, "manager")
     listed = client.get("/complaints?category=drinking_water")
     assert listed.status_code == 200 and reference in listed.text
