@@ -134,6 +134,18 @@ def active_lists() -> ChoiceLists:
     return found if found is not None else lists_for_version(processes.active_version())
 
 
+def _cached_lists(version_id: int, digest: str) -> ChoiceLists:
+    """A version's lists by its id and hash, as a page's one statement found them: this
+    process's copy, else its files read once (lists_for_version keeps them)."""
+    from services.db import db
+    from services.models import ProcessVersion
+
+    found = _LISTS_BY_HASH.get(digest)
+    if found is None:
+        found = lists_for_version(db.session.get(ProcessVersion, version_id))
+    return found
+
+
 def versions_lists() -> tuple[ChoiceLists, ChoiceLists]:
     """The active version's choice lists, and those of every deployed version merged
     (forms.lists.merged: the active version's first, then the newer before the older), from
@@ -153,9 +165,7 @@ def versions_lists() -> tuple[ChoiceLists, ChoiceLists]:
         return choice_lists.shipped(), choice_lists.shipped()
     versions: list[ChoiceLists] = []
     for version_id, digest, _active in rows:
-        found = _LISTS_BY_HASH.get(digest)
-        if found is None:
-            found = lists_for_version(db.session.get(ProcessVersion, version_id))
+        found = _cached_lists(version_id, digest)
         if found not in versions:
             versions.append(found)
     active = versions[0] if rows[0].active else choice_lists.shipped()
@@ -189,10 +199,7 @@ def lists_for_complaints(complaints: Sequence[Any]) -> dict[int, ChoiceLists]:
     by_version: dict[int, ChoiceLists] = {}
     for _, version_id, digest in rows:
         if version_id not in by_version:
-            lists = _LISTS_BY_HASH.get(digest)
-            if lists is None:  # its files, read once (lists_for_version keeps them)
-                lists = lists_for_version(db.session.get(ProcessVersion, version_id))
-            by_version[version_id] = lists.with_fallback(shipped)
+            by_version[version_id] = _cached_lists(version_id, digest).with_fallback(shipped)
     version_of = {complaint_id: version_id for complaint_id, version_id, _ in rows}
     by_complaint: dict[int, ChoiceLists] = {}
     for complaint in complaints:
