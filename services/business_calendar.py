@@ -95,13 +95,22 @@ class Target:
         return CALENDAR_DAYS  # calendar_days, days, weeks, months
 
 
+def stored_target(text: str | None) -> Target | None:
+    """A target as a clock row stored it, read back; None for none, or for one no longer
+    readable (its readers then count elapsed time, as for an ISO 8601 due time)."""
+    if not text:
+        return None
+    try:
+        return parse_target(text)
+    except TargetError:
+        return None
+
+
 def target_unit(text: str | None) -> str:
     """The unit a stored target's time left is said in; elapsed days for no (or no longer
     readable) target, as a due time set by an ISO 8601 duration (dueIn, a timer) is."""
-    try:
-        return parse_target(text).unit if text else CALENDAR_DAYS
-    except TargetError:
-        return CALENDAR_DAYS
+    found = stored_target(text)
+    return found.unit if found is not None else CALENDAR_DAYS
 
 
 # Cached: the inbox and the service-level view read each row's target to say its time left.
@@ -344,10 +353,7 @@ class Calendar:
         by an ISO 8601 duration is. Every reader of a time left (pages, the API, the "at
         risk" email) counts it here."""
         if isinstance(target, str):
-            try:
-                target = parse_target(target)
-            except TargetError:
-                target = None
+            target = stored_target(target)
         if target is None or not target.working:
             return (due - now).total_seconds()
         if due >= now:

@@ -355,10 +355,8 @@ def plus_working_days(
 
 def counts_saturdays(target: str | None) -> bool:
     """Whether a stored target counts Saturdays as working days (jours ouvrables)."""
-    try:
-        return bool(target) and business_calendar.parse_target(target or "").saturdays
-    except business_calendar.TargetError:
-        return False
+    found = business_calendar.stored_target(target)
+    return found is not None and found.saturdays
 
 
 def extend(
