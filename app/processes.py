@@ -222,6 +222,7 @@ def editor() -> Any:
         if name.endswith((".bpmn", ".dmn"))
     ]
     forms = form_definitions.for_version(version)
+    editable_lists = form_definitions.editable_lists(version)
     config = {
         "urls": {
             "validate": url_for("processes.validate"),
@@ -236,8 +237,8 @@ def editor() -> Any:
         "forms": form_definitions.editable(version),
         "lists": sorted({*form_definitions.lists_for_version(version), *library.LISTS}),
         # The version's choice lists, edited on the page and sent back with every check.
-        "choice_lists": form_definitions.editable_lists(version),
-        "list_info": _list_info(version, forms),
+        "choice_lists": editable_lists,
+        "list_info": _list_info(editable_lists, forms),
         "patterns": {"list": choice_lists.NAME.pattern, "value": choice_lists.VALUE.pattern},
         "field_types": list(definitions.FIELD_TYPES),
         "routes": {value: str(text) for value, text in ROUTES},
@@ -261,11 +262,12 @@ def editor() -> Any:
     )
 
 
-def _list_info(version: ProcessVersion, forms: Mapping[str, FormDefinition]) -> dict[str, Any]:
-    """What the lists editor says of each list: what the application reads it for (the
-    lists it reads), the values its code acts on, and the titles of the forms offering it."""
+def _list_info(lists: list[dict[str, Any]], forms: Mapping[str, FormDefinition]) -> dict[str, Any]:
+    """What the lists editor says of each of `lists` (and of those it reads): what the
+    application reads it for, the values its code acts on, and the titles of the forms
+    offering it."""
     users = form_definitions.list_users(forms)
-    names = {entry["name"] for entry in form_definitions.editable_lists(version)}
+    names = {entry["name"] for entry in lists}
     return {
         name: {
             "description": str(LIST_DESCRIPTIONS.get(name, "")),
