@@ -169,7 +169,13 @@ def versions_lists() -> tuple[ChoiceLists, ChoiceLists]:
         if found not in versions:
             versions.append(found)
     active = versions[0] if rows[0].active else choice_lists.shipped()
-    return active, choice_lists.merged(versions)
+    return active, _merged(tuple(versions))
+
+
+@lru_cache(maxsize=32)
+def _merged(versions: tuple[ChoiceLists, ...]) -> ChoiceLists:
+    """forms.lists.merged, once per set of versions (pages ask for it on every request)."""
+    return choice_lists.merged(list(versions))
 
 
 def lists_for_complaint(complaint: Any) -> ChoiceLists:
