@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
 from tests.conftest import DEMO_PASSWORD
@@ -67,21 +69,129 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+DESKTOP = {"width": 1366, "height": 900}
+OpenPage = Callable[..., Page]
+
+
+class Pages:
+    """Browser contexts kept from one test to the worker's next.
+
+    A context and its first page cost Chromium about a third of a second of CPU to make (a
+    renderer process) and more to close: opened afresh for each person of each test, that
+    was a tenth of the suite's time. A kept page goes back to about:blank without its
+    cookies, its origin's storage or any other page of its context; each test serves the app
+    on a port of its own, so nothing a page cached is reached again. A test that leaves what
+    cannot be taken back (listeners, init scripts, routes) asks for a fresh context, which is
+    closed after it.
+    """
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.idle: dict[str, list[Page]] = {}
+
+    def take(self, options: dict[str, Any], fresh: bool) -> Page:
+        kept = self.idle.get(repr(sorted(options.items())), [])
+        if kept and not fresh:
+            return kept.pop()
+        page = self.browser.new_context(**options).new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    def give_back(self, page: Page, options: dict[str, Any]) -> None:
+        context = page.context
+        try:
+            for other in context.pages:
+                if other is not page:
+                    other.close()
+            if page.url.startswith("http"):
+                page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+            # A page with unsaved work (the editor) asks before it is left: it is left.
+            page.on("dialog", _leave)
+            page.goto("about:blank", timeout=5_000)
+            page.remove_listener("dialog", _leave)
+            context.clear_cookies()
+            page.emulate_media(media="null")  # a print preview ends with its test
+            if page.viewport_size != options.get("viewport"):
+                page.set_viewport_size(options["viewport"])
+        except PlaywrightError:  # a page left mid-navigation or closed: not kept
+            context.close()
+            return
+        self.idle.setdefault(repr(sorted(options.items())), []).append(page)
+
+
+def _leave(dialog: Dialog) -> None:
+    dialog.accept()
+
+
+@pytest.fixture(scope="session")
+def kept_pages(browser: Browser) -> Pages:
+    """The worker's kept browser contexts."""
+    return Pages(browser)
+
+
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser context and page (own cookies), English by default."""
-    context = browser.new_context(locale="en-GB", viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+def open_page(kept_pages: Pages, live_server: str) -> Iterator[OpenPage]:
+    """Opens a page in a browser context of its own (own cookies), signed in as `username`
+    when given (on no page yet: the test opens the first). `axe=True` lets the test inject
+    axe-core past the site's policy; `fresh=True` gives a context no other test used or
+    will use; other options are Playwright's."""
+    taken: list[tuple[Page, dict[str, Any], bool]] = []
+
+    def open_(
+        username: str | None = None,
+        locale: str = "en-GB",
+        *,
+        viewport: dict[str, int] = DESKTOP,
+        axe: bool = False,
+        fresh: bool = False,
+        **options: Any,
+    ) -> Page:
+        options = {"locale": locale, "viewport": viewport, "bypass_csp": axe, **options}
+        page = kept_pages.take(options, fresh)
+        taken.append((page, options, fresh))
+        if username:
+            login(page, live_server, username, then=None)
+        return page
+
+    yield open_
+    for page, options, fresh in taken:
+        if fresh:
+            page.context.close()
+        else:
+            kept_pages.give_back(page, options)
+
+
+@pytest.fixture
+def page(open_page: OpenPage) -> Page:
+    """A page of its own (own cookies), English by default."""
+    return open_page()
 
 
 SIGN_OUT = "form[action$='/auth/logout'] button"
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
-def login(page: Page, base_url: str, username: str) -> None:
-    """Sign in a demo user through the login form."""
+def login(page: Page, base_url: str, username: str, then: str | None = "/") -> None:
+    """Sign in a demo user as the sign-in form does (its POST, with the page's CSRF token,
+    from the page's own context, whose cookies it sets), then open `then` (None: stay).
+    Rendering the sign-in page for every person of every test was half a second of
+    Chromium's CPU each time; `login_with_form` drives the form itself."""
+    asked = page.request.get(f"{base_url}/auth/login")
+    token = CSRF_META.search(asked.text())
+    assert token, asked.text()
+    answer = page.request.post(
+        f"{base_url}/auth/login",
+        form={"csrf_token": token[1], "username": username, "password": DEMO_PASSWORD},
+        max_redirects=0,
+    )
+    assert answer.status == 302, f"{username} not signed in: {answer.status} {answer.text()}"
+    if then is not None:
+        page.goto(f"{base_url}{then}")
+        expect(page.locator(SIGN_OUT)).to_be_visible()
+
+
+def login_with_form(page: Page, base_url: str, username: str) -> None:
+    """Sign in a demo user through the sign-in form."""
     page.goto(f"{base_url}/auth/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
@@ -97,15 +207,22 @@ def logout(page: Page) -> None:
     expect(page.locator(SIGN_OUT)).to_have_count(0)
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot under test-artifacts/screenshots/."""
+def screenshot(target: Page | Locator, name: str) -> None:
+    """With TEST_SCREENSHOTS=1, save a screenshot of a whole page or of one element under
+    test-artifacts/screenshots/, to see what the journeys saw. Off by default: each cost
+    Chromium about 0.4 s of CPU, a twentieth of the browser tests' time, for files no test
+    reads."""
+    if not os.environ.get("TEST_SCREENSHOTS"):
+        return
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
+    path = str(ARTIFACTS / f"{name}.png")
+    if isinstance(target, Locator):
+        target.screenshot(path=path)
+        return
     # A journey holds several people's pages at once; Chromium captures only the page in
     # front ("Unable to capture screenshot" for one behind, now and then).
-    page.bring_to_front()
-    page.screenshot(path=str(path), full_page=True)
-    return path
+    target.bring_to_front()
+    target.screenshot(path=path, full_page=True)
 
 
 # axe-core (npm, package.json) checks a page against WCAG 2.1 A and AA. The site's policy

@@ -36,11 +36,10 @@ def test_the_reference_shows_the_operations_without_a_policy_violation(live_serv
     assert requested and all(url.startswith(live_server) for url in requested), requested
 
 
-def test_the_reference_is_accessible_with_each_kind_of_operation_open(live_server, browser) -> None:
+def test_the_reference_is_accessible_with_each_kind_of_operation_open(live_server, open_page):
     from tests.browser.conftest import assert_accessible
 
-    context = browser.new_context(locale="fr-FR", bypass_csp=True)  # axe is injected
-    page = context.new_page()
+    page = open_page(locale="fr-FR", axe=True)
     page.goto(f"{live_server}/api/docs")
     expect(page.locator(".opblock-summary-control").first).to_be_visible()
     expect(page.locator("#servers")).to_have_attribute("aria-label", "Serveur")
@@ -68,4 +67,3 @@ def test_the_reference_is_accessible_with_each_kind_of_operation_open(live_serve
     assert opened == ["get", "post", "put", "patch", "delete", "upload"], opened
     expect(page.locator(".opblock-body")).to_have_count(len(opened))
     assert_accessible(page)
-    context.close()

@@ -7,40 +7,18 @@ on the public pages, staff through their inbox and task pages.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from services.db import db
 from services.models import Complaint
 from tests import journeys, samples
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import login, login_with_form, screenshot
 
 pytestmark = pytest.mark.browser
-
-OpenPage = Callable[..., Page]
-
-
-@pytest.fixture
-def open_page(browser: Browser, live_server: str) -> Iterator[OpenPage]:
-    """Opens a page in a new browser context, signed in as `username` when given."""
-    contexts: list[BrowserContext] = []
-
-    def open_(username: str | None = None, locale: str = "en-GB") -> Page:
-        context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        if username:
-            login(page, live_server, username)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture
@@ -142,7 +120,8 @@ def test_minor_complaint_goes_from_public_form_to_survey(app, live_server, open_
     expect_status(complainant, link, "We are checking that your complaint is complete.")
     expect(complainant.locator("ul.files")).to_contain_text("leak.png")
 
-    agent = open_page("agent")
+    agent = open_page()
+    login_with_form(agent, live_server, "agent")  # the sign-in form, once in the journeys
     register(agent, live_server, reference)
     expect_status(complainant, link, "We are assessing your complaint.")
     expect(complainant.locator("ol.timeline")).to_contain_text("Complaint acknowledged")

@@ -24,8 +24,10 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 
 @pytest.fixture
-def watched(page: Page) -> Iterator[tuple[Page, list[str]]]:
-    """The page, and the CSP complaints its console printed."""
+def watched(open_page) -> Iterator[tuple[Page, list[str]]]:
+    """A page of a context of its own (its listeners stay), and the CSP complaints its
+    console printed."""
+    page = open_page(fresh=True)
     console: list[str] = []
     page.add_init_script(LISTEN)
     page.on(
@@ -46,7 +48,7 @@ def test_task_page_diagram_renders_under_the_policy(app, live_server, watched):
     with app.app_context():
         complaint = journeys.to_classification()
         task_id = journeys.open_task(complaint, "classify_complaint").id
-    login(page, live_server, "supervisor")
+    login(page, live_server, "supervisor", then=None)
     response = page.goto(f"{live_server}/tasks/{task_id}")
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
@@ -59,7 +61,7 @@ def test_task_page_diagram_renders_under_the_policy(app, live_server, watched):
 
 def test_editor_modelers_work_under_the_policy(live_server, watched):
     page, console = watched
-    login(page, live_server, "owner")
+    login(page, live_server, "owner", then=None)
     response = page.goto(f"{live_server}/processes/editor")
     # dmn-js needs style attributes (see app/security.py); scripts stay strict.
     policy = response.headers["content-security-policy"]
@@ -93,7 +95,7 @@ def test_an_inline_script_is_blocked_and_reported(live_server, watched):
 
 def test_template_html_preview_renders_in_a_sandboxed_frame_under_the_policy(live_server, watched):
     page, console = watched
-    login(page, live_server, "admin")
+    login(page, live_server, "admin", then=None)
     page.goto(f"{live_server}/admin/templates/acknowledgement/en")
     frame = page.frame_locator("iframe.html-preview")
     expect(frame.locator("p").first).to_have_text("Dear Aminata Diallo,")

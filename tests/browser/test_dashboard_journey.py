@@ -54,7 +54,7 @@ def test_a_manager_reads_the_complaints_received_by_category_and_department(
         db.session.commit()
         expected = closed.reference
         other = waiting.reference
-    login(page, live_server, "manager")
+    login(page, live_server, "manager", then=None)
     page.goto(f"{live_server}/dashboard")
     for name in ("categories", "departments"):
         expect(page.locator(f"#chart-{name}")).to_have_attribute("data-drawn", "true")

@@ -28,7 +28,7 @@ DMN = "complaint_routing.dmn"
 
 
 def open_editor(page: Page, base_url: str) -> None:
-    login(page, base_url, "owner")
+    login(page, base_url, "owner", then=None)
     page.goto(f"{base_url}/processes/editor")
     page.wait_for_selector("#editor.is-ready")
 
@@ -304,9 +304,8 @@ def test_a_timer_named_after_its_duration_says_the_new_one(live_server: str, pag
     expect(page.locator("#task-due-label")).to_contain_text("Not resolved in 10 days")
 
 
-def test_the_editor_speaks_french_to_a_french_owner(live_server: str, browser) -> None:
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
-    page = context.new_page()
+def test_the_editor_speaks_french_to_a_french_owner(live_server: str, open_page) -> None:
+    page = open_page(locale="fr-FR", fresh=True)  # its listener stays
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     open_editor(page, live_server)
@@ -354,12 +353,12 @@ def test_the_editor_speaks_french_to_a_french_owner(live_server: str, browser) -
     page.locator("#pane-2 th.input-cell").first.click(button="right")
     expect(context_menu).to_contain_text("Ajouter une colonne d'entrée à gauche")
     expect(context_menu).to_contain_text("Supprimer la colonne d'entrée")
-    context.close()
 
 
 def test_the_editor_speaks_the_libraries_english_to_an_english_owner(
-    live_server: str, page: Page
+    live_server: str, open_page
 ) -> None:
+    page = open_page(fresh=True)  # its listener stays
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     open_editor(page, live_server)

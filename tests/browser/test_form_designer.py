@@ -10,7 +10,7 @@ import tomllib
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from services import form_definitions, processes
 from services.db import db
@@ -215,7 +215,7 @@ def test_owner_adds_a_call_back_step_with_its_form_and_only_new_complaints_get_i
 
     # The supervisor finds it in the inbox, with its page and form.
     logout(page)
-    login(page, live_server, "supervisor")
+    login(page, live_server, "supervisor", then=None)
     page.goto(f"{live_server}/inbox")
     link = page.locator(f'a[href="/tasks/{task_id}"]').first
     expect(link).to_be_visible()
@@ -243,52 +243,43 @@ def test_owner_adds_a_call_back_step_with_its_form_and_only_new_complaints_get_i
 
 
 def test_the_designer_works_from_the_keyboard_in_french_and_passes_axe(
-    browser: Browser, live_server: str
+    open_page, live_server: str
 ) -> None:
-    context = browser.new_context(
-        locale="fr-FR", viewport={"width": 1366, "height": 900}, bypass_csp=True
+    page = open_page(locale="fr-FR", axe=True)
+    open_editor(page, live_server)
+    select(page, "resolve_minor")
+    designer = page.locator("#form-designer")
+    expect(designer.locator("h2")).to_contain_text("Concepteur de formulaires")
+    expect(page.locator("[data-designer-key]")).to_have_text("resolve_minor")
+    expect(designer).to_contain_text(re.compile(r"Champ 1\s:"))
+    fields = designer.locator(".designer-field")
+    count = fields.count()
+    # Keyboard only: Enter on "Ajouter un champ" adds a field and puts the cursor in its name.
+    add = designer.get_by_role("button", name="Ajouter un champ")
+    add.focus()
+    page.keyboard.press("Enter")
+    expect(fields).to_have_count(count + 1)
+    name = page.locator(f'[data-designer-input="field-{count}-name"]')
+    expect(name).to_be_focused()
+    page.keyboard.type("rappel_fait")
+    page.keyboard.press("Tab")
+    expect(designer.locator("legend").filter(has_text="rappel_fait")).to_have_count(1)
+    remove = designer.get_by_role("button", name="Retirer le champ rappel_fait")
+    remove.focus()
+    page.keyboard.press("Enter")
+    expect(fields).to_have_count(count)
+    expect(add).to_be_focused()
+    # The preview speaks the page's language.
+    designer.get_by_role("button", name="Aperçu").click()
+    expect(page.locator("#form-preview")).to_contain_text(re.compile(r"Aperçu\s:\sle formulaire"))
+    expect(
+        page.locator("#form-preview form select, #form-preview form input").first
+    ).to_be_attached()
+    page.add_script_tag(content=AXE.read_text())
+    violations = page.evaluate(
+        """async (tags) => (await axe.run("#form-designer", {runOnly: {type: "tag",
+            values: tags}})).violations.map(v => ({id: v.id, help: v.help,
+            nodes: v.nodes.map(n => n.target.join(" "))}))""",
+        WCAG,
     )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
-        open_editor(page, live_server)
-        select(page, "resolve_minor")
-        designer = page.locator("#form-designer")
-        expect(designer.locator("h2")).to_contain_text("Concepteur de formulaires")
-        expect(page.locator("[data-designer-key]")).to_have_text("resolve_minor")
-        expect(designer).to_contain_text(re.compile(r"Champ 1\s:"))
-        fields = designer.locator(".designer-field")
-        count = fields.count()
-        # Keyboard only: Enter on "Ajouter un champ" adds a field and puts the cursor in its name.
-        add = designer.get_by_role("button", name="Ajouter un champ")
-        add.focus()
-        page.keyboard.press("Enter")
-        expect(fields).to_have_count(count + 1)
-        name = page.locator(f'[data-designer-input="field-{count}-name"]')
-        expect(name).to_be_focused()
-        page.keyboard.type("rappel_fait")
-        page.keyboard.press("Tab")
-        expect(designer.locator("legend").filter(has_text="rappel_fait")).to_have_count(1)
-        remove = designer.get_by_role("button", name="Retirer le champ rappel_fait")
-        remove.focus()
-        page.keyboard.press("Enter")
-        expect(fields).to_have_count(count)
-        expect(add).to_be_focused()
-        # The preview speaks the page's language.
-        designer.get_by_role("button", name="Aperçu").click()
-        expect(page.locator("#form-preview")).to_contain_text(
-            re.compile(r"Aperçu\s:\sle formulaire")
-        )
-        expect(
-            page.locator("#form-preview form select, #form-preview form input").first
-        ).to_be_attached()
-        page.add_script_tag(content=AXE.read_text())
-        violations = page.evaluate(
-            """async (tags) => (await axe.run("#form-designer", {runOnly: {type: "tag",
-                values: tags}})).violations.map(v => ({id: v.id, help: v.help,
-                nodes: v.nodes.map(n => n.target.join(" "))}))""",
-            WCAG,
-        )
-        assert violations == []
-    finally:
-        context.close()
+    assert violations == []

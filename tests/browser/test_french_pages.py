@@ -4,10 +4,9 @@ history speaks French, and no English text of the interface shows."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from services import letters, tracking, workflows
 from services.db import db
@@ -16,13 +15,9 @@ from tests.browser.conftest import login, screenshot
 
 
 @pytest.fixture
-def french(browser: Browser) -> Iterator[Page]:
+def french(open_page) -> Page:
     """A French browser."""
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+    return open_page(locale="fr-FR")
 
 
 def test_case_page_in_french_names_lanes_and_history_in_words(app, live_server, french, tmp_path):
@@ -39,7 +34,7 @@ def test_case_page_in_french_names_lanes_and_history_in_words(app, live_server, 
         tracking.reply_information(complaint, "Voici la photo.", upload_dir=tmp_path)
         db.session.commit()
         complaint_id = complaint.id
-    login(french, live_server, "manager")
+    login(french, live_server, "manager", then=None)
     french.goto(f"{live_server}/complaints/{complaint_id}")
     diagram = french.locator(".bpmn-diagram.diagram-ready")
     expect(diagram).to_be_visible()
@@ -71,7 +66,7 @@ def test_amounts_of_a_steps_data_read_in_french_numbers(app, live_server, french
         journeys.complete(complaint, "resolve_major", compensation_amount="1250.5")
         task_id = journeys.open_task(complaint, "sign_off_major").id
         complaint_id = complaint.id
-    login(french, live_server, "manager")
+    login(french, live_server, "manager", then=None)
     french.goto(f"{live_server}/tasks/{task_id}")
     context = french.locator("section.context")
     expect(context).to_contain_text("Montant remboursé ou versé")
@@ -88,7 +83,7 @@ def test_amounts_of_a_steps_data_read_in_french_numbers(app, live_server, french
 def test_the_presets_cite_their_rules_in_the_readers_language(live_server, french, page):
     """A preset's citations said "(24 hours or 1 business day)" on the French page and
     "(10 jours ouvrables)" on the English one."""
-    login(french, live_server, "owner")
+    login(french, live_server, "owner", then=None)
     french.goto(f"{live_server}/processes/presets")
     asic = french.locator("table.preset-targets", has_text="RG 271.56")
     expect(asic).to_contain_text("RG 271 (24 heures ou 1 jour ouvré)")
@@ -97,7 +92,7 @@ def test_the_presets_cite_their_rules_in_the_readers_language(live_server, frenc
     expect(french.locator("table.preset-targets", has_text="2022-R-01")).to_contain_text(
         "2022-R-01 (10 jours ouvrables)"
     )
-    login(page, live_server, "owner")
+    login(page, live_server, "owner", then=None)
     page.goto(f"{live_server}/processes/presets")
     acpr = page.locator("table.preset-targets", has_text="2022-R-01")
     expect(acpr).to_contain_text("2022-R-01 (10 working days, Monday to Saturday)")
@@ -136,7 +131,7 @@ def test_the_sign_off_preview_states_the_subject_once(app, live_server, french, 
     English one "Subject: …" above "Re: …". A letter states its subject once, as its PDF does."""
     with app.app_context():
         french_task, english_task = map(_sign_off_of_the_drafted_letter, ("fr", "en"))
-    login(french, live_server, "manager")
+    login(french, live_server, "manager", then=None)
     french.goto(f"{live_server}/tasks/{french_task}")
     preview = french.locator("section.letter-preview")
     expect(preview).to_contain_text("Objet\u00a0: votre réclamation")
@@ -144,7 +139,7 @@ def test_the_sign_off_preview_states_the_subject_once(app, live_server, french, 
     assert text.count("Objet") == 1, text
     assert "Notre réponse à votre réclamation" not in text and "Objet:" not in text
 
-    login(page, live_server, "manager")
+    login(page, live_server, "manager", then=None)
     page.goto(f"{live_server}/tasks/{english_task}")
     preview = page.locator("section.letter-preview")
     expect(preview).to_contain_text("Re: your complaint")
@@ -160,7 +155,7 @@ def test_the_letter_preview_names_its_language_in_the_readers_words(app, live_se
         journeys.complete(complaint, "classify_complaint")
         journeys.complete(complaint, "resolve_minor")
         task_id = journeys.open_task(complaint, "sign_off_minor").id
-    login(page, live_server, "manager")
+    login(page, live_server, "manager", then=None)
     page.goto(f"{live_server}/tasks/{task_id}")
     preview = page.locator("section.letter-preview")
     expect(preview).to_contain_text("if you approve now, in French:")

@@ -4,14 +4,12 @@ in view, and a message template's preview wraps its long lines."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests import journeys as j
 from tests.browser.conftest import SIGN_OUT, login, screenshot
@@ -24,23 +22,15 @@ FILED = datetime(2026, 12, 7, 10, tzinfo=PARIS)  # Monday: acknowledge by Wednes
 EVENING = datetime(2026, 12, 9, 20, tzinfo=PARIS)
 
 
-@contextmanager
-def _french(browser: Browser, width: int) -> Iterator[Page]:
+def _french(open_page, width: int) -> Page:
     """A French browser `width` px wide (French words are the longer)."""
-    context = browser.new_context(locale="fr-FR", viewport={"width": width, "height": 900})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-    finally:
-        context.close()
+    return open_page(locale="fr-FR", viewport={"width": width, "height": 900})
 
 
 @pytest.fixture
-def french_1280(browser: Browser) -> Iterator[Page]:
+def french_1280(open_page) -> Page:
     """A French browser 1280 px wide."""
-    with _french(browser, 1280) as page:
-        yield page
+    return _french(open_page, 1280)
 
 
 def _assert_fits(page: Page, name: str) -> None:
@@ -73,7 +63,7 @@ def test_the_intake_agents_inbox_fits_1280_px_in_french(app, live_server, french
             j.file(complainant_name="Oluwaseun Adeyemi")
         reference = late.reference
     with time_machine.travel(EVENING, tick=True):
-        login(french_1280, live_server, "agent")
+        login(french_1280, live_server, "agent", then=None)
         french_1280.goto(f"{live_server}/inbox")
         row = french_1280.locator("tr", has_text=reference)
         expect(row).to_contain_text("en retard depuis le")
@@ -85,27 +75,27 @@ def test_the_intake_agents_inbox_fits_1280_px_in_french(app, live_server, french
 
 @pytest.mark.parametrize("width", [1280, 1024])
 def test_the_managers_top_bar_keeps_sign_out_in_view_in_french(
-    app, live_server, browser: Browser, width: int
+    app, live_server, open_page, width: int
 ):
     with app.app_context():
         j.to_classification()
-    with _french(browser, width) as page:
-        login(page, live_server, "manager")
-        # The manager has the most links of any role.
-        assert page.locator("nav.mainnav a").count() >= 10
-        for path in ("/inbox", "/dashboard", "/service-levels", "/account"):
-            page.goto(f"{live_server}{path}")
-            name = f"manager-fr-{width}{path.replace('/', '-')}"
-            _assert_in_view(page, SIGN_OUT, name)
-            _assert_in_view(page, ".topbar-right form[action*='/lang/'] button", name)
-            _assert_in_view(page, "nav.mainnav a[href='/account']", name)
-            _assert_fits(page, name)
-        page.click(SIGN_OUT)
-        expect(page.locator(SIGN_OUT)).to_have_count(0)
+    page = _french(open_page, width)
+    login(page, live_server, "manager")
+    # The manager has the most links of any role.
+    assert page.locator("nav.mainnav a").count() >= 10
+    for path in ("/inbox", "/dashboard", "/service-levels", "/account"):
+        page.goto(f"{live_server}{path}")
+        name = f"manager-fr-{width}{path.replace('/', '-')}"
+        _assert_in_view(page, SIGN_OUT, name)
+        _assert_in_view(page, ".topbar-right form[action*='/lang/'] button", name)
+        _assert_in_view(page, "nav.mainnav a[href='/account']", name)
+        _assert_fits(page, name)
+    page.click(SIGN_OUT)
+    expect(page.locator(SIGN_OUT)).to_have_count(0)
 
 
 def test_a_message_templates_preview_wraps_at_1280_px(app, live_server, french_1280):
-    login(french_1280, live_server, "admin")
+    login(french_1280, live_server, "admin", then=None)
     french_1280.goto(f"{live_server}/admin/templates/delay_letter/fr")
     preview = french_1280.locator("pre.preview-text")
     expect(preview).to_be_visible()
@@ -115,7 +105,7 @@ def test_a_message_templates_preview_wraps_at_1280_px(app, live_server, french_1
 
 def test_keyboard_users_skip_the_top_bar(live_server, french_1280) -> None:
     page = french_1280
-    login(page, live_server, "manager")
+    login(page, live_server, "manager", then=None)
     page.goto(f"{live_server}/inbox")
     page.keyboard.press("Tab")  # the first stop on the page
     skip = page.locator("a.skip-link")

@@ -3,10 +3,8 @@ staff header keeps the language switch, the user's name and Sign out in view."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from services import complaints, reporting
 from services.db import db
@@ -16,20 +14,13 @@ from tests.browser.conftest import assert_accessible, login, logout, screenshot
 WIDTH = 390
 
 
-def _phone(browser: Browser, locale: str) -> Iterator[Page]:
-    context = browser.new_context(
-        locale=locale, viewport={"width": WIDTH, "height": 844}, is_mobile=True, has_touch=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+PHONE = {"viewport": {"width": WIDTH, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture(params=["en-GB", "fr-FR"])
-def phone(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+def phone(request: pytest.FixtureRequest, open_page) -> Page:
     """A phone-sized page, in English and in French (longer words)."""
-    yield from _phone(browser, request.param)
+    return open_page(locale=request.param, **PHONE)
 
 
 def _assert_fits(page: Page, name: str) -> None:
@@ -94,7 +85,7 @@ def test_the_dashboard_fits_a_phone(app, live_server, phone):
         journeys.to_classification()
         reporting.refresh()
         db.session.commit()
-    login(phone, live_server, "manager")
+    login(phone, live_server, "manager", then=None)
     phone.goto(f"{live_server}/dashboard")
     for name in ("volumes", "backlog_by_age", "service_levels"):
         card = phone.locator(f"#{name}.chart-card")
@@ -122,18 +113,17 @@ SPLIT_WORDS = """(selector) => {
 }"""
 
 
-def test_the_inbox_tabs_keep_their_words_whole_on_a_phone(live_server, browser: Browser):
+def test_the_inbox_tabs_keep_their_words_whole_on_a_phone(live_server, open_page):
     """In French at 390 px the scopes read "Attribu/ées à moi", "Mon équip/e": the tabs shrank
     and their words broke anywhere."""
-    for phone in _phone(browser, "fr-FR"):
-        login(phone, live_server, "manager")
-        phone.goto(f"{live_server}/inbox")
-        expect(phone.locator("nav.tabs a")).to_have_count(4)
-        assert phone.evaluate(SPLIT_WORDS, "nav.tabs a") == []
-        for tab in phone.locator("nav.tabs a").all():
-            box = tab.bounding_box()
-            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH
-        _assert_fits(phone, "inbox-tabs")
+    phone = open_page(locale="fr-FR", **PHONE)
+    login(phone, live_server, "manager", then="/inbox")
+    expect(phone.locator("nav.tabs a")).to_have_count(4)
+    assert phone.evaluate(SPLIT_WORDS, "nav.tabs a") == []
+    for tab in phone.locator("nav.tabs a").all():
+        box = tab.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH
+    _assert_fits(phone, "inbox-tabs")
 
 
 def test_a_cases_tables_keep_their_words_whole_on_a_phone(app, live_server, phone):
@@ -142,7 +132,7 @@ def test_a_cases_tables_keep_their_words_whole_on_a_phone(app, live_server, phon
     a table wider than the screen instead, and the page itself still does not."""
     with app.app_context():
         complaint_id = journeys.to_classification().id
-    login(phone, live_server, "manager")
+    login(phone, live_server, "manager", then=None)
     phone.goto(f"{live_server}/complaints/{complaint_id}")
     expect(phone.locator("main table").first).to_be_visible()
     split = phone.evaluate(SPLIT_WORDS, "main table")
@@ -150,7 +140,7 @@ def test_a_cases_tables_keep_their_words_whole_on_a_phone(app, live_server, phon
     _assert_fits(phone, "case-tables")
     # Wide tables with visually hidden labels in their rows scroll inside their card too.
     logout(phone)
-    login(phone, live_server, "admin")
+    login(phone, live_server, "admin", then=None)
     phone.goto(f"{live_server}/admin/roles")
     expect(phone.locator("main table .visually-hidden").first).to_be_attached()
     _assert_fits(phone, "admin-roles-tables")
@@ -181,38 +171,32 @@ def test_checkboxes_and_radio_buttons_keep_their_size_on_a_phone(app, live_serve
         task_id = journeys.open_task(complaint, "resolve_minor").id
     phone.goto(f"{live_server}/complaints/new")
     _assert_tick_boxes_keep_their_size(phone, "public-form")
-    login(phone, live_server, "supervisor")
+    login(phone, live_server, "supervisor", then=None)
     phone.goto(f"{live_server}/tasks/{task_id}")
     expect(phone.locator("input[name=remedies]").first).to_be_visible()
     _assert_tick_boxes_keep_their_size(phone, "minor-resolution")
 
 
 def test_a_card_that_scrolls_sideways_on_a_phone_is_reached_by_the_keyboard(
-    app, live_server, browser: Browser
+    app, live_server, open_page
 ):
     """The case page's service levels scroll inside their card at 390 px, but nothing in a
     table of dates takes the focus: keyboard users could not scroll it (axe-core's
     scrollable-region-focusable)."""
     with app.app_context():
         complaint_id = journeys.to_classification().id
-    context = browser.new_context(
-        locale="fr-FR", viewport={"width": WIDTH, "height": 844}, bypass_csp=True
-    )
-    page = context.new_page()
-    try:
-        login(page, live_server, "manager")
-        page.goto(f"{live_server}/complaints/{complaint_id}")
-        card = page.locator("#service-levels")
-        assert card.evaluate("(box) => box.scrollWidth > box.clientWidth")
-        expect(card).to_have_attribute("tabindex", "0")
-        expect(page.get_by_role("region", name="Niveaux de service")).to_be_visible()
-        card.focus()
-        page.keyboard.press("ArrowRight")
-        page.wait_for_function("document.querySelector('#service-levels').scrollLeft > 0")
-        assert_accessible(page)
-        # Wide enough, nothing scrolls and nothing extra is in the tab order.
-        page.set_viewport_size({"width": 1366, "height": 900})
-        expect(card).not_to_have_attribute("tabindex", "0")
-        expect(card).not_to_have_attribute("role", "region")
-    finally:
-        context.close()
+    page = open_page(locale="fr-FR", viewport={"width": WIDTH, "height": 844}, axe=True)
+    login(page, live_server, "manager", then=None)
+    page.goto(f"{live_server}/complaints/{complaint_id}")
+    card = page.locator("#service-levels")
+    assert card.evaluate("(box) => box.scrollWidth > box.clientWidth")
+    expect(card).to_have_attribute("tabindex", "0")
+    expect(page.get_by_role("region", name="Niveaux de service")).to_be_visible()
+    card.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.querySelector('#service-levels').scrollLeft > 0")
+    assert_accessible(page)
+    # Wide enough, nothing scrolls and nothing extra is in the tab order.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    expect(card).not_to_have_attribute("tabindex", "0")
+    expect(card).not_to_have_attribute("role", "region")

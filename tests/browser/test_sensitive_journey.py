@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from tests.browser.conftest import login, screenshot
 from tests.browser.test_complaint_journey import stored
@@ -19,15 +19,9 @@ NARRATIVE = (
 
 
 def test_a_complaint_about_violence_filed_in_french_reaches_only_the_focal_point(
-    app, live_server, browser: Browser
+    app, live_server, open_page
 ):
-    def new_page(locale: str):
-        context = browser.new_context(locale=locale, viewport={"width": 1366, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return context, page
-
-    complainant_context, complainant = new_page("fr-FR")
+    complainant = open_page(locale="fr-FR")
     complainant.goto(f"{live_server}/complaints/new")
     expect(complainant.locator("h1")).to_have_text("Déposer une réclamation")
     # The form links to how complaints are handled, with the limits of the procedure in force.
@@ -44,13 +38,12 @@ def test_a_complaint_about_violence_filed_in_french_reaches_only_the_focal_point
     complainant.locator("main form button[type=submit]").click()
     expect(complainant.locator("p.reference strong")).to_have_text(re.compile(r"^C-\d{4}-\d{6}$"))
     reference = complainant.locator("p.reference strong").inner_text()
-    complainant_context.close()
 
     complaint = stored(app, reference)
     assert (complaint.confidential, complaint.sensitive_at_intake) == (True, True)
     assert complaint.preferred_contact == "email"  # the first detail given
 
-    focal_context, focal = new_page("en-GB")
+    focal = open_page(locale="en-GB")
     login(focal, live_server, "focal")
     row = focal.locator("main table tbody tr", has_text=reference)
     expect(row).to_have_count(1)
@@ -66,7 +59,6 @@ def test_a_complaint_about_violence_filed_in_french_reaches_only_the_focal_point
     expect(focal.locator(".flash", has_text="Task completed")).to_be_visible()
     referral_row = focal.locator("main table tbody tr", has_text=reference)
     expect(referral_row).to_contain_text("Refer to support services")
-    focal_context.close()
 
     complaint = stored(app, reference)
     assert (complaint.safe_contact_method, complaint.safe_contact) == (
@@ -74,11 +66,10 @@ def test_a_complaint_about_violence_filed_in_french_reaches_only_the_focal_point
         "+221 76 555 55 55",
     )
 
-    supervisor_context, supervisor = new_page("en-GB")
+    supervisor = open_page(locale="en-GB")
     login(supervisor, live_server, "supervisor")
     expect(supervisor.locator("main")).not_to_contain_text(reference)
     supervisor.goto(f"{live_server}/complaints")
     expect(supervisor.locator("main")).not_to_contain_text(reference)
     response = supervisor.goto(f"{live_server}/complaints/{complaint.id}")
     assert response is not None and response.status == 404
-    supervisor_context.close()

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from services import users
 from services.db import db
@@ -25,7 +25,7 @@ LOOKED_AT = datetime(2026, 12, 10, 12, tzinfo=PARIS)  # Thursday: 3 working hour
 
 
 def test_a_manager_reassigns_a_late_task_from_the_service_level_view_in_french(
-    app, live_server, browser: Browser
+    app, live_server, open_page
 ):
     with app.app_context():
         with time_machine.travel(FILED, tick=False):
@@ -35,9 +35,7 @@ def test_a_manager_reassigns_a_late_task_from_the_service_level_view_in_french(
         users.create_user("agent2", "Aline Seconde", DEMO_PASSWORD, ["intake_agent"])
         db.session.commit()
 
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = open_page(locale="fr-FR")
     with time_machine.travel(LOOKED_AT, tick=True):
         login(page, live_server, "manager")
         page.locator("nav.mainnav a[href='/service-levels']").click()
@@ -55,6 +53,5 @@ def test_a_manager_reassigns_a_late_task_from_the_service_level_view_in_french(
             "confiée à Aline Seconde."
         )
         expect(page.locator(f"tr[data-task='{task_id}']")).to_contain_text("Aline Seconde")
-    context.close()
     with app.app_context():
         assert db.session.get(Task, task_id).assignee.username == "agent2"

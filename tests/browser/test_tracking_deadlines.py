@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from services import business_calendar, complaints, workflows
 from services.db import db
@@ -14,7 +14,7 @@ from tests.browser.conftest import assert_accessible
 pytestmark = pytest.mark.browser
 
 
-def test_the_information_request_shows_its_deadline(app, live_server, browser: Browser):
+def test_the_information_request_shows_its_deadline(app, live_server, open_page):
     with app.app_context():
         filed = complaints.file_complaint(journeys.INTAKE)
         db.session.commit()
@@ -28,16 +28,11 @@ def test_the_information_request_shows_its_deadline(app, live_server, browser: B
         due = workflows.message_deadline(filed.complaint, "information_received")
         local = business_calendar.to_local(due)
         token = filed.tracking_token
-    context = browser.new_context(locale="en-GB", bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    try:
-        page.goto(f"{live_server}/track/{token}")
-        section = page.locator("#information")
-        expect(section).to_contain_text("A photo of the label.")
-        expect(page.locator("#information-until")).to_contain_text(
-            f"Please answer by {local.day} {local:%B %Y}."
-        )
-        assert_accessible(page)
-    finally:
-        context.close()
+    page = open_page(locale="en-GB", axe=True)
+    page.goto(f"{live_server}/track/{token}")
+    section = page.locator("#information")
+    expect(section).to_contain_text("A photo of the label.")
+    expect(page.locator("#information-until")).to_contain_text(
+        f"Please answer by {local.day} {local:%B %Y}."
+    )
+    assert_accessible(page)

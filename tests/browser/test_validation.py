@@ -9,7 +9,7 @@ from tests.browser.conftest import login
 
 
 def test_staff_intake_form_answers_with_the_error_summary_not_a_browser_popup(page, live_server):
-    login(page, live_server, "agent")
+    login(page, live_server, "agent", then=None)
     page.goto(f"{live_server}/intake")
     assert page.evaluate("[...document.forms].every((form) => form.noValidate)")
     page.click("main form[enctype] button[type=submit]")
@@ -32,7 +32,7 @@ def test_staff_intake_form_speaks_about_the_complainant_not_to_them(page, live_s
     """The agent's form said "nothing is done or shared without your consent" under the
     violence box and asked the agent "What would you like us to do?": the public form's words,
     addressed to the complainant."""
-    login(page, live_server, "agent")
+    login(page, live_server, "agent", then=None)
     page.goto(f"{live_server}/intake")
     hint = page.locator(".field", has=page.locator("#sensitive_at_intake"))
     expect(hint).to_contain_text("without the complainant's consent")

@@ -36,7 +36,7 @@ def test_the_what_if_says_a_column_reads_a_field_new_in_the_classification_form(
         version_id = processes.deploy(files, actor=None, comment="urgent").version.id
         db.session.commit()
 
-    login(page, live_server, "owner")
+    login(page, live_server, "owner", then=None)
     page.goto(f"{live_server}/processes/editor?version={version_id}")
     page.wait_for_selector("#editor.is-ready")
     page.fill("#last_n", "20")
