@@ -192,8 +192,8 @@ def detail(event: AuditEvent, tasks: Mapping[str, Task]) -> str:
     """The event's one-line detail in the reader's language."""
     data: Mapping[str, Any] = event.data or {}
     kind, summary = event.kind, event.summary or ""
-    if kind == "received":
-        return str(choice_lists.current().label("channels", data.get("channel")) or "")
+    if kind == "received":  # a channel a later version removed still reads in its words
+        return str(choice_lists.filterable().label("channels", data.get("channel")) or "")
     if kind in ("task_completed", "claimed", "unclaimed", "task_withdrawn"):
         return _task_title(event, tasks)
     if kind == "reassigned":
@@ -305,7 +305,7 @@ def _word(name: str, value: Any) -> Any:
     """Values the application records as ids, in words (the channel a message went by)."""
     if name == "channel" and isinstance(value, str):
         return str(
-            label(CONTACT_CHANNELS, value) or choice_lists.current().label("channels", value)
+            label(CONTACT_CHANNELS, value) or choice_lists.filterable().label("channels", value)
         )
     if name == "department" and isinstance(value, str):
         # Stored as complaints carry it (its English name): named in the reader's language.

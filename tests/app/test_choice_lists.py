@@ -274,6 +274,19 @@ def test_a_value_a_later_version_removed_still_finds_the_complaints_that_hold_it
         complaint = j.to_classification()
         j.complete(complaint, "classify_complaint", category="drinking_water")
         reference = complaint.reference
+    call = {
+        "channel": "radio",
+        "received_at": (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT10:30"),
+        "complainant_name": "Awa Ndiaye",
+        "phone": "+221 77 000 11 22",
+        "preferred_contact": "phone",
+        "description": "The tap water smelled of fuel for three days.",
+        "consent_recorded": True,
+    }
+    taken = client.post(
+        f"{API}/complaints/intake", json=call, headers=bearer(issue_token(runner, "agent"))
+    )
+    assert taken.status_code == 201, taken.json
     # The shipped lists again: the first version, active once more.
     removed = deploy_through_the_api(client, runner, shipped_lists().encode(), "back")
     assert removed.status_code == 200 and removed.json["active"], removed.json
@@ -297,6 +310,11 @@ def test_a_value_a_later_version_removed_still_finds_the_complaints_that_hold_it
     assert found.json["complaints"][0]["category_label"] == "Drinking water"
     tasks = client.get(f"{API}/tasks?category=drinking_water", headers=manager)
     assert tasks.status_code == 200, tasks.json
+    # The history names a channel since removed in its words, in the reader's language.
+    for headers, words in (({}, "Radio call-in"), (FRENCH, "Appel en direct à la radio")):
+        page = client.get(f"/complaints/{taken.json['id']}", headers=headers).text
+        history = page[page.index('id="history"') :]
+        assert f"· {words}" in history and "· radio" not in history, history
     document = client.get(f"{API}/openapi.json").json
     parameters = document["paths"]["/complaints"]["get"]["parameters"]
     category = next(p for p in parameters if p["name"] == "category")
