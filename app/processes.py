@@ -38,6 +38,7 @@ from flask_login import current_user, login_required
 from jinja2.utils import htmlsafe_json_dumps
 
 from app import facts, history, procedure_text, role_text
+from app.api.media import check_json
 from app.domain_messages import localize_all
 from app.editor_text import EDITOR_MESSAGES, KINDS, LIST_DESCRIPTIONS, SETTINGS
 from app.facts import ROUTES
@@ -107,6 +108,7 @@ def _previous(version: ProcessVersion) -> ProcessVersion | None:
 
 
 def _json_body() -> Mapping[str, Any]:
+    check_json()  # JSON that does not parse: 400 invalid_json, saying where, as the API does
     body = request.get_json(silent=True)
     if not isinstance(body, Mapping):
         raise InvalidInput(_("Send a JSON object."))

@@ -20,6 +20,8 @@ from tests import diagrams as d
 from tests.app.helpers import csrf_token, login
 from tests.app.test_process_pages import NOT_OWNERS, post_json
 
+FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
+
 CALL_BACK = tomllib.loads(d.CALL_BACK_FORM)
 CONFIG = re.compile(r'<script type="application/json" id="editor-config">(.*?)</script>', re.S)
 
@@ -235,16 +237,23 @@ def test_a_body_that_is_not_json_is_refused_and_nothing_is_deployed(
     app: Flask, owner: FlaskClient
 ) -> None:
     token = csrf_token(owner, "/processes/editor")
+    headers = {
+        "X-CSRFToken": token,
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
     for url in ("/processes/deploy", "/processes/forms/preview"):
-        response = owner.post(
-            url,
-            data='{"files": {',
-            headers={
-                "X-CSRFToken": token,
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-            },
+        # JSON that does not parse: a 400 saying where, as the API answers it.
+        response = owner.post(url, data='{"files": {', headers=headers)
+        assert response.status_code == 400, response.get_json()
+        assert response.get_json()["error"] == (
+            "The body is not well-formed JSON: the error is at line 1, column 12. Nothing was done."
         )
+        french = owner.post(url, data='{"files": {', headers={**headers, **FRENCH})
+        assert french.status_code == 400
+        assert french.get_json()["error"].startswith("Le corps n")
+        # JSON, but not an object: the view's 422.
+        response = owner.post(url, data="[1, 2]", headers=headers)
         assert response.status_code == 422
         assert response.get_json()["error"] == "Send a JSON object."
     assert version_count(app) == 1
