@@ -10,6 +10,7 @@ whichever view, hook or guard first reaches the database or recurses.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,8 +24,10 @@ from werkzeug.routing import IntegerConverter, Map
 
 from app.errors import error_response
 from services.db import MAX_INT  # the ids' (and page numbers') largest value
+from services.errors import DomainError
 
 NUL = "\x00"
+JSON = "application/json"
 # Bodies Werkzeug parses into request.form and request.files (their texts are looked at).
 FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
 # How deeply JSON may nest (the body itself is level 1). The API's bodies are objects of
@@ -85,6 +88,48 @@ class MalformedJsonRequest(BadRequest):
     def __init__(self, error: ValueError) -> None:
         super().__init__()
         self.error = error
+
+
+class InvalidJson(DomainError):
+    """A body sent as JSON that is not well-formed JSON (RFC 9110, 400): not yet input that
+    fails validation (422), which needs a JSON value to look at."""
+
+    status = 400
+    code = "invalid_json"
+
+
+def has_body() -> bool:
+    """Whether the request carries a body (a length above 0, or chunks)."""
+    if request.headers.get("Transfer-Encoding"):
+        return True
+    return bool(request.content_length)
+
+
+def check_json() -> None:
+    """400 invalid_json if the body is sent as JSON and does not parse, saying where it went
+    wrong: for the API's operations (app.api.media) and the editor's. Parsed once: the view's
+    get_json reads the cached value. A body not sent as JSON, or an empty one, is left to the
+    view (its 415 or 422)."""
+    if request.mimetype != JSON or not has_body():
+        return
+    try:
+        request.get_json()
+    except MalformedJsonRequest as exc:
+        error = exc.error
+        if isinstance(error, json.JSONDecodeError):
+            message = gettext(
+                "The body is not well-formed JSON: the error is at line %(line)d, column "
+                "%(column)d. Nothing was done.",
+                line=error.lineno,
+                column=error.colno,
+            )
+        elif isinstance(error, UnicodeDecodeError):
+            message = gettext(
+                "The body is not well-formed JSON: it is not UTF-8 text. Nothing was done."
+            )
+        else:  # a number of thousands of digits, which Python declines to read
+            message = gettext("The body could not be read as JSON. Nothing was done.")
+        raise InvalidJson(message) from exc
 
 
 class GuardedJSONProvider(DefaultJSONProvider):

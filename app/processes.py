@@ -38,10 +38,10 @@ from flask_login import current_user, login_required
 from jinja2.utils import htmlsafe_json_dumps
 
 from app import facts, history, procedure_text, role_text
-from app.api.media import check_json
 from app.domain_messages import localize_all
 from app.editor_text import EDITOR_MESSAGES, KINDS, LIST_DESCRIPTIONS, SETTINGS
 from app.facts import ROUTES
+from app.input_guards import check_json
 from forms import definitions, formdata_from_json, library
 from forms import lists as choice_lists
 from forms.definitions import DefinitionError, FormDefinition, localized

@@ -7,17 +7,16 @@ invalid_json, before the view looks at it. The OpenAPI document reads the same d
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import request
 from flask_babel import gettext
 
-from app.input_guards import MalformedJsonRequest
+from app.input_guards import JSON as JSON  # the views name it from here, with MULTIPART
+from app.input_guards import check_json, has_body
 from services.errors import DomainError
 
-JSON = "application/json"
 MULTIPART = "multipart/form-data"
 # The attribute of a view function that lists the media types it reads.
 ATTRIBUTE = "body_types"
@@ -35,14 +34,6 @@ class UnsupportedMediaType(DomainError):
         super().__init__(message, details={"accepted_types": list(media_types)})
         # RFC 9110 (12.5.1): Accept in a response names the types a request may send.
         self.headers = {"Accept": ", ".join(media_types)}
-
-
-class InvalidJson(DomainError):
-    """A body sent as JSON that is not well-formed JSON (RFC 9110, 400): not yet input that
-    fails validation (422), which needs a JSON value to look at."""
-
-    status = 400
-    code = "invalid_json"
 
 
 def reads(*media_types: str) -> Callable[[View], View]:
@@ -68,8 +59,7 @@ def check(media_types: tuple[str, ...]) -> None:
     is sent as JSON and does not parse."""
     sent = request.mimetype  # without its parameters (charset, boundary), lower case
     if sent in media_types:
-        if sent == JSON and has_body():
-            check_json()
+        check_json()
         return
     if not sent and not has_body():
         return
@@ -80,34 +70,3 @@ def check(media_types: tuple[str, ...]) -> None:
         ),
         media_types,
     )
-
-
-def has_body() -> bool:
-    """Whether the request carries a body (a length above 0, or chunks)."""
-    if request.headers.get("Transfer-Encoding"):
-        return True
-    return bool(request.content_length)
-
-
-def check_json() -> None:
-    """400 invalid_json unless the body parses as JSON, saying where it went wrong. Parsed
-    once: the view's get_json reads the cached value. An empty body is left to the view (422,
-    as for no body)."""
-    try:
-        request.get_json()
-    except MalformedJsonRequest as exc:
-        error = exc.error
-        if isinstance(error, json.JSONDecodeError):
-            message = gettext(
-                "The body is not well-formed JSON: the error is at line %(line)d, column "
-                "%(column)d. Nothing was done.",
-                line=error.lineno,
-                column=error.colno,
-            )
-        elif isinstance(error, UnicodeDecodeError):
-            message = gettext(
-                "The body is not well-formed JSON: it is not UTF-8 text. Nothing was done."
-            )
-        else:  # a number of thousands of digits, which Python declines to read
-            message = gettext("The body could not be read as JSON. Nothing was done.")
-        raise InvalidJson(message) from exc

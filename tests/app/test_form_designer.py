@@ -21,6 +21,8 @@ from tests.app.helpers import csrf_token, login
 from tests.app.test_process_pages import NOT_OWNERS, post_json
 
 FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 
 CALL_BACK = tomllib.loads(d.CALL_BACK_FORM)
 CONFIG = re.compile(r'<script type="application/json" id="editor-config">(.*?)</script>', re.S)
@@ -252,10 +254,11 @@ def test_a_body_that_is_not_json_is_refused_and_nothing_is_deployed(
         french = owner.post(url, data='{"files": {', headers={**headers, **FRENCH})
         assert french.status_code == 400
         assert french.get_json()["error"].startswith("Le corps n")
-        # JSON, but not an object: the view's 422.
-        response = owner.post(url, data="[1, 2]", headers=headers)
-        assert response.status_code == 422
-        assert response.get_json()["error"] == "Send a JSON object."
+        # JSON, but not an object, no body, or a body not sent as JSON: the view's 422.
+        for data, kind in (("[1, 2]", JSON), ("", JSON), ("files=x", FORM)):
+            response = owner.post(url, data=data, headers={**headers, "Content-Type": kind})
+            assert response.status_code == 422, (data, kind)
+            assert response.get_json()["error"] == "Send a JSON object."
     assert version_count(app) == 1
 
 
