@@ -26,14 +26,16 @@ messages: $(BIN)/activate
 
 # bpmn-js draws the process diagrams; it is installed from package-lock.json and served from
 # app/static/vendor, so nothing is fetched at run time. bpmnlint, from the same install, checks
-# diagrams before a deploy (tools/bpmnlint.mjs, run by services/bpmnlint.py). The process
-# owner's editor adds the bpmn-js and dmn-js modelers.
+# diagrams before a deploy: esbuild bundles tools/bpmnlint.mjs with it into one file that
+# services/bpmnlint.py runs under Node, with no node_modules (so the wheel carries it). The
+# process owner's editor adds the bpmn-js and dmn-js modelers.
 BPMN_JS = app/static/vendor/bpmn-js
 DMN_JS  = app/static/vendor/dmn-js
 # Chart.js draws the dashboard's charts (each one also shown as a table).
 CHART_JS = app/static/vendor/chart.js
 # Swagger UI shows the API reference at /api/docs; it runs under the strict CSP unchanged.
 SWAGGER_UI = app/static/vendor/swagger-ui-dist
+BPMNLINT = services/vendor/bpmnlint.cjs
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -63,9 +65,12 @@ $(SWAGGER_UI)/swagger-ui-bundle.js: node_modules/.package-lock.json
 	cp $(addprefix node_modules/swagger-ui-dist/,swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE) \
 		$(SWAGGER_UI)/
 
+$(BPMNLINT): node_modules/.package-lock.json tools/bpmnlint.mjs tools/build-bpmnlint.mjs
+	node tools/build-bpmnlint.mjs $(dir $@)
+
 vendor: $(BPMN_JS)/bpmn-navigated-viewer.production.min.js \
 	$(BPMN_JS)/bpmn-modeler.production.min.js $(DMN_JS)/dmn-modeler.production.min.js \
-	$(CHART_JS)/chart.umd.min.js $(SWAGGER_UI)/swagger-ui-bundle.js
+	$(CHART_JS)/chart.umd.min.js $(SWAGGER_UI)/swagger-ui-bundle.js $(BPMNLINT)
 
 setup: $(BIN)/activate translations vendor pango
 

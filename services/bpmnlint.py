@@ -1,7 +1,10 @@
-"""bpmnlint's recommended rules on a BPMN diagram, run offline by tools/bpmnlint.mjs under Node.
+"""bpmnlint's recommended rules on a BPMN diagram, run offline under Node.
 
 bpmnlint is the linter of bpmn.io (the browser editor's family): it catches modelling
 mistakes the engine accepts, such as disconnected elements, implicit splits, missing labels.
+It runs as one bundled file, vendor/bpmnlint.cjs beside this module (`make setup` builds it
+from tools/bpmnlint.mjs and node_modules), which needs Node and nothing else: the wheel
+carries it, so an installed package lints as a checkout does.
 """
 
 from __future__ import annotations
@@ -17,9 +20,7 @@ from pathlib import Path
 from forms.text import N_, Text
 from services.engine import Problem
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = REPO_ROOT / "tools" / "bpmnlint.mjs"
-NODE_MODULES = REPO_ROOT / "node_modules" / "bpmnlint"
+SCRIPT = Path(__file__).resolve().parent / "vendor" / "bpmnlint.cjs"
 TIMEOUT_SECONDS = 30
 RULE_UNAVAILABLE = "bpmnlint-unavailable"
 
@@ -32,7 +33,7 @@ def run(xml: str | bytes, file: str = "") -> list[Problem]:
     """Lint one BPMN document; each finding names the element id bpmnlint reports.
 
     bpmnlint "error" findings come back with severity "error", "warn" ones as "warning".
-    When Node.js or node_modules is missing, or the linter fails, the result is one
+    When Node.js or the bundle is missing, or the linter fails, the result is one
     warning saying so (rule "bpmnlint-unavailable"): our own checks still run.
     """
     data = xml.encode("utf-8") if isinstance(xml, str) else xml
@@ -41,16 +42,16 @@ def run(xml: str | bytes, file: str = "") -> list[Problem]:
         return [_in_file(p, file) for p in _CACHE[key]]
     node = shutil.which("node")
     if node is None:
-        return [_unavailable(file, N_("Node.js is not installed (run `make setup`)"))]
-    if not NODE_MODULES.is_dir():
-        return [_unavailable(file, N_("node_modules is missing (run `make setup`, i.e. `npm ci`)"))]
+        return [_unavailable(file, N_("Node.js is not installed"))]
+    if not SCRIPT.is_file():
+        return [_unavailable(file, N_("its bundle is missing (run `make setup`)"))]
     try:
         completed = subprocess.run(  # noqa: S603 - fixed script, the diagram goes on stdin
             [node, str(SCRIPT)],
             input=data,
             capture_output=True,
             timeout=TIMEOUT_SECONDS,
-            cwd=REPO_ROOT,
+            cwd=SCRIPT.parent,
             check=False,
         )
     except subprocess.TimeoutExpired:

@@ -34,6 +34,8 @@ NEEDED = [
     "app/static/vendor/chart.js/chart.umd.min.js",
     "app/static/vendor/swagger-ui-dist/swagger-ui-bundle.js",
     "app/translations/fr/LC_MESSAGES/messages.mo",
+    "services/vendor/bpmnlint.cjs",
+    "services/vendor/bpmnlint.LICENSES.txt",
     "processes/complaint_handling.bpmn",
     "processes/complaint_routing.dmn",
     "processes/clocks.toml",

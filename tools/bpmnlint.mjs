@@ -3,14 +3,16 @@
 // Reads the BPMN XML on stdin and prints a JSON array on stdout:
 //   [{"id": "<element id>", "message": "...", "rule": "<rule name>", "category": "error"|"warn"}]
 // An XML document bpmn-moddle cannot read comes back as one "error" with rule "parse".
-// services/bpmnlint.py runs this script; it needs node_modules (`make setup` runs `npm ci`).
-import { createRequire } from 'node:module';
+//
+// This is the source: `make setup` bundles it, with bpmnlint, its rules and bpmn-moddle, into
+// services/vendor/bpmnlint.cjs (esbuild), which services/bpmnlint.py runs under Node. The
+// bundle needs no node_modules, so an installed package (the wheel carries it) lints too.
 import { readFileSync } from 'node:fs';
 
-const require = createRequire(import.meta.url);
-const { BpmnModdle } = require('bpmn-moddle');
-const { Linter } = require('bpmnlint');
-const NodeResolver = require('bpmnlint/lib/resolver/node-resolver');
+import { BpmnModdle } from 'bpmn-moddle';
+import { Linter } from 'bpmnlint';
+import StaticResolver from 'bpmnlint/lib/resolver/static-resolver';
+import recommended from 'bpmnlint/config/recommended';
 
 const CONFIG = {
   extends: 'bpmnlint:recommended',
@@ -23,6 +25,23 @@ const CONFIG = {
   },
 };
 
+// Every rule the recommended configuration names, resolved without a file system: the
+// bundler takes each one in (a glob import), so a bpmnlint release that adds a rule to the
+// configuration brings its file along.
+function resolver() {
+  const cache = { 'config:bpmnlint/recommended': recommended };
+  for (const name of Object.keys(recommended.rules)) {
+    cache[`rule:bpmnlint/${name}`] = rule(name);
+  }
+  return new StaticResolver(cache);
+}
+
+function rule(name) {
+  // A template the bundler expands to every file of the folder (esbuild's glob require).
+  const found = require(`../node_modules/bpmnlint/rules/${name}.js`);
+  return found.default || found;
+}
+
 async function lint(xml) {
   const moddle = new BpmnModdle();
   let root;
@@ -31,16 +50,15 @@ async function lint(xml) {
   } catch (error) {
     return [{ id: '', message: `unreadable BPMN: ${error.message}`, rule: 'parse', category: 'error' }];
   }
-  // Resolve rules from this script's folder, wherever the caller runs it.
-  const linter = new Linter({ config: CONFIG, resolver: new NodeResolver({ require }) });
+  const linter = new Linter({ config: CONFIG, resolver: resolver() });
   const results = await linter.lint(root);
   const reports = [];
-  for (const [rule, items] of Object.entries(results)) {
+  for (const [name, items] of Object.entries(results)) {
     for (const item of items) {
       reports.push({
         id: item.id || '',
         message: item.message,
-        rule,
+        rule: name,
         category: item.category === 'warn' ? 'warn' : item.category,
       });
     }
@@ -48,5 +66,10 @@ async function lint(xml) {
   return reports;
 }
 
-const xml = readFileSync(0, 'utf8');
-process.stdout.write(JSON.stringify(await lint(xml)));
+lint(readFileSync(0, 'utf8')).then(
+  (reports) => process.stdout.write(JSON.stringify(reports)),
+  (error) => {
+    process.stderr.write(`${error.stack || error}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -163,9 +167,34 @@ def test_missing_node_gives_one_warning_instead_of_a_crash(monkeypatch: pytest.M
     assert "Node.js is not installed" in findings[0].message
 
 
+def test_the_linter_runs_from_its_bundle_alone(tmp_path: Path):
+    """The bundle an installed package carries needs no node_modules: copied alone to an
+    empty folder, it reports what the checkout's bpmnlint reports."""
+    alone = tmp_path / "bpmnlint.cjs"
+    alone.write_bytes(bpmnlint.SCRIPT.read_bytes())
+    unnamed = d.edited(d.bpmn(), ' name="Register complaint"', "")
+    completed = subprocess.run(  # noqa: S603 - the bundle, the diagram on stdin
+        [shutil.which("node") or "node", str(alone)],
+        input=unnamed.encode(),
+        capture_output=True,
+        cwd=tmp_path,
+        check=True,
+    )
+    assert json.loads(completed.stdout) == [
+        {
+            "id": "register_complaint",
+            "message": "Element is missing label/name",
+            "rule": "label-required",
+            "category": "error",
+        }
+    ]
+    licences = (bpmnlint.SCRIPT.parent / "bpmnlint.LICENSES.txt").read_text()
+    assert "bpmnlint 11." in licences and "bpmn-moddle" in licences
+
+
 def test_every_message_of_bpmnlints_rules_is_in_the_catalogue():
     """The French of bpmnlint's findings: a new bpmnlint release with new words shows here."""
-    rules = bpmnlint.NODE_MODULES / "rules"
+    rules = Path(__file__).resolve().parents[2] / "node_modules" / "bpmnlint" / "rules"
     literal = set()
     for source in rules.glob("*.js"):
         literal |= set(re.findall(r"report\([^,]+, '([^']+)'", source.read_text()))
