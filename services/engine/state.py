@@ -10,19 +10,27 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+)
 from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.exceptions import (
     SpiffWorkflowException,
 )
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from services.engine.history import (
@@ -40,7 +48,31 @@ from services.recent import Recent
 # ---------------------------------------------------------------------------------------------
 
 
-class _InstanceConverter(BpmnWorkflowConverter):
+# A stored state names each task id four times (its key, its own id, its parent's children,
+# its children's parent): parsed once here instead of four times per load, the largest part
+# of a load after the data. UUIDs are immutable, so sharing them between workflows is safe.
+_uuid = lru_cache(maxsize=8192)(UUID)
+
+
+class _TaskIds:
+    """Task mappings keyed by ids parsed through the shared cache."""
+
+    registry: Any
+
+    def mapping_from_dict(
+        self, mapping: dict[str, Any], key_class: Any = None, **kwargs: Any
+    ) -> Any:
+        if key_class is not UUID:
+            return super().mapping_from_dict(mapping, key_class, **kwargs)  # type: ignore[misc]
+        restore = self.registry.restore
+        return {_uuid(k): restore(v, **kwargs) for k, v in mapping.items()}
+
+
+class _SubWorkflowConverter(_TaskIds, BpmnSubWorkflowConverter):
+    """Spiff's, with the task ids parsed through the shared cache."""
+
+
+class _InstanceConverter(_TaskIds, BpmnWorkflowConverter):
     """Like Spiff's converter, but leaves the spec out and takes it back in from the caller."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
@@ -104,13 +136,37 @@ class _FinishedTaskConverter(TaskConverter):
         return dct
 
     def from_dict(self, dct: dict[str, Any], workflow: Any) -> Any:
-        task = super().from_dict(dct, workflow)
+        task = self._task_from_dict(dct, workflow)
         if task.state & _FINISHED and _KEEP_FINISHED.get():
             # Saved as it would serialize now: a workflow restored to be saved (after a cache
             # miss, on another worker) does not serialize its finished history again. Only
             # then: a workflow restored to be read would hold these for nothing.
             cache = task.workflow.__dict__.setdefault("_serialized_tasks", {})
             cache[task.id] = (_finished_key(task), dct)
+        return task
+
+    def _task_from_dict(self, dct: dict[str, Any], workflow: Any) -> Any:
+        # Spiff's TaskConverter.from_dict (3.2.0), with the ids from the shared cache.
+        task_spec = workflow.spec.task_specs.get(dct["task_spec"])
+        task = self.target_class(workflow, task_spec, state=dct["state"], id=_uuid(dct["id"]))
+        parent = dct["parent"]
+        task._parent = _uuid(parent) if parent is not None else None
+        task._children = [_uuid(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = self.registry.restore(dct["internal_data"])
+        if isinstance(task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            task.workflow.top_workflow.event_manager.add_task(task)
+        delta = dct.get("delta")
+        if delta and task.parent is not None:
+            data = DeepMerge.merge({}, task.parent.data)
+            data.update(self.registry.restore(delta.get("updates", {})))
+            for key in delta.get("deletions", {}):
+                if key in data:
+                    del data[key]
+        else:
+            data = self.registry.restore(dct["data"])
+        task.data = data
         return task
 
 
@@ -153,6 +209,7 @@ def _build_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _InstanceConverter
     config[Task] = _FinishedTaskConverter
+    config[BpmnSubWorkflow] = _SubWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config, _Registry())
     # WTForms hands us Decimal and date; Spiff only knows datetime, UUID and timedelta.
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
