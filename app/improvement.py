@@ -499,7 +499,10 @@ def permissions_note() -> str:
     """What the reader sees of confidential complaints (shown under the titles)."""
     if permissions.sees_confidential(current_user):
         return _("Confidential complaints are counted and listed: you see them.")
-    return _("Confidential complaints are counted (fewer than 5 shows as “< 5”) but never listed.")
+    return _(
+        "Confidential complaints are neither counted nor listed here: only people cleared for "
+        "them see them."
+    )
 
 
 @bp.app_template_global()

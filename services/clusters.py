@@ -170,7 +170,9 @@ class Cluster:
 
 
 def shown(count: int, confidential: int, viewer: User) -> str:
-    """A count as the viewer may read it: "< 5" for 1-4 including confidential complaints."""
+    """A count as the viewer may read it. The tallies a viewer without clearance reads hold
+    no confidential complaint (rising.seen_by, look_alikes): this "< 5" only guards a count
+    that would still take some in."""
     if 0 < count < 5 and confidential and not permissions.sees_confidential(viewer):
         return SUPPRESSED
     return str(count)

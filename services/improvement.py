@@ -146,17 +146,14 @@ class Links:
     """The complaints of an issue or action as one viewer may read them."""
 
     visible: list[Complaint]
-    hidden: int  # confidential ones the viewer may not see
-    hidden_display: str  # "< 5" for 1-4
 
 
 def visible_links(viewer: User, complaints: Sequence[Complaint]) -> Links:
-    """Split linked complaints into those the viewer sees and a count of the others."""
+    """The linked complaints the viewer may see. The others are not counted either: "and 1
+    you may not see" told a viewer without clearance that a confidential complaint exists and
+    what it is about."""
     visible = [c for c in complaints if permissions.can_view_complaint(viewer, c)]
-    hidden = len(complaints) - len(visible)
-    return Links(
-        sorted(visible, key=lambda c: c.id), hidden, "< 5" if 0 < hidden < 5 else str(hidden)
-    )
+    return Links(sorted(visible, key=lambda c: c.id))
 
 
 def _record_links(kind: str, complaints: Iterable[Complaint], actor: User, **data: Any) -> None:

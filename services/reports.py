@@ -12,10 +12,11 @@ a few times: the tests and the benchmark compare the two). Every path fills the 
 which one function builds the figures, so suppression and percentiles come out the same
 whichever path answered.
 
-Confidential complaints are always counted. For a viewer without clearance a cell that
-counts between 1 and 4 confidential complaints shows as "< 5" (SMALL): its value would let
-someone who compares it with the complaints they can list learn that a few confidential
-complaints exist and when. Drill-downs list only the complaints the viewer may see.
+Confidential complaints are counted for the viewers cleared for them, and for nobody else:
+any figure that took them in would let someone who compares it with the complaints they can
+list learn that some exist, and narrowing the period and the filters would single one out
+(a "< 5" in place of small counts said as much). So every figure a viewer without clearance
+reads counts the complaints that viewer may list, as the drill-downs do.
 """
 
 from __future__ import annotations
@@ -1008,24 +1009,29 @@ def _backlog_by_age(query: ReportQuery, table: Any = Complaint) -> Tally:
 
 
 def _build(query: ReportQuery, path: str, counted: Tally, ages: Tally, hide: bool) -> Figures:
+    # What the viewer may know: for a viewer without clearance, the complaints that are not
+    # confidential, and nothing else. A count that took the confidential ones in, even behind
+    # a "< 5", told such a viewer that some existed, and a day and a filter narrowed it down
+    # to one complaint's day of receipt, channel and category.
+    def seen(parts: Sequence[Any]) -> Any:
+        """Of an [all, confidential] pair, the part the viewer may know."""
+        return parts[0] - parts[1] if hide else parts[0]
+
     def pair(figure: str, key: str, source: Tally = counted) -> list[int]:
         return source.counts.get((figure, key), [0, 0])
 
     def cell(counts: list[int]) -> Cell:
-        """A count, suppressed when 1 to 4 of the complaints counted are confidential."""
-        if hide and 0 < counts[1] < SMALL:
-            return Cell(counts[0] - counts[1], True)
-        return Cell(counts[0])
-
-    def measured(counts: list[int], value: int | float | Decimal | None) -> Cell:
-        """A value measured over `counts` complaints (None: nothing to measure)."""
-        return Cell(None, True) if hide and 0 < counts[1] < SMALL else Cell(value)
+        """A count of the complaints the viewer may know of."""
+        return Cell(seen(counts))
 
     def count_rows(
         figure: str, keys: list[str] | None = None, limit: int | None = None
     ) -> list[Row]:
         if keys is None:
-            keys = sorted(counted.keys(figure), key=lambda key: (-pair(figure, key)[0], key))
+            # Only the values the viewer's complaints have, in the order of their counts: a
+            # value only confidential complaints have (a category, say) is not named.
+            found = [key for key in counted.keys(figure) if seen(pair(figure, key))]
+            keys = sorted(found, key=lambda key: (-seen(pair(figure, key)), key))
         return [Row(key, {"count": cell(pair(figure, key))}) for key in keys[:limit]]
 
     volumes = []
@@ -1040,7 +1046,12 @@ def _build(query: ReportQuery, path: str, counted: Tally, ages: Tally, hide: boo
     totals = {name: cell(pair("totals", name)) for name in (*TOTAL_EVENTS, "backlog_start")}
     totals["backlog_end"] = cell(backlog)
 
-    steps = set(counted.keys("sl_met")) | set(counted.keys("sl_breached"))
+    steps = {
+        step
+        for figure in ("sl_met", "sl_breached")
+        for step in counted.keys(figure)
+        if seen(pair(figure, step))
+    }
     order = {name: index for index, name in enumerate(presets.CLOCKS)}
     service_levels = [
         Row(step, {"met": cell(pair("sl_met", step)), "breached": cell(pair("sl_breached", step))})
@@ -1051,34 +1062,30 @@ def _build(query: ReportQuery, path: str, counted: Tally, ages: Tally, hide: boo
     for measure in MEASURES:
         histogram = counted.times.get(measure, {})
         counts = [sum(p[0] for p in histogram.values()), sum(p[1] for p in histogram.values())]
-        everything = {bucket: p[0] for bucket, p in histogram.items() if p[0]}
+        everything = {bucket: seen(p) for bucket, p in histogram.items() if seen(p)}
         times.append(
             Row(
                 measure,
                 {
                     "count": cell(counts),
-                    "median": measured(counts, _seconds(reporting.percentile(everything, 0.5))),
-                    "p90": measured(counts, _seconds(reporting.percentile(everything, 0.9))),
+                    "median": Cell(_seconds(reporting.percentile(everything, 0.5))),
+                    "p90": Cell(_seconds(reporting.percentile(everything, 0.9))),
                 },
             )
         )
 
     sent, answered = pair("totals", "surveys_sent"), pair("totals", "surveys_answered")
-    rate = round(answered[0] / sent[0], 3) if sent[0] else None
-    average = round(counted.score_sum[0] / answered[0], 2) if answered[0] else None
-    # A rate is suppressed when either of its counts would be.
-    small = [0 < part < SMALL for part in (sent[1], answered[1])]
+    sent_known, answered_known = seen(sent), seen(answered)
+    rate = round(answered_known / sent_known, 3) if sent_known else None
+    average = round(seen(counted.score_sum) / answered_known, 2) if answered_known else None
     satisfaction = {
         "surveys_sent": cell(sent),
         "answered": cell(answered),
-        "response_rate": measured([0, 1 if any(small) else 0], rate),
-        "average": measured(answered, average),
+        "response_rate": Cell(rate),
+        "average": Cell(average),
     }
-    # The roll-ups hold the sum, not how many were paid: the total is suppressed when some
-    # confidential compensation was paid and 1 to 4 confidential complaints closed.
     money = counted.money.get("compensation", [Decimal(0), Decimal(0)])
-    closed = pair("totals", "closed")
-    compensation = {"total": measured([0, closed[1] if money[1] else 0], money[0])}
+    compensation = {"total": Cell(seen(money))}
     return Figures(
         query=query,
         path=path,

@@ -1,9 +1,10 @@
 """Recurring problems, first kind: values of a dimension (product/service, department, root
 cause category, category) whose counts rise over the period against the one before.
 
-Every complaint counts, confidential ones included; a count that includes confidential
-complaints and is between 1 and 4 shows as "< 5" to viewers without clearance. One scan of the
-two periods' complaints gives every value's weekly counts (GROUPING SETS on PostgreSQL).
+Confidential complaints count for the viewers cleared for them, and for nobody else: a value
+that rose because of them, or a "< 5" standing for them, would tell someone without clearance
+that they exist, and which week and value they have. One scan of the two periods' complaints
+gives every value's weekly counts (GROUPING SETS on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -56,6 +57,12 @@ class _Tally:
     def total(self, current: bool) -> tuple[int, int]:
         picked = [v for b, v in self.buckets.items() if (b >= 0) == current]
         return sum(c for c, _s in picked), sum(s for _c, s in picked)
+
+    def seen_by(self, cleared: bool) -> _Tally:
+        """What a viewer may know of it: without clearance, not the confidential ones."""
+        if cleared:
+            return self
+        return _Tally(self.label, {b: (c - s, 0) for b, (c, s) in self.buckets.items()})
 
 
 def _bucket(span: Period) -> Any:
@@ -134,6 +141,7 @@ def _rises(now: int, before: int) -> bool:
 
 
 def dimension_cluster(kind: str, key: str, tally: _Tally, span: Period, viewer: User) -> Cluster:
+    tally = tally.seen_by(permissions.sees_confidential(viewer))
     now, secret_now = tally.total(current=True)
     before, secret_before = tally.total(current=False)
     return Cluster(
@@ -151,10 +159,12 @@ def dimension_cluster(kind: str, key: str, tally: _Tally, span: Period, viewer: 
 def rising(viewer: User, span: Period) -> list[Cluster]:
     """The values of each dimension whose counts rise, biggest increase first."""
     found: list[Cluster] = []
+    cleared = permissions.sees_confidential(viewer)
     for kind, values in tallies(DIMENSIONS, span).items():
+        seen = {key: tally.seen_by(cleared) for key, tally in values.items()}
         clusters = [
             dimension_cluster(kind, key, tally, span, viewer)
-            for key, tally in values.items()
+            for key, tally in seen.items()
             if _rises(tally.total(current=True)[0], tally.total(current=False)[0])
         ]
         clusters.sort(key=lambda c: (-(c.change or 0), -c.now, c.key))

@@ -89,11 +89,26 @@ def test_drill_down_lists_the_complaints_a_figure_counts(app: Flask, client: Fla
     assert client.get("/dashboard/complaints?figure=nothing").status_code == 404
 
 
-def test_confidential_small_counts_show_as_less_than_five(app: Flask, client: FlaskClient):
+def test_a_confidential_complaint_is_in_no_figure_a_viewer_without_clearance_reads(
+    app: Flask, client: FlaskClient
+):
+    """Not even as "< 5": narrowed to its day and channel, that gave it away."""
     build(app, confidential=True)
+    with app.app_context():
+        day = business_calendar.local_today().isoformat()  # the day all three came in
+    one_day = {"start": day, "end": day, "channel": "web"}
     login(client, "manager")
     html = client.get("/dashboard", query_string=period(app)).get_data(as_text=True)
-    assert "&lt; 5" in html
+    assert "&lt; 5" not in html
+    assert "only people cleared for them see them counted" in html
+    narrowed = client.get("/dashboard", query_string=one_day).get_data(as_text=True)
+    assert "&lt; 5" not in narrowed
+    assert shown_table(narrowed, "channels") == shown_table(
+        client.get("/dashboard", query_string={**one_day, "channel": ""}).get_data(as_text=True),
+        "channels",
+    )
+    # Two complaints the manager may list came in that day by the web; the third is not told.
+    assert shown_table(narrowed, "channels") == {"Web form": "2"}
 
 
 def test_table_exports_in_csv_and_xlsx(app: Flask, client: FlaskClient):
@@ -131,8 +146,9 @@ def test_complaints_received_by_category_and_by_department(app: Flask, client: F
     assert "<caption>Complaints received by category</caption>" in html
     assert '<canvas id="chart-categories"' in html and '<canvas id="chart-departments"' in html
     # The confidential complaint is not classified yet and came to Customer service.
-    assert shown_table(html, "categories") == {"Product quality": "1", "Not recorded": "1 + &lt; 5"}
-    assert shown_table(html, "departments") == {"Customer service": "1 + &lt; 5", "Billing": "1"}
+    # The manager reads neither: not cleared for it.
+    assert shown_table(html, "categories") == {"Product quality": "1", "Not recorded": "1"}
+    assert shown_table(html, "departments") == {"Customer service": "1", "Billing": "1"}
     # Filtered on three dimensions (the report facts): the same counts for what it selects.
     three = {**args, "category": "product_quality", "channel": "web", "route": "minor"}
     filtered = client.get("/dashboard", query_string=three).get_data(as_text=True)
@@ -150,21 +166,21 @@ def test_complaints_received_by_category_and_by_department(app: Flask, client: F
     assert "Complaints received by category: Not recorded" in page
     response = client.get("/dashboard/export/departments.csv", query_string=args)
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows == [["Department", "Complaints"], ["Customer service", "1 + < 5"], ["Billing", "1"]]
+    assert rows == [["Department", "Complaints"], ["Billing", "1"], ["Customer service", "1"]]
     response = client.get("/dashboard/export/categories.xlsx", query_string=args)
     content = response.get_data()
     response.close()
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
         ["Category", "Complaints"],
-        ["Not recorded", "1 + < 5"],
+        ["Not recorded", 1],
         ["Product quality", 1],
     ]
     post_form(client, "/lang/fr", {}, form_url="/dashboard")
     french = client.get("/dashboard", query_string=args).get_data(as_text=True)
     assert shown_table(french, "categories") == {
         "Qualité du produit": "1",
-        "Non renseigné": "1 + &lt; 5",
+        "Non renseigné": "1",
     }
 
 

@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 
-from services import improvement, reporting
+from services import improvement, reporting, users
 from services import management_review as reviews
 from services.db import db
 from services.errors import InvalidInput, NotAllowed
 from services.models import AuditEvent, ManagementReview
 from tests import journeys as j
+from tests.conftest import DEMO_PASSWORD
 
 # The demo procedure's clock is the real one; complaints are filed at these moments.
 NOVEMBER = datetime(2026, 11, 10, 9, 30, tzinfo=UTC)
@@ -108,7 +109,7 @@ def test_the_review_compares_the_complaints_received_by_category_and_department(
     }
 
 
-def test_small_counts_with_confidential_complaints_are_suppressed_in_the_review(app_context):
+def test_confidential_complaints_are_not_counted_in_the_review_of_an_uncleared_reader(app_context):
     with time_machine.travel(NOVEMBER, tick=False):
         complaint = j.to_classification()
         j.complete(complaint, "classify_complaint", category="gender_based_violence")
@@ -117,10 +118,16 @@ def test_small_counts_with_confidential_complaints_are_suppressed_in_the_review(
     db.session.commit()
     review = reviews.review(j.user("analyst"), date(2026, 11, 1), date(2026, 11, 30))
     received = headline(review, "received")
-    assert received.now.suppressed and str(received.now) == "1 + < 5"
-    assert received.change is None and received.percent is None
-    assert compared(review, "categories") == {"gender_based_violence": ("< 5", ""), "": ("1", "")}
-    assert compared(review, "departments") == {"Customer service": ("1 + < 5", "")}
+    assert str(received.now) == "1"
+    # The category only the confidential complaint has is not named.
+    assert compared(review, "categories") == {"": ("1", "")}
+    assert compared(review, "departments") == {"Customer service": ("1", "")}
+    reader = users.create_user(
+        "cleared", "Claire Cleared", DEMO_PASSWORD, ["manager", "confidential_focal_point"]
+    )
+    cleared = reviews.review(reader, date(2026, 11, 1), date(2026, 11, 30))
+    assert str(headline(cleared, "received").now) == "2"
+    assert compared(cleared, "categories") == {"gender_based_violence": ("1", ""), "": ("1", "")}
 
 
 def test_actions_and_systemic_issues_of_the_period_are_listed(app_context):
