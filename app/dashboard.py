@@ -36,6 +36,7 @@ from forms.reports import (
     DashboardFilterForm,
     DrilldownForm,
 )
+from forms.summary import labelled
 from services import improvement, permissions, reports
 from services.errors import NotAllowed, NotFound
 from services.reports import Cell, Figures, ReportQuery
@@ -293,7 +294,7 @@ def figure_title(query: ReportQuery, figure: str, bucket: str) -> str:
         "sl_breached": "service_levels",
     }.get(figure, figure)
     try:
-        return f"{title}: {key_label(query, table_of, bucket)}"
+        return labelled([(title, key_label(query, table_of, bucket))])
     except ValueError:
         return title
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,6 +18,7 @@ from flask_babel import ngettext
 from wtforms import Form
 
 from app import department_text, role_text
+from app.local_time import local_time
 from app.procedure_text import translated
 from app.service_levels import clock_name, target_words
 from forms import SurveyForm
@@ -312,4 +314,11 @@ def _word(name: str, value: Any) -> Any:
         return department_text.recorded(value)
     if name == "department_id" and isinstance(value, int) and not isinstance(value, bool):
         return department_text.recorded(department_id=value)
+    if name == "at" and isinstance(value, str):
+        # A moment the application recorded (a timer fired): on the organisation's clock, as
+        # the event's own time is shown, not the stored UTC text with its microseconds.
+        try:
+            return local_time(datetime.fromisoformat(value), zone=True)
+        except ValueError:
+            return value
     return value

@@ -75,7 +75,7 @@ def test_the_admin_finds_the_calendar_in_the_menu_with_the_preset_and_the_holida
     # The preset in force, read-only; the process owner changes it on pages the administrator
     # may not open (no link to them here), or on the organisation page.
     assert "Grievance mechanism" in page
-    assert 'href="/processes' not in page and 'href="/admin/organisation#preset"' in page
+    assert 'href="/processes' not in page and 'href="/admin/organisation#preset-settings"' in page
     # The settings as stored by the migration.
     assert '<option selected value="Europe/Paris">' in page
     assert 'value="09:00"' in page and 'value="17:30"' in page

@@ -217,3 +217,14 @@ def test_weeks_are_named_day_first_in_both_languages(app: Flask, client: FlaskCl
     post_form(client, "/lang/fr", {}, form_url="/dashboard")
     page = client.get(query).get_data(as_text=True)
     assert "Semaine du 2 nov. 2026" in page and "Semaine du 23 nov. 2026" in page
+
+
+def test_a_drill_downs_title_is_in_the_readers_typography(app: Flask, client: FlaskClient):
+    """French puts a no-break space before the colon (found by a French crawl)."""
+    build(app)
+    login(client, "manager")
+    post_form(client, "/lang/fr", {}, form_url="/dashboard")
+    args = {**period(app), "figure": "departments", "bucket": "Billing"}
+    page = client.get("/dashboard/complaints", query_string=args).get_data(as_text=True)
+    title = re.search(r"<h1>([^<]*)</h1>", page).group(1)
+    assert title.endswith("\u00a0: Billing") or title.endswith("&nbsp;: Billing"), title

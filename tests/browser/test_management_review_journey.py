@@ -39,7 +39,7 @@ def test_a_manager_reviews_a_month_and_saves_the_narrative(app, live_server, pag
     page.fill("textarea[name=narrative]", "Two complaints in November; the seal problem again.")
     page.get_by_role("button", name="Save the narrative").click()
     expect(page.locator(".flash")).to_have_text("The narrative is saved.")
-    expect(page.locator("#narrative .review-narrative")).to_have_text(
+    expect(page.locator("#review-narrative .review-narrative")).to_have_text(
         "Two complaints in November; the seal problem again."
     )
     expect(page.locator("a", has_text="Download as PDF")).to_have_attribute(
