@@ -225,9 +225,22 @@ def require_view_complaint(user: User, complaint: Complaint | None) -> Complaint
     return complaint
 
 
+def oversees_task(user: User, task: Task) -> bool:
+    """Managers read every task they may see the complaint of, whatever its role (to
+    reassign it); working on it still takes its role."""
+    if not user.active or not user.has_role(roles.MANAGER):
+        return False
+    return not (task.confidential or task.complaint.confidential) or sees_confidential(user)
+
+
 def require_view_task(user: User, task: Task | None) -> Task:
-    """The task, or NotFound."""
+    """The task, or NotFound; NotAllowed for a manager who reads it without holding its role
+    (the task exists for them: a 404 after a 200 would say otherwise)."""
     if task is None or not can_view_task(user, task):
+        if task is not None and oversees_task(user, task):
+            raise NotAllowed(
+                "Your roles do not include this task's: you may read it, not work on it."
+            )
         raise NotFound("No such task.")
     return task
 

@@ -178,13 +178,13 @@ def get_for(user: User, task_id: str) -> Task:
 def get_to_read(user: User, task_id: str) -> Task:
     """A task the user may read: one of their roles' (get_for), or, for a manager, any task
     they oversee (the ones they may reassign), or NotFound. Working on it still takes its
-    role (permissions.require_work_task)."""
-    try:
-        return get_for(user, task_id)
-    except NotFound:
-        if not user.has_role(roles.MANAGER):
-            raise
-        return _task_for_manager(user, task_id)
+    role (permissions.require_work_task: 403 for such a manager)."""
+    task = db.session.get(Task, task_id)
+    if task is not None and (
+        permissions.can_view_task(user, task) or permissions.oversees_task(user, task)
+    ):
+        return task
+    raise NotFound("No such task.")
 
 
 def claim(user: User, task_id: str) -> Task:
@@ -206,6 +206,8 @@ def unclaim(user: User, task_id: str) -> Task:
     """Give a claimed task back to the role's queue."""
     task = get_for(user, task_id)
     _require_open(task)
+    if task.assignee_id is None:
+        raise Conflict("Nobody has claimed it yet.")
     if task.assignee_id != user.id and not user.has_role(roles.MANAGER):
         raise NotAllowed("Only the assignee or a manager can release this task.")
     task.assignee = None
@@ -237,7 +239,7 @@ def reassign(manager: User, task_id: str, assignee: User) -> Task:
 def _task_for_manager(manager: User, task_id: str) -> Task:
     """Managers oversee every non-confidential task, whatever its role."""
     task = db.session.get(Task, task_id)
-    if task is None or (task.confidential and not permissions.sees_confidential(manager)):
+    if task is None or not permissions.oversees_task(manager, task):
         raise NotFound("No such task.")
     return task
 

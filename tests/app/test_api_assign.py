@@ -121,8 +121,14 @@ def test_a_manager_reads_a_task_they_oversee_but_works_only_on_their_roles(app, 
         json=journeys.ANSWERS["investigate_complaint"],
         headers=manager,
     )
-    assert done.status_code in (403, 404)
-    assert client.post(f"{API}/tasks/{task_id}/claim", headers=manager).status_code in (403, 404)
+    # A 403: the task exists for them (a 404 after the 200 above would say it does not).
+    assert done.status_code == 403 and done.json["code"] == "forbidden"
+    assert "not work on it" in done.json["detail"]
+    for action in ("claim", "unclaim"):
+        refused = client.post(f"{API}/tasks/{task_id}/{action}", headers=manager)
+        assert refused.status_code == 403, action
+    draft = client.put(f"{API}/tasks/{task_id}/draft", json={}, headers=manager)
+    assert draft.status_code == 403
     assert assignee_of(app, task_id) is None
     # Staff who are not managers read only their roles' tasks.
     assert client.get(f"{API}/tasks/{task_id}", headers=as_user("supervisor")).status_code == 404
@@ -248,3 +254,15 @@ def test_the_four_eyes_rule_keeps_the_handler_off_the_sign_off(app, client, as_u
     assert "four-eyes" in response.json["errors"]["assignee_id"][0]
     ok = assign(client, manager, sign_off, {"assignee_id": user_id(app, "focal2")})
     assert ok.status_code == 200 and assignee_of(app, sign_off) == "focal2"
+
+
+def test_releasing_a_task_nobody_claimed_is_a_conflict(app, client, as_user):
+    task_id = investigation_task(app)
+    released = client.post(f"{API}/tasks/{task_id}/unclaim", headers=as_user("investigator"))
+    assert released.status_code == 409 and released.json["code"] == "conflict"
+    assert released.json["detail"] == "Nobody has claimed it yet."
+    french = client.post(
+        f"{API}/tasks/{task_id}/unclaim",
+        headers={**as_user("investigator"), "Accept-Language": "fr"},
+    )
+    assert french.json["detail"] == "Personne ne l'a encore prise en charge."

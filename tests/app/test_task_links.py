@@ -85,7 +85,9 @@ def test_service_levels_link_only_the_tasks_the_manager_may_open(
         row = section(html, f'<tr data-task="{register_id}">', "</tr>")
         assert register_title in text(row)  # still listed, its title in words
         assert register_id not in task_links(html)
-        assert client.get(f"/tasks/{register_id}").status_code == 404
+        # A task page is for working on it: 403 for a manager without its role (it exists
+        # for them: the API reads it to them).
+        assert client.get(f"/tasks/{register_id}").status_code == 403
         assert sign_off_id in task_links(html)
         assert_links_open(client, html)
 
