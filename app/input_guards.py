@@ -123,6 +123,12 @@ def check_json() -> None:
                 line=error.lineno,
                 column=error.colno,
             )
+        elif isinstance(error, NotJsonValue):
+            message = gettext(
+                "The body is not well-formed JSON: %(name)s is not a JSON value (RFC 8259). "
+                "Nothing was done.",
+                name=error.name,
+            )
         elif isinstance(error, UnicodeDecodeError):
             message = gettext(
                 "The body is not well-formed JSON: it is not UTF-8 text. Nothing was done."
@@ -138,7 +144,9 @@ class GuardedJSONProvider(DefaultJSONProvider):
     whatever walks the value (the NUL guard, the idempotency hash, forms, schemas)."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        """As DefaultJSONProvider.loads; JsonTooDeep past MAX_JSON_DEPTH levels."""
+        """As DefaultJSONProvider.loads; JsonTooDeep past MAX_JSON_DEPTH levels; NotJsonValue
+        for NaN, Infinity and -Infinity, which Python reads but JSON (RFC 8259) has not."""
+        kwargs.setdefault("parse_constant", _refuse_constant)
         try:
             value = super().loads(s, **kwargs)
         except RecursionError:
@@ -154,6 +162,18 @@ class GuardedJSONProvider(DefaultJSONProvider):
         if isinstance(o, LazyString):
             return str(o)
         return DefaultJSONProvider.default(o)
+
+
+class NotJsonValue(ValueError):
+    """NaN, Infinity or -Infinity in a body: Python's reader takes them, JSON has no such value."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} is not a JSON value")
+        self.name = name
+
+
+def _refuse_constant(name: str) -> Any:
+    raise NotJsonValue(name)
 
 
 def nested_deeper(value: Any, limit: int) -> bool:

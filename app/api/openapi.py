@@ -74,7 +74,8 @@ ERRORS: dict[str, tuple[int, tuple[str, ...], str]] = {
         ("invalid_json", "bad_request", "invalid_idempotency_key", "invalid_if_match"),
         N_(
             "invalid_json: the body, sent as application/json, is not well-formed JSON (it "
-            "breaks off, has a syntax error or is not UTF-8 text); `detail` says where. "
+            "breaks off, has a syntax error, is not UTF-8 text, or holds NaN or Infinity); "
+            "`detail` says where. "
             "bad_request: a NUL character anywhere in the request, or a JSON body nested more "
             "than %(depth)s levels deep. invalid_idempotency_key: a malformed Idempotency-Key. "
             'invalid_if_match: an If-Match whose ETag is not quoted (3 where "3" is meant). '

@@ -175,7 +175,16 @@ def test_the_complainants_actions_name_their_types_before_the_token(client, path
 
 # --- JSON that does not parse: 400, not the 422 of input that fails validation ----------------
 
-MALFORMED = ('{"a":', '{"name": "x",}', "{'name': 'x'}", b'{"name": "\xff"}')
+MALFORMED = (
+    '{"a":',
+    '{"name": "x",}',
+    "{'name': 'x'}",
+    b'{"name": "\xff"}',
+    # Python's reader takes these three; JSON (RFC 8259) has no such values.
+    "NaN",
+    '{"description": Infinity}',
+    '{"amount": -Infinity}',
+)
 
 
 def counts(app: Flask) -> dict[str, int]:
@@ -290,3 +299,20 @@ def test_the_400_of_json_that_does_not_parse_is_replayed_and_has_its_page(app, c
     described = document["components"]["responses"]["BadJsonRequest"]
     assert "invalid_json" in described["description"]
     assert described["content"]["application/problem+json"]["example"]["code"] == "invalid_json"
+
+
+def test_nan_and_infinity_are_not_json(client):
+    """An outside client sent NaN and got a 422 "must be a JSON object", as for valid JSON."""
+    response = client.post(f"{API}/complaints", data='{"description": NaN}', content_type=JSON)
+    assert problem(response, 400, "invalid_json")["detail"] == (
+        "The body is not well-formed JSON: NaN is not a JSON value (RFC 8259). Nothing was done."
+    )
+    french = client.post(
+        f"{API}/complaints",
+        data="Infinity",
+        content_type=JSON,
+        headers={"Accept-Language": "fr"},
+    )
+    assert problem(french, 400, "invalid_json")["detail"].startswith(
+        "Le corps n'est pas du JSON bien formé\u00a0: Infinity n'est pas une valeur JSON"
+    )
