@@ -42,8 +42,14 @@ def list_events(user: User) -> Any:
     """The change feed: events after the cursor, of complaints the token's user may see."""
     after = _integer("after", 0, 0, MAX_CURSOR)
     limit = _integer("limit", 50, 1, events.MAX_LIMIT)
+    raw_types = request.args.get("types") or ""
+    if len(raw_types) > TYPES_MAX_LENGTH:
+        raise InvalidInput(
+            "Please correct the query parameters.",
+            details={"types": [gettext("At most %(max)d characters.", max=TYPES_MAX_LENGTH)]},
+        )
     try:
-        types = events.parse_types(request.args.get("types"))
+        types = events.parse_types(raw_types)
     except ValueError as exc:
         known = ", ".join(sorted(events.TYPES))
         raise InvalidInput(
@@ -205,6 +211,9 @@ BEARER = [{"bearerAuth": []}]
 _TYPE = "(" + "|".join(re.escape(name) for name in events.TYPES) + ")"
 TYPES_PATTERN = rf"^\s*{_TYPE}?\s*(,\s*{_TYPE}?\s*)*$"
 EVENT_TYPE = {"type": "string", "enum": list(events.TYPES)}
+# Every type once, with room for spaces: a longer list only repeats one (and a request line
+# past gunicorn's 4,094 bytes would be refused by it, in HTML, before the API sees it).
+TYPES_MAX_LENGTH = 1000
 SIGNING = (
     "Each webhook is a POST of one Event (application/json) with the headers "
     "Complaintflow-Event-Id and Complaintflow-Signature: t=<unix time>,v1=<hex>. To verify "
@@ -293,8 +302,11 @@ def paths() -> dict[str, Any]:
                 "description": "For integrators who poll instead of receiving webhooks. Send "
                 "the `next` of the previous answer as `after` (0 the first time); an empty "
                 "page keeps the cursor. Only events of complaints the token's user may see "
-                "(confidential ones with clearance). `complaint` is the complaint as it is "
-                "now; `status` (status_changed) says what changed then. " + SIGNING,
+                "(confidential ones with clearance: to such a reader, whole). `complaint` is the "
+                "complaint as it is now; `status` (status_changed) says what changed then. The "
+                "same events reach webhooks (POST /webhooks), where a confidential complaint's "
+                "events carry data.complaint = {id, reference, confidential} only, whoever "
+                "subscribed.",
                 "security": BEARER,
                 "x-required-scope": "read",
                 "parameters": [
@@ -318,6 +330,7 @@ def paths() -> dict[str, Any]:
                         {
                             "type": "string",
                             "pattern": TYPES_PATTERN,
+                            "maxLength": TYPES_MAX_LENGTH,
                             "examples": ["complaint.filed,task.completed"],
                         },
                         "Only these types, comma-separated: " + ", ".join(events.TYPES) + ".",
