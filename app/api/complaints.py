@@ -149,9 +149,11 @@ def record_complaint(user: User) -> Any:
     db.session.commit()
     visible = permissions.can_view_complaint(user, filed.complaint)
     body = serializers.recorded(filed, visible)
-    location = url_for("api.show_complaint", complaint_id=filed.complaint.id)
     # The tracking token is shown once and answers for the complainant: no cache keeps it.
-    return jsonify(body), 201, {"Location": location, "Cache-Control": "no-store"}
+    headers = {"Cache-Control": "no-store"}
+    if visible:  # a confidential complaint's address would be a 404 for this caller
+        headers["Location"] = url_for("api.show_complaint", complaint_id=filed.complaint.id)
+    return jsonify(body), 201, headers
 
 
 @bp.post("/tasks/<task_id>/assign")

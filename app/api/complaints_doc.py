@@ -305,7 +305,10 @@ def paths() -> dict[str, Any]:
                             ),
                             RECORDED_EXAMPLE,
                         ),
-                        "headers": location_header("The complaint (GET /complaints/{id})."),
+                        "headers": location_header(
+                            "The complaint (GET /complaints/{id}); not sent when "
+                            "links.complaint is null."
+                        ),
                     },
                     **errors("Unauthorized", "Forbidden", "Unprocessable"),
                 },

@@ -197,6 +197,8 @@ def test_a_complaint_flagged_at_intake_is_recorded_but_hidden_from_the_agent(app
     assert response.status_code == 201
     assert response.json["links"]["complaint"] is None
     assert client.get(f"{API}/complaints/{response.json['id']}", headers=agent).status_code == 404
+    # Nor does a Location lead the agent to that 404 (an outside client followed it).
+    assert "Location" not in response.headers
     with app.app_context():
         assert db.session.get(Complaint, response.json["id"]).confidential is True
 
