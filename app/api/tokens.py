@@ -156,16 +156,27 @@ def _owner(user: User, user_id: Any) -> User:
 
 
 def _time(text: str) -> datetime:
-    """An ISO 8601 date-time in UTC (UTC when it names no offset); 422 otherwise, and for a
-    time whose UTC is outside what datetime holds (9999-12-31T23:59:59-14:00)."""
+    """An ISO 8601 date-time in UTC (UTC when it names no offset); 422 otherwise: a date
+    without its time (the schema's date-time, RFC 3339), and a time whose UTC is past what a
+    date holds (9999-12-31T23:59:59-05:00) with its own words."""
     try:
+        if len(text) < 11 or text[10] not in "Tt ":
+            raise ValueError("a date without a time")
         moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise _bad_expiry(gettext("Give a date and time, ISO 8601.")) from exc
+    try:
         return as_utc(moment) or moment
-    except (ValueError, OverflowError) as exc:
-        raise InvalidInput(
-            gettext("Please correct the highlighted fields."),
-            details={"expires_at": [gettext("Give a date and time, ISO 8601.")]},
-        ) from exc
+    except OverflowError as exc:  # past the last day or before the first once in UTC
+        if moment.year > 1:
+            raise _bad_expiry(gettext("Give a time before the year 9999.")) from exc
+        raise _bad_expiry(gettext("Give a time in the future.")) from exc
+
+
+def _bad_expiry(message: str) -> InvalidInput:
+    return InvalidInput(
+        gettext("Please correct the highlighted fields."), details={"expires_at": [message]}
+    )
 
 
 def _require_admin_scope() -> None:

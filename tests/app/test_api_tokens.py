@@ -193,6 +193,16 @@ def test_a_token_request_outside_the_schema_is_refused(client, runner):
         response = client.post(f"{API}/tokens", json=body, headers=bearer(token))
         assert response.status_code == 422, body
         assert field in response.json["errors"], (body, response.json)
+    # Each says what is wrong with it (the first was "Give a date and time, ISO 8601."), and a
+    # date without its time is not the schema's date-time (it was taken as midnight UTC).
+    for expiry, message in (
+        ("9999-12-31T23:59:59-05:00", "Give a time before the year 9999."),
+        ("0001-01-01T00:00:00+14:00", "Give a time in the future."),
+        ("2030-12-01", "Give a date and time, ISO 8601."),
+    ):
+        body = {"name": "x", "scopes": ["read"], "expires_at": expiry}
+        response = client.post(f"{API}/tokens", json=body, headers=bearer(token))
+        assert response.json["errors"]["expires_at"] == [message], expiry
 
 
 def test_a_refusal_by_the_schema_says_what_is_expected_in_the_readers_language(client, runner):
