@@ -171,9 +171,10 @@ def test_the_api_keeps_my_draft_for_me_only_and_completion_discards_it(
     # The page shows the same draft.
     login(client, "investigator")
     assert "Half done" in client.get(f"/tasks/{task_id}").get_data(as_text=True)
-    # Someone who cannot work the task has no draft of it.
+    # Someone who cannot work the task has no draft of it: a manager, who may read the task,
+    # is refused (403), as for working on it.
     manager = bearer(issue_token(runner, "manager"))
-    assert client.get(url, headers=manager).status_code == 404
+    assert client.get(url, headers=manager).status_code == 403
     answers = {k: v for k, v in j.ANSWERS["investigate_complaint"].items()}
     done = client.post(f"{API}/tasks/{task_id}/complete", json=answers, headers=mine)
     assert done.status_code == 200, done.json
