@@ -294,9 +294,34 @@ def check_target(url: str, *, allow_private: bool) -> list[str]:
     addresses = sorted({str(info[4][0]) for info in found})
     if not allow_private:
         for address in addresses:
-            if not ipaddress.ip_address(address.split("%")[0]).is_global:
+            if not is_public(address):
                 raise TargetRefused(f"{parts.hostname} is a private or reserved address")
     return addresses
+
+
+# IPv6 prefixes that carry an IPv4 address a gateway may deliver to: NAT64's well-known prefix
+# (RFC 6052, the last 32 bits) and its local-use one (RFC 8215, a network's own translator).
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def is_public(address: str) -> bool:
+    """Whether a webhook may go to this address: a global one, and for IPv6 one whose
+    embedded IPv4 address (mapped, IPv4-compatible, 6to4, Teredo, NAT64) is global too;
+    Python calls ::127.0.0.1, 2002:7f00:1:: and 64:ff9b::7f00:1 global, yet each can reach
+    127.0.0.1 through a host or gateway that translates."""
+    found = ipaddress.ip_address(address.split("%")[0])
+    if not found.is_global:
+        return False
+    if isinstance(found, ipaddress.IPv4Address):
+        return True
+    if found in _NAT64_LOCAL:
+        return False
+    low = ipaddress.IPv4Address(int(found) & 0xFFFFFFFF)
+    embedded = [found.ipv4_mapped, found.sixtofour, *(found.teredo or ())]
+    if int(found) >> 32 == 0 or found in _NAT64:  # ::a.b.c.d (IPv4-compatible), NAT64
+        embedded.append(low)
+    return all(v4 is None or v4.is_global for v4 in embedded)
 
 
 def post_webhook(

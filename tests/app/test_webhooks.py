@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import event
 
 from app.delivery_cli import deliver_once
-from services import webhooks, workflows
+from services import transports, webhooks, workflows
 from services.db import db
 from services.models import AuditEvent, Notification, WebhookDelivery, WebhookSubscription
 from tests import journeys
@@ -147,6 +147,13 @@ def test_the_page_refuses_a_form_without_its_csrf_token(private_ok, client, rece
         "https://[::1]/hooks",
         "https://0.0.0.0/hooks",
         "ftp://example.org/hooks",
+        # IPv6 forms Python calls global that carry a private IPv4 address a host or gateway
+        # may deliver to (found by a review with the source).
+        "https://[::ffff:127.0.0.1]/hooks",  # IPv4-mapped
+        "https://[::127.0.0.1]/hooks",  # IPv4-compatible
+        "https://[2002:7f00:1::]/hooks",  # 6to4 of 127.0.0.1
+        "https://[64:ff9b::a9fe:a9fe]/hooks",  # NAT64 of 169.254.169.254
+        "https://[64:ff9b:1::a00:1]/hooks",  # a network's own NAT64
     ],
 )
 def test_private_and_reserved_targets_are_refused(app, client, url):
@@ -156,6 +163,11 @@ def test_private_and_reserved_targets_are_refused(app, client, url):
     assert "public https addresses only" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(WebhookSubscription.id))) == 0
+
+
+def test_public_ipv6_addresses_and_their_public_ipv4_are_let_through():
+    for address in ("2606:4700:4700::1111", "64:ff9b::808:808", "2002:808:808::", "8.8.8.8"):
+        assert transports.is_public(address), address
 
 
 def test_only_administrators_reach_the_page(app, client):
