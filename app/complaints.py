@@ -36,6 +36,7 @@ from services import (
     complaints,
     documents,
     form_definitions,
+    inbound_mail,
     permissions,
     roles,
     sensitive,
@@ -43,7 +44,7 @@ from services import (
     workflows,
 )
 from services.db import db
-from services.errors import NotAllowed
+from services.errors import NotAllowed, NotFound
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -180,6 +181,7 @@ def show(complaint_id: int) -> Any:
         referrals=sensitive.referrals(case.complaint.id) if case.complaint.confidential else [],
         may_reopen=_may_reopen(case.complaint),
         letters=documents.for_complaint(case.complaint.id),
+        unconfirmed_emails=_unconfirmed_emails(case.complaint),
     )
     db.session.commit()
     return page
@@ -229,6 +231,48 @@ def reopen(complaint_id: int) -> Any:
     db.session.commit()
     flash(gettext("The case is reopened for review."))
     return redirect(url_for("complaints.show", complaint_id=complaint_id))
+
+
+@bp.post("/<int:complaint_id>/emails/<int:mail_id>/confirm")
+def confirm_email(complaint_id: int, mail_id: int) -> Any:
+    """An email naming the case, from its address on file, is the complainant's: add it."""
+    complaint = complaints.get_for(current_user, complaint_id)
+    inbound_mail.confirm(
+        complaint,
+        mail_id,
+        current_user,
+        mail_dir=current_app.config["INBOUND_MAIL_DIR"],
+        upload_dir=current_app.config["UPLOAD_DIR"],
+    )
+    db.session.commit()
+    flash(gettext("The email is added to the case as the complainant's."))
+    return redirect(url_for("complaints.show", complaint_id=complaint_id))
+
+
+@bp.post("/<int:complaint_id>/emails/<int:mail_id>/set-aside")
+def set_aside_email(complaint_id: int, mail_id: int) -> Any:
+    """An email naming the case is not the complainant's: keep it off the case."""
+    complaint = complaints.get_for(current_user, complaint_id)
+    inbound_mail.set_aside(complaint, mail_id, current_user)
+    db.session.commit()
+    flash(gettext("The email is set aside: it stays off the case."))
+    return redirect(url_for("complaints.show", complaint_id=complaint_id))
+
+
+def _unconfirmed_emails(complaint: Any) -> list[tuple[Any, str, list[str]]]:
+    """Emails naming the case that wait for the reader to confirm them, with their text and
+    files' names (none for a reader who may not confirm)."""
+    if not inbound_mail.may_confirm(current_user, complaint):
+        return []
+    found = []
+    for mail in inbound_mail.unconfirmed_for(complaint):
+        try:
+            message = inbound_mail.message_of(mail, current_app.config["INBOUND_MAIL_DIR"])
+        except NotFound:
+            continue
+        files = [upload.filename for upload in inbound_mail.files_of(message)]
+        found.append((mail, inbound_mail.text_of(message)[:2000], files))
+    return found
 
 
 @bp.post("/<int:complaint_id>/retry-timers")

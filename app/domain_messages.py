@@ -63,6 +63,7 @@ MESSAGES = (
     _l("Only intake agents record complaints."),
     _l("Only intake agents, managers and administrators see failed deliveries."),
     _l("Only managers and administrators handle emails to staff."),
+    _l("Only staff who work on complaints confirm the emails that name one."),
     _l("Only managers retry a complaint's timers."),
     _l("Only process owners and managers retry a complaint's timers."),
     _l("Only managers see every open task and the workload."),

@@ -38,6 +38,8 @@ KINDS = {
     "notification": _l("Message to the complainant"),
     "timer_fired": _l("Time limit reached"),
     "message_received": _l("Reply from the complainant"),
+    "email_confirmed": _l("Email confirmed as the complainant's"),
+    "email_set_aside": _l("Email set aside: not the complainant's"),
     "attachment_added": _l("File added"),
     "document_added": _l("Letter stored"),
     "confidential_opened": _l("Confidential case opened"),
@@ -219,6 +221,8 @@ def detail(event: AuditEvent, tasks: Mapping[str, Task]) -> str:
             return str(data.get("subject") or MESSAGES["email_received"])
         name = event.task_name or summary
         return str(MESSAGES.get(name, name.replace("_", " ").capitalize()))
+    if kind in ("email_confirmed", "email_set_aside"):
+        return str(data.get("subject") or "")
     if kind in ("attachment_added", "document_added"):
         return str(data.get("filename", ""))
     if kind == "clock_breached" and data.get("clock"):

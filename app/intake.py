@@ -3,6 +3,7 @@ at the counter or on social media."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -131,7 +132,22 @@ def mail_list() -> Any:
             inbound_mail.text_of(message)[:600],
             [f.filename for f in inbound_mail.files_of(message)],
         )
-    return render_template("intake/mail.html", mails=mails, previews=previews)
+    reasons = {mail.id: reason_text(mail.reason) for mail in mails if mail.reason}
+    return render_template("intake/mail.html", mails=mails, previews=previews, reasons=reasons)
+
+
+# The reason services/inbound_mail.py gives an email that names a case from another address.
+NOT_ON_FILE = re.compile(r"names (C-\d{4}-\d{6}) but comes from an address not on file")
+
+
+def reason_text(reason: str) -> str:
+    """Why an email waits for intake, in the reader's language."""
+    named = NOT_ON_FILE.fullmatch(reason)
+    if named is not None:
+        return _(
+            "Names %(reference)s, but comes from an address not on file.", reference=named.group(1)
+        )
+    return reason
 
 
 def _mail_dir() -> str:

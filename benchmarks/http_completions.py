@@ -12,11 +12,13 @@ requests.
 
 Reported: completions/s, p50/p95/p99 latency, errors, and the SQL statements one completion
 makes (counted in-process through the same API before the run), beside bare SpiffWorkflow
-steps/s in two processes on the same machine in the same run.
+steps/s in two processes on the same machine in the same run; and, on Linux, the CPU one
+completion cost the gunicorn workers, PostgreSQL and the client during the run (read from
+/proc), which tells whether the two cores were the limit.
 
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         .venv/bin/python benchmarks/http_completions.py [--seconds 20] [--clients 8] \\
-        [--complaints 320]
+        [--complaints 320] [--workers 2]
 """
 
 from __future__ import annotations
@@ -135,13 +137,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(url: str, port: int) -> subprocess.Popen:
+def start_gunicorn(url: str, port: int, workers: int = 2) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": url,
         "SECRET_KEY": "bench-secret-key-bench-secret-key",
         "RATELIMIT_STORAGE_URI": REDIS,
-        "WEB_CONCURRENCY": "2",
+        "WEB_CONCURRENCY": str(workers),
     }
     proc = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [
@@ -149,7 +151,7 @@ def start_gunicorn(url: str, port: int) -> subprocess.Popen:
             "--config",  # the production settings (preloaded app, forked workers)
             "python:app.gunicorn_conf",
             "-w",
-            "2",
+            str(workers),
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -213,6 +215,35 @@ def client(
     out.append((latencies, errors))
 
 
+def _ticks(pid: int) -> int:
+    """CPU clock ticks (user + system) a process has used, 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def cpu_ticks(server_pid: int) -> dict[str, int]:
+    """CPU ticks so far of the gunicorn workers, PostgreSQL's processes and this process."""
+    totals = {"workers": 0, "postgres": 0, "client": 0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0", 1)[0]
+        except OSError:
+            continue
+        parent = int(status.rsplit(")", 1)[1].split()[1])
+        if parent == server_pid:
+            totals["workers"] += _ticks(int(entry.name))
+        elif command.startswith(b"postgres"):
+            totals["postgres"] += _ticks(int(entry.name))
+    totals["client"] = _ticks(os.getpid())
+    return totals
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
@@ -223,6 +254,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--complaints", type=int, default=320)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     args = parser.parse_args()
     scratch.require_postgres()
     with scratch.postgres_database("cf_http") as url:
@@ -231,7 +263,8 @@ def main() -> None:
         # routing table) and record the tokens' use: counted after them.
         counts = statements_per_completion(url, ids[:8] * 2, tokens)[4:]
         port = free_port()
-        server = start_gunicorn(url, port)
+        server = start_gunicorn(url, port, args.workers)
+        linux = Path("/proc/self/stat").exists()
         try:
             results: list = []
             groups = [ids[i :: args.clients] for i in range(args.clients)]
@@ -239,10 +272,12 @@ def main() -> None:
                 threading.Thread(target=client, args=(port, url, g, tokens, args.seconds, results))
                 for g in groups
             ]
+            before = cpu_ticks(server.pid) if linux else {}
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
+            after = cpu_ticks(server.pid) if linux else {}
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
@@ -251,8 +286,9 @@ def main() -> None:
     errors = sum(e for _, e in results)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; gunicorn 2 sync workers, PostgreSQL and Redis on the "
-        f"same machine; {args.clients} clients, {args.seconds:.0f} s, {len(ids)} complaints"
+        f"{platform.python_version()}; gunicorn sync workers, PostgreSQL and Redis on the "
+        f"same machine; {args.workers} workers, {args.clients} clients, {args.seconds:.0f} s, "
+        f"{len(ids)} complaints"
     )
     rate = len(latencies) / args.seconds
     bare = bare_done / args.seconds
@@ -266,6 +302,14 @@ def main() -> None:
         f"{statistics.median(counts):.0f} (API, in-process, caches warm)"
     )
     print(f"bare SpiffWorkflow steps  {bare:8.0f} /s   (ratio {rate / bare:.2f})")
+    if after and latencies:
+        per = 1000 / os.sysconf("SC_CLK_TCK") / len(latencies)
+        spent = {name: (after[name] - before[name]) * per for name in after}
+        print(
+            f"CPU ms/completion          workers {spent['workers']:.1f}   PostgreSQL "
+            f"{spent['postgres']:.1f}   client {spent['client']:.1f}   (the cores busy "
+            f"{sum(spent.values()) * rate / 10 / (os.cpu_count() or 1):.0f}%)"
+        )
 
 
 if __name__ == "__main__":

@@ -5,10 +5,14 @@ The raw message is kept as an .eml file under the inbound folder (outside the we
 an `inbound_mail` row says what became of it:
 
 - a reply to one of our messages reaches its case when it carries the case's reply token in
-  the address (complaints+c-2026-000042.<token>@…), answers one of our Message-IDs
-  (In-Reply-To/References), or names the reference (C-2026-000042) in the subject *and* comes
-  from the address on file; it is added to the case timeline and, when the procedure waits
-  for information from the complainant, delivered as their answer (status `attached`);
+  the address (complaints+c-2026-000042.<token>@…) or answers one of our Message-IDs
+  (In-Reply-To/References): both are secrets only our own messages carried. It is added to
+  the case timeline and, when the procedure waits for information from the complainant,
+  delivered as their answer (status `attached`);
+- a message that only names the reference (C-2026-000042) in the subject and comes from the
+  address on file waits on the case's page for staff who work on the case to confirm it
+  (status `unconfirmed`): a reference is no secret and anyone can write any `From:` address,
+  so it reaches the case, and answers the procedure, only once a person has checked it;
 - anything else waits for staff intake (status `new`), who record it through the intake form,
   pre-filled from the email (status `intake`).
 
@@ -33,10 +37,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from services import attachments, audit, business_calendar, tracking
+from services import attachments, audit, business_calendar, permissions, tracking
 from services.clock import utcnow
 from services.db import db
-from services.errors import NotFound
+from services.errors import NotAllowed, NotFound
 from services.models import Complaint, InboundMail, Notification, User
 
 REFERENCE_RE = re.compile(r"\bC-\d{4}-\d{6}\b", re.IGNORECASE)
@@ -47,6 +51,9 @@ MAX_TEXT = 10000
 
 # Statuses of an inbound_mail row.
 NEW, ATTACHED, INTAKE, REFUSED = "new", "attached", "intake", "refused"
+UNCONFIRMED = "unconfirmed"  # names a case from its address on file: staff confirm it
+# How a confirmed email reached its case (the row's reason; shown to staff in their language).
+NAMED_FROM_ADDRESS_ON_FILE = "names the case from the address on file; waits for staff"
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,9 @@ def receive(
     db.session.flush()
     attachments.write_new_file(directory / mail.stored_name, raw)
     complaint, how = _case_of(message, mail, recipients, secret)
-    if complaint is not None:
+    if complaint is not None and how == NAMED_FROM_ADDRESS_ON_FILE:
+        mail.status, mail.complaint_id, mail.reason = UNCONFIRMED, complaint.id, how
+    elif complaint is not None:
         _add_reply(mail, complaint, message, how, upload_dir)
     return mail
 
@@ -191,9 +200,9 @@ def _case_of(
     named = REFERENCE_RE.search(mail.subject)
     if named is not None:
         found = _by_reference(named.group(0).upper())
-        # A reference is no secret: only the complainant's own address may add to the case.
+        # A reference is no secret and a From: address proves nothing: staff confirm it.
         if found is not None and _from_address_on_file(found, mail.sender):
-            return found, "reference in the subject"
+            return found, NAMED_FROM_ADDRESS_ON_FILE
         if found is not None:
             mail.reason = f"names {found.reference} but comes from an address not on file"
     return None, ""
@@ -257,6 +266,74 @@ def _acceptable(
         else:
             refused.append(attachments.clean_filename(upload.filename))
     return accepted, refused
+
+
+def unconfirmed_for(complaint: Complaint) -> list[InboundMail]:
+    """Emails that name the case from its address on file and wait for staff, oldest first."""
+    return list(
+        db.session.scalars(
+            db.select(InboundMail)
+            .where(InboundMail.complaint_id == complaint.id, InboundMail.status == UNCONFIRMED)
+            .order_by(InboundMail.id)
+        )
+    )
+
+
+def may_confirm(user: User, complaint: Complaint) -> bool:
+    """Staff who work on complaints and may open this one confirm emails that name it."""
+    return permissions.works_on_tasks(user) and permissions.can_view_complaint(user, complaint)
+
+
+def _unconfirmed(complaint: Complaint, mail_id: int, actor: User) -> InboundMail:
+    if not may_confirm(actor, complaint):
+        raise NotAllowed("Only staff who work on complaints confirm the emails that name one.")
+    mail = db.session.get(InboundMail, mail_id)
+    if mail is None or mail.status != UNCONFIRMED or mail.complaint_id != complaint.id:
+        raise NotFound("This email is not available.")
+    return mail
+
+
+def confirm(
+    complaint: Complaint,
+    mail_id: int,
+    actor: User,
+    *,
+    mail_dir: str | os.PathLike[str],
+    upload_dir: str | os.PathLike[str],
+) -> InboundMail:
+    """Staff checked that an email naming the case is the complainant's: it reaches the case
+    as a reply would (the awaited information, or the timeline, with its files).
+
+    NotAllowed unless `actor` may (may_confirm), NotFound unless the email waits for it.
+    """
+    mail = _unconfirmed(complaint, mail_id, actor)
+    message = message_of(mail, mail_dir)
+    mail.handled_by, mail.handled_at = actor, utcnow()
+    audit.record(
+        complaint.id,
+        "email_confirmed",
+        actor=actor,
+        summary=f"Email confirmed as the complainant's: {mail.subject}"[:300],
+        data={"sender": mail.sender, "subject": mail.subject},
+    )
+    _add_reply(mail, complaint, message, "confirmed by staff", upload_dir)
+    return mail
+
+
+def set_aside(complaint: Complaint, mail_id: int, actor: User) -> InboundMail:
+    """Staff judged that an email naming the case is not the complainant's: it stays only in
+    the mail folder, and the case's history says who set it aside."""
+    mail = _unconfirmed(complaint, mail_id, actor)
+    mail.status, mail.reason = REFUSED, "set aside by staff: not the complainant's"
+    mail.handled_by, mail.handled_at = actor, utcnow()
+    audit.record(
+        complaint.id,
+        "email_set_aside",
+        actor=actor,
+        summary=f"Email set aside: {mail.subject}"[:300],
+        data={"sender": mail.sender, "subject": mail.subject},
+    )
+    return mail
 
 
 def waiting_for_intake() -> list[InboundMail]:

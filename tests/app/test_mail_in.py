@@ -126,7 +126,7 @@ def test_a_new_email_waits_for_intake_and_becomes_a_complaint_with_its_photo(app
     assert "Leaking machine" not in client.get("/intake/mail").get_data(as_text=True)
 
 
-def test_a_reply_naming_the_reference_answers_the_information_request(app, mailbox):
+def _awaiting_information(app):
     with app.app_context():
         complaint = j.file()
         j.complete(
@@ -136,7 +136,15 @@ def test_a_reply_naming_the_reference_answers_the_information_request(app, mailb
             form_complete=False,
             missing_information="A copy of your invoice.",
         )
-        reference, complaint_id = complaint.reference, complaint.id
+        return complaint.reference, complaint.id
+
+
+def test_an_email_naming_the_reference_answers_the_information_request_once_confirmed(
+    app, client, mailbox
+):
+    """From the address on file with the reference in the subject: it waits on the case's
+    page, answers nothing, until someone working on the case confirms it."""
+    reference, complaint_id = _awaiting_information(app)
     send(
         mailbox,
         email(
@@ -145,6 +153,19 @@ def test_a_reply_naming_the_reference_answers_the_information_request(app, mailb
             files=[(PNG, "invoice.png", "image/png")],
         ),
     )
+    [mail] = rows(app)
+    assert (mail.status, mail.complaint_id) == ("unconfirmed", complaint_id)
+    with app.app_context():
+        complaint = db.session.get(Complaint, complaint_id)
+        assert "information_reply" not in workflows.case_data(complaint)
+        assert "register_complaint" not in j.open_names(complaint)  # still waiting
+    assert "Invoice number 4711" not in client.get("/intake/mail").get_data(as_text=True)
+    login(client, "supervisor")
+    page = client.get(f"/complaints/{complaint_id}").get_data(as_text=True)
+    assert "Emails that name this case" in page and "Invoice number 4711" in page
+    url = f"/complaints/{complaint_id}/emails/{mail.id}/confirm"
+    response = post_form(client, url, {}, form_url=f"/complaints/{complaint_id}")
+    assert response.status_code == 302
     [mail] = rows(app)
     assert (mail.status, mail.complaint_id) == ("attached", complaint_id)
     with app.app_context():
@@ -158,6 +179,62 @@ def test_a_reply_naming_the_reference_answers_the_information_request(app, mailb
                 db.select(Attachment).where(Attachment.complaint_id == complaint_id)
             )
         ] == ["invoice.png"]
+        confirmed = db.session.scalar(
+            db.select(AuditEvent).where(
+                AuditEvent.complaint_id == complaint_id, AuditEvent.kind == "email_confirmed"
+            )
+        )
+        assert confirmed.actor.username == "supervisor"
+    page = client.get(f"/complaints/{complaint_id}").get_data(as_text=True)
+    assert "Emails that name this case" not in page
+    assert "Email confirmed as the complainant&#39;s" in page
+    assert post_form(client, url, {}, form_url=f"/complaints/{complaint_id}").status_code == 404
+
+
+def test_a_forged_sender_naming_the_reference_reaches_nothing_and_can_be_set_aside(
+    app, client, mailbox
+):
+    """Anyone can write the complainant's address in From: (the envelope is another's):
+    the email neither answers the procedure nor joins the case until staff look at it."""
+    reference, complaint_id = _awaiting_information(app)
+    send(
+        mailbox,
+        email(subject=f"Re: {reference}", text="Never mind, all is fine."),
+        sender="attacker@evil.example",
+    )
+    [mail] = rows(app)
+    assert mail.status == "unconfirmed"
+    with app.app_context():
+        complaint = db.session.get(Complaint, complaint_id)
+        assert complaint.status == "awaiting_information"
+        assert "information_reply" not in workflows.case_data(complaint)
+        assert not db.session.scalars(
+            db.select(AuditEvent).where(
+                AuditEvent.complaint_id == complaint_id, AuditEvent.kind == "message_received"
+            )
+        ).all()
+    # An analyst reads complaints but works on none: not theirs to confirm.
+    login(client, "analyst")
+    url = f"/complaints/{complaint_id}/emails/{mail.id}"
+    assert "Never mind" not in client.get(f"/complaints/{complaint_id}").get_data(as_text=True)
+    refused = post_form(client, url + "/confirm", {}, form_url=f"/complaints/{complaint_id}")
+    assert refused.status_code == 403
+    assert rows(app)[0].status == "unconfirmed"
+    login(client, "supervisor")
+    post_form(client, "/lang/fr", {}, form_url="/inbox")
+    page = client.get(f"/complaints/{complaint_id}").get_data(as_text=True)
+    assert "Courriels qui citent ce dossier" in page
+    response = post_form(client, url + "/set-aside", {}, form_url=f"/complaints/{complaint_id}")
+    assert response.status_code == 302
+    [mail] = rows(app)
+    assert (mail.status, mail.handled_by_id is not None) == ("refused", True)
+    with app.app_context():
+        complaint = db.session.get(Complaint, complaint_id)
+        assert complaint.status == "awaiting_information"
+        kinds = [e.kind for e in db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.complaint_id == complaint_id)
+        )]  # fmt: skip
+        assert "email_set_aside" in kinds and "message_received" not in kinds
 
 
 def test_a_reply_to_the_tagged_address_goes_on_the_timeline(app, mailbox):
@@ -196,7 +273,7 @@ def test_the_intake_form_opens_only_emails_waiting_for_intake(app, client, mailb
     send(mailbox, email(subject=f"Re: {reference}", text="He waited for me outside again."))
     send(mailbox, email(message_id="<m2@mail.example.org>"))
     reply, new = rows(app)
-    assert (reply.status, new.status) == ("attached", "new")
+    assert (reply.status, new.status) == ("unconfirmed", "new")
     login(client, "agent")
     answer = client.get(f"/intake?mail={reply.id}")
     assert answer.status_code == 404
@@ -217,13 +294,17 @@ def test_the_intake_form_opens_only_emails_waiting_for_intake(app, client, mailb
     assert client.get(url).status_code == 404  # recorded: its page is the complaint's now
 
 
-def test_a_reference_from_an_address_not_on_file_waits_for_staff(app, mailbox):
+def test_a_reference_from_an_address_not_on_file_waits_for_staff(app, client, mailbox):
     with app.app_context():
         reference = j.to_classification().reference
     send(mailbox, email(sender="stranger@example.net", subject=f"About {reference}"))
     [mail] = rows(app)
     assert mail.status == "new" and mail.complaint_id is None
     assert "not on file" in mail.reason
+    login(client, "agent")
+    post_form(client, "/lang/fr", {}, form_url="/inbox")
+    listed = html.unescape(client.get("/intake/mail").get_data(as_text=True))
+    assert f"Cite {reference}, mais vient d’une adresse qui n’est pas celle du dossier." in listed
 
 
 def test_oversized_mail_is_refused_with_552(app, mailbox):
@@ -305,12 +386,13 @@ def test_the_receiver_speaks_lmtp_with_one_answer_per_recipient(app, lmtp_mailbo
             missing_information="A copy of your invoice.",
         )
         reference, complaint_id = complaint.reference, complaint.id
-    reply = email(subject=f"Re: complaint {reference}", text="Invoice number 4711.")
+        tagged = inbound_mail.reply_address(complaint, ADDRESS, app.config["SECRET_KEY"])
+    reply = email(subject=f"Re: complaint {reference}", text="Invoice number 4711.", to=tagged)
     with smtplib.LMTP("127.0.0.1", lmtp_mailbox) as lmtp:
         assert lmtp.docmd("HELO", "example.org")[0] == 500  # LMTP greets with LHLO only
         assert lmtp.ehlo("mta.example.org")[0] == 250  # LHLO
         assert lmtp.mail("aminata@example.org")[0] == 250
-        assert lmtp.rcpt(ADDRESS)[0] == 250
+        assert lmtp.rcpt(tagged)[0] == 250  # our reply address, as our messages give it
         assert lmtp.rcpt("reclamations+archive@example.org")[0] == 250
         assert lmtp.rcpt("someone@example.org")[0] == 550  # not our mailbox
         first = lmtp.data(reply.as_bytes())  # the answer for the first recipient…
