@@ -169,7 +169,7 @@ def export(name: str, fmt: str) -> Any:
     _filters, query, _valid = _read_query()
     item = table(reports.figures(current_user, query), name)
     header = [item.key_label, *(text for _column, text in item.columns)]
-    rows = [[line.label, *(cell.display for cell in line.values)] for line in item.lines]
+    rows = [[line.label, *(cell.number for cell in line.values)] for line in item.lines]
     filename = f"{name}-{query.start.isoformat()}-{query.end.isoformat()}.{fmt}"
     if fmt == "csv":
         return csv_response(filename, header, rows)
@@ -187,13 +187,7 @@ class Shown:
 
     text: str
     number: int | float | Decimal | None
-    suppressed: bool
     figure: str | None
-
-    @property
-    def display(self) -> str | int | float | Decimal | None:
-        """What an export writes: the number, or "< 5"."""
-        return self.text if self.suppressed else self.number
 
 
 @dataclass(frozen=True)
@@ -243,9 +237,7 @@ def _shown(name: str, column: str, cell: Cell) -> Shown:
     value = cell.value
     if name == "times" and column in ("median", "p90") and value is not None:
         value = round(float(value) / HOUR, 1)
-    if cell.suppressed:
-        return Shown(number(Cell(value, True)), None, True, figure)
-    return Shown(number(value), value, False, figure)
+    return Shown(number(value), value, figure)
 
 
 def key_label(query: ReportQuery, name: str, key: str) -> str:
@@ -300,7 +292,7 @@ def figure_title(query: ReportQuery, figure: str, bucket: str) -> str:
 
 
 def chart(item: Table) -> dict[str, Any]:
-    """The data a chart draws (suppressed cells are gaps), read by static/js/dashboard.js."""
+    """The data a chart draws (empty cells are gaps), read by static/js/dashboard.js."""
     return {
         "id": f"chart-{item.name}",
         "type": item.chart,

@@ -35,7 +35,7 @@ from services import documents
 from services import management_review as reviews
 from services.db import db
 from services.errors import NotAllowed
-from services.reports import SMALL, Cell
+from services.reports import Cell
 
 bp = Blueprint("management_review", __name__, url_prefix="/management-review")
 
@@ -193,14 +193,8 @@ def cluster_label(cluster: Any) -> str:
 
 
 def figure(cell: Cell | None, kind: str = "count") -> str:
-    """One figure formatted for the reader's language; "< 5" when suppressed, "—" when empty."""
-    if cell is None or (cell.value is None and not cell.suppressed):
-        return "—"
-    if cell.suppressed:
-        # The part the reader may know, then the few confidential complaints: "34 + < 5".
-        known = _number(cell.value, kind) if cell.value else ""
-        return f"{known} + < {SMALL}" if known else f"< {SMALL}"
-    if cell.value is None:
+    """One figure formatted for the reader's language; "—" when empty."""
+    if cell is None or cell.value is None:
         return "—"
     return _number(cell.value, kind)
 

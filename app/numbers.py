@@ -14,14 +14,12 @@ from flask_babel import format_decimal, get_locale
 from jinja2 import pass_context
 
 from forms.summary import colon
-from services.reports import SMALL, Cell
+from services.reports import Cell
 
 
 def number(value: Cell | int | float | Decimal | None) -> str:
-    """A count or a measure; a report cell that hides confidential complaints as "34 + < 5"."""
+    """A count or a measure, or a report cell's."""
     if isinstance(value, Cell):
-        if value.suppressed:
-            return f"{number(value.value)} + < {SMALL}" if value.value else f"< {SMALL}"
         value = value.value
     return "" if value is None else str(format_decimal(value))
 

@@ -1,6 +1,6 @@
 """What recurring problems are made of: the thresholds (processes/recurring.toml), the period
-and the one before it, clusters with their weekly trend, and the "< 5" rule for counts that
-include confidential complaints (services.rising, services.look_alikes, services.recurring)."""
+and the one before it, and clusters with their weekly trend (services.rising,
+services.look_alikes, services.recurring)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func
 
-from services import business_calendar, permissions
+from services import business_calendar
 from services.errors import InvalidInput, NotFound
-from services.models import Complaint, User
+from services.models import Complaint
 
 SETTINGS_FILE = Path(__file__).resolve().parent.parent / "processes" / "recurring.toml"
 DIMENSIONS = ("product", "department", "root_cause", "category")
 LOOK_ALIKES = ("contact", "similar_text")
 KINDS = DIMENSIONS + LOOK_ALIKES
-SUPPRESSED = "< 5"
 # The complaints a cluster lists at most (newest first); its counts are always complete.
 LIST_LIMIT = 200
 # The longest period a person may ask for: two years, compared with the two before.
@@ -152,8 +151,8 @@ class Cluster:
 
     @property
     def change_display(self) -> str:
-        """The change, unless a suppressed count would let it be worked out."""
-        if self.change is None or SUPPRESSED in (self.now_display, self.before_display):
+        """The change, signed ("—" when the previous period is not counted)."""
+        if self.change is None:
             return "—"
         return f"{self.change:+d}"
 
@@ -163,19 +162,10 @@ class Cluster:
         return self.kind in DIMENSIONS
 
     def bar_heights(self, height: int = 22) -> list[int]:
-        """Sparkline bar heights: a suppressed week is drawn as 4, so no bar tells its count."""
-        values = [4 if week.display == SUPPRESSED else week.count for week in self.trend]
+        """Sparkline bar heights, the highest week `height`."""
+        values = [week.count for week in self.trend]
         top = max(values, default=0)
         return [round(value * height / top) if top else 0 for value in values]
-
-
-def shown(count: int, confidential: int, viewer: User) -> str:
-    """A count as the viewer may read it. The tallies a viewer without clearance reads hold
-    no confidential complaint (rising.seen_by, look_alikes): this "< 5" only guards a count
-    that would still take some in."""
-    if 0 < count < 5 and confidential and not permissions.sees_confidential(viewer):
-        return SUPPRESSED
-    return str(count)
 
 
 def squeeze(value: Any) -> Any:
@@ -200,9 +190,10 @@ def between(start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(Complaint.received_at >= start, Complaint.received_at < end)
 
 
-def week_counts(span: Period, counts: dict[int, tuple[int, int]], viewer: User) -> list[WeekCount]:
+def week_counts(span: Period, counts: dict[int, int]) -> list[WeekCount]:
+    """Each week of the period with its count (`counts` by the week's index; none: 0)."""
     series = []
     for index, week in enumerate(span.weeks):
-        count, secret = counts.get(index, (0, 0))
-        series.append(WeekCount(week, count, shown(count, secret, viewer)))
+        count = counts.get(index, 0)
+        series.append(WeekCount(week, count, str(count)))
     return series

@@ -219,7 +219,7 @@ def contact_clusters(viewer: User, span: Period) -> list[Cluster]:
         digest = hashlib.sha256(f"{contact}|{first.product}".encode()).hexdigest()[:20]
         clusters.append(
             _look_alike_cluster(
-                "contact", f"c{digest}", f"{contact} · {first.product_label}", members, span, viewer
+                "contact", f"c{digest}", f"{contact} · {first.product_label}", members, span
             )
         )
     return clusters
@@ -328,7 +328,7 @@ def text_clusters(viewer: User, span: Period) -> list[Cluster]:
         members = sorted((rows[i] for i in ids), key=lambda r: (r.received_at, r.id))
         label = _common_words([words(r.description) for r in members])
         clusters.append(
-            _look_alike_cluster("similar_text", f"t{members[0].id}", label, members, span, viewer)
+            _look_alike_cluster("similar_text", f"t{members[0].id}", label, members, span)
         )
     return clusters
 
@@ -342,14 +342,14 @@ def _common_words(texts: list[list[str]], count: int = 6) -> str:
 
 
 def _look_alike_cluster(
-    kind: str, key: str, label: str, members: list[_Row], span: Period, viewer: User
+    kind: str, key: str, label: str, members: list[_Row], span: Period
 ) -> Cluster:
     start = instant(span.start)
     now = [r for r in members if r.received_at >= start]
-    counts: dict[int, tuple[int, int]] = {}
+    counts: dict[int, int] = {}
     for row in now:
         index = min((row.received_at - start).days // 7, len(span.weeks) - 1)
-        counts[index] = (counts.get(index, (0, 0))[0] + 1, 0)
+        counts[index] = counts.get(index, 0) + 1
     before = None if kind == "similar_text" else len(members) - len(now)
     return Cluster(
         kind=kind,
@@ -359,7 +359,7 @@ def _look_alike_cluster(
         before=before,
         now_display=str(len(now)),
         before_display="—" if before is None else str(before),
-        trend=week_counts(span, counts, viewer),
+        trend=week_counts(span, counts),
         complaints=[
             ComplaintRef(r.id, r.reference, r.received_at)
             for r in sorted(members, key=lambda r: (r.received_at, r.id), reverse=True)

@@ -1,8 +1,8 @@
 """The management review of a period (ISO 10002): figures against the period before, recurring
 problems, systemic issues, improvement actions, and the narrative the manager writes.
 
-The figures are computed on demand (services.reports, so the "< 5" rule is the dashboard's);
-only the narrative is stored, one ManagementReview row per period.
+The figures are computed on demand (services.reports, so they count confidential complaints
+as the dashboard does); only the narrative is stored, one ManagementReview row per period.
 """
 
 from __future__ import annotations
@@ -154,10 +154,7 @@ class Comparison:
 
     @property
     def change(self) -> int | float | Decimal | None:
-        """Now minus before; None when either is suppressed or missing (a difference with a
-        suppressed count would give the count away)."""
-        if self.now.suppressed or self.before.suppressed:
-            return None
+        """Now minus before; None when either is missing."""
         if self.now.value is None or self.before.value is None:
             return None
         return self.now.value - self.before.value  # type: ignore[operator]

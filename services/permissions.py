@@ -15,8 +15,8 @@ from services.models import Complaint, Role, Task, User, UserRole
 # Who reads (non-confidential) complaints: holders of a role that handles cases (the role
 # table's lane flag, read with the user), and these.
 NON_LANE_READERS = roles.NON_LANE_READERS
-# Roles that read the reports (dashboard, recurring problems, management review); what they
-# count of confidential complaints is aggregates only, small counts suppressed.
+# Roles that read the reports (dashboard, recurring problems, management review); their
+# figures count confidential complaints only for those cleared for them (sees_confidential).
 REPORT_ROLES = frozenset({roles.MANAGER, roles.QUALITY_ANALYST, roles.SENIOR_MANAGEMENT})
 
 

@@ -167,7 +167,8 @@ def cluster(
         tallies = rises.tallies([kind], span, key)[kind]
         if key not in tallies:
             raise NotFound("No complaint of the period has this value.")
-        found = rises.dimension_cluster(kind, key, tallies[key], span, viewer)
+        seen = tallies[key].seen_by(permissions.sees_confidential(viewer))
+        found = rises.dimension_cluster(kind, key, seen, span)
         found.complaints = rises.dimension_complaints(kind, key, span, viewer)
     elif kind in LOOK_ALIKES:
         candidates = (
@@ -215,7 +216,26 @@ def _snapshot(viewer: User, clearance: bool, span: Period, newest: int) -> Recur
     age = utcnow() - (as_utc(row.computed_at) or row.computed_at)
     if age > timedelta(seconds=settings().cache_seconds + 60):
         return None
-    return _restore(json.loads(row.payload), span)
+    plain = json.loads(row.payload)
+    if _old_rule(plain):
+        return None
+    return _restore(plain, span)
+
+
+# What a count of one to four that took confidential complaints in read, before the counts a
+# viewer without clearance reads left them out. A snapshot written then may still be stored:
+# its counts take them in, and read now its changes and sparklines would tell what the marker
+# hid. It is computed again rather than read.
+_OLD_MARKER = "< 5"
+
+
+def _old_rule(plain: dict[str, Any]) -> bool:
+    """True for a snapshot that shows a count as the old marker."""
+    return any(
+        _OLD_MARKER in (c["now_display"], c["before_display"])
+        or any(display == _OLD_MARKER for _week, _count, display in c["trend"])
+        for c in plain["rising"] + plain["look_alikes"]
+    )
 
 
 def _viewers() -> dict[bool, User]:

@@ -9,8 +9,8 @@ refresh) in one statement: one pass over the selected rows, each reduced to smal
 codes, grouped several ways at once. The complaint
 table can be counted by the same rules (path "complaints", a CTE of the selected rows grouped
 a few times: the tests and the benchmark compare the two). Every path fills the same tally, from
-which one function builds the figures, so suppression and percentiles come out the same
-whichever path answered.
+which one function builds the figures, so what a viewer may know and the percentiles come
+out the same whichever path answered.
 
 Confidential complaints are counted for the viewers cleared for them, and for nobody else:
 any figure that took them in would let someone who compares it with the complaints they can
@@ -68,7 +68,6 @@ from services.paging import Paged
 
 GRAINS = ("week", "month")
 DIMENSIONS = ("category", "channel", "department", "severity", "route", "assignee")
-SMALL = 5  # counts of 1 to SMALL - 1 confidential complaints are suppressed
 # Age of open complaints now, in calendar days: (key, lowest age, highest age or None).
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0-7", 0, 7),
@@ -234,25 +233,12 @@ def default_query(today: date | None = None) -> ReportQuery:
 
 @dataclass(frozen=True)
 class Cell:
-    """One number of a figure; None when there is nothing to measure.
-
-    A suppressed count keeps only its part the viewer may know, the complaints that are not
-    confidential, and reads "34 + < 5" (or "< 5" when that part is nothing): the headline
-    figures stay readable while the few confidential complaints in them stay unknown.
-    """
+    """One number of a figure; None when there is nothing to measure."""
 
     value: int | float | Decimal | None
-    suppressed: bool = False
 
     def __str__(self) -> str:
-        if self.suppressed:
-            return f"{self.value} + < {SMALL}" if self.value else f"< {SMALL}"
         return "" if self.value is None else str(self.value)
-
-    @property
-    def display(self) -> str | int | float | Decimal | None:
-        """The value for a table or an export: "< 5" (after the known part) when suppressed."""
-        return str(self) if self.suppressed else self.value
 
 
 @dataclass(frozen=True)
@@ -304,7 +290,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 # ---------------------------------------------------------------------------------------------
-# Tallies: what both paths count, before suppression
+# Tallies: what both paths count, before a viewer's share is taken
 # ---------------------------------------------------------------------------------------------
 
 
@@ -361,7 +347,7 @@ def tally(query: ReportQuery, path: str | None = None) -> tuple[str, Tally]:
 
 
 def figures(viewer: User, query: ReportQuery, path: str | None = None) -> Figures:
-    """The figures of `query` as `viewer` may see them (see the module's note on suppression)."""
+    """The figures of `query` as `viewer` may see them (the module's note says how)."""
     used, counted = tally(query, path)
     hide = not permissions.sees_confidential(viewer)
     ages = _backlog_by_age(query, ReportFact if used == "facts" else Complaint)

@@ -29,7 +29,6 @@ from services.clusters import (
     dimension_expression,
     instant,
     settings,
-    shown,
     week_counts,
 )
 from services.db import db
@@ -140,19 +139,19 @@ def _rises(now: int, before: int) -> bool:
     return before == 0 or now >= before * rules.rise_min_ratio
 
 
-def dimension_cluster(kind: str, key: str, tally: _Tally, span: Period, viewer: User) -> Cluster:
-    tally = tally.seen_by(permissions.sees_confidential(viewer))
-    now, secret_now = tally.total(current=True)
-    before, secret_before = tally.total(current=False)
+def dimension_cluster(kind: str, key: str, seen: _Tally, span: Period) -> Cluster:
+    """A value's cluster from its tally as the viewer may know it (`_Tally.seen_by`)."""
+    now, _secret = seen.total(current=True)
+    before, _secret = seen.total(current=False)
     return Cluster(
         kind=kind,
         key=key,
-        label=tally.label or key,
+        label=seen.label or key,
         now=now,
         before=before,
-        now_display=shown(now, secret_now, viewer),
-        before_display=shown(before, secret_before, viewer),
-        trend=week_counts(span, tally.buckets, viewer),
+        now_display=str(now),
+        before_display=str(before),
+        trend=week_counts(span, {b: count for b, (count, _s) in seen.buckets.items()}),
     )
 
 
@@ -163,7 +162,7 @@ def rising(viewer: User, span: Period) -> list[Cluster]:
     for kind, values in tallies(DIMENSIONS, span).items():
         seen = {key: tally.seen_by(cleared) for key, tally in values.items()}
         clusters = [
-            dimension_cluster(kind, key, tally, span, viewer)
+            dimension_cluster(kind, key, tally, span)
             for key, tally in seen.items()
             if _rises(tally.total(current=True)[0], tally.total(current=False)[0])
         ]

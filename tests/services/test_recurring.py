@@ -9,6 +9,7 @@ Today is frozen at Friday 27 November 2026, noon in Paris: the default period is
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ import time_machine
 from services import complaints, improvement, look_alikes, recurring, users
 from services.db import db
 from services.errors import InvalidInput, NotFound
+from services.models import RecurringSnapshot
 from tests import journeys as j
 from tests.conftest import DEMO_PASSWORD
 
@@ -301,3 +303,31 @@ def test_the_timer_process_computes_the_default_period_ahead():
     # Another period than the default one is computed, not read.
     other = recurring.recurring(manager(), date(2026, 10, 1), date(2026, 11, 27))
     assert other.period.start == date(2026, 10, 1)
+
+
+def test_a_snapshot_written_while_small_counts_read_less_than_5_is_computed_again():
+    """Its counts took confidential complaints in, and a change or a sparkline read now would
+    tell what its "< 5" hid; one in the stored format is read as it is."""
+    for days in (30, 20, 10):
+        filed(days)
+    live = plain(recurring.recurring(manager()))
+    assert recurring.precompute() == 2
+    db.session.commit()
+    row = db.session.get(RecurringSnapshot, False)
+    stored = json.loads(row.payload)
+    product = next(c for c in stored["rising"] if c["kind"] == "product")
+
+    def store_and_read():
+        row.payload = json.dumps(stored)
+        db.session.commit()
+        recurring.forget()
+        return recurring.recurring(manager())
+
+    product["label"] = "Read from the snapshot"
+    read = by_kind(store_and_read().rising, "product")["washing machine wm-300"]
+    assert read.label == "Read from the snapshot"
+    product["trend"][-1][2] = "< 5"  # a week as the old rule showed it
+    assert plain(store_and_read()) == live
+    product["trend"][-1][2] = str(product["trend"][-1][1])
+    product["before_display"] = "< 5"
+    assert plain(store_and_read()) == live
