@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from app import audit_text, domain_messages
 from forms.admin import PROVIDER_KINDS, MessageTemplateForm, ServiceProviderForm
 from forms.choices import label
+from forms.numbers import whole_number
 from services import departments, message_templates, providers, roles, users
 from services.db import db
 from services.errors import InvalidInput
@@ -205,8 +206,10 @@ def template_edit(kind: str, language: str) -> Any:
     status = 200
     preview = None
     shown_version = None
-    if request.method == "GET" and request.args.get("version", "").isdigit():
-        shown_version = message_templates.version_of(kind, language, int(request.args["version"]))
+    # A version number beyond what the database holds is none, as a text that is no number.
+    asked = whole_number(request.args.get("version")) if request.method == "GET" else None
+    if asked is not None:
+        shown_version = message_templates.version_of(kind, language, asked)
         preview = message_templates.sample(
             kind, language, message_templates.source_of(shown_version)
         )

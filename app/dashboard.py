@@ -138,7 +138,9 @@ def complaints() -> Any:
     """The complaints one figure counts, as far as the viewer may see them, a page at a time."""
     filters, query, valid = _read_query()
     drill = DrilldownForm(request.args)
-    drill.validate()
+    # A page that is no page number (0, text, too large): the first, and a 422 as for the
+    # other filters.
+    valid = drill.validate() and valid
     wanted = drill.values()
     figure = wanted.get("figure", "received")
     if figure not in reports.FIGURES:

@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app import department_text
-from app.input_guards import MAX_INT
 from forms import lists as choice_lists
 from forms.choices import label
 from forms.improvement import (
@@ -33,6 +32,7 @@ from forms.improvement import (
     SystemicIssueForm,
     references,
 )
+from forms.numbers import whole_number
 from services import complaints, improvement, permissions, recurring
 from services.db import db
 from services.errors import InvalidInput, NotAllowed, NotFound
@@ -294,9 +294,10 @@ def actions_index() -> Any:
 
 def _id(text: str) -> int:
     """An id from a query or form value; anything a database id cannot be is not found."""
-    if not text.isdigit() or not 0 < int(text) <= MAX_INT:
+    number = whole_number(text, 1)
+    if number is None:
         raise NotFound("No such id.")  # the callers say what was not found
-    return int(text)
+    return number
 
 
 def _source(args: Any) -> dict[str, Any]:

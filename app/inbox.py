@@ -22,6 +22,7 @@ from forms import lists as choice_lists
 from forms.choices import STATUSES, label
 from forms.inbox import (
     SCOPES,
+    AllTasksFilterForm,
     BulkForm,
     InboxFilterForm,
     ReassignForm,
@@ -157,15 +158,16 @@ def bulk() -> Any:
 def all_tasks() -> Any:
     """Every open task, whoever holds it (managers): filter, then assign or release in bulk."""
     tasks.require_manager(current_user)
-    filters = InboxFilterForm(request.args)
+    filters = AllTasksFilterForm(request.args)
     filters.department.choices = department_options(
         department_text.labels(complaints.departments(current_user))
     )
     status = 200 if filters.validate() else 422
-    flt = tasks.InboxFilter(**filters.values())
-    assignee = request.args.get("assignee", "")
+    values = filters.values()
+    assignee = values.pop("assignee", "")  # a person's id, NOBODY, or everyone's ("")
+    flt = tasks.InboxFilter(**values)
     page = tasks.all_open(current_user, flt, assignee)
-    query = {**filters.query(), **({"assignee": assignee} if assignee else {})}
+    query = filters.query()
     bulk_form = _bulk_form()
     bulk_form.action.data = "assign"  # a manager here hands tasks out more than claims them
     return render_template(

@@ -59,6 +59,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from forms.conditions import BLANK_PATTERN, Condition, tree_schema
+from forms.numbers import MAX_INT, BoundedIntegerField
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError as JsonSchemaError
@@ -692,6 +693,9 @@ def _field_schema(field: Field) -> dict[str, Any]:
         schema["format"] = "email"
     for validator in field.validators:
         _apply_validator(schema, validator)
+    if isinstance(field, BoundedIntegerField):  # no more than the database holds
+        schema["minimum"] = max(schema.get("minimum", -MAX_INT), -MAX_INT)
+        schema["maximum"] = min(schema.get("maximum", MAX_INT), MAX_INT)
     rules = []
     content = _content_rule(field)
     if content is not None:

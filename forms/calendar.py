@@ -11,10 +11,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice
-from wtforms.fields import DateField, IntegerField, SelectField, StringField, TimeField
+from wtforms.fields import DateField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from forms.base import WTFORMS_TRANSLATIONS, ChecklistField, WTFormsTranslations
+from forms.numbers import BoundedIntegerField
 
 WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)  # ISO: Monday = 1
 
@@ -87,7 +88,7 @@ class CalendarForm(_Translated):
             "United Kingdom, NSW or VIC for Australia, 57 (Moselle) for France."
         ),
     )
-    at_risk_percent = IntegerField(
+    at_risk_percent = BoundedIntegerField(
         _l("A clock is “at risk” once this percentage of its time is used"),
         validators=[
             InputRequired(message=_l("Give a percentage from 1 to 99.")),

@@ -4,11 +4,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Form
-from wtforms.fields import BooleanField, HiddenField, IntegerField, SearchField, SelectField
+from wtforms.fields import BooleanField, HiddenField, SearchField, SelectField
 from wtforms.validators import Length, NumberRange, Optional
 
+from forms.base import WTFORMS_TRANSLATIONS, WTFormsTranslations
 from forms.choices import STATUSES, Choices, filtered, options
 from forms.inbox import ALL, department_options
+from forms.numbers import BoundedIntegerField
 
 SORTS: Choices = (
     ("newest", _l("Most recently received first")),
@@ -23,6 +25,11 @@ def _strip(value: Any) -> Any:
 class ComplaintFilterForm(Form):
     """Which complaints the list shows; the address can be shared."""
 
+    class Meta:
+        def get_translations(self, form: Form) -> WTFormsTranslations:
+            """WTForms' own messages ("Number must be between…") in the reader's language."""
+            return WTFORMS_TRANSLATIONS
+
     search = SearchField(
         _l("Reference or name"), validators=[Optional(), Length(max=200)], filters=[_strip]
     )
@@ -32,7 +39,7 @@ class ComplaintFilterForm(Form):
     department = SelectField(_l("Department"), choices=department_options(()), default="")
     confidential = BooleanField(_l("Confidential only"))
     sort = SelectField(_l("Order"), choices=options(SORTS), default="newest")
-    page = IntegerField(
+    page = BoundedIntegerField(
         widget=HiddenField.widget, validators=[Optional(), NumberRange(min=1, max=100000)]
     )
 

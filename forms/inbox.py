@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice
 from wtforms.fields import (
     HiddenField,
-    IntegerField,
     SearchField,
     SelectField,
     SelectMultipleField,
@@ -23,6 +22,7 @@ from wtforms.validators import (
 )
 
 from forms.choices import STATUSES, Choices, filtered, options
+from forms.numbers import BoundedIntegerField, whole_number
 from forms.query import QueryFilterForm
 
 ALL = _l("All")
@@ -49,7 +49,7 @@ SORTS: Choices = (
     ("oldest", _l("Oldest first")),
 )
 # The fields that make up an inbox query; the page is left out of a saved filter.
-QUERY_FIELDS = (
+QUERY_FIELDS: tuple[str, ...] = (
     "scope",
     "category",
     "severity",
@@ -63,13 +63,13 @@ QUERY_FIELDS = (
 )
 
 
-def _optional_int(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+# Whose tasks the managers' list of every open task shows, besides a person's id: nobody's.
+NOBODY = "none"
+
+
+def _person(value: Any) -> int | None:
+    """A person's id; None when no one is chosen, or for anything no user id can be."""
+    return whole_number(value, 1)
 
 
 def _strip(value: Any) -> Any:
@@ -102,9 +102,28 @@ class InboxFilterForm(QueryFilterForm):
         _l("Service level"), choices=options(SERVICE_LEVELS, ALL), default=""
     )
     sort = SelectField(_l("Sort by"), choices=options(SORTS), default="due")
-    page = IntegerField(
+    page = BoundedIntegerField(
         widget=HiddenField.widget, validators=[Optional(), NumberRange(min=1, max=100000)]
     )
+
+
+class AssigneeField(HiddenField):
+    """Whose open tasks: a person's id (a number), or NOBODY; left empty, everyone's."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Read the id or NOBODY; any other text is no one, with the field's error."""
+        text = valuelist[0].strip() if valuelist else ""
+        self.data = text if text in ("", NOBODY) else _person(text)
+        if self.data is None:
+            raise ValueError(_l("Give a user id, or “none” for unassigned tasks."))
+
+
+class AllTasksFilterForm(InboxFilterForm):
+    """The inbox's filters over every open task (managers), and whose tasks they are."""
+
+    query_fields = (*QUERY_FIELDS, "assignee")
+
+    assignee = AssigneeField()
 
 
 class SaveFilterForm(Form):
@@ -146,7 +165,7 @@ class BulkForm(Form):
         choices=options(BULK_ACTIONS),
         validators=[DataRequired(message=_l("Choose what to do with the ticked tasks."))],
     )
-    assignee = SelectField(_l("Assign to"), coerce=_optional_int, choices=[], validate_choice=False)
+    assignee = SelectField(_l("Assign to"), coerce=_person, choices=[], validate_choice=False)
     next = HiddenField()
 
     def set_people(self, people: Iterable[tuple[int, str]], *, assigns: bool) -> None:

@@ -9,12 +9,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Form
-from wtforms.fields import DecimalField, Field, IntegerField
+from wtforms.fields import Field
 from wtforms.validators import Email, ValidationError
 
 from forms import choices
 from forms.base import BlankIsNone, NoPlaceholder, NotInFuture, Rule, when
 from forms.intake import API_EMAIL_PATTERN
+from forms.numbers import BoundedIntegerField, FiniteDecimalField
 
 # The lists the application owns that a definition may name (forms.choices): each value needs
 # code. The procedure's own lists are data, deployed with it (processes/choices.toml,
@@ -54,11 +55,11 @@ def _upper(value: Any) -> Any:
 FILTERS: dict[str, Callable[[Any], Any]] = {"upper": _upper}
 
 
-class NumberField(BlankIsNone, DecimalField):
+class NumberField(BlankIsNone, FiniteDecimalField):
     """A number; left empty, no number (a rule may still ask for one)."""
 
 
-class WholeNumberField(BlankIsNone, IntegerField):
+class WholeNumberField(BlankIsNone, BoundedIntegerField):
     """A whole number (days, counts); left empty, no number."""
 
 

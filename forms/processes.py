@@ -4,9 +4,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Form
-from wtforms.fields import IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.fields import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from forms.numbers import BoundedIntegerField, database_int
 
 MAX_COMMENT = 2000
 MAX_REPLAY = 1000
@@ -30,7 +32,7 @@ class VersionCommentForm(Form):
 class ReplayForm(Form):
     """How many past classified complaints a candidate decision table is tried on."""
 
-    last_n = IntegerField(
+    last_n = BoundedIntegerField(
         _l("Last complaints"),
         default=50,
         validators=[InputRequired(), NumberRange(min=1, max=MAX_REPLAY)],
@@ -57,10 +59,11 @@ class MigrationChoiceForm(Form):
 class MigrateForm(MigrationChoiceForm):
     """The running complaints to move (choices: the movable ones of the dry run)."""
 
-    # Any id may be posted: services.instance_migration.migrate() refuses what cannot move.
+    # Any id the database holds may be posted: services.instance_migration.migrate() refuses
+    # what cannot move.
     complaints = SelectMultipleField(
         _l("Complaints to move"),
-        coerce=int,
+        coerce=database_int,
         validate_choice=False,
         validators=[DataRequired(_l("Tick at least one complaint."))],
         widget=ListWidget(prefix_label=False),

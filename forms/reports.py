@@ -7,10 +7,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
-from wtforms.fields import DateField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.fields import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from forms.choices import Choices, filtered, options
+from forms.numbers import BoundedIntegerField
 from forms.query import QueryFilterForm
 
 ALL = _l("All")
@@ -146,6 +147,6 @@ class DrilldownForm(QueryFilterForm):
 
     figure = StringField(validators=[Optional()])
     bucket = StringField(validators=[Optional()])
-    page = IntegerField(
+    page = BoundedIntegerField(
         widget=HiddenField.widget, validators=[Optional(), NumberRange(min=1, max=100000)]
     )

@@ -6,10 +6,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SelectChoice
-from wtforms.fields import HiddenField, IntegerField, SelectField
+from wtforms.fields import HiddenField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from forms.choices import Choices, options
+from forms.numbers import MAX_INT, BoundedIntegerField
 from forms.query import QueryFilterForm
 
 ALL = _l("All")
@@ -60,7 +61,7 @@ class ServiceLevelFilterForm(QueryFilterForm):
     department = SelectField(_l("Department"), choices=[SelectChoice("", ALL)], default="")
     assignee = SelectField(_l("Assignee"), choices=[SelectChoice("", ALL)], default="")
     sort = SelectField(_l("Sort by"), choices=options(SORTS), default="due")
-    page = IntegerField(
+    page = BoundedIntegerField(
         widget=HiddenField.widget, validators=[Optional(), NumberRange(min=1, max=100000)]
     )
 
@@ -74,10 +75,10 @@ class ServiceLevelFilterForm(QueryFilterForm):
 class RowReassignForm(Form):
     """One click on a row of the breach view: the person who takes the task."""
 
-    assignee = IntegerField(
+    assignee = BoundedIntegerField(
         _l("Assign to"),
         validators=[
             DataRequired(message=_l("Choose who takes the task.")),
-            NumberRange(min=1, max=2**31 - 1),  # a user id (PostgreSQL INTEGER)
+            NumberRange(min=1, max=MAX_INT),  # a user id
         ],
     )

@@ -8,9 +8,11 @@ from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
+# The largest value of PostgreSQL's INTEGER, the type of the ids: declared with the forms,
+# which bound the whole numbers they read by it (and may not import services).
+from forms.numbers import MAX_INT as MAX_INT
+
 # Named constraints keep SQLite batch migrations and PostgreSQL in agreement.
-# The largest value of PostgreSQL's INTEGER, the type of the ids.
-MAX_INT = 2**31 - 1
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

@@ -475,8 +475,9 @@ def require_manager(user: User) -> User:
     return user
 
 
-def all_open(manager: User, flt: InboxFilter, assignee: str = "") -> InboxPage:
-    """Every open task a manager oversees, filtered like the inbox; `assignee`: an id, 'none'."""
+def all_open(manager: User, flt: InboxFilter, assignee: int | str = "") -> InboxPage:
+    """Every open task a manager oversees, filtered like the inbox; `assignee`: a user id,
+    'none' (the tasks nobody holds), anything else everyone's."""
     require_manager(manager)
     query = db.select(Task).where(_manager_visible(manager))
     for column, value in (
@@ -492,8 +493,8 @@ def all_open(manager: User, flt: InboxFilter, assignee: str = "") -> InboxPage:
         query = query.where(search.condition(flt.search, Task.reference, Task.complainant_name))
     if assignee == "none":
         query = query.where(Task.assignee_id.is_(None))
-    elif assignee.isdigit():
-        query = query.where(Task.assignee_id == int(assignee))
+    elif isinstance(assignee, int):  # read by the form (forms.inbox), which bounds it
+        query = query.where(Task.assignee_id == assignee)
     # Other roles' tasks among them: the complaint's flag is what permissions.can_view_task
     # reads to tell which the manager may open (one statement for the page).
     return _page(query, flt, selectinload(Task.complaint).load_only(Complaint.confidential))

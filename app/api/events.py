@@ -15,6 +15,7 @@ from app.api.openapi import errors, json_body, location_header, path_parameter, 
 from app.api.schemas import TEXT, TIME, nullable, obj, ref
 from app.api.serializers import iso
 from app.api.tokens import json_object
+from forms.numbers import whole_number
 from services import departments, events, webhooks
 from services.db import db
 from services.errors import InvalidInput
@@ -27,13 +28,14 @@ def _integer(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    number = whole_number(raw, low, high)
+    if number is None:
         if low == 1:
             message = gettext("Give a whole number from 1 to %(max)d.", max=high)
         else:
             message = gettext("Send a whole number.")
         raise InvalidInput("Please correct the query parameters.", details={name: [message]})
-    return int(raw)
+    return number
 
 
 @bp.get("/events")

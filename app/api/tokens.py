@@ -15,6 +15,7 @@ from app.api.openapi import errors, json_body, location_header, path_parameter, 
 from app.api.schemas import TEXT, TIME, nullable, obj, ref
 from app.input_guards import MAX_INT as MAX_ID
 from forms.base import json_validator, schema_message
+from forms.numbers import whole_number
 from services import api_tokens, users
 from services.api_tokens import ADMIN, SCOPES, TASKS
 from services.clock import as_utc
@@ -147,12 +148,14 @@ def _owner(user: User, user_id: Any) -> User:
     _require_admin_scope()
     if not api_tokens.may_manage_others(user):
         raise NotAllowed(gettext("Only administrators manage other users' tokens."))
-    if isinstance(user_id, str) and not (user_id.isdigit() and len(user_id) < 10):
-        raise InvalidInput(
-            gettext("Please correct the query parameters."),
-            details={"user_id": [gettext("Give a user id.")]},
-        )
-    return users.get(int(user_id))
+    if isinstance(user_id, str):  # the query's; the body's is an integer (its schema)
+        user_id = whole_number(user_id, 1, MAX_ID)
+        if user_id is None:
+            raise InvalidInput(
+                gettext("Please correct the query parameters."),
+                details={"user_id": [gettext("Give a user id.")]},
+            )
+    return users.get(user_id)
 
 
 def _time(text: str) -> datetime:

@@ -367,6 +367,28 @@ def test_migrate_with_nothing_ticked_shows_the_dry_run_again(
     assert waiting.reference in page
 
 
+def test_migrate_refuses_a_complaint_id_beyond_the_database_and_moves_nothing(
+    app: Flask, owner: FlaskClient
+) -> None:
+    # It reached the engine, which failed on it ("the engine failed", logged as an error).
+    waiting, _routed = running_on_version_1(app)
+    deploy(owner, edited(bpmn=MINOR_SLA_4_DAYS))
+    ids = version_ids(app)
+    response = post_form(
+        owner,
+        "/processes/migrate",
+        [("from", ids[1]), ("to", ids[2]), ("complaints", waiting.id)]
+        + [("complaints", "99999999999999999999999")],
+        form_url=f"/processes/migrate?from={ids[1]}&to={ids[2]}",
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Tick at least one complaint." in page  # no id the database holds: none ticked
+    with app.app_context():
+        complaint = db.session.get(Complaint, waiting.id)
+        assert complaint.instance.process_version.version == 1
+
+
 # --- what-if replay -------------------------------------------------------------------------------
 
 

@@ -27,6 +27,14 @@ def test_extending_needs_a_number_of_days_within_limits(post):
     assert posted.valid and posted.form.task_data()["extend_days"] == 3
 
 
+@pytest.mark.parametrize("days", ["9" * 400, "99999999999999999999999"])
+def test_a_number_of_days_beyond_what_the_database_holds_is_out_of_the_limits(post, days):
+    # Beyond a float, WTForms' NumberRange raised OverflowError: a 500 on the task's page.
+    posted = post(OverdueReviewForm, {"overdue_action": "deadline_extended", "extend_days": days})
+    assert posted.errors == {"extend_days": ["Between 1 and 90 days."]}
+    assert posted.form.extend_days.data is None
+
+
 @pytest.mark.parametrize(
     ("action", "field"), [("reassigned", "reassign_to"), ("escalated", "escalate_to")]
 )
