@@ -17,7 +17,7 @@ from app import audit_text, domain_messages
 from forms.admin import PROVIDER_KINDS, MessageTemplateForm, ServiceProviderForm
 from forms.choices import label
 from forms.numbers import whole_number
-from services import departments, message_templates, providers, roles, users
+from services import departments, message_templates, permissions, providers, roles, users
 from services.db import db
 from services.errors import InvalidInput
 
@@ -30,7 +30,7 @@ bp.add_app_template_global(audit_text.summary, "audit_summary")
 @login_required
 def require_admin() -> None:
     """Only administrators reach these pages."""
-    providers.require_manages_providers(current_user)
+    permissions.require_administrator(current_user)
 
 
 # The admin area's side navigation: (endpoint, label, the endpoints' prefix it covers).
@@ -211,7 +211,7 @@ def template_edit(kind: str, language: str) -> Any:
     if asked is not None:
         shown_version = message_templates.version_of(kind, language, asked)
         preview = message_templates.sample(
-            kind, language, message_templates.source_of(shown_version)
+            kind, language, message_templates.source_of(shown_version), site=_site()
         )
     if request.method == "POST" and form.validate():
         draft = message_templates.Source(
@@ -222,7 +222,7 @@ def template_edit(kind: str, language: str) -> Any:
         try:
             if request.form.get("action") == "preview":
                 message_templates.check(kind, draft)
-                preview = message_templates.sample(kind, language, draft)
+                preview = message_templates.sample(kind, language, draft, site=_site())
             else:
                 row = message_templates.save(
                     current_user, kind, language, draft, form.comment.data or ""
@@ -238,7 +238,7 @@ def template_edit(kind: str, language: str) -> Any:
         status = 422
     previewing_draft = preview is not None and shown_version is None
     if preview is None and status == 200:
-        preview = message_templates.sample(kind, language)
+        preview = message_templates.sample(kind, language, site=_site())
     changed = message_templates.shipped_changed(kind, language)
     return render_template(
         "admin/template_edit.html",
@@ -340,3 +340,8 @@ def _html_document(body: str, language: str) -> str:
         f'<!doctype html><html lang="{language}"><head><meta charset="utf-8"></head>'
         f"<body>{body}</body></html>"
     )
+
+
+def _site() -> str:
+    """The site's own address, which the messages' links are built on."""
+    return str(current_app.config["PUBLIC_BASE_URL"])

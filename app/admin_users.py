@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from app import role_text
 from forms.users import NewUserForm, UserForm, UserSearchForm, role_options
-from services import departments, invitations, users
+from services import departments, invitations, permissions, users
 from services.db import db
 from services.errors import InvalidInput
 from services.models import User
@@ -22,7 +22,7 @@ bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 @login_required
 def require_admin() -> None:
     """Only administrators reach these pages."""
-    departments.require_administers(current_user)
+    permissions.require_administrator(current_user)
 
 
 def _base_url() -> str:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from forms.webhooks import EVENT_CHOICES, WebhookForm
-from services import departments, webhooks
+from services import permissions, webhooks
 from services.db import db
 from services.errors import InvalidInput
 from services.models import WebhookSubscription
@@ -23,7 +23,7 @@ bp.record_once(lambda _state: webhooks.install(db.session))
 @login_required
 def require_admin() -> None:
     """Only administrators reach these pages."""
-    departments.require_administers(current_user)
+    permissions.require_administrator(current_user)
 
 
 def allow_private() -> bool:

@@ -57,6 +57,7 @@ MESSAGES = (
     _l("Only a manager reopens a case."),
     _l("Only administrators change the business calendar."),
     _l("Only administrators change the organisation's settings."),
+    _l("Only administrators open the administration pages."),
     _l("Only administrators edit the message templates."),
     _l("Only administrators maintain the service providers."),
     _l("Only intake agents and managers handle deliveries."),

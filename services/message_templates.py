@@ -411,14 +411,32 @@ def text_to_html(text: str) -> str:
     return "\n".join(parts) + "\n"
 
 
-def sample(name: str, language: str, src: Source | None = None) -> Rendered:
-    """The template rendered on the sample complaint of its kind (the preview)."""
+# The address the sample links of processes/messages/kinds.toml are written on.
+SAMPLE_SITE = "http://localhost:5000"
+
+
+def sample(
+    name: str, language: str, src: Source | None = None, *, site: str = SAMPLE_SITE
+) -> Rendered:
+    """The template rendered on the sample complaint of its kind (the preview), its sample
+    links on `site` (the site's own address, as the messages sent carry)."""
     language = language_of(language)
     info = kind(name)
     samples = {**info.samples, **(info.samples_fr if language == "fr" else {})}
     if "received" in samples and "received_date" in samples:
         samples["received_date"] = long_date(samples.get("received"), language)
-    return render_source(src or source(name, language), name, samples)
+    return render_source(src or source(name, language), name, _on_site(samples, site))
+
+
+def _on_site(value: Any, site: str) -> Any:
+    """A sample value with its links moved from SAMPLE_SITE to `site`."""
+    if isinstance(value, str) and value.startswith(SAMPLE_SITE + "/"):
+        return site.rstrip("/") + value[len(SAMPLE_SITE) :]
+    if isinstance(value, dict):
+        return {key: _on_site(item, site) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_on_site(item, site) for item in value]
+    return value
 
 
 def check(name: str, src: Source) -> None:

@@ -233,6 +233,14 @@ def oversees_task(user: User, task: Task) -> bool:
     return not (task.confidential or task.complaint.confidential) or sees_confidential(user)
 
 
+def require_administrator(user: User) -> User:
+    """The user if they are an administrator (the administration pages), else NotAllowed:
+    a refusal that names no one page, as the pages behind it have their own checks."""
+    if not (user.active and user.has_role(roles.ADMINISTRATOR)):
+        raise NotAllowed("Only administrators open the administration pages.")
+    return user
+
+
 def require_view_task(user: User, task: Task | None) -> Task:
     """The task, or NotFound; NotAllowed for a manager who reads it without holding its role
     (the task exists for them: a 404 after a 200 would say otherwise)."""

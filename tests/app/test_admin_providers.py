@@ -110,3 +110,23 @@ def test_an_invalid_provider_is_refused_with_its_errors(app, client):
 def test_an_unknown_provider_is_404(client):
     login(client, "admin")
     assert client.get(f"{URL}/999999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [
+        ("en", "Only administrators open the administration pages."),
+        ("fr", "Seuls les administrateurs ouvrent les pages d&#39;administration."),
+    ],
+)
+@pytest.mark.parametrize("url", ["/admin", "/admin/users", "/admin/webhooks", URL])
+def test_other_roles_are_told_the_administration_is_for_administrators(
+    client, url, language, refusal
+):
+    """The refusal names the administration, not another admin page's business (the
+    overview said the providers were for administrators, the users page the settings)."""
+    login(client, "manager")
+    post_form(client, f"/lang/{language}", {}, form_url="/inbox")
+    page = client.get(url)
+    assert page.status_code == 403
+    assert refusal in page.get_data(as_text=True)

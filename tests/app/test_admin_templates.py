@@ -160,12 +160,18 @@ def test_the_preview_shows_the_html_part_in_a_sandboxed_frame(client):
     assert "<script>alert(1)</script>" not in raw.replace(frame, "")
 
 
-def test_the_default_preview_shows_the_html_made_from_the_text(client):
+def test_the_default_preview_shows_the_html_made_from_the_text(app, client):
+    """Its sample links are on the site's own address, as the messages sent carry."""
+    app.config["PUBLIC_BASE_URL"] = "https://complaints.example.org"
     login(client, "admin")
     raw = client.get(URL).get_data(as_text=True)
     document = html.unescape(re.search(r'srcdoc="([^"]*)"', raw).group(1))
     assert "<p>Bonjour Aminata Diallo,</p>" in document
-    assert '<a href="http://localhost:5000/track/sample-token">' in document
+    assert '<a href="https://complaints.example.org/track/sample-token">' in document
+    assert "localhost:5000" not in raw
+    staff = text(client.get("/admin/templates/daily_digest/en"))
+    assert "https://complaints.example.org/tasks/1" in staff  # a list of tasks' links too
+    assert "https://complaints.example.org/inbox" in staff
 
 
 def test_an_earlier_version_is_previewed_and_restored_as_a_new_version(app, client):

@@ -304,7 +304,7 @@ def test_a_reference_from_an_address_not_on_file_waits_for_staff(app, client, ma
     login(client, "agent")
     post_form(client, "/lang/fr", {}, form_url="/inbox")
     listed = html.unescape(client.get("/intake/mail").get_data(as_text=True))
-    assert f"Cite {reference}, mais vient d’une adresse qui n’est pas celle du dossier." in listed
+    assert f"Cite {reference}, mais vient d'une adresse qui n'est pas celle du dossier." in listed
 
 
 def test_oversized_mail_is_refused_with_552(app, mailbox):
