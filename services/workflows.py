@@ -171,9 +171,12 @@ def _save(
         if instance.id is None:  # the filing: the row is new
             for name, value in saved.items():
                 setattr(instance, name, value)
+            db.session.flush()
         else:
+            db.session.flush()
+            # After the complaint's row, as the ORM orders them (a complaint's row is always
+            # locked before its workflow's, so two saves of one complaint never deadlock).
             _write_state(instance, saved, now)
-        db.session.flush()
     # The new version token exists now; a later rollback leaves a key no row will match.
     _keep(instance, wf)
 
