@@ -140,6 +140,8 @@ MESSAGES = (
     _l("No such webhook."),
     _l("Give the address."),
     _l("The address is too long (300 characters at most)."),
+    _l("The address's port must be a number from 1 to 65535."),
+    _l("The address must not hold a user name or password: use the signing secret."),
     _l(
         "Webhooks go to public https addresses only (no loopback, private, link-local "
         "or reserved address)."

@@ -11,6 +11,7 @@ whichever view, hook or guard first reaches the database or recurses.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -129,6 +130,11 @@ def check_json() -> None:
                 "Nothing was done.",
                 name=error.name,
             )
+        elif isinstance(error, LoneSurrogate):
+            message = gettext(
+                "The body is not well-formed JSON: a string holds half of a surrogate pair "
+                "(such as \\ud800 alone), which is no character. Nothing was done."
+            )
         elif isinstance(error, UnicodeDecodeError):
             message = gettext(
                 "The body is not well-formed JSON: it is not UTF-8 text. Nothing was done."
@@ -153,6 +159,10 @@ class GuardedJSONProvider(DefaultJSONProvider):
             raise JsonTooDeep(f"JSON nested more than {MAX_JSON_DEPTH} levels") from None
         if nested_deeper(value, MAX_JSON_DEPTH):
             raise JsonTooDeep(f"JSON nested more than {MAX_JSON_DEPTH} levels")
+        # Only an escape (\ud800) writes a lone surrogate: the text is looked at first, so
+        # that a body without one is not walked.
+        if _SURROGATE_ESCAPE.search(s if isinstance(s, str) else s.decode("utf-8", "replace")):
+            _refuse_lone_surrogates(value)
         return value
 
     @staticmethod
@@ -162,6 +172,23 @@ class GuardedJSONProvider(DefaultJSONProvider):
         if isinstance(o, LazyString):
             return str(o)
         return DefaultJSONProvider.default(o)
+
+
+# A JSON escape of a UTF-16 surrogate (\ud800-\udfff), paired or not.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+class LoneSurrogate(ValueError):
+    """A string with half of a UTF-16 surrogate pair (\\ud800 alone): JSON's reader takes it,
+    but it is no character, so no database (nor UTF-8) can store it."""
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    for text in _json_texts(value):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise LoneSurrogate("a string holds a lone surrogate") from None
 
 
 class NotJsonValue(ValueError):

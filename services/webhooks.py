@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,6 +102,18 @@ def check_url(url: str, *, allow_private: bool) -> str:
         raise InvalidInput("Give the address.", details={"url": ["Give the address."]})
     if len(url) > URL_LENGTH:
         message = "The address is too long (300 characters at most)."
+        raise InvalidInput(message, details={"url": [message]})
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or past 65535
+        port = 0
+    if port is not None and not 1 <= port <= 65535:
+        # Port 0 was taken (and 443 used), one past 65535 said the name did not resolve.
+        message = "The address's port must be a number from 1 to 65535."
+        raise InvalidInput(message, details={"url": [message]})
+    if parts.username is not None or parts.password is not None:
+        message = "The address must not hold a user name or password: use the signing secret."
         raise InvalidInput(message, details={"url": [message]})
     try:
         check_target(url, allow_private=allow_private)

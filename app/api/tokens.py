@@ -169,11 +169,16 @@ def _time(text: str) -> datetime:
     except ValueError as exc:
         raise _bad_expiry(gettext("Give a date and time, ISO 8601.")) from exc
     try:
-        return as_utc(moment) or moment
+        utc = as_utc(moment) or moment
     except OverflowError as exc:  # past the last day or before the first once in UTC
         if moment.year > 1:
             raise _bad_expiry(gettext("Give a time before the year 9999.")) from exc
         raise _bad_expiry(gettext("Give a time in the future.")) from exc
+    if utc.year >= 9999:
+        # As it says: 9999-12-31T23:59:59Z fits in UTC, but the account page shows it in the
+        # organisation's time zone, where east of UTC it is past the last date there is.
+        raise _bad_expiry(gettext("Give a time before the year 9999."))
+    return utc
 
 
 def _bad_expiry(message: str) -> InvalidInput:

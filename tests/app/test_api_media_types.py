@@ -184,6 +184,12 @@ MALFORMED = (
     "NaN",
     '{"description": Infinity}',
     '{"amount": -Infinity}',
+    # Half of a surrogate pair, in a value or a key, or the halves the wrong way round: JSON's
+    # reader takes them, no database can store them (a draft or a step's data holding one
+    # was taken with a 200, then the complaint's page failed for everyone).
+    r'{"name": "sur\ud800"}',
+    r'{"\udfff": 1}',
+    r'{"notes": ["a\udc00\ud800"]}',
 )
 
 
@@ -316,3 +322,25 @@ def test_nan_and_infinity_are_not_json(client):
     assert problem(french, 400, "invalid_json")["detail"].startswith(
         "Le corps n'est pas du JSON bien formé\u00a0: Infinity n'est pas une valeur JSON"
     )
+
+
+def test_half_a_surrogate_pair_is_not_a_character_and_a_whole_pair_is(app, client):
+    response = client.post(
+        f"{API}/complaints",
+        data=r'{"complainant_name": "Aminata \ud800"}',
+        content_type=JSON,
+        headers={"Accept-Language": "fr"},
+    )
+    assert problem(response, 400, "invalid_json")["detail"].startswith(
+        "Le corps n'est pas du JSON bien formé\u00a0: "
+    )
+    english = client.post(f"{API}/complaints", data=r'{"a": "\udc00"}', content_type=JSON)
+    assert problem(english, 400, "invalid_json")["detail"] == (
+        "The body is not well-formed JSON: a string holds half of a surrogate pair (such as "
+        "\\ud800 alone), which is no character. Nothing was done."
+    )
+    # An emoji written as its escaped pair is one character: read, then judged as any value.
+    whole = client.post(
+        f"{API}/complaints", data=r'{"description": "\ud83d\ude00"}', content_type=JSON
+    )
+    assert whole.status_code == 422 and whole.json["code"] == "validation_failed"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import json
 import threading
 import time
@@ -161,6 +162,25 @@ def test_private_and_reserved_targets_are_refused(app, client, url):
     response = post_form(client, "/admin/webhooks", [("url", url), ("events", "task.created")])
     assert response.status_code == 422
     assert "public https addresses only" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(WebhookSubscription.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "refusal"),
+    [
+        # Found by an API fuzzer: port 0 was saved (and 443 used), 99999 was "cannot be
+        # resolved", a user name "public addresses only".
+        ("https://93.184.215.14:0/hooks", "port must be a number from 1 to 65535"),
+        ("https://93.184.215.14:99999/hooks", "port must be a number from 1 to 65535"),
+        ("https://user:pw@93.184.215.14/hooks", "must not hold a user name or password"),
+    ],
+)
+def test_a_bad_port_or_credentials_in_the_address_are_named(app, client, url, refusal):
+    login(client, "admin")
+    response = post_form(client, "/admin/webhooks", [("url", url), ("events", "task.created")])
+    assert response.status_code == 422
+    assert refusal in html.unescape(response.get_data(as_text=True))
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(WebhookSubscription.id))) == 0
 
