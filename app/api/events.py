@@ -32,8 +32,8 @@ def _integer(name: str, default: int, low: int, high: int) -> int:
     if number is None:
         if low == 1:
             message = gettext("Give a whole number from 1 to %(max)d.", max=high)
-        else:
-            message = gettext("Send a whole number.")
+        else:  # -1 is a whole number: say which ones (it said "Send a whole number.")
+            message = gettext("Give a whole number from 0 to %(max)d.", max=high)
         raise InvalidInput("Please correct the query parameters.", details={name: [message]})
     return number
 

@@ -111,6 +111,9 @@ def test_the_types_filter(app, client, token):
         assert refused.status_code == 422
         # As the other lists say it of their query (it said "the highlighted fields").
         assert refused.json["detail"] == "Please correct the query parameters.", query
+    # -1 is a whole number: the message says which ones (it said "Send a whole number.").
+    refused = client.get(f"{API}/events?after=-1", headers=headers)
+    assert refused.json["errors"]["after"] == ["Give a whole number from 0 to 9223372036854775807."]
     # The document's pattern takes what the server takes (it was any text).
     document = client.get(f"{API}/openapi.json").json
     [types] = [p for p in document["paths"]["/events"]["get"]["parameters"] if p["name"] == "types"]
