@@ -14,7 +14,7 @@ from app.input_guards import MAX_INT as MAX_ID
 from app.input_guards import MAX_JSON_DEPTH
 from forms import ComplaintForm, TaskForm
 from forms import lists as choice_lists
-from forms.base import draft_schema
+from forms.base import NO_NUL, draft_schema
 from forms.choices import STATUSES
 from forms.text import N_
 from services import breach_view, form_definitions
@@ -1002,6 +1002,92 @@ def paths() -> dict[str, Any]:
     }
 
 
+def refusing_nul(paths: dict[str, Any]) -> dict[str, Any]:
+    """The operations with every text they read (query parameters, and the strings of a
+    request body) stating what the server does: a NUL refused. Texts
+    bound by a choice or a pattern already say so; the task forms' schemas say it
+    themselves (forms.base.NO_NUL)."""
+    result: dict[str, Any] = {}
+    for path, operations in paths.items():
+        result[path] = {}
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                result[path][method] = operation
+                continue
+            changed = dict(operation)
+            if "parameters" in operation:
+                changed["parameters"] = [
+                    {**p, "schema": without_nul(p["schema"])}
+                    if "schema" in p and p.get("in") == "query"
+                    else p
+                    for p in operation["parameters"]
+                ]
+            body = operation.get("requestBody")
+            if isinstance(body, dict) and "content" in body:
+                changed["requestBody"] = {
+                    **body,
+                    "content": {
+                        media: {**item, "schema": without_nul(item["schema"])}
+                        if "schema" in item
+                        else item
+                        for media, item in body["content"].items()
+                    },
+                }
+            result[path][method] = changed
+    return result
+
+
+def input_schemas(operations: dict[str, Any], schemas: dict[str, Any]) -> set[str]:
+    """The component schemas requests are read with: named by a request body, or by one of
+    those, however deep."""
+    found: set[str] = set()
+    pending = [
+        item.get("schema")
+        for path in operations.values()
+        for operation in path.values()
+        if isinstance(operation, dict) and isinstance(operation.get("requestBody"), dict)
+        for item in operation["requestBody"].get("content", {}).values()
+    ]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            reference = value.get("$ref")
+            if isinstance(reference, str) and reference.startswith(SCHEMA_REF):
+                name = reference.removeprefix(SCHEMA_REF)
+                if name not in found and name in schemas:
+                    found.add(name)
+                    pending.append(schemas[name])
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return found
+
+
+SCHEMA_REF = "#/components/schemas/"
+
+
+def without_nul(schema: Any) -> Any:
+    """`schema` with each free text in it refusing NUL (a new dict: the shared ones stay)."""
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return schema
+    kind = schema.get("type")
+    texts = kind == "string" or (isinstance(kind, list) and "string" in kind)
+    ruled = any(isinstance(rule, dict) and "not" in rule for rule in schema.get("allOf", []))
+    # A file's content (contentMediaType) may hold any byte: the guard reads its name only.
+    bounded = {"enum", "const", "pattern", "not", "format", "contentMediaType"}
+    free = texts and not ruled and not bounded & set(schema)
+    changed = {**schema, **NO_NUL} if free else dict(schema)
+    for key in ("items", "additionalProperties", "not", "if", "then", "else"):
+        if key in schema and key != "not":
+            changed[key] = without_nul(schema[key])
+    if isinstance(schema.get("properties"), dict):
+        changed["properties"] = {k: without_nul(v) for k, v in schema["properties"].items()}
+    for key in ("allOf", "anyOf", "oneOf"):
+        if isinstance(schema.get(key), list):
+            changed[key] = [without_nul(item) for item in schema[key]]
+    return changed
+
+
 def document() -> dict[str, Any]:
     """The whole OpenAPI document (labels in the request's language)."""
     from app.api import SECTIONS  # the sections import this module's helpers
@@ -1012,6 +1098,29 @@ def document() -> dict[str, Any]:
     for section in SECTIONS:
         section_paths.update(section.paths())
         section_schemas.update(section.schemas())
+    operations = refusing_nul({**paths(), **section_paths})
+    schemas = {
+        "ComplaintForm": ComplaintForm.json_schema(),
+        **forms,
+        "TaskCompletion": task_completion_schema(forms),
+        **draft_schemas(forms),
+        "TaskDraftValues": task_draft_schema(forms),
+        "ProblemType": {
+            "type": "object",
+            "properties": {
+                "code": TEXT,
+                "status": {"type": "integer"},
+                "description": TEXT,
+            },
+            "required": ["code", "status", "description"],
+        },
+        **answer_schemas(),
+        **section_schemas,
+    }
+    # The API's own input schemas; the forms' state it themselves (forms.base.NO_NUL), and
+    # are published exactly as the forms give them.
+    for name in input_schemas(operations, schemas) & set(section_schemas):
+        schemas[name] = without_nul(schemas[name])
     return {
         "openapi": "3.1.0",
         "info": {
@@ -1050,9 +1159,7 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": PREFIX}],
         "paths": with_links(
-            with_input_errors(
-                with_media_types(with_scopes(with_idempotency({**paths(), **section_paths})))
-            )
+            with_input_errors(with_media_types(with_scopes(with_idempotency(operations))))
         ),
         "components": {
             "securitySchemes": {
@@ -1073,24 +1180,7 @@ def document() -> dict[str, Any]:
                     "header, never in a URL.",
                 },
             },
-            "schemas": {
-                "ComplaintForm": ComplaintForm.json_schema(),
-                **forms,
-                "TaskCompletion": task_completion_schema(forms),
-                **draft_schemas(forms),
-                "TaskDraftValues": task_draft_schema(forms),
-                "ProblemType": {
-                    "type": "object",
-                    "properties": {
-                        "code": TEXT,
-                        "status": {"type": "integer"},
-                        "description": TEXT,
-                    },
-                    "required": ["code", "status", "description"],
-                },
-                **answer_schemas(),
-                **section_schemas,
-            },
+            "schemas": schemas,
             "responses": error_responses(),
             "parameters": {"IdempotencyKey": idempotency_key()},
             "headers": header_components(),

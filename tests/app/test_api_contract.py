@@ -547,3 +547,53 @@ def test_every_answer_showing_a_secret_once_is_no_store(app, client, runner):
     # A change without a new secret shows none, and may be cached as any admin read.
     changed = client.patch(made.headers["Location"], json={"active": False}, headers=admin)
     assert changed.status_code == 200 and "secret" not in changed.json
+
+
+# What bounds a text already (a file's content, contentMediaType, may hold any byte).
+FREE_TEXT_BOUNDS = {"enum", "const", "pattern", "not", "format", "contentMediaType"}
+
+
+def test_the_document_says_every_text_a_request_carries_refuses_nul(client):
+    """The server refuses a NUL anywhere in a request (400): the document says so of every
+    text of a query or a body, not only of the task forms' (a fuzzer counted 43 requests the
+    document allowed and the server refused: a webhook's description, a deploy's comment,
+    the lists' name, department, search, clock, task and role)."""
+    document = client.get(f"{API}/openapi.json").json
+    components = document["components"]
+    free: list[str] = []
+
+    def walk(schema, where, seen):
+        if isinstance(schema, list):
+            for item in schema:
+                walk(item, where, seen)
+            return
+        if not isinstance(schema, dict):
+            return
+        reference = schema.get("$ref")
+        if reference:
+            name = reference.rsplit("/", 1)[-1]
+            if name not in seen:
+                seen.add(name)
+                walk(components["schemas"][name], name, seen)
+            return
+        kind = schema.get("type")
+        text = kind == "string" or (isinstance(kind, list) and "string" in kind)
+        ruled = any("not" in rule for rule in schema.get("allOf", []))  # the forms' way
+        if text and not FREE_TEXT_BOUNDS & set(schema) and not ruled:
+            free.append(where)
+        # A cross-field rule's if/then only narrows a field its properties define.
+        skipped = ("not", "enum", "example", "examples", "default", "description", "if", "then")
+        for key, value in schema.items():
+            if key not in skipped and key != "else":
+                walk(value, f"{where}.{key}", seen)
+
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if "$ref" not in parameter and parameter["in"] == "query":
+                    walk(parameter.get("schema"), f"{method} {path} {parameter['name']}", set())
+            for item in operation.get("requestBody", {}).get("content", {}).values():
+                walk(item.get("schema"), f"{method} {path} body", set())
+    assert free == [], "\n".join(free)
