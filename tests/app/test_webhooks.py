@@ -388,7 +388,9 @@ def test_the_api_refuses_a_subscription_in_the_readers_language(private_ok, clie
     assert refused.json["errors"]["url"] == [refused.json["detail"]]
     assert refused.json["detail"].startswith("Les webhooks ne partent que vers des adresses https")
     feed = client.get(f"{API}/events?after=x", headers=headers)
-    assert feed.json["errors"] == {"after": ["Envoyez un nombre entier."]}
+    assert feed.json["errors"] == {
+        "after": ["Indiquez un nombre entier de 0 à 9223372036854775807."]
+    }
     feed = client.get(f"{API}/events?limit=0", headers=headers)
     assert feed.json["errors"] == {"limit": ["Indiquez un nombre entier de 1 à 100."]}
     with private_ok.app_context():
