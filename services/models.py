@@ -282,6 +282,11 @@ class Complaint(db.Model):
     )
 
 
+def new_version_token() -> str:
+    """A workflow row's next version token: random, so a rolled-back save never repeats one."""
+    return uuid.uuid4().hex
+
+
 class ProcessInstance(db.Model):
     """The running workflow of one complaint: its state without the spec (the version holds it)."""
 
@@ -305,7 +310,7 @@ class ProcessInstance(db.Model):
     # Optimistic locking: a save from a stale copy raises StaleDataError.
     __mapper_args__ = {
         "version_id_col": version_token,
-        "version_id_generator": lambda _current: uuid.uuid4().hex,
+        "version_id_generator": lambda _current: new_version_token(),
     }
 
 

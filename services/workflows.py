@@ -8,7 +8,6 @@ notifications and the audit trail. The caller commits once.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,7 +48,14 @@ from services import (
 from services.clock import as_utc, step_time, utcnow
 from services.db import database_locked, db
 from services.errors import Conflict, InvalidInput, NotFound, TaskAlreadyCompleted
-from services.models import Complaint, ProcessInstance, ProcessVersion, Task, User
+from services.models import (
+    Complaint,
+    ProcessInstance,
+    ProcessVersion,
+    Task,
+    User,
+    new_version_token,
+)
 
 if TYPE_CHECKING:
     from forms.base import TaskForm
@@ -185,11 +191,11 @@ def _write_state(instance: ProcessInstance, saved: dict[str, Any], now: datetime
     """UPDATE the workflow's row with the version check, in one Core statement.
 
     What the ORM's flush would send for it, without its unit of work for one more mapper
-    (a flush costs per mapper it visits, more than the statement). The row's new values are
-    then the object's committed ones, so the flush that follows has nothing to add for it
-    (or, for a change made elsewhere, checks the new version token).
+    (a flush costs per mapper it visits, more than the statement). Called after the step's
+    flush, which wrote (with its own check) any other change to the row; the new values are
+    then the object's committed ones, so a later flush has nothing to add for it.
     """
-    token = uuid.uuid4().hex
+    token = new_version_token()
     values = {**saved, "version_token": token, "updated_at": now}
     result = db.session.connection().execute(
         _state_update(), {**values, "row_id": instance.id, "seen_token": instance.version_token}

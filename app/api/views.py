@@ -20,6 +20,7 @@ from app.domain_messages import localize
 from app.extensions import limiter, too_many_requests
 from forms import ComplaintForm, TaskForm, formdata_from_json
 from forms.base import JsonInputError, draft_errors, schema_errors
+from forms.numbers import whole_number
 from services import (
     breach_view,
     complaints,
@@ -350,8 +351,8 @@ def paging(args: MultiDict[str, str], errors: dict[str, list[str]]) -> dict[str,
     """page and per_page from the query string; a bad one is added to `errors`."""
     numbers = {}
     for name, default, maximum in (("page", 1, MAX_PAGE), ("per_page", 25, MAX_PER_PAGE)):
-        number = whole_number(args.get(name, str(default)))
-        if number is not None and 1 <= number <= maximum:
+        number = whole_number(args.get(name, str(default)), 1, maximum)
+        if number is not None:
             numbers[name] = number
         else:
             errors[name] = [gettext("Give a whole number from 1 to %(max)d.", max=maximum)]
@@ -369,7 +370,7 @@ def breach_filter(args: MultiDict[str, str]) -> breach_view.BreachFilter:
             errors[name] = [gettext("Choose one of: %(values)s.", values=", ".join(allowed))]
         chosen[name] = value
     assignee = args.get("assignee") or None
-    if assignee not in (None, breach_view.NOBODY) and whole_number(assignee) is None:
+    if assignee not in (None, breach_view.NOBODY) and whole_number(assignee, 1) is None:
         errors["assignee"] = [gettext("Give a user id, or “none” for unassigned tasks.")]
     numbers = paging(args, errors)
     if errors:
@@ -378,11 +379,6 @@ def breach_filter(args: MultiDict[str, str]) -> breach_view.BreachFilter:
     return breach_view.BreachFilter(
         state=chosen["state"], sort=chosen["sort"] or "due", assignee=assignee, **numbers, **filters
     )
-
-
-def whole_number(text: str) -> int | None:
-    """The number written in plain ASCII digits, else None."""
-    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
 
 
 def page_links(
