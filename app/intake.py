@@ -3,7 +3,6 @@ at the counter or on social media."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -132,22 +131,16 @@ def mail_list() -> Any:
             inbound_mail.text_of(message)[:600],
             [f.filename for f in inbound_mail.files_of(message)],
         )
-    reasons = {mail.id: reason_text(mail.reason) for mail in mails if mail.reason}
+    reasons = {mail.id: reason_text(mail) for mail in mails if mail.reason}
     return render_template("intake/mail.html", mails=mails, previews=previews, reasons=reasons)
 
 
-# The reason services/inbound_mail.py gives an email that names a case from another address.
-NOT_ON_FILE = re.compile(r"names (C-\d{4}-\d{6}) but comes from an address not on file")
-
-
-def reason_text(reason: str) -> str:
+def reason_text(mail: Any) -> str:
     """Why an email waits for intake, in the reader's language."""
-    named = NOT_ON_FILE.fullmatch(reason)
-    if named is not None:
-        return _(
-            "Names %(reference)s, but comes from an address not on file.", reference=named.group(1)
-        )
-    return reason
+    reference = inbound_mail.named_not_on_file(mail)
+    if reference is not None:
+        return _("Names %(reference)s, but comes from an address not on file.", reference=reference)
+    return str(mail.reason)
 
 
 def _mail_dir() -> str:

@@ -43,7 +43,8 @@ from services.db import db
 from services.errors import NotAllowed, NotFound
 from services.models import Complaint, InboundMail, Notification, User
 
-REFERENCE_RE = re.compile(r"\bC-\d{4}-\d{6}\b", re.IGNORECASE)
+REFERENCE = r"C-\d{4}-\d{6}"
+REFERENCE_RE = re.compile(rf"\b{REFERENCE}\b", re.IGNORECASE)
 # complaints+c-2026-000042.0123456789abcdef@example.org: the reference and its reply token.
 TAG_RE = re.compile(r"\+(c-\d{4}-\d{6})\.([0-9a-f]{16})@", re.IGNORECASE)
 TOKEN_LENGTH = 16
@@ -54,6 +55,9 @@ NEW, ATTACHED, INTAKE, REFUSED = "new", "attached", "intake", "refused"
 UNCONFIRMED = "unconfirmed"  # names a case from its address on file: staff confirm it
 # How a confirmed email reached its case (the row's reason; shown to staff in their language).
 NAMED_FROM_ADDRESS_ON_FILE = "names the case from the address on file; waits for staff"
+# Why an email that names a case from another address waits for intake (the row's reason).
+NOT_ON_FILE = "names {reference} but comes from an address not on file"
+_NOT_ON_FILE_RE = re.compile(NOT_ON_FILE.format(reference=f"({REFERENCE})"))
 
 
 @dataclass(frozen=True)
@@ -204,7 +208,7 @@ def _case_of(
         if found is not None and _from_address_on_file(found, mail.sender):
             return found, NAMED_FROM_ADDRESS_ON_FILE
         if found is not None:
-            mail.reason = f"names {found.reference} but comes from an address not on file"
+            mail.reason = NOT_ON_FILE.format(reference=found.reference)
     return None, ""
 
 
@@ -268,6 +272,12 @@ def _acceptable(
     return accepted, refused
 
 
+def named_not_on_file(mail: InboundMail) -> str | None:
+    """The reference an email waiting for intake names from an address not on file, if so."""
+    found = _NOT_ON_FILE_RE.fullmatch(mail.reason or "")
+    return found.group(1) if found else None
+
+
 def unconfirmed_for(complaint: Complaint) -> list[InboundMail]:
     """Emails that name the case from its address on file and wait for staff, oldest first."""
     return list(
@@ -308,14 +318,7 @@ def confirm(
     """
     mail = _unconfirmed(complaint, mail_id, actor)
     message = message_of(mail, mail_dir)
-    mail.handled_by, mail.handled_at = actor, utcnow()
-    audit.record(
-        complaint.id,
-        "email_confirmed",
-        actor=actor,
-        summary=f"Email confirmed as the complainant's: {mail.subject}"[:300],
-        data={"sender": mail.sender, "subject": mail.subject},
-    )
+    _handled(mail, actor, "email_confirmed", "Email confirmed as the complainant's")
     _add_reply(mail, complaint, message, "confirmed by staff", upload_dir)
     return mail
 
@@ -325,15 +328,20 @@ def set_aside(complaint: Complaint, mail_id: int, actor: User) -> InboundMail:
     the mail folder, and the case's history says who set it aside."""
     mail = _unconfirmed(complaint, mail_id, actor)
     mail.status, mail.reason = REFUSED, "set aside by staff: not the complainant's"
+    _handled(mail, actor, "email_set_aside", "Email set aside")
+    return mail
+
+
+def _handled(mail: InboundMail, actor: User, kind: str, what: str) -> None:
+    """Who decided about an email naming its case, on the row and in the case's history."""
     mail.handled_by, mail.handled_at = actor, utcnow()
     audit.record(
-        complaint.id,
-        "email_set_aside",
+        mail.complaint_id,
+        kind,
         actor=actor,
-        summary=f"Email set aside: {mail.subject}"[:300],
+        summary=f"{what}: {mail.subject}"[:300],
         data={"sender": mail.sender, "subject": mail.subject},
     )
-    return mail
 
 
 def waiting_for_intake() -> list[InboundMail]:
