@@ -264,7 +264,13 @@ class WebhookSettings:
 
 
 class TargetRefused(PermanentError):
-    """The webhook's address is not one we send to (private, loopback, not https)."""
+    """The webhook's address is not one we send to; `reason` says why, for the words a
+    person reads: "scheme" (not https, or no host), "port" (not 1 to 65535), "userinfo"
+    (a user name or password in it) or "private" (loopback, private, reserved)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 SIGNATURE_HEADER = "Complaintflow-Signature"
@@ -281,13 +287,13 @@ def check_target(url: str, *, allow_private: bool) -> list[str]:
     (TransientError when the name does not resolve now)."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise TargetRefused("the address must be an https URL")
+        raise TargetRefused("the address must be an https URL", "scheme")
     if parts.scheme == "http" and not allow_private:
-        raise TargetRefused("the address must use https")
-    if parts.username or parts.password:
-        raise TargetRefused("the address must not contain a user name or password")
+        raise TargetRefused("the address must use https", "scheme")
+    if parts.username is not None or parts.password is not None:
+        raise TargetRefused("the address must not contain a user name or password", "userinfo")
+    port = target_port(parts)
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
         found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, ValueError) as exc:
         raise TransientError(f"the host name {parts.hostname} does not resolve: {exc}") from exc
@@ -295,8 +301,22 @@ def check_target(url: str, *, allow_private: bool) -> list[str]:
     if not allow_private:
         for address in addresses:
             if not is_public(address):
-                raise TargetRefused(f"{parts.hostname} is a private or reserved address")
+                raise TargetRefused(f"{parts.hostname} is a private or reserved address", "private")
     return addresses
+
+
+def target_port(parts: urllib.parse.SplitResult) -> int:
+    """The port a webhook goes to: the address's own, else the scheme's; TargetRefused for
+    one that is not a number from 1 to 65535 (":0" is not "no port")."""
+    try:
+        port = parts.port
+    except ValueError as exc:  # not a number, or past 65535
+        raise TargetRefused("the address's port is not a number from 1 to 65535", "port") from exc
+    if port is None:
+        return 443 if parts.scheme == "https" else 80
+    if not 1 <= port <= 65535:
+        raise TargetRefused("the address's port is not a number from 1 to 65535", "port")
+    return port
 
 
 # IPv6 prefixes that carry an IPv4 address a gateway may deliver to: NAT64's well-known prefix
@@ -332,7 +352,7 @@ def post_webhook(
     addresses = check_target(url, allow_private=settings.allow_private)
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = target_port(parts)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     connection = _PinnedConnection(
         host, port, addresses[0], https=parts.scheme == "https", timeout=settings.timeout

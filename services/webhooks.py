@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,6 +94,20 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
+PUBLIC_ONLY = (
+    "Webhooks go to public https addresses only (no loopback, private, link-local or reserved "
+    "address)."
+)
+
+# What a person reads for each reason transports.check_target refuses an address.
+_REFUSED = {
+    "scheme": PUBLIC_ONLY,
+    "private": PUBLIC_ONLY,
+    "port": "The address's port must be a number from 1 to 65535.",
+    "userinfo": "The address must not hold a user name or password: use the signing secret.",
+}
+
+
 def check_url(url: str, *, allow_private: bool) -> str:
     """The address if webhooks may go there, else InvalidInput on the url field."""
     url = url.strip()
@@ -103,25 +116,10 @@ def check_url(url: str, *, allow_private: bool) -> str:
     if len(url) > URL_LENGTH:
         message = "The address is too long (300 characters at most)."
         raise InvalidInput(message, details={"url": [message]})
-    parts = urllib.parse.urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:  # not a number, or past 65535
-        port = 0
-    if port is not None and not 1 <= port <= 65535:
-        # Port 0 was taken (and 443 used), one past 65535 said the name did not resolve.
-        message = "The address's port must be a number from 1 to 65535."
-        raise InvalidInput(message, details={"url": [message]})
-    if parts.username is not None or parts.password is not None:
-        message = "The address must not hold a user name or password: use the signing secret."
-        raise InvalidInput(message, details={"url": [message]})
     try:
         check_target(url, allow_private=allow_private)
     except TargetRefused as exc:
-        message = (
-            "Webhooks go to public https addresses only (no loopback, private, link-local "
-            "or reserved address)."
-        )
+        message = _REFUSED[exc.reason]
         raise InvalidInput(message, details={"url": [message]}) from exc
     except DeliveryError as exc:
         message = "The address's host name cannot be resolved."

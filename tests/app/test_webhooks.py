@@ -185,6 +185,16 @@ def test_a_bad_port_or_credentials_in_the_address_are_named(app, client, url, re
         assert db.session.scalar(db.select(db.func.count(WebhookSubscription.id))) == 0
 
 
+@pytest.mark.parametrize("url", ["http://127.0.0.1:0/hooks", "http://u@127.0.0.1/hooks"])
+def test_sending_refuses_port_0_and_credentials_an_older_subscription_holds(url):
+    # Saving refused these once the fuzzer found them, but the sender read ":0" as "no port"
+    # and went to 80; an address saved before the check is refused at send, as it is saved.
+    settings = transports.WebhookSettings(allow_private=True, timeout=1)
+    with pytest.raises(transports.TargetRefused) as refused:
+        transports.post_webhook(settings, url=url, body=b"{}", secret="s", event_id="e", now=0)
+    assert refused.value.reason == ("port" if ":0/" in url else "userinfo")
+
+
 def test_public_ipv6_addresses_and_their_public_ipv4_are_let_through():
     for address in ("2606:4700:4700::1111", "64:ff9b::808:808", "2002:808:808::", "8.8.8.8"):
         assert transports.is_public(address), address
