@@ -216,6 +216,89 @@ PROBLEMS: dict[str, tuple[int, str]] = {
             "(`errors.assignee_id`)."
         ),
     ),
+    # Codes that share their status's response: each also has words of its own here, so a
+    # problem's page says what that code means rather than every code of its status.
+    "bad_request": (
+        400,
+        N_(
+            "The request could not be read: a NUL character somewhere in it, or a JSON body "
+            "nested more than %(depth)s levels deep. Nothing was done.",
+            depth=MAX_JSON_DEPTH,
+        ),
+    ),
+    "invalid_idempotency_key": (
+        400,
+        N_(
+            "The Idempotency-Key header is malformed: send 1 to 255 printable ASCII characters. "
+            "Nothing was done."
+        ),
+    ),
+    "invalid_if_match": (
+        400,
+        N_(
+            'The If-Match header names an ETag that is not quoted (3 where "3" is meant). '
+            "Nothing was done."
+        ),
+    ),
+    "forbidden": (
+        403,
+        N_(
+            "You may not do this: the task is assigned to someone else, or your role does not "
+            "allow it."
+        ),
+    ),
+    "insufficient_scope": (
+        403,
+        N_(
+            "The API token lacks the scope this operation needs (`read`, `tasks`, `intake` or "
+            "`admin`); create a token with it."
+        ),
+    ),
+    "task_already_completed": (
+        409,
+        N_("The task is no longer open: someone else was first. Do not retry."),
+    ),
+    "concurrent_change": (
+        409,
+        N_(
+            "The complaint was changed by another request at the same moment, or is busy; read "
+            "it again and retry."
+        ),
+    ),
+    "conflict": (
+        409,
+        N_("The request conflicts with the current state (the task is claimed by someone else…)."),
+    ),
+    "idempotency_in_progress": (
+        409,
+        N_("A request with the same Idempotency-Key has not finished yet; retry later."),
+    ),
+    "idempotency_answer_lost": (
+        409,
+        N_(
+            "The request with this Idempotency-Key was carried out, but its answer could not be "
+            "kept; read the current state instead of retrying."
+        ),
+    ),
+    "task_not_open": (409, N_("The task to assign is no longer open; nothing was saved.")),
+    "validation_failed": (
+        422,
+        N_("The input failed validation; `errors` maps each field to its messages."),
+    ),
+    "idempotency_key_reused": (
+        422,
+        N_(
+            "The Idempotency-Key was already used with another request (another body, method or "
+            "path); use a new key for a new request."
+        ),
+    ),
+    "deploy_refused": (
+        422,
+        N_(
+            "The diagram files failed the deploy checks; `problems` lists them. Nothing was "
+            "deployed."
+        ),
+    ),
     "method_not_allowed": (
         405,
         N_("The path does not take this method; the Allow header lists the ones it takes."),

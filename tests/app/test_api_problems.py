@@ -182,8 +182,18 @@ def test_a_problem_type_says_what_its_code_means(client):
     ):
         described = client.get(f"{API}/problems/{code}").json
         assert (described["code"], described["status"]) == (code, status)
+    # Each code says what it means, not every code of its status in turn.
     conflict = client.get(f"{API}/problems/concurrent_change").json["description"]
-    assert "task_already_completed: the task is no longer open" in conflict
+    assert conflict.startswith("The complaint was changed by another request")
+    assert "task_already_completed" not in conflict
+    scope = client.get(f"{API}/problems/insufficient_scope").json
+    assert (scope["status"], scope["description"]) == (
+        403,
+        "The API token lacks the scope this operation needs (`read`, `tasks`, `intake` or "
+        "`admin`); create a token with it.",
+    )
+    forbidden = client.get(f"{API}/problems/forbidden").json["description"]
+    assert "scope" not in forbidden and "assigned to someone else" in forbidden
     unknown = problem(client.get(f"{API}/problems/no_such_code"), 404, "not_found")
     assert unknown["detail"] == "No problem has this code."
 
@@ -214,7 +224,7 @@ def test_a_problem_page_speaks_the_readers_language(client):
     }
     assert french.headers["Content-Language"] == "fr"
     depth = client.get(f"{API}/problems/bad_request", headers=FRENCH).json["description"]
-    assert depth.startswith("La requête n'a pas pu être lue (un caractère NUL")
+    assert depth.startswith("La requête n'a pas pu être lue\u00a0: un caractère NUL")
     assert "plus de 32 niveaux" in depth
     # The interface's language switch chooses it too, as for the pages.
     post_form(client, "/lang/fr", {"next": "/auth/login"}, form_url="/auth/login")
