@@ -22,7 +22,7 @@ from sqlalchemy import event
 
 from benchmarks.engine import SEND_BACK
 from services.db import db
-from services.models import Complaint
+from services.models import ApiToken, Complaint
 from tests import journeys as j
 from tests.app.api_helpers import API, bearer, issue_token
 from tests.app.helpers import csrf_token, login
@@ -111,6 +111,26 @@ def test_a_completion_through_the_api_takes_as_few(
     assert response.json["status"] == "completed"
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     assert len(seen) <= MAX_STATEMENTS[backend], [s[:60] for s in seen]
+
+
+def test_a_tokens_first_use_in_a_minute_adds_only_its_time_of_use(
+    app: Flask, client: FlaskClient, runner, database_url: str
+) -> None:
+    """Recording the time of use commits on its own; it used to expire the token's user,
+    read again by the permission check (two statements more instead of one)."""
+    task_id, headers, body = _resolution_through_the_api(app, client, runner)
+    with app.app_context():
+        db.session.execute(db.update(ApiToken).values(last_used_at=None))
+        db.session.commit()
+    with _statements(app) as seen:
+        response = client.post(f"{API}/tasks/{task_id}/complete", json=body, headers=headers)
+    assert response.status_code == 200, response.json
+    backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    assert len(seen) <= MAX_STATEMENTS[backend] + 1, [s[:60] for s in seen]
+    assert sum(s.startswith("UPDATE api_token") for s in seen) == 1
+    with app.app_context():
+        used = db.select(db.func.count()).where(ApiToken.last_used_at.is_not(None))
+        assert db.session.scalar(used) == 1
 
 
 def test_a_retry_key_does_not_read_the_token_twice(app: Flask, client: FlaskClient, runner) -> None:
