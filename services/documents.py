@@ -23,7 +23,6 @@ import jinja2
 from services import (
     attachments,
     audit,
-    business_calendar,
     composer,
     letters,
     organisation,
@@ -172,7 +171,7 @@ def letter_html(
         org=org,
         recipient=recipient,
         reference=complaint.reference or "",
-        date=letters.long_date(today or business_calendar.local_today(), language),
+        date=letters.long_date(today or letters.letter_day(), language),
         labels=LABELS[language],
         paragraphs=paragraphs,
     )

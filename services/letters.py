@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services import business_calendar, dates, message_templates
+from services.clock import step_time
 from services.models import Complaint, User
 
 # The draft's text is data: processes/messages/response_draft.<language>.txt, edited by
@@ -14,6 +15,12 @@ from services.models import Complaint, User
 # left for the handler to write before sending.
 DRAFT = "response_draft"
 
+
+
+def letter_day() -> date:
+    """The date a letter bears: the day, in the organisation's time zone, of the step that
+    writes it (a replayed past step, the demo's, dates its letter then, not today)."""
+    return business_calendar.local_today(step_time())
 
 def long_date(value: date | datetime | None, language: str = "en") -> str:
     """A date as letters write it (services/dates.py): 2 November 2026, 1er novembre 2026."""
@@ -47,6 +54,6 @@ def draft_response(
         "handler_name": handler.name,
         "handler_phone": handler.phone or "",
         "handler_email": handler.email or "",
-        "today": long_date(today or business_calendar.local_today(), language),
+        "today": long_date(today or letter_day(), language),
     }
     return message_templates.render(DRAFT, language, values).text

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from services import documents, letters, notifications, workflows
+from services.clock import played_at
 from services.errors import NotFound
 from services.models import Document
 from tests import journeys as j
@@ -62,6 +63,20 @@ def test_the_letter_page_carries_the_letterhead_and_the_signed_text(app_context)
     page_fr = documents.letter_html(french, "Bonjour,", letterhead=named)
     assert "Clientèle" in page_fr and "Responsable" in page_fr and "Head" not in page_fr
     assert documents.render_pdf(page).startswith(b"%PDF-")
+
+
+def test_a_letter_written_in_a_replayed_step_bears_that_steps_date(app_context):
+    # The demo replays its complaints' past: a letter signed off 200 days ago was dated today.
+    complaint = j.to_minor_resolution()
+    moment = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    with played_at(moment):
+        page = documents.letter_html(complaint, "Dear Ms Diallo,")
+        draft = letters.draft_response(
+            complaint, workflows.case_data(complaint), j.user("supervisor")
+        )
+    assert "2 March 2026" in page and draft.rstrip().endswith("2 March 2026")
+    today = letters.long_date(letters.letter_day(), "en")
+    assert today != "2 March 2026" and today in documents.letter_html(complaint, "Dear Ms Diallo,")
 
 
 def test_a_french_complainant_gets_a_french_draft_and_a_french_letter(app_context):
