@@ -16,11 +16,11 @@ from services.models import Complaint, User
 DRAFT = "response_draft"
 
 
-
 def letter_day() -> date:
     """The date a letter bears: the day, in the organisation's time zone, of the step that
     writes it (a replayed past step, the demo's, dates its letter then, not today)."""
     return business_calendar.local_today(step_time())
+
 
 def long_date(value: date | datetime | None, language: str = "en") -> str:
     """A date as letters write it (services/dates.py): 2 November 2026, 1er novembre 2026."""
