@@ -168,6 +168,10 @@ def cluster(
         if key not in tallies:
             raise NotFound("No complaint of the period has this value.")
         seen = tallies[key].seen_by(permissions.sees_confidential(viewer))
+        if not seen.counts_any():
+            # Only confidential complaints have it: for a viewer without clearance, as if
+            # none had (a page of zeros would tell that some exist, and their words).
+            raise NotFound("No complaint of the period has this value.")
         found = rises.dimension_cluster(kind, key, seen, span)
         found.complaints = rises.dimension_complaints(kind, key, span, viewer)
     elif kind in LOOK_ALIKES:

@@ -46,12 +46,19 @@ class _Tally:
 
     label: str = ""
     buckets: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # The label as the complaints that are not confidential spell it ("" when none does): a
+    # product's words are the complainant's, and those of a confidential one are not told.
+    open_label: str = ""
 
-    def add(self, bucket: int, count: int, secret: int, label: str | None) -> None:
+    def add(
+        self, bucket: int, count: int, secret: int, label: str | None, open_label: str | None
+    ) -> None:
         had, had_secret = self.buckets.get(bucket, (0, 0))
         self.buckets[bucket] = (had + count, had_secret + secret)
         if label and (not self.label or label < self.label):
             self.label = label
+        if open_label and (not self.open_label or open_label < self.open_label):
+            self.open_label = open_label
 
     def total(self, current: bool) -> tuple[int, int]:
         picked = [v for b, v in self.buckets.items() if (b >= 0) == current]
@@ -61,7 +68,15 @@ class _Tally:
         """What a viewer may know of it: without clearance, not the confidential ones."""
         if cleared:
             return self
-        return _Tally(self.label, {b: (c - s, 0) for b, (c, s) in self.buckets.items()})
+        return _Tally(
+            self.open_label,
+            {b: (c - s, 0) for b, (c, s) in self.buckets.items()},
+            self.open_label,
+        )
+
+    def counts_any(self) -> bool:
+        """Whether any complaint of either period counts here."""
+        return any(count for count, _secret in self.buckets.values())
 
 
 def _bucket(span: Period) -> Any:
@@ -86,6 +101,9 @@ def tallies(
     inner = select(
         *(dimension_expression(kind).label(kind) for kind in kinds),
         func.trim(Complaint.product_service).label("raw"),
+        case(
+            (Complaint.confidential.is_(True), None), else_=func.trim(Complaint.product_service)
+        ).label("open_raw"),
         _bucket(span).label("bucket"),
         case((Complaint.confidential.is_(True), 1), else_=0).label("secret"),
     ).where(window)
@@ -101,14 +119,17 @@ def tallies(
             value = getattr(row, kind)
             if value is None or value == "":
                 continue
-            label = row.raw if kind == "product" else value
-            tallies[kind][value].add(int(row.bucket), int(row.count), int(row.secret), label)
+            label, open_label = (row.raw, row.open_raw) if kind == "product" else (value, value)
+            tallies[kind][value].add(
+                int(row.bucket), int(row.count), int(row.secret), label, open_label
+            )
 
     figures = (
         sub.c.bucket,
         func.count().label("count"),
         func.sum(sub.c.secret).label("secret"),
         func.min(sub.c.raw).label("raw"),
+        func.min(sub.c.open_raw).label("open_raw"),
     )
     if db.engine.dialect.name == "postgresql" and len(kinds) > 1:
         columns = [sub.c[kind] for kind in kinds]

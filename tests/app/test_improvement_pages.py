@@ -270,6 +270,30 @@ def test_a_cluster_that_does_not_exist_is_a_404(client):
         assert client.get(f"/improvement/actions/new?{query}").status_code == 404, query
 
 
+def test_a_value_only_confidential_complaints_have_is_no_cluster_without_clearance(app, client):
+    """A page of zeros under the product's own words told an analyst that a confidential
+    complaint names it, and how: it is a 404, as a value no complaint has."""
+    with app.app_context():
+        j.file(product_service="Zorblax Depot", sensitive_at_intake=True)
+        j.file(product_service="Washing Machine wm-300")
+        j.file(product_service="WASHING machine WM-300", sensitive_at_intake=True)
+    login(client, "analyst")
+    assert client.get("/improvement/clusters/product/zorblax%20depot").status_code == 404
+    assert client.get("/improvement/clusters/product/nothing%20like%20it").status_code == 404
+    # A value others have too is named as they wrote it, never as the confidential one did.
+    page = client.get("/improvement/clusters/product/washing%20machine%20wm-300")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Washing Machine wm-300" in text and "WASHING machine" not in text
+    with app.app_context():
+        assert recurring.cluster(j.user("manager"), "product", "washing machine wm-300").now == 1
+        user = j.user("manager")
+        user.confidential_clearance = True
+        db.session.commit()
+        cleared = recurring.cluster(user, "product", "zorblax depot")
+        assert (cleared.now, cleared.label) == (1, "Zorblax Depot")
+
+
 def test_the_complaint_page_shows_the_panel_to_report_readers_only(app, client):
     first_id, _first_ref, _second_id, _second_ref = two_alike(app)
     with app.app_context():
