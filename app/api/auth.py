@@ -35,7 +35,7 @@ def bearer_secret() -> str:
 
 def authenticate(secret: str) -> api_tokens.Authenticated | None:
     """api_tokens.authenticate, once per request: the idempotency hook (whose keys are the
-    token owner's) asks before the view does."""
+    token's) asks before the view does."""
     checked = g.get("bearer_checked")
     if checked is not None and checked[0] == secret:
         return checked[1]

@@ -187,14 +187,15 @@ def authenticated() -> bool:
 
 
 def principal() -> str:
-    """Whose keys these are: the bearer token's owner, the complaint of a complainant's
-    tracking token (complainants behind one address must not be given each other's answers),
-    else the client's address."""
+    """Whose keys these are: the bearer token (not its owner: a token with fewer scopes must
+    not be given what a stronger one of the same person was answered, a minted token's
+    secret say), the complaint of a complainant's tracking token (complainants behind one
+    address must not be given each other's answers), else the client's address."""
     token = auth.bearer_secret()
     if token:
         found = auth.authenticate(token)
         if found is not None:
-            return f"user:{found.user.id}"
+            return f"token:{found.token.id}"
     if request.endpoint in TRACKING_ACTIONS:
         tracking = request.headers.get(TRACKING_HEADER, "").strip()
         if tracking:  # authenticated() opened it

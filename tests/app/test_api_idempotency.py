@@ -87,6 +87,29 @@ def test_keys_belong_to_their_sender(app, client):
     ]
 
 
+def test_a_weaker_token_of_the_same_person_is_not_given_a_stronger_ones_answer(app, client):
+    """Keys are the token's, not its owner's: a read-and-tasks token that sent the key and
+    body an admin token sent was replayed the admin-scoped token that one minted, secret
+    included, although it may not mint one itself."""
+    runner = app.test_cli_runner()
+    strong = issue_token(runner, "admin")
+    result = runner.invoke(
+        args=["issue-token", "admin", "--name", "weak", "--scopes", "read,tasks"]
+    )
+    weak = result.output.strip().splitlines()[-1]
+    body = {"name": "minted", "scopes": ["read", "tasks", "admin"]}
+    headers = {"Idempotency-Key": KEY}
+    first = client.post(f"{API}/tokens", json=body, headers={**headers, **bearer(strong)})
+    assert first.status_code == 201 and first.json["scopes"] == ["read", "tasks", "admin"]
+    again = client.post(f"{API}/tokens", json=body, headers={**headers, **bearer(weak)})
+    assert "Idempotent-Replayed" not in again.headers
+    assert first.json["secret"] not in again.get_data(as_text=True)
+    problem(again, 422, "validation_failed")
+    # The stronger token's own retry is still its first answer.
+    retry = client.post(f"{API}/tokens", json=body, headers={**headers, **bearer(strong)})
+    assert retry.headers["Idempotent-Replayed"] == "true" and retry.json == first.json
+
+
 def test_a_complainants_keys_are_their_complaints_not_their_address(app, client):
     """Two complainants behind one address (a shared office, an advice centre) who send the
     same key and the same answer each get their own: the second is not given the first's
@@ -231,7 +254,7 @@ def test_a_retried_completion_is_done_once_and_answered_the_same(app, client, ru
         )
         assert db.session.scalar(done) == 1
     [record] = records(app)
-    assert record.principal.startswith("user:")
+    assert record.principal.startswith("token:")
 
 
 def test_saved_work_whose_answer_was_lost_is_never_done_again(app, client):
