@@ -193,9 +193,11 @@ def printing_in_this_process() -> Iterator[None]:
 def render_pdf(html: str) -> bytes:
     """Print an HTML page to PDF (in a child process unless PRINT_IN_CHILD is off)."""
     base_url = str(Path.cwd())
+    logo = SETTINGS.letterhead.logo_path
+    files = [str(Path(logo).resolve())] if logo else []  # the one file a page may read
     if SETTINGS.print_in_child:
-        return printing.print_in_child(html, base_url)
-    return printing.print_here(html, base_url)
+        return printing.print_in_child(html, base_url, files)
+    return printing.print_here(html, base_url, files)
 
 
 def attach_letter(complaint: Complaint, notification: Notification) -> Document | None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from services import documents, letters, notifications, workflows
+from services import documents, letters, notifications, printing, workflows
 from services.clock import played_at
 from services.errors import NotFound
 from services.models import Document
@@ -111,3 +115,47 @@ def test_a_document_of_another_complaint_is_not_found(app_context):
     with pytest.raises(NotFound):
         documents.get(other.id, document.id)
     assert isinstance(documents.get(complaint.id, document.id), Document)
+
+
+@pytest.fixture
+def web_peer() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server that records the paths asked of it."""
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            asked.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _png(path: Path) -> Path:
+    Image.new("RGB", (4, 4), "red").save(path)
+    return path
+
+
+def test_printing_fetches_no_address_and_no_file_but_the_logo(web_peer, tmp_path):
+    # The organisation's name is written in the page's style too: what an administrator
+    # writes there could make the printer fetch any address or read any file of the server.
+    peer, asked = web_peer
+    logo, other = _png(tmp_path / "logo.png"), _png(tmp_path / "other.png")
+    page = f"""<html><head><style>@import url({peer}/style.css);
+        body {{ background: url({peer}/background.png) }}</style></head><body>
+        <img src="{peer}/image.png"><img src="{other.as_uri()}"><p>Text</p></body></html>"""
+    pdf = printing.print_in_child(page, str(tmp_path), [str(logo)])
+    assert pdf.startswith(b"%PDF-") and asked == []
+    assert pdf.count(b"/Subtype /Image") == 0  # not the other file either
+    with_logo = page.replace("<p>Text</p>", f'<img src="{logo.as_uri()}">')
+    assert printing.print_here(with_logo, str(tmp_path), [str(logo)]).count(b"/Subtype /Image") == 1
+    assert asked == []
