@@ -38,6 +38,7 @@ from services.errors import NotAllowed
 from services.reports import Cell
 
 bp = Blueprint("management_review", __name__, url_prefix="/management-review")
+bp.add_app_template_filter(documents.css_string, "css_string")  # the PDF's footer
 
 # The words for the codes each compared table lists: the application's own, or the name of
 # a list of the procedure's (processes/choices.toml).

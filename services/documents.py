@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from services import (
     attachments,
@@ -57,11 +58,23 @@ LABELS = {
     },
 }
 
+
+def css_string(value: object) -> Markup:
+    """Text for inside a CSS string of a page's <style> (its footer): every character but
+    letters, digits and spaces as a CSS escape. HTML escaping does not do there (a <style>
+    holds raw text, so "Smith &amp; Co" printed as it is), nor does it stop a quote."""
+    return Markup(  # noqa: S704 - only letters, digits, spaces and CSS escapes are left
+        # A space ends an escape and goes with it ("\\26 " is "&"): one that follows stays.
+        "".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in str(value))
+    )
+
+
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+_TEMPLATES.filters["css_string"] = css_string
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import weasyprint
 from PIL import Image
 
 from services import documents, letters, notifications, printing, workflows
@@ -67,6 +68,25 @@ def test_the_letter_page_carries_the_letterhead_and_the_signed_text(app_context)
     page_fr = documents.letter_html(french, "Bonjour,", letterhead=named)
     assert "Clientèle" in page_fr and "Responsable" in page_fr and "Head" not in page_fr
     assert documents.render_pdf(page).startswith(b"%PDF-")
+
+
+def test_the_footer_prints_the_organisations_name_as_written(app_context):
+    # The footer is a CSS string in the page's <style>, where HTML escaping printed
+    # "Smith &amp; Co" as it is, and a quote ended the string.
+    complaint = j.to_minor_resolution()
+    head = documents.Letterhead(name='Smith & "Co" <Ltd>')
+    page = documents.letter_html(complaint, "Dear Ms Diallo,", letterhead=head)
+    style = page.split("<style>")[1].split("</style>")[0]
+    assert "&amp;" not in style and '"Co"' not in style and "<Ltd>" not in style
+    printed = weasyprint.HTML(string=page).render().pages[0]._page_box  # the margin boxes
+    assert 'Smith & "Co" <Ltd> · ' in "".join(_texts(printed))
+
+
+def _texts(box: object) -> Iterator[str]:
+    if isinstance(getattr(box, "text", None), str):
+        yield box.text
+    for child in getattr(box, "children", None) or ():
+        yield from _texts(child)
 
 
 def test_a_letter_written_in_a_replayed_step_bears_that_steps_date(app_context):
