@@ -294,9 +294,18 @@ def rows(event: AuditEvent, tasks: Mapping[str, Task]) -> list[tuple[str, str]]:
     elif event.kind == "message_received":
         form_cls = MESSAGE_FORMS.get(event.task_name or "")
     data = {k: _word(k, v) for k, v in event.data.items() if k not in HIDDEN}
+    if event.kind == "deadline_extended" and isinstance(data.get("tasks"), list):
+        # Recorded by their names in the diagram ("resolve_minor"): their titles in words.
+        data["tasks"] = [_step_title(str(name), tasks) for name in data["tasks"]]
     if event.kind == "notification":
         data.pop("subject", None)  # the message card shows it; the detail names the message
     return describe(form_cls, data, labels={k: str(v) for k, v in LABELS.items()})
+
+
+def _step_title(name: str, tasks: Mapping[str, Task]) -> str:
+    """A step of the complaint named as its task is titled, in the reader's language."""
+    task = tasks.get(name)
+    return translated(task.title) if task is not None else name
 
 
 def _task_form(task: Task) -> type[Form] | None:

@@ -83,6 +83,8 @@ def _text(field: Field | None, value: Any) -> str:
             if v not in (None, "")
         )
     if isinstance(field, SelectFieldBase) and field.choices:
+        if value == "":  # left on its placeholder ("Choose…"): nothing was chosen
+            return ""
         pairs = [_pair(choice) for choice in field.choices]
         return str(label(pairs, str(value)))
     return number_text(field, value)

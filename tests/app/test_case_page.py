@@ -195,3 +195,37 @@ def test_staff_pages_speak_about_the_complainant(app, client):
     assert "Waiting for information from the complainant" in listed
     french = _text(client.get(f"/complaints/{complaint_id}", headers=FRENCH).get_data(as_text=True))
     assert "En attente d'informations du réclamant" in french
+
+
+def test_history_of_an_extended_deadline_names_the_steps_and_leaves_out_unchosen_fields(
+    app, client
+):
+    """The overdue review's answers: the lists left on "Choose…" are not shown as if chosen,
+    and the extension names the steps it moved in words, not by their ids in the diagram."""
+    with app.app_context():
+        complaint = journeys.to_minor_resolution()
+        journeys.overdue(complaint, "resolve_minor")
+        journeys.complete(
+            complaint,
+            "review_overdue_minor",
+            overdue_action="deadline_extended",
+            extend_days=3,
+            reassign_to="",
+            escalate_to="",
+        )
+        complaint_id = complaint.id
+    login(client, "manager")
+    history = _history(client.get(f"/complaints/{complaint_id}").get_data(as_text=True))
+    assert "Extend the deadline by (working days) 3" in history
+    assert "Deadline extended · By 3 working days" in history
+    assert "Steps Resolve minor complaint" in history
+    assert "resolve_minor" not in history
+    assert "Choose…" not in history
+    assert "Reassign to" not in history
+    french = _history(
+        client.get(f"/complaints/{complaint_id}", headers=FRENCH).get_data(as_text=True)
+    )
+    assert "Délai prolongé · De 3 jours ouvrés" in french
+    assert "Étapes Résoudre la réclamation mineure" in french
+    assert "resolve_minor" not in french
+    assert "Choisir…" not in french
