@@ -225,7 +225,9 @@ def _definition(task: Task) -> FormDefinition:
 
 
 def _show_errors(form: Form, details: Mapping[str, Any]) -> None:
-    for name, messages in details.items():
+    # A service's own refusal (a Text: "No complaint has the reference …") in the reader's
+    # language; the form's messages are already.
+    for name, messages in domain_messages.localize_all(dict(details)).items():
         if name in form:
             form[name].errors = list(messages)
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm.util import identity_key
 
+from forms.text import N_
 from services import (
     attachments,
     audit,
@@ -666,10 +667,12 @@ def _duplicated(actor: User, complaint: Complaint, data: Mapping[str, Any]) -> C
     original: Complaint | None = db.session.scalar(
         db.select(Complaint).where(Complaint.reference == reference)
     )
+    message: str
     if original is None or not permissions.can_view_complaint(actor, original):
-        message = f"No complaint has the reference {reference}."
+        # A Text: pages and the API say it in their reader's language.
+        message = N_("No complaint has the reference %(reference)s.", reference=reference)
     elif original.id == complaint.id:
-        message = "A complaint cannot duplicate itself: give the reference of the other one."
+        message = N_("A complaint cannot duplicate itself: give the reference of the other one.")
     else:
         return original
     raise InvalidInput(

@@ -394,6 +394,40 @@ def test_claiming_from_the_task_page_comes_back_to_it(app, client):
     assert "Give it back to the queue" in page
 
 
+def test_duplicate_refusals_speak_the_readers_language(app, client):
+    """The registration's refusals of a duplicate reference (unknown, or the complaint itself)
+    read in French under the field for a French reader, not in English."""
+    task_id = open_task_at(app, j.file, "register_complaint")
+    with app.app_context():
+        own = db.session.get(Task, task_id).complaint.reference
+    login(client, "agent")
+    french = {"Accept-Language": "fr-FR,fr;q=0.9"}
+    for reference, said, english in (
+        (
+            "C-2026-999999",
+            "Aucune réclamation ne porte la référence C-2026-999999.",
+            "No complaint has the reference",
+        ),
+        (
+            own,
+            "Une réclamation ne peut pas être son propre doublon\u00a0: indiquez la référence "
+            "de l&#39;autre.",
+            "A complaint cannot duplicate itself",
+        ),
+    ):
+        response = post_form(
+            client,
+            f"/tasks/{task_id}",
+            {"registration_outcome": "duplicate", "duplicate_of": reference},
+            headers=french,
+        )
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        assert said in page
+        assert english not in page
+    assert task_row(app, task_id).status == "open"
+
+
 def test_duplicate_of_an_unknown_complaint_comes_back_on_its_field(app, client):
     task_id = open_task_at(app, j.file, "register_complaint")
     login(client, "agent")
