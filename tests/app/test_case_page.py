@@ -229,3 +229,22 @@ def test_history_of_an_extended_deadline_names_the_steps_and_leaves_out_unchosen
     assert "Étapes Résoudre la réclamation mineure" in french
     assert "resolve_minor" not in french
     assert "Choisir…" not in french
+
+
+def test_file_sizes_are_written_as_the_reader_writes_numbers(app, client):
+    """A file of 1,690 bytes is 1.7 KB in English and 1,7 Ko in French (a decimal comma),
+    on the case page as on the tracking page's whole kilobytes."""
+    with app.app_context():
+        complaint = journeys.to_information_request()
+        photo = attachments.Upload("photo-colis.png", b"\x89PNG\r\n\x1a\n" + b"0" * 1682)
+        tracking.reply_information(
+            complaint, "Here it is.", [photo], upload_dir=app.config["UPLOAD_DIR"]
+        )
+        db.session.commit()
+        complaint_id = complaint.id
+    login(client, "manager")
+    english = _text(client.get(f"/complaints/{complaint_id}").get_data(as_text=True))
+    assert "photo-colis.png (1.7 KB," in english
+    french = _text(client.get(f"/complaints/{complaint_id}", headers=FRENCH).get_data(as_text=True))
+    assert "photo-colis.png (1,7 Ko," in french
+    assert "1.7 Ko" not in french
