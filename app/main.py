@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app import public
 from app.redirects import safe_next
 from services import delivery, permissions, roles
 
@@ -29,6 +30,8 @@ def set_language(code: str) -> Any:
     """Switch the interface language."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
+    # On the filed complaint's confirmation, shown once: shown again, in the new language.
+    public.restore_confirmation(request.form.get("filed", ""))
     return redirect(safe_next(url_for("main.index")))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import (
@@ -284,7 +285,30 @@ def filed() -> Any:
         flash(_("This confirmation was shown once already. Use your tracking link."))
         return redirect(url_for("main.index"))
     link = url_for("public.track", token=token, _external=True)
-    return render_template("public/filed.html", details=details, link=link)
+    return render_template(
+        "public/filed.html", details=details, link=link, kept_on_switch=keep_confirmation(details)
+    )
+
+
+# How long after it was shown the confirmation survives the header's language switch.
+CONFIRMATION_KEPT_SECONDS = 15 * 60
+
+
+def keep_confirmation(details: dict[str, Any]) -> str:
+    """The confirmation, sealed, for the language switch of its own page: switching language
+    reloads the page, and the page shown once would otherwise be gone, and with it the only
+    copy of an anonymous complainant's link."""
+    return seal(json.dumps(details))
+
+
+def restore_confirmation(sealed: str) -> None:
+    """Put back the confirmation `keep_confirmation` sealed (recently) to be shown once more."""
+    kept = unseal(sealed, max_age=CONFIRMATION_KEPT_SECONDS) if sealed else None
+    if kept is None:
+        return
+    details = json.loads(kept)
+    if isinstance(details, dict) and unseal(str(details.get("sealed_token", ""))):
+        session["filed"] = details
 
 
 def _resend_limit() -> str:

@@ -130,12 +130,13 @@ def seal(text: str) -> str:
     return _fernet().encrypt(text.encode()).decode()
 
 
-def unseal(sealed: str) -> str | None:
-    """The secret sealed by `seal`, or None if it was not sealed with this SECRET_KEY."""
+def unseal(sealed: str, max_age: int | None = None) -> str | None:
+    """The secret sealed by `seal`, or None if it was not sealed with this SECRET_KEY (or,
+    with `max_age`, was sealed more than that many seconds ago)."""
     from cryptography.fernet import InvalidToken
 
     try:
-        return _fernet().decrypt(sealed.encode()).decode()
+        return _fernet().decrypt(sealed.encode(), ttl=max_age).decode()
     except (InvalidToken, ValueError):
         return None
 

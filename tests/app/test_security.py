@@ -359,6 +359,36 @@ def test_a_confirmation_sealed_with_another_key_shows_nothing(app, client):
         db.engine.dispose()
 
 
+def test_the_language_switch_restores_only_a_confirmation_this_app_sealed_recently(app, client):
+    """The confirmation's language switch carries it sealed; a value sealed with another key,
+    or longer ago than the switch allows, shows nothing again."""
+    token = csrf_token(client, "/complaints/new")
+    client.post("/complaints/new", data={**FORM, "csrf_token": token})
+    page = client.get("/complaints/filed").get_data(as_text=True)
+    kept = re.search(r'name="filed" value="([^"]+)"', page).group(1)
+    assert LINK_RE.search(page).group(1).rsplit("/", 1)[-1] not in kept  # sealed
+    other = create_app({**app.config, "SECRET_KEY": "another-key"})
+    with other.test_request_context():
+        from app.security import seal
+
+        forged = seal(json.dumps({"reference": "C-2026-000001", "sealed_token": seal("x" * 30)}))
+    with other.app_context():
+        db.engine.dispose()
+    lang = csrf_token(client, "/")
+    client.post("/lang/fr", data={"csrf_token": lang, "next": "/complaints/filed", "filed": forged})
+    assert client.get("/complaints/filed").headers["Location"] == "/"
+    from app import public
+
+    public.CONFIRMATION_KEPT_SECONDS, kept_for = -1, public.CONFIRMATION_KEPT_SECONDS
+    try:
+        client.post("/lang/fr", data={"csrf_token": lang, "next": "/", "filed": kept})
+    finally:
+        public.CONFIRMATION_KEPT_SECONDS = kept_for
+    assert client.get("/complaints/filed").headers["Location"] == "/"
+    client.post("/lang/en", data={"csrf_token": lang, "next": "/", "filed": kept})
+    assert client.get("/complaints/filed").status_code == 200
+
+
 # --- confidential complaints stay hidden: inbox, API, counts, reassignment ---------------------
 
 

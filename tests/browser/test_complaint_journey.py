@@ -365,3 +365,29 @@ def test_language_switch_in_the_header_turns_the_public_form_french_and_back(liv
 
     page.get_by_role("button", name="English").click()
     expect(page.locator("h1")).to_have_text("File a complaint")
+
+
+def test_the_confirmation_survives_the_language_switch_with_its_link(live_server, page):
+    """An anonymous complainant switches the confirmation to French: the page shown once is
+    shown again in French with the same link (their only way back), not sent to the home page
+    with "This confirmation was shown once already"."""
+    page.goto(f"{live_server}/complaints/new")
+    page.check("#anonymous")
+    page.fill("#description", "The staff at the counter were rude to me twice this week.")
+    page.check("#attestation")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("Your complaint has been filed")
+    reference = page.locator("p.reference strong").inner_text()
+    link = page.locator("#tracking-link").input_value()
+
+    page.get_by_role("button", name="Français").click()
+    expect(page.locator("h1")).to_have_text("Votre réclamation a été déposée")
+    expect(page.locator("p.reference strong")).to_have_text(reference)
+    expect(page.locator("#tracking-link")).to_have_value(link)
+    # Shown once more, then gone as before: reloading does not show it again.
+    page.reload()
+    expect(page.locator(".flash")).to_have_text(
+        "Cette confirmation a déjà été affichée une fois. Utilisez votre lien de suivi."
+    )
+    page.goto(link)
+    expect(page.locator("h1")).to_contain_text(reference)
