@@ -1149,6 +1149,13 @@ def input_schemas(operations: dict[str, Any], schemas: dict[str, Any]) -> set[st
 SCHEMA_REF = "#/components/schemas/"
 
 
+def spells_out(pattern: Any) -> bool:
+    """Whether a pattern names every character of the texts it allows (anchored at both ends,
+    as "^[0-9]{1,9}$"), so that a NUL is refused by it; an unanchored one ("\\S": not blank)
+    says nothing of the other characters, and a text with a NUL in it may match."""
+    return isinstance(pattern, str) and pattern.startswith("^") and pattern.endswith("$")
+
+
 def without_nul(schema: Any) -> Any:
     """`schema` with each free text in it refusing NUL (a new dict: the shared ones stay)."""
     if not isinstance(schema, dict) or "$ref" in schema:
@@ -1157,8 +1164,10 @@ def without_nul(schema: Any) -> Any:
     texts = kind == "string" or (isinstance(kind, list) and "string" in kind)
     ruled = any(isinstance(rule, dict) and "not" in rule for rule in schema.get("allOf", []))
     # A file's content (contentMediaType) may hold any byte: the guard reads its name only.
-    bounded = {"enum", "const", "pattern", "not", "format", "contentMediaType"}
-    free = texts and not ruled and not bounded & set(schema)
+    bounded = {"enum", "const", "not", "format", "contentMediaType"}
+    free = (
+        texts and not ruled and not bounded & set(schema) and not spells_out(schema.get("pattern"))
+    )
     changed = {**schema, **NO_NUL} if free else dict(schema)
     for key in ("items", "additionalProperties", "not", "if", "then", "else"):
         if key in schema and key != "not":

@@ -549,8 +549,14 @@ def test_every_answer_showing_a_secret_once_is_no_store(app, client, runner):
     assert changed.status_code == 200 and "secret" not in changed.json
 
 
-# What bounds a text already (a file's content, contentMediaType, may hold any byte).
-FREE_TEXT_BOUNDS = {"enum", "const", "pattern", "not", "format", "contentMediaType"}
+# What bounds a text already (a file's content, contentMediaType, may hold any byte). A
+# pattern bounds it only when no text with a NUL in it matches (r"\S", "not blank", does not).
+FREE_TEXT_BOUNDS = {"enum", "const", "not", "format", "contentMediaType"}
+WITH_NUL = ("\x00", "x\x00", "\x00x", "x\x00x", "0\x00", "[\x00]")
+
+
+def refuses_nul(pattern: Any) -> bool:
+    return isinstance(pattern, str) and not any(re.search(pattern, text) for text in WITH_NUL)
 
 
 def test_the_document_says_every_text_a_request_carries_refuses_nul(client):
@@ -579,7 +585,8 @@ def test_the_document_says_every_text_a_request_carries_refuses_nul(client):
         kind = schema.get("type")
         text = kind == "string" or (isinstance(kind, list) and "string" in kind)
         ruled = any("not" in rule for rule in schema.get("allOf", []))  # the forms' way
-        if text and not FREE_TEXT_BOUNDS & set(schema) and not ruled:
+        bounded = FREE_TEXT_BOUNDS & set(schema) or refuses_nul(schema.get("pattern"))
+        if text and not bounded and not ruled:
             free.append(where)
         # A cross-field rule's if/then only narrows a field its properties define.
         skipped = ("not", "enum", "example", "examples", "default", "description", "if", "then")
@@ -597,3 +604,33 @@ def test_the_document_says_every_text_a_request_carries_refuses_nul(client):
             for item in operation.get("requestBody", {}).get("content", {}).values():
                 walk(item.get("schema"), f"{method} {path} body", set())
     assert free == [], "\n".join(free)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/tokens", {"name": "ci\x00", "scopes": ["read"]}),
+        ("post", "/processes/deploy", {"files": {"a.bpmn": "<x/>"}, "comment": "why\x00"}),
+        ("post", "/processes/versions/1/activate", {"comment": "back\x00"}),
+    ],
+)
+def test_a_nul_in_a_name_or_a_comment_is_refused_by_the_document_as_by_the_server(
+    client, runner, method, path, body
+):
+    r"""A token's name and a deploy's or an activation's comment were bound only by r"\S"
+    (not blank), which a text with a NUL in it matches: the document took the body the server
+    refuses with a 400 (a fuzzer's activation comment)."""
+    from jsonschema import Draft202012Validator
+
+    token = issue_token(runner, "admin")
+    document = client.get(f"{API}/openapi.json").json
+    operation = document["paths"][re.sub(r"/versions/1/", "/versions/{version_id}/", path)]
+    schema = operation[method]["requestBody"]["content"]["application/json"]["schema"]
+    resolver = {"$ref": schema["$ref"], "components": document["components"]}
+    assert not Draft202012Validator(resolver).is_valid(body)
+    assert Draft202012Validator(resolver).is_valid(
+        {k: v.replace("\x00", "") if isinstance(v, str) else v for k, v in body.items()}
+    )
+    response = getattr(client, method)(f"{API}{path}", json=body, headers=bearer(token))
+    assert response.status_code == 400
+    assert response.json["code"] == "bad_request"
