@@ -41,6 +41,28 @@ def whole_number(value: Any, low: int = 0, high: int = MAX_INT) -> int | None:
     return number if low <= number <= high else None
 
 
+def whole_number_pattern(low: int = 0, high: int = MAX_INT) -> str:
+    """The regular expression (for a document; a group, to anchor) of the texts
+    whole_number(text, low, high) reads as a number: ASCII digits, any leading zeros, a value
+    from `low` (0 or 1) to `high`. The digits of `high` bound the numbers as long as it,
+    digit by digit."""
+    if low not in (0, 1) or high < 1:
+        raise ValueError("whole_number_pattern takes low 0 or 1 and a high of 1 or more")
+    top = str(high)
+    shorter = [f"[1-9][0-9]{{0,{len(top) - 2}}}"] if len(top) > 1 else []
+    same = []
+    for place, digit in enumerate(top):
+        least = 1 if place == 0 else 0
+        if int(digit) > least:
+            rest = len(top) - place - 1
+            below = str(least) if int(digit) - 1 == least else f"[{least}-{int(digit) - 1}]"
+            tail = "[0-9]" if rest == 1 else f"[0-9]{{{rest}}}" if rest else ""
+            same.append(f"{top[:place]}{below}{tail}")
+    numbers = "|".join([*shorter, *same, top])
+    zero = "0+|" if low == 0 else ""
+    return f"({zero}0*({numbers}))"
+
+
 def database_int(value: Any) -> int:
     """A choice field's `coerce` for ids: int(), with ValueError (the field's "could not be
     coerced") beyond what the database holds."""

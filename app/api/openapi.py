@@ -16,6 +16,7 @@ from forms import ComplaintForm, TaskForm
 from forms import lists as choice_lists
 from forms.base import NO_NUL, draft_schema
 from forms.choices import STATUSES
+from forms.numbers import whole_number_pattern
 from forms.text import N_
 from services import breach_view, form_definitions
 from services.tasks import SCOPES, SORTS
@@ -774,7 +775,7 @@ def breach_parameters() -> list[dict[str, Any]]:
         query_parameter("department", TEXT, "Only complaints of this department."),
         query_parameter(
             "assignee",
-            {"type": "string", "pattern": "^(none|[0-9]{1,9})?$"},
+            {"type": "string", "pattern": f"^(none|{whole_number_pattern(1)})?$"},
             "A user id, or `none` for unassigned tasks (empty: anyone's).",
         ),
         query_parameter(

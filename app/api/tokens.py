@@ -15,7 +15,7 @@ from app.api.openapi import errors, json_body, location_header, path_parameter, 
 from app.api.schemas import TEXT, TIME, nullable, obj, ref
 from app.input_guards import MAX_INT as MAX_ID
 from forms.base import json_validator, schema_message
-from forms.numbers import whole_number
+from forms.numbers import whole_number, whole_number_pattern
 from services import api_tokens, users
 from services.api_tokens import ADMIN, SCOPES, TASKS
 from services.clock import as_utc
@@ -299,7 +299,7 @@ def paths() -> dict[str, Any]:
                 "parameters": [
                     query_parameter(
                         "user_id",
-                        {"type": "string", "pattern": "^([0-9]{1,9})?$"},
+                        {"type": "string", "pattern": f"^{whole_number_pattern(1, MAX_ID)}?$"},
                         "Another user's tokens: administrators, with the admin scope (empty: "
                         "my own).",
                     )

@@ -477,6 +477,41 @@ def test_an_empty_filter_is_no_filter_and_the_document_says_so(client, runner):
         assert not json_validator(parameter["schema"]).is_valid("x"), path
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1",
+        "0001000000",
+        "999999999",
+        "1000000000",
+        "2147483647",
+        "0",
+        "000",
+        "2147483648",
+        "1e3",
+        "-1",
+    ],
+)
+def test_an_id_in_a_query_is_read_as_the_document_says(client, runner, value):
+    """The service levels' assignee and the tokens' user_id are read as any id (leading zeros,
+    up to the database's 2147483647, from 1), not by the document's old [0-9]{1,9}: it refused
+    1000000000 to 2147483647 and 0001000000, which the server reads, and allowed 0, which the
+    server refuses."""
+    from forms.base import json_validator
+
+    document = client.get(f"{API}/openapi.json").json
+    for path, name, reader in (
+        ("/service-levels", "assignee", "manager"),
+        ("/tokens", "user_id", "admin"),
+    ):
+        headers = bearer(issue_token(runner, reader))
+        [parameter] = [p for p in document["paths"][path]["get"]["parameters"] if p["name"] == name]
+        answer = client.get(f"{API}{path}?{name}={value}", headers=headers)
+        assert answer.status_code in (200, 404, 422), (path, answer.status_code)
+        documented = json_validator(parameter["schema"]).is_valid(value)
+        assert (answer.status_code != 422) == documented, (path, value, answer.json)
+
+
 def test_the_links_lead_from_what_was_made_to_what_may_be_done_with_it(app, client, runner):
     # The document had no links: a client (or a fuzzer's stateful run) had to guess that a
     # new webhook's id is the subscription_id of GET/PATCH/DELETE /webhooks/{id}.

@@ -3,6 +3,8 @@ decimals that are numbers; each refused with the field's error, never an excepti
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
@@ -16,6 +18,7 @@ from forms.numbers import (
     FiniteDecimalField,
     database_int,
     whole_number,
+    whole_number_pattern,
 )
 from services import form_definitions  # noqa: F401 - gives forms the restricted evaluator
 from services.db import MAX_INT as DATABASE_MAX_INT
@@ -119,3 +122,24 @@ def test_a_definitions_whole_number_is_bounded_by_the_database_and_says_so() -> 
         "visits": [f"Number must be between {-MAX_INT} and {MAX_INT}."],
         "ratio": ["Not a valid decimal value."],
     }
+
+
+@pytest.mark.parametrize("low", [0, 1])
+@pytest.mark.parametrize("high", [MAX_INT, 100000, 100, 99, 21, 10, 9, 1])
+def test_the_documents_pattern_takes_what_whole_number_reads(low, high) -> None:
+    """The document states the ids and numbers of a query with this pattern: the texts it
+    takes are exactly those whole_number reads (leading zeros, up to `high`, from `low`)."""
+    pattern = re.compile(whole_number_pattern(low, high))
+    top = str(high)
+    texts = [str(n) for n in range(0, 250)] + [f"000{n}" for n in range(0, 120)]
+    texts += [top, str(high - 1), str(high + 1), f"0{top}", f"00{high + 1}", "1" + "0" * len(top)]
+    texts += [
+        str(int(top[:i] + str(d) + "9" * (len(top) - i - 1)))
+        for i in range(len(top))
+        for d in range(10)
+    ]
+    texts += ["", "a", "1a", " 1", "+1", "-1", "1.0", "١", HUGE, BIG]
+    for text in texts:
+        assert (pattern.fullmatch(text) is not None) == (
+            whole_number(text, low, high) is not None
+        ), text
