@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -847,14 +847,31 @@ def schema_errors(
     """
     validator = _schema_validator(form_cls, form)
     schema = validator.schema
+    probe = form
     errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(payload):
         for name in _error_fields(error, schema):
             messages = errors.setdefault(name, [])
-            message = str(schema_message(error))
+            own = None
+            if error.validator == "pattern":
+                probe = probe if probe is not None else form_cls()
+                own = _pattern_message(probe, name, error)
+            message = str(own or schema_message(error))
             if message not in messages:
                 messages.append(message)
     return errors
+
+
+def _pattern_message(form: Form, name: str, error: JsonSchemaError) -> Any:
+    """The message the field's own Regexp gives for the pattern the schema refused with ("Enter
+    a reference such as C-2025-000042.", in the reader's language), if it gives one."""
+    if error.validator != "pattern" or list(error.absolute_path) != [name]:
+        return None
+    field = form._fields.get(name)
+    for validator in getattr(field, "validators", ()):
+        if isinstance(validator, Regexp) and validator.regex.pattern == error.validator_value:
+            return validator.message
+    return None
 
 
 # What a draft's values are checked against of each field's published schema: the JSON type
@@ -969,6 +986,17 @@ def _error_fields(error: JsonSchemaError, schema: dict[str, Any]) -> list[str]:
     return [field or "body"]
 
 
+def _decimal_places(step: Any) -> int | None:
+    """n when `step` is 10 to the power -n (0.01: 2), else None."""
+    try:
+        exponent = Decimal(str(step)).normalize().as_tuple()
+    except (InvalidOperation, ValueError):
+        return None
+    if exponent.digits == (1,) and isinstance(exponent.exponent, int) and exponent.exponent < 0:
+        return -exponent.exponent
+    return None
+
+
 def schema_message(error: JsonSchemaError) -> LazyString:
     """What a published schema's refusal means, in words (the rule's name for the rare ones)."""
     rule, value = error.validator, error.validator_value
@@ -1006,4 +1034,9 @@ def schema_message(error: JsonSchemaError) -> LazyString:
         return _l("Each value at most once.")
     if rule == "format" and value == "date":
         return _l("Give a date as YYYY-MM-DD.")
+    if rule == "multipleOf":
+        places = _decimal_places(value)
+        if places is not None:
+            return _l("Use at most %(places)d decimals.", places=places)
+        return _l("Give a multiple of %(step)s.", step=value)
     return _l("Not accepted by the published schema (%(rule)s).", rule=error.validator)

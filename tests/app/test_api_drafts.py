@@ -117,3 +117,21 @@ def test_an_unfinished_letter_is_kept_and_null_leaves_a_field_out(app, client, r
     }
     assert drafts(app) == [kept.json["values"]]
     assert client.get(url, headers=headers).json["values"]["response_letter"] == ["Dear"]
+
+
+def test_an_amount_with_too_many_decimals_is_refused_in_words(app, client, resolving, headers):
+    """A draft's amount in thousandths was refused with "Not accepted by the published schema
+    (multipleOf).", the schema's keyword; it now says what completing the form says."""
+    url = f"{API}/tasks/{resolving}/draft"
+    response = client.put(url, json={"compensation_amount": 12.505}, headers=headers)
+    assert problem(response, 422, "validation_failed")["errors"] == {
+        "compensation_amount": ["Use at most 2 decimals."]
+    }
+    french = client.put(
+        url, json={"compensation_amount": 12.505}, headers={**headers, "Accept-Language": "fr"}
+    )
+    assert french.json["errors"] == {"compensation_amount": ["Utilisez au plus 2 décimales."]}
+    assert drafts(app) == []
+    kept = client.put(url, json={"compensation_amount": 12.5}, headers=headers)
+    assert kept.status_code == 200
+    assert drafts(app) == [{"compensation_amount": ["12.5"]}]

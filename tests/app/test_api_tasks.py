@@ -340,8 +340,18 @@ def test_what_the_schema_refuses_is_refused_even_where_the_page_is_lenient(app, 
         json={"registration_outcome": "not_a_complaint", "duplicate_of": "c-2026-000001"},
         headers=as_user("agent"),
     )
+    # The field's own message for its pattern, not "Not accepted by the published schema
+    # (pattern).", the schema's keyword.
     assert problem(response, 422, "validation_failed")["errors"] == {
-        "duplicate_of": ["Not accepted by the published schema (pattern)."]
+        "duplicate_of": ["Enter a reference such as C-2025-000042."]
+    }
+    french = client.post(
+        f"{API}/tasks/{task_id}/complete",
+        json={"registration_outcome": "not_a_complaint", "duplicate_of": "c-2026-000001"},
+        headers={**as_user("agent"), "Accept-Language": "fr"},
+    )
+    assert problem(french, 422, "validation_failed")["errors"] == {
+        "duplicate_of": ["Saisissez une référence comme C-2025-000042."]
     }
 
 
