@@ -1170,6 +1170,9 @@ def without_nul(schema: Any) -> Any:
         texts and not ruled and not bounded & set(schema) and not spells_out(schema.get("pattern"))
     )
     changed = {**schema, **NO_NUL} if free else dict(schema)
+    # An object that takes other keys (a multipart form's other parts) takes no name with a NUL.
+    if "properties" in schema and schema.get("additionalProperties") is not False:
+        changed.setdefault("propertyNames", NO_NUL)
     for key in ("items", "additionalProperties", "not", "if", "then", "else"):
         if key in schema and key != "not":
             changed[key] = without_nul(schema[key])

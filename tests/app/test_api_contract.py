@@ -669,3 +669,25 @@ def test_a_nul_in_a_name_or_a_comment_is_refused_by_the_document_as_by_the_serve
     response = getattr(client, method)(f"{API}{path}", json=body, headers=bearer(token))
     assert response.status_code == 400
     assert response.json["code"] == "bad_request"
+
+
+def test_a_part_named_with_a_nul_is_refused_by_the_document_as_by_the_server(client, runner):
+    """A multipart deploy takes other parts than its files and comment (they are left unread),
+    and its schema said nothing of their names: a fuzzer's part named "\\x00" was a 400 the
+    document allowed."""
+    from forms.base import json_validator
+
+    document = client.get(f"{API}/openapi.json").json
+    content = document["paths"]["/processes/deploy"]["post"]["requestBody"]["content"]
+    schema = content["multipart/form-data"]["schema"]
+    body = {"files": [], "comment": "why"}
+    assert json_validator(schema).is_valid({**body, "note": "x"})
+    assert not json_validator(schema).is_valid({**body, "no\x00te": "x"})
+    response = client.post(
+        f"{API}/processes/deploy",
+        data={"comment": "why", "no\x00te": "x"},
+        headers=bearer(issue_token(runner, "owner")),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert response.json["code"] == "bad_request"
