@@ -328,9 +328,9 @@ def paths() -> dict[str, Any]:
                 "description": "The editor's checks and deploy: the whole set of .bpmn and .dmn "
                 "files, as multipart (each file a part; the comment a field) or JSON. "
                 "Unchanged content keeps (or makes active again) its version and answers 200; "
-                "a new version answers 201. A refused deploy answers 422 with the problems "
-                "(details.problems: one text each; details.items: file, element_id, message)."
-                + owners,
+                "a new version answers 201. A refused deploy answers 422 deploy_refused with "
+                "the problems beside `detail`: `problems` (one text each), `items` (file, "
+                "element_id, element, message, rule, severity) and `warnings`." + owners,
                 "security": bearer,
                 "x-scope": "admin",
                 "requestBody": {

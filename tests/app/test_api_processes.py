@@ -103,6 +103,14 @@ def test_invalid_xml_is_refused_with_its_problems(app, client, runner):
     problems = response.json["problems"]
     assert problems and any("complaint_handling.bpmn" in p for p in problems)
     assert active(app).id == before.id
+    # The document names the members the refusal has: `problems` and `items` beside `detail`,
+    # not "details.problems" and "details.items", which no answer carries.
+    assert "details" not in response.json
+    assert {"file", "element_id", "message"} <= set(response.json["items"][0])
+    document = client.get(f"{API}/openapi.json").json
+    description = document["paths"]["/processes/deploy"]["post"]["description"]
+    assert "details." not in description
+    assert "`problems`" in description and "`items`" in description
 
 
 def test_a_deploy_without_comment_or_files_is_refused(client, runner):
