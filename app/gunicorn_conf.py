@@ -26,6 +26,11 @@ from gunicorn.glogging import Logger
 from app.log_redaction import redacted
 
 preload_app = True
+# The longest request line gunicorn reads (its largest; 4094 by default). Past it gunicorn
+# answers an HTML 414 the app never sees: the API's text filters are bounded
+# (app/api/schemas.FILTER_TEXT_LIMITS) so that a request the OpenAPI document allows fits,
+# with every character percent-encoded from four bytes.
+limit_request_line = 8190
 
 
 class RedactingLogger(Logger):

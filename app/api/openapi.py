@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 
 from app.api import examples, media
-from app.api.schemas import TEXT, answer_schemas, ref
+from app.api.schemas import FILTER_TEXT_LIMITS, TEXT, answer_schemas, ref
 from app.input_guards import MAX_INT as MAX_ID
 from app.input_guards import MAX_JSON_DEPTH
 from forms import ComplaintForm, TaskForm
@@ -769,10 +769,14 @@ def breach_parameters() -> list[dict[str, Any]]:
             optional_choice(breach_view.STATES),
             "Only at-risk tasks (not yet due) or only breached ones (due time passed).",
         ),
-        query_parameter("clock", TEXT, "Only this step: a clock name (acknowledge, classify…)."),
-        query_parameter("task", TEXT, "Only this task (its id in the diagram)."),
-        query_parameter("role", TEXT, "Only this team: the task's lane (a role)."),
-        query_parameter("department", TEXT, "Only complaints of this department."),
+        query_parameter(
+            "clock", filter_text("clock"), "Only this step: a clock name (acknowledge, classify…)."
+        ),
+        query_parameter("task", filter_text("task"), "Only this task (its id in the diagram)."),
+        query_parameter("role", filter_text("role"), "Only this team: the task's lane (a role)."),
+        query_parameter(
+            "department", filter_text("department"), "Only complaints of this department."
+        ),
         query_parameter(
             "assignee",
             {"type": "string", "pattern": f"^(none|{whole_number_pattern(1)})?$"},
@@ -794,6 +798,11 @@ def breach_parameters() -> list[dict[str, Any]]:
             "Tasks per page.",
         ),
     ]
+
+
+def filter_text(name: str) -> dict[str, Any]:
+    """A list's text filter, as long as the server reads it (schemas.FILTER_TEXT_LIMITS)."""
+    return {"type": "string", "maxLength": FILTER_TEXT_LIMITS[name]}
 
 
 def paths() -> dict[str, Any]:
@@ -827,8 +836,16 @@ def paths() -> dict[str, Any]:
             query_parameter(name, optional_choice(values), f"Only complaints with this {name}.")
             for name, values in filter_choices().items()
         ]
-        + [query_parameter("department", TEXT, "Only complaints of this department.")]
-        + [query_parameter("search", TEXT, "A complaint reference or part of a name.")]
+        + [
+            query_parameter(
+                "department", filter_text("department"), "Only complaints of this department."
+            )
+        ]
+        + [
+            query_parameter(
+                "search", filter_text("search"), "A complaint reference or part of a name."
+            )
+        ]
     )
     etag = {"ETag": {"$ref": "#/components/headers/ETag"}}
 

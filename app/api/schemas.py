@@ -27,6 +27,10 @@ def obj(properties: dict[str, Any], required: list[str] | None = None) -> dict[s
 
 
 TEXT = {"type": "string"}
+# The longest text each list filter reads (the inbox page's search, a department's name, an id
+# of the diagram): a longer one matches nothing, and percent-encoded it could outgrow the
+# request line the server reads (gunicorn's limit_request_line).
+FILTER_TEXT_LIMITS = {"search": 200, "department": 100, "clock": 100, "task": 100, "role": 100}
 NULLABLE_TEXT = nullable("string")
 TIME = nullable("string", format="date-time")
 LINKS = {"type": "object", "additionalProperties": nullable("string")}

@@ -16,6 +16,7 @@ from app.api.auth import token_required
 from app.api.blueprint import bp
 from app.api.media import JSON, reads
 from app.api.openapi import FILTER_LISTS, MAX_PAGE, MAX_PER_PAGE, filter_choices
+from app.api.schemas import FILTER_TEXT_LIMITS
 from app.domain_messages import localize
 from app.extensions import limiter, too_many_requests
 from forms import ComplaintForm, TaskForm, formdata_from_json
@@ -340,11 +341,22 @@ def inbox_filter(args: MultiDict[str, str]) -> InboxFilter:
         if value not in allowed_values[name]:
             allowed = allowed_values[name]
             errors[name] = [gettext("Choose one of: %(values)s.", values=", ".join(allowed))]
+    too_long(args, FILTERS, errors)
     numbers = paging(args, errors)
     if errors:
         raise InvalidInput(gettext("Please correct the query parameters."), details=errors)
     filters = {name: args.get(name) or None for name in FILTERS}
     return InboxFilter(scope=scope, sort=sort, **numbers, **filters)
+
+
+def too_long(
+    args: MultiDict[str, str], names: tuple[str, ...], errors: dict[str, list[str]]
+) -> None:
+    """Note in `errors` each text filter longer than FILTER_TEXT_LIMITS allows."""
+    for name in names:
+        limit = FILTER_TEXT_LIMITS.get(name)
+        if limit is not None and len(args.get(name, "")) > limit:
+            errors[name] = [gettext("At most %(max)d characters.", max=limit)]
 
 
 def paging(args: MultiDict[str, str], errors: dict[str, list[str]]) -> dict[str, int]:
@@ -372,6 +384,7 @@ def breach_filter(args: MultiDict[str, str]) -> breach_view.BreachFilter:
     assignee = args.get("assignee") or None
     if assignee not in (None, breach_view.NOBODY) and whole_number(assignee, 1) is None:
         errors["assignee"] = [gettext("Give a user id, or “none” for unassigned tasks.")]
+    too_long(args, BREACH_FILTERS, errors)
     numbers = paging(args, errors)
     if errors:
         raise InvalidInput(gettext("Please correct the query parameters."), details=errors)

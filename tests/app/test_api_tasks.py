@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from urllib.parse import quote
+
 import pytest
 
 from forms import FORMS
@@ -68,6 +71,56 @@ def test_task_list_pages_and_filters_like_the_inbox(app, client, as_user):
 def test_bad_task_list_parameters_are_refused(client, as_user, query, field):
     response = client.get(f"{API}/tasks?{query}", headers=as_user("agent"))
     assert list(problem(response, 422, "validation_failed")["errors"]) == [field]
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "limit"),
+    [
+        ("/tasks", "search", 200),
+        ("/tasks", "department", 100),
+        ("/service-levels", "clock", 100),
+        ("/service-levels", "department", 100),
+    ],
+)
+def test_a_text_filter_past_its_length_is_refused_in_the_readers_language(
+    client, as_user, path, field, limit
+):
+    # They were read whatever their length: a long one, percent-encoded, met gunicorn's HTML
+    # 414 though the document allowed it.
+    headers = as_user("manager")
+    assert client.get(f"{API}{path}?{field}={'é' * limit}", headers=headers).status_code == 200
+    too_long = client.get(f"{API}{path}?{field}={'é' * (limit + 1)}", headers=headers)
+    assert problem(too_long, 422, "validation_failed")["errors"] == {
+        field: [f"At most {limit} characters."]
+    }
+    french = client.get(
+        f"{API}{path}?{field}={'é' * (limit + 1)}",
+        headers={**headers, "Accept-Language": "fr"},
+    )
+    assert french.json["errors"] == {field: [f"Au plus {limit} caractères."]}
+
+
+def test_the_longest_list_request_the_document_allows_fits_gunicorns_request_line(app, client):
+    # Every text filter at its maxLength in four-byte characters, percent-encoded (12 bytes
+    # each), with every other parameter at its longest: within limit_request_line.
+    gunicorn_conf = importlib.import_module("app.gunicorn_conf")
+    document = client.get(f"{API}/openapi.json").json
+    for path in ("/tasks", "/service-levels"):
+        query = []
+        for parameter in document["paths"][path]["get"]["parameters"]:
+            if parameter.get("in") != "query":
+                continue
+            schema = parameter["schema"]
+            longest = max((str(v) for v in schema.get("enum", ())), key=len, default="")
+            if "maxLength" in schema:
+                longest = quote("😀" * schema["maxLength"])
+            elif schema.get("type") == "integer":
+                longest = str(schema["maximum"])
+            elif not longest:
+                longest = "none" if parameter["name"] == "assignee" else "x" * 10
+            query.append(f"{parameter['name']}={longest}")
+        line = f"GET {API}{path}?{'&'.join(query)} HTTP/1.1"
+        assert len(line) <= gunicorn_conf.limit_request_line, (path, len(line))
 
 
 def test_claimed_task_moves_to_my_list_and_back(app, client, as_user):
