@@ -3,14 +3,14 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form
 from wtforms.fields import BooleanField, TelField
 from wtforms.validators import Length, Regexp
 
+from forms.base import TranslatedForm
 from forms.intake import PHONE_PATTERN
 
 
-class NotificationSettingsForm(Form):
+class NotificationSettingsForm(TranslatedForm):
     """Which emails a member of staff wants (not a task form: nothing goes to task data)."""
 
     notify_assignment = BooleanField(
@@ -23,7 +23,7 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class ContactForm(Form):
+class ContactForm(TranslatedForm):
     """The telephone number response letters give the complainant, beside the handler's name."""
 
     phone = TelField(

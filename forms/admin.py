@@ -3,10 +3,10 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form
 from wtforms.fields import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from forms.base import TranslatedForm
 from forms.choices import Choices, options
 
 PROVIDER_KINDS: Choices = (
@@ -23,7 +23,7 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class ServiceProviderForm(Form):
+class ServiceProviderForm(TranslatedForm):
     """A support service: its name, kind and how to reach it."""
 
     name = StringField(
@@ -43,7 +43,7 @@ class ServiceProviderForm(Form):
     )
 
 
-class MessageTemplateForm(Form):
+class MessageTemplateForm(TranslatedForm):
     """A message template as an administrator edits it: each save is a new version."""
 
     subject = StringField(

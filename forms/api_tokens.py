@@ -1,11 +1,11 @@
 """A new API token, created on the account page (the API takes the same values as JSON)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, SelectChoice
+from wtforms import SelectChoice
 from wtforms.fields import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from forms.base import ChecklistField
+from forms.base import ChecklistField, TranslatedForm
 
 MAX_NAME = 80
 # (days, label); "" never expires.
@@ -28,7 +28,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class ApiTokenForm(Form):
+class ApiTokenForm(TranslatedForm):
     """Name, scopes and expiry of a new token (scope choices: those the user's roles allow)."""
 
     name = StringField(

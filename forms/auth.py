@@ -3,16 +3,17 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form
 from wtforms.fields import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
+
+from forms.base import TranslatedForm
 
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class LoginForm(Form):
+class LoginForm(TranslatedForm):
     """A staff member's user name and password (not a task form: nothing goes to task data)."""
 
     username = StringField(

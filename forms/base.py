@@ -350,6 +350,16 @@ def when(name: str, value: dict[str, Any], then: dict[str, Any]) -> dict[str, An
 WTFORMS_TRANSLATIONS = WTFormsTranslations()
 
 
+class TranslatedForm(Form):
+    """A form whose WTForms messages ("Not a valid date value.", "Not a valid choice.") are in
+    the reader's language, as the messages written for it are."""
+
+    class Meta:
+        def get_translations(self, form: Form) -> WTFormsTranslations:
+            """The translations of WTForms' built-in messages."""
+            return WTFORMS_TRANSLATIONS
+
+
 class ChecklistBox(CheckboxInput):
     """One box of a checklist, never `required` in HTML."""
 

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, SelectChoice
+from wtforms import SelectChoice
 from wtforms.fields import (
     HiddenField,
     SearchField,
@@ -21,6 +21,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from forms.base import TranslatedForm
 from forms.choices import STATUSES, Choices, filtered, options
 from forms.numbers import BoundedIntegerField, whole_number
 from forms.query import QueryFilterForm
@@ -126,7 +127,7 @@ class AllTasksFilterForm(InboxFilterForm):
     assignee = AssigneeField()
 
 
-class SaveFilterForm(Form):
+class SaveFilterForm(TranslatedForm):
     """A name to keep the inbox's current filters under."""
 
     name = StringField(
@@ -136,7 +137,7 @@ class SaveFilterForm(Form):
     )
 
 
-class ReassignForm(Form):
+class ReassignForm(TranslatedForm):
     """A manager hands an open task to someone holding its role."""
 
     assignee = SelectField(
@@ -151,7 +152,7 @@ class ReassignForm(Form):
         self.assignee.choices = [SelectChoice(user_id, name) for user_id, name in people]
 
 
-class BulkForm(Form):
+class BulkForm(TranslatedForm):
     """One action on the tasks ticked in a list: claim, release, or (managers) assign."""
 
     task_ids = SelectMultipleField(

@@ -3,9 +3,10 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form
 from wtforms.fields import DateField, HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from forms.base import TranslatedForm
 
 NARRATIVE_MAX = 20_000
 
@@ -43,7 +44,7 @@ ISSUE_STATUS_LABELS: dict[str, Any] = {
 }
 
 
-class ReviewPeriodForm(Form):
+class ReviewPeriodForm(TranslatedForm):
     """Which period the review covers (both days included); empty: the last calendar year."""
 
     start = DateField(_l("From"), validators=[Optional()])
@@ -57,7 +58,7 @@ class ReviewPeriodForm(Form):
             raise ValidationError(_l("The last day comes after the first."))
 
 
-class NarrativeForm(Form):
+class NarrativeForm(TranslatedForm):
     """The manager's narrative for one period."""
 
     start = DateField(widget=HiddenField.widget, validators=[InputRequired()])

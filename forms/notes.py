@@ -1,14 +1,15 @@
 """Internal notes on a complaint (staff only)."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form
 from wtforms.fields import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
+
+from forms.base import TranslatedForm
 
 NOTE_MAX_LENGTH = 5000
 
 
-class NoteForm(Form):
+class NoteForm(TranslatedForm):
     """A note for colleagues; @username mentions a colleague (not a task form)."""
 
     body = TextAreaField(

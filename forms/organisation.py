@@ -3,18 +3,18 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, SelectChoice
+from wtforms import SelectChoice
 from wtforms.fields import EmailField, FileField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
-from forms.base import ChecklistField
+from forms.base import ChecklistField, TranslatedForm
 
 
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class DepartmentForm(Form):
+class DepartmentForm(TranslatedForm):
     """A department's name in English and in French: at least one (the other reads like it);
     services.departments checks that each is unique."""
 
@@ -27,7 +27,7 @@ class DepartmentForm(Form):
             raise ValidationError(_l("Give a name in English or in French."))
 
 
-class TeamForm(Form):
+class TeamForm(TranslatedForm):
     """A team: its name, department and members (the view fills both choices)."""
 
     name = StringField(
@@ -48,7 +48,7 @@ def _email() -> list[Any]:
     return [Optional(), Email(message=_l("Enter a valid email address.")), Length(max=254)]
 
 
-class OrganisationForm(Form):
+class OrganisationForm(TranslatedForm):
     """What letters and pages say about the organisation; empty fields keep the defaults."""
 
     name = StringField(_l("Organisation name"), validators=[Length(max=200)], filters=[_strip])
@@ -99,7 +99,7 @@ class OrganisationForm(Form):
     )
 
 
-class PresetForm(Form):
+class PresetForm(TranslatedForm):
     """The service-level preset new clocks follow (the view fills the choices)."""
 
     preset = SelectField(

@@ -3,11 +3,11 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form
 from wtforms.fields import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from forms.base import TranslatedForm
 from forms.numbers import BoundedIntegerField, database_int
 
 MAX_COMMENT = 2000
@@ -18,7 +18,7 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class VersionCommentForm(Form):
+class VersionCommentForm(TranslatedForm):
     """Why a version is deployed or made active again: every change of the procedure says why."""
 
     comment = TextAreaField(
@@ -29,7 +29,7 @@ class VersionCommentForm(Form):
     )
 
 
-class ReplayForm(Form):
+class ReplayForm(TranslatedForm):
     """How many past classified complaints a candidate decision table is tried on."""
 
     last_n = BoundedIntegerField(
@@ -39,7 +39,7 @@ class ReplayForm(Form):
     )
 
 
-class MigrationChoiceForm(Form):
+class MigrationChoiceForm(TranslatedForm):
     """The two versions a dry run compares (choices are the process's versions, set by the view)."""
 
     # Named "from" and "to" in the address: /processes/migrate?from=1&to=2
@@ -71,7 +71,7 @@ class MigrateForm(MigrationChoiceForm):
     )
 
 
-class PresetForm(Form):
+class PresetForm(TranslatedForm):
     """The service-level preset new clocks follow (choices: the shipped presets, from the view)."""
 
     preset = SelectField(

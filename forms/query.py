@@ -2,10 +2,10 @@
 
 from typing import Any, ClassVar
 
-from wtforms import Form
+from forms.base import TranslatedForm
 
 
-class QueryFilterForm(Form):
+class QueryFilterForm(TranslatedForm):
     """A filter form whose valid settings make up a shareable query string.
 
     `query_fields` lists the fields that belong to the query, the page number included.

@@ -3,9 +3,10 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form
 from wtforms.fields import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
+
+from forms.base import TranslatedForm
 
 
 def _strip(value: Any) -> Any:
@@ -18,7 +19,7 @@ KEY_HINT = _l(
 )
 
 
-class RoleForm(Form):
+class RoleForm(TranslatedForm):
     """A role: its key, its name in both languages, a description and its two flags."""
 
     key = StringField(

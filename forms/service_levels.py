@@ -5,10 +5,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, SelectChoice
+from wtforms import SelectChoice
 from wtforms.fields import HiddenField, SelectField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from forms.base import TranslatedForm
 from forms.choices import Choices, options
 from forms.numbers import MAX_INT, BoundedIntegerField
 from forms.query import QueryFilterForm
@@ -72,7 +73,7 @@ class ServiceLevelFilterForm(QueryFilterForm):
         ]
 
 
-class RowReassignForm(Form):
+class RowReassignForm(TranslatedForm):
     """One click on a row of the breach view: the person who takes the task."""
 
     assignee = BoundedIntegerField(

@@ -3,7 +3,7 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, SelectChoice
+from wtforms import SelectChoice
 from wtforms.fields import (
     BooleanField,
     EmailField,
@@ -14,7 +14,7 @@ from wtforms.fields import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
 
-from forms.base import ChecklistField
+from forms.base import ChecklistField, TranslatedForm
 
 
 def role_options(roles: list[tuple[str, str]]) -> list[SelectChoice]:
@@ -32,7 +32,7 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class UserSearchForm(Form):
+class UserSearchForm(TranslatedForm):
     """The user list's search, role and status filters (query string)."""
 
     q = StringField(_l("Search (name, user name or email)"), filters=[_strip])
@@ -50,7 +50,7 @@ class UserSearchForm(Form):
     )
 
 
-class UserForm(Form):
+class UserForm(TranslatedForm):
     """A user's name, contact, roles, clearance and teams (the view fills the team choices)."""
 
     name = StringField(
@@ -106,7 +106,7 @@ class NewUserForm(UserForm):
     )
 
 
-class SetPasswordForm(Form):
+class SetPasswordForm(TranslatedForm):
     """A new password, typed twice (invitation and reset links)."""
 
     password = PasswordField(
@@ -123,7 +123,7 @@ class SetPasswordForm(Form):
     )
 
 
-class ForgotPasswordForm(Form):
+class ForgotPasswordForm(TranslatedForm):
     """The user name or email of an account whose password was forgotten."""
 
     identifier = StringField(

@@ -3,11 +3,10 @@
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Form
 from wtforms.fields import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
-from forms.base import ChecklistField
+from forms.base import ChecklistField, TranslatedForm
 from forms.choices import Choices, options
 
 # The event types (services.events.TYPES), described for the checklist.
@@ -27,7 +26,7 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-class WebhookForm(Form):
+class WebhookForm(TranslatedForm):
     """Where to POST the events, which ones, and whether the subscription is on."""
 
     url = StringField(

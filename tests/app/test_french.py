@@ -152,3 +152,29 @@ def test_pages_and_json_errors_say_their_language(client):
     # The language chosen on the page wins over the browser's.
     post_form(client, "/lang/fr", {"next": "/"}, form_url="/")
     assert client.get("/complaints/new").headers["Content-Language"] == "fr"
+
+
+def test_refused_filters_and_periods_explain_in_french(client):
+    # WTForms' own messages (a date that does not exist, a choice that is not offered) on the
+    # dashboard, the management review and the service-level view were
+    # in English on French pages: only some forms had WTForms' French catalogue.
+    login(client, "manager")
+    for url, english, french in (
+        ("/dashboard?start=2026-02-30", "Not a valid date value.", "N'est pas une date valide."),
+        (
+            "/dashboard/complaints?start=2026-02-30",
+            "Not a valid date value.",
+            "N'est pas une date valide.",
+        ),
+        (
+            "/management-review?start=2026-02-30",
+            "Not a valid date value.",
+            "N'est pas une date valide.",
+        ),
+        ("/service-levels?assignee=x", "Not a valid choice.", "N'est pas un choix valide."),
+    ):
+        response = client.get(url, headers=FRENCH)
+        page = response.get_data(as_text=True).replace("&#39;", "'")
+        assert response.status_code == 422, url
+        assert french in page, url
+        assert english not in page, url
