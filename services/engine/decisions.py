@@ -34,6 +34,24 @@ def lint_decisions(specs: Specs) -> list[Problem]:
 
 def _table_problems(table: Any, file: str) -> list[Problem]:
     problems = []
+    # A column's input expression runs on its own (DMNEngine validates or evaluates it before
+    # any cell): "({input}) == ({cell})" may compile when the input alone does not, such as
+    # ")(category", which then failed every classification at run time.
+    checked: set[str] = set()
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            column = entry.input
+            expression = column.expression or ""
+            if not expression or column.id in checked or not any(entry.lhs):
+                continue
+            checked.add(column.id)
+            why = _syntax_problem(expression, "eval") or check_restricted(expression, "eval")
+            if why:
+                message = N_(
+                    "input expression %(expression)s: %(why)s", expression=repr(expression), why=why
+                )
+                where = N_("input %(label)s", label=column.label or column.id)
+                problems.append(Problem(file, where, message, column.id))
     for rule in table.rules:
         where = (
             N_(

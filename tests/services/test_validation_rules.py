@@ -205,3 +205,24 @@ def test_every_message_of_bpmnlints_rules_is_in_the_catalogue():
     assert bpmnlint.message_of("Element type <bpmn:ComplexGateway> is discouraged").params == {
         "type": "bpmn:ComplexGateway"
     }
+
+
+def test_decision_input_expression_that_does_not_compile_alone_is_refused():
+    # ")(category" compiled inside "()(category) == ('x')", the cells' check, so the table
+    # deployed; the engine validates the input expression alone and every classification
+    # then failed. The column is named, and nothing is stored.
+    before = processes.versions()
+    text = d.edited(d.dmn(), "<text>category</text>", "<text>)(category</text>")
+    problem = only_problem_at(problems_of(dmn_text=text), "input_category")
+    assert problem.file == "complaint_routing.dmn"
+    assert "input expression ')(category'" in problem.message
+    assert "syntax error" in problem.message
+    with pytest.raises(DeployRefused):
+        processes.deploy(d.variant(dmn_text=text), comment="broken input")
+    assert [v.id for v in processes.versions()] == [v.id for v in before]
+
+
+def test_decision_input_expression_refused_by_the_restricted_evaluator():
+    text = d.edited(d.dmn(), "<text>severity</text>", "<text>open('/etc/passwd')</text>")
+    problem = only_problem_at(problems_of(dmn_text=text), "input_severity")
+    assert "open" in problem.message
