@@ -29,6 +29,12 @@ MESSAGES = (
     _l("Choose another way to send it."),
     _l("Choose one of the presets."),
     _l("Choose two different versions."),
+    _l("Complaint %(reference)s is closed; it stays on its version."),
+    _l("Complaint %(reference)s is already on version %(number)s."),
+    _l(
+        "Complaint %(reference)s cannot move: version %(number)s does not define the form "
+        "of its open task (%(forms)s)."
+    ),
     _l("Choose what to do with the selected tasks."),
     _l("Choose who takes the selected tasks."),
     _l(

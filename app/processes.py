@@ -37,7 +37,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from jinja2.utils import htmlsafe_json_dumps
 
-from app import facts, history, procedure_text, role_text
+from app import domain_messages, facts, history, procedure_text, role_text
 from app.domain_messages import localize_all
 from app.editor_text import EDITOR_MESSAGES, KINDS, LIST_DESCRIPTIONS, SETTINGS
 from app.facts import ROUTES
@@ -710,7 +710,7 @@ def migrate_selected() -> Any:
             moved.append(complaint.reference or str(complaint.id))
         except DomainError as exc:
             db.session.rollback()
-            flash(_("Not moved: %(reason)s", reason=exc.message), "error")
+            flash(_("Not moved: %(reason)s", reason=domain_messages.translate(exc)), "error")
         except Exception:  # one complaint's failure must not stop the others
             db.session.rollback()
             current_app.logger.exception("moving complaint %s failed", complaint_id)

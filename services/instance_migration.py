@@ -364,10 +364,14 @@ def migrate(complaint_id: int, to_version: ProcessVersion, actor: User | None) -
     instance = complaint.instance
     from_version = instance.process_version
     if instance.completed:
-        raise Conflict(f"Complaint {complaint.reference} is closed; it stays on its version.")
+        raise Conflict(
+            "Complaint %(reference)s is closed; it stays on its version.",
+            params={"reference": complaint.reference},
+        )
     if from_version.id == to_version.id:
         raise Conflict(
-            f"Complaint {complaint.reference} is already on version {to_version.version}."
+            "Complaint %(reference)s is already on version %(number)s.",
+            params={"reference": complaint.reference, "number": str(to_version.version)},
         )
     _check_versions(from_version, to_version)
     open_steps = db.session.scalars(
@@ -379,8 +383,13 @@ def migrate(complaint_id: int, to_version: ProcessVersion, actor: User | None) -
     if missing:
         forms = ", ".join(f"'{c.new_form_key}'" for c in missing)
         raise Conflict(
-            f"Complaint {complaint.reference} cannot move: version {to_version.version} "
-            f"does not define the form of its open task ({forms})."
+            "Complaint %(reference)s cannot move: version %(number)s does not define the form "
+            "of its open task (%(forms)s).",
+            params={
+                "reference": complaint.reference,
+                "number": str(to_version.version),
+                "forms": forms,
+            },
         )
     workflows.migrate(complaint, to_version)
     audit.record(

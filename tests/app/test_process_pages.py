@@ -381,6 +381,35 @@ def test_migrate_with_nothing_valid_ticked_shows_the_dry_run_again_and_moves_not
         assert complaint.instance.process_version.version == 1
 
 
+def test_a_complaint_not_moved_is_explained_in_the_readers_language(
+    app: Flask, owner: FlaskClient
+) -> None:
+    # The reason was the service's English sentence on a French page ("Non déplacée :
+    # Complaint C-… is already on version 2."), and the migration form's own messages too.
+    waiting, _routed = running_on_version_1(app)
+    deploy(owner, edited(bpmn=MINOR_SLA_4_DAYS))
+    ids = version_ids(app)
+    french = {"Accept-Language": "fr"}
+    response = post_form(
+        owner,
+        "/processes/migrate",
+        [("from", ids[1]), ("to", ids[2]), ("complaints", waiting.id), ("complaints", waiting.id)],
+        form_url=f"/processes/migrate?from={ids[1]}&to={ids[2]}",
+        headers=french,
+    )
+    assert response.status_code == 302
+    page = owner.get(response.headers["Location"], headers=french).get_data(as_text=True)
+    page = page.replace("&#39;", "'")
+    assert f"Déplacées vers la version 2\u00a0: {waiting.reference}." in page
+    assert (
+        f"Non déplacée\u00a0: La réclamation {waiting.reference} est déjà sur la version 2." in page
+    )
+    assert "is already on version" not in page
+    response = owner.get("/processes/migrate?from=abc&to=1", headers=french)
+    assert response.status_code == 422
+    assert "Choix non valide, ne peut pas être converti." in response.get_data(as_text=True)
+
+
 # --- what-if replay -------------------------------------------------------------------------------
 
 
