@@ -47,6 +47,11 @@ _TEXT = SandboxedEnvironment(
     undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
 )
 _HTML = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+# Without Jinja's own names (range, dict, cycler, joiner, lipsum, namespace): a template calls
+# nothing, and printed bare ("{{ range }}") one showed a complainant "<function ...>"; now it
+# is an unknown variable, as any other name its kind does not give.
+_TEXT.globals.clear()
+_HTML.globals.clear()
 _URL = re.compile(r"(https?://[^\s<]+)")
 
 
@@ -347,6 +352,8 @@ def _refusal(template: nodes.Template) -> tuple[int, str] | None:
     for node in template.find_all(nodes.Node):
         if not isinstance(node, _SAFE_NODES):
             return node.lineno, type(node).__name__
+        if isinstance(node, nodes.Name) and node.name == "self":  # the template's own blocks
+            return node.lineno, "self"
         if isinstance(node, nodes.Filter) and node.name not in _SAFE_FILTERS:
             return node.lineno, f"|{node.name}"
         if isinstance(node, nodes.For):

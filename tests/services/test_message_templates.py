@@ -116,6 +116,23 @@ def test_a_template_using_an_unknown_variable_is_refused_naming_it(app_context):
     assert [v.version for v in message_templates.versions("acknowledgement", "en")] == [1]
 
 
+@pytest.mark.parametrize("body", ["{{ range }}", "{{ cycler }}", "{{ namespace }}", "{{ lipsum }}"])
+def test_jinjas_own_names_are_unknown_variables(app_context, body):
+    # They passed the check and printed "<function ...>" in a complainant's message.
+    draft = message_templates.Source("Hello {{ reference }}", f"Dear {{{{ name }}}}, {body}\n")
+    with pytest.raises(InvalidInput) as refused:
+        message_templates.save(j.user("admin"), "acknowledgement", "en", draft)
+    assert refused.value.details["body_text"][0].startswith(f"Unknown variable '{body[3:-3]}'")
+    assert [v.version for v in message_templates.versions("acknowledgement", "en")] == [1]
+
+
+def test_a_template_naming_itself_is_refused(app_context):
+    draft = message_templates.Source("Hello {{ reference }}", "Dear {{ self.x }},\n")
+    with pytest.raises(InvalidInput) as refused:
+        message_templates.save(j.user("admin"), "acknowledgement", "en", draft)
+    assert "Line 1 uses self" in refused.value.details["body_text"][0]
+
+
 def test_deploying_seeds_one_default_version_per_kind_and_language(app_context):
     # The test database was seeded as `make run` seeds it (flask seed-demo).
     rows = db.session.scalars(db.select(MessageTemplate)).all()
