@@ -186,7 +186,9 @@ MESSAGES = (
 
 def translate(error: DomainError) -> str:
     """A domain error in the reader's language, its placeholders filled in (a role by its
-    label)."""
+    label). A message that is a forms.text.Text carries its own parameters."""
+    if isinstance(error.msgid, Text):
+        return str(localize(error.msgid))
     params: dict[str, Any] = dict(error.params)
     if "role" in params:
         params["role"] = role_text.name_of(str(params["role"]))

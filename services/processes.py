@@ -20,7 +20,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import undefer
 
-from forms.text import N_
+from forms.text import N_, Text
 from services import audit, bpmnlint, diagram_rules, engine, form_definitions, permissions, roles
 from services.db import db
 from services.errors import Conflict, DeployRefused, NotFound
@@ -187,6 +187,15 @@ def _with_file(problem: engine.Problem, files: Mapping[str, bytes]) -> engine.Pr
     return dataclasses.replace(problem, file=name)
 
 
+def _joined(texts: list[str]) -> Text:
+    """The texts joined by "; ", each still translated for its reader (a msgid of
+    placeholders alone, which the catalogue leaves as it is)."""
+    return Text(
+        "; ".join(f"%(p{i})s" for i in range(len(texts))),
+        {f"p{i}": text for i, text in enumerate(texts)},
+    )
+
+
 def deploy(
     files: Mapping[str, bytes],
     *,
@@ -204,7 +213,7 @@ def deploy(
     if actor is not None:
         permissions.require_manages_processes(actor)
     if not any(name.endswith(DIAGRAM_SUFFIXES) for name in files):
-        raise DeployRefused("No BPMN or DMN files to deploy.")
+        raise DeployRefused(N_("No BPMN or DMN files to deploy."))
     files = form_definitions.with_shipped(files)  # a version holds every form it uses
     digest = content_hash(files)
     existing = db.session.scalar(
@@ -221,7 +230,8 @@ def deploy(
     if parsed.specs is None:
         problems = [str(p) for p in parsed.problems]
         raise DeployRefused(
-            "The diagrams were refused: " + "; ".join(problems),
+            # A Text, as each problem is: said in the reader's language, the problems too.
+            N_("The diagrams were refused: %(problems)s", problems=_joined(problems)),
             details={
                 "problems": problems,
                 "items": [p.as_dict() for p in parsed.problems],

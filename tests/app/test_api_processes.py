@@ -257,4 +257,20 @@ def test_a_refused_deploy_names_the_problems_of_a_form_in_the_readers_language(a
         "forms/call_back.toml, element 'form call_back': field 3: name 'Call_Notes' must be "
         "lower case letters, digits and _"
     ) in english["problems"]
+    # The detail joins the same problems, in the same language (it was English for all).
+    assert french["detail"].startswith("Les diagrammes ont été refusés\xa0: ")
+    assert "doit se composer de lettres minuscules" in french["detail"]
+    assert english["detail"].startswith("The diagrams were refused: ")
+    assert "must be lower case letters" in english["detail"]
     assert active(app).id == before.id
+
+
+def test_a_deploy_of_no_diagram_is_refused_in_the_readers_language(client, runner):
+    response = client.post(
+        f"{API}/processes/deploy",
+        json={"files": {"choices.toml": "[categories]\n"}, "comment": "lists only"},
+        headers={**bearer(owner_token(runner)), "Accept-Language": "fr"},
+    )
+    assert problem(response, 422, "deploy_refused")["detail"] == (
+        "Aucun fichier BPMN ou DMN à déployer."
+    )
