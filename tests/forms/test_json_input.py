@@ -44,6 +44,7 @@ TASK_DATA = {
         "customer_happy": True,
         "written_response_requested": False,
         "remedies": ["repair"],
+        "compensation_amount": None,
         "resolution_summary": "Seal replaced.",
         "response_letter": LETTER,
     },

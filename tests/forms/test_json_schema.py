@@ -308,6 +308,7 @@ def test_forms_with_cross_field_rules_publish_them():
         "InvestigationForm",
         "EscalationApprovalForm",
         "ResolutionForm",
+        "MinorResolutionForm",
         "SignOffForm",
         "OverdueReviewForm",
         "ConsentForm",

@@ -263,7 +263,9 @@ def test_sign_off_sent_back_returns_to_the_resolution():
         sign_off_comment="Offer a refund as well.",
     )
     assert j.open_names(complaint) == ["resolve_minor"]
-    j.complete(complaint, "resolve_minor", remedies=["repair", "refund"])
+    j.complete(
+        complaint, "resolve_minor", remedies=["repair", "refund"], compensation_amount="20.00"
+    )
     j.complete(complaint, "sign_off_minor")
     assert j.refreshed(complaint).status == "awaiting_feedback"
 

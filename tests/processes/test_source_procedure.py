@@ -1,10 +1,14 @@
 """What the procedure's source texts ask of the shipped diagram and forms, checked on the real
-engine: a major complaint may need the police after legal counsel's review."""
+engine: a major complaint may need the police after legal counsel's review, and a refund
+or compensation granted on the minor path is recorded with its amount like a major one."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
+from services.db import db
 from tests import journeys as j
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -39,3 +43,27 @@ def test_other_legal_actions_go_straight_to_the_resolution(action):
     complaint = at_legal_review()
     j.complete(complaint, "legal_review", legal_action=action)
     assert j.open_names(complaint) == ["resolve_major"]
+
+
+def test_a_minor_refund_is_recorded_with_its_amount():
+    complaint = j.to_minor_resolution()
+    j.complete(
+        complaint, "resolve_minor", remedies=["refund", "apology"], compensation_amount="35.00"
+    )
+    assert j.refreshed(complaint).compensation_paid == Decimal("35.00")
+
+
+def test_a_minor_refund_without_its_amount_is_refused():
+    complaint = j.to_minor_resolution()
+    with pytest.raises(Exception, match="correct the highlighted"):
+        j.complete(complaint, "resolve_minor", remedies=["refund"])
+    db.session.rollback()
+    assert j.open_names(complaint) == ["resolve_minor"]
+    assert j.refreshed(complaint).compensation_paid is None
+
+
+def test_a_minor_repair_asks_no_amount():
+    complaint = j.to_minor_resolution()
+    j.complete(complaint, "resolve_minor", remedies=["repair"])
+    assert j.open_names(complaint) == ["sign_off_minor"]
+    assert j.refreshed(complaint).compensation_paid is None
