@@ -29,6 +29,7 @@ LABELS = {
     "attachments": _l("Files"),
     "score": _l("Satisfaction score"),
     "comment": _l("The complainant's comment"),
+    "survey": _l("Satisfaction survey"),
     "anonymous": _l("The complainant wants to stay anonymous"),
     "preferred_contact": _l("Preferred contact"),
     "description": _l("What happened"),
