@@ -15,8 +15,8 @@ from tests.app.helpers import login
 from tests.app.test_task_pages import open_task_at
 
 
-def above_the_form(client: FlaskClient, task_id: str) -> str:
-    page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
+def above_the_form(client: FlaskClient, task_id: str, headers: dict | None = None) -> str:
+    page = client.get(f"/tasks/{task_id}", headers=headers).get_data(as_text=True)
     before, found, _ = page.partition('id="form-title"')
     assert found, "the task page has no form"
     return before
@@ -110,8 +110,7 @@ def test_the_follow_up_of_a_low_score_speaks_french(app, client):
     task_id = open_task_at(app, low_score, "follow_up_low_satisfaction")
     login(client, "manager")
     client.set_cookie("lang", "fr")
-    page = client.get(f"/tasks/{task_id}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    above = page.partition('id="form-title"')[0]
+    above = above_the_form(client, task_id, headers={"Accept-Language": "fr"})
     assert "La réponse du réclamant à l&#39;enquête" in above
     assert "Enquête de satisfaction" in above
     assert "The refund took three weeks." in above
