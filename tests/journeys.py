@@ -266,6 +266,21 @@ def to_investigation() -> Complaint:
     return complaint
 
 
+def escalated(target: str) -> Complaint:
+    """A major complaint whose escalation to `target` (senior_management, legal_counsel,
+    police) the manager approved, waiting for that target's step."""
+    complaint = to_investigation()
+    complete(
+        complaint,
+        "investigate_complaint",
+        escalation_requested=True,
+        escalation_target=target,
+        escalation_reason="Beyond what the complaint manager can decide.",
+    )
+    complete(complaint, "approve_escalation", escalation_decision="approved")
+    return complaint
+
+
 def to_survey(route: str = "minor") -> Complaint:
     """A complaint closed and signed off, its survey waiting for the complainant."""
     if route == "minor":

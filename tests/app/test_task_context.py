@@ -22,21 +22,8 @@ def above_the_form(client: FlaskClient, task_id: str, headers: dict | None = Non
     return before
 
 
-def escalated_to(target: str) -> Complaint:
-    complaint = j.to_investigation()
-    j.complete(
-        complaint,
-        "investigate_complaint",
-        escalation_requested=True,
-        escalation_target=target,
-        escalation_reason="Beyond what the complaint manager can decide.",
-    )
-    j.complete(complaint, "approve_escalation", escalation_decision="approved")
-    return complaint
-
-
 def after_senior_management() -> Complaint:
-    complaint = escalated_to("senior_management")
+    complaint = j.escalated("senior_management")
     j.complete(
         complaint,
         "senior_management_decision",
@@ -47,7 +34,7 @@ def after_senior_management() -> Complaint:
 
 
 def after_the_police() -> Complaint:
-    complaint = escalated_to("police")
+    complaint = j.escalated("police")
     j.complete(complaint, "refer_to_police")
     j.complete(
         complaint,

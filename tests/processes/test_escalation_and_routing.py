@@ -13,20 +13,8 @@ from tests import journeys as j
 pytestmark = pytest.mark.usefixtures("app_context")
 
 
-def escalate(complaint, target: str) -> None:
-    j.complete(
-        complaint,
-        "investigate_complaint",
-        escalation_requested=True,
-        escalation_target=target,
-        escalation_reason="Beyond what the complaint manager can decide.",
-    )
-    j.complete(complaint, "approve_escalation", escalation_decision="approved")
-
-
 def test_escalation_to_senior_management_goes_to_their_decision_then_resolution():
-    complaint = j.to_investigation()
-    escalate(complaint, "senior_management")
+    complaint = j.escalated("senior_management")
     decision = j.open_task(complaint, "senior_management_decision")
     assert decision.role == "senior_management"
     assert j.open_names(complaint) == ["senior_management_decision"]
@@ -37,8 +25,7 @@ def test_escalation_to_senior_management_goes_to_their_decision_then_resolution(
 
 
 def test_escalation_to_the_police_records_the_referral_then_waits_for_the_outcome():
-    complaint = j.to_investigation()
-    escalate(complaint, "police")
+    complaint = j.escalated("police")
     referral = j.open_task(complaint, "refer_to_police")
     assert referral.role == "police_liaison"
     done = j.complete(complaint, "refer_to_police")
@@ -56,15 +43,13 @@ def test_escalation_to_the_police_records_the_referral_then_waits_for_the_outcom
 
 
 def test_escalation_to_legal_counsel_goes_to_legal_review():
-    complaint = j.to_investigation()
-    escalate(complaint, "legal_counsel")
+    complaint = j.escalated("legal_counsel")
     assert j.open_names(complaint) == ["legal_review"]
     assert j.open_task(complaint, "legal_review").role == "legal_counsel"
 
 
 def test_police_referral_without_its_reference_is_refused():
-    complaint = j.to_investigation()
-    escalate(complaint, "police")
+    complaint = j.escalated("police")
     with pytest.raises(Exception, match="correct the highlighted"):
         j.complete(complaint, "refer_to_police", police_reference="")
     db.session.rollback()

@@ -14,21 +14,8 @@ from tests import journeys as j
 pytestmark = pytest.mark.usefixtures("app_context")
 
 
-def at_legal_review():
-    complaint = j.to_investigation()
-    j.complete(
-        complaint,
-        "investigate_complaint",
-        escalation_requested=True,
-        escalation_target="legal_counsel",
-        escalation_reason="Possible liability for the damage.",
-    )
-    j.complete(complaint, "approve_escalation", escalation_decision="approved")
-    return complaint
-
-
 def test_legal_counsel_recommending_a_police_report_sends_the_case_to_the_police_liaison():
-    complaint = at_legal_review()
+    complaint = j.escalated("legal_counsel")
     j.complete(complaint, "legal_review", legal_action="police_report")
     referral = j.open_task(complaint, "refer_to_police")
     assert referral.role == "police_liaison"
@@ -40,7 +27,7 @@ def test_legal_counsel_recommending_a_police_report_sends_the_case_to_the_police
 
 @pytest.mark.parametrize("action", ["none", "settlement", "litigation"])
 def test_other_legal_actions_go_straight_to_the_resolution(action):
-    complaint = at_legal_review()
+    complaint = j.escalated("legal_counsel")
     j.complete(complaint, "legal_review", legal_action=action)
     assert j.open_names(complaint) == ["resolve_major"]
 
