@@ -16,7 +16,7 @@ from app.api import serializers
 from app.api.auth import token_required
 from app.api.blueprint import bp
 from app.api.media import JSON, MULTIPART, reads
-from app.api.views import if_match, json_form
+from app.api.views import if_match, json_form, too_long
 from app.input_guards import MAX_INT as MAX_ID
 from forms import lists as choice_lists
 from forms.choices import STATUSES
@@ -238,11 +238,9 @@ def complaint_query(args: MultiDict[str, str]) -> ComplaintQuery:
         if value is not None and value not in allowed:
             problems[name] = [gettext("Choose one of: %(values)s.", values=", ".join(allowed))]
         chosen[name] = value
-    for name, longest in TEXT_LIMITS.items():
-        value = (args.get(name) or "").strip()
-        if len(value) > longest:
-            problems[name] = [gettext("At most %(max)d characters.", max=longest)]
-        chosen[name] = value or None
+    texts = {name: (args.get(name) or "").strip() for name in TEXT_LIMITS}
+    too_long(texts, TEXT_LIMITS, problems)
+    chosen.update({name: value or None for name, value in texts.items()})
     for name in ("received_from", "received_to"):
         chosen[name] = _day(args.get(name), name, problems)
     start, end = chosen["received_from"], chosen["received_to"]

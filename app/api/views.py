@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import current_app, jsonify, request, url_for
@@ -42,6 +42,8 @@ FILTERS = ("category", "severity", "channel", "status", "department", "search")
 QUERY_PARAMETERS = frozenset({"scope", "sort", "page", "per_page", *FILTERS})
 BREACH_FILTERS = ("clock", "task", "role", "department")
 BREACH_PARAMETERS = frozenset({"state", "assignee", "sort", "page", "per_page", *BREACH_FILTERS})
+INBOX_TEXT_LIMITS = {n: FILTER_TEXT_LIMITS[n] for n in FILTERS if n in FILTER_TEXT_LIMITS}
+BREACH_TEXT_LIMITS = {n: FILTER_TEXT_LIMITS[n] for n in BREACH_FILTERS if n in FILTER_TEXT_LIMITS}
 # If-Match (RFC 9110): `*`, or a comma-separated list of entity-tags, each quoted and
 # optionally weak (W/"..."); empty list elements are allowed. Werkzeug reads a bare 3 as "3".
 _ENTITY_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
@@ -341,7 +343,7 @@ def inbox_filter(args: MultiDict[str, str]) -> InboxFilter:
         if value not in allowed_values[name]:
             allowed = allowed_values[name]
             errors[name] = [gettext("Choose one of: %(values)s.", values=", ".join(allowed))]
-    too_long(args, FILTERS, errors)
+    too_long(args, INBOX_TEXT_LIMITS, errors)
     numbers = paging(args, errors)
     if errors:
         raise InvalidInput(gettext("Please correct the query parameters."), details=errors)
@@ -350,12 +352,12 @@ def inbox_filter(args: MultiDict[str, str]) -> InboxFilter:
 
 
 def too_long(
-    args: MultiDict[str, str], names: tuple[str, ...], errors: dict[str, list[str]]
+    values: Mapping[str, str], limits: Mapping[str, int], errors: dict[str, list[str]]
 ) -> None:
-    """Note in `errors` each text filter longer than FILTER_TEXT_LIMITS allows."""
-    for name in names:
-        limit = FILTER_TEXT_LIMITS.get(name)
-        if limit is not None and len(args.get(name, "")) > limit:
+    """Note in `errors` each of the text parameters `limits` names that is longer than it
+    allows (the lists of tasks, service levels and complaints)."""
+    for name, limit in limits.items():
+        if len(values.get(name) or "") > limit:
             errors[name] = [gettext("At most %(max)d characters.", max=limit)]
 
 
@@ -384,7 +386,7 @@ def breach_filter(args: MultiDict[str, str]) -> breach_view.BreachFilter:
     assignee = args.get("assignee") or None
     if assignee not in (None, breach_view.NOBODY) and whole_number(assignee, 1) is None:
         errors["assignee"] = [gettext("Give a user id, or “none” for unassigned tasks.")]
-    too_long(args, BREACH_FILTERS, errors)
+    too_long(args, BREACH_TEXT_LIMITS, errors)
     numbers = paging(args, errors)
     if errors:
         raise InvalidInput(gettext("Please correct the query parameters."), details=errors)
