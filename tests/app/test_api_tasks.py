@@ -80,6 +80,8 @@ def test_bad_task_list_parameters_are_refused(client, as_user, query, field):
         ("/tasks", "department", 100),
         ("/service-levels", "clock", 100),
         ("/service-levels", "department", 100),
+        ("/complaints", "reference", 20),
+        ("/complaints", "name", 200),
     ],
 )
 def test_a_text_filter_past_its_length_is_refused_in_the_readers_language(
